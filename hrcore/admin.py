@@ -1,0 +1,159 @@
+"""HR-admin configuration of the organisation; every save goes through the services."""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .errors import ValidationFailed
+from .models import Absence, ApiToken, Employee, Notification, OrgUnit, OutboxMessage, Position
+
+admin.site.site_header = _("Keel administration")
+admin.site.site_title = _("Keel")
+
+
+class EmployeeInline(admin.TabularInline):
+    model = Employee
+    fields = ["name_zh", "name_en", "position", "manager", "grade"]
+    extra = 0
+    show_change_link = True
+    autocomplete_fields = ["position", "manager"]
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "kind", "function", "parent", "head"]
+    list_filter = ["kind", "function"]
+    search_fields = ["code", "name_zh", "name_en"]
+    autocomplete_fields = ["parent", "head"]
+    inlines = [EmployeeInline]
+    ordering = ["path"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            f: getattr(obj, f)
+            for f in [
+                "code",
+                "name_zh",
+                "name_en",
+                "kind",
+                "function",
+                "parent_id",
+                "head_id",
+                "time_zone",
+            ]
+        }
+        services.org_unit_save(unit=obj, actor=request.user, **fields)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class ValidatingForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                parent = cleaned.get("parent")
+                try:
+                    services._validate_unit(
+                        unit_id=obj.pk if obj else None,
+                        kind=cleaned.get("kind", ""),
+                        function=cleaned.get("function", ""),
+                        parent=parent,
+                    )
+                except ValidationFailed as exc:
+                    raise ValidationError(exc.errors or exc.message)
+                return cleaned
+
+        return ValidatingForm
+
+
+class AbsenceInline(admin.TabularInline):
+    model = Absence
+    fk_name = "employee"
+    extra = 0
+    autocomplete_fields = ["delegate"]
+
+
+@admin.register(Employee)
+class EmployeeAdmin(admin.ModelAdmin):
+    list_display = [
+        "name_zh",
+        "name_en",
+        "user",
+        "unit",
+        "position",
+        "manager",
+        "grade",
+        "is_active",
+    ]
+    list_filter = ["unit__kind", "unit__function", "position", "is_active", "language"]
+    search_fields = ["name_zh", "name_en", "user__username", "phone"]
+    autocomplete_fields = ["user", "unit", "position", "manager"]
+    list_select_related = ["user", "unit", "position", "manager"]
+    inlines = [AbsenceInline]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class ValidatingForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                candidate = self.instance
+                for name, value in cleaned.items():
+                    if hasattr(candidate, name) and name not in {"user"}:
+                        setattr(candidate, name, value)
+                if cleaned.get("unit") is None:
+                    return cleaned
+                try:
+                    services._validate_employee(candidate)
+                except ValidationFailed as exc:
+                    raise ValidationError(exc.errors or exc.message)
+                return cleaned
+
+        return ValidatingForm
+
+    def save_model(self, request, obj, form, change):
+        services.employee_save(employee=obj, actor=request.user)
+
+
+@admin.register(Position)
+class PositionAdmin(admin.ModelAdmin):
+    list_display = ["code", "title_zh", "title_en", "grade", "is_managerial"]
+    list_filter = ["is_managerial", "grade"]
+    search_fields = ["code", "title_zh", "title_en"]
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    list_display = ["employee", "starts_at", "ends_at", "delegate", "reason"]
+    autocomplete_fields = ["employee", "delegate"]
+    search_fields = ["employee__name_zh", "employee__name_en"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "name", "scopes", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["key_hash", "prefix", "created_at", "last_used_at"]
+    search_fields = ["user__username", "name", "prefix"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "channel",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["channel", "status"]
+    search_fields = ["dedupe_key"]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["recipient", "kind", "subject_en", "created_at", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["recipient__username", "subject_en", "subject_zh"]

@@ -1,0 +1,108 @@
+"""JSON error bodies for every 4xx/5xx: ``{"status", "code", "detail", "errors"}``."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from hrcore.errors import KeelError
+
+
+def _body(status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
+    body = {"status": status_code, "code": code, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _first_message(data) -> str:
+    if isinstance(data, list) and data:
+        return _first_message(data[0])
+    if isinstance(data, dict) and data:
+        key, value = next(iter(data.items()))
+        inner = _first_message(value)
+        return inner if key in ("non_field_errors", "detail") else f"{key}: {inner}"
+    return str(data)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, KeelError):
+        return Response(_body(exc.status, exc.code, exc.message, exc.errors), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        errors = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(errors)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Not found, or not visible to you."))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = _("The request is not valid: %(problem)s") % {
+            "problem": _first_message(exc.detail)
+        }
+        response.data = _body(
+            400,
+            "invalid",
+            detail,
+            exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail},
+        )
+    else:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else "error"
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        response.data = _body(response.status_code, code, str(detail))
+    return response
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def _page_or_json(request, status_code: int, code: str, detail: str, template: str):
+    if _wants_json(request):
+        return JsonResponse(_body(status_code, code, detail), status=status_code)
+    return render(request, template, {"status": status_code, "detail": detail}, status=status_code)
+
+
+def handler400(request, exception=None):
+    return _page_or_json(
+        request, status.HTTP_400_BAD_REQUEST, "bad_request", _("Bad request."), "errors/error.html"
+    )
+
+
+def handler403(request, exception=None):
+    return _page_or_json(
+        request,
+        403,
+        "permission_denied",
+        _("You do not have permission to do this."),
+        "errors/error.html",
+    )
+
+
+def handler404(request, exception=None):
+    return _page_or_json(
+        request, 404, "not_found", _("Not found, or not visible to you."), "errors/error.html"
+    )
+
+
+def handler500(request):
+    return _page_or_json(
+        request,
+        500,
+        "server_error",
+        _("Something went wrong on our side. It has been logged."),
+        "errors/error.html",
+    )

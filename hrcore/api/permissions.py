@@ -1,0 +1,25 @@
+"""API permissions shared by every app."""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from hrcore.models import ApiToken
+from hrcore.selectors import has_role
+
+
+def token_scope_allows(request, scope: str) -> bool:
+    """Session users have no token; a token restricted to scopes must include ``scope``."""
+    token = request.auth
+    return not isinstance(token, ApiToken) or token.has_scope(scope)
+
+
+class ReadOnlyOrHrAdmin(BasePermission):
+    """Everyone logged in reads; HR admins (and tokens with the ``write`` scope) write."""
+
+    message = "Only HR admins may change this."
+
+    def has_permission(self, request, view):
+        if not request.user.is_authenticated:
+            return False
+        if request.method in SAFE_METHODS:
+            return token_scope_allows(request, "read")
+        return has_role(request.user, "hr_admin") and token_scope_allows(request, "write")

@@ -1,0 +1,84 @@
+from rest_framework import serializers
+
+from hrcore.models import Employee, OrgUnit, Position
+from hrcore.selectors import is_hr_admin
+
+
+class OrgUnitSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = OrgUnit
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_zh",
+            "name_en",
+            "kind",
+            "function",
+            "parent",
+            "depth",
+            "time_zone",
+        ]
+
+
+class PositionSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Position
+        fields = [
+            "id",
+            "code",
+            "title",
+            "title_zh",
+            "title_en",
+            "description_zh",
+            "description_en",
+            "grade",
+            "is_managerial",
+        ]
+
+
+class EmployeeBriefSerializer(serializers.ModelSerializer):
+    """How a person appears inside other resources (task assignees, decision makers)."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Employee
+        fields = ["id", "username", "name", "name_zh", "name_en"]
+
+
+class EmployeeSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.CharField(read_only=True)
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    position = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    manager = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Employee
+        fields = [
+            "id",
+            "username",
+            "name",
+            "name_zh",
+            "name_en",
+            "unit",
+            "position",
+            "manager",
+            "grade",
+            "time_zone",
+            "phone",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not is_hr_admin(request.user):
+            data.pop("phone", None)  # contact details are for HR admins only
+        return data

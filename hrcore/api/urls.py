@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import EmployeeViewSet, OrgUnitViewSet, PositionViewSet
+
+router = SimpleRouter()
+router.register("org-units", OrgUnitViewSet, basename="org-unit")
+router.register("positions", PositionViewSet, basename="position")
+router.register("employees", EmployeeViewSet, basename="employee")
+urlpatterns = router.urls

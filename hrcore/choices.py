@@ -1,0 +1,44 @@
+"""Enumerations of the organisation app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class UnitKind(models.TextChoices):
+    GROUP = "group", _("Group")
+    SUBSIDIARY = "subsidiary", _("Subsidiary")
+    DEPARTMENT = "department", _("Department")
+
+
+class DepartmentFunction(models.TextChoices):
+    BUSINESS = "business", _("Business / sales")
+    FINANCE = "finance", _("Finance")
+    LEGAL = "legal", _("Legal")
+    ADMINISTRATION = "administration", _("Administration")
+    HR = "hr", _("Human resources")
+    CUSTOMER_SERVICE = "customer_service", _("Customer service")
+    EXECUTIVE = "executive", _("Executive office")
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups with these names."""
+
+    MANAGER = "manager", _("Manager")
+    STAFF = "staff", _("Staff")
+    EXECUTIVE = "executive", _("Executive")
+    HR_ADMIN = "hr_admin", _("HR admin")
+    PARTNER = "partner", _("Partner system")
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    DEAD = "dead", _("Given up")
+
+
+OUTBOX_OPEN_STATES = (OutboxStatus.PENDING,)

@@ -1,0 +1,39 @@
+"""Role-aware navigation and the unread badge for every page."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .selectors import employee_of, has_role, unread_notification_count
+
+# (url name, label, roles that see it; empty = everyone logged in)
+NAV_ITEMS = [
+    ("crisis:list", _("Crises"), ()),
+    ("crisis:dashboard", _("Dashboard"), ("executive", "hr_admin")),
+    ("responsibilities:map_list", _("Responsibility maps"), ()),
+    ("competency:home", _("Training"), ()),
+    ("integrations:customer_list", _("Customers"), ("manager", "executive", "hr_admin", "staff")),
+    ("org_chart", _("Organisation"), ()),
+    ("admin:index", _("Administration"), ("hr_admin",)),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = []
+    for name, label, roles in NAV_ITEMS:
+        if roles and not has_role(user, *roles):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:  # the page's app has not shipped it yet
+            continue
+        items.append(
+            {"url": url, "label": label, "active": request.path.startswith(url) and url != "/"}
+        )
+    return {
+        "nav_items": items,
+        "current_employee": employee_of(user),
+        "unread_count": unread_notification_count(user),
+    }

@@ -1,0 +1,18 @@
+"""Helpers for fields stored in both languages (``<name>_zh`` and ``<name>_en``)."""
+
+from __future__ import annotations
+
+from django.utils.translation import get_language
+
+
+def is_chinese(language: str | None = None) -> bool:
+    return (language or get_language() or "zh-hans").lower().startswith("zh")
+
+
+def pick(obj: object, field: str, language: str | None = None) -> str:
+    """The value of ``field`` in the active (or given) language, falling back to the other one."""
+    zh = getattr(obj, f"{field}_zh", "") or ""
+    en = getattr(obj, f"{field}_en", "") or ""
+    if is_chinese(language):
+        return zh or en
+    return en or zh

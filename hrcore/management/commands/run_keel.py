@@ -1,0 +1,127 @@
+"""Serve Keel with its background worker and timer tick, as `make run` does; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+DEMO_LOGINS = [
+    ("manager", "department manager, Shanghai / 上海业务部经理"),
+    ("manager2", "department manager, Shenzhen / 深圳业务部经理"),
+    ("finance", "finance manager / 财务经理"),
+    ("legal", "legal counsel / 法务经理"),
+    ("admin", "administration officer / 行政主管"),
+    ("vp", "vice-president, TOTP: python manage.py demo_totp vp"),
+    ("hradmin", "HR admin, TOTP: python manage.py demo_totp hradmin"),
+    ("staff", "employee without a crisis role / 普通员工"),
+]
+
+
+class Command(BaseCommand):
+    help = "Run the web server, a Celery worker (queues default + sla) and beat together."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--web-workers", default=os.environ.get("WEB_CONCURRENCY", "2"))
+
+    def handle(self, *args, host, port, web_workers, **options):
+        python = sys.executable
+        bindir = os.path.dirname(python)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        commands = {
+            "web": [
+                os.path.join(bindir, "gunicorn"),
+                "hrcore.wsgi",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(web_workers),
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+                "--max-requests",
+                "2000",
+                "--max-requests-jitter",
+                "200",
+                "--access-logfile",
+                "-",
+            ],
+            "worker": [
+                os.path.join(bindir, "celery"),
+                "-A",
+                "hrcore",
+                "worker",
+                "-Q",
+                "default,sla",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "WARNING",
+                "--without-mingle",
+                "--without-gossip",
+                "--hostname",
+                "keel-worker@%h",
+            ],
+            "beat": [
+                os.path.join(bindir, "celery"),
+                "-A",
+                "hrcore",
+                "beat",
+                "--loglevel",
+                "WARNING",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
+        }
+        processes: dict[str, subprocess.Popen] = {}
+        stopping = False
+
+        def stop(*_args):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        for name, command in commands.items():
+            processes[name] = subprocess.Popen(command, env=env, start_new_session=True)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nKeel is running at http://{host}:{port}/  (Ctrl-C stops everything)"
+            )
+        )
+        self.stdout.write("Demo log-ins, password keel-demo:")
+        for username, what in DEMO_LOGINS:
+            self.stdout.write(f"  {username:<9} {what}")
+        self.stdout.write(
+            f"Health: http://{host}:{port}/healthz   API docs: http://{host}:{port}/api/docs/\n"
+        )
+        exit_code = 0
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    self.stderr.write(
+                        f"{name} exited with {process.returncode}; stopping the rest."
+                    )
+                    exit_code = process.returncode or 1
+                    stopping = True
+                    break
+            time.sleep(0.5)
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()  # each main process shuts its own children down cleanly
+        deadline = time.monotonic() + 15
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.stdout.write("Keel stopped.")
+        sys.exit(exit_code)

@@ -1,0 +1,292 @@
+"""The organisation: units, positions, employees, absences — plus the cross-app plumbing every
+capability uses (heartbeat, in-app notifications, outbox, API tokens)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import DepartmentFunction, Language, OutboxStatus, UnitKind
+from .i18n import pick
+
+
+class OrgUnit(models.Model):
+    """A node of the organisation tree: the group, a subsidiary or a department."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
+    function = models.CharField(
+        _("function"), max_length=32, choices=DepartmentFunction.choices, blank=True, default=""
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    head = models.ForeignKey(
+        "Employee",
+        verbose_name=_("head"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_units",
+    )
+    # Materialised path of ids ("/1/4/9/"), kept by the services, for one-query subtree lookups.
+    path = models.CharField(max_length=500, editable=False, db_index=True, default="")
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("organisation unit")
+        verbose_name_plural = _("organisation units")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="department") | Q(function=""),
+                name="orgunit_function_only_on_departments",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return pick(self, "name")
+
+    def ancestor_ids(self) -> list[int]:
+        """Ids from this unit up to the root (self first)."""
+        return [int(x) for x in reversed(self.path.strip("/").split("/")) if x]
+
+
+class Position(models.Model):
+    """A job title with its job description and grade."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    description_zh = models.TextField(_("job description (Chinese)"), blank=True)
+    description_en = models.TextField(_("job description (English)"), blank=True)
+    grade = models.PositiveSmallIntegerField(_("grade"), default=1)
+    is_managerial = models.BooleanField(_("managerial"), default=False)
+
+    class Meta:
+        ordering = ["-grade", "code"]
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return pick(self, "title")
+
+    @property
+    def description(self) -> str:
+        return pick(self, "description")
+
+
+class Employee(models.Model):
+    """A person in the group: account, unit, position, manager, preferences."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user account"),
+        on_delete=models.CASCADE,
+        related_name="employee",
+    )
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="employees"
+    )
+    position = models.ForeignKey(
+        Position,
+        verbose_name=_("position"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="holders",
+    )
+    manager = models.ForeignKey(
+        "self",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
+    grade = models.PositiveSmallIntegerField(_("grade"), default=1)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_active = models.BooleanField(_("employed"), default=True)
+
+    class Meta:
+        ordering = ["unit__path", "-grade", "id"]
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
+        indexes = [models.Index(fields=["unit", "position"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return pick(self, "name")
+
+
+class Absence(models.Model):
+    """A period an employee is away; their duties go to the delegate meanwhile."""
+
+    employee = models.ForeignKey(
+        Employee, verbose_name=_("employee"), on_delete=models.CASCADE, related_name="absences"
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    delegate = models.ForeignKey(
+        Employee,
+        verbose_name=_("delegate"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="delegations",
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="absence_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(delegate=models.F("employee")), name="absence_delegate_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
+
+
+class Heartbeat(models.Model):
+    """Last time a periodic process ran (the timer tick), for /healthz."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.at.isoformat()}"
+
+
+class Notification(models.Model):
+    """An in-app message for one user, written once per dedupe key, in both languages."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=64)
+    subject_zh = models.CharField(max_length=300)
+    subject_en = models.CharField(max_length=300)
+    body_zh = models.TextField(blank=True)
+    body_en = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "created_at"],
+                name="notification_unread",
+                condition=Q(read_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def subject(self) -> str:
+        return pick(self, "subject")
+
+    @property
+    def body(self) -> str:
+        return pick(self, "body")
+
+
+class OutboxMessage(models.Model):
+    """A must-deliver side effect (e-mail, webhook, IM), written in the business transaction and
+    relayed by the tick with retries; the dedupe key makes writing it idempotent."""
+
+    channel = models.CharField(max_length=32)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_pending_due",
+                condition=Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.dedupe_key} ({self.status})"
+
+
+class ApiToken(models.Model):
+    """A partner's bearer token; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    scopes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def has_scope(self, scope: str) -> bool:
+        return not self.scopes or scope in self.scopes or "*" in self.scopes

@@ -1,0 +1,92 @@
+"""Reads that depend on who is asking."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from .choices import Role
+from .models import Employee, Notification, OrgUnit, Position
+
+
+def role_names(user: AbstractBaseUser) -> set[str]:
+    """The role group names of a user, cached on the user object for the request."""
+    cached = getattr(user, "_keel_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        user._keel_roles = cached
+    return cached
+
+
+def has_role(user: AbstractBaseUser, *roles: str) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or role_names(user) & set(roles)))
+
+
+def is_hr_admin(user: AbstractBaseUser) -> bool:
+    return has_role(user, Role.HR_ADMIN)
+
+
+def employee_of(user: AbstractBaseUser) -> Employee | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.employee
+    except Employee.DoesNotExist:
+        return None
+
+
+def unit_subtree_q(unit: OrgUnit, field: str = "unit") -> Q:
+    """A Q selecting rows whose ``field`` unit lies in ``unit``'s subtree."""
+    return Q(**{f"{field}__path__startswith": unit.path})
+
+
+def org_units_visible_to(user: AbstractBaseUser) -> QuerySet[OrgUnit]:
+    """Every employee can read the whole organisation chart of the group; partners too."""
+    if not user.is_authenticated:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.select_related("parent", "head")
+
+
+def positions_visible_to(user: AbstractBaseUser) -> QuerySet[Position]:
+    if not user.is_authenticated:
+        return Position.objects.none()
+    return Position.objects.all()
+
+
+def employees_visible_to(user: AbstractBaseUser) -> QuerySet[Employee]:
+    """Names, units and positions are public inside the group (an org chart); phone numbers are
+    filtered out by the serializers for users who are not HR admins."""
+    if not user.is_authenticated:
+        return Employee.objects.none()
+    return Employee.objects.filter(is_active=True).select_related(
+        "unit", "position", "manager", "user"
+    )
+
+
+def org_chart(user: AbstractBaseUser) -> list[dict]:
+    """The unit tree as nested dicts with each unit's people, in three queries."""
+    units = list(org_units_visible_to(user).order_by("path"))
+    people: dict[int, list[Employee]] = defaultdict(list)
+    for employee in employees_visible_to(user).order_by("-grade", "name_en"):
+        people[employee.unit_id].append(employee)
+    nodes = {u.pk: {"unit": u, "people": people.get(u.pk, []), "children": []} for u in units}
+    roots = []
+    for unit in units:
+        node = nodes[unit.pk]
+        if unit.parent_id and unit.parent_id in nodes:
+            nodes[unit.parent_id]["children"].append(node)
+        else:
+            roots.append(node)
+    return roots
+
+
+def unread_notification_count(user: AbstractBaseUser) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notifications_for(user: AbstractBaseUser) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user)

@@ -1,0 +1,1 @@
+"""Settings package: ``base`` (environment-driven), ``local`` (embedded default), ``production``, ``test``."""

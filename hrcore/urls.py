@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from . import views
+from .api import errors as api_errors
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("org/", views.org_chart, name="org_chart"),
+    path("org/positions/<slug:code>/", views.position_detail, name="position_detail"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("hrcore.api.urls")),
+    path("api/v1/", include("responsibilities.api.urls")),
+    path("api/v1/", include("crisis.api.urls")),
+    path("api/v1/", include("competency.api.urls")),
+    path("api/v1/", include("integrations.api.urls")),
+    path("maps/", include("responsibilities.urls")),
+    path("crises/", include("crisis.urls")),
+    path("training/", include("competency.urls")),
+    path("integrations/", include("integrations.urls")),
+]
+
+handler400 = api_errors.handler400
+handler403 = api_errors.handler403
+handler404 = api_errors.handler404
+handler500 = api_errors.handler500

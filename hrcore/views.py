@@ -1,0 +1,137 @@
+"""Pages of the organisation app and the site-wide ones (home, preferences, inbox, health)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .errors import ValidationFailed
+from .forms import PreferencesForm
+from .models import Heartbeat
+
+
+@login_required
+def home(request):
+    return render(request, "hrcore/home.html", {"employee": selectors.employee_of(request.user)})
+
+
+@login_required
+def org_chart(request):
+    return render(request, "hrcore/org_chart.html", {"roots": selectors.org_chart(request.user)})
+
+
+@login_required
+def preferences(request):
+    employee = selectors.employee_of(request.user)
+    initial = {
+        "language": translation.get_language(),
+        "time_zone": timezone.get_current_timezone_name(),
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_preferences_update(user=request.user, **form.cleaned_data)
+        except ValidationFailed as exc:
+            form.add_error(None, exc.message)
+        else:
+            translation.activate(form.cleaned_data["language"])
+            messages.success(request, _("Your preferences were saved."))
+            return redirect("preferences")
+    return render(request, "hrcore/preferences.html", {"form": form, "employee": employee})
+
+
+@require_POST
+def set_language(request):
+    """Switch the UI language; stored on the employee so it follows the user everywhere."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return redirect("home")
+    if request.user.is_authenticated:
+        services.user_preferences_update(user=request.user, language=language)
+    response_to = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(response_to, allowed_hosts={request.get_host()}):
+        response_to = "/"
+    response = redirect(response_to)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+    return response
+
+
+@login_required
+def inbox(request):
+    notifications = list(selectors.notifications_for(request.user)[:100])
+    if request.method == "POST":
+        services.notification_mark_read(user=request.user)
+        return redirect("inbox")
+    return render(request, "hrcore/inbox.html", {"notifications": notifications})
+
+
+def healthz(request):
+    """Database, broker and the age of the last timer tick, as JSON (503 when unhealthy)."""
+    checks: dict[str, dict] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:
+        checks["database"] = {"ok": False, "error": str(exc)[:200]}
+    checks["broker"] = _broker_check()
+    beat = None
+    if checks["database"]["ok"]:
+        beat = Heartbeat.objects.filter(name="tick").first()
+    if beat is None:
+        checks["tick"] = {"ok": False, "error": "no tick recorded yet"}
+    else:
+        age = (timezone.now() - beat.at).total_seconds()
+        checks["tick"] = {
+            "ok": age <= settings.KEEL_TICK_STALE_AFTER.total_seconds(),
+            "age_seconds": round(age, 1),
+            "last": beat.at.isoformat(),
+        }
+    healthy = all(c["ok"] for c in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unhealthy", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+def _broker_check() -> dict:
+    from .celery import app
+
+    url = app.conf.broker_url or ""
+    if url.startswith("filesystem"):
+        folder = app.conf.broker_transport_options.get("data_folder_in", "")
+        import os
+
+        ok = os.path.isdir(folder) and os.access(folder, os.W_OK)
+        return (
+            {"ok": ok, "transport": "filesystem"}
+            if ok
+            else {"ok": False, "error": "queue folder not writable"}
+        )
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True, "transport": conn.transport_cls}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+@login_required
+def position_detail(request, code: str):
+    """A position's job description (the responsibility maps add its crisis duties)."""
+    from django.shortcuts import get_object_or_404
+
+    position = get_object_or_404(selectors.positions_visible_to(request.user), code=code)
+    holders = selectors.employees_visible_to(request.user).filter(position=position)
+    return render(
+        request, "hrcore/position_detail.html", {"position": position, "holders": holders}
+    )
