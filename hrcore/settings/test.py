@@ -1,5 +1,7 @@
 """Test settings: same as the embedded default or, with DATABASE_URL/REDIS_URL, the real servers."""
 
+import os
+
 from .base import *
 
 DEBUG = False
@@ -12,3 +14,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "user": "10000/min"},
 }
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "login": "1000/m/ip"}
+
+# Parallel runs against one server each get their own test database.
+if os.environ.get("KEEL_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["KEEL_TEST_DB_NAME"]}
