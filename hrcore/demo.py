@@ -443,4 +443,17 @@ def seed() -> dict[str, int]:
                 )
     for username in ("vp", "hradmin"):
         _enrol_totp(User.objects.get(username=username))
+    User.objects.filter(username="hradmin").update(is_staff=True)
+    grant_hr_admin_permissions()
     return {"units": OrgUnit.objects.count(), "employees": Employee.objects.count()}
+
+
+KEEL_APPS = ("hrcore", "responsibilities", "crisis", "competency", "integrations", "auditlog")
+
+
+def grant_hr_admin_permissions() -> None:
+    """HR admins configure everything Keel owns in the admin (called again after every app seeds)."""
+    from django.contrib.auth.models import Permission
+
+    group = Group.objects.get(name=Role.HR_ADMIN)
+    group.permissions.add(*Permission.objects.filter(content_type__app_label__in=KEEL_APPS))

@@ -23,7 +23,7 @@ class OrgUnitViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OrgUnitFilter
 
     def get_queryset(self):
-        return selectors.org_units_visible_to(self.request.user).order_by("path")
+        return selectors.org_units_visible_to(self.request.user).order_by("depth", "code")
 
 
 class PositionViewSet(viewsets.ReadOnlyModelViewSet):

@@ -221,6 +221,7 @@ USE_TZ = True
 # --- Static, media -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("KEEL_MEDIA_ROOT", DATA_DIR / "media"))

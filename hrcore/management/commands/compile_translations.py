@@ -13,7 +13,7 @@ def catalogs() -> list[Path]:
     roots += [
         Path(cfg.path) / "locale"
         for cfg in apps.get_app_configs()
-        if cfg.path.startswith(str(settings.BASE_DIR))
+        if Path(cfg.path).parent == Path(settings.BASE_DIR)  # Keel's own apps, not site-packages
     ]
     return sorted({po for root in roots if root.is_dir() for po in root.glob("*/LC_MESSAGES/*.po")})
 

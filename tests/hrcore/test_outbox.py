@@ -1,0 +1,80 @@
+"""Notifications are written once; the outbox delivers once, retries transient failures."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from hrcore import services
+from hrcore.models import Notification, OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
+    for _ in range(2):
+        services.notification_send(
+            recipient=users["finance"],
+            kind="test",
+            subject=("请上传付款记录", "Upload payment records"),
+            dedupe_key="t:1",
+        )
+    assert Notification.objects.filter(dedupe_key="t:1").count() == 1
+    assert OutboxMessage.objects.filter(channel="email").count() == 1
+    assert services.outbox_relay_due() == 1
+    assert services.outbox_relay_due() == 0
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "[Keel] 请上传付款记录"  # the recipient's language (zh-hans)
+    assert mail.outbox[0].to == ["finance@demo.keel.local"]
+
+
+def test_transient_failure_is_retried_with_backoff_then_delivered(db):
+    calls = []
+
+    def flaky(message):
+        calls.append(message.pk)
+        if len(calls) == 1:
+            raise ConnectionError("partner down")
+
+    services.register_outbox_handler("flaky", flaky)
+    services.outbox_enqueue(channel="flaky", dedupe_key="f:1", payload={})
+    assert services.outbox_relay_due() == 0
+    message = OutboxMessage.objects.get(dedupe_key="f:1")
+    assert message.status == "pending"
+    assert message.attempts == 1
+    assert "partner down" in message.last_error
+    assert message.next_attempt_at > timezone.now() + timedelta(seconds=5)
+    assert services.outbox_relay_due(now=timezone.now() + timedelta(minutes=1)) == 1
+    assert OutboxMessage.objects.get(dedupe_key="f:1").status == "sent"
+    assert calls == [message.pk, message.pk]
+
+
+def test_permanent_failure_stops_retrying(db):
+    def broken(message):
+        raise services.PermanentDeliveryError("no such subscriber")
+
+    services.register_outbox_handler("broken", broken)
+    services.outbox_enqueue(channel="broken", dedupe_key="b:1", payload={})
+    services.outbox_relay_due()
+    message = OutboxMessage.objects.get(dedupe_key="b:1")
+    assert (message.status, message.last_error) == ("dead", "no such subscriber")
+
+
+def test_a_claimed_message_is_not_sent_by_a_second_relay(db):
+    sent = []
+    services.register_outbox_handler("once", lambda m: sent.append(m.pk))
+    services.outbox_enqueue(channel="once", dedupe_key="o:1", payload={})
+    message = OutboxMessage.objects.get(dedupe_key="o:1")
+    # Another relay already claimed it (attempts bumped, lease pushed out): this one skips it.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    assert services.outbox_relay_due() == 0
+    assert sent == []
+
+
+def test_duplicate_enqueue_is_ignored(db):
+    assert services.outbox_enqueue(channel="email", dedupe_key="d:1", payload={}) is not None
+    assert services.outbox_enqueue(channel="email", dedupe_key="d:1", payload={}) is None
+    assert OutboxMessage.objects.filter(dedupe_key="d:1").count() == 1
