@@ -22,3 +22,63 @@ def credit_status_for(overdue_days: int) -> str:
     if overdue_days > 0:
         return CreditStatus.WATCH
     return CreditStatus.GOOD
+
+
+class PartnerKind(models.TextChoices):
+    FINANCE = "finance", _("Finance")
+    LEGAL = "legal", _("Legal")
+    CRM = "crm", _("CRM")
+    PERFORMANCE = "performance", _("Performance / OKR")
+    ATTENDANCE = "attendance", _("Attendance")
+    IM = "im", _("Instant messaging")
+
+
+class SourceStatus(models.TextChoices):
+    PENDING = "pending", _("Loading")
+    FRESH = "fresh", _("Fresh")
+    STALE = "stale", _("Stale")
+    FAILED = "failed", _("Failed")
+
+
+class DossierStatus(models.TextChoices):
+    BUILDING = "building", _("Building")
+    COMPLETE = "complete", _("Complete")
+
+
+class PlanOrigin(models.TextChoices):
+    GENERATED = "generated", _("Generated")
+    EDITED = "edited", _("Edited by the manager")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed (will retry)")
+    DEAD = "dead", _("Given up")
+
+
+class InboundStatus(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    PROCESSED = "processed", _("Processed")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
+
+
+class CommissionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending approval")
+    FINANCE_APPROVED = "finance_approved", _("Approved by finance")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+# The dossier's sources: (source code, partner kind)
+DOSSIER_SOURCES = {
+    "credit": "finance",
+    "payments": "finance",
+    "invoices": "finance",
+    "legal_guide": "legal",
+    "contacts": "crm",
+    "complaints": "crm",
+    "orders": "crm",
+}
+CUSTOMER_SOURCES = ("credit", "payments", "invoices", "contacts", "complaints", "orders")

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hrcore.i18n import pick
 
-from .choices import CreditStatus
+from .choices import (
+    CommissionStatus,
+    CreditStatus,
+    DeliveryStatus,
+    DossierStatus,
+    InboundStatus,
+    PartnerKind,
+    PlanOrigin,
+    SourceStatus,
+)
+from .crypto import decrypt
 
 
 class Customer(models.Model):
@@ -63,3 +74,348 @@ class Customer(models.Model):
     @property
     def name(self) -> str:
         return pick(self, "name")
+
+
+class Partner(models.Model):
+    """An outside system Keel talks to (finance, legal, CRM …), configured by HR admins."""
+
+    slug = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=PartnerKind.choices)
+    protocol = models.CharField(_("protocol"), max_length=32, default="keel-rest")
+    base_url = models.URLField(_("base URL"), max_length=500)
+    credentials_encrypted = models.TextField(_("API token (encrypted)"), blank=True, editable=False)
+    webhook_secret_encrypted = models.TextField(
+        _("inbound webhook secret (encrypted)"), blank=True, editable=False
+    )
+    timeout_seconds = models.FloatField(_("timeout (seconds)"), default=5.0)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts per call"), default=3)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "slug"]
+        verbose_name = _("partner system")
+        verbose_name_plural = _("partner systems")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def token(self) -> str:
+        return decrypt(self.credentials_encrypted)
+
+    @property
+    def webhook_secret(self) -> str:
+        return decrypt(self.webhook_secret_encrypted)
+
+    def config(self):
+        from .adapters import PartnerConfig
+
+        return PartnerConfig(
+            slug=self.slug,
+            kind=self.kind,
+            base_url=self.base_url,
+            token=self.token,
+            protocol=self.protocol,
+            timeout_seconds=self.timeout_seconds,
+            max_attempts=self.max_attempts,
+        )
+
+
+class WebhookSubscription(models.Model):
+    """A partner's subscription to Keel's outbound events, signed with its own secret."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    url = models.URLField(_("target URL"), max_length=500)
+    events = models.JSONField(
+        _("events"), default=list, blank=True, help_text=_("Empty means every event.")
+    )
+    secret_encrypted = models.TextField(_("signing secret (encrypted)"), blank=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["partner", "id"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.partner.slug} → {self.url}"
+
+    @property
+    def secret(self) -> str:
+        return decrypt(self.secret_encrypted)
+
+    def wants(self, event: str) -> bool:
+        return not self.events or event in self.events or "*" in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver an outbound event to a subscription (the delivery log)."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=64)
+    delivery_id = models.CharField(_("delivery id"), max_length=100, db_index=True)
+    attempt = models.PositiveIntegerField(_("attempt"), default=1)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    response_status = models.PositiveIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    payload = models.JSONField(default=dict)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.delivery_id} ({self.status})"
+
+
+class InboundDelivery(models.Model):
+    """A webhook received from a partner; the unique delivery id drops replays."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="inbound")
+    delivery_id = models.CharField(_("delivery id"), max_length=100)
+    event = models.CharField(_("event"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=InboundStatus.choices, default=InboundStatus.ACCEPTED
+    )
+    error = models.TextField(_("error"), blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("inbound webhook")
+        verbose_name_plural = _("inbound webhooks")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "delivery_id"], name="inbound_delivery_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}:{self.delivery_id} {self.event}"
+
+
+class Dossier(models.Model):
+    """One assembly of everything known about a crisis or a customer; every refresh is a new row,
+    so history is kept."""
+
+    crisis_id = models.PositiveBigIntegerField(_("crisis"), null=True, blank=True, db_index=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="dossiers"
+    )
+    scenario = models.CharField(_("scenario"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DossierStatus.choices, default=DossierStatus.BUILDING
+    )
+    reason = models.CharField(_("reason"), max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        indexes = [models.Index(fields=["customer", "-requested_at"], name="dossier_customer")]
+
+    def __str__(self) -> str:
+        subject = f"crisis {self.crisis_id}" if self.crisis_id else str(self.customer_id)
+        return f"dossier {self.pk} ({subject})"
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at and self.completed_at:
+            return int((self.completed_at - self.started_at).total_seconds() * 1000)
+        return None
+
+
+class DossierSource(models.Model):
+    """One source's part of a dossier: its data, status (fresh/stale/failed), time and error."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="sources")
+    source = models.CharField(_("source"), max_length=32)
+    partner_slug = models.CharField(_("partner"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=SourceStatus.choices, default=SourceStatus.PENDING
+    )
+    data = models.JSONField(default=None, null=True, blank=True)
+    fetched_at = models.DateTimeField(_("fetched"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dossier", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "source"], name="dossier_source_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.status}"
+
+
+class ResponsePlan(models.Model):
+    """A version of the crisis response plan: script, legal basis, amounts, next steps."""
+
+    crisis_id = models.PositiveBigIntegerField(_("crisis"), db_index=True)
+    version = models.PositiveIntegerField(_("version"))
+    origin = models.CharField(
+        _("origin"), max_length=16, choices=PlanOrigin.choices, default=PlanOrigin.GENERATED
+    )
+    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.SET_NULL)
+    say_zh = models.TextField(_("what to say (Chinese)"), blank=True)
+    say_en = models.TextField(_("what to say (English)"), blank=True)
+    never_say_zh = models.TextField(_("never say (Chinese)"), blank=True)
+    never_say_en = models.TextField(_("never say (English)"), blank=True)
+    legal_basis_zh = models.TextField(_("legal basis (Chinese)"), blank=True)
+    legal_basis_en = models.TextField(_("legal basis (English)"), blank=True)
+    amounts = models.JSONField(_("amounts at stake"), default=dict, blank=True)
+    next_steps = models.JSONField(_("next steps"), default=list, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    shared_at = models.DateTimeField(_("shared"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["crisis_id", "-version"]
+        verbose_name = _("response plan")
+        verbose_name_plural = _("response plans")
+        constraints = [
+            models.UniqueConstraint(fields=["crisis_id", "version"], name="plan_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"plan v{self.version} (crisis {self.crisis_id})"
+
+
+class Complaint(models.Model):
+    """A customer complaint routed to the account owner and their supervisor; counts against the
+    owner's performance record."""
+
+    external_id = models.CharField(_("external id"), max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="complaints")
+    employee = models.ForeignKey(
+        "hrcore.Employee", null=True, on_delete=models.SET_NULL, related_name="complaints"
+    )
+    supervisor = models.ForeignKey(
+        "hrcore.Employee", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    severity = models.CharField(_("severity"), max_length=16, default="medium")
+    summary_zh = models.TextField(_("summary (Chinese)"), blank=True)
+    summary_en = models.TextField(_("summary (English)"), blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    performance_points = models.IntegerField(_("performance points"), default=0)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class Order(models.Model):
+    """A sales order from the CRM; a paid order earns its owner a commission."""
+
+    external_id = models.CharField(_("external id"), max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    owner = models.ForeignKey(
+        "hrcore.Employee", null=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    status = models.CharField(_("status"), max_length=16, default="open")
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class Commission(models.Model):
+    """A commission owed on a paid order at the owner's grade rate, approved by finance then HR."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="commission")
+    employee = models.ForeignKey(
+        "hrcore.Employee", on_delete=models.PROTECT, related_name="commissions"
+    )
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    rate = models.DecimalField(_("rate"), max_digits=5, decimal_places=4)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=CommissionStatus.choices,
+        default=CommissionStatus.PENDING,
+    )
+    finance_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finance_approved_at = models.DateTimeField(null=True, blank=True)
+    hr_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hr_approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("commission")
+        verbose_name_plural = _("commissions")
+
+    def __str__(self) -> str:
+        return f"{self.order} → {self.employee}: {self.amount}"
+
+
+class Handover(models.Model):
+    """A leaving employee's customers and open tasks handed to a successor in one audited action;
+    reversible until ``revertible_until``."""
+
+    employee = models.ForeignKey(
+        "hrcore.Employee", on_delete=models.PROTECT, related_name="handovers_given"
+    )
+    successor = models.ForeignKey(
+        "hrcore.Employee", on_delete=models.PROTECT, related_name="handovers_received"
+    )
+    customer_ids = models.JSONField(default=list)
+    task_ids = models.JSONField(default=list)
+    executed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    executed_at = models.DateTimeField(default=timezone.now)
+    revertible_until = models.DateTimeField()
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-executed_at"]
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+
+    def __str__(self) -> str:
+        return f"{self.employee} → {self.successor} ({self.executed_at:%Y-%m-%d})"

@@ -198,3 +198,221 @@ def last_contact(external_id: str, now: datetime) -> dict:
     days, risky, zh, en = CUSTOMERS_BY_ID[external_id]["contact"]
     at = datetime.combine((now - timedelta(days=days)).date(), time(2, 30), tzinfo=UTC)
     return {"at": at.isoformat(), "risk": risky, "note_zh": zh, "note_en": en}
+
+
+def payments_for(external_id: str, today: date) -> list[dict]:
+    """Payments received, newest first (one per paid invoice)."""
+    rows = []
+    for inv in invoices_for(external_id, today):
+        if inv["paid_on"]:
+            rows.append(
+                {
+                    "reference": f"PAY-{inv['number'][4:]}",
+                    "paid_on": inv["paid_on"],
+                    "amount": inv["amount"],
+                    "currency": "CNY",
+                    "invoice": inv["number"],
+                    "method": "bank transfer",
+                }
+            )
+    return sorted(rows, key=lambda r: r["paid_on"], reverse=True)
+
+
+_EARLIER_CONTACTS = [
+    (
+        12,
+        "visit",
+        "季度拜访，确认上一批货款的付款计划。",
+        "Quarterly visit; confirmed the payment plan.",
+    ),
+    (25, "phone", "对账单已发送，对方表示收到。", "Statement sent; they confirmed receipt."),
+]
+
+
+def contacts_for(external_id: str, now: datetime) -> list[dict]:
+    customer = CUSTOMERS_BY_ID[external_id]
+    last = last_contact(external_id, now)
+    rows = [
+        {
+            "at": last["at"],
+            "channel": "phone",
+            "by": customer["owner"],
+            "note_zh": last["note_zh"],
+            "note_en": last["note_en"],
+            "risk": last["risk"],
+        }
+    ]
+    for days, channel, zh, en in _EARLIER_CONTACTS:
+        at = datetime.combine((now - timedelta(days=days)).date(), time(3, 0), tzinfo=UTC)
+        rows.append(
+            {
+                "at": at.isoformat(),
+                "channel": channel,
+                "by": customer["owner"],
+                "note_zh": zh,
+                "note_en": en,
+                "risk": False,
+            }
+        )
+    return rows
+
+
+COMPLAINTS = {
+    "CUST-1002": [
+        (
+            6,
+            "high",
+            "送货延误三天且未提前告知，客户要求赔偿。",
+            "Delivery three days late without notice; the customer asks for compensation.",
+        ),
+    ],
+    "CUST-2002": [
+        (
+            15,
+            "medium",
+            "客户经理多次未按约定时间回电。",
+            "The account manager repeatedly failed to call back as agreed.",
+        ),
+    ],
+}
+
+
+def complaints_for(external_id: str, now: datetime) -> list[dict]:
+    customer = CUSTOMERS_BY_ID[external_id]
+    rows = []
+    for n, (days, severity, zh, en) in enumerate(COMPLAINTS.get(external_id, []), start=1):
+        at = datetime.combine((now - timedelta(days=days)).date(), time(6, 0), tzinfo=UTC)
+        rows.append(
+            {
+                "id": f"CMP-{external_id[5:]}-{n}",
+                "at": at.isoformat(),
+                "employee": customer["owner"],
+                "severity": severity,
+                "summary_zh": zh,
+                "summary_en": en,
+                "status": "open",
+            }
+        )
+    return rows
+
+
+def orders_for(external_id: str, today: date) -> list[dict]:
+    customer = CUSTOMERS_BY_ID[external_id]
+    return [
+        {
+            "id": f"SO-{inv['number'][4:]}",
+            "ordered_on": inv["issued_on"],
+            "amount": inv["amount"],
+            "currency": "CNY",
+            "status": "paid" if inv["status"] == "paid" else "delivered",
+            "owner": customer["owner"],
+        }
+        for inv in invoices_for(external_id, today)
+    ]
+
+
+_DEBT_BASIS = [
+    {
+        "law_zh": "《中华人民共和国民法典》第五百七十七条",
+        "law_en": "Civil Code of the PRC, Article 577",
+        "text_zh": "当事人一方不履行合同义务或者履行合同义务不符合约定的，应当承担继续履行、采取补救措施或者赔偿损失等违约责任。",
+        "text_en": "A party that fails to perform its contractual obligations shall bear liability "
+        "for breach, such as continuing performance, remedial measures or compensation.",
+    },
+    {
+        "law_zh": "《中华人民共和国治安管理处罚法》第二十三条",
+        "law_en": "Public Security Administration Punishments Law, Article 23",
+        "text_zh": "扰乱机关、团体、企业、事业单位秩序，致使工作不能正常进行的，处警告或者罚款；情节较重的，处拘留。",
+        "text_en": "Disturbing the order of an enterprise so that work cannot proceed normally is "
+        "punished with a warning or fine, or detention in serious cases.",
+    },
+    {
+        "law_zh": "《中华人民共和国刑法》第二百九十三条之一（催收非法债务罪）",
+        "law_en": "Criminal Law of the PRC, Article 293-1 (illegal debt collection)",
+        "text_zh": "以暴力、胁迫、限制他人人身自由、侵入他人住宅或恐吓、跟踪、骚扰他人等方式催收债务，情节严重的，构成犯罪。",
+        "text_en": "Collecting debts by violence, coercion, restricting freedom, trespass, "
+        "intimidation, stalking or harassment is a crime in serious cases.",
+    },
+]
+
+LEGAL_GUIDES = {
+    "debt-collection": {
+        "title_zh": "债务纠纷应对话术与法律依据",
+        "title_en": "Debt dispute: response script and legal basis",
+        "say_zh": [
+            "我们重视贵方的诉求，账目以双方书面对账为准。",
+            "请到会议室坐下谈，我们已通知财务和法务同步核对。",
+            "我们会在今天内给出书面答复。",
+        ],
+        "say_en": [
+            "We take your claim seriously; the accounts are whatever both sides reconcile in writing.",
+            "Please sit down in the meeting room; finance and legal are checking the records now.",
+            "We will answer in writing today.",
+        ],
+        "never_say_zh": [
+            "不要当场承认欠款金额或承诺付款日期。",
+            "不要发表威胁、辱骂或激化情绪的言论。",
+            "不要私下签署任何文件或收据。",
+        ],
+        "never_say_en": [
+            "Never admit an amount or promise a payment date on the spot.",
+            "Never threaten, insult or escalate.",
+            "Never sign any document or receipt on your own.",
+        ],
+        "steps_zh": [
+            "记录来访人员身份与诉求",
+            "引导至会议室，行政到场维持秩序",
+            "如有扰乱秩序行为，报警",
+        ],
+        "steps_en": [
+            "Record who the visitors are and what they claim",
+            "Move to a meeting room; administration keeps order",
+            "Call the police if order is disturbed",
+        ],
+        "legal_basis": _DEBT_BASIS,
+    },
+    "customer-complaint": {
+        "title_zh": "客户投诉应对指引",
+        "title_en": "Customer complaint guide",
+        "say_zh": ["感谢您的反馈，我们会在10分钟内给出解决方案。"],
+        "say_en": ["Thank you for telling us; we will propose a solution within 10 minutes."],
+        "never_say_zh": ["不要推卸责任或指责顾客。"],
+        "never_say_en": ["Never shift blame or blame the customer."],
+        "steps_zh": ["安抚顾客", "同步客服", "记录投诉并关联责任人"],
+        "steps_en": [
+            "Calm the customer",
+            "Involve customer service",
+            "Log the complaint against the owner",
+        ],
+        "legal_basis": [
+            {
+                "law_zh": "《中华人民共和国消费者权益保护法》第二十四条",
+                "law_en": "Consumer Rights Protection Law, Article 24",
+                "text_zh": "经营者提供的商品或者服务不符合质量要求的，消费者可以依照约定退货，或者要求经营者履行更换、修理等义务。",
+                "text_en": "Where goods or services do not meet quality requirements, consumers may "
+                "return them or require replacement or repair.",
+            }
+        ],
+    },
+}
+LEGAL_GUIDES["debt-collection-emergency"] = {
+    **LEGAL_GUIDES["debt-collection"],
+    "title_zh": "催收人员到场：紧急应对话术与法律依据",
+    "title_en": "Collectors on site: emergency script and legal basis",
+}
+_GENERIC_GUIDE = {
+    "title_zh": "突发事件通用沟通指引",
+    "title_en": "General crisis communication guide",
+    "say_zh": ["我们已启动应急流程，会及时通报进展。"],
+    "say_en": ["We have started our response process and will keep you informed."],
+    "never_say_zh": ["不要对外发表未经核实的信息。"],
+    "never_say_en": ["Never share unverified information."],
+    "steps_zh": ["统一对外口径", "记录所有沟通"],
+    "steps_en": ["One voice towards outsiders", "Log every communication"],
+    "legal_basis": [],
+}
+
+
+def legal_guide(scenario: str, dispute_type: str = "") -> dict:
+    guide = LEGAL_GUIDES.get(scenario, _GENERIC_GUIDE)
+    return {"scenario": scenario, "dispute_type": dispute_type or "general", **guide}

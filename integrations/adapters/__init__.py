@@ -1,0 +1,71 @@
+"""Partner adapters: one interface per source kind, a registry, typed records, an HTTP client with
+timeouts, retries on transient errors only and a circuit breaker per partner.
+
+Adapters never touch the ORM: services build a :class:`PartnerConfig` from the database and hand it
+in, and get typed records (or an :class:`AdapterError`) back.
+"""
+
+from .base import (
+    AdapterError,
+    CircuitOpen,
+    MalformedPayload,
+    PartnerConfig,
+    PermanentError,
+    TransientError,
+    adapter_for,
+    breaker_for,
+    register,
+    registered,
+    reset_breakers,
+)
+from .interfaces import (
+    AttendanceAdapter,
+    CrmAdapter,
+    FinanceAdapter,
+    ImAdapter,
+    LegalAdapter,
+    PerformanceAdapter,
+)
+from .records import (
+    Complaint,
+    Contact,
+    CreditProfile,
+    CrmCustomer,
+    Invoice,
+    LegalBasis,
+    LegalGuide,
+    Order,
+    Payment,
+)
+
+# Importing the implementations registers them.
+from . import rest  # noqa: F401  isort: skip
+
+__all__ = [
+    "AdapterError",
+    "AttendanceAdapter",
+    "CircuitOpen",
+    "Complaint",
+    "Contact",
+    "CreditProfile",
+    "CrmAdapter",
+    "CrmCustomer",
+    "FinanceAdapter",
+    "ImAdapter",
+    "Invoice",
+    "LegalAdapter",
+    "LegalBasis",
+    "LegalGuide",
+    "MalformedPayload",
+    "Order",
+    "PartnerConfig",
+    "Payment",
+    "PerformanceAdapter",
+    "PermanentError",
+    "TransientError",
+    "adapter_for",
+    "breaker_for",
+    "register",
+    "registered",
+    "reset_breakers",
+]

@@ -1,0 +1,204 @@
+"""The adapter plumbing: configuration, errors, the HTTP client, retries, breakers, registry."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pybreaker
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+
+@dataclass(frozen=True)
+class PartnerConfig:
+    """Everything an adapter needs to talk to one partner (built from the Partner row)."""
+
+    slug: str
+    kind: str
+    base_url: str
+    token: str = ""
+    protocol: str = "keel-rest"
+    timeout_seconds: float = 5.0
+    connect_timeout_seconds: float = 2.0
+    max_attempts: int = 3
+    backoff_seconds: float = 0.2
+    breaker_fail_max: int = 5
+    breaker_reset_seconds: float = 30.0
+    options: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+# --- Errors --------------------------------------------------------------------------------
+
+
+class AdapterError(Exception):
+    """Base of everything an adapter raises; ``reason`` is what users see on a failed source."""
+
+    transient = False
+
+    def __init__(self, reason: str, *, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class TransientError(AdapterError):
+    """Might work next time (timeout, connection refused, 5xx, 429): retried with backoff."""
+
+    transient = True
+
+
+class PermanentError(AdapterError):
+    """Will not work by retrying (401/403/404, bad request): never retried."""
+
+
+class MalformedPayload(PermanentError):
+    """The partner answered, but not with what its contract promises."""
+
+
+class CircuitOpen(TransientError):
+    """The partner failed repeatedly; calls fail fast until the breaker's reset timeout."""
+
+
+# --- Circuit breakers, one per partner -----------------------------------------------------
+
+_breakers: dict[str, pybreaker.CircuitBreaker] = {}
+_breakers_lock = threading.Lock()
+
+
+def _not_transient(exc: BaseException) -> bool:
+    # Only transient failures say "the partner is down"; a 404 or a bad payload does not.
+    return not isinstance(exc, TransientError)
+
+
+def breaker_for(config: PartnerConfig) -> pybreaker.CircuitBreaker:
+    with _breakers_lock:
+        breaker = _breakers.get(config.slug)
+        if breaker is None:
+            breaker = pybreaker.CircuitBreaker(
+                fail_max=config.breaker_fail_max,
+                reset_timeout=config.breaker_reset_seconds,
+                exclude=[_not_transient],
+                name=config.slug,
+                throw_new_error_on_trip=False,
+            )
+            _breakers[config.slug] = breaker
+        return breaker
+
+
+def reset_breakers() -> None:
+    """Forget every breaker (tests; and when an HR admin edits a partner)."""
+    with _breakers_lock:
+        _breakers.clear()
+
+
+# --- HTTP client ---------------------------------------------------------------------------
+
+
+class HttpClient:
+    """JSON over HTTP to one partner: timeouts always, bearer auth, errors classified."""
+
+    def __init__(self, config: PartnerConfig):
+        self.config = config
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(
+            self.config.timeout_seconds,
+            connect=min(self.config.connect_timeout_seconds, self.config.timeout_seconds),
+        )
+
+    def _once(self, method: str, path: str, params: dict | None, json: Any) -> Any:
+        url = self.config.base_url.rstrip("/") + "/" + path.lstrip("/")
+        headers = {"Accept": "application/json", "User-Agent": "Keel-integrations/1"}
+        if self.config.token:
+            headers["Authorization"] = f"Bearer {self.config.token}"
+        try:
+            with httpx.Client(timeout=self._timeout(), follow_redirects=False) as client:
+                response = client.request(method, url, params=params, json=json, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise TransientError(
+                f"timed out after {self.config.timeout_seconds:g} s ({type(exc).__name__})"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise TransientError(f"connection failed: {type(exc).__name__}: {exc}") from exc
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise TransientError(f"partner answered HTTP {status}", status=status)
+        if status in (401, 403):
+            raise PermanentError(f"partner refused our credentials (HTTP {status})", status=status)
+        if status == 404:
+            raise PermanentError("not found at the partner (HTTP 404)", status=status)
+        if status >= 400:
+            raise PermanentError(f"partner rejected the request (HTTP {status})", status=status)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise MalformedPayload("partner answered with something that is not JSON") from exc
+
+    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None):
+        """One logical call: retried on transient errors with exponential backoff, each attempt
+        through the partner's circuit breaker; an open breaker fails fast and is not retried."""
+        breaker = breaker_for(self.config)
+
+        def attempt():
+            try:
+                return breaker.call(self._once, method, path, params, json)
+            except pybreaker.CircuitBreakerError as exc:
+                raise CircuitOpen(
+                    f"circuit open after repeated failures; retrying after "
+                    f"{self.config.breaker_reset_seconds:g} s"
+                ) from exc
+
+        retrying = Retrying(
+            stop=stop_after_attempt(max(1, self.config.max_attempts)),
+            wait=wait_exponential(multiplier=self.config.backoff_seconds, max=5),
+            retry=retry_if_exception(
+                lambda e: isinstance(e, TransientError) and not isinstance(e, CircuitOpen)
+            ),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except RetryError as exc:  # pragma: no cover - reraise=True re-raises the last error
+            raise exc.last_attempt.exception() from exc
+
+    def get(self, path: str, **params):
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+
+# --- Registry ------------------------------------------------------------------------------
+
+_REGISTRY: dict[tuple[str, str], type] = {}
+
+
+def register(kind: str, protocol: str):
+    """Class decorator: this class speaks ``protocol`` for sources of ``kind``."""
+
+    def decorate(cls):
+        _REGISTRY[(kind, protocol)] = cls
+        cls.kind = kind
+        cls.protocol = protocol
+        return cls
+
+    return decorate
+
+
+def registered() -> list[tuple[str, str]]:
+    return sorted(_REGISTRY)
+
+
+def adapter_for(config: PartnerConfig):
+    """An adapter instance for a partner configuration."""
+    cls = _REGISTRY.get((config.kind, config.protocol))
+    if cls is None:
+        raise PermanentError(
+            f"no adapter for kind {config.kind!r} and protocol {config.protocol!r}"
+        )
+    return cls(config)

@@ -1,0 +1,92 @@
+"""One interface per source kind. Implementations are registered per protocol (see rest.py)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from .base import HttpClient, PartnerConfig
+from .records import (
+    Complaint,
+    Contact,
+    CreditProfile,
+    CrmCustomer,
+    Invoice,
+    LegalGuide,
+    Order,
+    Payment,
+)
+
+
+class Adapter(ABC):  # noqa: B024  (a base for the kind interfaces)
+    kind = ""
+    protocol = ""
+
+    def __init__(self, config: PartnerConfig):
+        self.config = config
+        self.http = HttpClient(config)
+
+    def ping(self) -> bool:
+        """True when the partner answers its health check (used by the admin's test button)."""
+        self.http.get("healthz")
+        return True
+
+
+class FinanceAdapter(Adapter):
+    """Payment history, unpaid invoices, credit profile and payment events."""
+
+    @abstractmethod
+    def payment_history(self, external_id: str) -> list[Payment]: ...
+
+    @abstractmethod
+    def unpaid_invoices(self, external_id: str) -> list[Invoice]: ...
+
+    @abstractmethod
+    def credit_profile(self, external_id: str) -> CreditProfile: ...
+
+    @abstractmethod
+    def credit_profiles(self) -> list[CreditProfile]:
+        """Every customer's profile, for the periodic pull."""
+
+
+class LegalAdapter(Adapter):
+    """Response guides and legal basis by scenario and dispute type."""
+
+    @abstractmethod
+    def guide(self, scenario: str, dispute_type: str = "") -> LegalGuide: ...
+
+
+class CrmAdapter(Adapter):
+    """Customers, account owners, last contacts, complaints and orders."""
+
+    @abstractmethod
+    def customer(self, external_id: str) -> CrmCustomer: ...
+
+    @abstractmethod
+    def contacts(self, external_id: str, limit: int = 5) -> list[Contact]: ...
+
+    @abstractmethod
+    def complaints(self, external_id: str) -> list[Complaint]: ...
+
+    @abstractmethod
+    def orders(self, external_id: str) -> list[Order]: ...
+
+
+class PerformanceAdapter(Adapter):
+    """Performance / OKR systems: record an event against an employee (complaints, commissions)."""
+
+    @abstractmethod
+    def record_event(self, *, employee: str, kind: str, reference: str, points: int) -> None: ...
+
+
+class AttendanceAdapter(Adapter):
+    """Attendance systems: who is on duty (feeds absences and delegates)."""
+
+    @abstractmethod
+    def on_duty(self, usernames: list[str]) -> dict[str, bool]: ...
+
+
+class ImAdapter(Adapter):
+    """Instant messaging (DingTalk, WeCom, e-mail gateways): push a message to a person."""
+
+    @abstractmethod
+    def send(self, *, to: str, title: str, text: str, link: str = "") -> None: ...

@@ -1,0 +1,102 @@
+"""The "keel-rest" protocol: the JSON shapes the Keel sandbox (and partners that follow our
+published contract) speak."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from .base import register
+from .interfaces import (
+    AttendanceAdapter,
+    CrmAdapter,
+    FinanceAdapter,
+    ImAdapter,
+    LegalAdapter,
+    PerformanceAdapter,
+)
+from .records import (
+    Complaint,
+    Contact,
+    CreditProfile,
+    CrmCustomer,
+    Invoice,
+    LegalGuide,
+    Order,
+    Payment,
+    many,
+)
+
+PROTOCOL = "keel-rest"
+
+
+def _id(external_id: str) -> str:
+    return quote(external_id, safe="")
+
+
+@register("finance", PROTOCOL)
+class RestFinanceAdapter(FinanceAdapter):
+    def payment_history(self, external_id: str) -> list[Payment]:
+        body = self.http.get(f"finance/customers/{_id(external_id)}/payments")
+        return many(Payment, body, "payments", "payment history")
+
+    def unpaid_invoices(self, external_id: str) -> list[Invoice]:
+        body = self.http.get(f"finance/customers/{_id(external_id)}/invoices", status="unpaid")
+        return [i for i in many(Invoice, body, "invoices", "invoices") if i.status == "unpaid"]
+
+    def credit_profile(self, external_id: str) -> CreditProfile:
+        return CreditProfile.from_payload(
+            self.http.get(f"finance/customers/{_id(external_id)}/credit")
+        )
+
+    def credit_profiles(self) -> list[CreditProfile]:
+        return many(CreditProfile, self.http.get("finance/credit"), "customers", "credit list")
+
+
+@register("legal", PROTOCOL)
+class RestLegalAdapter(LegalAdapter):
+    def guide(self, scenario: str, dispute_type: str = "") -> LegalGuide:
+        body = self.http.get("legal/guides", scenario=scenario, dispute_type=dispute_type or None)
+        return LegalGuide.from_payload(body)
+
+
+@register("crm", PROTOCOL)
+class RestCrmAdapter(CrmAdapter):
+    def customer(self, external_id: str) -> CrmCustomer:
+        return CrmCustomer.from_payload(self.http.get(f"crm/customers/{_id(external_id)}"))
+
+    def contacts(self, external_id: str, limit: int = 5) -> list[Contact]:
+        body = self.http.get(f"crm/customers/{_id(external_id)}/contacts", limit=limit)
+        return many(Contact, body, "contacts", "contacts")[:limit]
+
+    def complaints(self, external_id: str) -> list[Complaint]:
+        body = self.http.get(f"crm/customers/{_id(external_id)}/complaints")
+        return many(Complaint, body, "complaints", "complaints")
+
+    def orders(self, external_id: str) -> list[Order]:
+        body = self.http.get(f"crm/customers/{_id(external_id)}/orders")
+        return many(Order, body, "orders", "orders")
+
+
+@register("performance", PROTOCOL)
+class RestPerformanceAdapter(PerformanceAdapter):
+    def record_event(self, *, employee: str, kind: str, reference: str, points: int) -> None:
+        self.http.request(
+            "POST",
+            "performance/events",
+            json={"employee": employee, "kind": kind, "reference": reference, "points": points},
+        )
+
+
+@register("attendance", PROTOCOL)
+class RestAttendanceAdapter(AttendanceAdapter):
+    def on_duty(self, usernames: list[str]) -> dict[str, bool]:
+        body = self.http.get("attendance/on-duty", users=",".join(usernames))
+        return {u: bool(body.get(u)) for u in usernames} if isinstance(body, dict) else {}
+
+
+@register("im", PROTOCOL)
+class RestImAdapter(ImAdapter):
+    def send(self, *, to: str, title: str, text: str, link: str = "") -> None:
+        self.http.request(
+            "POST", "im/messages", json={"to": to, "title": title, "text": text, "link": link}
+        )

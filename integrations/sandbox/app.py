@@ -1,0 +1,288 @@
+"""The sandbox partner systems (finance, legal, CRM) as one small WSGI app with its own token auth
+and knobs for latency and failures. Pure werkzeug, no Django: it stands in for outside systems.
+
+Run: ``python -m integrations.sandbox --port 8765``. Knobs: env ``KEEL_SANDBOX_LATENCY_MS`` and
+``KEEL_SANDBOX_FAILURE_RATE`` (every service), or ``POST /_admin/knobs`` with
+``{"finance": {"latency_ms": 300, "failure_rate": 0.0, "mode": "ok|error|malformed|hang"}}``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .. import signing
+from . import data
+
+SERVICES = ("finance", "legal", "crm")
+MODES = ("ok", "error", "malformed", "hang")
+DEFAULT_TOKEN = "sandbox-demo-token"
+
+
+def _default_knobs() -> dict:
+    latency = float(os.environ.get("KEEL_SANDBOX_LATENCY_MS", "0") or 0)
+    rate = float(os.environ.get("KEEL_SANDBOX_FAILURE_RATE", "0") or 0)
+    return {s: {"latency_ms": latency, "failure_rate": rate, "mode": "ok"} for s in SERVICES}
+
+
+class Sandbox:
+    """The WSGI application; state (knobs, recorded payments) lives in memory per process."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+    ):
+        self.token = token or os.environ.get("KEEL_SANDBOX_TOKEN", DEFAULT_TOKEN)
+        self.webhook_url = webhook_url or os.environ.get("KEEL_SANDBOX_WEBHOOK_URL", "")
+        self.webhook_secret = webhook_secret or os.environ.get("KEEL_SANDBOX_WEBHOOK_SECRET", "")
+        self.lock = threading.Lock()
+        self.knobs = _default_knobs()
+        self.paid: dict[str, str] = {}  # invoice number -> paid_on (payments recorded here)
+        self.requests = 0
+        self.url_map = Map(
+            [
+                Rule("/healthz", endpoint="healthz"),
+                Rule("/_admin/knobs", endpoint="knobs", methods=["GET", "POST"]),
+                Rule("/_admin/reset", endpoint="reset", methods=["POST"]),
+                Rule("/_admin/emit", endpoint="emit", methods=["POST"]),
+                Rule("/finance/credit", endpoint="finance_credit_all"),
+                Rule(
+                    "/finance/customers/<cid>/payments",
+                    endpoint="finance_payments",
+                    methods=["GET", "POST"],
+                ),
+                Rule("/finance/customers/<cid>/invoices", endpoint="finance_invoices"),
+                Rule("/finance/customers/<cid>/credit", endpoint="finance_credit"),
+                Rule("/legal/guides", endpoint="legal_guide"),
+                Rule("/crm/customers", endpoint="crm_customers"),
+                Rule("/crm/customers/<cid>", endpoint="crm_customer"),
+                Rule("/crm/customers/<cid>/contacts", endpoint="crm_contacts"),
+                Rule("/crm/customers/<cid>/complaints", endpoint="crm_complaints"),
+                Rule("/crm/customers/<cid>/orders", endpoint="crm_orders"),
+            ]
+        )
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except HTTPException as exc:
+            response = self.json({"error": exc.name, "detail": exc.description}, exc.code)
+        return response(environ, start_response)
+
+    @staticmethod
+    def json(body, status: int = 200) -> Response:
+        return Response(
+            json.dumps(body, ensure_ascii=False),
+            status=status,
+            content_type="application/json; charset=utf-8",
+        )
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        endpoint, args = adapter.match()
+        if endpoint == "healthz":
+            return self.json({"ok": True})
+        if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+            return self.json({"error": "unauthorized"}, 401)
+        with self.lock:
+            self.requests += 1
+        if endpoint in ("knobs", "reset", "emit"):
+            return getattr(self, endpoint)(request)
+        service = endpoint.split("_", 1)[0]
+        knob = self.knobs[service]
+        if knob["latency_ms"]:
+            time.sleep(knob["latency_ms"] / 1000)
+        mode = knob["mode"]
+        if mode == "ok" and knob["failure_rate"] and random.random() < knob["failure_rate"]:
+            mode = "error"
+        if mode == "hang":
+            time.sleep(float(knob.get("hang_seconds", 30)))
+        if mode == "error":
+            return self.json({"error": "internal error (sandbox failure knob)"}, 500)
+        if mode == "malformed":
+            return self.json({"unexpected": "shape", "data": [1, 2, 3]})
+        if "cid" in args and args["cid"] not in data.CUSTOMERS_BY_ID:
+            raise NotFound(f"unknown customer {args['cid']}")
+        return getattr(self, endpoint)(request, **args)
+
+    # --- admin ---------------------------------------------------------------------------
+
+    def knobs(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                body = json.loads(request.get_data() or b"{}")
+            except ValueError:
+                return self.json({"error": "not JSON"}, 400)
+            with self.lock:
+                for service, values in body.items():
+                    targets = SERVICES if service == "*" else (service,)
+                    for target in targets:
+                        if target not in self.knobs or not isinstance(values, dict):
+                            return self.json({"error": f"unknown service {service!r}"}, 400)
+                        if values.get("mode", "ok") not in MODES:
+                            return self.json({"error": f"mode must be one of {MODES}"}, 400)
+                        self.knobs[target].update(values)
+        return self.json(self.knobs)
+
+    def reset(self, request: Request) -> Response:
+        with self.lock:
+            self.knobs = _default_knobs()
+            self.paid.clear()
+        return self.json({"ok": True})
+
+    def emit(self, request: Request) -> Response:
+        """Push a signed webhook to Keel, as the real partner would: ``{"event": "...", ...}``."""
+        body = json.loads(request.get_data() or b"{}")
+        url = body.pop("url", None) or self.webhook_url
+        secret = body.pop("secret", None) or self.webhook_secret
+        if not url or not secret:
+            return self.json({"error": "no webhook URL/secret configured"}, 400)
+        import httpx
+
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        delivery = body.get("delivery_id") or f"sbx-{uuid.uuid4()}"
+        headers = signing.signed_headers(
+            secret, raw, delivery_id=delivery, event=body.get("event", "")
+        )
+        response = httpx.post(url, content=raw, headers=headers, timeout=10)
+        return self.json(
+            {
+                "delivery_id": delivery,
+                "status": response.status_code,
+                "response": response.text[:500],
+            }
+        )
+
+    # --- finance -------------------------------------------------------------------------
+
+    def _invoices(self, cid: str) -> list[dict]:
+        rows = copy.deepcopy(data.invoices_for(cid, date.today()))
+        for row in rows:
+            if row["number"] in self.paid:
+                row["status"], row["paid_on"] = "paid", self.paid[row["number"]]
+        return rows
+
+    def _profile(self, cid: str) -> dict:
+        today = date.today()
+        unpaid = [i for i in self._invoices(cid) if i["status"] == "unpaid"]
+        from decimal import Decimal
+
+        outstanding = sum((Decimal(i["amount"]) for i in unpaid), Decimal("0"))
+        overdue = [
+            date.fromisoformat(i["due_on"])
+            for i in unpaid
+            if date.fromisoformat(i["due_on"]) < today
+        ]
+        oldest = min(overdue) if overdue else None
+        return {
+            "external_id": cid,
+            "outstanding_amount": f"{outstanding:.2f}",
+            "currency": "CNY",
+            "overdue_days": (today - oldest).days if oldest else 0,
+            "overdue_since": oldest.isoformat() if oldest else None,
+        }
+
+    def finance_payments(self, request: Request, cid: str) -> Response:
+        if request.method == "POST":  # record a payment of the oldest unpaid invoice
+            unpaid = sorted(
+                (i for i in self._invoices(cid) if i["status"] == "unpaid"),
+                key=lambda i: i["due_on"],
+            )
+            if not unpaid:
+                return self.json({"error": "nothing unpaid"}, 409)
+            with self.lock:
+                self.paid[unpaid[0]["number"]] = date.today().isoformat()
+            return self.json({"paid": unpaid[0]["number"], "credit": self._profile(cid)}, 201)
+        payments = data.payments_for(cid, date.today())
+        for number, paid_on in self.paid.items():
+            inv = next((i for i in self._invoices(cid) if i["number"] == number), None)
+            if inv:
+                payments.insert(
+                    0,
+                    {
+                        "reference": f"PAY-{number[4:]}",
+                        "paid_on": paid_on,
+                        "amount": inv["amount"],
+                        "currency": "CNY",
+                        "invoice": number,
+                        "method": "bank transfer",
+                    },
+                )
+        return self.json({"customer": cid, "payments": payments})
+
+    def finance_invoices(self, request: Request, cid: str) -> Response:
+        rows = self._invoices(cid)
+        status = request.args.get("status")
+        if status:
+            rows = [r for r in rows if r["status"] == status]
+        return self.json({"customer": cid, "invoices": rows})
+
+    def finance_credit(self, request: Request, cid: str) -> Response:
+        return self.json(self._profile(cid))
+
+    def finance_credit_all(self, request: Request) -> Response:
+        return self.json({"customers": [self._profile(c["external_id"]) for c in data.CUSTOMERS]})
+
+    # --- legal ---------------------------------------------------------------------------
+
+    def legal_guide(self, request: Request) -> Response:
+        scenario = request.args.get("scenario", "")
+        if not scenario:
+            return self.json({"error": "scenario is required"}, 400)
+        return self.json(data.legal_guide(scenario, request.args.get("dispute_type", "")))
+
+    # --- CRM -----------------------------------------------------------------------------
+
+    def _crm_customer(self, cid: str) -> dict:
+        c = data.CUSTOMERS_BY_ID[cid]
+        return {
+            "external_id": cid,
+            "name_zh": c["name_zh"],
+            "name_en": c["name_en"],
+            "owner": c["owner"],
+            "unit": c["unit"],
+        }
+
+    def crm_customers(self, request: Request) -> Response:
+        return self.json(
+            {"customers": [self._crm_customer(c["external_id"]) for c in data.CUSTOMERS]}
+        )
+
+    def crm_customer(self, request: Request, cid: str) -> Response:
+        return self.json(self._crm_customer(cid))
+
+    def crm_contacts(self, request: Request, cid: str) -> Response:
+        rows = data.contacts_for(cid, datetime.now(UTC))
+        limit = int(request.args.get("limit", "20") or 20)
+        return self.json({"customer": cid, "contacts": rows[:limit]})
+
+    def crm_complaints(self, request: Request, cid: str) -> Response:
+        return self.json(
+            {"customer": cid, "complaints": data.complaints_for(cid, datetime.now(UTC))}
+        )
+
+    def crm_orders(self, request: Request, cid: str) -> Response:
+        return self.json({"customer": cid, "orders": data.orders_for(cid, date.today())})
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, app: Sandbox | None = None):
+    """A threaded server (one thread per request, so latency knobs do not serialise callers)."""
+    from werkzeug.serving import make_server
+
+    return make_server(host, port, app or Sandbox(), threaded=True)
