@@ -1,1 +1,196 @@
-"""Models of the responsibilities app."""
+"""Scenarios, versioned responsibility maps and their duties."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from hrcore.choices import DepartmentFunction
+from hrcore.i18n import pick
+
+from .choices import DeliverableKind, MapStatus, Severity
+
+
+class Scenario(models.Model):
+    """A kind of pressure situation (debt collection, complaint…) that has responsibility maps."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    default_severity = models.CharField(
+        _("default severity"), max_length=16, choices=Severity.choices, default=Severity.MEDIUM
+    )
+    trigger_notes_zh = models.TextField(_("trigger notes (Chinese)"), blank=True)
+    trigger_notes_en = models.TextField(_("trigger notes (English)"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return pick(self, "name")
+
+    @property
+    def description(self) -> str:
+        return pick(self, "description")
+
+    @property
+    def trigger_notes(self) -> str:
+        return pick(self, "trigger_notes")
+
+
+class ResponsibilityMap(models.Model):
+    """One version of who does what, by when, for a scenario in an org scope."""
+
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("scenario"), on_delete=models.PROTECT, related_name="maps"
+    )
+    scope = models.ForeignKey(
+        "hrcore.OrgUnit",
+        verbose_name=_("scope"),
+        on_delete=models.PROTECT,
+        related_name="responsibility_maps",
+        help_text=_("The group or a subsidiary; the map applies to crises in its subtree."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    status = models.CharField(
+        _("status"), max_length=16, choices=MapStatus.choices, default=MapStatus.DRAFT
+    )
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    effective_from = models.DateTimeField(_("effective from"), null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    change_note = models.TextField(_("change note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["scenario__code", "scope__path", "-version"]
+        verbose_name = _("responsibility map")
+        verbose_name_plural = _("responsibility maps")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scenario", "scope", "version"], name="map_version_unique"
+            ),
+            # At most one version in force per scenario and scope.
+            models.UniqueConstraint(
+                fields=["scenario", "scope"],
+                condition=Q(status="published"),
+                name="map_one_published_per_scope",
+            ),
+            # At most one open draft per scenario and scope, so edits do not fork.
+            models.UniqueConstraint(
+                fields=["scenario", "scope"],
+                condition=Q(status="draft"),
+                name="map_one_draft_per_scope",
+            ),
+        ]
+        indexes = [models.Index(fields=["scenario", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+    @property
+    def title(self) -> str:
+        return pick(self, "title") or str(self.scenario)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == MapStatus.DRAFT
+
+
+class Duty(models.Model):
+    """One step of a map: who (function or position) does what, producing what, by when."""
+
+    map = models.ForeignKey(
+        ResponsibilityMap, verbose_name=_("map"), on_delete=models.CASCADE, related_name="duties"
+    )
+    code = models.SlugField(_("code"), max_length=64)
+    assignee_function = models.CharField(
+        _("assignee function"),
+        max_length=32,
+        choices=DepartmentFunction.choices,
+        blank=True,
+        default="",
+    )
+    assignee_position = models.ForeignKey(
+        "hrcore.Position",
+        verbose_name=_("assignee position"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duties",
+    )
+    action_zh = models.TextField(_("action (Chinese)"), blank=True)
+    action_en = models.TextField(_("action (English)"), blank=True)
+    deliverable = models.CharField(
+        _("deliverable"),
+        max_length=20,
+        choices=DeliverableKind.choices,
+        default=DeliverableKind.CONFIRMATION,
+    )
+    deadline_minutes = models.PositiveIntegerField(_("deadline (minutes)"))
+    after = models.JSONField(_("starts after"), default=list, blank=True)
+    warn_ratio = models.FloatField(_("warning at share of allowance"), default=0.8)
+    business_hours = models.BooleanField(_("business hours only"), default=False)
+    escalation = models.JSONField(_("escalation chain"), default=list, blank=True)
+    information_items = models.JSONField(_("information needed"), default=list, blank=True)
+    competencies = models.JSONField(_("competencies"), default=list, blank=True)
+    notes_zh = models.TextField(_("notes (Chinese)"), blank=True)
+    notes_en = models.TextField(_("notes (English)"), blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["map", "order", "id"]
+        verbose_name = _("duty")
+        verbose_name_plural = _("duties")
+        constraints = [
+            models.UniqueConstraint(fields=["map", "code"], name="duty_code_unique_in_map"),
+            models.CheckConstraint(
+                condition=(Q(assignee_function="") & Q(assignee_position__isnull=False))
+                | (~Q(assignee_function="") & Q(assignee_position__isnull=True)),
+                name="duty_exactly_one_assignee",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_minutes__gt=0), name="duty_deadline_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def action(self) -> str:
+        return pick(self, "action")
+
+    @property
+    def notes(self) -> str:
+        return pick(self, "notes")
+
+    @property
+    def starts_at_crisis_start(self) -> bool:
+        return not self.after
+
+    @property
+    def assignee_label(self) -> str:
+        if self.assignee_position_id:
+            return self.assignee_position.title
+        if self.assignee_function:
+            return str(DepartmentFunction(self.assignee_function).label)
+        return ""

@@ -1,0 +1,97 @@
+"""Reads of scenarios and maps that depend on who is asking, and the map in force for a unit."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from hrcore.models import OrgUnit, Position
+from hrcore.selectors import is_hr_admin
+
+from .choices import MapStatus
+from .models import Duty, ResponsibilityMap, Scenario
+
+
+def scenarios_visible_to(user: AbstractBaseUser) -> QuerySet[Scenario]:
+    """Every logged-in user reads the scenario catalogue."""
+    if not user.is_authenticated:
+        return Scenario.objects.none()
+    return Scenario.objects.all()
+
+
+def maps_visible_to(user: AbstractBaseUser) -> QuerySet[ResponsibilityMap]:
+    """HR admins see every version; everyone else logged in sees published and archived ones
+    (archived versions may still be running in a crisis that started under them)."""
+    if not user.is_authenticated:
+        return ResponsibilityMap.objects.none()
+    qs = ResponsibilityMap.objects.select_related("scenario", "scope", "author")
+    if is_hr_admin(user):
+        return qs
+    return qs.exclude(status=MapStatus.DRAFT)
+
+
+def maps_for_list(user: AbstractBaseUser) -> QuerySet[ResponsibilityMap]:
+    """The map list: visible maps with their duty count, in one query."""
+    return maps_visible_to(user).annotate(duty_count=Count("duties"))
+
+
+def duties_ordered() -> QuerySet[Duty]:
+    return Duty.objects.select_related("assignee_position").order_by("order", "id")
+
+
+def map_with_duties(qs: QuerySet[ResponsibilityMap]) -> QuerySet[ResponsibilityMap]:
+    return qs.prefetch_related(Prefetch("duties", queryset=duties_ordered()))
+
+
+def published_map_for(*, scenario: str | Scenario, unit: OrgUnit) -> ResponsibilityMap | None:
+    """The published map of ``scenario`` whose scope is ``unit`` or its nearest ancestor."""
+    ancestor_ids = unit.ancestor_ids()  # nearest first
+    if not ancestor_ids:
+        return None
+    scenario_q = (
+        Q(scenario=scenario) if isinstance(scenario, Scenario) else Q(scenario__code=scenario)
+    )
+    candidates = {
+        m.scope_id: m
+        for m in map_with_duties(
+            ResponsibilityMap.objects.select_related("scenario", "scope").filter(
+                scenario_q, status=MapStatus.PUBLISHED, scope_id__in=ancestor_ids
+            )
+        )
+    }
+    for unit_id in ancestor_ids:
+        if unit_id in candidates:
+            return candidates[unit_id]
+    return None
+
+
+def map_versions(*, responsibility_map: ResponsibilityMap, user) -> list[ResponsibilityMap]:
+    """Every visible version of the same scenario and scope, newest first."""
+    return list(
+        maps_for_list(user)
+        .filter(scenario_id=responsibility_map.scenario_id, scope_id=responsibility_map.scope_id)
+        .order_by("-version")
+    )
+
+
+def position_crisis_duties(*, position: Position) -> list[Duty]:
+    """Every published duty that falls to ``position`` across scenarios and scopes.
+
+    A duty falls to a position when it names the position directly; duties addressed to a
+    department function are listed for the position that heads departments of that function
+    (hrcore's head-position mapping is data, so we use the heads actually in the org)."""
+    from hrcore.models import OrgUnit as Unit
+
+    head_functions = set(
+        Unit.objects.filter(head__position=position)
+        .exclude(function="")
+        .values_list("function", flat=True)
+    )
+    q = Q(assignee_position=position)
+    if head_functions:
+        q |= Q(assignee_function__in=head_functions)
+    return list(
+        Duty.objects.filter(q, map__status=MapStatus.PUBLISHED)
+        .select_related("map__scenario", "map__scope", "assignee_position")
+        .order_by("map__scenario__code", "map__scope__path", "order", "id")
+    )

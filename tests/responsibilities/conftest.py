@@ -1,0 +1,38 @@
+"""Fixtures of the responsibilities tests: seeded maps and a TOTP helper for the browser."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def seeded_maps(demo_org):
+    """The demo organisation plus the seed scenarios and published maps."""
+    from responsibilities import demo
+
+    demo.seed()
+    return demo
+
+
+@pytest.fixture
+def group_unit(demo_org):
+    from hrcore.models import OrgUnit
+
+    return OrgUnit.objects.get(code="demo-group")
+
+
+def totp_code_for(user) -> str:
+    """The current TOTP code of an enrolled user, computed from the stored secret (as the
+    ``demo_totp`` command does)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = decrypt(authenticator.data["secret"])
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
