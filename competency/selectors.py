@@ -1,0 +1,125 @@
+"""Reads of the competency app that depend on who is asking."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Avg, Count, Q, QuerySet
+
+from hrcore.selectors import employee_of, is_hr_admin
+
+from .choices import RunStatus, VersionStatus
+from .models import (
+    Assignment,
+    Evidence,
+    Framework,
+    PositionProfile,
+    RecognitionEntry,
+    Simulation,
+    SimulationRun,
+)
+
+
+def _own_and_reports_q(user: AbstractBaseUser, field: str = "employee") -> Q | None:
+    employee = employee_of(user)
+    if employee is None:
+        return None
+    return Q(**{field: employee}) | Q(**{f"{field}__manager": employee})
+
+
+def runs_visible_to(user: AbstractBaseUser) -> QuerySet[SimulationRun]:
+    """Results are private: the player and their direct manager. HR sees aggregates only
+    (``run_aggregates``), never individual runs."""
+    if not user.is_authenticated:
+        return SimulationRun.objects.none()
+    q = _own_and_reports_q(user)
+    if q is None:
+        return SimulationRun.objects.none()
+    return SimulationRun.objects.filter(q).select_related(
+        "version__simulation", "employee", "current_node"
+    )
+
+
+def assignments_visible_to(user: AbstractBaseUser) -> QuerySet[Assignment]:
+    """Own assignments, the direct reports' (managers watch overdue ones) and, for HR admins,
+    all (they assign them)."""
+    qs = Assignment.objects.select_related("simulation", "employee", "employee__unit")
+    if not user.is_authenticated:
+        return qs.none()
+    if is_hr_admin(user):
+        return qs
+    q = _own_and_reports_q(user)
+    return qs.filter(q) if q is not None else qs.none()
+
+
+def evidence_visible_to(user: AbstractBaseUser) -> QuerySet[Evidence]:
+    """Levels are HR data: the person, their manager and HR admins."""
+    qs = Evidence.objects.select_related("employee", "competency", "actor")
+    if not user.is_authenticated:
+        return qs.none()
+    if is_hr_admin(user):
+        return qs
+    q = _own_and_reports_q(user)
+    return qs.filter(q) if q is not None else qs.none()
+
+
+def frameworks_visible_to(user: AbstractBaseUser) -> QuerySet[Framework]:
+    if not user.is_authenticated:
+        return Framework.objects.none()
+    return Framework.objects.select_related("scale").prefetch_related(
+        "scale__levels", "competencies__anchors"
+    )
+
+
+def profiles_visible_to(user: AbstractBaseUser) -> QuerySet[PositionProfile]:
+    if not user.is_authenticated:
+        return PositionProfile.objects.none()
+    return PositionProfile.objects.select_related("position", "framework").prefetch_related(
+        "requirements__competency"
+    )
+
+
+def simulations_visible_to(user: AbstractBaseUser) -> QuerySet[Simulation]:
+    """Everyone sees published simulations; HR admins also drafts."""
+    if not user.is_authenticated:
+        return Simulation.objects.none()
+    if is_hr_admin(user):
+        return Simulation.objects.all()
+    return Simulation.objects.filter(versions__status=VersionStatus.PUBLISHED).distinct()
+
+
+def recognition_visible_to(user: AbstractBaseUser) -> QuerySet[RecognitionEntry]:
+    """Recognition is public inside the group (that is its point)."""
+    if not user.is_authenticated:
+        return RecognitionEntry.objects.none()
+    return RecognitionEntry.objects.select_related("employee", "employee__unit")
+
+
+def run_aggregates(user: AbstractBaseUser) -> list[dict]:
+    """HR's view of results: per simulation, count, mean and pass rate — no names."""
+    if not is_hr_admin(user):
+        return []
+    rows = (
+        SimulationRun.objects.filter(status=RunStatus.FINISHED)
+        .values(
+            "version__simulation__code",
+            "version__simulation__title_zh",
+            "version__simulation__title_en",
+        )
+        .annotate(
+            runs=Count("id"),
+            mean=Avg("overall_score"),
+            passed=Count("id", filter=Q(passed=True)),
+        )
+        .order_by("version__simulation__code")
+    )
+    return [
+        {
+            "code": r["version__simulation__code"],
+            "title_zh": r["version__simulation__title_zh"],
+            "title_en": r["version__simulation__title_en"],
+            "runs": r["runs"],
+            "mean": round(r["mean"] or 0, 1),
+            "pass_rate": round(100 * r["passed"] / r["runs"], 1) if r["runs"] else 0,
+        }
+        for r in rows
+    ]
