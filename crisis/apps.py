@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CrisisConfig(AppConfig):
     name = "crisis"
     verbose_name = _("Crisis response")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from .models import BusinessCalendar, Holiday, TriggerRule
+
+        for model in (BusinessCalendar, Holiday, TriggerRule):
+            auditlog.register(model)

@@ -1,1 +1,490 @@
-"""Models of the crisis app."""
+"""Crises, their tasks with SLA timers, deliverables, decisions and the immutable timeline; business
+calendars; automatic trigger rules and alerts; idempotency keys of API filing."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hrcore.i18n import pick
+
+from .choices import (
+    CrisisSource,
+    CrisisStatus,
+    DeliverableKind,
+    EventKind,
+    ParticipantRole,
+    Severity,
+    TaskStatus,
+    TimerState,
+    TriggerAction,
+    TriggerKind,
+)
+
+
+def _default_working_days() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+class BusinessCalendar(models.Model):
+    """Working days and hours of an org unit (and everything below it) in its time zone."""
+
+    unit = models.OneToOneField(
+        "hrcore.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.CASCADE,
+        related_name="business_calendar",
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    working_days = models.JSONField(
+        _("working days"),
+        default=_default_working_days,
+        help_text=_("Weekday numbers, Monday = 0 … Sunday = 6."),
+    )
+    day_start = models.TimeField(_("working day starts"), default=time(9, 0))
+    day_end = models.TimeField(_("working day ends"), default=time(18, 0))
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(day_end__gt=models.F("day_start")),
+                name="calendar_day_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.unit)
+
+
+class Holiday(models.Model):
+    """A day off in a calendar — or, with ``is_working_day``, a weekend made a working day."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField(_("date"))
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    is_working_day = models.BooleanField(_("make-up working day"), default=False)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {pick(self, 'name')}"
+
+
+class Crisis(models.Model):
+    """One crisis: the frozen responsibility map it runs, who filed it, where, its outcome."""
+
+    scenario = models.ForeignKey(
+        "responsibilities.Scenario",
+        verbose_name=_("scenario"),
+        on_delete=models.PROTECT,
+        related_name="crises",
+    )
+    map = models.ForeignKey(
+        "responsibilities.ResponsibilityMap",
+        verbose_name=_("responsibility map"),
+        on_delete=models.PROTECT,
+        related_name="crises",
+    )
+    map_version = models.PositiveIntegerField(_("map version"))
+    unit = models.ForeignKey(
+        "hrcore.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="crises"
+    )
+    customer = models.ForeignKey(
+        "integrations.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crises",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("what is happening"), blank=True)
+    severity = models.CharField(
+        _("severity"), max_length=16, choices=Severity.choices, default=Severity.MEDIUM
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CrisisStatus.choices, default=CrisisStatus.OPEN
+    )
+    source = models.CharField(
+        _("source"), max_length=16, choices=CrisisSource.choices, default=CrisisSource.WEB
+    )
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crises_filed",
+    )
+    filed_at = models.DateTimeField(_("filed at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crises_closed",
+    )
+    outcome = models.TextField(_("outcome"), blank=True)
+    lessons = models.TextField(_("lessons learned"), blank=True)
+    # Metrics computed from the timeline when the crisis closes (seconds since filing).
+    first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    all_info_seconds = models.PositiveIntegerField(null=True, blank=True)
+    decision_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+    breach_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-filed_at", "-id"]
+        verbose_name = _("crisis")
+        verbose_name_plural = _("crises")
+        permissions = [("participate_crisis", "Can take part in a crisis (one-off invitation)")]
+        indexes = [
+            models.Index(fields=["status", "-filed_at"], name="crisis_status_filed"),
+            models.Index(fields=["unit", "status"], name="crisis_unit_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="crisis_idempotency_key_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CrisisStatus.OPEN
+
+
+class CrisisParticipant(models.Model):
+    """Someone taking part in a crisis (filer, assignees, escalation contacts, invited)."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="participants")
+    employee = models.ForeignKey(
+        "hrcore.Employee", on_delete=models.CASCADE, related_name="crisis_participations"
+    )
+    role = models.CharField(max_length=16, choices=ParticipantRole.choices)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(fields=["crisis", "employee"], name="crisis_participant_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} @ {self.crisis_id}"
+
+
+class Task(models.Model):
+    """One duty of the frozen map inside one crisis, with its assignee and SLA clock."""
+
+    crisis = models.ForeignKey(
+        Crisis, verbose_name=_("crisis"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    duty = models.ForeignKey(
+        "responsibilities.Duty",
+        verbose_name=_("duty"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    # Snapshot of the (immutable, published) duty that the engine runs on.
+    duty_code = models.SlugField(_("duty"), max_length=64)
+    deliverable_kind = models.CharField(
+        _("deliverable"), max_length=16, choices=DeliverableKind.choices
+    )
+    deadline_minutes = models.PositiveIntegerField(_("deadline (minutes)"))
+    warn_ratio = models.FloatField(default=0.8)
+    business_hours = models.BooleanField(default=False)
+    after = models.JSONField(default=list, blank=True)
+    escalation = models.JSONField(default=list, blank=True)
+    order = models.IntegerField(default=0)
+
+    assignee = models.ForeignKey(
+        "hrcore.Employee",
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crisis_tasks",
+    )
+    assignee_gap = models.BooleanField(
+        _("assignee not resolved"),
+        default=False,
+        help_text=_("Nobody holds the duty's role: the task went to its escalation target."),
+    )
+    delegated_from = models.ForeignKey(
+        "hrcore.Employee",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.WAITING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(_("clock started"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # SLA timer: deadlines live in the database; the sweep claims due rows by these columns.
+    timer_state = models.CharField(
+        _("SLA state"), max_length=16, choices=TimerState.choices, default=TimerState.IDLE
+    )
+    warn_at = models.DateTimeField(_("warning at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalation_step = models.PositiveSmallIntegerField(default=0)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    pause_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["crisis_id", "order", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        constraints = [
+            models.UniqueConstraint(fields=["crisis", "duty_code"], name="task_one_per_duty"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["warn_at"], name="task_timer_warn_due", condition=Q(timer_state="running")
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="task_timer_breach_due",
+                condition=Q(timer_state__in=["running", "warned"]),
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                name="task_timer_escalate_due",
+                condition=Q(timer_state="breached", escalate_at__isnull=False),
+            ),
+            models.Index(fields=["assignee", "status"], name="task_assignee_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.duty_code} (#{self.crisis_id})"
+
+
+class TimelineEvent(models.Model):
+    """An immutable record of something that happened in a crisis."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="timeline")
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        indexes = [models.Index(fields=["crisis", "at"], name="timeline_crisis_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        # Immutability guard (not business logic): events are appended, never rewritten.
+        if self.pk is not None:
+            raise ValueError("timeline events are immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("timeline events are immutable")
+
+
+class Decision(models.Model):
+    """An executive's decision on a crisis, pushed to every participant."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="decisions")
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    text = models.TextField(_("decision"))
+    option = models.CharField(_("chosen option"), max_length=200, blank=True)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="crisis_decisions"
+    )
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+def _deliverable_path(instance: Deliverable, filename: str) -> str:
+    return f"crisis/{instance.task.crisis_id}/{instance.task_id}/{filename}"
+
+
+class Deliverable(models.Model):
+    """What a task's assignee delivered: a file, a note, an on-site check-in, a contact log or a
+    decision."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="deliverables")
+    kind = models.CharField(_("kind"), max_length=16, choices=DeliverableKind.choices)
+    note = models.TextField(_("note"), blank=True)
+    file = models.FileField(_("file"), upload_to=_deliverable_path, blank=True, max_length=300)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    decision = models.ForeignKey(
+        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        verbose_name = _("deliverable")
+        verbose_name_plural = _("deliverables")
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.task_id}"
+
+
+class TaskComment(models.Model):
+    """A comment on a task."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class IdempotencyKey(models.Model):
+    """A replayable API write: same key + same body → same response; different body → 409."""
+
+    key = models.CharField(max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "endpoint", "key"], name="idempotency_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint}:{self.key}"
+
+
+class TriggerRule(models.Model):
+    """A configurable automatic rule over customer records, per scenario."""
+
+    scenario = models.ForeignKey(
+        "responsibilities.Scenario",
+        verbose_name=_("scenario"),
+        on_delete=models.CASCADE,
+        related_name="trigger_rules",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=TriggerKind.choices)
+    action = models.CharField(
+        _("action"), max_length=16, choices=TriggerAction.choices, default=TriggerAction.ALERT
+    )
+    min_overdue_days = models.PositiveIntegerField(_("overdue days at least"), default=30)
+    requires_risky_contact = models.BooleanField(_("only with a risky last contact"), default=False)
+    severity = models.CharField(
+        _("severity"), max_length=16, choices=Severity.choices, default=Severity.HIGH
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["-min_overdue_days", "id"]
+        verbose_name = _("trigger rule")
+        verbose_name_plural = _("trigger rules")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ≥{self.min_overdue_days}d"
+
+
+class TriggerAlert(models.Model):
+    """One firing of a trigger rule for one customer and overdue episode (never twice)."""
+
+    rule = models.ForeignKey(TriggerRule, on_delete=models.CASCADE, related_name="alerts")
+    customer = models.ForeignKey(
+        "integrations.Customer", on_delete=models.CASCADE, related_name="trigger_alerts"
+    )
+    episode = models.CharField(
+        max_length=32, help_text=_("The overdue episode: the date the customer became overdue.")
+    )
+    kind = models.CharField(max_length=16, choices=TriggerKind.choices)
+    overdue_days = models.IntegerField(default=0)
+    crisis = models.ForeignKey(
+        Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="trigger_alerts"
+    )
+    recipients = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("trigger alert")
+        verbose_name_plural = _("trigger alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "customer", "episode"], name="trigger_alert_once_per_episode"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id} {self.episode}"

@@ -179,6 +179,7 @@ KEEL_TICK_SECONDS = float(os.environ.get("KEEL_TICK_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE: dict = {
     "tick": {"task": "hrcore.tasks.tick", "schedule": KEEL_TICK_SECONDS},
     "outbox-relay": {"task": "hrcore.tasks.outbox_relay", "schedule": 5.0},
+    "crisis-triggers": {"task": "crisis.tasks.triggers_sweep", "schedule": 300.0},
 }
 
 # --- Auth ----------------------------------------------------------------------------------
@@ -330,4 +331,4 @@ KEEL_ROLE_LABELS = {
 }
 
 # Sweeps the tick runs every KEEL_TICK_SECONDS on the `sla` queue (each app adds its own).
-KEEL_TICK_SWEEPS: list[str] = []
+KEEL_TICK_SWEEPS: list[str] = ["crisis.services.sla_sweep"]

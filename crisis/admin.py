@@ -1,0 +1,124 @@
+"""HR-admin configuration of the crisis engine: calendars, trigger rules; crises read-only with
+their tasks and timeline (writes go through the services)."""
+
+from django.contrib import admin
+
+from .models import (
+    BusinessCalendar,
+    Crisis,
+    Decision,
+    Holiday,
+    Task,
+    TimelineEvent,
+    TriggerAlert,
+    TriggerRule,
+)
+from .selectors import crises_visible_to, tasks_visible_to
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["unit", "time_zone", "day_start", "day_end", "working_days"]
+    inlines = [HolidayInline]
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(TriggerRule)
+class TriggerRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "scenario",
+        "kind",
+        "min_overdue_days",
+        "requires_risky_contact",
+        "action",
+        "severity",
+        "is_active",
+    ]
+    list_filter = ["kind", "action", "is_active"]
+
+
+@admin.register(TriggerAlert)
+class TriggerAlertAdmin(admin.ModelAdmin):
+    list_display = ["customer", "kind", "episode", "overdue_days", "crisis", "created_at"]
+    list_filter = ["kind"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TaskInline(ReadOnlyInline):
+    model = Task
+    fields = ["duty_code", "assignee", "status", "timer_state", "due_at", "completed_at"]
+    readonly_fields = fields
+
+
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEvent
+    fields = ["at", "kind", "actor", "task", "data"]
+    readonly_fields = fields
+
+
+class DecisionInline(ReadOnlyInline):
+    model = Decision
+    fields = ["made_at", "made_by", "text", "option"]
+    readonly_fields = fields
+
+
+@admin.register(Crisis)
+class CrisisAdmin(admin.ModelAdmin):
+    """Read-only: crises change through the services (pages, API), never by hand."""
+
+    list_display = ["id", "title", "scenario", "unit", "severity", "status", "filed_at"]
+    list_filter = ["status", "severity", "scenario"]
+    search_fields = ["title"]
+    inlines = [TaskInline, DecisionInline, TimelineInline]
+
+    def get_queryset(self, request):
+        return crises_visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "crisis", "duty_code", "assignee", "status", "timer_state", "due_at"]
+    list_filter = ["status", "timer_state"]
+
+    def get_queryset(self, request):
+        return tasks_visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,103 @@
+"""Enumerations of the crisis app and their groups (open states, terminal states)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class CrisisStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class CrisisSource(models.TextChoices):
+    WEB = "web", _("Browser")
+    API = "api", _("Partner API")
+    WEBHOOK = "webhook", _("Partner webhook")
+    TRIGGER = "trigger", _("Automatic trigger")
+    DEMO = "demo", _("Demo data")
+
+
+class TaskStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for prerequisites")
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+TASK_ACTIVE_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
+TASK_OPEN_STATES = (TaskStatus.WAITING, TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
+TASK_TERMINAL_STATES = (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+class TimerState(models.TextChoices):
+    """Where a task's SLA clock stands; the sweep moves it with compare-and-set updates."""
+
+    IDLE = "idle", _("Not started")
+    RUNNING = "running", _("On track")
+    WARNED = "warned", _("Warning")
+    BREACHED = "breached", _("Breached")
+    PAUSED = "paused", _("Paused")
+    STOPPED = "stopped", _("Stopped")
+
+
+TIMER_TICKING_STATES = (TimerState.RUNNING, TimerState.WARNED, TimerState.BREACHED)
+
+
+class DeliverableKind(models.TextChoices):
+    """Mirrors ``responsibilities.choices.DeliverableKind`` (the map's vocabulary)."""
+
+    DOCUMENT = "document", _("Document")
+    CONFIRMATION = "confirmation", _("Confirmation")
+    ON_SITE = "on_site", _("On-site check-in")
+    DECISION = "decision", _("Decision")
+    CONTACT_LOG = "contact_log", _("Contact log")
+
+
+class ParticipantRole(models.TextChoices):
+    FILER = "filer", _("Filed the crisis")
+    ASSIGNEE = "assignee", _("Task assignee")
+    ESCALATION = "escalation", _("Escalation contact")
+    EXECUTIVE = "executive", _("Executive")
+    INVITED = "invited", _("Invited")
+
+
+class EventKind(models.TextChoices):
+    """Every kind of timeline event (one function per kind in ``crisis.events``)."""
+
+    FILED = "filed", _("Crisis filed")
+    TASK_CREATED = "task_created", _("Task created")
+    ASSIGNEE_UNRESOLVED = "assignee_unresolved", _("No assignee found")
+    CLOCK_STARTED = "clock_started", _("Clock started")
+    TASK_ACKNOWLEDGED = "task_acknowledged", _("Task acknowledged")
+    TASK_COMPLETED = "task_completed", _("Task completed")
+    TASK_REASSIGNED = "task_reassigned", _("Task reassigned")
+    TASK_DELEGATED = "task_delegated", _("Task delegated")
+    TASK_CANCELLED = "task_cancelled", _("Task cancelled")
+    TASK_COMMENTED = "task_commented", _("Comment")
+    TASK_PAUSED = "task_paused", _("Clock paused")
+    TASK_RESUMED = "task_resumed", _("Clock resumed")
+    TASK_WARNING = "task_warning", _("Deadline warning")
+    TASK_BREACHED = "task_breached", _("Deadline breached")
+    TASK_ESCALATED = "task_escalated", _("Escalated")
+    DECISION_MADE = "decision_made", _("Decision made")
+    PARTICIPANT_INVITED = "participant_invited", _("Participant invited")
+    CLOSED = "closed", _("Crisis closed")
+
+
+class TriggerKind(models.TextChoices):
+    OVERDUE = "overdue", _("Customer overdue (debt crisis)")
+    EARLY_WARNING = "early_warning", _("Overdue with a risky last contact (early warning)")
+
+
+class TriggerAction(models.TextChoices):
+    ALERT = "alert", _("Alert people")
+    FILE_CRISIS = "file_crisis", _("File the crisis automatically")

@@ -1,0 +1,250 @@
+"""One function per timeline event kind (after saleor's ``order/events.py``).
+
+Events are appended inside the business transaction of the service that caused them and never
+change afterwards. ``data`` holds only JSON-safe facts (ids, codes, ISO times, short texts).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from .choices import EventKind
+from .models import Crisis, Decision, Task, TimelineEvent
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _event(
+    crisis: Crisis | int,
+    kind: str,
+    *,
+    task: Task | None = None,
+    actor=None,
+    at: datetime | None = None,
+    data: dict | None = None,
+) -> TimelineEvent:
+    crisis_id = crisis if isinstance(crisis, int) else crisis.pk
+    return TimelineEvent.objects.create(
+        crisis_id=crisis_id,
+        task=task,
+        kind=kind,
+        at=at or timezone.now(),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        data=data or {},
+    )
+
+
+def crisis_filed_event(*, crisis: Crisis, actor, source: str) -> TimelineEvent:
+    return _event(
+        crisis,
+        EventKind.FILED,
+        actor=actor,
+        at=crisis.filed_at,
+        data={
+            "scenario": crisis.scenario.code,
+            "map_id": crisis.map_id,
+            "map_version": crisis.map_version,
+            "unit": crisis.unit.code,
+            "severity": crisis.severity,
+            "source": source,
+        },
+    )
+
+
+def task_created_event(*, task: Task, actor) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_CREATED,
+        task=task,
+        actor=actor,
+        at=task.created_at,
+        data={
+            "duty": task.duty_code,
+            "assignee_id": task.assignee_id,
+            "assignee": task.assignee.name if task.assignee else None,
+            "status": task.status,
+        },
+    )
+
+
+def assignee_unresolved_event(
+    *, task: Task, reason: str, fallback_id: int | None, fallback_step: str | None
+) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.ASSIGNEE_UNRESOLVED,
+        task=task,
+        at=task.created_at,
+        data={
+            "duty": task.duty_code,
+            "reason": reason,
+            "fallback_assignee_id": fallback_id,
+            "fallback_step": fallback_step,
+        },
+    )
+
+
+def clock_started_event(*, task: Task, at: datetime) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.CLOCK_STARTED,
+        task=task,
+        at=at,
+        data={"duty": task.duty_code, "warn_at": _iso(task.warn_at), "due_at": _iso(task.due_at)},
+    )
+
+
+def task_acknowledged_event(*, task: Task, actor) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_ACKNOWLEDGED,
+        task=task,
+        actor=actor,
+        at=task.acknowledged_at,
+        data={"duty": task.duty_code},
+    )
+
+
+def task_completed_event(*, task: Task, actor, deliverable_id: int, late: bool) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_COMPLETED,
+        task=task,
+        actor=actor,
+        at=task.completed_at,
+        data={
+            "duty": task.duty_code,
+            "deliverable_id": deliverable_id,
+            "deliverable": task.deliverable_kind,
+            "late": late,
+        },
+    )
+
+
+def task_reassigned_event(
+    *, task: Task, actor, from_id: int | None, to_id: int, delegated: bool, reason: str
+) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_DELEGATED if delegated else EventKind.TASK_REASSIGNED,
+        task=task,
+        actor=actor,
+        data={"duty": task.duty_code, "from_id": from_id, "to_id": to_id, "reason": reason},
+    )
+
+
+def task_cancelled_event(*, task: Task, actor, reason: str) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_CANCELLED,
+        task=task,
+        actor=actor,
+        data={"duty": task.duty_code, "reason": reason},
+    )
+
+
+def task_commented_event(*, task: Task, actor, comment_id: int) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_COMMENTED,
+        task=task,
+        actor=actor,
+        data={"duty": task.duty_code, "comment_id": comment_id},
+    )
+
+
+def task_paused_event(*, task: Task, actor, reason: str) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_PAUSED,
+        task=task,
+        actor=actor,
+        at=task.paused_at,
+        data={"duty": task.duty_code, "reason": reason},
+    )
+
+
+def task_resumed_event(*, task: Task, actor, paused_seconds: int, at: datetime) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_RESUMED,
+        task=task,
+        actor=actor,
+        at=at,
+        data={
+            "duty": task.duty_code,
+            "paused_seconds": paused_seconds,
+            "due_at": _iso(task.due_at),
+        },
+    )
+
+
+def task_warning_event(*, task: Task, at: datetime, fired_at: datetime) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_WARNING,
+        task=task,
+        at=fired_at,
+        data={
+            "duty": task.duty_code,
+            "warn_at": _iso(at),
+            "due_at": _iso(task.due_at),
+            "assignee_id": task.assignee_id,
+        },
+    )
+
+
+def task_breached_event(*, task: Task, at: datetime, fired_at: datetime) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_BREACHED,
+        task=task,
+        at=fired_at,
+        data={"duty": task.duty_code, "due_at": _iso(at), "assignee_id": task.assignee_id},
+    )
+
+
+def task_escalated_event(
+    *, task: Task, step: int, target: str, target_id: int | None, fired_at: datetime
+) -> TimelineEvent:
+    return _event(
+        task.crisis_id,
+        EventKind.TASK_ESCALATED,
+        task=task,
+        at=fired_at,
+        data={
+            "duty": task.duty_code,
+            "step": step,
+            "target": target,
+            "target_id": target_id,
+        },
+    )
+
+
+def decision_made_event(*, decision: Decision, actor) -> TimelineEvent:
+    return _event(
+        decision.crisis_id,
+        EventKind.DECISION_MADE,
+        task=decision.task,
+        actor=actor,
+        at=decision.made_at,
+        data={"decision_id": decision.pk, "text": decision.text[:500], "option": decision.option},
+    )
+
+
+def participant_invited_event(*, crisis: Crisis, actor, user_id: int) -> TimelineEvent:
+    return _event(crisis, EventKind.PARTICIPANT_INVITED, actor=actor, data={"user_id": user_id})
+
+
+def crisis_closed_event(*, crisis: Crisis, actor) -> TimelineEvent:
+    return _event(
+        crisis,
+        EventKind.CLOSED,
+        actor=actor,
+        at=crisis.closed_at,
+        data={"status": crisis.status, "outcome": crisis.outcome[:500]},
+    )

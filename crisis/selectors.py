@@ -1,0 +1,368 @@
+"""Reads of crises and tasks that depend on who is asking (pages, API and admin use these)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
+from guardian.models import UserObjectPermission
+
+from hrcore.choices import Role, UnitKind
+from hrcore.models import Employee, OrgUnit
+from hrcore.selectors import employee_of, has_role, is_hr_admin
+
+from .choices import TASK_ACTIVE_STATES, CrisisStatus
+from .models import Crisis, CrisisParticipant, Decision, Task, TimelineEvent
+
+GRANT_CODENAMES = ("view_crisis", "participate_crisis")
+
+
+def executive_scope(employee: Employee) -> OrgUnit:
+    """The unit an executive oversees: the parent of their executive office (a VP in the group's
+    executive office oversees the group; a general manager their subsidiary)."""
+    unit = employee.unit
+    if unit.kind == UnitKind.DEPARTMENT and unit.parent_id is not None:
+        return unit.parent
+    return unit
+
+
+def _granted_crisis_ids(user: AbstractBaseUser):
+    """Ids of crises shared with ``user`` through a django-guardian object grant."""
+    content_type = ContentType.objects.get_for_model(Crisis)
+    return (
+        UserObjectPermission.objects.filter(
+            user=user, content_type=content_type, permission__codename__in=GRANT_CODENAMES
+        )
+        .annotate(crisis_pk=Cast("object_pk", BigIntegerField()))
+        .values("crisis_pk")
+    )
+
+
+def crisis_visibility_q(user: AbstractBaseUser) -> Q | None:
+    """The Q that scopes crises for ``user``; None means "everything" (HR admins)."""
+    if is_hr_admin(user):
+        return None
+    q = Q(filed_by=user) | Q(pk__in=_granted_crisis_ids(user))
+    employee = employee_of(user)
+    if employee is not None:
+        q |= Q(
+            Exists(CrisisParticipant.objects.filter(crisis=OuterRef("pk"), employee=employee))
+        ) | Q(Exists(Task.objects.filter(crisis=OuterRef("pk"), assignee=employee)))
+        if has_role(user, Role.EXECUTIVE):
+            q |= Q(unit__path__startswith=executive_scope(employee).path)
+        if has_role(user, Role.MANAGER):
+            q |= Q(unit__path__startswith=employee.unit.path)
+    return q
+
+
+def crises_visible_to(user: AbstractBaseUser) -> QuerySet[Crisis]:
+    """Managers: their unit's subtree + crises they filed or take part in. Staff: crises where they
+    have a task (or take part). Executives: their scope. HR admins: all. Plus one-off
+    django-guardian grants (``view_crisis`` / ``participate_crisis`` on the crisis)."""
+    if not user.is_authenticated:
+        return Crisis.objects.none()
+    qs = Crisis.objects.select_related("scenario", "unit", "map", "filed_by")
+    q = crisis_visibility_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def tasks_visible_to(user: AbstractBaseUser) -> QuerySet[Task]:
+    """Tasks of the crises the user sees (the crisis page shows every department's task)."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    return Task.objects.filter(crisis__in=crises_visible_to(user).values("pk")).select_related(
+        "crisis", "assignee", "assignee__user", "duty"
+    )
+
+
+def my_open_tasks(user: AbstractBaseUser) -> QuerySet[Task]:
+    """The tasks assigned to the user that still need something from them."""
+    employee = employee_of(user)
+    if employee is None:
+        return Task.objects.none()
+    return (
+        Task.objects.filter(
+            assignee=employee, status__in=TASK_ACTIVE_STATES, crisis__status=CrisisStatus.OPEN
+        )
+        .select_related("crisis", "duty", "crisis__scenario")
+        .order_by("due_at", "id")
+    )
+
+
+def crisis_tasks(crisis: Crisis) -> QuerySet[Task]:
+    return (
+        crisis.tasks.select_related("assignee", "assignee__user", "assignee__unit", "duty")
+        .prefetch_related("deliverables")
+        .order_by("order", "id")
+    )
+
+
+def crises_with_tasks(qs: QuerySet[Crisis]) -> QuerySet[Crisis]:
+    """Prefetch tasks with assignees in one extra query (the API list and dashboard)."""
+    return qs.prefetch_related(
+        Prefetch(
+            "tasks",
+            queryset=Task.objects.select_related("assignee", "assignee__user").order_by(
+                "order", "id"
+            ),
+        )
+    )
+
+
+def timeline_of(crisis: Crisis) -> QuerySet[TimelineEvent]:
+    return crisis.timeline.select_related("actor", "task").order_by("at", "id")
+
+
+def decisions_of(crisis: Crisis) -> QuerySet[Decision]:
+    return crisis.decisions.select_related("made_by", "made_by__employee").order_by("-made_at")
+
+
+def crisis_participant_users(crisis: Crisis) -> list:
+    """Every user taking part (filer, assignees, escalation contacts, invited) — decisions are
+    pushed to all of them."""
+    users = {}
+    if crisis.filed_by_id:
+        users[crisis.filed_by_id] = crisis.filed_by
+    for participant in crisis.participants.select_related("employee__user"):
+        users[participant.employee.user_id] = participant.employee.user
+    for task in crisis.tasks.select_related("assignee__user").exclude(assignee=None):
+        users[task.assignee.user_id] = task.assignee.user
+    return [u for u in users.values() if u.is_active]
+
+
+def can_decide(user: AbstractBaseUser, crisis: Crisis) -> bool:
+    """Executives who see the crisis decide on it."""
+    return has_role(user, Role.EXECUTIVE) and crises_visible_to(user).filter(pk=crisis.pk).exists()
+
+
+def can_manage(user: AbstractBaseUser, crisis: Crisis) -> bool:
+    """Who may reassign, cancel tasks, pause clocks and close: the filer, managers and executives
+    who see the crisis, and HR admins."""
+    if is_hr_admin(user):
+        return True
+    if crisis.filed_by_id == user.pk:
+        return True
+    if has_role(user, Role.MANAGER, Role.EXECUTIVE):
+        return crises_visible_to(user).filter(pk=crisis.pk).exists()
+    return False
+
+
+# --- Page reads (CP appends page-specific read functions below this line) -------------------
+
+
+def _page_task_prefetch() -> Prefetch:
+    return Prefetch(
+        "tasks",
+        queryset=Task.objects.select_related(
+            "assignee", "assignee__unit", "duty", "duty__assignee_position"
+        ).order_by("order", "id"),
+    )
+
+
+def crisis_for_page(user: AbstractBaseUser, pk: int) -> Crisis | None:
+    """The crisis a page shows, if the user may see it."""
+    return crises_visible_to(user).select_related("customer").filter(pk=pk).first()
+
+
+def filing_choices(user: AbstractBaseUser) -> tuple[list, list[OrgUnit]]:
+    """Scenarios that have a published map somewhere, and the units one may file for."""
+    from responsibilities.models import Scenario
+
+    if not user.is_authenticated:
+        return [], []
+    scenarios = list(Scenario.objects.filter(maps__status="published").distinct().order_by("code"))
+    units = list(OrgUnit.objects.order_by("path"))
+    return scenarios, units
+
+
+def filter_choices(user: AbstractBaseUser) -> tuple[list, list[OrgUnit]]:
+    """Every scenario and unit, for the list and dashboard filters."""
+    from responsibilities.models import Scenario
+
+    if not user.is_authenticated:
+        return [], []
+    return list(Scenario.objects.order_by("code")), list(OrgUnit.objects.order_by("path"))
+
+
+def unit_by_code(code: str) -> OrgUnit | None:
+    return OrgUnit.objects.filter(code=code).first() if code else None
+
+
+def customers_for_filing(user: AbstractBaseUser) -> list:
+    """Customers offered in the filing form's suggestion list."""
+    try:
+        from integrations.selectors import customers_visible_to
+    except ImportError:  # the integrations app has not shipped its selector yet
+        from integrations.models import Customer
+
+        qs = Customer.objects.all() if user.is_authenticated else Customer.objects.none()
+    else:
+        qs = customers_visible_to(user)
+    return list(qs.order_by("-overdue_days", "external_id")[:300])
+
+
+def customer_external_id(user: AbstractBaseUser, text: str) -> str | None:
+    """What the manager typed (an external id, "<id> · <name>" from the list, or an exact
+    name) → the customer's external id; unknown text is passed on and the service says so."""
+    from integrations.models import Customer
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    candidate = text.split(" · ", 1)[0].strip()
+    if Customer.objects.filter(external_id=candidate).exists():
+        return candidate
+    by_name = Customer.objects.filter(Q(name_zh=text) | Q(name_en=text)).first()
+    return by_name.external_id if by_name else candidate
+
+
+def _page_filters(qs: QuerySet[Crisis], filters: dict) -> QuerySet[Crisis]:
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("scenario"):
+        qs = qs.filter(scenario__code=filters["scenario"])
+    if filters.get("severity"):
+        qs = qs.filter(severity=filters["severity"])
+    if filters.get("unit"):
+        unit = unit_by_code(filters["unit"])
+        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    if filters.get("q"):
+        text = filters["q"].strip().lstrip("#")
+        q = Q(title__icontains=text) | Q(description__icontains=text)
+        if text.isdigit():
+            q |= Q(pk=int(text))
+        qs = qs.filter(q)
+    return qs
+
+
+def crises_for_list(user: AbstractBaseUser, *, filters: dict) -> QuerySet[Crisis]:
+    """The crisis list page: filtered, with tasks and the decision count, in a constant number
+    of queries however many crises there are."""
+    from django.db.models import Count
+
+    qs = _page_filters(crises_visible_to(user).select_related("customer"), filters)
+    return (
+        qs.annotate(decision_count=Count("decisions", distinct=True))
+        .prefetch_related(_page_task_prefetch())
+        .order_by("-filed_at", "-id")
+    )
+
+
+def dashboard_crises(user: AbstractBaseUser, *, filters: dict) -> list[Crisis]:
+    """Open crises in the executive's scope with their tasks (constant queries)."""
+    filters = {**filters, "status": CrisisStatus.OPEN}
+    return list(crises_for_list(user, filters=filters).order_by("filed_at", "id"))
+
+
+def employee_names(ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {e.pk: e.name for e in Employee.objects.filter(pk__in=ids)}
+
+
+def employee_by_id(pk: int) -> Employee | None:
+    return Employee.objects.filter(pk=pk, is_active=True).select_related("unit", "user").first()
+
+
+def reassign_candidates(crisis: Crisis, task: Task | None = None) -> list[Employee]:
+    """People a task can be handed to: active employees of the group, by unit."""
+    return list(
+        Employee.objects.filter(is_active=True)
+        .select_related("unit")
+        .order_by("unit__path", "-grade", "id")
+    )
+
+
+def crisis_people(crisis: Crisis) -> list[Employee]:
+    """Everyone who took part: the filer, assignees and participants (for credits at closure)."""
+    q = Q(crisis_tasks__crisis=crisis) | Q(crisis_participations__crisis=crisis)
+    if crisis.filed_by_id:
+        q |= Q(user_id=crisis.filed_by_id)
+    return list(Employee.objects.filter(q).distinct().select_related("unit").order_by("id"))
+
+
+def competency_choices() -> list[tuple[str, str]]:
+    """(code, name) of competencies for "weaknesses found"; empty until the competency app
+    ships its models."""
+    try:
+        from competency.models import Competency
+
+        rows = list(Competency.objects.order_by("code"))
+    except Exception:  # the table may not exist yet in a half-migrated checkout
+        return []
+    seen: dict[str, str] = {}
+    for row in rows:
+        seen.setdefault(row.code, getattr(row, "name", row.code))
+    return list(seen.items())
+
+
+def deliverable_for_download(user: AbstractBaseUser, pk: int):
+    """A deliverable whose file the user may download: anyone who sees the crisis page except
+    staff who only have their own task (they get their own department's files)."""
+    from .models import Deliverable
+
+    deliverable = Deliverable.objects.select_related("task", "task__crisis").filter(pk=pk).first()
+    if deliverable is None:
+        return None
+    if not crises_visible_to(user).filter(pk=deliverable.task.crisis_id).exists():
+        return None
+    return deliverable
+
+
+METRIC_EVENT_KINDS = (
+    "filed",
+    "task_acknowledged",
+    "task_completed",
+    "task_commented",
+    "decision_made",
+    "closed",
+)
+
+
+def metric_facts(user: AbstractBaseUser, *, days: int, now) -> list:
+    """Crises filed in the last ``days`` (+1 for time zones) in the user's scope, reduced to
+    ``crisis.metrics.CrisisFact`` in three queries."""
+    from datetime import timedelta
+
+    from .metrics import CrisisFact, Event, TaskFact, crisis_durations
+
+    since = now - timedelta(days=days + 1)
+    crises = (
+        crises_visible_to(user)
+        .filter(filed_at__gte=since)
+        .exclude(status=CrisisStatus.CANCELLED)
+        .prefetch_related(
+            Prefetch(
+                "tasks",
+                queryset=Task.objects.select_related("duty", "duty__assignee_position"),
+            ),
+            Prefetch(
+                "timeline",
+                queryset=TimelineEvent.objects.filter(kind__in=METRIC_EVENT_KINDS).order_by("at"),
+            ),
+        )
+    )
+    facts = []
+    for crisis in crises:
+        tasks = tuple(
+            TaskFact(
+                department=(t.duty.assignee_label if t.duty_id else "") or t.duty_code,
+                deliverable=t.deliverable_kind,
+                status=t.status,
+                due_at=t.due_at,
+                completed_at=t.completed_at,
+                breached=t.breached_at is not None,
+            )
+            for t in crisis.tasks.all()
+        )
+        events = [Event(e.kind, e.at, e.data) for e in crisis.timeline.all()]
+        facts.append(
+            CrisisFact(
+                filed_at=crisis.filed_at,
+                durations=crisis_durations(filed_at=crisis.filed_at, events=events, tasks=tasks),
+                tasks=tasks,
+            )
+        )
+    return facts

@@ -1,0 +1,1512 @@
+"""Every write of the crisis engine: filing, tasks, deliverables, decisions, closure, the SLA sweep
+and the automatic triggers over customers.
+
+Pattern (ENGINEERING §2/§3): validate → write → timeline event → notification and outbox rows in
+the same transaction (the relay delivers them after commit and retries; nothing is lost if a
+process dies). Timers live in the database and are moved by compare-and-set updates.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hrcore.choices import Role
+from hrcore.errors import Conflict, KeelError, NotFound, PermissionDenied, ValidationFailed
+from hrcore.models import Employee, OrgUnit
+from hrcore.selectors import employee_of, has_role, is_hr_admin
+from hrcore.services import notification_send, outbox_enqueue, resolve_assignee
+
+from . import events, metrics, sla
+from .choices import (
+    TASK_ACTIVE_STATES,
+    TASK_OPEN_STATES,
+    CrisisSource,
+    CrisisStatus,
+    DeliverableKind,
+    ParticipantRole,
+    Severity,
+    TaskStatus,
+    TimerState,
+    TriggerAction,
+    TriggerKind,
+)
+from .models import (
+    BusinessCalendar,
+    Crisis,
+    CrisisParticipant,
+    Decision,
+    Deliverable,
+    Task,
+    TaskComment,
+    TriggerAlert,
+    TriggerRule,
+)
+from .selectors import can_decide, can_manage, crises_visible_to, crisis_participant_users
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+# Upload limits for deliverable files (overridable in settings).
+DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+ALLOWED_UPLOAD_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+}
+# Leading bytes of the binary types: a renamed executable is refused.
+MAGIC = {
+    ".pdf": (b"%PDF",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".xls": (b"\xd0\xcf\x11\xe0",),
+}
+EXECUTIVE_POSITION = "vice-president"
+SWEEP_BATCH = 200
+
+
+def _upload_max_bytes() -> int:
+    return int(getattr(settings, "KEEL_CRISIS_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
+
+
+def crisis_link(crisis_id: int) -> str:
+    try:
+        return reverse("crisis:detail", args=[crisis_id])
+    except NoReverseMatch:
+        return f"/crises/{crisis_id}/"
+
+
+def _fmt_time(moment: datetime | None, tz_name: str) -> str:
+    if moment is None:
+        return "—"
+    return timezone.localtime(moment, sla.Calendar(time_zone=tz_name).zone).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+
+
+# --- Calendars -----------------------------------------------------------------------------
+
+
+def calendar_for_unit(unit: OrgUnit) -> sla.Calendar:
+    """The business calendar of ``unit`` or its nearest ancestor; Monday–Friday 9:00–18:00 in the
+    unit's time zone when none is configured."""
+    ids = unit.ancestor_ids()
+    calendars = {
+        c.unit_id: c
+        for c in BusinessCalendar.objects.filter(unit_id__in=ids).prefetch_related("holidays")
+    }
+    for unit_id in ids:
+        calendar = calendars.get(unit_id)
+        if calendar is not None:
+            return sla.calendar_from_rows(
+                time_zone=calendar.time_zone,
+                working_days=calendar.working_days,
+                day_start=calendar.day_start,
+                day_end=calendar.day_end,
+                holidays=[(h.date, h.is_working_day) for h in calendar.holidays.all()],
+            )
+    return sla.Calendar(time_zone=unit.time_zone or settings.TIME_ZONE)
+
+
+@transaction.atomic
+def business_calendar_save(
+    *,
+    unit: OrgUnit,
+    time_zone: str = "Asia/Shanghai",
+    working_days: Iterable[int] = (0, 1, 2, 3, 4),
+    day_start=None,
+    day_end=None,
+    holidays: Iterable[tuple[date, str, str, bool]] = (),
+    name: str = "",
+    actor=None,
+) -> BusinessCalendar:
+    """Create or replace the calendar of ``unit``; holidays are (date, zh, en, is_working_day)."""
+    from datetime import time as dtime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    errors: dict[str, str] = {}
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = _("Unknown time zone “%(tz)s”.") % {"tz": time_zone}
+    days = sorted({int(d) for d in working_days})
+    if any(d < 0 or d > 6 for d in days):
+        errors["working_days"] = _("Weekdays are numbered 0 (Monday) to 6 (Sunday).")
+    day_start = day_start or dtime(9, 0)
+    day_end = day_end or dtime(18, 0)
+    if day_end <= day_start:
+        errors["day_end"] = _("The working day must end after it starts.")
+    if errors:
+        raise ValidationFailed(_("The business calendar is not valid."), errors=errors)
+    calendar, _created = BusinessCalendar.objects.update_or_create(
+        unit=unit,
+        defaults={
+            "name": name,
+            "time_zone": time_zone,
+            "working_days": days,
+            "day_start": day_start,
+            "day_end": day_end,
+        },
+    )
+    calendar.holidays.all().delete()
+    for day, zh, en, is_working in holidays:
+        calendar.holidays.create(date=day, name_zh=zh, name_en=en, is_working_day=is_working)
+    return calendar
+
+
+# --- Filing --------------------------------------------------------------------------------
+
+
+def _may_file(actor, unit: OrgUnit) -> bool:
+    if actor is None:  # automatic triggers
+        return True
+    if is_hr_admin(actor) or has_role(actor, Role.PARTNER):
+        return True
+    employee = employee_of(actor)
+    if employee is None:
+        return False
+    if has_role(actor, Role.EXECUTIVE):
+        from .selectors import executive_scope
+
+        return unit.path.startswith(executive_scope(employee).path)
+    if has_role(actor, Role.MANAGER):
+        # A manager files for anything in their own subsidiary (or group, at group level).
+        own_ids = employee.unit.ancestor_ids()
+        top = own_ids[-2] if len(own_ids) >= 2 else own_ids[-1]
+        return str(top) in unit.path.strip("/").split("/")
+    return False
+
+
+def _participant_add(crisis: Crisis, employee: Employee | None, role: str) -> None:
+    if employee is None:
+        return
+    CrisisParticipant.objects.get_or_create(
+        crisis=crisis, employee=employee, defaults={"role": role}
+    )
+
+
+def _resolve_escalation_target(
+    step: str, *, task: Task, crisis: Crisis, at: datetime
+) -> Employee | None:
+    """The person an escalation step points at, or None when it cannot be resolved."""
+    try:
+        if step == "manager":
+            if task.assignee_id and task.assignee.manager_id:
+                return Employee.objects.select_related("user").get(pk=task.assignee.manager_id)
+            return None
+        if step == "executive":
+            return resolve_assignee(unit=crisis.unit, position=EXECUTIVE_POSITION, at=at).employee
+        if step.startswith("position:"):
+            return resolve_assignee(
+                unit=crisis.unit, position=step.split(":", 1)[1], at=at
+            ).employee
+    except KeelError:
+        return None
+    return None
+
+
+def _start_clock(task: Task, *, at: datetime, calendar: sla.Calendar) -> None:
+    deadlines = sla.deadlines_for(
+        started_at=at,
+        deadline_minutes=task.deadline_minutes,
+        warn_ratio=task.warn_ratio,
+        business_hours=task.business_hours,
+        calendar=calendar,
+    )
+    task.status = TaskStatus.OPEN
+    task.started_at = at
+    task.warn_at = deadlines.warn_at
+    task.due_at = deadlines.due_at
+    task.timer_state = TimerState.RUNNING
+
+
+def _notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned") -> None:
+    if task.assignee is None:
+        return
+    tz = task.assignee.time_zone
+    due = _fmt_time(task.due_at, tz)
+    action_zh = task.duty.action_zh or task.duty_code
+    action_en = task.duty.action_en or task.duty_code
+    if task.status == TaskStatus.WAITING:
+        body = (
+            f"{action_zh}。前置任务完成后开始计时。",
+            f"{action_en}. The clock starts when the prerequisites are done.",
+        )
+    else:
+        body = (f"{action_zh}，截止 {due}。", f"{action_en} — due {due}.")
+    notification_send(
+        recipient=task.assignee.user,
+        kind="crisis.task",
+        subject=(f"危机任务：{crisis.title}", f"Crisis task: {crisis.title}"),
+        body=body,
+        link=crisis_link(crisis.pk),
+        data={"crisis_id": crisis.pk, "task_id": task.pk},
+        dedupe_key=f"crisis:task:{task.pk}:{reason}:{task.assignee_id}:{task.status}",
+    )
+
+
+def _event_payload(crisis: Crisis, name: str, data: dict) -> dict:
+    return {"event": name, "crisis_id": crisis.pk, "data": data}
+
+
+def _task_brief(task: Task) -> dict:
+    return {
+        "id": task.pk,
+        "duty": task.duty_code,
+        "status": task.status,
+        "assignee_id": task.assignee_id,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+    }
+
+
+@transaction.atomic
+def crisis_file(
+    *,
+    scenario: str,
+    title: str,
+    description: str = "",
+    unit: OrgUnit | None = None,
+    customer_external_id: str | None = None,
+    severity: str | None = None,
+    actor,
+    source: str = CrisisSource.WEB,
+    idempotency_key: str | None = None,
+) -> Crisis:
+    """File a crisis: freeze the published map, one task per duty with its resolved assignee,
+    start the clocks of duties without prerequisites, notify everyone (in-app, e-mail, outbox
+    event ``crisis.filed``). Replaying ``idempotency_key`` returns the crisis filed the first time.
+    """
+    from integrations.models import Customer
+    from responsibilities.models import Scenario
+    from responsibilities.selectors import published_map_for
+
+    stored_key = f"{source}:{idempotency_key}" if idempotency_key else ""
+    if stored_key:
+        existing = Crisis.objects.filter(idempotency_key=stored_key).first()
+        if existing is not None:
+            return existing
+
+    errors: dict[str, str] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = _("Say in a few words what is happening.")
+    elif len(title) > 200:
+        errors["title"] = _("At most 200 characters.")
+    scenario_obj = Scenario.objects.filter(code=scenario).first() if scenario else None
+    if scenario_obj is None:
+        errors["scenario"] = _("Unknown scenario “%(code)s”.") % {"code": scenario or ""}
+    if source not in CrisisSource.values:
+        errors["source"] = _("Unknown source.")
+    if unit is None:
+        employee = employee_of(actor) if actor is not None else None
+        if employee is None:
+            errors["unit"] = _("Say which org unit the crisis concerns.")
+        else:
+            unit = employee.unit
+    customer = None
+    if customer_external_id:
+        customer = Customer.objects.filter(external_id=customer_external_id).first()
+        if customer is None:
+            errors["customer"] = _("Unknown customer “%(id)s”.") % {"id": customer_external_id}
+        elif unit is None:
+            unit = customer.unit
+    if severity and severity not in Severity.values:
+        errors["severity"] = _("Severity must be one of: %(choices)s.") % {
+            "choices": ", ".join(Severity.values)
+        }
+    if errors:
+        raise ValidationFailed(_("The crisis cannot be filed."), errors=errors)
+    if actor is not None and not _may_file(actor, unit):
+        raise PermissionDenied(_("You may not file a crisis for this unit."))
+    crisis_map = published_map_for(scenario=scenario_obj, unit=unit)
+    if crisis_map is None:
+        raise ValidationFailed(
+            _("There is no published responsibility map for “%(scenario)s” in %(unit)s.")
+            % {"scenario": scenario_obj.name, "unit": unit.name},
+            errors={"scenario": _("No published map for this unit.")},
+            code="no_published_map",
+        )
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            crisis = Crisis.objects.create(
+                scenario=scenario_obj,
+                map=crisis_map,
+                map_version=crisis_map.version,
+                unit=unit,
+                customer=customer,
+                title=title,
+                description=description or "",
+                severity=severity or scenario_obj.default_severity or Severity.MEDIUM,
+                source=source,
+                idempotency_key=stored_key,
+                filed_by=actor if actor is not None and actor.is_authenticated else None,
+                filed_at=now,
+            )
+    except IntegrityError:
+        # A concurrent replay of the same key won the race.
+        existing = Crisis.objects.filter(idempotency_key=stored_key).first()
+        if existing is None:
+            raise
+        return existing
+
+    events.crisis_filed_event(crisis=crisis, actor=actor, source=source)
+    filer = employee_of(actor) if actor is not None else None
+    _participant_add(crisis, filer, ParticipantRole.FILER)
+
+    calendar = calendar_for_unit(unit)
+    duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
+    tasks: list[Task] = []
+    for duty in duties:
+        task = Task(
+            crisis=crisis,
+            duty=duty,
+            duty_code=duty.code,
+            deliverable_kind=duty.deliverable,
+            deadline_minutes=duty.deadline_minutes,
+            warn_ratio=duty.warn_ratio,
+            business_hours=duty.business_hours,
+            after=list(duty.after or []),
+            escalation=list(duty.escalation or []),
+            order=duty.order,
+            created_at=now,
+        )
+        gap_reason = None
+        try:
+            resolution = resolve_assignee(
+                unit=unit,
+                function=duty.assignee_function or None,
+                position=duty.assignee_position.code if duty.assignee_position_id else None,
+                at=now,
+            )
+            task.assignee = resolution.employee
+        except KeelError as exc:
+            gap_reason = exc.message
+        fallback_step = None
+        if gap_reason is not None:
+            # Nobody holds the role: the task goes to the first resolvable escalation target
+            # (the executive when the chain names none) and the gap is flagged on the timeline.
+            task.assignee_gap = True
+            for step in [*task.escalation, "executive"]:
+                target = _resolve_escalation_target(step, task=task, crisis=crisis, at=now)
+                if target is not None:
+                    task.assignee, fallback_step = target, step
+                    break
+        if not task.after:
+            _start_clock(task, at=now, calendar=calendar)
+        task.save()
+        tasks.append(task)
+        events.task_created_event(task=task, actor=actor)
+        if gap_reason is not None:
+            events.assignee_unresolved_event(
+                task=task,
+                reason=gap_reason,
+                fallback_id=task.assignee_id,
+                fallback_step=fallback_step,
+            )
+        if task.started_at:
+            events.clock_started_event(task=task, at=now)
+        _participant_add(crisis, task.assignee, ParticipantRole.ASSIGNEE)
+        _notify_task_assigned(task, crisis)
+
+    if filer is not None:
+        lines_zh = [f"{t.duty.action_zh or t.duty_code}" for t in tasks]
+        lines_en = [f"{t.duty.action_en or t.duty_code}" for t in tasks]
+        notification_send(
+            recipient=filer.user,
+            kind="crisis.filed",
+            subject=(f"已提交危机：{crisis.title}", f"Crisis filed: {crisis.title}"),
+            body=("；".join(lines_zh), "; ".join(lines_en)),
+            link=crisis_link(crisis.pk),
+            data={"crisis_id": crisis.pk},
+            dedupe_key=f"crisis:{crisis.pk}:filed:{filer.user_id}",
+            email=False,
+        )
+    outbox_enqueue(
+        channel="event",
+        dedupe_key=f"event:crisis.filed:{crisis.pk}",
+        payload=_event_payload(
+            crisis,
+            "crisis.filed",
+            {
+                "scenario": scenario_obj.code,
+                "title": crisis.title,
+                "severity": crisis.severity,
+                "unit": unit.code,
+                "customer": customer.external_id if customer else None,
+                "map_version": crisis.map_version,
+                "source": source,
+                "tasks": [_task_brief(t) for t in tasks],
+            },
+        ),
+    )
+    return crisis
+
+
+# --- Tasks ---------------------------------------------------------------------------------
+
+
+def _lock_task(task: Task | int) -> Task:
+    pk = task if isinstance(task, int) else task.pk
+    locked = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("crisis", "crisis__unit", "assignee", "assignee__user", "duty")
+        .filter(pk=pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(_("Task not found."))
+    return locked
+
+
+def _require_visible(user, crisis: Crisis) -> None:
+    if not crises_visible_to(user).filter(pk=crisis.pk).exists():
+        raise NotFound(_("Not found, or not visible to you."))
+
+
+def _require_open_crisis(crisis: Crisis) -> None:
+    if crisis.status != CrisisStatus.OPEN:
+        raise Conflict(_("The crisis is closed."), code="crisis_closed")
+
+
+def _is_assignee(user, task: Task) -> bool:
+    employee = employee_of(user)
+    return employee is not None and task.assignee_id == employee.pk
+
+
+@transaction.atomic
+def task_acknowledge(*, task: Task, actor) -> Task:
+    """The assignee says "on it" (first response)."""
+    task = _lock_task(task)
+    _require_visible(actor, task.crisis)
+    if not _is_assignee(actor, task):
+        raise PermissionDenied(_("Only the assignee can acknowledge this task."))
+    _require_open_crisis(task.crisis)
+    if task.status == TaskStatus.ACKNOWLEDGED:
+        return task
+    if task.status not in (TaskStatus.OPEN, TaskStatus.WAITING):
+        raise Conflict(
+            _("This task is already %(status)s.") % {"status": task.get_status_display()}
+        )
+    task.acknowledged_at = timezone.now()
+    if task.status == TaskStatus.OPEN:
+        task.status = TaskStatus.ACKNOWLEDGED
+    task.save(update_fields=["status", "acknowledged_at"])
+    events.task_acknowledged_event(task=task, actor=actor)
+    return task
+
+
+def _validate_upload(file: UploadedFile) -> tuple[str, str]:
+    name = os.path.basename(file.name or "")
+    ext = os.path.splitext(name)[1].lower()
+    max_bytes = _upload_max_bytes()
+    if ext not in ALLOWED_UPLOAD_TYPES:
+        raise ValidationFailed(
+            _("Files of type “%(ext)s” are not accepted. Use: %(allowed)s.")
+            % {"ext": ext or "?", "allowed": ", ".join(sorted(ALLOWED_UPLOAD_TYPES))},
+            errors={"file": _("File type not accepted.")},
+        )
+    if file.size is None or file.size > max_bytes:
+        raise ValidationFailed(
+            _("The file is larger than %(mb)s MB.") % {"mb": max_bytes // (1024 * 1024) or 1},
+            errors={"file": _("File too large.")},
+        )
+    if file.size == 0:
+        raise ValidationFailed(_("The file is empty."), errors={"file": _("File is empty.")})
+    head = file.read(8)
+    file.seek(0)
+    signatures = MAGIC.get(ext)
+    if signatures and not any(head.startswith(sig) for sig in signatures):
+        raise ValidationFailed(
+            _("The file's content does not match its “%(ext)s” extension.") % {"ext": ext},
+            errors={"file": _("Content does not match the file type.")},
+        )
+    return name, ALLOWED_UPLOAD_TYPES.get(ext) or mimetypes.guess_type(name)[0] or ""
+
+
+def _start_ready_dependents(crisis: Crisis, *, at: datetime) -> list[Task]:
+    """Start the clocks of waiting tasks whose prerequisites are all done or cancelled."""
+    finished = set(
+        crisis.tasks.filter(status__in=(TaskStatus.DONE, TaskStatus.CANCELLED)).values_list(
+            "duty_code", flat=True
+        )
+    )
+    started = []
+    calendar = None
+    for task in crisis.tasks.filter(status=TaskStatus.WAITING).select_related(
+        "assignee", "assignee__user", "duty"
+    ):
+        if not set(task.after) <= finished:
+            continue
+        calendar = calendar or calendar_for_unit(crisis.unit)
+        acknowledged = task.acknowledged_at is not None
+        _start_clock(task, at=at, calendar=calendar)
+        if acknowledged:
+            task.status = TaskStatus.ACKNOWLEDGED
+        task.save(update_fields=["status", "started_at", "warn_at", "due_at", "timer_state"])
+        events.clock_started_event(task=task, at=at)
+        _notify_task_assigned(task, crisis, reason="started")
+        started.append(task)
+    return started
+
+
+@transaction.atomic
+def task_complete(
+    *,
+    task: Task,
+    actor,
+    note: str = "",
+    file: UploadedFile | None = None,
+    location: str = "",
+    option: str = "",
+) -> Deliverable:
+    """The assignee delivers; completion starts the clocks of the tasks that waited for it."""
+    task = _lock_task(task)
+    crisis = task.crisis
+    _require_visible(actor, crisis)
+    if not _is_assignee(actor, task):
+        raise PermissionDenied(_("Only the assignee can complete this task."))
+    _require_open_crisis(crisis)
+    if task.status == TaskStatus.DONE:
+        raise Conflict(_("This task is already done."), code="already_done")
+    if task.status == TaskStatus.CANCELLED:
+        raise Conflict(_("This task was cancelled."), code="cancelled")
+    if task.status == TaskStatus.WAITING:
+        raise Conflict(
+            _("This task waits for %(after)s to be done first.") % {"after": ", ".join(task.after)},
+            code="waiting",
+        )
+    note = (note or "").strip()
+    kind = task.deliverable_kind
+    needs_content = (
+        DeliverableKind.DOCUMENT,
+        DeliverableKind.CONTACT_LOG,
+        DeliverableKind.DECISION,
+    )
+    if kind in needs_content and not note and file is None:
+        field = "file" if kind == DeliverableKind.DOCUMENT else "note"
+        raise ValidationFailed(
+            _("Attach the file or write the note this task asks for."),
+            errors={field: _("This field is required.")},
+        )
+    file_name, content_type = "", ""
+    if file is not None:
+        file_name, content_type = _validate_upload(file)
+    now = timezone.now()
+    decision = None
+    if kind == DeliverableKind.DECISION:
+        decision = _decision_record(
+            crisis=crisis, text=note or file_name, option=option, task=task, actor=actor, at=now
+        )
+    deliverable = Deliverable(
+        task=task,
+        kind=kind,
+        note=note,
+        location=location[:200],
+        decision=decision,
+        submitted_by=actor,
+        submitted_at=now,
+    )
+    if file is not None:
+        deliverable.file_name = file_name
+        deliverable.file_size = file.size
+        deliverable.content_type = content_type
+        deliverable.file.save(file_name, file, save=False)
+    deliverable.save()
+    _finish_task(task, actor=actor, at=now, deliverable=deliverable)
+    return deliverable
+
+
+def _finish_task(task: Task, *, actor, at: datetime, deliverable: Deliverable) -> None:
+    late = task.breached_at is not None or (task.due_at is not None and at > task.due_at)
+    task.status = TaskStatus.DONE
+    task.completed_at = at
+    task.completed_by = actor
+    if task.timer_state == TimerState.PAUSED and task.paused_at:
+        task.paused_seconds += int((at - task.paused_at).total_seconds())
+        task.paused_at = None
+    task.timer_state = TimerState.STOPPED
+    task.escalate_at = None
+    task.save(
+        update_fields=[
+            "status",
+            "completed_at",
+            "completed_by",
+            "timer_state",
+            "escalate_at",
+            "paused_at",
+            "paused_seconds",
+        ]
+    )
+    events.task_completed_event(task=task, actor=actor, deliverable_id=deliverable.pk, late=late)
+    crisis = task.crisis
+    if crisis.filed_by_id and crisis.filed_by_id != getattr(actor, "pk", None):
+        notification_send(
+            recipient=crisis.filed_by,
+            kind="crisis.task_done",
+            subject=(
+                f"{task.duty.action_zh or task.duty_code} 已完成",
+                f"Done: {task.duty.action_en or task.duty_code}",
+            ),
+            body=(crisis.title, crisis.title),
+            link=crisis_link(crisis.pk),
+            data={"crisis_id": crisis.pk, "task_id": task.pk},
+            dedupe_key=f"crisis:task:{task.pk}:done:{crisis.filed_by_id}",
+            email=False,
+        )
+    _start_ready_dependents(crisis, at=at)
+
+
+@transaction.atomic
+def task_reassign(
+    *, task: Task, assignee: Employee, actor, reason: str = "", delegate: bool = False
+) -> Task:
+    """Give the task to someone else: managers of the crisis reassign; the assignee delegates."""
+    task = _lock_task(task)
+    crisis = task.crisis
+    _require_visible(actor, crisis)
+    _require_open_crisis(crisis)
+    if delegate:
+        if not _is_assignee(actor, task):
+            raise PermissionDenied(_("Only the assignee can delegate this task."))
+    elif not can_manage(actor, crisis):
+        raise PermissionDenied(_("Only the crisis owner, managers and executives can reassign."))
+    if task.status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        raise Conflict(
+            _("This task is already %(status)s.") % {"status": task.get_status_display()}
+        )
+    if assignee is None or not assignee.is_active:
+        raise ValidationFailed(
+            _("Choose an active employee."), errors={"assignee": _("Not an active employee.")}
+        )
+    if assignee.pk == task.assignee_id:
+        raise ValidationFailed(
+            _("The task is already assigned to %(name)s.") % {"name": assignee.name},
+            errors={"assignee": _("Same person.")},
+        )
+    previous = task.assignee_id
+    if delegate:
+        task.delegated_from_id = previous
+    task.assignee = assignee
+    task.assignee_gap = False
+    if task.status == TaskStatus.ACKNOWLEDGED:
+        task.status = TaskStatus.OPEN  # the new assignee has not acknowledged yet
+        task.acknowledged_at = None
+    task.save(
+        update_fields=["assignee", "assignee_gap", "delegated_from", "status", "acknowledged_at"]
+    )
+    events.task_reassigned_event(
+        task=task,
+        actor=actor,
+        from_id=previous,
+        to_id=assignee.pk,
+        delegated=delegate,
+        reason=reason[:300],
+    )
+    _participant_add(crisis, assignee, ParticipantRole.ASSIGNEE)
+    _notify_task_assigned(task, crisis, reason="reassigned")
+    return task
+
+
+@transaction.atomic
+def task_comment(*, task: Task, body: str, actor) -> TaskComment:
+    """Anyone who sees the crisis may comment on its tasks."""
+    task = Task.objects.select_related("crisis").get(pk=task.pk)
+    _require_visible(actor, task.crisis)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(
+            _("The comment is empty."), errors={"body": _("This field is required.")}
+        )
+    if len(body) > 5000:
+        raise ValidationFailed(
+            _("The comment is too long."), errors={"body": _("At most 5000 characters.")}
+        )
+    comment = TaskComment.objects.create(task=task, author=actor, body=body)
+    events.task_commented_event(task=task, actor=actor, comment_id=comment.pk)
+    return comment
+
+
+@transaction.atomic
+def task_cancel(*, task: Task, actor, reason: str = "") -> Task:
+    """Cancel a task that no longer applies; tasks waiting for it may start."""
+    task = _lock_task(task)
+    crisis = task.crisis
+    _require_visible(actor, crisis)
+    if not can_manage(actor, crisis):
+        raise PermissionDenied(_("Only the crisis owner, managers and executives can cancel."))
+    _require_open_crisis(crisis)
+    if task.status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        raise Conflict(
+            _("This task is already %(status)s.") % {"status": task.get_status_display()}
+        )
+    task.status = TaskStatus.CANCELLED
+    task.timer_state = TimerState.STOPPED
+    task.escalate_at = None
+    task.save(update_fields=["status", "timer_state", "escalate_at"])
+    events.task_cancelled_event(task=task, actor=actor, reason=reason[:300])
+    _start_ready_dependents(crisis, at=timezone.now())
+    return task
+
+
+@transaction.atomic
+def task_pause(*, task: Task, reason: str, actor) -> Task:
+    """Stop the clock (e.g. waiting for the customer); paused time does not count."""
+    task = _lock_task(task)
+    crisis = task.crisis
+    _require_visible(actor, crisis)
+    if not (_is_assignee(actor, task) or can_manage(actor, crisis)):
+        raise PermissionDenied(_("Only the assignee or the crisis owner can pause the clock."))
+    _require_open_crisis(crisis)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Say why the clock pauses."), errors={"reason": _("This field is required.")}
+        )
+    if task.timer_state not in (TimerState.RUNNING, TimerState.WARNED, TimerState.BREACHED):
+        raise Conflict(_("This task's clock is not running."), code="not_running")
+    task.paused_at = timezone.now()
+    task.pause_reason = reason[:300]
+    # Compare-and-set: a sweep that fired in between wins and we retry from fresh state.
+    moved = Task.objects.filter(pk=task.pk, timer_state=task.timer_state).update(
+        timer_state=TimerState.PAUSED, paused_at=task.paused_at, pause_reason=task.pause_reason
+    )
+    if not moved:
+        raise Conflict(_("The clock changed meanwhile; try again."))
+    task.timer_state = TimerState.PAUSED
+    events.task_paused_event(task=task, actor=actor, reason=task.pause_reason)
+    return task
+
+
+@transaction.atomic
+def task_resume(*, task: Task, actor) -> Task:
+    """Restart a paused clock; pending deadlines move by the time that was left at the pause."""
+    task = _lock_task(task)
+    crisis = task.crisis
+    _require_visible(actor, crisis)
+    if not (_is_assignee(actor, task) or can_manage(actor, crisis)):
+        raise PermissionDenied(_("Only the assignee or the crisis owner can resume the clock."))
+    if task.timer_state != TimerState.PAUSED or task.paused_at is None:
+        raise Conflict(_("This task's clock is not paused."), code="not_paused")
+    now = timezone.now()
+    calendar = calendar_for_unit(crisis.unit) if task.business_hours else None
+
+    def shift(moment):
+        return sla.resume_shift(
+            moment,
+            paused_at=task.paused_at,
+            resumed_at=now,
+            business_hours=task.business_hours,
+            calendar=calendar,
+        )
+
+    paused_for = int((now - task.paused_at).total_seconds())
+    if task.breached_at is not None:
+        state = TimerState.BREACHED
+    elif task.warned_at is not None:
+        state = TimerState.WARNED
+    else:
+        state = TimerState.RUNNING
+    task.warn_at = shift(task.warn_at) if task.warned_at is None else task.warn_at
+    task.due_at = shift(task.due_at) if task.breached_at is None else task.due_at
+    task.escalate_at = shift(task.escalate_at)
+    task.paused_seconds += paused_for
+    task.paused_at = None
+    task.timer_state = state
+    task.save(
+        update_fields=[
+            "warn_at",
+            "due_at",
+            "escalate_at",
+            "paused_seconds",
+            "paused_at",
+            "timer_state",
+        ]
+    )
+    events.task_resumed_event(task=task, actor=actor, paused_seconds=paused_for, at=now)
+    return task
+
+
+# --- Decisions -----------------------------------------------------------------------------
+
+
+def _decision_record(
+    *, crisis: Crisis, text: str, option: str, task: Task | None, actor, at: datetime
+) -> Decision:
+    decision = Decision.objects.create(
+        crisis=crisis, task=task, text=text, option=option[:200], made_by=actor, made_at=at
+    )
+    events.decision_made_event(decision=decision, actor=actor)
+    _participant_add(crisis, employee_of(actor), ParticipantRole.EXECUTIVE)
+    maker = employee_of(actor)
+    maker_zh = maker.name_zh if maker else actor.get_username()
+    maker_en = maker.name_en if maker else actor.get_username()
+    option_zh = f"（{option}）" if option else ""
+    option_en = f" ({option})" if option else ""
+    for user in crisis_participant_users(crisis):
+        notification_send(
+            recipient=user,
+            kind="crisis.decision",
+            subject=(f"决策：{crisis.title}", f"Decision: {crisis.title}"),
+            body=(
+                f"{maker_zh}：{text}{option_zh}",
+                f"{maker_en}: {text}{option_en}",
+            ),
+            link=crisis_link(crisis.pk),
+            data={"crisis_id": crisis.pk, "decision_id": decision.pk},
+            dedupe_key=f"crisis:{crisis.pk}:decision:{decision.pk}:{user.pk}",
+        )
+    outbox_enqueue(
+        channel="event",
+        dedupe_key=f"event:decision.made:{decision.pk}",
+        payload=_event_payload(
+            crisis,
+            "decision.made",
+            {
+                "decision_id": decision.pk,
+                "text": text,
+                "option": option,
+                "made_by": actor.get_username(),
+                "made_at": at.isoformat(),
+            },
+        ),
+    )
+    return decision
+
+
+@transaction.atomic
+def decision_make(*, crisis: Crisis, text: str, option: str = "", actor) -> Decision:
+    """An executive decides; the decision is pushed to every participant and completes the
+    crisis's open decision task."""
+    crisis = Crisis.objects.select_for_update(of=("self",)).select_related("unit").get(pk=crisis.pk)
+    _require_visible(actor, crisis)
+    if not can_decide(actor, crisis):
+        raise PermissionDenied(_("Only executives can decide on a crisis."))
+    _require_open_crisis(crisis)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(
+            _("Write the decision."), errors={"text": _("This field is required.")}
+        )
+    if len(text) > 5000:
+        raise ValidationFailed(
+            _("The decision is too long."), errors={"text": _("At most 5000 characters.")}
+        )
+    now = timezone.now()
+    decision_tasks = list(
+        crisis.tasks.filter(
+            deliverable_kind=DeliverableKind.DECISION, status__in=TASK_ACTIVE_STATES
+        ).select_related("duty", "crisis", "assignee")
+    )
+    employee = employee_of(actor)
+    # Prefer the decision task assigned to this executive, else any open decision task.
+    decision_tasks.sort(key=lambda t: t.assignee_id != (employee.pk if employee else None))
+    task = decision_tasks[0] if decision_tasks else None
+    decision = _decision_record(
+        crisis=crisis, text=text, option=option, task=task, actor=actor, at=now
+    )
+    if task is not None:
+        task.crisis = crisis
+        deliverable = Deliverable.objects.create(
+            task=task,
+            kind=DeliverableKind.DECISION,
+            note=text,
+            decision=decision,
+            submitted_by=actor,
+            submitted_at=now,
+        )
+        _finish_task(task, actor=actor, at=now, deliverable=deliverable)
+    return decision
+
+
+# --- Invitations ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def crisis_invite(*, crisis: Crisis, user: AbstractBaseUser, actor) -> None:
+    """A one-off grant (django-guardian) for someone outside the usual scope, e.g. outside
+    counsel on one crisis."""
+    from guardian.shortcuts import assign_perm
+
+    _require_visible(actor, crisis)
+    if not can_manage(actor, crisis):
+        raise PermissionDenied(_("Only the crisis owner, managers and executives can invite."))
+    assign_perm("crisis.view_crisis", user, crisis)
+    events.participant_invited_event(crisis=crisis, actor=actor, user_id=user.pk)
+    notification_send(
+        recipient=user,
+        kind="crisis.invited",
+        subject=(f"邀请参与危机：{crisis.title}", f"Invited to a crisis: {crisis.title}"),
+        link=crisis_link(crisis.pk),
+        data={"crisis_id": crisis.pk},
+        dedupe_key=f"crisis:{crisis.pk}:invited:{user.pk}",
+    )
+
+
+# --- Closure -------------------------------------------------------------------------------
+
+
+def _crisis_metrics(crisis: Crisis) -> metrics.Durations:
+    events_ = [metrics.Event(kind=e.kind, at=e.at, data=e.data) for e in crisis.timeline.all()]
+    tasks = [
+        metrics.TaskFact(
+            department=t.duty_code,
+            deliverable=t.deliverable_kind,
+            status=t.status,
+            due_at=t.due_at,
+            completed_at=t.completed_at,
+            breached=t.breached_at is not None,
+        )
+        for t in crisis.tasks.all()
+    ]
+    return metrics.crisis_durations(filed_at=crisis.filed_at, events=events_, tasks=tasks)
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
+
+
+def _competency_hooks():
+    """The competency services, when that app has them (it is built in parallel)."""
+    try:
+        from competency.services import crisis_review_record, recognition_award
+    except ImportError:
+        return None, None
+    return recognition_award, crisis_review_record
+
+
+@transaction.atomic
+def crisis_close(
+    *,
+    crisis: Crisis,
+    outcome: str,
+    lessons: str = "",
+    actor,
+    status: str = CrisisStatus.RESOLVED,
+) -> Crisis:
+    """Resolve (or cancel) the crisis with its outcome and lessons; compute the metrics from the
+    timeline; award resilience stars; record review findings for breached duties."""
+    crisis = Crisis.objects.select_for_update(of=("self",)).select_related("unit").get(pk=crisis.pk)
+    _require_visible(actor, crisis)
+    if not can_manage(actor, crisis):
+        raise PermissionDenied(_("Only the crisis owner, managers and executives can close it."))
+    if crisis.status != CrisisStatus.OPEN:
+        raise Conflict(_("The crisis is already closed."), code="crisis_closed")
+    outcome = (outcome or "").strip()
+    errors = {}
+    if status not in (CrisisStatus.RESOLVED, CrisisStatus.CANCELLED):
+        errors["status"] = _("Close as resolved or cancelled.")
+    if not outcome:
+        errors["outcome"] = _("Record the outcome.")
+    if errors:
+        raise ValidationFailed(_("The crisis cannot be closed."), errors=errors)
+    now = timezone.now()
+    open_tasks = list(
+        crisis.tasks.filter(status__in=TASK_OPEN_STATES).select_related("crisis", "duty")
+    )
+    for task in open_tasks:
+        task.status = TaskStatus.CANCELLED
+        task.timer_state = TimerState.STOPPED
+        task.escalate_at = None
+        task.save(update_fields=["status", "timer_state", "escalate_at"])
+        events.task_cancelled_event(task=task, actor=actor, reason="crisis closed")
+    crisis.status = status
+    crisis.outcome = outcome
+    crisis.lessons = (lessons or "").strip()
+    crisis.closed_at = now
+    crisis.closed_by = actor
+    events.crisis_closed_event(crisis=crisis, actor=actor)
+    durations = _crisis_metrics(crisis)
+    crisis.first_response_seconds = _seconds(durations.first_response)
+    crisis.all_info_seconds = _seconds(durations.all_information)
+    crisis.decision_seconds = _seconds(durations.decision)
+    crisis.resolution_seconds = _seconds(durations.resolution)
+    crisis.breach_count = crisis.tasks.exclude(breached_at=None).count()
+    crisis.save()
+
+    if status == CrisisStatus.RESOLVED:
+        _recognise(crisis, actor=actor)
+    outbox_enqueue(
+        channel="event",
+        dedupe_key=f"event:crisis.closed:{crisis.pk}",
+        payload=_event_payload(
+            crisis,
+            "crisis.closed",
+            {
+                "status": crisis.status,
+                "outcome": crisis.outcome,
+                "metrics": {
+                    "first_response_seconds": crisis.first_response_seconds,
+                    "all_info_seconds": crisis.all_info_seconds,
+                    "decision_seconds": crisis.decision_seconds,
+                    "resolution_seconds": crisis.resolution_seconds,
+                    "breach_count": crisis.breach_count,
+                },
+            },
+        ),
+    )
+    return crisis
+
+
+def credited_employees(crisis: Crisis) -> list[Employee]:
+    """Who earns a resilience star: the filer and everyone who delivered on time."""
+    people: dict[int, Employee] = {}
+    if crisis.filed_by_id:
+        filer = Employee.objects.filter(user_id=crisis.filed_by_id).first()
+        if filer is not None:
+            people[filer.pk] = filer
+    for task in crisis.tasks.filter(status=TaskStatus.DONE, breached_at=None).select_related(
+        "assignee"
+    ):
+        if task.assignee is not None:
+            people[task.assignee.pk] = task.assignee
+    return list(people.values())
+
+
+def _recognise(crisis: Crisis, *, actor) -> None:
+    recognition_award, crisis_review_record = _competency_hooks()
+    if recognition_award is not None:
+        for employee in credited_employees(crisis):
+            try:
+                with transaction.atomic():
+                    recognition_award(
+                        employee=employee,
+                        kind="crisis",
+                        source_key=f"crisis:{crisis.pk}",
+                        stars=1,
+                        reason=(
+                            f"危机“{crisis.title}”按时处置",
+                            f"Handled crisis “{crisis.title}” on time",
+                        ),
+                        actor=actor,
+                    )
+            except Exception:  # recognition must never block closing a crisis
+                logger.exception("recognition_award failed for crisis %s", crisis.pk)
+    if crisis_review_record is not None:
+        findings = []
+        for task in (
+            crisis.tasks.exclude(breached_at=None).exclude(assignee=None).select_related("duty")
+        ):
+            for code in task.duty.competencies or []:
+                findings.append(
+                    {
+                        "employee_id": task.assignee_id,
+                        "competency": code,
+                        "note": f"{task.duty_code}: deadline missed in crisis #{crisis.pk}",
+                    }
+                )
+        if findings:
+            try:
+                with transaction.atomic():
+                    crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)
+            except Exception:
+                logger.exception("crisis_review_record failed for crisis %s", crisis.pk)
+
+
+# --- SLA sweep -----------------------------------------------------------------------------
+
+
+def _claim_batch(qs, order_field: str, limit: int) -> list[Task]:
+    """Due rows, locked for this transaction on PostgreSQL (rows another sweep holds are
+    skipped); SQLite serialises writers anyway."""
+    qs = qs.select_related("crisis", "crisis__unit", "assignee", "assignee__user", "duty").order_by(
+        order_field, "id"
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    return list(qs[:limit])
+
+
+def _notify_people(
+    task: Task, recipients: Iterable[Employee | None], *, kind: str, key: str, subject, body
+) -> list[int]:
+    sent = []
+    seen = set()
+    for employee in recipients:
+        if employee is None or employee.pk in seen or not employee.is_active:
+            continue
+        seen.add(employee.pk)
+        notification_send(
+            recipient=employee.user,
+            kind=kind,
+            subject=subject,
+            body=body,
+            link=crisis_link(task.crisis_id),
+            data={"crisis_id": task.crisis_id, "task_id": task.pk},
+            dedupe_key=f"crisis:task:{task.pk}:{key}:{employee.pk}",
+        )
+        sent.append(employee.pk)
+    return sent
+
+
+def _filer_employee(crisis: Crisis) -> Employee | None:
+    if not crisis.filed_by_id:
+        return None
+    return Employee.objects.select_related("user").filter(user_id=crisis.filed_by_id).first()
+
+
+def _fire_warning(task: Task, now: datetime) -> bool:
+    claimed = Task.objects.filter(pk=task.pk, timer_state=TimerState.RUNNING).update(
+        timer_state=TimerState.WARNED, warned_at=now
+    )
+    if not claimed:
+        return False
+    task.timer_state, task.warned_at = TimerState.WARNED, now
+    events.task_warning_event(task=task, at=task.warn_at, fired_at=now)
+    action_zh = task.duty.action_zh or task.duty_code
+    action_en = task.duty.action_en or task.duty_code
+    tz = task.assignee.time_zone if task.assignee else settings.TIME_ZONE
+    due = _fmt_time(task.due_at, tz)
+    _notify_people(
+        task,
+        [task.assignee],
+        kind="crisis.warning",
+        key="warning",
+        subject=(f"即将超时：{action_zh}", f"Due soon: {action_en}"),
+        body=(f"{task.crisis.title}：请在 {due} 前完成。", f"{task.crisis.title}: due {due}."),
+    )
+    outbox_enqueue(
+        channel="event",
+        dedupe_key=f"event:task.warning:{task.pk}",
+        payload=_event_payload(task.crisis, "task.warning", _task_brief(task)),
+    )
+    return True
+
+
+def _escalate(task: Task, step_index: int, now: datetime) -> None:
+    """Run escalation step ``step_index`` (0-based) of the task's chain."""
+    chain = task.escalation
+    step = chain[step_index]
+    target = _resolve_escalation_target(step, task=task, crisis=task.crisis, at=now)
+    events.task_escalated_event(
+        task=task,
+        step=step_index + 1,
+        target=step,
+        target_id=target.pk if target else None,
+        fired_at=now,
+    )
+    if target is not None:
+        _participant_add(task.crisis, target, ParticipantRole.ESCALATION)
+    assignee = task.assignee.name if task.assignee else "—"
+    action_zh = task.duty.action_zh or task.duty_code
+    action_en = task.duty.action_en or task.duty_code
+    recipients = [target] if target is not None else [_filer_employee(task.crisis)]
+    _notify_people(
+        task,
+        recipients,
+        kind="crisis.escalation",
+        key=f"escalation:{step_index + 1}",
+        subject=(f"升级：{action_zh} 已超时", f"Escalation: {action_en} is overdue"),
+        body=(
+            f"{task.crisis.title}：{assignee} 未按时完成，请介入。",
+            f"{task.crisis.title}: {assignee} missed the deadline; please step in.",
+        ),
+    )
+
+
+def _fire_breach(task: Task, now: datetime) -> bool:
+    chain_length = len(task.escalation)
+    first_step_now = chain_length > 0
+    next_at = (
+        sla.next_escalation_at(
+            after=task.due_at,
+            step=1,
+            chain_length=chain_length,
+            deadline_minutes=task.deadline_minutes,
+        )
+        if first_step_now
+        else None
+    )
+    claimed = Task.objects.filter(pk=task.pk, timer_state=task.timer_state).update(
+        timer_state=TimerState.BREACHED,
+        breached_at=now,
+        escalation_step=1 if first_step_now else 0,
+        escalate_at=next_at,
+    )
+    if not claimed:
+        return False
+    task.timer_state, task.breached_at = TimerState.BREACHED, now
+    task.escalation_step, task.escalate_at = (1 if first_step_now else 0), next_at
+    events.task_breached_event(task=task, at=task.due_at, fired_at=now)
+    action_zh = task.duty.action_zh or task.duty_code
+    action_en = task.duty.action_en or task.duty_code
+    _notify_people(
+        task,
+        [task.assignee, _filer_employee(task.crisis)],
+        kind="crisis.breach",
+        key="breach",
+        subject=(f"已超时：{action_zh}", f"Overdue: {action_en}"),
+        body=(f"{task.crisis.title}", f"{task.crisis.title}"),
+    )
+    outbox_enqueue(
+        channel="event",
+        dedupe_key=f"event:task.breached:{task.pk}",
+        payload=_event_payload(task.crisis, "task.breached", _task_brief(task)),
+    )
+    if first_step_now:
+        _escalate(task, 0, now)
+    return True
+
+
+def _fire_escalation(task: Task, now: datetime) -> bool:
+    step = task.escalation_step
+    chain_length = len(task.escalation)
+    if step >= chain_length:
+        Task.objects.filter(pk=task.pk, escalation_step=step).update(escalate_at=None)
+        return False
+    next_at = sla.next_escalation_at(
+        after=task.escalate_at,
+        step=step + 1,
+        chain_length=chain_length,
+        deadline_minutes=task.deadline_minutes,
+    )
+    claimed = Task.objects.filter(
+        pk=task.pk, timer_state=TimerState.BREACHED, escalation_step=step
+    ).update(escalation_step=step + 1, escalate_at=next_at)
+    if not claimed:
+        return False
+    task.escalation_step, task.escalate_at = step + 1, next_at
+    _escalate(task, step, now)
+    return True
+
+
+def _sweep_kind(qs, order_field: str, fire, now: datetime, batch: int) -> int:
+    fired = 0
+    for _round in range(10_000):  # bounded catch-up after downtime
+        with transaction.atomic():
+            rows = _claim_batch(qs, order_field, batch)
+            for task in rows:
+                if fire(task, now):
+                    fired += 1
+        if len(rows) < batch:
+            break
+    return fired
+
+
+def sla_sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> dict[str, int]:
+    """Fire every due warning, breach and escalation step once; registered in KEEL_TICK_SWEEPS
+    (every tick on the ``sla`` queue). Safe to run concurrently: rows are claimed with
+    ``SKIP LOCKED`` on PostgreSQL and moved with compare-and-set updates, so each fires once."""
+    now = now or timezone.now()
+    open_crisis = Q(crisis__status=CrisisStatus.OPEN)
+    counts = {
+        "warning": _sweep_kind(
+            Task.objects.filter(
+                open_crisis, timer_state=TimerState.RUNNING, warn_at__lte=now, due_at__gt=now
+            ),
+            "warn_at",
+            _fire_warning,
+            now,
+            batch,
+        ),
+        "breach": _sweep_kind(
+            Task.objects.filter(
+                open_crisis,
+                timer_state__in=(TimerState.RUNNING, TimerState.WARNED),
+                due_at__lte=now,
+            ),
+            "due_at",
+            _fire_breach,
+            now,
+            batch,
+        ),
+    }
+    counts["escalation"] = _sweep_kind(
+        Task.objects.filter(open_crisis, timer_state=TimerState.BREACHED, escalate_at__lte=now),
+        "escalate_at",
+        _fire_escalation,
+        now,
+        batch,
+    )
+    return counts
+
+
+# --- Automatic triggers over customers ------------------------------------------------------
+
+DEFAULT_TRIGGER_SCENARIO = "debt-collection-emergency"
+DEFAULT_EARLY_WARNING_SCENARIO = "debt-collection"
+
+
+@transaction.atomic
+def trigger_rules_ensure_defaults() -> list[TriggerRule]:
+    """The two rules of SPEC §3.3 (≥30 days overdue → debt-crisis alert; >15 days with a risky
+    last contact → early warning), created once when their scenarios exist."""
+    from responsibilities.models import Scenario
+
+    made = []
+    spec = [
+        (DEFAULT_TRIGGER_SCENARIO, TriggerKind.OVERDUE, 30, False, Severity.HIGH),
+        (DEFAULT_EARLY_WARNING_SCENARIO, TriggerKind.EARLY_WARNING, 16, True, Severity.MEDIUM),
+    ]
+    for code, kind, days, risky, severity in spec:
+        scenario = Scenario.objects.filter(code=code).first()
+        if scenario is None:
+            continue
+        rule, _created = TriggerRule.objects.get_or_create(
+            scenario=scenario,
+            kind=kind,
+            defaults={
+                "min_overdue_days": days,
+                "requires_risky_contact": risky,
+                "severity": severity,
+                "action": TriggerAction.ALERT,
+            },
+        )
+        made.append(rule)
+    return made
+
+
+def _episode(customer) -> str:
+    """The overdue episode: the day the customer became overdue (a payment ends it)."""
+    if customer.overdue_since:
+        return customer.overdue_since.isoformat()
+    return (timezone.localdate() - timedelta(days=max(customer.overdue_days, 0))).isoformat()
+
+
+def _rule_matches(rule: TriggerRule, customer) -> bool:
+    if customer.overdue_days < rule.min_overdue_days:
+        return False
+    return not (rule.requires_risky_contact and not customer.last_contact_risk)
+
+
+def _manager_of_owner(customer) -> Employee | None:
+    owner = customer.account_owner
+    if owner is not None and owner.manager_id:
+        return Employee.objects.select_related("user").get(pk=owner.manager_id)
+    try:
+        return resolve_assignee(unit=customer.unit, position="department-manager").employee
+    except KeelError:
+        return None
+
+
+@transaction.atomic
+def triggers_evaluate_customer(*, customer) -> list[TriggerAlert]:
+    """Apply the active trigger rules to one customer; each rule fires at most once per customer
+    and overdue episode. Returns the alerts created now (empty when nothing new)."""
+    if customer.overdue_days <= 0:
+        return []
+    created: list[TriggerAlert] = []
+    episode = _episode(customer)
+    rules = TriggerRule.objects.filter(is_active=True).select_related("scenario")
+    # Only the strongest matching rule of each kind fires (ordered by threshold, descending).
+    seen_kinds: set[str] = set()
+    for rule in rules:
+        if rule.kind in seen_kinds or not _rule_matches(rule, customer):
+            continue
+        seen_kinds.add(rule.kind)
+        try:
+            with transaction.atomic():
+                alert = TriggerAlert.objects.create(
+                    rule=rule,
+                    customer=customer,
+                    episode=episode,
+                    kind=rule.kind,
+                    overdue_days=customer.overdue_days,
+                )
+        except IntegrityError:
+            continue  # this episode already fired
+        _trigger_fire(alert, rule, customer)
+        created.append(alert)
+    return created
+
+
+def _trigger_fire(alert: TriggerAlert, rule: TriggerRule, customer) -> None:
+    owner = customer.account_owner
+    manager = _manager_of_owner(customer)
+    name_zh, name_en = customer.name_zh, customer.name_en
+    days = customer.overdue_days
+    if rule.kind == TriggerKind.EARLY_WARNING:
+        recipients = [manager]
+        subject = (
+            f"预警：客户 {name_zh} 逾期 {days} 天",
+            f"Early warning: {name_en} {days} days overdue",
+        )
+        body = (
+            f"最近一次联系显示风险：{customer.last_contact_note}",
+            f"The last contact shows risk: {customer.last_contact_note}",
+        )
+    else:
+        recipients = [owner, manager]
+        subject = (
+            f"债务危机警报：客户 {name_zh} 逾期 {days} 天",
+            f"Debt-crisis alert: {name_en} is {days} days overdue",
+        )
+        body = (
+            f"未付金额 {customer.outstanding_amount} {customer.currency}。",
+            f"Outstanding {customer.outstanding_amount} {customer.currency}.",
+        )
+    if rule.action == TriggerAction.FILE_CRISIS:
+        try:
+            with transaction.atomic():
+                alert.crisis = crisis_file(
+                    scenario=rule.scenario.code,
+                    title=f"{name_zh} / {name_en}: {days}d overdue",
+                    description=body[1],
+                    unit=customer.unit,
+                    customer_external_id=customer.external_id,
+                    severity=rule.severity,
+                    actor=None,
+                    source=CrisisSource.TRIGGER,
+                    idempotency_key=f"{customer.external_id}:{alert.episode}:{rule.pk}",
+                )
+        except KeelError as exc:
+            logger.warning("trigger could not file a crisis for %s: %s", customer.pk, exc)
+    sent = []
+    for employee in recipients:
+        if employee is None or employee.pk in sent:
+            continue
+        notification_send(
+            recipient=employee.user,
+            kind=f"crisis.trigger.{rule.kind}",
+            subject=subject,
+            body=body,
+            link=crisis_link(alert.crisis_id) if alert.crisis_id else "",
+            data={"customer": customer.external_id, "alert_id": alert.pk},
+            dedupe_key=f"crisis:trigger:{alert.pk}:{employee.pk}",
+        )
+        sent.append(employee.pk)
+    alert.recipients = sent
+    alert.save(update_fields=["crisis", "recipients"])
+
+
+def triggers_sweep() -> int:
+    """Periodic pass over overdue customers (the backstop for partners that push nothing)."""
+    from integrations.models import Customer
+
+    min_days = min(
+        TriggerRule.objects.filter(is_active=True).values_list("min_overdue_days", flat=True),
+        default=None,
+    )
+    if min_days is None:
+        return 0
+    fired = 0
+    for customer in Customer.objects.filter(overdue_days__gte=min_days).select_related(
+        "unit", "account_owner"
+    ):
+        fired += len(triggers_evaluate_customer(customer=customer))
+    return fired

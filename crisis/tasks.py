@@ -1,0 +1,27 @@
+"""Celery tasks of the crisis engine: thin, ids in, idempotent; they call services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="crisis.tasks.sla_sweep")
+def sla_sweep() -> dict:
+    """Fire due warnings, breaches and escalations (the tick also runs this every few seconds)."""
+    return services.sla_sweep()
+
+
+@shared_task(name="crisis.tasks.triggers_sweep")
+def triggers_sweep() -> int:
+    """Periodic pass of the automatic trigger rules over overdue customers."""
+    return services.triggers_sweep()
+
+
+@shared_task(name="crisis.tasks.triggers_evaluate_customer")
+def triggers_evaluate_customer(customer_id: int) -> int:
+    from integrations.models import Customer
+
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        return 0
+    return len(services.triggers_evaluate_customer(customer=customer))
