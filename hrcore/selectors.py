@@ -7,7 +7,7 @@ from collections import defaultdict
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from .choices import Role
+from .choices import DepartmentFunction, Role, UnitKind
 from .models import Employee, Notification, OrgUnit, Position
 
 
@@ -79,7 +79,18 @@ def org_chart(user: AbstractBaseUser) -> list[dict]:
             nodes[unit.parent_id]["children"].append(node)
         else:
             roots.append(node)
+    for node in nodes.values():
+        node["children"].sort(key=lambda n: _chart_order(n["unit"]))
     return roots
+
+
+_FUNCTION_ORDER = {f: i for i, f in enumerate(DepartmentFunction.values)}
+_FUNCTION_ORDER[DepartmentFunction.EXECUTIVE] = -1  # the executive office leads each level
+
+
+def _chart_order(unit: OrgUnit) -> tuple:
+    """A unit's own departments first (executive office leading), then subsidiaries by code."""
+    return (unit.kind != UnitKind.DEPARTMENT, _FUNCTION_ORDER.get(unit.function, 99), unit.code)
 
 
 def unread_notification_count(user: AbstractBaseUser) -> int:

@@ -122,7 +122,7 @@ def login_page(page, live_server):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=login]", username)
         page.fill("input[name=password]", password)
-        page.click("form button[type=submit]")
+        page.click("main form button[type=submit]")
         return page
 
     return login
