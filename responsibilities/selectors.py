@@ -5,11 +5,18 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from hrcore.choices import Role
 from hrcore.models import OrgUnit, Position
-from hrcore.selectors import is_hr_admin
+from hrcore.selectors import has_role, is_hr_admin
 
 from .choices import MapStatus
 from .models import Duty, ResponsibilityMap, Scenario
+
+
+def can_edit_maps(user: AbstractBaseUser) -> bool:
+    """HR admins configure scenarios and maps; partner systems may too (through a token that
+    carries the ``write`` scope, checked by the API)."""
+    return has_role(user, Role.HR_ADMIN, Role.PARTNER)
 
 
 def scenarios_visible_to(user: AbstractBaseUser) -> QuerySet[Scenario]:

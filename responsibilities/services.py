@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import AssigneeNotFound, Conflict, KeelError, PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit, Position
-from hrcore.selectors import is_hr_admin
 from hrcore.services import Resolution, resolve_assignee
 
 from . import planning
@@ -31,6 +30,7 @@ from .choices import (
     Severity,
 )
 from .models import Duty, ResponsibilityMap, Scenario
+from .selectors import can_edit_maps
 
 User = get_user_model()
 
@@ -61,7 +61,7 @@ DUTY_FIELDS = (
 
 def _require_hr_admin(actor) -> None:
     # ``actor=None`` is the system itself (seed data, management commands).
-    if actor is not None and not is_hr_admin(actor):
+    if actor is not None and not can_edit_maps(actor):
         raise PermissionDenied(_("Only HR admins may change scenarios and responsibility maps."))
 
 
@@ -324,7 +324,11 @@ def _normalise_duties(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, 
                 "Duty %(duty)s waits for unknown duty code(s): %(codes)s."
             ) % {"duty": d["code"], "codes": ", ".join(u[:64] for u in unknown)}
     cycle = planning.find_cycle({d["code"]: d["after"] for d in clean if d["code"]})
-    if cycle:
+    if clean and all(d["after"] for d in clean):
+        errors["duties"] = _(
+            "At least one duty must start at crisis start (have an empty “after” list)."
+        )
+    elif cycle:
         errors["duties"] = _("The duties wait for each other in a cycle: %(cycle)s.") % {
             "cycle": " → ".join(cycle)
         }
@@ -337,10 +341,6 @@ def _check_publishable(responsibility_map: ResponsibilityMap, duties: list[dict]
     if not duties:
         errors["duties"] = _("An empty map cannot be published: add at least one duty.")
         return errors
-    if all(d["after"] for d in duties):
-        errors["duties"] = _(
-            "At least one duty must start at crisis start (have an empty “after” list)."
-        )
     scope = responsibility_map.scope
     if scope.kind not in (UnitKind.GROUP, UnitKind.SUBSIDIARY):
         errors["scope"] = _("A map's scope is the group or a subsidiary, not a department.")

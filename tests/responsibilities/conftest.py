@@ -36,3 +36,12 @@ def totp_code_for(user) -> str:
     secret = decrypt(authenticator.data["secret"])
     counters = list(yield_hotp_counters_from_time())
     return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages are asserted in English; pages and the browser test switch themselves."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -1,0 +1,267 @@
+"""Input and output shapes of scenarios and responsibility maps (SPEC §3.6)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from hrcore.choices import DepartmentFunction
+
+from ..choices import DeliverableKind, Severity
+from ..models import Duty, ResponsibilityMap, Scenario
+
+
+class ScenarioSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Scenario
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_zh",
+            "name_en",
+            "description_zh",
+            "description_en",
+            "default_severity",
+            "trigger_notes_zh",
+            "trigger_notes_en",
+        ]
+        read_only_fields = ["id", "name"]
+
+
+class ScenarioInputSerializer(serializers.Serializer):
+    # Shapes only; the service checks content and uniqueness with messages that name the problem.
+    code = serializers.CharField(max_length=200)
+    name_zh = serializers.CharField(required=False, allow_blank=True, default="")
+    name_en = serializers.CharField(required=False, allow_blank=True, default="")
+    description_zh = serializers.CharField(required=False, allow_blank=True, default="")
+    description_en = serializers.CharField(required=False, allow_blank=True, default="")
+    default_severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MEDIUM)
+    trigger_notes_zh = serializers.CharField(required=False, allow_blank=True, default="")
+    trigger_notes_en = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DutySerializer(serializers.ModelSerializer):
+    """A duty as partners read it: ``assignee_function`` or ``assignee_position`` (a code)."""
+
+    # A plain string (not an enum) so the schema does not name the function choice set twice.
+    assignee_function = serializers.CharField(
+        read_only=True, help_text=_("A department function, or empty when a position is given.")
+    )
+    assignee_position = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    action = serializers.CharField(read_only=True)
+    after = serializers.ListField(child=serializers.CharField())
+    escalation = serializers.ListField(child=serializers.CharField())
+    information_items = serializers.ListField(child=serializers.CharField())
+    competencies = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Duty
+        fields = [
+            "code",
+            "assignee_function",
+            "assignee_position",
+            "action",
+            "action_zh",
+            "action_en",
+            "deliverable",
+            "deadline_minutes",
+            "after",
+            "warn_ratio",
+            "business_hours",
+            "escalation",
+            "information_items",
+            "competencies",
+            "notes_zh",
+            "notes_en",
+            "order",
+        ]
+
+
+class DutyInputSerializer(serializers.Serializer):
+    """A duty as partners write it. Exactly one of ``assignee_function``/``assignee_position``.
+    ``action`` fills both languages unless ``action_zh``/``action_en`` are given."""
+
+    code = serializers.CharField(max_length=200)
+    assignee_function = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("A department function: %(choices)s.")
+        % {"choices": ", ".join(DepartmentFunction.values)},
+    )
+    assignee_position = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    action = serializers.CharField(required=False, allow_blank=True)
+    action_zh = serializers.CharField(required=False, allow_blank=True)
+    action_en = serializers.CharField(required=False, allow_blank=True)
+    deliverable = serializers.CharField(
+        default=DeliverableKind.CONFIRMATION,
+        help_text=_("One of: %(choices)s.") % {"choices": ", ".join(DeliverableKind.values)},
+    )
+    deadline_minutes = serializers.IntegerField()
+    after = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    escalation = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text=_('Ordered steps: "manager", "executive" or "position:<code>".'),
+    )
+    warn_ratio = serializers.FloatField(required=False, default=0.8)
+    business_hours = serializers.BooleanField(required=False, default=False)
+    information_items = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list
+    )
+    competencies = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list
+    )
+    notes_zh = serializers.CharField(required=False, allow_blank=True, default="")
+    notes_en = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MapSerializer(serializers.ModelSerializer):
+    scenario = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    scope = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    title = serializers.CharField(read_only=True)
+    duties = DutySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ResponsibilityMap
+        fields = [
+            "id",
+            "scenario",
+            "scope",
+            "version",
+            "status",
+            "title",
+            "title_zh",
+            "title_en",
+            "effective_from",
+            "published_at",
+            "author",
+            "change_note",
+            "created_at",
+            "duties",
+        ]
+
+
+class MapInputSerializer(serializers.Serializer):
+    scenario = serializers.CharField(help_text=_("Scenario code."))
+    scope = serializers.CharField(
+        required=False, help_text=_("Org unit code (group or subsidiary); default: the group.")
+    )
+    title = serializers.CharField(required=False, allow_blank=True)
+    title_zh = serializers.CharField(required=False, allow_blank=True)
+    title_en = serializers.CharField(required=False, allow_blank=True)
+    change_note = serializers.CharField(required=False, allow_blank=True, default="")
+    effective_from = serializers.DateTimeField(required=False, allow_null=True)
+    duties = DutyInputSerializer(many=True)
+
+
+class MapUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, allow_blank=True)
+    title_zh = serializers.CharField(required=False, allow_blank=True)
+    title_en = serializers.CharField(required=False, allow_blank=True)
+    change_note = serializers.CharField(required=False, allow_blank=True)
+    duties = DutyInputSerializer(many=True, required=False)
+
+
+class DryRunInputSerializer(serializers.Serializer):
+    unit = serializers.CharField(
+        required=False, help_text=_("Org unit code where the crisis happens; default: the scope.")
+    )
+    start = serializers.DateTimeField(required=False, help_text=_("Crisis start; default: now."))
+
+
+class AssigneeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    position = serializers.CharField(allow_null=True)
+    unit = serializers.CharField()
+    via_delegate = serializers.BooleanField()
+
+
+class DryRunDutySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    action = serializers.CharField()
+    deliverable = serializers.ChoiceField(choices=DeliverableKind.choices)
+    assignee = AssigneeSerializer(allow_null=True)
+    problem = serializers.CharField(allow_blank=True)
+    starts_after_minutes = serializers.IntegerField()
+    due_after_minutes = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    warn_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    critical = serializers.BooleanField()
+    slack_minutes = serializers.IntegerField()
+
+
+class DryRunSerializer(serializers.Serializer):
+    map = serializers.IntegerField()
+    unit = serializers.CharField()
+    start = serializers.DateTimeField()
+    target = serializers.CharField(allow_null=True)
+    critical_path = serializers.ListField(child=serializers.CharField())
+    total_minutes = serializers.IntegerField()
+    ends_at = serializers.DateTimeField()
+    duties = DryRunDutySerializer(many=True)
+
+
+class DiffChangeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    field = serializers.CharField()
+    old = serializers.JSONField()
+    new = serializers.JSONField()
+
+
+class DiffSerializer(serializers.Serializer):
+    old = serializers.IntegerField()
+    new = serializers.IntegerField()
+    added = serializers.ListField(child=serializers.CharField())
+    removed = serializers.ListField(child=serializers.CharField())
+    changed = DiffChangeSerializer(many=True)
+
+
+def dry_run_data(run) -> dict:
+    """Plain data of a ``services.DryRun`` for the API and the map page."""
+    duties = []
+    for row in run.rows:
+        r = row.resolution
+        assignee = None
+        if r is not None:
+            assignee = {
+                "id": r.employee.pk,
+                "username": r.employee.user.username,
+                "name": r.employee.name,
+                "position": r.employee.position.code if r.employee.position_id else None,
+                "unit": r.employee.unit.code,
+                "via_delegate": r.via_delegate,
+            }
+        duties.append(
+            {
+                "code": row.duty.code,
+                "action": row.duty.action,
+                "deliverable": row.duty.deliverable,
+                "assignee": assignee,
+                "problem": row.problem,
+                "starts_after_minutes": row.slot.start,
+                "due_after_minutes": row.slot.due,
+                "starts_at": row.starts_at,
+                "warn_at": row.warn_at,
+                "due_at": row.due_at,
+                "critical": row.slot.critical,
+                "slack_minutes": row.slot.slack,
+            }
+        )
+    return {
+        "map": run.responsibility_map.pk,
+        "unit": run.unit.code,
+        "start": run.start,
+        "target": run.plan.target,
+        "critical_path": run.plan.critical_path,
+        "total_minutes": run.plan.total_minutes,
+        "ends_at": run.ends_at,
+        "duties": duties,
+    }
