@@ -992,11 +992,9 @@ def _seconds(value: timedelta | None) -> int | None:
 
 
 def _competency_hooks():
-    """The competency services, when that app has them (it is built in parallel)."""
-    try:
-        from competency.services import crisis_review_record, recognition_award
-    except ImportError:
-        return None, None
+    """The competency services that closure feeds (stars and review findings)."""
+    from competency.services import crisis_review_record, recognition_award
+
     return recognition_award, crisis_review_record
 
 

@@ -179,6 +179,11 @@ KEEL_TICK_SECONDS = float(os.environ.get("KEEL_TICK_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE: dict = {
     "tick": {"task": "hrcore.tasks.tick", "schedule": KEEL_TICK_SECONDS},
     "outbox-relay": {"task": "hrcore.tasks.outbox_relay", "schedule": 5.0},
+    "integrations-dossier-maintenance": {
+        "task": "integrations.tasks.dossier_maintenance",
+        "schedule": 30.0,
+    },
+    "integrations-customers-pull": {"task": "integrations.tasks.customers_pull", "schedule": 300.0},
     "crisis-triggers": {"task": "crisis.tasks.triggers_sweep", "schedule": 300.0},
 }
 
@@ -284,6 +289,8 @@ SPECTACULAR_SETTINGS = {
         },
     },
     "SECURITY": [{"bearerAuth": []}],
+    # Crisis severity and a scenario's default severity are one vocabulary: one schema enum.
+    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "crisis.choices.Severity"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hrcore.api.schema.add_error_responses",

@@ -1,0 +1,126 @@
+"""Input and output shapes of the crisis API (SPEC §3.6; the documented names are fixed)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from hrcore.api.serializers import EmployeeBriefSerializer
+
+from ..choices import Severity
+from ..models import Crisis, Decision, Task, TimelineEvent
+
+
+class CrisisCreateSerializer(serializers.Serializer):
+    scenario = serializers.CharField(max_length=64)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    unit = serializers.CharField(
+        required=False, allow_blank=True, help_text="Org unit code; default: the filer's unit."
+    )
+    customer = serializers.CharField(
+        required=False, allow_blank=True, help_text="Customer external_id (optional)."
+    )
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    duty = serializers.CharField(source="duty_code", read_only=True)
+    action = serializers.CharField(source="duty.action", read_only=True)
+    deliverable = serializers.CharField(source="deliverable_kind", read_only=True)
+    assignee = EmployeeBriefSerializer(read_only=True, allow_null=True)
+    sla_state = serializers.CharField(source="timer_state", read_only=True)
+    crisis = serializers.IntegerField(source="crisis_id", read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "crisis",
+            "duty",
+            "action",
+            "deliverable",
+            "assignee",
+            "assignee_gap",
+            "status",
+            "sla_state",
+            "after",
+            "deadline_minutes",
+            "started_at",
+            "warn_at",
+            "due_at",
+            "acknowledged_at",
+            "completed_at",
+            "paused_at",
+            "paused_seconds",
+            "escalation_step",
+        ]
+
+
+class CrisisSerializer(serializers.ModelSerializer):
+    scenario = serializers.CharField(source="scenario.code", read_only=True)
+    unit = serializers.CharField(source="unit.code", read_only=True)
+    customer = serializers.CharField(
+        source="customer.external_id", read_only=True, allow_null=True, default=None
+    )
+    filed_by = serializers.CharField(
+        source="filed_by.username", read_only=True, allow_null=True, default=None
+    )
+    tasks = TaskSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Crisis
+        fields = [
+            "id",
+            "status",
+            "scenario",
+            "map_version",
+            "title",
+            "description",
+            "unit",
+            "customer",
+            "severity",
+            "source",
+            "filed_by",
+            "filed_at",
+            "closed_at",
+            "outcome",
+            "lessons",
+            "first_response_seconds",
+            "all_info_seconds",
+            "decision_seconds",
+            "resolution_seconds",
+            "breach_count",
+            "tasks",
+        ]
+
+
+class TaskCompleteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+    file = serializers.FileField(required=False, allow_null=True)
+    location = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    option = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class DecisionCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+    option = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    made_by = serializers.CharField(source="made_by.username", read_only=True)
+    task = serializers.IntegerField(source="task_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Decision
+        fields = ["id", "crisis", "task", "text", "option", "made_by", "made_at"]
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, allow_null=True, default=None
+    )
+    task = serializers.IntegerField(source="task_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["id", "kind", "at", "actor", "task", "data"]

@@ -1,0 +1,83 @@
+"""Fixtures of the crisis tests: the seed maps, a custom map builder, filing helpers."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from hrcore.models import OrgUnit, Position
+
+
+@pytest.fixture
+def crisis_world(demo_org):
+    """Demo organisation + seed scenarios and maps + demo customers."""
+    from integrations import demo as integrations_demo
+    from responsibilities import demo as responsibilities_demo
+
+    responsibilities_demo.seed()
+    integrations_demo.seed()
+    return demo_org
+
+
+@pytest.fixture
+def make_map(crisis_world):
+    """``make_map("code", [duty dicts], scope="demo-group")`` → a published map built directly
+    (so the engine's tests do not depend on the seed maps' exact numbers)."""
+    from responsibilities.models import Duty, ResponsibilityMap, Scenario
+
+    def make(code: str, duties: list[dict], scope: str = "demo-group", severity="high"):
+        scenario, _ = Scenario.objects.get_or_create(
+            code=code,
+            defaults={"name_zh": code, "name_en": code, "default_severity": severity},
+        )
+        unit = OrgUnit.objects.get(code=scope)
+        version = ResponsibilityMap.objects.filter(scenario=scenario, scope=unit).count() + 1
+        ResponsibilityMap.objects.filter(scenario=scenario, scope=unit, status="published").update(
+            status="archived"
+        )
+        rmap = ResponsibilityMap.objects.create(
+            scenario=scenario,
+            scope=unit,
+            version=version,
+            status="published",
+            title_zh=code,
+            title_en=code,
+            published_at=timezone.now(),
+        )
+        for order, spec in enumerate(duties):
+            spec = dict(spec)
+            position = spec.pop("position", None)
+            Duty.objects.create(
+                map=rmap,
+                order=order,
+                assignee_position=Position.objects.get(code=position) if position else None,
+                assignee_function=spec.pop("function", ""),
+                action_zh=spec.pop("action_zh", spec["code"]),
+                action_en=spec.pop("action_en", spec["code"]),
+                **spec,
+            )
+        return rmap
+
+    return make
+
+
+@pytest.fixture
+def file_emergency(crisis_world, users):
+    """File the debt-collection emergency crisis as ``manager`` through the service."""
+    from crisis.services import crisis_file
+
+    def file(**overrides):
+        kwargs = {
+            "scenario": "debt-collection-emergency",
+            "title": "催收人员到访上海办公室",
+            "description": "Collectors are shouting in the office.",
+            "actor": users["manager"],
+        }
+        kwargs.update(overrides)
+        return crisis_file(**kwargs)
+
+    return file
+
+
+def tasks_by_duty(crisis) -> dict:
+    return {t.duty_code: t for t in crisis.tasks.select_related("assignee__user", "duty")}

@@ -1,0 +1,436 @@
+"""The crisis engine through its services: filing, due times, the emergency flow end to end,
+dependencies, reassignment, decisions, closure, permission matrix and bad input."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from crisis import services
+from crisis.choices import CrisisStatus, EventKind, TaskStatus, TimerState
+from crisis.models import Crisis, Decision, Deliverable, Task, TimelineEvent
+from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hrcore.models import Notification, OrgUnit, OutboxMessage
+
+from .conftest import tasks_by_duty
+
+SH = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)  # a Friday morning in Shanghai
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf(name="records.pdf"):
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+def counts():
+    return (
+        Crisis.objects.count(),
+        Task.objects.count(),
+        TimelineEvent.objects.count(),
+        Deliverable.objects.count(),
+        Decision.objects.count(),
+        Notification.objects.count(),
+        OutboxMessage.objects.count(),
+    )
+
+
+def test_filing_freezes_the_map_and_sets_due_times_exactly(file_emergency, users):
+    with time_machine.travel(T0, tick=False):
+        crisis = file_emergency()
+    assert crisis.scenario.code == "debt-collection-emergency"
+    assert crisis.map.status == "published"
+    assert crisis.map_version == crisis.map.version
+    assert crisis.unit.code == "sh-business"  # the filer's unit by default
+    assert crisis.status == CrisisStatus.OPEN
+    tasks = tasks_by_duty(crisis)
+    assert set(tasks) == {
+        "finance-records",
+        "legal-support",
+        "admin-on-site",
+        "manager-contact",
+        "vp-decision",
+    }
+    expected = {
+        "finance-records": ("finance", 30),
+        "legal-support": ("legal", 60),
+        "admin-on-site": ("admin", 20),
+        "manager-contact": ("manager", 10),
+    }
+    for code, (username, minutes) in expected.items():
+        task = tasks[code]
+        assert task.assignee.user.username == username
+        assert task.status == TaskStatus.OPEN
+        assert task.timer_state == TimerState.RUNNING
+        assert task.started_at == T0
+        assert task.due_at == T0 + timedelta(minutes=minutes)
+        assert task.warn_at == T0 + timedelta(minutes=minutes * 0.8)
+    vp = tasks["vp-decision"]
+    assert vp.assignee.user.username == "vp"
+    assert vp.status == TaskStatus.WAITING
+    assert vp.timer_state == TimerState.IDLE
+    assert vp.due_at is None and vp.warn_at is None
+    kinds = list(crisis.timeline.values_list("kind", flat=True))
+    assert kinds[0] == EventKind.FILED
+    assert kinds.count(EventKind.TASK_CREATED) == 5
+    assert kinds.count(EventKind.CLOCK_STARTED) == 4
+    # Everyone with a task is notified; the partner event is in the outbox.
+    for username in ("finance", "legal", "admin", "vp"):
+        assert (
+            Notification.objects.filter(
+                recipient=users[username], kind="crisis.task", data__crisis_id=crisis.pk
+            ).count()
+            == 1
+        )
+    event = OutboxMessage.objects.get(dedupe_key=f"event:crisis.filed:{crisis.pk}")
+    assert event.channel == "event"
+    assert event.payload["event"] == "crisis.filed"
+    assert event.payload["crisis_id"] == crisis.pk
+    assert len(event.payload["data"]["tasks"]) == 5
+
+
+def test_chain_starts_each_clock_when_its_prerequisites_finish(make_map, users):
+    make_map(
+        "chain",
+        [
+            {
+                "code": "a",
+                "function": "finance",
+                "deliverable": "confirmation",
+                "deadline_minutes": 30,
+            },
+            {
+                "code": "b",
+                "function": "legal",
+                "deliverable": "confirmation",
+                "deadline_minutes": 45,
+            },
+            {
+                "code": "c",
+                "function": "administration",
+                "deliverable": "confirmation",
+                "deadline_minutes": 20,
+                "after": ["a"],
+            },
+            {
+                "code": "d",
+                "position": "vice-president",
+                "deliverable": "decision",
+                "deadline_minutes": 60,
+                "after": ["b", "c"],
+            },
+        ],
+    )
+    with time_machine.travel(T0, tick=False) as clock:
+        crisis = services.crisis_file(scenario="chain", title="Chain", actor=users["manager"])
+        t = tasks_by_duty(crisis)
+        assert (t["a"].due_at, t["b"].due_at) == (
+            T0 + timedelta(minutes=30),
+            T0 + timedelta(minutes=45),
+        )
+        assert t["c"].due_at is None and t["d"].due_at is None
+        clock.move_to(T0 + timedelta(minutes=12))
+        services.task_complete(task=t["a"], actor=users["finance"])
+        t = tasks_by_duty(crisis)
+        assert t["c"].status == TaskStatus.OPEN
+        assert t["c"].started_at == T0 + timedelta(minutes=12)
+        assert t["c"].due_at == T0 + timedelta(minutes=32)
+        assert t["d"].status == TaskStatus.WAITING  # b is still open
+        clock.move_to(T0 + timedelta(minutes=25))
+        services.task_complete(task=t["c"], actor=users["admin"])
+        assert tasks_by_duty(crisis)["d"].status == TaskStatus.WAITING
+        clock.move_to(T0 + timedelta(minutes=40))
+        services.task_complete(task=t["b"], actor=users["legal"])
+        d = tasks_by_duty(crisis)["d"]
+        assert d.status == TaskStatus.OPEN
+        assert d.due_at == T0 + timedelta(minutes=100)
+        assert d.warn_at == T0 + timedelta(minutes=88)
+
+
+def test_emergency_flow_end_to_end(file_emergency, users):
+    from competency.models import RecognitionEntry
+
+    with time_machine.travel(T0, tick=False) as clock:
+        crisis = file_emergency()
+        t = tasks_by_duty(crisis)
+        clock.move_to(T0 + timedelta(minutes=2))
+        services.task_acknowledge(task=t["manager-contact"], actor=users["manager"])
+        clock.move_to(T0 + timedelta(minutes=5))
+        services.task_complete(
+            task=t["manager-contact"],
+            actor=users["manager"],
+            note="Called the customer; they dispute two invoices.",
+        )
+        clock.move_to(T0 + timedelta(minutes=10))
+        upload = services.task_complete(
+            task=t["finance-records"], actor=users["finance"], note="Payment history", file=pdf()
+        )
+        assert upload.file_name == "records.pdf"
+        assert upload.file_size == len(PDF)
+        assert upload.content_type == "application/pdf"
+        assert upload.file.read() == PDF
+        assert tasks_by_duty(crisis)["vp-decision"].status == TaskStatus.WAITING
+        clock.move_to(T0 + timedelta(minutes=15))
+        services.task_complete(task=t["admin-on-site"], actor=users["admin"], location="3F lobby")
+        clock.move_to(T0 + timedelta(minutes=40))
+        services.task_complete(
+            task=t["legal-support"], actor=users["legal"], file=pdf("legal-guide.pdf")
+        )
+        vp_task = tasks_by_duty(crisis)["vp-decision"]
+        assert vp_task.status == TaskStatus.OPEN
+        assert vp_task.started_at == T0 + timedelta(minutes=40)
+        assert vp_task.due_at == T0 + timedelta(minutes=100)
+        clock.move_to(T0 + timedelta(minutes=50))
+        decision = services.decision_make(
+            crisis=crisis,
+            text="Negotiate a payment plan; no cash today; admin escorts the visitors out.",
+            option="payment-plan",
+            actor=users["vp"],
+        )
+        vp_task.refresh_from_db()
+        assert vp_task.status == TaskStatus.DONE
+        assert decision.task_id == vp_task.pk
+        # The decision reaches every participant.
+        for username in ("manager", "finance", "legal", "admin", "vp"):
+            assert Notification.objects.filter(
+                recipient=users[username], kind="crisis.decision", data__decision_id=decision.pk
+            ).exists(), username
+        assert OutboxMessage.objects.filter(
+            dedupe_key=f"event:decision.made:{decision.pk}"
+        ).exists()
+        clock.move_to(T0 + timedelta(minutes=60))
+        closed = services.crisis_close(
+            crisis=crisis,
+            outcome="Payment plan signed; visitors left.",
+            lessons="Finance records were ready in 10 minutes.",
+            actor=users["manager"],
+        )
+    assert closed.status == CrisisStatus.RESOLVED
+    assert closed.closed_at == T0 + timedelta(minutes=60)
+    assert closed.first_response_seconds == 120
+    assert closed.all_info_seconds == 40 * 60
+    assert closed.decision_seconds == 50 * 60
+    assert closed.resolution_seconds == 60 * 60
+    assert closed.breach_count == 0
+    starred = set(
+        RecognitionEntry.objects.filter(source_key=f"crisis:{crisis.pk}").values_list(
+            "employee__user__username", flat=True
+        )
+    )
+    assert starred == {"manager", "finance", "legal", "admin", "vp"}
+    assert crisis.timeline.filter(kind=EventKind.CLOSED).count() == 1
+    assert OutboxMessage.objects.filter(dedupe_key=f"event:crisis.closed:{crisis.pk}").exists()
+    # Closing twice is a conflict and changes nothing.
+    before = counts()
+    with pytest.raises(Conflict):
+        services.crisis_close(crisis=crisis, outcome="again", actor=users["manager"])
+    assert counts() == before
+
+
+def test_completing_someone_elses_task_or_twice_changes_nothing(file_emergency, users):
+    crisis = file_emergency()
+    t = tasks_by_duty(crisis)
+    before = counts()
+    with pytest.raises(PermissionDenied):
+        services.task_complete(task=t["finance-records"], actor=users["legal"], note="x")
+    assert counts() == before
+    services.task_complete(task=t["finance-records"], actor=users["finance"], note="records")
+    before = counts()
+    with pytest.raises(Conflict):
+        services.task_complete(task=t["finance-records"], actor=users["finance"], note="again")
+    assert counts() == before
+    # A waiting task cannot be completed yet.
+    with pytest.raises(Conflict):
+        services.task_complete(task=t["vp-decision"], actor=users["vp"], note="too early")
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("virus.exe", b"MZ\x90\x00", "type"),
+        ("fake.pdf", b"MZ\x90\x00not a pdf", "content"),
+        ("empty.pdf", b"", "empty"),
+    ],
+)
+def test_bad_uploads_are_refused(file_emergency, users, name, content, problem):
+    crisis = file_emergency()
+    task = tasks_by_duty(crisis)["finance-records"]
+    before = counts()
+    with pytest.raises(ValidationFailed) as exc:
+        services.task_complete(
+            task=task, actor=users["finance"], file=SimpleUploadedFile(name, content)
+        )
+    assert "file" in exc.value.errors
+    assert counts() == before
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN
+
+
+def test_oversize_upload_is_refused(file_emergency, users, settings):
+    settings.KEEL_CRISIS_UPLOAD_MAX_BYTES = 1024
+    crisis = file_emergency()
+    task = tasks_by_duty(crisis)["finance-records"]
+    before = counts()
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * 2048)
+    with pytest.raises(ValidationFailed) as exc:
+        services.task_complete(task=task, actor=users["finance"], file=big)
+    assert exc.value.errors == {"file": "File too large."}
+    assert counts() == before
+
+
+def test_document_task_needs_a_file_or_note(file_emergency, users):
+    crisis = file_emergency()
+    before = counts()
+    with pytest.raises(ValidationFailed):
+        services.task_complete(
+            task=tasks_by_duty(crisis)["finance-records"], actor=users["finance"]
+        )
+    assert counts() == before
+
+
+def test_decision_by_a_non_executive_is_refused(file_emergency, users):
+    crisis = file_emergency()
+    before = counts()
+    for username in ("manager", "finance", "hradmin", "staff"):
+        with pytest.raises((PermissionDenied, NotFound)):
+            services.decision_make(crisis=crisis, text="Pay them", actor=users[username])
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"scenario": "no-such-scenario"}, "scenario"),
+        ({"title": "  "}, "title"),
+        ({"severity": "apocalyptic"}, "severity"),
+        ({"customer_external_id": "NOPE-1"}, "customer"),
+    ],
+)
+def test_bad_filing_input_changes_nothing(file_emergency, kwargs, field):
+    before = counts()
+    with pytest.raises(ValidationFailed) as exc:
+        file_emergency(**kwargs)
+    assert field in exc.value.errors
+    assert counts() == before
+
+
+def test_scenario_without_published_map_is_refused(crisis_world, users):
+    from responsibilities.models import Scenario
+
+    Scenario.objects.create(code="no-map", name_zh="无", name_en="None")
+    before = counts()
+    with pytest.raises(ValidationFailed) as exc:
+        services.crisis_file(scenario="no-map", title="x", actor=users["manager"])
+    assert exc.value.code == "no_published_map"
+    assert counts() == before
+
+
+def test_staff_cannot_file_and_managers_only_in_their_subsidiary(file_emergency, users):
+    before = counts()
+    with pytest.raises(PermissionDenied):
+        file_emergency(actor=users["staff"])
+    with pytest.raises(PermissionDenied):
+        file_emergency(actor=users["manager2"], unit=OrgUnit.objects.get(code="sh-finance"))
+    assert counts() == before
+    crisis = file_emergency(actor=users["manager2"])
+    assert crisis.unit.code == "sz-business"
+    assert tasks_by_duty(crisis)["finance-records"].assignee.unit.code == "sz-finance"
+
+
+def test_unresolvable_assignee_is_filed_to_the_escalation_target_and_flagged(make_map, users):
+    make_map(
+        "gap",
+        [
+            {
+                "code": "pr",
+                "position": "pr-manager",
+                "deliverable": "document",
+                "deadline_minutes": 30,
+                "escalation": ["manager", "executive"],
+            }
+        ],
+    )
+    from hrcore.models import Employee
+
+    Employee.objects.filter(position__code="pr-manager").update(is_active=False)
+    crisis = services.crisis_file(scenario="gap", title="Press at the door", actor=users["manager"])
+    task = crisis.tasks.get()
+    assert task.assignee_gap is True
+    assert task.assignee.user.username == "vp"  # "manager" has no assignee; the executive does
+    event = crisis.timeline.get(kind=EventKind.ASSIGNEE_UNRESOLVED)
+    assert event.data["fallback_step"] == "executive"
+    assert event.data["fallback_assignee_id"] == task.assignee_id
+    assert task.status == TaskStatus.OPEN
+
+
+def test_reassign_and_delegate(file_emergency, users):
+    from hrcore.models import Employee
+
+    crisis = file_emergency()
+    task = tasks_by_duty(crisis)["finance-records"]
+    accountant = Employee.objects.get(user__username="sh-finance-1")
+    before = counts()
+    with pytest.raises(PermissionDenied):
+        services.task_reassign(task=task, assignee=accountant, actor=users["legal"])
+    assert counts() == before
+    services.task_reassign(task=task, assignee=accountant, actor=users["finance"], delegate=True)
+    task.refresh_from_db()
+    assert task.assignee == accountant
+    assert task.delegated_from.user.username == "finance"
+    assert crisis.timeline.filter(kind=EventKind.TASK_DELEGATED).count() == 1
+    services.task_reassign(
+        task=task, assignee=users["finance"].employee, actor=users["manager"], reason="back"
+    )
+    task.refresh_from_db()
+    assert task.assignee.user.username == "finance"
+    assert crisis.timeline.filter(kind=EventKind.TASK_REASSIGNED).count() == 1
+
+
+def test_comment_and_cancel_start_dependents(file_emergency, users):
+    crisis = file_emergency()
+    t = tasks_by_duty(crisis)
+    comment = services.task_comment(task=t["legal-support"], body="正在准备", actor=users["legal"])
+    assert comment.body == "正在准备"
+    before = counts()
+    with pytest.raises(PermissionDenied):
+        services.task_cancel(task=t["legal-support"], actor=users["finance"])
+    with pytest.raises(ValidationFailed):
+        services.task_comment(task=t["legal-support"], body=" ", actor=users["legal"])
+    assert counts() == before
+    services.task_complete(task=t["finance-records"], actor=users["finance"], note="ok")
+    services.task_cancel(task=t["legal-support"], actor=users["manager"], reason="not needed")
+    assert tasks_by_duty(crisis)["vp-decision"].status == TaskStatus.OPEN
+
+
+def test_guardian_invitation_grants_visibility(file_emergency, users):
+    from crisis.selectors import crises_visible_to
+
+    crisis = file_emergency()
+    assert not crises_visible_to(users["manager2"]).filter(pk=crisis.pk).exists()
+    services.crisis_invite(crisis=crisis, user=users["manager2"], actor=users["manager"])
+    assert crises_visible_to(users["manager2"]).filter(pk=crisis.pk).exists()
+
+
+def test_filing_is_idempotent_per_key(file_emergency):
+    first = file_emergency(
+        idempotency_key="delivery-1",
+        source="webhook",
+        actor=None,
+        unit=OrgUnit.objects.get(code="sh-business"),
+    )
+    before = counts()
+    again = file_emergency(
+        idempotency_key="delivery-1",
+        source="webhook",
+        actor=None,
+        unit=OrgUnit.objects.get(code="sh-business"),
+    )
+    assert again.pk == first.pk
+    assert counts() == before
