@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from hrcore.choices import Role
 from hrcore.models import Employee, OrgUnit
 
-from .choices import credit_status_for
-from .models import Customer
+from . import services
+from .choices import PartnerKind, credit_status_for
+from .models import Customer, Partner
 from .sandbox import data
+from .sandbox.app import DEFAULT_TOKEN
+
+User = get_user_model()
+DEMO_WEBHOOK_SECRET = "sandbox-webhook-secret"
 
 
 def seed_customers() -> int:
@@ -54,5 +63,45 @@ def seed_customers() -> int:
     return Customer.objects.count()
 
 
+SANDBOX_PARTNERS = [
+    ("sandbox-finance", "沙箱财务系统 / Sandbox finance", PartnerKind.FINANCE),
+    ("sandbox-legal", "沙箱法务系统 / Sandbox legal", PartnerKind.LEGAL),
+    ("sandbox-crm", "沙箱 CRM / Sandbox CRM", PartnerKind.CRM),
+]
+
+
+def sandbox_url() -> str:
+    return os.environ.get("KEEL_SANDBOX_URL", "http://127.0.0.1:8765").rstrip("/")
+
+
+def seed_partners() -> int:
+    """Partner rows pointing at the sandbox (KEEL_SANDBOX_URL, default port 8765)."""
+    user, _created = User.objects.get_or_create(
+        username="sandbox-partner", defaults={"first_name": "Sandbox partner"}
+    )
+    if _created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get_or_create(name=Role.PARTNER)[0])
+    token = os.environ.get("KEEL_SANDBOX_TOKEN", DEFAULT_TOKEN)
+    secret = os.environ.get("KEEL_SANDBOX_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET)
+    for slug, name, kind in SANDBOX_PARTNERS:
+        partner = Partner.objects.filter(slug=slug).first()
+        services.partner_save(
+            partner=partner,
+            slug=slug,
+            name=name,
+            kind=kind,
+            base_url=sandbox_url(),
+            token=token,
+            webhook_secret=secret,
+            timeout_seconds=5.0,
+            max_attempts=3,
+            enabled=True,
+            service_user=user,
+        )
+    return Partner.objects.count()
+
+
 def seed() -> dict[str, int]:
-    return {"customers": seed_customers()}
+    return {"customers": seed_customers(), "partners": seed_partners()}

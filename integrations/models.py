@@ -91,6 +91,15 @@ class Partner(models.Model):
     timeout_seconds = models.FloatField(_("timeout (seconds)"), default=5.0)
     max_attempts = models.PositiveSmallIntegerField(_("attempts per call"), default=3)
     enabled = models.BooleanField(_("enabled"), default=True)
+    service_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acts as user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The account recorded as the actor of what this partner's webhooks do."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -1,2 +1,37 @@
+from django.urls import path
+
+from . import views
+
 app_name = "integrations"
-urlpatterns: list = []
+urlpatterns = [
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/<str:external_id>/", views.customer_dossier, name="customer_dossier"),
+    path(
+        "customers/<str:external_id>/fragment/",
+        views.customer_dossier_fragment,
+        name="customer_dossier_fragment",
+    ),
+    path(
+        "customers/<str:external_id>/refresh/",
+        views.customer_dossier_refresh,
+        name="customer_dossier_refresh",
+    ),
+    path("crises/<int:crisis_pk>/panel/", views.crisis_dossier_panel, name="crisis_dossier_panel"),
+    path("crises/<int:crisis_pk>/", views.crisis_dossier_page, name="crisis_dossier"),
+    path(
+        "crises/<int:crisis_pk>/refresh/",
+        views.crisis_dossier_refresh,
+        name="crisis_dossier_refresh",
+    ),
+    path("crises/<int:crisis_pk>/plan/edit/", views.plan_edit, name="plan_edit"),
+    path("crises/<int:crisis_pk>/plan/share/", views.plan_share, name="plan_share"),
+    path("offboarding/", views.offboarding, name="offboarding"),
+    path(
+        "offboarding/<int:employee_pk>/handover/",
+        views.handover_execute,
+        name="handover_execute",
+    ),
+    path("handovers/<int:pk>/revert/", views.handover_revert, name="handover_revert"),
+    path("commissions/", views.commission_list, name="commissions"),
+    path("commissions/<int:pk>/decide/", views.commission_decide, name="commission_decide"),
+]

@@ -1,0 +1,207 @@
+"""HR-admin configuration of partner systems, webhook subscriptions and their delivery logs."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from hrcore.errors import KeelError
+
+from . import adapters, services
+from .models import (
+    Commission,
+    Complaint,
+    Customer,
+    Dossier,
+    DossierSource,
+    Handover,
+    InboundDelivery,
+    Order,
+    Partner,
+    ResponsePlan,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+
+class PartnerForm(forms.ModelForm):
+    token = forms.CharField(
+        label=_("API token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted. Leave empty to keep the current token."),
+    )
+    webhook_secret = forms.CharField(
+        label=_("Inbound webhook secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted. Leave empty to keep the current secret."),
+    )
+
+    class Meta:
+        model = Partner
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "protocol",
+            "base_url",
+            "timeout_seconds",
+            "max_attempts",
+            "enabled",
+            "service_user",
+        ]
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    form = PartnerForm
+    list_display = ["slug", "name", "kind", "base_url", "timeout_seconds", "enabled", "has_token"]
+    list_filter = ["kind", "enabled"]
+    actions = ["test_connection"]
+
+    @admin.display(boolean=True, description=_("token set"))
+    def has_token(self, obj):
+        return bool(obj.credentials_encrypted)
+
+    def save_model(self, request, obj, form, change):
+        fields = {f: form.cleaned_data[f] for f in PartnerForm.Meta.fields}
+        try:
+            services.partner_save(
+                partner=obj,
+                actor=request.user,
+                token=form.cleaned_data.get("token") or None,
+                webhook_secret=form.cleaned_data.get("webhook_secret") or None,
+                **fields,
+            )
+        except KeelError as exc:
+            messages.error(request, exc.message)
+
+    @admin.action(description=_("Test the connection"))
+    def test_connection(self, request, queryset):
+        for partner in queryset:
+            try:
+                adapters.adapter_for(partner.config()).ping()
+            except adapters.AdapterError as exc:
+                messages.error(request, f"{partner.slug}: {exc.reason}")
+            else:
+                messages.success(request, f"{partner.slug}: OK")
+
+
+class SubscriptionForm(forms.ModelForm):
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted. Leave empty to keep the current secret."),
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["partner", "url", "events", "active"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = SubscriptionForm
+    list_display = ["partner", "url", "events", "active"]
+    actions = ["send_test_event"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.subscription_save(
+                subscription=obj if change else None,
+                partner=form.cleaned_data["partner"],
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+                secret=form.cleaned_data.get("secret") or "",
+                active=form.cleaned_data["active"],
+                actor=request.user,
+            )
+        except KeelError as exc:
+            messages.error(request, exc.message)
+
+    @admin.action(description=_("Send a test event"))
+    def send_test_event(self, request, queryset):
+        for sub in queryset:
+            try:
+                services.webhook_send_test(subscription=sub, actor=request.user)
+            except KeelError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Test event queued for %(url)s.") % {"url": sub.url})
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "event", "subscription", "attempt", "status", "response_status", "error"]
+    list_filter = ["status", "event"]
+
+
+@admin.register(InboundDelivery)
+class InboundDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "partner", "delivery_id", "event", "status", "error"]
+    list_filter = ["status", "event", "partner"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "name_zh",
+        "name_en",
+        "unit",
+        "account_owner",
+        "overdue_days",
+        "outstanding_amount",
+        "credit_status",
+    ]
+    list_filter = ["credit_status", "unit"]
+    search_fields = ["external_id", "name_zh", "name_en"]
+
+
+class DossierSourceInline(admin.TabularInline):
+    model = DossierSource
+    extra = 0
+    fields = ["source", "partner_slug", "status", "fetched_at", "duration_ms", "error"]
+    readonly_fields = fields
+
+
+@admin.register(Dossier)
+class DossierAdmin(ReadOnlyAdmin):
+    list_display = ["id", "crisis_id", "customer", "reason", "status", "requested_at"]
+    inlines = [DossierSourceInline]
+
+
+@admin.register(ResponsePlan)
+class ResponsePlanAdmin(ReadOnlyAdmin):
+    list_display = ["crisis_id", "version", "origin", "author", "created_at", "shared_at"]
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "customer", "employee", "supervisor", "severity", "received_at"]
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "customer", "owner", "amount", "status", "paid_at"]
+
+
+@admin.register(Commission)
+class CommissionAdmin(ReadOnlyAdmin):
+    list_display = ["order", "employee", "grade", "rate", "amount", "status"]
+
+
+@admin.register(Handover)
+class HandoverAdmin(ReadOnlyAdmin):
+    list_display = ["employee", "successor", "executed_at", "revertible_until", "reverted_at"]

@@ -1,0 +1,170 @@
+"""Customers, dossiers, response plans and the inbound webhook endpoint."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hrcore.api.permissions import token_scope_allows
+from hrcore.errors import NotFound
+
+from .. import selectors, services
+from ..models import Customer
+from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
+
+
+class ReadScope(IsAuthenticated):
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and token_scope_allows(request, "read")
+
+
+class CustomerFilter(filters.FilterSet):
+    overdue_days_min = filters.NumberFilter(field_name="overdue_days", lookup_expr="gte")
+    credit_status = filters.CharFilter()
+    unit = filters.CharFilter(field_name="unit__code")
+
+
+def dossier_payload(dossier, building: bool) -> dict:
+    if dossier is None:
+        return {
+            "id": None,
+            "status": "building",
+            "building": True,
+            "requested_at": None,
+            "completed_at": None,
+            "duration_ms": None,
+            "sources": [],
+        }
+    return {
+        "id": dossier.pk,
+        "status": dossier.status,
+        "building": building,
+        "requested_at": dossier.requested_at,
+        "completed_at": dossier.completed_at,
+        "duration_ms": dossier.duration_ms,
+        "sources": list(dossier.sources.all()),
+    }
+
+
+class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+    """Customers with their credit profile (kept current from finance and CRM), by external id."""
+
+    serializer_class = CustomerSerializer
+    permission_classes = [ReadScope]
+    lookup_field = "external_id"
+    lookup_value_regex = "[^/]+"
+    filterset_class = CustomerFilter
+
+    def get_queryset(self):
+        return selectors.customers_visible_to(self.request.user).order_by(
+            "-overdue_days", "external_id"
+        )
+
+    @extend_schema(
+        responses={200: DossierSerializer, 202: DossierSerializer},
+        description="The customer's latest dossier (payments, unpaid invoices, credit, contacts, "
+        "complaints, orders, legal guide) with each source's status. Assembled in the background: "
+        "when none exists yet, one is requested and 202 is returned.",
+    )
+    @action(detail=True, methods=["get"])
+    def dossier(self, request, external_id=None):
+        customer = self.get_object()
+        dossier, building = services.latest_dossier(customer=customer)
+        if dossier is None:
+            if not building:
+                services.dossier_request(customer=customer, reason="api", actor=request.user)
+            return Response(
+                DossierSerializer(dossier_payload(None, True)).data, status=status.HTTP_202_ACCEPTED
+            )
+        return Response(DossierSerializer(dossier_payload(dossier, building)).data)
+
+    @extend_schema(
+        request=None,
+        responses={202: inline_serializer("DossierRequested", {"id": serializers.IntegerField()})},
+    )
+    @action(detail=True, methods=["post"], url_path="dossier/refresh")
+    def dossier_refresh(self, request, external_id=None):
+        customer = self.get_object()
+        dossier = services.dossier_request(customer=customer, reason="refresh", actor=request.user)
+        return Response({"id": dossier.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class CrisisDossierView(APIView):
+    """The crisis's dossier and current response plan (visible when the crisis is)."""
+
+    permission_classes = [ReadScope]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "CrisisDossier",
+                {
+                    "dossier": DossierSerializer(allow_null=True),
+                    "plan": ResponsePlanSerializer(allow_null=True),
+                },
+            )
+        }
+    )
+    def get(self, request, crisis_id: int):
+        crisis = selectors.crisis_visible(request.user, crisis_id)
+        if crisis is None:
+            raise NotFound("Not found, or not visible to you.")
+        dossier, building = services.latest_dossier(crisis_id=crisis.pk)
+        plan = selectors.latest_plan(crisis.pk)
+        return Response(
+            {
+                "dossier": DossierSerializer(dossier_payload(dossier, building)).data
+                if dossier or building
+                else None,
+                "plan": ResponsePlanSerializer(plan).data if plan else None,
+            }
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class InboundWebhookView(APIView):
+    """Partner events: ``payment.recorded``, ``customer.overdue``, ``collectors.on_site``,
+    ``complaint.created``, ``order.paid``. Signed with HMAC-SHA256 over ``"<timestamp>." + raw
+    body`` (``X-Keel-Signature: sha256=…``, ``X-Keel-Timestamp``, ``X-Keel-Delivery``)."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(
+        request=inline_serializer(
+            "PartnerEvent",
+            {"event": serializers.CharField(), "customer": serializers.CharField()},
+        ),
+        responses={
+            200: inline_serializer(
+                "WebhookAccepted",
+                {
+                    "status": serializers.IntegerField(),
+                    "delivery_id": serializers.CharField(),
+                    "result": serializers.JSONField(),
+                },
+            )
+        },
+        parameters=[
+            OpenApiParameter("X-Keel-Signature", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-Keel-Timestamp", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-Keel-Delivery", str, OpenApiParameter.HEADER, required=True),
+        ],
+        auth=[],
+    )
+    def post(self, request, partner: str):
+        raw = request._request.body  # the exact bytes the partner signed
+        result = services.webhook_receive(partner_slug=partner, body=raw, headers=request.headers)
+        return JsonResponse(result.body, status=result.status)
+
+
+__all__ = ["Customer"]

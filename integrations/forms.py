@@ -1,0 +1,49 @@
+"""Forms of the integrations pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hrcore.models import Employee
+
+from .services import PLAN_TEXT_FIELDS
+
+
+class PlanEditForm(forms.Form):
+    say_zh = forms.CharField(
+        label=_("What to say (Chinese)"), widget=forms.Textarea, required=False
+    )
+    say_en = forms.CharField(
+        label=_("What to say (English)"), widget=forms.Textarea, required=False
+    )
+    never_say_zh = forms.CharField(
+        label=_("Never say (Chinese)"), widget=forms.Textarea, required=False
+    )
+    never_say_en = forms.CharField(
+        label=_("Never say (English)"), widget=forms.Textarea, required=False
+    )
+    legal_basis_zh = forms.CharField(
+        label=_("Legal basis (Chinese)"), widget=forms.Textarea, required=False
+    )
+    legal_basis_en = forms.CharField(
+        label=_("Legal basis (English)"), widget=forms.Textarea, required=False
+    )
+
+    def __init__(self, *args, instance_plan=None, **kwargs):
+        if instance_plan is not None and not args:
+            kwargs.setdefault("initial", {f: getattr(instance_plan, f) for f in PLAN_TEXT_FIELDS})
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["rows"] = 4
+
+
+class HandoverForm(forms.Form):
+    successor = forms.ModelChoiceField(label=_("Successor"), queryset=Employee.objects.none())
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+    def __init__(self, *args, employee: Employee, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = (
+            Employee.objects.filter(is_active=True).exclude(pk=employee.pk).order_by("name_en")
+        )

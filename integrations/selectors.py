@@ -1,0 +1,117 @@
+"""Reads of the integrations app that depend on who is asking."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from hrcore.selectors import employee_of, has_role
+
+from .models import (
+    Commission,
+    Customer,
+    Dossier,
+    DossierSource,
+    Handover,
+    ResponsePlan,
+    WebhookDelivery,
+)
+
+# Departments whose people work on any customer matter of their subsidiary.
+SUPPORT_FUNCTIONS = ("finance", "legal", "administration", "customer_service", "executive")
+
+
+def _subsidiary_path(unit) -> str:
+    """The path of the unit's subsidiary (or the unit itself when it is one or the group)."""
+    parts = [p for p in unit.path.strip("/").split("/") if p]
+    return "/" + "/".join(parts[:2]) + "/" if len(parts) >= 2 else unit.path
+
+
+def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
+    """Executives, HR admins and partner systems see every customer; managers their unit's
+    subtree; finance/legal/admin/customer-service people their subsidiary's; everyone else the
+    customers they own."""
+    base = Customer.objects.select_related("unit", "account_owner", "account_owner__unit")
+    if not user.is_authenticated:
+        return Customer.objects.none()
+    if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
+        return base
+    employee = employee_of(user)
+    if employee is None:
+        return Customer.objects.none()
+    q = Q(account_owner=employee)
+    if has_role(user, "manager"):
+        q |= Q(unit__path__startswith=employee.unit.path)
+    if employee.unit.function in SUPPORT_FUNCTIONS:
+        q |= Q(unit__path__startswith=_subsidiary_path(employee.unit))
+    return base.filter(q)
+
+
+def crisis_visible(user: AbstractBaseUser, crisis_id: int):
+    """The crisis if ``user`` may see it (the crisis app decides), else None."""
+    from crisis.selectors import crises_visible_to
+
+    return (
+        crises_visible_to(user)
+        .select_related("scenario", "customer", "unit")
+        .filter(pk=crisis_id)
+        .first()
+    )
+
+
+def dossier_view(dossier: Dossier | None) -> dict | None:
+    """A dossier with its sources keyed by source code, for pages and the API."""
+    if dossier is None:
+        return None
+    sources = {s.source: s for s in dossier.sources.all()}
+    return {"dossier": dossier, "sources": sources}
+
+
+def latest_plan(crisis_id: int) -> ResponsePlan | None:
+    return ResponsePlan.objects.filter(crisis_id=crisis_id).order_by("-version").first()
+
+
+def plan_history(crisis_id: int) -> QuerySet[ResponsePlan]:
+    return (
+        ResponsePlan.objects.filter(crisis_id=crisis_id)
+        .select_related("author")
+        .order_by("-version")
+    )
+
+
+def dossier_history(*, crisis_id: int | None = None, customer=None) -> QuerySet[Dossier]:
+    qs = (
+        Dossier.objects.filter(crisis_id=crisis_id)
+        if crisis_id
+        else Dossier.objects.filter(crisis_id__isnull=True, customer=customer)
+    )
+    return qs.order_by("-id")
+
+
+def deliveries_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookDelivery]:
+    if not has_role(user, "hr_admin"):
+        return WebhookDelivery.objects.none()
+    return WebhookDelivery.objects.select_related("subscription", "subscription__partner")
+
+
+def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:
+    qs = Commission.objects.select_related("order", "order__customer", "employee")
+    if not user.is_authenticated:
+        return qs.none()
+    from .services import is_finance
+
+    if user.is_superuser or has_role(user, "hr_admin") or is_finance(user):
+        return qs
+    employee = employee_of(user)
+    return qs.filter(employee=employee) if employee else qs.none()
+
+
+def handovers_visible_to(user: AbstractBaseUser) -> QuerySet[Handover]:
+    qs = Handover.objects.select_related("employee", "successor", "executed_by")
+    if has_role(user, "hr_admin"):
+        return qs
+    employee = employee_of(user)
+    return qs.filter(employee__manager=employee) if employee else qs.none()
+
+
+__all__ = ["DossierSource"]

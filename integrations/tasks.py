@@ -1,0 +1,24 @@
+"""Celery tasks of the integrations app: ids in, idempotent, thin."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="integrations.tasks.dossier_build", acks_late=True)
+def dossier_build(dossier_id: int) -> None:
+    services.dossier_assemble(dossier_id=dossier_id)
+
+
+@shared_task(name="integrations.tasks.dossier_maintenance")
+def dossier_maintenance() -> dict:
+    """Re-queue lost builds and retry failed sources of open crises with backoff."""
+    return {
+        "requeued": services.dossier_sweep_stuck(),
+        "retried": services.dossier_retry_failed(),
+    }
+
+
+@shared_task(name="integrations.tasks.customers_pull")
+def customers_pull() -> dict:
+    return services.customers_pull()

@@ -1,0 +1,317 @@
+"""Pages: customers, customer and crisis dossiers with the response plan, offboarding/handover,
+commissions. Thin: selectors to read, services to write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hrcore.errors import KeelError
+from hrcore.models import Employee
+from hrcore.selectors import employees_visible_to, is_hr_admin
+
+from . import selectors, services
+from .choices import SourceStatus
+from .forms import HandoverForm, PlanEditForm
+from .models import Commission, Handover
+
+SOURCE_ORDER = ["credit", "invoices", "payments", "legal_guide", "contacts", "complaints", "orders"]
+
+
+def _sources_context(dossier) -> list:
+    if dossier is None:
+        return []
+    by_code = {s.source: s for s in dossier.sources.all()}
+    return [by_code[c] for c in SOURCE_ORDER if c in by_code]
+
+
+def _dossier_context(dossier, building: bool) -> dict:
+    sources = _sources_context(dossier)
+    data = {s.source: s.data for s in sources if s.data is not None}
+    return {
+        "dossier": dossier,
+        "building": building,
+        "sources": sources,
+        "data": data,
+        "failed": [s for s in sources if s.status == SourceStatus.FAILED],
+        "poll": building or dossier is None,
+    }
+
+
+# --- Customers -----------------------------------------------------------------------------
+
+
+@login_required
+def customer_list(request):
+    qs = selectors.customers_visible_to(request.user)
+    overdue_min = request.GET.get("overdue_days_min", "").strip()
+    if overdue_min.isdigit():
+        qs = qs.filter(overdue_days__gte=int(overdue_min))
+    return render(
+        request,
+        "integrations/customer_list.html",
+        {"customers": qs.order_by("-overdue_days", "external_id"), "overdue_min": overdue_min},
+    )
+
+
+def _visible_customer(request, external_id: str):
+    customer = selectors.customers_visible_to(request.user).filter(external_id=external_id).first()
+    if customer is None:
+        raise Http404
+    return customer
+
+
+@login_required
+def customer_dossier(request, external_id: str):
+    customer = _visible_customer(request, external_id)
+    dossier, building = services.latest_dossier(customer=customer)
+    if dossier is None and not building:
+        services.dossier_request(customer=customer, reason="page", actor=request.user)
+        building = True
+    context = {
+        "customer": customer,
+        "complaints": customer.complaints.select_related("employee")[:10],
+        "history": selectors.dossier_history(customer=customer)[:10],
+        **_dossier_context(dossier, building),
+    }
+    return render(request, "integrations/customer_dossier.html", context)
+
+
+@login_required
+def customer_dossier_fragment(request, external_id: str):
+    customer = _visible_customer(request, external_id)
+    dossier, building = services.latest_dossier(customer=customer)
+    return render(
+        request,
+        "integrations/_customer_dossier_body.html",
+        {"customer": customer, **_dossier_context(dossier, building)},
+    )
+
+
+@login_required
+@require_POST
+def customer_dossier_refresh(request, external_id: str):
+    customer = _visible_customer(request, external_id)
+    services.dossier_request(customer=customer, reason="refresh", actor=request.user)
+    if request.htmx:
+        return customer_dossier_fragment(request, external_id)
+    return redirect("integrations:customer_dossier", external_id=external_id)
+
+
+# --- Crisis dossier panel and response plan --------------------------------------------------
+
+
+def _visible_crisis(request, crisis_pk: int):
+    crisis = selectors.crisis_visible(request.user, crisis_pk)
+    if crisis is None:
+        raise Http404
+    return crisis
+
+
+def _panel_context(request, crisis) -> dict:
+    dossier, building = services.latest_dossier(crisis_id=crisis.pk)
+    plan = selectors.latest_plan(crisis.pk)
+    context = _dossier_context(dossier, building)
+    context.update(
+        {
+            "crisis": crisis,
+            "plan": plan,
+            "can_edit_plan": services._can_edit_plan(request.user, crisis),
+            "poll": context["poll"] or plan is None,
+        }
+    )
+    return context
+
+
+@login_required
+def crisis_dossier_panel(request, crisis_pk: int):
+    """HTML fragment loaded by the crisis page (htmx); polls itself while sources are loading."""
+    crisis = _visible_crisis(request, crisis_pk)
+    dossier, building = services.latest_dossier(crisis_id=crisis.pk)
+    if dossier is None and not building:
+        # No build yet (e.g. the filing event is still in the outbox): ask for one now.
+        services.dossier_request(crisis_id=crisis.pk, reason="panel", actor=request.user)
+    return render(
+        request, "integrations/crisis_dossier_panel.html", _panel_context(request, crisis)
+    )
+
+
+@login_required
+def crisis_dossier_page(request, crisis_pk: int):
+    crisis = _visible_crisis(request, crisis_pk)
+    return render(
+        request,
+        "integrations/crisis_dossier.html",
+        {
+            "crisis": crisis,
+            "plans": selectors.plan_history(crisis.pk)[:20],
+            "history": selectors.dossier_history(crisis_id=crisis.pk)[:10],
+        },
+    )
+
+
+@login_required
+@require_POST
+def crisis_dossier_refresh(request, crisis_pk: int):
+    crisis = _visible_crisis(request, crisis_pk)
+    services.dossier_request(crisis_id=crisis.pk, reason="refresh", actor=request.user)
+    if request.htmx:
+        return render(
+            request, "integrations/crisis_dossier_panel.html", _panel_context(request, crisis)
+        )
+    return redirect("integrations:crisis_dossier", crisis_pk=crisis.pk)
+
+
+@login_required
+def plan_edit(request, crisis_pk: int):
+    crisis = _visible_crisis(request, crisis_pk)
+    plan = selectors.latest_plan(crisis.pk)
+    if plan is None:
+        messages.warning(request, _("There is no response plan yet."))
+        return redirect("integrations:crisis_dossier", crisis_pk=crisis.pk)
+    if not services._can_edit_plan(request.user, crisis):
+        raise Http404
+    form = PlanEditForm(request.POST or None, instance_plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.response_plan_edit(
+                crisis_id=crisis.pk, actor=request.user, **form.cleaned_data
+            )
+        except KeelError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The response plan was saved as a new version."))
+            return redirect("integrations:crisis_dossier", crisis_pk=crisis.pk)
+    return render(
+        request, "integrations/plan_edit.html", {"crisis": crisis, "plan": plan, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def plan_share(request, crisis_pk: int):
+    crisis = _visible_crisis(request, crisis_pk)
+    try:
+        plan = services.response_plan_share(crisis_id=crisis.pk, actor=request.user)
+    except KeelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Response plan v%(version)s is shared.") % {"version": plan.version}
+        )
+    return redirect("integrations:crisis_dossier", crisis_pk=crisis.pk)
+
+
+# --- Offboarding / handover ------------------------------------------------------------------
+
+
+def _require_people_manager(request):
+    if not services.can_manage_people(request.user):
+        raise Http404
+
+
+@login_required
+def offboarding(request):
+    _require_people_manager(request)
+    employees = employees_visible_to(request.user).order_by("unit__path", "name_en")
+    if not is_hr_admin(request.user):
+        mine = getattr(request.user, "employee", None)
+        employees = employees.filter(manager=mine)
+    selected = None
+    preview = None
+    employee_id = request.GET.get("employee", "")
+    if employee_id.isdigit():
+        selected = employees.filter(pk=int(employee_id)).first()
+        if selected is not None:
+            preview = services.offboarding_preview(employee=selected)
+    form = None
+    if preview is not None:
+        form = HandoverForm(
+            employee=selected,
+            initial={"successor": preview["suggestions"][0].pk if preview["suggestions"] else None},
+        )
+    return render(
+        request,
+        "integrations/offboarding.html",
+        {
+            "employees": employees,
+            "selected": selected,
+            "preview": preview,
+            "form": form,
+            "handovers": selectors.handovers_visible_to(request.user)[:20],
+        },
+    )
+
+
+@login_required
+@require_POST
+def handover_execute(request, employee_pk: int):
+    _require_people_manager(request)
+    employee = get_object_or_404(Employee, pk=employee_pk)
+    form = HandoverForm(request.POST, employee=employee)
+    if form.is_valid():
+        try:
+            services.handover_execute(
+                employee=employee,
+                successor=form.cleaned_data["successor"],
+                actor=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except KeelError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Handed over. You can revert this within 72 hours."))
+    else:
+        messages.error(request, _("Choose a successor."))
+    return redirect(f"{reverse('integrations:offboarding')}?employee={employee.pk}")
+
+
+@login_required
+@require_POST
+def handover_revert(request, pk: int):
+    _require_people_manager(request)
+    handover = get_object_or_404(selectors.handovers_visible_to(request.user), pk=pk)
+    try:
+        services.handover_revert(handover=handover, actor=request.user)
+    except KeelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The handover was reverted."))
+    return redirect("integrations:offboarding")
+
+
+# --- Commissions -----------------------------------------------------------------------------
+
+
+@login_required
+def commission_list(request):
+    return render(
+        request,
+        "integrations/commissions.html",
+        {
+            "commissions": selectors.commissions_visible_to(request.user)[:100],
+            "is_finance": services.is_finance(request.user),
+            "is_hr": is_hr_admin(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def commission_decide(request, pk: int):
+    commission = get_object_or_404(selectors.commissions_visible_to(request.user), pk=pk)
+    try:
+        services.commission_approve(
+            commission=commission, actor=request.user, reject=request.POST.get("reject") == "1"
+        )
+    except KeelError as exc:
+        messages.error(request, exc.message)
+    return redirect("integrations:commissions")
+
+
+__all__ = ["Commission", "Handover", "HttpResponse"]
