@@ -47,9 +47,9 @@ RESPONSE_KINDS = frozenset(
 )
 DECISION_KINDS = frozenset({"decision.made", "decision_made", "decision"})
 RESOLUTION_KINDS = frozenset(
-    {"crisis.closed", "crisis_closed", "crisis.resolved", "crisis_resolved"}
+    {"closed", "crisis.closed", "crisis_closed", "crisis.resolved", "crisis_resolved"}
 )
-FILED_KINDS = frozenset({"crisis.filed", "crisis_filed"})
+FILED_KINDS = frozenset({"filed", "crisis.filed", "crisis_filed"})
 
 METRIC_KEYS = ("first_response", "all_information", "decision", "resolution")
 

@@ -366,3 +366,31 @@ def metric_facts(user: AbstractBaseUser, *, days: int, now) -> list:
             )
         )
     return facts
+
+
+def comments_by_task(crisis: Crisis) -> dict[int, list]:
+    """Comments of every task of a crisis in one query, each with ``author_name``."""
+    from collections import defaultdict
+
+    from .models import TaskComment
+
+    grouped: dict[int, list] = defaultdict(list)
+    for comment in TaskComment.objects.filter(task__crisis=crisis).select_related(
+        "author", "author__employee"
+    ):
+        employee = getattr(comment.author, "employee", None)
+        comment.author_name = employee.name if employee else comment.author.get_username()
+        grouped[comment.task_id].append(comment)
+    return grouped
+
+
+def tasks_with_running_clock(crisis: Crisis) -> list[Task]:
+    from .choices import TIMER_TICKING_STATES
+
+    return list(crisis.tasks.filter(timer_state__in=TIMER_TICKING_STATES).order_by("order", "id"))
+
+
+def tasks_with_paused_clock(crisis: Crisis) -> list[Task]:
+    from .choices import TimerState
+
+    return list(crisis.tasks.filter(timer_state=TimerState.PAUSED).order_by("order", "id"))

@@ -1,0 +1,243 @@
+"""Forms of the crisis pages: they only parse input; every write goes through crisis.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CrisisStatus, DeliverableKind, Severity
+
+# Options an executive picks from when deciding (stored as the code in Decision.option; the page
+# shows the label in the viewer's language). "other" means: the text says it all.
+DECISION_OPTIONS = [
+    ("negotiate", _("Negotiate a payment plan with the data and legal basis at hand")),
+    ("pay", _("Pay the verified outstanding amount")),
+    ("refuse", _("Refuse the claim and hand over to legal")),
+    ("security", _("Ask security / the police to restore order")),
+    ("escalate", _("Escalate to the president")),
+    ("other", _("Other (see the text)")),
+]
+DECISION_OPTION_LABELS = dict(DECISION_OPTIONS)
+
+
+def decision_option_label(code: str) -> str:
+    return str(DECISION_OPTION_LABELS.get(code, code))
+
+
+class CrisisFileForm(forms.Form):
+    """What a manager types in under a minute; everything else comes from the map."""
+
+    scenario = forms.ChoiceField(label=_("Scenario"))
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Debt collectors in the office")}),
+    )
+    description = forms.CharField(
+        label=_("What is happening"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    unit = forms.ChoiceField(label=_("Unit"))
+    customer = forms.CharField(
+        label=_("Customer (when known)"),
+        required=False,
+        max_length=100,
+        help_text=_("Customer number or name from the list."),
+        widget=forms.TextInput(attrs={"list": "customer-options", "autocomplete": "off"}),
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"),
+        required=False,
+        choices=[("", _("Scenario default")), *list(Severity.choices)],
+    )
+
+    def __init__(self, *args, scenarios=(), units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scenario"].choices = [("", "—")] + [(s.code, s.name) for s in scenarios]
+        self.fields["unit"].choices = [
+            (u.code, ("\u2003" * max(u.depth - 1, 0)) + u.name) for u in units
+        ]
+
+
+class CrisisFilterForm(forms.Form):
+    """Filters of the crisis list and the dashboard (all optional, GET)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *list(CrisisStatus.choices)],
+    )
+    scenario = forms.ChoiceField(label=_("Scenario"), required=False)
+    unit = forms.ChoiceField(label=_("Unit"), required=False)
+    severity = forms.ChoiceField(
+        label=_("Severity"),
+        required=False,
+        choices=[("", _("Any severity")), *list(Severity.choices)],
+    )
+
+    def __init__(self, *args, scenarios=(), units=(), with_status=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scenario"].choices = [("", _("Any scenario"))] + [
+            (s.code, s.name) for s in scenarios
+        ]
+        self.fields["unit"].choices = [("", _("Any unit"))] + [
+            (u.code, ("\u2003" * max(u.depth - 1, 0)) + u.name) for u in units
+        ]
+        if not with_status:
+            del self.fields["status"]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Comment"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CompleteForm(forms.Form):
+    """Completing a task with its deliverable; which fields matter depends on the kind."""
+
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=8000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    file = forms.FileField(label=_("File"), required=False)
+    location = forms.CharField(label=_("Where are you?"), required=False, max_length=200)
+    contact_person = forms.CharField(label=_("Who was contacted"), required=False, max_length=200)
+    contact_channel = forms.ChoiceField(
+        label=_("How"),
+        required=False,
+        choices=[
+            ("phone", _("Phone")),
+            ("in_person", _("In person")),
+            ("message", _("Message / IM")),
+            ("email", _("E-mail")),
+        ],
+    )
+    contact_outcome = forms.CharField(
+        label=_("What was agreed"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, kind: str = DeliverableKind.CONFIRMATION, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def clean(self):
+        data = super().clean()
+        kind = self.kind
+        if kind == DeliverableKind.DOCUMENT and not data.get("file") and not data.get("note"):
+            self.add_error("file", _("Attach the document (or explain in a note)."))
+        if kind == DeliverableKind.ON_SITE and not data.get("location"):
+            self.add_error("location", _("Say where you checked in."))
+        if kind == DeliverableKind.CONTACT_LOG and not (
+            data.get("contact_person") and data.get("contact_outcome")
+        ):
+            self.add_error("contact_outcome", _("Say whom you contacted and what was agreed."))
+        return data
+
+    def deliverable_note(self) -> str:
+        """The note handed to the service; a contact log is written out in plain words."""
+        data = self.cleaned_data
+        if self.kind == DeliverableKind.CONTACT_LOG:
+            channel = dict(self.fields["contact_channel"].choices).get(
+                data.get("contact_channel"), ""
+            )
+            lines = [
+                f"{_('Who was contacted')}: {data.get('contact_person', '')}",
+                f"{_('How')}: {channel}",
+                f"{_('What was agreed')}: {data.get('contact_outcome', '')}",
+            ]
+            if data.get("note"):
+                lines.append(data["note"])
+            return "\n".join(lines)
+        return data.get("note", "")
+
+
+class ReassignForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("How"),
+        choices=[
+            ("delegate", _("Delegate (I stay responsible)")),
+            ("reassign", _("Reassign (hand it over)")),
+        ],
+    )
+    assignee = forms.ChoiceField(label=_("To"))
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=300)
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "—")] + [
+            (str(p.pk), f"{p.name} · {p.unit.name}") for p in people
+        ]
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why pause the clocks?"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. waiting for the customer")}),
+    )
+
+
+class DecisionForm(forms.Form):
+    option = forms.ChoiceField(label=_("Chosen option"), choices=DECISION_OPTIONS)
+    text = forms.CharField(
+        label=_("Decision"),
+        max_length=4000,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": _("What everyone must do now, in plain words")}
+        ),
+    )
+
+
+class CloseForm(forms.Form):
+    """Closure: outcome, lessons learned, people credited and weaknesses found."""
+
+    outcome = forms.CharField(
+        label=_("Outcome"), max_length=8000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    lessons = forms.CharField(
+        label=_("Lessons learned"),
+        required=False,
+        max_length=8000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    credited = forms.MultipleChoiceField(
+        label=_("People credited (resilience star)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    weakness_employee = forms.ChoiceField(label=_("Weakness found: who"), required=False)
+    weakness_competency = forms.ChoiceField(label=_("Competency"), required=False)
+    weakness_note = forms.CharField(label=_("What went wrong"), required=False, max_length=1000)
+
+    def __init__(self, *args, people=(), competencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(str(p.pk), p.name) for p in people]
+        self.fields["credited"].choices = choices
+        self.fields["weakness_employee"].choices = [("", "—"), *choices]
+        self.fields["weakness_competency"].choices = [("", "—"), *list(competencies)]
+
+    def clean(self):
+        data = super().clean()
+        parts = [data.get("weakness_employee"), data.get("weakness_competency")]
+        if any(parts) and not all(parts):
+            self.add_error(
+                "weakness_competency", _("Give both the person and the competency, or neither.")
+            )
+        return data
+
+    def findings(self) -> list[dict]:
+        data = self.cleaned_data
+        if not (data.get("weakness_employee") and data.get("weakness_competency")):
+            return []
+        return [
+            {
+                "employee_id": int(data["weakness_employee"]),
+                "competency": data["weakness_competency"],
+                "note": data.get("weakness_note", ""),
+            }
+        ]

@@ -1,0 +1,927 @@
+"""Crisis pages: filing, the live crisis page (with htmx-polled partials), the crisis list with
+"my tasks", the executive dashboard with decisions and metrics, closure.
+
+Thin: reads come from ``crisis.selectors``, every write from ``crisis.services``; domain errors
+are shown as messages, never a 500. The plain-words checklist and timeline sentences are built
+here (presentation), in the viewer's language and time zone.
+"""
+
+from __future__ import annotations
+
+import inspect
+import mimetypes
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hrcore.choices import Role
+from hrcore.errors import KeelError
+from hrcore.selectors import employee_of, has_role
+
+from . import charts, metrics, selectors, services
+from .choices import DeliverableKind, EventKind, TaskStatus, TimerState
+from .forms import (
+    CloseForm,
+    CommentForm,
+    CompleteForm,
+    CrisisFileForm,
+    CrisisFilterForm,
+    DecisionForm,
+    PauseForm,
+    ReassignForm,
+    decision_option_label,
+)
+
+# --------------------------------------------------------------------------------------------
+# Presentation helpers (language and time zone of the viewer)
+# --------------------------------------------------------------------------------------------
+
+
+def _join(items: list[str]) -> str:
+    """ "A, B and C" / "A、B和C"."""
+    items = [i for i in items if i]
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    separator = _(", ")
+    return _("%(first)s and %(last)s") % {"first": separator.join(items[:-1]), "last": items[-1]}
+
+
+def _clock(moment: datetime | None, now: datetime | None = None) -> str:
+    """A time in the viewer's zone: "10:30" today, "11-23 10:30" another day."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    today = timezone.localtime(now or timezone.now()).date()
+    if local.date() == today:
+        return date_format(local, "H:i")
+    if local.year == today.year:
+        return date_format(local, "m-d H:i")
+    return date_format(local, "Y-m-d H:i")
+
+
+def task_department(task) -> str:
+    """ "Finance", "Legal", "Vice-president"… — who the duty belongs to, in the viewer's language."""
+    return task.duty.assignee_label if task.duty_id else task.duty_code
+
+
+def task_what(task) -> str:
+    return task.duty.action if task.duty_id else task.duty_code
+
+
+def task_state(task, now: datetime) -> str:
+    """ok / warning / breached / done / waiting / paused / cancelled (colour of the row)."""
+    if task.status == TaskStatus.DONE:
+        return "done"
+    if task.status == TaskStatus.CANCELLED:
+        return "cancelled"
+    if task.status == TaskStatus.WAITING:
+        return "waiting"
+    if task.timer_state == TimerState.PAUSED or task.paused_at:
+        return "paused"
+    if task.timer_state == TimerState.BREACHED or (task.due_at and now >= task.due_at):
+        return "breached"
+    if task.timer_state == TimerState.WARNED or (task.warn_at and now >= task.warn_at):
+        return "warning"
+    return "ok"
+
+
+def state_label(state: str) -> str:
+    labels = {
+        "ok": _("On track"),
+        "warning": _("Warning"),
+        "breached": _("Breached"),
+        "done": _("Done"),
+        "waiting": _("Waiting"),
+        "paused": _("Paused"),
+        "cancelled": _("Cancelled"),
+    }
+    return labels.get(state, state)
+
+
+def task_rows(tasks, *, now: datetime, viewer_employee, comments=None) -> list[dict]:
+    comments = comments or {}
+    by_code = {t.duty_code: t for t in tasks}
+    rows = []
+    for task in tasks:
+        state = task_state(task, now)
+        rows.append(
+            {
+                "task": task,
+                "state": state,
+                "state_label": state_label(state),
+                "department": task_department(task),
+                "what": task_what(task),
+                "mine": viewer_employee is not None and task.assignee_id == viewer_employee.pk,
+                "after": [task_department(by_code[c]) for c in (task.after or []) if c in by_code],
+                "deliverables": list(task.deliverables.all()),
+                "comments": comments.get(task.pk, []),
+            }
+        )
+    return rows
+
+
+def checklist(crisis, rows: list[dict], decisions: list, *, now: datetime) -> list[dict]:
+    """The manager's checklist in plain words, e.g. "Finance and Legal have been involved" and
+    "Finance (Wang Fang) owes “payment records” by 10:30"."""
+    items: list[dict] = []
+    involved = []
+    for row in rows:
+        if row["state"] != "cancelled" and row["department"] not in involved:
+            involved.append(row["department"])
+    if involved:
+        items.append(
+            {
+                "state": "info",
+                "text": _("%(departments)s have been involved.") % {"departments": _join(involved)},
+            }
+        )
+    for row in rows:
+        task = row["task"]
+        who = row["department"]
+        if row["mine"]:
+            who = _("%(department)s (you)") % {"department": who}
+        elif task.assignee_id:
+            who = _("%(department)s (%(person)s)") % {
+                "department": who,
+                "person": task.assignee.name,
+            }
+        values = {"who": who, "what": row["what"], "time": _clock(task.due_at, now)}
+        state = row["state"]
+        if state == "cancelled":
+            continue
+        if state == "done":
+            values["time"] = _clock(task.completed_at, now)
+            text = _("%(who)s has delivered “%(what)s” at %(time)s.") % values
+        elif state == "waiting":
+            values["after"] = _join(row["after"]) or _("the previous steps")
+            text = (
+                _("%(who)s will “%(what)s” once %(after)s have delivered; the clock starts then.")
+                % values
+            )
+        elif state == "paused":
+            values["reason"] = task.pause_reason or "—"
+            text = _("%(who)s: “%(what)s” — clock paused (%(reason)s).") % values
+        elif state == "breached":
+            text = _("%(who)s is late: “%(what)s” was due at %(time)s.") % values
+        else:
+            text = _("%(who)s owes “%(what)s” by %(time)s.") % values
+        if task.assignee_gap:
+            text += " " + _("Nobody holds this role here: it went to the escalation contact.")
+        items.append({"state": state, "text": text, "mine": row["mine"]})
+    for decision in decisions[:1]:
+        maker = employee_of(decision.made_by)
+        items.append(
+            {
+                "state": "done",
+                "text": _("%(who)s decided at %(time)s: %(text)s")
+                % {
+                    "who": maker.name if maker else decision.made_by.get_username(),
+                    "time": _clock(decision.made_at, now),
+                    "text": decision.text,
+                },
+            }
+        )
+    return items
+
+
+def _actor_name(event) -> str:
+    if event.actor_id is None:
+        return _("Keel")
+    employee = employee_of(event.actor)
+    return employee.name if employee else event.actor.get_username()
+
+
+def _iso_clock(value, now) -> str:
+    if not value:
+        return ""
+    try:
+        return _clock(datetime.fromisoformat(value), now)
+    except (TypeError, ValueError):
+        return ""
+
+
+def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], now) -> str:
+    """One timeline event as a sentence in the viewer's language."""
+    data = event.data or {}
+    values = {
+        "actor": _actor_name(event),
+        "task": task_labels.get(data.get("duty", ""), data.get("duty", "")),
+    }
+    kind = event.kind
+    if kind == EventKind.FILED:
+        return _("%(actor)s filed the crisis.") % values
+    if kind == EventKind.TASK_CREATED:
+        values["assignee"] = people.get(data.get("assignee_id"), "") or _("nobody yet")
+        return _("Task for %(task)s created, assigned to %(assignee)s.") % values
+    if kind == EventKind.ASSIGNEE_UNRESOLVED:
+        values["fallback"] = people.get(data.get("fallback_assignee_id"), "") or "—"
+        return _("Nobody holds the role for %(task)s; sent to %(fallback)s.") % values
+    if kind == EventKind.CLOCK_STARTED:
+        values["time"] = _iso_clock(data.get("due_at"), now)
+        return _("Clock started for %(task)s, due at %(time)s.") % values
+    if kind == EventKind.TASK_ACKNOWLEDGED:
+        return _("%(actor)s acknowledged the task of %(task)s.") % values
+    if kind == EventKind.TASK_COMPLETED:
+        if data.get("late"):
+            return _("%(actor)s completed the task of %(task)s (late).") % values
+        return _("%(actor)s completed the task of %(task)s.") % values
+    if kind in (EventKind.TASK_REASSIGNED, EventKind.TASK_DELEGATED):
+        values["to"] = people.get(data.get("to_id"), "") or "—"
+        if kind == EventKind.TASK_DELEGATED:
+            return _("%(actor)s delegated the task of %(task)s to %(to)s.") % values
+        return _("%(actor)s reassigned the task of %(task)s to %(to)s.") % values
+    if kind == EventKind.TASK_CANCELLED:
+        return _("%(actor)s cancelled the task of %(task)s.") % values
+    if kind == EventKind.TASK_COMMENTED:
+        return _("%(actor)s commented on the task of %(task)s.") % values
+    if kind == EventKind.TASK_PAUSED:
+        values["reason"] = data.get("reason", "") or "—"
+        return _("%(actor)s paused the clock of %(task)s: %(reason)s.") % values
+    if kind == EventKind.TASK_RESUMED:
+        values["time"] = _iso_clock(data.get("due_at"), now)
+        return _("%(actor)s resumed the clock of %(task)s; now due at %(time)s.") % values
+    if kind == EventKind.TASK_WARNING:
+        values["time"] = _iso_clock(data.get("due_at"), now)
+        return _("Warning: %(task)s is due at %(time)s.") % values
+    if kind == EventKind.TASK_BREACHED:
+        values["time"] = _iso_clock(data.get("due_at"), now)
+        return _("Deadline missed: %(task)s was due at %(time)s.") % values
+    if kind == EventKind.TASK_ESCALATED:
+        values["target"] = people.get(data.get("target_id"), "") or data.get("target", "—")
+        values["step"] = data.get("step", "")
+        return _("%(task)s escalated to %(target)s (step %(step)s).") % values
+    if kind == EventKind.DECISION_MADE:
+        values["text"] = data.get("text", "")
+        option = data.get("option")
+        if option:
+            values["option"] = decision_option_label(option)
+            return _("%(actor)s decided (%(option)s): %(text)s") % values
+        return _("%(actor)s decided: %(text)s") % values
+    if kind == EventKind.PARTICIPANT_INVITED:
+        return _("%(actor)s invited a participant.") % values
+    if kind == EventKind.CLOSED:
+        values["outcome"] = data.get("outcome", "")
+        return _("%(actor)s closed the crisis: %(outcome)s") % values
+    return str(event.get_kind_display())
+
+
+EVENT_TONE = {
+    EventKind.TASK_WARNING: "warn",
+    EventKind.TASK_BREACHED: "bad",
+    EventKind.TASK_ESCALATED: "bad",
+    EventKind.ASSIGNEE_UNRESOLVED: "bad",
+    EventKind.TASK_COMPLETED: "ok",
+    EventKind.DECISION_MADE: "ok",
+    EventKind.CLOSED: "ok",
+}
+
+
+def dossier_url(crisis_pk: int) -> str:
+    """The integrations dossier panel, or "" while that app has not shipped it."""
+    try:
+        return reverse("integrations:crisis_dossier_panel", args=[crisis_pk])
+    except NoReverseMatch:
+        return ""
+
+
+# --------------------------------------------------------------------------------------------
+# Shared request helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _show_error(request, exc: KeelError) -> None:
+    details = []
+    for field, problems in (exc.errors or {}).items():
+        if isinstance(problems, (list, tuple)):
+            problems = " ".join(str(p) for p in problems)
+        details.append(
+            f"{field}: {problems}"
+            if field not in ("__all__", "non_field_errors")
+            else str(problems)
+        )
+    message = exc.message
+    if details:
+        message = f"{message} ({'; '.join(details)})"
+    messages.error(request, message)
+
+
+def _back(request, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(fallback)
+
+
+def _get_crisis(request, pk: int):
+    crisis = selectors.crisis_for_page(request.user, pk)
+    if crisis is None:
+        raise Http404(_("No such crisis, or you may not see it."))
+    return crisis
+
+
+def _get_task(request, pk: int):
+    task = selectors.tasks_visible_to(request.user).filter(pk=pk).first()
+    if task is None:
+        raise Http404(_("No such task, or you may not see it."))
+    return task
+
+
+# --------------------------------------------------------------------------------------------
+# Filing
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def crisis_file(request):
+    employee = employee_of(request.user)
+    scenarios, units = selectors.filing_choices(request.user)
+    initial = {"unit": employee.unit.code if employee else ""}
+    if request.GET.get("scenario"):
+        initial["scenario"] = request.GET["scenario"]
+    form = CrisisFileForm(request.POST or None, initial=initial, scenarios=scenarios, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            crisis = services.crisis_file(
+                scenario=data["scenario"],
+                title=data["title"],
+                description=data["description"],
+                unit=selectors.unit_by_code(data["unit"]),
+                customer_external_id=selectors.customer_external_id(request.user, data["customer"]),
+                severity=data["severity"] or None,
+                actor=request.user,
+                source="web",
+            )
+        except KeelError as exc:
+            for field, problems in (exc.errors or {}).items():
+                if field in form.fields:
+                    form.add_error(field, problems if isinstance(problems, list) else [problems])
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Crisis filed. Everyone involved has been notified."))
+            return redirect("crisis:detail", pk=crisis.pk)
+    return render(
+        request,
+        "crisis/file.html",
+        {
+            "form": form,
+            "customers": selectors.customers_for_filing(request.user),
+            "scenarios": scenarios,
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# List and "my tasks"
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def crisis_list(request):
+    scenarios, units = selectors.filter_choices(request.user)
+    form = CrisisFilterForm(request.GET or None, scenarios=scenarios, units=units)
+    filters = form.cleaned_data if form.is_valid() else {}
+    if not request.GET:
+        filters = {"status": "open"}
+        form = CrisisFilterForm(initial=filters, scenarios=scenarios, units=units)
+    now = timezone.now()
+    crises = selectors.crises_for_list(request.user, filters=filters)[:200]
+    rows = [_crisis_row(c, now) for c in crises]
+    viewer = employee_of(request.user)
+    my_tasks = [
+        {"task": t, "state": task_state(t, now), "what": task_what(t)}
+        for t in selectors.my_open_tasks(request.user)
+    ]
+    return render(
+        request,
+        "crisis/list.html",
+        {
+            "form": form,
+            "rows": rows,
+            "my_tasks": my_tasks,
+            "viewer": viewer,
+            "can_file": viewer is not None,
+        },
+    )
+
+
+def _crisis_row(crisis, now) -> dict:
+    tasks = list(crisis.tasks.all())
+    states = [(t, task_state(t, now)) for t in tasks]
+    late = [t for t, s in states if s == "breached"]
+    late_names = []
+    for task in late:
+        name = task.assignee.name if task.assignee_id else task_department(task)
+        if name not in late_names:
+            late_names.append(name)
+    worst = "ok"
+    for s in ("breached", "warning"):
+        if any(state == s for _, state in states):
+            worst = s
+            break
+    else:
+        if tasks and all(state in ("done", "cancelled") for _, state in states):
+            worst = "done"
+    return {
+        "crisis": crisis,
+        "task_rows": [
+            {
+                "task": t,
+                "state": s,
+                "state_label": state_label(s),
+                "department": task_department(t),
+                "what": task_what(t),
+            }
+            for t, s in states
+        ],
+        "states": [s for _, s in states],
+        "done": sum(1 for _, s in states if s == "done"),
+        "total": sum(1 for _, s in states if s != "cancelled"),
+        "late_names": late_names,
+        "worst": worst,
+        "worst_label": state_label(worst),
+        "decision_pending": any(
+            t.deliverable_kind == DeliverableKind.DECISION
+            and t.status in (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
+            for t in tasks
+        ),
+        "decisions": getattr(crisis, "decision_count", 0),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The live crisis page and its partials
+# --------------------------------------------------------------------------------------------
+
+
+def _live_context(request, crisis) -> dict:
+    now = timezone.now()
+    viewer = employee_of(request.user)
+    tasks = list(selectors.crisis_tasks(crisis))
+    rows = task_rows(
+        tasks, now=now, viewer_employee=viewer, comments=selectors.comments_by_task(crisis)
+    )
+    decisions = list(selectors.decisions_of(crisis))
+    for decision in decisions:
+        decision.option_label = decision_option_label(decision.option) if decision.option else ""
+        maker = employee_of(decision.made_by)
+        decision.maker_name = maker.name if maker else decision.made_by.get_username()
+    return {
+        "crisis": crisis,
+        "rows": rows,
+        "decisions": decisions,
+        "checklist": checklist(crisis, rows, decisions, now=now),
+        "now": now,
+        "all_done": bool(rows) and all(r["state"] in ("done", "cancelled") for r in rows),
+    }
+
+
+def _timeline_context(crisis, tasks=None) -> dict:
+    now = timezone.now()
+    events = list(selectors.timeline_of(crisis).select_related("actor__employee"))
+    if tasks is None:
+        tasks = list(crisis.tasks.select_related("duty", "duty__assignee_position"))
+    labels = {t.duty_code: task_department(t) for t in tasks}
+    people = selectors.employee_names(
+        {
+            value
+            for e in events
+            for key in ("assignee_id", "fallback_assignee_id", "to_id", "target_id", "from_id")
+            if isinstance(value := (e.data or {}).get(key), int)
+        }
+    )
+    return {
+        "crisis": crisis,
+        "events": [
+            {
+                "event": e,
+                "text": event_text(e, task_labels=labels, people=people, now=now),
+                "tone": EVENT_TONE.get(e.kind, ""),
+            }
+            for e in reversed(events)
+        ],
+    }
+
+
+@login_required
+def crisis_detail(request, pk: int):
+    crisis = _get_crisis(request, pk)
+    context = _live_context(request, crisis)
+    context.update(_timeline_context(crisis, [r["task"] for r in context["rows"]]))
+    viewer = employee_of(request.user)
+    can_manage = selectors.can_manage(request.user, crisis)
+    my_rows = [r for r in context["rows"] if r["mine"] and r["state"] not in ("done", "cancelled")]
+    for row in my_rows:
+        row["complete_form"] = CompleteForm(
+            kind=row["task"].deliverable_kind, prefix=f"t{row['task'].pk}"
+        )
+        row["comment_form"] = CommentForm(prefix=f"c{row['task'].pk}")
+    context.update(
+        {
+            "viewer": viewer,
+            "my_rows": my_rows,
+            "can_manage": can_manage and crisis.is_open,
+            "can_decide": crisis.is_open and selectors.can_decide(request.user, crisis),
+            "decision_form": DecisionForm(),
+            "pause_form": PauseForm(),
+            "reassign_form": ReassignForm(people=selectors.reassign_candidates(crisis))
+            if can_manage and crisis.is_open
+            else None,
+            "any_paused": any(r["state"] == "paused" for r in context["rows"]),
+            "any_running": any(
+                r["state"] in ("ok", "warning", "breached") for r in context["rows"]
+            ),
+            "dossier_url": dossier_url(crisis.pk),
+            "upload_types": " ".join(sorted(services.ALLOWED_UPLOAD_TYPES)),
+            "upload_mb": services._upload_max_bytes() // (1024 * 1024),
+        }
+    )
+    return render(request, "crisis/detail.html", context)
+
+
+@login_required
+def crisis_live(request, pk: int):
+    """htmx partial: checklist, task board and decisions (polled every 3 s)."""
+    crisis = _get_crisis(request, pk)
+    return render(request, "crisis/partials/live.html", _live_context(request, crisis))
+
+
+@login_required
+def crisis_timeline(request, pk: int):
+    """htmx partial: the timeline (polled every 3 s)."""
+    crisis = _get_crisis(request, pk)
+    return render(request, "crisis/partials/timeline.html", _timeline_context(crisis))
+
+
+# --------------------------------------------------------------------------------------------
+# Task actions (POST, then back to the crisis page)
+# --------------------------------------------------------------------------------------------
+
+
+def _task_action(request, pk: int, action) -> HttpResponseRedirect:
+    task = _get_task(request, pk)
+    fallback = reverse("crisis:detail", args=[task.crisis_id])
+    try:
+        done = action(task)
+    except KeelError as exc:
+        _show_error(request, exc)
+    else:
+        if done:
+            messages.success(request, done)
+    return _back(request, fallback)
+
+
+@require_POST
+@login_required
+def task_acknowledge(request, pk: int):
+    def act(task):
+        services.task_acknowledge(task=task, actor=request.user)
+        return _("Acknowledged: everyone can see you are on it.")
+
+    return _task_action(request, pk, act)
+
+
+@require_POST
+@login_required
+def task_complete(request, pk: int):
+    def act(task):
+        form = CompleteForm(
+            request.POST, request.FILES, kind=task.deliverable_kind, prefix=f"t{task.pk}"
+        )
+        if not form.is_valid():
+            problems = "; ".join(
+                f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".lstrip(": ")
+                for f, e in form.errors.items()
+            )
+            messages.error(
+                request, _("The task was not completed: %(problems)s") % {"problems": problems}
+            )
+            return None
+        data = form.cleaned_data
+        services.task_complete(
+            task=task,
+            actor=request.user,
+            note=form.deliverable_note(),
+            file=data.get("file"),
+            location=data.get("location", ""),
+        )
+        return _("Done. Your deliverable is with everyone involved.")
+
+    return _task_action(request, pk, act)
+
+
+@require_POST
+@login_required
+def task_comment(request, pk: int):
+    def act(task):
+        form = CommentForm(request.POST, prefix=f"c{task.pk}")
+        if not form.is_valid():
+            messages.error(request, _("Write a comment first."))
+            return None
+        services.task_comment(task=task, body=form.cleaned_data["body"], actor=request.user)
+        return _("Comment added.")
+
+    return _task_action(request, pk, act)
+
+
+@require_POST
+@login_required
+def task_reassign(request, pk: int):
+    def act(task):
+        form = ReassignForm(
+            request.POST, people=selectors.reassign_candidates(task.crisis, task=task)
+        )
+        if not form.is_valid():
+            messages.error(request, _("Choose the person to hand the task to."))
+            return None
+        data = form.cleaned_data
+        services.task_reassign(
+            task=task,
+            assignee=selectors.employee_by_id(int(data["assignee"])),
+            delegate=data["mode"] == "delegate",
+            reason=data["reason"],
+            actor=request.user,
+        )
+        return _("The task has a new assignee; they have been notified.")
+
+    return _task_action(request, pk, act)
+
+
+# --------------------------------------------------------------------------------------------
+# Crisis-level actions: pause/resume, decide, close
+# --------------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def crisis_pause(request, pk: int):
+    crisis = _get_crisis(request, pk)
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the clocks are paused."))
+    else:
+        paused = 0
+        for task in selectors.tasks_with_running_clock(crisis):
+            try:
+                services.task_pause(
+                    task=task, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            except KeelError as exc:
+                _show_error(request, exc)
+            else:
+                paused += 1
+        if paused:
+            messages.success(request, _("Clocks paused. Paused time does not count."))
+    return redirect("crisis:detail", pk=crisis.pk)
+
+
+@require_POST
+@login_required
+def crisis_resume(request, pk: int):
+    crisis = _get_crisis(request, pk)
+    resumed = 0
+    for task in selectors.tasks_with_paused_clock(crisis):
+        try:
+            services.task_resume(task=task, actor=request.user)
+        except KeelError as exc:
+            _show_error(request, exc)
+        else:
+            resumed += 1
+    if resumed:
+        messages.success(request, _("Clocks resumed; deadlines moved by the paused time."))
+    return redirect("crisis:detail", pk=crisis.pk)
+
+
+@require_POST
+@login_required
+def crisis_decide(request, pk: int):
+    crisis = _get_crisis(request, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write the decision and choose an option."))
+    else:
+        try:
+            services.decision_make(
+                crisis=crisis,
+                text=form.cleaned_data["text"],
+                option=form.cleaned_data["option"],
+                actor=request.user,
+            )
+        except KeelError as exc:
+            _show_error(request, exc)
+        else:
+            messages.success(request, _("Decision recorded and pushed to every participant."))
+    return _back(request, reverse("crisis:detail", args=[crisis.pk]))
+
+
+@login_required
+def crisis_close(request, pk: int):
+    crisis = _get_crisis(request, pk)
+    if not selectors.can_manage(request.user, crisis):
+        raise DjangoPermissionDenied(
+            _("Only the filer, managers and executives may close a crisis.")
+        )
+    people = selectors.crisis_people(crisis)
+    form = CloseForm(
+        request.POST or None, people=people, competencies=selectors.competency_choices()
+    )
+    if request.method == "POST" and crisis.is_open and form.is_valid():
+        data = form.cleaned_data
+        extra = {}
+        accepted = inspect.signature(services.crisis_close).parameters
+        # People credited and weaknesses found go to the service once it takes them
+        # (until then it credits the filer and everyone who delivered on time itself).
+        if "credited" in accepted:
+            extra["credited"] = [p for p in people if str(p.pk) in set(data["credited"])]
+        if "findings" in accepted:
+            extra["findings"] = form.findings()
+        try:
+            services.crisis_close(
+                crisis=crisis,
+                outcome=data["outcome"],
+                lessons=data["lessons"],
+                actor=request.user,
+                **extra,
+            )
+        except KeelError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Crisis closed. Thank you to everyone credited."))
+            return redirect("crisis:detail", pk=crisis.pk)
+    try:
+        recognition_url = reverse("competency:recognition")
+    except NoReverseMatch:
+        recognition_url = ""
+    return render(
+        request,
+        "crisis/close.html",
+        {"crisis": crisis, "form": form, "recognition_url": recognition_url},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Deliverable download (permission-checked)
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def deliverable_download(request, pk: int):
+    deliverable = selectors.deliverable_for_download(request.user, pk)
+    if deliverable is None or not deliverable.file:
+        raise Http404(_("No such file, or you may not download it."))
+    content_type = deliverable.content_type or (
+        mimetypes.guess_type(deliverable.file_name or deliverable.file.name)[0]
+        or "application/octet-stream"
+    )
+    response = FileResponse(
+        deliverable.file.open("rb"),
+        as_attachment=True,
+        filename=deliverable.file_name or deliverable.file.name.rsplit("/", 1)[-1],
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --------------------------------------------------------------------------------------------
+# Executive dashboard
+# --------------------------------------------------------------------------------------------
+
+
+def _require_dashboard(user) -> None:
+    if not has_role(user, Role.EXECUTIVE, Role.HR_ADMIN):
+        raise DjangoPermissionDenied(_("The dashboard is for executives."))
+
+
+def _dashboard_rows(request, filters) -> list[dict]:
+    now = timezone.now()
+    rows = [_crisis_row(c, now) for c in selectors.dashboard_crises(request.user, filters=filters)]
+    rows.sort(key=lambda r: (not r["decision_pending"], r["worst"] != "breached"))
+    return rows
+
+
+@login_required
+def dashboard(request):
+    _require_dashboard(request.user)
+    scenarios, units = selectors.filter_choices(request.user)
+    form = CrisisFilterForm(
+        request.GET or None, scenarios=scenarios, units=units, with_status=False
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    filters = {k: v for k, v in filters.items() if k != "q" and v}
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    days = days if days in (30, 90) else 30
+    rows = _dashboard_rows(request, filters)
+    return render(
+        request,
+        "crisis/dashboard.html",
+        {
+            "form": form,
+            "rows": rows,
+            "days": days,
+            "metrics": _metrics_context(request.user, days=days),
+            "decision_form": DecisionForm(),
+            "filter_query": urlencode(filters),
+            "can_decide": has_role(request.user, Role.EXECUTIVE),
+        },
+    )
+
+
+@login_required
+def dashboard_live(request):
+    """htmx partial: the open-crisis board of the dashboard (polled)."""
+    _require_dashboard(request.user)
+    scenarios, units = selectors.filter_choices(request.user)
+    form = CrisisFilterForm(
+        request.GET or None, scenarios=scenarios, units=units, with_status=False
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    filters = {k: v for k, v in filters.items() if k != "q" and v}
+    return render(
+        request,
+        "crisis/partials/board.html",
+        {
+            "rows": _dashboard_rows(request, filters),
+            "decision_form": DecisionForm(),
+            "can_decide": has_role(request.user, Role.EXECUTIVE),
+            "filter_query": urlencode(filters),
+        },
+    )
+
+
+def _metric_label(key: str) -> str:
+    return {
+        "first_response": _("Time to first response"),
+        "all_information": _("Time to all information"),
+        "decision": _("Time to decision"),
+        "resolution": _("Time to resolution"),
+    }[key]
+
+
+def _metrics_context(user, *, days: int) -> dict:
+    now = timezone.now()
+    facts = selectors.metric_facts(user, days=days, now=now)
+    period = metrics.period_metrics(
+        facts, days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
+    )
+    label_every = 5 if days <= 30 else 15
+    labels = [date_format(p.day, "m-d") for p in period.daily]
+    filed_chart = charts.bar_chart(
+        [p.filed for p in period.daily],
+        labels,
+        title=_("Crises filed per day"),
+        label_every=label_every,
+    )
+    series = [
+        (_metric_label(key), [p.median_minutes[key] for p in period.daily])
+        for key in metrics.METRIC_KEYS
+    ]
+    times_chart = charts.line_chart(
+        series,
+        labels,
+        title=_("Median minutes per day"),
+        unit="′",
+        label_every=label_every,
+    )
+    breach_chart = charts.hbar_chart(
+        [
+            (r.department, r.rate, f"{round(r.rate * 100)}% ({r.breached}/{r.total})")
+            for r in period.breach_rates
+        ],
+        title=_("Breach rate by department"),
+    )
+    return {
+        "period": period,
+        "kpis": [
+            {
+                "key": key,
+                "label": _metric_label(key),
+                "median": metrics.format_minutes(period.summaries[key].median_minutes),
+                "count": period.summaries[key].count,
+                "color": charts.PALETTE[i],
+            }
+            for i, key in enumerate(metrics.METRIC_KEYS)
+        ],
+        "breach_rate_pct": round(period.breach_rate * 100),
+        "filed_chart": filed_chart,
+        "times_chart": times_chart,
+        "breach_chart": breach_chart,
+        "language": get_language(),
+    }

@@ -1,0 +1,448 @@
+"""Crisis pages: filing, the live crisis page and its partials, task actions, list, dashboard,
+decisions, closure — allowed and denied (denied changes nothing), and constant query counts."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crisis import services
+from crisis.models import Crisis, Decision, Deliverable, Task, TaskComment, TimelineEvent
+from hrcore.services import user_preferences_update
+
+pytestmark = pytest.mark.django_db
+
+SCENARIO = "debt-collection-emergency"
+
+
+@pytest.fixture
+def english(users):
+    """The demo maps and customers, and every cast member reading English (exact strings)."""
+    from integrations import demo as integrations_demo
+    from responsibilities import demo as responsibilities_demo
+
+    responsibilities_demo.seed()
+    integrations_demo.seed()
+    for user in users.values():
+        user_preferences_update(user=user, language="en")
+    return users
+
+
+@pytest.fixture
+def crisis(english):
+    return services.crisis_file(
+        scenario=SCENARIO,
+        title="Collectors in the office",
+        description="Two collectors are shouting at reception.",
+        actor=english["manager"],
+    )
+
+
+def task_of(crisis, code) -> Task:
+    return Task.objects.get(crisis=crisis, duty_code=code)
+
+
+# --- Filing ------------------------------------------------------------------------------
+
+
+def test_filing_page_defaults_to_the_filers_unit(client_as, english):
+    response = client_as("manager").get(reverse("crisis:file"))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.initial["unit"] == english["manager"].employee.unit.code
+    assert SCENARIO in dict(form.fields["scenario"].choices)
+
+
+def test_manager_files_and_lands_on_the_crisis_page_with_the_checklist(client_as, english):
+    client = client_as("manager")
+    response = client.post(
+        reverse("crisis:file"),
+        {
+            "scenario": SCENARIO,
+            "title": "Collectors on site",
+            "description": "Shouting in the lobby",
+            "unit": english["manager"].employee.unit.code,
+            "customer": "",
+            "severity": "high",
+        },
+    )
+    crisis = Crisis.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("crisis:detail", args=[crisis.pk])
+    assert (crisis.title, crisis.severity, crisis.source) == ("Collectors on site", "high", "web")
+    assert crisis.filed_by == english["manager"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    items = [i["text"] for i in page.context["checklist"]]
+    assert items[0].endswith("have been involved.")
+    assert "Finance" in items[0] and "Legal" in items[0]
+    finance = task_of(crisis, "finance-records")
+    assert finance.due_at is not None
+    due = finance.due_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+    person = finance.assignee.name_en
+    assert f"Finance ({person}) owes “{finance.duty.action_en}” by {due}." in items
+    assert 'hx-trigger="every 3s"' in html
+    assert reverse("crisis:detail_live", args=[crisis.pk]) in html
+
+
+def test_filing_with_unknown_scenario_shows_the_error_and_files_nothing(client_as, english):
+    response = client_as("manager").post(
+        reverse("crisis:file"),
+        {"scenario": "no-such", "title": "x", "unit": english["manager"].employee.unit.code},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert Crisis.objects.count() == 0
+
+
+def test_filing_with_unknown_customer_shows_the_error_and_files_nothing(client_as, english):
+    response = client_as("manager").post(
+        reverse("crisis:file"),
+        {
+            "scenario": SCENARIO,
+            "title": "x",
+            "unit": english["manager"].employee.unit.code,
+            "customer": "NO-SUCH-CUSTOMER",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert Crisis.objects.count() == 0
+
+
+def test_filing_requires_login(client):
+    response = client.post(reverse("crisis:file"), {"scenario": SCENARIO, "title": "x"})
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    assert Crisis.objects.count() == 0
+
+
+# --- Crisis page visibility -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("manager", 200),
+        ("finance", 200),
+        ("legal", 200),
+        ("vp", 200),
+        ("hradmin", 200),
+        ("staff", 404),
+        ("manager2", 404),
+    ],
+)
+def test_crisis_page_and_partials_visibility(client_as, crisis, username, status):
+    client = client_as(username)
+    for name in ("crisis:detail", "crisis:detail_live", "crisis:detail_timeline"):
+        assert client.get(reverse(name, args=[crisis.pk])).status_code == status, name
+
+
+def test_live_partial_shows_every_departments_task_with_state(client_as, crisis):
+    response = client_as("manager").get(reverse("crisis:detail_live", args=[crisis.pk]))
+    html = response.content.decode()
+    states = {r["task"].duty_code: r["state"] for r in response.context["rows"]}
+    assert states == {
+        "finance-records": "ok",
+        "legal-support": "ok",
+        "admin-on-site": "ok",
+        "manager-contact": "ok",
+        "vp-decision": "waiting",
+    }
+    assert 'data-testid="task-finance-records"' in html
+    assert "<html" not in html  # a fragment, not a page
+
+
+def test_timeline_partial_lists_the_filing(client_as, crisis, english):
+    response = client_as("finance").get(reverse("crisis:detail_timeline", args=[crisis.pk]))
+    texts = [e["text"] for e in response.context["events"]]
+    assert texts[-1] == f"{english['manager'].employee.name_en} filed the crisis."
+
+
+# --- Task actions ---------------------------------------------------------------------------
+
+
+def test_finance_acknowledges_uploads_and_manager_downloads(client_as, crisis):
+    finance = client_as("finance")
+    task = task_of(crisis, "finance-records")
+    page = finance.get(reverse("crisis:detail", args=[crisis.pk]))
+    assert [r["task"].pk for r in page.context["my_rows"]] == [task.pk]
+    r = finance.post(reverse("crisis:task_acknowledge", args=[task.pk]))
+    assert r.status_code == 302
+    task.refresh_from_db()
+    assert task.status == "acknowledged"
+    upload = SimpleUploadedFile("payments.pdf", b"%PDF-1.4 payment records", "application/pdf")
+    r = finance.post(
+        reverse("crisis:task_complete", args=[task.pk]),
+        {f"t{task.pk}-file": upload, f"t{task.pk}-note": "All invoices since March"},
+    )
+    assert r.status_code == 302
+    task.refresh_from_db()
+    assert task.status == "done"
+    deliverable = Deliverable.objects.get(task=task)
+    assert (deliverable.file_name, deliverable.note) == ("payments.pdf", "All invoices since March")
+    download = client_as("manager").get(reverse("crisis:deliverable", args=[deliverable.pk]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 payment records"
+    assert "attachment" in download["Content-Disposition"]
+    assert (
+        client_as("staff").get(reverse("crisis:deliverable", args=[deliverable.pk])).status_code
+        == 404
+    )
+    assert (
+        client_as("manager2").get(reverse("crisis:deliverable", args=[deliverable.pk])).status_code
+        == 404
+    )
+
+
+def test_completing_someone_elses_task_is_refused_and_changes_nothing(client_as, crisis):
+    task = task_of(crisis, "finance-records")
+    events_before = TimelineEvent.objects.filter(crisis=crisis).count()
+    r = client_as("legal").post(
+        reverse("crisis:task_complete", args=[task.pk]), {f"t{task.pk}-note": "not mine"}
+    )
+    assert r.status_code == 302
+    task.refresh_from_db()
+    assert task.status == "open"
+    assert Deliverable.objects.count() == 0
+    assert TimelineEvent.objects.filter(crisis=crisis).count() == events_before
+    r = client_as("staff").post(reverse("crisis:task_complete", args=[task.pk]), {})
+    assert r.status_code == 404
+    task.refresh_from_db()
+    assert task.status == "open"
+
+
+def test_wrong_upload_type_is_refused_with_a_message(client_as, crisis):
+    task = task_of(crisis, "finance-records")
+    upload = SimpleUploadedFile("run.exe", b"MZ", "application/octet-stream")
+    r = client_as("finance").post(
+        reverse("crisis:task_complete", args=[task.pk]), {f"t{task.pk}-file": upload}, follow=True
+    )
+    assert r.status_code == 200
+    messages = [str(m) for m in r.context["messages"]]
+    assert any("not accepted" in m for m in messages)
+    task.refresh_from_db()
+    assert task.status == "open"
+    assert Deliverable.objects.count() == 0
+
+
+def test_on_site_check_in_and_contact_log(client_as, crisis, english):
+    admin_task = task_of(crisis, "admin-on-site")
+    client = client_as(admin_task.assignee.user.username)
+    client.post(
+        reverse("crisis:task_complete", args=[admin_task.pk]),
+        {f"t{admin_task.pk}-location": "Reception, 3rd floor"},
+    )
+    admin_task.refresh_from_db()
+    assert admin_task.status == "done"
+    assert Deliverable.objects.get(task=admin_task).location == "Reception, 3rd floor"
+    contact = task_of(crisis, "manager-contact")
+    client = client_as(contact.assignee.user.username)
+    # a contact log without whom/what is refused by the form
+    client.post(
+        reverse("crisis:task_complete", args=[contact.pk]),
+        {f"t{contact.pk}-contact_person": "Mr Zhao"},
+    )
+    contact.refresh_from_db()
+    assert contact.status == "open"
+    client.post(
+        reverse("crisis:task_complete", args=[contact.pk]),
+        {
+            f"t{contact.pk}-contact_person": "Mr Zhao",
+            f"t{contact.pk}-contact_channel": "phone",
+            f"t{contact.pk}-contact_outcome": "Pays half on Friday",
+        },
+    )
+    contact.refresh_from_db()
+    assert contact.status == "done"
+    note = Deliverable.objects.get(task=contact).note
+    assert note == "Who was contacted: Mr Zhao\nHow: Phone\nWhat was agreed: Pays half on Friday"
+
+
+def test_comment_and_reassign(client_as, crisis, english):
+    task = task_of(crisis, "legal-support")
+    client = client_as("legal")
+    client.post(
+        reverse("crisis:task_comment", args=[task.pk]), {f"c{task.pk}-body": "On it, 20 min"}
+    )
+    assert TaskComment.objects.get(task=task).body == "On it, 20 min"
+    live = client_as("manager").get(reverse("crisis:detail_live", args=[crisis.pk]))
+    assert "On it, 20 min" in live.content.decode()
+    other = english["staff"].employee
+    r = client_as("manager").post(
+        reverse("crisis:task_reassign", args=[task.pk]),
+        {"mode": "reassign", "assignee": str(other.pk), "reason": "Legal is in court"},
+    )
+    assert r.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee_id == other.pk
+
+
+def test_reassign_by_staff_is_denied_and_changes_nothing(client_as, crisis, english):
+    task = task_of(crisis, "legal-support")
+    before = task.assignee_id
+    r = client_as("staff").post(
+        reverse("crisis:task_reassign", args=[task.pk]),
+        {"mode": "reassign", "assignee": str(english["staff"].employee.pk)},
+    )
+    assert r.status_code == 404
+    task.refresh_from_db()
+    assert task.assignee_id == before
+
+
+def test_pause_and_resume_all_clocks(client_as, crisis):
+    client = client_as("manager")
+    r = client.post(
+        reverse("crisis:pause", args=[crisis.pk]), {"reason": "waiting for the customer"}
+    )
+    assert r.status_code == 302
+    states = set(Task.objects.filter(crisis=crisis).values_list("timer_state", flat=True))
+    assert states == {"paused", "idle"}
+    live = client.get(reverse("crisis:detail_live", args=[crisis.pk]))
+    assert {r["state"] for r in live.context["rows"]} == {"paused", "waiting"}
+    client.post(reverse("crisis:resume", args=[crisis.pk]))
+    states = set(Task.objects.filter(crisis=crisis).values_list("timer_state", flat=True))
+    assert states == {"running", "idle"}
+
+
+def test_pause_by_staff_changes_nothing(client_as, crisis):
+    r = client_as("staff").post(reverse("crisis:pause", args=[crisis.pk]), {"reason": "x"})
+    assert r.status_code == 404
+    assert not Task.objects.filter(crisis=crisis, timer_state="paused").exists()
+
+
+# --- Decisions and dashboard ----------------------------------------------------------------
+
+
+def test_dashboard_is_for_executives(client_as, crisis):
+    assert client_as("vp").get(reverse("crisis:dashboard")).status_code == 200
+    assert client_as("hradmin").get(reverse("crisis:dashboard")).status_code == 200
+    for username in ("manager", "finance", "staff"):
+        assert client_as(username).get(reverse("crisis:dashboard")).status_code == 403
+        assert client_as(username).get(reverse("crisis:dashboard_live")).status_code == 403
+
+
+def test_dashboard_lists_open_crises_with_pending_decisions_first(client_as, crisis, english):
+    other = services.crisis_file(scenario=SCENARIO, title="Second", actor=english["manager"])
+    for code in ("finance-records", "legal-support"):
+        task = task_of(other, code)
+        services.task_complete(task=task, actor=task.assignee.user, note="done")
+    response = client_as("vp").get(reverse("crisis:dashboard"))
+    rows = response.context["rows"]
+    assert [r["crisis"].pk for r in rows] == [other.pk, crisis.pk]
+    assert [r["decision_pending"] for r in rows] == [True, False]
+    filtered = client_as("vp").get(reverse("crisis:dashboard"), {"severity": "low"})
+    assert filtered.context["rows"] == []
+
+
+def test_vp_decides_from_the_dashboard(client_as, crisis, english):
+    r = client_as("vp").post(
+        reverse("crisis:decide", args=[crisis.pk]),
+        {
+            "option": "negotiate",
+            "text": "Offer a plan; legal present",
+            "next": reverse("crisis:dashboard"),
+        },
+    )
+    assert r.status_code == 302 and r["Location"] == reverse("crisis:dashboard")
+    decision = Decision.objects.get()
+    assert (decision.option, decision.text, decision.made_by) == (
+        "negotiate",
+        "Offer a plan; legal present",
+        english["vp"],
+    )
+    live = client_as("manager").get(reverse("crisis:detail_live", args=[crisis.pk]))
+    assert "Offer a plan; legal present" in live.content.decode()
+    assert (
+        live.context["decisions"][0].option_label
+        == "Negotiate a payment plan with the data and legal basis at hand"
+    )
+
+
+def test_decision_by_a_manager_is_refused_and_records_nothing(client_as, crisis):
+    events_before = TimelineEvent.objects.filter(crisis=crisis).count()
+    r = client_as("manager").post(
+        reverse("crisis:decide", args=[crisis.pk]), {"option": "pay", "text": "Pay it"}, follow=True
+    )
+    assert r.status_code == 200
+    assert Decision.objects.count() == 0
+    assert TimelineEvent.objects.filter(crisis=crisis).count() == events_before
+
+
+def test_dashboard_metrics_and_svg_charts(client_as, crisis):
+    task = task_of(crisis, "finance-records")
+    services.task_acknowledge(task=task, actor=task.assignee.user)
+    response = client_as("vp").get(reverse("crisis:dashboard"), {"days": "90"})
+    metrics = response.context["metrics"]
+    assert metrics["period"].days == 90 and metrics["period"].crises == 1
+    assert metrics["kpis"][0]["count"] == 1
+    html = response.content.decode()
+    assert html.count('<svg class="chart') == 3 - (0 if metrics["period"].breach_rates else 1)
+    assert '<a href="?days=90" class="active">' in html
+
+
+# --- Closure --------------------------------------------------------------------------------
+
+
+def test_manager_closes_with_outcome_and_lessons(client_as, crisis):
+    client = client_as("manager")
+    page = client.get(reverse("crisis:close", args=[crisis.pk]))
+    assert page.status_code == 200
+    r = client.post(
+        reverse("crisis:close", args=[crisis.pk]),
+        {"outcome": "Customer agreed a plan", "lessons": "Call legal earlier"},
+    )
+    assert r.status_code == 302
+    crisis.refresh_from_db()
+    assert (crisis.status, crisis.outcome, crisis.lessons) == (
+        "resolved",
+        "Customer agreed a plan",
+        "Call legal earlier",
+    )
+    live = client.get(reverse("crisis:detail_live", args=[crisis.pk]))
+    assert "hx-trigger" not in live.content.decode()  # closed: polling stops
+
+
+def test_close_by_finance_is_denied_and_changes_nothing(client_as, crisis):
+    r = client_as("finance").post(reverse("crisis:close", args=[crisis.pk]), {"outcome": "x"})
+    assert r.status_code == 403
+    crisis.refresh_from_db()
+    assert crisis.status == "open" and crisis.outcome == ""
+
+
+# --- List and my tasks ----------------------------------------------------------------------
+
+
+def test_list_shows_my_tasks_and_filters(client_as, crisis):
+    response = client_as("finance").get(reverse("crisis:list"))
+    assert [i["task"].duty_code for i in response.context["my_tasks"]] == ["finance-records"]
+    assert [r["crisis"].pk for r in response.context["rows"]] == [crisis.pk]
+    none = client_as("finance").get(reverse("crisis:list"), {"status": "resolved"})
+    assert none.context["rows"] == []
+    staff = client_as("staff").get(reverse("crisis:list"))
+    assert staff.context["rows"] == [] and staff.context["my_tasks"] == []
+
+
+def _count(client, url) -> int:
+    client.get(url)  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_and_dashboard_query_counts_do_not_grow_with_crises(client_as, crisis, english):
+    manager, vp = client_as("manager"), client_as("vp")
+    list_url, dash_url = reverse("crisis:list"), reverse("crisis:dashboard")
+    board_url = reverse("crisis:dashboard_live")
+    one = (_count(manager, list_url), _count(vp, dash_url), _count(vp, board_url))
+    for i in range(24):
+        services.crisis_file(scenario=SCENARIO, title=f"Crisis {i}", actor=english["manager"])
+    assert Crisis.objects.count() == 25
+    many = (_count(manager, list_url), _count(vp, dash_url), _count(vp, board_url))
+    assert many == one
