@@ -1359,6 +1359,9 @@ def crisis_review_record(*, crisis_id: int, findings: list[dict], actor) -> int:
     created = 0
     now = timezone.now()
     for employee, competency, note in prepared:
+        key = f"crisis:{crisis_id}:{employee.pk}:{competency.code}"
+        if Evidence.objects.filter(source_key=key).exists():
+            continue  # already reviewed: replaying the closure changes nothing
         values = scale_values(competency.framework)
         current = current_levels(employee).get(competency.code, {}).get("level")
         required = None
@@ -1374,7 +1377,7 @@ def crisis_review_record(*, crisis_id: int, findings: list[dict], actor) -> int:
             level=level,
             kind=EvidenceKind.CRISIS_REVIEW,
             source=f"crisis #{crisis_id}",
-            source_key=f"crisis:{crisis_id}:{employee.pk}:{competency.code}",
+            source_key=key,
             note=note,
             actor=actor,
             observed_at=now,

@@ -11,10 +11,18 @@ pytestmark = pytest.mark.django_db
 def test_recognition_award_is_idempotent_per_source(users):
     employee = users["finance"].employee
     first = services.recognition_award(
-        employee=employee, kind="crisis", source_key="crisis:7:task:3", stars=2, reason=("好", "Good")
+        employee=employee,
+        kind="crisis",
+        source_key="crisis:7:task:3",
+        stars=2,
+        reason=("好", "Good"),
     )
     again = services.recognition_award(
-        employee=employee, kind="crisis", source_key="crisis:7:task:3", stars=2, reason=("好", "Good")
+        employee=employee,
+        kind="crisis",
+        source_key="crisis:7:task:3",
+        stars=2,
+        reason=("好", "Good"),
     )
     assert first is not None and first.stars == 2
     assert again is None
@@ -33,7 +41,9 @@ def test_recognition_award_rejects_unknown_kind(users):
 
 def test_crisis_review_record_appends_once(competency_demo, users):
     manager = users["manager"].employee
-    findings = [{"employee_id": manager.pk, "competency": "emotional-control", "note": "raised voice"}]
+    findings = [
+        {"employee_id": manager.pk, "competency": "emotional-control", "note": "raised voice"}
+    ]
     n1 = services.crisis_review_record(crisis_id=99, findings=findings, actor=users["vp"])
     n2 = services.crisis_review_record(crisis_id=99, findings=findings, actor=users["vp"])
     assert (n1, n2) == (1, 0)
