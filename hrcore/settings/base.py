@@ -179,6 +179,7 @@ KEEL_TICK_SECONDS = float(os.environ.get("KEEL_TICK_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE: dict = {
     "tick": {"task": "hrcore.tasks.tick", "schedule": KEEL_TICK_SECONDS},
     "outbox-relay": {"task": "hrcore.tasks.outbox_relay", "schedule": 5.0},
+    "competency-training-pushes": {"task": "competency.tasks.training_pushes", "schedule": 900.0},
     "integrations-dossier-maintenance": {
         "task": "integrations.tasks.dossier_maintenance",
         "schedule": 30.0,
