@@ -165,3 +165,20 @@ def test_admin_refuses_a_unit_cycle_with_a_message(client_as):
     assert response.status_code == 200
     assert "单位不能挂在自身或其下级单位之下。" in response.content.decode()
     assert OrgUnit.objects.get(code="sh").parent.code == "demo-group"
+
+
+def test_only_hr_admins_reach_the_admin(client_as):
+    assert client_as("staff").get("/admin/hrcore/employee/").status_code == 302  # to admin login
+    assert client_as("manager").get("/admin/hrcore/employee/").status_code == 302
+    response = client_as("hradmin").get("/admin/hrcore/employee/?q=陈静")
+    assert response.status_code == 200
+    assert "陈静" in response.content.decode()
+
+
+def test_staff_cannot_change_org_data_through_the_admin(client_as):
+    sh = OrgUnit.objects.get(code="sh")
+    response = client_as("staff").post(
+        f"/admin/hrcore/orgunit/{sh.pk}/change/", {"name_en": "Hacked"}
+    )
+    assert response.status_code == 302
+    assert OrgUnit.objects.get(code="sh").name_en == "Shanghai Co."
