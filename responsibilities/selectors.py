@@ -28,12 +28,15 @@ def scenarios_visible_to(user: AbstractBaseUser) -> QuerySet[Scenario]:
 
 def maps_visible_to(user: AbstractBaseUser) -> QuerySet[ResponsibilityMap]:
     """HR admins see every version; everyone else logged in sees published and archived ones
-    (archived versions may still be running in a crisis that started under them)."""
+    (archived versions may still be running in a crisis that started under them); a partner
+    system also sees its own drafts."""
     if not user.is_authenticated:
         return ResponsibilityMap.objects.none()
     qs = ResponsibilityMap.objects.select_related("scenario", "scope", "author")
     if is_hr_admin(user):
         return qs
+    if has_role(user, Role.PARTNER):  # a partner system sees the drafts it wrote itself
+        return qs.filter(~Q(status=MapStatus.DRAFT) | Q(author=user))
     return qs.exclude(status=MapStatus.DRAFT)
 
 

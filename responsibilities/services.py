@@ -323,7 +323,10 @@ def _normalise_duties(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, 
             errors[f"duties[{i}].after"] = _(
                 "Duty %(duty)s waits for unknown duty code(s): %(codes)s."
             ) % {"duty": d["code"], "codes": ", ".join(u[:64] for u in unknown)}
-    cycle = planning.find_cycle({d["code"]: d["after"] for d in clean if d["code"]})
+    # Self-references are reported above; do not report them twice as a cycle.
+    cycle = planning.find_cycle(
+        {d["code"]: [a for a in d["after"] if a != d["code"]] for d in clean if d["code"]}
+    )
     if clean and all(d["after"] for d in clean):
         errors["duties"] = _(
             "At least one duty must start at crisis start (have an empty “after” list)."

@@ -88,10 +88,13 @@ class DutyInputSerializer(serializers.Serializer):
     assignee_function = serializers.CharField(
         required=False,
         allow_blank=True,
+        allow_null=True,
         help_text=_("A department function: %(choices)s.")
         % {"choices": ", ".join(DepartmentFunction.values)},
     )
-    assignee_position = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    assignee_position = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200
+    )
     action = serializers.CharField(required=False, allow_blank=True)
     action_zh = serializers.CharField(required=False, allow_blank=True)
     action_en = serializers.CharField(required=False, allow_blank=True)

@@ -1,0 +1,335 @@
+"""The partner API of SPEC §3.6: round trip in the documented shape, errors, permissions,
+query counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from hrcore.models import OrgUnit
+from responsibilities import services
+from responsibilities.choices import MapStatus
+from responsibilities.models import Duty, ResponsibilityMap, Scenario
+
+pytestmark = pytest.mark.django_db
+
+MAPS = "/api/v1/responsibility-maps/"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# The exact example body of SPEC §3.6.
+SPEC_BODY = {
+    "scenario": "debt-collection",
+    "title": "Debt collectors on site",
+    "duties": [
+        {
+            "code": "finance-records",
+            "assignee_function": "finance",
+            "action": "Upload payment history and unpaid invoices",
+            "deliverable": "document",
+            "deadline_minutes": 30,
+            "after": [],
+            "escalation": ["manager", "executive"],
+        },
+        {
+            "code": "vp-decision",
+            "assignee_position": "vice-president",
+            "action": "Decide how to handle the collectors",
+            "deliverable": "decision",
+            "deadline_minutes": 60,
+            "after": ["finance-records"],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def debt_scenario(demo_org):
+    return Scenario.objects.create(
+        code="debt-collection", name_zh="债务催收", name_en="Debt collection"
+    )
+
+
+def test_create_publish_retrieve_round_trip(debt_scenario, api_as):
+    api = api_as("hradmin", scopes=["read", "write"])
+    r = api.post(MAPS, SPEC_BODY, format="json")
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert body["scenario"] == "debt-collection"
+    assert body["scope"] == "demo-group"
+    assert (body["version"], body["status"]) == (1, "draft")
+    assert body["title_en"] == body["title_zh"] == "Debt collectors on site"
+    assert [
+        {
+            k: d[k]
+            for k in (
+                "code",
+                "assignee_function",
+                "assignee_position",
+                "action",
+                "deliverable",
+                "deadline_minutes",
+                "after",
+                "escalation",
+            )
+        }
+        for d in body["duties"]
+    ] == [
+        {
+            "code": "finance-records",
+            "assignee_function": "finance",
+            "assignee_position": None,
+            "action": "Upload payment history and unpaid invoices",
+            "deliverable": "document",
+            "deadline_minutes": 30,
+            "after": [],
+            "escalation": ["manager", "executive"],
+        },
+        {
+            "code": "vp-decision",
+            "assignee_function": "",
+            "assignee_position": "vice-president",
+            "action": "Decide how to handle the collectors",
+            "deliverable": "decision",
+            "deadline_minutes": 60,
+            "after": ["finance-records"],
+            "escalation": [],
+        },
+    ]
+    r = api.post(f"{MAPS}{body['id']}/publish/")
+    assert r.status_code == 200, r.json()
+    assert r.json()["status"] == "published" and r.json()["published_at"]
+    # Anyone logged in reads the published map in the same shape.
+    r = api_as("staff").get(f"{MAPS}{body['id']}/")
+    assert r.status_code == 200
+    assert r.json()["duties"] == body["duties"]
+    assert r.json()["status"] == "published"
+    r = api_as("staff").post(
+        f"{MAPS}{body['id']}/dry-run/",
+        {"unit": "sh-business", "start": "2026-11-22T10:00:00Z"},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    run = r.json()
+    assert run["critical_path"] == ["finance-records", "vp-decision"]
+    assert run["total_minutes"] == 90
+    assert at(run["ends_at"]) == at("2026-11-22T11:30:00Z")
+    due = {d["code"]: (d["assignee"]["username"], at(d["due_at"])) for d in run["duties"]}
+    assert due == {
+        "finance-records": ("finance", at("2026-11-22T10:30:00Z")),
+        "vp-decision": ("vp", at("2026-11-22T11:30:00Z")),
+    }
+
+
+def test_bad_map_is_a_400_with_per_field_messages(debt_scenario, api_as):
+    api = api_as("hradmin")
+    body = {
+        **SPEC_BODY,
+        "duties": [
+            {**SPEC_BODY["duties"][0], "deadline_minutes": 0},
+            {**SPEC_BODY["duties"][1], "after": ["vp-decision"]},
+        ],
+    }
+    r = api.post(MAPS, body, format="json")
+    assert r.status_code == 400
+    data = r.json()
+    assert data["status"] == 400 and data["code"] == "invalid"
+    assert data["errors"] == {
+        "duties[0].deadline_minutes": (
+            "Duty finance-records: the deadline must be more than 0 minutes (got 0)."
+        ),
+        "duties[1].after": "Duty vp-decision cannot wait for itself.",
+    }
+    assert "deadline" in data["detail"]
+    assert ResponsibilityMap.objects.count() == 0 and Duty.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({**SPEC_BODY, "scenario": "nope"}, "scenario"),
+        ({**SPEC_BODY, "scope": "nowhere"}, "scope"),
+        ({**SPEC_BODY, "duties": "x"}, "duties"),
+        ({**SPEC_BODY, "duties": [{"code": "a", "deadline_minutes": "soon"}]}, "duties"),
+        ({"title": "no scenario"}, "scenario"),
+    ],
+)
+def test_malformed_bodies_are_400(debt_scenario, api_as, body, field):
+    r = api_as("hradmin").post(MAPS, body, format="json")
+    assert r.status_code == 400
+    assert field in r.json()["errors"]
+    assert ResponsibilityMap.objects.count() == 0
+
+
+def test_publishing_an_unresolvable_map_is_400_and_leaves_a_draft(debt_scenario, api_as):
+    api = api_as("hradmin")
+    body = {
+        **SPEC_BODY,
+        "duties": [
+            {
+                **SPEC_BODY["duties"][0],
+                "assignee_function": "",
+                "assignee_position": "store-manager",
+            }
+        ],
+    }
+    created = api.post(MAPS, body, format="json").json()
+    r = api.post(f"{MAPS}{created['id']}/publish/")
+    assert r.status_code == 400
+    assert "store-manager" in r.json()["errors"]["duties[0].assignee"]
+    assert ResponsibilityMap.objects.get().status == MapStatus.DRAFT
+
+
+def test_editing_a_published_version_is_409_and_revise_gives_the_next_draft(seeded_maps, api_as):
+    api = api_as("hradmin")
+    m = ResponsibilityMap.objects.get(scenario__code="strike")
+    before = list(m.duties.values_list("code", "deadline_minutes"))
+    r = api.patch(f"{MAPS}{m.pk}/", {"title": "changed"}, format="json")
+    assert r.status_code == 409
+    m.refresh_from_db()
+    assert m.title_en == "Work stoppage response"
+    assert list(m.duties.values_list("code", "deadline_minutes")) == before
+    r = api.post(f"{MAPS}{m.pk}/revise/")
+    assert r.status_code == 201
+    draft = r.json()
+    assert (draft["version"], draft["status"]) == (2, "draft")
+    duties = [dict(d) for d in draft["duties"]]
+    duties[0]["deadline_minutes"] = 15
+    r = api.patch(f"{MAPS}{draft['id']}/", {"duties": duties}, format="json")
+    assert r.status_code == 200, r.json()
+    r = api.get(f"{MAPS}{draft['id']}/diff/?against={m.pk}")
+    assert r.json() == {
+        "old": m.pk,
+        "new": draft["id"],
+        "added": [],
+        "removed": [],
+        "changed": [{"code": "admin-safety", "field": "deadline_minutes", "old": 30, "new": 15}],
+    }
+
+
+# --- Permissions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["manager", "finance", "vp", "staff"])
+def test_only_hr_admins_write(debt_scenario, api_as, client_as, username):
+    r = api_as(username).post(MAPS, SPEC_BODY, format="json")
+    assert r.status_code == 403
+    r = client_as(username).post(MAPS, SPEC_BODY, content_type="application/json")
+    assert r.status_code == 403
+    r = api_as(username).post("/api/v1/scenarios/", {"code": "x", "name_en": "X"}, format="json")
+    assert r.status_code == 403
+    assert ResponsibilityMap.objects.count() == 0
+    assert Scenario.objects.count() == 1
+
+
+def test_hr_admin_token_without_write_scope_cannot_write(debt_scenario, api_as):
+    r = api_as("hradmin", scopes=["read"]).post(MAPS, SPEC_BODY, format="json")
+    assert r.status_code == 403
+    assert ResponsibilityMap.objects.count() == 0
+
+
+def test_partner_token_needs_the_write_scope(debt_scenario, api_as, users):
+    from django.contrib.auth.models import Group
+
+    users["staff"].groups.add(Group.objects.get(name="partner"))
+    r = api_as("staff", scopes=["read"]).post(MAPS, SPEC_BODY, format="json")
+    assert r.status_code == 403
+    assert ResponsibilityMap.objects.count() == 0
+    r = api_as("staff", scopes=["read", "write"]).post(MAPS, SPEC_BODY, format="json")
+    assert r.status_code == 201
+    assert ResponsibilityMap.objects.get().author == users["staff"]
+
+
+def test_drafts_are_visible_to_hr_admins_only(debt_scenario, api_as, users, group_unit):
+    draft = services.responsibility_map_create(
+        scenario=debt_scenario,
+        scope=group_unit,
+        duties=SPEC_BODY["duties"],
+        actor=users["hradmin"],
+    )
+    assert api_as("staff").get(f"{MAPS}{draft.pk}/").status_code == 404
+    assert api_as("staff").get(MAPS).json()["count"] == 0
+    assert api_as("staff").post(f"{MAPS}{draft.pk}/dry-run/", {}, format="json").status_code == 404
+    assert api_as("hradmin").get(f"{MAPS}{draft.pk}/").status_code == 200
+    assert api_as("hradmin").get(MAPS).json()["count"] == 1
+
+
+def test_anonymous_is_401(debt_scenario, api_client):
+    assert api_client.get(MAPS).status_code in (401, 403)
+    assert api_client.get("/api/v1/scenarios/").status_code in (401, 403)
+
+
+# --- Scenarios -----------------------------------------------------------------------------
+
+
+def test_scenarios_list_create_retrieve(debt_scenario, api_as):
+    api = api_as("hradmin")
+    r = api.post(
+        "/api/v1/scenarios/",
+        {
+            "code": "data-breach",
+            "name_zh": "数据泄露",
+            "name_en": "Data breach",
+            "default_severity": "critical",
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    r = api_as("staff").get("/api/v1/scenarios/data-breach/")
+    assert r.status_code == 200
+    assert {k: r.json()[k] for k in ("code", "name_en", "default_severity")} == {
+        "code": "data-breach",
+        "name_en": "Data breach",
+        "default_severity": "critical",
+    }
+    codes = [s["code"] for s in api_as("staff").get("/api/v1/scenarios/").json()["results"]]
+    assert codes == ["data-breach", "debt-collection"]
+    r = api.post("/api/v1/scenarios/", {"code": "data-breach", "name_en": "Again"}, format="json")
+    assert r.status_code == 400
+    assert "already exists" in r.json()["errors"]["code"]
+    assert Scenario.objects.count() == 2
+
+
+# --- Query counts --------------------------------------------------------------------------
+
+
+def _make_maps_offset(n, users):
+    group = OrgUnit.objects.get(code="demo-group")
+    start = Scenario.objects.count()
+    for i in range(start, start + n):
+        scenario = Scenario.objects.create(code=f"s{i}", name_en=f"S{i}", name_zh=f"S{i}")
+        m = ResponsibilityMap.objects.create(
+            scenario=scenario, scope=group, status=MapStatus.PUBLISHED, title_en=f"M{i}"
+        )
+        Duty.objects.create(map=m, code="a", assignee_function="finance", deadline_minutes=5)
+        Duty.objects.create(
+            map=m,
+            code="b",
+            assignee_position_id=users["vp"].employee.position_id,
+            deadline_minutes=5,
+            after=["a"],
+        )
+
+
+def _count(api, url):
+    api.get(url)  # warm up (token lookup caches, content types)
+    with CaptureQueriesContext(connection) as ctx:
+        r = api.get(url)
+    assert r.status_code == 200
+    return len(ctx.captured_queries), r.json()["count"]
+
+
+def test_map_list_query_count_is_constant(demo_org, users, api_as):
+    api = api_as("staff")
+    _make_maps_offset(1, users)
+    one, n1 = _count(api, MAPS)
+    _make_maps_offset(24, users)
+    many, n25 = _count(api, MAPS)
+    assert (n1, n25) == (1, 25)
+    assert one == many
