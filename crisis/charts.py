@@ -147,9 +147,9 @@ def hbar_chart(
     rows: Sequence[tuple[str, float, str]],
     *,
     title: str,
-    width: int = 640,
-    row_height: int = 26,
-    label_width: int = 170,
+    width: int = 520,
+    row_height: int = 28,
+    label_width: int = 130,
     warn_at: float = 0.1,
     bad_at: float = 0.25,
 ) -> SafeString:

@@ -99,7 +99,10 @@ class CompleteForm(forms.Form):
     """Completing a task with its deliverable; which fields matter depends on the kind."""
 
     note = forms.CharField(
-        label=_("Note"), required=False, max_length=8000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note for everyone"),
+        required=False,
+        max_length=8000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     file = forms.FileField(label=_("File"), required=False)
     location = forms.CharField(label=_("Where are you?"), required=False, max_length=200)
@@ -108,10 +111,10 @@ class CompleteForm(forms.Form):
         label=_("How"),
         required=False,
         choices=[
-            ("phone", _("Phone")),
-            ("in_person", _("In person")),
+            ("phone", _("By phone")),
+            ("in_person", _("Face to face")),
             ("message", _("Message / IM")),
-            ("email", _("E-mail")),
+            ("email", _("By e-mail")),
         ],
     )
     contact_outcome = forms.CharField(

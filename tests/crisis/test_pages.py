@@ -262,7 +262,7 @@ def test_on_site_check_in_and_contact_log(client_as, crisis, english):
     contact.refresh_from_db()
     assert contact.status == "done"
     note = Deliverable.objects.get(task=contact).note
-    assert note == "Who was contacted: Mr Zhao\nHow: Phone\nWhat was agreed: Pays half on Friday"
+    assert note == "Who was contacted: Mr Zhao\nHow: By phone\nWhat was agreed: Pays half on Friday"
 
 
 def test_comment_and_reassign(client_as, crisis, english):
