@@ -103,7 +103,7 @@ def crises_with_tasks(qs: QuerySet[Crisis]) -> QuerySet[Crisis]:
     return qs.prefetch_related(
         Prefetch(
             "tasks",
-            queryset=Task.objects.select_related("assignee", "assignee__user").order_by(
+            queryset=Task.objects.select_related("assignee", "assignee__user", "duty").order_by(
                 "order", "id"
             ),
         )
