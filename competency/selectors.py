@@ -123,3 +123,87 @@ def run_aggregates(user: AbstractBaseUser) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def readiness(*, unit, scenario_code: str, at=None) -> dict:
+    """Who holds each role the scenario's map needs for ``unit``, at what level (against the
+    competencies the duty names), who is absent now, and where one person is a single point of
+    failure (nobody else present can take the role, or one person holds several roles)."""
+    from django.utils import timezone
+
+    from hrcore.choices import UnitKind
+    from hrcore.errors import KeelError
+    from hrcore.models import Absence, Employee
+    from hrcore.services import resolve_assignee
+    from responsibilities.selectors import published_map_for
+
+    from . import services
+
+    at = at or timezone.now()
+    responsibility_map = published_map_for(scenario=scenario_code, unit=unit)
+    if responsibility_map is None:
+        return {"map": None, "rows": []}
+    absent_ids = set(
+        Absence.objects.filter(starts_at__lte=at, ends_at__gt=at).values_list(
+            "employee_id", flat=True
+        )
+    )
+    rows = []
+    holders_count: dict[int, int] = {}
+    for duty in responsibility_map.duties.all().order_by("order", "id"):
+        function = duty.assignee_function or None
+        position = duty.assignee_position.code if duty.assignee_position_id else None
+        row = {
+            "duty": duty,
+            "holder": None,
+            "acting": None,
+            "absent": False,
+            "levels": [],
+            "spof": False,
+            "error": "",
+        }
+        try:
+            resolution = resolve_assignee(unit=unit, function=function, position=position, at=at)
+        except KeelError as exc:
+            row["error"] = exc.message
+            row["spof"] = True
+            rows.append(row)
+            continue
+        row["holder"] = resolution.holder
+        row["acting"] = resolution.employee
+        row["absent"] = resolution.holder.pk in absent_ids
+        pool = Employee.objects.filter(is_active=True, unit__path__startswith=resolution.unit.path)
+        if function:
+            pool = pool.filter(unit__kind=UnitKind.DEPARTMENT, unit__function=function)
+        else:
+            pool = pool.filter(position__code=position)
+        present = [pk for pk in pool.values_list("pk", flat=True) if pk not in absent_ids]
+        row["spof"] = len(present) <= 1
+        levels = services.current_levels(resolution.employee)
+        profile = services.profile_for(resolution.employee)
+        required = {}
+        if profile is not None:
+            required = {
+                r.competency.code: r.required_level
+                for r in profile.requirements.select_related("competency")
+            }
+        for code in duty.competencies or []:
+            competency = services.competency_for_code(code, resolution.employee)
+            current = levels.get(code, {}).get("level", 0)
+            need = required.get(code, 3)
+            row["levels"].append(
+                {
+                    "code": code,
+                    "name": competency.name if competency else code,
+                    "current": current,
+                    "required": need,
+                    "ok": current >= need,
+                }
+            )
+        holders_count[resolution.employee.pk] = holders_count.get(resolution.employee.pk, 0) + 1
+        rows.append(row)
+    for row in rows:
+        if row["acting"] is not None and holders_count.get(row["acting"].pk, 0) > 1:
+            row["spof"] = True
+            row["multi"] = True
+    return {"map": responsibility_map, "rows": rows}

@@ -6,5 +6,13 @@ app_name = "competency"
 urlpatterns = [
     path("", views.home, name="home"),
     path("recognition/", views.recognition, name="recognition"),
+    path("readiness/", views.readiness, name="readiness"),
     path("assignments/<int:pk>/start/", views.assignment_start, name="assignment_start"),
+    path("simulations/<slug:code>/", views.simulation_detail, name="simulation_detail"),
+    path("simulations/<slug:code>/start/", views.run_start, name="run_start"),
+    path("runs/<int:pk>/", views.play, name="play"),
+    path("runs/<int:pk>/answer/", views.answer, name="answer"),
+    path("runs/<int:pk>/result/", views.result, name="result"),
+    path("authoring/", views.authoring_list, name="authoring_list"),
+    path("authoring/versions/<int:pk>/", views.authoring_edit, name="authoring_edit"),
 ]

@@ -2,20 +2,438 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hrcore.errors import KeelError
+from hrcore.i18n import is_chinese, pick
+from hrcore.models import OrgUnit
+from hrcore.selectors import employee_of, has_role, is_hr_admin
+
+from . import charts, selectors, services
+from .choices import NodeKind, RunStatus, VersionStatus
+from .forms import AssignForm, ChoiceForm, NodeForm, SimulationForm
+from .models import Assignment, SimChoice, SimNode, Simulation, SimulationVersion
+
+
+def _error(request, exc: KeelError) -> None:
+    detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items())
+    messages.error(request, f"{exc.message} {detail}".strip())
 
 
 @login_required
 def home(request):
-    return HttpResponse("training")
-
-
-@login_required
-def recognition(request):
-    return HttpResponse("recognition")
+    """The user's training home: assignments, results, resilience chart; team and HR panels."""
+    employee = employee_of(request.user)
+    now = timezone.now()
+    context = {"now": now, "employee": employee}
+    if employee is not None:
+        context["assignments"] = list(
+            selectors.assignments_visible_to(request.user)
+            .filter(employee=employee)
+            .order_by("completed_at", "due_at")[:30]
+        )
+        context["runs"] = list(
+            selectors.runs_visible_to(request.user).filter(employee=employee)[:20]
+        )
+        series = services.resilience_series(employee)
+        context["series"] = series
+        context["latest_score"] = series[-1]["score"] if series else None
+        context["chart"] = charts.resilience_svg(series, title=_("Resilience score"))
+        context["gaps"] = services.gaps_for(employee)
+        context["levels"] = services.current_levels(employee)
+        context["team_assignments"] = list(
+            selectors.assignments_visible_to(request.user)
+            .filter(employee__manager=employee)
+            .order_by("completed_at", "due_at")[:50]
+        )
+        context["team_runs"] = list(
+            selectors.runs_visible_to(request.user).filter(
+                employee__manager=employee, status=RunStatus.FINISHED
+            )[:20]
+        )
+    context["simulations"] = [
+        s
+        for s in selectors.simulations_visible_to(request.user)
+        if services.published_version(s) is not None
+    ]
+    context["aggregates"] = selectors.run_aggregates(request.user)
+    context["is_hr"] = is_hr_admin(request.user)
+    return render(request, "competency/home.html", context)
 
 
 @login_required
 def assignment_start(request, pk: int):
-    return HttpResponse("start")
+    assignment = get_object_or_404(
+        selectors.assignments_visible_to(request.user), pk=pk, employee__user=request.user
+    )
+    return render(
+        request,
+        "competency/start.html",
+        {"assignment": assignment, "simulation": assignment.simulation},
+    )
+
+
+@login_required
+def simulation_detail(request, code: str):
+    simulation = get_object_or_404(selectors.simulations_visible_to(request.user), code=code)
+    return render(request, "competency/start.html", {"simulation": simulation})
+
+
+@login_required
+@require_POST
+def run_start(request, code: str):
+    simulation = get_object_or_404(selectors.simulations_visible_to(request.user), code=code)
+    assignment = None
+    if request.POST.get("assignment"):
+        assignment = Assignment.objects.filter(
+            pk=request.POST["assignment"], employee__user=request.user
+        ).first()
+    try:
+        run = services.run_start(simulation=simulation, actor=request.user, assignment=assignment)
+    except KeelError as exc:
+        _error(request, exc)
+        return redirect("competency:home")
+    return redirect("competency:play", run.pk)
+
+
+def _play_context(run, request):
+    node = run.current_node
+    version = run.version
+    shown = services.visible_choices(node, run.state) if node else []
+    remaining = None
+    if node and node.kind == NodeKind.TIMED and node.time_limit_seconds:
+        elapsed = (timezone.now() - run.node_started_at).total_seconds()
+        remaining = max(int(node.time_limit_seconds - elapsed), 0)
+    agitation = int(run.state.get("agitation", 0))
+    history = list(run.steps.select_related("node", "choice").order_by("seq"))
+    total = version.nodes.count()
+    return {
+        "run": run,
+        "node": node,
+        "choices": shown,
+        "remaining": remaining,
+        "agitation": agitation,
+        "agitation_level": "high" if agitation >= 70 else "mid" if agitation >= 40 else "low",
+        "history": history,
+        "simulation": version.simulation,
+        "version": version,
+        "progress": min(100, int(100 * run.step_count / max(total // 2, 1))),
+    }
+
+
+@login_required
+def play(request, pk: int):
+    run = get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+    if run.status == RunStatus.FINISHED:
+        return redirect("competency:result", run.pk)
+    if run.employee.user_id != request.user.pk:
+        raise Http404
+    return render(request, "competency/play.html", _play_context(run, request))
+
+
+@login_required
+@require_POST
+def answer(request, pk: int):
+    try:
+        node_id = int(request.POST.get("node", "0"))
+        choice_raw = request.POST.get("choice")
+        choice_id = int(choice_raw) if choice_raw else None
+    except ValueError:
+        node_id, choice_id = 0, None
+    try:
+        run = services.run_answer(
+            run_id=pk,
+            node_id=node_id,
+            choice_id=choice_id,
+            free_text=request.POST.get("free_text", ""),
+            timed_out=request.POST.get("timed_out") == "1",
+            actor=request.user,
+        )
+    except KeelError as exc:
+        run = selectors.runs_visible_to(request.user).filter(pk=pk).first()
+        if run is None or run.employee.user_id != request.user.pk:
+            raise Http404 from exc
+        _error(request, exc)
+        if run.status == RunStatus.FINISHED:
+            return render(
+                request, "competency/result.html", _result_context(run, request), status=exc.status
+            )
+        return render(
+            request, "competency/play.html", _play_context(run, request), status=exc.status
+        )
+    if run.status == RunStatus.FINISHED:
+        return redirect("competency:result", run.pk)
+    return redirect("competency:play", run.pk)
+
+
+def _result_context(run, request):
+    codes = list(run.competency_scores)
+    names = {}
+    for code in codes:
+        competency = services.competency_for_code(code, run.employee)
+        names[code] = competency.name if competency else code
+    scores = [{"code": c, "name": names[c], **run.competency_scores[c]} for c in sorted(codes)]
+    steps = list(run.steps.select_related("node", "choice").order_by("seq"))
+    lang = "zh" if is_chinese() else "en"
+    suggestions = [s.get(lang) or s.get("en") for s in run.suggestions]
+    ending = run.current_node
+    return {
+        "run": run,
+        "scores": scores,
+        "steps": steps,
+        "suggestions": suggestions,
+        "ending": ending,
+        "simulation": run.version.simulation,
+        "is_own": run.employee.user_id == request.user.pk,
+        "pass_mark": run.version.pass_mark,
+    }
+
+
+@login_required
+def result(request, pk: int):
+    run = get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+    if run.status != RunStatus.FINISHED:
+        if run.employee.user_id == request.user.pk:
+            return redirect("competency:play", run.pk)
+        raise Http404
+    return render(request, "competency/result.html", _result_context(run, request))
+
+
+@login_required
+def recognition(request):
+    """Monthly recognition: stars from real crises and training milestones."""
+    today = timezone.localdate()
+    try:
+        year, month = (int(x) for x in request.GET.get("month", "").split("-"))
+        datetime(year, month, 1)
+    except (ValueError, TypeError):
+        year, month = today.year, today.month
+    start = timezone.make_aware(datetime(year, month, 1))
+    last = calendar.monthrange(year, month)[1]
+    end = timezone.make_aware(datetime(year, month, last, 23, 59, 59))
+    entries = selectors.recognition_visible_to(request.user).filter(
+        awarded_at__gte=start, awarded_at__lte=end
+    )
+    board = (
+        entries.values(
+            "employee",
+            "employee__name_zh",
+            "employee__name_en",
+            "employee__unit__name_zh",
+            "employee__unit__name_en",
+        )
+        .annotate(stars=Sum("stars"), crisis=Count("id", filter=None))
+        .order_by("-stars", "employee__name_en")
+    )
+    zh = is_chinese()
+    leaderboard = [
+        {
+            "name": b["employee__name_zh"] if zh else b["employee__name_en"],
+            "unit": b["employee__unit__name_zh"] if zh else b["employee__unit__name_en"],
+            "stars": b["stars"],
+        }
+        for b in board
+    ]
+    prev_month = (start.replace(day=1) - timezone.timedelta(days=1)).strftime("%Y-%m")
+    next_month = (end + timezone.timedelta(days=1)).strftime("%Y-%m")
+    return render(
+        request,
+        "competency/recognition.html",
+        {
+            "entries": list(entries[:100]),
+            "leaderboard": leaderboard,
+            "month": f"{year}-{month:02d}",
+            "prev_month": prev_month,
+            "next_month": next_month,
+        },
+    )
+
+
+@login_required
+def readiness(request):
+    """Readiness per unit and scenario (managers, executives, HR)."""
+    if not (has_role(request.user, "manager", "executive", "hr_admin")):
+        raise Http404
+    from responsibilities.models import Scenario
+
+    units = list(
+        OrgUnit.objects.filter(kind__in=["group", "subsidiary", "department"]).order_by("path")
+    )
+    scenarios = list(Scenario.objects.order_by("code"))
+    employee = employee_of(request.user)
+    unit = None
+    if request.GET.get("unit"):
+        unit = next((u for u in units if u.code == request.GET["unit"]), None)
+    if unit is None and employee is not None:
+        unit = employee.unit
+    scenario_code = request.GET.get("scenario") or (scenarios[0].code if scenarios else "")
+    data = {"map": None, "rows": []}
+    if unit is not None and scenario_code:
+        data = selectors.readiness(unit=unit, scenario_code=scenario_code)
+    gaps = services.unit_gaps(unit) if unit is not None else []
+    return render(
+        request,
+        "competency/readiness.html",
+        {
+            "units": units,
+            "scenarios": scenarios,
+            "unit": unit,
+            "scenario_code": scenario_code,
+            "data": data,
+            "gaps": [g for g in gaps if g["gaps"]],
+        },
+    )
+
+
+# --- authoring (HR admins) --------------------------------------------------------------------
+
+
+def _require_hr(request):
+    if not is_hr_admin(request.user):
+        raise Http404
+
+
+@login_required
+def authoring_list(request):
+    _require_hr(request)
+    simulations = Simulation.objects.prefetch_related("versions").order_by("code")
+    form = SimulationForm()
+    if request.method == "POST":
+        form = SimulationForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                version = services.simulation_create(
+                    code=d["code"],
+                    title_zh=d["title_zh"],
+                    title_en=d["title_en"],
+                    description_zh=d["description_zh"],
+                    description_en=d["description_en"],
+                    scenario_code=d["scenario_code"] or "",
+                    pass_mark=d["pass_mark"],
+                    initial_state={"agitation": d["agitation"]},
+                    actor=request.user,
+                )
+            except KeelError as exc:
+                _error(request, exc)
+            else:
+                return redirect("competency:authoring_edit", version.pk)
+    return render(
+        request, "competency/authoring_list.html", {"simulations": simulations, "form": form}
+    )
+
+
+@login_required
+def authoring_edit(request, pk: int):
+    _require_hr(request)
+    version = get_object_or_404(SimulationVersion.objects.select_related("simulation"), pk=pk)
+    nodes = list(version.nodes.prefetch_related("choices__next_node"))
+    node_form = NodeForm(prefix="node")
+    choice_form = ChoiceForm(prefix="choice", nodes=nodes)
+    assign_form = AssignForm(prefix="assign")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add_node":
+                node_form = NodeForm(request.POST, prefix="node")
+                if node_form.is_valid():
+                    d = node_form.cleaned_data
+                    services.node_save(version=version, actor=request.user, **d)
+                    messages.success(request, _("Node added."))
+                    return redirect("competency:authoring_edit", version.pk)
+            elif action == "add_choice":
+                choice_form = ChoiceForm(request.POST, prefix="choice", nodes=nodes)
+                if choice_form.is_valid():
+                    d = choice_form.cleaned_data
+                    by_pk = {str(n.pk): n for n in nodes}
+                    services.choice_save(
+                        node=by_pk[d["node"]],
+                        next_node=by_pk[d["next_node"]],
+                        label_zh=d["label_zh"],
+                        label_en=d["label_en"],
+                        feedback_zh=d["feedback_zh"],
+                        feedback_en=d["feedback_en"],
+                        hint_zh=d["hint_zh"],
+                        hint_en=d["hint_en"],
+                        effects=d["effects"],
+                        state_changes=d["state_changes"],
+                        condition=d["condition"],
+                        is_critical=d["is_critical"],
+                        is_timeout=d["is_timeout"],
+                        actor=request.user,
+                    )
+                    messages.success(request, _("Choice added."))
+                    return redirect("competency:authoring_edit", version.pk)
+            elif action == "delete_node":
+                node = get_object_or_404(SimNode, pk=request.POST.get("id"), version=version)
+                services.node_delete(node=node, actor=request.user)
+                return redirect("competency:authoring_edit", version.pk)
+            elif action == "delete_choice":
+                choice = get_object_or_404(
+                    SimChoice, pk=request.POST.get("id"), node__version=version
+                )
+                services.choice_delete(choice=choice, actor=request.user)
+                return redirect("competency:authoring_edit", version.pk)
+            elif action == "set_start":
+                node = get_object_or_404(SimNode, pk=request.POST.get("id"), version=version)
+                services.version_update(version=version, start_node=node, actor=request.user)
+                return redirect("competency:authoring_edit", version.pk)
+            elif action == "publish":
+                services.version_publish(version=version, actor=request.user)
+                messages.success(request, _("Published."))
+                return redirect("competency:authoring_edit", version.pk)
+            elif action == "new_draft":
+                draft = services.version_new_draft(
+                    simulation=version.simulation, actor=request.user
+                )
+                return redirect("competency:authoring_edit", draft.pk)
+            elif action == "assign":
+                assign_form = AssignForm(request.POST, prefix="assign")
+                if assign_form.is_valid():
+                    d = assign_form.cleaned_data
+                    created = services.assignments_assign_manual(
+                        simulation=version.simulation,
+                        employees=list(d["employees"]),
+                        due_at=d["due_at"],
+                        note=d["note"],
+                        actor=request.user,
+                    )
+                    messages.success(request, _("Assigned to %(n)d people.") % {"n": len(created)})
+                    return redirect("competency:authoring_edit", version.pk)
+        except KeelError as exc:
+            _error(request, exc)
+    graph = services.graph_of(version)
+    problems = services.version_problems(version) if nodes else [{"code": "empty", "node": None}]
+    labels = {n.key: pick(n, "text") for n in nodes}
+    tones = {n.key: n.ending_tone for n in nodes}
+    return render(
+        request,
+        "competency/authoring_edit.html",
+        {
+            "version": version,
+            "simulation": version.simulation,
+            "nodes": nodes,
+            "svg": charts.graph_svg(graph, labels, tones, problems),
+            "problems": [
+                {"node": p["node"], "message": services.problem_message(p["code"])}
+                for p in problems
+            ],
+            "node_form": node_form,
+            "choice_form": choice_form,
+            "assign_form": assign_form,
+            "is_draft": version.status == VersionStatus.DRAFT,
+            "versions": version.simulation.versions.order_by("-version"),
+            "assign_url": reverse("competency:authoring_edit", args=[version.pk]),
+        },
+    )

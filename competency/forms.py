@@ -1,0 +1,136 @@
+"""Forms of the competency pages (authoring and assigning)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hrcore.models import Employee
+
+from .choices import CONDITION_OPERATORS, EndingTone, NodeKind
+
+
+def parse_pairs(text: str, field: str) -> dict:
+    """``"emotional-control=2, negotiation-data-law=-1"`` → ``{"emotional-control": 2, ...}``."""
+    result = {}
+    for part in (text or "").replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or not name.strip() or number is None:
+            raise forms.ValidationError(
+                _("Write name=number pairs separated by commas, e.g. emotional-control=2."),
+                code=field,
+            )
+        result[name.strip()] = int(number) if number.is_integer() else number
+    return result
+
+
+class SimulationForm(forms.Form):
+    code = forms.SlugField(label=_("Code"), max_length=64)
+    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
+    title_en = forms.CharField(label=_("Title (English)"), max_length=200)
+    description_zh = forms.CharField(
+        label=_("Description (Chinese)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    description_en = forms.CharField(
+        label=_("Description (English)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    scenario_code = forms.SlugField(label=_("Scenario code"), required=False)
+    pass_mark = forms.IntegerField(label=_("Pass mark"), min_value=1, max_value=100, initial=60)
+    agitation = forms.IntegerField(
+        label=_("Starting agitation"), min_value=0, max_value=100, initial=50
+    )
+
+
+class NodeForm(forms.Form):
+    key = forms.SlugField(label=_("Key"), max_length=64)
+    kind = forms.ChoiceField(label=_("Kind"), choices=NodeKind.choices)
+    speaker_zh = forms.CharField(label=_("Speaker (Chinese)"), required=False, max_length=100)
+    speaker_en = forms.CharField(label=_("Speaker (English)"), required=False, max_length=100)
+    text_zh = forms.CharField(label=_("Text (Chinese)"), widget=forms.Textarea(attrs={"rows": 2}))
+    text_en = forms.CharField(label=_("Text (English)"), widget=forms.Textarea(attrs={"rows": 2}))
+    time_limit_seconds = forms.IntegerField(
+        label=_("Time limit (seconds)"), required=False, min_value=5, max_value=600
+    )
+    ending_tone = forms.ChoiceField(
+        label=_("Ending tone"), required=False, choices=[("", "—"), *EndingTone.choices]
+    )
+
+
+class ChoiceForm(forms.Form):
+    node = forms.ChoiceField(label=_("From node"))
+    next_node = forms.ChoiceField(label=_("To node"))
+    label_zh = forms.CharField(label=_("Label (Chinese)"), max_length=500)
+    label_en = forms.CharField(label=_("Label (English)"), max_length=500)
+    feedback_zh = forms.CharField(
+        label=_("Feedback (Chinese)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    feedback_en = forms.CharField(
+        label=_("Feedback (English)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    hint_zh = forms.CharField(label=_("Coaching hint (Chinese)"), required=False)
+    hint_en = forms.CharField(label=_("Coaching hint (English)"), required=False)
+    effects = forms.CharField(
+        label=_("Score effects"),
+        required=False,
+        help_text=_("e.g. emotional-control=2, negotiation-data-law=-1"),
+    )
+    state_changes = forms.CharField(
+        label=_("State changes"), required=False, help_text=_("e.g. agitation=-10")
+    )
+    condition_var = forms.CharField(label=_("Show only if variable"), required=False, max_length=40)
+    condition_op = forms.ChoiceField(
+        label=_("operator"),
+        required=False,
+        choices=[("", "—")] + [(o, o) for o in CONDITION_OPERATORS],
+    )
+    condition_value = forms.IntegerField(label=_("value"), required=False)
+    is_critical = forms.BooleanField(label=_("Critical error"), required=False)
+    is_timeout = forms.BooleanField(label=_("Taken when time runs out"), required=False)
+
+    def __init__(self, *args, nodes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        options = [(str(n.pk), f"{n.key} ({n.get_kind_display()})") for n in nodes]
+        self.fields["node"].choices = options
+        self.fields["next_node"].choices = options
+
+    def clean_effects(self):
+        return parse_pairs(self.cleaned_data.get("effects", ""), "effects")
+
+    def clean_state_changes(self):
+        return parse_pairs(self.cleaned_data.get("state_changes", ""), "state_changes")
+
+    def clean(self):
+        data = super().clean()
+        var, op, value = (
+            data.get("condition_var"),
+            data.get("condition_op"),
+            data.get("condition_value"),
+        )
+        if var or op or value is not None:
+            if not (var and op and value is not None):
+                raise forms.ValidationError(
+                    _("A condition needs a variable, an operator and a value.")
+                )
+            data["condition"] = {"var": var, "op": op, "value": value}
+        else:
+            data["condition"] = None
+        return data
+
+
+class AssignForm(forms.Form):
+    employees = forms.ModelMultipleChoiceField(
+        label=_("People"),
+        queryset=Employee.objects.filter(is_active=True).select_related("position"),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    due_at = forms.DateTimeField(
+        label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
