@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from competency import services
-from competency.models import Evidence, RunStep, Simulation, SimulationRun
+from competency.models import Evidence, RunStep, Simulation
 
 pytestmark = pytest.mark.django_db
 
