@@ -26,6 +26,7 @@ from .models import (
 
 
 class PartnerForm(forms.ModelForm):
+    base_url = forms.URLField(label=_("base URL"), max_length=500, assume_scheme="https")
     token = forms.CharField(
         label=_("API token"),
         required=False,
@@ -90,6 +91,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label=_("target URL"), max_length=500, assume_scheme="https")
     secret = forms.CharField(
         label=_("Signing secret"),
         required=False,

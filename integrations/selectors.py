@@ -31,7 +31,7 @@ def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
     """Executives, HR admins and partner systems see every customer; managers their unit's
     subtree; finance/legal/admin/customer-service people their subsidiary's; everyone else the
     customers they own."""
-    base = Customer.objects.select_related("unit", "account_owner", "account_owner__unit")
+    base = Customer.objects.select_related("unit", "account_owner__user", "account_owner__unit")
     if not user.is_authenticated:
         return Customer.objects.none()
     if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):

@@ -73,6 +73,14 @@ _breakers: dict[str, pybreaker.CircuitBreaker] = {}
 _breakers_lock = threading.Lock()
 
 
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def _not_transient(exc: BaseException) -> bool:
     # Only transient failures say "the partner is down"; a 404 or a bad payload does not.
     return not isinstance(exc, TransientError)
@@ -89,6 +97,11 @@ def breaker_for(config: PartnerConfig) -> pybreaker.CircuitBreaker:
                 name=config.slug,
                 throw_new_error_on_trip=False,
             )
+            # pybreaker holds one RLock for the whole duration of ``call()``, which would make
+            # the concurrent pulls of a dossier from one partner run one after another. State
+            # changes stay correct without it (counters and state live in the memory storage;
+            # a lost increment under a race only delays the trip by one failure).
+            breaker._lock = _NoLock()
             _breakers[config.slug] = breaker
         return breaker
 
@@ -100,6 +113,23 @@ def reset_breakers() -> None:
 
 
 # --- HTTP client ---------------------------------------------------------------------------
+
+_ssl_context = None
+_ssl_lock = threading.Lock()
+
+
+def _verify():
+    """One TLS context for every call: building one loads the CA bundle (tens of ms of CPU),
+    which would otherwise serialise concurrent pulls."""
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            import ssl
+
+            import certifi
+
+            _ssl_context = ssl.create_default_context(cafile=certifi.where())
+        return _ssl_context
 
 
 class HttpClient:
@@ -120,7 +150,9 @@ class HttpClient:
         if self.config.token:
             headers["Authorization"] = f"Bearer {self.config.token}"
         try:
-            with httpx.Client(timeout=self._timeout(), follow_redirects=False) as client:
+            with httpx.Client(
+                timeout=self._timeout(), follow_redirects=False, verify=_verify()
+            ) as client:
                 response = client.request(method, url, params=params, json=json, headers=headers)
         except httpx.TimeoutException as exc:
             raise TransientError(

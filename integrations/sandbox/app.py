@@ -103,7 +103,7 @@ class Sandbox:
         with self.lock:
             self.requests += 1
         if endpoint in ("knobs", "reset", "emit"):
-            return getattr(self, endpoint)(request)
+            return getattr(self, f"admin_{endpoint}")(request)
         service = endpoint.split("_", 1)[0]
         knob = self.knobs[service]
         if knob["latency_ms"]:
@@ -123,7 +123,7 @@ class Sandbox:
 
     # --- admin ---------------------------------------------------------------------------
 
-    def knobs(self, request: Request) -> Response:
+    def admin_knobs(self, request: Request) -> Response:
         if request.method == "POST":
             try:
                 body = json.loads(request.get_data() or b"{}")
@@ -140,13 +140,13 @@ class Sandbox:
                         self.knobs[target].update(values)
         return self.json(self.knobs)
 
-    def reset(self, request: Request) -> Response:
+    def admin_reset(self, request: Request) -> Response:
         with self.lock:
             self.knobs = _default_knobs()
             self.paid.clear()
         return self.json({"ok": True})
 
-    def emit(self, request: Request) -> Response:
+    def admin_emit(self, request: Request) -> Response:
         """Push a signed webhook to Keel, as the real partner would: ``{"event": "...", ...}``."""
         body = json.loads(request.get_data() or b"{}")
         url = body.pop("url", None) or self.webhook_url

@@ -1,0 +1,114 @@
+"""Fixtures of the integrations tests: the sandbox partner service on a free loopback port, over
+real HTTP, and Partner rows pointing at it."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from integrations import adapters
+from integrations.sandbox.app import Sandbox, serve
+
+SANDBOX_TOKEN = "test-sandbox-token"
+WEBHOOK_SECRET = "test-webhook-secret"
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    app = Sandbox(token=SANDBOX_TOKEN)
+    server = serve("127.0.0.1", 0, app)  # port 0: the OS picks a free port
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    yield app, url
+    server.shutdown()
+
+
+class SandboxHandle:
+    def __init__(self, app: Sandbox, url: str):
+        self.app, self.url = app, url
+
+    def knobs(self, **services):
+        """``sandbox.knobs(finance={"mode": "error"})`` through the sandbox's admin endpoint."""
+        response = httpx.post(
+            f"{self.url}/_admin/knobs",
+            json=services,
+            headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+            timeout=5,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    @property
+    def requests(self) -> int:
+        return self.app.requests
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    app, url = sandbox_server
+    httpx.post(f"{url}/_admin/reset", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
+    adapters.reset_breakers()
+    yield SandboxHandle(app, url)
+    httpx.post(f"{url}/_admin/reset", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
+    adapters.reset_breakers()
+
+
+def config(url: str, kind: str, **overrides) -> adapters.PartnerConfig:
+    values = {
+        "slug": f"test-{kind}",
+        "kind": kind,
+        "base_url": url,
+        "token": SANDBOX_TOKEN,
+        "timeout_seconds": 2.0,
+        "max_attempts": 3,
+        "backoff_seconds": 0.01,
+        **overrides,
+    }
+    return adapters.PartnerConfig(**values)
+
+
+@pytest.fixture
+def customers(demo_org):
+    from integrations import demo
+
+    demo.seed_customers()
+    from integrations.models import Customer
+
+    return {c.external_id: c for c in Customer.objects.select_related("account_owner__user")}
+
+
+@pytest.fixture
+def partners(sandbox, customers, users):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from integrations import services
+
+    user = get_user_model().objects.create(username="partner-bot")
+    user.groups.add(Group.objects.get_or_create(name="partner")[0])
+    rows = {}
+    for kind in ("finance", "legal", "crm"):
+        rows[kind] = services.partner_save(
+            slug=f"sandbox-{kind}",
+            name=f"Sandbox {kind}",
+            kind=kind,
+            base_url=sandbox.url,
+            token=SANDBOX_TOKEN,
+            webhook_secret=WEBHOOK_SECRET,
+            timeout_seconds=2.0,
+            max_attempts=2,
+            enabled=True,
+            service_user=user,
+        )
+    return rows
+
+
+@pytest.fixture
+def maps(demo_org):
+    """The published responsibility maps (scenarios incl. debt-collection-emergency)."""
+    from responsibilities import demo
+
+    demo.seed()
