@@ -80,7 +80,23 @@ class Command(BaseCommand):
                 "--schedule",
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
+            # The sandbox partner systems (finance, legal, CRM) over real HTTP; the demo Partner
+            # rows point at KEEL_SANDBOX_URL (default http://127.0.0.1:8765).
+            "sandbox": [
+                python,
+                "-m",
+                "integrations.sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                os.environ.get("KEEL_SANDBOX_PORT", "8765"),
+            ],
         }
+        env.setdefault(
+            "KEEL_SANDBOX_WEBHOOK_URL",
+            f"http://{host}:{port}/api/v1/integrations/webhooks/sandbox-finance/",
+        )
+        env.setdefault("KEEL_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret")
         processes: dict[str, subprocess.Popen] = {}
         stopping = False
 
