@@ -1,0 +1,361 @@
+"""Pages of the responsibility maps: list, the drawn map with its dry run, versions and diffs,
+the browser builder, and the generated documents (process manual, a position's crisis duties)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hrcore.errors import KeelError, ValidationFailed
+from hrcore.models import Position
+from hrcore.selectors import employee_of, is_hr_admin, positions_visible_to
+
+from . import drawing, planning, selectors, services
+from .choices import MapStatus
+from .forms import DryRunForm, DutyForm, DutyFormSet, MapHeaderForm, ScenarioForm
+
+
+def _require_hr_admin(request) -> None:
+    if not is_hr_admin(request.user):
+        raise DjangoPermissionDenied
+
+
+def _position_titles() -> dict[str, str]:
+    return {p.code: p.title for p in Position.objects.all()}
+
+
+@login_required
+def map_list(request):
+    """Scenarios with their versions; drafts only for HR admins. A fixed number of queries."""
+    maps = selectors.maps_for_list(request.user).order_by(
+        "scenario__code", "scope__path", "-version"
+    )
+    scenarios: OrderedDict = OrderedDict()
+    for s in selectors.scenarios_visible_to(request.user).order_by("code"):
+        scenarios[s.pk] = {"scenario": s, "maps": []}
+    for m in maps:
+        scenarios.setdefault(m.scenario_id, {"scenario": m.scenario, "maps": []})["maps"].append(m)
+    return render(
+        request,
+        "responsibilities/map_list.html",
+        {"scenarios": list(scenarios.values()), "can_edit": is_hr_admin(request.user)},
+    )
+
+
+def _drawing_for(m, run):
+    labels = []
+    for row in run.rows:
+        d = row.duty
+        who = row.resolution.employee.name if row.resolution else _("nobody")
+        labels.append(
+            {
+                "code": d.code,
+                "label": f"{d.assignee_label} · {who}",
+                "sublabel": f"{d.code} · {d.get_deliverable_display()}",
+                "title": d.action,
+                "deliverable": d.deliverable,
+                "warn_ratio": d.warn_ratio,
+                "after": d.after,
+            }
+        )
+    return drawing.draw(run.plan, labels)
+
+
+@login_required
+def map_detail(request, pk: int):
+    """The map drawn on a time axis, with the dry run for a unit and a start time beside it."""
+    m = get_object_or_404(selectors.map_with_duties(selectors.maps_visible_to(request.user)), pk=pk)
+    employee = employee_of(request.user)
+    default_unit = m.scope
+    if employee and employee.unit.path.startswith(m.scope.path):
+        default_unit = employee.unit
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    form = DryRunForm(
+        request.GET if "unit" in request.GET else None,
+        scope=m.scope,
+        initial={"unit": default_unit, "start": now},
+    )
+    unit, start = default_unit, now
+    if form.is_bound and form.is_valid():
+        unit, start = form.cleaned_data["unit"], form.cleaned_data["start"]
+    run = None
+    drawn = None
+    problems: dict[str, str] = {}
+    try:
+        run = services.responsibility_map_dry_run(responsibility_map=m, unit=unit, start=start)
+        if run.rows:
+            drawn = _drawing_for(m, run)
+    except KeelError as exc:
+        problems["duties"] = exc.message
+    can_edit = is_hr_admin(request.user)
+    if m.status == MapStatus.DRAFT and can_edit and not problems:
+        problems = services.responsibility_map_validate(responsibility_map=m)
+    critical_labels = []
+    if run:
+        by_code = {r.duty.code: r.duty for r in run.rows}
+        critical_labels = [by_code[c] for c in run.critical_path]
+    return render(
+        request,
+        "responsibilities/map_detail.html",
+        {
+            "map": m,
+            "run": run,
+            "drawing": drawn,
+            "form": form,
+            "problems": problems,
+            "can_edit": can_edit,
+            "critical_duties": critical_labels,
+            "position_titles": _position_titles(),
+        },
+    )
+
+
+@login_required
+def map_versions(request, pk: int):
+    """Every version of this scenario and scope, each with its diff to the one before."""
+    m = get_object_or_404(selectors.maps_visible_to(request.user), pk=pk)
+    versions = list(
+        selectors.map_with_duties(selectors.maps_for_list(request.user))
+        .filter(scenario_id=m.scenario_id, scope_id=m.scope_id)
+        .order_by("-version")
+    )
+    dicts = {v.pk: services.map_duty_dicts(v) for v in versions}
+    rows = []
+    for newer, older in zip(versions, [*versions[1:], None], strict=False):
+        diff = planning.diff(dicts[older.pk], dicts[newer.pk]) if older else None
+        rows.append({"map": newer, "previous": older, "diff": diff})
+    return render(
+        request,
+        "responsibilities/map_versions.html",
+        {"map": m, "rows": rows, "can_edit": is_hr_admin(request.user)},
+    )
+
+
+def _apply_errors(exc: ValidationFailed, header: MapHeaderForm, formset, form_index: list[int]):
+    """Put the service's ``duties[i].field`` messages on the right row and field."""
+    for key, message in exc.errors.items():
+        if key.startswith("duties[") and "]" in key:
+            i = int(key[len("duties[") : key.index("]")])
+            field = key[key.index("]") + 2 :] if "." in key else None
+            form = formset.forms[form_index[i]] if i < len(form_index) else None
+            if form is None:
+                header.add_error(None, message)
+            elif field in form.fields:
+                form.add_error(field, message)
+            else:
+                form.add_error(None, message)
+        elif key in header.fields:
+            header.add_error(key, message)
+        else:
+            header.add_error(None, message)
+
+
+def _collect(formset) -> tuple[list[dict], list[int]]:
+    duties, index = [], []
+    for i, form in enumerate(formset.forms):
+        if not form.has_changed() or form.cleaned_data.get("DELETE"):
+            continue
+        duties.append(form.to_duty())
+        index.append(i)
+    return duties, index
+
+
+@login_required
+def map_edit(request, pk: int | None = None):
+    """Build a new map, or edit a draft, in the browser: header + one row per duty."""
+    _require_hr_admin(request)
+    m = None
+    if pk is not None:
+        m = get_object_or_404(selectors.maps_visible_to(request.user), pk=pk)
+        if m.status != MapStatus.DRAFT:
+            messages.error(request, _("Published versions are frozen; create the next version."))
+            return redirect("responsibilities:map_detail", pk=m.pk)
+    initial_header = {}
+    initial_duties = []
+    if m is not None:
+        initial_header = {
+            "scenario": m.scenario,
+            "scope": m.scope,
+            "title_zh": m.title_zh,
+            "title_en": m.title_en,
+            "change_note": m.change_note,
+        }
+        initial_duties = [DutyForm.initial_from(d) for d in services.map_duty_dicts(m)]
+    elif request.GET.get("scenario"):
+        initial_header["scenario"] = (
+            selectors.scenarios_visible_to(request.user)
+            .filter(code=request.GET["scenario"])
+            .first()
+        )
+    header = MapHeaderForm(request.POST or None, initial=initial_header, locked=m is not None)
+    formset = DutyFormSet(request.POST or None, initial=initial_duties, prefix="duties")
+    if request.method == "POST" and header.is_valid() and formset.is_valid():
+        duties, index = _collect(formset)
+        h = header.cleaned_data
+        try:
+            if m is None:
+                m = services.responsibility_map_create(
+                    scenario=h["scenario"],
+                    scope=h["scope"],
+                    duties=duties,
+                    title_zh=h["title_zh"],
+                    title_en=h["title_en"],
+                    change_note=h["change_note"],
+                    actor=request.user,
+                )
+            else:
+                services.responsibility_map_update(
+                    responsibility_map=m,
+                    duties=duties,
+                    title_zh=h["title_zh"],
+                    title_en=h["title_en"],
+                    change_note=h["change_note"],
+                    actor=request.user,
+                )
+        except ValidationFailed as exc:
+            header.add_error(None, exc.message)
+            _apply_errors(exc, header, formset, index)
+        except KeelError as exc:
+            header.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The draft was saved."))
+            return redirect("responsibilities:map_detail", pk=m.pk)
+    return render(
+        request,
+        "responsibilities/map_edit.html",
+        {"map": m, "header": header, "formset": formset},
+    )
+
+
+def _action(request, pk: int, do, success: str, *, to_result: bool = False):
+    _require_hr_admin(request)
+    m = get_object_or_404(selectors.maps_visible_to(request.user), pk=pk)
+    try:
+        result = do(responsibility_map=m, actor=request.user)
+    except KeelError as exc:
+        messages.error(request, exc.message)
+        return redirect("responsibilities:map_detail", pk=m.pk)
+    messages.success(request, success)
+    if to_result:
+        return redirect("responsibilities:map_edit", pk=result.pk)
+    return redirect("responsibilities:map_detail", pk=m.pk)
+
+
+@login_required
+@require_POST
+def map_publish(request, pk: int):
+    return _action(request, pk, services.responsibility_map_publish, _("The map is published."))
+
+
+@login_required
+@require_POST
+def map_archive(request, pk: int):
+    return _action(request, pk, services.responsibility_map_archive, _("The version is archived."))
+
+
+@login_required
+@require_POST
+def map_revise(request, pk: int):
+    return _action(
+        request,
+        pk,
+        services.responsibility_map_revise,
+        _("You are editing the next draft version."),
+        to_result=True,
+    )
+
+
+@login_required
+def scenario_new(request):
+    _require_hr_admin(request)
+    form = ScenarioForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            scenario = services.scenario_create(**form.cleaned_data, actor=request.user)
+        except ValidationFailed as exc:
+            form.add_error(None, exc.message)
+            for key, message in exc.errors.items():
+                if key in form.fields:
+                    form.add_error(key, message)
+        else:
+            messages.success(request, _("The scenario was created; now build its map."))
+            return redirect(f"{_url('responsibilities:map_new')}?scenario={scenario.code}")
+    return render(request, "responsibilities/scenario_new.html", {"form": form})
+
+
+def _url(name: str) -> str:
+    from django.urls import reverse
+
+    return reverse(name)
+
+
+@login_required
+def scenario_manual(request, code: str):
+    """The process manual of a scenario: every published map's steps in order."""
+    scenario = get_object_or_404(selectors.scenarios_visible_to(request.user), code=code)
+    maps = list(
+        selectors.map_with_duties(
+            selectors.maps_visible_to(request.user).filter(
+                scenario=scenario, status=MapStatus.PUBLISHED
+            )
+        ).order_by("scope__path")
+    )
+    sections = []
+    for m in maps:
+        duties = list(m.duties.all())
+        plan = planning.schedule(
+            [
+                {
+                    "code": d.code,
+                    "deadline_minutes": d.deadline_minutes,
+                    "after": d.after,
+                    "deliverable": d.deliverable,
+                }
+                for d in duties
+            ]
+        )
+        by_code = {d.code: d for d in duties}
+        steps = sorted(
+            plan.order, key=lambda c: (plan.slots[c].start, plan.slots[c].due, by_code[c].order)
+        )
+        sections.append(
+            {
+                "map": m,
+                "steps": [{"duty": by_code[c], "slot": plan.slots[c]} for c in steps],
+                "plan": plan,
+                "by_code": by_code,
+            }
+        )
+    return render(
+        request,
+        "responsibilities/scenario_manual.html",
+        {
+            "scenario": scenario,
+            "sections": sections,
+            "position_titles": _position_titles(),
+            "printed_at": timezone.localtime(),
+        },
+    )
+
+
+@login_required
+def position_duties(request, code: str):
+    """The generated "crisis duties" section of a position's job description, printable."""
+    position = get_object_or_404(positions_visible_to(request.user), code=code)
+    return render(
+        request,
+        "responsibilities/position_duties.html",
+        {
+            "position": position,
+            "duties": selectors.position_crisis_duties(position=position),
+            "position_titles": _position_titles(),
+            "printed_at": timezone.localtime(),
+        },
+    )
