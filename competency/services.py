@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,14 +91,15 @@ def competency_for_code(code: str, employee: Employee | None = None) -> Competen
             found = Competency.objects.filter(framework=profile.framework, code=code).first()
             if found is not None:
                 return found
+    published_first = Case(
+        When(framework__status=FrameworkStatus.PUBLISHED, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
     return (
         Competency.objects.filter(code=code)
         .select_related("framework__scale")
-        .order_by(
-            # published first, then newest version
-            ~Q(framework__status=FrameworkStatus.PUBLISHED),
-            "-framework__version",
-        )
+        .order_by(published_first, "-framework__version")
         .first()
     )
 
