@@ -124,7 +124,7 @@ COMPETENCY_TREE = [
         "Finance support",
         [
             (
-                "records-readiness",
+                "financial-evidence",
                 "记录调取",
                 "Records readiness",
                 [
@@ -165,7 +165,7 @@ COMPETENCY_TREE = [
         "Legal support",
         [
             (
-                "legal-assessment",
+                "legal-awareness",
                 "法律风险研判",
                 "Legal assessment",
                 [
@@ -206,7 +206,7 @@ COMPETENCY_TREE = [
         "Administrative support",
         [
             (
-                "onsite-safety",
+                "on-site-order",
                 "现场安全管控",
                 "On-site safety",
                 [
@@ -247,9 +247,9 @@ COMPETENCY_TREE = [
         "Customer service",
         [
             (
-                "complaint-deescalation",
-                "客诉降温",
-                "Complaint de-escalation",
+                "customer-empathy",
+                "客户共情与降温",
+                "Customer empathy and de-escalation",
                 [
                     "按流程回复。",
                     "会道歉但缺乏共情。",
@@ -288,7 +288,7 @@ COMPETENCY_TREE = [
         "Decision and voice",
         [
             (
-                "decision-under-pressure",
+                "decision-making",
                 "压力下决策",
                 "Decision under pressure",
                 [
@@ -305,9 +305,9 @@ COMPETENCY_TREE = [
                 ],
             ),
             (
-                "public-communication",
-                "对外沟通",
-                "Public communication",
+                "crisis-communication",
+                "危机沟通",
+                "Crisis communication",
                 [
                     "回避媒体。",
                     "能照稿回应。",
@@ -341,7 +341,7 @@ PROFILES = {
     "store-manager": (
         [
             ("emotional-control", 3, 2),
-            ("complaint-deescalation", 3, 3),
+            ("customer-empathy", 3, 3),
             ("service-recovery", 3, 2),
             ("risk-anticipation", 2, 1),
         ],
@@ -350,7 +350,7 @@ PROFILES = {
     ),
     "finance-manager": (
         [
-            ("records-readiness", 3, 3),
+            ("financial-evidence", 3, 3),
             ("data-disclosure", 3, 2),
             ("emotional-control", 2, 1),
         ],
@@ -358,13 +358,13 @@ PROFILES = {
         ["debt-collection-emergency"],
     ),
     "legal-counsel": (
-        [("legal-assessment", 3, 3), ("legal-communication", 3, 2)],
+        [("legal-awareness", 3, 3), ("legal-communication", 3, 2)],
         180,
         ["debt-collection-emergency", "pr-crisis"],
     ),
     "admin-officer": (
         [
-            ("onsite-safety", 3, 3),
+            ("on-site-order", 3, 3),
             ("evidence-preservation", 3, 2),
             ("emotional-control", 2, 1),
         ],
@@ -373,7 +373,7 @@ PROFILES = {
     ),
     "cs-manager": (
         [
-            ("complaint-deescalation", 3, 3),
+            ("customer-empathy", 3, 3),
             ("service-recovery", 3, 2),
             ("emotional-control", 3, 2),
         ],
@@ -381,14 +381,14 @@ PROFILES = {
         ["customer-complaint"],
     ),
     "cs-agent": (
-        [("complaint-deescalation", 2, 2), ("emotional-control", 2, 1)],
+        [("customer-empathy", 2, 2), ("emotional-control", 2, 1)],
         90,
         ["customer-complaint"],
     ),
     "vice-president": (
         [
-            ("decision-under-pressure", 4, 3),
-            ("public-communication", 3, 2),
+            ("decision-making", 4, 3),
+            ("crisis-communication", 3, 2),
             ("risk-anticipation", 3, 2),
         ],
         180,
@@ -396,15 +396,15 @@ PROFILES = {
     ),
     "general-manager": (
         [
-            ("decision-under-pressure", 3, 3),
-            ("public-communication", 3, 2),
+            ("decision-making", 3, 3),
+            ("crisis-communication", 3, 2),
             ("risk-anticipation", 3, 2),
         ],
         180,
         ["pr-crisis"],
     ),
     "pr-manager": (
-        [("public-communication", 4, 3), ("risk-anticipation", 3, 2)],
+        [("crisis-communication", 4, 3), ("risk-anticipation", 3, 2)],
         90,
         ["pr-crisis"],
     ),
@@ -421,16 +421,17 @@ HISTORY_KINDS = [
 ]
 # Other cast members' current levels (for readiness and gaps).
 CAST_LEVELS = {
-    "finance": [("records-readiness", 3), ("data-disclosure", 2), ("emotional-control", 3)],
-    "legal": [("legal-assessment", 4), ("legal-communication", 3)],
-    "admin": [("onsite-safety", 2), ("evidence-preservation", 3), ("emotional-control", 2)],
+    "finance": [("financial-evidence", 3), ("data-disclosure", 2), ("emotional-control", 3)],
+    "legal": [("legal-awareness", 4), ("legal-communication", 3)],
+    "admin": [("on-site-order", 2), ("evidence-preservation", 3), ("emotional-control", 2)],
+    "manager": [("crisis-communication", 3)],
     "manager2": [
         ("emotional-control", 2),
         ("resource-coordination", 3),
         ("negotiation-data-law", 2),
         ("risk-anticipation", 3),
     ],
-    "vp": [("decision-under-pressure", 4), ("public-communication", 3), ("risk-anticipation", 4)],
+    "vp": [("decision-making", 4), ("crisis-communication", 3), ("risk-anticipation", 4)],
 }
 
 

@@ -1,7 +1,7 @@
 """The three demo simulations, in both languages (data only; loaded by ``competency.demo``).
 
 Competency codes: EC emotional-control, RC resource-coordination, NG negotiation-data-law,
-RA risk-anticipation, CD complaint-deescalation, SR service-recovery, PC public-communication.
+RA risk-anticipation, CD customer-empathy, SR service-recovery, PC crisis-communication.
 """
 
 EC, RC, NG, RA = (
@@ -10,7 +10,7 @@ EC, RC, NG, RA = (
     "negotiation-data-law",
     "risk-anticipation",
 )
-CD, SR, PC = "complaint-deescalation", "service-recovery", "public-communication"
+CD, SR, PC = "customer-empathy", "service-recovery", "crisis-communication"
 
 
 def c(to, label, feedback=("", ""), hint=("", ""), effects=None, state=None, **extra):
