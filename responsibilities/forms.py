@@ -77,7 +77,9 @@ class DutyForm(forms.Form):
     action_en = forms.CharField(
         label=_("Action (English)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
-    deliverable = forms.ChoiceField(label=_("Deliverable"), choices=DeliverableKind.choices)
+    deliverable = forms.ChoiceField(
+        label=_("Deliverable"), choices=DeliverableKind.choices, initial=DeliverableKind.DOCUMENT
+    )
     deadline_minutes = forms.IntegerField(label=_("Deadline (minutes)"))
     after = forms.CharField(
         label=_("Starts after"),

@@ -333,7 +333,8 @@ def _normalise_duties(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, 
         )
     elif cycle:
         errors["duties"] = _("The duties wait for each other in a cycle: %(cycle)s.") % {
-            "cycle": " → ".join(cycle)
+            # Shown in running order: each duty waits for the one before it.
+            "cycle": " → ".join(reversed(cycle))
         }
     return clean, errors
 

@@ -1,0 +1,358 @@
+"""Pages: list, the drawn map and its dry run, the builder, versions, generated documents."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from hrcore.models import OrgUnit
+from responsibilities.choices import MapStatus
+from responsibilities.models import Duty, ResponsibilityMap, Scenario
+
+pytestmark = pytest.mark.django_db
+
+
+def emergency():
+    return ResponsibilityMap.objects.get(scenario__code="debt-collection-emergency")
+
+
+def html(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+# --- List ----------------------------------------------------------------------------------
+
+
+def test_list_shows_published_maps_to_everyone_and_drafts_to_hr_admins(
+    seeded_maps, client_as, users
+):
+    group = OrgUnit.objects.get(code="demo-group")
+    scenario = Scenario.objects.create(code="flood", name_en="Flood", name_zh="洪水")
+    draft = ResponsibilityMap.objects.create(scenario=scenario, scope=group, title_en="Flood v1")
+    staff_page = html(client_as("staff").get("/maps/"))
+    assert staff_page.count("data-map=") == 6
+    assert f'data-map="{draft.pk}"' not in staff_page
+    admin_page = html(client_as("hradmin").get("/maps/"))
+    assert admin_page.count("data-map=") == 7
+    assert f'data-map="{draft.pk}"' in admin_page
+    assert "/maps/new/" in admin_page and "/maps/new/" not in staff_page
+
+
+def _page_queries(client) -> int:
+    client.get("/maps/")
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/maps/").status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_page_query_count_is_constant(demo_org, client_as, users):
+    group = OrgUnit.objects.get(code="demo-group")
+
+    def add(n, start):
+        for i in range(start, start + n):
+            s = Scenario.objects.create(code=f"s{i}", name_en=f"S{i}", name_zh=f"S{i}")
+            m = ResponsibilityMap.objects.create(
+                scenario=s, scope=group, status=MapStatus.PUBLISHED, author=users["hradmin"]
+            )
+            Duty.objects.create(map=m, code="a", assignee_function="legal", deadline_minutes=5)
+
+    client = client_as("staff")
+    add(1, 0)
+    one = _page_queries(client)
+    add(24, 1)
+    many = _page_queries(client)
+    assert html(client.get("/maps/")).count("data-map=") == 25
+    assert one == many
+
+
+# --- The drawn map -------------------------------------------------------------------------
+
+
+def test_map_page_draws_the_critical_path_and_the_dry_run(seeded_maps, client_as):
+    m = emergency()
+    page = html(
+        client_as("manager").get(
+            f"/maps/{m.pk}/",
+            {"unit": OrgUnit.objects.get(code="sz-business").pk, "start": "2026-11-22T10:00"},
+        )
+    )
+    assert 'data-testid="map-drawing"' in page
+    bars = dict(re.findall(r'data-testid="bar-([\w-]+)" data-critical="(\w+)"', page))
+    assert bars == {
+        "finance-records": "false",
+        "legal-support": "true",
+        "admin-on-site": "false",
+        "manager-contact": "false",
+        "vp-decision": "true",
+    }
+    arrows = re.findall(
+        r'class="arrow( critical)?"[^>]*data-from="([\w-]+)" data-to="([\w-]+)"', page
+    )
+    assert sorted(arrows) == [
+        ("", "finance-records", "vp-decision"),
+        (" critical", "legal-support", "vp-decision"),
+    ]
+    # Dry run in the Shenzhen subsidiary: its department manager, times from 10:00 Shanghai.
+    rows = re.findall(r'<tr class="(critical)?" data-duty="([\w-]+)">', page)
+    assert [r[1] for r in rows] == [
+        "finance-records",
+        "legal-support",
+        "admin-on-site",
+        "manager-contact",
+        "vp-decision",
+    ]
+    assert "刘晓梅" in page  # manager2 answers for the Shenzhen business unit
+    assert "11-22 12:00" in page  # the VP's decision, 2 h after start
+
+
+def test_draft_map_is_hidden_from_non_admins(seeded_maps, client_as, users):
+    m = emergency()
+    draft = ResponsibilityMap.objects.create(
+        scenario=m.scenario, scope=m.scope, version=2, title_en="next"
+    )
+    assert client_as("staff").get(f"/maps/{draft.pk}/").status_code == 404
+    page = html(client_as("hradmin").get(f"/maps/{draft.pk}/"))
+    problems = re.search(r'data-testid="problems">(.*?)</div>', page, re.S).group(1)
+    assert problems.count("<li>") == 1
+
+
+# --- Builder and actions -------------------------------------------------------------------
+
+
+def _formset(rows: list[dict], extra_blank: int = 1) -> dict:
+    data = {
+        "duties-TOTAL_FORMS": str(len(rows) + extra_blank),
+        "duties-INITIAL_FORMS": "0",
+        "duties-MIN_NUM_FORMS": "0",
+        "duties-MAX_NUM_FORMS": "100",
+    }
+    for i, row in enumerate(rows):
+        base = {
+            "assignee_function": "",
+            "assignee_position": "",
+            "action_zh": "",
+            "action_en": "",
+            "deliverable": "document",
+            "after": "",
+            "escalation": "manager, executive",
+            "warn_ratio": "0.8",
+            "information_items": "",
+            "competencies": "",
+            "notes_zh": "",
+            "notes_en": "",
+        }
+        for key, value in {**base, **row}.items():
+            data[f"duties-{i}-{key}"] = value
+    for i in range(len(rows), len(rows) + extra_blank):
+        data[f"duties-{i}-escalation"] = "manager, executive"
+        data[f"duties-{i}-warn_ratio"] = "0.8"
+        data[f"duties-{i}-deliverable"] = "document"
+    return data
+
+
+def _builder_post(scenario, rows):
+    group = OrgUnit.objects.get(code="demo-group")
+    return {
+        "scenario": scenario.pk,
+        "scope": group.pk,
+        "title_zh": "数据泄露",
+        "title_en": "Data breach",
+        "change_note": "",
+        **_formset(rows),
+    }
+
+
+ROWS = [
+    {
+        "code": "it-contain",
+        "assignee_function": "administration",
+        "action_en": "Contain the breach",
+        "action_zh": "控制泄露",
+        "deadline_minutes": "30",
+    },
+    {
+        "code": "legal-notify",
+        "assignee_function": "legal",
+        "action_en": "Assess notification duties",
+        "deadline_minutes": "120",
+        "after": "it-contain",
+    },
+    {
+        "code": "vp-go",
+        "assignee_position": "vice-president",
+        "action_en": "Decide public disclosure",
+        "deliverable": "decision",
+        "deadline_minutes": "60",
+        "after": "legal-notify",
+        "escalation": "position:president",
+    },
+]
+
+
+def test_hr_admin_builds_publishes_and_finds_the_duty_in_the_job_description(demo_org, client_as):
+    client = client_as("hradmin")
+    r = client.post(
+        "/maps/scenarios/new/",
+        {
+            "code": "data-breach",
+            "name_zh": "数据泄露",
+            "name_en": "Data breach",
+            "default_severity": "high",
+        },
+    )
+    assert r.status_code == 302 and r["Location"] == "/maps/new/?scenario=data-breach"
+    scenario = Scenario.objects.get(code="data-breach")
+    r = client.post("/maps/new/", _builder_post(scenario, ROWS))
+    assert r.status_code == 302, r.content.decode()[:3000]
+    m = ResponsibilityMap.objects.get(scenario=scenario)
+    assert r["Location"] == f"/maps/{m.pk}/"
+    assert list(m.duties.values_list("code", "after", "deadline_minutes")) == [
+        ("it-contain", [], 30),
+        ("legal-notify", ["it-contain"], 120),
+        ("vp-go", ["legal-notify"], 60),
+    ]
+    assert m.duties.get(code="vp-go").escalation == ["position:president"]
+    page = html(client.get(f"/maps/{m.pk}/"))
+    assert "3 h 30 min" in page  # critical path total to the decision
+    # Not published yet: the VP's job description does not list it.
+    assert "data-breach/vp-go" not in html(client.get("/maps/positions/vice-president/"))
+    r = client.post(f"/maps/{m.pk}/publish/")
+    assert r.status_code == 302
+    m.refresh_from_db()
+    assert m.status == MapStatus.PUBLISHED
+    assert "data-breach/vp-go" in html(client.get("/maps/positions/vice-president/"))
+    assert "data-breach/vp-go" in html(client.get("/org/positions/vice-president/"))
+
+
+def test_builder_shows_service_errors_on_the_row_and_saves_nothing(demo_org, client_as, users):
+    from hrcore.services import user_preferences_update
+
+    user_preferences_update(user=users["hradmin"], language="en")
+    scenario = Scenario.objects.create(code="flood", name_en="Flood", name_zh="洪水")
+    calm = {"code": "calm", "assignee_function": "hr", "action_en": "Calm", "deadline_minutes": "9"}
+    rows = [dict(ROWS[0], after="vp-go"), ROWS[1], ROWS[2], calm]
+    r = client_as("hradmin").post("/maps/new/", _builder_post(scenario, rows))
+    page = html(r)
+    assert "it-contain → legal-notify → vp-go → it-contain" in page.replace("&gt;", ">")
+    rows = [dict(ROWS[0], deadline_minutes="0")]
+    page = html(client_as("hradmin").post("/maps/new/", _builder_post(scenario, rows)))
+    assert "more than 0 minutes" in page
+    assert ResponsibilityMap.objects.count() == 0 and Duty.objects.count() == 0
+
+
+@pytest.mark.parametrize("username", ["staff", "manager", "vp"])
+def test_non_admins_cannot_build_or_publish(seeded_maps, client_as, username):
+    m = emergency()
+    client = client_as(username)
+    assert client.get("/maps/new/").status_code == 403
+    assert client.get("/maps/scenarios/new/").status_code == 403
+    assert client.post(f"/maps/{m.pk}/archive/").status_code == 403
+    assert client.post(f"/maps/{m.pk}/revise/").status_code == 403
+    m.refresh_from_db()
+    assert m.status == MapStatus.PUBLISHED
+    assert ResponsibilityMap.objects.count() == 6
+
+
+def test_revise_edit_publish_and_see_the_diff(seeded_maps, client_as):
+    client = client_as("hradmin")
+    v1 = emergency()
+    r = client.post(f"/maps/{v1.pk}/revise/")
+    v2 = ResponsibilityMap.objects.get(scenario=v1.scenario, version=2)
+    assert r["Location"] == f"/maps/{v2.pk}/edit/"
+    page = html(client.get(f"/maps/{v2.pk}/edit/"))
+    assert 'value="finance-records"' in page
+    # The edit form round-trips the duties; change one deadline.
+    from responsibilities.forms import DutyForm
+    from responsibilities.services import map_duty_dicts
+
+    rows = []
+    for d in map_duty_dicts(v2):
+        initial = DutyForm.initial_from(d)
+        rows.append(
+            {
+                k: ("" if v is None else str(v).replace("False", "").replace("True", "on"))
+                for k, v in initial.items()
+                if k not in ("order",)
+            }
+        )
+    rows[0]["deadline_minutes"] = "25"
+    data = _builder_post(v1.scenario, rows)
+    r = client.post(f"/maps/{v2.pk}/edit/", data)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert client.post(f"/maps/{v2.pk}/publish/").status_code == 302
+    v1.refresh_from_db()
+    v2.refresh_from_db()
+    assert (v1.status, v2.status) == (MapStatus.ARCHIVED, MapStatus.PUBLISHED)
+    page = html(client.get(f"/maps/{v2.pk}/versions/"))
+    assert "finance-records · deadline_minutes" in page
+    assert "<del>30</del> → <ins>25</ins>" in page
+
+
+# --- Generated documents -------------------------------------------------------------------
+
+
+def _listed(page: str) -> set[str]:
+    return set(re.findall(r'data-duty="([\w/-]+)"', page))
+
+
+def test_job_descriptions_list_exactly_the_positions_duties(seeded_maps, client_as):
+    client = client_as("staff")
+    assert _listed(html(client.get("/maps/positions/vice-president/"))) == {
+        "debt-collection/vp-decision",
+        "debt-collection-emergency/vp-decision",
+        "pr-crisis/exec-approval",
+        "supply-chain-disruption/vp-sourcing-decision",
+        "strike/vp-mandate",
+    }
+    # Finance duties go to the heads of the finance departments.
+    assert _listed(html(client.get("/maps/positions/finance-manager/"))) == {
+        "debt-collection/finance-history",
+        "debt-collection-emergency/finance-records",
+        "supply-chain-disruption/finance-exposure",
+    }
+    assert _listed(html(client.get("/maps/positions/department-manager/"))) == {
+        "debt-collection/manager-sync",
+        "debt-collection-emergency/manager-contact",
+        "customer-complaint/store-calm",
+        "customer-complaint/supervisor-review",
+        "supply-chain-disruption/impact-list",
+        "pr-crisis/key-accounts",
+        "strike/manager-dialogue",
+    }
+    assert _listed(html(client.get("/maps/positions/sales-rep/"))) == set()
+    assert client.get("/maps/positions/nope/").status_code == 404
+
+
+def test_archived_and_draft_duties_are_not_in_job_descriptions(seeded_maps, client_as, users):
+    from responsibilities import services
+
+    services.responsibility_map_archive(responsibility_map=emergency(), actor=users["hradmin"])
+    listed = _listed(html(client_as("staff").get("/maps/positions/vice-president/")))
+    assert "debt-collection-emergency/vp-decision" not in listed
+    assert len(listed) == 4
+
+
+def test_process_manual_lists_the_steps_in_order(seeded_maps, client_as):
+    page = html(client_as("staff").get("/maps/scenarios/debt-collection-emergency/manual/"))
+    assert re.findall(r'class="manual-step" data-duty="([\w-]+)"', page) == [
+        "manager-contact",
+        "admin-on-site",
+        "finance-records",
+        "legal-support",
+        "vp-decision",
+    ]
+    assert "data-print" in page
+    assert client_as("staff").get("/maps/scenarios/nope/manual/").status_code == 404
+
+
+def test_pages_in_english(seeded_maps, client_as, users):
+    from hrcore.services import user_preferences_update
+
+    user_preferences_update(user=users["staff"], language="en")
+    page = html(client_as("staff").get(f"/maps/{emergency().pk}/"))
+    assert "Debt collection · emergency flow" in page
+    assert "Critical path" in page
