@@ -614,6 +614,35 @@ def _history(framework: Framework, now) -> int:
     return created
 
 
+def _replay_crisis_reviews(actor) -> int:
+    """The crisis demo closes crises before this app's framework exists (seed order), so their
+    review findings were refused then; record them now (idempotent per crisis/person/code)."""
+    try:
+        from crisis.models import Crisis
+    except ImportError:  # pragma: no cover - crisis app absent
+        return 0
+    recorded = 0
+    for crisis in Crisis.objects.filter(closed_at__isnull=False):
+        findings = [
+            {
+                "employee_id": task.assignee_id,
+                "competency": code,
+                "note": f"{task.duty.code}: deadline missed in crisis #{crisis.pk}",
+            }
+            for task in crisis.tasks.exclude(breached_at=None)
+            .exclude(assignee=None)
+            .select_related("duty")
+            for code in task.duty.competencies or []
+        ]
+        for finding in findings:
+            if services.competency_for_code(finding["competency"]) is None:
+                continue
+            recorded += services.crisis_review_record(
+                crisis_id=crisis.pk, findings=[finding], actor=actor
+            )
+    return recorded
+
+
 def _level_for(score: float) -> int:
     from .scoring import level_from_percent
 
@@ -631,6 +660,7 @@ def seed() -> dict[str, int]:
     _profiles(framework)
     simulations = _simulations(author)
     evidence = _history(framework, now)
+    evidence += _replay_crisis_reviews(author)
     manager = Employee.objects.filter(user__username="manager").select_related("user").first()
     if manager is not None and "debt-collectors-office" in simulations:
         services.assignment_create(
