@@ -1,0 +1,218 @@
+"""Response plan: content from known data, regeneration on change, manager edits as versions,
+the crisis dossier panel's visibility per role."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from integrations import services
+from integrations.models import ResponsePlan
+from integrations.plan import compose
+
+GUIDE = {
+    "say_zh": ["账目以书面对账为准。"],
+    "say_en": ["The accounts are whatever both sides reconcile in writing."],
+    "never_say_zh": ["不要当场承认欠款金额。"],
+    "never_say_en": ["Never admit an amount on the spot."],
+    "steps_zh": ["报警"],
+    "steps_en": ["Call the police"],
+    "legal_basis": [
+        {
+            "law_zh": "民法典第577条",
+            "law_en": "Civil Code Art. 577",
+            "text_zh": "违约责任",
+            "text_en": "Liability",
+        }
+    ],
+}
+
+
+def test_compose_from_known_data():
+    sources = {
+        "legal_guide": GUIDE,
+        "credit": {"outstanding_amount": "1280000.00", "currency": "CNY", "overdue_days": 35},
+        "invoices": [
+            {
+                "number": "A",
+                "due_on": "2026-10-18",
+                "amount": "780000.00",
+                "currency": "CNY",
+                "status": "unpaid",
+            },
+            {
+                "number": "B",
+                "due_on": "2026-11-17",
+                "amount": "500000.00",
+                "currency": "CNY",
+                "status": "unpaid",
+            },
+            {
+                "number": "C",
+                "due_on": "2026-12-30",
+                "amount": "1.00",
+                "currency": "CNY",
+                "status": "unpaid",
+            },
+        ],
+        "payments": [
+            {"paid_on": "2026-09-25", "amount": "450000.00", "invoice": "P2"},
+            {"paid_on": "2026-08-22", "amount": "600000.00", "invoice": "P1"},
+        ],
+        "contacts": [{"at": "2026-11-20T02:30:00+00:00", "risk": True}],
+    }
+    tasks = [
+        {
+            "action_zh": "上传付款记录",
+            "action_en": "Upload payment records",
+            "assignee": "Chen Jing",
+            "due_at": "2026-11-22T10:30:00+00:00",
+            "status": "open",
+        },
+        {
+            "action_zh": "已完成",
+            "action_en": "Done already",
+            "assignee": "X",
+            "due_at": None,
+            "status": "done",
+        },
+    ]
+    plan = compose(
+        sources=sources,
+        tasks=tasks,
+        customer={"name_zh": "华东建材", "name_en": "East China"},
+        today=date(2026, 11, 22),
+    )
+    assert plan["amounts"]["outstanding"] == "1280000.00"
+    assert plan["amounts"]["overdue_total"] == "1280000.00"  # C is not due yet
+    assert [i["number"] for i in plan["amounts"]["overdue_invoices"]] == ["A", "B"]
+    assert plan["amounts"]["overdue_invoices"][0]["days_overdue"] == 35
+    assert plan["amounts"]["last_payment"] == {
+        "on": "2026-09-25",
+        "amount": "450000.00",
+        "invoice": "P2",
+    }
+    assert plan["say_en"].splitlines() == [
+        "The accounts are whatever both sides reconcile in writing.",
+        "Our finance records show CNY 1280000.00 outstanding for East China; we will settle "
+        "according to the written reconciliation.",
+    ]
+    assert plan["never_say_en"].splitlines()[0] == "Never admit an amount on the spot."
+    assert "last contacts show risk" in plan["never_say_en"]
+    assert plan["legal_basis_en"] == "Civil Code Art. 577: Liability"
+    assert plan["legal_basis_zh"] == "民法典第577条：违约责任"
+    assert plan["next_steps"] == [
+        {
+            "action_zh": "上传付款记录",
+            "action_en": "Upload payment records",
+            "owner": "Chen Jing",
+            "due_at": "2026-11-22T10:30:00+00:00",
+            "status": "open",
+        },
+        {
+            "action_zh": "报警",
+            "action_en": "Call the police",
+            "owner": "",
+            "due_at": None,
+            "status": "",
+        },
+    ]
+
+
+def test_compose_without_legal_guide_warns():
+    plan = compose(sources={}, tasks=[], customer=None, today=date(2026, 11, 22))
+    assert plan["never_say_en"] == (
+        "The legal guide is not available: make no commitment until legal confirms."
+    )
+    assert plan["amounts"]["outstanding"] is None
+
+
+@pytest.fixture
+def crisis(partners, maps, users, django_capture_on_commit_callbacks):
+    from crisis.services import crisis_file
+
+    with django_capture_on_commit_callbacks(execute=True):
+        return crisis_file(
+            scenario="debt-collection",
+            title="Collectors in the Shanghai office",
+            customer_external_id="CUST-1001",
+            actor=users["manager"],
+        )
+
+
+@pytest.mark.django_db
+def test_plan_generated_on_filing_with_tasks_as_next_steps(crisis):
+    plan = ResponsePlan.objects.get(crisis_id=crisis.pk)
+    assert plan.origin == "generated" and plan.version == 1
+    owners = [s["owner"] for s in plan.next_steps if s["owner"]]
+    assert owners  # the crisis's tasks with their resolved assignees
+    assert plan.amounts["outstanding"] == "1280000.00"
+    assert "Civil Code of the PRC, Article 577" in plan.legal_basis_en
+
+
+@pytest.mark.django_db
+def test_plan_regenerates_only_when_the_dossier_changes(crisis, sandbox):
+    assert services.response_plan_generate(crisis_id=crisis.pk) is None  # same content
+    sandbox.knobs(legal={"mode": "error"})  # legal fails: the stale guide is kept
+    dossier = services.dossier_request(crisis_id=crisis.pk, dedupe_seconds=0)
+    services.dossier_assemble(dossier_id=dossier.pk)
+    # The failed legal source changes the fresh content: a new version is generated, and it
+    # still carries the stale guide's legal basis.
+    latest = ResponsePlan.objects.filter(crisis_id=crisis.pk).order_by("-version").first()
+    assert latest.version == 2
+    assert "Civil Code of the PRC, Article 577" in latest.legal_basis_en
+
+
+@pytest.mark.django_db
+def test_manager_edits_create_versions_and_share(crisis, users):
+    plan = services.response_plan_edit(
+        crisis_id=crisis.pk, actor=users["manager"], say_en="Please take a seat."
+    )
+    assert (plan.version, plan.origin, plan.say_en) == (2, "edited", "Please take a seat.")
+    assert (
+        plan.never_say_en == ResponsePlan.objects.get(crisis_id=crisis.pk, version=1).never_say_en
+    )
+    shared = services.response_plan_share(crisis_id=crisis.pk, actor=users["manager"])
+    assert shared.pk == plan.pk and shared.shared_at is not None
+
+
+@pytest.mark.django_db
+def test_staff_cannot_edit_the_plan(crisis, users):
+    from hrcore.errors import NotFound, PermissionDenied
+
+    with pytest.raises((PermissionDenied, NotFound)):
+        services.response_plan_edit(crisis_id=crisis.pk, actor=users["staff"], say_en="x")
+    assert ResponsePlan.objects.filter(crisis_id=crisis.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_dossier_panel_visibility_per_role(crisis, client_as):
+    url = f"/integrations/crises/{crisis.pk}/panel/"
+    for username in ("manager", "vp"):
+        response = client_as(username).get(url)
+        assert response.status_code == 200, username
+        body = response.content.decode()
+        assert 'data-testid="response-plan"' in body
+        assert "INV-1001-03" in body  # the unpaid invoice from finance
+    for username in ("manager2", "staff"):
+        assert client_as(username).get(url).status_code == 404, username
+    api = client_as("manager2").get(f"/api/v1/integrations/crises/{crisis.pk}/dossier/")
+    assert api.status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ["Response plan", "What to say", "Unpaid invoices"]),
+        ("zh-hans", ["应对方案", "应该说", "未付发票"]),
+    ],
+)
+def test_dossier_panel_in_both_languages(crisis, client_as, users, language, expected):
+    employee = users["manager"].employee
+    employee.language = language
+    employee.save(update_fields=["language"])
+    body = client_as("manager").get(f"/integrations/crises/{crisis.pk}/panel/").content.decode()
+    for text in expected:
+        assert text in body
