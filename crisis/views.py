@@ -79,7 +79,9 @@ def task_department(task) -> str:
 
 
 def task_what(task) -> str:
-    return task.duty.action if task.duty_id else task.duty_code
+    """The duty's action, without its closing full stop (it is quoted inside sentences)."""
+    text = task.duty.action if task.duty_id else task.duty_code
+    return text.strip().rstrip("。.！!；;")
 
 
 def task_state(task, now: datetime) -> str:
@@ -127,6 +129,9 @@ def task_rows(tasks, *, now: datetime, viewer_employee, comments=None) -> list[d
                 "what": task_what(task),
                 "mine": viewer_employee is not None and task.assignee_id == viewer_employee.pk,
                 "after": [task_department(by_code[c]) for c in (task.after or []) if c in by_code],
+                "after_text": _join(
+                    [task_department(by_code[c]) for c in (task.after or []) if c in by_code]
+                ),
                 "deliverables": list(task.deliverables.all()),
                 "comments": comments.get(task.pk, []),
             }
