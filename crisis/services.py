@@ -1118,10 +1118,14 @@ def _recognise(crisis: Crisis, *, actor) -> None:
                         "note": f"{task.duty_code}: deadline missed in crisis #{crisis.pk}",
                     }
                 )
-        if findings:
+        # One call per finding: a competency code the competency app does not know (maps and
+        # competency models are edited separately) must not drop the other findings.
+        for finding in findings:
             try:
                 with transaction.atomic():
-                    crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)
+                    crisis_review_record(crisis_id=crisis.pk, findings=[finding], actor=actor)
+            except ValidationFailed as exc:
+                logger.warning("crisis %s review finding %s refused: %s", crisis.pk, finding, exc)
             except Exception:
                 logger.exception("crisis_review_record failed for crisis %s", crisis.pk)
 
@@ -1410,13 +1414,19 @@ def triggers_evaluate_customer(*, customer) -> list[TriggerAlert]:
         return []
     created: list[TriggerAlert] = []
     episode = _episode(customer)
-    rules = TriggerRule.objects.filter(is_active=True).select_related("scenario")
-    # Only the strongest matching rule of each kind fires (ordered by threshold, descending).
+    rules = sorted(
+        TriggerRule.objects.filter(is_active=True).select_related("scenario"),
+        key=lambda r: (r.kind != TriggerKind.OVERDUE, -r.min_overdue_days, r.pk),
+    )
+    # Only the strongest matching rule of each kind fires (ordered by threshold, descending),
+    # and an early warning is moot once the customer is in a debt crisis.
     seen_kinds: set[str] = set()
     for rule in rules:
         if rule.kind in seen_kinds or not _rule_matches(rule, customer):
             continue
         seen_kinds.add(rule.kind)
+        if rule.kind == TriggerKind.EARLY_WARNING and TriggerKind.OVERDUE in seen_kinds:
+            continue
         try:
             with transaction.atomic():
                 alert = TriggerAlert.objects.create(

@@ -434,3 +434,72 @@ def test_filing_is_idempotent_per_key(file_emergency):
     )
     assert again.pk == first.pk
     assert counts() == before
+
+
+def test_closure_records_review_findings_for_breaches_and_stars_only_the_punctual(make_map, users):
+    from competency import demo as competency_demo
+    from competency.models import Evidence, RecognitionEntry
+
+    competency_demo.seed()  # the competency models the findings refer to
+    make_map(
+        "review",
+        [
+            {
+                "code": "finance-records",
+                "function": "finance",
+                "deliverable": "document",
+                "deadline_minutes": 30,
+                "escalation": ["manager"],
+                "competencies": ["financial-evidence", "no-such-competency"],
+            },
+            {
+                "code": "legal-support",
+                "function": "legal",
+                "deliverable": "document",
+                "deadline_minutes": 60,
+                "competencies": ["legal-awareness"],
+            },
+        ],
+    )
+    with time_machine.travel(T0, tick=False) as clock:
+        crisis = services.crisis_file(scenario="review", title="Review", actor=users["manager"])
+        t = tasks_by_duty(crisis)
+        clock.move_to(T0 + timedelta(minutes=20))
+        services.task_complete(task=t["legal-support"], actor=users["legal"], note="guide")
+        clock.move_to(T0 + timedelta(minutes=31))
+        assert services.sla_sweep()["breach"] == 1
+        services.task_complete(task=t["finance-records"], actor=users["finance"], note="late")
+        closed = services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"])
+    assert closed.breach_count == 1
+    finance = users["finance"].employee
+    assert Evidence.objects.filter(
+        source_key=f"crisis:{crisis.pk}:{finance.pk}:financial-evidence"
+    ).exists()
+    assert not Evidence.objects.filter(
+        source_key__startswith=f"crisis:{crisis.pk}:{users['legal'].employee.pk}:"
+    ).exists()
+    starred = set(
+        RecognitionEntry.objects.filter(source_key=f"crisis:{crisis.pk}").values_list(
+            "employee__user__username", flat=True
+        )
+    )
+    assert starred == {"manager", "legal"}
+
+
+def test_demo_seed_is_idempotent_and_plays_history_through_the_engine(crisis_world):
+    from crisis import demo
+    from crisis.models import BusinessCalendar
+
+    first = demo.seed()
+    assert first["calendars"] == 2
+    assert first["demo_crises"] == 7
+    closed = Crisis.objects.filter(status=CrisisStatus.RESOLVED)
+    assert closed.count() == 6
+    assert all(c.resolution_seconds and c.first_response_seconds for c in closed)
+    assert closed.filter(breach_count__gt=0).count() == 2
+    assert Crisis.objects.filter(status=CrisisStatus.OPEN).count() == 1
+    assert not OutboxMessage.objects.filter(
+        payload__crisis_id__in=list(closed.values_list("pk", flat=True))
+    ).exists()
+    assert demo.seed() == {"calendars": 0, "demo_crises": 0}
+    assert BusinessCalendar.objects.count() == 2
