@@ -1269,9 +1269,9 @@ def _render_suggestions(plan: list[dict], choices: dict, employee: Employee) -> 
             out.append(
                 {
                     "kind": "competency",
-                    "zh": f"重点练习「{competency.name_zh}」（本次 {item['percent']:.0f} 分）"
+                    "zh": f"重点练习「{competency.name_zh}」（本次 {int(item['percent'] + 0.5)} 分）"
                     + (f"：达到 {target} 级意味着——{anchor.text_zh}" if anchor else "。"),
-                    "en": f"Practise “{competency.name_en}” (this run {item['percent']:.0f})"
+                    "en": f"Practise “{competency.name_en}” (this run {int(item['percent'] + 0.5)})"
                     + (f": level {target} means — {anchor.text_en}" if anchor else "."),
                 }
             )
