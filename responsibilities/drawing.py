@@ -68,7 +68,7 @@ class Drawing:
     target_x: float | None = None
 
 
-def tick_step(span: int, max_ticks: int = 8) -> int:
+def tick_step(span: int, max_ticks: int = 6) -> int:
     """The smallest readable step that gives at most ``max_ticks`` ticks over ``span`` minutes."""
     for step in TICK_STEPS:
         if span / step <= max_ticks:
