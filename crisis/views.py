@@ -741,18 +741,28 @@ def crisis_close(request, pk: int):
             _("Only the filer, managers and executives may close a crisis.")
         )
     people = selectors.crisis_people(crisis)
+    accepted = inspect.signature(services.crisis_close).parameters
+    # The service decides who earns a star and which weaknesses are recorded; the form offers a
+    # choice only for what the service accepts (otherwise it says who the service credits).
+    takes_credits, takes_findings = "credited" in accepted, "findings" in accepted
+    auto_credited = services.credited_employees(crisis)
     form = CloseForm(
-        request.POST or None, people=people, competencies=selectors.competency_choices()
+        request.POST or None,
+        people=people,
+        competencies=selectors.competency_choices(),
+        initial={"credited": [str(p.pk) for p in auto_credited]},
     )
+    if not takes_credits:
+        del form.fields["credited"]
+    if not takes_findings:
+        for name in ("weakness_employee", "weakness_competency", "weakness_note"):
+            del form.fields[name]
     if request.method == "POST" and crisis.is_open and form.is_valid():
         data = form.cleaned_data
         extra = {}
-        accepted = inspect.signature(services.crisis_close).parameters
-        # People credited and weaknesses found go to the service once it takes them
-        # (until then it credits the filer and everyone who delivered on time itself).
-        if "credited" in accepted:
+        if takes_credits:
             extra["credited"] = [p for p in people if str(p.pk) in set(data["credited"])]
-        if "findings" in accepted:
+        if takes_findings:
             extra["findings"] = form.findings()
         try:
             services.crisis_close(
@@ -774,7 +784,14 @@ def crisis_close(request, pk: int):
     return render(
         request,
         "crisis/close.html",
-        {"crisis": crisis, "form": form, "recognition_url": recognition_url},
+        {
+            "crisis": crisis,
+            "form": form,
+            "recognition_url": recognition_url,
+            "takes_credits": takes_credits,
+            "takes_findings": takes_findings,
+            "auto_credited": auto_credited,
+        },
     )
 
 

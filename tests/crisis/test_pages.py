@@ -394,6 +394,8 @@ def test_manager_closes_with_outcome_and_lessons(client_as, crisis):
     client = client_as("manager")
     page = client.get(reverse("crisis:close", args=[crisis.pk]))
     assert page.status_code == 200
+    # nobody has delivered yet: the service credits the filer only
+    assert [p.user.username for p in page.context["auto_credited"]] == ["manager"]
     r = client.post(
         reverse("crisis:close", args=[crisis.pk]),
         {"outcome": "Customer agreed a plan", "lessons": "Call legal earlier"},
