@@ -11,6 +11,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
@@ -692,20 +693,24 @@ def graph_of(version: SimulationVersion) -> dict:
 
 
 PROBLEM_MESSAGES = {
-    "empty": "The scenario has no nodes.",
-    "no_start": "The scenario has no start node.",
-    "ending_has_choices": "An ending must not have choices.",
-    "dead_end": "This node has no choice and is not an ending: the path never ends.",
-    "all_choices_conditional": "Every choice here has a condition: the player could be stuck.",
-    "timed_without_limit": "A timed decision needs a time limit.",
-    "timed_needs_one_timeout_choice": "A timed decision needs exactly one time-out choice.",
-    "dangling_choice": "A choice points nowhere.",
-    "self_loop": "A choice leads back to its own node.",
-    "bad_condition": "A condition is not well formed.",
-    "bad_effect": "A score effect is not a number.",
-    "unknown_competency": "A score effect names an unknown competency.",
-    "unreachable": "This node cannot be reached from the start.",
-    "cycle": "The graph has a loop: some path could go on forever.",
+    "empty": gettext_noop("The scenario has no nodes."),
+    "no_start": gettext_noop("The scenario has no start node."),
+    "ending_has_choices": gettext_noop("An ending must not have choices."),
+    "dead_end": gettext_noop("This node has no choice and is not an ending: the path never ends."),
+    "all_choices_conditional": gettext_noop(
+        "Every choice here has a condition: the player could be stuck."
+    ),
+    "timed_without_limit": gettext_noop("A timed decision needs a time limit."),
+    "timed_needs_one_timeout_choice": gettext_noop(
+        "A timed decision needs exactly one time-out choice."
+    ),
+    "dangling_choice": gettext_noop("A choice points nowhere."),
+    "self_loop": gettext_noop("A choice leads back to its own node."),
+    "bad_condition": gettext_noop("A condition is not well formed."),
+    "bad_effect": gettext_noop("A score effect is not a number."),
+    "unknown_competency": gettext_noop("A score effect names an unknown competency."),
+    "unreachable": gettext_noop("This node cannot be reached from the start."),
+    "cycle": gettext_noop("The graph has a loop: some path could go on forever."),
 }
 
 
