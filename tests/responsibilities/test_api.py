@@ -140,13 +140,12 @@ def test_bad_map_is_a_400_with_per_field_messages(debt_scenario, api_as):
     assert r.status_code == 400
     data = r.json()
     assert data["status"] == 400 and data["code"] == "invalid"
+    # hradmin works in Chinese: the messages come in the user's language.
     assert data["errors"] == {
-        "duties[0].deadline_minutes": (
-            "Duty finance-records: the deadline must be more than 0 minutes (got 0)."
-        ),
-        "duties[1].after": "Duty vp-decision cannot wait for itself.",
+        "duties[0].deadline_minutes": "职责 finance-records：时限必须大于 0 分钟（当前为 0）。",
+        "duties[1].after": "职责 vp-decision 不能以自身为前置。",
     }
-    assert "deadline" in data["detail"]
+    assert "时限必须大于 0 分钟" in data["detail"]
     assert ResponsibilityMap.objects.count() == 0 and Duty.objects.count() == 0
 
 
@@ -292,7 +291,7 @@ def test_scenarios_list_create_retrieve(debt_scenario, api_as):
     assert codes == ["data-breach", "debt-collection"]
     r = api.post("/api/v1/scenarios/", {"code": "data-breach", "name_en": "Again"}, format="json")
     assert r.status_code == 400
-    assert "already exists" in r.json()["errors"]["code"]
+    assert r.json()["errors"]["code"] == "代码为“data-breach”的场景已存在。"
     assert Scenario.objects.count() == 2
 
 

@@ -217,7 +217,7 @@ def test_hr_admin_builds_publishes_and_finds_the_duty_in_the_job_description(dem
     ]
     assert m.duties.get(code="vp-go").escalation == ["position:president"]
     page = html(client.get(f"/maps/{m.pk}/"))
-    assert "3 h 30 min" in page  # critical path total to the decision
+    assert "距最终决策 3 小时 30 分钟" in page  # critical path total to the decision
     # Not published yet: the VP's job description does not list it.
     assert "data-breach/vp-go" not in html(client.get("/maps/positions/vice-president/"))
     r = client.post(f"/maps/{m.pk}/publish/")
