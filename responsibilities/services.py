@@ -684,18 +684,51 @@ class DryRun:
 
     @property
     def ends_at(self) -> datetime:
-        return self.start + timedelta(minutes=self.plan.total_minutes)
+        """When the last decision is due (business hours respected where the duty asks)."""
+        for row in self.rows:
+            if row.duty.code == self.plan.target:
+                return row.due_at
+        return self.start
 
     @property
     def problems(self) -> list[str]:
         return [r.problem for r in self.rows if r.problem]
 
 
+def _calendar_for(unit: OrgUnit):
+    """The unit's business calendar from the crisis engine (None if it is not installed)."""
+    try:
+        from crisis.services import calendar_for_unit
+    except ImportError:  # pragma: no cover - the crisis app ships with Keel
+        return None
+    return calendar_for_unit(unit)
+
+
+def _deadlines(starts_at: datetime, duty: Duty, calendar) -> tuple[datetime, datetime]:
+    """Warning and due time exactly as the crisis engine computes them (business hours
+    included); wall-clock arithmetic when no calendar is needed."""
+    if duty.business_hours and calendar is not None:
+        from crisis.sla import deadlines_for
+
+        d = deadlines_for(
+            started_at=starts_at,
+            deadline_minutes=duty.deadline_minutes,
+            warn_ratio=duty.warn_ratio,
+            business_hours=True,
+            calendar=calendar,
+        )
+        return d.warn_at, d.due_at
+    allowance = timedelta(minutes=duty.deadline_minutes)
+    return starts_at + allowance * duty.warn_ratio, starts_at + allowance
+
+
 def responsibility_map_dry_run(
     *, responsibility_map: ResponsibilityMap, unit: OrgUnit | None = None, start=None
 ) -> DryRun:
     """Who would get which duty for a crisis in ``unit`` starting at ``start``, due when, and
-    the critical path to the last decision. Assumes every duty takes its full allowance."""
+    the critical path to the last decision. Assumes every duty takes its full allowance; the
+    clock of a business-hours duty runs only in the unit's business calendar (as in a crisis),
+    while the critical path is measured in allowance minutes."""
     unit = unit or responsibility_map.scope
     if responsibility_map.scope.path and not unit.path.startswith(responsibility_map.scope.path):
         raise ValidationFailed(
@@ -724,6 +757,8 @@ def responsibility_map_dry_run(
     cache: dict[tuple[str, str], tuple[Resolution | None, str]] = {}
     rows = []
     by_code = {d.code: d for d in duties}
+    due_at: dict[str, datetime] = {}
+    calendar = _calendar_for(unit) if any(d.business_hours for d in duties) else None
     for code in plan.order:
         duty = by_code[code]
         key = (
@@ -743,18 +778,19 @@ def responsibility_map_dry_run(
             except (AssigneeNotFound, ValidationFailed) as exc:
                 cache[key] = (None, exc.message)
         resolution, problem = cache[key]
-        slot = plan.slots[code]
-        allowance = duty.deadline_minutes
-        starts_at = start + timedelta(minutes=slot.start)
+        prereqs = [due_at[a] for a in duty.after if a in due_at]
+        starts_at = max(prereqs) if prereqs else start
+        warn, due = _deadlines(starts_at, duty, calendar)
+        due_at[code] = due
         rows.append(
             DryRunRow(
                 duty=duty,
-                slot=slot,
+                slot=plan.slots[code],
                 resolution=resolution,
                 problem=problem,
                 starts_at=starts_at,
-                due_at=start + timedelta(minutes=slot.due),
-                warn_at=starts_at + timedelta(minutes=allowance * duty.warn_ratio),
+                due_at=due,
+                warn_at=warn,
             )
         )
     return DryRun(

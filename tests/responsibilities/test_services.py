@@ -347,3 +347,28 @@ def test_dry_run_reports_unresolvable_duties_in_drafts(scenario, group_unit, use
     run = services.responsibility_map_dry_run(responsibility_map=m)
     assert run.rows[0].resolution is None
     assert "Nobody holds" in run.rows[0].problem
+
+
+def test_dry_run_respects_business_hours_like_the_crisis_engine(scenario, group_unit, users):
+    from zoneinfo import ZoneInfo
+
+    m = create(
+        scenario,
+        group_unit,
+        users,
+        [
+            duty("on-call", "administration", 30),
+            duty("paperwork", "hr", 60, ["on-call"], business_hours=True),
+        ],
+    )
+    shanghai = ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 11, 20, 17, 0, tzinfo=shanghai)  # a Friday, 17:00
+    run = services.responsibility_map_dry_run(responsibility_map=m, start=start)
+    rows = {r.duty.code: r for r in run.rows}
+    assert rows["on-call"].due_at == datetime(2026, 11, 20, 17, 30, tzinfo=shanghai)
+    # 30 business minutes left on Friday, the other 30 on Monday morning.
+    assert rows["paperwork"].starts_at == datetime(2026, 11, 20, 17, 30, tzinfo=shanghai)
+    assert rows["paperwork"].due_at == datetime(2026, 11, 23, 9, 30, tzinfo=shanghai)
+    assert rows["paperwork"].warn_at == datetime(2026, 11, 23, 9, 18, tzinfo=shanghai)
+    assert run.ends_at == rows["paperwork"].due_at
+    assert run.total_minutes == 90  # the plan itself counts allowance minutes
