@@ -133,7 +133,7 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
 
     from hrcore.choices import UnitKind
     from hrcore.errors import KeelError
-    from hrcore.models import Absence, Employee
+    from hrcore.models import Absence, Employee, OrgUnit
     from hrcore.services import resolve_assignee
     from responsibilities.selectors import published_map_for
 
@@ -177,7 +177,14 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
             pool = pool.filter(unit__kind=UnitKind.DEPARTMENT, unit__function=function)
         else:
             pool = pool.filter(position__code=position)
-        present = [pk for pk in pool.values_list("pk", flat=True) if pk not in absent_ids]
+        people = list(pool.select_related("unit", "user", "position"))
+        head_ids = set(OrgUnit.objects.filter(head__in=people).values_list("head_id", flat=True))
+        # the nominal holder, ranked as the resolver ranks (head, grade, depth, id), absent or not
+        people.sort(key=lambda e: (e.pk not in head_ids, -e.grade, e.unit.depth, e.pk))
+        if people:
+            row["holder"] = people[0]
+            row["absent"] = people[0].pk in absent_ids
+        present = [e.pk for e in people if e.pk not in absent_ids]
         row["spof"] = len(present) <= 1
         levels = services.current_levels(resolution.employee)
         profile = services.profile_for(resolution.employee)
