@@ -93,8 +93,10 @@ def line_chart(
     width: int = 640,
     height: int = 200,
     label_every: int = 1,
+    connect_gaps: bool = False,
 ) -> SafeString:
-    """One polyline per series; ``None`` values break the line (no data that day)."""
+    """One polyline per series; ``None`` values break the line (no data that day) unless
+    ``connect_gaps`` joins the points across them (sparse series)."""
     left, right, top, bottom = 40, 8, 10, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     everything = [v for _, vals in series for v in vals if v is not None]
@@ -122,7 +124,7 @@ def line_chart(
         runs: list[list[tuple[float, float]]] = [[]]
         for i, value in enumerate(values):
             if value is None:
-                if runs[-1]:
+                if runs[-1] and not connect_gaps:
                     runs.append([])
                 continue
             x = left + i * step

@@ -170,20 +170,17 @@ def checklist(crisis, rows: list[dict], decisions: list, *, now: datetime) -> li
             continue
         if state == "done":
             values["time"] = _clock(task.completed_at, now)
-            text = _("%(who)s has delivered “%(what)s” at %(time)s.") % values
+            text = _('%(who)s has delivered "%(what)s" at %(time)s.') % values
         elif state == "waiting":
             values["after"] = _join(row["after"]) or _("the previous steps")
-            text = (
-                _("%(who)s will “%(what)s” once %(after)s have delivered; the clock starts then.")
-                % values
-            )
+            text = _('%(who)s: "%(what)s" starts once %(after)s have delivered.') % values
         elif state == "paused":
             values["reason"] = task.pause_reason or "—"
-            text = _("%(who)s: “%(what)s” — clock paused (%(reason)s).") % values
+            text = _('%(who)s: "%(what)s" — clock paused (%(reason)s).') % values
         elif state == "breached":
-            text = _("%(who)s is late: “%(what)s” was due at %(time)s.") % values
+            text = _('%(who)s is late: "%(what)s" was due at %(time)s.') % values
         else:
-            text = _("%(who)s owes “%(what)s” by %(time)s.") % values
+            text = _('%(who)s owes "%(what)s" by %(time)s.') % values
         if task.assignee_gap:
             text += " " + _("Nobody holds this role here: it went to the escalation contact.")
         items.append({"state": state, "text": text, "mine": row["mine"]})
@@ -921,6 +918,7 @@ def _metrics_context(user, *, days: int) -> dict:
         title=_("Median minutes per day"),
         unit="′",
         label_every=label_every,
+        connect_gaps=True,
     )
     breach_chart = charts.hbar_chart(
         [

@@ -86,7 +86,7 @@ def test_manager_files_and_lands_on_the_crisis_page_with_the_checklist(client_as
     assert finance.due_at is not None
     due = finance.due_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
     person = finance.assignee.name_en
-    assert f"Finance ({person}) owes “{finance.duty.action_en.rstrip('.')}” by {due}." in items
+    assert f'Finance ({person}) owes "{finance.duty.action_en.rstrip(".")}" by {due}.' in items
     assert 'hx-trigger="every 3s"' in html
     assert reverse("crisis:detail_live", args=[crisis.pk]) in html
 
