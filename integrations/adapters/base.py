@@ -70,6 +70,7 @@ class CircuitOpen(TransientError):
 # --- Circuit breakers, one per partner -----------------------------------------------------
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
+_last_failure: dict[str, str] = {}  # partner slug -> reason of its last transient failure
 _breakers_lock = threading.Lock()
 
 
@@ -110,6 +111,7 @@ def reset_breakers() -> None:
     """Forget every breaker (tests; and when an HR admin edits a partner)."""
     with _breakers_lock:
         _breakers.clear()
+        _last_failure.clear()
 
 
 # --- HTTP client ---------------------------------------------------------------------------
@@ -183,10 +185,15 @@ class HttpClient:
             try:
                 return breaker.call(self._once, method, path, params, json)
             except pybreaker.CircuitBreakerError as exc:
+                last = _last_failure.get(self.config.slug)
                 raise CircuitOpen(
-                    f"circuit open after repeated failures; retrying after "
-                    f"{self.config.breaker_reset_seconds:g} s"
+                    "circuit open after repeated failures"
+                    + (f" (last: {last})" if last else "")
+                    + f"; retrying after {self.config.breaker_reset_seconds:g} s"
                 ) from exc
+            except TransientError as exc:
+                _last_failure[self.config.slug] = exc.reason
+                raise
 
         retrying = Retrying(
             stop=stop_after_attempt(max(1, self.config.max_attempts)),

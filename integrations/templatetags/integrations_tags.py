@@ -1,6 +1,7 @@
 """Template helpers for bilingual partner data (dicts with ``<field>_zh`` / ``<field>_en``)."""
 
 from django import template
+from django.utils.translation import pgettext_lazy
 
 from hrcore.i18n import is_chinese
 
@@ -33,3 +34,25 @@ def pickl(obj, field: str) -> list:
 @register.filter
 def lines(text: str) -> list[str]:
     return [line for line in (text or "").splitlines() if line.strip()]
+
+
+_LABELS = {
+    "phone": pgettext_lazy("partner code", "phone"),
+    "visit": pgettext_lazy("partner code", "visit"),
+    "email": pgettext_lazy("partner code", "e-mail"),
+    "wechat": pgettext_lazy("partner code", "WeChat"),
+    "paid": pgettext_lazy("partner code", "paid"),
+    "unpaid": pgettext_lazy("partner code", "unpaid"),
+    "delivered": pgettext_lazy("partner code", "delivered"),
+    "open": pgettext_lazy("partner code", "open"),
+    "low": pgettext_lazy("partner code", "low"),
+    "medium": pgettext_lazy("partner code", "medium"),
+    "high": pgettext_lazy("partner code", "high"),
+    "critical": pgettext_lazy("partner code", "critical"),
+}
+
+
+@register.filter
+def label(code: str) -> str:
+    """A readable, translated label for a partner code (contact channel, order status …)."""
+    return str(_LABELS.get(code, code))

@@ -61,7 +61,8 @@ def test_a_failed_source_never_blocks_and_says_why(partners, customers, sandbox)
     assert "partner answered HTTP 500" in errors
     assert errors <= {
         "partner answered HTTP 500",
-        "circuit open after repeated failures; retrying after 30 s",
+        "circuit open after repeated failures (last: partner answered HTTP 500); "
+        "retrying after 30 s",
     }
     assert rows["contacts"].status == "fresh" and rows["legal_guide"].status == "fresh"
 
