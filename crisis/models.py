@@ -280,9 +280,12 @@ class Task(models.Model):
                 fields=["warn_at"], name="task_timer_warn_due", condition=Q(timer_state="running")
             ),
             models.Index(
+                fields=["due_at"], name="task_timer_breach_due", condition=Q(timer_state="running")
+            ),
+            models.Index(
                 fields=["due_at"],
-                name="task_timer_breach_due",
-                condition=Q(timer_state__in=["running", "warned"]),
+                name="task_timer_breach_warned",
+                condition=Q(timer_state="warned"),
             ),
             models.Index(
                 fields=["escalate_at"],

@@ -19,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1303,7 +1302,11 @@ def _sweep_kind(qs, order_field: str, fire, now: datetime, batch: int) -> int:
         with transaction.atomic():
             rows = _claim_batch(qs, order_field, batch)
             for task in rows:
-                if fire(task, now):
+                if task.crisis.status != CrisisStatus.OPEN:
+                    Task.objects.filter(pk=task.pk, timer_state=task.timer_state).update(
+                        timer_state=TimerState.STOPPED, escalate_at=None
+                    )
+                elif fire(task, now):
                     fired += 1
         if len(rows) < batch:
             break
@@ -1315,31 +1318,32 @@ def sla_sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> dict[
     (every tick on the ``sla`` queue). Safe to run concurrently: rows are claimed with
     ``SKIP LOCKED`` on PostgreSQL and moved with compare-and-set updates, so each fires once."""
     now = now or timezone.now()
-    open_crisis = Q(crisis__status=CrisisStatus.OPEN)
+    # No join on the crisis here: each query walks only its partial index, so the cost stays
+    # flat however many timers are pending. Closing a crisis stops its timers; a stray one is
+    # stopped by ``_fire`` below instead of firing.
     counts = {
         "warning": _sweep_kind(
-            Task.objects.filter(
-                open_crisis, timer_state=TimerState.RUNNING, warn_at__lte=now, due_at__gt=now
-            ),
+            Task.objects.filter(timer_state=TimerState.RUNNING, warn_at__lte=now, due_at__gt=now),
             "warn_at",
             _fire_warning,
             now,
             batch,
         ),
-        "breach": _sweep_kind(
-            Task.objects.filter(
-                open_crisis,
-                timer_state__in=(TimerState.RUNNING, TimerState.WARNED),
-                due_at__lte=now,
-            ),
-            "due_at",
-            _fire_breach,
-            now,
-            batch,
+        # One query per state so that each walks a simple partial index (SQLite cannot use a
+        # partial index whose condition is an IN list).
+        "breach": sum(
+            _sweep_kind(
+                Task.objects.filter(timer_state=state, due_at__lte=now),
+                "due_at",
+                _fire_breach,
+                now,
+                batch,
+            )
+            for state in (TimerState.RUNNING, TimerState.WARNED)
         ),
     }
     counts["escalation"] = _sweep_kind(
-        Task.objects.filter(open_crisis, timer_state=TimerState.BREACHED, escalate_at__lte=now),
+        Task.objects.filter(timer_state=TimerState.BREACHED, escalate_at__lte=now),
         "escalate_at",
         _fire_escalation,
         now,

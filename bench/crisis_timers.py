@@ -1,0 +1,387 @@
+#!/usr/bin/env python
+"""Crisis engine benchmark (not part of CI). One command:
+
+    .venv/bin/python bench/crisis_timers.py
+    # or with the scale-out tier as well:
+    DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/keel REDIS_URL=redis://127.0.0.1:6379/2 \\
+        .venv/bin/python bench/crisis_timers.py
+
+It measures, on a throw-away database per backend (SQLite file in a temp dir; PostgreSQL database
+``keel_bench_ce`` created/reset on the given server):
+
+1. timer lateness (fired − due) over BENCH_TIMERS (default 1000) breaches due over a 60 s window,
+   fired by a real ``celery -A hrcore worker -B`` (filesystem broker embedded, Redis scale-out);
+2. sweep cost with 10k versus BENCH_PENDING pending timers (default 200k on SQLite, 1M on
+   PostgreSQL): an idle sweep and a sweep that fires 50 breaches;
+3. filing throughput as a ratio to a trivial authenticated endpoint (GET /api/v1/positions/),
+   in-process WSGI (django.test.Client) on the same settings;
+4. dashboard (and API list) time and query count with 10 versus 10k open crises.
+
+Figures only, no pass/fail.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_BENCH_DB = "keel_bench_ce"
+
+
+# --- orchestration (parent) ----------------------------------------------------------------
+
+
+def _pg_url(url: str) -> str:
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path=f"/{PG_BENCH_DB}"))
+
+
+def _reset_pg(url: str) -> None:
+    import psycopg
+
+    parts = urlparse(url)
+    admin = urlunparse(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (PG_BENCH_DB,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}"')
+        conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        return child(sys.argv[2])
+    base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    base_env["DJANGO_SETTINGS_MODULE"] = "hrcore.settings.local"
+    base_env["KEEL_LOG_LEVEL"] = "ERROR"
+    runs = [("embedded (SQLite + filesystem broker)", {}, "embedded")]
+    if os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL"):
+        _reset_pg(os.environ["DATABASE_URL"])
+        runs.append(
+            (
+                "scale-out (PostgreSQL + Redis + Celery)",
+                {
+                    "DATABASE_URL": _pg_url(os.environ["DATABASE_URL"]),
+                    "REDIS_URL": os.environ["REDIS_URL"],
+                },
+                "pg",
+            )
+        )
+    else:
+        print("(no DATABASE_URL/REDIS_URL: scale-out tier skipped)")
+    code = 0
+    for label, extra, name in runs:
+        print(f"\n##### {label}", flush=True)
+        with tempfile.TemporaryDirectory(prefix="keel-bench-ce-") as tmp:
+            env = {**base_env, **extra, "KEEL_DATA_DIR": tmp}
+            code |= subprocess.run(
+                [sys.executable, __file__, "--child", name], cwd=ROOT, env=env
+            ).returncode
+    return code
+
+
+# --- measurements (child, Django configured from the environment) ---------------------------
+
+
+def child(backend: str) -> int:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from hrcore import demo as hr_demo
+    from integrations import demo as int_demo
+    from responsibilities import demo as resp_demo
+
+    hr_demo.seed()
+    resp_demo.seed()
+    int_demo.seed()
+
+    big_default = 1_000_000 if backend == "pg" else 200_000
+    big = int(os.environ.get("BENCH_PENDING", big_default))
+    timers = int(os.environ.get("BENCH_TIMERS", "1000"))
+
+    lateness(timers)
+    sweep_cost([10_000, big])
+    filing_ratio()
+    dashboard([10, 10_000])
+    return 0
+
+
+def _fixture():
+    from django.contrib.auth import get_user_model
+
+    from hrcore.models import OrgUnit
+    from responsibilities.selectors import published_map_for
+
+    unit = OrgUnit.objects.get(code="sh-business")
+    rmap = published_map_for(scenario="debt-collection-emergency", unit=unit)
+    duties = list(rmap.duties.all().order_by("order", "id"))
+    manager = get_user_model().objects.get(username="manager")
+    return unit, rmap, duties, manager
+
+
+def bulk_crises(n: int, *, tasks_per_crisis: int, due, state="running", escalation=None):
+    """Insert ``n`` open crises with their tasks directly (fast, realistic shape)."""
+    from django.utils import timezone
+
+    from crisis.models import Crisis, Task
+
+    unit, rmap, duties, manager = _fixture()
+    now = timezone.now()
+    made = 0
+    batch = 2000
+    while made < n:
+        k = min(batch, n - made)
+        crises = Crisis.objects.bulk_create(
+            [
+                Crisis(
+                    scenario=rmap.scenario,
+                    map=rmap,
+                    map_version=rmap.version,
+                    unit=unit,
+                    title=f"bench {made + i}",
+                    severity="high",
+                    source="demo",
+                    filed_by=manager,
+                    filed_at=now,
+                )
+                for i in range(k)
+            ]
+        )
+        rows = []
+        for i, crisis in enumerate(crises):
+            for d in duties[:tasks_per_crisis]:
+                due_at = due(made + i) if callable(due) else due
+                rows.append(
+                    Task(
+                        crisis=crisis,
+                        duty=d,
+                        duty_code=d.code,
+                        deliverable_kind=d.deliverable,
+                        deadline_minutes=d.deadline_minutes,
+                        warn_ratio=d.warn_ratio,
+                        after=[],
+                        escalation=d.escalation if escalation is None else escalation,
+                        assignee_id=None,
+                        status="open",
+                        started_at=now,
+                        warn_at=due_at,
+                        due_at=due_at,
+                        timer_state=state,
+                        warned_at=now,
+                    )
+                )
+        Task.objects.bulk_create(rows, batch_size=5000)
+        made += k
+    return made
+
+
+def _wipe():
+    from crisis.models import Crisis, CrisisParticipant, Task, TimelineEvent
+    from hrcore.models import Notification, OutboxMessage
+
+    TimelineEvent.objects.all()._raw_delete(TimelineEvent.objects.db)
+    CrisisParticipant.objects.all().delete()
+    Task.objects.all()._raw_delete(Task.objects.db)
+    Crisis.objects.all()._raw_delete(Crisis.objects.db)
+    Notification.objects.all().delete()
+    OutboxMessage.objects.all().delete()
+
+
+def _pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def lateness(n: int) -> None:
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from crisis.models import Task, TimelineEvent
+    from hrcore.models import Heartbeat
+
+    _wipe()
+    print(f"\n[1] timer lateness over {n} timers (tick {settings.KEEL_TICK_SECONDS:g} s)")
+    env = {**os.environ, "KEEL_LOG_LEVEL": "ERROR"}
+    data_dir = Path(os.environ["KEEL_DATA_DIR"])
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "hrcore",
+            "worker",
+            "-B",
+            "-Q",
+            "sla,default",
+            "--concurrency=2",
+            "--pool=threads",
+            "-s",
+            str(data_dir / "bench-beat"),
+            "--loglevel=ERROR",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        Heartbeat.objects.filter(name="tick").delete()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not Heartbeat.objects.filter(name="tick").exists():
+            time.sleep(0.5)
+        if not Heartbeat.objects.filter(name="tick").exists():
+            print("    worker/beat never ticked: skipped")
+            return
+        window = float(os.environ.get("BENCH_WINDOW", "60"))
+        start = timezone.now() + timedelta(seconds=5)
+        # Escalation chains left empty so a breach is one fire (no extra step notifications).
+        bulk_crises(
+            n,
+            tasks_per_crisis=1,
+            due=lambda i: start + timedelta(seconds=window * i / n),
+            state="warned",
+            escalation=[],
+        )
+        wait_until = time.monotonic() + window + 60
+        while time.monotonic() < wait_until:
+            fired = TimelineEvent.objects.filter(kind="task_breached").count()
+            if fired >= n:
+                break
+            time.sleep(1)
+        due = dict(Task.objects.values_list("pk", "due_at"))
+        late = [
+            (at - due[task_id]).total_seconds()
+            for task_id, at in TimelineEvent.objects.filter(kind="task_breached").values_list(
+                "task_id", "at"
+            )
+        ]
+        per_task = TimelineEvent.objects.filter(kind="task_breached").values("task_id").distinct()
+        print(
+            f"    fired {len(late)}/{n} (distinct tasks {per_task.count()}); lateness s: "
+            f"p50 {_pct(late, 50):.2f}  p95 {_pct(late, 95):.2f}  max {max(late):.2f}  "
+            f"min {min(late):.2f}"
+            if late
+            else "    nothing fired"
+        )
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def sweep_cost(sizes: list[int]) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crisis import services
+
+    print("\n[2] sweep cost versus pending timers")
+    results = []
+    for size in sizes:
+        _wipe()
+        t0 = time.perf_counter()
+        future = timezone.now() + timedelta(days=1)
+        bulk_crises(size // 5, tasks_per_crisis=5, due=future)
+        insert = time.perf_counter() - t0
+        idle = []
+        for _ in range(5):
+            t = time.perf_counter()
+            services.sla_sweep()
+            idle.append(time.perf_counter() - t)
+        past = timezone.now() - timedelta(seconds=1)
+        bulk_crises(10, tasks_per_crisis=5, due=past, escalation=[])
+        t = time.perf_counter()
+        fired = services.sla_sweep()
+        busy = time.perf_counter() - t
+        results.append((size, statistics.median(idle), busy, fired["breach"]))
+        print(
+            f"    {size:>9,} pending (inserted in {insert:.0f} s): idle sweep "
+            f"{statistics.median(idle) * 1000:.1f} ms; sweep firing {fired['breach']} breaches "
+            f"{busy * 1000:.0f} ms"
+        )
+    if len(results) == 2:
+        (s1, i1, b1, _), (s2, i2, b2, _) = results
+        print(f"    ratio {s2 // s1}x more pending: idle {i2 / i1:.2f}x, firing {b2 / b1:.2f}x")
+    _wipe()
+
+
+def _client(username: str):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def filing_ratio(n: int = 60) -> None:
+    import json
+
+    print(f"\n[3] filing throughput vs a trivial authenticated endpoint ({n} requests each)")
+    client = _client("manager")
+    body = json.dumps(
+        {"scenario": "debt-collection-emergency", "title": "bench", "unit": "sh-business"}
+    )
+    client.get("/api/v1/positions/?limit=1")
+    t = time.perf_counter()
+    for _ in range(n):
+        assert client.get("/api/v1/positions/?limit=1").status_code == 200
+    trivial = n / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for _ in range(n):
+        r = client.post("/api/v1/crises/", body, content_type="application/json")
+        assert r.status_code == 201, r.content
+    filing = n / (time.perf_counter() - t)
+    print(
+        f"    trivial {trivial:.0f} req/s; filing (5 tasks, notifications, outbox) {filing:.0f} "
+        f"req/s; ratio {filing / trivial:.3f}"
+    )
+    _wipe()
+
+
+def dashboard(sizes: list[int]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    print("\n[4] dashboard and API list with open crises in scope")
+    vp = _client("vp")
+    for size in sizes:
+        _wipe()
+        bulk_crises(size, tasks_per_crisis=5, due=None, state="idle")
+        for path in ("/crises/dashboard/", "/api/v1/crises/"):
+            vp.get(path)
+            times = []
+            for _ in range(3):
+                with CaptureQueriesContext(connection) as ctx:
+                    t = time.perf_counter()
+                    r = vp.get(path)
+                    times.append(time.perf_counter() - t)
+            print(
+                f"    {size:>6,} crises {path:<22} HTTP {r.status_code} "
+                f"{statistics.median(times) * 1000:.0f} ms, {len(ctx.captured_queries)} queries, "
+                f"{len(r.content) // 1024} KiB"
+            )
+    _wipe()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
