@@ -190,3 +190,30 @@ def test_pages_render(debt, users, client_as):
     assert page.status_code == 200
     assert b"<svg" in page.content
     assert manager.get(reverse("competency:authoring_list")).status_code == 404
+
+
+def test_free_text_step_needs_an_answer_and_keeps_it(debt, users, client_as):
+    manager = users["manager"]
+    run = services.run_start(simulation=debt, actor=manager)
+    # start → first-words (calm) → ask-details (verify documents) → verify-docs (free text)
+    run = play(run, manager, [("start", 0), ("first-words", 0), ("ask-details", 0)])
+    assert run.current_node.kind == "free_text"
+    url = reverse("competency:answer", args=[run.pk])
+    client = client_as("manager")
+    empty = client.post(url, {"node": run.current_node_id, "free_text": "   "})
+    assert empty.status_code == 400
+    assert RunStep.objects.filter(run=run).count() == 3
+    answer = "委托手续不完整，请补齐材料，法务三个工作日内联系你们。"
+    assert client.post(url, {"node": run.current_node_id, "free_text": answer}).status_code == 302
+    step = RunStep.objects.get(run=run, seq=4)
+    assert step.free_text == answer
+    run.refresh_from_db()
+    assert run.current_node.key == "legal-line"
+
+
+def test_beat_task_runs_the_sweep_idempotently(competency_demo):
+    from competency.tasks import training_pushes
+
+    first = training_pushes.run()
+    assert first["periodic"] > 0
+    assert training_pushes.run() == {"periodic": 0, "gap": 0, "reminders": 0, "overdue": 0}
