@@ -282,6 +282,14 @@ def readiness(request):
     if unit is not None and scenario_code:
         data = selectors.readiness(unit=unit, scenario_code=scenario_code)
     gaps = services.unit_gaps(unit) if unit is not None else []
+    if not has_role(request.user, "hr_admin", "executive"):
+        # per-person gaps are HR data: a manager sees only their own and their reports'
+        gaps = [
+            g
+            for g in gaps
+            if employee is not None
+            and (g["employee"].pk == employee.pk or g["employee"].manager_id == employee.pk)
+        ]
     return render(
         request,
         "competency/readiness.html",

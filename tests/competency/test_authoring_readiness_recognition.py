@@ -195,3 +195,18 @@ def test_training_home_query_count_does_not_grow_with_rows(competency_demo, user
         return len(ctx)
 
     assert count(1) == count(25)
+
+
+def test_unit_gaps_are_shown_only_to_the_person_their_manager_hr_and_executives(
+    competency_demo, users, client_as
+):
+    url = reverse("competency:readiness") + "?unit=sz-business&scenario=none"
+
+    def gaps_section(username):
+        page = client_as(username).get(url).content.decode()
+        return page[page.index('data-testid="unit-gaps"') :]
+
+    assert "刘晓梅" in gaps_section("manager2")
+    assert "刘晓梅" not in gaps_section("manager")
+    assert "刘晓梅" in gaps_section("hradmin")
+    assert client_as("staff").get(url).status_code == 404
