@@ -23,6 +23,22 @@ from .choices import (
 )
 
 
+def _check_level_on_scale(competency, level, field: str) -> None:
+    """Admin-form validation: a level must exist on the competency's rating scale."""
+    from django.core.exceptions import ValidationError
+
+    if not competency or level is None:
+        return
+    values = set(competency.framework.scale.levels.values_list("value", flat=True))
+    if level not in values:
+        raise ValidationError(
+            {
+                field: _("Level must be one of %(levels)s.")
+                % {"levels": ", ".join(map(str, sorted(values)))}
+            }
+        )
+
+
 class RatingScale(models.Model):
     """An ordered set of proficiency levels (e.g. 1 aware … 4 expert)."""
 
@@ -158,6 +174,9 @@ class BehaviouralAnchor(models.Model):
     def __str__(self) -> str:
         return f"{self.competency.code}@{self.level}"
 
+    def clean(self) -> None:
+        _check_level_on_scale(self.competency_id and self.competency, self.level, "level")
+
     @property
     def text(self) -> str:
         return pick(self, "text")
@@ -211,6 +230,11 @@ class ProfileRequirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.competency.code}≥{self.required_level}"
+
+    def clean(self) -> None:
+        _check_level_on_scale(
+            self.competency_id and self.competency, self.required_level, "required_level"
+        )
 
 
 class Evidence(models.Model):

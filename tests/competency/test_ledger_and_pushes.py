@@ -184,3 +184,19 @@ def test_overdue_assignments_are_visible_to_the_manager(competency_demo, users, 
     assert "overdue" in page or "逾期" in page
     other = client_as("manager2").get(reverse("competency:home")).content.decode()
     assert staff.name_zh not in other
+
+
+def test_required_level_outside_the_scale_is_a_validation_error(competency_demo):
+    from django.core.exceptions import ValidationError
+
+    from competency.models import PositionProfile, ProfileRequirement
+
+    profile = PositionProfile.objects.get(position__code="department-manager")
+    requirement = ProfileRequirement(
+        profile=profile,
+        competency=profile.framework.competencies.get(code="crisis-communication"),
+        required_level=7,
+    )
+    with pytest.raises(ValidationError) as exc:
+        requirement.full_clean()
+    assert "required_level" in exc.value.message_dict
