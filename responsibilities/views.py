@@ -325,12 +325,19 @@ def scenario_manual(request, code: str):
         steps = sorted(
             plan.order, key=lambda c: (plan.slots[c].start, plan.slots[c].due, by_code[c].order)
         )
+        number = {c: i for i, c in enumerate(steps, start=1)}
         sections.append(
             {
                 "map": m,
-                "steps": [{"duty": by_code[c], "slot": plan.slots[c]} for c in steps],
+                "steps": [
+                    {
+                        "duty": by_code[c],
+                        "slot": plan.slots[c],
+                        "after_steps": [str(number[a]) for a in by_code[c].after if a in number],
+                    }
+                    for c in steps
+                ],
                 "plan": plan,
-                "by_code": by_code,
             }
         )
     return render(

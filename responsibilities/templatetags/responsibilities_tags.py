@@ -62,8 +62,3 @@ def position_crisis_duties(context, position):
         "request": context.get("request"),
         "compact": True,
     }
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if hasattr(mapping, "get") else None
