@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 
 from hrcore.selectors import employee_of, is_hr_admin
 
 from .choices import RunStatus, VersionStatus
 from .models import (
     Assignment,
+    Competency,
     Evidence,
     Framework,
     PositionProfile,
@@ -66,7 +67,11 @@ def frameworks_visible_to(user: AbstractBaseUser) -> QuerySet[Framework]:
     if not user.is_authenticated:
         return Framework.objects.none()
     return Framework.objects.select_related("scale").prefetch_related(
-        "scale__levels", "competencies__anchors"
+        "scale__levels",
+        Prefetch(
+            "competencies",
+            queryset=Competency.objects.select_related("parent").prefetch_related("anchors"),
+        ),
     )
 
 

@@ -164,3 +164,37 @@ def test_assignment_list_query_count_is_constant(competency_demo, users, api_as)
         return len(ctx)
 
     assert make(1) == make(25)
+
+
+def test_results_list_query_count_is_constant(competency_demo, users, api_as):
+    from competency.models import SimulationRun
+
+    client = api_as("manager")
+    version = services.published_version(Simulation.objects.get(code="journalist-rumour"))
+    manager = users["manager"].employee
+
+    def count(n):
+        SimulationRun.objects.all().delete()
+        for _ in range(n):
+            SimulationRun.objects.create(
+                version=version,
+                employee=manager,
+                status="finished",
+                current_node=version.start_node,
+                overall_score=70,
+                finished_at=timezone.now(),
+            )
+        client.get("/api/v1/simulation-results/")
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/v1/simulation-results/").json()["count"] == n
+        return len(ctx)
+
+    assert count(1) == count(25)
+
+
+def test_framework_list_query_count_does_not_depend_on_competencies(competency_demo, api_as):
+    client = api_as("staff")
+    client.get("/api/v1/competency-frameworks/")
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/api/v1/competency-frameworks/")
+    assert len(ctx) <= 8
