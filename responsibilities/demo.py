@@ -61,7 +61,7 @@ SCENARIOS = [
                 "contact_log",
                 30,
                 information_items=["客户联系人 / Customer contact", "欠款金额 / Amount in dispute"],
-                competencies=["crisis-communication"],
+                competencies=["emotional-control", "resource-coordination"],
                 notes_zh="经理是第一响应人，但无权谈判，只负责了解情况与同步。",
                 notes_en="The manager is the first responder but has no mandate to negotiate; "
                 "they listen and sync.",
@@ -134,7 +134,7 @@ SCENARIOS = [
                 "document",
                 60,
                 information_items=["合同 / Contract", "现场情况 / Situation on site"],
-                competencies=["legal-awareness"],
+                competencies=["legal-awareness", "legal-communication"],
             ),
             _d(
                 "admin-on-site",
@@ -143,7 +143,7 @@ SCENARIOS = [
                 "Arrive on site within 20 minutes to keep order and keep people safe.",
                 "on_site",
                 20,
-                competencies=["on-site-order"],
+                competencies=["on-site-order", "evidence-preservation"],
                 notes_zh="行政到场前，经理不得把催收人员带入高管办公室。",
                 notes_en="Until administration arrives the manager must not take the "
                 "collectors into an executive's office.",
@@ -155,7 +155,7 @@ SCENARIOS = [
                 "Contact the customer within 10 minutes and log the conversation; promise nothing.",
                 "contact_log",
                 10,
-                competencies=["crisis-communication"],
+                competencies=["emotional-control", "negotiation-data-law"],
             ),
             _d(
                 "vp-decision",
@@ -214,7 +214,7 @@ SCENARIOS = [
                 "decision",
                 30,
                 after=["cs-contact"],
-                competencies=["decision-making"],
+                competencies=["decision-making", "service-recovery"],
             ),
             _d(
                 "route-responsible",
@@ -459,7 +459,7 @@ SCENARIOS = [
                 "promise nothing.",
                 "contact_log",
                 60,
-                competencies=["crisis-communication", "negotiation"],
+                competencies=["emotional-control", "negotiation-data-law"],
             ),
             _d(
                 "legal-labour",
@@ -489,7 +489,7 @@ SCENARIOS = [
                 60,
                 after=["legal-labour", "manager-dialogue"],
                 escalation=ESC_VP,
-                competencies=["decision-making", "negotiation"],
+                competencies=["decision-making", "crisis-communication"],
             ),
             _d(
                 "hr-agreement",

@@ -80,3 +80,12 @@ def test_every_seed_map_is_bilingual(seeded_maps):
         assert m.title_zh and m.title_en
         for d in m.duties.all():
             assert d.action_zh and d.action_en, d.code
+
+
+def test_seed_duties_name_competencies_the_competency_app_knows():
+    from competency.demo import COMPETENCY_TREE
+    from responsibilities.demo import SCENARIOS
+
+    known = {child[0] for group in COMPETENCY_TREE for child in group[3]}
+    used = {c for s in SCENARIOS for d in s["duties"] for c in d.get("competencies", [])}
+    assert used and used <= known, used - known

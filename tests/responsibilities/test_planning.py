@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from responsibilities import planning
 
@@ -122,3 +126,49 @@ def test_diff_by_code():
     ]
     assert not result.is_empty
     assert planning.diff(old, old).is_empty
+
+
+# --- Properties over random acyclic maps ----------------------------------------------------
+
+
+@st.composite
+def acyclic_maps(draw):
+    n = draw(st.integers(min_value=1, max_value=12))
+    duties = []
+    for i in range(n):
+        # Only earlier duties can be prerequisites: acyclic by construction.
+        after = draw(st.lists(st.integers(0, i - 1), unique=True, max_size=3)) if i else []
+        duties.append(
+            d(
+                f"d{i}",
+                draw(st.integers(1, 600)),
+                [f"d{a}" for a in after],
+                draw(st.sampled_from(["document", "decision", "on_site"])),
+            )
+        )
+    order = draw(st.permutations(range(n)))
+    return [duties[i] for i in order]
+
+
+@settings(max_examples=150, deadline=None)
+@given(acyclic_maps())
+def test_schedule_invariants(duties):
+    plan = planning.schedule(duties)
+    by = {x["code"]: x for x in duties}
+    for code, slot in plan.slots.items():
+        assert slot.due - slot.start == by[code]["deadline_minutes"]
+        prereq_dues = [plan.slots[a].due for a in by[code]["after"]]
+        assert slot.start == (max(prereq_dues) if prereq_dues else 0)
+        assert slot.slack >= 0
+    # The critical path is a chain of prerequisites from a start duty to the target, and the
+    # total equals the sum of its allowances.
+    path = plan.critical_path
+    assert path[-1] == plan.target and not by[path[0]]["after"]
+    for a, b in itertools.pairwise(path):
+        assert a in by[b]["after"]
+    assert plan.total_minutes == sum(by[c]["deadline_minutes"] for c in path)
+    decisions = [c for c in by if by[c]["deliverable"] == "decision"]
+    if decisions:
+        assert plan.total_minutes == max(plan.slots[c].due for c in decisions)
+    assert plan.makespan == max(s.due for s in plan.slots.values())
+    assert planning.find_cycle({c: x["after"] for c, x in by.items()}) is None
