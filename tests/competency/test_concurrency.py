@@ -1,0 +1,60 @@
+"""Two answers to the same step at the same moment: one wins, nothing is scored twice."""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from competency import services
+from competency.models import Evidence, RunStep, Simulation
+from hrcore.errors import Conflict
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_answers_to_the_last_step_score_once(competency_demo, users):
+    manager = users["manager"]
+    run = services.run_start(
+        simulation=Simulation.objects.get(code="debt-collectors-office"), actor=manager
+    )
+    for index in (0, 0, 2, 0):  # start → first-words → ask-details → call-team → team-arrives
+        run.refresh_from_db()
+        choice = services.visible_choices(run.current_node, run.state)[index]
+        services.run_answer(
+            run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=manager
+        )
+    run.refresh_from_db()
+    node_id = run.current_node_id
+    choice_id = services.visible_choices(run.current_node, run.state)[0].pk
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def answer():
+        try:
+            barrier.wait()
+            services.run_answer(run_id=run.pk, node_id=node_id, choice_id=choice_id, actor=manager)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=answer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(outcomes) == ["conflict", "ok"]
+    run.refresh_from_db()
+    assert run.status == "finished"
+    assert RunStep.objects.filter(run=run).count() == 5
+    assert Evidence.objects.filter(run=run).count() == 4
+    assert (
+        manager.employee.recognition.filter(
+            source_key="training:pass:debt-collectors-office"
+        ).count()
+        == 1
+    )
