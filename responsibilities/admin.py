@@ -71,6 +71,12 @@ class ResponsibilityMapAdmin(admin.ModelAdmin):
             return [*self.readonly_fields, "scenario", "scope", "version"]
         return [*self.readonly_fields, "version"]
 
+    def has_delete_permission(self, request, obj=None):
+        # Published and archived versions are history (crises point at them); only drafts go.
+        if obj is not None and obj.status in FROZEN_STATES:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         if not change:
             from django.db.models import Max

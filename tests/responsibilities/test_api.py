@@ -332,3 +332,19 @@ def test_map_list_query_count_is_constant(demo_org, users, api_as):
     many, n25 = _count(api, MAPS)
     assert (n1, n25) == (1, 25)
     assert one == many
+
+
+def test_map_list_filters(seeded_maps, api_as):
+    api = api_as("staff")
+    r = api.get(MAPS, {"scenario": "debt-collection-emergency", "status": "published"})
+    results = r.json()["results"]
+    assert [(m["scenario"], m["version"]) for m in results] == [("debt-collection-emergency", 1)]
+    assert [d["code"] for d in results[0]["duties"]] == [
+        "finance-records",
+        "legal-support",
+        "admin-on-site",
+        "manager-contact",
+        "vp-decision",
+    ]
+    assert api.get(MAPS, {"scope": "sh"}).json()["count"] == 0
+    assert api.get(MAPS, {"status": "bogus"}).status_code == 400

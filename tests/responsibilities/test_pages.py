@@ -356,3 +356,28 @@ def test_pages_in_english(seeded_maps, client_as, users):
     page = html(client_as("staff").get(f"/maps/{emergency().pk}/"))
     assert "Debt collection · emergency flow" in page
     assert "Critical path" in page
+
+
+def test_admin_edits_drafts_inline_and_freezes_published_versions(seeded_maps, client_as):
+    client = client_as("hradmin")
+    m = emergency()
+    page = html(client.get(f"/admin/responsibilities/responsibilitymap/{m.pk}/change/"))
+    assert 'name="duties-0-code"' not in page  # read-only inline for a published version
+    r = client.post(f"/admin/responsibilities/responsibilitymap/{m.pk}/delete/", {"post": "yes"})
+    assert r.status_code == 403
+    assert ResponsibilityMap.objects.filter(pk=m.pk).exists()
+    r = client.post(
+        "/admin/responsibilities/responsibilitymap/",
+        {"action": "revise_maps", "_selected_action": [m.pk]},
+    )
+    assert r.status_code == 302
+    draft = ResponsibilityMap.objects.get(scenario=m.scenario, version=2)
+    page = html(client.get(f"/admin/responsibilities/responsibilitymap/{draft.pk}/change/"))
+    assert 'name="duties-0-code"' in page
+    r = client.post(
+        "/admin/responsibilities/responsibilitymap/",
+        {"action": "publish_maps", "_selected_action": [draft.pk]},
+    )
+    draft.refresh_from_db()
+    m.refresh_from_db()
+    assert (m.status, draft.status) == (MapStatus.ARCHIVED, MapStatus.PUBLISHED)
