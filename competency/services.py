@@ -287,6 +287,25 @@ def evidence_record(
     return row, True
 
 
+def manager_rating_record(
+    *, employee: Employee, competency_code: str, level: int, actor, note: str = ""
+) -> Evidence:
+    """A manager rates a direct report (HR admins may rate anyone): one ledger row."""
+    me = employee_of(actor) if actor is not None else None
+    if not (is_hr_admin(actor) or (me is not None and employee.manager_id == me.pk)):
+        raise PermissionDenied(_("Only the person's manager or an HR admin can rate them."))
+    row, _created = evidence_record(
+        employee=employee,
+        competency_code=competency_code,
+        level=level,
+        kind=EvidenceKind.MANAGER_RATING,
+        source=f"rating by {actor.username}",
+        note=note,
+        actor=actor,
+    )
+    return row
+
+
 def current_levels(employee: Employee, at: datetime | None = None) -> dict[str, dict]:
     """``{code: {"level", "score", "at", "kind"}}`` from the latest evidence per competency."""
     rows = Evidence.objects.filter(employee=employee)

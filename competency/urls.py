@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("recognition/", views.recognition, name="recognition"),
     path("readiness/", views.readiness, name="readiness"),
+    path("rate/", views.rate, name="rate"),
     path("assignments/<int:pk>/start/", views.assignment_start, name="assignment_start"),
     path("simulations/<slug:code>/", views.simulation_detail, name="simulation_detail"),
     path("simulations/<slug:code>/start/", views.run_start, name="run_start"),

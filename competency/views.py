@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hrcore.errors import KeelError
+from hrcore.errors import KeelError, ValidationFailed
 from hrcore.i18n import is_chinese, pick
 from hrcore.models import OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin
@@ -23,7 +23,7 @@ from hrcore.selectors import employee_of, has_role, is_hr_admin
 from . import charts, selectors, services
 from .choices import NodeKind, RunStatus, VersionStatus
 from .forms import AssignForm, ChoiceForm, NodeForm, SimulationForm
-from .models import Assignment, SimChoice, SimNode, Simulation, SimulationVersion
+from .models import Assignment, Competency, SimChoice, SimNode, Simulation, SimulationVersion
 
 
 def _error(request, exc: KeelError) -> None:
@@ -57,6 +57,13 @@ def home(request):
             .filter(employee__manager=employee)
             .order_by("completed_at", "due_at")[:50]
         )
+        context["reports"] = list(employee.reports.filter(is_active=True).order_by("name_en"))
+        context["rateable"] = [
+            {"code": c.code, "name": c.name}
+            for c in Competency.objects.filter(
+                framework__status="published", parent__isnull=False
+            ).order_by("order")
+        ]
         context["team_runs"] = list(
             selectors.runs_visible_to(request.user).filter(
                 employee__manager=employee, status=RunStatus.FINISHED
@@ -70,6 +77,30 @@ def home(request):
     context["aggregates"] = selectors.run_aggregates(request.user)
     context["is_hr"] = is_hr_admin(request.user)
     return render(request, "competency/home.html", context)
+
+
+@login_required
+@require_POST
+def rate(request):
+    """A manager records a rating of a direct report (a ledger row)."""
+    from hrcore.models import Employee
+
+    employee = Employee.objects.filter(pk=request.POST.get("employee") or 0).first()
+    try:
+        if employee is None:
+            raise ValidationFailed(_("Unknown employee."))
+        services.manager_rating_record(
+            employee=employee,
+            competency_code=request.POST.get("competency", ""),
+            level=request.POST.get("level"),
+            note=request.POST.get("note", "")[:1000],
+            actor=request.user,
+        )
+    except KeelError as exc:
+        _error(request, exc)
+        return redirect("competency:home")
+    messages.success(request, _("Rating recorded."))
+    return redirect("competency:home")
 
 
 @login_required

@@ -200,3 +200,23 @@ def test_required_level_outside_the_scale_is_a_validation_error(competency_demo)
     with pytest.raises(ValidationError) as exc:
         requirement.full_clean()
     assert "required_level" in exc.value.message_dict
+
+
+def test_manager_rates_a_direct_report_others_cannot(competency_demo, users, client_as):
+    from django.urls import reverse
+
+    staff = users["staff"].employee
+    body = {"employee": staff.pk, "competency": "emotional-control", "level": "3", "note": "calm"}
+    for outsider in ("manager2", "finance"):
+        client_as(outsider).post(reverse("competency:rate"), body)
+    assert not Evidence.objects.filter(employee=staff).exists()
+    client_as("manager").post(reverse("competency:rate"), {**body, "level": "9"})
+    assert not Evidence.objects.filter(employee=staff).exists()
+    assert client_as("manager").post(reverse("competency:rate"), body).status_code == 302
+    row = Evidence.objects.get(employee=staff)
+    assert (row.kind, row.level, row.note, row.actor) == (
+        "manager_rating",
+        3,
+        "calm",
+        users["manager"],
+    )
