@@ -45,6 +45,12 @@ class CompetencyAdmin(admin.ModelAdmin):
     list_filter = ["framework"]
     inlines = [AnchorInline]
 
+    def has_change_permission(self, request, obj=None):
+        # a published framework is edited through a new draft version (action on frameworks)
+        if obj is not None and obj.framework.status != "draft":
+            return False
+        return super().has_change_permission(request, obj)
+
 
 @admin.register(Framework)
 class FrameworkAdmin(admin.ModelAdmin):
