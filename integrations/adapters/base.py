@@ -112,12 +112,18 @@ def reset_breakers() -> None:
     with _breakers_lock:
         _breakers.clear()
         _last_failure.clear()
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
 
 
 # --- HTTP client ---------------------------------------------------------------------------
 
 _ssl_context = None
 _ssl_lock = threading.Lock()
+_clients: dict[tuple, httpx.Client] = {}
+_clients_lock = threading.Lock()
 
 
 def _verify():
@@ -140,6 +146,22 @@ class HttpClient:
     def __init__(self, config: PartnerConfig):
         self.config = config
 
+    def _client(self) -> httpx.Client:
+        """One pooled keep-alive client per partner configuration and process (httpx clients are
+        thread-safe), so concurrent pulls skip connection set-up."""
+        key = (self.config.slug, self.config.base_url, self.config.timeout_seconds)
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = httpx.Client(
+                    timeout=self._timeout(),
+                    follow_redirects=False,
+                    verify=_verify(),
+                    limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+                )
+                _clients[key] = client
+            return client
+
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(
             self.config.timeout_seconds,
@@ -152,10 +174,9 @@ class HttpClient:
         if self.config.token:
             headers["Authorization"] = f"Bearer {self.config.token}"
         try:
-            with httpx.Client(
-                timeout=self._timeout(), follow_redirects=False, verify=_verify()
-            ) as client:
-                response = client.request(method, url, params=params, json=json, headers=headers)
+            response = self._client().request(
+                method, url, params=params, json=json, headers=headers
+            )
         except httpx.TimeoutException as exc:
             raise TransientError(
                 f"timed out after {self.config.timeout_seconds:g} s ({type(exc).__name__})"
