@@ -55,7 +55,11 @@ def customer_list(request):
     return render(
         request,
         "integrations/customer_list.html",
-        {"customers": qs.order_by("-overdue_days", "external_id"), "overdue_min": overdue_min},
+        {
+            "customers": qs.order_by("-overdue_days", "external_id"),
+            "overdue_min": overdue_min,
+            "can_manage_people": services.can_manage_people(request.user),
+        },
     )
 
 

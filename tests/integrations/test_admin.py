@@ -1,0 +1,98 @@
+"""HR-admin configuration: partners with encrypted credentials, the delivery log, the "send test
+event" action; and the customer list page's query count."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from hrcore.models import OutboxMessage
+from integrations.models import Customer, Partner, WebhookDelivery
+
+pytestmark = pytest.mark.django_db
+
+
+def test_partner_saved_from_admin_is_encrypted(client_as, users):
+    client = client_as("hradmin")
+    response = client.post(
+        "/admin/integrations/partner/add/",
+        {
+            "slug": "erp-finance",
+            "name": "ERP",
+            "kind": "finance",
+            "protocol": "keel-rest",
+            "base_url": "https://erp.example.com/api",
+            "timeout_seconds": "3",
+            "max_attempts": "2",
+            "enabled": "on",
+            "token": "s3cret-token",
+            "webhook_secret": "hook-secret",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    partner = Partner.objects.get(slug="erp-finance")
+    assert "s3cret-token" not in partner.credentials_encrypted
+    assert partner.token == "s3cret-token" and partner.webhook_secret == "hook-secret"
+    # Editing without a token keeps the stored one.
+    client.post(
+        f"/admin/integrations/partner/{partner.pk}/change/",
+        {
+            "slug": "erp-finance",
+            "name": "ERP 2",
+            "kind": "finance",
+            "protocol": "keel-rest",
+            "base_url": "https://erp.example.com/api",
+            "timeout_seconds": "3",
+            "max_attempts": "2",
+            "enabled": "on",
+        },
+    )
+    partner.refresh_from_db()
+    assert partner.name == "ERP 2" and partner.token == "s3cret-token"
+
+
+def test_delivery_log_is_for_hr_admins(client_as, partners):
+    assert client_as("hradmin").get("/admin/integrations/webhookdelivery/").status_code == 200
+    assert client_as("manager").get("/admin/integrations/webhookdelivery/").status_code == 302
+
+
+def test_send_test_event_admin_action(client_as, partners):
+    from integrations import services
+
+    sub = services.subscription_save(
+        partner=partners["crm"], url="https://partner.example.com/hook", secret="x"
+    )
+    response = client_as("hradmin").post(
+        "/admin/integrations/webhooksubscription/",
+        {"action": "send_test_event", "_selected_action": [sub.pk]},
+    )
+    assert response.status_code == 302
+    message = OutboxMessage.objects.get(channel="webhook")
+    assert message.payload["event"] == "test.ping"
+    assert not WebhookDelivery.objects.exists()  # delivered later by the outbox relay
+
+
+def test_customer_list_page_query_count_is_flat(customers, client_as):
+    client = client_as("vp")
+    Customer.objects.exclude(external_id="CUST-1001").delete()
+    client.get("/integrations/customers/")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/integrations/customers/").status_code == 200
+    base = customers["CUST-1001"]
+    Customer.objects.bulk_create(
+        [
+            Customer(
+                external_id=f"P-{i}",
+                name_zh=f"客户{i}",
+                name_en=f"C{i}",
+                unit=base.unit,
+                account_owner=base.account_owner,
+            )
+            for i in range(24)
+        ]
+    )
+    with CaptureQueriesContext(connection) as many:
+        body = client.get("/integrations/customers/").content.decode()
+    assert body.count("/integrations/customers/P-") == 24
+    assert len(one) == len(many)
