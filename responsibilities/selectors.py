@@ -100,8 +100,20 @@ def position_crisis_duties(*, position: Position) -> list[Duty]:
     q = Q(assignee_position=position)
     if head_functions:
         q |= Q(assignee_function__in=head_functions)
-    return list(
+    duties = list(
         Duty.objects.filter(q, map__status=MapStatus.PUBLISHED)
         .select_related("map__scenario", "map__scope", "assignee_position")
         .order_by("map__scenario__code", "map__scope__path", "order", "id")
     )
+    # Name each prerequisite by its owner ("Finance (finance-records)") in one more query.
+    owners = {
+        (d.map_id, d.code): d
+        for d in Duty.objects.filter(map_id__in={d.map_id for d in duties}).select_related(
+            "assignee_position"
+        )
+    }
+    for duty in duties:
+        duty.after_duties = [
+            owners[(duty.map_id, c)] for c in duty.after if (duty.map_id, c) in owners
+        ]
+    return duties
