@@ -517,28 +517,14 @@ def _dossier_content(dossier: Dossier | None) -> dict:
 def response_plan_generate(
     *, crisis_id: int, dossier: Dossier | None = None, actor=None, force: bool = False
 ) -> ResponsePlan | None:
-    """A new generated version when the dossier's content changed (or none exists yet)."""
+    """A new generated version when what the plan says would change: new dossier data or the
+    crisis's tasks moved on. The manager's edits to the wording are carried into it."""
     crisis = _crisis(crisis_id)
     if crisis is None:
         raise NotFound(_("No such crisis."))
     if dossier is None:
         dossier, _building = latest_dossier(crisis_id=crisis_id)
     latest = ResponsePlan.objects.filter(crisis_id=crisis_id).order_by("-version").first()
-    if latest is not None and not force:
-        latest_gen = (
-            ResponsePlan.objects.filter(crisis_id=crisis_id, origin=PlanOrigin.GENERATED)
-            .select_related("dossier")
-            .order_by("-version")
-            .first()
-        )
-        same_content = (
-            latest_gen is not None
-            and latest_gen.dossier is not None
-            and dossier is not None
-            and latest_gen.dossier.content_hash == dossier.content_hash
-        )
-        if same_content:
-            return None
     customer = crisis.customer
     fields = compose(
         sources=_dossier_content(dossier),
@@ -546,10 +532,46 @@ def response_plan_generate(
         customer={"name_zh": customer.name_zh, "name_en": customer.name_en} if customer else None,
         today=timezone.localdate(),
     )
+    if latest is not None and latest.origin == PlanOrigin.EDITED:
+        base = (
+            ResponsePlan.objects.filter(
+                crisis_id=crisis_id, origin=PlanOrigin.GENERATED, version__lt=latest.version
+            )
+            .order_by("-version")
+            .first()
+        )
+        for name in PLAN_TEXT_FIELDS:
+            if base is None or getattr(latest, name) != getattr(base, name):
+                fields[name] = getattr(latest, name)
+    if (
+        latest is not None
+        and not force
+        and all(getattr(latest, name) == fields[name] for name in PLAN_FIELDS)
+    ):
+        return None
     version = (latest.version if latest else 0) + 1
     return ResponsePlan.objects.create(
         crisis_id=crisis_id, version=version, dossier=dossier, author=actor, **fields
     )
+
+
+def response_plans_refresh(*, limit: int = 200) -> int:
+    """Regenerate the plans of open crises whose tasks moved on (next steps, owners, deadlines)."""
+    try:
+        from crisis.models import Crisis
+    except ImportError:  # pragma: no cover
+        return 0
+    crisis_ids = list(
+        Crisis.objects.filter(status="open")
+        .filter(pk__in=ResponsePlan.objects.values("crisis_id"))
+        .order_by("-id")
+        .values_list("id", flat=True)[:limit]
+    )
+    created = 0
+    for crisis_id in crisis_ids:
+        with transaction.atomic():
+            created += response_plan_generate(crisis_id=crisis_id) is not None
+    return created
 
 
 def _can_edit_plan(user, crisis) -> bool:
@@ -569,6 +591,7 @@ PLAN_TEXT_FIELDS = (
     "legal_basis_zh",
     "legal_basis_en",
 )
+PLAN_FIELDS = (*PLAN_TEXT_FIELDS, "amounts", "next_steps")
 
 
 @transaction.atomic

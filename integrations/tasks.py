@@ -12,10 +12,12 @@ def dossier_build(dossier_id: int) -> None:
 
 @shared_task(name="integrations.tasks.dossier_maintenance")
 def dossier_maintenance() -> dict:
-    """Re-queue lost builds and retry failed sources of open crises with backoff."""
+    """Re-queue lost builds, retry failed sources of open crises with backoff, and bring
+    response plans up to date with their crises' tasks."""
     return {
         "requeued": services.dossier_sweep_stuck(),
         "retried": services.dossier_retry_failed(),
+        "plans": services.response_plans_refresh(),
     }
 
 

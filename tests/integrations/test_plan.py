@@ -151,17 +151,64 @@ def test_plan_generated_on_filing_with_tasks_as_next_steps(crisis):
     assert "Civil Code of the PRC, Article 577" in plan.legal_basis_en
 
 
-@pytest.mark.django_db
-def test_plan_regenerates_only_when_the_dossier_changes(crisis, sandbox):
-    assert services.response_plan_generate(crisis_id=crisis.pk) is None  # same content
-    sandbox.knobs(legal={"mode": "error"})  # legal fails: the stale guide is kept
-    dossier = services.dossier_request(crisis_id=crisis.pk, dedupe_seconds=0)
+def _record_payment(sandbox, customer="CUST-1001"):
+    import httpx
+
+    from .conftest import SANDBOX_TOKEN
+
+    httpx.post(
+        f"{sandbox.url}/finance/customers/{customer}/payments",
+        headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+        timeout=5,
+    ).raise_for_status()
+
+
+def _refresh(crisis_id):
+    dossier = services.dossier_request(crisis_id=crisis_id, dedupe_seconds=0)
     services.dossier_assemble(dossier_id=dossier.pk)
-    # The failed legal source changes the fresh content: a new version is generated, and it
-    # still carries the stale guide's legal basis.
+
+
+@pytest.mark.django_db
+def test_plan_regenerates_only_when_its_content_changes(crisis, sandbox):
+    assert services.response_plan_generate(crisis_id=crisis.pk) is None  # nothing new
+    sandbox.knobs(legal={"mode": "error"})  # legal fails: the stale guide is kept …
+    _refresh(crisis.pk)
+    assert ResponsePlan.objects.filter(crisis_id=crisis.pk).count() == 1  # … so no new version
+    sandbox.knobs(legal={"mode": "ok"})
+    _record_payment(sandbox)  # finance records payment of the oldest invoice (780 000)
+    _refresh(crisis.pk)
     latest = ResponsePlan.objects.filter(crisis_id=crisis.pk).order_by("-version").first()
     assert latest.version == 2
-    assert "Civil Code of the PRC, Article 577" in latest.legal_basis_en
+    assert latest.amounts["outstanding"] == "500000.00"
+    assert "CNY 500000.00 outstanding" in latest.say_en
+
+
+@pytest.mark.django_db
+def test_regeneration_keeps_the_managers_wording(crisis, sandbox, users):
+    services.response_plan_edit(
+        crisis_id=crisis.pk, actor=users["manager"], say_en="Please take a seat, tea is coming."
+    )
+    _record_payment(sandbox)
+    _refresh(crisis.pk)
+    latest = ResponsePlan.objects.filter(crisis_id=crisis.pk).order_by("-version").first()
+    assert latest.version == 3
+    assert latest.say_en == "Please take a seat, tea is coming."  # edited wording kept
+    assert latest.amounts["outstanding"] == "500000.00"  # new facts in
+    assert "CNY 500000.00" in latest.say_zh  # unedited fields follow the new facts
+
+
+@pytest.mark.django_db
+def test_plans_follow_task_progress(crisis, users):
+    from crisis.models import Task
+
+    task = Task.objects.filter(crisis=crisis, status="open").order_by("id").first()
+    Task.objects.filter(pk=task.pk).update(status="done")
+    assert services.response_plans_refresh() == 1
+    latest = ResponsePlan.objects.filter(crisis_id=crisis.pk).order_by("-version").first()
+    assert latest.version == 2
+    first = ResponsePlan.objects.get(crisis_id=crisis.pk, version=1)
+    assert len(latest.next_steps) == len(first.next_steps) - 1  # the done task left the list
+    assert services.response_plans_refresh() == 0
 
 
 @pytest.mark.django_db
