@@ -520,6 +520,12 @@ def task_acknowledge(*, task: Task, actor) -> Task:
     return task
 
 
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    return f"{n / 1024:g} KB"
+
+
 def _validate_upload(file: UploadedFile) -> tuple[str, str]:
     name = os.path.basename(file.name or "")
     ext = os.path.splitext(name)[1].lower()
@@ -532,7 +538,7 @@ def _validate_upload(file: UploadedFile) -> tuple[str, str]:
         )
     if file.size is None or file.size > max_bytes:
         raise ValidationFailed(
-            _("The file is larger than %(mb)s MB.") % {"mb": max_bytes // (1024 * 1024) or 1},
+            _("The file is larger than the limit of %(limit)s.") % {"limit": _size(max_bytes)},
             errors={"file": _("File too large.")},
         )
     if file.size == 0:

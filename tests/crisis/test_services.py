@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from crisis import services
 from crisis.choices import CrisisStatus, EventKind, TaskStatus, TimerState
@@ -279,9 +280,10 @@ def test_oversize_upload_is_refused(file_emergency, users, settings):
     task = tasks_by_duty(crisis)["finance-records"]
     before = counts()
     big = SimpleUploadedFile("big.pdf", PDF + b"0" * 2048)
-    with pytest.raises(ValidationFailed) as exc:
+    with translation.override("en"), pytest.raises(ValidationFailed) as exc:
         services.task_complete(task=task, actor=users["finance"], file=big)
     assert exc.value.errors == {"file": "File too large."}
+    assert exc.value.message == "The file is larger than the limit of 1 KB."
     assert counts() == before
 
 
