@@ -1141,9 +1141,14 @@ def _recognise(crisis: Crisis, *, actor) -> None:
 def _claim_batch(qs, order_field: str, limit: int) -> list[Task]:
     """Due rows, locked for this transaction on PostgreSQL (rows another sweep holds are
     skipped); SQLite serialises writers anyway."""
-    qs = qs.select_related("crisis", "crisis__unit", "assignee", "assignee__user", "duty").order_by(
-        order_field, "id"
-    )
+    qs = qs.select_related(
+        "crisis",
+        "crisis__unit",
+        "crisis__filed_by__employee__user",
+        "assignee",
+        "assignee__user",
+        "duty",
+    ).order_by(order_field, "id")
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     return list(qs[:limit])
@@ -1174,7 +1179,10 @@ def _notify_people(
 def _filer_employee(crisis: Crisis) -> Employee | None:
     if not crisis.filed_by_id:
         return None
-    return Employee.objects.select_related("user").filter(user_id=crisis.filed_by_id).first()
+    try:
+        return crisis.filed_by.employee  # joined by the sweep's claim query
+    except Employee.DoesNotExist:
+        return None
 
 
 def _fire_warning(task: Task, now: datetime) -> bool:
