@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import AssigneeNotFound, Conflict, KeelError, PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit, Position
-from hrcore.services import Resolution, resolve_assignee
+from hrcore.services import Resolution, notification_send, resolve_assignee
 
 from . import planning
 from .choices import (
@@ -628,7 +628,55 @@ def responsibility_map_publish(
     current.effective_from = effective_from or current.effective_from or now
     current.save(update_fields=["status", "published_at", "effective_from"])
     _audit(current, LogEntry.Action.UPDATE, {"status": ["draft", "published"]}, actor)
+    if actor is not None:  # seed data and system imports do not page the whole group
+        _notify_affected(current, previous[0] if previous else None)
     return current
+
+
+def _notify_affected(new: ResponsibilityMap, old: ResponsibilityMap | None) -> None:
+    """Tell the people whose crisis duties were added or changed by this version (in-app and
+    e-mail through the outbox, once per map version and person, rolled back with the publish)."""
+    from django.urls import reverse
+
+    from hrcore.models import Employee
+
+    new_duties = map_duty_dicts(new)
+    changes = planning.diff(map_duty_dicts(old) if old else [], new_duties)
+    codes = set(changes.added) | {c.code for c in changes.changed}
+    if not codes:
+        return
+    affected = [d for d in new_duties if d["code"] in codes]
+    positions = {d["assignee_position"] for d in affected if d["assignee_position"]}
+    functions = {d["assignee_function"] for d in affected if d["assignee_function"]}
+    in_scope = Employee.objects.filter(
+        is_active=True, unit__path__startswith=new.scope.path
+    ).select_related("user", "position")
+    people = {e.pk: e for e in in_scope.filter(position__code__in=positions)}
+    # Function duties fall to the heads of the departments with that function.
+    for e in in_scope.filter(
+        headed_units__function__in=functions, headed_units__path__startswith=new.scope.path
+    ):
+        people[e.pk] = e
+    link = reverse("responsibilities:map_detail", args=[new.pk])
+    for employee in people.values():
+        notification_send(
+            recipient=employee.user,
+            kind="responsibility_map.published",
+            subject=(
+                f"职责地图“{new.title_zh or new.scenario.name_zh}”v{new.version} 已发布："
+                "您的危机职责有新增或变更",
+                f"Responsibility map “{new.title_en or new.scenario.name_en}” v{new.version} "
+                "is published: your crisis duties were added or changed",
+            ),
+            body=(
+                "请查看您岗位在该场景中的职责、时限和交付物。",
+                "Please read what your position owes in this scenario: actions, deadlines, "
+                "deliverables.",
+            ),
+            link=link,
+            data={"map_id": new.pk, "duties": sorted(codes)},
+            dedupe_key=f"responsibility_map.published:{new.pk}:{employee.user_id}",
+        )
 
 
 @transaction.atomic

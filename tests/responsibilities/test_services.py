@@ -372,3 +372,27 @@ def test_dry_run_respects_business_hours_like_the_crisis_engine(scenario, group_
     assert rows["paperwork"].warn_at == datetime(2026, 11, 23, 9, 18, tzinfo=shanghai)
     assert run.ends_at == rows["paperwork"].due_at
     assert run.total_minutes == 90  # the plan itself counts allowance minutes
+
+
+def test_publishing_notifies_exactly_the_people_whose_duties_changed(seeded_maps, users):
+    from hrcore.models import Notification
+
+    # Seeding publishes as the system: nobody is paged.
+    assert not Notification.objects.filter(kind="responsibility_map.published").exists()
+    v1 = ResponsibilityMap.objects.get(scenario__code="debt-collection-emergency")
+    v2 = services.responsibility_map_revise(responsibility_map=v1, actor=users["hradmin"])
+    duties = services.map_duty_dicts(v2)
+    duties[0]["deadline_minutes"] = 25  # finance-records (a finance function duty)
+    duties[4]["deadline_minutes"] = 45  # vp-decision (the vice-president position)
+    services.responsibility_map_update(responsibility_map=v2, duties=duties, actor=users["hradmin"])
+    services.responsibility_map_publish(responsibility_map=v2, actor=users["hradmin"])
+    notified = set(
+        Notification.objects.filter(kind="responsibility_map.published").values_list(
+            "recipient__username", flat=True
+        )
+    )
+    # The heads of both subsidiaries' finance departments and the VP; nobody else.
+    assert notified == {"finance", "sz-finance-head", "vp"}
+    note = Notification.objects.get(recipient=users["vp"], kind="responsibility_map.published")
+    assert note.link == f"/maps/{v2.pk}/"
+    assert note.data == {"map_id": v2.pk, "duties": ["finance-records", "vp-decision"]}
