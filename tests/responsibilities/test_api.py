@@ -348,3 +348,21 @@ def test_map_list_filters(seeded_maps, api_as):
     ]
     assert api.get(MAPS, {"scope": "sh"}).json()["count"] == 0
     assert api.get(MAPS, {"status": "bogus"}).status_code == 400
+
+
+@pytest.mark.parametrize("username", ["manager", "vp", "staff"])
+def test_non_admins_cannot_change_published_maps(seeded_maps, api_as, username):
+    m = ResponsibilityMap.objects.get(scenario__code="strike")
+    api = api_as(username)
+    assert api.patch(f"{MAPS}{m.pk}/", {"title": "x"}, format="json").status_code == 403
+    assert api.post(f"{MAPS}{m.pk}/revise/").status_code == 403
+    assert api.post(f"{MAPS}{m.pk}/archive/").status_code == 403
+    # Reading and dry-running are open to everyone logged in.
+    assert api.get(f"{MAPS}{m.pk}/").status_code == 200
+    assert api.post(f"{MAPS}{m.pk}/dry-run/", {}, format="json").status_code == 200
+    m.refresh_from_db()
+    assert (m.status, m.title_en, ResponsibilityMap.objects.count()) == (
+        MapStatus.PUBLISHED,
+        "Work stoppage response",
+        6,
+    )
