@@ -38,6 +38,7 @@ class Bar:
     due: int
     critical: bool
     deliverable: str
+    clipped: bool = False  # runs on past the right edge of a zoomed axis
 
 
 @dataclass
@@ -66,6 +67,15 @@ class Drawing:
     arrows: list[Arrow] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
     target_x: float | None = None
+    zoomed: bool = False  # the axis ends near the last decision, not at the last duty
+
+
+def default_horizon(plan: Plan) -> int | None:
+    """Zoom to the last decision when later follow-up work (e.g. a 3-day HR record) would
+    squeeze the decisive part of the map into a sliver; None means the whole map."""
+    if plan.total_minutes and plan.makespan > 4 * plan.total_minutes:
+        return int(plan.total_minutes * 1.5)
+    return None
 
 
 def tick_step(span: int, max_ticks: int = 6) -> int:
@@ -76,14 +86,15 @@ def tick_step(span: int, max_ticks: int = 6) -> int:
     return TICK_STEPS[-1] * (span // (TICK_STEPS[-1] * max_ticks) + 1)
 
 
-def draw(plan: Plan, duties: Sequence[Mapping]) -> Drawing:
+def draw(plan: Plan, duties: Sequence[Mapping], horizon: int | None = None) -> Drawing:
     """Lay out ``duties`` (dicts with ``code``, ``label``, ``sublabel``, ``deliverable``,
     ``warn_ratio``, ``after``) on rows in plan order: earlier start first, lane as tie-break."""
     by_code = {d["code"]: d for d in duties}
     rows = sorted(
         plan.order, key=lambda c: (plan.slots[c].start, plan.slots[c].lane, plan.order.index(c))
     )
-    span = max(plan.makespan, 1)
+    zoomed = bool(horizon) and horizon < plan.makespan
+    span = max(horizon if zoomed else plan.makespan, 1)
     step = tick_step(span)
     axis_end = ((span + step - 1) // step) * step
     left, right = LABEL_W, WIDTH - RIGHT_PAD
@@ -96,6 +107,7 @@ def draw(plan: Plan, duties: Sequence[Mapping]) -> Drawing:
         tick_label_y=TOP - 12,
         chart_left=left,
         chart_right=right,
+        zoomed=zoomed,
     )
     drawing.ticks = [
         Tick(x=round(left + m * scale, 1), minutes=m) for m in range(0, axis_end + 1, step)
@@ -105,8 +117,10 @@ def draw(plan: Plan, duties: Sequence[Mapping]) -> Drawing:
         slot = plan.slots[code]
         d = by_code[code]
         y = TOP + row * ROW_H + (ROW_H - BAR_H) / 2
-        x = left + slot.start * scale
-        w = max((slot.due - slot.start) * scale, 3)
+        first, last = min(slot.start, axis_end), min(slot.due, axis_end)
+        x = left + first * scale
+        w = max((last - first) * scale, 3)
+        warn_minute = slot.start + (slot.due - slot.start) * float(d.get("warn_ratio", 0.8))
         drawing.bars.append(
             Bar(
                 code=code,
@@ -117,7 +131,7 @@ def draw(plan: Plan, duties: Sequence[Mapping]) -> Drawing:
                 y=round(y, 1),
                 w=round(w, 1),
                 h=BAR_H,
-                warn_x=round(x + w * float(d.get("warn_ratio", 0.8)), 1),
+                warn_x=round(left + min(warn_minute, axis_end) * scale, 1),
                 text_y=round(y + BAR_H - 5, 1),
                 label_y=round(y + 8, 1),
                 sublabel_y=round(y + 21, 1),
@@ -128,6 +142,7 @@ def draw(plan: Plan, duties: Sequence[Mapping]) -> Drawing:
                 due=slot.due,
                 critical=slot.critical,
                 deliverable=d.get("deliverable", ""),
+                clipped=slot.due > axis_end,
             )
         )
         index[code] = drawing.bars[-1]

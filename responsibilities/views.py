@@ -49,7 +49,7 @@ def map_list(request):
     )
 
 
-def _drawing_for(m, run):
+def _drawing_for(m, run, *, full: bool = False):
     labels = []
     for row in run.rows:
         d = row.duty
@@ -65,7 +65,8 @@ def _drawing_for(m, run):
                 "after": d.after,
             }
         )
-    return drawing.draw(run.plan, labels)
+    horizon = None if full else drawing.default_horizon(run.plan)
+    return drawing.draw(run.plan, labels, horizon=horizon)
 
 
 @login_required
@@ -91,7 +92,7 @@ def map_detail(request, pk: int):
     try:
         run = services.responsibility_map_dry_run(responsibility_map=m, unit=unit, start=start)
         if run.rows:
-            drawn = _drawing_for(m, run)
+            drawn = _drawing_for(m, run, full=request.GET.get("scale") == "full")
     except KeelError as exc:
         problems["duties"] = exc.message
     can_edit = is_hr_admin(request.user)
