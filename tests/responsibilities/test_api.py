@@ -366,3 +366,109 @@ def test_non_admins_cannot_change_published_maps(seeded_maps, api_as, username):
         "Work stoppage response",
         6,
     )
+
+
+# --- Never a 500 for bad input ------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=80),
+)
+_json = st.recursive(
+    _json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_duty = st.fixed_dictionaries(
+    {},
+    optional={
+        "code": st.one_of(st.text(max_size=70), st.sampled_from(["a", "b", "vp-decision"])),
+        "assignee_function": st.one_of(_json, st.sampled_from(["finance", "legal", "x"])),
+        "assignee_position": st.one_of(_json, st.sampled_from(["vice-president", "nope"])),
+        "action": _json,
+        "deliverable": st.one_of(_json, st.sampled_from(["document", "decision"])),
+        "deadline_minutes": _json,
+        "after": st.one_of(_json, st.lists(st.sampled_from(["a", "b", "vp-decision"]))),
+        "escalation": _json,
+        "warn_ratio": _json,
+        "information_items": _json,
+    },
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=st.fixed_dictionaries(
+        {"scenario": st.sampled_from(["debt-collection", "nope", ""])},
+        optional={
+            "duties": st.one_of(_json, st.lists(_duty, max_size=4)),
+            "title": _json,
+            "scope": st.one_of(_json, st.sampled_from(["sh", "sh-finance", "demo-group"])),
+        },
+    )
+)
+def test_arbitrary_map_bodies_never_cause_a_server_error(debt_scenario, api_as, body):
+    api = api_as("hradmin")
+    r = api.post(MAPS, body, format="json")
+    assert r.status_code in (201, 400, 409), (r.status_code, body)
+    if r.status_code != 201:
+        assert r.json()["status"] == r.status_code
+    else:
+        assert api.post(f"{MAPS}{r.json()['id']}/publish/").status_code in (200, 400)
+        assert api.post(f"{MAPS}{r.json()['id']}/dry-run/", {}, format="json").status_code in (
+            200,
+            400,
+        )
+        ResponsibilityMap.objects.filter(pk=r.json()["id"]).delete()
+
+
+_plausible_duty = st.fixed_dictionaries(
+    {
+        "code": st.sampled_from(["a", "b", "c", "d"]),
+        "assignee_function": st.sampled_from(["finance", "legal", "hr"]),
+        "action": st.text(min_size=1, max_size=30),
+        "deliverable": st.sampled_from(["document", "decision", "on_site"]),
+        "deadline_minutes": st.integers(min_value=-5, max_value=45000),
+        "after": st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=2, unique=True),
+    },
+    optional={"warn_ratio": st.floats(min_value=-1, max_value=2)},
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(duties=st.lists(_plausible_duty, min_size=1, max_size=4, unique_by=lambda d: d["code"]))
+def test_plausible_maps_are_created_or_refused_and_published_or_refused(
+    debt_scenario, api_as, duties
+):
+    api = api_as("hradmin")
+    r = api.post(MAPS, {"scenario": "debt-collection", "duties": duties}, format="json")
+    assert r.status_code in (201, 400), r.json()
+    if r.status_code == 400:
+        assert ResponsibilityMap.objects.count() == 0
+        return
+    pk = r.json()["id"]
+    published = api.post(f"{MAPS}{pk}/publish/")
+    assert published.status_code in (200, 400)
+    if published.status_code == 200:
+        run = api.post(f"{MAPS}{pk}/dry-run/", {}, format="json").json()
+        due = {d["code"]: d["due_after_minutes"] for d in run["duties"]}
+        assert run["critical_path"][-1] == run["target"]
+        assert run["total_minutes"] == due[run["target"]]
+        assert all(d["assignee"] for d in run["duties"])  # publish proved them resolvable
+    ResponsibilityMap.objects.filter(pk=pk).delete()
