@@ -20,6 +20,7 @@ from hrcore.selectors import employee_of, is_hr_admin, positions_visible_to
 from . import drawing, planning, selectors, services
 from .choices import MapStatus
 from .forms import DryRunForm, DutyForm, DutyFormSet, MapHeaderForm, ScenarioForm
+from .models import Duty
 
 
 def _require_hr_admin(request) -> None:
@@ -118,6 +119,13 @@ def map_detail(request, pk: int):
     )
 
 
+def _shown(value) -> str:
+    """A diff value for people: lists as comma-separated text, empty as a dash."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return "—" if value in (None, "") else str(value)
+
+
 @login_required
 def map_versions(request, pk: int):
     """Every version of this scenario and scope, each with its diff to the one before."""
@@ -131,7 +139,16 @@ def map_versions(request, pk: int):
     rows = []
     for newer, older in zip(versions, [*versions[1:], None], strict=False):
         diff = planning.diff(dicts[older.pk], dicts[newer.pk]) if older else None
-        rows.append({"map": newer, "previous": older, "diff": diff})
+        changes = [
+            {
+                "code": c.code,
+                "label": Duty._meta.get_field(c.field).verbose_name,
+                "old": _shown(c.old),
+                "new": _shown(c.new),
+            }
+            for c in (diff.changed if diff else [])
+        ]
+        rows.append({"map": newer, "previous": older, "diff": diff, "changes": changes})
     return render(
         request,
         "responsibilities/map_versions.html",
