@@ -17,6 +17,9 @@ It measures, on a throw-away database per backend (SQLite file in a temp dir; Po
    in-process WSGI (django.test.Client) on the same settings;
 4. dashboard (and API list) time and query count with 10 versus 10k open crises.
 
+BENCH_PHASES=lateness,sweep,filing,dashboard picks phases; BENCH_TIMERS, BENCH_WINDOW (s) and
+BENCH_PENDING size them.
+
 Figures only, no pass/fail.
 """
 
@@ -112,10 +115,15 @@ def child(backend: str) -> int:
     big = int(os.environ.get("BENCH_PENDING", big_default))
     timers = int(os.environ.get("BENCH_TIMERS", "1000"))
 
-    lateness(timers)
-    sweep_cost([10_000, big])
-    filing_ratio()
-    dashboard([10, 10_000])
+    phases = set(os.environ.get("BENCH_PHASES", "lateness,sweep,filing,dashboard").split(","))
+    if "lateness" in phases:
+        lateness(timers)
+    if "sweep" in phases:
+        sweep_cost([10_000, big])
+    if "filing" in phases:
+        filing_ratio()
+    if "dashboard" in phases:
+        dashboard([10, 10_000])
     return 0
 
 

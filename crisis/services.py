@@ -376,7 +376,8 @@ def crisis_file(
 
     events.crisis_filed_event(crisis=crisis, actor=actor, source=source)
     filer = employee_of(actor) if actor is not None else None
-    _participant_add(crisis, filer, ParticipantRole.FILER)
+    # Participants of a new crisis are written in one statement (filer first: their role wins).
+    participants: dict[int, str] = {filer.pk: ParticipantRole.FILER} if filer else {}
 
     calendar = calendar_for_unit(unit)
     duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
@@ -430,9 +431,17 @@ def crisis_file(
             )
         if task.started_at:
             events.clock_started_event(task=task, at=now)
-        _participant_add(crisis, task.assignee, ParticipantRole.ASSIGNEE)
+        if task.assignee_id:
+            participants.setdefault(task.assignee_id, ParticipantRole.ASSIGNEE)
         _notify_task_assigned(task, crisis)
 
+    CrisisParticipant.objects.bulk_create(
+        [
+            CrisisParticipant(crisis=crisis, employee_id=pk, role=role, added_at=now)
+            for pk, role in participants.items()
+        ],
+        ignore_conflicts=True,
+    )
     if filer is not None:
         lines_zh = [f"{t.duty.action_zh or t.duty_code}" for t in tasks]
         lines_en = [f"{t.duty.action_en or t.duty_code}" for t in tasks]
