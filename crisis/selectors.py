@@ -394,3 +394,14 @@ def tasks_with_paused_clock(crisis: Crisis) -> list[Task]:
     from .choices import TimerState
 
     return list(crisis.tasks.filter(timer_state=TimerState.PAUSED).order_by("order", "id"))
+
+
+def crisis_tasks_for_page(crisis: Crisis) -> QuerySet[Task]:
+    """The crisis page's task board: assignees, duties with their positions, deliverables."""
+    return (
+        crisis.tasks.select_related(
+            "assignee", "assignee__user", "assignee__unit", "duty", "duty__assignee_position"
+        )
+        .prefetch_related("deliverables")
+        .order_by("order", "id")
+    )

@@ -473,7 +473,7 @@ def _crisis_row(crisis, now) -> dict:
 def _live_context(request, crisis) -> dict:
     now = timezone.now()
     viewer = employee_of(request.user)
-    tasks = list(selectors.crisis_tasks(crisis))
+    tasks = list(selectors.crisis_tasks_for_page(crisis))
     rows = task_rows(
         tasks, now=now, viewer_employee=viewer, comments=selectors.comments_by_task(crisis)
     )

@@ -448,3 +448,19 @@ def test_list_and_dashboard_query_counts_do_not_grow_with_crises(client_as, cris
     assert Crisis.objects.count() == 25
     many = (_count(manager, list_url), _count(vp, dash_url), _count(vp, board_url))
     assert many == one
+
+
+def test_crisis_page_query_count_does_not_grow_with_activity(client_as, crisis, english):
+    url = reverse("crisis:detail", args=[crisis.pk])
+    manager = client_as("manager")
+    before = _count(manager, url)
+    for code in ("finance-records", "legal-support", "admin-on-site"):
+        task = task_of(crisis, code)
+        services.task_comment(task=task, body=f"{code} on it", actor=task.assignee.user)
+        services.task_complete(
+            task=task, actor=task.assignee.user, note=f"{code} delivered", location="Lobby"
+        )
+    services.decision_make(crisis=crisis, text="Negotiate", option="negotiate", actor=english["vp"])
+    services.decision_make(crisis=crisis, text="Also call security", actor=english["vp"])
+    assert TimelineEvent.objects.filter(crisis=crisis).count() > 15
+    assert _count(manager, url) == before
