@@ -196,3 +196,22 @@ def test_customer_pages_in_both_languages(partners, customers, client_as):
     assert dossier_page.status_code == 200
     assert Dossier.objects.filter(customer=customers["CUST-1001"]).count() == 1
     assert client_as("manager2").get("/integrations/customers/CUST-1001/").status_code == 404
+
+
+def test_old_data_is_shown_as_stale_on_the_page(partners, customers, client_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    dossier = services.dossier_assemble(
+        dossier_id=services.dossier_request(customer=customers["CUST-1001"]).pk
+    )
+    client = client_as("manager")
+    body = client.get("/integrations/customers/CUST-1001/fragment/").content.decode()
+    assert 'data-source="credit" data-status="fresh"' in body
+    DossierSource.objects.filter(dossier=dossier).update(
+        fetched_at=timezone.now() - timedelta(minutes=31)
+    )
+    body = client.get("/integrations/customers/CUST-1001/fragment/").content.decode()
+    assert 'data-source="credit" data-status="stale"' in body
+    assert DossierSource.objects.get(dossier=dossier, source="credit").status == "fresh"
