@@ -263,3 +263,28 @@ def test_dossier_panel_in_both_languages(crisis, client_as, users, language, exp
     body = client_as("manager").get(f"/integrations/crises/{crisis.pk}/panel/").content.decode()
     for text in expected:
         assert text in body
+
+
+@pytest.mark.django_db
+def test_failed_sources_of_open_crises_are_retried_with_backoff(crisis, sandbox):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from integrations.models import Dossier
+
+    sandbox.knobs(crm={"mode": "error"})
+    _refresh(crisis.pk)  # contacts/complaints/orders now stale (the first pull had them)
+    assert Dossier.objects.filter(crisis_id=crisis.pk).count() == 2
+    assert services.dossier_retry_failed() == 0  # inside the 30 s backoff
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        assert services.dossier_retry_failed() == 1
+        retry = Dossier.objects.filter(crisis_id=crisis.pk).order_by("-id").first()
+        assert retry.reason == "retry" and retry.status == "building"
+    sandbox.knobs(crm={"mode": "ok"})
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):  # breaker reset elapsed
+        services.dossier_assemble(dossier_id=retry.pk)
+    assert set(retry.sources.values_list("status", flat=True)) == {"fresh"}
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert services.dossier_retry_failed() == 0  # all fresh: nothing to retry
