@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -381,8 +383,14 @@ def outbox_enqueue(*, channel: str, dedupe_key: str, payload: dict) -> OutboxMes
 
 
 def _kick_relay() -> None:
+    """Queue one relay run, at most once per ``KEEL_OUTBOX_KICK_SECONDS`` per cache: a burst of
+    messages (seeding, a filing that notifies forty people) costs one queued task, not forty —
+    one run delivers them all, and the beat's relay picks up anything a skipped kick left."""
     from .tasks import outbox_relay
 
+    window = settings.KEEL_OUTBOX_KICK_SECONDS
+    if window and not cache.add("keel:outbox-kick", 1, timeout=window):
+        return
     try:
         outbox_relay.delay()
     except Exception:  # broker down: the periodic tick relays it later

@@ -136,3 +136,25 @@ def login_page(page, live_server):
         return page
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _browser_pages_run_clean(request):
+    """Every browser test also fails on a script error or a Content-Security-Policy violation:
+    a blocked script is a broken page even when the assertions happen to pass."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+
+    def on_console(message) -> None:
+        csp_violation = "Content Security Policy" in message.text
+        script_error = message.type == "error" and "Failed to load resource" not in message.text
+        if csp_violation or script_error:
+            problems.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    yield
+    assert not problems, problems

@@ -78,3 +78,19 @@ def test_duplicate_enqueue_is_ignored(db):
     assert services.outbox_enqueue(channel="email", dedupe_key="d:1", payload={}) is not None
     assert services.outbox_enqueue(channel="email", dedupe_key="d:1", payload={}) is None
     assert OutboxMessage.objects.filter(dedupe_key="d:1").count() == 1
+
+
+@pytest.mark.parametrize(("window", "expected_runs"), [(60, 1), (0, 40)])
+def test_a_burst_of_messages_queues_one_relay_run_per_window(
+    settings, monkeypatch, django_capture_on_commit_callbacks, window, expected_runs
+):
+    from hrcore import tasks
+
+    settings.KEEL_OUTBOX_KICK_SECONDS = window
+    queued = []
+    monkeypatch.setattr(tasks.outbox_relay, "delay", lambda: queued.append(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(40):
+            services.outbox_enqueue(channel="email", dedupe_key=f"burst:{n}", payload={})
+    assert OutboxMessage.objects.filter(dedupe_key__startswith="burst:").count() == 40
+    assert len(queued) == expected_runs
