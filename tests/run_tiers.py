@@ -147,7 +147,7 @@ def main() -> int:
             skipped.append(f"browser tier ({chromium} not found): Playwright tests skipped")
         env.setdefault("KEEL_DATA_DIR", str(workdir / "data"))
         env.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        print("Keel test tiers:", flush=True)
+        print("Keel test tiers:")
         print(
             f"  database: {'PostgreSQL ' + env['DATABASE_URL'] if env.get('DATABASE_URL') else 'SQLite'}"
         )
@@ -155,6 +155,7 @@ def main() -> int:
         print(f"  browser:  {chromium if os.path.exists(chromium) else 'none'}")
         for line in skipped:
             print(f"  SKIPPED {line}")
+        sys.stdout.flush()  # before pytest's output, which goes straight to the same file
         result = subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT, env=env)
         code = result.returncode
         if code == 5:
