@@ -93,7 +93,8 @@ def compose(*, sources: dict, tasks: list[dict], customer: dict | None, today: d
         {
             "action_zh": t.get("action_zh", ""),
             "action_en": t.get("action_en", ""),
-            "owner": t.get("assignee") or "",
+            "owner_zh": t.get("assignee_zh") or "",
+            "owner_en": t.get("assignee_en") or "",
             "due_at": t.get("due_at"),
             "status": t.get("status", ""),
         }
@@ -101,7 +102,7 @@ def compose(*, sources: dict, tasks: list[dict], customer: dict | None, today: d
         if t.get("status") not in ("done", "cancelled")
     ]
     for zh, en in zip(guide.get("steps_zh", []), guide.get("steps_en", []), strict=False):
-        steps.append({"action_zh": zh, "action_en": en, "owner": "", "due_at": None, "status": ""})
+        steps.append({"action_zh": zh, "action_en": en, "due_at": None, "status": ""})
     return {
         "say_zh": _lines(say_zh),
         "say_en": _lines(say_en),

@@ -495,7 +495,8 @@ def _task_summaries(crisis) -> list[dict]:
             {
                 "action_zh": getattr(duty, "action_zh", "") or task.duty_code,
                 "action_en": getattr(duty, "action_en", "") or task.duty_code,
-                "assignee": task.assignee.name if task.assignee_id else "",
+                "assignee_zh": task.assignee.name_zh if task.assignee_id else "",
+                "assignee_en": task.assignee.name_en if task.assignee_id else "",
                 "due_at": task.due_at.isoformat() if task.due_at else None,
                 "status": task.status,
             }

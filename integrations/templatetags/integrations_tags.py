@@ -1,6 +1,9 @@
 """Template helpers for bilingual partner data (dicts with ``<field>_zh`` / ``<field>_en``)."""
 
+from datetime import datetime
+
 from django import template
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import pgettext_lazy
 
 from hrcore.i18n import is_chinese
@@ -29,6 +32,21 @@ def pickl(obj, field: str) -> list:
     zh = (obj or {}).get(f"{field}_zh") or []
     en = (obj or {}).get(f"{field}_en") or []
     return (zh or en) if is_chinese() else (en or zh)
+
+
+@register.filter
+def isodatetime(value: str | None) -> datetime | None:
+    """An ISO timestamp stored in JSON back as a datetime, so ``|date`` shows it in the viewer's
+    time zone (``{{ step.due_at|isodatetime|date:"H:i" }}``)."""
+    return parse_datetime(value) if value else None
+
+
+@register.filter
+def task_status(code: str) -> str:
+    """The translated label of a crisis task state kept in a plan snapshot."""
+    from crisis.choices import TaskStatus
+
+    return str(TaskStatus(code).label) if code in TaskStatus.values else code
 
 
 @register.filter

@@ -4,6 +4,7 @@ the crisis dossier panel's visibility per role."""
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -66,14 +67,16 @@ def test_compose_from_known_data():
         {
             "action_zh": "上传付款记录",
             "action_en": "Upload payment records",
-            "assignee": "Chen Jing",
+            "assignee_zh": "陈静",
+            "assignee_en": "Chen Jing",
             "due_at": "2026-11-22T10:30:00+00:00",
             "status": "open",
         },
         {
             "action_zh": "已完成",
             "action_en": "Done already",
-            "assignee": "X",
+            "assignee_zh": "某人",
+            "assignee_en": "X",
             "due_at": None,
             "status": "done",
         },
@@ -106,14 +109,14 @@ def test_compose_from_known_data():
         {
             "action_zh": "上传付款记录",
             "action_en": "Upload payment records",
-            "owner": "Chen Jing",
+            "owner_zh": "陈静",
+            "owner_en": "Chen Jing",
             "due_at": "2026-11-22T10:30:00+00:00",
             "status": "open",
         },
         {
             "action_zh": "报警",
             "action_en": "Call the police",
-            "owner": "",
             "due_at": None,
             "status": "",
         },
@@ -145,8 +148,8 @@ def crisis(partners, maps, users, django_capture_on_commit_callbacks):
 def test_plan_generated_on_filing_with_tasks_as_next_steps(crisis):
     plan = ResponsePlan.objects.get(crisis_id=crisis.pk)
     assert plan.origin == "generated" and plan.version == 1
-    owners = [s["owner"] for s in plan.next_steps if s["owner"]]
-    assert owners  # the crisis's tasks with their resolved assignees
+    owners = [(s["owner_zh"], s["owner_en"]) for s in plan.next_steps if s.get("owner_en")]
+    assert ("陈静", "Chen Jing") in owners  # the crisis's tasks with their resolved assignees
     assert plan.amounts["outstanding"] == "1280000.00"
     assert "Civil Code of the PRC, Article 577" in plan.legal_basis_en
 
@@ -263,6 +266,27 @@ def test_dossier_panel_in_both_languages(crisis, client_as, users, language, exp
     body = client_as("manager").get(f"/integrations/crises/{crisis.pk}/panel/").content.decode()
     for text in expected:
         assert text in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "owner", "status"), [("en", "Chen Jing", "Open"), ("zh-hans", "陈静", "进行中")]
+)
+def test_plan_steps_show_owner_state_and_due_time_as_the_viewer_reads_them(
+    crisis, client_as, users, language, owner, status
+):
+    from django.utils import timezone
+
+    employee = users["manager"].employee
+    employee.language, employee.time_zone = language, "America/New_York"
+    employee.save(update_fields=["language", "time_zone"])
+    task = crisis.tasks.get(assignee__name_en="Chen Jing")
+    local_due = timezone.localtime(task.due_at, timezone=ZoneInfo("America/New_York"))
+    body = client_as("manager").get(f"/integrations/crises/{crisis.pk}/panel/").content.decode()
+    plan_part = body[body.index("<table><tbody>") :]
+    row = next(r for r in plan_part.split("<tr>") if owner in r)
+    assert local_due.strftime("%H:%M") in row
+    assert f'<td class="muted">{status}</td>' in row
 
 
 @pytest.mark.django_db
