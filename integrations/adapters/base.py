@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -68,18 +72,32 @@ class CircuitOpen(TransientError):
 
 
 # --- Circuit breakers, one per partner -----------------------------------------------------
-
-_breakers: dict[str, pybreaker.CircuitBreaker] = {}
-_last_failure: dict[str, str] = {}  # partner slug -> reason of its last transient failure
-_breakers_lock = threading.Lock()
-
-
-class _NoLock:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+#
+# pybreaker's own ``CircuitBreaker.call`` holds its RLock for the whole guarded call, so the
+# concurrent pulls of one dossier from one partner (threads, see services) would run one after
+# another. The previous fix swapped that lock for a no-op, which kept the pulls parallel but
+# broke the breaker under concurrency: every thread that found an expired open breaker moved it
+# to half-open and went through, so a partner that was still down got a burst of "trial" calls
+# instead of one; counter updates and state changes could interleave (a late success closing a
+# breaker another thread had just re-opened).
+#
+# ``PartnerBreaker`` keeps pybreaker's storage, states and API but holds the (real) lock only to
+# decide and to record, never while the partner is being called:
+# * closed: every call goes through concurrently; each transient failure is counted under the
+#   lock and the breaker opens at exactly ``fail_max``;
+# * open: calls fail fast until ``reset_timeout`` has passed; then exactly one caller is let
+#   through as the half-open trial; concurrent callers wait for its outcome (bounded by the
+#   partner's timeouts) instead of hitting a partner that may still be down;
+# * the trial's success closes the breaker and releases the waiting callers; its transient
+#   failure re-opens it for another ``reset_timeout`` and the waiting callers fail fast.
+#
+# Processes: the breakers live in process memory. Each Celery prefork child (and each gunicorn
+# worker) has its own breakers, so with N processes a dead partner sees up to N × fail_max
+# failed calls before every process fails fast; that is the accepted price of not putting a
+# network round trip to Redis in front of every partner call. Nothing is shared across a fork:
+# ``_after_fork_in_child`` gives the child fresh locks, breakers and HTTP clients (a lock held by
+# another thread of the parent at fork time would otherwise never be released in the child, and
+# a pooled keep-alive connection would be shared by two processes).
 
 
 def _not_transient(exc: BaseException) -> bool:
@@ -87,22 +105,102 @@ def _not_transient(exc: BaseException) -> bool:
     return not isinstance(exc, TransientError)
 
 
-def breaker_for(config: PartnerConfig) -> pybreaker.CircuitBreaker:
+class PartnerBreaker(pybreaker.CircuitBreaker):
+    """A pybreaker circuit breaker whose lock guards state decisions, not the guarded call."""
+
+    def __init__(self, *args, trial_wait_seconds: float = 10.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._trial_in_flight = False
+        self._trial_done = threading.Condition(self._lock)
+        self.trial_wait_seconds = trial_wait_seconds
+
+    def _admit(self) -> bool:
+        """Under the lock: let the call through (True if it is the half-open trial) or raise
+        ``CircuitBreakerError``. Callers arriving during the trial wait for its outcome (at most
+        ``trial_wait_seconds``): a dossier's concurrent pulls from a partner that has recovered
+        all go ahead once the trial succeeded, and none of them hits a partner that is still
+        down."""
+        deadline = time.monotonic() + self.trial_wait_seconds
+        while True:
+            state = self.state.name
+            if state == pybreaker.STATE_CLOSED:
+                return False
+            if state == pybreaker.STATE_OPEN:
+                opened_at = self._state_storage.opened_at
+                reopen_at = opened_at and opened_at + timedelta(seconds=self.reset_timeout)
+                if reopen_at and datetime.now(UTC) < reopen_at:
+                    raise pybreaker.CircuitBreakerError("circuit breaker still open")
+                self.half_open()
+            if not self._trial_in_flight:
+                self._trial_in_flight = True
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._trial_done.wait(remaining):
+                raise pybreaker.CircuitBreakerError("half-open trial call did not finish in time")
+            if self.state.name == pybreaker.STATE_OPEN:
+                raise pybreaker.CircuitBreakerError("half-open trial call failed")
+
+    def call(self, func, *args, **kwargs):
+        with self._lock:
+            trial = self._admit()
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            with self._lock:
+                if not self.is_system_error(exc):
+                    self._record_success(trial)
+                else:
+                    self._state_storage.increment_counter()
+                    if trial:
+                        self.open()  # the partner is still down: another full reset timeout
+                    elif (
+                        self.state.name == pybreaker.STATE_CLOSED
+                        and self._state_storage.counter >= self.fail_max
+                    ):
+                        self.open()
+                    # A failure admitted while closed that lands after the breaker opened
+                    # (another thread tripped it) must not push the reset time further out.
+                if trial:
+                    self._trial_in_flight = False
+                    self._trial_done.notify_all()
+            raise
+        with self._lock:
+            self._record_success(trial)
+            if trial:
+                self._trial_in_flight = False
+                self._trial_done.notify_all()
+        return result
+
+    def _record_success(self, trial: bool) -> None:
+        state = self.state.name
+        if trial and state == pybreaker.STATE_HALF_OPEN:
+            self._state_storage.increment_success_counter()
+            if self._state_storage.success_counter >= self.success_threshold:
+                self.close()  # also resets the failure counter
+        elif state == pybreaker.STATE_CLOSED:
+            self._state_storage.reset_counter()
+        # A success admitted while closed that lands while open/half-open changes nothing: only
+        # the trial decides whether the partner is back.
+
+
+_breakers: dict[str, PartnerBreaker] = {}
+_last_failure: dict[str, str] = {}  # partner slug -> reason of its last transient failure
+_breakers_lock = threading.Lock()
+
+
+def breaker_for(config: PartnerConfig) -> PartnerBreaker:
     with _breakers_lock:
         breaker = _breakers.get(config.slug)
         if breaker is None:
-            breaker = pybreaker.CircuitBreaker(
+            breaker = PartnerBreaker(
                 fail_max=config.breaker_fail_max,
                 reset_timeout=config.breaker_reset_seconds,
                 exclude=[_not_transient],
                 name=config.slug,
                 throw_new_error_on_trip=False,
+                # A trial is one attempt: it ends within the partner's timeouts.
+                trial_wait_seconds=config.connect_timeout_seconds + config.timeout_seconds + 1,
             )
-            # pybreaker holds one RLock for the whole duration of ``call()``, which would make
-            # the concurrent pulls of a dossier from one partner run one after another. State
-            # changes stay correct without it (counters and state live in the memory storage;
-            # a lost increment under a race only delays the trip by one failure).
-            breaker._lock = _NoLock()
             _breakers[config.slug] = breaker
         return breaker
 
@@ -140,11 +238,26 @@ def _verify():
         return _ssl_context
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with no breakers, clients or held locks of its parent."""
+    global _breakers_lock, _clients_lock, _ssl_lock
+    _breakers_lock, _clients_lock, _ssl_lock = threading.Lock(), threading.Lock(), threading.Lock()
+    _breakers.clear()
+    _last_failure.clear()
+    _clients.clear()  # not closed: their sockets are the parent's
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class HttpClient:
     """JSON over HTTP to one partner: timeouts always, bearer auth, errors classified."""
 
-    def __init__(self, config: PartnerConfig):
+    def __init__(self, config: PartnerConfig, *, bearer: bool = True):
         self.config = config
+        # Robot webhooks (DingTalk, WeCom) carry their credential in the URL and use the stored
+        # token as a signing secret, which must never travel as a header.
+        self.bearer = bearer
 
     def _client(self) -> httpx.Client:
         """One pooled keep-alive client per partner configuration and process (httpx clients are
@@ -168,14 +281,27 @@ class HttpClient:
             connect=min(self.config.connect_timeout_seconds, self.config.timeout_seconds),
         )
 
-    def _once(self, method: str, path: str, params: dict | None, json: Any) -> Any:
-        url = self.config.base_url.rstrip("/") + "/" + path.lstrip("/")
-        headers = {"Accept": "application/json", "User-Agent": "Keel-integrations/1"}
-        if self.config.token:
-            headers["Authorization"] = f"Bearer {self.config.token}"
+    def _once(
+        self,
+        method: str,
+        path: str,
+        params: dict | Callable[[], dict] | None,
+        json: Any,
+        headers: dict | None = None,
+        check: Callable[[Any], None] | None = None,
+    ) -> Any:
+        # An empty path posts to the base URL itself (robot webhooks: the URL is the endpoint).
+        base = self.config.base_url
+        url = base.rstrip("/") + "/" + path.lstrip("/") if path else base
+        all_headers = {"Accept": "application/json", "User-Agent": "Keel-integrations/1"}
+        if self.config.token and self.bearer:
+            all_headers["Authorization"] = f"Bearer {self.config.token}"
+        all_headers.update(headers or {})
+        if callable(params):  # per attempt, e.g. a signature over the current time
+            params = params()
         try:
             response = self._client().request(
-                method, url, params=params, json=json, headers=headers
+                method, url, params=params, json=json, headers=all_headers
             )
         except httpx.TimeoutException as exc:
             raise TransientError(
@@ -193,18 +319,34 @@ class HttpClient:
         if status >= 400:
             raise PermanentError(f"partner rejected the request (HTTP {status})", status=status)
         try:
-            return response.json()
+            body = response.json()
         except ValueError as exc:
             raise MalformedPayload("partner answered with something that is not JSON") from exc
+        if check is not None:  # partners that answer HTTP 200 with an error code in the body
+            check(body)
+        return body
 
-    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None):
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | Callable[[], dict] | None = None,
+        json: Any = None,
+        headers: dict | None = None,
+        check: Callable[[Any], None] | None = None,
+    ):
         """One logical call: retried on transient errors with exponential backoff, each attempt
-        through the partner's circuit breaker; an open breaker fails fast and is not retried."""
+        through the partner's circuit breaker; an open breaker fails fast and is not retried.
+
+        ``params`` may be a callable, evaluated per attempt (signatures over a timestamp);
+        ``check`` inspects the decoded body and raises Transient/PermanentError for partners
+        that report failures inside an HTTP 200 (DingTalk, WeCom)."""
         breaker = breaker_for(self.config)
 
         def attempt():
             try:
-                return breaker.call(self._once, method, path, params, json)
+                return breaker.call(self._once, method, path, params, json, headers, check)
             except pybreaker.CircuitBreakerError as exc:
                 last = _last_failure.get(self.config.slug)
                 raise CircuitOpen(
