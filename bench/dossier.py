@@ -10,8 +10,11 @@ in a temporary KEEL_DATA_DIR with the demo group, and measures:
    orders) with every source at 100 / 300 / 1000 ms — ratio = assembly time ÷ latency (goal ≤ 1.3);
 2. mixed latencies (finance 1000 ms, legal and CRM 100 ms) — ratio over the slowest source;
 3. the time from a signed "collectors on site" webhook to a complete crisis dossier and a
-   generated response plan. Celery runs eagerly here (an idle worker), so broker pickup latency
-   (the relay kick, ≤ 1 tick in `make run`) is not included.
+   generated response plan. Celery runs eagerly here (an idle worker, no broker pickup), and a
+   thread plays the beat's outbox relay every 5 s as in `make run`: since the outbox kick is
+   throttled to one per KEEL_OUTBOX_KICK_SECONDS, a message written within that window of an
+   earlier kick waits for that relay. Each line splits the time: webhook answered, dossier
+   requested, dossier complete, plan generated.
 """
 
 from __future__ import annotations
@@ -142,6 +145,23 @@ def run(url: str) -> int:
     )
 
     print("\n3) 'collectors on site' webhook → crisis filed → complete dossier + response plan")
+    import threading
+
+    from django.db import connection
+
+    from hrcore.tasks import outbox_relay
+
+    stop = threading.Event()
+
+    def beat():  # the beat's "outbox-relay" entry (every 5 s); the worker is eager
+        while not stop.wait(5.0):
+            try:
+                outbox_relay.apply()
+            finally:
+                connection.close()
+
+    beat_thread = threading.Thread(target=beat, daemon=True)
+    beat_thread.start()
     client = Client()
     results = []
     for latency in (100, 300, 1000):
@@ -160,24 +180,41 @@ def run(url: str) -> int:
             content_type="application/json",
             **extra,
         )
+        answered = time.monotonic()
         assert response.status_code == 200, response.content
         crisis_id = response.json()["result"]["crisis_id"]
         deadline = time.monotonic() + 30
+        requested = complete = None
+        dossier = None
         while time.monotonic() < deadline:
-            dossier = Dossier.objects.filter(crisis_id=crisis_id, status="complete").first()
-            if dossier and ResponsePlan.objects.filter(crisis_id=crisis_id).exists():
+            dossier = Dossier.objects.filter(crisis_id=crisis_id).order_by("id").first()
+            if dossier and requested is None:
+                requested = time.monotonic()
+            if dossier and dossier.status == "complete" and complete is None:
+                complete = time.monotonic()
+            if complete and ResponsePlan.objects.filter(crisis_id=crisis_id).exists():
                 break
             time.sleep(0.02)
-        elapsed = (time.monotonic() - started) * 1000
+        done = time.monotonic()
+        if complete is None:
+            print(f"   sources at {latency:>4} ms: no complete dossier after 30 s")
+            continue
+        elapsed = (done - started) * 1000
         results.append(elapsed)
         # Close it so the next webhook files a fresh crisis rather than hitting an open one.
         from crisis.models import Crisis
 
         Crisis.objects.filter(pk=crisis_id).update(status="cancelled")
+
+        def ms(t, started=started):
+            return f"{(t - started) * 1000:.0f}"
+
         print(
             f"   sources at {latency:>4} ms: webhook → dossier + plan in {elapsed:.0f} ms "
-            f"(dossier assembly {dossier.duration_ms} ms)"
+            f"(answered {ms(answered)}, dossier requested ≤{ms(requested)}, "
+            f"complete {ms(complete)}, plan {ms(done)}; assembly {dossier.duration_ms} ms)"
         )
+    stop.set()
     print(f"\nworst median assembly ratio: {worst:.2f} (goal ≤ 1.3)")
     return 0 if worst <= 1.3 else 1
 
