@@ -32,6 +32,11 @@ class NodeKind(models.TextChoices):
     ENDING = "ending", _("Ending")
 
 
+class RubricItemKind(models.TextChoices):
+    KEY_POINT = "key_point", _("Key point")
+    FORBIDDEN = "forbidden", _("Forbidden phrase")
+
+
 class EndingTone(models.TextChoices):
     GOOD = "good", _("Good ending")
     MIXED = "mixed", _("Mixed ending")

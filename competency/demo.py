@@ -15,7 +15,7 @@ from django.utils import timezone
 from hrcore.models import Employee, Position
 
 from . import services
-from .choices import AssignmentReason, EvidenceKind, FrameworkStatus, VersionStatus
+from .choices import AssignmentReason, EvidenceKind, FrameworkStatus
 from .demo_content import SIMULATIONS
 from .models import (
     BehaviouralAnchor,
@@ -26,6 +26,7 @@ from .models import (
     ProfileRequirement,
     RatingScale,
     ScaleLevel,
+    SimRubricItem,
     Simulation,
 )
 
@@ -507,11 +508,13 @@ def _simulations(author) -> dict[str, Simulation]:
     result = {}
     for spec in SIMULATIONS:
         simulation = Simulation.objects.filter(code=spec["code"]).first()
-        if simulation is not None and services.published_version(simulation) is not None:
+        published = services.published_version(simulation) if simulation else None
+        if published is not None and not _lacks_rubric(published):
             result[spec["code"]] = simulation
             continue
+        # A demo published before free-text answers were scored gets a new version with rubrics.
         version = (
-            simulation.versions.filter(status=VersionStatus.DRAFT).first()
+            services.version_new_draft(simulation=simulation, actor=author)
             if simulation
             else services.simulation_create(
                 code=spec["code"],
@@ -566,9 +569,29 @@ def _simulations(author) -> dict[str, Simulation]:
                     order=order,
                     actor=author,
                 )
+        for node in spec["nodes"]:
+            for order, item in enumerate(node.get("rubric", [])):
+                services.rubric_item_save(
+                    node=nodes[node["key"]],
+                    kind=item["kind"],
+                    label_zh=item["label"][0],
+                    label_en=item["label"][1],
+                    phrases_zh=item["phrases"][0],
+                    phrases_en=item["phrases"][1],
+                    effects=item["effects"],
+                    feedback_zh=item["feedback"][0],
+                    feedback_en=item["feedback"][1],
+                    order=order,
+                    actor=author,
+                )
         services.version_publish(version=version, actor=author)
         result[spec["code"]] = version.simulation
     return result
+
+
+def _lacks_rubric(version) -> bool:
+    """A published demo version from before free-text rubrics existed."""
+    return not SimRubricItem.objects.filter(node__version=version).exists()
 
 
 def _history(framework: Framework, now) -> int:

@@ -25,6 +25,28 @@ def c(to, label, feedback=("", ""), hint=("", ""), effects=None, state=None, **e
     }
 
 
+def key_point(label, zh, en, effects, feedback):
+    """A rubric key point of a free-text node: phrases are alternatives (see competency.scoring)."""
+    return {
+        "kind": "key_point",
+        "label": label,
+        "phrases": (zh, en),
+        "effects": effects,
+        "feedback": feedback,
+    }
+
+
+def forbidden(label, zh, en, feedback, effects=None):
+    """A phrase that must not be said: a critical error if the answer contains it."""
+    return {
+        "kind": "forbidden",
+        "label": label,
+        "phrases": (zh, en),
+        "effects": effects or {},
+        "feedback": feedback,
+    }
+
+
 COLLECTOR = ("催收人员老周", "Collector Zhou")
 CUSTOMER = ("顾客李女士", "Ms Li, the customer")
 REPORTER = ("记者张先生", "Reporter Zhang")
@@ -395,8 +417,128 @@ DEBT = {
                         "will contact you within three working days. We will make no payment "
                         "commitment today.”",
                     ),
-                    effects={NG: 2, RA: 1},
                     state={"agitation": 5},
+                ),
+            ],
+            "rubric": [
+                key_point(
+                    ("承认对方的情绪", "Acknowledge the emotion"),
+                    ["理解", "明白您", "明白你们", "着急", "体谅", "辛苦"],
+                    ["understand", "i hear you", "frustrat*", "appreciate", "upset"],
+                    {EC: 2},
+                    (
+                        "先接住对方的情绪（“我理解您着急”），他才听得进后面的话",
+                        "Acknowledge the emotion first (“I understand you're frustrated”) so he "
+                        "can hear the rest",
+                    ),
+                ),
+                key_point(
+                    ("说明财务正在调取付款记录", "Say finance is pulling the payment records"),
+                    ["财务", "付款记录", "付款明细", "对账", "核对账", "调取记录"],
+                    ["finance", "payment record*", "payment history", "reconcil*", "the accounts"],
+                    {RC: 2, NG: 1},
+                    (
+                        "说明财务正在调取付款记录、以核实过的数字为准，把争论从嗓门拉回事实",
+                        "Say finance is pulling the payment records and that verified figures "
+                        "count — it moves the argument from volume to facts",
+                    ),
+                ),
+                key_point(
+                    ("表明法律立场", "State the legal position"),
+                    ["委托", "授权", "盖章", "手续", "法务", "合同", "债权人", "法律"],
+                    [
+                        "mandate",
+                        "authori*",
+                        "power of attorney",
+                        "stamp*",
+                        "legal",
+                        "contract",
+                        "creditor",
+                    ],
+                    {NG: 3},
+                    (
+                        "用法律立场说话：委托手续不完整，只与债权人或有效授权的代理人沟通，由法务跟进",
+                        "Speak from the legal position: the mandate is incomplete, you deal only "
+                        "with the creditor or a duly authorised agent, and legal follows up",
+                    ),
+                ),
+                key_point(
+                    ("给出可兑现的下一步", "Give a next step you can keep"),
+                    ["工作日", "书面", "联系你们", "联系您", "回复你们", "答复"],
+                    ["working day*", "in writing", "written", "get back to you", "contact you"],
+                    {RA: 1},
+                    (
+                        "给出能兑现的下一步（几个工作日内书面答复、由法务联系），对方才有理由离开",
+                        "Offer a next step you can keep (a written answer within a few working "
+                        "days, legal will call) so they have a reason to leave",
+                    ),
+                ),
+                forbidden(
+                    ("当场承诺付款", "Promising payment on the spot"),
+                    [
+                        "今天就付",
+                        "今天就还",
+                        "今天付款",
+                        "今天给钱",
+                        "当场付",
+                        "马上付",
+                        "马上还",
+                        "马上打款",
+                        "马上转账",
+                        "现在就付",
+                        "立刻付",
+                        "立即付",
+                        "保证付",
+                        "保证还",
+                        "先付一部分",
+                    ],
+                    [
+                        "pay today",
+                        "pay you today",
+                        "pay now",
+                        "pay right now",
+                        "pay immediately",
+                        "pay on the spot",
+                        "payment today",
+                        "promise to pay",
+                        "promise payment",
+                        "transfer the money today",
+                    ],
+                    (
+                        "未经核实、没有授权的付款承诺一出口就成了公司的承诺，还会引来更多人上门",
+                        "An unverified, unauthorised promise to pay becomes the company's promise "
+                        "the moment it is said, and brings more people to the door",
+                    ),
+                    effects={NG: -3, RA: -2},
+                ),
+                forbidden(
+                    ("威胁催收人员", "Threatening the collectors"),
+                    [
+                        "报警抓",
+                        "告你们",
+                        "你们等着",
+                        "滚出去",
+                        "给我出去",
+                        "后果自负",
+                        "别怪我不客气",
+                        "对你们不客气",
+                        "让你们好看",
+                    ],
+                    [
+                        "get out",
+                        "you'll regret",
+                        "we'll sue",
+                        "i'll sue",
+                        "or else",
+                        "throw you out",
+                        "watch yourself",
+                    ],
+                    (
+                        "威胁只会让冲突升级，还可能让你和公司承担责任；需要时平静说明会请保安或报警维持秩序",
+                        "Threats escalate the conflict and can make you and the company liable; "
+                        "if needed, say calmly that security or the police will keep order",
+                    ),
+                    effects={EC: -3},
                 ),
             ],
         },
@@ -1157,7 +1299,7 @@ STORE = {
             ),
             "choices": [
                 c(
-                    "escalate-ok",
+                    "explain-plan",
                     (
                         "按十分钟规则当场给出方案（退货+补偿+检测报告），上报客服经理和质量部门，下架同批产品",
                         "Per the 10-minute rule: a plan now (refund + compensation + test report), "
@@ -1200,6 +1342,126 @@ STORE = {
                     ),
                     effects={CD: -2, SR: -1},
                     state={"agitation": 15},
+                ),
+            ],
+        },
+        {
+            "key": "explain-plan",
+            "kind": "free_text",
+            "speaker": CUSTOMER,
+            "text": (
+                "顾客盯着你：“你们到底打算怎么处理？”请写下你此刻对她说的话。",
+                "She looks straight at you: “So what exactly are you going to do?” Write what "
+                "you say to her now.",
+            ),
+            "choices": [
+                c(
+                    "escalate-ok",
+                    ("提交回答", "Submit answer"),
+                    feedback=(
+                        "参考说法：“非常抱歉让您和家人受惊了，安全最要紧。检测确认这批水壶有漏电隐患，"
+                        "我们给您全额退款并补偿，同批产品马上下架并上报质量部门，检测报告出来后我书面通知您。”",
+                        "Model answer: “I'm so sorry you and your mother had that scare — safety "
+                        "comes first. The test confirms this batch can leak current, so you get a "
+                        "full refund plus compensation; we are pulling the batch and reporting it "
+                        "to quality, and I'll send you the test report in writing.”",
+                    ),
+                    state={"agitation": -5},
+                ),
+            ],
+            "rubric": [
+                key_point(
+                    ("道歉并承认她受了惊吓", "Apologise and acknowledge the scare"),
+                    ["抱歉", "对不起", "道歉", "受惊", "让您担心"],
+                    ["sorry", "apologi*", "scare*", "i understand"],
+                    {CD: 2},
+                    (
+                        "先道歉、承认她和家人受了惊吓，再谈方案",
+                        "Apologise and acknowledge the scare before talking about remedies",
+                    ),
+                ),
+                key_point(
+                    ("把安全放在第一位", "Put safety first"),
+                    ["安全", "漏电", "隐患"],
+                    ["safe*", "leak*", "hazard*", "danger*"],
+                    {RA: 2},
+                    (
+                        "明确说出这是安全问题（漏电隐患），而不只是退换货",
+                        "Say plainly that this is a safety issue (a current leak), not just a return",
+                    ),
+                ),
+                key_point(
+                    ("当场给出补救方案", "Offer the remedy on the spot"),
+                    ["退款", "退货", "补偿", "赔偿"],
+                    ["refund*", "compensat*", "money back"],
+                    {SR: 3},
+                    (
+                        "十分钟内给出门店权限内的具体方案：退款、补偿",
+                        "Within ten minutes, a concrete remedy within store authority: refund and "
+                        "compensation",
+                    ),
+                ),
+                key_point(
+                    ("上报并下架同批产品", "Report it and pull the batch"),
+                    ["下架", "同批", "质量部门", "上报", "召回"],
+                    ["batch", "quality", "withdraw*", "recall*", "pull*"],
+                    {RA: 1, RC: 1},
+                    (
+                        "说明已上报质量部门并下架同批产品，防止别的顾客受伤",
+                        "Say the batch is being pulled and reported to quality so nobody else "
+                        "gets hurt",
+                    ),
+                ),
+                key_point(
+                    ("承诺书面跟进", "Promise a written follow-up"),
+                    ["书面", "处理单", "检测报告", "联系方式", "通知您"],
+                    ["in writing", "written", "test report", "contact you", "let you know"],
+                    {SR: 1},
+                    (
+                        "承诺把处理结果和检测报告书面告知，并留下联系方式",
+                        "Promise the outcome and the test report in writing and take her details",
+                    ),
+                ),
+                forbidden(
+                    ("把责任推给顾客", "Blaming the customer"),
+                    [
+                        "使用不当",
+                        "操作不当",
+                        "你用错",
+                        "您用错",
+                        "你自己用",
+                        "您自己用",
+                        "没看说明书",
+                    ],
+                    [
+                        "your fault",
+                        "you used it wrong",
+                        "misuse*",
+                        "didn't read the manual",
+                        "didn't follow the manual",
+                    ],
+                    (
+                        "在检测之前暗示顾客用错，会把投诉变成对立，而检测已证明是产品问题",
+                        "Hinting she misused it turns a complaint into a fight — and the test "
+                        "shows the product is at fault",
+                    ),
+                    effects={CD: -3},
+                ),
+                forbidden(
+                    ("换一台同批次的同款", "Swapping for the same model"),
+                    ["换一台同款", "换一个同款", "换台新的", "换个新的", "同款新"],
+                    [
+                        "same model",
+                        "swap it",
+                        "another one of the same",
+                        "replace it with a new one",
+                    ],
+                    (
+                        "已确认的安全隐患：同批次产品不得再销售或更换给顾客",
+                        "A confirmed hazard: the batch must not be sold or handed out as a "
+                        "replacement",
+                    ),
+                    effects={RA: -3},
                 ),
             ],
         },
@@ -1656,7 +1918,7 @@ PRESS = {
             ),
             "choices": [
                 c(
-                    "statement",
+                    "draft-statement",
                     (
                         "建议声明如实说明：存在商业争议、正在依合同对账、公司经营正常，并附联系人",
                         "Propose a truthful statement: a commercial dispute, reconciliation per contract, normal operations, a contact",
@@ -1686,6 +1948,113 @@ PRESS = {
                     effects={EC: 2, PC: 1},
                     state={"agitation": -20},
                     condition={"var": "agitation", "op": "gte", "value": 60},
+                ),
+            ],
+        },
+        {
+            "key": "draft-statement",
+            "kind": "free_text",
+            "speaker": ("副总", "The VP"),
+            "text": (
+                "副总：“好，你先把声明的核心两三句写出来，我转给法务审。”请写下声明的内容。",
+                "The VP: “Fine — write the two or three core sentences and I'll pass them to "
+                "legal.” Write the statement.",
+            ),
+            "choices": [
+                c(
+                    "statement",
+                    ("提交回答", "Submit answer"),
+                    feedback=(
+                        "参考声明：“我司与一家供应商存在商业争议，双方正依合同对账，部分款项已支付。"
+                        "公司经营正常。媒体垂询请联系品牌部王女士。”",
+                        "Model statement: “We have a commercial dispute with one supplier; both "
+                        "sides are reconciling the account under the contract and part has been "
+                        "paid. The company is operating normally. Media enquiries: Ms Wang, "
+                        "brand department.”",
+                    ),
+                ),
+            ],
+            "rubric": [
+                key_point(
+                    ("如实承认存在争议", "Acknowledge the dispute truthfully"),
+                    ["争议", "分歧", "纠纷"],
+                    ["dispute*", "disagreement"],
+                    {PC: 2},
+                    (
+                        "如实说明存在商业争议——催收来过是事实，否认只会被戳穿",
+                        "Say truthfully that there is a commercial dispute — the visit happened, "
+                        "and a denial will be exposed",
+                    ),
+                ),
+                key_point(
+                    ("说明依合同对账的进展", "Say the account is being reconciled per contract"),
+                    ["对账", "合同", "已支付", "已付"],
+                    ["reconcil*", "contract", "already paid", "part has been paid"],
+                    {NG: 2},
+                    (
+                        "用可核实的事实说话：依合同对账、部分款项已支付",
+                        "Use verifiable facts: reconciliation under the contract, part already paid",
+                    ),
+                ),
+                key_point(
+                    ("表明经营正常", "State that operations are normal"),
+                    ["经营正常", "运营正常", "正常经营", "正常运营", "生产经营"],
+                    [
+                        "operating normally",
+                        "operations are normal",
+                        "normal operations",
+                        "business as usual",
+                    ],
+                    {PC: 1},
+                    (
+                        "回应传闻的核心关切：公司经营正常",
+                        "Answer the rumour's real worry: the company operates normally",
+                    ),
+                ),
+                key_point(
+                    ("留下对外联系人", "Give a media contact"),
+                    ["联系人", "联系方式", "垂询", "咨询", "联系"],
+                    ["contact", "enquir*", "inquir*", "spokes*"],
+                    {PC: 1, RA: 1},
+                    (
+                        "附上统一的对外联系人，让后续问询只有一个出口",
+                        "Name one media contact so every follow-up goes through one voice",
+                    ),
+                ),
+                forbidden(
+                    ("一概否认", "A blanket denial"),
+                    ["网传不实", "纯属谣言", "完全不实", "毫无根据", "不存在任何争议"],
+                    [
+                        "rumours are untrue",
+                        "rumors are untrue",
+                        "completely false",
+                        "totally untrue",
+                        "baseless",
+                        "there is no dispute",
+                    ],
+                    (
+                        "争议和催收都是事实，一概否认的声明会被戳穿并失去公信力",
+                        "The dispute and the visit are facts; a blanket denial will be exposed "
+                        "and cost you credibility",
+                    ),
+                    effects={PC: -2},
+                ),
+                forbidden(
+                    ("披露内部财务数据", "Disclosing internal financials"),
+                    ["财务报表", "银行流水", "账户余额", "现金余额"],
+                    [
+                        "financial statements",
+                        "bank statement*",
+                        "account balance",
+                        "cash balance",
+                        "internal figures",
+                    ],
+                    (
+                        "内部财务数据属于保密信息，声明里不能出现，只能由授权部门按规定披露",
+                        "Internal financials are confidential and stay out of a statement; only "
+                        "the authorised function discloses them",
+                    ),
+                    effects={RA: -3},
                 ),
             ],
         },

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hrcore.models import Employee
 
-from .choices import CONDITION_OPERATORS, EndingTone, NodeKind
+from .choices import CONDITION_OPERATORS, EndingTone, NodeKind, RubricItemKind
 
 
 def parse_pairs(text: str, field: str) -> dict:
@@ -124,6 +125,87 @@ class ChoiceForm(forms.Form):
         return data
 
 
+def split_phrases(text: str) -> list[str]:
+    """One phrase per line (or separated by |) → a list of non-empty phrases."""
+    parts = (text or "").replace("｜", "|").replace("\n", "|").split("|")
+    return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+def format_pairs(mapping: dict) -> str:
+    """The inverse of ``parse_pairs`` (to prefill an edit form)."""
+    return ", ".join(f"{name}={value}" for name, value in (mapping or {}).items())
+
+
+PHRASES_HELP = _(
+    "One phrase per line; the answer covers the point if it contains any of them. Case does not "
+    "matter; Chinese phrases match anywhere, English ones as whole words — end one with * to "
+    "allow endings (promis*). A phrase right after a negation (不/没/not/never) does not count."
+)
+
+
+class RubricItemForm(forms.Form):
+    """A key point or forbidden phrase of a free-text node (add, or edit with ``id``)."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    node = forms.ChoiceField(label=_("Free-text node"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=RubricItemKind.choices)
+    label_zh = forms.CharField(label=_("Key point (Chinese)"), max_length=200)
+    label_en = forms.CharField(label=_("Key point (English)"), max_length=200)
+    phrases_zh = forms.CharField(
+        label=_("Phrases (Chinese)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=PHRASES_HELP,
+    )
+    phrases_en = forms.CharField(
+        label=_("Phrases (English)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    effects = forms.CharField(
+        label=_("Score effects"),
+        required=False,
+        help_text=_(
+            "Key point: what covering it earns, e.g. emotional-control=2. Forbidden phrase: "
+            "zero or negative, e.g. negotiation-data-law=-3."
+        ),
+    )
+    feedback_zh = forms.CharField(
+        label=_("Feedback (Chinese)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    feedback_en = forms.CharField(
+        label=_("Feedback (English)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, nodes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["node"].choices = [
+            (str(n.pk), n.key) for n in nodes if n.kind == NodeKind.FREE_TEXT
+        ]
+
+    @classmethod
+    def initial_for(cls, item) -> dict:
+        return {
+            "id": item.pk,
+            "node": str(item.node_id),
+            "kind": item.kind,
+            "label_zh": item.label_zh,
+            "label_en": item.label_en,
+            "phrases_zh": "\n".join(item.phrases_zh or []),
+            "phrases_en": "\n".join(item.phrases_en or []),
+            "effects": format_pairs(item.effects),
+            "feedback_zh": item.feedback_zh,
+            "feedback_en": item.feedback_en,
+        }
+
+    def clean_phrases_zh(self):
+        return split_phrases(self.cleaned_data.get("phrases_zh", ""))
+
+    def clean_phrases_en(self):
+        return split_phrases(self.cleaned_data.get("phrases_en", ""))
+
+    def clean_effects(self):
+        return parse_pairs(self.cleaned_data.get("effects", ""), "effects")
+
+
 class AssignForm(forms.Form):
     employees = forms.ModelMultipleChoiceField(
         label=_("People"),
@@ -133,4 +215,5 @@ class AssignForm(forms.Form):
     due_at = forms.DateTimeField(
         label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+    # "Note" means a remark here (备注), not a caution (注意): the context keeps them apart.
+    note = forms.CharField(label=pgettext_lazy("remark", "Note"), required=False, max_length=300)

@@ -2,7 +2,8 @@
 
 A graph is ``{"start": key, "nodes": {key: {"kind": str, "time_limit": int | None,
 "choices": [{"id": any, "next": key | None, "condition": dict | None, "timeout": bool,
-"effects": {code: number}}]}}}``.
+"effects": {code: number}}], "rubric": [{"id": any, "forbidden": bool, "phrases": [str],
+"effects": {code: number}}]}}}`` (``rubric`` only on free-text nodes, optional).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .scoring import OPERATORS
 
 ENDING = "ending"
 TIMED = "timed"
+FREE_TEXT = "free_text"
 
 
 def validate_graph(graph: dict, *, known_competencies: set[str] | None = None) -> list[dict]:
@@ -22,7 +24,9 @@ def validate_graph(graph: dict, *, known_competencies: set[str] | None = None) -
     and every other node has at least one choice that is always shown (so conditions can never
     strand the player); timed decisions have a time limit and exactly one time-out choice; no
     cycles (so every path ends and no loop is endless); every node is reachable from the start;
-    effects name known competencies with numbers; conditions are well formed.
+    effects name known competencies with numbers; conditions are well formed; a free-text node
+    has a rubric with at least one key point that raises a score, every rubric item has a phrase,
+    forbidden phrases only lower scores, and no other node has a rubric.
     """
     nodes: dict = graph.get("nodes", {})
     start = graph.get("start")
@@ -60,11 +64,9 @@ def validate_graph(graph: dict, *, known_competencies: set[str] | None = None) -
             condition = choice.get("condition")
             if condition and not _condition_ok(condition):
                 add("bad_condition", key, choice.get("id"))
-            for code, value in (choice.get("effects") or {}).items():
-                if not isinstance(value, (int, float)) or isinstance(value, bool):
-                    add("bad_effect", key, choice.get("id"))
-                elif known_competencies is not None and code not in known_competencies:
-                    add("unknown_competency", key, choice.get("id"))
+            for code in _effect_problems(choice.get("effects"), known_competencies):
+                add(code, key, choice.get("id"))
+        _check_rubric(key, node, known_competencies, add)
     if start in nodes:
         reached = _reachable(nodes, start)
         for key in nodes:
@@ -73,6 +75,46 @@ def validate_graph(graph: dict, *, known_competencies: set[str] | None = None) -
     if _has_cycle(nodes):
         add("cycle")
     return problems
+
+
+def _effect_problems(effects, known_competencies: set[str] | None) -> list[str]:
+    problems = []
+    for code, value in (effects or {}).items():
+        if not _is_number(value):
+            problems.append("bad_effect")
+        elif known_competencies is not None and code not in known_competencies:
+            problems.append("unknown_competency")
+    return problems
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_rubric(key: str, node: dict, known_competencies: set[str] | None, add) -> None:
+    rubric = node.get("rubric") or []
+    if node.get("kind") != FREE_TEXT:
+        if rubric:
+            add("rubric_not_free_text", key)
+        return
+    positive = [
+        item
+        for item in rubric
+        if not item.get("forbidden")
+        and item.get("phrases")
+        and any(_is_number(v) and v > 0 for v in (item.get("effects") or {}).values())
+    ]
+    if not positive:
+        add("free_text_without_rubric", key)
+    for item in rubric:
+        if not item.get("phrases"):
+            add("rubric_item_without_phrases", key, item.get("id"))
+        for code in _effect_problems(item.get("effects"), known_competencies):
+            add(code, key, item.get("id"))
+        if item.get("forbidden") and any(
+            _is_number(v) and v > 0 for v in (item.get("effects") or {}).values()
+        ):
+            add("forbidden_raises_score", key, item.get("id"))
 
 
 def _condition_ok(condition) -> bool:

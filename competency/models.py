@@ -18,6 +18,7 @@ from .choices import (
     FrameworkStatus,
     NodeKind,
     RecognitionKind,
+    RubricItemKind,
     RunStatus,
     VersionStatus,
 )
@@ -424,6 +425,49 @@ class SimChoice(models.Model):
     @property
     def hint(self) -> str:
         return pick(self, "hint")
+
+
+class SimRubricItem(models.Model):
+    """A key point or forbidden phrase of a free-text node's rubric; immutable with its version."""
+
+    node = models.ForeignKey(SimNode, on_delete=models.CASCADE, related_name="rubric_items")
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=RubricItemKind.choices, default=RubricItemKind.KEY_POINT
+    )
+    label_zh = models.CharField(_("key point (Chinese)"), max_length=200)
+    label_en = models.CharField(_("key point (English)"), max_length=200)
+    # Alternatives; the answer says the point if it contains any of them (see competency.scoring).
+    phrases_zh = models.JSONField(_("phrases (Chinese)"), default=list, blank=True)
+    phrases_en = models.JSONField(_("phrases (English)"), default=list, blank=True)
+    # {"emotional-control": 2}: earned when the answer covers the point (forbidden: when said)
+    effects = models.JSONField(_("score effects"), default=dict, blank=True)
+    feedback_zh = models.TextField(_("feedback (Chinese)"), blank=True)
+    feedback_en = models.TextField(_("feedback (English)"), blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["node", "order", "id"]
+        verbose_name = _("rubric item")
+        verbose_name_plural = _("rubric items")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return pick(self, "label")
+
+    @property
+    def feedback(self) -> str:
+        return pick(self, "feedback")
+
+    @property
+    def is_forbidden(self) -> bool:
+        return self.kind == RubricItemKind.FORBIDDEN
+
+    @property
+    def phrases(self) -> list[str]:
+        return [*(self.phrases_zh or []), *(self.phrases_en or [])]
 
 
 class Assignment(models.Model):

@@ -26,6 +26,7 @@ from .choices import (
     FrameworkStatus,
     NodeKind,
     RecognitionKind,
+    RubricItemKind,
     RunStatus,
     VersionStatus,
 )
@@ -41,6 +42,7 @@ from .models import (
     RunStep,
     SimChoice,
     SimNode,
+    SimRubricItem,
     Simulation,
     SimulationRun,
     SimulationVersion,
@@ -518,6 +520,11 @@ def version_new_draft(*, simulation: Simulation, actor) -> SimulationVersion:
         choice.node = mapping[choice.node_id]
         choice.next_node = mapping.get(choice.next_node_id)
         choice.save()
+    for item in SimRubricItem.objects.filter(node__version=source):
+        item.pk = None
+        item.id = None
+        item.node = mapping[item.node_id]
+        item.save()
     if source.start_node_id:
         new.start_node = mapping[source.start_node_id]
         new.save(update_fields=["start_node"])
@@ -686,6 +693,95 @@ def choice_delete(*, choice: SimChoice, actor) -> None:
     choice.delete()
 
 
+MAX_PHRASES = 30
+MAX_PHRASE_LENGTH = 100
+
+
+def _clean_phrases(value, field: str, errors: dict) -> list[str]:
+    """Alternatives as a list of distinct, non-empty strings (a string is split on lines and |)."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.replace("｜", "|").replace("\n", "|").split("|")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
+        errors[field] = [_("Give the phrases as a list of texts.")]
+        return []
+    phrases: list[str] = []
+    for phrase in (" ".join(p.split()) for p in value):
+        if phrase.rstrip("*").strip() and phrase not in phrases:
+            phrases.append(phrase)
+    if len(phrases) > MAX_PHRASES or any(len(p) > MAX_PHRASE_LENGTH for p in phrases):
+        errors[field] = [
+            _("At most %(n)d phrases of at most %(length)d characters each.")
+            % {"n": MAX_PHRASES, "length": MAX_PHRASE_LENGTH}
+        ]
+    return phrases
+
+
+@transaction.atomic
+def rubric_item_save(
+    *,
+    node: SimNode,
+    kind: str,
+    label_zh: str,
+    label_en: str,
+    actor,
+    item: SimRubricItem | None = None,
+    phrases_zh: list[str] | str | None = None,
+    phrases_en: list[str] | str | None = None,
+    effects: dict | None = None,
+    feedback_zh: str = "",
+    feedback_en: str = "",
+    order: int | None = None,
+) -> SimRubricItem:
+    """Create or change a key point or forbidden phrase of a free-text node (draft versions only).
+
+    A key point earns its effects when the answer contains one of its phrases; a forbidden phrase
+    is a critical error and may only lower scores."""
+    _require_hr_admin(actor)
+    _require_draft(node.version)
+    if item is not None and item.node_id != node.pk:
+        raise NotFound(_("No such rubric item on this node."))
+    errors: dict = {}
+    if node.kind != NodeKind.FREE_TEXT:
+        errors["node"] = [_("Only a free-text node has a rubric.")]
+    if kind not in RubricItemKind.values:
+        errors["kind"] = [_("Unknown rubric item kind.")]
+    if not (label_zh or label_en):
+        errors["label_zh"] = [_("Name the key point.")]
+    phrases_zh = _clean_phrases(phrases_zh, "phrases_zh", errors)
+    phrases_en = _clean_phrases(phrases_en, "phrases_en", errors)
+    if not (phrases_zh or phrases_en) and "phrases_zh" not in errors:
+        errors["phrases_zh"] = [_("Give at least one phrase to look for in the answer.")]
+    effects = _clean_number_map(effects, "effects", errors)
+    if kind == RubricItemKind.FORBIDDEN and any(v > 0 for v in effects.values()):
+        errors["effects"] = [_("A forbidden phrase cannot raise a score.")]
+    if errors:
+        raise ValidationFailed(_("The rubric item is not valid."), errors=errors)
+    item = item or SimRubricItem(node=node)
+    item.kind = kind
+    item.label_zh = label_zh or label_en
+    item.label_en = label_en or label_zh
+    item.phrases_zh = phrases_zh
+    item.phrases_en = phrases_en
+    item.effects = effects
+    item.feedback_zh = feedback_zh or feedback_en
+    item.feedback_en = feedback_en or feedback_zh
+    if order is not None:
+        item.order = order
+    elif item.pk is None:
+        item.order = node.rubric_items.count()
+    item.save()
+    return item
+
+
+@transaction.atomic
+def rubric_item_delete(*, item: SimRubricItem, actor) -> None:
+    _require_hr_admin(actor)
+    _require_draft(item.node.version)
+    item.delete()
+
+
 def graph_of(version: SimulationVersion) -> dict:
     """The version as the plain graph structure of ``competency.graph``."""
     nodes = list(version.nodes.all())
@@ -706,6 +802,15 @@ def graph_of(version: SimulationVersion) -> dict:
                 "timeout": choice.is_timeout,
                 "effects": choice.effects,
                 "critical": choice.is_critical,
+            }
+        )
+    for item in SimRubricItem.objects.filter(node__version=version).order_by("node", "order", "id"):
+        graph["nodes"][keys[item.node_id]].setdefault("rubric", []).append(
+            {
+                "id": item.pk,
+                "forbidden": item.is_forbidden,
+                "phrases": item.phrases,
+                "effects": item.effects,
             }
         )
     return graph
@@ -730,6 +835,12 @@ PROBLEM_MESSAGES = {
     "unknown_competency": gettext_noop("A score effect names an unknown competency."),
     "unreachable": gettext_noop("This node cannot be reached from the start."),
     "cycle": gettext_noop("The graph has a loop: some path could go on forever."),
+    "free_text_without_rubric": gettext_noop(
+        "A free-text answer needs at least one key point that raises a score."
+    ),
+    "rubric_not_free_text": gettext_noop("Only a free-text node may have a rubric."),
+    "rubric_item_without_phrases": gettext_noop("A rubric item has no phrase to look for."),
+    "forbidden_raises_score": gettext_noop("A forbidden phrase cannot raise a score."),
 }
 
 
@@ -874,6 +985,10 @@ def _simulation_trains(version: SimulationVersion) -> set[str]:
     for effects in SimChoice.objects.filter(node__version=version).values_list(
         "effects", flat=True
     ):
+        codes.update(k for k, v in (effects or {}).items() if v and v > 0)
+    for effects in SimRubricItem.objects.filter(
+        node__version=version, kind=RubricItemKind.KEY_POINT
+    ).values_list("effects", flat=True):
         codes.update(k for k, v in (effects or {}).items() if v and v > 0)
     return codes
 
@@ -1172,10 +1287,29 @@ def run_answer(
     return run
 
 
-def _steps_for_scoring(run: SimulationRun) -> tuple[list, list[scoring.Step], dict]:
+def _rubric_facts(items: list[SimRubricItem]) -> tuple[scoring.RubricItem, ...]:
+    return tuple(
+        scoring.RubricItem(
+            id=i.pk, phrases=tuple(i.phrases), effects=i.effects or {}, forbidden=i.is_forbidden
+        )
+        for i in items
+    )
+
+
+def _rubrics_of(steps: list[RunStep]) -> dict[int, list[SimRubricItem]]:
+    """Rubric items per node of the free-text steps (one query)."""
+    node_ids = {s.node_id for s in steps if s.node.kind == NodeKind.FREE_TEXT}
+    rubrics: dict[int, list[SimRubricItem]] = {}
+    for item in SimRubricItem.objects.filter(node_id__in=node_ids).order_by("order", "id"):
+        rubrics.setdefault(item.node_id, []).append(item)
+    return rubrics
+
+
+def _steps_for_scoring(run: SimulationRun) -> tuple[list, list[scoring.Step], dict, dict]:
     steps = list(run.steps.select_related("choice", "node").order_by("seq"))
     offered_ids = {i for s in steps for i in s.offered}
     choices = {c.pk: c for c in SimChoice.objects.filter(pk__in=offered_ids)}
+    rubrics = _rubrics_of(steps)
     facts = []
     for step in steps:
         offered = tuple(
@@ -1187,8 +1321,41 @@ def _steps_for_scoring(run: SimulationRun) -> tuple[list, list[scoring.Step], di
             )
             for c in (choices[i] for i in step.offered if i in choices)
         )
-        facts.append(scoring.Step(offered=offered, chosen_id=step.choice_id))
-    return steps, facts, choices
+        facts.append(
+            scoring.Step(
+                offered=offered,
+                chosen_id=step.choice_id,
+                rubric=_rubric_facts(rubrics.get(step.node_id, [])),
+                answer=step.free_text,
+            )
+        )
+    items = {i.pk: i for found in rubrics.values() for i in found}
+    return steps, facts, choices, items
+
+
+def run_free_text_reviews(run: SimulationRun) -> list[dict]:
+    """Per free-text step of a run: the answer, the key points it covered and missed, and the
+    forbidden phrases it used (rubric rows, with the phrase found)."""
+    steps = list(run.steps.select_related("node").order_by("seq"))
+    rubrics = _rubrics_of(steps)
+    reviews = []
+    for step in steps:
+        items = rubrics.get(step.node_id)
+        if not items:
+            continue
+        review = scoring.rubric_review(step.free_text, _rubric_facts(items))
+        by_id = {i.pk: i for i in items}
+        reviews.append(
+            {
+                "step": step,
+                "node": step.node,
+                "answer": step.free_text,
+                "covered": [(by_id[i], review.found[i]) for i in review.covered],
+                "missed": [by_id[i] for i in review.missed],
+                "forbidden": [(by_id[i], review.found[i]) for i in review.forbidden],
+            }
+        )
+    return reviews
 
 
 def _run_finish(run: SimulationRun, *, now: datetime) -> None:
@@ -1201,7 +1368,7 @@ def _run_finish(run: SimulationRun, *, now: datetime) -> None:
         weights = {
             r.competency.code: r.weight for r in profile.requirements.select_related("competency")
         }
-    _steps, facts, choices = _steps_for_scoring(run)
+    _steps, facts, choices, rubric_items = _steps_for_scoring(run)
     result = scoring.score_run(facts, pass_mark=version.pass_mark, weights=weights)
     plan = scoring.suggestions_plan(result, facts)
     run.status = RunStatus.FINISHED
@@ -1213,7 +1380,7 @@ def _run_finish(run: SimulationRun, *, now: datetime) -> None:
         code: {"earned": s.earned, "best": s.best, "percent": s.percent}
         for code, s in result.competencies.items()
     }
-    run.suggestions = _render_suggestions(plan, choices, employee)
+    run.suggestions = _render_suggestions(plan, choices, employee, rubric_items)
     run.save()
     for code, s in result.competencies.items():
         competency = competency_for_code(code, employee)
@@ -1260,12 +1427,55 @@ def _run_finish(run: SimulationRun, *, now: datetime) -> None:
     transaction.on_commit(lambda: gap_pushes_for(employee=employee))
 
 
-def _render_suggestions(plan: list[dict], choices: dict, employee: Employee) -> list[dict]:
+def _render_suggestions(
+    plan: list[dict],
+    choices: dict,
+    employee: Employee,
+    rubric_items: dict[int, SimRubricItem] | None = None,
+) -> list[dict]:
     """Turn the scoring plan into bilingual advice texts."""
     out: list[dict] = []
     levels = current_levels(employee)
+    rubric_items = rubric_items or {}
     for item in plan:
-        if item["kind"] in ("critical", "choice"):
+        if item["kind"] == "forbidden":
+            rubric = rubric_items.get(item["item_id"])
+            if rubric is None:
+                continue
+            out.append(
+                {
+                    "kind": "critical",
+                    "zh": f"关键错误——你的回答触及「{rubric.label_zh}」：{rubric.feedback_zh}",
+                    "en": f"Critical error — your answer hit “{rubric.label_en}”: "
+                    f"{rubric.feedback_en}",
+                }
+            )
+        elif item["kind"] == "missed_points":
+            missed = [rubric_items[i] for i in item["item_ids"] if i in rubric_items]
+            if not missed:
+                continue
+            out.append(
+                {
+                    "kind": "missed_points",
+                    "zh": "书面回答还应包含："
+                    + "；".join(
+                        f"{m.label_zh}（{m.feedback_zh.rstrip('。；;. ')}）"
+                        if m.feedback_zh
+                        else m.label_zh
+                        for m in missed
+                    )
+                    + "。",
+                    "en": "Your written answer should also cover: "
+                    + "; ".join(
+                        f"{m.label_en} ({m.feedback_en.rstrip('。；;. ')})"
+                        if m.feedback_en
+                        else m.label_en
+                        for m in missed
+                    )
+                    + ".",
+                }
+            )
+        elif item["kind"] in ("critical", "choice"):
             choice = choices.get(item["choice_id"])
             if choice is None:
                 continue

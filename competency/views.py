@@ -22,8 +22,16 @@ from hrcore.selectors import employee_of, has_role, is_hr_admin
 
 from . import charts, selectors, services
 from .choices import NodeKind, RunStatus, VersionStatus
-from .forms import AssignForm, ChoiceForm, NodeForm, SimulationForm
-from .models import Assignment, Competency, SimChoice, SimNode, Simulation, SimulationVersion
+from .forms import AssignForm, ChoiceForm, NodeForm, RubricItemForm, SimulationForm
+from .models import (
+    Assignment,
+    Competency,
+    SimChoice,
+    SimNode,
+    SimRubricItem,
+    Simulation,
+    SimulationVersion,
+)
 
 
 def _error(request, exc: KeelError) -> None:
@@ -222,6 +230,7 @@ def _result_context(run, request):
     return {
         "run": run,
         "scores": scores,
+        "reviews": services.run_free_text_reviews(run),
         "steps": steps,
         "suggestions": suggestions,
         "ending": ending,
@@ -377,9 +386,17 @@ def authoring_list(request):
 def authoring_edit(request, pk: int):
     _require_hr(request)
     version = get_object_or_404(SimulationVersion.objects.select_related("simulation"), pk=pk)
-    nodes = list(version.nodes.prefetch_related("choices__next_node"))
+    nodes = list(version.nodes.prefetch_related("choices__next_node", "rubric_items"))
     node_form = NodeForm(prefix="node")
     choice_form = ChoiceForm(prefix="choice", nodes=nodes)
+    editing = SimRubricItem.objects.filter(
+        pk=request.GET.get("edit_item") or 0, node__version=version
+    ).first()
+    rubric_form = RubricItemForm(
+        prefix="rubric",
+        nodes=nodes,
+        initial=RubricItemForm.initial_for(editing) if editing else None,
+    )
     assign_form = AssignForm(prefix="assign")
     if request.method == "POST":
         action = request.POST.get("action")
@@ -414,6 +431,37 @@ def authoring_edit(request, pk: int):
                     )
                     messages.success(request, _("Choice added."))
                     return redirect("competency:authoring_edit", version.pk)
+            elif action == "save_rubric_item":
+                rubric_form = RubricItemForm(request.POST, prefix="rubric", nodes=nodes)
+                if rubric_form.is_valid():
+                    d = rubric_form.cleaned_data
+                    node = next(n for n in nodes if str(n.pk) == d["node"])
+                    item = None
+                    if d["id"]:
+                        item = get_object_or_404(SimRubricItem, pk=d["id"], node__version=version)
+                    services.rubric_item_save(
+                        node=node,
+                        item=item,
+                        kind=d["kind"],
+                        label_zh=d["label_zh"],
+                        label_en=d["label_en"],
+                        phrases_zh=d["phrases_zh"],
+                        phrases_en=d["phrases_en"],
+                        effects=d["effects"],
+                        feedback_zh=d["feedback_zh"],
+                        feedback_en=d["feedback_en"],
+                        actor=request.user,
+                    )
+                    messages.success(
+                        request, _("Rubric item saved.") if item else _("Rubric item added.")
+                    )
+                    return redirect("competency:authoring_edit", version.pk)
+            elif action == "delete_rubric_item":
+                item = get_object_or_404(
+                    SimRubricItem, pk=request.POST.get("id"), node__version=version
+                )
+                services.rubric_item_delete(item=item, actor=request.user)
+                return redirect("competency:authoring_edit", version.pk)
             elif action == "delete_node":
                 node = get_object_or_404(SimNode, pk=request.POST.get("id"), version=version)
                 services.node_delete(node=node, actor=request.user)
@@ -470,6 +518,9 @@ def authoring_edit(request, pk: int):
             ],
             "node_form": node_form,
             "choice_form": choice_form,
+            "rubric_form": rubric_form,
+            "editing_item": editing,
+            "has_free_text": any(n.kind == NodeKind.FREE_TEXT for n in nodes),
             "assign_form": assign_form,
             "is_draft": version.status == VersionStatus.DRAFT,
             "versions": version.simulation.versions.order_by("-version"),
