@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.sla import Calendar, Deadlines, deadlines_for
 from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import AssigneeNotFound, Conflict, KeelError, PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit, Position
@@ -743,31 +744,22 @@ class DryRun:
         return [r.problem for r in self.rows if r.problem]
 
 
-def _calendar_for(unit: OrgUnit):
-    """The unit's business calendar from the crisis engine (None if it is not installed)."""
-    try:
-        from crisis.services import calendar_for_unit
-    except ImportError:  # pragma: no cover - the crisis app ships with Keel
-        return None
+def _calendar_for(unit: OrgUnit) -> Calendar:
+    """The unit's business calendar, as the crisis engine uses it."""
+    from crisis.services import calendar_for_unit  # crisis imports this app's models
+
     return calendar_for_unit(unit)
 
 
-def _deadlines(starts_at: datetime, duty: Duty, calendar) -> tuple[datetime, datetime]:
-    """Warning and due time exactly as the crisis engine computes them (business hours
-    included); wall-clock arithmetic when no calendar is needed."""
-    if duty.business_hours and calendar is not None:
-        from crisis.sla import deadlines_for
-
-        d = deadlines_for(
-            started_at=starts_at,
-            deadline_minutes=duty.deadline_minutes,
-            warn_ratio=duty.warn_ratio,
-            business_hours=True,
-            calendar=calendar,
-        )
-        return d.warn_at, d.due_at
-    allowance = timedelta(minutes=duty.deadline_minutes)
-    return starts_at + allowance * duty.warn_ratio, starts_at + allowance
+def _deadlines(starts_at: datetime, duty: Duty, calendar: Calendar | None) -> Deadlines:
+    """Warning and due time exactly as the crisis engine computes them."""
+    return deadlines_for(
+        started_at=starts_at,
+        deadline_minutes=duty.deadline_minutes,
+        warn_ratio=duty.warn_ratio,
+        business_hours=duty.business_hours and calendar is not None,
+        calendar=calendar,
+    )
 
 
 def responsibility_map_dry_run(
@@ -828,7 +820,8 @@ def responsibility_map_dry_run(
         resolution, problem = cache[key]
         prereqs = [due_at[a] for a in duty.after if a in due_at]
         starts_at = max(prereqs) if prereqs else start
-        warn, due = _deadlines(starts_at, duty, calendar)
+        deadlines = _deadlines(starts_at, duty, calendar)
+        warn, due = deadlines.warn_at, deadlines.due_at
         due_at[code] = due
         rows.append(
             DryRunRow(

@@ -138,16 +138,11 @@ def login_page(page, live_server):
     return login
 
 
-@pytest.fixture(autouse=True)
-def _browser_pages_run_clean(request):
-    """Every browser test also fails on a script error or a Content-Security-Policy violation:
-    a blocked script is a broken page even when the assertions happen to pass."""
-    if "page" not in request.fixturenames:
-        yield
-        return
-    page = request.getfixturevalue("page")
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page, failing the test on a script error or a Content-Security-Policy
+    violation: a blocked script is a broken page even when the assertions happen to pass."""
     problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
 
     def on_console(message) -> None:
         csp_violation = "Content Security Policy" in message.text
@@ -155,6 +150,7 @@ def _browser_pages_run_clean(request):
         if csp_violation or script_error:
             problems.append(f"console: {message.text}")
 
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     page.on("console", on_console)
-    yield
+    yield page
     assert not problems, problems
