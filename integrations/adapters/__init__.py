@@ -27,6 +27,7 @@ from .interfaces import (
     PerformanceAdapter,
 )
 from .records import (
+    AttendanceRecord,
     Complaint,
     Contact,
     CreditProfile,
@@ -36,14 +37,16 @@ from .records import (
     LegalGuide,
     Order,
     Payment,
+    PerformanceEvent,
 )
 
 # Importing the implementations registers them.
-from . import rest  # noqa: F401  isort: skip
+from . import im, rest  # noqa: F401  isort: skip
 
 __all__ = [
     "AdapterError",
     "AttendanceAdapter",
+    "AttendanceRecord",
     "CircuitOpen",
     "Complaint",
     "Contact",
@@ -61,6 +64,7 @@ __all__ = [
     "PartnerConfig",
     "Payment",
     "PerformanceAdapter",
+    "PerformanceEvent",
     "PermanentError",
     "TransientError",
     "adapter_for",

@@ -299,10 +299,11 @@ class HttpClient:
         all_headers.update(headers or {})
         if callable(params):  # per attempt, e.g. a signature over the current time
             params = params()
+        # Merged into the URL's own query (httpx's ``params=`` would replace it, dropping a
+        # robot's ``?access_token=`` / ``?key=``).
+        target = httpx.URL(url).copy_merge_params(params) if params else url
         try:
-            response = self._client().request(
-                method, url, params=params, json=json, headers=all_headers
-            )
+            response = self._client().request(method, target, json=json, headers=all_headers)
         except httpx.TimeoutException as exc:
             raise TransientError(
                 f"timed out after {self.config.timeout_seconds:g} s ({type(exc).__name__})"

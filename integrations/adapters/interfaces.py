@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 
 from .base import HttpClient, PartnerConfig
 from .records import (
+    AttendanceRecord,
     Complaint,
     Contact,
     CreditProfile,
@@ -14,6 +15,7 @@ from .records import (
     LegalGuide,
     Order,
     Payment,
+    PerformanceEvent,
 )
 
 
@@ -72,21 +74,41 @@ class CrmAdapter(Adapter):
 
 
 class PerformanceAdapter(Adapter):
-    """Performance / OKR systems: record an event against an employee (complaints, commissions)."""
+    """Performance / OKR systems: record an event against an employee (complaints, commissions)
+    and read an employee's events back."""
 
     @abstractmethod
-    def record_event(self, *, employee: str, kind: str, reference: str, points: int) -> None: ...
+    def record_event(
+        self, *, employee: str, kind: str, reference: str, points: int
+    ) -> PerformanceEvent:
+        """Record once: retrying the same (employee, kind, reference, points) must not record it
+        twice."""
+
+    @abstractmethod
+    def events(self, employee: str) -> list[PerformanceEvent]: ...
 
 
 class AttendanceAdapter(Adapter):
-    """Attendance systems: who is on duty (feeds absences and delegates)."""
+    """Attendance systems: who is on site / working today."""
 
     @abstractmethod
-    def on_duty(self, usernames: list[str]) -> dict[str, bool]: ...
+    def today(self, usernames: list[str]) -> dict[str, AttendanceRecord]:
+        """Today's records by user name; users the system does not know are absent from it."""
+
+    def on_site(self, usernames: list[str]) -> list[str]:
+        """The given users who are physically at a workplace today, in the given order."""
+        records = self.today(usernames)
+        return [u for u in usernames if u in records and records[u].on_site]
+
+    def on_duty(self, usernames: list[str]) -> dict[str, bool]:
+        """Whether each user works today (on site, remote or travelling); unknown users do not."""
+        records = self.today(usernames)
+        return {u: u in records and records[u].working for u in usernames}
 
 
 class ImAdapter(Adapter):
-    """Instant messaging (DingTalk, WeCom, e-mail gateways): push a message to a person."""
+    """Instant messaging (DingTalk / WeCom group robots): push a message into the group the
+    robot belongs to, mentioning a person. See im.py."""
 
     @abstractmethod
     def send(self, *, to: str, title: str, text: str, link: str = "") -> None: ...

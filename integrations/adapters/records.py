@@ -328,6 +328,77 @@ class Order(Record):
         )
 
 
+ATTENDANCE_STATUSES = ("on_site", "remote", "business_trip", "leave", "absent")
+WORKING_STATUSES = ("on_site", "remote", "business_trip")
+
+
+@dataclass(frozen=True)
+class AttendanceRecord(Record):
+    """One employee's attendance today, as the attendance system reports it."""
+
+    username: str
+    day: date
+    status: str
+    checked_in_at: datetime | None = None
+    location_zh: str = ""
+    location_en: str = ""
+
+    @property
+    def on_site(self) -> bool:
+        """Physically at a workplace today (who can meet people at the door)."""
+        return self.status == "on_site"
+
+    @property
+    def working(self) -> bool:
+        """Reachable for work today (on site, remote or travelling)."""
+        return self.status in WORKING_STATUSES
+
+    @classmethod
+    def from_payload(cls, p) -> AttendanceRecord:
+        w = "attendance"
+        status = _str(p, "status", w)
+        if status not in ATTENDANCE_STATUSES:
+            raise MalformedPayload(f"{w}: unknown status {status!r}")
+        checked_in = _datetime(p, "checked_in_at", w, required=False)
+        if status == "on_site" and checked_in is None:
+            raise MalformedPayload(f"{w}: on site without “checked_in_at”")
+        return cls(
+            username=_str(p, "username", w),
+            day=_date(p, "date", w),
+            status=status,
+            checked_in_at=checked_in,
+            location_zh=_str(p, "location_zh", w, required=False),
+            location_en=_str(p, "location_en", w, required=False),
+        )
+
+
+@dataclass(frozen=True)
+class PerformanceEvent(Record):
+    """An event recorded against an employee in the performance / OKR system."""
+
+    id: str
+    employee: str
+    kind: str
+    reference: str
+    points: int
+    recorded_at: datetime
+
+    @classmethod
+    def from_payload(cls, p) -> PerformanceEvent:
+        w = "performance event"
+        points = _req(p, "points", w)
+        if isinstance(points, bool) or not isinstance(points, int):
+            raise MalformedPayload(f"{w}: “points” must be a whole number")
+        return cls(
+            id=_str(p, "id", w),
+            employee=_str(p, "employee", w),
+            kind=_str(p, "kind", w),
+            reference=_str(p, "reference", w),
+            points=points,
+            recorded_at=_datetime(p, "recorded_at", w),
+        )
+
+
 def many(cls, payload, key: str, where: str) -> list:
     """Validate ``payload[key]`` as a list of ``cls`` records."""
     return [cls.from_payload(item) for item in _list(payload, key, where)]

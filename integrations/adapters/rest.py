@@ -1,5 +1,6 @@
 """The "keel-rest" protocol: the JSON shapes the Keel sandbox (and partners that follow our
-published contract) speak."""
+published contract) speak. Instant messaging has no keel-rest form: no messaging service speaks
+it; DingTalk and WeCom robots are in im.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from .interfaces import (
     AttendanceAdapter,
     CrmAdapter,
     FinanceAdapter,
-    ImAdapter,
     LegalAdapter,
     PerformanceAdapter,
 )
 from .records import (
+    AttendanceRecord,
     Complaint,
     Contact,
     CreditProfile,
@@ -23,6 +24,7 @@ from .records import (
     LegalGuide,
     Order,
     Payment,
+    PerformanceEvent,
     many,
 )
 
@@ -79,24 +81,30 @@ class RestCrmAdapter(CrmAdapter):
 
 @register("performance", PROTOCOL)
 class RestPerformanceAdapter(PerformanceAdapter):
-    def record_event(self, *, employee: str, kind: str, reference: str, points: int) -> None:
-        self.http.request(
+    def record_event(
+        self, *, employee: str, kind: str, reference: str, points: int
+    ) -> PerformanceEvent:
+        # The key names the event, so a retry after a timeout or a 5xx (the partner may have
+        # recorded it before failing) is answered with the first recording, not a second one.
+        body = self.http.request(
             "POST",
             "performance/events",
             json={"employee": employee, "kind": kind, "reference": reference, "points": points},
+            headers={"Idempotency-Key": f"keel:{kind}:{reference}:{employee}"},
         )
+        return PerformanceEvent.from_payload(body)
+
+    def events(self, employee: str) -> list[PerformanceEvent]:
+        body = self.http.get(f"performance/employees/{_id(employee)}/events")
+        return many(PerformanceEvent, body, "events", "performance events")
 
 
 @register("attendance", PROTOCOL)
 class RestAttendanceAdapter(AttendanceAdapter):
-    def on_duty(self, usernames: list[str]) -> dict[str, bool]:
-        body = self.http.get("attendance/on-duty", users=",".join(usernames))
-        return {u: bool(body.get(u)) for u in usernames} if isinstance(body, dict) else {}
-
-
-@register("im", PROTOCOL)
-class RestImAdapter(ImAdapter):
-    def send(self, *, to: str, title: str, text: str, link: str = "") -> None:
-        self.http.request(
-            "POST", "im/messages", json={"to": to, "title": title, "text": text, "link": link}
-        )
+    def today(self, usernames: list[str]) -> dict[str, AttendanceRecord]:
+        if not usernames:
+            return {}
+        body = self.http.get("attendance/today", users=",".join(usernames))
+        records = many(AttendanceRecord, body, "people", "attendance")
+        wanted = set(usernames)
+        return {r.username: r for r in records if r.username in wanted}

@@ -6,7 +6,7 @@ import os
 
 from .app import serve
 
-parser = argparse.ArgumentParser(description="Keel sandbox partner systems (finance, legal, CRM)")
+parser = argparse.ArgumentParser(description="Keel sandbox partner systems")
 parser.add_argument("--host", default=os.environ.get("KEEL_SANDBOX_HOST", "127.0.0.1"))
 parser.add_argument("--port", type=int, default=int(os.environ.get("KEEL_SANDBOX_PORT", "8765")))
 args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""The sandbox partner systems (finance, legal, CRM) as one small WSGI app with its own token auth
+"""The sandbox partner systems (finance, legal, CRM, performance/OKR, attendance) as one small WSGI app with its own token auth
 and knobs for latency and failures. Pure werkzeug, no Django: it stands in for outside systems.
 
 Run: ``python -m integrations.sandbox --port 8765``. Knobs: env ``KEEL_SANDBOX_LATENCY_MS`` and
@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 from .. import signing
 from . import data
 
-SERVICES = ("finance", "legal", "crm")
+SERVICES = ("finance", "legal", "crm", "performance", "attendance")
 MODES = ("ok", "error", "malformed", "hang")
 DEFAULT_TOKEN = "sandbox-demo-token"
 
@@ -51,6 +51,8 @@ class Sandbox:
         self.lock = threading.Lock()
         self.knobs = _default_knobs()
         self.paid: dict[str, str] = {}  # invoice number -> paid_on (payments recorded here)
+        self.performance: list[dict] = []  # events recorded through the API
+        self.performance_keys: dict[str, tuple[str, dict]] = {}  # Idempotency-Key -> (body, event)
         self.requests = 0
         self.url_map = Map(
             [
@@ -72,6 +74,9 @@ class Sandbox:
                 Rule("/crm/customers/<cid>/contacts", endpoint="crm_contacts"),
                 Rule("/crm/customers/<cid>/complaints", endpoint="crm_complaints"),
                 Rule("/crm/customers/<cid>/orders", endpoint="crm_orders"),
+                Rule("/performance/events", endpoint="performance_record", methods=["POST"]),
+                Rule("/performance/employees/<username>/events", endpoint="performance_events"),
+                Rule("/attendance/today", endpoint="attendance_today"),
             ]
         )
 
@@ -144,6 +149,8 @@ class Sandbox:
         with self.lock:
             self.knobs = _default_knobs()
             self.paid.clear()
+            self.performance.clear()
+            self.performance_keys.clear()
         return self.json({"ok": True})
 
     def admin_emit(self, request: Request) -> Response:
@@ -279,6 +286,75 @@ class Sandbox:
 
     def crm_orders(self, request: Request, cid: str) -> Response:
         return self.json({"customer": cid, "orders": data.orders_for(cid, date.today())})
+
+    # --- performance / OKR ---------------------------------------------------------------
+
+    def performance_record(self, request: Request) -> Response:
+        """Record an event against an employee. ``Idempotency-Key`` makes a retried POST (after a
+        timeout or a 5xx) record the event once; the same key with another body is a 409."""
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return self.json({"error": "not JSON"}, 400)
+        if not isinstance(body, dict):
+            return self.json({"error": "expected an object"}, 400)
+        employee, kind, points = body.get("employee"), body.get("kind"), body.get("points")
+        if kind not in data.PERFORMANCE_KINDS:
+            return self.json({"error": f"kind must be one of {data.PERFORMANCE_KINDS}"}, 400)
+        if isinstance(points, bool) or not isinstance(points, int) or not -100 <= points <= 100:
+            return self.json({"error": "points must be a whole number from -100 to 100"}, 400)
+        if not isinstance(body.get("reference"), str) or not body["reference"]:
+            return self.json({"error": "reference is required"}, 400)
+        if not isinstance(employee, str) or not data.known_employee(employee):
+            raise NotFound(f"unknown employee {employee!r}")
+        key = request.headers.get("Idempotency-Key", "")
+        canonical = json.dumps(body, sort_keys=True)
+        with self.lock:
+            if key and key in self.performance_keys:
+                seen, event = self.performance_keys[key]
+                if seen != canonical:
+                    return self.json({"error": "Idempotency-Key reused with another body"}, 409)
+                return self.json(event, 200)
+            event = {
+                "id": f"PE-{len(self.performance) + 1:06d}",
+                "employee": employee,
+                "kind": kind,
+                "reference": body["reference"],
+                "points": points,
+                "recorded_at": datetime.now(UTC).isoformat(),
+            }
+            self.performance.append(event)
+            if key:
+                self.performance_keys[key] = (canonical, event)
+        return self.json(event, 201)
+
+    def performance_events(self, request: Request, username: str) -> Response:
+        if not data.known_employee(username):
+            raise NotFound(f"unknown employee {username!r}")
+        seeded = [
+            {"id": f"PE-SEED-{n}", **row}
+            for n, row in enumerate(data.performance_events_seed(datetime.now(UTC)), start=1)
+        ]
+        with self.lock:
+            rows = [e for e in seeded + self.performance if e["employee"] == username]
+        return self.json(
+            {"employee": username, "events": rows, "score": sum(e["points"] for e in rows)}
+        )
+
+    # --- attendance ----------------------------------------------------------------------
+
+    def attendance_today(self, request: Request) -> Response:
+        """Today's attendance (Shanghai time) of ``?users=a,b`` (default: the named demo
+        accounts). Users the attendance system does not know are left out, as real ones do."""
+        now = datetime.now(UTC)
+        users = [u for u in request.args.get("users", "").split(",") if u]
+        rows = [data.attendance_for(u, now) for u in (users or list(data.ATTENDANCE))]
+        return self.json(
+            {
+                "date": now.astimezone(data.SHANGHAI).date().isoformat(),
+                "people": [r for r in rows if r is not None],
+            }
+        )
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, app: Sandbox | None = None):

@@ -3,7 +3,7 @@ so the two tell the same story. Pure Python: dates are relative to ``today``."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 # external_id, name_zh, name_en, unit code, owner username, invoices, last contact
@@ -416,3 +416,78 @@ _GENERIC_GUIDE = {
 def legal_guide(scenario: str, dispute_type: str = "") -> dict:
     guide = LEGAL_GUIDES.get(scenario, _GENERIC_GUIDE)
     return {"scenario": scenario, "dispute_type": dispute_type or "general", **guide}
+
+
+# --- Attendance ----------------------------------------------------------------------------
+# Today's attendance of the demo group's named accounts (Shanghai time): who is on site when the
+# collectors arrive. status: on_site | remote | business_trip | leave | absent (not checked in).
+SHANGHAI = timezone(timedelta(hours=8))
+ATTENDANCE_STATUSES = ("on_site", "remote", "business_trip", "leave", "absent")
+# username: (status, check-in "HH:MM" or None, location zh, location en)
+ATTENDANCE = {
+    "manager": ("on_site", "08:47", "上海办公室", "Shanghai office"),
+    "staff": ("on_site", "08:58", "上海办公室", "Shanghai office"),
+    "finance": ("on_site", "08:35", "上海办公室", "Shanghai office"),
+    "legal": ("remote", "09:05", "居家办公", "Working from home"),
+    "admin": ("on_site", "08:20", "上海办公室前台", "Shanghai office reception"),
+    "hradmin": ("on_site", "08:52", "上海办公室", "Shanghai office"),
+    "vp": ("business_trip", "09:30", "深圳子公司", "Shenzhen Co."),
+    "manager2": ("on_site", "08:55", "深圳办公室", "Shenzhen office"),
+    "sh-business-1": ("leave", None, "年假", "Annual leave"),
+    "sh-business-2": ("absent", None, "", ""),
+}
+
+
+def attendance_for(username: str, now: datetime) -> dict | None:
+    """Today's attendance record of ``username``; other staff of the two subsidiaries
+    (``sh-…``/``sz-…``) are on site from 09:00; anyone else is unknown (None)."""
+    today = now.astimezone(SHANGHAI).date()
+    if username in ATTENDANCE:
+        status, at, where_zh, where_en = ATTENDANCE[username]
+    elif username.startswith(("sh-", "sz-")):
+        office = (
+            ("上海办公室", "Shanghai office")
+            if username[:2] == "sh"
+            else ("深圳办公室", "Shenzhen office")
+        )
+        status, at, where_zh, where_en = "on_site", "09:00", *office
+    else:
+        return None
+    checked_in = None
+    if at:
+        hour, minute = map(int, at.split(":"))
+        checked_in = datetime.combine(today, time(hour, minute), tzinfo=SHANGHAI).isoformat()
+    return {
+        "username": username,
+        "date": today.isoformat(),
+        "status": status,
+        "checked_in_at": checked_in,
+        "location_zh": where_zh,
+        "location_en": where_en,
+    }
+
+
+# --- Performance / OKR ---------------------------------------------------------------------
+PERFORMANCE_KINDS = ("complaint", "commission", "crisis_duty", "okr")
+COMPLAINT_POINTS = {"low": -1, "medium": -2, "high": -3, "critical": -5}  # as Keel records them
+
+
+def performance_events_seed(now: datetime) -> list[dict]:
+    """The performance system already holds the CRM's complaints against their account owners."""
+    rows = []
+    for external_id in sorted(COMPLAINTS):
+        for complaint in complaints_for(external_id, now):
+            rows.append(
+                {
+                    "employee": complaint["employee"],
+                    "kind": "complaint",
+                    "reference": complaint["id"],
+                    "points": COMPLAINT_POINTS[complaint["severity"]],
+                    "recorded_at": complaint["at"],
+                }
+            )
+    return rows
+
+
+def known_employee(username: str) -> bool:
+    return username in ATTENDANCE or username.startswith(("sh-", "sz-"))
