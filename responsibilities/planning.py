@@ -158,7 +158,9 @@ def schedule(duties: Sequence[Mapping]) -> Plan:
 
 # --- Diff ----------------------------------------------------------------------------------
 
-DIFF_FIELDS = (
+# Every field of a duty a map author sets; the diff compares all but the code (its key).
+DUTY_FIELDS = (
+    "code",
     "assignee_function",
     "assignee_position",
     "action_zh",
@@ -174,6 +176,7 @@ DIFF_FIELDS = (
     "notes_zh",
     "notes_en",
 )
+DIFF_FIELDS = DUTY_FIELDS[1:]
 
 
 @dataclass(frozen=True)

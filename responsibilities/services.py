@@ -41,24 +41,6 @@ MAX_TITLE = 200
 MAX_LIST_ITEMS = 30
 MAX_ITEM_LENGTH = 200
 
-DUTY_FIELDS = (
-    "code",
-    "assignee_function",
-    "assignee_position",
-    "action_zh",
-    "action_en",
-    "deliverable",
-    "deadline_minutes",
-    "after",
-    "warn_ratio",
-    "business_hours",
-    "escalation",
-    "information_items",
-    "competencies",
-    "notes_zh",
-    "notes_en",
-)
-
 
 def _require_hr_admin(actor) -> None:
     # ``actor=None`` is the system itself (seed data, management commands).
@@ -67,9 +49,8 @@ def _require_hr_admin(actor) -> None:
 
 
 def _audit(obj, action, changes: dict, actor) -> None:
-    entry = LogEntry.objects.log_create(obj, action=action, changes=changes, force_log=True)
-    if entry is not None and actor is not None and getattr(actor, "pk", None):
-        LogEntry.objects.filter(pk=entry.pk).update(actor=actor)
+    actor = actor if getattr(actor, "pk", None) else None
+    LogEntry.objects.log_create(obj, action=action, changes=changes, force_log=True, actor=actor)
 
 
 # --- Scenarios -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """API permissions shared by every app."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from hrcore.models import ApiToken
@@ -15,7 +16,7 @@ def token_scope_allows(request, scope: str) -> bool:
 class ReadOnlyOrHrAdmin(BasePermission):
     """Everyone logged in reads; HR admins (and tokens with the ``write`` scope) write."""
 
-    message = "Only HR admins may change this."
+    message = _("Only HR admins may change this.")
 
     def has_permission(self, request, view):
         if not request.user.is_authenticated:

@@ -9,6 +9,7 @@ from hrcore.choices import DepartmentFunction
 
 from ..choices import DeliverableKind, Severity
 from ..models import Duty, ResponsibilityMap, Scenario
+from ..planning import DUTY_FIELDS
 
 
 class ScenarioSerializer(serializers.ModelSerializer):
@@ -59,25 +60,7 @@ class DutySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Duty
-        fields = [
-            "code",
-            "assignee_function",
-            "assignee_position",
-            "action",
-            "action_zh",
-            "action_en",
-            "deliverable",
-            "deadline_minutes",
-            "after",
-            "warn_ratio",
-            "business_hours",
-            "escalation",
-            "information_items",
-            "competencies",
-            "notes_zh",
-            "notes_en",
-            "order",
-        ]
+        fields = ["action", *DUTY_FIELDS, "order"]
 
 
 class DutyInputSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -45,7 +46,7 @@ class MapsPermission(BasePermission):
     """Everyone logged in reads (and dry-runs); HR admins write, and partner systems through a
     token that explicitly carries the ``write`` scope."""
 
-    message = _("Only HR admins may change scenarios and responsibility maps.")
+    message = gettext_lazy("Only HR admins may change scenarios and responsibility maps.")
 
     def has_permission(self, request, view):
         user = request.user
