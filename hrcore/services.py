@@ -383,18 +383,20 @@ def outbox_enqueue(*, channel: str, dedupe_key: str, payload: dict) -> OutboxMes
 
 
 def _kick_relay() -> None:
-    """Queue one relay run, at most once per ``KEEL_OUTBOX_KICK_SECONDS`` per cache: a burst of
-    messages (seeding, a filing that notifies forty people) costs one queued task, not forty —
-    one run delivers them all, and the beat's relay picks up anything a skipped kick left."""
+    """Queue a relay run, throttled per ``KEEL_OUTBOX_KICK_SECONDS`` (per cache): the first
+    message of a window is relayed at once, and one trailing run at the end of the window picks
+    up everything written during it — a burst (seeding, a filing that notifies forty people)
+    costs two queued runs, not forty, and no message waits longer than the window."""
     from .tasks import outbox_relay
 
     window = settings.KEEL_OUTBOX_KICK_SECONDS
-    if window and not cache.add("keel:outbox-kick", 1, timeout=window):
-        return
     try:
-        outbox_relay.delay()
-    except Exception:  # broker down: the periodic tick relays it later
-        logger.warning("outbox relay kick failed; the tick will pick it up", exc_info=True)
+        if not window or cache.add("keel:outbox-kick", 1, timeout=window):
+            outbox_relay.delay()
+        elif cache.add("keel:outbox-kick-trailing", 1, timeout=window):
+            outbox_relay.apply_async(countdown=window)
+    except Exception:  # broker down: the periodic relay picks it up
+        logger.warning("outbox relay kick failed; the beat's relay will pick it up", exc_info=True)
 
 
 OutboxHandler = Callable[[OutboxMessage], None]

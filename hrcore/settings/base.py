@@ -175,7 +175,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"crisis.tasks.sla_*": {"queue": "sla"}, "hrcore.tasks.tick": {"queue": "sla"}}
 CELERY_TASK_IGNORE_RESULT = True
-# Bursts of outbox writes queue one relay run per this many seconds (the beat relays every 5 s).
+# Outbox writes queue a relay run at once and at most one more at the end of this window.
 KEEL_OUTBOX_KICK_SECONDS = float(os.environ.get("KEEL_OUTBOX_KICK_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 KEEL_TICK_SECONDS = float(os.environ.get("KEEL_TICK_SECONDS", "2"))

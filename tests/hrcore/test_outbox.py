@@ -80,17 +80,22 @@ def test_duplicate_enqueue_is_ignored(db):
     assert OutboxMessage.objects.filter(dedupe_key="d:1").count() == 1
 
 
-@pytest.mark.parametrize(("window", "expected_runs"), [(60, 1), (0, 40)])
-def test_a_burst_of_messages_queues_one_relay_run_per_window(
-    settings, monkeypatch, django_capture_on_commit_callbacks, window, expected_runs
+@pytest.mark.parametrize(("window", "expected"), [(60, ["now", "in 60 s"]), (0, ["now"] * 40)])
+def test_a_burst_of_messages_queues_a_run_now_and_one_at_the_end_of_the_window(
+    settings, monkeypatch, django_capture_on_commit_callbacks, window, expected
 ):
     from hrcore import tasks
 
     settings.KEEL_OUTBOX_KICK_SECONDS = window
     queued = []
-    monkeypatch.setattr(tasks.outbox_relay, "delay", lambda: queued.append(1))
+    monkeypatch.setattr(tasks.outbox_relay, "delay", lambda: queued.append("now"))
+    monkeypatch.setattr(
+        tasks.outbox_relay,
+        "apply_async",
+        lambda countdown: queued.append(f"in {countdown:g} s"),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(40):
             services.outbox_enqueue(channel="email", dedupe_key=f"burst:{n}", payload={})
     assert OutboxMessage.objects.filter(dedupe_key__startswith="burst:").count() == 40
-    assert len(queued) == expected_runs
+    assert queued == expected
