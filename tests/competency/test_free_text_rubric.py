@@ -386,3 +386,21 @@ def test_hr_adds_edits_and_deletes_rubric_items_on_a_draft_only(competency_demo,
     # non-HR users cannot reach it
     manager = client_as("manager")
     assert _post_item(manager, draft_url, draft.nodes.get(key="ask")).status_code == 404
+
+
+def test_reseeding_a_demo_published_before_rubrics_publishes_a_version_with_them(
+    competency_demo,
+):
+    from competency import demo
+
+    simulation = Simulation.objects.get(code="debt-collectors-office")
+    old = services.published_version(simulation)
+    # the state of a database seeded before free-text rubrics existed
+    SimRubricItem.objects.filter(node__version=old).delete()
+    demo.seed()
+    new = services.published_version(simulation)
+    old.refresh_from_db()
+    assert (old.status, new.version) == ("archived", old.version + 1)
+    assert new.nodes.get(key="verify-docs").rubric_items.count() == 6
+    demo.seed()  # idempotent once the rubric is there
+    assert services.published_version(simulation).pk == new.pk
