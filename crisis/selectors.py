@@ -405,3 +405,55 @@ def crisis_tasks_for_page(crisis: Crisis) -> QuerySet[Task]:
         .prefetch_related("deliverables")
         .order_by("order", "id")
     )
+
+
+# --- Reads other apps make of crises (integrations: offboarding, dossier retries, webhooks) ---
+
+
+def open_crisis_ids(*, customer=None) -> QuerySet:
+    """Ids of the open crises, newest first; only the customer's when one is given."""
+    qs = Crisis.objects.filter(status=CrisisStatus.OPEN)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    return qs.order_by("-id").values_list("id", flat=True)
+
+
+def open_tasks_of(employee: Employee) -> QuerySet[Task]:
+    """The employee's tasks not yet done in open crises (what a leaving employee hands over)."""
+    from .choices import TASK_OPEN_STATES
+
+    return Task.objects.filter(
+        assignee=employee, status__in=TASK_OPEN_STATES, crisis__status=CrisisStatus.OPEN
+    ).select_related("crisis")
+
+
+def open_roles_of(employee: Employee) -> list[CrisisParticipant]:
+    """The employee's participations in open crises."""
+    return list(
+        CrisisParticipant.objects.filter(
+            employee=employee, crisis__status=CrisisStatus.OPEN
+        ).select_related("crisis")
+    )
+
+
+def crisis_by_id(crisis_id: int) -> Crisis | None:
+    """A crisis with what dossiers and response plans read of it (no visibility check)."""
+    return (
+        Crisis.objects.select_related("scenario", "customer", "unit", "filed_by")
+        .filter(pk=crisis_id)
+        .first()
+    )
+
+
+def crisis_unit_people(crisis: Crisis) -> list[Employee]:
+    """Who may be needed at the crisis's site: the active people of the crisis's unit and the
+    assignees of its tasks, assignees first (for the dossier's "who is on site today")."""
+    assignee_ids = set(
+        crisis.tasks.filter(assignee__isnull=False).values_list("assignee_id", flat=True)
+    )
+    people = (
+        Employee.objects.filter(Q(pk__in=assignee_ids) | Q(unit_id=crisis.unit_id, is_active=True))
+        .select_related("user")
+        .order_by("id")
+    )
+    return sorted(people, key=lambda e: (e.pk not in assignee_ids, e.pk))

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from integrations.selectors import customer_by_id
+
 from . import services
 
 
@@ -19,9 +21,7 @@ def triggers_sweep() -> int:
 
 @shared_task(name="crisis.tasks.triggers_evaluate_customer")
 def triggers_evaluate_customer(customer_id: int) -> int:
-    from integrations.models import Customer
-
-    customer = Customer.objects.filter(pk=customer_id).first()
+    customer = customer_by_id(customer_id)
     if customer is None:
         return 0
     return len(services.triggers_evaluate_customer(customer=customer))

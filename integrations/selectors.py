@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+from crisis.selectors import crises_visible_to
 from hrcore.selectors import employee_of, has_role
 
 from .models import (
@@ -47,10 +48,13 @@ def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
     return base.filter(q)
 
 
+def customer_by_id(pk: int) -> Customer | None:
+    """A customer by primary key (no visibility check: for background work)."""
+    return Customer.objects.select_related("unit", "account_owner").filter(pk=pk).first()
+
+
 def crisis_visible(user: AbstractBaseUser, crisis_id: int):
     """The crisis if ``user`` may see it (the crisis app decides), else None."""
-    from crisis.selectors import crises_visible_to
-
     return (
         crises_visible_to(user)
         .select_related("scenario", "customer", "unit")

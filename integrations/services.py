@@ -20,6 +20,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis import selectors as crisis_selectors
+from crisis.choices import TASK_OPEN_STATES
+from crisis.models import Task
+from crisis.services import crisis_file, triggers_evaluate_customer
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee, OutboxMessage
 from hrcore.selectors import has_role, is_hr_admin
@@ -133,10 +137,6 @@ def partner_for(kind: str) -> Partner | None:
 def _evaluate_triggers(customer: Customer) -> list:
     """Let the crisis engine look at the updated profile; never breaks our own write."""
     try:
-        from crisis.services import triggers_evaluate_customer
-    except ImportError:
-        return []
-    try:
         with transaction.atomic():
             return list(triggers_evaluate_customer(customer=customer) or [])
     except Exception:
@@ -212,13 +212,7 @@ def customer_credit_update(
 
 
 def _crisis(crisis_id: int):
-    from crisis.models import Crisis
-
-    return (
-        Crisis.objects.select_related("scenario", "customer", "unit", "filed_by")
-        .filter(pk=crisis_id)
-        .first()
-    )
+    return crisis_selectors.crisis_by_id(crisis_id)
 
 
 def dossier_sources_for(*, scenario: str, customer: Customer | None) -> list[str]:
@@ -458,12 +452,8 @@ def dossier_sweep_stuck(*, older_than_seconds: int = 120) -> int:
 def dossier_retry_failed(*, max_retries: int = 5) -> int:
     """Open crises whose latest dossier has failed or stale sources get a new pull, with
     exponential backoff (30 s, 60 s, 120 s …) and a bound on the number of retries."""
-    try:
-        from crisis.models import Crisis
-    except ImportError:
-        return 0
     now = timezone.now()
-    open_ids = list(Crisis.objects.filter(status="open").values_list("id", flat=True)[:500])
+    open_ids = list(crisis_selectors.open_crisis_ids()[:500])
     count = 0
     for crisis_id in open_ids:
         latest = Dossier.objects.filter(crisis_id=crisis_id).order_by("-id").first()
@@ -558,15 +548,10 @@ def response_plan_generate(
 
 def response_plans_refresh(*, limit: int = 200) -> int:
     """Regenerate the plans of open crises whose tasks moved on (next steps, owners, deadlines)."""
-    try:
-        from crisis.models import Crisis
-    except ImportError:  # pragma: no cover
-        return 0
     crisis_ids = list(
-        Crisis.objects.filter(status="open")
-        .filter(pk__in=ResponsePlan.objects.values("crisis_id"))
-        .order_by("-id")
-        .values_list("id", flat=True)[:limit]
+        crisis_selectors.open_crisis_ids().filter(pk__in=ResponsePlan.objects.values("crisis_id"))[
+            :limit
+        ]
     )
     created = 0
     for crisis_id in crisis_ids:
@@ -576,12 +561,7 @@ def response_plans_refresh(*, limit: int = 200) -> int:
 
 
 def _can_edit_plan(user, crisis) -> bool:
-    try:
-        from crisis.selectors import can_manage
-
-        return bool(can_manage(user, crisis))
-    except ImportError:  # pragma: no cover
-        return is_hr_admin(user) or crisis.filed_by_id == user.pk
+    return bool(crisis_selectors.can_manage(user, crisis))
 
 
 PLAN_TEXT_FIELDS = (
@@ -599,9 +579,10 @@ PLAN_FIELDS = (*PLAN_TEXT_FIELDS, "amounts", "next_steps")
 def response_plan_edit(*, crisis_id: int, actor, **texts: str) -> ResponsePlan:
     """The manager's edit before sharing: a new version, origin "edited"."""
     crisis = _crisis(crisis_id)
-    from crisis.selectors import crises_visible_to
-
-    if crisis is None or not crises_visible_to(actor).filter(pk=crisis_id).exists():
+    if (
+        crisis is None
+        or not crisis_selectors.crises_visible_to(actor).filter(pk=crisis_id).exists()
+    ):
         raise NotFound(_("No such crisis."))
     if not _can_edit_plan(actor, crisis):
         raise PermissionDenied(_("Only the crisis's manager may edit the response plan."))
@@ -630,9 +611,10 @@ def response_plan_edit(*, crisis_id: int, actor, **texts: str) -> ResponsePlan:
 def response_plan_share(*, crisis_id: int, actor) -> ResponsePlan:
     """Mark the latest version shared and tell the crisis's participants."""
     crisis = _crisis(crisis_id)
-    from crisis.selectors import crises_visible_to
-
-    if crisis is None or not crises_visible_to(actor).filter(pk=crisis_id).exists():
+    if (
+        crisis is None
+        or not crisis_selectors.crises_visible_to(actor).filter(pk=crisis_id).exists()
+    ):
         raise NotFound(_("No such crisis."))
     if not _can_edit_plan(actor, crisis):
         raise PermissionDenied(_("Only the crisis's manager may share the response plan."))
@@ -642,12 +624,9 @@ def response_plan_share(*, crisis_id: int, actor) -> ResponsePlan:
     if plan.shared_at is None:
         plan.shared_at = timezone.now()
         plan.save(update_fields=["shared_at"])
-        try:
-            from crisis.selectors import crisis_participant_users
-
-            recipients = [u for u in crisis_participant_users(crisis) if u.pk != actor.pk]
-        except ImportError:  # pragma: no cover
-            recipients = []
+        recipients = [
+            u for u in crisis_selectors.crisis_participant_users(crisis) if u.pk != actor.pk
+        ]
         for user in recipients:
             notification_send(
                 recipient=user,
@@ -704,15 +683,8 @@ def _handle_credit_event(partner: Partner, payload: dict) -> dict:
         actor=partner.service_user,
     )
     dossier_request(customer=customer, reason="webhook")
-    try:
-        from crisis.models import Crisis
-
-        for crisis_id in Crisis.objects.filter(customer=customer, status="open").values_list(
-            "id", flat=True
-        ):
-            dossier_request(crisis_id=crisis_id, reason="webhook")
-    except ImportError:  # pragma: no cover
-        pass
+    for crisis_id in crisis_selectors.open_crisis_ids(customer=customer):
+        dossier_request(crisis_id=crisis_id, reason="webhook")
     return {
         "customer": customer.external_id,
         "overdue_days": customer.overdue_days,
@@ -722,8 +694,6 @@ def _handle_credit_event(partner: Partner, payload: dict) -> dict:
 
 
 def _handle_collectors(partner: Partner, payload: dict, delivery_id: str) -> dict:
-    from crisis.services import crisis_file
-
     customer = _customer_from(payload)
     actor = partner.service_user
     if actor is None:
@@ -1003,29 +973,6 @@ def customers_pull() -> dict:
 # --- HR ↔ CRM: offboarding and handover ----------------------------------------------------
 
 
-def _open_tasks_of(employee: Employee):
-    try:
-        from crisis.choices import TASK_OPEN_STATES
-        from crisis.models import Task
-    except ImportError:  # pragma: no cover
-        return None
-    return Task.objects.filter(
-        assignee=employee, status__in=TASK_OPEN_STATES, crisis__status="open"
-    ).select_related("crisis")
-
-
-def _crisis_roles_of(employee: Employee) -> list:
-    try:
-        from crisis.models import CrisisParticipant
-    except ImportError:  # pragma: no cover
-        return []
-    return list(
-        CrisisParticipant.objects.filter(employee=employee, crisis__status="open").select_related(
-            "crisis"
-        )
-    )
-
-
 def successor_suggestions(*, employee: Employee, limit: int = 3) -> list[Employee]:
     """Colleagues in the same unit (then the same subsidiary), least loaded first, similar grade."""
     candidates = Employee.objects.filter(is_active=True).exclude(pk=employee.pk)
@@ -1039,7 +986,7 @@ def successor_suggestions(*, employee: Employee, limit: int = 3) -> list[Employe
         customer_load=Count("customers", distinct=True),
         task_load=Count(
             "crisis_tasks",
-            filter=Q(crisis_tasks__status__in=["waiting", "open", "acknowledged"]),
+            filter=Q(crisis_tasks__status__in=TASK_OPEN_STATES),
             distinct=True,
         ),
     )
@@ -1056,12 +1003,11 @@ def successor_suggestions(*, employee: Employee, limit: int = 3) -> list[Employe
 
 def offboarding_preview(*, employee: Employee) -> dict:
     """Everything a leaving employee holds, and who could take it over."""
-    tasks = _open_tasks_of(employee)
     return {
         "employee": employee,
         "customers": list(Customer.objects.filter(account_owner=employee).select_related("unit")),
-        "tasks": list(tasks) if tasks is not None else [],
-        "crisis_roles": _crisis_roles_of(employee),
+        "tasks": list(crisis_selectors.open_tasks_of(employee)),
+        "crisis_roles": crisis_selectors.open_roles_of(employee),
         "suggestions": successor_suggestions(employee=employee),
     }
 
@@ -1107,8 +1053,7 @@ def handover_execute(
             _("The successor has left the company."), errors={"successor": _("Not employed.")}
         )
     customers = list(Customer.objects.select_for_update().filter(account_owner=employee))
-    tasks_qs = _open_tasks_of(employee)
-    tasks = list(tasks_qs) if tasks_qs is not None else []
+    tasks = list(crisis_selectors.open_tasks_of(employee))
     if not customers and not tasks:
         raise Conflict(_("%(name)s holds no customers or open tasks.") % {"name": employee.name})
     now = timezone.now()
@@ -1129,7 +1074,7 @@ def handover_execute(
     for c in customers:
         _log_change(c, "account_owner", employee, successor, actor, reason)
     if tasks:
-        type(tasks[0]).objects.filter(pk__in=handover.task_ids).update(assignee=successor)
+        Task.objects.filter(pk__in=handover.task_ids).update(assignee=successor)
         for t in tasks:
             _log_change(t, "assignee", employee, successor, actor, reason)
     LogEntry.objects.log_create(
@@ -1170,8 +1115,6 @@ def handover_revert(*, handover: Handover, actor) -> Handover:
     for c in customers:
         _log_change(c, "account_owner", handover.successor, handover.employee, actor, reason)
     if handover.task_ids:
-        from crisis.models import Task
-
         tasks = list(Task.objects.filter(pk__in=handover.task_ids, assignee=handover.successor))
         Task.objects.filter(pk__in=[t.pk for t in tasks]).update(assignee=handover.employee)
         for t in tasks:
