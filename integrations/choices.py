@@ -82,3 +82,5 @@ DOSSIER_SOURCES = {
     "orders": "crm",
 }
 CUSTOMER_SOURCES = ("credit", "payments", "invoices", "contacts", "complaints", "orders")
+# The order sources are read in, on pages and in the API.
+SOURCE_ORDER = ("credit", "invoices", "payments", "legal_guide", "contacts", "complaints", "orders")

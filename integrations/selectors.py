@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisis.selectors import crises_visible_to
 from hrcore.selectors import employee_of, has_role
 
+from .choices import SOURCE_ORDER, SourceStatus
+from .freshness import FRESH_FOR, aged_out, source_freshness
 from .models import (
     Commission,
     Customer,
@@ -63,12 +70,51 @@ def crisis_visible(user: AbstractBaseUser, crisis_id: int):
     )
 
 
-def dossier_view(dossier: Dossier | None) -> dict | None:
-    """A dossier with its sources keyed by source code, for pages and the API."""
+@dataclass(frozen=True)
+class SourceView:
+    """One source of a dossier as people see it: the stored outcome of the pull, with data
+    fetched long ago shown as stale (see ``freshness``)."""
+
+    source: str
+    partner_slug: str
+    status: str
+    fetched_at: datetime | None
+    error: str
+    duration_ms: int
+    data: object
+
+    @property
+    def status_label(self) -> str:
+        return str(SourceStatus(self.status).label) if self.status in SourceStatus.values else ""
+
+
+def dossier_sources(dossier: Dossier | None, *, now: datetime | None = None) -> list[SourceView]:
+    """The dossier's sources in reading order with the freshness rule applied, for the pages
+    and the API alike (the stored rows are not changed)."""
     if dossier is None:
-        return None
-    sources = {s.source: s for s in dossier.sources.all()}
-    return {"dossier": dossier, "sources": sources}
+        return []
+    now = now or timezone.now()
+    rank = {code: i for i, code in enumerate(SOURCE_ORDER)}
+    rows = sorted(dossier.sources.all(), key=lambda s: (rank.get(s.source, len(rank)), s.pk))
+    views = []
+    for row in rows:
+        error = row.error
+        if aged_out(row.status, row.fetched_at, now):
+            error = _("fetched more than %(n)d minutes ago; press Refresh") % {
+                "n": int(FRESH_FOR.total_seconds() // 60)
+            }
+        views.append(
+            SourceView(
+                source=row.source,
+                partner_slug=row.partner_slug,
+                status=source_freshness(row.status, row.fetched_at, now),
+                fetched_at=row.fetched_at,
+                error=error,
+                duration_ms=row.duration_ms,
+                data=row.data,
+            )
+        )
+    return views
 
 
 def latest_plan(crisis_id: int) -> ResponsePlan | None:

@@ -3,14 +3,11 @@ commissions. Thin: selectors to read, services to write."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,31 +20,9 @@ from .choices import SourceStatus
 from .forms import HandoverForm, PlanEditForm
 from .models import Commission, Handover
 
-SOURCE_ORDER = ["credit", "invoices", "payments", "legal_guide", "contacts", "complaints", "orders"]
-
-
-FRESH_FOR = timedelta(minutes=30)
-
-
-def _sources_context(dossier) -> list:
-    """The dossier's sources in reading order; data fetched longer ago than ``FRESH_FOR`` is
-    shown as stale (display only: the stored status says how the pull went)."""
-    if dossier is None:
-        return []
-    by_code = {s.source: s for s in dossier.sources.all()}
-    now = timezone.now()
-    sources = [by_code[c] for c in SOURCE_ORDER if c in by_code]
-    for source in sources:
-        if source.status == SourceStatus.FRESH and source.fetched_at < now - FRESH_FOR:
-            source.status = SourceStatus.STALE
-            source.error = _("fetched more than %(n)d minutes ago; press Refresh") % {
-                "n": int(FRESH_FOR.total_seconds() // 60)
-            }
-    return sources
-
 
 def _dossier_context(dossier, building: bool) -> dict:
-    sources = _sources_context(dossier)
+    sources = selectors.dossier_sources(dossier)
     data = {s.source: s.data for s in sources if s.data is not None}
     return {
         "dossier": dossier,

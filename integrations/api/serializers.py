@@ -5,7 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Customer, DossierSource, ResponsePlan
+from ..choices import SourceStatus
+from ..models import Customer, ResponsePlan
 
 
 class OwnerSerializer(serializers.Serializer):
@@ -40,13 +41,16 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
 
 
-class DossierSourceSerializer(serializers.ModelSerializer):
-    partner = serializers.CharField(source="partner_slug")
-    data = serializers.JSONField(allow_null=True)
+class DossierSourceSerializer(serializers.Serializer):
+    """A ``selectors.SourceView``: data fetched long ago is reported "stale", as on the pages."""
 
-    class Meta:
-        model = DossierSource
-        fields = ["source", "partner", "status", "fetched_at", "error", "duration_ms", "data"]
+    source = serializers.CharField()
+    partner = serializers.CharField(source="partner_slug")
+    status = serializers.ChoiceField(choices=SourceStatus.choices)
+    fetched_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField()
+    duration_ms = serializers.IntegerField()
+    data = serializers.JSONField(allow_null=True)
 
 
 class DossierSerializer(serializers.Serializer):

@@ -50,7 +50,7 @@ def dossier_payload(dossier, building: bool) -> dict:
         "requested_at": dossier.requested_at,
         "completed_at": dossier.completed_at,
         "duration_ms": dossier.duration_ms,
-        "sources": list(dossier.sources.all()),
+        "sources": selectors.dossier_sources(dossier),
     }
 
 

@@ -215,3 +215,40 @@ def test_old_data_is_shown_as_stale_on_the_page(partners, customers, client_as):
     body = client.get("/integrations/customers/CUST-1001/fragment/").content.decode()
     assert 'data-source="credit" data-status="stale"' in body
     assert DossierSource.objects.get(dossier=dossier, source="credit").status == "fresh"
+
+
+def test_api_and_page_agree_on_an_old_source(partners, customers, client_as, api_as):
+    """One freshness rule for both readers: two-hour-old data is stale in the API too."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    dossier = services.dossier_assemble(
+        dossier_id=services.dossier_request(customer=customers["CUST-1001"]).pk
+    )
+    DossierSource.objects.filter(dossier=dossier, source="credit").update(
+        fetched_at=timezone.now() - timedelta(hours=2)
+    )
+    page = client_as("manager").get("/integrations/customers/CUST-1001/fragment/").content.decode()
+    api = api_as("manager").get("/api/v1/customers/CUST-1001/dossier/").json()
+    api_status = {s["source"]: s["status"] for s in api["sources"]}
+    for source, status in api_status.items():
+        assert f'data-source="{source}" data-status="{status}"' in page
+    assert api_status["credit"] == "stale" and api_status["invoices"] == "fresh"
+    credit = next(s for s in api["sources"] if s["source"] == "credit")
+    assert "30" in credit["error"]
+    # The stored row still says how the pull went.
+    assert DossierSource.objects.get(dossier=dossier, source="credit").status == "fresh"
+
+
+def test_freshness_rule():
+    from datetime import datetime, timedelta
+
+    from integrations.freshness import FRESH_FOR, source_freshness
+
+    now = datetime(2026, 1, 1, 12, 0)
+    assert source_freshness("fresh", now - FRESH_FOR, now) == "fresh"
+    assert source_freshness("fresh", now - FRESH_FOR - timedelta(seconds=1), now) == "stale"
+    assert source_freshness("failed", None, now) == "failed"
+    assert source_freshness("stale", now, now) == "stale"
+    assert source_freshness("pending", None, now) == "pending"
