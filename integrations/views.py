@@ -17,6 +17,7 @@ from hrcore.selectors import employees_visible_to, is_hr_admin
 
 from . import selectors, services
 from .choices import SourceStatus
+from .filters import CustomerFilter
 from .forms import HandoverForm, PlanEditForm
 from .models import Commission, Handover
 
@@ -39,16 +40,13 @@ def _dossier_context(dossier, building: bool) -> dict:
 
 @login_required
 def customer_list(request):
-    qs = selectors.customers_visible_to(request.user)
-    overdue_min = request.GET.get("overdue_days_min", "").strip()
-    if overdue_min.isdigit():
-        qs = qs.filter(overdue_days__gte=int(overdue_min))
+    found = CustomerFilter(request.GET, queryset=selectors.customers_visible_to(request.user))
     return render(
         request,
         "integrations/customer_list.html",
         {
-            "customers": qs.order_by("-overdue_days", "external_id"),
-            "overdue_min": overdue_min,
+            "customers": found.qs.order_by("-overdue_days", "external_id"),
+            "overdue_min": found.form["overdue_days_min"].value() or "",
             "can_manage_people": services.can_manage_people(request.user),
         },
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -17,6 +16,7 @@ from hrcore.api.permissions import token_scope_allows
 from hrcore.errors import NotFound
 
 from .. import selectors, services
+from ..filters import CustomerFilter
 from ..models import Customer
 from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
 
@@ -24,12 +24,6 @@ from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSeri
 class ReadScope(IsAuthenticated):
     def has_permission(self, request, view):
         return super().has_permission(request, view) and token_scope_allows(request, "read")
-
-
-class CustomerFilter(filters.FilterSet):
-    overdue_days_min = filters.NumberFilter(field_name="overdue_days", lookup_expr="gte")
-    credit_status = filters.CharFilter()
-    unit = filters.CharFilter(field_name="unit__code")
 
 
 def dossier_payload(dossier, building: bool) -> dict:
