@@ -15,7 +15,8 @@ It measures, on a throw-away database per backend (SQLite file in a temp dir; Po
    PostgreSQL): an idle sweep and a sweep that fires 50 breaches;
 3. filing throughput as a ratio to a trivial authenticated endpoint (GET /api/v1/positions/),
    in-process WSGI (django.test.Client) on the same settings;
-4. dashboard (and API list) time and query count with 10 versus 10k open crises.
+4. dashboard page, its polled board partial and the API list: time and query count with 10
+   versus 10k open crises, and the 10k ÷ 10 time ratio.
 
 BENCH_PHASES=lateness,sweep,filing,dashboard picks phases; BENCH_TIMERS, BENCH_WINDOW (s) and
 BENCH_PENDING size them.
@@ -372,24 +373,27 @@ def dashboard(sizes: list[int]) -> None:
 
     print("\n[4] dashboard and API list with open crises in scope")
     vp = _client("vp")
+    medians: dict[str, list[float]] = {}
     for size in sizes:
         _wipe()
         bulk_crises(size, tasks_per_crisis=5, due=None, state="idle")
-        for path in ("/crises/dashboard/", "/api/v1/crises/"):
-            runs = 3 if size <= 100 else 1  # a 10k-row page can take minutes: measure once
-            if runs > 1:
-                vp.get(path)
+        for path in ("/crises/dashboard/", "/crises/dashboard/board/", "/api/v1/crises/"):
+            vp.get(path)  # warms caches; not measured
             times = []
-            for _ in range(runs):
+            for _ in range(3):
                 with CaptureQueriesContext(connection) as ctx:
                     t = time.perf_counter()
                     r = vp.get(path)
                     times.append(time.perf_counter() - t)
+            medians.setdefault(path, []).append(statistics.median(times))
             print(
                 f"    {size:>6,} crises {path:<22} HTTP {r.status_code} "
                 f"{statistics.median(times) * 1000:.0f} ms, {len(ctx.captured_queries)} queries, "
                 f"{len(r.content) // 1024} KiB"
             )
+    if len(sizes) == 2:
+        for path, (small, big) in medians.items():
+            print(f"    ratio {sizes[1]:,} vs {sizes[0]:,} crises {path:<22} {big / small:.2f}x")
     _wipe()
 
 

@@ -12,7 +12,7 @@ from hrcore.choices import Role, UnitKind
 from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
-from .choices import TASK_ACTIVE_STATES, CrisisStatus
+from .choices import TASK_ACTIVE_STATES, CrisisStatus, DeliverableKind, TimerState
 from .models import Crisis, CrisisParticipant, Decision, Task, TimelineEvent
 
 GRANT_CODENAMES = ("view_crisis", "participate_crisis")
@@ -249,10 +249,77 @@ def crises_for_list(user: AbstractBaseUser, *, filters: dict) -> QuerySet[Crisis
     )
 
 
-def dashboard_crises(user: AbstractBaseUser, *, filters: dict) -> list[Crisis]:
-    """Open crises in the executive's scope with their tasks (constant queries)."""
-    filters = {**filters, "status": CrisisStatus.OPEN}
-    return list(crises_for_list(user, filters=filters).order_by("filed_at", "id"))
+DASHBOARD_PAGE_SIZE = 25
+
+
+def _dashboard_scope(user: AbstractBaseUser, filters: dict) -> QuerySet[Crisis]:
+    return _page_filters(crises_visible_to(user), {**filters, "status": CrisisStatus.OPEN})
+
+
+def _dashboard_flags(now) -> dict:
+    """Per-crisis flags computed by the database, with the same rules as the board's task colours
+    (``crisis.views.task_state``): a task counts while it is open or acknowledged and its clock is
+    not paused; it is breached once its breach fired or its due time passed, warned likewise."""
+    from django.db.models import Case, Value, When
+
+    live = Task.objects.filter(
+        crisis=OuterRef("pk"), status__in=TASK_ACTIVE_STATES, paused_at__isnull=True
+    ).exclude(timer_state=TimerState.PAUSED)
+    flags = {
+        "decision_pending": Exists(
+            Task.objects.filter(
+                crisis=OuterRef("pk"),
+                deliverable_kind=DeliverableKind.DECISION,
+                status__in=TASK_ACTIVE_STATES,
+            )
+        ),
+        "has_breach": Exists(live.filter(Q(timer_state=TimerState.BREACHED) | Q(due_at__lte=now))),
+        "has_warning": Exists(live.filter(Q(timer_state=TimerState.WARNED) | Q(warn_at__lte=now))),
+    }
+    # 0 = a breached task, 1 = a warning, 2 = on track (the board's "worst" colour).
+    flags["urgency"] = Case(
+        When(flags["has_breach"], then=Value(0)),
+        When(flags["has_warning"], then=Value(1)),
+        default=Value(2),
+    )
+    return flags
+
+
+def dashboard_board(
+    user: AbstractBaseUser, *, filters: dict, now
+) -> tuple[dict[str, int], QuerySet[Crisis]]:
+    """The executive board: the totals of the whole filtered set (open crises, crises with a
+    breached task, crises awaiting an executive decision) from one aggregate query, and the
+    crises ordered by the database — awaiting a decision first, then with a breached task, then
+    with a warning, then by filing time. The queryset is lazy: slice it to a page; the page's
+    tasks come in one more query, so the count stays constant however many crises match."""
+    from django.db.models import Count, F, IntegerField, Subquery
+    from django.db.models.functions import Coalesce
+
+    scope = _dashboard_scope(user, filters)  # resolves a unit filter once for both queries
+    flags = _dashboard_flags(now)
+    totals = scope.annotate(
+        decision_pending=flags["decision_pending"], has_breach=flags["has_breach"]
+    ).aggregate(
+        open=Count("pk"),
+        breached=Count("pk", filter=Q(has_breach=True)),
+        awaiting_decision=Count("pk", filter=Q(decision_pending=True)),
+    )
+    decision_count = (
+        Decision.objects.filter(crisis=OuterRef("pk"))
+        .order_by()
+        .values("crisis")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    crises = (
+        scope.select_related("customer")
+        .annotate(**flags)
+        .annotate(decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0))
+        .prefetch_related(_page_task_prefetch())
+        .order_by(F("decision_pending").desc(), "urgency", "filed_at", "id")
+    )
+    return totals, crises
 
 
 def employee_names(ids) -> dict[int, str]:

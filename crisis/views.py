@@ -30,7 +30,7 @@ from hrcore.choices import Role
 from hrcore.errors import KeelError
 from hrcore.selectors import employee_of, has_role
 
-from . import charts, metrics, selectors, services
+from . import charts, metrics, paging, selectors, services
 from .choices import DeliverableKind, EventKind, TaskStatus, TimerState
 from .forms import (
     CloseForm,
@@ -826,16 +826,8 @@ def _require_dashboard(user) -> None:
         raise DjangoPermissionDenied(_("The dashboard is for executives."))
 
 
-def _dashboard_rows(request, filters) -> list[dict]:
-    now = timezone.now()
-    rows = [_crisis_row(c, now) for c in selectors.dashboard_crises(request.user, filters=filters)]
-    rows.sort(key=lambda r: (not r["decision_pending"], r["worst"] != "breached"))
-    return rows
-
-
-@login_required
-def dashboard(request):
-    _require_dashboard(request.user)
+def _dashboard_filters(request) -> tuple[CrisisFilterForm, dict, int]:
+    """The board's filters (scenario, unit, severity) and the metrics period from the query."""
     scenarios, units = selectors.filter_choices(request.user)
     form = CrisisFilterForm(
         request.GET or None, scenarios=scenarios, units=units, with_status=False
@@ -846,43 +838,65 @@ def dashboard(request):
         days = int(request.GET.get("days", "30"))
     except ValueError:
         days = 30
-    days = days if days in (30, 90) else 30
-    rows = _dashboard_rows(request, filters)
+    return form, filters, days if days in (30, 90) else 30
+
+
+def _dashboard_board(request, filters: dict, days: int) -> dict:
+    """One page of the board, the totals of the whole filtered set and page links that keep the
+    filters — a constant number of queries however many crises are open."""
+    now = timezone.now()
+    totals, crises = selectors.dashboard_board(request.user, filters=filters, now=now)
+    window = paging.page_window(
+        total=totals["open"],
+        requested=request.GET.get("page"),
+        size=selectors.DASHBOARD_PAGE_SIZE,
+    )
+    rows = [_crisis_row(c, now) for c in crises[window.offset : window.stop]]
+    base = reverse("crisis:dashboard")
+
+    def page_url(number: int) -> str:
+        return f"{base}?{urlencode({**filters, 'days': days, 'page': number})}"
+
+    return {
+        "rows": rows,
+        "totals": totals,
+        "page": window,
+        "page_links": [
+            {"number": n, "url": page_url(n) if n else "", "current": n == window.number}
+            for n in window.numbers()
+        ],
+        "previous_url": page_url(window.number - 1) if window.has_previous else "",
+        "next_url": page_url(window.number + 1) if window.has_next else "",
+        # The polled partial reloads the page being looked at, with the same filters.
+        "board_query": urlencode({**filters, "days": days, "page": window.number}),
+        "filter_query": urlencode(filters),
+        "decision_form": DecisionForm(),
+        "can_decide": has_role(request.user, Role.EXECUTIVE),
+    }
+
+
+@login_required
+def dashboard(request):
+    _require_dashboard(request.user)
+    form, filters, days = _dashboard_filters(request)
     return render(
         request,
         "crisis/dashboard.html",
         {
             "form": form,
-            "rows": rows,
             "days": days,
             "metrics": _metrics_context(request.user, days=days),
-            "decision_form": DecisionForm(),
-            "filter_query": urlencode(filters),
-            "can_decide": has_role(request.user, Role.EXECUTIVE),
+            **_dashboard_board(request, filters, days),
         },
     )
 
 
 @login_required
 def dashboard_live(request):
-    """htmx partial: the open-crisis board of the dashboard (polled)."""
+    """htmx partial: the open-crisis board of the dashboard (polled), same page and filters."""
     _require_dashboard(request.user)
-    scenarios, units = selectors.filter_choices(request.user)
-    form = CrisisFilterForm(
-        request.GET or None, scenarios=scenarios, units=units, with_status=False
-    )
-    filters = form.cleaned_data if form.is_valid() else {}
-    filters = {k: v for k, v in filters.items() if k != "q" and v}
-    return render(
-        request,
-        "crisis/partials/board.html",
-        {
-            "rows": _dashboard_rows(request, filters),
-            "decision_form": DecisionForm(),
-            "can_decide": has_role(request.user, Role.EXECUTIVE),
-            "filter_query": urlencode(filters),
-        },
-    )
+    _form, filters, days = _dashboard_filters(request)
+    return render(request, "crisis/partials/board.html", _dashboard_board(request, filters, days))
 
 
 def _metric_label(key: str) -> str:

@@ -341,6 +341,90 @@ def test_dashboard_lists_open_crises_with_pending_decisions_first(client_as, cri
     assert filtered.context["rows"] == []
 
 
+def _board(english, now):
+    """Five open crises, one per board category, filed in the reverse of the expected order."""
+    from datetime import timedelta
+
+    def file(title, minutes_ago):
+        made = services.crisis_file(scenario=SCENARIO, title=title, actor=english["manager"])
+        Crisis.objects.filter(pk=made.pk).update(filed_at=now - timedelta(minutes=minutes_ago))
+        return made
+
+    quiet_old = file("On track, filed first", 50)
+    paused = file("Late but paused", 40)
+    warned = file("Warning", 30)
+    breached = file("Breached", 20)
+    deciding = file("Awaiting the VP", 10)
+    past = now - timedelta(minutes=1)
+    Task.objects.filter(crisis=paused, duty_code="admin-on-site").update(
+        timer_state="paused", paused_at=past, due_at=past
+    )
+    Task.objects.filter(crisis=warned, duty_code="legal-support").update(warn_at=past)
+    Task.objects.filter(crisis=breached, duty_code="finance-records").update(
+        timer_state="breached", breached_at=past, due_at=past
+    )
+    for code in ("finance-records", "legal-support"):
+        task = task_of(deciding, code)
+        services.task_complete(task=task, actor=task.assignee.user, note="done")
+    return deciding, breached, warned, quiet_old, paused
+
+
+def test_dashboard_orders_in_the_database_and_pages_with_totals(client_as, english, monkeypatch):
+    from django.utils import timezone
+
+    from crisis import selectors
+
+    deciding, breached, warned, quiet_old, paused = _board(english, timezone.now())
+    monkeypatch.setattr(selectors, "DASHBOARD_PAGE_SIZE", 2)
+    vp = client_as("vp")
+    url = reverse("crisis:dashboard")
+    pages = [vp.get(url, {"severity": "critical", "page": n}) for n in (1, 2, 3)]
+    assert [[r["crisis"].pk for r in p.context["rows"]] for p in pages] == [
+        [deciding.pk, breached.pk],
+        [warned.pk, quiet_old.pk],
+        [paused.pk],
+    ]
+    assert [r["worst"] for p in pages for r in p.context["rows"]] == [
+        "ok",
+        "breached",
+        "warning",
+        "ok",
+        "ok",
+    ]
+    for page in pages:  # totals cover the whole filtered set, not the page
+        assert page.context["totals"] == {"open": 5, "breached": 1, "awaiting_decision": 1}
+    html = pages[1].content.decode()
+    assert 'data-testid="total-open"' in html and "3–4 of 5" in html
+    # page links keep the filters and the metrics period
+    assert [link["url"] for link in pages[1].context["page_links"]] == [
+        f"{url}?severity=critical&days=30&page={n}" for n in (1, 2, 3)
+    ]
+    assert "?severity=critical&amp;days=30&amp;page=1" in html
+    assert pages[1].context["next_url"] == f"{url}?severity=critical&days=30&page=3"
+    # out-of-range and garbage page numbers land on a real page
+    assert vp.get(url, {"page": "99"}).context["page"].number == 3
+    assert vp.get(url, {"page": "x"}).context["page"].number == 1
+
+
+def test_dashboard_partial_polls_the_same_page_and_filters(client_as, english, monkeypatch):
+    from django.utils import timezone
+
+    from crisis import selectors
+
+    _deciding, _breached, warned, quiet_old, _paused = _board(english, timezone.now())
+    monkeypatch.setattr(selectors, "DASHBOARD_PAGE_SIZE", 2)
+    live_url = reverse("crisis:dashboard_live")
+    board = client_as("vp").get(live_url, {"severity": "critical", "days": "90", "page": "2"})
+    assert [r["crisis"].pk for r in board.context["rows"]] == [warned.pk, quiet_old.pk]
+    html = board.content.decode()
+    assert f'hx-get="{live_url}?severity=critical&amp;days=90&amp;page=2"' in html
+    assert f'href="{reverse("crisis:dashboard")}?severity=critical&amp;days=90&amp;page=3"' in html
+    assert board.context["totals"]["open"] == 5
+    other = client_as("vp").get(live_url, {"severity": "low"})
+    assert other.context["totals"] == {"open": 0, "breached": 0, "awaiting_decision": 0}
+    assert other.context["rows"] == [] and 'data-testid="board-pages"' not in other.content.decode()
+
+
 def test_vp_decides_from_the_dashboard(client_as, crisis, english):
     r = client_as("vp").post(
         reverse("crisis:decide", args=[crisis.pk]),
@@ -448,6 +532,19 @@ def test_list_and_dashboard_query_counts_do_not_grow_with_crises(client_as, cris
     assert Crisis.objects.count() == 25
     many = (_count(manager, list_url), _count(vp, dash_url), _count(vp, board_url))
     assert many == one
+    # More than a page: the board shows 25, the totals all 30, in the same number of queries
+    # on every page (and with a filter, one query more: the unit lookup).
+    for i in range(5):
+        services.crisis_file(scenario=SCENARIO, title=f"More {i}", actor=english["manager"])
+    assert _count(vp, dash_url) == one[1] and _count(vp, board_url) == one[2]
+    assert _count(vp, dash_url + "?page=2") == one[1]
+    assert _count(vp, board_url + "?page=2&severity=critical") == one[2]
+    assert _count(vp, board_url + "?page=2&unit=sh-business") == one[2] + 1
+    first, second = vp.get(dash_url), vp.get(dash_url + "?page=2")
+    assert (len(first.context["rows"]), len(second.context["rows"])) == (25, 5)
+    assert first.context["totals"]["open"] == 30
+    seen = {r["crisis"].pk for r in first.context["rows"] + second.context["rows"]}
+    assert len(seen) == 30
 
 
 def test_crisis_page_query_count_does_not_grow_with_activity(client_as, crisis, english):
