@@ -87,7 +87,9 @@ class PartnerAdmin(admin.ModelAdmin):
             except adapters.AdapterError as exc:
                 messages.error(request, f"{partner.slug}: {exc.reason}")
             else:
-                messages.success(request, f"{partner.slug}: OK")
+                messages.success(
+                    request, _("%(partner)s: the connection works.") % {"partner": partner.slug}
+                )
 
 
 class SubscriptionForm(forms.ModelForm):

@@ -45,6 +45,19 @@ class DossierStatus(models.TextChoices):
     COMPLETE = "complete", _("Complete")
 
 
+class DossierReason(models.TextChoices):
+    """Why a dossier was assembled (shown in the dossier history)."""
+
+    MANUAL = "manual", _("Requested manually")
+    PAGE = "page", _("Page opened")
+    PANEL = "panel", _("Crisis panel opened")
+    REFRESH = "refresh", _("Refresh pressed")
+    API = "api", _("API request")
+    FILED = "filed", _("Crisis filed")
+    WEBHOOK = "webhook", _("Partner event")
+    RETRY = "retry", _("Automatic retry")
+
+
 class PlanOrigin(models.TextChoices):
     GENERATED = "generated", _("Generated")
     EDITED = "edited", _("Edited by the manager")

@@ -16,6 +16,7 @@ from .choices import (
     CommissionStatus,
     CreditStatus,
     DeliveryStatus,
+    DossierReason,
     DossierStatus,
     InboundStatus,
     PartnerKind,
@@ -228,7 +229,7 @@ class Dossier(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=DossierStatus.choices, default=DossierStatus.BUILDING
     )
-    reason = models.CharField(_("reason"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=64, blank=True, choices=DossierReason.choices)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -17,16 +17,18 @@ import httpx
 from auditlog.models import LogEntry
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crisis import selectors as crisis_selectors
 from crisis.choices import TASK_OPEN_STATES
 from crisis.models import Task
 from crisis.services import crisis_file, triggers_evaluate_customer
+from hrcore.choices import Language
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hrcore.i18n import pick
 from hrcore.models import Employee, OutboxMessage
-from hrcore.selectors import has_role, is_hr_admin
+from hrcore.selectors import employee_of, has_role, is_hr_admin
 from hrcore.services import PermanentDeliveryError, notification_send, outbox_enqueue
 
 from . import adapters, signing
@@ -35,6 +37,7 @@ from .choices import (
     DOSSIER_SOURCES,
     CommissionStatus,
     DeliveryStatus,
+    DossierReason,
     DossierStatus,
     InboundStatus,
     PartnerKind,
@@ -236,7 +239,7 @@ def dossier_request(
     *,
     crisis_id: int | None = None,
     customer: Customer | None = None,
-    reason: str = "manual",
+    reason: str = DossierReason.MANUAL,
     actor=None,
     dedupe_seconds: int = 5,
 ) -> Dossier:
@@ -462,13 +465,15 @@ def dossier_retry_failed(*, max_retries: int = 5) -> int:
         if not latest.sources.filter(status__in=[SourceStatus.FAILED, SourceStatus.STALE]).exists():
             continue
         retries = Dossier.objects.filter(
-            crisis_id=crisis_id, reason="retry", requested_at__gte=now - timedelta(hours=1)
+            crisis_id=crisis_id,
+            reason=DossierReason.RETRY,
+            requested_at__gte=now - timedelta(hours=1),
         ).count()
         if retries >= max_retries:
             continue
         if latest.completed_at and now - latest.completed_at < timedelta(seconds=30 * 2**retries):
             continue
-        dossier_request(crisis_id=crisis_id, reason="retry")
+        dossier_request(crisis_id=crisis_id, reason=DossierReason.RETRY)
         count += 1
     return count
 
@@ -682,15 +687,31 @@ def _handle_credit_event(partner: Partner, payload: dict) -> dict:
         overdue_since=credit.get("overdue_since"),
         actor=partner.service_user,
     )
-    dossier_request(customer=customer, reason="webhook")
+    dossier_request(customer=customer, reason=DossierReason.WEBHOOK)
     for crisis_id in crisis_selectors.open_crisis_ids(customer=customer):
-        dossier_request(crisis_id=crisis_id, reason="webhook")
+        dossier_request(crisis_id=crisis_id, reason=DossierReason.WEBHOOK)
     return {
         "customer": customer.external_id,
         "overdue_days": customer.overdue_days,
         "credit_status": customer.credit_status,
         "triggered": len(triggered),
     }
+
+
+def _filing_language(actor) -> str:
+    """The language a crisis filed on someone's behalf is titled in: the filer's, else the
+    group's working language (zh-Hans)."""
+    employee = employee_of(actor) if actor is not None else None
+    return employee.language if employee is not None else Language.ZH_HANS
+
+
+def _collectors_title(customer: Customer, where: str, *, language: str) -> str:
+    """The title of a "collectors on site" crisis, in one language."""
+    with translation.override(language):
+        values = {"customer": pick(customer, "name", language), "where": where}
+        if where:
+            return _("Collectors on site: %(customer)s @ %(where)s") % values
+        return _("Collectors on site: %(customer)s") % values
 
 
 def _handle_collectors(partner: Partner, payload: dict, delivery_id: str) -> dict:
@@ -701,9 +722,7 @@ def _handle_collectors(partner: Partner, payload: dict, delivery_id: str) -> dic
         actor = owner.user if owner else None
     where = str(payload.get("location") or "")[:200]
     description = str(payload.get("description") or "")[:4000]
-    title = f"催收人员到场 / Collectors on site: {customer.name_zh}"
-    if where:
-        title = f"{title} @ {where}"
+    title = _collectors_title(customer, where, language=_filing_language(actor))
     crisis = crisis_file(
         scenario=EMERGENCY_SCENARIO,
         title=title[:200],
@@ -849,7 +868,7 @@ def event_fan_out(message: OutboxMessage) -> None:
     if event == "crisis.filed" and payload.get("crisis_id"):
         crisis_id = int(payload["crisis_id"])
         if not Dossier.objects.filter(crisis_id=crisis_id).exists() and _crisis(crisis_id):
-            dossier_request(crisis_id=crisis_id, reason="filed")
+            dossier_request(crisis_id=crisis_id, reason=DossierReason.FILED)
     body = {
         "event": event,
         "crisis_id": payload.get("crisis_id"),

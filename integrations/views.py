@@ -16,7 +16,7 @@ from hrcore.models import Employee
 from hrcore.selectors import employees_visible_to, is_hr_admin
 
 from . import selectors, services
-from .choices import SourceStatus
+from .choices import DossierReason, SourceStatus
 from .filters import CustomerFilter
 from .forms import HandoverForm, PlanEditForm
 from .models import Commission, Handover
@@ -64,7 +64,7 @@ def customer_dossier(request, external_id: str):
     customer = _visible_customer(request, external_id)
     dossier, building = services.latest_dossier(customer=customer)
     if dossier is None and not building:
-        services.dossier_request(customer=customer, reason="page", actor=request.user)
+        services.dossier_request(customer=customer, reason=DossierReason.PAGE, actor=request.user)
         building = True
     context = {
         "customer": customer,
@@ -90,7 +90,7 @@ def customer_dossier_fragment(request, external_id: str):
 @require_POST
 def customer_dossier_refresh(request, external_id: str):
     customer = _visible_customer(request, external_id)
-    services.dossier_request(customer=customer, reason="refresh", actor=request.user)
+    services.dossier_request(customer=customer, reason=DossierReason.REFRESH, actor=request.user)
     if request.htmx:
         return customer_dossier_fragment(request, external_id)
     return redirect("integrations:customer_dossier", external_id=external_id)
@@ -128,7 +128,9 @@ def crisis_dossier_panel(request, crisis_pk: int):
     dossier, building = services.latest_dossier(crisis_id=crisis.pk)
     if dossier is None and not building:
         # No build yet (e.g. the filing event is still in the outbox): ask for one now.
-        services.dossier_request(crisis_id=crisis.pk, reason="panel", actor=request.user)
+        services.dossier_request(
+            crisis_id=crisis.pk, reason=DossierReason.PANEL, actor=request.user
+        )
     return render(
         request, "integrations/crisis_dossier_panel.html", _panel_context(request, crisis)
     )
@@ -152,7 +154,7 @@ def crisis_dossier_page(request, crisis_pk: int):
 @require_POST
 def crisis_dossier_refresh(request, crisis_pk: int):
     crisis = _visible_crisis(request, crisis_pk)
-    services.dossier_request(crisis_id=crisis.pk, reason="refresh", actor=request.user)
+    services.dossier_request(crisis_id=crisis.pk, reason=DossierReason.REFRESH, actor=request.user)
     if request.htmx:
         return render(
             request, "integrations/crisis_dossier_panel.html", _panel_context(request, crisis)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -16,6 +17,7 @@ from hrcore.api.permissions import token_scope_allows
 from hrcore.errors import NotFound
 
 from .. import selectors, services
+from ..choices import DossierReason
 from ..filters import CustomerFilter
 from ..models import Customer
 from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
@@ -74,7 +76,9 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         dossier, building = services.latest_dossier(customer=customer)
         if dossier is None:
             if not building:
-                services.dossier_request(customer=customer, reason="api", actor=request.user)
+                services.dossier_request(
+                    customer=customer, reason=DossierReason.API, actor=request.user
+                )
             return Response(
                 DossierSerializer(dossier_payload(None, True)).data, status=status.HTTP_202_ACCEPTED
             )
@@ -87,7 +91,9 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="dossier/refresh")
     def dossier_refresh(self, request, external_id=None):
         customer = self.get_object()
-        dossier = services.dossier_request(customer=customer, reason="refresh", actor=request.user)
+        dossier = services.dossier_request(
+            customer=customer, reason=DossierReason.REFRESH, actor=request.user
+        )
         return Response({"id": dossier.pk}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -110,7 +116,7 @@ class CrisisDossierView(APIView):
     def get(self, request, crisis_id: int):
         crisis = selectors.crisis_visible(request.user, crisis_id)
         if crisis is None:
-            raise NotFound("Not found, or not visible to you.")
+            raise NotFound(_("Not found, or not visible to you."))
         dossier, building = services.latest_dossier(crisis_id=crisis.pk)
         plan = selectors.latest_plan(crisis.pk)
         return Response(
