@@ -290,3 +290,29 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return not self.scopes or scope in self.scopes or "*" in self.scopes
+
+
+class IdempotencyKey(models.Model):
+    """One partner-API write sent with an ``Idempotency-Key``: its request fingerprint and the
+    response to replay (see ``hrcore.api.idempotency``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=100)
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    # 0 while the first request is still running (only ever visible inside its transaction)
+    response_status = models.PositiveSmallIntegerField(default=0)
+    response_body = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "endpoint", "key"], name="hrcore_idempotency_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint}:{self.key}"

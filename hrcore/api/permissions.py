@@ -24,3 +24,22 @@ class ReadOnlyOrHrAdmin(BasePermission):
         if request.method in SAFE_METHODS:
             return token_scope_allows(request, "read")
         return has_role(request.user, "hr_admin") and token_scope_allows(request, "write")
+
+
+class ScopedPermission(BasePermission):
+    """Logged in; a token restricted to scopes needs ``read`` for safe methods and ``write``
+    for the others. Who may do what to which object is decided by services and selectors."""
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return token_scope_allows(request, "read" if request.method in SAFE_METHODS else "write")
+
+
+class ReadScope(BasePermission):
+    """Logged in, and a scoped token includes ``read`` (whatever the method)."""
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated) and token_scope_allows(
+            request, "read"
+        )
