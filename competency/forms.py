@@ -8,7 +8,63 @@ from django.utils.translation import pgettext_lazy
 
 from hrcore.models import Employee
 
+from . import selectors
 from .choices import CONDITION_OPERATORS, EndingTone, NodeKind, RubricItemKind
+
+
+class IdModelChoiceField(forms.ModelChoiceField):
+    """A row chosen by primary key; text, negative or oversized numbers are an invalid choice
+    before the database is asked (SQLite raises OverflowError on a huge id)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and selectors.parse_id(value) is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Several rows chosen by primary key, with the same guard as ``IdModelChoiceField``."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if selectors.parse_id(pk) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
+class RatingForm(forms.Form):
+    """A manager's rating of a direct report (HR admins: of anyone)."""
+
+    employee = IdModelChoiceField(label=_("Person"), queryset=Employee.objects.none())
+    competency = forms.SlugField(label=_("Competency"), max_length=64)
+    level = forms.IntegerField(label=_("Level"), min_value=0, max_value=100)
+    note = forms.CharField(label=pgettext_lazy("remark", "Note"), required=False, max_length=1000)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["employee"].queryset = selectors.employees_rateable_by(user)
+        self.fields["employee"].error_messages["invalid_choice"] = _(
+            "You can rate only your direct reports."
+        )
+
+
+class RunStartForm(forms.Form):
+    """Starting a simulation, optionally for one of your own assignments."""
+
+    assignment = IdModelChoiceField(
+        label=_("Assignment"), queryset=Employee.objects.none(), required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].queryset = selectors.own_open_assignments(user)
+        self.fields["assignment"].error_messages["invalid_choice"] = _("No such assignment.")
 
 
 def parse_pairs(text: str, field: str) -> dict:
@@ -146,7 +202,9 @@ PHRASES_HELP = _(
 class RubricItemForm(forms.Form):
     """A key point or forbidden phrase of a free-text node (add, or edit with ``id``)."""
 
-    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    id = forms.IntegerField(
+        required=False, min_value=1, max_value=selectors.MAX_ID, widget=forms.HiddenInput
+    )
     node = forms.ChoiceField(label=_("Free-text node"))
     kind = forms.ChoiceField(label=_("Kind"), choices=RubricItemKind.choices)
     label_zh = forms.CharField(label=_("Key point (Chinese)"), max_length=200)
@@ -207,7 +265,7 @@ class RubricItemForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    employees = forms.ModelMultipleChoiceField(
+    employees = IdModelMultipleChoiceField(
         label=_("People"),
         queryset=Employee.objects.filter(is_active=True).select_related("position"),
         widget=forms.SelectMultiple(attrs={"size": 8}),

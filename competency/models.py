@@ -605,22 +605,3 @@ class RecognitionEntry(models.Model):
     @property
     def reason(self) -> str:
         return pick(self, "reason")
-
-
-class ApiIdempotency(models.Model):
-    """Replay record of an API write sent with an Idempotency-Key."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
-    request_hash = models.CharField(max_length=64)
-    response = models.JSONField(default=dict)
-    status_code = models.PositiveSmallIntegerField(default=201)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="competency_idem_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.key

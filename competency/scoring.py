@@ -341,3 +341,14 @@ def rubric_best(items: Iterable[RubricItem]) -> dict[str, float]:
         for code, value in item.effects.items():
             best[code] = best.get(code, 0.0) + max(float(value), 0.0)
     return best
+
+
+def gaps(required: Mapping[str, int], current: Mapping[str, int]) -> dict[str, int]:
+    """``{code: required − current}`` for every competency below its required level (a missing
+    current level counts as 0), in the order of ``required``."""
+    result = {}
+    for code, need in required.items():
+        gap = need - current.get(code, 0)
+        if gap > 0:
+            result[code] = gap
+    return result

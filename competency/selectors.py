@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from datetime import datetime
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Avg, Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
+
+from hrcore.i18n import pick
+from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, is_hr_admin
 
-from .choices import RunStatus, VersionStatus
+from . import graph as graph_mod
+from . import scoring
+from .choices import FrameworkStatus, RunStatus, VersionStatus
 from .models import (
     Assignment,
     Competency,
@@ -15,9 +21,31 @@ from .models import (
     Framework,
     PositionProfile,
     RecognitionEntry,
+    SimChoice,
+    SimNode,
+    SimRubricItem,
     Simulation,
     SimulationRun,
+    SimulationVersion,
 )
+
+# Largest primary key the databases store (signed 64-bit); a bigger number is no id at all
+# (SQLite raises OverflowError on it instead of finding nothing).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw: object) -> int | None:
+    """``raw`` (form or query text, or a number) as a primary key, None if it cannot be one."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw if raw is not None else "").strip()
+        if not text.isdigit() or len(text) > 19:
+            return None
+        value = int(text)
+    return value if 0 < value <= MAX_ID else None
 
 
 def _own_and_reports_q(user: AbstractBaseUser, field: str = "employee") -> Q | None:
@@ -138,11 +166,9 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
 
     from hrcore.choices import UnitKind
     from hrcore.errors import KeelError
-    from hrcore.models import Absence, Employee, OrgUnit
+    from hrcore.models import Absence
     from hrcore.services import resolve_assignee
     from responsibilities.selectors import published_map_for
-
-    from . import services
 
     at = at or timezone.now()
     responsibility_map = published_map_for(scenario=scenario_code, unit=unit)
@@ -191,8 +217,8 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
             row["absent"] = people[0].pk in absent_ids
         present = [e.pk for e in people if e.pk not in absent_ids]
         row["spof"] = len(present) <= 1
-        levels = services.current_levels(resolution.employee)
-        profile = services.profile_for(resolution.employee)
+        levels = current_levels(resolution.employee)
+        profile = profile_for(resolution.employee)
         required = {}
         if profile is not None:
             required = {
@@ -200,7 +226,7 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
                 for r in profile.requirements.select_related("competency")
             }
         for code in duty.competencies or []:
-            competency = services.competency_for_code(code, resolution.employee)
+            competency = competency_for_code(code, resolution.employee)
             current = levels.get(code, {}).get("level", 0)
             need = required.get(code, 3)
             row["levels"].append(
@@ -219,3 +245,317 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
             row["spof"] = True
             row["multi"] = True
     return {"map": responsibility_map, "rows": rows}
+
+
+# --- levels, gaps and resilience (the ledger read back) ----------------------------------------
+
+
+def scale_values(framework: Framework) -> list[int]:
+    return sorted(framework.scale.levels.values_list("value", flat=True))
+
+
+def profile_for(employee: Employee) -> PositionProfile | None:
+    if not employee.position_id:
+        return None
+    return (
+        PositionProfile.objects.filter(position_id=employee.position_id, is_active=True)
+        .select_related("framework__scale", "position")
+        .first()
+    )
+
+
+def competency_for_code(code: str, employee: Employee | None = None) -> Competency | None:
+    """The competency called ``code`` in the employee's profile framework, else in a published
+    framework, else the newest one holding that code."""
+    if employee is not None:
+        profile = profile_for(employee)
+        if profile is not None:
+            found = Competency.objects.filter(framework=profile.framework, code=code).first()
+            if found is not None:
+                return found
+    published_first = Case(
+        When(framework__status=FrameworkStatus.PUBLISHED, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return (
+        Competency.objects.filter(code=code)
+        .select_related("framework__scale")
+        .order_by(published_first, "-framework__version")
+        .first()
+    )
+
+
+def current_levels(employee: Employee, at: datetime | None = None) -> dict[str, dict]:
+    """``{code: {"level", "score", "at", "kind"}}`` from the latest evidence per competency."""
+    rows = Evidence.objects.filter(employee=employee)
+    if at is not None:
+        rows = rows.filter(observed_at__lte=at)
+    return _latest_by_code(rows.select_related("competency__framework__scale"))
+
+
+def _latest_by_code(rows) -> dict[str, dict]:
+    latest: dict[str, dict] = {}
+    for row in rows.order_by("competency_code", "observed_at", "id"):
+        latest[row.competency_code] = {
+            "level": row.level,
+            "score": row.score,
+            "at": row.observed_at,
+            "kind": row.kind,
+        }
+    return latest
+
+
+def level_history(employee: Employee, code: str) -> list[dict]:
+    return [
+        {"at": e.observed_at, "level": e.level, "score": e.score, "kind": e.kind, "note": e.note}
+        for e in Evidence.objects.filter(employee=employee, competency_code=code).order_by(
+            "observed_at", "id"
+        )
+    ]
+
+
+def _gap_rows(requirements, levels: dict[str, dict]) -> list[dict]:
+    """Requirement rows + latest levels → the gap rows pages show (arithmetic in ``scoring``)."""
+    requirements = list(requirements)
+    current = {code: v.get("level", 0) for code, v in levels.items()}
+    by_code = scoring.gaps({r.competency.code: r.required_level for r in requirements}, current)
+    return [
+        {
+            "code": r.competency.code,
+            "competency": r.competency,
+            "required": r.required_level,
+            "current": current.get(r.competency.code, 0),
+            "gap": by_code[r.competency.code],
+            "weight": r.weight,
+        }
+        for r in requirements
+        if r.competency.code in by_code
+    ]
+
+
+def gaps_for(employee: Employee, *, levels: dict | None = None) -> list[dict]:
+    """Required − current per competency of the employee's profile (only positive gaps)."""
+    profile = profile_for(employee)
+    if profile is None:
+        return []
+    levels = current_levels(employee) if levels is None else levels
+    return _gap_rows(profile.requirements.select_related("competency"), levels)
+
+
+def unit_gaps(unit) -> list[dict]:
+    """Per person of the unit's subtree: their gaps (in a fixed number of queries)."""
+    people = list(
+        Employee.objects.filter(is_active=True, unit__path__startswith=unit.path).select_related(
+            "position", "unit"
+        )
+    )
+    profiles = {
+        p.position_id: p
+        for p in PositionProfile.objects.filter(
+            is_active=True, position_id__in={e.position_id for e in people}
+        ).prefetch_related("requirements__competency")
+    }
+    evidence: dict[int, dict] = {}
+    for row in Evidence.objects.filter(employee__in=people).order_by(
+        "competency_code", "observed_at", "id"
+    ):
+        evidence.setdefault(row.employee_id, {})[row.competency_code] = {"level": row.level}
+    result = []
+    for person in people:
+        profile = profiles.get(person.position_id)
+        if profile is None:
+            continue
+        gaps = _gap_rows(profile.requirements.all(), evidence.get(person.pk, {}))
+        result.append({"employee": person, "gaps": gaps, "total": sum(g["gap"] for g in gaps)})
+    return result
+
+
+def resilience_series(employee: Employee) -> list[dict]:
+    """The employee's resilience score (0–100) after each evidence date, over the competencies
+    of their profile (weighted); before a profile exists, over every competency with evidence."""
+    profile = profile_for(employee)
+    weights: dict[str, float] = {}
+    levels_of_scale: list[int] = [1, 2, 3, 4]
+    if profile is not None:
+        weights = {
+            r.competency.code: r.weight for r in profile.requirements.select_related("competency")
+        }
+        levels_of_scale = scale_values(profile.framework)
+    rows = Evidence.objects.filter(employee=employee).order_by("observed_at", "id")
+    if weights:
+        rows = rows.filter(competency_code__in=weights)
+    latest: dict[str, float] = {}
+    points: list[dict] = []
+    for row in rows:
+        value = row.score
+        if value is None:
+            value = (
+                scoring.percent_from_level(row.level, levels_of_scale)
+                if row.level in levels_of_scale
+                else 0.0
+            )
+        latest[row.competency_code] = value
+        point = {"at": row.observed_at, "score": scoring.resilience_score(latest, weights)}
+        if points and points[-1]["at"].date() == row.observed_at.date():
+            points[-1] = point
+        else:
+            points.append(point)
+    return points
+
+
+def graph_of(version: SimulationVersion) -> dict:
+    """The version as the plain graph structure of ``competency.graph``."""
+    nodes = list(version.nodes.all())
+    keys = {n.pk: n.key for n in nodes}
+    graph = {
+        "start": keys.get(version.start_node_id),
+        "nodes": {
+            n.key: {"kind": n.kind, "time_limit": n.time_limit_seconds, "choices": []}
+            for n in nodes
+        },
+    }
+    for choice in SimChoice.objects.filter(node__version=version).order_by("node", "order", "id"):
+        graph["nodes"][keys[choice.node_id]]["choices"].append(
+            {
+                "id": choice.pk,
+                "next": keys.get(choice.next_node_id),
+                "condition": choice.condition,
+                "timeout": choice.is_timeout,
+                "effects": choice.effects,
+                "critical": choice.is_critical,
+            }
+        )
+    for item in SimRubricItem.objects.filter(node__version=version).order_by("node", "order", "id"):
+        graph["nodes"][keys[item.node_id]].setdefault("rubric", []).append(
+            {
+                "id": item.pk,
+                "forbidden": item.is_forbidden,
+                "phrases": item.phrases,
+                "effects": item.effects,
+            }
+        )
+    return graph
+
+
+def version_problems(version: SimulationVersion) -> list[dict]:
+    known = set(Competency.objects.values_list("code", flat=True))
+    return graph_mod.validate_graph(graph_of(version), known_competencies=known)
+
+
+def published_version(simulation: Simulation) -> SimulationVersion | None:
+    return simulation.versions.filter(status=VersionStatus.PUBLISHED).first()
+
+
+def visible_choices(node: SimNode, state: dict) -> list[SimChoice]:
+    """Choices the player sees: conditions hold; a timed node's time-out choice is never shown."""
+    return [
+        c
+        for c in node.choices.all()
+        if not c.is_timeout and scoring.condition_holds(c.condition, state)
+    ]
+
+
+# --- what the pages list ----------------------------------------------------------------------
+
+
+def rateable_competencies() -> list[dict]:
+    """Competencies a manager can rate: the leaves of the published frameworks."""
+    return [
+        {"code": c.code, "name": c.name}
+        for c in Competency.objects.filter(
+            framework__status=FrameworkStatus.PUBLISHED, parent__isnull=False
+        ).order_by("order")
+    ]
+
+
+def employees_rateable_by(user: AbstractBaseUser) -> QuerySet[Employee]:
+    """Whom ``user`` may rate: HR admins anyone active, a manager their direct reports."""
+    qs = Employee.objects.filter(is_active=True)
+    if not user.is_authenticated:
+        return qs.none()
+    if is_hr_admin(user):
+        return qs
+    me = employee_of(user)
+    return qs.filter(manager=me) if me is not None else qs.none()
+
+
+def playable_simulations(user: AbstractBaseUser) -> list[Simulation]:
+    """Simulations visible to ``user`` that have a published version to play."""
+    return list(
+        simulations_visible_to(user)
+        .filter(versions__status=VersionStatus.PUBLISHED)
+        .distinct()
+        .order_by("code")
+    )
+
+
+def own_open_assignments(user: AbstractBaseUser) -> QuerySet[Assignment]:
+    """The assignments ``user`` may start a run for: their own."""
+    return assignments_visible_to(user).filter(employee__user=user)
+
+
+def leaderboard(entries: QuerySet[RecognitionEntry]) -> list[dict]:
+    """Stars per person over ``entries``, most first, names in the active language."""
+    board = (
+        entries.values("employee")
+        .annotate(stars=Sum("stars"))
+        .order_by("-stars", "employee__name_en")
+    )
+    rows = list(board)
+    people = Employee.objects.select_related("unit").in_bulk([r["employee"] for r in rows])
+    return [
+        {
+            "name": pick(people[r["employee"]], "name"),
+            "unit": pick(people[r["employee"]].unit, "name"),
+            "stars": r["stars"],
+        }
+        for r in rows
+    ]
+
+
+def recognition_between(user: AbstractBaseUser, start: datetime, end: datetime):
+    return recognition_visible_to(user).filter(awarded_at__gte=start, awarded_at__lte=end)
+
+
+def readiness_units() -> list[OrgUnit]:
+    """Units a readiness view can be asked for (groups, subsidiaries, departments)."""
+    return list(
+        OrgUnit.objects.filter(kind__in=["group", "subsidiary", "department"]).order_by("path")
+    )
+
+
+def readiness_scenarios() -> list:
+    from responsibilities.models import Scenario
+
+    return list(Scenario.objects.order_by("code"))
+
+
+def simulations_for_authoring() -> QuerySet[Simulation]:
+    return Simulation.objects.prefetch_related("versions").order_by("code")
+
+
+def version_for_authoring(pk: object) -> SimulationVersion | None:
+    pk = parse_id(pk)
+    if pk is None:
+        return None
+    return SimulationVersion.objects.select_related("simulation").filter(pk=pk).first()
+
+
+def node_of(version: SimulationVersion, pk: object) -> SimNode | None:
+    pk = parse_id(pk)
+    return None if pk is None else SimNode.objects.filter(pk=pk, version=version).first()
+
+
+def choice_of(version: SimulationVersion, pk: object) -> SimChoice | None:
+    pk = parse_id(pk)
+    if pk is None:
+        return None
+    return SimChoice.objects.filter(pk=pk, node__version=version).first()
+
+
+def rubric_item_of(version: SimulationVersion, pk: object) -> SimRubricItem | None:
+    pk = parse_id(pk)
+    if pk is None:
+        return None
+    return SimRubricItem.objects.filter(pk=pk, node__version=version).first()

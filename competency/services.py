@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +18,7 @@ from hrcore.selectors import employee_of, is_hr_admin
 from hrcore.services import notification_send
 
 from . import graph as graph_mod
-from . import scoring
+from . import scoring, selectors
 from .choices import (
     AssignmentReason,
     EvidenceKind,
@@ -47,11 +46,22 @@ from .models import (
     SimulationRun,
     SimulationVersion,
 )
+from .selectors import (
+    competency_for_code,
+    current_levels,
+    gaps_for,
+    profile_for,
+    published_version,
+    scale_values,
+    version_problems,
+    visible_choices,
+)
 
 log = logging.getLogger(__name__)
 REMIND_BEFORE = timedelta(days=2)
 TIMER_GRACE_SECONDS = 5
 DEFAULT_DUE_DAYS = 14
+NOTE_MAX_LENGTH = 2000  # evidence notes: a remark, not a report
 
 
 def _require_hr_admin(actor) -> None:
@@ -62,49 +72,20 @@ def _require_hr_admin(actor) -> None:
 def _as_employee(employee: Employee | int) -> Employee:
     if isinstance(employee, Employee):
         return employee
-    found = Employee.objects.filter(pk=employee).select_related("user", "position").first()
+    pk = selectors.parse_id(employee)
+    found = (
+        Employee.objects.filter(pk=pk).select_related("user", "position").first()
+        if pk is not None
+        else None
+    )
     if found is None:
-        raise ValidationFailed(_("Unknown employee."), errors={"employee_id": [str(employee)]})
+        raise ValidationFailed(
+            _("Unknown employee."), errors={"employee": [_("No active employee has this id.")]}
+        )
     return found
 
 
 # --- competency model -------------------------------------------------------------------------
-
-
-def scale_values(framework: Framework) -> list[int]:
-    return sorted(framework.scale.levels.values_list("value", flat=True))
-
-
-def profile_for(employee: Employee) -> PositionProfile | None:
-    if not employee.position_id:
-        return None
-    return (
-        PositionProfile.objects.filter(position_id=employee.position_id, is_active=True)
-        .select_related("framework__scale", "position")
-        .first()
-    )
-
-
-def competency_for_code(code: str, employee: Employee | None = None) -> Competency | None:
-    """The competency called ``code`` in the employee's profile framework, else in a published
-    framework, else the newest one holding that code."""
-    if employee is not None:
-        profile = profile_for(employee)
-        if profile is not None:
-            found = Competency.objects.filter(framework=profile.framework, code=code).first()
-            if found is not None:
-                return found
-    published_first = Case(
-        When(framework__status=FrameworkStatus.PUBLISHED, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
-    return (
-        Competency.objects.filter(code=code)
-        .select_related("framework__scale")
-        .order_by(published_first, "-framework__version")
-        .first()
-    )
 
 
 def framework_is_rated(framework: Framework) -> bool:
@@ -192,7 +173,10 @@ def competency_update(*, competency: Competency, actor, **fields) -> Competency:
     allowed = {"name_zh", "name_en", "description_zh", "description_en", "order"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationFailed(_("Unknown fields."), errors={f: ["unknown"] for f in unknown})
+        raise ValidationFailed(
+            _("Unknown fields."),
+            errors={f: [_("This field cannot be changed here.")] for f in sorted(unknown)},
+        )
     target = competency
     if competency.framework.status != FrameworkStatus.DRAFT and (
         competency.framework.status == FrameworkStatus.SUPERSEDED
@@ -248,6 +232,8 @@ def evidence_record(
             ]
     if score is not None and not (0 <= float(score) <= 100):
         errors["score"] = [_("A score lies between 0 and 100.")]
+    if len(note or "") > NOTE_MAX_LENGTH:
+        errors["note"] = [_("A note has at most %(n)d characters.") % {"n": NOTE_MAX_LENGTH}]
     observed_at = observed_at or timezone.now()
     if observed_at > timezone.now() + timedelta(minutes=5):
         errors["observed_at"] = [_("Evidence cannot come from the future.")]
@@ -306,133 +292,6 @@ def manager_rating_record(
         actor=actor,
     )
     return row
-
-
-def current_levels(employee: Employee, at: datetime | None = None) -> dict[str, dict]:
-    """``{code: {"level", "score", "at", "kind"}}`` from the latest evidence per competency."""
-    rows = Evidence.objects.filter(employee=employee)
-    if at is not None:
-        rows = rows.filter(observed_at__lte=at)
-    return _latest_by_code(rows.select_related("competency__framework__scale"))
-
-
-def _latest_by_code(rows) -> dict[str, dict]:
-    latest: dict[str, dict] = {}
-    for row in rows.order_by("competency_code", "observed_at", "id"):
-        latest[row.competency_code] = {
-            "level": row.level,
-            "score": row.score,
-            "at": row.observed_at,
-            "kind": row.kind,
-        }
-    return latest
-
-
-def level_history(employee: Employee, code: str) -> list[dict]:
-    return [
-        {"at": e.observed_at, "level": e.level, "score": e.score, "kind": e.kind, "note": e.note}
-        for e in Evidence.objects.filter(employee=employee, competency_code=code).order_by(
-            "observed_at", "id"
-        )
-    ]
-
-
-def gaps_for(employee: Employee, *, levels: dict | None = None) -> list[dict]:
-    """Required − current per competency of the employee's profile (only positive gaps)."""
-    profile = profile_for(employee)
-    if profile is None:
-        return []
-    levels = current_levels(employee) if levels is None else levels
-    gaps = []
-    for requirement in profile.requirements.select_related("competency"):
-        code = requirement.competency.code
-        current = levels.get(code, {}).get("level", 0)
-        if requirement.required_level > current:
-            gaps.append(
-                {
-                    "code": code,
-                    "competency": requirement.competency,
-                    "required": requirement.required_level,
-                    "current": current,
-                    "gap": requirement.required_level - current,
-                    "weight": requirement.weight,
-                }
-            )
-    return gaps
-
-
-def unit_gaps(unit) -> list[dict]:
-    """Per person of the unit's subtree: their gaps (in a fixed number of queries)."""
-    people = list(
-        Employee.objects.filter(is_active=True, unit__path__startswith=unit.path).select_related(
-            "position", "unit"
-        )
-    )
-    profiles = {
-        p.position_id: p
-        for p in PositionProfile.objects.filter(
-            is_active=True, position_id__in={e.position_id for e in people}
-        ).prefetch_related("requirements__competency")
-    }
-    evidence: dict[int, dict] = {}
-    for row in Evidence.objects.filter(employee__in=people).order_by(
-        "competency_code", "observed_at", "id"
-    ):
-        evidence.setdefault(row.employee_id, {})[row.competency_code] = {"level": row.level}
-    result = []
-    for person in people:
-        profile = profiles.get(person.position_id)
-        if profile is None:
-            continue
-        levels = evidence.get(person.pk, {})
-        gaps = []
-        for requirement in profile.requirements.all():
-            current = levels.get(requirement.competency.code, {}).get("level", 0)
-            if requirement.required_level > current:
-                gaps.append(
-                    {
-                        "code": requirement.competency.code,
-                        "competency": requirement.competency,
-                        "required": requirement.required_level,
-                        "current": current,
-                        "gap": requirement.required_level - current,
-                    }
-                )
-        result.append({"employee": person, "gaps": gaps, "total": sum(g["gap"] for g in gaps)})
-    return result
-
-
-def resilience_series(employee: Employee) -> list[dict]:
-    """The employee's resilience score (0–100) after each evidence date, over the competencies
-    of their profile (weighted); before a profile exists, over every competency with evidence."""
-    profile = profile_for(employee)
-    weights: dict[str, float] = {}
-    levels_of_scale: list[int] = [1, 2, 3, 4]
-    if profile is not None:
-        weights = {
-            r.competency.code: r.weight for r in profile.requirements.select_related("competency")
-        }
-        levels_of_scale = scale_values(profile.framework)
-    rows = Evidence.objects.filter(employee=employee).order_by("observed_at", "id")
-    if weights:
-        rows = rows.filter(competency_code__in=weights)
-    latest: dict[str, float] = {}
-    points: list[dict] = []
-    for row in rows:
-        value = row.score
-        if value is None:
-            value = (
-                scoring.percent_from_level(row.level, levels_of_scale)
-                if row.level in levels_of_scale
-                else 0.0
-            )
-        latest[row.competency_code] = value
-        point = {"at": row.observed_at, "score": scoring.resilience_score(latest, weights)}
-        if points and points[-1]["at"].date() == row.observed_at.date():
-            points[-1] = point
-        else:
-            points.append(point)
-    return points
 
 
 # --- simulation authoring ---------------------------------------------------------------------
@@ -538,11 +397,14 @@ def version_update(*, version: SimulationVersion, actor, **fields) -> Simulation
     allowed = {"pass_mark", "initial_state", "counterpart_zh", "counterpart_en", "start_node"}
     for name, value in fields.items():
         if name not in allowed:
-            raise ValidationFailed(_("Unknown fields."), errors={name: ["unknown"]})
+            raise ValidationFailed(
+                _("Unknown fields."), errors={name: [_("This field cannot be changed here.")]}
+            )
         setattr(version, name, value)
     if not (0 < int(version.pass_mark) <= 100):
         raise ValidationFailed(
-            _("The pass mark lies between 1 and 100."), errors={"pass_mark": ["1–100"]}
+            _("The pass mark lies between 1 and 100."),
+            errors={"pass_mark": [_("Give a whole number from 1 to 100.")]},
         )
     if version.start_node_id and version.start_node.version_id != version.pk:
         raise ValidationFailed(_("The start node belongs to another version."))
@@ -782,40 +644,6 @@ def rubric_item_delete(*, item: SimRubricItem, actor) -> None:
     item.delete()
 
 
-def graph_of(version: SimulationVersion) -> dict:
-    """The version as the plain graph structure of ``competency.graph``."""
-    nodes = list(version.nodes.all())
-    keys = {n.pk: n.key for n in nodes}
-    graph = {
-        "start": keys.get(version.start_node_id),
-        "nodes": {
-            n.key: {"kind": n.kind, "time_limit": n.time_limit_seconds, "choices": []}
-            for n in nodes
-        },
-    }
-    for choice in SimChoice.objects.filter(node__version=version).order_by("node", "order", "id"):
-        graph["nodes"][keys[choice.node_id]]["choices"].append(
-            {
-                "id": choice.pk,
-                "next": keys.get(choice.next_node_id),
-                "condition": choice.condition,
-                "timeout": choice.is_timeout,
-                "effects": choice.effects,
-                "critical": choice.is_critical,
-            }
-        )
-    for item in SimRubricItem.objects.filter(node__version=version).order_by("node", "order", "id"):
-        graph["nodes"][keys[item.node_id]].setdefault("rubric", []).append(
-            {
-                "id": item.pk,
-                "forbidden": item.is_forbidden,
-                "phrases": item.phrases,
-                "effects": item.effects,
-            }
-        )
-    return graph
-
-
 PROBLEM_MESSAGES = {
     "empty": gettext_noop("The scenario has no nodes."),
     "no_start": gettext_noop("The scenario has no start node."),
@@ -848,11 +676,6 @@ def problem_message(code: str) -> str:
     return _(PROBLEM_MESSAGES.get(code, code))
 
 
-def version_problems(version: SimulationVersion) -> list[dict]:
-    known = set(Competency.objects.values_list("code", flat=True))
-    return graph_mod.validate_graph(graph_of(version), known_competencies=known)
-
-
 @transaction.atomic
 def version_publish(*, version: SimulationVersion, actor) -> SimulationVersion:
     """Validate and publish a draft; the previous published version is archived."""
@@ -881,10 +704,6 @@ def version_publish(*, version: SimulationVersion, actor) -> SimulationVersion:
     return version
 
 
-def published_version(simulation: Simulation) -> SimulationVersion | None:
-    return simulation.versions.filter(status=VersionStatus.PUBLISHED).first()
-
-
 # --- assignments and pushes -------------------------------------------------------------------
 
 
@@ -906,16 +725,23 @@ def assignment_create(
 ) -> Assignment | None:
     """Assign a simulation once per ``source_key`` and tell the employee; None if it existed."""
     if reason not in AssignmentReason.values:
-        raise ValidationFailed(_("Unknown assignment reason."), errors={"reason": [reason]})
+        raise ValidationFailed(
+            _("Unknown assignment reason."),
+            errors={
+                "reason": [_("“%(reason)s” is not an assignment reason.") % {"reason": reason}]
+            },
+        )
     if published_version(simulation) is None:
         raise ValidationFailed(
-            _("Only a published simulation can be assigned."), errors={"simulation": ["draft"]}
+            _("Only a published simulation can be assigned."),
+            errors={"simulation": [_("This simulation has no published version yet.")]},
         )
     now = now or timezone.now()
     due_at = due_at or now + timedelta(days=DEFAULT_DUE_DAYS)
     if due_at <= now:
         raise ValidationFailed(
-            _("The due date must be in the future."), errors={"due_at": ["past"]}
+            _("The due date must be in the future."),
+            errors={"due_at": [_("Pick a date after today.")]},
         )
     if Assignment.objects.filter(source_key=source_key).exists():
         return None
@@ -1144,15 +970,6 @@ def _notify_overdue(now: datetime) -> int:
 # --- playing ----------------------------------------------------------------------------------
 
 
-def visible_choices(node: SimNode, state: dict) -> list[SimChoice]:
-    """Choices the player sees: conditions hold; a timed node's time-out choice is never shown."""
-    return [
-        c
-        for c in node.choices.all()
-        if not c.is_timeout and scoring.condition_holds(c.condition, state)
-    ]
-
-
 @transaction.atomic
 def run_start(
     *, simulation: Simulation, actor, assignment: Assignment | None = None
@@ -1195,13 +1012,11 @@ def run_start(
 
 
 def _get_own_run(run_id: int, actor, *, lock: bool = False) -> SimulationRun:
-    from .selectors import runs_visible_to
-
     qs = SimulationRun.objects.all()
     if lock:
         qs = qs.select_for_update()
     run = qs.filter(pk=run_id).first()
-    if run is None or not runs_visible_to(actor).filter(pk=run_id).exists():
+    if run is None or not selectors.runs_visible_to(actor).filter(pk=run_id).exists():
         raise NotFound(_("No such simulation run."))
     if employee_of(actor) is None or run.employee_id != employee_of(actor).pk:
         raise PermissionDenied(_("Only the person who plays a run can answer in it."))
@@ -1256,7 +1071,8 @@ def run_answer(
         chosen = next((c for c in shown if c.pk == choice_id), None)
     if chosen is None:
         raise ValidationFailed(
-            _("That choice is not on offer at this step."), errors={"choice": [str(choice_id)]}
+            _("That choice is not on offer at this step."),
+            errors={"choice": [_("Pick one of the choices shown.")]},
         )
     offered = [c.pk for c in shown]
     if timeout_choice is not None:
@@ -1528,11 +1344,19 @@ def recognition_award(
     """Add resilience stars once per (employee, source_key); None when already awarded."""
     employee = _as_employee(employee)
     if kind not in RecognitionKind.values:
-        raise ValidationFailed(_("Unknown recognition kind."), errors={"kind": [kind]})
+        raise ValidationFailed(
+            _("Unknown recognition kind."),
+            errors={"kind": [_("“%(kind)s” is not a recognition kind.") % {"kind": kind}]},
+        )
     if not source_key:
-        raise ValidationFailed(_("A source key is required."), errors={"source_key": ["empty"]})
+        raise ValidationFailed(
+            _("A source key is required."),
+            errors={"source_key": [_("Give the key that identifies the source event.")]},
+        )
     if int(stars) < 1 or int(stars) > 5:
-        raise ValidationFailed(_("Between 1 and 5 stars."), errors={"stars": [str(stars)]})
+        raise ValidationFailed(
+            _("Between 1 and 5 stars."), errors={"stars": [_("Give 1 to 5 stars.")]}
+        )
     if RecognitionEntry.objects.filter(employee=employee, source_key=source_key).exists():
         return None
     try:

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,36 +14,51 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hrcore.errors import KeelError, ValidationFailed
+from hrcore.errors import KeelError
 from hrcore.i18n import is_chinese, pick
-from hrcore.models import OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
 from . import charts, selectors, services
 from .choices import NodeKind, RunStatus, VersionStatus
-from .forms import AssignForm, ChoiceForm, NodeForm, RubricItemForm, SimulationForm
-from .models import (
-    Assignment,
-    Competency,
-    SimChoice,
-    SimNode,
-    SimRubricItem,
-    Simulation,
-    SimulationVersion,
+from .forms import (
+    AssignForm,
+    ChoiceForm,
+    NodeForm,
+    RatingForm,
+    RubricItemForm,
+    RunStartForm,
+    SimulationForm,
 )
+
+# The recognition page's month navigation stays inside the years datetime can step over.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
+def _messages_text(value) -> str:
+    """One error value (a message, or a list of them) as text."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return str(value)
 
 
 def _error(request, exc: KeelError) -> None:
-    detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items())
+    detail = "; ".join(f"{k}: {_messages_text(v)}" for k, v in exc.errors.items())
     messages.error(request, f"{exc.message} {detail}".strip())
+
+
+def _form_error(request, form) -> None:
+    detail = "; ".join(
+        f"{form.fields[k].label if k in form.fields else ''}: {_messages_text(v)}".lstrip(": ")
+        for k, v in form.errors.items()
+    )
+    messages.error(request, detail)
 
 
 @login_required
 def home(request):
     """The user's training home: assignments, results, resilience chart; team and HR panels."""
     employee = employee_of(request.user)
-    now = timezone.now()
-    context = {"now": now, "employee": employee}
+    context = {"employee": employee}
     if employee is not None:
         context["assignments"] = list(
             selectors.assignments_visible_to(request.user)
@@ -54,34 +68,25 @@ def home(request):
         context["runs"] = list(
             selectors.runs_visible_to(request.user).filter(employee=employee)[:20]
         )
-        series = services.resilience_series(employee)
+        series = selectors.resilience_series(employee)
         context["series"] = series
         context["latest_score"] = series[-1]["score"] if series else None
         context["chart"] = charts.resilience_svg(series, title=_("Resilience score"))
-        context["gaps"] = services.gaps_for(employee)
-        context["levels"] = services.current_levels(employee)
+        context["levels"] = selectors.current_levels(employee)
+        context["gaps"] = selectors.gaps_for(employee, levels=context["levels"])
         context["team_assignments"] = list(
             selectors.assignments_visible_to(request.user)
             .filter(employee__manager=employee)
             .order_by("completed_at", "due_at")[:50]
         )
         context["reports"] = list(employee.reports.filter(is_active=True).order_by("name_en"))
-        context["rateable"] = [
-            {"code": c.code, "name": c.name}
-            for c in Competency.objects.filter(
-                framework__status="published", parent__isnull=False
-            ).order_by("order")
-        ]
+        context["rateable"] = selectors.rateable_competencies()
         context["team_runs"] = list(
             selectors.runs_visible_to(request.user).filter(
                 employee__manager=employee, status=RunStatus.FINISHED
             )[:20]
         )
-    context["simulations"] = [
-        s
-        for s in selectors.simulations_visible_to(request.user)
-        if services.published_version(s) is not None
-    ]
+    context["simulations"] = selectors.playable_simulations(request.user)
     context["aggregates"] = selectors.run_aggregates(request.user)
     context["is_hr"] = is_hr_admin(request.user)
     return render(request, "competency/home.html", context)
@@ -91,17 +96,16 @@ def home(request):
 @require_POST
 def rate(request):
     """A manager records a rating of a direct report (a ledger row)."""
-    from hrcore.models import Employee
-
-    employee = Employee.objects.filter(pk=request.POST.get("employee") or 0).first()
+    form = RatingForm(request.POST, user=request.user)
+    if not form.is_valid():
+        _form_error(request, form)
+        return redirect("competency:home")
     try:
-        if employee is None:
-            raise ValidationFailed(_("Unknown employee."))
         services.manager_rating_record(
-            employee=employee,
-            competency_code=request.POST.get("competency", ""),
-            level=request.POST.get("level"),
-            note=request.POST.get("note", "")[:1000],
+            employee=form.cleaned_data["employee"],
+            competency_code=form.cleaned_data["competency"],
+            level=form.cleaned_data["level"],
+            note=form.cleaned_data["note"],
             actor=request.user,
         )
     except KeelError as exc:
@@ -133,13 +137,14 @@ def simulation_detail(request, code: str):
 @require_POST
 def run_start(request, code: str):
     simulation = get_object_or_404(selectors.simulations_visible_to(request.user), code=code)
-    assignment = None
-    if request.POST.get("assignment"):
-        assignment = Assignment.objects.filter(
-            pk=request.POST["assignment"], employee__user=request.user
-        ).first()
+    form = RunStartForm(request.POST, user=request.user)
+    if not form.is_valid():
+        _form_error(request, form)
+        return redirect("competency:home")
     try:
-        run = services.run_start(simulation=simulation, actor=request.user, assignment=assignment)
+        run = services.run_start(
+            simulation=simulation, actor=request.user, assignment=form.cleaned_data["assignment"]
+        )
     except KeelError as exc:
         _error(request, exc)
         return redirect("competency:home")
@@ -149,7 +154,7 @@ def run_start(request, code: str):
 def _play_context(run, request):
     node = run.current_node
     version = run.version
-    shown = services.visible_choices(node, run.state) if node else []
+    shown = selectors.visible_choices(node, run.state) if node else []
     remaining = None
     if node and node.kind == NodeKind.TIMED and node.time_limit_seconds:
         elapsed = (timezone.now() - run.node_started_at).total_seconds()
@@ -220,7 +225,7 @@ def _result_context(run, request):
     codes = list(run.competency_scores)
     names = {}
     for code in codes:
-        competency = services.competency_for_code(code, run.employee)
+        competency = selectors.competency_for_code(code, run.employee)
         names[code] = competency.name if competency else code
     scores = [{"code": c, "name": names[c], **run.competency_scores[c]} for c in sorted(codes)]
     steps = list(run.steps.select_related("node", "choice").order_by("seq"))
@@ -257,34 +262,15 @@ def recognition(request):
     try:
         year, month = (int(x) for x in request.GET.get("month", "").split("-"))
         datetime(year, month, 1)
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(year)
     except (ValueError, TypeError):
         year, month = today.year, today.month
     start = timezone.make_aware(datetime(year, month, 1))
     last = calendar.monthrange(year, month)[1]
     end = timezone.make_aware(datetime(year, month, last, 23, 59, 59))
-    entries = selectors.recognition_visible_to(request.user).filter(
-        awarded_at__gte=start, awarded_at__lte=end
-    )
-    board = (
-        entries.values(
-            "employee",
-            "employee__name_zh",
-            "employee__name_en",
-            "employee__unit__name_zh",
-            "employee__unit__name_en",
-        )
-        .annotate(stars=Sum("stars"), crisis=Count("id", filter=None))
-        .order_by("-stars", "employee__name_en")
-    )
-    zh = is_chinese()
-    leaderboard = [
-        {
-            "name": b["employee__name_zh"] if zh else b["employee__name_en"],
-            "unit": b["employee__unit__name_zh"] if zh else b["employee__unit__name_en"],
-            "stars": b["stars"],
-        }
-        for b in board
-    ]
+    entries = selectors.recognition_between(request.user, start, end)
+    leaderboard = selectors.leaderboard(entries)
     prev_month = (start.replace(day=1) - timezone.timedelta(days=1)).strftime("%Y-%m")
     next_month = (end + timezone.timedelta(days=1)).strftime("%Y-%m")
     return render(
@@ -305,12 +291,8 @@ def readiness(request):
     """Readiness per unit and scenario (managers, executives, HR)."""
     if not (has_role(request.user, "manager", "executive", "hr_admin")):
         raise Http404
-    from responsibilities.models import Scenario
-
-    units = list(
-        OrgUnit.objects.filter(kind__in=["group", "subsidiary", "department"]).order_by("path")
-    )
-    scenarios = list(Scenario.objects.order_by("code"))
+    units = selectors.readiness_units()
+    scenarios = selectors.readiness_scenarios()
     employee = employee_of(request.user)
     unit = None
     if request.GET.get("unit"):
@@ -321,7 +303,7 @@ def readiness(request):
     data = {"map": None, "rows": []}
     if unit is not None and scenario_code:
         data = selectors.readiness(unit=unit, scenario_code=scenario_code)
-    gaps = services.unit_gaps(unit) if unit is not None else []
+    gaps = selectors.unit_gaps(unit) if unit is not None else []
     if not has_role(request.user, "hr_admin", "executive"):
         # per-person gaps are HR data: a manager sees only their own and their reports'
         gaps = [
@@ -347,6 +329,13 @@ def readiness(request):
 # --- authoring (HR admins) --------------------------------------------------------------------
 
 
+def _found(obj):
+    """The row, or 404 (also for junk ids: the selectors answer None for those)."""
+    if obj is None:
+        raise Http404
+    return obj
+
+
 def _require_hr(request):
     if not is_hr_admin(request.user):
         raise Http404
@@ -355,7 +344,7 @@ def _require_hr(request):
 @login_required
 def authoring_list(request):
     _require_hr(request)
-    simulations = Simulation.objects.prefetch_related("versions").order_by("code")
+    simulations = selectors.simulations_for_authoring()
     form = SimulationForm()
     if request.method == "POST":
         form = SimulationForm(request.POST)
@@ -385,13 +374,11 @@ def authoring_list(request):
 @login_required
 def authoring_edit(request, pk: int):
     _require_hr(request)
-    version = get_object_or_404(SimulationVersion.objects.select_related("simulation"), pk=pk)
+    version = _found(selectors.version_for_authoring(pk))
     nodes = list(version.nodes.prefetch_related("choices__next_node", "rubric_items"))
     node_form = NodeForm(prefix="node")
     choice_form = ChoiceForm(prefix="choice", nodes=nodes)
-    editing = SimRubricItem.objects.filter(
-        pk=request.GET.get("edit_item") or 0, node__version=version
-    ).first()
+    editing = selectors.rubric_item_of(version, request.GET.get("edit_item"))
     rubric_form = RubricItemForm(
         prefix="rubric",
         nodes=nodes,
@@ -438,7 +425,7 @@ def authoring_edit(request, pk: int):
                     node = next(n for n in nodes if str(n.pk) == d["node"])
                     item = None
                     if d["id"]:
-                        item = get_object_or_404(SimRubricItem, pk=d["id"], node__version=version)
+                        item = _found(selectors.rubric_item_of(version, d["id"]))
                     services.rubric_item_save(
                         node=node,
                         item=item,
@@ -457,23 +444,19 @@ def authoring_edit(request, pk: int):
                     )
                     return redirect("competency:authoring_edit", version.pk)
             elif action == "delete_rubric_item":
-                item = get_object_or_404(
-                    SimRubricItem, pk=request.POST.get("id"), node__version=version
-                )
+                item = _found(selectors.rubric_item_of(version, request.POST.get("id")))
                 services.rubric_item_delete(item=item, actor=request.user)
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "delete_node":
-                node = get_object_or_404(SimNode, pk=request.POST.get("id"), version=version)
+                node = _found(selectors.node_of(version, request.POST.get("id")))
                 services.node_delete(node=node, actor=request.user)
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "delete_choice":
-                choice = get_object_or_404(
-                    SimChoice, pk=request.POST.get("id"), node__version=version
-                )
+                choice = _found(selectors.choice_of(version, request.POST.get("id")))
                 services.choice_delete(choice=choice, actor=request.user)
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "set_start":
-                node = get_object_or_404(SimNode, pk=request.POST.get("id"), version=version)
+                node = _found(selectors.node_of(version, request.POST.get("id")))
                 services.version_update(version=version, start_node=node, actor=request.user)
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "publish":
@@ -500,8 +483,8 @@ def authoring_edit(request, pk: int):
                     return redirect("competency:authoring_edit", version.pk)
         except KeelError as exc:
             _error(request, exc)
-    graph = services.graph_of(version)
-    problems = services.version_problems(version) if nodes else [{"code": "empty", "node": None}]
+    graph = selectors.graph_of(version)
+    problems = selectors.version_problems(version) if nodes else [{"code": "empty", "node": None}]
     labels = {n.key: pick(n, "text") for n in nodes}
     tones = {n.key: n.ending_tone for n in nodes}
     return render(

@@ -20,6 +20,8 @@ from ..models import (
     Simulation,
     SimulationRun,
 )
+from ..selectors import MAX_ID
+from ..services import NOTE_MAX_LENGTH
 
 
 class ScaleLevelSerializer(serializers.ModelSerializer):
@@ -176,9 +178,9 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 
 class EvidenceCreateSerializer(serializers.Serializer):
-    employee = serializers.IntegerField(help_text="Employee id")
-    competency = serializers.SlugField(help_text="Competency code")
-    level = serializers.IntegerField()
+    employee = serializers.IntegerField(help_text="Employee id", min_value=1, max_value=MAX_ID)
+    competency = serializers.SlugField(help_text="Competency code", max_length=64)
+    level = serializers.IntegerField(min_value=0, max_value=100)
     kind = serializers.ChoiceField(
         choices=[EvidenceKind.TRAINING, EvidenceKind.EXTERNAL, EvidenceKind.MANAGER_RATING],
         default=EvidenceKind.TRAINING,
@@ -186,7 +188,9 @@ class EvidenceCreateSerializer(serializers.Serializer):
     score = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100)
     observed_at = serializers.DateTimeField(required=False)
     source = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH
+    )
 
 
 def display(obj, field: str) -> str:

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from competency import services
+from competency import selectors, services
 from competency.models import Assignment, Evidence, Simulation
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_assignments_and_results_visibility(competency_demo, users, api_as):
     # start → first-words (promise) → promise-trap → promise-sign (sign) → ending-bad-promise
     for index in (0, 2, 0, 1):
         run.refresh_from_db()
-        choice = services.visible_choices(run.current_node, run.state)[index]
+        choice = selectors.visible_choices(run.current_node, run.state)[index]
         services.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=users["manager"]
         )
@@ -88,8 +88,10 @@ def test_external_evidence_with_idempotency_key(competency_demo, users, api_as):
     replay = client.post(
         "/api/v1/competency-evidence/", body, format="json", HTTP_IDEMPOTENCY_KEY="lms-1"
     )
-    assert replay.status_code == 200
-    assert replay.json()["id"] == first.json()["id"]
+    # the replay answers with the first response: same status, same body, marked as a replay
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
+    assert replay["Idempotent-Replayed"] == "true"
     changed = client.post(
         "/api/v1/competency-evidence/",
         {**body, "level": 3},
@@ -97,8 +99,9 @@ def test_external_evidence_with_idempotency_key(competency_demo, users, api_as):
         HTTP_IDEMPOTENCY_KEY="lms-1",
     )
     assert changed.status_code == 409
+    assert changed.json()["code"] == "idempotency_key_reused"
     assert Evidence.objects.filter(employee=staff).count() == 1
-    assert services.current_levels(staff)["emotional-control"]["level"] == 2
+    assert selectors.current_levels(staff)["emotional-control"]["level"] == 2
 
 
 @pytest.mark.parametrize(
@@ -170,7 +173,7 @@ def test_results_list_query_count_is_constant(competency_demo, users, api_as):
     from competency.models import SimulationRun
 
     client = api_as("manager")
-    version = services.published_version(Simulation.objects.get(code="journalist-rumour"))
+    version = selectors.published_version(Simulation.objects.get(code="journalist-rumour"))
     manager = users["manager"].employee
 
     def count(n):

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connections
 
-from competency import services
+from competency import selectors, services
 from competency.models import Evidence, RunStep, Simulation
 from hrcore.errors import Conflict
 
@@ -19,13 +19,13 @@ def test_concurrent_answers_to_the_last_step_score_once(competency_demo, users):
     )
     for index in (0, 0, 2, 0):  # start → first-words → ask-details → call-team → team-arrives
         run.refresh_from_db()
-        choice = services.visible_choices(run.current_node, run.state)[index]
+        choice = selectors.visible_choices(run.current_node, run.state)[index]
         services.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=manager
         )
     run.refresh_from_db()
     node_id = run.current_node_id
-    choice_id = services.visible_choices(run.current_node, run.state)[0].pk
+    choice_id = selectors.visible_choices(run.current_node, run.state)[0].pk
     barrier = threading.Barrier(2)
     outcomes, errors = [], []
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import pgettext
 
-from competency import graph, services
+from competency import graph, selectors, services
 from competency.models import SimRubricItem, Simulation
 from hrcore.errors import Conflict, ValidationFailed
 from hrcore.services import user_preferences_update
@@ -27,7 +27,7 @@ def _play(run, user, path):
     for key, index in path:
         run.refresh_from_db()
         assert run.current_node.key == key
-        choice = services.visible_choices(run.current_node, run.state)[index]
+        choice = selectors.visible_choices(run.current_node, run.state)[index]
         services.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=user
         )
@@ -55,14 +55,14 @@ def test_demo_free_text_nodes_have_published_rubrics(competency_demo):
         ("angry-customer-store", "explain-plan"),
         ("journalist-rumour", "draft-statement"),
     ):
-        version = services.published_version(Simulation.objects.get(code=code))
+        version = selectors.published_version(Simulation.objects.get(code=code))
         node = version.nodes.get(key=key)
         assert node.kind == "free_text"
         items = list(node.rubric_items.all())
         assert sum(not i.is_forbidden for i in items) >= 3, code
         assert any(i.is_forbidden for i in items), code
         assert all(i.phrases_zh and i.phrases_en and i.feedback_zh and i.feedback_en for i in items)
-        assert services.version_problems(version) == []
+        assert selectors.version_problems(version) == []
 
 
 def test_covering_every_key_point_earns_the_rubric_on_top_of_the_path(debt, users):
@@ -100,7 +100,7 @@ def test_a_forbidden_phrase_fails_the_run_with_a_critical_suggestion(debt, users
     assert run.current_node.key == "ending-good"  # the path was good; the words were not
     assert run.critical_error is True
     assert run.passed is False
-    assert run.overall_score < services.published_version(debt).pass_mark
+    assert run.overall_score < selectors.published_version(debt).pass_mark
     critical = [s for s in run.suggestions if s["kind"] == "critical"]
     assert len(critical) == 1
     assert "当场承诺付款" in critical[0]["zh"]
@@ -189,7 +189,7 @@ def _draft_with_free_text(hr):
 
 
 def _problem_codes(version):
-    return {p["code"] for p in services.version_problems(version)}
+    return {p["code"] for p in selectors.version_problems(version)}
 
 
 def test_publish_needs_a_key_point_that_raises_a_score(competency_demo, users):
@@ -394,13 +394,13 @@ def test_reseeding_a_demo_published_before_rubrics_publishes_a_version_with_them
     from competency import demo
 
     simulation = Simulation.objects.get(code="debt-collectors-office")
-    old = services.published_version(simulation)
+    old = selectors.published_version(simulation)
     # the state of a database seeded before free-text rubrics existed
     SimRubricItem.objects.filter(node__version=old).delete()
     demo.seed()
-    new = services.published_version(simulation)
+    new = selectors.published_version(simulation)
     old.refresh_from_db()
     assert (old.status, new.version) == ("archived", old.version + 1)
     assert new.nodes.get(key="verify-docs").rubric_items.count() == 6
     demo.seed()  # idempotent once the rubric is there
-    assert services.published_version(simulation).pk == new.pk
+    assert selectors.published_version(simulation).pk == new.pk

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from competency import services
+from competency import selectors, services
 from competency.models import Assignment, Evidence, Framework
 from hrcore.errors import ValidationFailed
 from hrcore.models import Notification
@@ -27,10 +27,10 @@ def test_level_is_derived_from_the_latest_evidence_and_history_is_kept(competenc
             actor=users["manager"],
             push=False,
         )
-    assert services.current_levels(staff)["emotional-control"]["level"] == 3
-    assert [h["level"] for h in services.level_history(staff, "emotional-control")] == [1, 2, 3]
+    assert selectors.current_levels(staff)["emotional-control"]["level"] == 3
+    assert [h["level"] for h in selectors.level_history(staff, "emotional-control")] == [1, 2, 3]
     at = timezone.now() - dt.timedelta(days=15)
-    assert services.current_levels(staff, at=at)["emotional-control"]["level"] == 2
+    assert selectors.current_levels(staff, at=at)["emotional-control"]["level"] == 2
 
 
 def test_level_outside_the_scale_is_rejected_and_nothing_written(competency_demo, users):
@@ -58,16 +58,18 @@ def test_level_outside_the_scale_is_rejected_and_nothing_written(competency_demo
 
 def test_gaps_per_person_and_unit(competency_demo, users):
     manager2 = users["manager2"].employee
-    gaps = {g["code"]: (g["current"], g["required"], g["gap"]) for g in services.gaps_for(manager2)}
+    gaps = {
+        g["code"]: (g["current"], g["required"], g["gap"]) for g in selectors.gaps_for(manager2)
+    }
     assert gaps == {"emotional-control": (2, 3, 1), "negotiation-data-law": (2, 3, 1)}
     # the demo manager's latest evidence is at 85 → level 4 everywhere: no gaps
-    assert services.gaps_for(users["manager"].employee) == []
-    unit_rows = {r["employee"].user.username: r for r in services.unit_gaps(manager2.unit)}
+    assert selectors.gaps_for(users["manager"].employee) == []
+    unit_rows = {r["employee"].user.username: r for r in selectors.unit_gaps(manager2.unit)}
     assert unit_rows["manager2"]["total"] == 2
 
 
 def test_resilience_curve_of_the_demo_manager(competency_demo, users):
-    series = services.resilience_series(users["manager"].employee)
+    series = selectors.resilience_series(users["manager"].employee)
     assert [round(p["score"]) for p in series] == [60, 64, 70, 74, 80, 85]
 
 
@@ -84,11 +86,11 @@ def test_rated_framework_changes_go_into_a_new_version(competency_demo, users):
     services.framework_publish(framework=changed.framework, actor=users["hradmin"])
     framework.refresh_from_db()
     assert framework.status == "superseded"
-    profile = services.profile_for(users["manager"].employee)
+    profile = selectors.profile_for(users["manager"].employee)
     assert profile.framework_id == changed.framework_id
     assert {r.competency.framework_id for r in profile.requirements.all()} == {changed.framework_id}
     # levels survive: the ledger keys on competency codes
-    assert services.current_levels(users["manager"].employee)["emotional-control"]["level"] == 4
+    assert selectors.current_levels(users["manager"].employee)["emotional-control"]["level"] == 4
 
 
 def test_gap_pushes_once_per_evidence_state(competency_demo, users):

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from competency import services
+from competency import selectors, services
 from competency.models import Evidence, RunStep, Simulation
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ GOOD_PATH = [
 
 def _choice(run, index):
     node = run.current_node
-    return services.visible_choices(node, run.state)[index]
+    return selectors.visible_choices(node, run.state)[index]
 
 
 def play(run, user, path):
@@ -185,7 +185,7 @@ def test_pages_render(debt, users, client_as):
         assert manager.get(reverse(name)).status_code == 200, name
     hr = client_as("hradmin")
     assert hr.get(reverse("competency:authoring_list")).status_code == 200
-    version = services.published_version(debt)
+    version = selectors.published_version(debt)
     page = hr.get(reverse("competency:authoring_edit", args=[version.pk]))
     assert page.status_code == 200
     assert b"<svg" in page.content
