@@ -514,7 +514,8 @@ def crisis_by_id(crisis_id: int) -> Crisis | None:
 
 def crisis_unit_people(crisis: Crisis) -> list[Employee]:
     """Who may be needed at the crisis's site: the active people of the crisis's unit and the
-    assignees of its tasks, assignees first (for the dossier's "who is on site today")."""
+    assignees of its tasks, assignees first (for the dossier's "who is on site today");
+    ``is_assignee`` says which are assignees."""
     assignee_ids = set(
         crisis.tasks.filter(assignee__isnull=False).values_list("assignee_id", flat=True)
     )
@@ -523,4 +524,7 @@ def crisis_unit_people(crisis: Crisis) -> list[Employee]:
         .select_related("user")
         .order_by("id")
     )
-    return sorted(people, key=lambda e: (e.pk not in assignee_ids, e.pk))
+    people = sorted(people, key=lambda e: (e.pk not in assignee_ids, e.pk))
+    for person in people:
+        person.is_assignee = person.pk in assignee_ids
+    return people

@@ -25,7 +25,13 @@ from .models import (
 )
 
 
+def protocol_choices() -> list[tuple[str, str]]:
+    """The protocols some registered adapter speaks (``adapters.register``)."""
+    return [(p, p) for p in sorted({protocol for _kind, protocol in adapters.registered()})]
+
+
 class PartnerForm(forms.ModelForm):
+    protocol = forms.ChoiceField(label=_("protocol"), choices=protocol_choices)
     base_url = forms.URLField(label=_("base URL"), max_length=500, assume_scheme="https")
     token = forms.CharField(
         label=_("API token"),
@@ -53,6 +59,13 @@ class PartnerForm(forms.ModelForm):
             "enabled",
             "service_user",
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        error = services.partner_protocol_error(cleaned.get("kind"), cleaned.get("protocol"))
+        if error:
+            self.add_error("protocol", error)
+        return cleaned
 
 
 @admin.register(Partner)

@@ -93,7 +93,30 @@ DOSSIER_SOURCES = {
     "contacts": "crm",
     "complaints": "crm",
     "orders": "crm",
+    "attendance": "attendance",
 }
 CUSTOMER_SOURCES = ("credit", "payments", "invoices", "contacts", "complaints", "orders")
 # The order sources are read in, on pages and in the API.
-SOURCE_ORDER = ("credit", "invoices", "payments", "legal_guide", "contacts", "complaints", "orders")
+SOURCE_ORDER = (
+    "credit",
+    "invoices",
+    "payments",
+    "legal_guide",
+    "attendance",
+    "contacts",
+    "complaints",
+    "orders",
+)
+# Sources only a crisis's dossier has: who of the crisis's unit and assignees is on site today.
+CRISIS_SOURCES = ("attendance",)
+
+
+class AttendanceStatus(models.TextChoices):
+    """A person's attendance today, as the attendance partner reports it."""
+
+    ON_SITE = "on_site", _("On site")
+    REMOTE = "remote", _("Working remotely")
+    BUSINESS_TRIP = "business_trip", _("On a business trip")
+    LEAVE = "leave", _("On leave")
+    ABSENT = "absent", _("Not checked in")
+    UNKNOWN = "unknown", _("Not in the attendance system")

@@ -67,6 +67,8 @@ SANDBOX_PARTNERS = [
     ("sandbox-finance", "沙箱财务系统 / Sandbox finance", PartnerKind.FINANCE),
     ("sandbox-legal", "沙箱法务系统 / Sandbox legal", PartnerKind.LEGAL),
     ("sandbox-crm", "沙箱 CRM / Sandbox CRM", PartnerKind.CRM),
+    ("sandbox-attendance", "沙箱考勤系统 / Sandbox attendance", PartnerKind.ATTENDANCE),
+    ("sandbox-performance", "沙箱绩效系统 / Sandbox performance", PartnerKind.PERFORMANCE),
 ]
 
 

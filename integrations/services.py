@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -33,6 +33,7 @@ from hrcore.services import PermanentDeliveryError, notification_send, outbox_en
 
 from . import adapters, signing
 from .choices import (
+    CRISIS_SOURCES,
     CUSTOMER_SOURCES,
     DOSSIER_SOURCES,
     CommissionStatus,
@@ -62,6 +63,7 @@ from .models import (
     WebhookSubscription,
 )
 from .plan import compose
+from .presence import presence_rows
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,18 @@ EMERGENCY_SCENARIO = "debt-collection-emergency"
 
 
 # --- Partners ------------------------------------------------------------------------------
+
+
+def partner_protocol_error(kind: str | None, protocol: str | None) -> str:
+    """Why no adapter can talk to a partner of ``kind`` over ``protocol`` ("" when one can)."""
+    if not kind or not protocol or (kind, protocol) in adapters.registered():
+        return ""
+    spoken = sorted(p for k, p in adapters.registered() if k == kind)
+    return _("No adapter speaks “%(protocol)s” to %(kind)s partners; choose one of: %(known)s.") % {
+        "protocol": protocol,
+        "kind": kind,
+        "known": ", ".join(spoken) or "—",
+    }
 
 
 @transaction.atomic
@@ -88,6 +102,9 @@ def partner_save(
     errors = {}
     if partner.kind not in PartnerKind.values:
         errors["kind"] = _("Unknown partner kind.")
+    protocol_error = partner_protocol_error(partner.kind, partner.protocol)
+    if protocol_error:
+        errors["protocol"] = protocol_error
     if not partner.base_url.startswith(("http://", "https://")):
         errors["base_url"] = _("The base URL must start with http:// or https://.")
     if not (0 < partner.timeout_seconds <= 60):
@@ -218,10 +235,14 @@ def _crisis(crisis_id: int):
     return crisis_selectors.crisis_by_id(crisis_id)
 
 
-def dossier_sources_for(*, scenario: str, customer: Customer | None) -> list[str]:
+def dossier_sources_for(
+    *, scenario: str, customer: Customer | None, crisis: bool = False
+) -> list[str]:
     sources = list(CUSTOMER_SOURCES) if customer is not None else []
     if scenario:
         sources.append("legal_guide")
+    if crisis:
+        sources.extend(CRISIS_SOURCES)
     return sources
 
 
@@ -274,7 +295,9 @@ def dossier_request(
     DossierSource.objects.bulk_create(
         [
             DossierSource(dossier=dossier, source=s)
-            for s in dossier_sources_for(scenario=scenario, customer=customer)
+            for s in dossier_sources_for(
+                scenario=scenario, customer=customer, crisis=crisis_id is not None
+            )
         ]
     )
     transaction.on_commit(lambda: _enqueue_build(dossier.pk))
@@ -287,6 +310,7 @@ class _Job:
     config: adapters.PartnerConfig | None
     external_id: str
     scenario: str
+    people: list[dict] = field(default_factory=list)  # attendance: who to look up
 
 
 @dataclass
@@ -323,6 +347,11 @@ def _fetch(job: _Job) -> _Outcome:
             outcome.data = [c.to_json() for c in adapter.complaints(job.external_id)]
         elif job.source == "orders":
             outcome.data = [o.to_json() for o in adapter.orders(job.external_id)]
+        elif job.source == "attendance":
+            records = adapter.today([p["username"] for p in job.people])
+            outcome.data = presence_rows(
+                job.people, {name: r.to_json() for name, r in records.items()}
+            )
         outcome.ok = True
     except adapters.AdapterError as exc:
         outcome.error = exc.reason
@@ -331,6 +360,23 @@ def _fetch(job: _Job) -> _Outcome:
         outcome.error = f"unexpected error: {type(exc).__name__}: {exc}"
     outcome.finished = time.monotonic()
     return outcome
+
+
+def _people_on_call(crisis_id: int | None) -> list[dict]:
+    """The crisis unit's people and its tasks' assignees, read before the pull threads start
+    (the adapters get plain values, never model instances)."""
+    crisis = _crisis(crisis_id) if crisis_id else None
+    if crisis is None:
+        return []
+    return [
+        {
+            "username": e.user.username,
+            "name_zh": e.name_zh,
+            "name_en": e.name_en,
+            "assignee": e.is_assignee,
+        }
+        for e in crisis_selectors.crisis_unit_people(crisis)
+    ]
 
 
 def _previous_source(dossier: Dossier, source: str) -> DossierSource | None:
@@ -355,9 +401,19 @@ def dossier_assemble(*, dossier_id: int) -> Dossier:
         return dossier  # idempotent: a redelivered task does nothing
     partners = {p.kind: p.config() for p in Partner.objects.filter(enabled=True).order_by("-id")}
     external_id = dossier.customer.external_id if dossier.customer_id else ""
+    sources = list(dossier.sources.all())
+    people = (
+        _people_on_call(dossier.crisis_id) if any(s.source == "attendance" for s in sources) else []
+    )
     jobs = [
-        _Job(s.source, partners.get(DOSSIER_SOURCES[s.source]), external_id, dossier.scenario)
-        for s in dossier.sources.all()
+        _Job(
+            s.source,
+            partners.get(DOSSIER_SOURCES[s.source]),
+            external_id,
+            dossier.scenario,
+            people if s.source == "attendance" else [],
+        )
+        for s in sources
     ]
     Dossier.objects.filter(pk=dossier.pk).update(started_at=timezone.now())
     started = time.monotonic()

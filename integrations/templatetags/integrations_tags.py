@@ -7,6 +7,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import pgettext_lazy
 
 from hrcore.i18n import is_chinese
+from integrations.choices import AttendanceStatus
 
 register = template.Library()
 
@@ -74,3 +75,9 @@ _LABELS = {
 def label(code: str) -> str:
     """A readable, translated label for a partner code (contact channel, order status …)."""
     return str(_LABELS.get(code, code))
+
+
+@register.filter
+def presence(code: str) -> str:
+    """The translated label of an attendance status in the dossier's "on site today"."""
+    return str(AttendanceStatus(code).label) if code in AttendanceStatus.values else code

@@ -90,7 +90,7 @@ def partners(sandbox, customers, users):
     user = get_user_model().objects.create(username="partner-bot")
     user.groups.add(Group.objects.get_or_create(name="partner")[0])
     rows = {}
-    for kind in ("finance", "legal", "crm"):
+    for kind in ("finance", "legal", "crm", "attendance"):
         rows[kind] = services.partner_save(
             slug=f"sandbox-{kind}",
             name=f"Sandbox {kind}",

@@ -96,3 +96,59 @@ def test_customer_list_page_query_count_is_flat(customers, client_as):
         body = client.get("/integrations/customers/").content.decode()
     assert body.count("/integrations/customers/P-") == 24
     assert len(one) == len(many)
+
+
+@pytest.mark.parametrize(
+    ("kind", "protocol"),
+    [("finance", "soap"), ("im", "keel-rest"), ("attendance", "dingtalk-robot")],
+)
+def test_partner_protocol_must_be_one_an_adapter_speaks(client_as, users, kind, protocol):
+    from hrcore.errors import ValidationFailed
+    from integrations import services
+
+    response = client_as("hradmin").post(
+        "/admin/integrations/partner/add/",
+        {
+            "slug": "odd",
+            "name": "Odd",
+            "kind": kind,
+            "protocol": protocol,
+            "base_url": "https://odd.example.com/api",
+            "timeout_seconds": "3",
+            "max_attempts": "2",
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error on the protocol
+    assert "protocol" in response.context["adminform"].form.errors
+    assert not Partner.objects.filter(slug="odd").exists()
+    with pytest.raises(ValidationFailed) as info:
+        services.partner_save(
+            slug="odd", name="Odd", kind=kind, protocol=protocol, base_url="https://odd.example"
+        )
+    assert "protocol" in info.value.errors
+    assert not Partner.objects.filter(slug="odd").exists()
+
+
+def test_partner_protocol_choices_are_the_registered_ones(client_as, users):
+    from integrations import adapters
+
+    body = client_as("hradmin").get("/admin/integrations/partner/add/").content.decode()
+    for _kind, protocol in adapters.registered():
+        assert f'value="{protocol}"' in body
+    assert {"keel-rest", "dingtalk-robot", "wecom-robot"} <= {p for _k, p in adapters.registered()}
+    services_ok = client_as("hradmin").post(
+        "/admin/integrations/partner/add/",
+        {
+            "slug": "ding",
+            "name": "DingTalk",
+            "kind": "im",
+            "protocol": "dingtalk-robot",
+            "base_url": "https://oapi.dingtalk.com",
+            "timeout_seconds": "3",
+            "max_attempts": "2",
+            "enabled": "on",
+        },
+    )
+    assert services_ok.status_code == 302
+    assert Partner.objects.get(slug="ding").protocol == "dingtalk-robot"
