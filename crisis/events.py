@@ -240,11 +240,20 @@ def participant_invited_event(*, crisis: Crisis, actor, user_id: int) -> Timelin
     return _event(crisis, EventKind.PARTICIPANT_INVITED, actor=actor, data={"user_id": user_id})
 
 
-def crisis_closed_event(*, crisis: Crisis, actor) -> TimelineEvent:
+def crisis_closed_event(
+    *, crisis: Crisis, actor, credited_ids: list[int] = (), findings: list[dict] = ()
+) -> TimelineEvent:
     return _event(
         crisis,
         EventKind.CLOSED,
         actor=actor,
         at=crisis.closed_at,
-        data={"status": crisis.status, "outcome": crisis.outcome[:500]},
+        data={
+            "status": crisis.status,
+            "outcome": crisis.outcome[:500],
+            "credited_ids": list(credited_ids),
+            "findings": [
+                {"employee_id": f["employee_id"], "competency": f["competency"]} for f in findings
+            ],
+        },
     )

@@ -226,8 +226,6 @@ class CloseForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if "weakness_employee" not in self.fields:
-            return data
         parts = [data.get("weakness_employee"), data.get("weakness_competency")]
         if any(parts) and not all(parts):
             self.add_error(

@@ -54,7 +54,13 @@ from .models import (
     TriggerAlert,
     TriggerRule,
 )
-from .selectors import can_decide, can_manage, crises_visible_to, crisis_participant_users
+from .selectors import (
+    can_decide,
+    can_manage,
+    crises_visible_to,
+    crisis_participant_users,
+    crisis_people,
+)
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -1005,11 +1011,96 @@ def _seconds(value: timedelta | None) -> int | None:
     return None if value is None else int(value.total_seconds())
 
 
-def _competency_hooks():
-    """The competency services that closure feeds (stars and review findings)."""
-    from competency.services import crisis_review_record, recognition_award
+def _competency():
+    """The competency services closure feeds (resilience stars, review findings)."""
+    from competency import services as competency_services
 
-    return recognition_award, crisis_review_record
+    return competency_services
+
+
+def _closure_credits(
+    crisis: Crisis, credited: list[Employee] | None, *, people: dict[int, Employee]
+) -> tuple[list[Employee], dict[str, list[str]]]:
+    """Who earns a star: the closer's choice, each of whom took part; by default the filer and
+    everyone who delivered on time."""
+    if credited is None:
+        return credited_employees(crisis), {}
+    chosen: dict[int, Employee] = {}
+    strangers = []
+    for employee in credited:
+        if employee is None or employee.pk not in people:
+            strangers.append(getattr(employee, "name", "") or "?")
+        else:
+            chosen[employee.pk] = people[employee.pk]
+    if strangers:
+        message = _("%(names)s did not take part in this crisis.") % {"names": ", ".join(strangers)}
+        return [], {"credited": [message]}
+    return list(chosen.values()), {}
+
+
+def _closure_findings(
+    crisis: Crisis, findings: list[dict] | None, *, people: dict[int, Employee]
+) -> tuple[list[dict], dict[str, list[str]]]:
+    """The weaknesses the closer found, validated: a person who took part and a competency the
+    competency app knows (in that person's framework, else a published one)."""
+    competency_for_code = _competency().competency_for_code
+    valid: list[dict] = []
+    errors: dict[str, list[str]] = {}
+    for index, finding in enumerate(findings or []):
+        finding = finding or {}
+        try:
+            employee = people.get(int(finding.get("employee_id")))
+        except (TypeError, ValueError):
+            employee = None
+        code = str(finding.get("competency") or "").strip()
+        note = str(finding.get("note") or "").strip()
+        if employee is None:
+            errors[f"findings[{index}].employee_id"] = [
+                _("Name someone who took part in this crisis.")
+            ]
+        if not code:
+            errors[f"findings[{index}].competency"] = [_("Name the competency.")]
+        elif employee is not None and competency_for_code(code, employee) is None:
+            errors[f"findings[{index}].competency"] = [
+                _("Unknown competency “%(code)s”.") % {"code": code}
+            ]
+        if len(note) > 1000:
+            errors[f"findings[{index}].note"] = [_("At most 1000 characters.")]
+        if employee is not None and f"findings[{index}].competency" not in errors:
+            valid.append(
+                {
+                    "employee_id": employee.pk,
+                    "competency": code,
+                    "note": note or f"crisis #{crisis.pk}",
+                }
+            )
+    return valid, errors
+
+
+def _breach_findings(crisis: Crisis) -> list[dict]:
+    """A finding per competency of each duty whose deadline was missed. Codes the competency app
+    does not know (maps and competency models are edited separately, and the demo closes crises
+    before any framework exists) are left out rather than refusing the closure."""
+    competency_for_code = _competency().competency_for_code
+    found = []
+    for task in (
+        crisis.tasks.exclude(breached_at=None)
+        .exclude(assignee=None)
+        .select_related("duty", "assignee")
+        .order_by("order", "id")
+    ):
+        for code in task.duty.competencies or []:
+            if competency_for_code(code, task.assignee) is None:
+                logger.info("crisis %s: finding on unknown competency %s skipped", crisis.pk, code)
+                continue
+            found.append(
+                {
+                    "employee_id": task.assignee_id,
+                    "competency": code,
+                    "note": f"{task.duty_code}: deadline missed in crisis #{crisis.pk}",
+                }
+            )
+    return found
 
 
 @transaction.atomic
@@ -1020,9 +1111,17 @@ def crisis_close(
     lessons: str = "",
     actor,
     status: str = CrisisStatus.RESOLVED,
+    credited: list[Employee] | None = None,
+    findings: list[dict] | None = None,
 ) -> Crisis:
     """Resolve (or cancel) the crisis with its outcome and lessons; compute the metrics from the
-    timeline; award resilience stars; record review findings for breached duties."""
+    timeline; award a resilience star to each person ``credited`` (default:
+    ``credited_employees``); record the weaknesses ``findings`` (``{"employee_id", "competency",
+    "note"}``) plus one per competency of each breached duty as competency review evidence.
+
+    Everything is validated before anything is written (people must have taken part, competencies
+    must exist) and written in this one transaction: a refusal leaves the crisis open with no star
+    and no finding. A cancelled crisis earns no star and records no finding."""
     crisis = Crisis.objects.select_for_update(of=("self",)).select_related("unit").get(pk=crisis.pk)
     _require_visible(actor, crisis)
     if not can_manage(actor, crisis):
@@ -1030,11 +1129,19 @@ def crisis_close(
     if crisis.status != CrisisStatus.OPEN:
         raise Conflict(_("The crisis is already closed."), code="crisis_closed")
     outcome = (outcome or "").strip()
-    errors = {}
+    errors: dict = {}
     if status not in (CrisisStatus.RESOLVED, CrisisStatus.CANCELLED):
         errors["status"] = _("Close as resolved or cancelled.")
     if not outcome:
         errors["outcome"] = _("Record the outcome.")
+    resolved = status == CrisisStatus.RESOLVED
+    if not resolved and (credited or findings):
+        errors["status"] = _("A cancelled crisis earns no stars and records no weaknesses.")
+    people = {e.pk: e for e in crisis_people(crisis)}
+    stars_for, credit_errors = _closure_credits(crisis, credited, people=people)
+    closer_findings, finding_errors = _closure_findings(crisis, findings, people=people)
+    errors.update(credit_errors)
+    errors.update(finding_errors)
     if errors:
         raise ValidationFailed(_("The crisis cannot be closed."), errors=errors)
     now = timezone.now()
@@ -1052,7 +1159,13 @@ def crisis_close(
     crisis.lessons = (lessons or "").strip()
     crisis.closed_at = now
     crisis.closed_by = actor
-    events.crisis_closed_event(crisis=crisis, actor=actor)
+    review = [*closer_findings, *_breach_findings(crisis)] if resolved else []
+    events.crisis_closed_event(
+        crisis=crisis,
+        actor=actor,
+        credited_ids=[e.pk for e in stars_for] if resolved else [],
+        findings=closer_findings,
+    )
     durations = _crisis_metrics(crisis)
     crisis.first_response_seconds = _seconds(durations.first_response)
     crisis.all_info_seconds = _seconds(durations.all_information)
@@ -1061,8 +1174,8 @@ def crisis_close(
     crisis.breach_count = crisis.tasks.exclude(breached_at=None).count()
     crisis.save()
 
-    if status == CrisisStatus.RESOLVED:
-        _recognise(crisis, actor=actor)
+    if resolved:
+        _recognise(crisis, stars_for=stars_for, findings=review, actor=actor)
     outbox_enqueue(
         channel="event",
         dedupe_key=f"event:crisis.closed:{crisis.pk}",
@@ -1086,7 +1199,7 @@ def crisis_close(
 
 
 def credited_employees(crisis: Crisis) -> list[Employee]:
-    """Who earns a resilience star: the filer and everyone who delivered on time."""
+    """Who earns a resilience star by default: the filer and everyone who delivered on time."""
     people: dict[int, Employee] = {}
     if crisis.filed_by_id:
         filer = Employee.objects.filter(user_id=crisis.filed_by_id).first()
@@ -1100,48 +1213,24 @@ def credited_employees(crisis: Crisis) -> list[Employee]:
     return list(people.values())
 
 
-def _recognise(crisis: Crisis, *, actor) -> None:
-    recognition_award, crisis_review_record = _competency_hooks()
-    if recognition_award is not None:
-        for employee in credited_employees(crisis):
-            try:
-                with transaction.atomic():
-                    recognition_award(
-                        employee=employee,
-                        kind="crisis",
-                        source_key=f"crisis:{crisis.pk}",
-                        stars=1,
-                        reason=(
-                            f"危机“{crisis.title}”按时处置",
-                            f"Handled crisis “{crisis.title}” on time",
-                        ),
-                        actor=actor,
-                    )
-            except Exception:  # recognition must never block closing a crisis
-                logger.exception("recognition_award failed for crisis %s", crisis.pk)
-    if crisis_review_record is not None:
-        findings = []
-        for task in (
-            crisis.tasks.exclude(breached_at=None).exclude(assignee=None).select_related("duty")
-        ):
-            for code in task.duty.competencies or []:
-                findings.append(
-                    {
-                        "employee_id": task.assignee_id,
-                        "competency": code,
-                        "note": f"{task.duty_code}: deadline missed in crisis #{crisis.pk}",
-                    }
-                )
-        # One call per finding: a competency code the competency app does not know (maps and
-        # competency models are edited separately) must not drop the other findings.
-        for finding in findings:
-            try:
-                with transaction.atomic():
-                    crisis_review_record(crisis_id=crisis.pk, findings=[finding], actor=actor)
-            except ValidationFailed as exc:
-                logger.warning("crisis %s review finding %s refused: %s", crisis.pk, finding, exc)
-            except Exception:
-                logger.exception("crisis_review_record failed for crisis %s", crisis.pk)
+def _recognise(crisis: Crisis, *, stars_for: list[Employee], findings: list[dict], actor) -> None:
+    """Stars and review findings of a resolved crisis, validated beforehand; written in the
+    closure's transaction (a failure here rolls the closure back, nothing is half-recorded)."""
+    competency = _competency()
+    for employee in stars_for:
+        competency.recognition_award(
+            employee=employee,
+            kind="crisis",
+            source_key=f"crisis:{crisis.pk}",
+            stars=1,
+            reason=(
+                f"危机“{crisis.title}”按时处置",
+                f"Handled crisis “{crisis.title}” on time",
+            ),
+            actor=actor,
+        )
+    if findings:
+        competency.crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)
 
 
 # --- SLA sweep -----------------------------------------------------------------------------

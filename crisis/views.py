@@ -8,7 +8,6 @@ here (presentation), in the viewer's language and time zone.
 
 from __future__ import annotations
 
-import inspect
 import mimetypes
 from datetime import datetime
 from urllib.parse import urlencode
@@ -730,6 +729,17 @@ def crisis_decide(request, pk: int):
     return _back(request, reverse("crisis:detail", args=[crisis.pk]))
 
 
+# Service error keys → fields of the closure form (the form has one weakness row).
+CLOSE_ERROR_FIELDS = {
+    "outcome": "outcome",
+    "lessons": "lessons",
+    "credited": "credited",
+    "findings[0].employee_id": "weakness_employee",
+    "findings[0].competency": "weakness_competency",
+    "findings[0].note": "weakness_note",
+}
+
+
 @login_required
 def crisis_close(request, pk: int):
     crisis = _get_crisis(request, pk)
@@ -738,39 +748,29 @@ def crisis_close(request, pk: int):
             _("Only the filer, managers and executives may close a crisis.")
         )
     people = selectors.crisis_people(crisis)
-    accepted = inspect.signature(services.crisis_close).parameters
-    # The service decides who earns a star and which weaknesses are recorded; the form offers a
-    # choice only for what the service accepts (otherwise it says who the service credits).
-    takes_credits, takes_findings = "credited" in accepted, "findings" in accepted
-    auto_credited = services.credited_employees(crisis)
     form = CloseForm(
         request.POST or None,
         people=people,
         competencies=selectors.competency_choices(),
-        initial={"credited": [str(p.pk) for p in auto_credited]},
+        initial={"credited": [str(p.pk) for p in services.credited_employees(crisis)]},
     )
-    if not takes_credits:
-        del form.fields["credited"]
-    if not takes_findings:
-        for name in ("weakness_employee", "weakness_competency", "weakness_note"):
-            del form.fields[name]
     if request.method == "POST" and crisis.is_open and form.is_valid():
         data = form.cleaned_data
-        extra = {}
-        if takes_credits:
-            extra["credited"] = [p for p in people if str(p.pk) in set(data["credited"])]
-        if takes_findings:
-            extra["findings"] = form.findings()
+        chosen = set(data["credited"])
         try:
             services.crisis_close(
                 crisis=crisis,
                 outcome=data["outcome"],
                 lessons=data["lessons"],
                 actor=request.user,
-                **extra,
+                credited=[p for p in people if str(p.pk) in chosen],
+                findings=form.findings(),
             )
         except KeelError as exc:
             form.add_error(None, exc.message)
+            for key, problems in (exc.errors or {}).items():
+                problems = problems if isinstance(problems, (list, tuple)) else [problems]
+                form.add_error(CLOSE_ERROR_FIELDS.get(key), [str(p) for p in problems])
         else:
             messages.success(request, _("Crisis closed. Thank you to everyone credited."))
             return redirect("crisis:detail", pk=crisis.pk)
@@ -781,14 +781,7 @@ def crisis_close(request, pk: int):
     return render(
         request,
         "crisis/close.html",
-        {
-            "crisis": crisis,
-            "form": form,
-            "recognition_url": recognition_url,
-            "takes_credits": takes_credits,
-            "takes_findings": takes_findings,
-            "auto_credited": auto_credited,
-        },
+        {"crisis": crisis, "form": form, "recognition_url": recognition_url},
     )
 
 

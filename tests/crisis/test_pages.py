@@ -478,8 +478,9 @@ def test_manager_closes_with_outcome_and_lessons(client_as, crisis):
     client = client_as("manager")
     page = client.get(reverse("crisis:close", args=[crisis.pk]))
     assert page.status_code == 200
-    # nobody has delivered yet: the service credits the filer only
-    assert [p.user.username for p in page.context["auto_credited"]] == ["manager"]
+    # nobody has delivered yet: the filer is the one pre-ticked for a star
+    form = page.context["form"]
+    assert form.initial["credited"] == [str(english_manager_pk(crisis))]
     r = client.post(
         reverse("crisis:close", args=[crisis.pk]),
         {"outcome": "Customer agreed a plan", "lessons": "Call legal earlier"},
@@ -493,6 +494,77 @@ def test_manager_closes_with_outcome_and_lessons(client_as, crisis):
     )
     live = client.get(reverse("crisis:detail_live", args=[crisis.pk]))
     assert "hx-trigger" not in live.content.decode()  # closed: polling stops
+
+
+def english_manager_pk(crisis) -> int:
+    return crisis.filed_by.employee.pk
+
+
+def test_closing_page_credits_the_chosen_people_and_records_a_weakness(client_as, crisis, english):
+    from competency import demo as competency_demo
+    from competency.models import Evidence, RecognitionEntry
+
+    competency_demo.seed()
+    finance, admin = english["finance"].employee, english["admin"].employee
+    client = client_as("manager")
+    page = client.get(reverse("crisis:close", args=[crisis.pk]))
+    assert str(finance.pk) in dict(page.context["form"].fields["credited"].choices)
+    assert "on-site-order" in dict(page.context["form"].fields["weakness_competency"].choices)
+    r = client.post(
+        reverse("crisis:close", args=[crisis.pk]),
+        {
+            "outcome": "Plan agreed",
+            "credited": [str(finance.pk)],
+            "weakness_employee": str(admin.pk),
+            "weakness_competency": "on-site-order",
+            "weakness_note": "Came after the collectors had left",
+        },
+    )
+    assert r.status_code == 302
+    starred = RecognitionEntry.objects.filter(source_key=f"crisis:{crisis.pk}")
+    assert list(starred.values_list("employee_id", flat=True)) == [finance.pk]
+    evidence = Evidence.objects.get(source_key=f"crisis:{crisis.pk}:{admin.pk}:on-site-order")
+    assert evidence.note == "Came after the collectors had left"
+
+
+def test_closing_page_shows_the_services_refusal_on_the_field(
+    client_as, crisis, english, monkeypatch
+):
+    from hrcore.errors import ValidationFailed
+
+    def refuse(**kwargs):
+        raise ValidationFailed(
+            "The crisis cannot be closed.",
+            errors={"findings[0].competency": ["Unknown competency “x”."]},
+        )
+
+    monkeypatch.setattr(services, "crisis_close", refuse)
+    r = client_as("manager").post(
+        reverse("crisis:close", args=[crisis.pk]),
+        {"outcome": "Plan agreed"},
+    )
+    assert r.status_code == 200
+    form = r.context["form"]
+    assert form.errors["weakness_competency"] == ["Unknown competency “x”."]
+    assert form.non_field_errors() == ["The crisis cannot be closed."]
+    crisis.refresh_from_db()
+    assert crisis.status == "open"
+
+
+def test_closing_page_refuses_a_person_who_took_no_part_and_writes_nothing(
+    client_as, crisis, english
+):
+    from competency.models import RecognitionEntry
+
+    outsider = english["manager2"].employee
+    r = client_as("manager").post(
+        reverse("crisis:close", args=[crisis.pk]),
+        {"outcome": "Plan agreed", "credited": [str(outsider.pk)]},
+    )
+    assert r.status_code == 200 and "credited" in r.context["form"].errors
+    crisis.refresh_from_db()
+    assert crisis.status == "open"
+    assert not RecognitionEntry.objects.exists()
 
 
 def test_close_by_finance_is_denied_and_changes_nothing(client_as, crisis):

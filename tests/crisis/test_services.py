@@ -14,6 +14,7 @@ from django.utils import translation
 from crisis import services
 from crisis.choices import CrisisStatus, EventKind, TaskStatus, TimerState
 from crisis.models import Crisis, Decision, Deliverable, Task, TimelineEvent
+from crisis.selectors import crisis_people
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OrgUnit, OutboxMessage
 
@@ -505,3 +506,173 @@ def test_demo_seed_is_idempotent_and_plays_history_through_the_engine(crisis_wor
     ).exists()
     assert demo.seed() == {"calendars": 0, "demo_crises": 0}
     assert BusinessCalendar.objects.count() == 2
+
+
+# --- Closure with credits and findings --------------------------------------------------------
+
+
+def _closure_state(crisis):
+    from competency.models import Assignment, Evidence, RecognitionEntry
+
+    crisis.refresh_from_db()
+    return (
+        crisis.status,
+        crisis.closed_at,
+        sorted(crisis.tasks.values_list("status", flat=True)),
+        crisis.timeline.filter(kind=EventKind.CLOSED).count(),
+        RecognitionEntry.objects.count(),
+        Evidence.objects.count(),
+        Assignment.objects.count(),
+        OutboxMessage.objects.filter(dedupe_key__startswith="event:crisis.closed").count(),
+    )
+
+
+@pytest.fixture
+def competency_models(crisis_world):
+    from competency import demo as competency_demo
+
+    competency_demo.seed()
+
+
+def test_closure_stars_exactly_the_people_the_closer_credits(
+    file_emergency, users, competency_models
+):
+    from competency.models import RecognitionEntry
+
+    crisis = file_emergency()
+    finance, legal = users["finance"].employee, users["legal"].employee
+    services.crisis_close(
+        crisis=crisis, outcome="ok", actor=users["manager"], credited=[finance, legal, finance]
+    )
+    starred = RecognitionEntry.objects.filter(source_key=f"crisis:{crisis.pk}")
+    assert sorted(starred.values_list("employee__user__username", "stars")) == [
+        ("finance", 1),
+        ("legal", 1),
+    ]
+    closed = crisis.timeline.get(kind=EventKind.CLOSED)
+    assert closed.data["credited_ids"] == [finance.pk, legal.pk]
+    assert closed.data["findings"] == []
+
+
+def test_closure_with_nobody_credited_awards_no_star(file_emergency, users, competency_models):
+    from competency.models import RecognitionEntry
+
+    crisis = file_emergency()
+    closed = services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"], credited=[])
+    assert closed.status == CrisisStatus.RESOLVED
+    assert not RecognitionEntry.objects.filter(source_key=f"crisis:{crisis.pk}").exists()
+
+
+def test_closure_records_the_closers_findings_as_review_evidence(
+    file_emergency, users, competency_models
+):
+    from competency.choices import EvidenceKind
+    from competency.models import Evidence
+
+    crisis = file_emergency()
+    admin = users["admin"].employee
+    services.crisis_close(
+        crisis=crisis,
+        outcome="ok",
+        actor=users["manager"],
+        findings=[{"employee_id": admin.pk, "competency": "on-site-order", "note": "Arrived late"}],
+    )
+    evidence = Evidence.objects.get(source_key=f"crisis:{crisis.pk}:{admin.pk}:on-site-order")
+    assert (evidence.kind, evidence.note, evidence.employee_id) == (
+        EvidenceKind.CRISIS_REVIEW,
+        "Arrived late",
+        admin.pk,
+    )
+    closed = crisis.timeline.get(kind=EventKind.CLOSED)
+    assert closed.data["findings"] == [{"employee_id": admin.pk, "competency": "on-site-order"}]
+
+
+@pytest.mark.parametrize(
+    ("credited", "finding", "error_keys"),
+    [
+        ("outsider", None, {"credited"}),
+        (
+            None,
+            {"employee": "outsider", "competency": "on-site-order"},
+            {"findings[0].employee_id"},
+        ),
+        (
+            None,
+            {"employee": "admin", "competency": "no-such-competency"},
+            {"findings[0].competency"},
+        ),
+        (None, {"employee": "admin", "competency": ""}, {"findings[0].competency"}),
+        (
+            "outsider",
+            {"employee": "admin", "competency": "no-such-competency"},
+            {"credited", "findings[0].competency"},
+        ),
+    ],
+)
+def test_closure_refuses_bad_credits_and_findings_and_writes_nothing(
+    file_emergency, users, competency_models, credited, finding, error_keys
+):
+    crisis = file_emergency()
+    outsider = users["manager2"].employee
+    assert outsider.pk not in {e.pk for e in crisis_people(crisis)}
+    before = _closure_state(crisis)
+    people = {"outsider": outsider, "admin": users["admin"].employee}
+    kwargs = {}
+    if credited:
+        kwargs["credited"] = [users["finance"].employee, people[credited]]
+    if finding:
+        kwargs["findings"] = [
+            {"employee_id": people[finding["employee"]].pk, "competency": finding["competency"]}
+        ]
+    with pytest.raises(ValidationFailed) as exc:
+        services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"], **kwargs)
+    assert set(exc.value.errors) == error_keys
+    if credited:
+        assert exc.value.errors["credited"] == [
+            f"{outsider.name} did not take part in this crisis."
+        ]
+    assert _closure_state(crisis) == before
+    assert before[0] == CrisisStatus.OPEN
+
+
+def test_a_failing_finding_rolls_the_whole_closure_back(
+    file_emergency, users, competency_models, monkeypatch
+):
+    from competency import services as competency_services
+
+    crisis = file_emergency()
+    before = _closure_state(crisis)
+
+    def broken(**kwargs):
+        raise RuntimeError("competency store down")
+
+    monkeypatch.setattr(competency_services, "crisis_review_record", broken)
+    with pytest.raises(RuntimeError):
+        services.crisis_close(
+            crisis=crisis,
+            outcome="ok",
+            actor=users["manager"],
+            credited=[users["finance"].employee],
+            findings=[{"employee_id": users["admin"].employee.pk, "competency": "on-site-order"}],
+        )
+    assert _closure_state(crisis) == before
+
+
+def test_a_cancelled_crisis_takes_no_credits(file_emergency, users, competency_models):
+    crisis = file_emergency()
+    before = _closure_state(crisis)
+    with pytest.raises(ValidationFailed) as exc:
+        services.crisis_close(
+            crisis=crisis,
+            outcome="false alarm",
+            status=CrisisStatus.CANCELLED,
+            actor=users["manager"],
+            credited=[users["finance"].employee],
+        )
+    assert set(exc.value.errors) == {"status"}
+    assert _closure_state(crisis) == before
+    services.crisis_close(
+        crisis=crisis, outcome="false alarm", status=CrisisStatus.CANCELLED, actor=users["manager"]
+    )
+    assert _closure_state(crisis)[0] == CrisisStatus.CANCELLED
+    assert _closure_state(crisis)[4] == before[4]  # no star
