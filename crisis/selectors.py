@@ -451,18 +451,6 @@ def comments_by_task(crisis: Crisis) -> dict[int, list]:
     return grouped
 
 
-def tasks_with_running_clock(crisis: Crisis) -> list[Task]:
-    from .choices import TIMER_TICKING_STATES
-
-    return list(crisis.tasks.filter(timer_state__in=TIMER_TICKING_STATES).order_by("order", "id"))
-
-
-def tasks_with_paused_clock(crisis: Crisis) -> list[Task]:
-    from .choices import TimerState
-
-    return list(crisis.tasks.filter(timer_state=TimerState.PAUSED).order_by("order", "id"))
-
-
 def crisis_tasks_for_page(crisis: Crisis) -> QuerySet[Task]:
     """The crisis page's task board: assignees, duties with their positions, deliverables."""
     return (

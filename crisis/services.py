@@ -33,6 +33,7 @@ from . import events, metrics, sla
 from .choices import (
     TASK_ACTIVE_STATES,
     TASK_OPEN_STATES,
+    TIMER_TICKING_STATES,
     CrisisSource,
     CrisisStatus,
     DeliverableKind,
@@ -794,58 +795,41 @@ def task_cancel(*, task: Task, actor, reason: str = "") -> Task:
     return task
 
 
-@transaction.atomic
-def task_pause(*, task: Task, reason: str, actor) -> Task:
-    """Stop the clock (e.g. waiting for the customer); paused time does not count."""
-    task = _lock_task(task)
-    crisis = task.crisis
-    _require_visible(actor, crisis)
-    if not (_is_assignee(actor, task) or can_manage(actor, crisis)):
-        raise PermissionDenied(_("Only the assignee or the crisis owner can pause the clock."))
-    _require_open_crisis(crisis)
+def _pause_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(
             _("Say why the clock pauses."), errors={"reason": _("This field is required.")}
         )
-    if task.timer_state not in (TimerState.RUNNING, TimerState.WARNED, TimerState.BREACHED):
-        raise Conflict(_("This task's clock is not running."), code="not_running")
-    task.paused_at = timezone.now()
-    task.pause_reason = reason[:300]
-    # Compare-and-set: a sweep that fired in between wins and we retry from fresh state.
+    return reason[:300]
+
+
+def _pause_clock(task: Task, *, reason: str, actor, at: datetime) -> None:
+    """Stop one ticking clock (compare-and-set: a sweep that fired in between wins) and record
+    it on the timeline."""
     moved = Task.objects.filter(pk=task.pk, timer_state=task.timer_state).update(
-        timer_state=TimerState.PAUSED, paused_at=task.paused_at, pause_reason=task.pause_reason
+        timer_state=TimerState.PAUSED, paused_at=at, pause_reason=reason
     )
     if not moved:
-        raise Conflict(_("The clock changed meanwhile; try again."))
-    task.timer_state = TimerState.PAUSED
-    events.task_paused_event(task=task, actor=actor, reason=task.pause_reason)
-    return task
+        raise Conflict(_("The clock changed meanwhile; try again."), code="clock_changed")
+    task.timer_state, task.paused_at, task.pause_reason = TimerState.PAUSED, at, reason
+    events.task_paused_event(task=task, actor=actor, reason=reason)
 
 
-@transaction.atomic
-def task_resume(*, task: Task, actor) -> Task:
-    """Restart a paused clock; pending deadlines move by the time that was left at the pause."""
-    task = _lock_task(task)
-    crisis = task.crisis
-    _require_visible(actor, crisis)
-    if not (_is_assignee(actor, task) or can_manage(actor, crisis)):
-        raise PermissionDenied(_("Only the assignee or the crisis owner can resume the clock."))
-    if task.timer_state != TimerState.PAUSED or task.paused_at is None:
-        raise Conflict(_("This task's clock is not paused."), code="not_paused")
-    now = timezone.now()
-    calendar = calendar_for_unit(crisis.unit) if task.business_hours else None
+def _resume_clock(task: Task, *, actor, at: datetime, calendar: sla.Calendar | None) -> None:
+    """Restart one paused clock; pending deadlines move by the time that was left at the pause
+    (in working time for business-hours duties)."""
 
     def shift(moment):
         return sla.resume_shift(
             moment,
             paused_at=task.paused_at,
-            resumed_at=now,
+            resumed_at=at,
             business_hours=task.business_hours,
             calendar=calendar,
         )
 
-    paused_for = int((now - task.paused_at).total_seconds())
+    paused_for = int((at - task.paused_at).total_seconds())
     if task.breached_at is not None:
         state = TimerState.BREACHED
     elif task.warned_at is not None:
@@ -868,8 +852,96 @@ def task_resume(*, task: Task, actor) -> Task:
             "timer_state",
         ]
     )
-    events.task_resumed_event(task=task, actor=actor, paused_seconds=paused_for, at=now)
+    events.task_resumed_event(task=task, actor=actor, paused_seconds=paused_for, at=at)
+
+
+@transaction.atomic
+def task_pause(*, task: Task, reason: str, actor) -> Task:
+    """Stop the clock (e.g. waiting for the customer); paused time does not count."""
+    task = _lock_task(task)
+    crisis = task.crisis
+    _require_visible(actor, crisis)
+    if not (_is_assignee(actor, task) or can_manage(actor, crisis)):
+        raise PermissionDenied(_("Only the assignee or the crisis owner can pause the clock."))
+    _require_open_crisis(crisis)
+    reason = _pause_reason(reason)
+    if task.timer_state not in TIMER_TICKING_STATES:
+        raise Conflict(_("This task's clock is not running."), code="not_running")
+    _pause_clock(task, reason=reason, actor=actor, at=timezone.now())
     return task
+
+
+@transaction.atomic
+def task_resume(*, task: Task, actor) -> Task:
+    """Restart a paused clock; pending deadlines move by the time that was left at the pause."""
+    task = _lock_task(task)
+    crisis = task.crisis
+    _require_visible(actor, crisis)
+    if not (_is_assignee(actor, task) or can_manage(actor, crisis)):
+        raise PermissionDenied(_("Only the assignee or the crisis owner can resume the clock."))
+    if task.timer_state != TimerState.PAUSED or task.paused_at is None:
+        raise Conflict(_("This task's clock is not paused."), code="not_paused")
+    calendar = calendar_for_unit(crisis.unit) if task.business_hours else None
+    _resume_clock(task, actor=actor, at=timezone.now(), calendar=calendar)
+    return task
+
+
+def _lock_crisis_for_clocks(crisis: Crisis, actor) -> Crisis:
+    crisis = Crisis.objects.select_for_update(of=("self",)).select_related("unit").get(pk=crisis.pk)
+    _require_visible(actor, crisis)
+    if not can_manage(actor, crisis):
+        raise PermissionDenied(
+            _("Only the crisis owner, managers and executives can pause or resume all clocks.")
+        )
+    _require_open_crisis(crisis)
+    return crisis
+
+
+def _lock_crisis_tasks(crisis: Crisis, **conditions) -> list[Task]:
+    """The crisis's tasks matching ``conditions``, locked so that the sweep (which skips locked
+    rows on PostgreSQL) cannot fire them while their clocks are being moved."""
+    return list(
+        crisis.tasks.select_for_update(of=("self",))
+        .select_related("assignee", "duty")
+        .filter(**conditions)
+        .order_by("order", "id")
+    )
+
+
+@transaction.atomic
+def crisis_pause(*, crisis: Crisis, reason: str, actor) -> list[Task]:
+    """Pause every ticking clock of the crisis (e.g. waiting for the customer) in one
+    transaction, one timeline event per task: either all of them pause or none does."""
+    crisis = _lock_crisis_for_clocks(crisis, actor)
+    reason = _pause_reason(reason)
+    tasks = _lock_crisis_tasks(crisis, timer_state__in=TIMER_TICKING_STATES)
+    if not tasks:
+        raise Conflict(
+            _("No clock is running in this crisis: nothing to pause."), code="not_running"
+        )
+    now = timezone.now()
+    for task in tasks:
+        task.crisis = crisis
+        _pause_clock(task, reason=reason, actor=actor, at=now)
+    return tasks
+
+
+@transaction.atomic
+def crisis_resume(*, crisis: Crisis, actor) -> list[Task]:
+    """Resume every paused clock of the crisis in one transaction, one timeline event per task;
+    each task's deadlines move by its own paused time."""
+    crisis = _lock_crisis_for_clocks(crisis, actor)
+    tasks = _lock_crisis_tasks(crisis, timer_state=TimerState.PAUSED, paused_at__isnull=False)
+    if not tasks:
+        raise Conflict(
+            _("No clock is paused in this crisis: nothing to resume."), code="not_paused"
+        )
+    now = timezone.now()
+    calendar = calendar_for_unit(crisis.unit) if any(t.business_hours for t in tasks) else None
+    for task in tasks:
+        task.crisis = crisis
+        _resume_clock(task, actor=actor, at=now, calendar=calendar)
+    return tasks
 
 
 # --- Decisions -----------------------------------------------------------------------------

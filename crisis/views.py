@@ -674,19 +674,13 @@ def crisis_pause(request, pk: int):
     form = PauseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the clocks are paused."))
+        return redirect("crisis:detail", pk=crisis.pk)
+    try:
+        services.crisis_pause(crisis=crisis, reason=form.cleaned_data["reason"], actor=request.user)
+    except KeelError as exc:
+        _show_error(request, exc)
     else:
-        paused = 0
-        for task in selectors.tasks_with_running_clock(crisis):
-            try:
-                services.task_pause(
-                    task=task, reason=form.cleaned_data["reason"], actor=request.user
-                )
-            except KeelError as exc:
-                _show_error(request, exc)
-            else:
-                paused += 1
-        if paused:
-            messages.success(request, _("Clocks paused. Paused time does not count."))
+        messages.success(request, _("Clocks paused. Paused time does not count."))
     return redirect("crisis:detail", pk=crisis.pk)
 
 
@@ -694,15 +688,11 @@ def crisis_pause(request, pk: int):
 @login_required
 def crisis_resume(request, pk: int):
     crisis = _get_crisis(request, pk)
-    resumed = 0
-    for task in selectors.tasks_with_paused_clock(crisis):
-        try:
-            services.task_resume(task=task, actor=request.user)
-        except KeelError as exc:
-            _show_error(request, exc)
-        else:
-            resumed += 1
-    if resumed:
+    try:
+        services.crisis_resume(crisis=crisis, actor=request.user)
+    except KeelError as exc:
+        _show_error(request, exc)
+    else:
         messages.success(request, _("Clocks resumed; deadlines moved by the paused time."))
     return redirect("crisis:detail", pk=crisis.pk)
 

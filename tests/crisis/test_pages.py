@@ -311,6 +311,27 @@ def test_pause_and_resume_all_clocks(client_as, crisis):
     assert states == {"running", "idle"}
 
 
+def test_pause_and_resume_pages_say_why_nothing_happened(client_as, crisis):
+    client = client_as("manager")
+    r = client.post(reverse("crisis:resume", args=[crisis.pk]), follow=True)
+    assert [str(m) for m in r.context["messages"]] == [
+        "No clock is paused in this crisis: nothing to resume."
+    ]
+    r = client_as("finance").post(
+        reverse("crisis:pause", args=[crisis.pk]), {"reason": "lunch"}, follow=True
+    )
+    assert [str(m) for m in r.context["messages"]] == [
+        "Only the crisis owner, managers and executives can pause or resume all clocks."
+    ]
+    assert not Task.objects.filter(crisis=crisis, timer_state="paused").exists()
+    r = client.post(reverse("crisis:pause", args=[crisis.pk]), {"reason": "customer"}, follow=True)
+    assert [str(m) for m in r.context["messages"]] == ["Clocks paused. Paused time does not count."]
+    r = client.post(reverse("crisis:pause", args=[crisis.pk]), {"reason": "again"}, follow=True)
+    assert [str(m) for m in r.context["messages"]] == [
+        "No clock is running in this crisis: nothing to pause."
+    ]
+
+
 def test_pause_by_staff_changes_nothing(client_as, crisis):
     r = client_as("staff").post(reverse("crisis:pause", args=[crisis.pk]), {"reason": "x"})
     assert r.status_code == 404

@@ -185,6 +185,138 @@ def test_pause_does_not_count(make_map, users):
         assert task.timer_state == TimerState.BREACHED
 
 
+TWO_AND_A_WAITING_DUTY = [
+    {
+        "code": "finance-records",
+        "function": "finance",
+        "deliverable": "document",
+        "deadline_minutes": 30,
+    },
+    {
+        "code": "legal-support",
+        "function": "legal",
+        "deliverable": "document",
+        "deadline_minutes": 60,
+    },
+    {
+        "code": "vp-decision",
+        "position": "vice-president",
+        "deliverable": "decision",
+        "deadline_minutes": 60,
+        "after": ["finance-records", "legal-support"],
+    },
+]
+
+
+def _clocks(crisis) -> dict[str, tuple]:
+    return {
+        t.duty_code: (t.timer_state, t.paused_at, t.due_at, t.warn_at, t.paused_seconds)
+        for t in crisis.tasks.all()
+    }
+
+
+@pytest.mark.django_db
+def test_crisis_pause_and_resume_move_every_clock_with_one_event_each(make_map, users):
+    make_map("all-clocks", TWO_AND_A_WAITING_DUTY)
+    with time_machine.travel(T0, tick=False) as clock:
+        crisis = services.crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
+        clock.move_to(T0 + timedelta(minutes=25))
+        assert services.sla_sweep()["warning"] == 1  # finance is warned (80 % of 30 min)
+        paused = services.crisis_pause(
+            crisis=crisis, reason="Customer on leave", actor=users["manager"]
+        )
+        assert [t.duty_code for t in paused] == ["finance-records", "legal-support"]
+        clocks = _clocks(crisis)
+        assert clocks["finance-records"][:2] == (TimerState.PAUSED, T0 + timedelta(minutes=25))
+        assert clocks["legal-support"][:2] == (TimerState.PAUSED, T0 + timedelta(minutes=25))
+        assert clocks["vp-decision"][0] == TimerState.IDLE  # waiting: no clock to pause
+        paused_events = TimelineEvent.objects.filter(crisis=crisis, kind=EventKind.TASK_PAUSED)
+        assert sorted(paused_events.values_list("data__duty", "data__reason")) == [
+            ("finance-records", "Customer on leave"),
+            ("legal-support", "Customer on leave"),
+        ]
+        clock.move_to(T0 + timedelta(minutes=100))
+        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        resumed = services.crisis_resume(crisis=crisis, actor=users["manager"])
+        assert len(resumed) == 2
+        clocks = _clocks(crisis)
+        # 75 minutes paused: each deadline moves by it; finance stays warned.
+        assert clocks["finance-records"] == (
+            TimerState.WARNED,
+            None,
+            T0 + timedelta(minutes=105),
+            T0 + timedelta(minutes=24),
+            75 * 60,
+        )
+        assert clocks["legal-support"][:3] == (
+            TimerState.RUNNING,
+            None,
+            T0 + timedelta(minutes=135),
+        )
+        assert TimelineEvent.objects.filter(crisis=crisis, kind=EventKind.TASK_RESUMED).count() == 2
+
+
+@pytest.mark.django_db
+def test_crisis_pause_refuses_when_nothing_runs_and_resume_when_nothing_is_paused(make_map, users):
+    from hrcore.errors import Conflict
+
+    make_map("all-clocks", TWO_AND_A_WAITING_DUTY)
+    crisis = services.crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
+    with pytest.raises(Conflict) as exc:
+        services.crisis_resume(crisis=crisis, actor=users["manager"])
+    assert exc.value.code == "not_paused"
+    services.crisis_pause(crisis=crisis, reason="Waiting", actor=users["manager"])
+    events_before = TimelineEvent.objects.filter(crisis=crisis).count()
+    with pytest.raises(Conflict) as exc:
+        services.crisis_pause(crisis=crisis, reason="Again", actor=users["manager"])
+    assert exc.value.code == "not_running"
+    assert str(exc.value.message) == "No clock is running in this crisis: nothing to pause."
+    with pytest.raises(ValidationFailed) as exc:
+        services.crisis_pause(crisis=crisis, reason="  ", actor=users["manager"])
+    assert set(exc.value.errors) == {"reason"}
+    assert TimelineEvent.objects.filter(crisis=crisis).count() == events_before
+
+
+@pytest.mark.django_db
+def test_crisis_pause_by_an_assignee_is_refused_and_pauses_nothing(make_map, users):
+    make_map("all-clocks", TWO_AND_A_WAITING_DUTY)
+    crisis = services.crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
+    before = _clocks(crisis)
+    with pytest.raises(PermissionDenied):  # finance may pause its own clock, not everyone's
+        services.crisis_pause(crisis=crisis, reason="x", actor=users["finance"])
+    with pytest.raises(NotFound):
+        services.crisis_pause(crisis=crisis, reason="x", actor=users["staff"])
+    assert _clocks(crisis) == before
+
+
+@pytest.mark.django_db
+def test_a_failure_half_way_through_crisis_pause_leaves_every_clock_running(
+    make_map, users, monkeypatch
+):
+    from crisis import events
+
+    make_map("all-clocks", TWO_AND_A_WAITING_DUTY)
+    crisis = services.crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
+    before = _clocks(crisis)
+    events_before = TimelineEvent.objects.filter(crisis=crisis).count()
+    real = events.task_paused_event
+    calls = []
+
+    def second_one_fails(**kwargs):
+        calls.append(kwargs["task"].duty_code)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(events, "task_paused_event", second_one_fails)
+    with pytest.raises(RuntimeError):
+        services.crisis_pause(crisis=crisis, reason="Waiting", actor=users["manager"])
+    assert calls == ["finance-records", "legal-support"]  # the first one had been paused
+    assert _clocks(crisis) == before
+    assert not Task.objects.filter(crisis=crisis, timer_state=TimerState.PAUSED).exists()
+    assert TimelineEvent.objects.filter(crisis=crisis).count() == events_before
+
+
 @pytest.mark.django_db
 def test_business_hours_across_a_weekend_and_a_holiday(make_map, users):
     make_map(
