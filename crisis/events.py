@@ -126,14 +126,24 @@ def task_completed_event(*, task: Task, actor, deliverable_id: int, late: bool) 
 
 
 def task_reassigned_event(
-    *, task: Task, actor, from_id: int | None, to_id: int, delegated: bool, reason: str
+    *,
+    task: Task,
+    actor,
+    from_id: int | None,
+    to_id: int,
+    delegated: bool,
+    reason: str,
+    handover: bool = False,
 ) -> TimelineEvent:
+    data = {"duty": task.duty_code, "from_id": from_id, "to_id": to_id, "reason": reason}
+    if handover:
+        data["handover"] = True  # an HR handover (an employee leaving), not a crisis decision
     return _event(
         task.crisis_id,
         EventKind.TASK_DELEGATED if delegated else EventKind.TASK_REASSIGNED,
         task=task,
         actor=actor,
-        data={"duty": task.duty_code, "from_id": from_id, "to_id": to_id, "reason": reason},
+        data=data,
     )
 
 

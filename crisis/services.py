@@ -755,6 +755,52 @@ def task_reassign(
 
 
 @transaction.atomic
+def tasks_hand_over(
+    *, tasks: Iterable[Task], successor: Employee, actor, reason: str = ""
+) -> list[Task]:
+    """Hand open tasks to ``successor`` for HR (offboarding handover and its revert): like a
+    reassignment, each task gets a timeline event, the successor becomes a participant and is
+    notified as the task's assignee; clocks and deadlines are untouched. Authorisation is the
+    caller's (the HR handover checks who may hand over); tasks already done or cancelled, in a
+    closed crisis, or already with the successor are left alone. Returns the tasks moved."""
+    if successor is None or not successor.is_active:
+        raise ValidationFailed(
+            _("Crisis tasks can only go to an active employee."),
+            errors={"successor": _("Not an active employee.")},
+        )
+    pks = sorted({t.pk for t in tasks})
+    locked = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("crisis", "assignee", "duty")
+        .filter(pk__in=pks, status__in=TASK_OPEN_STATES, crisis__status=CrisisStatus.OPEN)
+        .exclude(assignee=successor)
+        .order_by("crisis_id", "order", "id")
+    )
+    moved = []
+    for task in locked:
+        previous = task.assignee_id
+        task.assignee = successor
+        task.assignee_gap = False
+        if task.status == TaskStatus.ACKNOWLEDGED:
+            task.status = TaskStatus.OPEN  # the successor has not acknowledged yet
+            task.acknowledged_at = None
+        task.save(update_fields=["assignee", "assignee_gap", "status", "acknowledged_at"])
+        event = events.task_reassigned_event(
+            task=task,
+            actor=actor,
+            from_id=previous,
+            to_id=successor.pk,
+            delegated=False,
+            reason=reason[:300],
+            handover=True,
+        )
+        _participant_add(task.crisis, successor, ParticipantRole.ASSIGNEE)
+        _notify_task_assigned(task, task.crisis, reason=f"handover:{event.pk}")
+        moved.append(task)
+    return moved
+
+
+@transaction.atomic
 def task_comment(*, task: Task, body: str, actor) -> TaskComment:
     """Anyone who sees the crisis may comment on its tasks."""
     task = Task.objects.select_related("crisis").get(pk=task.pk)

@@ -242,6 +242,12 @@ def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], no
         return _("%(actor)s completed the task of %(task)s.") % values
     if kind in (EventKind.TASK_REASSIGNED, EventKind.TASK_DELEGATED):
         values["to"] = people.get(data.get("to_id"), "") or "—"
+        if data.get("handover"):
+            values["from"] = people.get(data.get("from_id"), "") or "—"
+            return (
+                _("%(actor)s handed the task of %(task)s over from %(from)s to %(to)s (handover).")
+                % values
+            )
         if kind == EventKind.TASK_DELEGATED:
             return _("%(actor)s delegated the task of %(task)s to %(to)s.") % values
         return _("%(actor)s reassigned the task of %(task)s to %(to)s.") % values

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crisis import selectors as crisis_selectors
+from crisis import services as crisis_services
 from crisis.choices import TASK_OPEN_STATES
 from crisis.models import Task
 from crisis.services import crisis_file, triggers_evaluate_customer
@@ -1149,8 +1150,10 @@ def handover_execute(
     for c in customers:
         _log_change(c, "account_owner", employee, successor, actor, reason)
     if tasks:
-        Task.objects.filter(pk__in=handover.task_ids).update(assignee=successor)
-        for t in tasks:
+        # Through the crisis engine: timeline event, participant, assignment notification.
+        for t in crisis_services.tasks_hand_over(
+            tasks=tasks, successor=successor, actor=actor, reason=reason
+        ):
             _log_change(t, "assignee", employee, successor, actor, reason)
     LogEntry.objects.log_create(
         handover, action=LogEntry.Action.CREATE, changes={}, force_log=True, actor=actor
@@ -1191,8 +1194,9 @@ def handover_revert(*, handover: Handover, actor) -> Handover:
         _log_change(c, "account_owner", handover.successor, handover.employee, actor, reason)
     if handover.task_ids:
         tasks = list(Task.objects.filter(pk__in=handover.task_ids, assignee=handover.successor))
-        Task.objects.filter(pk__in=[t.pk for t in tasks]).update(assignee=handover.employee)
-        for t in tasks:
+        for t in crisis_services.tasks_hand_over(
+            tasks=tasks, successor=handover.employee, actor=actor, reason=reason
+        ):
             _log_change(t, "assignee", handover.successor, handover.employee, actor, reason)
     handover.reverted_at, handover.reverted_by = now, actor
     handover.save(update_fields=["reverted_at", "reverted_by"])

@@ -676,3 +676,45 @@ def test_a_cancelled_crisis_takes_no_credits(file_emergency, users, competency_m
     )
     assert _closure_state(crisis)[0] == CrisisStatus.CANCELLED
     assert _closure_state(crisis)[4] == before[4]  # no star
+
+
+# --- HR handover of tasks ----------------------------------------------------------------------
+
+
+def test_tasks_hand_over_refuses_someone_who_has_left_and_moves_nothing(file_emergency, users):
+    from hrcore.models import Employee
+
+    crisis = file_emergency()
+    task = tasks_by_duty(crisis)["finance-records"]
+    gone = Employee.objects.get(user__username="sh-business-2")
+    Employee.objects.filter(pk=gone.pk).update(is_active=False)
+    gone.refresh_from_db()
+    before = counts()
+    with pytest.raises(ValidationFailed) as exc:
+        services.tasks_hand_over(
+            tasks=[task], successor=gone, actor=users["hradmin"], reason="handover #1"
+        )
+    assert set(exc.value.errors) == {"successor"}
+    assert counts() == before
+    task.refresh_from_db()
+    assert task.assignee == users["finance"].employee
+
+
+def test_tasks_hand_over_skips_tasks_of_closed_crises_and_the_successors_own(file_emergency, users):
+    crisis = file_emergency()
+    finance_task = tasks_by_duty(crisis)["finance-records"]
+    legal_task = tasks_by_duty(crisis)["legal-support"]
+    legal = users["legal"].employee
+    moved = services.tasks_hand_over(
+        tasks=[finance_task, legal_task], successor=legal, actor=users["hradmin"], reason="r"
+    )
+    assert [t.pk for t in moved] == [finance_task.pk]
+    services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"])
+    assert (
+        services.tasks_hand_over(
+            tasks=[finance_task], successor=users["finance"].employee, actor=None, reason="r"
+        )
+        == []
+    )
+    finance_task.refresh_from_db()
+    assert finance_task.assignee == legal

@@ -105,6 +105,112 @@ def test_handover_moves_open_crisis_tasks(
     ) == {finance.pk}
 
 
+def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(
+    partners, maps, users, django_capture_on_commit_callbacks
+):
+    from crisis.choices import EventKind
+    from crisis.models import CrisisParticipant, Task, TimelineEvent
+    from crisis.services import crisis_file, task_acknowledge
+
+    with django_capture_on_commit_callbacks(execute=True):
+        crisis = crisis_file(
+            scenario="debt-collection-emergency",
+            title="Collectors on site",
+            customer_external_id="CUST-1001",
+            actor=users["manager"],
+        )
+    finance = users["finance"].employee
+    successor = Employee.objects.get(user__username="sh-business-2")
+    task = Task.objects.get(crisis=crisis, assignee=finance)
+    task_acknowledge(task=task, actor=users["finance"])
+    due_before = Task.objects.get(pk=task.pk).due_at
+    handover = services.handover_execute(
+        employee=finance, successor=successor, actor=users["hradmin"]
+    )
+    assert handover.task_ids == [task.pk]
+    task.refresh_from_db()
+    # the successor holds the task, must acknowledge it afresh; the clock is untouched
+    assert (task.assignee_id, task.status, task.acknowledged_at) == (successor.pk, "open", None)
+    assert task.due_at == due_before
+    event = TimelineEvent.objects.get(task=task, kind=EventKind.TASK_REASSIGNED)
+    assert event.actor == users["hradmin"]
+    assert event.data == {
+        "duty": "finance-records",
+        "from_id": finance.pk,
+        "to_id": successor.pk,
+        "reason": f"handover #{handover.pk}",
+        "handover": True,
+    }
+    assert CrisisParticipant.objects.filter(crisis=crisis, employee=successor).exists()
+    assigned = Notification.objects.filter(
+        recipient=successor.user, kind="crisis.task", data__task_id=task.pk
+    )
+    assert assigned.count() == 1
+    # the integrations audit log still records the change
+    entry = LogEntry.objects.get_for_object(task).get()
+    assert entry.changes_dict["assignee"] == [str(finance), str(successor)]
+    assert entry.additional_data == {"reason": f"handover #{handover.pk}"}
+    # the crisis page's timeline says it in words
+    from django.test import Client
+    from django.urls import reverse
+
+    from hrcore.services import user_preferences_update
+
+    user_preferences_update(user=users["manager"], language="en")
+    client = Client()
+    client.force_login(users["manager"])
+    timeline = client.get(reverse("crisis:detail_timeline", args=[crisis.pk])).content.decode()
+    assert (
+        f"handed the task of Finance over from {finance.name_en} to {successor.name_en} "
+        "(handover)." in timeline
+    )
+
+    services.handover_revert(handover=handover, actor=users["hradmin"])
+    task.refresh_from_db()
+    assert task.assignee_id == finance.pk
+    back = TimelineEvent.objects.filter(task=task, kind=EventKind.TASK_REASSIGNED).order_by("id")
+    assert [(e.data["from_id"], e.data["to_id"], e.data["reason"]) for e in back] == [
+        (finance.pk, successor.pk, f"handover #{handover.pk}"),
+        (successor.pk, finance.pk, f"revert handover #{handover.pk}"),
+    ]
+    assert (
+        Notification.objects.filter(
+            recipient=finance.user, kind="crisis.task", data__task_id=task.pk
+        ).count()
+        == 2
+    )  # at filing, and when the task came back
+    assert LogEntry.objects.get_for_object(task).count() == 2
+
+
+def test_handover_leaves_finished_tasks_with_whoever_did_them(
+    partners, maps, users, django_capture_on_commit_callbacks
+):
+    from crisis.choices import EventKind
+    from crisis.models import Task, TimelineEvent
+    from crisis.services import crisis_file, task_complete
+
+    with django_capture_on_commit_callbacks(execute=True):
+        crisis = crisis_file(
+            scenario="debt-collection-emergency",
+            title="Collectors on site",
+            customer_external_id="CUST-1001",
+            actor=users["manager"],
+        )
+    finance = users["finance"].employee
+    successor = Employee.objects.get(user__username="sh-business-2")
+    task = Task.objects.get(crisis=crisis, assignee=finance)
+    handover = services.handover_execute(
+        employee=finance, successor=successor, actor=users["hradmin"]
+    )
+    task_complete(task=task, actor=successor.user, note="records uploaded")
+    services.handover_revert(handover=handover, actor=users["hradmin"])
+    task.refresh_from_db()
+    # the successor delivered it: it stays theirs, with no event or audit entry for a move back
+    assert (task.assignee_id, task.status) == (successor.pk, "done")
+    assert TimelineEvent.objects.filter(task=task, kind=EventKind.TASK_REASSIGNED).count() == 1
+    assert LogEntry.objects.get_for_object(task).count() == 1
+
+
 def test_complaint_routes_to_owner_and_supervisor(customers, users):
     customer = customers["CUST-1002"]
     owner = customer.account_owner
