@@ -43,18 +43,19 @@ def test_manager_logs_in_in_chinese_switches_to_english_and_opens_the_org_chart(
     page.screenshot(path="test-results/org-chart-zh.png", full_page=False)
 
 
-def test_vp_cannot_reach_pages_without_the_totp_step(demo_org, page, live_server, login_page):
+def test_vp_cannot_reach_the_dashboard_without_the_totp_step(demo_org, page, live_server, login_page):
     login_page("vp")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.goto(f"{live_server.url}/org/")
-    # The password alone does not log in: any page sends the VP back to the TOTP step.
+    page.goto(f"{live_server.url}/crises/dashboard/")
+    # The password alone does not log in: the dashboard sends the VP back to the TOTP step.
     expect(page).to_have_url(re.compile(r"/accounts/(2fa/authenticate|login)/"))
     expect(page.locator("input[name=code]")).to_be_visible()
     page.fill("input[name=code]", current_totp("vp"))
     page.locator("main form button[type=submit]").first.click()
     expect(page.locator("h1")).to_contain_text("钱志远")
-    page.goto(f"{live_server.url}/org/")
-    expect(page.locator("h1")).to_have_text("组织架构")
+    page.goto(f"{live_server.url}/crises/dashboard/")
+    expect(page).to_have_url(re.compile(r"/crises/dashboard/$"))
+    expect(page.locator("h1")).to_have_text("高管决策看板")
 
 
 def test_wrong_totp_code_is_refused_with_a_message(demo_org, page, live_server, login_page):
