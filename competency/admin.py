@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from hrcore.admin import ReadOnlyAdmin
 from hrcore.errors import KeelError
 
 from . import services
@@ -98,19 +99,6 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_display = ["employee", "simulation", "reason", "assigned_at", "due_at", "completed_at"]
     list_filter = ["reason"]
     list_select_related = ["employee", "simulation"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ledgers are append-only: no edits or deletions through the admin."""
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Evidence)

@@ -3,6 +3,8 @@ their tasks and timeline (writes go through the services)."""
 
 from django.contrib import admin
 
+from hrcore.admin import ReadOnlyAdmin
+
 from .models import (
     BusinessCalendar,
     Crisis,
@@ -43,15 +45,10 @@ class TriggerRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(TriggerAlert)
-class TriggerAlertAdmin(admin.ModelAdmin):
+class TriggerAlertAdmin(ReadOnlyAdmin):
     list_display = ["customer", "kind", "episode", "overdue_days", "crisis", "created_at"]
     list_filter = ["kind"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    deletable = True  # raised by the trigger sweep; may be cleared by hand, never edited
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -85,7 +82,7 @@ class DecisionInline(ReadOnlyInline):
 
 
 @admin.register(Crisis)
-class CrisisAdmin(admin.ModelAdmin):
+class CrisisAdmin(ReadOnlyAdmin):
     """Read-only: crises change through the services (pages, API), never by hand."""
 
     list_display = ["id", "title", "scenario", "unit", "severity", "status", "filed_at"]
@@ -96,29 +93,11 @@ class CrisisAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return crises_visible_to(request.user)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(ReadOnlyAdmin):
     list_display = ["id", "crisis", "duty_code", "assignee", "status", "timer_state", "due_at"]
     list_filter = ["status", "timer_state"]
 
     def get_queryset(self, request):
         return tasks_visible_to(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

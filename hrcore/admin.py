@@ -12,6 +12,28 @@ admin.site.site_header = _("Keel administration")
 admin.site.site_title = _("Keel")
 
 
+class ReadOnlyAdminMixin:
+    """For a ``ModelAdmin`` whose rows change only through the services (ledgers, logs, mirrors
+    of partner data, crises): the admin lists and shows them, never adds or edits them.
+
+    Deletion is refused too unless ``deletable = True`` (some logs may be pruned by hand)."""
+
+    deletable = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.deletable and super().has_delete_permission(request, obj)
+
+
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A read-only ``ModelAdmin`` (see ``ReadOnlyAdminMixin``)."""
+
+
 class EmployeeInline(admin.TabularInline):
     model = Employee
     fields = ["name_zh", "name_en", "position", "manager", "grade"]

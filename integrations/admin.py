@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from hrcore.admin import ReadOnlyAdmin
 from hrcore.errors import KeelError
 
 from . import adapters, services
@@ -150,22 +151,20 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
                 messages.success(request, _("Test event queued for %(url)s.") % {"url": sub.url})
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+class DeletableReadOnlyAdmin(ReadOnlyAdmin):
+    # Delivery logs and partner mirrors have been deletable by hand here from the start (unlike
+    # the competency ledgers and crises); kept so when the shared class replaced the local one.
+    deletable = True
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(DeletableReadOnlyAdmin):
     list_display = ["at", "event", "subscription", "attempt", "status", "response_status", "error"]
     list_filter = ["status", "event"]
 
 
 @admin.register(InboundDelivery)
-class InboundDeliveryAdmin(ReadOnlyAdmin):
+class InboundDeliveryAdmin(DeletableReadOnlyAdmin):
     list_display = ["received_at", "partner", "delivery_id", "event", "status", "error"]
     list_filter = ["status", "event", "partner"]
 
@@ -194,31 +193,31 @@ class DossierSourceInline(admin.TabularInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(ReadOnlyAdmin):
+class DossierAdmin(DeletableReadOnlyAdmin):
     list_display = ["id", "crisis_id", "customer", "reason", "status", "requested_at"]
     inlines = [DossierSourceInline]
 
 
 @admin.register(ResponsePlan)
-class ResponsePlanAdmin(ReadOnlyAdmin):
+class ResponsePlanAdmin(DeletableReadOnlyAdmin):
     list_display = ["crisis_id", "version", "origin", "author", "created_at", "shared_at"]
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnlyAdmin):
+class ComplaintAdmin(DeletableReadOnlyAdmin):
     list_display = ["external_id", "customer", "employee", "supervisor", "severity", "received_at"]
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(DeletableReadOnlyAdmin):
     list_display = ["external_id", "customer", "owner", "amount", "status", "paid_at"]
 
 
 @admin.register(Commission)
-class CommissionAdmin(ReadOnlyAdmin):
+class CommissionAdmin(DeletableReadOnlyAdmin):
     list_display = ["order", "employee", "grade", "rate", "amount", "status"]
 
 
 @admin.register(Handover)
-class HandoverAdmin(ReadOnlyAdmin):
+class HandoverAdmin(DeletableReadOnlyAdmin):
     list_display = ["employee", "successor", "executed_at", "revertible_until", "reverted_at"]
