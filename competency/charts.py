@@ -1,9 +1,12 @@
-"""Server-side SVG: the resilience curve and the simulation graph (no JS chart library)."""
+"""Server-side SVG: the resilience curve (a ``hrcore.charts`` line chart) and the simulation
+graph (no JS chart library)."""
 
 from __future__ import annotations
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from hrcore import charts
 
 from . import graph as graph_mod
 
@@ -20,47 +23,21 @@ KIND_COLOURS = {
 def resilience_svg(
     points: list[dict], *, width: int = 640, height: int = 220, title: str = ""
 ) -> SafeString:
-    """A line chart of ``[{"at": datetime, "score": float}]`` on a 0–100 axis."""
-    pad_l, pad_r, pad_t, pad_b = 40, 16, 16, 34
-    inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
-    for tick in (0, 25, 50, 75, 100):
-        y = pad_t + inner_h * (1 - tick / 100)
-        parts.append(
-            f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e7ee"/>'
-            f'<text x="{pad_l - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#667">{tick}</text>'
-        )
-    if points:
-        start = points[0]["at"].timestamp()
-        end = points[-1]["at"].timestamp()
-        span = max(end - start, 1)
-        coords = []
-        for point in points:
-            x = pad_l + (
-                inner_w * (point["at"].timestamp() - start) / span
-                if len(points) > 1
-                else inner_w / 2
-            )
-            y = pad_t + inner_h * (1 - max(min(point["score"], 100), 0) / 100)
-            coords.append((x, y, point))
-        parts.append(
-            '<polyline fill="none" stroke="#1a73e8" stroke-width="2.5" points="'
-            + " ".join(f"{x:.1f},{y:.1f}" for x, y, _p in coords)
-            + '"/>'
-        )
-        for x, y, point in coords:
-            label = f"{point['at']:%Y-%m-%d}: {point['score']:.0f}"
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#1a73e8"><title>{escape(label)}</title></circle>'
-                f'<text x="{x:.1f}" y="{y - 8:.1f}" font-size="11" text-anchor="middle" fill="#123">{point["score"]:.0f}</text>'
-                f'<text x="{x:.1f}" y="{height - 12}" font-size="10" text-anchor="middle" fill="#667">{point["at"]:%m/%d}</text>'
-            )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))
+    """A line chart of ``[{"at": datetime, "score": float}]`` on a fixed 0–100 axis, the points
+    placed by time; each point shows its score, its day below the axis and its date on hover."""
+    moments = [p["at"] for p in points]
+    return charts.line_chart(
+        [("", [p["score"] for p in points])],
+        [f"{m:%m/%d}" for m in moments],
+        title=title,
+        width=width,
+        height=height,
+        y_max=100,
+        grid_steps=4,
+        x_positions=charts.time_positions(moments),
+        hints=[f"{m:%Y-%m-%d}" for m in moments],
+        show_values=True,
+    )
 
 
 def graph_svg(
