@@ -42,6 +42,17 @@ def unit_subtree_q(unit: OrgUnit, field: str = "unit") -> Q:
     return Q(**{f"{field}__path__startswith": unit.path})
 
 
+def unit_by_code(code: str) -> OrgUnit | None:
+    """The org unit with this code, or None (also for an empty code). Unit codes are public
+    inside the group (see ``org_units_visible_to``), so this does not depend on who asks."""
+    return OrgUnit.objects.filter(code=code).first() if code else None
+
+
+def group_unit() -> OrgUnit | None:
+    """The group itself: the first unit of kind ``group`` (the root of the org chart)."""
+    return OrgUnit.objects.filter(kind=UnitKind.GROUP).order_by("id").first()
+
+
 def org_units_visible_to(user: AbstractBaseUser) -> QuerySet[OrgUnit]:
     """Every employee can read the whole organisation chart of the group; partners too."""
     if not user.is_authenticated:

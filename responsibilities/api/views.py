@@ -12,10 +12,10 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from hrcore.api.permissions import token_scope_allows
-from hrcore.choices import Role, UnitKind
+from hrcore.choices import Role
 from hrcore.errors import NotFound, ValidationFailed
 from hrcore.models import ApiToken, OrgUnit
-from hrcore.selectors import has_role
+from hrcore.selectors import group_unit, has_role, unit_by_code
 
 from .. import selectors, services
 from ..choices import MapStatus
@@ -62,8 +62,9 @@ class MapsPermission(BasePermission):
         return isinstance(token, ApiToken) and "write" in (token.scopes or [])
 
 
-def _unit_by_code(code: str, *, field: str) -> OrgUnit:
-    unit = OrgUnit.objects.filter(code=code).first()
+def _known_unit(code: str, *, field: str) -> OrgUnit:
+    """The unit named in the input, or a 400 on ``field``."""
+    unit = unit_by_code(code)
     if unit is None:
         raise ValidationFailed(
             _("Unknown org unit “%(code)s”.") % {"code": code[:80]},
@@ -137,10 +138,7 @@ class ResponsibilityMapViewSet(
                 _("Unknown scenario “%(code)s”.") % {"code": v["scenario"][:80]},
                 errors={"scenario": _("Unknown scenario code.")},
             )
-        if v.get("scope"):
-            scope = _unit_by_code(v["scope"], field="scope")
-        else:
-            scope = OrgUnit.objects.filter(kind=UnitKind.GROUP).order_by("id").first()
+        scope = _known_unit(v["scope"], field="scope") if v.get("scope") else group_unit()
         zh, en = _titles(v)
         created = services.responsibility_map_create(
             scenario=scenario,
@@ -211,7 +209,7 @@ class ResponsibilityMapViewSet(
         data = DryRunInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        unit = _unit_by_code(v["unit"], field="unit") if v.get("unit") else None
+        unit = _known_unit(v["unit"], field="unit") if v.get("unit") else None
         run = services.responsibility_map_dry_run(
             responsibility_map=m, unit=unit, start=v.get("start")
         )
