@@ -129,6 +129,24 @@ def crisis_durations(
     )
 
 
+def milestone_durations(
+    *,
+    filed_at: datetime,
+    first_response_at: datetime | None = None,
+    all_info_at: datetime | None = None,
+    decided_at: datetime | None = None,
+    resolved_at: datetime | None = None,
+) -> Durations:
+    """The four milestones from the times stored on the crisis row (what ``crisis_durations``
+    derives from the timeline, stamped when each happened)."""
+    return Durations(
+        first_response=_since(filed_at, first_response_at),
+        all_information=_since(filed_at, all_info_at),
+        decision=_since(filed_at, decided_at),
+        resolution=_since(filed_at, resolved_at),
+    )
+
+
 def task_breached(task: TaskFact, *, now: datetime) -> bool | None:
     """Whether a task missed its deadline; ``None`` when its clock never started or it was
     cancelled (such tasks are left out of breach rates)."""
@@ -152,18 +170,25 @@ class BreachRate:
         return self.breached / self.total if self.total else 0.0
 
 
+def breach_rates_ranked(counts: Iterable[tuple[str, int, int]]) -> list[BreachRate]:
+    """``(department, breached, timed)`` counts — several rows of one department are added up
+    (e.g. a database aggregate grouped by duty) — as rates, worst first (ties by name)."""
+    merged: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for department, breached, total in counts:
+        merged[department][0] += breached
+        merged[department][1] += total
+    rows = [BreachRate(dept, b, t) for dept, (b, t) in merged.items() if t]
+    return sorted(rows, key=lambda r: (-r.rate, -r.total, r.department))
+
+
 def breach_rate_by_department(tasks: Iterable[TaskFact], *, now: datetime) -> list[BreachRate]:
     """Breached ÷ timed tasks per department, worst first (ties by name)."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    counts = []
     for task in tasks:
         late = task_breached(task, now=now)
-        if late is None:
-            continue
-        counts[task.department][1] += 1
-        if late:
-            counts[task.department][0] += 1
-    rows = [BreachRate(dept, b, t) for dept, (b, t) in counts.items()]
-    return sorted(rows, key=lambda r: (-r.rate, -r.total, r.department))
+        if late is not None:
+            counts.append((task.department, int(late), 1))
+    return breach_rates_ranked(counts)
 
 
 @dataclass(frozen=True)
@@ -215,19 +240,31 @@ def summarise(key: str, values: Sequence[timedelta | None]) -> MetricSummary:
     )
 
 
+def period_window(*, days: int, now: datetime, local_date=None) -> tuple[date, date]:
+    """The first and last calendar day of the last ``days`` days (today included)."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    end = (local_date or (lambda dt: dt.date()))(now)
+    return end - timedelta(days=days - 1), end
+
+
 def period_metrics(
-    crises: Iterable[CrisisFact], *, days: int, now: datetime, local_date=None
+    crises: Iterable[CrisisFact],
+    *,
+    days: int,
+    now: datetime,
+    local_date=None,
+    breach_rates: Sequence[BreachRate] | None = None,
 ) -> PeriodMetrics:
     """Aggregate the crises filed in the last ``days`` days (today included).
 
     ``local_date`` maps an aware datetime to the viewer's calendar date (default: its own date),
-    so that the daily buckets follow the viewer's time zone.
+    so that the daily buckets follow the viewer's time zone. ``breach_rates``, when given, are the
+    window's per-department breach counts already aggregated (by the database, with the rules of
+    ``task_breached``) instead of being computed from the crises' ``tasks``.
     """
-    if days < 1:
-        raise ValueError("days must be at least 1")
     to_date = local_date or (lambda dt: dt.date())
-    end = to_date(now)
-    start = end - timedelta(days=days - 1)
+    start, end = period_window(days=days, now=now, local_date=to_date)
     window = [c for c in crises if start <= to_date(c.filed_at) <= end and c.filed_at <= now]
     summaries = {
         key: summarise(key, [getattr(c.durations, key) for c in window]) for key in METRIC_KEYS
@@ -249,8 +286,8 @@ def period_metrics(
                 },
             )
         )
-    tasks = [t for c in window for t in c.tasks]
-    judged = [task_breached(t, now=now) for t in tasks]
+    if breach_rates is None:
+        breach_rates = breach_rate_by_department((t for c in window for t in c.tasks), now=now)
     return PeriodMetrics(
         days=days,
         start=start,
@@ -258,9 +295,9 @@ def period_metrics(
         crises=len(window),
         summaries=summaries,
         daily=daily,
-        breach_rates=breach_rate_by_department(tasks, now=now),
-        tasks_timed=sum(1 for j in judged if j is not None),
-        tasks_breached=sum(1 for j in judged if j),
+        breach_rates=list(breach_rates),
+        tasks_timed=sum(r.total for r in breach_rates),
+        tasks_breached=sum(r.breached for r in breach_rates),
     )
 
 

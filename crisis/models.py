@@ -146,7 +146,13 @@ class Crisis(models.Model):
     )
     outcome = models.TextField(_("outcome"), blank=True)
     lessons = models.TextField(_("lessons learned"), blank=True)
-    # Metrics computed from the timeline when the crisis closes (seconds since filing).
+    # Milestones (``crisis.metrics`` defines them), stamped in the transaction of the service
+    # that reaches them, so the dashboard reads three columns instead of replaying the timeline.
+    # Resolution is ``closed_at``.
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    all_info_at = models.DateTimeField(_("all information in at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("first decision at"), null=True, blank=True)
+    # The same milestones as seconds since filing, frozen when the crisis closes (API, webhooks).
     first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
     all_info_seconds = models.PositiveIntegerField(null=True, blank=True)
     decision_seconds = models.PositiveIntegerField(null=True, blank=True)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
 from guardian.models import UserObjectPermission
 
-from hrcore.choices import Role, UnitKind
+from hrcore.choices import DepartmentFunction, Role, UnitKind
+from hrcore.i18n import is_chinese
 from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
-from .choices import TASK_ACTIVE_STATES, CrisisStatus, DeliverableKind, TimerState
+from .choices import TASK_ACTIVE_STATES, CrisisStatus, DeliverableKind, TaskStatus, TimerState
 from .models import Crisis, CrisisParticipant, Decision, Task, TimelineEvent
 
 GRANT_CODENAMES = ("view_crisis", "participate_crisis")
@@ -378,61 +379,107 @@ def deliverable_for_download(user: AbstractBaseUser, pk: int):
     return deliverable
 
 
-METRIC_EVENT_KINDS = (
-    "filed",
-    "task_acknowledged",
-    "task_completed",
-    "task_commented",
-    "decision_made",
-    "closed",
+# What a task contributes to the metrics, read as plain rows (no model instances).
+_DEPARTMENT_FIELDS = (
+    "duty__assignee_position__title_zh",
+    "duty__assignee_position__title_en",
+    "duty__assignee_function",
+    "duty_code",
 )
 
 
-def metric_facts(user: AbstractBaseUser, *, days: int, now) -> list:
-    """Crises filed in the last ``days`` (+1 for time zones) in the user's scope, reduced to
-    ``crisis.metrics.CrisisFact`` in three queries."""
-    from datetime import timedelta
+def _department(title_zh: str | None, title_en: str | None, function: str | None, code: str) -> str:
+    """The department a task counts for in the metrics — the one definition, used by the
+    dashboard and the closure alike: the duty's position title (``Duty.assignee_label``, in the
+    viewer's language), else its department function, else the duty code."""
+    if title_zh or title_en:
+        return (title_zh or title_en) if is_chinese() else (title_en or title_zh)
+    if function:
+        return str(DepartmentFunction(function).label)
+    return code
 
-    from .metrics import CrisisFact, Event, TaskFact, crisis_durations
 
-    since = now - timedelta(days=days + 1)
-    crises = (
-        crises_visible_to(user)
-        .filter(filed_at__gte=since)
-        .exclude(status=CrisisStatus.CANCELLED)
-        .prefetch_related(
-            Prefetch(
-                "tasks",
-                queryset=Task.objects.select_related("duty", "duty__assignee_position"),
-            ),
-            Prefetch(
-                "timeline",
-                queryset=TimelineEvent.objects.filter(kind__in=METRIC_EVENT_KINDS).order_by("at"),
-            ),
-        )
+def crisis_task_facts(crisis_id: int) -> list:
+    """The tasks of one crisis as ``crisis.metrics.TaskFact`` (one query)."""
+    from .metrics import TaskFact
+
+    rows = Task.objects.filter(crisis_id=crisis_id).values_list(
+        *_DEPARTMENT_FIELDS, "deliverable_kind", "status", "due_at", "completed_at", "breached_at"
     )
-    facts = []
-    for crisis in crises:
-        tasks = tuple(
-            TaskFact(
-                department=(t.duty.assignee_label if t.duty_id else "") or t.duty_code,
-                deliverable=t.deliverable_kind,
-                status=t.status,
-                due_at=t.due_at,
-                completed_at=t.completed_at,
-                breached=t.breached_at is not None,
-            )
-            for t in crisis.tasks.all()
+    return [
+        TaskFact(
+            department=_department(*department),
+            deliverable=deliverable,
+            status=status,
+            due_at=due_at,
+            completed_at=completed_at,
+            breached=breached_at is not None,
         )
-        events = [Event(e.kind, e.at, e.data) for e in crisis.timeline.all()]
-        facts.append(
-            CrisisFact(
-                filed_at=crisis.filed_at,
-                durations=crisis_durations(filed_at=crisis.filed_at, events=events, tasks=tasks),
-                tasks=tasks,
-            )
+        for *department, deliverable, status, due_at, completed_at, breached_at in rows
+    ]
+
+
+def _breach_conditions(now) -> tuple[Q, Q]:
+    """``crisis.metrics.task_breached`` as database conditions: (timed, breached). A task is timed
+    once its clock started and it was not cancelled; it is breached when the engine fired its
+    breach, it was completed after its due time, or it is still not done past it."""
+    timed = Q(due_at__isnull=False) & ~Q(status=TaskStatus.CANCELLED)
+    late = timed & (
+        Q(breached_at__isnull=False)
+        | Q(completed_at__isnull=False, completed_at__gt=F("due_at"))
+        | Q(completed_at__isnull=True, due_at__lt=now)
+    )
+    return timed, late
+
+
+def metric_facts(user: AbstractBaseUser, *, days: int, now) -> tuple[list, list]:
+    """The dashboard's metrics window (crises filed in the last ``days`` calendar days of the
+    active time zone, in the user's scope, not cancelled): each crisis as a
+    ``crisis.metrics.CrisisFact`` from its stored milestones, and the breach counts per
+    department aggregated by the database — two queries, slim rows, however many crises."""
+    from datetime import datetime, time
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from .metrics import CrisisFact, breach_rates_ranked, milestone_durations, period_window
+
+    start, _end = period_window(
+        days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
+    )
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    scope = (
+        crises_visible_to(user)
+        .filter(filed_at__gte=since, filed_at__lte=now)
+        .exclude(status=CrisisStatus.CANCELLED)
+    )
+    facts = [
+        CrisisFact(
+            filed_at=filed_at,
+            durations=milestone_durations(
+                filed_at=filed_at,
+                first_response_at=first_response_at,
+                all_info_at=all_info_at,
+                decided_at=decided_at,
+                resolved_at=closed_at,
+            ),
         )
-    return facts
+        for filed_at, first_response_at, all_info_at, decided_at, closed_at in scope.values_list(
+            "filed_at", "first_response_at", "all_info_at", "decided_at", "closed_at"
+        )
+    ]
+    timed, late = _breach_conditions(now)
+    counts = (
+        Task.objects.filter(crisis__in=scope.values("pk"))
+        .order_by()
+        .values(*_DEPARTMENT_FIELDS)
+        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
+        .values_list(*_DEPARTMENT_FIELDS, "late", "timed")
+    )
+    rates = breach_rates_ranked(
+        (_department(*department), breached, total) for *department, breached, total in counts
+    )
+    return facts, rates
 
 
 def comments_by_task(crisis: Crisis) -> dict[int, list]:

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,6 +62,7 @@ from .selectors import (
     crises_visible_to,
     crisis_participant_users,
     crisis_people,
+    crisis_task_facts,
 )
 
 logger = logging.getLogger(__name__)
@@ -486,8 +488,37 @@ def crisis_file(
 # --- Tasks ---------------------------------------------------------------------------------
 
 
+# --- Milestones (crisis.metrics): stamped on the crisis row by the service that reaches them ---
+
+
+def _milestone_stamp(crisis: Crisis, field: str, at: datetime) -> None:
+    """Record a "first time" milestone (first response, first decision): a compare-and-set
+    update that keeps the earliest time, in the caller's transaction."""
+    Crisis.objects.filter(pk=crisis.pk).filter(
+        Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": at})
+    ).update(**{field: at})
+    current = getattr(crisis, field, None)
+    if current is None or current > at:
+        setattr(crisis, field, at)
+
+
+def _all_info_refresh(crisis: Crisis) -> None:
+    """Re-judge "all information in" after a task is done or cancelled (cancelling the last
+    missing information task reaches it too). Callers hold the crisis row lock, so concurrent
+    completions of the last two tasks see each other."""
+    at = metrics.all_information_at(crisis_task_facts(crisis.pk))
+    Crisis.objects.filter(pk=crisis.pk).update(all_info_at=at)
+    crisis.all_info_at = at
+
+
 def _lock_task(task: Task | int) -> Task:
     pk = task if isinstance(task, int) else task.pk
+    crisis_id = Task.objects.filter(pk=pk).values_list("crisis_id", flat=True).first()
+    if crisis_id is None:
+        raise NotFound(_("Task not found."))
+    # Crisis first, then the task: the order crisis_close and decision_make take, and what lets
+    # the milestone stamps read the crisis's other tasks without a race.
+    list(Crisis.objects.select_for_update().filter(pk=crisis_id).values_list("pk", flat=True))
     locked = (
         Task.objects.select_for_update(of=("self",))
         .select_related("crisis", "crisis__unit", "assignee", "assignee__user", "duty")
@@ -533,6 +564,7 @@ def task_acknowledge(*, task: Task, actor) -> Task:
         task.status = TaskStatus.ACKNOWLEDGED
     task.save(update_fields=["status", "acknowledged_at"])
     events.task_acknowledged_event(task=task, actor=actor)
+    _milestone_stamp(task.crisis, "first_response_at", task.acknowledged_at)
     return task
 
 
@@ -686,6 +718,8 @@ def _finish_task(task: Task, *, actor, at: datetime, deliverable: Deliverable) -
     )
     events.task_completed_event(task=task, actor=actor, deliverable_id=deliverable.pk, late=late)
     crisis = task.crisis
+    _milestone_stamp(crisis, "first_response_at", at)
+    _all_info_refresh(crisis)
     if crisis.filed_by_id and crisis.filed_by_id != getattr(actor, "pk", None):
         notification_send(
             recipient=crisis.filed_by,
@@ -816,6 +850,7 @@ def task_comment(*, task: Task, body: str, actor) -> TaskComment:
         )
     comment = TaskComment.objects.create(task=task, author=actor, body=body)
     events.task_commented_event(task=task, actor=actor, comment_id=comment.pk)
+    _milestone_stamp(task.crisis, "first_response_at", comment.created_at)
     return comment
 
 
@@ -837,6 +872,7 @@ def task_cancel(*, task: Task, actor, reason: str = "") -> Task:
     task.escalate_at = None
     task.save(update_fields=["status", "timer_state", "escalate_at"])
     events.task_cancelled_event(task=task, actor=actor, reason=reason[:300])
+    _all_info_refresh(crisis)
     _start_ready_dependents(crisis, at=timezone.now())
     return task
 
@@ -1000,6 +1036,8 @@ def _decision_record(
         crisis=crisis, task=task, text=text, option=option[:200], made_by=actor, made_at=at
     )
     events.decision_made_event(decision=decision, actor=actor)
+    _milestone_stamp(crisis, "first_response_at", at)
+    _milestone_stamp(crisis, "decided_at", at)
     _participant_add(crisis, employee_of(actor), ParticipantRole.EXECUTIVE)
     maker = employee_of(actor)
     maker_zh = maker.name_zh if maker else actor.get_username()
@@ -1110,19 +1148,13 @@ def crisis_invite(*, crisis: Crisis, user: AbstractBaseUser, actor) -> None:
 
 
 def _crisis_metrics(crisis: Crisis) -> metrics.Durations:
-    events_ = [metrics.Event(kind=e.kind, at=e.at, data=e.data) for e in crisis.timeline.all()]
-    tasks = [
-        metrics.TaskFact(
-            department=t.duty_code,
-            deliverable=t.deliverable_kind,
-            status=t.status,
-            due_at=t.due_at,
-            completed_at=t.completed_at,
-            breached=t.breached_at is not None,
-        )
-        for t in crisis.tasks.all()
-    ]
-    return metrics.crisis_durations(filed_at=crisis.filed_at, events=events_, tasks=tasks)
+    return metrics.milestone_durations(
+        filed_at=crisis.filed_at,
+        first_response_at=crisis.first_response_at,
+        all_info_at=crisis.all_info_at,
+        decided_at=crisis.decided_at,
+        resolved_at=crisis.closed_at,
+    )
 
 
 def _seconds(value: timedelta | None) -> int | None:
@@ -1272,6 +1304,8 @@ def crisis_close(
         task.escalate_at = None
         task.save(update_fields=["status", "timer_state", "escalate_at"])
         events.task_cancelled_event(task=task, actor=actor, reason="crisis closed")
+    if open_tasks:
+        _all_info_refresh(crisis)
     crisis.status = status
     crisis.outcome = outcome
     crisis.lessons = (lessons or "").strip()
