@@ -9,11 +9,10 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hrcore.api.permissions import token_scope_allows
+from hrcore.api.permissions import ReadScope
 from hrcore.errors import NotFound
 
 from .. import selectors, services
@@ -21,11 +20,6 @@ from ..choices import DossierReason
 from ..filters import CustomerFilter
 from ..models import Customer
 from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
-
-
-class ReadScope(IsAuthenticated):
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and token_scope_allows(request, "read")
 
 
 def dossier_payload(dossier, building: bool) -> dict:

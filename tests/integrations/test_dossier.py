@@ -276,3 +276,13 @@ def test_customer_page_filters_like_the_api(customers, client_as, api_as, query)
         assert len(listed) == Customer.objects.count()
     else:
         assert listed == expected and listed
+
+
+def test_customer_reads_need_the_read_scope_of_a_scoped_token(customers, api_as):
+    """The shared hrcore ReadScope: a token limited to scopes needs ``read``, whatever the
+    method (requesting a dossier refresh is a read of partner data)."""
+    assert api_as("vp", scopes=["read"]).get("/api/v1/customers/").status_code == 200
+    write_only = api_as("vp", scopes=["write"])
+    assert write_only.get("/api/v1/customers/").status_code == 403
+    assert write_only.post("/api/v1/customers/CUST-1001/dossier/refresh/").status_code == 403
+    assert not Dossier.objects.exists()
