@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Avg, Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 
 from hrcore.i18n import pick
+from hrcore.ids import parse_id
 from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, is_hr_admin
 
@@ -29,30 +30,23 @@ from .models import (
     SimulationVersion,
 )
 
-# Largest primary key the databases store (signed 64-bit); a bigger number is no id at all
-# (SQLite raises OverflowError on it instead of finding nothing).
-MAX_ID = 2**63 - 1
-
-
-def parse_id(raw: object) -> int | None:
-    """``raw`` (form or query text, or a number) as a primary key, None if it cannot be one."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        value = raw
-    else:
-        text = str(raw if raw is not None else "").strip()
-        if not text.isdigit() or len(text) > 19:
-            return None
-        value = int(text)
-    return value if 0 < value <= MAX_ID else None
-
 
 def _own_and_reports_q(user: AbstractBaseUser, field: str = "employee") -> Q | None:
     employee = employee_of(user)
     if employee is None:
         return None
     return Q(**{field: employee}) | Q(**{f"{field}__manager": employee})
+
+
+def _own_reports_or_all_for_hr(qs: QuerySet, user: AbstractBaseUser) -> QuerySet:
+    """HR admins see every row; others their own and their direct reports' rows; anonymous
+    users none."""
+    if not user.is_authenticated:
+        return qs.none()
+    if is_hr_admin(user):
+        return qs
+    q = _own_and_reports_q(user)
+    return qs.filter(q) if q is not None else qs.none()
 
 
 def runs_visible_to(user: AbstractBaseUser) -> QuerySet[SimulationRun]:
@@ -71,24 +65,16 @@ def runs_visible_to(user: AbstractBaseUser) -> QuerySet[SimulationRun]:
 def assignments_visible_to(user: AbstractBaseUser) -> QuerySet[Assignment]:
     """Own assignments, the direct reports' (managers watch overdue ones) and, for HR admins,
     all (they assign them)."""
-    qs = Assignment.objects.select_related("simulation", "employee", "employee__unit")
-    if not user.is_authenticated:
-        return qs.none()
-    if is_hr_admin(user):
-        return qs
-    q = _own_and_reports_q(user)
-    return qs.filter(q) if q is not None else qs.none()
+    return _own_reports_or_all_for_hr(
+        Assignment.objects.select_related("simulation", "employee", "employee__unit"), user
+    )
 
 
 def evidence_visible_to(user: AbstractBaseUser) -> QuerySet[Evidence]:
     """Levels are HR data: the person, their manager and HR admins."""
-    qs = Evidence.objects.select_related("employee", "competency", "actor")
-    if not user.is_authenticated:
-        return qs.none()
-    if is_hr_admin(user):
-        return qs
-    q = _own_and_reports_q(user)
-    return qs.filter(q) if q is not None else qs.none()
+    return _own_reports_or_all_for_hr(
+        Evidence.objects.select_related("employee", "competency", "actor"), user
+    )
 
 
 def frameworks_visible_to(user: AbstractBaseUser) -> QuerySet[Framework]:

@@ -626,6 +626,20 @@ def _can_edit_plan(user, crisis) -> bool:
     return bool(crisis_selectors.can_manage(user, crisis))
 
 
+def _require_plan_manager(crisis_id: int, actor, denied: str):
+    """The crisis whose response plan ``actor`` edits or shares: 404 when it does not exist or
+    is not visible to them, ``denied`` (403) when they may not manage it."""
+    crisis = _crisis(crisis_id)
+    if (
+        crisis is None
+        or not crisis_selectors.crises_visible_to(actor).filter(pk=crisis_id).exists()
+    ):
+        raise NotFound(_("No such crisis."))
+    if not _can_edit_plan(actor, crisis):
+        raise PermissionDenied(denied)
+    return crisis
+
+
 PLAN_TEXT_FIELDS = (
     "say_zh",
     "say_en",
@@ -640,14 +654,9 @@ PLAN_FIELDS = (*PLAN_TEXT_FIELDS, "amounts", "next_steps")
 @transaction.atomic
 def response_plan_edit(*, crisis_id: int, actor, **texts: str) -> ResponsePlan:
     """The manager's edit before sharing: a new version, origin "edited"."""
-    crisis = _crisis(crisis_id)
-    if (
-        crisis is None
-        or not crisis_selectors.crises_visible_to(actor).filter(pk=crisis_id).exists()
-    ):
-        raise NotFound(_("No such crisis."))
-    if not _can_edit_plan(actor, crisis):
-        raise PermissionDenied(_("Only the crisis's manager may edit the response plan."))
+    _require_plan_manager(
+        crisis_id, actor, _("Only the crisis's manager may edit the response plan.")
+    )
     latest = ResponsePlan.objects.filter(crisis_id=crisis_id).order_by("-version").first()
     if latest is None:
         raise Conflict(_("There is no response plan yet; it appears once the dossier is in."))
@@ -672,14 +681,9 @@ def response_plan_edit(*, crisis_id: int, actor, **texts: str) -> ResponsePlan:
 @transaction.atomic
 def response_plan_share(*, crisis_id: int, actor) -> ResponsePlan:
     """Mark the latest version shared and tell the crisis's participants."""
-    crisis = _crisis(crisis_id)
-    if (
-        crisis is None
-        or not crisis_selectors.crises_visible_to(actor).filter(pk=crisis_id).exists()
-    ):
-        raise NotFound(_("No such crisis."))
-    if not _can_edit_plan(actor, crisis):
-        raise PermissionDenied(_("Only the crisis's manager may share the response plan."))
+    crisis = _require_plan_manager(
+        crisis_id, actor, _("Only the crisis's manager may share the response plan.")
+    )
     plan = ResponsePlan.objects.filter(crisis_id=crisis_id).order_by("-version").first()
     if plan is None:
         raise Conflict(_("There is no response plan yet."))
