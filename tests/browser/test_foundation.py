@@ -43,7 +43,9 @@ def test_manager_logs_in_in_chinese_switches_to_english_and_opens_the_org_chart(
     page.screenshot(path="test-results/org-chart-zh.png", full_page=False)
 
 
-def test_vp_cannot_reach_the_dashboard_without_the_totp_step(demo_org, page, live_server, login_page):
+def test_vp_cannot_reach_the_dashboard_without_the_totp_step(
+    demo_org, page, live_server, login_page
+):
     login_page("vp")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
     page.goto(f"{live_server.url}/crises/dashboard/")
