@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from hrcore.ids import MAX_ID, parse_id
 from hrcore.models import Employee
 
 from . import selectors
@@ -17,7 +18,7 @@ class IdModelChoiceField(forms.ModelChoiceField):
     before the database is asked (SQLite raises OverflowError on a huge id)."""
 
     def to_python(self, value):
-        if value not in self.empty_values and selectors.parse_id(value) is None:
+        if value not in self.empty_values and parse_id(value) is None:
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )
@@ -29,7 +30,7 @@ class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 
     def _check_values(self, value):
         for pk in value:
-            if selectors.parse_id(pk) is None:
+            if parse_id(pk) is None:
                 raise forms.ValidationError(
                     self.error_messages["invalid_choice"],
                     code="invalid_choice",
@@ -202,9 +203,7 @@ PHRASES_HELP = _(
 class RubricItemForm(forms.Form):
     """A key point or forbidden phrase of a free-text node (add, or edit with ``id``)."""
 
-    id = forms.IntegerField(
-        required=False, min_value=1, max_value=selectors.MAX_ID, widget=forms.HiddenInput
-    )
+    id = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
     node = forms.ChoiceField(label=_("Free-text node"))
     kind = forms.ChoiceField(label=_("Kind"), choices=RubricItemKind.choices)
     label_zh = forms.CharField(label=_("Key point (Chinese)"), max_length=200)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hrcore.ids import parse_id
 from hrcore.models import Employee
 from hrcore.selectors import employee_of, is_hr_admin
 from hrcore.services import notification_send
@@ -72,7 +73,7 @@ def _require_hr_admin(actor) -> None:
 def _as_employee(employee: Employee | int) -> Employee:
     if isinstance(employee, Employee):
         return employee
-    pk = selectors.parse_id(employee)
+    pk = parse_id(employee)
     found = (
         Employee.objects.filter(pk=pk).select_related("user", "position").first()
         if pk is not None

@@ -62,6 +62,18 @@ class DeliverableKind(models.TextChoices):
     CONTACT_LOG = "contact_log", _("Contact log")
 
 
+class DecisionOption(models.TextChoices):
+    """What an executive picks when deciding (stored as the code in ``Decision.option``; pages
+    show the label in the viewer's language). "other" means: the text says it all."""
+
+    NEGOTIATE = "negotiate", _("Negotiate a payment plan with the data and legal basis at hand")
+    PAY = "pay", _("Pay the verified outstanding amount")
+    REFUSE = "refuse", _("Refuse the claim and hand over to legal")
+    SECURITY = "security", _("Ask security / the police to restore order")
+    ESCALATE = "escalate", _("Escalate to the president")
+    OTHER = "other", _("Other (see the text)")
+
+
 class ParticipantRole(models.TextChoices):
     FILER = "filer", _("Filed the crisis")
     ASSIGNEE = "assignee", _("Task assignee")

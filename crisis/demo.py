@@ -129,7 +129,7 @@ def _play(crisis: Crisis, clock: dict, *, share: float, late_duty: str | None) -
                 services.decision_make(
                     crisis=crisis,
                     text="同意按付款计划协商，法务陪同；Agree a payment plan, legal attends.",
-                    option="payment-plan",
+                    option="negotiate",
                     actor=user,
                 )
             else:

@@ -5,23 +5,18 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import CrisisStatus, DeliverableKind, Severity
-
-# Options an executive picks from when deciding (stored as the code in Decision.option; the page
-# shows the label in the viewer's language). "other" means: the text says it all.
-DECISION_OPTIONS = [
-    ("negotiate", _("Negotiate a payment plan with the data and legal basis at hand")),
-    ("pay", _("Pay the verified outstanding amount")),
-    ("refuse", _("Refuse the claim and hand over to legal")),
-    ("security", _("Ask security / the police to restore order")),
-    ("escalate", _("Escalate to the president")),
-    ("other", _("Other (see the text)")),
-]
-DECISION_OPTION_LABELS = dict(DECISION_OPTIONS)
+from .choices import CrisisStatus, DecisionOption, DeliverableKind, Severity
+from .models import (
+    COMMENT_MAX_LENGTH,
+    DECISION_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    OUTCOME_MAX_LENGTH,
+)
 
 
 def decision_option_label(code: str) -> str:
-    return str(DECISION_OPTION_LABELS.get(code, code))
+    return str(DecisionOption(code).label) if code in DecisionOption.values else code
 
 
 class CrisisFileForm(forms.Form):
@@ -36,6 +31,7 @@ class CrisisFileForm(forms.Form):
     description = forms.CharField(
         label=_("What is happening"),
         required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     unit = forms.ChoiceField(label=_("Unit"))
@@ -91,7 +87,7 @@ class CrisisFilterForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label=_("Comment"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"), max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -101,7 +97,7 @@ class CompleteForm(forms.Form):
     note = forms.CharField(
         label=_("Note for everyone"),
         required=False,
-        max_length=8000,
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     file = forms.FileField(label=_("File"), required=False)
@@ -186,10 +182,10 @@ class PauseForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    option = forms.ChoiceField(label=_("Chosen option"), choices=DECISION_OPTIONS)
+    option = forms.ChoiceField(label=_("Chosen option"), choices=DecisionOption.choices)
     text = forms.CharField(
         label=_("Decision"),
-        max_length=4000,
+        max_length=DECISION_MAX_LENGTH,
         widget=forms.Textarea(
             attrs={"rows": 3, "placeholder": _("What everyone must do now, in plain words")}
         ),
@@ -200,12 +196,12 @@ class CloseForm(forms.Form):
     """Closure: outcome, lessons learned, people credited and weaknesses found."""
 
     outcome = forms.CharField(
-        label=_("Outcome"), max_length=8000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Outcome"), max_length=OUTCOME_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )
     lessons = forms.CharField(
         label=_("Lessons learned"),
         required=False,
-        max_length=8000,
+        max_length=OUTCOME_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     credited = forms.MultipleChoiceField(

@@ -26,6 +26,14 @@ from .choices import (
     TriggerKind,
 )
 
+# Longest free texts the crisis engine accepts (services check them; forms and serializers say
+# the same so users learn the limit before the service refuses).
+DESCRIPTION_MAX_LENGTH = 10_000
+NOTE_MAX_LENGTH = 10_000
+COMMENT_MAX_LENGTH = 5000
+DECISION_MAX_LENGTH = 5000
+OUTCOME_MAX_LENGTH = 10_000
+
 
 def _default_working_days() -> list[int]:
     return [0, 1, 2, 3, 4]
@@ -414,28 +422,6 @@ class TaskComment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
-
-
-class IdempotencyKey(models.Model):
-    """A replayable API write: same key + same body → same response; different body → 409."""
-
-    key = models.CharField(max_length=200)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    endpoint = models.CharField(max_length=100)
-    fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "endpoint", "key"], name="idempotency_key_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.endpoint}:{self.key}"
 
 
 class TriggerRule(models.Model):

@@ -11,7 +11,7 @@ from guardian.models import UserObjectPermission
 from hrcore.choices import DepartmentFunction, Role, UnitKind
 from hrcore.i18n import is_chinese
 from hrcore.models import Employee, OrgUnit
-from hrcore.selectors import employee_of, has_role, is_hr_admin
+from hrcore.selectors import employee_of, has_role, is_hr_admin, unit_by_code
 
 from .choices import TASK_ACTIVE_STATES, CrisisStatus, DeliverableKind, TaskStatus, TimerState
 from .models import Crisis, CrisisParticipant, Decision, Task, TimelineEvent
@@ -186,21 +186,11 @@ def filter_choices(user: AbstractBaseUser) -> tuple[list, list[OrgUnit]]:
     return list(Scenario.objects.order_by("code")), list(OrgUnit.objects.order_by("path"))
 
 
-def unit_by_code(code: str) -> OrgUnit | None:
-    return OrgUnit.objects.filter(code=code).first() if code else None
-
-
 def customers_for_filing(user: AbstractBaseUser) -> list:
     """Customers offered in the filing form's suggestion list."""
-    try:
-        from integrations.selectors import customers_visible_to
-    except ImportError:  # the integrations app has not shipped its selector yet
-        from integrations.models import Customer
+    from integrations.selectors import customers_visible_to
 
-        qs = Customer.objects.all() if user.is_authenticated else Customer.objects.none()
-    else:
-        qs = customers_visible_to(user)
-    return list(qs.order_by("-overdue_days", "external_id")[:300])
+    return list(customers_visible_to(user).order_by("-overdue_days", "external_id")[:300])
 
 
 def customer_external_id(user: AbstractBaseUser, text: str) -> str | None:
@@ -352,17 +342,13 @@ def crisis_people(crisis: Crisis) -> list[Employee]:
 
 
 def competency_choices() -> list[tuple[str, str]]:
-    """(code, name) of competencies for "weaknesses found"; empty until the competency app
-    ships its models."""
-    try:
-        from competency.models import Competency
+    """(code, name) of the competencies a closure can name as "weaknesses found": the rateable
+    ones of the published frameworks, each code once."""
+    from competency.selectors import rateable_competencies
 
-        rows = list(Competency.objects.order_by("code"))
-    except Exception:  # the table may not exist yet in a half-migrated checkout
-        return []
     seen: dict[str, str] = {}
-    for row in rows:
-        seen.setdefault(row.code, getattr(row, "name", row.code))
+    for row in rateable_competencies():
+        seen.setdefault(row["code"], row["name"])
     return list(seen.items())
 
 

@@ -37,6 +37,7 @@ from .choices import (
     TIMER_TICKING_STATES,
     CrisisSource,
     CrisisStatus,
+    DecisionOption,
     DeliverableKind,
     ParticipantRole,
     Severity,
@@ -46,6 +47,11 @@ from .choices import (
     TriggerKind,
 )
 from .models import (
+    COMMENT_MAX_LENGTH,
+    DECISION_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    OUTCOME_MAX_LENGTH,
     BusinessCalendar,
     Crisis,
     CrisisParticipant,
@@ -99,6 +105,25 @@ SWEEP_BATCH = 200
 
 def _upload_max_bytes() -> int:
     return int(getattr(settings, "KEEL_CRISIS_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
+
+
+def _too_long(errors: dict, field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        errors[field] = _("At most %(n)d characters.") % {"n": limit}
+
+
+def _clean_option(option: str | None) -> str:
+    """A decision's chosen option: empty or one of ``DecisionOption``."""
+    option = (option or "").strip()
+    if option and option not in DecisionOption.values:
+        raise ValidationFailed(
+            _("Unknown decision option “%(option)s”.") % {"option": option[:50]},
+            errors={
+                "option": _("Choose one of: %(options)s.")
+                % {"options": ", ".join(DecisionOption.values)}
+            },
+        )
+    return option
 
 
 def crisis_link(crisis_id: int) -> str:
@@ -324,6 +349,8 @@ def crisis_file(
         errors["title"] = _("Say in a few words what is happening.")
     elif len(title) > 200:
         errors["title"] = _("At most 200 characters.")
+    description = description or ""
+    _too_long(errors, "description", description, DESCRIPTION_MAX_LENGTH)
     scenario_obj = Scenario.objects.filter(code=scenario).first() if scenario else None
     if scenario_obj is None:
         errors["scenario"] = _("Unknown scenario “%(code)s”.") % {"code": scenario or ""}
@@ -655,6 +682,12 @@ def task_complete(
             code="waiting",
         )
     note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationFailed(
+            _("The note is too long."),
+            errors={"note": _("At most %(n)d characters.") % {"n": NOTE_MAX_LENGTH}},
+        )
+    option = _clean_option(option)
     kind = task.deliverable_kind
     needs_content = (
         DeliverableKind.DOCUMENT,
@@ -844,9 +877,10 @@ def task_comment(*, task: Task, body: str, actor) -> TaskComment:
         raise ValidationFailed(
             _("The comment is empty."), errors={"body": _("This field is required.")}
         )
-    if len(body) > 5000:
+    if len(body) > COMMENT_MAX_LENGTH:
         raise ValidationFailed(
-            _("The comment is too long."), errors={"body": _("At most 5000 characters.")}
+            _("The comment is too long."),
+            errors={"body": _("At most %(n)d characters.") % {"n": COMMENT_MAX_LENGTH}},
         )
     comment = TaskComment.objects.create(task=task, author=actor, body=body)
     events.task_commented_event(task=task, actor=actor, comment_id=comment.pk)
@@ -1032,8 +1066,9 @@ def crisis_resume(*, crisis: Crisis, actor) -> list[Task]:
 def _decision_record(
     *, crisis: Crisis, text: str, option: str, task: Task | None, actor, at: datetime
 ) -> Decision:
+    option = _clean_option(option)
     decision = Decision.objects.create(
-        crisis=crisis, task=task, text=text, option=option[:200], made_by=actor, made_at=at
+        crisis=crisis, task=task, text=text, option=option, made_by=actor, made_at=at
     )
     events.decision_made_event(decision=decision, actor=actor)
     _milestone_stamp(crisis, "first_response_at", at)
@@ -1089,10 +1124,12 @@ def decision_make(*, crisis: Crisis, text: str, option: str = "", actor) -> Deci
         raise ValidationFailed(
             _("Write the decision."), errors={"text": _("This field is required.")}
         )
-    if len(text) > 5000:
+    if len(text) > DECISION_MAX_LENGTH:
         raise ValidationFailed(
-            _("The decision is too long."), errors={"text": _("At most 5000 characters.")}
+            _("The decision is too long."),
+            errors={"text": _("At most %(n)d characters.") % {"n": DECISION_MAX_LENGTH}},
         )
+    option = _clean_option(option)
     now = timezone.now()
     decision_tasks = list(
         crisis.tasks.filter(
@@ -1284,6 +1321,9 @@ def crisis_close(
         errors["status"] = _("Close as resolved or cancelled.")
     if not outcome:
         errors["outcome"] = _("Record the outcome.")
+    lessons = (lessons or "").strip()
+    _too_long(errors, "outcome", outcome, OUTCOME_MAX_LENGTH)
+    _too_long(errors, "lessons", lessons, OUTCOME_MAX_LENGTH)
     resolved = status == CrisisStatus.RESOLVED
     if not resolved and (credited or findings):
         errors["status"] = _("A cancelled crisis earns no stars and records no weaknesses.")
@@ -1308,7 +1348,7 @@ def crisis_close(
         _all_info_refresh(crisis)
     crisis.status = status
     crisis.outcome = outcome
-    crisis.lessons = (lessons or "").strip()
+    crisis.lessons = lessons
     crisis.closed_at = now
     crisis.closed_by = actor
     review = [*closer_findings, *_breach_findings(crisis)] if resolved else []

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from hrcore.choices import Role
 from hrcore.errors import KeelError
-from hrcore.selectors import employee_of, has_role
+from hrcore.selectors import employee_of, has_role, unit_by_code
 
 from . import charts, metrics, paging, selectors, services
 from .choices import DeliverableKind, EventKind, TaskStatus, TimerState
@@ -367,7 +367,7 @@ def crisis_file(request):
                 scenario=data["scenario"],
                 title=data["title"],
                 description=data["description"],
-                unit=selectors.unit_by_code(data["unit"]),
+                unit=unit_by_code(data["unit"]),
                 customer_external_id=selectors.customer_external_id(request.user, data["customer"]),
                 severity=data["severity"] or None,
                 actor=request.user,

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hrcore.i18n import pick
+from hrcore.ids import MAX_ID
 
 from ..choices import EvidenceKind
 from ..models import (
@@ -20,7 +21,6 @@ from ..models import (
     Simulation,
     SimulationRun,
 )
-from ..selectors import MAX_ID
 from ..services import NOTE_MAX_LENGTH
 
 

@@ -8,9 +8,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from hrcore.api.filters import IdFilter
 from hrcore.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_create
 from hrcore.api.permissions import ScopedPermission
-from hrcore.errors import PermissionDenied, ValidationFailed
+from hrcore.errors import PermissionDenied
 from hrcore.selectors import has_role
 
 from .. import selectors, services
@@ -39,13 +40,7 @@ EVIDENCE_ENDPOINT = "competency.evidence.create"
 class EmployeeFilter(filters.FilterSet):
     """``?employee=<id>``: a positive id; anything else is a 400 with a message."""
 
-    employee = filters.NumberFilter(
-        field_name="employee_id",
-        min_value=1,
-        max_value=selectors.MAX_ID,
-        decimal_places=0,
-        help_text="Employee id",
-    )
+    employee = IdFilter(field_name="employee_id", help_text="Employee id")
 
 
 class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
@@ -136,8 +131,6 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
     def create(self, request, *args, **kwargs):
         if not has_role(request.user, "hr_admin", "partner"):
             raise PermissionDenied(_("Only HR admins and partner systems may record evidence."))
-        if not isinstance(request.data, dict):
-            raise ValidationFailed(_("Send a JSON object."))
 
         def perform(key: str | None) -> Response:
             serializer = EvidenceCreateSerializer(data=request.data)

@@ -6,19 +6,35 @@ from rest_framework import serializers
 
 from hrcore.api.serializers import EmployeeBriefSerializer
 
-from ..choices import Severity
-from ..models import Crisis, Decision, Task, TimelineEvent
+from ..choices import DecisionOption, Severity
+from ..models import (
+    DECISION_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    Crisis,
+    Decision,
+    Task,
+    TimelineEvent,
+)
 
 
 class CrisisCreateSerializer(serializers.Serializer):
     scenario = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH
+    )
     unit = serializers.CharField(
-        required=False, allow_blank=True, help_text="Org unit code; default: the filer's unit."
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="Org unit code; default: the filer's unit.",
     )
     customer = serializers.CharField(
-        required=False, allow_blank=True, help_text="Customer external_id (optional)."
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Customer external_id (optional).",
     )
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
 
@@ -94,16 +110,24 @@ class CrisisSerializer(serializers.ModelSerializer):
         ]
 
 
+def _option_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=DecisionOption.choices, required=False, allow_blank=True, default=""
+    )
+
+
 class TaskCompleteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH
+    )
     file = serializers.FileField(required=False, allow_null=True)
     location = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    option = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    option = _option_field()
 
 
 class DecisionCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=5000)
-    option = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    text = serializers.CharField(max_length=DECISION_MAX_LENGTH)
+    option = _option_field()
 
 
 class DecisionSerializer(serializers.ModelSerializer):

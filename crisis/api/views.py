@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from hrcore.api.filters import IdFilter
+from hrcore.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_create
+from hrcore.api.parsers import JSONObjectParser
 from hrcore.api.permissions import token_scope_allows
-from hrcore.errors import Conflict, NotFound, ValidationFailed
-from hrcore.models import OrgUnit
+from hrcore.errors import NotFound, ValidationFailed
+from hrcore.selectors import unit_by_code
 
 from .. import selectors, services
-from ..choices import CrisisStatus, Severity
-from ..models import Crisis, IdempotencyKey, Task
+from ..choices import CrisisStatus, Severity, TaskStatus
+from ..models import Crisis, Task
 from .serializers import (
     CrisisCreateSerializer,
     CrisisSerializer,
@@ -32,8 +30,6 @@ from .serializers import (
     TaskSerializer,
     TimelineEventSerializer,
 )
-
-IDEMPOTENCY_ENDPOINT = "crises.create"
 
 
 class CrisisApiPermission(BasePermission):
@@ -54,25 +50,6 @@ class CrisisFilter(filters.FilterSet):
     unit = filters.CharFilter(field_name="unit__code")
 
 
-def _fingerprint(data) -> str:
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _json_safe(data) -> dict:
-    return json.loads(JSONRenderer().render(data))
-
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    name="Idempotency-Key",
-    type=str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="Replaying the same key with the same body returns the first response; "
-    "with a different body, 409.",
-)
-
-
 class CrisisViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -85,6 +62,7 @@ class CrisisViewSet(
     permission_classes = [CrisisApiPermission]
     filterset_class = CrisisFilter
     queryset = Crisis.objects.none()
+    lookup_value_regex = r"\d+"  # /crises/abc/… is a 404, not a query with text for an id
 
     def get_queryset(self):
         return selectors.crises_with_tasks(
@@ -99,77 +77,39 @@ class CrisisViewSet(
     @extend_schema(
         request=CrisisCreateSerializer,
         responses={201: CrisisSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
     def create(self, request, *args, **kwargs):
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if len(key) > 200:
-            raise ValidationFailed(
-                _("The Idempotency-Key header is too long (at most 200 characters)."),
-                errors={"Idempotency-Key": _("Too long.")},
-            )
-        if not isinstance(request.data, dict):
-            raise ValidationFailed(_("Send a JSON object."))
-        fingerprint = _fingerprint(request.data)
-        if key:
-            replay = self._replay(key, fingerprint)
-            if replay is not None:
-                return replay
-        serializer = CrisisCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        unit = None
-        if data.get("unit"):
-            unit = OrgUnit.objects.filter(code=data["unit"]).first()
-            if unit is None:
-                raise ValidationFailed(
-                    _("Unknown org unit “%(code)s”.") % {"code": data["unit"]},
-                    errors={"unit": _("Unknown org unit.")},
-                )
-        try:
-            with transaction.atomic():
-                crisis = services.crisis_file(
-                    scenario=data["scenario"],
-                    title=data["title"],
-                    description=data.get("description", ""),
-                    unit=unit,
-                    customer_external_id=data.get("customer") or None,
-                    severity=data.get("severity"),
-                    actor=request.user,
-                    source="api",
-                    idempotency_key=f"{request.user.pk}:{key}" if key else None,
-                )
-                crisis = self.get_queryset().get(pk=crisis.pk)
-                body = _json_safe(CrisisSerializer(crisis, context={"request": request}).data)
-                if key:
-                    IdempotencyKey.objects.create(
-                        key=key,
-                        user=request.user,
-                        endpoint=IDEMPOTENCY_ENDPOINT,
-                        fingerprint=fingerprint,
-                        response_status=201,
-                        response_body=body,
+        def perform(key: str | None) -> Response:
+            serializer = CrisisCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            unit = None
+            if data.get("unit"):
+                unit = unit_by_code(data["unit"])
+                if unit is None:
+                    raise ValidationFailed(
+                        _("Unknown org unit “%(code)s”.") % {"code": data["unit"]},
+                        errors={"unit": _("Unknown org unit.")},
                     )
-        except IntegrityError:
-            # A concurrent request with the same key committed first: answer as a replay.
-            replay = self._replay(key, fingerprint) if key else None
-            if replay is None:
-                raise
-            return replay
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    def _replay(self, key: str, fingerprint: str) -> Response | None:
-        stored = IdempotencyKey.objects.filter(
-            user=self.request.user, endpoint=IDEMPOTENCY_ENDPOINT, key=key
-        ).first()
-        if stored is None:
-            return None
-        if stored.fingerprint != fingerprint:
-            raise Conflict(
-                _("This Idempotency-Key was already used with a different request body."),
-                code="idempotency_key_reused",
+            crisis = services.crisis_file(
+                scenario=data["scenario"],
+                title=data["title"],
+                description=data.get("description", ""),
+                unit=unit,
+                customer_external_id=data.get("customer") or None,
+                severity=data.get("severity"),
+                actor=request.user,
+                source="api",
+                idempotency_key=f"{request.user.pk}:{key}" if key else None,
             )
-        return Response(stored.response_body, status=stored.response_status)
+            crisis = self.get_queryset().get(pk=crisis.pk)
+            return Response(
+                CrisisSerializer(crisis, context={"request": request}).data,
+                status=status.HTTP_201_CREATED,
+            )
+
+        return idempotent_create(request, "crisis.crises.create", perform)
 
     def _crisis(self, pk) -> Crisis:
         crisis = selectors.crises_visible_to(self.request.user).filter(pk=pk).first()
@@ -214,8 +154,8 @@ class CrisisViewSet(
 
 
 class TaskFilter(filters.FilterSet):
-    status = filters.CharFilter(field_name="status")
-    crisis = filters.NumberFilter(field_name="crisis_id")
+    status = filters.ChoiceFilter(choices=TaskStatus.choices)
+    crisis = IdFilter(field_name="crisis_id")
     mine = filters.BooleanFilter(method="filter_mine")
 
     def filter_mine(self, queryset, name, value):
@@ -231,7 +171,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     permission_classes = [CrisisApiPermission]
     filterset_class = TaskFilter
     queryset = Task.objects.none()
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    lookup_value_regex = r"\d+"
+    parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
         return selectors.tasks_visible_to(self.request.user).order_by("crisis_id", "order", "id")

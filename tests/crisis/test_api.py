@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crisis.choices import TaskStatus
-from crisis.models import Crisis, Decision, Deliverable, IdempotencyKey, Task, TimelineEvent
+from crisis.models import Crisis, Decision, Deliverable, Task, TimelineEvent
+from hrcore.models import IdempotencyKey
 
 from .conftest import tasks_by_duty
 
@@ -208,11 +209,11 @@ def test_full_flow_through_the_api(crisis_world, api_as, users):
     assert counts() == before
     r = vp.post(
         f"/api/v1/crises/{crisis_id}/decisions/",
-        {"text": "Payment plan", "option": "plan"},
+        {"text": "Payment plan", "option": "negotiate"},
         format="json",
     )
     assert r.status_code == 201
-    assert r.json()["made_by"] == "vp" and r.json()["option"] == "plan"
+    assert r.json()["made_by"] == "vp" and r.json()["option"] == "negotiate"
     assert [d["text"] for d in manager.get(f"/api/v1/crises/{crisis_id}/decisions/").json()] == [
         "Payment plan"
     ]

@@ -192,7 +192,7 @@ def test_emergency_flow_end_to_end(file_emergency, users):
         decision = services.decision_make(
             crisis=crisis,
             text="Negotiate a payment plan; no cash today; admin escorts the visitors out.",
-            option="payment-plan",
+            option="negotiate",
             actor=users["vp"],
         )
         vp_task.refresh_from_db()
