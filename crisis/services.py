@@ -282,8 +282,9 @@ def _notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned
         return
     tz = task.assignee.time_zone
     due = _fmt_time(task.due_at, tz)
-    action_zh = task.duty.action_zh or task.duty_code
-    action_en = task.duty.action_en or task.duty_code
+    # Duty actions are whole sentences ("…解决方案。"); the message adds its own ending.
+    action_zh = (task.duty.action_zh or task.duty_code).rstrip("。.！!；; ")
+    action_en = (task.duty.action_en or task.duty_code).rstrip(".!; ")
     if task.status == TaskStatus.WAITING:
         body = (
             f"{action_zh}。前置任务完成后开始计时。",

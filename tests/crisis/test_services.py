@@ -718,3 +718,19 @@ def test_tasks_hand_over_skips_tasks_of_closed_crises_and_the_successors_own(fil
     )
     finance_task.refresh_from_db()
     assert finance_task.assignee == legal
+
+
+def test_task_messages_end_each_sentence_once(file_emergency, users):
+    """Duty actions are whole sentences; the assignment message must not add a second ending
+    ("…明细。，截止 …" / "…details.. The clock …")."""
+    crisis = file_emergency()
+    notes = list(
+        Notification.objects.filter(kind="crisis.task", data__crisis_id=crisis.pk).values_list(
+            "body_zh", "body_en"
+        )
+    )
+    assert len(notes) == crisis.tasks.exclude(assignee=None).count() > 0
+    for zh, en in notes:
+        assert "。，" not in zh and "。。" not in zh, zh
+        assert ".." not in en and ". —" not in en, en
+        assert zh.endswith("。") and en.endswith("."), (zh, en)
