@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hrcore.i18n import pick
 
@@ -356,7 +357,7 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = _("order")
+        verbose_name = pgettext_lazy("sales order", "order")
         verbose_name_plural = _("orders")
 
     def __str__(self) -> str:

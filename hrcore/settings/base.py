@@ -47,7 +47,14 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],test
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 KEEL_DEMO_ALLOWED = True  # production settings turn this off: demo accounts are never created there
 
+# Keel's apps come first: where a msgid is also in Django's or a library's catalog ("Filter",
+# "Action", "Note"), the first app listed wins, and Keel's wording must be the one shown.
 INSTALLED_APPS = [
+    "hrcore",
+    "responsibilities",
+    "crisis",
+    "competency",
+    "integrations",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -67,11 +74,6 @@ INSTALLED_APPS = [
     "csp",
     "auditlog",
     "guardian",
-    "hrcore",
-    "responsibilities",
-    "crisis",
-    "competency",
-    "integrations",
 ]
 
 MIDDLEWARE = [
