@@ -925,7 +925,6 @@ def _metrics_context(user, *, days: int) -> dict:
         title=_("Median minutes per day"),
         unit="′",
         label_every=label_every,
-        connect_gaps=True,
     )
     breach_chart = charts.hbar_chart(
         [

@@ -133,15 +133,14 @@ def line_chart(
     width: int = 640,
     height: int = 200,
     label_every: int = 1,
-    connect_gaps: bool = False,
     y_max: float | None = None,
     grid_steps: int = 2,
     x_positions: Sequence[float] | None = None,
     hints: Sequence[str] | None = None,
     show_values: bool = False,
 ) -> SafeString:
-    """One polyline per series; ``None`` values break the line (no data that day) unless
-    ``connect_gaps`` joins the points across them (sparse series).
+    """One polyline per series; ``None`` values break the line (no data that day: a line across
+    the gap would draw a trend nobody measured).
 
     The y axis runs from 0 to a round maximum of the data, or to a fixed ``y_max`` (e.g. 100 for
     scores; values are then drawn clamped to 0‥y_max), with ``grid_steps`` grid intervals. Points
@@ -187,7 +186,7 @@ def line_chart(
         runs: list[list[tuple[float, float]]] = [[]]
         for i, value in enumerate(values):
             if value is None:
-                if runs[-1] and not connect_gaps:
+                if runs[-1]:
                     runs.append([])
                 continue
             x = x_of(i)

@@ -532,7 +532,7 @@ def seed() -> dict[str, int]:
             duties=spec["duties"],
             title_zh=spec["title_zh"],
             title_en=spec["title_en"],
-            change_note="Seed map (SPEC §3.2).",
+            change_note="演示数据的初始版本 / Initial version from the demo data.",
             actor=None,
         )
         services.responsibility_map_publish(responsibility_map=draft, actor=None)

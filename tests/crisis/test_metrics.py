@@ -202,11 +202,6 @@ def test_charts_are_escaped_svg():
     )
     assert line.count("<polyline") == 1  # the gap splits the run; a single point draws no line
     assert line.count("<circle") == 3
-    joined = charts.line_chart(
-        [("first", [1, None, 3, 4])], ["1", "2", "3", "4"], title="t", connect_gaps=True
-    )
-    assert joined.count("<polyline") == 1
-    assert len(joined.split('points="')[1].split('"')[0].split()) == 3
     hbar = charts.hbar_chart([("财务", 0.5, "1/2"), ("法务", 0.0, "0/3")], title="breaches")
     assert "#b3261e" in hbar and "#1e7d45" in hbar and "财务" in hbar
 
