@@ -9,6 +9,7 @@ stylesheet (``svg.chart .grid``, ``.axis``, ``.axis-label``, ``.track``) may ove
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -24,6 +25,23 @@ _AXIS_LABEL = 'class="axis-label" font-size="13" fill="#1d2433"'
 
 def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def text_width(text: str, font_size: float) -> float:
+    """Approximate rendered width: wide (CJK, full-width) characters one em, others ~0.56 em."""
+    return sum(
+        font_size if unicodedata.east_asian_width(ch) in ("W", "F") else font_size * 0.56
+        for ch in text
+    )
+
+
+def fit_text(text: str, max_width: float, font_size: float) -> str:
+    """``text``, or its longest prefix plus "…" that fits ``max_width``."""
+    if text_width(text, font_size) <= max_width:
+        return text
+    while text and text_width(text + "…", font_size) > max_width:
+        text = text[:-1]
+    return text + "…"
 
 
 def nice_max(value: float) -> float:
@@ -219,13 +237,17 @@ def hbar_chart(
     title: str,
     width: int = 520,
     row_height: int = 28,
-    label_width: int = 130,
+    label_width: int | None = None,
     warn_at: float = 0.1,
     bad_at: float = 0.25,
 ) -> SafeString:
     """Horizontal bars of fractions 0‥1 (e.g. breach rate per department), each with a caption;
-    coloured green / amber / red by the thresholds."""
+    coloured green / amber / red by the thresholds. The label column is as wide as the longest
+    label (at most 40 % of the chart; longer labels are shortened, in full in the tooltip)."""
     height = max(len(rows), 1) * row_height + 8
+    if label_width is None:
+        widest = max((text_width(label, 13) for label, _, _ in rows), default=0)
+        label_width = math.ceil(min(max(widest, 60), width * 0.4)) + 4
     bar_left = label_width + 6
     bar_space = width - bar_left - 70
     parts = _open(width, height, title, "chart-hbar")
@@ -233,9 +255,10 @@ def hbar_chart(
         y = 4 + i * row_height
         fraction = min(max(fraction, 0.0), 1.0)
         color = "#b3261e" if fraction >= bad_at else "#b26a00" if fraction >= warn_at else "#1e7d45"
+        shown = fit_text(label, label_width - 4, 13)
         parts.append(
             f'<text x="{label_width}" y="{y + row_height * 0.62:.1f}" text-anchor="end" '
-            f"{_AXIS_LABEL}>{escape(label)}</text>"
+            f"{_AXIS_LABEL}><title>{escape(label)}</title>{escape(shown)}</text>"
         )
         parts.append(
             f'<rect x="{bar_left}" y="{y + 4}" width="{bar_space}" height="{row_height - 10}" '

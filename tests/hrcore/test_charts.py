@@ -60,3 +60,21 @@ def test_one_point_sits_in_the_middle_and_no_points_draw_an_empty_axis():
     assert float(circle.get("cx")) == 40 + 592 / 2
     empty = parse(resilience_svg([]))
     assert not list(empty.iter(f"{SVG}circle")) and len(list(empty.iter(f"{SVG}line"))) == 5
+
+
+def test_hbar_label_column_fits_the_longest_label():
+    import re
+
+    from hrcore.charts import hbar_chart, text_width
+
+    rows = [("Customer service manager", 0.0, "0/1"), ("法务", 0.5, "1/2")]
+    svg = hbar_chart(rows, title="breaches")
+    anchor = float(re.search(r'<text x="([\d.]+)"[^>]*text-anchor="end"', svg).group(1))
+    assert anchor >= text_width("Customer service manager", 13)  # nothing cut off on the left
+    assert "Customer service manager</text>" in svg
+
+    long = [("Department of " + "very " * 40 + "long name", 0.2, "1/5")]
+    svg = hbar_chart(long, title="t", width=520)
+    shown = re.search(r"</title>([^<]*)</text>", svg).group(1)
+    assert shown.endswith("…") and text_width(shown, 13) <= 520 * 0.4
+    assert "very very" in re.search(r"<text[^>]*><title>([^<]*)</title>", svg).group(1)
