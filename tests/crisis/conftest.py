@@ -81,3 +81,14 @@ def file_emergency(crisis_world, users):
 
 def tasks_by_duty(crisis) -> dict:
     return {t.duty_code: t for t in crisis.tasks.select_related("assignee__user", "duty")}
+
+
+def row_counts(*extra_models) -> tuple[int, ...]:
+    """Rows of the crisis tables (plus ``extra_models``): equal before and after a refused
+    operation means nothing was half-written."""
+    from crisis.models import Crisis, Decision, Deliverable, Task, TimelineEvent
+
+    return tuple(
+        m.objects.count()
+        for m in (Crisis, Task, TimelineEvent, Deliverable, Decision, *extra_models)
+    )

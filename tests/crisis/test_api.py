@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crisis.choices import TaskStatus
-from crisis.models import Crisis, Decision, Deliverable, Task, TimelineEvent
+from crisis.models import Crisis, Task
 from hrcore.models import IdempotencyKey
 
-from .conftest import tasks_by_duty
+from .conftest import row_counts, tasks_by_duty
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -27,14 +27,7 @@ BODY = {
 
 
 def counts():
-    return (
-        Crisis.objects.count(),
-        Task.objects.count(),
-        TimelineEvent.objects.count(),
-        Deliverable.objects.count(),
-        Decision.objects.count(),
-        IdempotencyKey.objects.count(),
-    )
+    return row_counts(IdempotencyKey)
 
 
 def test_create_returns_the_documented_shape(crisis_world, api_as):

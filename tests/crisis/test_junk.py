@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 
 from crisis.choices import DecisionOption
-from crisis.models import Crisis, Decision, Deliverable, Task, TaskComment, TimelineEvent
+from crisis.models import Decision, TaskComment
 
-from .conftest import tasks_by_duty
+from .conftest import row_counts, tasks_by_duty
 
 pytestmark = pytest.mark.django_db
 HUGE = "9" * 30
@@ -19,14 +19,7 @@ IDS = ("abc", "1.5", "-1", HUGE, "１２")  # text, float, negative, past int64,
 
 
 def counts():
-    return (
-        Crisis.objects.count(),
-        Task.objects.count(),
-        TimelineEvent.objects.count(),
-        Deliverable.objects.count(),
-        Decision.objects.count(),
-        TaskComment.objects.count(),
-    )
+    return row_counts(TaskComment)
 
 
 def _json_error(response, *statuses):

@@ -112,3 +112,21 @@ def maps(demo_org):
     from responsibilities import demo
 
     demo.seed()
+
+
+@pytest.fixture
+def file_crisis(partners, maps, users, django_capture_on_commit_callbacks):
+    """File a crisis about CUST-1001 as ``manager`` through the crisis engine, running its
+    after-commit work (dossier pull, response plan) at once."""
+    from crisis.services import crisis_file
+
+    def file(scenario: str = "debt-collection", title: str = "Collectors on site"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return crisis_file(
+                scenario=scenario,
+                title=title,
+                customer_external_id="CUST-1001",
+                actor=users["manager"],
+            )
+
+    return file

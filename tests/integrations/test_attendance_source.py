@@ -16,16 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def crisis(partners, maps, users, django_capture_on_commit_callbacks):
-    from crisis.services import crisis_file
-
-    with django_capture_on_commit_callbacks(execute=True):
-        return crisis_file(
-            scenario="debt-collection",
-            title="Collectors in the Shanghai office",
-            customer_external_id="CUST-1001",
-            actor=users["manager"],
-        )
+def crisis(file_crisis):
+    return file_crisis(title="Collectors in the Shanghai office")
 
 
 def _attendance(crisis) -> DossierSource:

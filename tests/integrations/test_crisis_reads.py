@@ -20,20 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_crises(partners, maps, users, django_capture_on_commit_callbacks):
+def two_crises(file_crisis):
     """Two debt crises of CUST-1001; the second is resolved."""
-    from crisis.services import crisis_file
-
-    with django_capture_on_commit_callbacks(execute=True):
-        crises = [
-            crisis_file(
-                scenario="debt-collection",
-                title=f"Test {n}",
-                customer_external_id="CUST-1001",
-                actor=users["manager"],
-            )
-            for n in (1, 2)
-        ]
+    crises = [file_crisis(title=f"Test {n}") for n in (1, 2)]
     Crisis.objects.filter(pk=crises[1].pk).update(status=CrisisStatus.RESOLVED)
     return crises
 

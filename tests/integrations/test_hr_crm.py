@@ -74,19 +74,10 @@ def test_handover_denied_for_unrelated_user_changes_nothing(leaver, users):
     assert not LogEntry.objects.filter(object_repr__contains="CUST-1002").exists()
 
 
-def test_handover_moves_open_crisis_tasks(
-    partners, maps, users, django_capture_on_commit_callbacks
-):
+def test_handover_moves_open_crisis_tasks(file_crisis, users):
     from crisis.models import Task
-    from crisis.services import crisis_file
 
-    with django_capture_on_commit_callbacks(execute=True):
-        crisis = crisis_file(
-            scenario="debt-collection",
-            title="Test",
-            customer_external_id="CUST-1001",
-            actor=users["manager"],
-        )
+    crisis = file_crisis(title="Test")
     finance = users["finance"].employee
     tasks = list(Task.objects.filter(crisis=crisis, assignee=finance))
     assert tasks
@@ -105,20 +96,12 @@ def test_handover_moves_open_crisis_tasks(
     ) == {finance.pk}
 
 
-def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(
-    partners, maps, users, django_capture_on_commit_callbacks
-):
+def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(file_crisis, users):
     from crisis.choices import EventKind
     from crisis.models import CrisisParticipant, Task, TimelineEvent
-    from crisis.services import crisis_file, task_acknowledge
+    from crisis.services import task_acknowledge
 
-    with django_capture_on_commit_callbacks(execute=True):
-        crisis = crisis_file(
-            scenario="debt-collection-emergency",
-            title="Collectors on site",
-            customer_external_id="CUST-1001",
-            actor=users["manager"],
-        )
+    crisis = file_crisis("debt-collection-emergency")
     finance = users["finance"].employee
     successor = Employee.objects.get(user__username="sh-business-2")
     task = Task.objects.get(crisis=crisis, assignee=finance)
@@ -182,20 +165,12 @@ def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(
     assert LogEntry.objects.get_for_object(task).count() == 2
 
 
-def test_handover_leaves_finished_tasks_with_whoever_did_them(
-    partners, maps, users, django_capture_on_commit_callbacks
-):
+def test_handover_leaves_finished_tasks_with_whoever_did_them(file_crisis, users):
     from crisis.choices import EventKind
     from crisis.models import Task, TimelineEvent
-    from crisis.services import crisis_file, task_complete
+    from crisis.services import task_complete
 
-    with django_capture_on_commit_callbacks(execute=True):
-        crisis = crisis_file(
-            scenario="debt-collection-emergency",
-            title="Collectors on site",
-            customer_external_id="CUST-1001",
-            actor=users["manager"],
-        )
+    crisis = file_crisis("debt-collection-emergency")
     finance = users["finance"].employee
     successor = Employee.objects.get(user__username="sh-business-2")
     task = Task.objects.get(crisis=crisis, assignee=finance)
