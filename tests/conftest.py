@@ -35,6 +35,19 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the project's default language (zh-hans). A request through the
+    test client leaves its language active on the thread; without this a test passed or failed
+    depending on which test ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and throttles live in the cache (Redis on the full tier): start clean."""
     from django.core.cache import cache

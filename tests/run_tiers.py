@@ -130,18 +130,24 @@ def main() -> int:
                 env["DATABASE_URL"], stop = started
                 stops.append(stop)
         if not env.get("DATABASE_URL"):
-            skipped.append(
-                "PostgreSQL tier (no DATABASE_URL and no initdb/pg_ctl found): running on SQLite"
+            why = (
+                "KEEL_TEST_TIER=sqlite"
+                if env.get("KEEL_TEST_TIER") == "sqlite"
+                else "no DATABASE_URL and no initdb/pg_ctl found"
             )
+            skipped.append(f"PostgreSQL tier ({why}): running on SQLite")
         if not env.get("REDIS_URL") and env.get("KEEL_TEST_TIER") != "sqlite":
             started = start_redis()
             if started:
                 env["REDIS_URL"], stop = started
                 stops.append(stop)
         if not env.get("REDIS_URL"):
-            skipped.append(
-                "Redis tier (no REDIS_URL and no redis-server found): Redis tests skipped"
+            why = (
+                "KEEL_TEST_TIER=sqlite"
+                if env.get("KEEL_TEST_TIER") == "sqlite"
+                else "no REDIS_URL and no redis-server found"
             )
+            skipped.append(f"Redis tier ({why}): Redis tests skipped")
         chromium = env.get("KEEL_CHROMIUM", "/usr/bin/chromium")
         if not os.path.exists(chromium):
             skipped.append(f"browser tier ({chromium} not found): Playwright tests skipped")

@@ -13,12 +13,12 @@ from django.utils import translation
 
 from crisis import services
 from crisis.choices import CrisisStatus, EventKind, TaskStatus, TimerState
-from crisis.models import Crisis, Decision, Deliverable, Task, TimelineEvent
+from crisis.models import Crisis
 from crisis.selectors import crisis_people
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OrgUnit, OutboxMessage
 
-from .conftest import tasks_by_duty
+from .conftest import row_counts, tasks_by_duty
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)  # a Friday morning in Shanghai
@@ -32,15 +32,7 @@ def pdf(name="records.pdf"):
 
 
 def counts():
-    return (
-        Crisis.objects.count(),
-        Task.objects.count(),
-        TimelineEvent.objects.count(),
-        Deliverable.objects.count(),
-        Decision.objects.count(),
-        Notification.objects.count(),
-        OutboxMessage.objects.count(),
-    )
+    return row_counts(Notification, OutboxMessage)
 
 
 def test_filing_freezes_the_map_and_sets_due_times_exactly(file_emergency, users):
@@ -624,13 +616,13 @@ def test_closure_refuses_bad_credits_and_findings_and_writes_nothing(
         kwargs["findings"] = [
             {"employee_id": people[finding["employee"]].pk, "competency": finding["competency"]}
         ]
-    with pytest.raises(ValidationFailed) as exc:
+    with translation.override("en"), pytest.raises(ValidationFailed) as exc:
         services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"], **kwargs)
     assert set(exc.value.errors) == error_keys
     if credited:
-        assert exc.value.errors["credited"] == [
-            f"{outsider.name} did not take part in this crisis."
-        ]
+        with translation.override("en"):
+            expected = f"{outsider.name} did not take part in this crisis."
+        assert exc.value.errors["credited"] == [expected]
     assert _closure_state(crisis) == before
     assert before[0] == CrisisStatus.OPEN
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection, connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crisis import services
 from crisis.choices import EventKind, TaskStatus, TimerState
@@ -267,7 +267,7 @@ def test_crisis_pause_refuses_when_nothing_runs_and_resume_when_nothing_is_pause
     assert exc.value.code == "not_paused"
     services.crisis_pause(crisis=crisis, reason="Waiting", actor=users["manager"])
     events_before = TimelineEvent.objects.filter(crisis=crisis).count()
-    with pytest.raises(Conflict) as exc:
+    with translation.override("en"), pytest.raises(Conflict) as exc:
         services.crisis_pause(crisis=crisis, reason="Again", actor=users["manager"])
     assert exc.value.code == "not_running"
     assert str(exc.value.message) == "No clock is running in this crisis: nothing to pause."
