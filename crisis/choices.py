@@ -98,6 +98,7 @@ class EventKind(models.TextChoices):
     TASK_PAUSED = "task_paused", _("Clock paused")
     TASK_RESUMED = "task_resumed", _("Clock resumed")
     TASK_WARNING = "task_warning", _("Deadline warning")
+    WARNING_SUPERSEDED = "warning_superseded", _("Warning superseded by the breach")
     TASK_BREACHED = "task_breached", _("Deadline breached")
     TASK_ESCALATED = "task_escalated", _("Escalated")
     DECISION_MADE = "decision_made", _("Decision made")

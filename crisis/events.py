@@ -193,10 +193,27 @@ def task_resumed_event(*, task: Task, actor, paused_seconds: int, at: datetime) 
     )
 
 
-def task_warning_event(*, task: Task, at: datetime, fired_at: datetime) -> TimelineEvent:
+def task_warning_event(
+    *, task: Task, at: datetime, fired_at: datetime, late: bool = False
+) -> TimelineEvent:
+    data = {
+        "duty": task.duty_code,
+        "warn_at": _iso(at),
+        "due_at": _iso(task.due_at),
+        "assignee_id": task.assignee_id,
+    }
+    if late:  # held up by an outage: fired after its time, said so
+        data["late"] = True
+        data["late_seconds"] = int((fired_at - at).total_seconds())
+    return _event(task.crisis_id, EventKind.TASK_WARNING, task=task, at=fired_at, data=data)
+
+
+def warning_superseded_event(*, task: Task, at: datetime, fired_at: datetime) -> TimelineEvent:
+    """The warning's time and the deadline both passed during an outage: no warning was sent,
+    the breach took its place."""
     return _event(
         task.crisis_id,
-        EventKind.TASK_WARNING,
+        EventKind.WARNING_SUPERSEDED,
         task=task,
         at=fired_at,
         data={

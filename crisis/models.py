@@ -281,6 +281,13 @@ class Task(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(default=0)
     pause_reason = models.CharField(max_length=300, blank=True)
+    # A firing that raised (guarded per row by the sweep): what went wrong, how often, when the
+    # sweep tries again (exponential backoff) and since when it fails (/healthz reports timers
+    # failing for over a minute). Cleared by the next successful firing.
+    fire_attempts = models.PositiveSmallIntegerField(default=0)
+    fire_error = models.TextField(blank=True)
+    fire_retry_at = models.DateTimeField(null=True, blank=True)
+    fire_failing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["crisis_id", "order", "id"]
@@ -307,6 +314,11 @@ class Task(models.Model):
                 condition=Q(timer_state="breached", escalate_at__isnull=False),
             ),
             models.Index(fields=["assignee", "status"], name="task_assignee_status"),
+            models.Index(
+                fields=["fire_failing_since"],
+                name="task_timer_failing",
+                condition=Q(fire_failing_since__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

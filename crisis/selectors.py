@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils import timezone
 from guardian.models import UserObjectPermission
 
 from hrcore.choices import DepartmentFunction, Role, UnitKind
@@ -549,3 +553,26 @@ def crisis_unit_people(crisis: Crisis) -> list[Employee]:
     for person in people:
         person.is_assignee = person.pk in assignee_ids
     return people
+
+
+def timers_failing_health(*, now: datetime | None = None) -> dict:
+    """The ``timers`` check of /healthz: timers whose firing has failed for longer than
+    ``KEEL_TIMER_FAILING_SECONDS`` (default one minute) and still has something to fire."""
+    now = now or timezone.now()
+    limit = float(getattr(settings, "KEEL_TIMER_FAILING_SECONDS", 60))
+    failing = Task.objects.filter(
+        fire_failing_since__lte=now - timedelta(seconds=limit),
+        timer_state__in=(TimerState.RUNNING, TimerState.WARNED, TimerState.BREACHED),
+    ).order_by("fire_failing_since", "id")
+    rows = list(failing.values("id", "fire_error", "fire_attempts", "fire_failing_since")[:20])
+    if not rows:
+        return {"ok": True}
+    return {
+        "ok": False,
+        "error": f"timers failing to fire for over {limit:g} s",
+        "timer_ids": [row["id"] for row in rows],
+        "count": failing.count(),
+        "oldest_since": rows[0]["fire_failing_since"].isoformat(),
+        "last_error": rows[0]["fire_error"][:300],
+        "attempts": rows[0]["fire_attempts"],
+    }

@@ -263,7 +263,20 @@ def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], no
         return _("%(actor)s resumed the clock of %(task)s; now due at %(time)s.") % values
     if kind == EventKind.TASK_WARNING:
         values["time"] = _iso_clock(data.get("due_at"), now)
+        if data.get("late"):
+            return _("Warning (sent late, Keel was unavailable): %(task)s is due at %(time)s.") % (
+                values
+            )
         return _("Warning: %(task)s is due at %(time)s.") % values
+    if kind == EventKind.WARNING_SUPERSEDED:
+        values["time"] = _iso_clock(data.get("due_at"), now)
+        return (
+            _(
+                "No warning could be sent for %(task)s before its deadline at %(time)s (Keel was "
+                "unavailable); the breach superseded it."
+            )
+            % values
+        )
     if kind == EventKind.TASK_BREACHED:
         values["time"] = _iso_clock(data.get("due_at"), now)
         return _("Deadline missed: %(task)s was due at %(time)s.") % values
@@ -288,6 +301,7 @@ def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], no
 
 EVENT_TONE = {
     EventKind.TASK_WARNING: "warn",
+    EventKind.WARNING_SUPERSEDED: "bad",
     EventKind.TASK_BREACHED: "bad",
     EventKind.TASK_ESCALATED: "bad",
     EventKind.ASSIGNEE_UNRESOLVED: "bad",

@@ -185,10 +185,13 @@ class Absence(models.Model):
 
 
 class Heartbeat(models.Model):
-    """Last time a periodic process ran (the timer tick), for /healthz."""
+    """Last time a periodic process succeeded (the timer tick), or — in a ``<name>.failed`` row
+    — last failed and why, for /healthz."""
 
     name = models.CharField(max_length=64, primary_key=True)
     at = models.DateTimeField()
+    # What failed, for the "<name>.failed" rows the tick writes when a sweep raised.
+    detail = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"{self.name}@{self.at.isoformat()}"

@@ -322,7 +322,15 @@ def _follow_delegates(absence: Absence, at: datetime, limit: int = 5) -> Employe
 
 
 def heartbeat_record(*, name: str = "tick", at: datetime | None = None) -> None:
+    """``name`` ran successfully (written after the work, so health tells the truth)."""
     Heartbeat.objects.update_or_create(name=name, defaults={"at": at or timezone.now()})
+
+
+def heartbeat_failure_record(*, name: str = "tick", error: str, at: datetime | None = None) -> None:
+    """``name`` ran and failed: the ``<name>.failed`` row says when and why (/healthz)."""
+    Heartbeat.objects.update_or_create(
+        name=f"{name}.failed", defaults={"at": at or timezone.now(), "detail": error[:2000]}
+    )
 
 
 # --- Notifications and outbox --------------------------------------------------------------

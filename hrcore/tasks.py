@@ -1,18 +1,32 @@
 """Periodic plumbing: the timer tick heartbeat and the outbox relay."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from . import services
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="hrcore.tasks.tick")
 def tick() -> None:
-    """Record the heartbeat and run every app's sweep registered in ``KEEL_TICK_SWEEPS``."""
-    services.heartbeat_record(name="tick")
+    """Run every app's sweep registered in ``KEEL_TICK_SWEEPS``, then record the heartbeat —
+    only when all of them succeeded; a failing sweep is recorded instead (``/healthz`` 503) and
+    does not keep the others from running."""
+    failures = []
     for path in getattr(settings, "KEEL_TICK_SWEEPS", ()):
-        import_string(path)()
+        try:
+            import_string(path)()
+        except Exception as exc:
+            logger.exception("sweep %s failed", path)
+            failures.append(f"{path}: {type(exc).__name__}: {exc}")
+    if failures:
+        services.heartbeat_failure_record(name="tick", error="\n".join(failures))
+    else:
+        services.heartbeat_record(name="tick")
 
 
 @shared_task(name="hrcore.tasks.outbox_relay")

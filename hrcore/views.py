@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -96,11 +97,27 @@ def healthz(request):
             "age_seconds": round(age, 1),
             "last": beat.at.isoformat(),
         }
+    if checks["database"]["ok"]:
+        checks["sweeps"] = _sweeps_check(beat)
+        # Apps add their own checks (e.g. crisis: timers failing to fire).
+        for name, path in getattr(settings, "KEEL_HEALTH_CHECKS", {}).items():
+            try:
+                checks[name] = import_string(path)()
+            except Exception as exc:
+                checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
     healthy = all(c["ok"] for c in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+def _sweeps_check(beat: Heartbeat | None) -> dict:
+    """Failing when the tick's last run failed (a sweep raised) after its last success."""
+    failed = Heartbeat.objects.filter(name="tick.failed").first()
+    if failed is None or (beat is not None and beat.at >= failed.at):
+        return {"ok": True}
+    return {"ok": False, "error": failed.detail[:500], "failed_at": failed.at.isoformat()}
 
 
 def _broker_check() -> dict:
