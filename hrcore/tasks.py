@@ -32,3 +32,12 @@ def tick() -> None:
 @shared_task(name="hrcore.tasks.outbox_relay")
 def outbox_relay() -> int:
     return services.outbox_relay_due()
+
+
+@shared_task(name="hrcore.tasks.housekeeping")
+def housekeeping() -> dict:
+    """Prune old rows with every app's service registered in ``KEEL_HOUSEKEEPING``."""
+    counts: dict[str, int] = {}
+    for path in getattr(settings, "KEEL_HOUSEKEEPING", ()):
+        counts.update(import_string(path)())
+    return counts

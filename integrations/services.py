@@ -1345,3 +1345,28 @@ def commission_approve(*, commission: Commission, actor, reject: bool = False) -
 
 def can_manage_people(user) -> bool:
     return is_hr_admin(user) or has_role(user, "manager")
+
+
+# --- Housekeeping --------------------------------------------------------------------------
+
+
+def inbound_deliveries_prune(*, now: datetime | None = None) -> dict[str, int]:
+    """Prune inbound webhook deliveries older than ``KEEL_RETENTION_INBOUND_DELIVERIES_DAYS``
+    (30): a replay that old is refused by the signature's timestamp window anyway. Deliveries
+    that filed or touched a crisis that is still open stay."""
+    from django.conf import settings
+
+    from hrcore.services import crisis_id_of, open_crisis_ids, prune_rows
+
+    now = now or timezone.now()
+    days = float(getattr(settings, "KEEL_RETENTION_INBOUND_DELIVERIES_DAYS", 30))
+    protected = open_crisis_ids()
+    return {
+        "inbound_deliveries": prune_rows(
+            InboundDelivery.objects.filter(received_at__lt=now - timedelta(days=days)),
+            fields=("result", "payload"),
+            keep=lambda result, payload: (
+                crisis_id_of(result) in protected or crisis_id_of(payload) in protected
+            ),
+        )
+    }

@@ -175,23 +175,35 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"crisis.tasks.sla_*": {"queue": "sla"}, "hrcore.tasks.tick": {"queue": "sla"}}
+# SLA work has its own queue so slow partner pulls (dossiers, on `default`) never delay it: the
+# tick and sweeps, and the outbox relay that carries warnings and escalations out.
+CELERY_TASK_ROUTES = {
+    "crisis.tasks.sla_*": {"queue": "sla"},
+    "hrcore.tasks.tick": {"queue": "sla"},
+    "hrcore.tasks.outbox_relay": {"queue": "sla"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 # Outbox writes queue a relay run at once and at most one more at the end of this window.
 KEEL_OUTBOX_KICK_SECONDS = float(os.environ.get("KEEL_OUTBOX_KICK_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 KEEL_TICK_SECONDS = float(os.environ.get("KEEL_TICK_SECONDS", "2"))
+
+
+def _every(task: str, seconds: float) -> dict:
+    """A beat entry whose message expires after one period: a tick queued behind an outage is
+    dropped by the worker (the next one does the same work), not run once per missed period."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 # Fixed schedule: user-edited schedules are domain rows swept by these ticks (ENGINEERING.md §1).
 CELERY_BEAT_SCHEDULE: dict = {
-    "tick": {"task": "hrcore.tasks.tick", "schedule": KEEL_TICK_SECONDS},
-    "outbox-relay": {"task": "hrcore.tasks.outbox_relay", "schedule": 5.0},
-    "competency-training-pushes": {"task": "competency.tasks.training_pushes", "schedule": 900.0},
-    "integrations-dossier-maintenance": {
-        "task": "integrations.tasks.dossier_maintenance",
-        "schedule": 30.0,
-    },
-    "integrations-customers-pull": {"task": "integrations.tasks.customers_pull", "schedule": 300.0},
-    "crisis-triggers": {"task": "crisis.tasks.triggers_sweep", "schedule": 300.0},
+    "tick": _every("hrcore.tasks.tick", KEEL_TICK_SECONDS),
+    "outbox-relay": _every("hrcore.tasks.outbox_relay", 5.0),
+    "competency-training-pushes": _every("competency.tasks.training_pushes", 900.0),
+    "integrations-dossier-maintenance": _every("integrations.tasks.dossier_maintenance", 30.0),
+    "integrations-customers-pull": _every("integrations.tasks.customers_pull", 300.0),
+    "crisis-triggers": _every("crisis.tasks.triggers_sweep", 300.0),
+    "housekeeping": _every("hrcore.tasks.housekeeping", 3600.0),
 }
 
 # --- Auth ----------------------------------------------------------------------------------
@@ -356,5 +368,23 @@ KEEL_TICK_SWEEPS: list[str] = ["crisis.services.sla_sweep"]
 KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers_failing_health"}
 # A timer whose firing keeps failing for this long makes /healthz 503 (it names the timers).
 KEEL_TIMER_FAILING_SECONDS = float(os.environ.get("KEEL_TIMER_FAILING_SECONDS", "60"))
+# Housekeeping (hourly): how long rows are kept before they are pruned, in days. Rows an open
+# crisis refers to are never pruned (see hrcore.services.housekeeping_prune).
+KEEL_RETENTION_OUTBOX_SENT_DAYS = float(os.environ.get("KEEL_RETENTION_OUTBOX_SENT_DAYS", "30"))
+KEEL_RETENTION_IDEMPOTENCY_KEYS_DAYS = float(
+    os.environ.get("KEEL_RETENTION_IDEMPOTENCY_KEYS_DAYS", "7")
+)
+KEEL_RETENTION_INBOUND_DELIVERIES_DAYS = float(
+    os.environ.get("KEEL_RETENTION_INBOUND_DELIVERIES_DAYS", "30")
+)
+KEEL_RETENTION_READ_NOTIFICATIONS_DAYS = float(
+    os.environ.get("KEEL_RETENTION_READ_NOTIFICATIONS_DAYS", "90")
+)
+# Pruning services the housekeeping task runs, and where they learn which crises are open.
+KEEL_HOUSEKEEPING: list[str] = [
+    "hrcore.services.housekeeping_prune",
+    "integrations.services.inbound_deliveries_prune",
+]
+KEEL_OPEN_CRISIS_IDS = "crisis.selectors.open_crisis_ids"
 # A warning fired more than this after its time was held up by an outage: marked late.
 KEEL_TIMER_LATE_SECONDS = float(os.environ.get("KEEL_TIMER_LATE_SECONDS", "30"))
