@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -47,9 +49,14 @@ class CrisisFileForm(forms.Form):
         required=False,
         choices=[("", _("Scenario default")), *list(Severity.choices)],
     )
+    # One-time token issued with the page: a double-click or Back-then-submit sends the same
+    # token again, and filing with it returns the crisis the first submit filed.
+    form_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, scenarios=(), units=(), **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("form_token", uuid.uuid4())
         self.fields["scenario"].choices = [("", "—")] + [(s.code, s.name) for s in scenarios]
         self.fields["unit"].choices = [
             (u.code, ("\u2003" * max(u.depth - 1, 0)) + u.name) for u in units

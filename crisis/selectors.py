@@ -555,6 +555,12 @@ def crisis_unit_people(crisis: Crisis) -> list[Employee]:
     return people
 
 
+def crisis_filed_with_key(user: AbstractBaseUser, stored_key: str) -> Crisis | None:
+    """The crisis filed with this idempotency key, when ``user`` may see it (a form's second
+    submit)."""
+    return crises_visible_to(user).filter(idempotency_key=stored_key).first()
+
+
 def timers_failing_health(*, now: datetime | None = None) -> dict:
     """The ``timers`` check of /healthz: timers whose firing has failed for longer than
     ``KEEL_TIMER_FAILING_SECONDS`` (default one minute) and still has something to fire."""

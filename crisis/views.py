@@ -376,8 +376,13 @@ def crisis_file(request):
     form = CrisisFileForm(request.POST or None, initial=initial, scenarios=scenarios, units=units)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # The form's one-time token is the filing's idempotency key (scoped to the user): a
+        # second submit of the same page shows the crisis the first one filed.
+        token = str(data["form_token"]) if data.get("form_token") else None
+        key = f"{request.user.pk}:{token}" if token else None
+        already = selectors.crisis_filed_with_key(request.user, f"web:{key}") if key else None
         try:
-            crisis = services.crisis_file(
+            crisis = already or services.crisis_file(
                 scenario=data["scenario"],
                 title=data["title"],
                 description=data["description"],
@@ -386,6 +391,7 @@ def crisis_file(request):
                 severity=data["severity"] or None,
                 actor=request.user,
                 source="web",
+                idempotency_key=key,
             )
         except KeelError as exc:
             for field, problems in (exc.errors or {}).items():
@@ -393,7 +399,12 @@ def crisis_file(request):
                     form.add_error(field, problems if isinstance(problems, list) else [problems])
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Crisis filed. Everyone involved has been notified."))
+            if already is not None:
+                messages.info(
+                    request, _("This form was already submitted: here is the crisis it filed.")
+                )
+            else:
+                messages.success(request, _("Crisis filed. Everyone involved has been notified."))
             return redirect("crisis:detail", pk=crisis.pk)
     return render(
         request,
