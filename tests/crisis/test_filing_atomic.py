@@ -116,12 +116,16 @@ def test_a_failure_at_any_filing_step_leaves_nothing_and_a_replay_completes_it(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_service_level_replay_after_a_failure_files_the_whole_crisis(
-    crisis_world, users, monkeypatch
+@pytest.mark.parametrize(("step", "target", "attribute", "nth"), STEPS, ids=[s[0] for s in STEPS])
+def test_a_service_level_filing_is_all_or_nothing_and_sends_nothing_before_commit(
+    crisis_world, users, monkeypatch, mailoutbox, step, target, attribute, nth
 ):
-    """The same through the service (webhooks and triggers file with their own key)."""
+    """The same through the service alone (the web form, webhooks and triggers file with their
+    own key and no outer transaction): no row and no side effect survives the failure, and the
+    replay with the same key files the whole crisis, whose e-mails leave after commit."""
     before = all_counts()
-    monkeypatch.setattr(events, "task_created_event", _fail_on_call(events.task_created_event, 2))
+    faulty = _fail_on_call(getattr(target, attribute), nth)
+    monkeypatch.setattr(target, attribute, faulty)
     with pytest.raises(Injected):
         crisis_services.crisis_file(
             scenario=BODY["scenario"],
@@ -130,7 +134,9 @@ def test_a_service_level_replay_after_a_failure_files_the_whole_crisis(
             source="webhook",
             idempotency_key="delivery-7",
         )
-    assert all_counts() == before
+    assert faulty.calls["n"] == nth
+    assert all_counts() == before, f"a failure in {step} left rows behind"
+    assert mailoutbox == []  # nothing left before commit
     monkeypatch.undo()
     crisis = crisis_services.crisis_file(
         scenario=BODY["scenario"],
@@ -142,7 +148,15 @@ def test_a_service_level_replay_after_a_failure_files_the_whole_crisis(
     duties = crisis.map.duties.count()
     assert crisis.tasks.count() == duties
     assert TimelineEvent.objects.filter(crisis=crisis, kind="task_created").count() == duties
-    # Side effects leave only through the outbox after commit: nothing was relayed for the
-    # failed attempt, and the committed filing has its crisis.filed event waiting.
     assert OutboxMessage.objects.filter(dedupe_key=f"event:crisis.filed:{crisis.pk}").exists()
+    # The relay ran after commit (eager in tests) and delivered the assignees' e-mails.
+    assert len(mailoutbox) >= 2
     assert transaction.get_autocommit()
+    again = crisis_services.crisis_file(
+        scenario=BODY["scenario"],
+        title="Webhook filing",
+        actor=users["manager"],
+        source="webhook",
+        idempotency_key="delivery-7",
+    )
+    assert again.pk == crisis.pk and Crisis.objects.filter(title="Webhook filing").count() == 1
