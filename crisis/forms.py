@@ -50,8 +50,11 @@ class CrisisFileForm(forms.Form):
         choices=[("", _("Scenario default")), *list(Severity.choices)],
     )
     # One-time token issued with the page: a double-click or Back-then-submit sends the same
-    # token again, and filing with it returns the crisis the first submit filed.
-    form_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # token again, and filing with it returns the crisis the first submit filed (when Back
+    # re-fetches the page, crisis/submit-once.js puts the submitted token back).
+    form_token = forms.UUIDField(
+        required=False, widget=forms.HiddenInput(attrs={"data-once-token": ""})
+    )
 
     def __init__(self, *args, scenarios=(), units=(), **kwargs):
         super().__init__(*args, **kwargs)
