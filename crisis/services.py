@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -1655,7 +1655,7 @@ _FIRE_FAILURE_CLEARED = {
 }
 
 
-def _fire_guarded(task: Task, fire, now: datetime) -> bool:
+def _fire_guarded(task: Task, fire: Callable[[Task, datetime], bool], now: datetime) -> bool:
     """Fire one claimed row in its own savepoint: a row that raises rolls back alone, is
     recorded for a retry with backoff, and never stops the rows after it."""
     try:

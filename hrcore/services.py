@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -559,7 +560,7 @@ def crisis_id_of(data) -> int | None:
         return None
 
 
-def prune_rows(queryset, *, fields: tuple[str, ...], keep: Callable[..., bool]) -> int:
+def prune_rows(queryset: QuerySet, *, fields: tuple[str, ...], keep: Callable[..., bool]) -> int:
     """Delete the rows of ``queryset`` in chunks of ``PRUNE_CHUNK``, each in its own short
     transaction, except those ``keep(*values of fields)`` says are still needed."""
     deleted, last_pk = 0, 0
