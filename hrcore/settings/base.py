@@ -150,11 +150,34 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # --- Cache and Celery ----------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Fails open (hrcore/cache.py): with Redis down, throttles and caches are bypassed (logged
+    # once a minute) instead of every request answering 500; short timeouts so an unreachable
+    # Redis costs a request at most ~1 s, once per FAIL_OPEN_RETRY_AFTER.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "hrcore.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                "FAIL_OPEN_RETRY_AFTER": 5,
+                "FAIL_OPEN_LOG_INTERVAL": 60,
+            },
+        }
     }
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+    }
+    # A publish from a request (the outbox kick) gives up fast when Redis is down; the outbox
+    # row is already committed and the beat's relay delivers it once Redis is back.
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Embedded default: a real broker on disk, so `make run` has a worker and beat with no Redis.
