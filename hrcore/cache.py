@@ -24,21 +24,34 @@ _MISSING = object()
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
+class _OutageState:
+    def __init__(self) -> None:
+        self.down_until = 0.0
+        self.last_logged = float("-inf")
+        self.failures_since_log = 0
+        self.lock = threading.Lock()
+
+
+_STATES: dict[str, _OutageState] = {}
+_STATES_LOCK = threading.Lock()
+
+
 class FailOpenRedisCache(RedisCache):
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS") or {})
         self.retry_after = float(options.pop("FAIL_OPEN_RETRY_AFTER", 5.0))
         self.log_interval = float(options.pop("FAIL_OPEN_LOG_INTERVAL", 60.0))
         super().__init__(server, {**params, "OPTIONS": options})
-        self._down_until = 0.0
-        self._last_logged = float("-inf")
-        self._failures_since_log = 0
-        self._lock = threading.Lock()
+        # Django makes one backend instance per thread: the outage state is shared by all
+        # instances on the same server in this process, so it is logged once, not per thread.
+        self._location = str(server)
+        with _STATES_LOCK:
+            self._state = _STATES.setdefault(self._location, _OutageState())
 
     # --- the guard -----------------------------------------------------------------------
     @property
     def is_down(self) -> bool:
-        return time.monotonic() < self._down_until
+        return time.monotonic() < self._state.down_until
 
     def _guard(self, operation: str, default, call, *args, **kwargs):
         if self.is_down:
@@ -51,13 +64,14 @@ class FailOpenRedisCache(RedisCache):
 
     def _failed(self, operation: str, exc: Exception) -> None:
         now = time.monotonic()
-        with self._lock:
-            self._down_until = now + self.retry_after
-            self._failures_since_log += 1
-            if now - self._last_logged < self.log_interval:
+        state = self._state
+        with state.lock:
+            state.down_until = now + self.retry_after
+            state.failures_since_log += 1
+            if now - state.last_logged < self.log_interval:
                 return
-            self._last_logged, failures = now, self._failures_since_log
-            self._failures_since_log = 0
+            state.last_logged, failures = now, state.failures_since_log
+            state.failures_since_log = 0
         logger.warning(
             "cache unavailable (%s: %s); failing open for %g s — throttles and caches are "
             "bypassed (%d failure(s) since the last report)",

@@ -203,6 +203,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"crisis.tasks.sla_*": {"queue": "sla"}, "hrcore.tasks.tick": {"queue": "sla"}}
 CELERY_TASK_IGNORE_RESULT = True
+# A relay holds a claimed outbox message this long before another may retry it; every channel's
+# worst-case send time must stay below it (system check keel.E001), or one slow send is
+# delivered twice.
+KEEL_OUTBOX_LEASE_SECONDS = float(os.environ.get("KEEL_OUTBOX_LEASE_SECONDS", "300"))
+# Outbound webhooks: httpx timeout (each of connect, write, read, pool).
+KEEL_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("KEEL_WEBHOOK_TIMEOUT_SECONDS", "5"))
 # Outbox writes queue a relay run at once and at most one more at the end of this window.
 KEEL_OUTBOX_KICK_SECONDS = float(os.environ.get("KEEL_OUTBOX_KICK_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -273,6 +279,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "keel@localhost")
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend). EMAIL_TIMEOUT bounds every
+# socket operation of a send: it must stay well under the outbox lease (a system check holds
+# it there), or a hung server lets a second relay deliver the same e-mail again.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+if os.environ.get("EMAIL_FILE_PATH"):  # the file backend (the fault suite counts sends)
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

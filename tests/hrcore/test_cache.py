@@ -40,6 +40,9 @@ def test_every_operation_fails_open_and_the_outage_is_logged_once(caplog):
     assert cache.clear() is None
     for _ in range(100):  # a request storm during the outage
         cache.get("throttle_user_1", [])
+    # Django makes one backend per thread: a second instance shares the outage, no new report
+    other = FailOpenRedisCache(cache._location, {"OPTIONS": {"FAIL_OPEN_RETRY_AFTER": 60}})
+    assert other.is_down and other.get("k", 1) == 1
     assert cache.is_down
     warnings = [r for r in caplog.records if r.name == "hrcore.cache"]
     assert len(warnings) == 1
@@ -58,7 +61,7 @@ def test_after_the_retry_window_redis_is_asked_again_and_each_report_counts_fail
 def test_errors_other_than_an_unreachable_redis_still_raise(settings):
     """incr of a missing key is a ValueError in Django's contract: not an outage."""
     cache = _cache()
-    cache._down_until = 0
+    cache._state.down_until = 0
     from unittest import mock
 
     with (
