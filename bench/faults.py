@@ -4,13 +4,21 @@
 Two runs, each on throw-away servers and data:
 
 * **scale-out**: PostgreSQL (initdb/pg_ctl, helpers from tests/run_tiers.py) + Redis + two Celery
-  workers + two beats + gunicorn + the sandbox partners. Faults: ``kill -9`` worker A (restarted
-  5 s later), later worker B (same), Redis stopped for 30 s, beat A restarted.
+  workers + two beats + gunicorn + the sandbox partners. Faults: ``kill -9`` worker A at 15 s
+  (restarted 5 s later), worker B at 35 s (same), Redis stopped 75–105 s, beat A restarted at
+  112 s.
 * **embedded** (`make run`'s ``run_keel``: SQLite, filesystem broker, supervisor): ``kill -9`` of
-  the worker (the supervisor restarts it), later the whole ``run_keel`` restarted.
+  the worker at 65 s (the supervisor restarts it), the whole ``run_keel`` stopped with Ctrl-C at
+  85 s and started again.
+
+"Outage" in the lateness figures is Redis stopped → started (scale-out) and run_keel stopping →
+answering again (embedded); "outside" excludes timers due in it, "all" includes them. The
+outbox figures say how many rows were still due when the faults were over and how long the
+relays took to clear them (bounded at 60 s).
 
 Both file FAULTS_CRISES (default 100) crises × 5 one-minute duties (= 500 timers; warning at
-80 %, one escalation step at the breach) through the API from 4 client threads, which keep
+80 %, one escalation step at the breach) through the API from 4 client threads over 60 s
+(so warnings fall due 48–108 s and breaches 60–120 s after the start), which keep
 listing crises until the end, and report: timers created, warnings/breaches/escalations fired,
 duplicates, missed, lateness p50/p99/max (outage excluded and included), notifications written
 vs expected, outbox rows delivered vs expected, e-mails sent vs e-mail rows delivered, HTTP
@@ -40,7 +48,7 @@ from tests.run_tiers import free_port, start_postgres  # noqa: E402
 
 CRISES = int(os.environ.get("FAULTS_CRISES", "100"))
 DUTIES = 5
-FILING_SECONDS = 40.0
+FILING_SECONDS = 60.0
 SCENARIO = "faults"
 
 
@@ -332,18 +340,18 @@ def run_scale_out(workdir: Path) -> dict:
         marks["worker_b_killed"] = time.time()
         at(40)
         by["worker-b"].start()
-        at(55)
+        at(75)  # warnings (48–108 s) and breaches (60–120 s) fall due before, during and after
         redis.stop()
         marks["redis_stopped"] = time.time()
-        at(85)
+        at(105)
         redis.start()
         marks["redis_started"] = time.time()
-        at(95)
+        at(112)
         by["beat-a"].stop()
         by["beat-a"].start()
         marks["beat_a_restarted"] = time.time()
         at(FILING_SECONDS + 60 + 30)  # last due + 30 s: everything should have fired
-        _drain(env, clients)
+        _drain(env, marks)
         marks["end"] = time.time()
         clients.stop()
         report = _report(env, marks, [(marks["redis_stopped"], marks["redis_started"])])
@@ -357,29 +365,44 @@ def run_scale_out(workdir: Path) -> dict:
         stop_pg()
 
 
-def _drain(env: dict, clients: Clients, seconds: float = 30) -> None:
-    """Wait (bounded) until no outbox row is due any more: the relays have caught up."""
-    deadline = time.monotonic() + seconds
+def _pending(env: dict) -> int | None:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "pending"], cwd=ROOT, env=env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return int(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+
+
+def _drain(env: dict, marks: dict, seconds: float = 60) -> None:
+    """Wait (bounded) until no outbox row is due any more: the relays have caught up. Records
+    how many were due when the faults were over and how long the backlog took to clear."""
+    marks["outbox_due_at_end_of_faults"] = _pending(env)
+    started = time.monotonic()
+    deadline = started + seconds
     while time.monotonic() < deadline:
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", "pending"], cwd=ROOT, env=env,
-            capture_output=True, text=True,
-        )  # fmt: skip
-        if out.returncode == 0 and out.stdout.strip() == "0":
-            return
+        if _pending(env) == 0:
+            break
         time.sleep(2)
+    marks["outbox_drain_seconds"] = round(time.monotonic() - started, 1)
 
 
 def _keel_children(pid: int) -> dict[str, int]:
+    """run_keel's direct children by role (worker, beat, web, sandbox)."""
     out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
     found = {}
     for line in out.splitlines()[1:]:
         p, pp, args = line.split(None, 2)
         if int(pp) != pid:
             continue
-        for name in ("worker", "beat", "gunicorn", "sandbox"):
-            if name in args and name not in found:
-                found[name] = int(p)
+        words = args.split()
+        if any(w.endswith("celery") for w in words) and "worker" in words:
+            found["worker"] = int(p)
+        elif any(w.endswith("celery") for w in words) and "beat" in words:
+            found["beat"] = int(p)
+        elif any(w.endswith("gunicorn") for w in words):
+            found["web"] = int(p)
+        elif "integrations.sandbox" in words:
+            found["sandbox"] = int(p)
     return found
 
 
@@ -406,26 +429,30 @@ def run_embedded(workdir: Path) -> dict:
         def at(second: float) -> None:
             time.sleep(max(0.0, t0 + second - time.monotonic()))
 
-        at(20)
+        at(65)  # breaches are falling due
         worker = _keel_children(keel.process.pid).get("worker")
         if worker:
             os.killpg(worker, signal.SIGKILL)
-        marks["worker_killed"] = time.time()
-        at(55)
+            marks["worker_killed"] = time.time()
+        at(85)
+        marks["run_keel_stopping"] = time.time()
         keel.stop(signal.SIGINT, timeout=30)  # Ctrl-C
         marks["run_keel_stopped"] = time.time()
         keel.start()
         _wait_http(f"http://127.0.0.1:{web_port}/healthz")
         marks["run_keel_started"] = time.time()
         at(FILING_SECONDS + 60 + 30)
-        _drain(env, clients)
+        _drain(env, marks)
         marks["end"] = time.time()
         clients.stop()
         restarted = (keel.logdir / "run_keel.1.log").read_text(errors="replace")
-        report = _report(env, marks, [(marks["run_keel_stopped"], marks["run_keel_started"])])
+        report = _report(env, marks, [(marks["run_keel_stopping"], marks["run_keel_started"])])
         report["http"] = {"requests": clients.requests, "errors": clients.errors}
         report["filed"] = len(clients.filed)
         report["supervisor_restarted_worker"] = "restarting worker" in restarted
+        report["broker_files_quarantined"] = len(
+            list((workdir / "data" / "broker" / "quarantine").glob("*"))
+        )
         return report
     finally:
         keel.stop(signal.SIGINT, timeout=30)
@@ -617,13 +644,18 @@ def _child_report(marks: dict) -> dict:
 
 def _report(env: dict, marks: dict, outages: list[tuple[float, float]]) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", "report", json.dumps({**marks, "outages": outages})],
+        [sys.executable, __file__, "--child", "report",
+         json.dumps({**marks, "outages": outages})],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )  # fmt: skip
     if out.returncode:
         return {"error": out.stderr[-2000:]}
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    report["marks_s"] = {k: round(v - marks["t0"], 1) for k, v in marks.items()}
+    counts = ("outbox_due_at_end_of_faults", "outbox_drain_seconds")
+    report["outbox"].update({k: marks[k] for k in counts if k in marks})
+    report["marks_s"] = {
+        k: round(v - marks["t0"], 1) for k, v in marks.items() if k not in counts and v
+    }
     return report
 
 
