@@ -532,6 +532,7 @@ def _child_report(marks: dict) -> dict:
     from hrcore.models import Notification, OutboxMessage
 
     end = datetime.fromtimestamp(marks["end"], tz=UTC)
+    start = datetime.fromtimestamp(marks["t0"], tz=UTC)
     outages = [
         (datetime.fromtimestamp(a, tz=UTC), datetime.fromtimestamp(b, tz=UTC))
         for a, b in marks["outages"]
@@ -556,15 +557,21 @@ def _child_report(marks: dict) -> dict:
 
     def lateness(kind: str, field: str) -> dict:
         included, excluded = [], []
+        bins: dict[int, float] = {}
         for task_id, fired in events[kind].items():
             due = getattr(tasks[task_id], field)
             if due is None:
                 continue
             late = (fired[0].at - due).total_seconds()
             included.append(late)
+            # where the lateness sits: worst lateness per 10 s of due time since the start
+            second = int((due - start).total_seconds() // 10 * 10)
+            bins[second] = max(bins.get(second, 0.0), late)
             if not in_outage(due):
                 excluded.append(late)
+        by_bin = {f"{k}-{k + 10}": round(v, 1) for k, v in sorted(bins.items())}
         return {
+            "max_by_due_second": by_bin,
             "outside_outage": {
                 "n": len(excluded),
                 "p50": _pct(excluded, 50),
