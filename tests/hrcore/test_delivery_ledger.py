@@ -110,3 +110,14 @@ def test_a_channel_timeout_not_below_the_lease_fails_the_check(settings, name, v
     setattr(settings, name, value)
     errors = checks.channel_timeouts_below_lease(None)
     assert [e.id for e in errors] == ["keel.E001"]
+
+
+def test_hr_admins_see_the_ledger_on_the_outbox_message_page(email_row, client):
+    admin = get_user_model().objects.create_superuser("ledger-admin", "a@example.com", "pw")
+    _relay_now()
+    client.force_login(admin)
+    from hrcore.services import email_message_id
+
+    response = client.get(f"/admin/hrcore/outboxmessage/{email_row.pk}/change/")
+    assert response.status_code == 200
+    assert email_message_id(email_row).strip("<>") in response.content.decode()
