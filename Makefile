@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install install-dev lint format bench clean
+.PHONY: run test install install-dev lint format bench faults clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ format: install-dev
 
 bench: install-dev
 	$(PY) bench/run.py
+
+## Fault suite (issue 11): PostgreSQL + Redis + 2 workers + 2 beats + gunicorn, then the embedded
+## default, with kill -9, Redis stopped 30 s and restarts; prints what fired, late, lost, twice.
+faults: install-dev
+	$(PY) bench/faults.py
 
 clean:
 	rm -rf $(VENV) data

@@ -17,7 +17,8 @@ def main() -> int:
     scripts = sorted(
         p
         for p in HERE.glob("*.py")
-        if p.name not in {"run.py", "__init__.py"} and not p.name.startswith("_")
+        # faults.py is the fault suite (`make faults`), not a benchmark
+        if p.name not in {"run.py", "__init__.py", "faults.py"} and not p.name.startswith("_")
     )
     if wanted:
         scripts = [p for p in scripts if any(w in p.stem for w in wanted)]

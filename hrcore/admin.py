@@ -6,7 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .errors import ValidationFailed
-from .models import Absence, ApiToken, Employee, Notification, OrgUnit, OutboxMessage, Position
+from .models import (
+    Absence,
+    ApiToken,
+    DeliveryAttempt,
+    Employee,
+    Notification,
+    OrgUnit,
+    OutboxMessage,
+    Position,
+)
 
 admin.site.site_header = _("Keel administration")
 admin.site.site_title = _("Keel")
@@ -158,8 +167,29 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "name", "prefix"]
 
 
+class DeliveryAttemptInline(admin.TabularInline):
+    """The delivery ledger of one outbox message (read-only: written by the relay)."""
+
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "attempt",
+        "delivery_id",
+        "started_at",
+        "finished_at",
+        "result",
+        "provider_message_id",
+        "error",
+    ]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
+    inlines = [DeliveryAttemptInline]
     list_display = [
         "id",
         "channel",

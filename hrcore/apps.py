@@ -9,6 +9,7 @@ class HrcoreConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from . import checks  # noqa: F401  registers the settings checks
         from .models import Absence, Employee, OrgUnit, Position
 
         for model in (OrgUnit, Position, Employee, Absence):

@@ -42,3 +42,13 @@ class OutboxStatus(models.TextChoices):
 
 
 OUTBOX_OPEN_STATES = (OutboxStatus.PENDING,)
+
+
+class DeliveryResult(models.TextChoices):
+    """What one delivery attempt of an outbox message came to (the delivery ledger)."""
+
+    STARTED = "started", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed, will retry")
+    REFUSED = "refused", _("Refused for good")
+    UNKNOWN = "unknown", _("No answer recorded")

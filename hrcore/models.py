@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import DepartmentFunction, Language, OutboxStatus, UnitKind
+from .choices import DeliveryResult, DepartmentFunction, Language, OutboxStatus, UnitKind
 from .i18n import pick
 
 
@@ -264,6 +264,32 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.dedupe_key} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One attempt to deliver an outbox message over its channel: the delivery ledger. Written
+    in its own commits around the send, so a retry knows whether an earlier attempt delivered
+    (skip) or lost its answer (resend with the same delivery id, for the receiver to dedupe)."""
+
+    message = models.ForeignKey(
+        OutboxMessage, on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    channel = models.CharField(max_length=32)
+    attempt = models.PositiveIntegerField()
+    delivery_id = models.CharField(max_length=300)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(
+        max_length=16, choices=DeliveryResult.choices, default=DeliveryResult.STARTED
+    )
+    provider_message_id = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.delivery_id} #{self.attempt} ({self.result})"
 
 
 class ApiToken(models.Model):

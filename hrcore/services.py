@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -19,11 +20,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import DepartmentFunction, OutboxStatus, UnitKind
+from .choices import DeliveryResult, DepartmentFunction, OutboxStatus, UnitKind
 from .errors import AssigneeNotFound, ValidationFailed
 from .models import (
     Absence,
     ApiToken,
+    DeliveryAttempt,
     Employee,
     Heartbeat,
     IdempotencyKey,
@@ -441,7 +443,7 @@ def outbox_relay_due(*, now: datetime | None = None, limit: int = 100) -> int:
         .values_list("id", "attempts")[:limit]
     )
     for message_id, attempts in due_ids:
-        lease_until = now + timedelta(minutes=5)
+        lease_until = now + timedelta(seconds=settings.KEEL_OUTBOX_LEASE_SECONDS)
         # Claim: bump attempts and push next_attempt_at out; only one relay wins the update.
         claimed = OutboxMessage.objects.filter(
             pk=message_id, status=OutboxStatus.PENDING, attempts=attempts
@@ -477,8 +479,76 @@ def outbox_relay_due(*, now: datetime | None = None, limit: int = 100) -> int:
     return delivered
 
 
-def _deliver_email(message: OutboxMessage) -> None:
-    from django.core.mail import send_mail
+# --- Delivery ledger ---------------------------------------------------------------------
+
+
+def ledgered(
+    handler: Callable[[OutboxMessage], str | None],
+    *,
+    delivery_id: Callable[[OutboxMessage], str],
+) -> OutboxHandler:
+    """Wrap a channel's handler in the delivery ledger (one ``DeliveryAttempt`` per try,
+    committed before and after the send, outside any business transaction).
+
+    * an earlier attempt recorded as delivered (the process died before the outbox row was
+      marked sent) → nothing is sent again: exactly once;
+    * an earlier attempt that never recorded its answer (crash mid-send, lease expired, the
+      answer was lost) → marked ``unknown`` and sent again with the same delivery id, which
+      the receiver can dedupe on (webhook delivery id header, e-mail Message-ID): at least once,
+      recognisable;
+    * the handler returns the provider's message id when it has one.
+    """
+
+    def deliver(message: OutboxMessage) -> None:
+        key = delivery_id(message)
+        earlier = DeliveryAttempt.objects.filter(message=message)
+        if earlier.filter(result=DeliveryResult.DELIVERED).exists():
+            logger.info("outbox %s: delivered by an earlier attempt; not sent again", message.pk)
+            return
+        earlier.filter(result=DeliveryResult.STARTED).update(
+            result=DeliveryResult.UNKNOWN,
+            finished_at=timezone.now(),
+            error="no answer recorded (crash, timeout or lease expired); resent with the same "
+            "delivery id",
+        )
+        attempt = DeliveryAttempt.objects.create(
+            message=message, channel=message.channel, attempt=message.attempts, delivery_id=key
+        )
+        try:
+            provider_id = handler(message)
+        except PermanentDeliveryError as exc:
+            _attempt_finish(attempt, DeliveryResult.REFUSED, error=exc)
+            raise
+        except Exception as exc:
+            _attempt_finish(attempt, DeliveryResult.FAILED, error=exc)
+            raise
+        _attempt_finish(attempt, DeliveryResult.DELIVERED, provider_id=provider_id or "")
+
+    deliver.__name__ = getattr(handler, "__name__", "deliver")
+    return deliver
+
+
+def _attempt_finish(
+    attempt: DeliveryAttempt, result: str, *, provider_id: str = "", error=None
+) -> None:
+    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+        result=result,
+        finished_at=timezone.now(),
+        provider_message_id=provider_id[:300],
+        error="" if error is None else f"{type(error).__name__}: {error}"[:2000],
+    )
+
+
+def email_message_id(message: OutboxMessage) -> str:
+    """A Message-ID fixed by the outbox row: every retry of one e-mail carries the same one, so
+    mail systems that dedupe on it show it once."""
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32]
+    domain = (settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "keel.local").strip("> ")
+    return f"<{digest}.keel@{domain}>"
+
+
+def _deliver_email(message: OutboxMessage) -> str:
+    from django.core.mail import EmailMessage
 
     notification = Notification.objects.filter(pk=message.payload.get("notification_id")).first()
     if notification is None:
@@ -487,15 +557,18 @@ def _deliver_email(message: OutboxMessage) -> None:
     language = employee.language if employee else "zh-hans"
     from .i18n import pick
 
-    send_mail(
+    message_id = email_message_id(message)
+    # The SMTP backend's timeout is settings.EMAIL_TIMEOUT (checked < the outbox lease).
+    EmailMessage(
         subject=f"[Keel] {pick(notification, 'subject', language)}",
-        message=pick(notification, "body", language) or pick(notification, "subject", language),
-        from_email=None,
-        recipient_list=[message.payload["to"]],
-    )
+        body=pick(notification, "body", language) or pick(notification, "subject", language),
+        to=[message.payload["to"]],
+        headers={"Message-ID": message_id},
+    ).send()
+    return message_id
 
 
-register_outbox_handler("email", _deliver_email)
+register_outbox_handler("email", ledgered(_deliver_email, delivery_id=email_message_id))
 
 
 @transaction.atomic

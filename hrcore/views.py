@@ -124,7 +124,7 @@ def _broker_check() -> dict:
     from .celery import app
 
     url = app.conf.broker_url or ""
-    if url.startswith("filesystem"):
+    if url.startswith(("filesystem", "keelfs")):
         folder = app.conf.broker_transport_options.get("data_folder_in", "")
         import os
 

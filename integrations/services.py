@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 import httpx
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
@@ -973,7 +974,12 @@ def webhook_deliver(message: OutboxMessage) -> None:
     )
     started = time.monotonic()
     try:
-        response = httpx.post(sub.url, content=raw, headers=headers, timeout=httpx.Timeout(5.0))
+        response = httpx.post(
+            sub.url,
+            content=raw,
+            headers=headers,
+            timeout=httpx.Timeout(settings.KEEL_WEBHOOK_TIMEOUT_SECONDS),
+        )
     except httpx.HTTPError as exc:
         log.error = f"{type(exc).__name__}: {exc}"[:2000]
         log.status = (

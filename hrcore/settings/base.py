@@ -150,24 +150,50 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # --- Cache and Celery ----------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Fails open (hrcore/cache.py): with Redis down, throttles and caches are bypassed (logged
+    # once a minute) instead of every request answering 500; short timeouts so an unreachable
+    # Redis costs a request at most ~1 s, once per FAIL_OPEN_RETRY_AFTER.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "hrcore.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                "FAIL_OPEN_RETRY_AFTER": 5,
+                "FAIL_OPEN_LOG_INTERVAL": 60,
+            },
+        }
     }
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+    }
+    # A publish from a request (the outbox kick) gives up fast when Redis is down; the outbox
+    # row is already committed and the beat's relay delivers it once Redis is back.
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Embedded default: a real broker on disk, so `make run` has a worker and beat with no Redis.
+    # keelfs:// is kombu's filesystem transport with atomic writes and a quarantine for empty or
+    # partial message files (hrcore/broker.py): one bad file never stops the worker.
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "keelfs://")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        "quarantine_folder": str(_broker_dir / "quarantine"),
     }
 
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -183,6 +209,12 @@ CELERY_TASK_ROUTES = {
     "hrcore.tasks.outbox_relay": {"queue": "sla"},
 }
 CELERY_TASK_IGNORE_RESULT = True
+# A relay holds a claimed outbox message this long before another may retry it; every channel's
+# worst-case send time must stay below it (system check keel.E001), or one slow send is
+# delivered twice.
+KEEL_OUTBOX_LEASE_SECONDS = float(os.environ.get("KEEL_OUTBOX_LEASE_SECONDS", "300"))
+# Outbound webhooks: httpx timeout (each of connect, write, read, pool).
+KEEL_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("KEEL_WEBHOOK_TIMEOUT_SECONDS", "5"))
 # Outbox writes queue a relay run at once and at most one more at the end of this window.
 KEEL_OUTBOX_KICK_SECONDS = float(os.environ.get("KEEL_OUTBOX_KICK_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -259,6 +291,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "keel@localhost")
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend). EMAIL_TIMEOUT bounds every
+# socket operation of a send: it must stay well under the outbox lease (a system check holds
+# it there), or a hung server lets a second relay deliver the same e-mail again.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+if os.environ.get("EMAIL_FILE_PATH"):  # the file backend (the fault suite counts sends)
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

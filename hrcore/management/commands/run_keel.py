@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from hrcore.supervisor import Supervisor
 
 DEMO_LOGINS = [
     ("manager", "department manager, Shanghai / 上海业务部经理"),
@@ -97,47 +96,23 @@ class Command(BaseCommand):
             f"http://{host}:{port}/api/v1/integrations/webhooks/sandbox-finance/",
         )
         env.setdefault("KEEL_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret")
-        processes: dict[str, subprocess.Popen] = {}
-        stopping = False
+        supervisor = Supervisor(commands, env=env, log=self.stderr.write)
 
-        def stop(*_args):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        for name, command in commands.items():
-            processes[name] = subprocess.Popen(command, env=env, start_new_session=True)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\nKeel is running at http://{host}:{port}/  (Ctrl-C stops everything)"
+        def started() -> None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nKeel is running at http://{host}:{port}/  (Ctrl-C stops everything)"
+                )
             )
-        )
-        self.stdout.write("Demo log-ins, password keel-demo:")
-        for username, what in DEMO_LOGINS:
-            self.stdout.write(f"  {username:<9} {what}")
-        self.stdout.write(
-            f"Health: http://{host}:{port}/healthz   API docs: http://{host}:{port}/api/docs/\n"
-        )
-        exit_code = 0
-        while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    self.stderr.write(
-                        f"{name} exited with {process.returncode}; stopping the rest."
-                    )
-                    exit_code = process.returncode or 1
-                    stopping = True
-                    break
-            time.sleep(0.5)
-        for process in processes.values():
-            if process.poll() is None:
-                process.terminate()  # each main process shuts its own children down cleanly
-        deadline = time.monotonic() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+            self.stdout.write("Demo log-ins, password keel-demo:")
+            for username, what in DEMO_LOGINS:
+                self.stdout.write(f"  {username:<9} {what}")
+            self.stdout.write(
+                f"Health: http://{host}:{port}/healthz   API docs: http://{host}:{port}/api/docs/\n"
+            )
+
+        # A crashed child (worker, beat, web, sandbox) is restarted with backoff; the rest stay
+        # up. Ctrl-C or SIGTERM stops everything.
+        exit_code = supervisor.run(on_started=started)
         self.stdout.write("Keel stopped.")
         sys.exit(exit_code)
