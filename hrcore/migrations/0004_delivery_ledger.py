@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hrcore', '0002_idempotency_key'),
+        ('hrcore', '0003_heartbeat_failure_detail'),
     ]
 
     operations = [
