@@ -9,7 +9,9 @@ class HrcoreConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from . import signals
         from .models import Absence, Employee, OrgUnit, Position
 
         for model in (OrgUnit, Position, Employee, Absence):
             auditlog.register(model)
+        signals.connect()
