@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -69,6 +70,12 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": scopes_description()}
+
+
+class MfaSessionScheme(SessionScheme):
+    """The browser session (``cookieAuth``), as for DRF's own session authentication."""
+
+    target_class = "hrcore.api.authentication.MfaSessionAuthentication"
 
 
 def scopes_description() -> str:
