@@ -595,7 +595,14 @@ def api_tokens_revoke_for_user(*, user: User, actor: User | None = None, reason:
 
 
 def login_session_record(*, user: User, session_key: str) -> None:
-    """Remember a session the user logged in with (for "log out everywhere")."""
+    """Remember a session the user logged in with (for "log out everywhere"), forgetting the
+    user's sessions that have ended since (expired or logged out)."""
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for row in LoginSession.objects.filter(user=user).exclude(session_key=session_key):
+        if not store().exists(row.session_key):
+            row.delete()
     if session_key:
         LoginSession.objects.get_or_create(session_key=session_key, defaults={"user": user})
 

@@ -51,7 +51,16 @@ def preferences(request):
             translation.activate(form.cleaned_data["language"])
             messages.success(request, _("Your preferences were saved."))
             return redirect("preferences")
-    return render(request, "hrcore/preferences.html", {"form": form, "employee": employee})
+    return render(
+        request,
+        "hrcore/preferences.html",
+        {
+            "form": form,
+            "employee": employee,
+            "tokens": selectors.api_tokens_of(request.user),
+            "now": timezone.now(),
+        },
+    )
 
 
 @login_required

@@ -76,6 +76,13 @@ class ReadScope(ScopedPermission):
         return ("read",)
 
 
+class AnyScope(ScopedPermission):
+    """Logged in; a token with any scope (introspection of the calling token)."""
+
+    def scopes(self, view, method: str) -> tuple[str, ...]:
+        return SCOPES
+
+
 def operation_scopes(view, method: str) -> tuple[str, ...] | None:
     """What the schema documents for an operation: the scopes its permission admits, or None
     when it takes no token at all (signed webhooks)."""
