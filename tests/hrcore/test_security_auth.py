@@ -159,6 +159,35 @@ def test_a_non_staff_user_at_the_admin_login_is_refused_not_looped(users):
     assert client.get("/admin/login/?next=https://evil.example/").status_code == 403
 
 
+@pytest.mark.django_db(transaction=True)
+def test_enrolling_totp_counts_as_this_sessions_second_factor(demo_org):
+    """An HR admin without TOTP is sent to enrol; typing the first code opens the session (the
+    enrolment signal records the factor after commit, as the log-in step would)."""
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+    from django.contrib.auth import get_user_model
+
+    hradmin = get_user_model().objects.get(username="hradmin")
+    Authenticator.objects.filter(user=hradmin).delete()
+    client = Client()
+    login_with_password(client, "hradmin")
+    assert logged_in_as(client) == hradmin.pk
+    assert client.get("/crises/")["Location"] == "/accounts/2fa/totp/activate/"
+    # allauth asks for the password again before enrolment (open to the pending session)
+    assert client.get("/accounts/2fa/totp/activate/")["Location"].startswith(
+        "/accounts/reauthenticate/"
+    )
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert client.get("/crises/").status_code == 302  # a password is no second factor
+    assert client.get("/accounts/2fa/totp/activate/").status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    counters = list(yield_hotp_counters_from_time())
+    code = format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+    response = client.post("/accounts/2fa/totp/activate/", {"code": code})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=hradmin, type="totp").exists()
+    assert client.get("/crises/").status_code == 200
+
+
 # --- 2. Log-in throttling ------------------------------------------------------------------
 
 
@@ -440,7 +469,8 @@ def test_production_settings_keep_every_gate_and_check_deploy_is_clean(tmp_path)
         "DJANGO_ALLOWED_HOSTS": "keel.example.com",
         "KEEL_DATA_DIR": str(tmp_path),
     }
-    env.pop("DATABASE_URL", None)
+    for name in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the latter: browser tests
+        env.pop(name, None)
     probe = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print('hrcore.middleware.RequireMfaMiddleware' in s.MIDDLEWARE, "
