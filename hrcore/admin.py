@@ -16,9 +16,21 @@ from .models import (
     OutboxMessage,
     Position,
 )
+from .security import session_mfa_satisfied
 
 admin.site.site_header = _("Keel administration")
 admin.site.site_title = _("Keel")
+
+_staff_may_enter = admin.site.has_permission
+
+
+def _staff_with_second_factor(request) -> bool:
+    """The admin opens only to staff whose *session* passed TOTP (its log-in page redirects to
+    allauth's, see ``hrcore.views.admin_login``)."""
+    return _staff_may_enter(request) and session_mfa_satisfied(request)
+
+
+admin.site.has_permission = _staff_with_second_factor
 
 
 class ReadOnlyAdminMixin:
@@ -162,9 +174,51 @@ class AbsenceAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "user", "name", "scopes", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["key_hash", "prefix", "created_at", "last_used_at"]
+    """Tokens are issued by ``issue_api_token`` (the clear key is shown once, there); here they
+    are listed and revoked. Nothing is editable: a token's owner, scopes and expiry are fixed,
+    and a revoked token stays on record (deleting it would erase its audit trail)."""
+
+    list_display = [
+        "prefix",
+        "user",
+        "name",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    readonly_fields = [
+        "user",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    exclude = ["key_hash"]
     search_fields = ["user__username", "name", "prefix"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        return  # every field is read-only; a stray POST writes nothing
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = sum(
+            services.api_token_revoke(token=token, actor=request.user, reason="admin")
+            for token in queryset
+        )
+        self.message_user(request, _("%(count)s token(s) revoked.") % {"count": revoked})
 
 
 class DeliveryAttemptInline(admin.TabularInline):

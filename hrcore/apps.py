@@ -9,8 +9,12 @@ class HrcoreConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import checks  # noqa: F401  registers the settings checks
+        from . import (
+            checks,  # noqa: F401  registers the settings checks
+            signals,
+        )
         from .models import Absence, Employee, OrgUnit, Position
 
         for model in (OrgUnit, Position, Employee, Absence):
             auditlog.register(model)
+        signals.connect()

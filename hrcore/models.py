@@ -4,6 +4,7 @@ capability uses (heartbeat, in-app notifications, outbox, API tokens)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -292,8 +293,16 @@ class DeliveryAttempt(models.Model):
         return f"{self.channel}:{self.delivery_id} #{self.attempt} ({self.result})"
 
 
+API_TOKEN_LIFETIME = timedelta(days=90)
+
+
+def api_token_default_expiry():
+    return timezone.now() + API_TOKEN_LIFETIME
+
+
 class ApiToken(models.Model):
-    """A partner's bearer token; only its SHA-256 is stored."""
+    """A partner's bearer token; only its SHA-256 is stored. Its owner is fixed at creation (a
+    token is revoked, never re-pointed); it expires; its scopes say what it may do."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -303,6 +312,7 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12)
     scopes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), default=api_token_default_expiry)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -313,12 +323,47 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
+    def save(self, *args, **kwargs):
+        # The owner is who every action of the token is recorded as: re-pointing a token would
+        # let its holder act as someone else. Refused here whatever the path (admin, shell).
+        if self.pk is not None:
+            owner = ApiToken.objects.filter(pk=self.pk).values_list("user_id", flat=True).first()
+            if owner is not None and owner != self.user_id:
+                raise ValueError("An API token's owner cannot change; revoke it instead.")
+        super().save(*args, **kwargs)
+
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     def has_scope(self, scope: str) -> bool:
-        return not self.scopes or scope in self.scopes or "*" in self.scopes
+        return self.allows_any((scope,))
+
+    def allows_any(self, scopes) -> bool:
+        """A token without scopes (or with ``*``) is unrestricted; otherwise it needs one."""
+        return not self.scopes or "*" in self.scopes or any(s in self.scopes for s in scopes)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class LoginSession(models.Model):
+    """One browser session a user logged in with, so "log out everywhere" can end them all
+    whatever the session engine (Django keeps no index of sessions by user)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class IdempotencyKey(models.Model):

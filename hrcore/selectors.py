@@ -112,3 +112,10 @@ def unread_notification_count(user: AbstractBaseUser) -> int:
 
 def notifications_for(user: AbstractBaseUser) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user)
+
+
+def api_tokens_of(user: AbstractBaseUser) -> QuerySet:
+    """The user's own API tokens, newest first (shown on the preferences page; never the key)."""
+    from .models import ApiToken
+
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

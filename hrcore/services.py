@@ -23,12 +23,14 @@ from django.utils.translation import gettext as _
 from .choices import DeliveryResult, DepartmentFunction, OutboxStatus, UnitKind
 from .errors import AssigneeNotFound, ValidationFailed
 from .models import (
+    API_TOKEN_LIFETIME,
     Absence,
     ApiToken,
     DeliveryAttempt,
     Employee,
     Heartbeat,
     IdempotencyKey,
+    LoginSession,
     Notification,
     OrgUnit,
     OutboxMessage,
@@ -139,9 +141,17 @@ def _validate_employee(employee: Employee) -> None:
 
 @transaction.atomic
 def employee_save(*, employee: Employee, actor: User | None = None) -> Employee:
-    """Validate (reporting-line cycles, time zone, same group) and save an employee."""
+    """Validate (reporting-line cycles, time zone, same group) and save an employee. When they
+    leave (no longer employed), their API tokens are revoked."""
     _validate_employee(employee)
+    was_active = (
+        Employee.objects.filter(pk=employee.pk).values_list("is_active", flat=True).first()
+        if employee.pk
+        else None
+    )
     employee.save()
+    if was_active and not employee.is_active and employee.user_id:
+        api_tokens_revoke_for_user(user=employee.user, actor=actor, reason="employee left")
     return employee
 
 
@@ -584,22 +594,57 @@ def notification_mark_read(*, user: User, notification_ids: Iterable[int] | None
 
 @transaction.atomic
 def api_token_issue(
-    *, user: User, scopes: Iterable[str] = (), name: str = ""
+    *,
+    user: User,
+    scopes: Iterable[str] = (),
+    name: str = "",
+    expires_in_days: int | None = None,
+    actor: User | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token and return it with its clear text (shown once, never stored)."""
+    """Create a token and return it with its clear text (shown once, never stored). It belongs
+    to ``user`` for life and expires after ``expires_in_days`` (default 90)."""
+    from .api.permissions import SCOPES
+
+    scopes = sorted(set(scopes))
+    unknown = sorted(set(scopes) - {*SCOPES, "*"})
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown scope(s): %(unknown)s. Known: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(SCOPES)},
+            errors={"scopes": _("Unknown scope.")},
+        )
+    if not user.is_active:
+        raise ValidationFailed(
+            _("%(username)s is deactivated and cannot hold a token.") % {"username": user},
+            errors={"user": _("Deactivated.")},
+        )
+    if expires_in_days is not None and not 1 <= expires_in_days <= 366:
+        raise ValidationFailed(
+            _("A token lives between 1 and 366 days."),
+            errors={"expires_in_days": _("Out of range.")},
+        )
     key = "keel_" + secrets.token_urlsafe(32)
+    now = timezone.now()
     token = ApiToken.objects.create(
         user=user,
         name=name,
         key_hash=ApiToken.hash_key(key),
         prefix=key[:10],
-        scopes=sorted(set(scopes)),
+        scopes=scopes,
+        created_at=now,
+        expires_at=now
+        + (timedelta(days=expires_in_days) if expires_in_days else API_TOKEN_LIFETIME),
     )
     LogEntry.objects.log_create(
         token,
         action=LogEntry.Action.CREATE,
-        changes={"scopes": [None, token.scopes]},
+        changes={
+            "user": [None, user.get_username()],
+            "scopes": [None, token.scopes],
+            "expires_at": [None, token.expires_at.isoformat()],
+        },
         force_log=True,
+        actor=actor,
     )
     return token, key
 
@@ -700,3 +745,68 @@ def housekeeping_prune(*, now: datetime | None = None) -> dict[str, int]:
             keep=of_open_crisis,
         ),
     }
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User | None = None, reason: str = "") -> bool:
+    """Revoke one token (idempotent: False when it already was). Audited with the reason."""
+    now = timezone.now()
+    if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+        return False
+    token.revoked_at = now
+    LogEntry.objects.log_create(
+        token,
+        action=LogEntry.Action.UPDATE,
+        changes={"revoked_at": [None, now.isoformat()]},
+        force_log=True,
+        actor=actor,
+        additional_data={"reason": reason or "revoked"},
+    )
+    return True
+
+
+@transaction.atomic
+def api_tokens_revoke_for_user(*, user: User, actor: User | None = None, reason: str) -> int:
+    """Revoke every live token of ``user`` (they left, or their account was deactivated)."""
+    tokens = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
+    return sum(api_token_revoke(token=t, actor=actor, reason=reason) for t in tokens)
+
+
+# --- Sessions ------------------------------------------------------------------------------
+
+
+def login_session_record(*, user: User, session_key: str) -> None:
+    """Remember a session the user logged in with (for "log out everywhere"), forgetting the
+    user's sessions that have ended since (expired or logged out)."""
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for row in LoginSession.objects.filter(user=user).exclude(session_key=session_key):
+        if not store().exists(row.session_key):
+            row.delete()
+    if session_key:
+        LoginSession.objects.get_or_create(session_key=session_key, defaults={"user": user})
+
+
+def user_sessions_end_all(*, user: User) -> int:
+    """End every browser session of ``user`` (tokens and everything else stay as they are).
+    Returns how many sessions were ended."""
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    ended = 0
+    for row in LoginSession.objects.filter(user=user):
+        session = store(session_key=row.session_key)
+        if session.exists(row.session_key):
+            session.delete(row.session_key)
+            ended += 1
+        row.delete()
+    LogEntry.objects.log_create(
+        user,
+        action=LogEntry.Action.ACCESS,
+        changes={},
+        force_log=True,
+        actor=user,
+        additional_data={"sessions_ended": ended, "reason": "log out everywhere"},
+    )
+    return ended

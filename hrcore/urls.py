@@ -10,10 +10,12 @@ urlpatterns = [
     path("org/", views.org_chart, name="org_chart"),
     path("org/positions/<slug:code>/", views.position_detail, name="position_detail"),
     path("preferences/", views.preferences, name="preferences"),
+    path("preferences/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("inbox/", views.inbox, name="inbox"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("admin/login/", views.admin_login, name="admin_login"),  # before the admin's own
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
@@ -47,7 +52,48 @@ def preferences(request):
             translation.activate(form.cleaned_data["language"])
             messages.success(request, _("Your preferences were saved."))
             return redirect("preferences")
-    return render(request, "hrcore/preferences.html", {"form": form, "employee": employee})
+    return render(
+        request,
+        "hrcore/preferences.html",
+        {
+            "form": form,
+            "employee": employee,
+            "tokens": selectors.api_tokens_of(request.user),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def logout_everywhere(request):
+    """End every session of this user, this one included (API tokens stay as they are)."""
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm that every session should end."))
+        return redirect("preferences")
+    ended = services.user_sessions_end_all(user=request.user)
+    logout(request)
+    messages.success(
+        request,
+        _("You were logged out everywhere (%(count)s sessions ended). API tokens were not touched.")
+        % {"count": ended},
+    )
+    return redirect("account_login")
+
+
+def admin_login(request):
+    """The admin has no password form of its own: everyone logs in through allauth (password,
+    then TOTP, with its lock-out), then comes back to the admin page they asked for."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("admin:index")
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect(next_url)
+        raise PermissionDenied(_("Your account may not open the administration."))
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
 
 
 @require_POST

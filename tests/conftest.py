@@ -93,6 +93,19 @@ def api_as(users):
     return make
 
 
+def pass_second_factor(client, user) -> None:
+    """Mark ``client``'s session as having passed TOTP for ``user``, with the very record
+    allauth writes after the code step (``force_login`` alone is a password-only session, which
+    the MFA gate refuses for executives, HR admins and admin users)."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.session = client.session
+    record_authentication(request, user, "mfa", type="totp")
+    request.session.save()
+
+
 @pytest.fixture
 def client_as(client, users):
     """``client_as("manager")`` → the Django test client logged in (MFA step satisfied)."""
@@ -101,7 +114,8 @@ def client_as(client, users):
         from django.test import Client
 
         c = Client()
-        c.force_login(users[username])  # vp/hradmin are enrolled, so the MFA gate lets them in
+        c.force_login(users[username])
+        pass_second_factor(c, users[username])
         return c
 
     return make

@@ -110,6 +110,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
 
     serializer_class = EvidenceSerializer
     permission_classes = [ScopedPermission]
+    token_scopes = {"create": ("evidence:write", "write")}
     filterset_class = EmployeeFilter
     queryset = Evidence.objects.none()
 

@@ -8,13 +8,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from hrcore.api.filters import IdFilter
 from hrcore.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_create
 from hrcore.api.parsers import JSONObjectParser
-from hrcore.api.permissions import token_scope_allows
+from hrcore.api.permissions import ScopedPermission
 from hrcore.errors import NotFound, ValidationFailed
 from hrcore.selectors import unit_by_code
 
@@ -32,15 +31,9 @@ from .serializers import (
 )
 
 
-class CrisisApiPermission(BasePermission):
-    """Logged in; a scoped token needs ``read`` to read and ``write`` to write. Who may do what
-    on which crisis is decided by the services and selectors."""
-
-    def has_permission(self, request, view):
-        if not request.user.is_authenticated:
-            return False
-        scope = "read" if request.method in SAFE_METHODS else "write"
-        return token_scope_allows(request, scope)
+class CrisisApiPermission(ScopedPermission):
+    """Logged in; a scoped token needs ``read`` to read and ``write`` to write (``crisis:file``
+    also files). Who may do what on which crisis is decided by the services and selectors."""
 
 
 class CrisisFilter(filters.FilterSet):
@@ -60,6 +53,7 @@ class CrisisViewSet(
 
     serializer_class = CrisisSerializer
     permission_classes = [CrisisApiPermission]
+    token_scopes = {"create": ("crisis:file", "write")}
     filterset_class = CrisisFilter
     queryset = Crisis.objects.none()
     lookup_value_regex = r"\d+"  # /crises/abc/… is a 404, not a query with text for an id

@@ -1,13 +1,18 @@
-"""``Authorization: Bearer <token>`` for partner systems; tokens are stored hashed with scopes."""
+"""``Authorization: Bearer <token>`` for partner systems (tokens stored hashed, with an owner fixed
+at creation, an expiry and scopes); browser sessions only once they passed the second factor."""
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from hrcore.models import ApiToken
+from hrcore.security import session_mfa_satisfied
+
+from .permissions import SCOPE_DESCRIPTIONS
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -33,6 +38,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()
+        if token.expires_at <= now:
+            raise exceptions.AuthenticationFailed(
+                _("This token expired on %(date)s: ask for a new one.")
+                % {"date": formats.date_format(timezone.localtime(token.expires_at), "Y-m-d")}
+            )
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
@@ -41,9 +51,39 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
+class MfaSessionAuthentication(authentication.SessionAuthentication):
+    """The browser's session, refused while an executive's, HR admin's or admin user's session
+    has not passed the second factor (the same rule as the pages, ``hrcore.security``)."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and not session_mfa_satisfied(request._request, result[0]):
+            raise exceptions.PermissionDenied(
+                _("This session has not passed two-factor authentication: enter your code first.")
+            )
+        return result
+
+
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "hrcore.api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer"}
+        return {"type": "http", "scheme": "bearer", "description": scopes_description()}
+
+
+class MfaSessionScheme(SessionScheme):
+    """The browser session (``cookieAuth``), as for DRF's own session authentication."""
+
+    target_class = "hrcore.api.authentication.MfaSessionAuthentication"
+
+
+def scopes_description() -> str:
+    lines = [
+        "`Authorization: Bearer <token>`. A token belongs to one user for life, expires (90 days "
+        "by default) and carries scopes; each operation names the scopes that admit it "
+        "(`x-token-scopes`, any one of them suffices). A token without scopes is unrestricted.",
+        "",
+    ]
+    lines += [f"* `{scope}`: {text}" for scope, text in SCOPE_DESCRIPTIONS.items()]
+    return "\n".join(lines)

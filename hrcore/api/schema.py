@@ -1,4 +1,27 @@
-"""Document the JSON error responses on every operation of the public schema."""
+"""Document the JSON error responses and the token scopes of every operation of the schema."""
+
+from drf_spectacular.openapi import AutoSchema
+
+from .permissions import operation_scopes
+
+
+class KeelAutoSchema(AutoSchema):
+    """Each operation names the token scopes that admit it (``x-token-scopes``, and a line of
+    its description), from the same permission code that enforces them."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return operation
+        scopes = operation_scopes(self.view, self.method)
+        if scopes is None:
+            return operation
+        operation["x-token-scopes"] = list(scopes)
+        line = "Token scopes: " + " or ".join(f"`{s}`" for s in scopes) + "."
+        description = operation.get("description", "")
+        operation["description"] = f"{description}\n\n{line}" if description else line
+        return operation
+
 
 ERROR_STATUSES = {
     "400": "Bad input (message and per-field errors)",

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from hrcore.models import Employee, OrgUnit, Position
+from hrcore.models import ApiToken, Employee, OrgUnit, Position
 from hrcore.selectors import is_hr_admin
 
 
@@ -82,3 +82,13 @@ class EmployeeSerializer(serializers.ModelSerializer):
         if request is None or not is_hr_admin(request.user):
             data.pop("phone", None)  # contact details are for HR admins only
         return data
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """The calling token: its owner, scopes and expiry (never the key)."""
+
+    user = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["prefix", "name", "user", "scopes", "created_at", "expires_at", "last_used_at"]

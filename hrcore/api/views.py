@@ -1,11 +1,22 @@
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from hrcore import selectors
 from hrcore.choices import DepartmentFunction, UnitKind
+from hrcore.errors import NotFound
+from hrcore.models import ApiToken
 
-from .permissions import ReadOnlyOrHrAdmin
-from .serializers import EmployeeSerializer, OrgUnitSerializer, PositionSerializer
+from .permissions import AnyScope, ReadOnlyOrHrAdmin
+from .serializers import (
+    ApiTokenSerializer,
+    EmployeeSerializer,
+    OrgUnitSerializer,
+    PositionSerializer,
+)
 
 
 class OrgUnitFilter(filters.FilterSet):
@@ -51,3 +62,16 @@ class EmployeeViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.employees_visible_to(self.request.user).order_by("id")
+
+
+class CurrentTokenView(APIView):
+    """The token this request authenticates with: owner, scopes and expiry (any scope may ask,
+    so a partner can see when to rotate)."""
+
+    permission_classes = [AnyScope]
+
+    @extend_schema(responses={200: ApiTokenSerializer})
+    def get(self, request):
+        if not isinstance(request.auth, ApiToken):
+            raise NotFound(_("This request carries no API token."))
+        return Response(ApiTokenSerializer(request.auth).data)

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hrcore.middleware.SessionLifetimeMiddleware",
     "hrcore.middleware.UserPreferencesMiddleware",
     "hrcore.middleware.RequireMfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -252,8 +253,17 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "hrcore.adapters.KeelAccountAdapter"
 ACCOUNT_SESSION_REMEMBER = None
-# Lock-out after repeated failures (allauth's rate limits are per user/IP and cache backed).
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "login": "30/m/ip"}
+# Lock-out after failed passwords (allauth's cache-backed rate limits, LocMem or Redis), counted
+# per account and per (IP, account) by hrcore.adapters, never per IP alone: a colleague's typos
+# behind the same NAT lock nobody else out. ``login_failed`` also counts wrong TOTP codes per user.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "20/15m/key",  # the account, from anywhere
+    "login_failed_ip_account": "5/5m/key",  # the account from one IP
+    "login": "30/m/ip",  # every log-in attempt from one IP
+}
+# Sessions end after 8 hours without a request (hrcore.middleware refreshes the clock), and
+# those of executives, HR admins and admin users also when the browser closes.
+SESSION_COOKIE_AGE = 8 * 3600
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Keel"
 KEEL_MFA_REQUIRED_GROUPS = ("executive", "hr_admin")
@@ -308,9 +318,10 @@ if os.environ.get("EMAIL_FILE_PATH"):  # the file backend (the fault suite count
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "hrcore.api.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "hrcore.api.authentication.MfaSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Logged in, and a token only where its scopes admit the operation (hrcore.api.permissions).
+    "DEFAULT_PERMISSION_CLASSES": ["hrcore.api.permissions.ScopedPermission"],
     "DEFAULT_PARSER_CLASSES": [
         "hrcore.api.parsers.JSONObjectParser",
         "rest_framework.parsers.FormParser",
@@ -319,7 +330,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "hrcore.api.pagination.KeelLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hrcore.api.schema.KeelAutoSchema",
     "EXCEPTION_HANDLER": "hrcore.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -342,7 +353,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        # bearerAuth (with the scopes) comes from hrcore.api.authentication.BearerTokenScheme
         "schemas": {
             "Error": {
                 "type": "object",

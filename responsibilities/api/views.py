@@ -48,6 +48,11 @@ class MapsPermission(BasePermission):
 
     message = gettext_lazy("Only HR admins may change scenarios and responsibility maps.")
 
+    def scopes(self, view, method: str) -> tuple[str, ...]:
+        if method in SAFE_METHODS or getattr(view, "action", None) in READ_ACTIONS:
+            return ("read",)
+        return ("write",)
+
     def has_permission(self, request, view):
         user = request.user
         if not user.is_authenticated:

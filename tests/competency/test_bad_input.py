@@ -6,6 +6,7 @@ from django.test import Client
 
 from competency import selectors
 from competency.models import Evidence, Simulation, SimulationRun, SimulationVersion
+from tests.conftest import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,7 @@ def quiet_client(users):
     def make(username: str) -> Client:
         c = Client(raise_request_exception=False)
         c.force_login(users[username])
+        pass_second_factor(c, users[username])
         return c
 
     return make

@@ -10,6 +10,7 @@ from django.test import Client
 
 from crisis.choices import DecisionOption
 from crisis.models import Decision, TaskComment
+from tests.conftest import pass_second_factor
 
 from .conftest import row_counts, tasks_by_duty
 
@@ -192,6 +193,7 @@ def test_pages_with_junk_never_500(crisis_world, users, path, file_emergency):
     file_emergency()
     client = Client(raise_request_exception=False)
     client.force_login(users["vp"])
+    pass_second_factor(client, users["vp"])
     response = client.get(path)
     assert response.status_code < 500, (path, response.status_code)
 

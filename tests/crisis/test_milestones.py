@@ -18,6 +18,7 @@ from django.utils import timezone
 from crisis import metrics, selectors, services
 from crisis.models import Crisis, Task
 from hrcore.models import Position
+from tests.conftest import pass_second_factor
 
 from .conftest import tasks_by_duty
 
@@ -156,6 +157,7 @@ def test_one_department_key_for_every_metric(file_emergency):
 def test_dashboard_metrics_read_stored_milestones_not_the_timeline(file_emergency, users, client):
     crisis = _flow(file_emergency, users)
     client.force_login(users["vp"])
+    pass_second_factor(client, users["vp"])
     with (
         time_machine.travel(T0 + timedelta(hours=1), tick=False),
         CaptureQueriesContext(connection) as ctx,
