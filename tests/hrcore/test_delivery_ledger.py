@@ -15,6 +15,7 @@ from hrcore import checks
 from hrcore.choices import DeliveryResult, OutboxStatus
 from hrcore.models import DeliveryAttempt, OutboxMessage
 from hrcore.services import _OUTBOX_HANDLERS, notification_send, outbox_relay_due
+from tests.conftest import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -112,10 +113,11 @@ def test_a_channel_timeout_not_below_the_lease_fails_the_check(settings, name, v
     assert [e.id for e in errors] == ["keel.E001"]
 
 
-def test_hr_admins_see_the_ledger_on_the_outbox_message_page(email_row, client):
-    admin = get_user_model().objects.create_superuser("ledger-admin", "a@example.com", "pw")
+def test_hr_admins_see_the_ledger_on_the_outbox_message_page(email_row, client, users):
+    admin = users["hradmin"]
     _relay_now()
     client.force_login(admin)
+    pass_second_factor(client, admin)  # the admin needs a session that passed TOTP
     from hrcore.services import email_message_id
 
     response = client.get(f"/admin/hrcore/outboxmessage/{email_row.pk}/change/")
