@@ -137,6 +137,34 @@ def can_decide(user: AbstractBaseUser, crisis: Crisis) -> bool:
     return has_role(user, Role.EXECUTIVE) and crises_visible_to(user).filter(pk=crisis.pk).exists()
 
 
+def may_hold_decision(employee: Employee | None, task: Task) -> bool:
+    """Who may hold and complete a crisis's decision task ("only deciders decide"): an executive
+    whose scope covers the crisis's unit, or the person the decision duty names for this crisis
+    now — its position or function resolved from the crisis's unit as at filing, or that
+    holder's absence delegate. Anyone else (a manager, however senior in the crisis) may not,
+    so a decision task can neither be completed by nor handed to them."""
+    from hrcore.errors import KeelError
+    from hrcore.services import resolve_assignee
+
+    if employee is None or not employee.is_active:
+        return False
+    crisis = task.crisis
+    if has_role(employee.user, Role.EXECUTIVE) and crisis.unit.path.startswith(
+        executive_scope(employee).path
+    ):
+        return True
+    duty = task.duty
+    try:
+        resolution = resolve_assignee(
+            unit=crisis.unit,
+            function=duty.assignee_function or None,
+            position=duty.assignee_position.code if duty.assignee_position_id else None,
+        )
+    except KeelError:
+        return False
+    return employee.pk in (resolution.employee.pk, resolution.holder.pk)
+
+
 def can_manage(user: AbstractBaseUser, crisis: Crisis) -> bool:
     """Who may reassign, cancel tasks, pause clocks and close: the filer, managers and executives
     who see the crisis, and HR admins."""
@@ -195,17 +223,52 @@ def customers_for_filing(user: AbstractBaseUser) -> list:
 
 def customer_external_id(user: AbstractBaseUser, text: str) -> str | None:
     """What the manager typed (an external id, "<id> · <name>" from the list, or an exact
-    name) → the customer's external id; unknown text is passed on and the service says so."""
-    from integrations.models import Customer
+    name) → the customer's external id; unknown text is passed on and the service says so.
+    Names are looked up among the customers the user may see only (a name must not reveal the
+    id of a customer outside their scope)."""
+    from integrations.selectors import customers_visible_to
 
     text = (text or "").strip()
     if not text:
         return None
     candidate = text.split(" · ", 1)[0].strip()
-    if Customer.objects.filter(external_id=candidate).exists():
+    visible = customers_visible_to(user)
+    if visible.filter(external_id=candidate).exists():
         return candidate
-    by_name = Customer.objects.filter(Q(name_zh=text) | Q(name_en=text)).first()
+    by_name = visible.filter(Q(name_zh=text) | Q(name_en=text)).first()
     return by_name.external_id if by_name else candidate
+
+
+def subsidiary_of(unit: OrgUnit) -> OrgUnit | None:
+    """The subsidiary a unit belongs to (the unit itself when it is one); None at group level."""
+    parts = [p for p in unit.path.strip("/").split("/") if p]
+    if len(parts) < 2:
+        return None
+    return OrgUnit.objects.filter(pk=int(parts[1])).first()
+
+
+def customer_for_filing(user: AbstractBaseUser | None, external_id: str, *, unit: OrgUnit | None):
+    """The customer a new crisis may name, or None — and the service then answers exactly as
+    for an id that does not exist, so a refusal does not reveal that the customer exists.
+
+    * A person (page, API token) names only a customer they may see
+      (``integrations.selectors.customers_visible_to``: managers their unit's subtree, support
+      departments their subsidiary, executives/HR/partner systems every customer).
+    * Every filing, automatic paths included (trigger rules and partner webhooks, which file
+      with no person as actor or as a partner's service account): when the crisis's unit is
+      known the customer must belong to that unit's scope — the unit's subsidiary, or the whole
+      group for a crisis filed at group level. Triggers and webhooks file in the customer's own
+      unit, so they always qualify; a partner naming another subsidiary's customer does not.
+    """
+    from integrations.models import Customer
+    from integrations.selectors import customers_visible_to
+
+    base = Customer.objects.all() if user is None else customers_visible_to(user)
+    customer = base.select_related("unit").filter(external_id=external_id).first()
+    if customer is None or unit is None:
+        return customer
+    scope = subsidiary_of(unit) or unit
+    return customer if customer.unit.path.startswith(scope.path) else None
 
 
 def _page_filters(qs: QuerySet[Crisis], filters: dict) -> QuerySet[Crisis]:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hrcore.choices import Role
-from hrcore.errors import KeelError
+from hrcore.errors import KeelError, PermissionDenied
 from hrcore.selectors import employee_of, has_role, unit_by_code
 
 from . import charts, metrics, paging, selectors, services
@@ -326,6 +326,11 @@ def _show_error(request, exc: KeelError) -> None:
     messages.error(request, message)
 
 
+def _forbidden(request, exc: PermissionDenied):
+    """A refused action answers 403 with the service's reason (the API says the same)."""
+    return render(request, "errors/error.html", {"status": 403, "detail": exc.message}, status=403)
+
+
 def _back(request, fallback: str) -> HttpResponseRedirect:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -360,6 +365,7 @@ def crisis_file(request):
     if request.GET.get("scenario"):
         initial["scenario"] = request.GET["scenario"]
     form = CrisisFileForm(request.POST or None, initial=initial, scenarios=scenarios, units=units)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -374,6 +380,7 @@ def crisis_file(request):
                 source="web",
             )
         except KeelError as exc:
+            status = exc.status  # a refused filing is a 4xx, as in the API
             for field, problems in (exc.errors or {}).items():
                 if field in form.fields:
                     form.add_error(field, problems if isinstance(problems, list) else [problems])
@@ -389,6 +396,7 @@ def crisis_file(request):
             "customers": selectors.customers_for_filing(request.user),
             "scenarios": scenarios,
         },
+        status=status,
     )
 
 
@@ -579,11 +587,13 @@ def crisis_timeline(request, pk: int):
 # --------------------------------------------------------------------------------------------
 
 
-def _task_action(request, pk: int, action) -> HttpResponseRedirect:
+def _task_action(request, pk: int, action):
     task = _get_task(request, pk)
     fallback = reverse("crisis:detail", args=[task.crisis_id])
     try:
         done = action(task)
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
     except KeelError as exc:
         _show_error(request, exc)
     else:
@@ -718,6 +728,8 @@ def crisis_decide(request, pk: int):
                 option=form.cleaned_data["option"],
                 actor=request.user,
             )
+        except PermissionDenied as exc:
+            return _forbidden(request, exc)
         except KeelError as exc:
             _show_error(request, exc)
         else:
