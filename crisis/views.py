@@ -490,6 +490,12 @@ def _live_context(request, crisis) -> dict:
     rows = task_rows(
         tasks, now=now, viewer_employee=viewer, comments=selectors.comments_by_task(crisis)
     )
+    # Need to know: other tasks' deliverables and comments only where the viewer's duty needs
+    # them (selectors.crisis_access); the headline of every task stays on the board.
+    access = selectors.crisis_access(request.user, crisis)
+    for row in rows:
+        if not access.sees_task_details(row["task"].pk):
+            row["deliverables"], row["comments"] = [], []
     decisions = list(selectors.decisions_of(crisis))
     for decision in decisions:
         decision.option_label = decision_option_label(decision.option) if decision.option else ""

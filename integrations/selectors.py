@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis.selectors import crises_visible_to
+from crisis.selectors import crises_visible_to, crisis_access
 from hrcore.selectors import employee_of, has_role
 
 from .choices import SOURCE_ORDER, SourceStatus
@@ -60,6 +60,12 @@ def customer_by_id(pk: int) -> Customer | None:
     return Customer.objects.select_related("unit", "account_owner").filter(pk=pk).first()
 
 
+def crisis_dossier_access(user: AbstractBaseUser, crisis):
+    """What of a crisis's dossier and plan the user may read (the crisis app decides: see
+    ``crisis.selectors.crisis_access``)."""
+    return crisis_access(user, crisis)
+
+
 def crisis_visible(user: AbstractBaseUser, crisis_id: int):
     """The crisis if ``user`` may see it (the crisis app decides), else None."""
     return (
@@ -88,14 +94,19 @@ class SourceView:
         return str(SourceStatus(self.status).label) if self.status in SourceStatus.values else ""
 
 
-def dossier_sources(dossier: Dossier | None, *, now: datetime | None = None) -> list[SourceView]:
+def dossier_sources(
+    dossier: Dossier | None, *, now: datetime | None = None, access=None
+) -> list[SourceView]:
     """The dossier's sources in reading order with the freshness rule applied, for the pages
-    and the API alike (the stored rows are not changed)."""
+    and the API alike (the stored rows are not changed). With ``access`` (a crisis dossier:
+    ``crisis_access`` of the viewer) only the sources the viewer needs to know."""
     if dossier is None:
         return []
     now = now or timezone.now()
     rank = {code: i for i, code in enumerate(SOURCE_ORDER)}
     rows = sorted(dossier.sources.all(), key=lambda s: (rank.get(s.source, len(rank)), s.pk))
+    if access is not None:
+        rows = [row for row in rows if access.sees_source(row.source)]
     views = []
     for row in rows:
         error = row.error

@@ -22,8 +22,8 @@ from .forms import HandoverForm, PlanEditForm
 from .models import Commission, Handover
 
 
-def _dossier_context(dossier, building: bool) -> dict:
-    sources = selectors.dossier_sources(dossier)
+def _dossier_context(dossier, building: bool, access=None) -> dict:
+    sources = selectors.dossier_sources(dossier, access=access)
     data = {s.source: s.data for s in sources if s.data is not None}
     return {
         "dossier": dossier,
@@ -109,11 +109,13 @@ def _visible_crisis(request, crisis_pk: int):
 def _panel_context(request, crisis) -> dict:
     dossier, building = services.latest_dossier(crisis_id=crisis.pk)
     plan = selectors.latest_plan(crisis.pk)
-    context = _dossier_context(dossier, building)
+    access = selectors.crisis_dossier_access(request.user, crisis)
+    context = _dossier_context(dossier, building, access)
     context.update(
         {
             "crisis": crisis,
             "plan": plan,
+            "show_amounts": access.sees_amounts,
             "can_edit_plan": services._can_edit_plan(request.user, crisis),
             "poll": context["poll"] or plan is None,
         }
