@@ -341,11 +341,13 @@ def customer_external_id(user: AbstractBaseUser, text: str) -> str | None:
 
 
 def subsidiary_of(unit: OrgUnit) -> OrgUnit | None:
-    """The subsidiary a unit belongs to (the unit itself when it is one); None at group level."""
-    parts = [p for p in unit.path.strip("/").split("/") if p]
-    if len(parts) < 2:
-        return None
-    return OrgUnit.objects.filter(pk=int(parts[1])).first()
+    """The subsidiary a unit belongs to (the unit itself when it is one); None for the group and
+    its own departments (e.g. the executive office)."""
+    return (
+        OrgUnit.objects.filter(pk__in=unit.ancestor_ids(), kind=UnitKind.SUBSIDIARY)
+        .order_by("-path")
+        .first()
+    )
 
 
 def customer_for_filing(user: AbstractBaseUser | None, external_id: str, *, unit: OrgUnit | None):
@@ -358,7 +360,7 @@ def customer_for_filing(user: AbstractBaseUser | None, external_id: str, *, unit
     * Every filing, automatic paths included (trigger rules and partner webhooks, which file
       with no person as actor or as a partner's service account): when the crisis's unit is
       known the customer must belong to that unit's scope — the unit's subsidiary, or the whole
-      group for a crisis filed at group level. Triggers and webhooks file in the customer's own
+      group for a crisis filed at group level (the group or one of its own departments). Triggers and webhooks file in the customer's own
       unit, so they always qualify; a partner naming another subsidiary's customer does not.
     """
     from integrations.models import Customer
@@ -368,7 +370,9 @@ def customer_for_filing(user: AbstractBaseUser | None, external_id: str, *, unit
     customer = base.select_related("unit").filter(external_id=external_id).first()
     if customer is None or unit is None:
         return customer
-    scope = subsidiary_of(unit) or unit
+    scope = subsidiary_of(unit)
+    if scope is None:
+        return customer  # a group-level crisis may concern any customer of the group
     return customer if customer.unit.path.startswith(scope.path) else None
 
 

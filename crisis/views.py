@@ -699,6 +699,8 @@ def crisis_pause(request, pk: int):
         return redirect("crisis:detail", pk=crisis.pk)
     try:
         services.crisis_pause(crisis=crisis, reason=form.cleaned_data["reason"], actor=request.user)
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
     except KeelError as exc:
         _show_error(request, exc)
     else:
@@ -712,6 +714,8 @@ def crisis_resume(request, pk: int):
     crisis = _get_crisis(request, pk)
     try:
         services.crisis_resume(crisis=crisis, actor=request.user)
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
     except KeelError as exc:
         _show_error(request, exc)
     else:
