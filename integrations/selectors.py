@@ -55,6 +55,41 @@ def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
     return base.filter(q)
 
 
+# Need to know for a customer's own dossier (outside any crisis): what each support department
+# works with. Everyone else who sees the customer (executives, HR admins, partner systems, the
+# account owner, managers of the customer's unit) sees it all.
+SUPPORT_FUNCTION_SOURCES = {
+    "finance": frozenset({"credit", "invoices", "payments", "orders"}),
+    "legal": frozenset({"credit", "legal_guide", "contacts", "complaints"}),
+    "customer_service": frozenset({"contacts", "complaints", "orders"}),
+    "administration": frozenset({"contacts"}),
+}
+
+
+def customer_dossier_access(user: AbstractBaseUser, customer: Customer):
+    """What of a customer's dossier the user may read (callers check ``customers_visible_to``
+    first): all of it, or for support departments the sources of their function — so the
+    administration officer sees the customer's contacts, not their payment history."""
+    from crisis.selectors import CrisisAccess
+
+    full = CrisisAccess(full=True)
+    if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
+        return full
+    employee = employee_of(user)
+    if employee is None:
+        return CrisisAccess(full=False)
+    if customer.account_owner_id == employee.pk:
+        return full
+    if has_role(user, "manager") and customer.unit.path.startswith(employee.unit.path):
+        return full
+    function = employee.unit.function
+    if function == "executive":
+        return full
+    return CrisisAccess(
+        full=False, dossier_sources=SUPPORT_FUNCTION_SOURCES.get(function, frozenset())
+    )
+
+
 def customer_by_id(pk: int) -> Customer | None:
     """A customer by primary key (no visibility check: for background work)."""
     return Customer.objects.select_related("unit", "account_owner").filter(pk=pk).first()

@@ -76,7 +76,8 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(
                 DossierSerializer(dossier_payload(None, True)).data, status=status.HTTP_202_ACCEPTED
             )
-        return Response(DossierSerializer(dossier_payload(dossier, building)).data)
+        access = selectors.customer_dossier_access(request.user, customer)
+        return Response(DossierSerializer(dossier_payload(dossier, building, access)).data)
 
     @extend_schema(
         request=None,

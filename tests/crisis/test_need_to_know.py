@@ -173,3 +173,40 @@ def test_dossier_api_shows_staff_only_what_their_duty_needs(api_as, crisis):
     assert finance_sources == {"credit", "payments"} and finance_amounts["outstanding"]
     manager_sources, _ = sources("manager")
     assert manager_sources == {"credit", "payments", "legal_guide", "attendance"}
+
+
+# --- the customer's own dossier (outside the crisis) ---------------------------------------------
+
+
+@pytest.fixture
+def customer_dossier(crisis):
+    """CUST-1001's own dossier with a payment row and its contacts."""
+    from integrations.models import Dossier, DossierSource
+
+    now = timezone.now()
+    dossier = Dossier.objects.create(customer=crisis.customer, status="complete", completed_at=now)
+    data = {
+        "payments": [{"paid_on": "2026-03-01", "invoice": PAYMENT_MARK, "amount": "1000.00"}],
+        "contacts": [{"at": "2026-03-02T10:00:00", "channel": "phone", "note_en": "CALLED-BACK"}],
+    }
+    for source, value in data.items():
+        DossierSource.objects.create(
+            dossier=dossier, source=source, status="fresh", data=value, fetched_at=now
+        )
+    return crisis.customer
+
+
+def test_administration_does_not_read_the_customers_payment_history_elsewhere(
+    client_as, api_as, customer_dossier
+):
+    """The administration officer sees the customer (their subsidiary's), and its contacts,
+    but the customer's own dossier does not hand them the payment history either."""
+    url = reverse("integrations:customer_dossier", args=["CUST-1001"])
+    admin = client_as("admin").get(url).content.decode()
+    assert PAYMENT_MARK not in admin and "CALLED-BACK" in admin
+    finance = client_as("finance").get(url).content.decode()
+    assert PAYMENT_MARK in finance
+    body = api_as("admin").get("/api/v1/customers/CUST-1001/dossier/").json()
+    assert {s["source"] for s in body["sources"]} == {"contacts"}
+    body = api_as("manager").get("/api/v1/customers/CUST-1001/dossier/").json()
+    assert {s["source"] for s in body["sources"]} == {"payments", "contacts"}
