@@ -205,3 +205,28 @@ def test_postgres_timeline_is_append_only_and_crises_are_not_deletable(crisis_wo
 def test_postgres_flush_left_an_empty_timeline():
     """Runs after the test above (file order): its flush (TRUNCATE) went through."""
     assert not TimelineEvent.objects.exists() and not Crisis.objects.exists()
+
+
+@pytest.mark.postgres
+def test_postgres_trigger_migration_reverses_cleanly():
+    """The migration's reverse SQL drops both triggers and its forward SQL adds them again (in
+    a transaction rolled back by the test)."""
+    import importlib
+
+    migration = importlib.import_module("crisis.migrations.0006_records_append_only")
+
+    def triggers() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgname IN "
+                "('crisis_timeline_append_only', 'crisis_not_deletable')"
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    assert triggers() == {"crisis_timeline_append_only", "crisis_not_deletable"}
+    with connection.cursor() as cursor:
+        cursor.execute(migration.BACKWARD)
+    assert triggers() == set()
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FORWARD)
+    assert triggers() == {"crisis_timeline_append_only", "crisis_not_deletable"}
