@@ -203,10 +203,19 @@ def _wipe():
     from crisis.models import Crisis, CrisisParticipant, Task, TimelineEvent
     from hrcore.models import Notification, OutboxMessage
 
-    TimelineEvent.objects.all()._raw_delete(TimelineEvent.objects.db)
-    CrisisParticipant.objects.all().delete()
-    Task.objects.all()._raw_delete(Task.objects.db)
-    Crisis.objects.all()._raw_delete(Crisis.objects.db)
+    if connection.vendor == "postgresql":
+        # The timeline is append-only and crises are not deletable there (row triggers, see
+        # crisis migration 0006); TRUNCATE fires no row trigger and is the bench's reset.
+        tables = ", ".join(
+            f'"{m._meta.db_table}"' for m in (TimelineEvent, CrisisParticipant, Task, Crisis)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
+    else:
+        TimelineEvent.objects.all()._raw_delete(TimelineEvent.objects.db)
+        CrisisParticipant.objects.all().delete()
+        Task.objects.all()._raw_delete(Task.objects.db)
+        Crisis.objects.all()._raw_delete(Crisis.objects.db)
     Notification.objects.all().delete()
     OutboxMessage.objects.all().delete()
     if connection.vendor == "postgresql":

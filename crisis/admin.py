@@ -101,3 +101,26 @@ class TaskAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return tasks_visible_to(request.user)
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdmin):
+    """The timeline is append-only: listed for audit, never edited or deleted."""
+
+    list_display = ["at", "crisis", "kind", "actor", "task"]
+    list_filter = ["kind"]
+    list_select_related = ["crisis", "actor", "task"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(crisis__in=crises_visible_to(request.user))
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    """Executives' decisions as made: listed for audit, never edited or deleted."""
+
+    list_display = ["made_at", "crisis", "made_by", "option"]
+    list_select_related = ["crisis", "made_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(crisis__in=crises_visible_to(request.user))

@@ -95,6 +95,13 @@ class Holiday(models.Model):
         return f"{self.date} {pick(self, 'name')}"
 
 
+class CrisisQuerySet(models.QuerySet):
+    def delete(self):
+        # Records that must not change (not business logic): a crisis is closed, never deleted.
+        # PostgreSQL refuses it too (migration 0006); this is the guard everywhere else.
+        raise ValueError("a crisis cannot be deleted, only closed")
+
+
 class Crisis(models.Model):
     """One crisis: the frozen responsibility map it runs, who filed it, where, its outcome."""
 
@@ -167,6 +174,8 @@ class Crisis(models.Model):
     resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
     breach_count = models.PositiveIntegerField(default=0)
 
+    objects = CrisisQuerySet.as_manager()
+
     class Meta:
         ordering = ["-filed_at", "-id"]
         verbose_name = _("crisis")
@@ -190,6 +199,9 @@ class Crisis(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CrisisStatus.OPEN
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("a crisis cannot be deleted, only closed")
 
 
 class CrisisParticipant(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,7 +18,14 @@ from hrcore.i18n import is_chinese
 from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin, unit_by_code
 
-from .choices import TASK_ACTIVE_STATES, CrisisStatus, DeliverableKind, TaskStatus, TimerState
+from .choices import (
+    TASK_ACTIVE_STATES,
+    CrisisStatus,
+    DeliverableKind,
+    EventKind,
+    TaskStatus,
+    TimerState,
+)
 from .models import Crisis, CrisisParticipant, Decision, Task, TimelineEvent
 
 GRANT_CODENAMES = ("view_crisis", "participate_crisis")
@@ -141,6 +149,34 @@ def can_decide(user: AbstractBaseUser, crisis: Crisis) -> bool:
     return has_role(user, Role.EXECUTIVE) and crises_visible_to(user).filter(pk=crisis.pk).exists()
 
 
+def may_hold_decision(employee: Employee | None, task: Task) -> bool:
+    """Who may hold and complete a crisis's decision task ("only deciders decide"): an executive
+    whose scope covers the crisis's unit, or the person the decision duty names for this crisis
+    now — its position or function resolved from the crisis's unit as at filing, or that
+    holder's absence delegate. Anyone else (a manager, however senior in the crisis) may not,
+    so a decision task can neither be completed by nor handed to them."""
+    from hrcore.errors import KeelError
+    from hrcore.services import resolve_assignee
+
+    if employee is None or not employee.is_active:
+        return False
+    crisis = task.crisis
+    if has_role(employee.user, Role.EXECUTIVE) and crisis.unit.path.startswith(
+        executive_scope(employee).path
+    ):
+        return True
+    duty = task.duty
+    try:
+        resolution = resolve_assignee(
+            unit=crisis.unit,
+            function=duty.assignee_function or None,
+            position=duty.assignee_position.code if duty.assignee_position_id else None,
+        )
+    except KeelError:
+        return False
+    return employee.pk in (resolution.employee.pk, resolution.holder.pk)
+
+
 def can_manage(user: AbstractBaseUser, crisis: Crisis) -> bool:
     """Who may reassign, cancel tasks, pause clocks and close: the filer, managers and executives
     who see the crisis, and HR admins."""
@@ -151,6 +187,98 @@ def can_manage(user: AbstractBaseUser, crisis: Crisis) -> bool:
     if has_role(user, Role.MANAGER, Role.EXECUTIVE):
         return crises_visible_to(user).filter(pk=crisis.pk).exists()
     return False
+
+
+# --- Least privilege inside a crisis ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrisisAccess:
+    """What one viewer may read of a crisis they see. ``full``: everything. Otherwise the crisis
+    summary, every task's headline (duty, assignee, state, due time), the decisions and the
+    timeline, plus the details (deliverables, files, comments) of ``detail_task_ids`` and the
+    dossier sources in ``dossier_sources``; the response plan without the amounts at stake
+    unless the finance sources are among them."""
+
+    full: bool
+    own_task_ids: frozenset[int] = frozenset()
+    detail_task_ids: frozenset[int] = frozenset()
+    dossier_sources: frozenset[str] = frozenset()
+
+    def sees_task_details(self, task_id: int) -> bool:
+        return self.full or task_id in self.detail_task_ids
+
+    def sees_source(self, source: str) -> bool:
+        return self.full or source in self.dossier_sources
+
+    @property
+    def sees_amounts(self) -> bool:
+        return self.full or bool(self.dossier_sources & AMOUNT_SOURCES)
+
+
+# The response plan's "amounts at stake" come from these sources.
+AMOUNT_SOURCES = frozenset({"credit", "invoices", "payments"})
+NO_ACCESS = CrisisAccess(full=False)
+
+
+def _granted_this_crisis(user: AbstractBaseUser, crisis: Crisis) -> bool:
+    content_type = ContentType.objects.get_for_model(Crisis)
+    return UserObjectPermission.objects.filter(
+        user=user,
+        content_type=content_type,
+        object_pk=str(crisis.pk),
+        permission__codename="view_crisis",
+    ).exists()
+
+
+def crisis_access(user: AbstractBaseUser, crisis: Crisis) -> CrisisAccess:
+    """Need to know inside a crisis the user sees (callers check visibility first).
+
+    Everything: HR admins, the filer, executives whose scope covers the crisis's unit, managers
+    of the crisis's unit (or a unit above it), and people a manager invited to the crisis (a
+    deliberate one-off share). Everyone else who sees it — staff holding a task, escalation
+    contacts — sees their own tasks in full, the deliverables of the tasks their duties wait
+    for (a duty's ``after``: its inputs), the tasks escalated to them, and the dossier sources
+    their duties' information items name (``crisis.need_to_know``)."""
+    from .need_to_know import sources_for_items
+
+    if not user.is_authenticated:
+        return NO_ACCESS
+    if is_hr_admin(user) or crisis.filed_by_id == user.pk:
+        return CrisisAccess(full=True)
+    employee = employee_of(user)
+    if employee is not None:
+        unit_path = crisis.unit.path
+        if has_role(user, Role.EXECUTIVE) and unit_path.startswith(executive_scope(employee).path):
+            return CrisisAccess(full=True)
+        if has_role(user, Role.MANAGER) and unit_path.startswith(employee.unit.path):
+            return CrisisAccess(full=True)
+    if _granted_this_crisis(user, crisis):
+        return CrisisAccess(full=True)
+    if employee is None:
+        return NO_ACCESS
+    tasks = list(
+        crisis.tasks.filter(Q(assignee=employee) | Q(delegated_from=employee)).select_related(
+            "duty"
+        )
+    )
+    own = frozenset(t.pk for t in tasks)
+    inputs = {code for t in tasks for code in (t.after or [])}
+    escalated = TimelineEvent.objects.filter(
+        crisis=crisis, kind=EventKind.TASK_ESCALATED, data__target_id=employee.pk
+    ).values_list("task_id", flat=True)
+    detail = set(own) | set(escalated)
+    if inputs:
+        detail |= set(crisis.tasks.filter(duty_code__in=inputs).values_list("pk", flat=True))
+    sources: frozenset[str] = frozenset()
+    for task in tasks:
+        sources |= sources_for_items(task.duty.information_items)
+    return CrisisAccess(
+        full=False,
+        own_task_ids=own,
+        detail_task_ids=frozenset(d for d in detail if d is not None),
+        dossier_sources=sources,
+    )
 
 
 # --- Page reads (CP appends page-specific read functions below this line) -------------------
@@ -199,17 +327,56 @@ def customers_for_filing(user: AbstractBaseUser) -> list:
 
 def customer_external_id(user: AbstractBaseUser, text: str) -> str | None:
     """What the manager typed (an external id, "<id> · <name>" from the list, or an exact
-    name) → the customer's external id; unknown text is passed on and the service says so."""
-    from integrations.models import Customer
+    name) → the customer's external id; unknown text is passed on and the service says so.
+    Names are looked up among the customers the user may see only (a name must not reveal the
+    id of a customer outside their scope)."""
+    from integrations.selectors import customers_visible_to
 
     text = (text or "").strip()
     if not text:
         return None
     candidate = text.split(" · ", 1)[0].strip()
-    if Customer.objects.filter(external_id=candidate).exists():
+    visible = customers_visible_to(user)
+    if visible.filter(external_id=candidate).exists():
         return candidate
-    by_name = Customer.objects.filter(Q(name_zh=text) | Q(name_en=text)).first()
+    by_name = visible.filter(Q(name_zh=text) | Q(name_en=text)).first()
     return by_name.external_id if by_name else candidate
+
+
+def subsidiary_of(unit: OrgUnit) -> OrgUnit | None:
+    """The subsidiary a unit belongs to (the unit itself when it is one); None for the group and
+    its own departments (e.g. the executive office)."""
+    return (
+        OrgUnit.objects.filter(pk__in=unit.ancestor_ids(), kind=UnitKind.SUBSIDIARY)
+        .order_by("-path")
+        .first()
+    )
+
+
+def customer_for_filing(user: AbstractBaseUser | None, external_id: str, *, unit: OrgUnit | None):
+    """The customer a new crisis may name, or None — and the service then answers exactly as
+    for an id that does not exist, so a refusal does not reveal that the customer exists.
+
+    * A person (page, API token) names only a customer they may see
+      (``integrations.selectors.customers_visible_to``: managers their unit's subtree, support
+      departments their subsidiary, executives/HR/partner systems every customer).
+    * Every filing, automatic paths included (trigger rules and partner webhooks, which file
+      with no person as actor or as a partner's service account): when the crisis's unit is
+      known the customer must belong to that unit's scope — the unit's subsidiary, or the whole
+      group for a crisis filed at group level (the group or one of its own departments). Triggers and webhooks file in the customer's own
+      unit, so they always qualify; a partner naming another subsidiary's customer does not.
+    """
+    from integrations.models import Customer
+    from integrations.selectors import customers_visible_to
+
+    base = Customer.objects.all() if user is None else customers_visible_to(user)
+    customer = base.select_related("unit").filter(external_id=external_id).first()
+    if customer is None or unit is None:
+        return customer
+    scope = subsidiary_of(unit)
+    if scope is None:
+        return customer  # a group-level crisis may concern any customer of the group
+    return customer if customer.unit.path.startswith(scope.path) else None
 
 
 def _page_filters(qs: QuerySet[Crisis], filters: dict) -> QuerySet[Crisis]:
@@ -357,14 +524,21 @@ def competency_choices() -> list[tuple[str, str]]:
 
 
 def deliverable_for_download(user: AbstractBaseUser, pk: int):
-    """A deliverable whose file the user may download: anyone who sees the crisis page except
-    staff who only have their own task (they get their own department's files)."""
+    """A deliverable whose file the user may download: anyone who sees the crisis page in full
+    (``crisis_access``); staff who only hold a task get their own task's files and those of the
+    tasks their duty waits for."""
     from .models import Deliverable
 
-    deliverable = Deliverable.objects.select_related("task", "task__crisis").filter(pk=pk).first()
+    deliverable = (
+        Deliverable.objects.select_related("task", "task__crisis", "task__crisis__unit")
+        .filter(pk=pk)
+        .first()
+    )
     if deliverable is None:
         return None
     if not crises_visible_to(user).filter(pk=deliverable.task.crisis_id).exists():
+        return None
+    if not crisis_access(user, deliverable.task.crisis).sees_task_details(deliverable.task_id):
         return None
     return deliverable
 

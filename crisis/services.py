@@ -69,6 +69,8 @@ from .selectors import (
     crisis_participant_users,
     crisis_people,
     crisis_task_facts,
+    customer_for_filing,
+    may_hold_decision,
 )
 
 logger = logging.getLogger(__name__)
@@ -334,7 +336,6 @@ def crisis_file(
     start the clocks of duties without prerequisites, notify everyone (in-app, e-mail, outbox
     event ``crisis.filed``). Replaying ``idempotency_key`` returns the crisis filed the first time.
     """
-    from integrations.models import Customer
     from responsibilities.models import Scenario
     from responsibilities.selectors import published_map_for
 
@@ -365,7 +366,8 @@ def crisis_file(
             unit = employee.unit
     customer = None
     if customer_external_id:
-        customer = Customer.objects.filter(external_id=customer_external_id).first()
+        # Only a customer in the filer's and the crisis unit's scope (see the selector).
+        customer = customer_for_filing(actor, customer_external_id, unit=unit)
         if customer is None:
             errors["customer"] = _("Unknown customer “%(id)s”.") % {"id": customer_external_id}
         elif unit is None:
@@ -573,6 +575,19 @@ def _is_assignee(user, task: Task) -> bool:
     return employee is not None and task.assignee_id == employee.pk
 
 
+def _require_decider(task: Task, employee: Employee | None) -> None:
+    """Only deciders decide: a decision task is completed by, and handed to, only someone who
+    may decide for its crisis (``selectors.may_hold_decision``)."""
+    if task.deliverable_kind == DeliverableKind.DECISION and not may_hold_decision(employee, task):
+        raise PermissionDenied(
+            _(
+                "Only someone who may decide for this crisis (its executive, or the person "
+                "its decision duty names) can hold or complete its decision task."
+            ),
+            code="not_a_decider",
+        )
+
+
 @transaction.atomic
 def task_acknowledge(*, task: Task, actor) -> Task:
     """The assignee says "on it" (first response)."""
@@ -672,6 +687,7 @@ def task_complete(
     _require_visible(actor, crisis)
     if not _is_assignee(actor, task):
         raise PermissionDenied(_("Only the assignee can complete this task."))
+    _require_decider(task, employee_of(actor))
     _require_open_crisis(crisis)
     if task.status == TaskStatus.DONE:
         raise Conflict(_("This task is already done."), code="already_done")
@@ -798,6 +814,7 @@ def task_reassign(
             _("The task is already assigned to %(name)s.") % {"name": assignee.name},
             errors={"assignee": _("Same person.")},
         )
+    _require_decider(task, assignee)
     previous = task.assignee_id
     if delegate:
         task.delegated_from_id = previous
@@ -846,6 +863,7 @@ def tasks_hand_over(
     )
     moved = []
     for task in locked:
+        _require_decider(task, successor)
         previous = task.assignee_id
         task.assignee = successor
         task.assignee_gap = False

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hrcore.choices import Role
-from hrcore.errors import KeelError
+from hrcore.errors import KeelError, PermissionDenied
 from hrcore.selectors import employee_of, has_role, unit_by_code
 
 from . import charts, metrics, paging, selectors, services
@@ -340,6 +340,11 @@ def _show_error(request, exc: KeelError) -> None:
     messages.error(request, message)
 
 
+def _forbidden(request, exc: PermissionDenied):
+    """A refused action answers 403 with the service's reason (the API says the same)."""
+    return render(request, "errors/error.html", {"status": 403, "detail": exc.message}, status=403)
+
+
 def _back(request, fallback: str) -> HttpResponseRedirect:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -374,6 +379,7 @@ def crisis_file(request):
     if request.GET.get("scenario"):
         initial["scenario"] = request.GET["scenario"]
     form = CrisisFileForm(request.POST or None, initial=initial, scenarios=scenarios, units=units)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # The form's one-time token is the filing's idempotency key (scoped to the user): a
@@ -394,6 +400,7 @@ def crisis_file(request):
                 idempotency_key=key,
             )
         except KeelError as exc:
+            status = exc.status  # a refused filing is a 4xx, as in the API
             for field, problems in (exc.errors or {}).items():
                 if field in form.fields:
                     form.add_error(field, problems if isinstance(problems, list) else [problems])
@@ -414,6 +421,7 @@ def crisis_file(request):
             "customers": selectors.customers_for_filing(request.user),
             "scenarios": scenarios,
         },
+        status=status,
     )
 
 
@@ -507,6 +515,12 @@ def _live_context(request, crisis) -> dict:
     rows = task_rows(
         tasks, now=now, viewer_employee=viewer, comments=selectors.comments_by_task(crisis)
     )
+    # Need to know: other tasks' deliverables and comments only where the viewer's duty needs
+    # them (selectors.crisis_access); the headline of every task stays on the board.
+    access = selectors.crisis_access(request.user, crisis)
+    for row in rows:
+        if not access.sees_task_details(row["task"].pk):
+            row["deliverables"], row["comments"] = [], []
     decisions = list(selectors.decisions_of(crisis))
     for decision in decisions:
         decision.option_label = decision_option_label(decision.option) if decision.option else ""
@@ -604,11 +618,13 @@ def crisis_timeline(request, pk: int):
 # --------------------------------------------------------------------------------------------
 
 
-def _task_action(request, pk: int, action) -> HttpResponseRedirect:
+def _task_action(request, pk: int, action):
     task = _get_task(request, pk)
     fallback = reverse("crisis:detail", args=[task.crisis_id])
     try:
         done = action(task)
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
     except KeelError as exc:
         _show_error(request, exc)
     else:
@@ -708,6 +724,8 @@ def crisis_pause(request, pk: int):
         return redirect("crisis:detail", pk=crisis.pk)
     try:
         services.crisis_pause(crisis=crisis, reason=form.cleaned_data["reason"], actor=request.user)
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
     except KeelError as exc:
         _show_error(request, exc)
     else:
@@ -721,6 +739,8 @@ def crisis_resume(request, pk: int):
     crisis = _get_crisis(request, pk)
     try:
         services.crisis_resume(crisis=crisis, actor=request.user)
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
     except KeelError as exc:
         _show_error(request, exc)
     else:
@@ -743,6 +763,8 @@ def crisis_decide(request, pk: int):
                 option=form.cleaned_data["option"],
                 actor=request.user,
             )
+        except PermissionDenied as exc:
+            return _forbidden(request, exc)
         except KeelError as exc:
             _show_error(request, exc)
         else:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .choices import OutboxStatus
 from .errors import ValidationFailed
 from .models import (
     Absence,
@@ -242,8 +243,22 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Read-only; a message not yet sent (pending or given up) may be cleared by hand, a sent
+    one is the record of what left Keel and stays."""
+
     inlines = [DeliveryAttemptInline]
+    deletable = True
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status == OutboxStatus.SENT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The bulk "delete selected" action: sent rows are never deleted.
+        queryset.exclude(status=OutboxStatus.SENT).delete()
+
     list_display = [
         "id",
         "channel",
@@ -259,7 +274,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
+    """Delivered notifications are the record of what people were told: read-only, kept."""
+
     list_display = ["recipient", "kind", "subject_en", "created_at", "read_at"]
     list_filter = ["kind"]
     search_fields = ["recipient__username", "subject_en", "subject_zh"]

@@ -18,3 +18,12 @@ class HrcoreConfig(AppConfig):
         for model in (OrgUnit, Position, Employee, Absence):
             auditlog.register(model)
         signals.connect()
+        # Role changes (roles are Django groups) and the account flags that grant power are
+        # audited with actor, time and what changed; never the password hash.
+        from django.contrib.auth import get_user_model
+
+        auditlog.register(
+            get_user_model(),
+            include_fields=["username", "email", "is_active", "is_staff", "is_superuser"],
+            m2m_fields={"groups"},
+        )

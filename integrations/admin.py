@@ -219,5 +219,7 @@ class CommissionAdmin(DeletableReadOnlyAdmin):
 
 
 @admin.register(Handover)
-class HandoverAdmin(DeletableReadOnlyAdmin):
+class HandoverAdmin(ReadOnlyAdmin):
+    """Handover records are what HR did with a leaver's duties: read-only and never deleted."""
+
     list_display = ["employee", "successor", "executed_at", "revertible_until", "reverted_at"]

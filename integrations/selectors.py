@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis.selectors import crises_visible_to
+from crisis.selectors import crises_visible_to, crisis_access
 from hrcore.selectors import employee_of, has_role
 
 from .choices import SOURCE_ORDER, SourceStatus
@@ -55,9 +55,50 @@ def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
     return base.filter(q)
 
 
+# Need to know for a customer's own dossier (outside any crisis): what each support department
+# works with. Everyone else who sees the customer (executives, HR admins, partner systems, the
+# account owner, managers of the customer's unit) sees it all.
+SUPPORT_FUNCTION_SOURCES = {
+    "finance": frozenset({"credit", "invoices", "payments", "orders"}),
+    "legal": frozenset({"credit", "legal_guide", "contacts", "complaints"}),
+    "customer_service": frozenset({"contacts", "complaints", "orders"}),
+    "administration": frozenset({"contacts"}),
+}
+
+
+def customer_dossier_access(user: AbstractBaseUser, customer: Customer):
+    """What of a customer's dossier the user may read (callers check ``customers_visible_to``
+    first): all of it, or for support departments the sources of their function — so the
+    administration officer sees the customer's contacts, not their payment history."""
+    from crisis.selectors import CrisisAccess
+
+    full = CrisisAccess(full=True)
+    if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
+        return full
+    employee = employee_of(user)
+    if employee is None:
+        return CrisisAccess(full=False)
+    if customer.account_owner_id == employee.pk:
+        return full
+    if has_role(user, "manager") and customer.unit.path.startswith(employee.unit.path):
+        return full
+    function = employee.unit.function
+    if function == "executive":
+        return full
+    return CrisisAccess(
+        full=False, dossier_sources=SUPPORT_FUNCTION_SOURCES.get(function, frozenset())
+    )
+
+
 def customer_by_id(pk: int) -> Customer | None:
     """A customer by primary key (no visibility check: for background work)."""
     return Customer.objects.select_related("unit", "account_owner").filter(pk=pk).first()
+
+
+def crisis_dossier_access(user: AbstractBaseUser, crisis):
+    """What of a crisis's dossier and plan the user may read (the crisis app decides: see
+    ``crisis.selectors.crisis_access``)."""
+    return crisis_access(user, crisis)
 
 
 def crisis_visible(user: AbstractBaseUser, crisis_id: int):
@@ -88,14 +129,19 @@ class SourceView:
         return str(SourceStatus(self.status).label) if self.status in SourceStatus.values else ""
 
 
-def dossier_sources(dossier: Dossier | None, *, now: datetime | None = None) -> list[SourceView]:
+def dossier_sources(
+    dossier: Dossier | None, *, now: datetime | None = None, access=None
+) -> list[SourceView]:
     """The dossier's sources in reading order with the freshness rule applied, for the pages
-    and the API alike (the stored rows are not changed)."""
+    and the API alike (the stored rows are not changed). With ``access`` (a crisis dossier:
+    ``crisis_access`` of the viewer) only the sources the viewer needs to know."""
     if dossier is None:
         return []
     now = now or timezone.now()
     rank = {code: i for i, code in enumerate(SOURCE_ORDER)}
     rows = sorted(dossier.sources.all(), key=lambda s: (rank.get(s.source, len(rank)), s.pk))
+    if access is not None:
+        rows = [row for row in rows if access.sees_source(row.source)]
     views = []
     for row in rows:
         error = row.error

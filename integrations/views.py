@@ -22,8 +22,8 @@ from .forms import HandoverForm, PlanEditForm
 from .models import Commission, Handover
 
 
-def _dossier_context(dossier, building: bool) -> dict:
-    sources = selectors.dossier_sources(dossier)
+def _dossier_context(dossier, building: bool, access=None) -> dict:
+    sources = selectors.dossier_sources(dossier, access=access)
     data = {s.source: s.data for s in sources if s.data is not None}
     return {
         "dossier": dossier,
@@ -66,11 +66,15 @@ def customer_dossier(request, external_id: str):
     if dossier is None and not building:
         services.dossier_request(customer=customer, reason=DossierReason.PAGE, actor=request.user)
         building = True
+    access = selectors.customer_dossier_access(request.user, customer)
     context = {
         "customer": customer,
-        "complaints": customer.complaints.select_related("employee")[:10],
+        "complaints": customer.complaints.select_related("employee")[:10]
+        if access.sees_source("complaints")
+        else [],
         "history": selectors.dossier_history(customer=customer)[:10],
-        **_dossier_context(dossier, building),
+        "show_amounts": access.sees_amounts,
+        **_dossier_context(dossier, building, access),
     }
     return render(request, "integrations/customer_dossier.html", context)
 
@@ -79,10 +83,11 @@ def customer_dossier(request, external_id: str):
 def customer_dossier_fragment(request, external_id: str):
     customer = _visible_customer(request, external_id)
     dossier, building = services.latest_dossier(customer=customer)
+    access = selectors.customer_dossier_access(request.user, customer)
     return render(
         request,
         "integrations/_customer_dossier_body.html",
-        {"customer": customer, **_dossier_context(dossier, building)},
+        {"customer": customer, **_dossier_context(dossier, building, access)},
     )
 
 
@@ -109,11 +114,13 @@ def _visible_crisis(request, crisis_pk: int):
 def _panel_context(request, crisis) -> dict:
     dossier, building = services.latest_dossier(crisis_id=crisis.pk)
     plan = selectors.latest_plan(crisis.pk)
-    context = _dossier_context(dossier, building)
+    access = selectors.crisis_dossier_access(request.user, crisis)
+    context = _dossier_context(dossier, building, access)
     context.update(
         {
             "crisis": crisis,
             "plan": plan,
+            "show_amounts": access.sees_amounts,
             "can_edit_plan": services._can_edit_plan(request.user, crisis),
             "poll": context["poll"] or plan is None,
         }

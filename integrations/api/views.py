@@ -22,7 +22,7 @@ from ..models import Customer
 from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
 
 
-def dossier_payload(dossier, building: bool) -> dict:
+def dossier_payload(dossier, building: bool, access=None) -> dict:
     if dossier is None:
         return {
             "id": None,
@@ -40,7 +40,7 @@ def dossier_payload(dossier, building: bool) -> dict:
         "requested_at": dossier.requested_at,
         "completed_at": dossier.completed_at,
         "duration_ms": dossier.duration_ms,
-        "sources": selectors.dossier_sources(dossier),
+        "sources": selectors.dossier_sources(dossier, access=access),
     }
 
 
@@ -76,7 +76,8 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(
                 DossierSerializer(dossier_payload(None, True)).data, status=status.HTTP_202_ACCEPTED
             )
-        return Response(DossierSerializer(dossier_payload(dossier, building)).data)
+        access = selectors.customer_dossier_access(request.user, customer)
+        return Response(DossierSerializer(dossier_payload(dossier, building, access)).data)
 
     @extend_schema(
         request=None,
@@ -113,12 +114,16 @@ class CrisisDossierView(APIView):
             raise NotFound(_("Not found, or not visible to you."))
         dossier, building = services.latest_dossier(crisis_id=crisis.pk)
         plan = selectors.latest_plan(crisis.pk)
+        access = selectors.crisis_dossier_access(request.user, crisis)
+        plan_data = ResponsePlanSerializer(plan).data if plan else None
+        if plan_data is not None and not access.sees_amounts:
+            plan_data["amounts"] = {}  # the amounts at stake come from the finance sources
         return Response(
             {
-                "dossier": DossierSerializer(dossier_payload(dossier, building)).data
+                "dossier": DossierSerializer(dossier_payload(dossier, building, access)).data
                 if dossier or building
                 else None,
-                "plan": ResponsePlanSerializer(plan).data if plan else None,
+                "plan": plan_data,
             }
         )
 

@@ -1,0 +1,506 @@
+"""The permission matrix: role × object × action over the pages and the API, as one table.
+
+Each row is one route (a URL name), one object and one method, with the status every member of
+the fixed cast (``tests/conftest.py``: manager, manager2, finance, legal, admin, vp, hradmin,
+staff) must get. Every request runs in a savepoint that is rolled back, so every cell starts
+from the same world: a debt-collection emergency in Shanghai filed by ``manager`` about
+CUST-1001, finance and legal have delivered (finance a file), the VP's decision is due.
+
+A new endpoint must join: ``test_every_route_is_in_the_matrix`` enumerates the URL patterns
+and fails on any route that is neither in ``MATRIX`` nor in ``EXEMPT`` (with its reason).
+
+Status legend: 200 page/JSON, 201 created, 202 accepted, 302 done and redirected (or sent to
+the login/MFA page), 400 refused input, 403 refused, 404 not visible (the object's existence
+is not revealed), 405 method not allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import CAST, pass_second_factor
+
+pytestmark = pytest.mark.django_db
+
+SCENARIO = "debt-collection-emergency"
+
+
+def login(user) -> Client:
+    """A test client logged in as ``user`` whose session passed the second factor (the record
+    allauth writes after the TOTP step), as executives, HR admins and admin users need."""
+    client = Client()
+    client.force_login(user)
+    pass_second_factor(client, user)
+    return client
+
+
+@dataclass(frozen=True)
+class Row:
+    """One action on one object: ``route`` (URL name), ``args`` from the world, the request
+    ``data``, and the expected status per cast member (in ``CAST`` order)."""
+
+    route: str
+    method: str
+    expect: tuple[int, ...]
+    args: Callable[[dict], list] = lambda w: []
+    data: Callable[[dict], dict] = lambda w: {}
+    api: bool = False
+    note: str = ""
+    query: dict = field(default_factory=dict)
+
+
+def crisis_args(w):
+    return [w["crisis"].pk]
+
+
+def crisis_id(w):
+    return {"crisis_id": w["crisis"].pk}
+
+
+def crisis_pk(w):
+    return {"crisis_pk": w["crisis"].pk}
+
+
+def other_crisis_args(w):
+    return [w["other"].pk]
+
+
+def task(name):
+    return lambda w: [w[name].pk]
+
+
+def customer(w):
+    return {"external_id": "CUST-1001"}
+
+
+#                 manager manager2 finance legal admin  vp  hradmin staff
+ALL_200 = (200, 200, 200, 200, 200, 200, 200, 200)
+CRISIS_SEEN = (200, 404, 200, 200, 200, 200, 200, 404)  # filer, task holders, VP, HR
+DASHBOARD = (403, 403, 403, 403, 403, 200, 200, 403)
+
+MATRIX: list[Row] = [
+    # --- crisis pages -------------------------------------------------------------------------
+    Row("crisis:list", "GET", ALL_200),
+    Row("crisis:file", "GET", ALL_200),
+    Row(
+        "crisis:file",
+        "POST",
+        (302, 400, 403, 403, 403, 302, 302, 400),
+        data=lambda w: {
+            "scenario": SCENARIO,
+            "title": "Matrix",
+            "unit": w["shanghai"].code,
+            "customer": "CUST-1001",
+        },
+        note="file about CUST-1001: only who may file there and may see the customer",
+    ),
+    Row("crisis:detail", "GET", CRISIS_SEEN, args=crisis_args),
+    Row("crisis:detail", "GET", (404, 200, 404, 404, 404, 200, 200, 404), args=other_crisis_args),
+    Row("crisis:detail_live", "GET", CRISIS_SEEN, args=crisis_args),
+    Row("crisis:detail_timeline", "GET", CRISIS_SEEN, args=crisis_args),
+    Row(
+        "crisis:pause",
+        "POST",
+        (302, 404, 403, 403, 403, 302, 302, 404),
+        args=crisis_args,
+        data=lambda w: {"reason": "waiting for the customer"},
+    ),
+    Row("crisis:resume", "POST", (302, 404, 403, 403, 403, 302, 302, 404), args=crisis_args),
+    Row(
+        "crisis:decide",
+        "POST",
+        (403, 404, 403, 403, 403, 302, 403, 404),
+        args=crisis_args,
+        data=lambda w: {"option": "negotiate", "text": "Negotiate a plan"},
+        note="only deciders decide",
+    ),
+    Row("crisis:close", "GET", (200, 404, 403, 403, 403, 200, 200, 404), args=crisis_args),
+    Row(
+        "crisis:close",
+        "POST",
+        (302, 404, 403, 403, 403, 302, 302, 404),
+        args=crisis_args,
+        data=lambda w: {"outcome": "Settled", "lessons": "Call legal first"},
+    ),
+    Row(
+        "crisis:task_acknowledge",
+        "POST",
+        (403, 404, 403, 403, 302, 403, 403, 404),
+        args=task("admin_task"),
+    ),
+    Row(
+        "crisis:task_complete",
+        "POST",
+        (403, 404, 403, 403, 302, 403, 403, 404),
+        args=task("admin_task"),
+        data=lambda w: {f"t{w['admin_task'].pk}-location": "Reception"},
+    ),
+    Row(
+        "crisis:task_complete",
+        "POST",
+        (403, 404, 403, 403, 403, 302, 403, 404),
+        args=task("decision_task"),
+        data=lambda w: {f"t{w['decision_task'].pk}-note": "Negotiate"},
+        note="the decision task: only its decider",
+    ),
+    Row(
+        "crisis:task_comment",
+        "POST",
+        (302, 404, 302, 302, 302, 302, 302, 404),
+        args=task("admin_task"),
+        data=lambda w: {f"c{w['admin_task'].pk}-body": "On my way"},
+    ),
+    Row(
+        "crisis:task_reassign",
+        "POST",
+        (302, 404, 403, 403, 403, 302, 302, 404),
+        args=task("admin_task"),
+        data=lambda w: {"mode": "reassign", "assignee": str(w["legal_employee"].pk)},
+    ),
+    Row(
+        "crisis:task_reassign",
+        "POST",
+        (403, 404, 403, 403, 403, 403, 403, 404),
+        args=task("decision_task"),
+        data=lambda w: {"mode": "reassign", "assignee": str(w["manager_employee"].pk)},
+        note="a decision task never goes to a manager",
+    ),
+    Row(
+        "crisis:deliverable",
+        "GET",
+        (200, 404, 200, 404, 404, 200, 200, 404),
+        args=lambda w: [w["deliverable"].pk],
+        note="need to know: finance's file for finance and who sees everything",
+    ),
+    Row("crisis:dashboard", "GET", DASHBOARD),
+    Row("crisis:dashboard_live", "GET", DASHBOARD),
+    # --- crisis dossier pages -------------------------------------------------------------------
+    Row("integrations:crisis_dossier_panel", "GET", CRISIS_SEEN, args=crisis_args),
+    Row("integrations:crisis_dossier", "GET", CRISIS_SEEN, args=crisis_args),
+    Row(
+        "integrations:crisis_dossier_refresh",
+        "POST",
+        (302, 404, 302, 302, 302, 302, 302, 404),
+        args=crisis_args,
+    ),
+    Row(
+        "integrations:plan_edit", "GET", (302, 404, 302, 302, 302, 302, 302, 404), args=crisis_args
+    ),
+    Row(
+        "integrations:plan_share",
+        "POST",
+        (302, 404, 302, 302, 302, 302, 302, 404),
+        args=crisis_args,
+    ),
+    # --- customers ----------------------------------------------------------------------------
+    Row("integrations:customer_list", "GET", ALL_200),
+    Row(
+        "integrations:customer_dossier",
+        "GET",
+        (200, 404, 200, 200, 200, 200, 200, 404),
+        args=lambda w: ["CUST-1001"],
+    ),
+    Row(
+        "integrations:customer_dossier_fragment",
+        "GET",
+        (200, 404, 200, 200, 200, 200, 200, 404),
+        args=lambda w: ["CUST-1001"],
+    ),
+    Row(
+        "integrations:customer_dossier_refresh",
+        "POST",
+        (302, 404, 302, 302, 302, 302, 302, 404),
+        args=lambda w: ["CUST-1001"],
+    ),
+    # --- maps -----------------------------------------------------------------------------------
+    Row("responsibilities:map_list", "GET", ALL_200),
+    Row("responsibilities:map_detail", "GET", ALL_200, args=lambda w: [w["map"].pk]),
+    Row("responsibilities:map_versions", "GET", ALL_200, args=lambda w: [w["map"].pk]),
+    Row("responsibilities:map_new", "GET", (403, 403, 403, 403, 403, 403, 200, 403)),
+    Row(
+        "responsibilities:map_edit",
+        "GET",
+        (403, 403, 403, 403, 403, 403, 302, 403),
+        note="a published map is not edited: HR is sent to revise it",
+        args=lambda w: [w["map"].pk],
+    ),
+    Row(
+        "responsibilities:map_revise",
+        "POST",
+        (403, 403, 403, 403, 403, 403, 302, 403),
+        args=lambda w: [w["map"].pk],
+    ),
+    Row(
+        "responsibilities:map_archive",
+        "POST",
+        (403, 403, 403, 403, 403, 403, 302, 403),
+        args=lambda w: [w["map"].pk],
+    ),
+    Row(
+        "responsibilities:map_publish",
+        "POST",
+        (403, 403, 403, 403, 403, 403, 302, 403),
+        args=lambda w: [w["map"].pk],
+    ),
+    Row("responsibilities:scenario_new", "GET", (403, 403, 403, 403, 403, 403, 200, 403)),
+    Row("responsibilities:scenario_manual", "GET", ALL_200, args=lambda w: [SCENARIO]),
+    Row("responsibilities:position_duties", "GET", ALL_200, args=lambda w: ["department-manager"]),
+    # --- the rest of the pages ------------------------------------------------------------------
+    Row("home", "GET", ALL_200),
+    Row("org_chart", "GET", ALL_200),
+    Row("position_detail", "GET", ALL_200, args=lambda w: ["department-manager"]),
+    Row("preferences", "GET", ALL_200),
+    Row("inbox", "GET", ALL_200),
+    Row(
+        "integrations:offboarding",
+        "GET",
+        (200, 200, 404, 404, 404, 404, 200, 404),
+        note="HR and managers (for their own people)",
+    ),
+    Row("integrations:commissions", "GET", ALL_200),
+    Row("competency:home", "GET", ALL_200),
+    Row("competency:recognition", "GET", ALL_200),
+    Row("competency:readiness", "GET", (200, 200, 404, 404, 404, 200, 200, 404)),
+    Row("competency:authoring_list", "GET", (404, 404, 404, 404, 404, 404, 200, 404)),
+    # --- API (session auth, the same rules as a token with every scope) ------------------------
+    Row("crisis-list", "GET", ALL_200, api=True),
+    Row(
+        "crisis-list",
+        "POST",
+        (201, 400, 403, 403, 403, 201, 201, 400),
+        api=True,
+        data=lambda w: {"scenario": SCENARIO, "title": "Matrix", "customer": "CUST-1001"},
+        note="file about CUST-1001 in one's own unit",
+    ),
+    Row("crisis-detail", "GET", CRISIS_SEEN, api=True, args=crisis_args),
+    Row("crisis-tasks", "GET", CRISIS_SEEN, api=True, args=crisis_args),
+    Row("crisis-timeline", "GET", CRISIS_SEEN, api=True, args=crisis_args),
+    Row("crisis-decisions", "GET", CRISIS_SEEN, api=True, args=crisis_args),
+    Row(
+        "crisis-decisions",
+        "POST",
+        (403, 404, 403, 403, 403, 201, 403, 404),
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"text": "Negotiate", "option": "negotiate"},
+    ),
+    Row("task-list", "GET", ALL_200, api=True),
+    Row("task-detail", "GET", CRISIS_SEEN, api=True, args=task("admin_task")),
+    Row(
+        "task-acknowledge",
+        "POST",
+        (403, 404, 403, 403, 200, 403, 403, 404),
+        api=True,
+        args=task("admin_task"),
+    ),
+    Row(
+        "task-complete",
+        "POST",
+        (403, 404, 403, 403, 200, 403, 403, 404),
+        api=True,
+        args=task("admin_task"),
+        data=lambda w: {"location": "Reception"},
+    ),
+    Row(
+        "task-complete",
+        "POST",
+        (403, 404, 403, 403, 403, 200, 403, 404),
+        api=True,
+        args=task("decision_task"),
+        data=lambda w: {"note": "Negotiate"},
+    ),
+    Row("integrations-crisis-dossier", "GET", CRISIS_SEEN, api=True, args=crisis_args),
+    Row("customer-list", "GET", ALL_200, api=True),
+    Row(
+        "customer-detail",
+        "GET",
+        (200, 404, 200, 200, 200, 200, 200, 404),
+        api=True,
+        args=lambda w: ["CUST-1001"],
+    ),
+    Row(
+        "customer-dossier",
+        "GET",
+        (202, 404, 202, 202, 202, 202, 202, 404),
+        api=True,
+        args=lambda w: ["CUST-1001"],
+    ),
+    Row(
+        "customer-dossier-refresh",
+        "POST",
+        (202, 404, 202, 202, 202, 202, 202, 404),
+        api=True,
+        args=lambda w: ["CUST-1001"],
+    ),
+    Row("org-unit-list", "GET", ALL_200, api=True),
+    Row("position-list", "GET", ALL_200, api=True),
+    Row("employee-list", "GET", ALL_200, api=True),
+    Row("scenario-list", "GET", ALL_200, api=True),
+    Row("responsibility-map-list", "GET", ALL_200, api=True),
+    Row(
+        "responsibility-map-publish",
+        "POST",
+        (403, 403, 403, 403, 403, 403, 409, 403),
+        api=True,
+        args=lambda w: [w["map"].pk],
+        note="HR only (the map is published already: 409 for HR)",
+    ),
+]
+
+# Routes deliberately not in the matrix, each with the reason.
+EXEMPT: dict[str, str] = {
+    "healthz": "public health probe, no user data",
+    "set_language": "language switch for anyone, no object",
+    "api-schema": "public OpenAPI document",
+    "api-docs": "public API documentation page",
+    "integrations-webhook": "partner webhooks: HMAC-signed, no session (tests/integrations)",
+    "integrations:handover_execute": "HR offboarding writes (tests/integrations/test_handover*)",
+    "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
+    "integrations:commission_decide": "commission approvals (tests/integrations)",
+    "competency:rate": "competency rating form (tests/competency)",
+    "competency:assignment_start": "needs a training assignment (tests/competency)",
+    "competency:simulation_detail": "training content (tests/competency)",
+    "competency:run_start": "training runs (tests/competency)",
+    "competency:play": "a user's own training run (tests/competency)",
+    "competency:answer": "a user's own training run (tests/competency)",
+    "competency:result": "a user's own training run (tests/competency)",
+    "competency:authoring_edit": "simulation authoring (tests/competency)",
+    "org-unit-detail": "organisation reads (tests/hrcore/test_api.py)",
+    "position-detail": "organisation reads (tests/hrcore/test_api.py)",
+    "employee-detail": "organisation reads (tests/hrcore/test_api.py)",
+    "scenario-detail": "map reads (tests/responsibilities/test_api.py)",
+    "responsibility-map-detail": "map reads (tests/responsibilities/test_api.py)",
+    "responsibility-map-archive": "map writes (tests/responsibilities/test_api.py)",
+    "responsibility-map-diff": "map reads (tests/responsibilities/test_api.py)",
+    "responsibility-map-dry-run": "map reads (tests/responsibilities/test_api.py)",
+    "responsibility-map-revise": "map writes (tests/responsibilities/test_api.py)",
+    "competency-framework-list": "competency API (tests/competency/test_api.py)",
+    "competency-framework-detail": "competency API (tests/competency/test_api.py)",
+    "position-profile-list": "competency API (tests/competency/test_api.py)",
+    "position-profile-detail": "competency API (tests/competency/test_api.py)",
+    "simulation-list": "competency API (tests/competency/test_api.py)",
+    "simulation-detail": "competency API (tests/competency/test_api.py)",
+    "training-assignment-list": "competency API (tests/competency/test_api.py)",
+    "training-assignment-detail": "competency API (tests/competency/test_api.py)",
+    "simulation-result-list": "competency API (tests/competency/test_api.py)",
+    "simulation-result-detail": "competency API (tests/competency/test_api.py)",
+    "competency-evidence-list": "competency API (tests/competency/test_api.py)",
+}
+# Whole families with their own login and access machinery.
+EXEMPT_PREFIXES = {
+    "admin:": "the Django admin: staff only, ModelAdmin permissions (tests of each app's admin)",
+    "account_": "django-allauth login, logout, password flows",
+    "mfa_": "django-allauth two-factor flows",
+}
+
+
+def _route_names(patterns=None, namespace: str | None = None) -> set[str]:
+    names: set[str] = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            names |= _route_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+def test_every_route_is_in_the_matrix():
+    """A new endpoint must join the matrix (or be exempted here with its reason)."""
+    covered = {row.route for row in MATRIX}
+    missing = sorted(
+        name
+        for name in _route_names()
+        if name not in covered
+        and name not in EXEMPT
+        and not any(name.startswith(prefix) for prefix in EXEMPT_PREFIXES)
+    )
+    assert not missing, f"routes missing from the permission matrix: {missing}"
+    stale = sorted((covered | set(EXEMPT)) - _route_names())
+    assert not stale, f"the matrix names routes that do not exist: {stale}"
+
+
+@pytest.fixture
+def world(demo_org, users):
+    """The objects of the matrix (see the module docstring)."""
+    from crisis import services
+    from crisis.models import Task
+    from integrations import demo as integrations_demo
+    from responsibilities import demo as responsibilities_demo
+    from responsibilities.models import ResponsibilityMap
+
+    responsibilities_demo.seed()
+    integrations_demo.seed()
+
+    crisis = services.crisis_file(
+        scenario=SCENARIO,
+        title="Collectors in the office",
+        customer_external_id="CUST-1001",
+        actor=users["manager"],
+    )
+    other = services.crisis_file(
+        scenario=SCENARIO, title="Collectors in Shenzhen", actor=users["manager2"]
+    )
+    tasks = {t.duty_code: t for t in Task.objects.filter(crisis=crisis)}
+    services.task_complete(
+        task=tasks["finance-records"],
+        actor=users["finance"],
+        note="records",
+        file=SimpleUploadedFile("records.pdf", b"%PDF-1.4 x\n%%EOF", "application/pdf"),
+    )
+    services.task_complete(task=tasks["legal-support"], actor=users["legal"], note="script")
+    return {
+        "crisis": crisis,
+        "other": other,
+        "shanghai": users["manager"].employee.unit,
+        "admin_task": tasks["admin-on-site"],
+        "decision_task": tasks["vp-decision"],
+        "deliverable": tasks["finance-records"].deliverables.get(),
+        "manager_employee": users["manager"].employee,
+        "legal_employee": users["legal"].employee,
+        "map": ResponsibilityMap.objects.get(scenario__code=SCENARIO, status="published"),
+    }
+
+
+def _request(client: Client, row: Row, world: dict) -> int:
+    url = reverse(row.route, args=row.args(world))
+    if row.method == "GET":
+        return client.get(url, row.query).status_code
+    if row.api:
+        return client.post(url, row.data(world), content_type="application/json").status_code
+    return client.post(url, row.data(world)).status_code
+
+
+def test_permission_matrix(world, users):
+    """Every cell of the matrix, each in a savepoint rolled back afterwards."""
+    clients = {name: login(users[name]) for name in CAST}
+    got: dict[int, tuple[int, ...]] = {}
+    for index, row in enumerate(MATRIX):
+        statuses = []
+        for name in CAST:
+            with transaction.atomic():
+                try:
+                    statuses.append(_request(clients[name], row, world))
+                except Exception as exc:  # a crash is a cell that fails, reported with the rest
+                    statuses.append(f"{type(exc).__name__}")
+                transaction.set_rollback(True)
+        got[index] = tuple(statuses)
+    wrong = [
+        f"{row.route} {row.method} {row.note}\n    expected {row.expect}\n    got      {got[i]}"
+        for i, row in enumerate(MATRIX)
+        if got[i] != row.expect
+    ]
+    if os.environ.get("KEEL_MATRIX_PRINT"):
+        for i, row in enumerate(MATRIX):
+            print(f"{row.route:45} {row.method:5} {got[i]}")
+    assert not wrong, f"{len(wrong)} rows differ (columns: {CAST}):\n" + "\n".join(wrong)
