@@ -10,12 +10,11 @@ from hrcore.models import OrgUnit, Position
 
 @pytest.fixture
 def crisis_world(demo_org):
-    """Demo organisation + seed scenarios and maps + demo customers."""
+    """The demo world (organisation, seed maps, customers: tests/conftest.py) plus the demo
+    partner rows, which point at a sandbox port nobody listens on here."""
     from integrations import demo as integrations_demo
-    from responsibilities import demo as responsibilities_demo
 
-    responsibilities_demo.seed()
-    integrations_demo.seed()
+    integrations_demo.seed_partners()
     return demo_org
 
 

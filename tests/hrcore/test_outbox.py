@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
+    world = list(OutboxMessage.objects.values_list("pk", flat=True))  # the demo's, delivered
     for _ in range(2):
         services.notification_send(
             recipient=users["finance"],
@@ -21,7 +22,7 @@ def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
             dedupe_key="t:1",
         )
     assert Notification.objects.filter(dedupe_key="t:1").count() == 1
-    assert OutboxMessage.objects.filter(channel="email").count() == 1
+    assert OutboxMessage.objects.filter(channel="email").exclude(pk__in=world).count() == 1
     assert services.outbox_relay_due() == 1
     assert services.outbox_relay_due() == 0
     assert len(mail.outbox) == 1
@@ -62,16 +63,29 @@ def test_permanent_failure_stops_retrying(db):
 
 
 def test_a_claimed_message_is_not_sent_by_a_second_relay(db):
-    sent = []
-    services.register_outbox_handler("once", lambda m: sent.append(m.pk))
+    """Two relays interleave deterministically: the first selects both due messages, and while
+    it delivers the first one a second relay runs and delivers the other. When the first relay
+    comes to that message its compare-and-set claim (on the ``attempts`` it read) matches no
+    row, so it skips it: every message is sent exactly once. A claim by primary key alone would
+    send the second message twice."""
+    sent: list[int] = []
+    second_relay: list[int] = []
+
+    def deliver(message):
+        sent.append(message.pk)
+        if len(sent) == 1:  # the first relay is mid-batch: another relay runs now
+            second_relay.append(services.outbox_relay_due())
+
+    services.register_outbox_handler("once", deliver)
     services.outbox_enqueue(channel="once", dedupe_key="o:1", payload={})
-    message = OutboxMessage.objects.get(dedupe_key="o:1")
-    # Another relay already claimed it (attempts bumped, lease pushed out): this one skips it.
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5)
-    )
-    assert services.outbox_relay_due() == 0
-    assert sent == []
+    services.outbox_enqueue(channel="once", dedupe_key="o:2", payload={})
+    ids = set(OutboxMessage.objects.filter(channel="once").values_list("pk", flat=True))
+
+    assert services.outbox_relay_due() == 1  # its second claim lost the race
+    assert second_relay == [1]
+    assert sorted(sent) == sorted(ids)  # each message once
+    rows = OutboxMessage.objects.filter(pk__in=ids)
+    assert {(m.status, m.attempts) for m in rows} == {("sent", 1)}
 
 
 def test_duplicate_enqueue_is_ignored(db):

@@ -50,7 +50,7 @@ SPEC_BODY = {
 
 
 @pytest.fixture
-def debt_scenario(demo_org):
+def debt_scenario(no_seed_maps):
     return Scenario.objects.create(
         code="debt-collection", name_zh="债务催收", name_en="Debt collection"
     )
@@ -324,7 +324,7 @@ def _count(api, url):
     return len(ctx.captured_queries), r.json()["count"]
 
 
-def test_map_list_query_count_is_constant(demo_org, users, api_as):
+def test_map_list_query_count_is_constant(no_seed_maps, users, api_as):
     api = api_as("staff")
     _make_maps_offset(1, users)
     one, n1 = _count(api, MAPS)

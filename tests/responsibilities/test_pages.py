@@ -49,7 +49,7 @@ def _page_queries(client) -> int:
     return len(ctx.captured_queries)
 
 
-def test_list_page_query_count_is_constant(demo_org, client_as, users):
+def test_list_page_query_count_is_constant(no_seed_maps, client_as, users):
     group = OrgUnit.objects.get(code="demo-group")
 
     def add(n, start):
@@ -228,7 +228,7 @@ def test_hr_admin_builds_publishes_and_finds_the_duty_in_the_job_description(dem
     assert "data-breach/vp-go" in html(client.get("/org/positions/vice-president/"))
 
 
-def test_builder_shows_service_errors_on_the_row_and_saves_nothing(demo_org, client_as, users):
+def test_builder_shows_service_errors_on_the_row_and_saves_nothing(no_seed_maps, client_as, users):
     from hrcore.services import user_preferences_update
 
     user_preferences_update(user=users["hradmin"], language="en")
