@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import io
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("hrcore", "responsibilities", "crisis", "integrations", "competency")
@@ -124,74 +126,71 @@ def test_packages_and_their_data_are_declared():
         assert f"{folder}/**/*" in patterns
 
 
-def _settings_import(env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); from django.conf import settings; "
-            "print(bool(settings.DATA_DIR))",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+# A fresh process per settings module: importing them is what is under test.
+SETTINGS_PROBE = """
+import django
+django.setup()
+from django.conf import settings
+from django.core import signing
+try:
+    signing.dumps(1)
+    print("key:" + settings.SECRET_KEY)
+except Exception as exc:
+    print("refused:" + str(exc))
+"""
 
 
-def _clean_env(data_dir: Path, settings_module: str) -> dict[str, str]:
+def _settings_probe(data_dir: Path, settings_module: str) -> str:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "KEEL_SQLITE_PATH"}
     }
     env.update({"KEEL_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": settings_module})
-    return env
-
-
-@pytest.mark.parametrize("settings_module", ["hrcore.settings.local", "hrcore.settings.test"])
-def test_importing_settings_writes_no_files(tmp_path, settings_module):
-    data_dir = tmp_path / "data"
-    result = _settings_import(_clean_env(data_dir, settings_module))
+    result = subprocess.run(
+        [sys.executable, "-c", SETTINGS_PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
-    assert not data_dir.exists()
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_importing_the_test_settings_writes_no_files(tmp_path):
+    assert _settings_probe(tmp_path / "data", "hrcore.settings.test").startswith("key:")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_init_data_dir_creates_the_folders_and_keeps_its_secret_key(tmp_path):
+def test_init_data_dir_prepares_the_data_folder_once_and_keeps_its_secret_key(tmp_path, settings):
     data_dir = tmp_path / "data"
-    env = _clean_env(data_dir, "hrcore.settings.local")
+    # Importing the settings writes nothing; before the explicit step there is no key, and Django
+    # refuses to sign rather than use a key made up per process.
+    probe = _settings_probe(data_dir, "hrcore.settings.local")
+    assert probe == "refused:The SECRET_KEY setting must not be empty."
+    assert list(tmp_path.iterdir()) == []
 
-    def manage(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    # Before the step there is no key, and Django says so instead of making one up per process.
-    refused = manage("shell", "-c", "from django.core import signing; signing.dumps(1)")
-    assert refused.returncode != 0
-    assert "SECRET_KEY setting must not be empty" in refused.stderr
-    assert not data_dir.exists()
-
-    first = manage("init_data_dir")
-    assert first.returncode == 0, first.stderr
+    broker = data_dir / "broker"
+    settings.DATA_DIR, settings.SECRET_KEY_FILE = data_dir, data_dir / "secret_key"
+    settings.STATIC_ROOT = data_dir / "static"
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(broker / "queue"),
+        "data_folder_out": str(broker / "queue"),
+        "processed_folder": str(broker / "processed"),
+        "control_folder": str(broker / "control"),
+    }
+    call_command("init_data_dir", stdout=io.StringIO())
     key_file = data_dir / "secret_key"
     key = key_file.read_text()
     assert len(key) >= 50
     assert key_file.stat().st_mode & 0o777 == 0o600
     for folder in ("static", "broker/queue", "broker/processed", "broker/control"):
         assert (data_dir / folder).is_dir(), folder
+    call_command("init_data_dir", stdout=io.StringIO())
+    assert key_file.read_text() == key  # kept across runs, never regenerated
 
-    again = manage("init_data_dir")
-    assert again.returncode == 0, again.stderr
-    assert key_file.read_text() == key  # persisted across runs, never regenerated
-
-    signed = manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)")
-    assert signed.returncode == 0, signed.stderr
-    assert signed.stdout.strip().splitlines()[-1] == key
+    # The next process (make run's web server, worker, beat) reads that key.
+    assert _settings_probe(data_dir, "hrcore.settings.local") == f"key:{key}"

@@ -13,6 +13,7 @@ from hrcore.models import OrgUnit
 from responsibilities import services
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
+from tests.factories import DutyFactory, ResponsibilityMapFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -302,15 +303,12 @@ def _make_maps_offset(n, users):
     group = OrgUnit.objects.get(code="demo-group")
     start = Scenario.objects.count()
     for i in range(start, start + n):
-        scenario = Scenario.objects.create(code=f"s{i}", name_en=f"S{i}", name_zh=f"S{i}")
-        m = ResponsibilityMap.objects.create(
-            scenario=scenario, scope=group, status=MapStatus.PUBLISHED, title_en=f"M{i}"
-        )
-        Duty.objects.create(map=m, code="a", assignee_function="finance", deadline_minutes=5)
-        Duty.objects.create(
+        m = ResponsibilityMapFactory(scenario__code=f"s{i}", scope=group, title_en=f"M{i}")
+        DutyFactory(map=m, code="a", assignee_function="finance", deadline_minutes=5)
+        DutyFactory(
             map=m,
             code="b",
-            assignee_position_id=users["vp"].employee.position_id,
+            assignee_position=users["vp"].employee.position,
             deadline_minutes=5,
             after=["a"],
         )

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from hrcore.models import OrgUnit
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
+from tests.factories import DutyFactory, ResponsibilityMapFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +55,10 @@ def test_list_page_query_count_is_constant(no_seed_maps, client_as, users):
 
     def add(n, start):
         for i in range(start, start + n):
-            s = Scenario.objects.create(code=f"s{i}", name_en=f"S{i}", name_zh=f"S{i}")
-            m = ResponsibilityMap.objects.create(
-                scenario=s, scope=group, status=MapStatus.PUBLISHED, author=users["hradmin"]
+            m = ResponsibilityMapFactory(
+                scenario__code=f"s{i}", scope=group, author=users["hradmin"]
             )
-            Duty.objects.create(map=m, code="a", assignee_function="legal", deadline_minutes=5)
+            DutyFactory(map=m, code="a", assignee_function="legal", deadline_minutes=5)
 
     client = client_as("staff")
     add(1, 0)
