@@ -59,13 +59,21 @@ def _locked(path: Path) -> dict[str, str]:
     return pins
 
 
+def _python_files() -> list[Path]:
+    """The repository's own Python files (not the virtualenv, data or build folders)."""
+    skip = {".venv", "data", "build", "node_modules", ".git", "__pycache__"}
+    found = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [s for s in subfolders if s not in skip and not s.endswith(".egg-info")]
+        found += [Path(folder) / name for name in files if name.endswith(".py")]
+    return found
+
+
 def _imported_top_level_modules() -> dict[str, set[str]]:
     """Absolute imports of the repository's own code (apps, tests, bench, manage.py)."""
     found: dict[str, set[str]] = {}
-    for path in ROOT.rglob("*.py"):
+    for path in _python_files():
         relative = path.relative_to(ROOT)
-        if relative.parts[0] in {".venv", "data", "build"} or "site-packages" in relative.parts:
-            continue
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
