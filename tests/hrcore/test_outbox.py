@@ -63,29 +63,35 @@ def test_permanent_failure_stops_retrying(db):
 
 
 def test_a_claimed_message_is_not_sent_by_a_second_relay(db):
-    """Two relays interleave deterministically: the first selects both due messages, and while
-    it delivers the first one a second relay runs and delivers the other. When the first relay
-    comes to that message its compare-and-set claim (on the ``attempts`` it read) matches no
-    row, so it skips it: every message is sent exactly once. A claim by primary key alone would
-    send the second message twice."""
-    sent: list[int] = []
+    """Two relays interleave deterministically. The first selects both due messages (reading
+    their ``attempts``); while it delivers the first one, a second relay runs, claims the other
+    and tries it, and the partner is down: it stays pending, attempts 1, backing off. When the
+    first relay comes to that message its selection is stale, and its compare-and-set claim on
+    the ``attempts`` it read matches no row: it leaves the message alone. A claim on the key or
+    the status alone would deliver it again at once, ignoring the other relay and the backoff."""
+    calls: list[int] = []
     second_relay: list[int] = []
 
     def deliver(message):
-        sent.append(message.pk)
-        if len(sent) == 1:  # the first relay is mid-batch: another relay runs now
+        calls.append(message.pk)
+        if len(calls) == 1:  # the first relay is mid-batch: another relay runs now
             second_relay.append(services.outbox_relay_due())
+        elif len(calls) == 2:  # the second relay's try of the other message
+            raise ConnectionError("partner down")
 
     services.register_outbox_handler("once", deliver)
     services.outbox_enqueue(channel="once", dedupe_key="o:1", payload={})
     services.outbox_enqueue(channel="once", dedupe_key="o:2", payload={})
     ids = set(OutboxMessage.objects.filter(channel="once").values_list("pk", flat=True))
 
-    assert services.outbox_relay_due() == 1  # its second claim lost the race
-    assert second_relay == [1]
-    assert sorted(sent) == sorted(ids)  # each message once
-    rows = OutboxMessage.objects.filter(pk__in=ids)
-    assert {(m.status, m.attempts) for m in rows} == {("sent", 1)}
+    assert services.outbox_relay_due() == 1  # the first message only
+    assert second_relay == [0]  # it tried the other one, which failed
+    assert len(calls) == 2 and set(calls) == ids  # each message handled once
+    first, other = OutboxMessage.objects.get(pk=calls[0]), OutboxMessage.objects.get(pk=calls[1])
+    assert (first.status, first.attempts) == ("sent", 1)
+    assert (other.status, other.attempts) == ("pending", 1)
+    assert "partner down" in other.last_error
+    assert other.next_attempt_at > timezone.now()
 
 
 def test_duplicate_enqueue_is_ignored(db):
