@@ -27,6 +27,7 @@ Figures only, no pass/fail.
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -67,6 +68,9 @@ def main() -> int:
     base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     base_env["DJANGO_SETTINGS_MODULE"] = "hrcore.settings.local"
     base_env["KEEL_LOG_LEVEL"] = "ERROR"
+    # One key for the child and the worker it starts (settings read it at import; the data
+    # folder's key file is written after that, by init_data_dir).
+    base_env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     runs = [("embedded (SQLite + filesystem broker)", {}, "embedded")]
     if os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL"):
         _reset_pg(os.environ["DATABASE_URL"])
@@ -103,6 +107,7 @@ def child(backend: str) -> int:
     django.setup()
     from django.core.management import call_command
 
+    call_command("init_data_dir", verbosity=0)  # the filesystem broker's folders
     call_command("migrate", verbosity=0)
     from hrcore import demo as hr_demo
     from integrations import demo as int_demo

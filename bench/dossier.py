@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -48,6 +49,7 @@ def main() -> int:
     os.environ.update(
         {
             "KEEL_DATA_DIR": data_dir,
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
             "DJANGO_SETTINGS_MODULE": "hrcore.settings.local",
             "CELERY_TASK_ALWAYS_EAGER": "1",
             # Eager tasks run inside the kick, so a throttled kick's trailing run would fire at
@@ -99,6 +101,7 @@ def run(url: str) -> int:
         except httpx.HTTPError:
             time.sleep(0.1)
     print(f"setting up a fresh database in {os.environ['KEEL_DATA_DIR']} …", flush=True)
+    call_command("init_data_dir", verbosity=0)
     call_command("migrate", verbosity=0)
     for seed in (hr_demo.seed, r_demo.seed, i_demo.seed):
         with transaction.atomic():

@@ -150,6 +150,7 @@ def _manage(env: dict, *args: str) -> str:
 
 def _setup(env: dict) -> str:
     """Migrate, seed the demo, add the faults map; returns a write token for `manager`."""
+    _manage(env, "init_data_dir")  # data folder, broker folders, secret key (settings write none)
     _manage(env, "migrate", "--noinput", "-v0")
     _manage(env, "seed_demo")
     out = subprocess.run(

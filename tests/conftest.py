@@ -1,7 +1,16 @@
-"""Shared fixtures: the demo organisation, a fixed cast of users per role, API clients, Chromium."""
+"""Shared fixtures: the demo world, a fixed cast of users per role, API clients, Chromium.
+
+The demo world (organisation, responsibility maps, customers, competency models) is seeded once
+per test session, right after the test database is migrated. An ordinary ``db`` test sees it
+and its own writes vanish at its end (transaction rollback); a transactional test
+(``transaction=True``, ``live_server``, the browser) ends with a flush that empties every table,
+so the next transactional test seeds the world again (``_demo_world_after_flush``). Whatever a
+test needs beyond the world, it builds itself (``tests/factories``).
+"""
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -14,6 +23,66 @@ HAS_REDIS = bool(os.environ.get("REDIS_URL"))
 
 # The fixed cast (SPEC §3.7): every permission test picks from these.
 CAST = ["manager", "manager2", "finance", "legal", "admin", "vp", "hradmin", "staff"]
+
+
+def seed_demo_world() -> None:
+    """What every database test starts with: the demo organisation and its accounts, the seed
+    scenarios and published responsibility maps, the demo customers and the competency models
+    with their simulations. Not the partners (tests point their own at the sandbox) nor the
+    demo crises (tests file their own)."""
+    from django.db import transaction
+
+    from competency import demo as competency_demo
+    from hrcore import demo as hrcore_demo
+    from integrations import demo as integrations_demo
+    from responsibilities import demo as responsibilities_demo
+
+    with transaction.atomic():
+        hrcore_demo.seed()
+        responsibilities_demo.seed()
+        integrations_demo.seed_customers()
+        competency_demo.seed()
+
+
+def _demo_world_present() -> bool:
+    from hrcore.models import OrgUnit
+
+    return OrgUnit.objects.filter(code="demo-group").exists()
+
+
+def _is_transactional(request) -> bool:
+    """As pytest-django decides it (its ``_django_db_helper``)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, migrated once (pytest-django) and seeded once with the demo world."""
+    with django_db_blocker.unblock():
+        seed_demo_world()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir():
+    """The data folder's static root and broker folders (settings create nothing at import)."""
+    from django.core.management import call_command
+
+    call_command("init_data_dir", stdout=io.StringIO())
+
+
+@pytest.fixture(autouse=True)
+def _demo_world_after_flush(request):
+    """A transactional test finds the demo world too: the flush that ended the previous one
+    emptied the database, so seed it again (pytest-django runs transactional tests last, after
+    every rollback test)."""
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    if not _demo_world_present():
+        seed_demo_world()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -59,10 +128,9 @@ def _fresh_cache():
 
 @pytest.fixture
 def demo_org(db):
-    """The demo organisation (idempotent: cheap when already there)."""
+    """The demo organisation, part of the session's demo world (see the module docstring)."""
     from hrcore import demo
 
-    demo.seed()
     return demo
 
 

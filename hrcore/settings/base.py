@@ -8,7 +8,6 @@ and a Celery broker on kombu's filesystem transport, so a worker and beat run wi
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,8 +16,10 @@ from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Importing settings writes nothing: `manage.py init_data_dir` (run by `make run`) creates this
+# folder, the broker's folders and the secret key file.
 DATA_DIR = Path(os.environ.get("KEEL_DATA_DIR", BASE_DIR / "data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -33,12 +34,14 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 def _secret_key_from_data_dir() -> str:
-    """Generate a secret key on first run and keep it beside the data (never in the repo)."""
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    """The key `manage.py init_data_dir` generated beside the data (never in the repo). Before that
+    step it is empty, and Django refuses to sign anything ("The SECRET_KEY setting must not be
+    empty"): a key made up per process would silently break sessions across processes and the
+    partner credentials encrypted under it."""
+    try:
+        return SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        return ""
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _secret_key_from_data_dir()
@@ -185,8 +188,6 @@ else:
     # keelfs:// is kombu's filesystem transport with atomic writes and a quarantine for empty or
     # partial message files (hrcore/broker.py): one bad file never stops the worker.
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "keelfs://")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -288,7 +289,6 @@ USE_TZ = True
 # --- Static, media -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("KEEL_MEDIA_ROOT", DATA_DIR / "media"))

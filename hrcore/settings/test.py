@@ -5,6 +5,8 @@ import os
 from .base import *
 
 DEBUG = False
+# A fixed key: tests run without `init_data_dir`, and every process of a test run must agree.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "keel-tests-only-not-a-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True

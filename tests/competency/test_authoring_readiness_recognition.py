@@ -114,9 +114,7 @@ def test_readiness_shows_holders_levels_absence_and_single_points_of_failure(
 ):
     from competency.selectors import readiness
     from hrcore.services import absence_record
-    from responsibilities import demo as maps_demo
 
-    maps_demo.seed()
     unit = users["manager"].employee.unit
     data = readiness(unit=unit, scenario_code="debt-collection-emergency")
     rows = {r["duty"].code: r for r in data["rows"]}

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from hrcore.models import OrgUnit, Position
 
 
 @pytest.fixture
 def crisis_world(demo_org):
-    """Demo organisation + seed scenarios and maps + demo customers."""
+    """The demo world (organisation, seed maps, customers: tests/conftest.py) plus the demo
+    partner rows, which point at a sandbox port nobody listens on here."""
     from integrations import demo as integrations_demo
-    from responsibilities import demo as responsibilities_demo
 
-    responsibilities_demo.seed()
-    integrations_demo.seed()
+    integrations_demo.seed_partners()
     return demo_org
 
 
@@ -23,37 +21,25 @@ def crisis_world(demo_org):
 def make_map(crisis_world):
     """``make_map("code", [duty dicts], scope="demo-group")`` → a published map built directly
     (so the engine's tests do not depend on the seed maps' exact numbers)."""
-    from responsibilities.models import Duty, ResponsibilityMap, Scenario
+    from responsibilities.models import ResponsibilityMap
+    from tests.factories import DutyFactory, ResponsibilityMapFactory, ScenarioFactory
 
     def make(code: str, duties: list[dict], scope: str = "demo-group", severity="high"):
-        scenario, _ = Scenario.objects.get_or_create(
-            code=code,
-            defaults={"name_zh": code, "name_en": code, "default_severity": severity},
-        )
+        scenario = ScenarioFactory(code=code, default_severity=severity)
         unit = OrgUnit.objects.get(code=scope)
         version = ResponsibilityMap.objects.filter(scenario=scenario, scope=unit).count() + 1
         ResponsibilityMap.objects.filter(scenario=scenario, scope=unit, status="published").update(
             status="archived"
         )
-        rmap = ResponsibilityMap.objects.create(
-            scenario=scenario,
-            scope=unit,
-            version=version,
-            status="published",
-            title_zh=code,
-            title_en=code,
-            published_at=timezone.now(),
-        )
+        rmap = ResponsibilityMapFactory(scenario=scenario, scope=unit, version=version)
         for order, spec in enumerate(duties):
             spec = dict(spec)
             position = spec.pop("position", None)
-            Duty.objects.create(
+            DutyFactory(
                 map=rmap,
                 order=order,
                 assignee_position=Position.objects.get(code=position) if position else None,
                 assignee_function=spec.pop("function", ""),
-                action_zh=spec.pop("action_zh", spec["code"]),
-                action_en=spec.pop("action_en", spec["code"]),
                 **spec,
             )
         return rmap

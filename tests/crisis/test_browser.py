@@ -44,10 +44,8 @@ def _login(page, base: str, username: str) -> None:
 @pytest.fixture
 def seeded(users):
     from integrations import demo as integrations_demo
-    from responsibilities import demo as responsibilities_demo
 
-    responsibilities_demo.seed()
-    integrations_demo.seed()
+    integrations_demo.seed_partners()  # maps and customers are in the demo world
     return users
 
 

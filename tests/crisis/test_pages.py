@@ -22,12 +22,11 @@ SCENARIO = "debt-collection-emergency"
 
 @pytest.fixture
 def english(users):
-    """The demo maps and customers, and every cast member reading English (exact strings)."""
+    """The demo partners (maps and customers are in the demo world), and every cast member
+    reading English (exact strings)."""
     from integrations import demo as integrations_demo
-    from responsibilities import demo as responsibilities_demo
 
-    responsibilities_demo.seed()
-    integrations_demo.seed()
+    integrations_demo.seed_partners()
     for user in users.values():
         user_preferences_update(user=user, language="en")
     return users
@@ -525,10 +524,8 @@ def english_manager_pk(crisis) -> int:
 
 
 def test_closing_page_credits_the_chosen_people_and_records_a_weakness(client_as, crisis, english):
-    from competency import demo as competency_demo
     from competency.models import Evidence, RecognitionEntry
 
-    competency_demo.seed()
     finance, admin = english["finance"].employee, english["admin"].employee
     client = client_as("manager")
     page = client.get(reverse("crisis:close", args=[crisis.pk]))

@@ -432,10 +432,9 @@ def test_filing_is_idempotent_per_key(file_emergency):
 
 
 def test_closure_records_review_findings_for_breaches_and_stars_only_the_punctual(make_map, users):
-    from competency import demo as competency_demo
     from competency.models import Evidence, RecognitionEntry
 
-    competency_demo.seed()  # the competency models the findings refer to
+    # the competency models the findings refer to are in the demo world
     make_map(
         "review",
         [
@@ -521,9 +520,7 @@ def _closure_state(crisis):
 
 @pytest.fixture
 def competency_models(crisis_world):
-    from competency import demo as competency_demo
-
-    competency_demo.seed()
+    """The competency models the findings refer to (in the demo world, tests/conftest.py)."""
 
 
 def test_closure_stars_exactly_the_people_the_closer_credits(

@@ -11,7 +11,8 @@ from django.utils import timezone
 from crisis import services
 from crisis.choices import CrisisSource, TriggerAction, TriggerKind
 from crisis.models import Crisis, TriggerAlert, TriggerRule
-from hrcore.models import Employee, Notification, OrgUnit
+from hrcore.models import Employee, Notification
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +23,9 @@ def rules(crisis_world):
 
 
 def customer(external_id="T-1", days=0, risky=False, owner="staff", since=None):
-    from integrations.models import Customer
-
     today = timezone.localdate()
-    return Customer.objects.create(
+    return CustomerFactory(
         external_id=external_id,
-        name_zh="测试客户",
-        name_en="Test customer",
-        unit=OrgUnit.objects.get(code="sh-business"),
         account_owner=Employee.objects.get(user__username=owner) if owner else None,
         overdue_days=days,
         overdue_since=since or (today - timedelta(days=days) if days else None),

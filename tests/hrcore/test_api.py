@@ -100,8 +100,22 @@ def test_phone_numbers_only_for_hr_admins(api_as, users):
 
 
 def test_read_scope_token_cannot_write(api_as):
-    client = api_as("hradmin", scopes=["read"])
-    assert client.get("/api/v1/positions/").status_code == 200
+    """An HR admin may create scenarios; a token of theirs limited to ``read`` may not."""
+    from responsibilities.models import Scenario
+
+    body = {"code": "token-scope-probe", "name_en": "Probe", "name_zh": "探测"}
+    before = Scenario.objects.count()
+    reader = api_as("hradmin", scopes=["read"])
+    assert reader.get("/api/v1/positions/").status_code == 200
+    refused = reader.post("/api/v1/scenarios/", body, format="json")
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["status"] == 403
+    assert Scenario.objects.count() == before
+    assert not Scenario.objects.filter(code="token-scope-probe").exists()
+    # the same request with the write scope is accepted: the refusal was the scope's
+    writer = api_as("hradmin", scopes=["read", "write"])
+    assert writer.post("/api/v1/scenarios/", body, format="json").status_code == 201
+    assert Scenario.objects.filter(code="token-scope-probe").exists()
 
 
 def test_session_auth_for_the_browser(client_as):

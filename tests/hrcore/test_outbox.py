@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
+    world = list(OutboxMessage.objects.values_list("pk", flat=True))  # the demo's, delivered
     for _ in range(2):
         services.notification_send(
             recipient=users["finance"],
@@ -21,7 +22,7 @@ def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
             dedupe_key="t:1",
         )
     assert Notification.objects.filter(dedupe_key="t:1").count() == 1
-    assert OutboxMessage.objects.filter(channel="email").count() == 1
+    assert OutboxMessage.objects.filter(channel="email").exclude(pk__in=world).count() == 1
     assert services.outbox_relay_due() == 1
     assert services.outbox_relay_due() == 0
     assert len(mail.outbox) == 1
@@ -62,16 +63,35 @@ def test_permanent_failure_stops_retrying(db):
 
 
 def test_a_claimed_message_is_not_sent_by_a_second_relay(db):
-    sent = []
-    services.register_outbox_handler("once", lambda m: sent.append(m.pk))
+    """Two relays interleave deterministically. The first selects both due messages (reading
+    their ``attempts``); while it delivers the first one, a second relay runs, claims the other
+    and tries it, and the partner is down: it stays pending, attempts 1, backing off. When the
+    first relay comes to that message its selection is stale, and its compare-and-set claim on
+    the ``attempts`` it read matches no row: it leaves the message alone. A claim on the key or
+    the status alone would deliver it again at once, ignoring the other relay and the backoff."""
+    calls: list[int] = []
+    second_relay: list[int] = []
+
+    def deliver(message):
+        calls.append(message.pk)
+        if len(calls) == 1:  # the first relay is mid-batch: another relay runs now
+            second_relay.append(services.outbox_relay_due())
+        elif len(calls) == 2:  # the second relay's try of the other message
+            raise ConnectionError("partner down")
+
+    services.register_outbox_handler("once", deliver)
     services.outbox_enqueue(channel="once", dedupe_key="o:1", payload={})
-    message = OutboxMessage.objects.get(dedupe_key="o:1")
-    # Another relay already claimed it (attempts bumped, lease pushed out): this one skips it.
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5)
-    )
-    assert services.outbox_relay_due() == 0
-    assert sent == []
+    services.outbox_enqueue(channel="once", dedupe_key="o:2", payload={})
+    ids = set(OutboxMessage.objects.filter(channel="once").values_list("pk", flat=True))
+
+    assert services.outbox_relay_due() == 1  # the first message only
+    assert second_relay == [0]  # it tried the other one, which failed
+    assert len(calls) == 2 and set(calls) == ids  # each message handled once
+    first, other = OutboxMessage.objects.get(pk=calls[0]), OutboxMessage.objects.get(pk=calls[1])
+    assert (first.status, first.attempts) == ("sent", 1)
+    assert (other.status, other.attempts) == ("pending", 1)
+    assert "partner down" in other.last_error
+    assert other.next_attempt_at > timezone.now()
 
 
 def test_duplicate_enqueue_is_ignored(db):

@@ -4,6 +4,7 @@ real HTTP, and Partner rows pointing at it."""
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -15,9 +16,38 @@ SANDBOX_TOKEN = "test-sandbox-token"
 WEBHOOK_SECRET = "test-webhook-secret"
 
 
+class RecordingSandbox(Sandbox):
+    """The sandbox, also recording when each partner request was in flight (monotonic start and
+    end): tests assert how calls overlapped instead of how long they took."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.spans: list[tuple[float, float]] = []
+        self.spans_lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        started = time.monotonic()
+        try:
+            return super().__call__(environ, start_response)
+        finally:
+            if not environ.get("PATH_INFO", "").startswith("/_admin"):
+                with self.spans_lock:
+                    self.spans.append((started, time.monotonic()))
+
+
+def peak_overlap(spans: list[tuple[float, float]]) -> int:
+    """The most requests in flight at the same instant."""
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    peak = current = 0
+    for _, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
 @pytest.fixture(scope="session")
 def sandbox_server():
-    app = Sandbox(token=SANDBOX_TOKEN)
+    app = RecordingSandbox(token=SANDBOX_TOKEN)
     server = serve("127.0.0.1", 0, app)  # port 0: the OS picks a free port
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -45,12 +75,20 @@ class SandboxHandle:
     def requests(self) -> int:
         return self.app.requests
 
+    @property
+    def spans(self) -> list[tuple[float, float]]:
+        """(start, end) of every partner request since the test began, in start order."""
+        with self.app.spans_lock:
+            return sorted(self.app.spans)
+
 
 @pytest.fixture
 def sandbox(sandbox_server):
     app, url = sandbox_server
     httpx.post(f"{url}/_admin/reset", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
     adapters.reset_breakers()
+    with app.spans_lock:
+        app.spans.clear()
     yield SandboxHandle(app, url)
     httpx.post(f"{url}/_admin/reset", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
     adapters.reset_breakers()
@@ -72,9 +110,7 @@ def config(url: str, kind: str, **overrides) -> adapters.PartnerConfig:
 
 @pytest.fixture
 def customers(demo_org):
-    from integrations import demo
-
-    demo.seed_customers()
+    """The demo customers (part of the session's demo world, tests/conftest.py)."""
     from integrations.models import Customer
 
     return {c.external_id: c for c in Customer.objects.select_related("account_owner__user")}
@@ -108,10 +144,8 @@ def partners(sandbox, customers, users):
 
 @pytest.fixture
 def maps(demo_org):
-    """The published responsibility maps (scenarios incl. debt-collection-emergency)."""
-    from responsibilities import demo
-
-    demo.seed()
+    """The published responsibility maps (scenarios incl. debt-collection-emergency), part of
+    the session's demo world (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ retries, timeouts and idempotent retried writes."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -87,10 +86,12 @@ def test_attendance_timeout_is_transient(sandbox):
     adapter = adapters.adapter_for(
         config(sandbox.url, "attendance", timeout_seconds=0.2, max_attempts=2)
     )
-    started = time.monotonic()
+    before = sandbox.requests
     with pytest.raises(adapters.TransientError, match=r"timed out after 0\.2 s"):
         adapter.today(["manager"])
-    assert time.monotonic() - started < 1.2
+    # Bounded: both attempts ended on the client's 0.2 s timeout, not the 1.5 s answer (the
+    # time it takes is measured in bench/, not asserted here).
+    assert sandbox.requests - before == 2
 
 
 def test_attendance_malformed_is_permanent_and_not_retried(sandbox, attendance):

@@ -1,34 +1,39 @@
 """The per-partner circuit breaker under concurrent calls (the dossier pulls its sources in
 threads), against the sandbox over real HTTP: it counts every transient failure, opens at exactly
 ``fail_max``, fails fast while open, lets exactly one trial call through once the reset timeout
-has passed, and never serialises the calls it lets through."""
+has passed, and never serialises the calls it lets through.
+
+Deterministic under load: the reset timeout is crossed by moving a frozen clock (time-machine;
+pybreaker reads ``datetime.now``), never by sleeping, and concurrency is read from when the
+sandbox had requests in flight, not from how long the calls took."""
 
 from __future__ import annotations
 
 import threading
-import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from integrations import adapters
 
-from .conftest import config
+from .conftest import config, peak_overlap
+
+RESET = timedelta(seconds=30)
 
 
 def together(n: int, call) -> list:
-    """Run ``call`` in ``n`` threads released at the same instant; each result is
-    ``(value or exception, seconds taken)``."""
+    """Run ``call`` in ``n`` threads released at the same instant; returns each value or
+    exception."""
     barrier = threading.Barrier(n)
     results: list = [None] * n
 
     def run(i):
         barrier.wait()
-        started = time.monotonic()
         try:
-            value = call()
+            results[i] = call()
         except Exception as exc:
-            value = exc
-        results[i] = (value, time.monotonic() - started)
+            results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
@@ -39,7 +44,14 @@ def together(n: int, call) -> list:
 
 
 def kinds(results) -> list[str]:
-    return sorted(type(value).__name__ for value, _ in results)
+    return sorted(type(value).__name__ for value in results)
+
+
+@pytest.fixture
+def clock():
+    """Wall-clock time stands still unless the test moves it (sleeps still take real time)."""
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -50,20 +62,19 @@ def finance(sandbox):
         slug="breaker-finance",
         max_attempts=1,  # one attempt per call: the breaker sees every call
         breaker_fail_max=5,
-        breaker_reset_seconds=0.6,
+        breaker_reset_seconds=RESET.total_seconds(),
     )
     return cfg, adapters.adapter_for(cfg)
 
 
-def test_opens_at_exactly_fail_max_concurrent_failures_and_then_fails_fast(sandbox, finance):
+def test_opens_at_exactly_fail_max_concurrent_failures_and_then_fails_fast(sandbox, finance, clock):
     cfg, adapter = finance
     breaker = adapters.breaker_for(cfg)
     sandbox.knobs(finance={"mode": "error", "latency_ms": 200})
 
-    started = time.monotonic()
     results = together(4, lambda: adapter.credit_profile("CUST-1001"))
-    # Let through concurrently (four 200 ms calls in well under 4 × 200 ms) and all counted.
-    assert time.monotonic() - started < 0.6
+    # Let through concurrently (the partner had several in flight at once) and all counted.
+    assert peak_overlap(sandbox.spans) >= 2
     assert kinds(results) == ["TransientError"] * 4
     assert breaker.current_state == "closed"
     assert breaker.fail_counter == 4
@@ -74,14 +85,14 @@ def test_opens_at_exactly_fail_max_concurrent_failures_and_then_fails_fast(sandb
     assert breaker.fail_counter == 8
 
     before = sandbox.requests
+    clock.shift(RESET - timedelta(seconds=1))  # still open just before the reset timeout
     results = together(6, lambda: adapter.credit_profile("CUST-1001"))
     assert kinds(results) == ["CircuitOpen"] * 6
-    assert all(seconds < 0.1 for _, seconds in results)
-    assert sandbox.requests == before  # the partner was not called
-    assert "partner answered HTTP 500" in str(results[0][0])
+    assert sandbox.requests == before  # failed fast: the partner was not called
+    assert "partner answered HTTP 500" in str(results[0])
 
 
-def test_half_open_sends_one_trial_and_the_others_follow_once_it_succeeded(sandbox, finance):
+def test_half_open_sends_one_trial_and_the_others_follow_once_it_succeeded(sandbox, finance, clock):
     cfg, adapter = finance
     breaker = adapters.breaker_for(cfg)
     sandbox.knobs(finance={"mode": "error"})
@@ -89,31 +100,31 @@ def test_half_open_sends_one_trial_and_the_others_follow_once_it_succeeded(sandb
     assert breaker.current_state == "open"
 
     sandbox.knobs(finance={"mode": "ok", "latency_ms": 300})
-    time.sleep(0.7)  # past the 0.6 s reset timeout
-    before = sandbox.requests
-    started = time.monotonic()
+    clock.shift(RESET + timedelta(seconds=1))  # past the reset timeout
+    before, earlier = sandbox.requests, len(sandbox.spans)
     results = together(8, lambda: adapter.credit_profile("CUST-1001"))
-    elapsed = time.monotonic() - started
     assert kinds(results) == ["CreditProfile"] * 8
     assert sandbox.requests - before == 8
-    # One 300 ms trial first, then the seven waiting callers together: about 2 × 300 ms —
-    # not 300 ms (all at once, as with the old no-op lock) and not 8 × 300 ms (serialised).
-    assert 0.55 < elapsed < 1.2
+    trial, *followers = sandbox.spans[earlier:]
+    # One trial alone first, then the seven waiting callers together — not all at once (the
+    # old no-op lock) and not one after another (serialised).
+    assert all(start >= trial[1] for start, _ in followers)
+    assert peak_overlap(followers) >= 2
     assert breaker.current_state == "closed"
     assert breaker.fail_counter == 0
 
-    started = time.monotonic()
+    earlier = len(sandbox.spans)
     results = together(8, lambda: adapter.credit_profile("CUST-1001"))
     assert kinds(results) == ["CreditProfile"] * 8
-    assert time.monotonic() - started < 0.9  # closed again: eight 300 ms calls in parallel
+    assert peak_overlap(sandbox.spans[earlier:]) >= 2  # closed again: calls in parallel
 
 
-def test_failed_trial_reopens_for_another_full_reset_timeout(sandbox, finance):
+def test_failed_trial_reopens_for_another_full_reset_timeout(sandbox, finance, clock):
     cfg, adapter = finance
     breaker = adapters.breaker_for(cfg)
     sandbox.knobs(finance={"mode": "error"})
     together(5, lambda: adapter.credit_profile("CUST-1001"))
-    time.sleep(0.7)
+    clock.shift(RESET + timedelta(seconds=1))
 
     sandbox.knobs(finance={"mode": "error", "latency_ms": 200})
     before = sandbox.requests
@@ -121,15 +132,15 @@ def test_failed_trial_reopens_for_another_full_reset_timeout(sandbox, finance):
     assert sandbox.requests - before == 1  # only the trial reached the partner that is down
     assert kinds(results) == ["CircuitOpen"] * 5 + ["TransientError"]
     assert "trial call failed" in str(
-        next(v for v, _ in results if isinstance(v, adapters.CircuitOpen)).__cause__
+        next(v for v in results if isinstance(v, adapters.CircuitOpen)).__cause__
     )
     assert breaker.current_state == "open"
 
     sandbox.knobs(finance={"mode": "ok", "latency_ms": 0})
-    time.sleep(0.3)  # the trial failed ~0.3 s ago: still inside the new reset timeout
+    clock.shift(RESET - timedelta(seconds=1))  # the trial failed just now: still inside
     with pytest.raises(adapters.CircuitOpen):
         adapter.credit_profile("CUST-1001")
-    time.sleep(0.5)
+    clock.shift(timedelta(seconds=2))  # a full reset timeout after the failed trial
     assert adapter.credit_profile("CUST-1001").external_id == "CUST-1001"
     assert breaker.current_state == "closed"
 

@@ -4,6 +4,7 @@ tasks to do = ``TASK_OPEN_STATES``), and imports the apps it ships with directly
 from __future__ import annotations
 
 import pathlib
+from datetime import timedelta
 
 import pytest
 
@@ -55,9 +56,22 @@ def test_credit_webhook_refreshes_only_open_crises_of_the_customer(two_crises, c
 
 
 def test_crisis_task_reads_customers_through_the_integrations_selector(customers):
+    """The task finds the customer by id through the integrations selector and evaluates the
+    trigger rules on what it read: 45 days overdue fires the overdue rule once."""
+    from django.utils import timezone
+
+    from crisis.models import TriggerAlert
+    from crisis.services import trigger_rules_ensure_defaults
     from crisis.tasks import triggers_evaluate_customer
 
-    assert triggers_evaluate_customer(customers["CUST-1001"].pk) >= 0
+    trigger_rules_ensure_defaults()
+    customer = customers["CUST-1001"]
+    customer.overdue_days = 45
+    customer.overdue_since = timezone.localdate() - timedelta(days=45)
+    customer.save(update_fields=["overdue_days", "overdue_since"])
+    assert triggers_evaluate_customer(customer.pk) == 1
+    assert TriggerAlert.objects.filter(customer=customer, overdue_days=45).count() == 1
+    assert triggers_evaluate_customer(customer.pk) == 0  # once per overdue episode
     assert triggers_evaluate_customer(10**9) == 0
 
 

@@ -10,6 +10,8 @@ import pytest
 from integrations import services
 from integrations.models import Customer, Dossier, DossierSource
 
+from .conftest import peak_overlap
+
 pytestmark = pytest.mark.django_db
 
 
@@ -26,8 +28,10 @@ def test_three_sources_at_300_ms_finish_near_300_ms(partners, customers, sandbox
     statuses = dict(dossier.sources.values_list("source", "status"))
     assert statuses == {"credit": "fresh", "legal_guide": "fresh", "contacts": "fresh"}
     assert all(s.duration_ms >= 300 for s in dossier.sources.all())
-    # Sequential would be ≥ 900 ms; concurrent is the slowest source plus overhead.
-    assert 300 <= dossier.duration_ms < 600
+    assert dossier.duration_ms >= 300
+    # Concurrent: the partner had the sources' requests in flight at the same time (one after
+    # another would never overlap). How close to the slowest source it gets is bench/dossier.py's.
+    assert peak_overlap(sandbox.spans) >= 2
 
 
 def test_full_customer_dossier_is_concurrent_and_updates_the_profile(partners, customers, sandbox):
@@ -38,7 +42,7 @@ def test_full_customer_dossier_is_concurrent_and_updates_the_profile(partners, c
     dossier = services.dossier_assemble(dossier_id=with_request.pk)
     assert dossier.sources.count() == 7
     assert set(dossier.sources.values_list("status", flat=True)) == {"fresh"}
-    assert dossier.duration_ms < 1000  # sequential would take ≥ 7 × 200 ms
+    assert peak_overlap(sandbox.spans) >= 2  # concurrent, not one source after another
     customer.refresh_from_db()
     assert customer.overdue_days == 42
     assert customer.outstanding_amount == Decimal("2150000.00")

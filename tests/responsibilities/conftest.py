@@ -7,11 +7,21 @@ import pytest
 
 @pytest.fixture
 def seeded_maps(demo_org):
-    """The demo organisation plus the seed scenarios and published maps."""
+    """The demo organisation plus the seed scenarios and published maps (the session's demo
+    world, tests/conftest.py)."""
     from responsibilities import demo
 
-    demo.seed()
     return demo
+
+
+@pytest.fixture
+def no_seed_maps(demo_org):
+    """No scenarios or maps, for tests that name and count their own: the demo world's are
+    deleted inside the test's transaction, and its rollback brings them back."""
+    from responsibilities.models import Duty, ResponsibilityMap, Scenario
+
+    for model in (Duty, ResponsibilityMap, Scenario):  # maps protect their scenario
+        model.objects.all().delete()
 
 
 @pytest.fixture

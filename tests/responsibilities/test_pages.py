@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from hrcore.models import OrgUnit
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
+from tests.factories import DutyFactory, ResponsibilityMapFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,16 +50,15 @@ def _page_queries(client) -> int:
     return len(ctx.captured_queries)
 
 
-def test_list_page_query_count_is_constant(demo_org, client_as, users):
+def test_list_page_query_count_is_constant(no_seed_maps, client_as, users):
     group = OrgUnit.objects.get(code="demo-group")
 
     def add(n, start):
         for i in range(start, start + n):
-            s = Scenario.objects.create(code=f"s{i}", name_en=f"S{i}", name_zh=f"S{i}")
-            m = ResponsibilityMap.objects.create(
-                scenario=s, scope=group, status=MapStatus.PUBLISHED, author=users["hradmin"]
+            m = ResponsibilityMapFactory(
+                scenario__code=f"s{i}", scope=group, author=users["hradmin"]
             )
-            Duty.objects.create(map=m, code="a", assignee_function="legal", deadline_minutes=5)
+            DutyFactory(map=m, code="a", assignee_function="legal", deadline_minutes=5)
 
     client = client_as("staff")
     add(1, 0)
@@ -228,7 +228,7 @@ def test_hr_admin_builds_publishes_and_finds_the_duty_in_the_job_description(dem
     assert "data-breach/vp-go" in html(client.get("/org/positions/vice-president/"))
 
 
-def test_builder_shows_service_errors_on_the_row_and_saves_nothing(demo_org, client_as, users):
+def test_builder_shows_service_errors_on_the_row_and_saves_nothing(no_seed_maps, client_as, users):
     from hrcore.services import user_preferences_update
 
     user_preferences_update(user=users["hradmin"], language="en")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def scenario(demo_org):
+def scenario(no_seed_maps):
     return Scenario.objects.create(code="flood", name_zh="洪水", name_en="Flood")
 
 
