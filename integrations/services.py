@@ -10,11 +10,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import httpx
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
@@ -25,6 +26,7 @@ from crisis import services as crisis_services
 from crisis.choices import TASK_OPEN_STATES
 from crisis.models import Task
 from crisis.services import crisis_file, triggers_evaluate_customer
+from hrcore import jsonsafe
 from hrcore.choices import Language
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.i18n import pick
@@ -48,7 +50,7 @@ from .choices import (
     credit_status_for,
 )
 from .commission import commission_amount, rate_for_grade
-from .crypto import encrypt
+from .crypto import CredentialUnreadable, encrypt
 from .models import (
     Commission,
     Complaint,
@@ -834,33 +836,57 @@ INBOUND_EVENTS = {
 def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | None = None):
     """Verify, dedupe and process one inbound webhook. Returns a status and a JSON body; never
     raises for bad input. Processing errors roll back everything, including the dedupe row, so
-    the partner's retry (same delivery id) is processed — no event is lost."""
+    the partner's retry (same delivery id) is processed — no event is lost.
+
+    The signature covers timestamp, delivery id and body with the partner's own secret, so a
+    captured request cannot be replayed under a new id nor sent to another partner's URL; and a
+    body already accepted from this partner within the window is refused under any id."""
     partner = Partner.objects.filter(slug=partner_slug).select_related("service_user").first()
     if partner is None or not partner.enabled:
         return _reject(404, "unknown_partner", _("Unknown or disabled partner."))
-    secret = partner.webhook_secret
+    try:
+        secret = partner.webhook_secret
+    except CredentialUnreadable:
+        # Loud (logged by crypto) and retryable: the partner retries once the key is restored.
+        return _reject(
+            503,
+            "secret_unreadable",
+            _("This partner's webhook secret cannot be decrypted; an administrator must fix it."),
+        )
     if not secret:
         return _reject(403, "no_secret", _("This partner has no webhook secret configured."))
+    delivery_id = (headers.get(signing.DELIVERY_HEADER) or "").strip()
+    window = webhook_window_seconds()
     try:
         signing.verify(
             secret,
             body=body,
             timestamp=headers.get(signing.TIMESTAMP_HEADER),
+            delivery_id=delivery_id,
             signature=headers.get(signing.SIGNATURE_HEADER),
             now=now,
+            window=window,
         )
     except signing.SignatureError as exc:
         return _reject(401, exc.code, exc.reason)
-    delivery_id = (headers.get(signing.DELIVERY_HEADER) or "").strip()
-    if not delivery_id or len(delivery_id) > 100:
+    if len(delivery_id) > 100:
         return _reject(400, "delivery_id_missing", _("X-Keel-Delivery is missing or too long."))
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _reject(400, "malformed", _("The body is not JSON."))
+        # NUL characters are removed (PostgreSQL refuses them), so the event is not lost to a 500
+        # repeated on every retry; too deep a document is refused with the reason.
+        payload = jsonsafe.loads(body, strip_nul=True)
+    except jsonsafe.JSONRejected as exc:
+        detail = (
+            _("The JSON is nested deeper than %(depth)s levels.") % {"depth": jsonsafe.MAX_DEPTH}
+            if exc.code == "too_deep"
+            else _("The body is not JSON.")
+        )
+        return _reject(400, "malformed", detail)
     if not isinstance(payload, dict):
         return _reject(400, "malformed", _("The body must be a JSON object."))
-    event = str(payload.get("event") or headers.get(signing.EVENT_HEADER) or "")
+    delivery_id = delivery_id.replace("\x00", "")
+    event = str(payload.get("event") or headers.get(signing.EVENT_HEADER) or "").replace("\x00", "")
+    digest = signing.body_digest(body)
     if InboundDelivery.objects.filter(partner=partner, delivery_id=delivery_id).exists():
         return _reject(409, "replayed", _("This delivery id was already received."))
     if event not in INBOUND_EVENTS:
@@ -868,10 +894,29 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
         return _reject(
             400, "unknown_event", _("Unknown event “%(event)s”.") % {"event": event[:64]}
         )
+    received_at = datetime.fromtimestamp(now, tz=UTC) if now is not None else timezone.now()
     try:
         with transaction.atomic():
+            # One inbound webhook of a partner at a time past this point, so two copies of one
+            # body sent at the same moment cannot both pass the body check below.
+            Partner.objects.select_for_update().filter(pk=partner.pk).first()
+            if _body_seen(partner, digest, received_at - timedelta(seconds=window)):
+                return _reject(
+                    409,
+                    "duplicate_body",
+                    _(
+                        "This body was already accepted from this partner within the last "
+                        "%(seconds)s seconds; a new delivery id does not make it a new event."
+                    )
+                    % {"seconds": window},
+                )
             inbound = InboundDelivery.objects.create(
-                partner=partner, delivery_id=delivery_id, event=event, payload=payload
+                partner=partner,
+                delivery_id=delivery_id,
+                event=event,
+                payload=payload,
+                body_sha256=digest,
+                received_at=received_at,
             )
             if event in ("payment.recorded", "customer.overdue"):
                 result = _handle_credit_event(partner, payload)
@@ -897,6 +942,20 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
             },
         )
     return WebhookResult(200, {"status": 200, "delivery_id": delivery_id, "result": result})
+
+
+def webhook_window_seconds() -> int:
+    """How old a signed timestamp may be, and how long an accepted body is remembered."""
+    return int(getattr(settings, "KEEL_WEBHOOK_WINDOW_SECONDS", signing.DEFAULT_WINDOW_SECONDS))
+
+
+def _body_seen(partner: Partner, digest: str, since: datetime) -> bool:
+    """Whether this partner's same body was accepted (not refused) since ``since``."""
+    return (
+        InboundDelivery.objects.filter(partner=partner, body_sha256=digest, received_at__gte=since)
+        .exclude(status=InboundStatus.REJECTED)
+        .exists()
+    )
 
 
 def _record_inbound(partner, delivery_id, event, payload, status, error) -> None:
