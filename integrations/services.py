@@ -34,7 +34,7 @@ from hrcore.models import Employee, OutboxMessage
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 from hrcore.services import PermanentDeliveryError, notification_send, outbox_enqueue
 
-from . import adapters, signing
+from . import adapters, crypto, signing
 from .choices import (
     CRISIS_SOURCES,
     CUSTOMER_SOURCES,
@@ -89,6 +89,33 @@ def partner_protocol_error(kind: str | None, protocol: str | None) -> str:
     }
 
 
+SECRET_CHANGED = "(changed; value not logged)"
+SECRET_SET = "(set; value not logged)"
+SECRET_CLEARED = "(cleared)"
+
+
+def _secret_change(old_encrypted: str, new_plain: str | None) -> list[str] | None:
+    """How a secret changed, for the audit log: never the value, in clear or encrypted."""
+    if new_plain is None:
+        return None
+    if not new_plain:
+        return ["(set)", SECRET_CLEARED] if old_encrypted else None
+    return ["(set)" if old_encrypted else "(none)", SECRET_CHANGED if old_encrypted else SECRET_SET]
+
+
+def _audit_partner_change(obj, *, created: bool, changes: dict, actor) -> None:
+    """One audit entry per change of partner settings or secrets: who, when, which fields."""
+    if not changes and not created:
+        return
+    LogEntry.objects.log_create(
+        obj,
+        action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE,
+        changes=changes,
+        force_log=True,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+
+
 @transaction.atomic
 def partner_save(
     *,
@@ -98,8 +125,14 @@ def partner_save(
     webhook_secret: str | None = None,
     **fields,
 ) -> Partner:
-    """Create or edit a partner; credentials are encrypted, ``None`` keeps the stored ones."""
+    """Create or edit a partner; credentials are encrypted, ``None`` keeps the stored ones. Every
+    change is in the audit log (actor, time, fields; secrets only as "changed")."""
     partner = partner or Partner()
+    created = partner.pk is None
+    before = {}
+    if not created:
+        stored = Partner.objects.filter(pk=partner.pk).values(*fields.keys()).first() or {}
+        before = dict(stored)
     for name, value in fields.items():
         setattr(partner, name, value)
     errors = {}
@@ -116,12 +149,31 @@ def partner_save(
         errors["max_attempts"] = _("Attempts must be between 1 and 10.")
     if errors:
         raise ValidationFailed(_("The partner configuration is not valid."), errors=errors)
+    changes: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        new = getattr(partner, f"{name}_id", value) if name == "service_user" else value
+        old = before.get(name) if not created else None
+        if hasattr(new, "pk"):
+            new = new.pk
+        if created or old != new:
+            changes[name] = [
+                str(old) if old is not None else "",
+                str(new) if new is not None else "",
+            ]
+    for name, old_encrypted, new_plain in (
+        ("token", partner.credentials_encrypted, token),
+        ("webhook_secret", partner.webhook_secret_encrypted, webhook_secret),
+    ):
+        change = _secret_change(old_encrypted, new_plain)
+        if change:
+            changes[name] = change
     if token is not None:
         partner.credentials_encrypted = encrypt(token)
     if webhook_secret is not None:
         partner.webhook_secret_encrypted = encrypt(webhook_secret)
     partner.updated_at = timezone.now()
     partner.save()
+    _audit_partner_change(partner, created=created, changes=changes, actor=actor)
     adapters.reset_breakers()
     return partner
 
@@ -143,11 +195,63 @@ def subscription_save(
             errors={"url": _("The URL must start with http:// or https://.")},
         )
     sub = subscription or WebhookSubscription(partner=partner)
+    created = sub.pk is None
+    before = (sub.partner_id, sub.url, list(sub.events or []), sub.active) if not created else None
+    old = dict(zip(("partner", "url", "events", "active"), before or (None,) * 4, strict=True))
+    sub.partner = partner
     sub.url, sub.events, sub.active = url, list(events or []), active
+    changes = {
+        name: [str(old[name]) if old[name] is not None else "", str(new)]
+        for name, new in (
+            ("partner", partner.pk),
+            ("url", url),
+            ("events", sub.events),
+            ("active", active),
+        )
+        if created or old[name] != new
+    }
     if secret:
+        changes["secret"] = _secret_change(sub.secret_encrypted, secret) or []
         sub.secret_encrypted = encrypt(secret)
     sub.save()
+    _audit_partner_change(sub, created=created, changes=changes, actor=actor)
     return sub
+
+
+@dataclass
+class ReencryptReport:
+    reencrypted: int = 0
+    current: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+def credentials_reencrypt() -> ReencryptReport:
+    """Re-encrypt every stored partner credential with the current SECRET_KEY (after a rotation
+    the old key can then leave SECRET_KEY_FALLBACKS). Each row is its own transaction; a value no
+    key can decrypt is reported, never overwritten."""
+    report = ReencryptReport()
+    targets = [
+        (Partner, ("credentials_encrypted", "webhook_secret_encrypted")),
+        (WebhookSubscription, ("secret_encrypted",)),
+    ]
+    for model, columns in targets:
+        for obj in model.objects.order_by("pk"):
+            updates = {}
+            for column in columns:
+                value = getattr(obj, column)
+                if crypto.is_current(value):
+                    report.current += bool(value)
+                    continue
+                try:
+                    updates[column] = crypto.reencrypt(value, what=f"{obj} {column}")
+                except CredentialUnreadable:
+                    report.unreadable.append(f"{model._meta.model_name} {obj.pk} ({obj}): {column}")
+            if updates:
+                # compare-and-set: a value re-entered meanwhile is left alone
+                same = {column: getattr(obj, column) for column in updates}
+                if model.objects.filter(pk=obj.pk, **same).update(**updates):
+                    report.reencrypted += len(updates)
+    return report
 
 
 def partner_for(kind: str) -> Partner | None:
@@ -314,6 +418,7 @@ class _Job:
     external_id: str
     scenario: str
     people: list[dict] = field(default_factory=list)  # attendance: who to look up
+    config_error: str = ""  # why the partner cannot be called (e.g. an unreadable token)
 
 
 @dataclass
@@ -331,6 +436,8 @@ def _fetch(job: _Job) -> _Outcome:
     """Runs in a worker thread: adapters only, no ORM."""
     outcome = _Outcome(job.source, job.config.slug if job.config else "", started=time.monotonic())
     try:
+        if job.config_error:
+            raise adapters.PermanentError(job.config_error)
         if job.config is None:
             raise adapters.PermanentError(
                 f"no enabled {DOSSIER_SOURCES[job.source]} partner is configured"
@@ -396,13 +503,29 @@ def _previous_source(dossier: Dossier, source: str) -> DossierSource | None:
     )
 
 
+def _partner_configs() -> tuple[dict[str, adapters.PartnerConfig], dict[str, str]]:
+    """The enabled partners' configurations by kind, and by kind why a partner cannot be used
+    (its stored token no key can decrypt: a loud error on the source, never an empty token)."""
+    configs: dict[str, adapters.PartnerConfig] = {}
+    unreadable: dict[str, str] = {}
+    for partner in Partner.objects.filter(enabled=True).order_by("-id"):
+        try:
+            configs[partner.kind] = partner.config()
+        except CredentialUnreadable as exc:
+            configs.pop(partner.kind, None)
+            unreadable[partner.kind] = str(exc)
+        else:
+            unreadable.pop(partner.kind, None)
+    return configs, unreadable
+
+
 def dossier_assemble(*, dossier_id: int) -> Dossier:
     """Pull every source of the dossier concurrently (one thread per source) and record each
     source's outcome; a failed source keeps the last good data as "stale" and never blocks."""
     dossier = Dossier.objects.select_related("customer").get(pk=dossier_id)
     if dossier.status == DossierStatus.COMPLETE:
         return dossier  # idempotent: a redelivered task does nothing
-    partners = {p.kind: p.config() for p in Partner.objects.filter(enabled=True).order_by("-id")}
+    partners, unreadable = _partner_configs()
     external_id = dossier.customer.external_id if dossier.customer_id else ""
     sources = list(dossier.sources.all())
     people = (
@@ -415,6 +538,7 @@ def dossier_assemble(*, dossier_id: int) -> Dossier:
             external_id,
             dossier.scenario,
             people if s.source == "attendance" else [],
+            unreadable.get(DOSSIER_SOURCES[s.source], ""),
         )
         for s in sources
     ]
@@ -1088,6 +1212,8 @@ def customers_pull() -> dict:
         return {"updated": 0, "error": "no finance partner"}
     try:
         profiles = adapters.adapter_for(partner.config()).credit_profiles()
+    except CredentialUnreadable as exc:
+        return {"updated": 0, "error": str(exc)}
     except adapters.AdapterError as exc:
         logger.warning("customer pull failed: %s", exc.reason)
         return {"updated": 0, "error": exc.reason}

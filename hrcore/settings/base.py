@@ -42,6 +42,10 @@ def _secret_key_from_data_dir() -> str:
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _secret_key_from_data_dir()
+# Key rotation: the previous key(s), comma-separated. Sessions, signed values and the partner
+# credentials encrypted under them stay readable (``manage.py reencrypt_credentials`` moves the
+# credentials to the current key, after which an old key can be dropped).
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
