@@ -476,9 +476,12 @@ def _deliver_email(message: OutboxMessage) -> None:
     employee = getattr(notification.recipient, "employee", None)
     language = employee.language if employee else "zh-hans"
     from .i18n import pick
+    from .text import single_line
 
     send_mail(
-        subject=f"[Keel] {pick(notification, 'subject', language)}",
+        # One line: a line break in a subject (e.g. from a crisis title) makes Django refuse the
+        # message, and every retry would fail the same way.
+        subject=single_line(f"[Keel] {pick(notification, 'subject', language)}"),
         message=pick(notification, "body", language) or pick(notification, "subject", language),
         from_email=None,
         recipient_list=[message.payload["to"]],

@@ -33,6 +33,7 @@ from hrcore.i18n import pick
 from hrcore.models import Employee, OutboxMessage
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 from hrcore.services import PermanentDeliveryError, notification_send, outbox_enqueue
+from hrcore.text import single_line
 
 from . import adapters, crypto, signing
 from .choices import (
@@ -907,9 +908,9 @@ def _handle_collectors(partner: Partner, payload: dict, delivery_id: str) -> dic
     if actor is None:
         owner = customer.account_owner
         actor = owner.user if owner else None
-    where = str(payload.get("location") or "")[:200]
+    where = single_line(str(payload.get("location") or ""))[:200]
     description = str(payload.get("description") or "")[:4000]
-    title = _collectors_title(customer, where, language=_filing_language(actor))
+    title = single_line(_collectors_title(customer, where, language=_filing_language(actor)))
     crisis = crisis_file(
         scenario=EMERGENCY_SCENARIO,
         title=title[:200],

@@ -34,7 +34,7 @@ class JSONObjectParser(JSONParser):
                     % {"depth": jsonsafe.MAX_DEPTH}
                 ) from exc
             if exc.code == "nul_character":
-                raise ParseError(_("The JSON contains a \\u0000 (NUL) character.")) from exc
+                raise ParseError(_("The JSON contains a NUL character (U+0000).")) from exc
             raise ParseError(_("JSON parse error: %(reason)s") % {"reason": exc.reason}) from exc
         if not isinstance(data, dict):
             raise ParseError(_("Send a JSON object."))
