@@ -10,17 +10,23 @@ runs with schemathesis' defaults."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from hrcore.wsgi import application
 
-MAX_EXAMPLES = 4
+# A few examples per operation keep this a regular test (about a minute on two idle cores).
+# KEEL_FUZZ_EXAMPLES=50 KEEL_FUZZ_COVERAGE=1 runs a deeper search (schemathesis' coverage phase:
+# boundary values of every parameter), e.g. before a release.
+MAX_EXAMPLES = int(os.environ.get("KEEL_FUZZ_EXAMPLES", "4"))
+COVERAGE = os.environ.get("KEEL_FUZZ_COVERAGE", "") == "1"
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
     {
         "generation": {"max-examples": MAX_EXAMPLES},
-        "phases": {"stateful": {"enabled": False}},
+        "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": COVERAGE}},
         "operations": [
             {
                 "include-method": ["POST", "PATCH"],
@@ -38,15 +44,34 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONF
 ROLES = ("manager", "vp")
 
 
-@pytest.fixture
-def tokens(demo_org, users):
+@pytest.fixture(scope="module")
+def tokens(django_db_setup, django_db_blocker):
+    """The demo world and one token per role, seeded once for the module inside a transaction
+    that is rolled back at its end (each test's own writes roll back to a savepoint inside it),
+    so the ~50 operations do not pay for the seed each and nothing leaks to other modules."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from hrcore import demo as hr_demo
     from hrcore.services import api_token_issue
     from integrations import demo as integrations_demo
     from responsibilities import demo as responsibilities_demo
 
-    responsibilities_demo.seed()
-    integrations_demo.seed()
-    return {role: api_token_issue(user=users[role], scopes=())[1] for role in ROLES}
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            hr_demo.seed()
+            responsibilities_demo.seed()
+            integrations_demo.seed()
+            users = get_user_model().objects.in_bulk(ROLES, field_name="username")
+            yield {
+                role: api_token_issue(user=users[role], scopes=("read", "write"))[1]
+                for role in ROLES
+            }
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.mark.django_db
