@@ -50,13 +50,19 @@ def tokens(django_db_setup, django_db_blocker):
     that is rolled back at its end (each test's own writes roll back to a savepoint inside it),
     so the ~50 operations do not pay for the seed each and nothing leaks to other modules."""
     from django.contrib.auth import get_user_model
-    from django.db import transaction
+    from django.core import signals
+    from django.db import close_old_connections, transaction
 
     from hrcore import demo as hr_demo
     from hrcore.services import api_token_issue
     from integrations import demo as integrations_demo
     from responsibilities import demo as responsibilities_demo
 
+    # schemathesis calls the WSGI application directly, whose request signals would close the
+    # connection (and so roll back the transactions below) on PostgreSQL; Django's test client
+    # disconnects them the same way.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
@@ -72,6 +78,8 @@ def tokens(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
