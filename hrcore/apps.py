@@ -9,6 +9,10 @@ class HrcoreConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from .forms_json import install
+
+        install()  # hrcore is the first app: this runs before the admin's autodiscover
+
         from .models import Absence, Employee, OrgUnit, Position
 
         for model in (OrgUnit, Position, Employee, Absence):

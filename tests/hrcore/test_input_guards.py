@@ -265,3 +265,31 @@ def test_api_errors_are_json_even_with_debug(settings, world, api_as, monkeypatc
     assert "boom" not in response.content.decode()
     # Pages keep Django's debug pages.
     assert "json" not in Client().get("/no-such-page/")["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    "events",
+    ["[" * 1000 + "]" * 1000, "[" * 100 + "]" * 100, '["crisis.filed\\u0000"]'],
+)
+def test_admin_json_field_refuses_deep_or_nul_json(users, client_as, events):
+    """The admin's JSON fields (here a subscription's events) parsed deep JSON with json.loads:
+    a RecursionError (500), also when showing the form again; a NUL reached PostgreSQL."""
+    from integrations import services as integration_services
+    from integrations.models import WebhookSubscription
+
+    partner = integration_services.partner_save(
+        slug="p1",
+        name="P1",
+        kind="finance",
+        base_url="https://p1.example.com",
+        timeout_seconds=1.0,
+        max_attempts=1,
+        enabled=True,
+    )
+    response = client_as("hradmin").post(
+        "/admin/integrations/webhooksubscription/add/",
+        {"partner": partner.pk, "url": "https://p1.example.com/hook", "events": events},
+    )
+    assert response.status_code == 200  # the form again, with the error on the field
+    assert response.context["adminform"].form.errors["events"]
+    assert not WebhookSubscription.objects.exists()
