@@ -16,7 +16,9 @@ import html
 import logging
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.core.signals import got_request_exception
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -136,11 +138,19 @@ class ApiJsonErrorsMiddleware:
     def process_exception(self, request, exception):
         if not is_api(request):
             return None
-        logger.error(
-            "Internal Server Error: %s",
-            request.path,
-            exc_info=exception,
-            extra={"status_code": 500},
-        )
-        code, detail = _generic(500)
-        return JsonResponse(_error_body(500, code, detail), status=500)
+        if isinstance(exception, Http404):
+            status = 404
+        elif isinstance(exception, PermissionDenied):
+            status = 403
+        else:
+            status = 500
+            logger.error(
+                "Internal Server Error: %s",
+                request.path,
+                exc_info=exception,
+                extra={"status_code": 500, "request": request},
+            )
+            # What Django's own handler sends (error reporters and the test client listen).
+            got_request_exception.send(sender=None, request=request)
+        code, detail = _generic(status)
+        return JsonResponse(_error_body(status, code, detail), status=status)
