@@ -197,8 +197,20 @@ def subscription_save(
         )
     sub = subscription or WebhookSubscription(partner=partner)
     created = sub.pk is None
-    before = (sub.partner_id, sub.url, list(sub.events or []), sub.active) if not created else None
-    old = dict(zip(("partner", "url", "events", "active"), before or (None,) * 4, strict=True))
+    # The stored values (an admin form has already set the new ones on ``sub``).
+    stored = (
+        WebhookSubscription.objects.filter(pk=sub.pk)
+        .values("partner_id", "url", "events", "active")
+        .first()
+        if not created
+        else None
+    ) or {}
+    old = {
+        "partner": stored.get("partner_id"),
+        "url": stored.get("url"),
+        "events": stored.get("events"),
+        "active": stored.get("active"),
+    }
     sub.partner = partner
     sub.url, sub.events, sub.active = url, list(events or []), active
     changes = {

@@ -187,3 +187,33 @@ def test_partner_changes_are_audited_without_the_secret(client_as, users, partne
     assert "brand-new-hook-secret" not in stored
     assert partner.webhook_secret_encrypted not in stored
     assert WEBHOOK_SECRET not in stored
+
+
+def test_subscription_changes_are_audited_without_the_secret(client_as, users, partners):
+    from integrations import services
+    from integrations.models import WebhookSubscription
+
+    sub = services.subscription_save(
+        partner=partners["finance"], url="https://hooks.example.com/a", secret="first-secret"
+    )
+    entries_before = LogEntry.objects.count()
+    response = client_as("hradmin").post(
+        f"/admin/integrations/webhooksubscription/{sub.pk}/change/",
+        {
+            "partner": partners["finance"].pk,
+            "url": "https://hooks.example.com/b",
+            "events": '["crisis.filed"]',
+            "active": "on",
+            "secret": "second-secret",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert WebhookSubscription.objects.get().secret == "second-secret"
+    assert LogEntry.objects.count() == entries_before + 1
+    entry = LogEntry.objects.latest("pk")
+    assert entry.actor == users["hradmin"]
+    changes = entry.changes if isinstance(entry.changes, dict) else json.loads(entry.changes)
+    assert set(changes) == {"url", "events", "secret"}
+    assert changes["url"] == ["https://hooks.example.com/a", "https://hooks.example.com/b"]
+    stored = json.dumps([entry.changes, entry.serialized_data], default=str)
+    assert "second-secret" not in stored and "first-secret" not in stored
