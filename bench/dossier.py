@@ -92,6 +92,7 @@ def run(url: str) -> int:
     from integrations import demo as i_demo
     from integrations import services, signing
     from integrations.models import Customer, Dossier, ResponsePlan
+    from integrations.sandbox.app import partner_secret
     from responsibilities import demo as r_demo
 
     for _ in range(50):
@@ -177,7 +178,9 @@ def run(url: str) -> int:
             {"event": "collectors.on_site", "customer": "CUST-2001", "location": "bench"}
         ).encode()
         delivery = f"bench-{latency}-{time.time_ns()}"
-        headers = signing.signed_headers("bench-secret", body, delivery_id=delivery)
+        headers = signing.signed_headers(
+            partner_secret("bench-secret", "sandbox-finance"), body, delivery_id=delivery
+        )
         extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
         extra.pop("HTTP_CONTENT_TYPE")
         started = time.monotonic()

@@ -29,6 +29,7 @@ from hrcore.errors import Conflict, KeelError, NotFound, PermissionDenied, Valid
 from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 from hrcore.services import notification_send, outbox_enqueue, resolve_assignee
+from hrcore.text import has_line_break, single_line
 
 from . import events, metrics, sla
 from .choices import (
@@ -351,6 +352,9 @@ def crisis_file(
         errors["title"] = _("Say in a few words what is happening.")
     elif len(title) > 200:
         errors["title"] = _("At most 200 characters.")
+    elif has_line_break(title):
+        # The title is the subject of every e-mail about the crisis: one line only.
+        errors["title"] = _("The title must be one line, without line breaks.")
     description = description or ""
     _too_long(errors, "description", description, DESCRIPTION_MAX_LENGTH)
     scenario_obj = Scenario.objects.filter(code=scenario).first() if scenario else None
@@ -1874,7 +1878,7 @@ def _trigger_fire(alert: TriggerAlert, rule: TriggerRule, customer) -> None:
             with transaction.atomic():
                 alert.crisis = crisis_file(
                     scenario=rule.scenario.code,
-                    title=f"{name_zh} / {name_en}: {days}d overdue",
+                    title=single_line(f"{name_zh} / {name_en}: {days}d overdue"),
                     description=body[1],
                     unit=customer.unit,
                     customer_external_id=customer.external_id,

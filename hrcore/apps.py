@@ -9,6 +9,10 @@ class HrcoreConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from .forms_json import install
+
+        install()  # hrcore is the first app: this runs before the admin's autodiscover
+
         from . import (
             checks,  # noqa: F401  registers the settings checks
             signals,

@@ -566,11 +566,14 @@ def _deliver_email(message: OutboxMessage) -> str:
     employee = getattr(notification.recipient, "employee", None)
     language = employee.language if employee else "zh-hans"
     from .i18n import pick
+    from .text import single_line
 
     message_id = email_message_id(message)
     # The SMTP backend's timeout is settings.EMAIL_TIMEOUT (checked < the outbox lease).
     EmailMessage(
-        subject=f"[Keel] {pick(notification, 'subject', language)}",
+        # One line: a line break in a subject (e.g. from a crisis title) makes Django refuse the
+        # message, and every retry would fail the same way.
+        subject=single_line(f"[Keel] {pick(notification, 'subject', language)}"),
         body=pick(notification, "body", language) or pick(notification, "subject", language),
         to=[message.payload["to"]],
         headers={"Message-ID": message_id},

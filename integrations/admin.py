@@ -10,6 +10,7 @@ from hrcore.admin import ReadOnlyAdmin
 from hrcore.errors import KeelError
 
 from . import adapters, services
+from .crypto import CredentialUnreadable
 from .models import (
     Commission,
     Complaint,
@@ -72,13 +73,49 @@ class PartnerForm(forms.ModelForm):
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     form = PartnerForm
-    list_display = ["slug", "name", "kind", "base_url", "timeout_seconds", "enabled", "has_token"]
+    list_display = [
+        "slug",
+        "name",
+        "kind",
+        "base_url",
+        "timeout_seconds",
+        "enabled",
+        "has_token",
+        "credentials_status",
+    ]
     list_filter = ["kind", "enabled"]
+    readonly_fields = ["credentials_status"]
     actions = ["test_connection"]
 
     @admin.display(boolean=True, description=_("token set"))
     def has_token(self, obj):
         return bool(obj.credentials_encrypted)
+
+    @admin.display(description=_("stored credentials"))
+    def credentials_status(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        unreadable = obj.unreadable_credentials
+        if not unreadable:
+            return _("readable")
+        return _(
+            "CANNOT BE DECRYPTED: %(which)s. Put the previous secret key into "
+            "DJANGO_SECRET_KEY_FALLBACKS, or enter the credential again."
+        ) % {"which": ", ".join(unreadable)}
+
+    def changelist_view(self, request, extra_context=None):
+        broken = [p.slug for p in Partner.objects.all() if p.unreadable_credentials]
+        if broken:
+            messages.error(
+                request,
+                _(
+                    "Stored credentials of %(partners)s cannot be decrypted with the current "
+                    "secret key or its fallbacks: these partners cannot be called and their "
+                    "webhooks are refused."
+                )
+                % {"partners": ", ".join(broken)},
+            )
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
         fields = {f: form.cleaned_data[f] for f in PartnerForm.Meta.fields}
@@ -98,6 +135,8 @@ class PartnerAdmin(admin.ModelAdmin):
         for partner in queryset:
             try:
                 adapters.adapter_for(partner.config()).ping()
+            except CredentialUnreadable as exc:
+                messages.error(request, f"{partner.slug}: {exc}")
             except adapters.AdapterError as exc:
                 messages.error(request, f"{partner.slug}: {exc.reason}")
             else:

@@ -17,7 +17,7 @@ from . import services
 from .choices import PartnerKind, credit_status_for
 from .models import Customer, Partner
 from .sandbox import data
-from .sandbox.app import DEFAULT_TOKEN
+from .sandbox.app import DEFAULT_TOKEN, partner_secret
 
 User = get_user_model()
 DEMO_WEBHOOK_SECRET = "sandbox-webhook-secret"
@@ -86,7 +86,8 @@ def seed_partners() -> int:
         user.save(update_fields=["password"])
     user.groups.add(Group.objects.get_or_create(name=Role.PARTNER)[0])
     token = os.environ.get("KEEL_SANDBOX_TOKEN", DEFAULT_TOKEN)
-    secret = os.environ.get("KEEL_SANDBOX_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET)
+    # Each partner signs with its own secret (the sandbox derives the same one when it sends).
+    base_secret = os.environ.get("KEEL_SANDBOX_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET)
     for slug, name, kind in SANDBOX_PARTNERS:
         partner = Partner.objects.filter(slug=slug).first()
         services.partner_save(
@@ -96,7 +97,7 @@ def seed_partners() -> int:
             kind=kind,
             base_url=sandbox_url(),
             token=token,
-            webhook_secret=secret,
+            webhook_secret=partner_secret(base_secret, slug),
             timeout_seconds=5.0,
             max_attempts=3,
             enabled=True,

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from django_filters import rest_framework as filters
 
+from hrcore.api.filters import WholeNumberFilter
+
 
 class CustomerFilter(filters.FilterSet):
-    overdue_days_min = filters.NumberFilter(
-        field_name="overdue_days",
-        lookup_expr="gte",
-        min_value=0,
-        max_value=100_000,
-        decimal_places=0,
+    overdue_days_min = WholeNumberFilter(
+        field_name="overdue_days", lookup_expr="gte", min_value=0, max_value=100_000
     )
     credit_status = filters.CharFilter()
     unit = filters.CharFilter(field_name="unit__code")

@@ -24,7 +24,7 @@ from .choices import (
     PlanOrigin,
     SourceStatus,
 )
-from .crypto import decrypt
+from .crypto import decrypt, is_readable
 
 
 class Customer(models.Model):
@@ -115,11 +115,21 @@ class Partner(models.Model):
 
     @property
     def token(self) -> str:
-        return decrypt(self.credentials_encrypted)
+        """The API token in clear; raises ``CredentialUnreadable`` (never returns '' for it)."""
+        return decrypt(self.credentials_encrypted, what=f"API token of partner {self.slug}")
 
     @property
     def webhook_secret(self) -> str:
-        return decrypt(self.webhook_secret_encrypted)
+        return decrypt(self.webhook_secret_encrypted, what=f"webhook secret of partner {self.slug}")
+
+    @property
+    def unreadable_credentials(self) -> list[str]:
+        """Which stored credentials no configured key can decrypt (shown in the admin)."""
+        stored = {
+            "token": self.credentials_encrypted,
+            "webhook_secret": self.webhook_secret_encrypted,
+        }
+        return [name for name, value in stored.items() if not is_readable(value)]
 
     def config(self):
         from .adapters import PartnerConfig
@@ -159,7 +169,7 @@ class WebhookSubscription(models.Model):
 
     @property
     def secret(self) -> str:
-        return decrypt(self.secret_encrypted)
+        return decrypt(self.secret_encrypted, what=f"signing secret of subscription {self.pk}")
 
     def wants(self, event: str) -> bool:
         return not self.events or event in self.events or "*" in self.events
@@ -204,6 +214,12 @@ class InboundDelivery(models.Model):
     error = models.TextField(_("error"), blank=True)
     payload = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    body_sha256 = models.CharField(
+        _("body digest"),
+        max_length=64,
+        blank=True,
+        help_text=_("SHA-256 of the raw body: the same body under a new id is refused."),
+    )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
 
     class Meta:
@@ -212,6 +228,9 @@ class InboundDelivery(models.Model):
         verbose_name_plural = _("inbound webhooks")
         constraints = [
             models.UniqueConstraint(fields=["partner", "delivery_id"], name="inbound_delivery_once")
+        ]
+        indexes = [
+            models.Index(fields=["partner", "body_sha256", "received_at"], name="inbound_body")
         ]
 
     def __str__(self) -> str:

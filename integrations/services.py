@@ -10,7 +10,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import httpx
@@ -26,14 +26,16 @@ from crisis import services as crisis_services
 from crisis.choices import TASK_OPEN_STATES
 from crisis.models import Task
 from crisis.services import crisis_file, triggers_evaluate_customer
+from hrcore import jsonsafe
 from hrcore.choices import Language
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.i18n import pick
 from hrcore.models import Employee, OutboxMessage
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 from hrcore.services import PermanentDeliveryError, notification_send, outbox_enqueue
+from hrcore.text import single_line
 
-from . import adapters, signing
+from . import adapters, crypto, signing
 from .choices import (
     CRISIS_SOURCES,
     CUSTOMER_SOURCES,
@@ -49,7 +51,7 @@ from .choices import (
     credit_status_for,
 )
 from .commission import commission_amount, rate_for_grade
-from .crypto import encrypt
+from .crypto import CredentialUnreadable, encrypt
 from .models import (
     Commission,
     Complaint,
@@ -88,6 +90,33 @@ def partner_protocol_error(kind: str | None, protocol: str | None) -> str:
     }
 
 
+SECRET_CHANGED = "(changed; value not logged)"
+SECRET_SET = "(set; value not logged)"
+SECRET_CLEARED = "(cleared)"
+
+
+def _secret_change(old_encrypted: str, new_plain: str | None) -> list[str] | None:
+    """How a secret changed, for the audit log: never the value, in clear or encrypted."""
+    if new_plain is None:
+        return None
+    if not new_plain:
+        return ["(set)", SECRET_CLEARED] if old_encrypted else None
+    return ["(set)" if old_encrypted else "(none)", SECRET_CHANGED if old_encrypted else SECRET_SET]
+
+
+def _audit_partner_change(obj, *, created: bool, changes: dict, actor) -> None:
+    """One audit entry per change of partner settings or secrets: who, when, which fields."""
+    if not changes and not created:
+        return
+    LogEntry.objects.log_create(
+        obj,
+        action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE,
+        changes=changes,
+        force_log=True,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+
+
 @transaction.atomic
 def partner_save(
     *,
@@ -97,8 +126,14 @@ def partner_save(
     webhook_secret: str | None = None,
     **fields,
 ) -> Partner:
-    """Create or edit a partner; credentials are encrypted, ``None`` keeps the stored ones."""
+    """Create or edit a partner; credentials are encrypted, ``None`` keeps the stored ones. Every
+    change is in the audit log (actor, time, fields; secrets only as "changed")."""
     partner = partner or Partner()
+    created = partner.pk is None
+    before = {}
+    if not created:
+        stored = Partner.objects.filter(pk=partner.pk).values(*fields.keys()).first() or {}
+        before = dict(stored)
     for name, value in fields.items():
         setattr(partner, name, value)
     errors = {}
@@ -115,12 +150,31 @@ def partner_save(
         errors["max_attempts"] = _("Attempts must be between 1 and 10.")
     if errors:
         raise ValidationFailed(_("The partner configuration is not valid."), errors=errors)
+    changes: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        new = getattr(partner, f"{name}_id", value) if name == "service_user" else value
+        old = before.get(name) if not created else None
+        if hasattr(new, "pk"):
+            new = new.pk
+        if created or old != new:
+            changes[name] = [
+                str(old) if old is not None else "",
+                str(new) if new is not None else "",
+            ]
+    for name, old_encrypted, new_plain in (
+        ("token", partner.credentials_encrypted, token),
+        ("webhook_secret", partner.webhook_secret_encrypted, webhook_secret),
+    ):
+        change = _secret_change(old_encrypted, new_plain)
+        if change:
+            changes[name] = change
     if token is not None:
         partner.credentials_encrypted = encrypt(token)
     if webhook_secret is not None:
         partner.webhook_secret_encrypted = encrypt(webhook_secret)
     partner.updated_at = timezone.now()
     partner.save()
+    _audit_partner_change(partner, created=created, changes=changes, actor=actor)
     adapters.reset_breakers()
     return partner
 
@@ -142,11 +196,75 @@ def subscription_save(
             errors={"url": _("The URL must start with http:// or https://.")},
         )
     sub = subscription or WebhookSubscription(partner=partner)
+    created = sub.pk is None
+    # The stored values (an admin form has already set the new ones on ``sub``).
+    stored = (
+        WebhookSubscription.objects.filter(pk=sub.pk)
+        .values("partner_id", "url", "events", "active")
+        .first()
+        if not created
+        else None
+    ) or {}
+    old = {
+        "partner": stored.get("partner_id"),
+        "url": stored.get("url"),
+        "events": stored.get("events"),
+        "active": stored.get("active"),
+    }
+    sub.partner = partner
     sub.url, sub.events, sub.active = url, list(events or []), active
+    changes = {
+        name: [str(old[name]) if old[name] is not None else "", str(new)]
+        for name, new in (
+            ("partner", partner.pk),
+            ("url", url),
+            ("events", sub.events),
+            ("active", active),
+        )
+        if created or old[name] != new
+    }
     if secret:
+        changes["secret"] = _secret_change(sub.secret_encrypted, secret) or []
         sub.secret_encrypted = encrypt(secret)
     sub.save()
+    _audit_partner_change(sub, created=created, changes=changes, actor=actor)
     return sub
+
+
+@dataclass
+class ReencryptReport:
+    reencrypted: int = 0
+    current: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+def credentials_reencrypt() -> ReencryptReport:
+    """Re-encrypt every stored partner credential with the current SECRET_KEY (after a rotation
+    the old key can then leave SECRET_KEY_FALLBACKS). Each row is its own transaction; a value no
+    key can decrypt is reported, never overwritten."""
+    report = ReencryptReport()
+    targets = [
+        (Partner, ("credentials_encrypted", "webhook_secret_encrypted")),
+        (WebhookSubscription, ("secret_encrypted",)),
+    ]
+    for model, columns in targets:
+        for obj in model.objects.order_by("pk"):
+            updates = {}
+            for column in columns:
+                value = getattr(obj, column)
+                if crypto.is_current(value):
+                    report.current += bool(value)
+                    continue
+                try:
+                    updates[column] = crypto.reencrypt(value, what=f"{obj} {column}")
+                except CredentialUnreadable:
+                    report.unreadable.append(f"{model._meta.model_name} {obj.pk} ({obj}): {column}")
+            if updates:
+                # compare-and-set: a value re-entered meanwhile is left alone
+                same = {column: getattr(obj, column) for column in updates}
+                if model.objects.filter(pk=obj.pk, **same).update(**updates):
+                    report.reencrypted += len(updates)
+    return report
 
 
 def partner_for(kind: str) -> Partner | None:
@@ -313,6 +431,7 @@ class _Job:
     external_id: str
     scenario: str
     people: list[dict] = field(default_factory=list)  # attendance: who to look up
+    config_error: str = ""  # why the partner cannot be called (e.g. an unreadable token)
 
 
 @dataclass
@@ -330,6 +449,8 @@ def _fetch(job: _Job) -> _Outcome:
     """Runs in a worker thread: adapters only, no ORM."""
     outcome = _Outcome(job.source, job.config.slug if job.config else "", started=time.monotonic())
     try:
+        if job.config_error:
+            raise adapters.PermanentError(job.config_error)
         if job.config is None:
             raise adapters.PermanentError(
                 f"no enabled {DOSSIER_SOURCES[job.source]} partner is configured"
@@ -395,13 +516,29 @@ def _previous_source(dossier: Dossier, source: str) -> DossierSource | None:
     )
 
 
+def _partner_configs() -> tuple[dict[str, adapters.PartnerConfig], dict[str, str]]:
+    """The enabled partners' configurations by kind, and by kind why a partner cannot be used
+    (its stored token no key can decrypt: a loud error on the source, never an empty token)."""
+    configs: dict[str, adapters.PartnerConfig] = {}
+    unreadable: dict[str, str] = {}
+    for partner in Partner.objects.filter(enabled=True).order_by("-id"):
+        try:
+            configs[partner.kind] = partner.config()
+        except CredentialUnreadable as exc:
+            configs.pop(partner.kind, None)
+            unreadable[partner.kind] = str(exc)
+        else:
+            unreadable.pop(partner.kind, None)
+    return configs, unreadable
+
+
 def dossier_assemble(*, dossier_id: int) -> Dossier:
     """Pull every source of the dossier concurrently (one thread per source) and record each
     source's outcome; a failed source keeps the last good data as "stale" and never blocks."""
     dossier = Dossier.objects.select_related("customer").get(pk=dossier_id)
     if dossier.status == DossierStatus.COMPLETE:
         return dossier  # idempotent: a redelivered task does nothing
-    partners = {p.kind: p.config() for p in Partner.objects.filter(enabled=True).order_by("-id")}
+    partners, unreadable = _partner_configs()
     external_id = dossier.customer.external_id if dossier.customer_id else ""
     sources = list(dossier.sources.all())
     people = (
@@ -414,6 +551,7 @@ def dossier_assemble(*, dossier_id: int) -> Dossier:
             external_id,
             dossier.scenario,
             people if s.source == "attendance" else [],
+            unreadable.get(DOSSIER_SOURCES[s.source], ""),
         )
         for s in sources
     ]
@@ -782,9 +920,9 @@ def _handle_collectors(partner: Partner, payload: dict, delivery_id: str) -> dic
     if actor is None:
         owner = customer.account_owner
         actor = owner.user if owner else None
-    where = str(payload.get("location") or "")[:200]
+    where = single_line(str(payload.get("location") or ""))[:200]
     description = str(payload.get("description") or "")[:4000]
-    title = _collectors_title(customer, where, language=_filing_language(actor))
+    title = single_line(_collectors_title(customer, where, language=_filing_language(actor)))
     crisis = crisis_file(
         scenario=EMERGENCY_SCENARIO,
         title=title[:200],
@@ -835,33 +973,57 @@ INBOUND_EVENTS = {
 def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | None = None):
     """Verify, dedupe and process one inbound webhook. Returns a status and a JSON body; never
     raises for bad input. Processing errors roll back everything, including the dedupe row, so
-    the partner's retry (same delivery id) is processed — no event is lost."""
+    the partner's retry (same delivery id) is processed — no event is lost.
+
+    The signature covers timestamp, delivery id and body with the partner's own secret, so a
+    captured request cannot be replayed under a new id nor sent to another partner's URL; and a
+    body already accepted from this partner within the window is refused under any id."""
     partner = Partner.objects.filter(slug=partner_slug).select_related("service_user").first()
     if partner is None or not partner.enabled:
         return _reject(404, "unknown_partner", _("Unknown or disabled partner."))
-    secret = partner.webhook_secret
+    try:
+        secret = partner.webhook_secret
+    except CredentialUnreadable:
+        # Loud (logged by crypto) and retryable: the partner retries once the key is restored.
+        return _reject(
+            503,
+            "secret_unreadable",
+            _("This partner's webhook secret cannot be decrypted; an administrator must fix it."),
+        )
     if not secret:
         return _reject(403, "no_secret", _("This partner has no webhook secret configured."))
+    delivery_id = (headers.get(signing.DELIVERY_HEADER) or "").strip()
+    window = webhook_window_seconds()
     try:
         signing.verify(
             secret,
             body=body,
             timestamp=headers.get(signing.TIMESTAMP_HEADER),
+            delivery_id=delivery_id,
             signature=headers.get(signing.SIGNATURE_HEADER),
             now=now,
+            window=window,
         )
     except signing.SignatureError as exc:
         return _reject(401, exc.code, exc.reason)
-    delivery_id = (headers.get(signing.DELIVERY_HEADER) or "").strip()
-    if not delivery_id or len(delivery_id) > 100:
+    if len(delivery_id) > 100:
         return _reject(400, "delivery_id_missing", _("X-Keel-Delivery is missing or too long."))
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _reject(400, "malformed", _("The body is not JSON."))
+        # NUL characters are removed (PostgreSQL refuses them), so the event is not lost to a 500
+        # repeated on every retry; too deep a document is refused with the reason.
+        payload = jsonsafe.loads(body, strip_nul=True)
+    except jsonsafe.JSONRejected as exc:
+        detail = (
+            _("The JSON is nested deeper than %(depth)s levels.") % {"depth": jsonsafe.MAX_DEPTH}
+            if exc.code == "too_deep"
+            else _("The body is not JSON.")
+        )
+        return _reject(400, "malformed", detail)
     if not isinstance(payload, dict):
         return _reject(400, "malformed", _("The body must be a JSON object."))
-    event = str(payload.get("event") or headers.get(signing.EVENT_HEADER) or "")
+    delivery_id = delivery_id.replace("\x00", "")
+    event = str(payload.get("event") or headers.get(signing.EVENT_HEADER) or "").replace("\x00", "")
+    digest = signing.body_digest(body)
     if InboundDelivery.objects.filter(partner=partner, delivery_id=delivery_id).exists():
         return _reject(409, "replayed", _("This delivery id was already received."))
     if event not in INBOUND_EVENTS:
@@ -869,10 +1031,29 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
         return _reject(
             400, "unknown_event", _("Unknown event “%(event)s”.") % {"event": event[:64]}
         )
+    received_at = datetime.fromtimestamp(now, tz=UTC) if now is not None else timezone.now()
     try:
         with transaction.atomic():
+            # One inbound webhook of a partner at a time past this point, so two copies of one
+            # body sent at the same moment cannot both pass the body check below.
+            Partner.objects.select_for_update().filter(pk=partner.pk).first()
+            if _body_seen(partner, digest, received_at - timedelta(seconds=window)):
+                return _reject(
+                    409,
+                    "duplicate_body",
+                    _(
+                        "This body was already accepted from this partner within the last "
+                        "%(seconds)s seconds; a new delivery id does not make it a new event."
+                    )
+                    % {"seconds": window},
+                )
             inbound = InboundDelivery.objects.create(
-                partner=partner, delivery_id=delivery_id, event=event, payload=payload
+                partner=partner,
+                delivery_id=delivery_id,
+                event=event,
+                payload=payload,
+                body_sha256=digest,
+                received_at=received_at,
             )
             if event in ("payment.recorded", "customer.overdue"):
                 result = _handle_credit_event(partner, payload)
@@ -898,6 +1079,20 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
             },
         )
     return WebhookResult(200, {"status": 200, "delivery_id": delivery_id, "result": result})
+
+
+def webhook_window_seconds() -> int:
+    """How old a signed timestamp may be, and how long an accepted body is remembered."""
+    return int(getattr(settings, "KEEL_WEBHOOK_WINDOW_SECONDS", signing.DEFAULT_WINDOW_SECONDS))
+
+
+def _body_seen(partner: Partner, digest: str, since: datetime) -> bool:
+    """Whether this partner's same body was accepted (not refused) since ``since``."""
+    return (
+        InboundDelivery.objects.filter(partner=partner, body_sha256=digest, received_at__gte=since)
+        .exclude(status=InboundStatus.REJECTED)
+        .exists()
+    )
 
 
 def _record_inbound(partner, delivery_id, event, payload, status, error) -> None:
@@ -1035,6 +1230,8 @@ def customers_pull() -> dict:
         return {"updated": 0, "error": "no finance partner"}
     try:
         profiles = adapters.adapter_for(partner.config()).credit_profiles()
+    except CredentialUnreadable as exc:
+        return {"updated": 0, "error": str(exc)}
     except adapters.AdapterError as exc:
         logger.warning("customer pull failed: %s", exc.reason)
         return {"updated": 0, "error": exc.reason}

@@ -37,7 +37,7 @@ class AnchorSerializer(serializers.ModelSerializer):
 
 
 class CompetencySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     anchors = AnchorSerializer(many=True, read_only=True)
 
     class Meta:

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from hrcore.api.filters import IdFilter
+from hrcore.api.filters import IdFilter, StrictBooleanFilter
 from hrcore.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_create
 from hrcore.api.parsers import JSONObjectParser
 from hrcore.api.permissions import ScopedPermission
@@ -150,7 +150,7 @@ class CrisisViewSet(
 class TaskFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=TaskStatus.choices)
     crisis = IdFilter(field_name="crisis_id")
-    mine = filters.BooleanFilter(method="filter_mine")
+    mine = StrictBooleanFilter(method="filter_mine")
 
     def filter_mine(self, queryset, name, value):
         if not value:

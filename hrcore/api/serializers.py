@@ -5,7 +5,7 @@ from hrcore.selectors import is_hr_admin
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     name = serializers.CharField(read_only=True)
 
     class Meta:
@@ -57,8 +57,8 @@ class EmployeeSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     name = serializers.CharField(read_only=True)
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    position = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    manager = serializers.PrimaryKeyRelatedField(read_only=True)
+    position = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    manager = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Employee

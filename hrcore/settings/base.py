@@ -45,6 +45,10 @@ def _secret_key_from_data_dir() -> str:
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _secret_key_from_data_dir()
+# Key rotation: the previous key(s), comma-separated. Sessions, signed values and the partner
+# credentials encrypted under them stay readable (``manage.py reencrypt_credentials`` moves the
+# credentials to the current key, after which an old key can be dropped).
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -81,9 +85,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # JSON errors under /api/ even with DEBUG=True (Django's debug pages are HTML).
+    "hrcore.request_guards.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Too large a body (413, from Content-Length, unread) or a NUL in the address (400).
+    "hrcore.request_guards.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -297,6 +305,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Any request body above this is refused with 413 from its Content-Length, before it is read
+# (deliverable uploads are at most KEEL_CRISIS_UPLOAD_MAX_BYTES, 10 MB, plus the form).
+KEEL_REQUEST_MAX_BYTES = int(os.environ.get("KEEL_REQUEST_MAX_BYTES", str(16 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

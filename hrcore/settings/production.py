@@ -13,6 +13,12 @@ if not os.environ.get("DJANGO_ALLOWED_HOSTS"):
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production.")
 
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+MIN_SECRET_KEY_LENGTH = 50
+if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+        "(e.g. `openssl rand -base64 48`)."
+    )
 DEBUG = False
 KEEL_DEMO_ALLOWED = False
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

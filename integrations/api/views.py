@@ -128,11 +128,24 @@ class CrisisDossierView(APIView):
         )
 
 
+WEBHOOK_REFUSAL = inline_serializer(
+    "WebhookRefused",
+    {
+        "status": serializers.IntegerField(),
+        "code": serializers.CharField(),
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(required=False),
+    },
+)
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class InboundWebhookView(APIView):
     """Partner events: ``payment.recorded``, ``customer.overdue``, ``collectors.on_site``,
-    ``complaint.created``, ``order.paid``. Signed with HMAC-SHA256 over ``"<timestamp>." + raw
-    body`` (``X-Keel-Signature: sha256=…``, ``X-Keel-Timestamp``, ``X-Keel-Delivery``)."""
+    ``complaint.created``, ``order.paid``. Signed with the partner's own secret, HMAC-SHA256
+    over ``"<timestamp>.<delivery id>." + raw body`` (``X-Keel-Signature: sha256=…``,
+    ``X-Keel-Timestamp``, ``X-Keel-Delivery``). A delivery id is processed once; the same body
+    from the same partner within 300 s is refused under any id."""
 
     authentication_classes: list = []
     permission_classes: list = []
@@ -151,7 +164,11 @@ class InboundWebhookView(APIView):
                     "delivery_id": serializers.CharField(),
                     "result": serializers.JSONField(),
                 },
-            )
+            ),
+            # Refusals: 400 malformed/unknown event, 401 signature, 403 no secret, 404 unknown
+            # partner or customer, 409 replayed id or body, 422 incomplete event, 503 secret
+            # unreadable (retry later).
+            **{status_code: WEBHOOK_REFUSAL for status_code in (400, 401, 403, 404, 409, 422, 503)},
         },
         parameters=[
             OpenApiParameter("X-Keel-Signature", str, OpenApiParameter.HEADER, required=True),

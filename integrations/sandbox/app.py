@@ -9,6 +9,8 @@ Run: ``python -m integrations.sandbox --port 8765``. Knobs: env ``KEEL_SANDBOX_L
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -27,6 +29,16 @@ from . import data
 SERVICES = ("finance", "legal", "crm", "performance", "attendance")
 MODES = ("ok", "error", "malformed", "hang")
 DEFAULT_TOKEN = "sandbox-demo-token"
+DEFAULT_PARTNER = "sandbox-finance"
+
+
+def partner_secret(base: str, partner: str) -> str:
+    """The demo webhook secret of one sandbox partner: every partner gets its own (derived from
+    ``KEEL_SANDBOX_WEBHOOK_SECRET`` and its slug), so one partner's secret never signs for
+    another. ``seed_demo`` stores the same value on Keel's side."""
+    return hmac.new(
+        base.encode(), f"keel-sandbox-partner:{partner}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def _default_knobs() -> dict:
@@ -154,10 +166,22 @@ class Sandbox:
         return self.json({"ok": True})
 
     def admin_emit(self, request: Request) -> Response:
-        """Push a signed webhook to Keel, as the real partner would: ``{"event": "...", ...}``."""
-        body = json.loads(request.get_data() or b"{}")
-        url = body.pop("url", None) or self.webhook_url
-        secret = body.pop("secret", None) or self.webhook_secret
+        """Push a signed webhook to Keel, as the real partner would: ``{"event": "...", ...}``.
+
+        ``"partner"`` (default ``sandbox-finance``) picks which sandbox partner sends it: the
+        ``{partner}`` in ``KEEL_SANDBOX_WEBHOOK_URL`` is replaced by it and the body is signed with
+        that partner's own secret (``partner_secret``); ``"secret"`` overrides the secret."""
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return self.json({"error": "not JSON"}, 400)
+        if not isinstance(body, dict):
+            return self.json({"error": "send a JSON object"}, 400)
+        partner = str(body.pop("partner", None) or DEFAULT_PARTNER)
+        url = (body.pop("url", None) or self.webhook_url).replace("{partner}", partner)
+        secret = body.pop("secret", None) or (
+            partner_secret(self.webhook_secret, partner) if self.webhook_secret else ""
+        )
         if not url or not secret:
             return self.json({"error": "no webhook URL/secret configured"}, 400)
         import httpx
@@ -170,6 +194,7 @@ class Sandbox:
         response = httpx.post(url, content=raw, headers=headers, timeout=10)
         return self.json(
             {
+                "partner": partner,
                 "delivery_id": delivery,
                 "status": response.status_code,
                 "response": response.text[:500],

@@ -51,7 +51,9 @@ class DutySerializer(serializers.ModelSerializer):
     assignee_function = serializers.CharField(
         read_only=True, help_text=_("A department function, or empty when a position is given.")
     )
-    assignee_position = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assignee_position = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     action = serializers.CharField(read_only=True)
     after = serializers.ListField(child=serializers.CharField())
     escalation = serializers.ListField(child=serializers.CharField())
@@ -108,7 +110,7 @@ class DutyInputSerializer(serializers.Serializer):
 class MapSerializer(serializers.ModelSerializer):
     scenario = serializers.SlugRelatedField(slug_field="code", read_only=True)
     scope = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     title = serializers.CharField(read_only=True)
     duties = DutySerializer(many=True, read_only=True)
 

@@ -13,7 +13,11 @@ from integrations import adapters
 from integrations.sandbox.app import Sandbox, serve
 
 SANDBOX_TOKEN = "test-sandbox-token"
-WEBHOOK_SECRET = "test-webhook-secret"
+WEBHOOK_SECRET = "test-webhook-secret"  # sandbox-finance's; every partner has its own
+
+
+def webhook_secret_of(kind: str) -> str:
+    return WEBHOOK_SECRET if kind == "finance" else f"{WEBHOOK_SECRET}-{kind}"
 
 
 class RecordingSandbox(Sandbox):
@@ -133,7 +137,7 @@ def partners(sandbox, customers, users):
             kind=kind,
             base_url=sandbox.url,
             token=SANDBOX_TOKEN,
-            webhook_secret=WEBHOOK_SECRET,
+            webhook_secret=webhook_secret_of(kind),
             timeout_seconds=2.0,
             max_attempts=2,
             enabled=True,

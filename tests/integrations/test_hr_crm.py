@@ -233,12 +233,12 @@ def test_order_paid_webhook_and_grade_rate(customers, partners, client):
 
     from integrations import signing
 
-    from .conftest import WEBHOOK_SECRET
+    from .conftest import webhook_secret_of
 
     raw = json.dumps(
         {"event": "order.paid", "customer": "CUST-1002", "order": "SO-77", "amount": "10000"}
     ).encode()
-    headers = signing.signed_headers(WEBHOOK_SECRET, raw, delivery_id="o-1")
+    headers = signing.signed_headers(webhook_secret_of("crm"), raw, delivery_id="o-1")
     extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
     extra.pop("HTTP_CONTENT_TYPE")
     response = client.post(

@@ -61,6 +61,7 @@ def test_event_is_fanned_out_signed_and_logged(subscription, httpserver):
         SECRET,
         body=raw,
         timestamp=request.headers[signing.TIMESTAMP_HEADER],
+        delivery_id=request.headers[signing.DELIVERY_HEADER],
         signature=request.headers[signing.SIGNATURE_HEADER],
     )
     assert json.loads(raw)["data"] == {"text": "negotiate"}

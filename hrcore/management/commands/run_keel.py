@@ -93,7 +93,8 @@ class Command(BaseCommand):
         }
         env.setdefault(
             "KEEL_SANDBOX_WEBHOOK_URL",
-            f"http://{host}:{port}/api/v1/integrations/webhooks/sandbox-finance/",
+            # {partner}: the sandbox partner that sends (POST /_admin/emit {"partner": ...})
+            f"http://{host}:{port}/api/v1/integrations/webhooks/{{partner}}/",
         )
         env.setdefault("KEEL_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret")
         supervisor = Supervisor(commands, env=env, log=self.stderr.write)
