@@ -108,7 +108,7 @@ def test_a_refused_filing_keeps_the_token_for_the_corrected_submit(client_as, en
     client = client_as("manager")
     token = rendered_token(client)
     refused = client.post(reverse("crisis:file"), form(english, token, customer="NO-SUCH"))
-    assert refused.status_code == 200 and Crisis.objects.count() == 0
+    assert refused.status_code == 400 and Crisis.objects.count() == 0
     assert f'name="form_token" value="{token}"' in refused.content.decode()
     assert client.post(reverse("crisis:file"), form(english, token)).status_code == 302
     assert client.post(reverse("crisis:file"), form(english, token)).status_code == 302

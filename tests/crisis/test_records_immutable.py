@@ -19,6 +19,7 @@ from django.utils import timezone
 from crisis import services
 from crisis.models import Crisis, Decision, TimelineEvent
 from hrcore.models import Notification, OutboxMessage
+from tests.conftest import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +36,13 @@ def crisis(crisis_world, users):
 @pytest.fixture
 def root():
     """A superuser in the admin (the strongest admin there is: if it cannot, nobody can)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
     user = get_user_model().objects.create_superuser("root", "root@example.com", "x" * 20)
+    TOTP.activate(user, generate_totp_secret())  # admin users must use the second factor
     client = Client()
     client.force_login(user)
+    pass_second_factor(client, user)
     return user, client
 
 
