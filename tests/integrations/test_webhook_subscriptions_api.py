@@ -388,3 +388,15 @@ def test_services_refuse_non_hr_actors(users, sub, partner):
     with pytest.raises(PermissionDenied):
         services.webhook_subscription_deactivate(subscription=sub, actor=users["finance"])
     assert _state() == before
+
+
+def test_messages_are_in_chinese_for_chinese_clients(api_as, partner):
+    client = api_as("hradmin", scopes=("webhooks",))
+    body = _create_body(partner, url="http://hooks.partner.example/", events=["nope"])
+    response = client.post(BASE, body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert "地址必须使用 https://" in errors["url"][0]
+    assert "未知事件" in errors["events"][0]
+    refused = api_as("vp", scopes=("webhooks",)).get(BASE, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.json()["detail"] == "只有人力资源管理员可以管理 Webhook 订阅。"
