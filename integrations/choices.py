@@ -120,3 +120,17 @@ class AttendanceStatus(models.TextChoices):
     LEAVE = "leave", _("On leave")
     ABSENT = "absent", _("Not checked in")
     UNKNOWN = "unknown", _("Not in the attendance system")
+
+
+# Keel's outbound events (the "event" outbox channel; crisis/services.py enqueues them, and the
+# admin's "send test event" sends test.ping). A subscription names some of them, or "*" (or
+# none) for every event.
+OUTBOUND_EVENTS = (
+    "crisis.filed",
+    "decision.made",
+    "task.warning",
+    "task.breached",
+    "crisis.closed",
+    "test.ping",
+)
+EVERY_EVENT = "*"

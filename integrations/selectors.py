@@ -23,6 +23,7 @@ from .models import (
     Handover,
     ResponsePlan,
     WebhookDelivery,
+    WebhookSubscription,
 )
 
 # Departments whose people work on any customer matter of their subsidiary.
@@ -188,6 +189,20 @@ def deliveries_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookDelivery]:
     if not has_role(user, "hr_admin"):
         return WebhookDelivery.objects.none()
     return WebhookDelivery.objects.select_related("subscription", "subscription__partner")
+
+
+def webhook_subscriptions_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookSubscription]:
+    """Webhook subscriptions, for HR admins only (the role that manages partners)."""
+    if not has_role(user, "hr_admin"):
+        return WebhookSubscription.objects.none()
+    return WebhookSubscription.objects.select_related("partner").order_by("id")
+
+
+def webhook_subscription_deliveries(
+    subscription: WebhookSubscription,
+) -> QuerySet[WebhookDelivery]:
+    """The subscription's delivery log, newest attempt first."""
+    return WebhookDelivery.objects.filter(subscription=subscription).order_by("-at", "-id")
 
 
 def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:

@@ -4,14 +4,17 @@ plans, inbound and outbound webhooks, and the HR↔CRM actions (handover, compla
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
+import secrets
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 import httpx
 from auditlog.models import LogEntry
@@ -40,6 +43,8 @@ from .choices import (
     CRISIS_SOURCES,
     CUSTOMER_SOURCES,
     DOSSIER_SOURCES,
+    EVERY_EVENT,
+    OUTBOUND_EVENTS,
     CommissionStatus,
     DeliveryStatus,
     DossierReason,
@@ -229,6 +234,196 @@ def subscription_save(
     sub.save()
     _audit_partner_change(sub, created=created, changes=changes, actor=actor)
     return sub
+
+
+# --- Webhook subscriptions (the partner API) ---------------------------------------------------
+
+WEBHOOK_SECRET_BYTES = 32
+MAX_SUBSCRIPTION_EVENTS = len(OUTBOUND_EVENTS) + 1
+
+
+def _new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(WEBHOOK_SECRET_BYTES)
+
+
+def webhook_url_error(url: str) -> str:
+    """Why ``url`` cannot receive Keel's webhooks ("" when it can): an absolute https URL; plain
+    http only to a loopback host with DEBUG or ``KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP`` (the
+    sandbox, a local test server)."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import URLValidator
+
+    if not isinstance(url, str) or not url.strip():
+        return _("Give the URL Keel should post events to.")
+    if len(url) > 500:
+        return _("The URL is too long (at most 500 characters).")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except DjangoValidationError:
+        return _("Enter a valid https:// URL.")
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return _("Enter a valid https:// URL.")
+    if parts.username or parts.password:
+        return _("The URL must not contain a user name or password.")
+    if parts.scheme == "https":
+        return ""
+    loopback = host == "localhost"
+    if not loopback:
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+    allowed = settings.DEBUG or getattr(settings, "KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP", False)
+    if loopback and allowed:
+        return ""
+    return _("The URL must use https:// (plain http:// only to this machine in development).")
+
+
+def webhook_events_error(events) -> str:
+    """Why ``events`` is not a list of known outbound event names ("" when it is)."""
+    if not isinstance(events, list | tuple) or not all(isinstance(e, str) for e in events):
+        return _("Give a list of event names.")
+    unknown = sorted({e for e in events if e not in OUTBOUND_EVENTS and e != EVERY_EVENT})
+    if unknown:
+        return _("Unknown event: %(events)s. Known events: %(known)s, or “*” for every event.") % {
+            "events": ", ".join(f"“{e[:64]}”" for e in unknown[:5]),
+            "known": ", ".join(OUTBOUND_EVENTS),
+        }
+    if len(set(events)) != len(events):
+        return _("Name each event once.")
+    return ""
+
+
+def _require_subscription_manager(actor) -> None:
+    if not is_hr_admin(actor):
+        raise PermissionDenied(_("Only HR admins may manage webhook subscriptions."))
+
+
+def _subscription_partner(partner: Partner | str) -> Partner:
+    if isinstance(partner, Partner):
+        return partner
+    found = Partner.objects.filter(slug=partner).first() if isinstance(partner, str) else None
+    if found is None:
+        raise ValidationFailed(
+            _("The subscription is not valid."), errors={"partner": _("No such partner.")}
+        )
+    return found
+
+
+def _check_subscription(*, url: str | None, events) -> None:
+    errors = {}
+    if url is not None and (problem := webhook_url_error(url)):
+        errors["url"] = [problem]
+    if events is not None and (problem := webhook_events_error(events)):
+        errors["events"] = [problem]
+    if errors:
+        raise ValidationFailed(_("The subscription is not valid."), errors=errors)
+
+
+def _locked_subscription(subscription: WebhookSubscription) -> WebhookSubscription:
+    locked = WebhookSubscription.objects.select_for_update().filter(pk=subscription.pk).first()
+    if locked is None:
+        raise NotFound(_("No such webhook subscription."))
+    return locked
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, partner: Partner | str, url: str, events: list[str] | None = None, actor
+) -> tuple[WebhookSubscription, str]:
+    """A new active subscription with a fresh signing secret, returned here in clear once (it is
+    stored encrypted and never shown again). Audited without the secret."""
+    _require_subscription_manager(actor)
+    events = list(events or [])
+    partner_obj = None
+    try:
+        partner_obj = _subscription_partner(partner)
+    except ValidationFailed as exc:
+        partner_error = exc.errors
+    else:
+        partner_error = {}
+    try:
+        _check_subscription(url=url, events=events)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, errors={**partner_error, **exc.errors}) from None
+    if partner_error:
+        raise ValidationFailed(_("The subscription is not valid."), errors=partner_error)
+    secret = _new_webhook_secret()
+    sub = WebhookSubscription.objects.create(
+        partner=partner_obj, url=url, events=events, active=True, secret_encrypted=encrypt(secret)
+    )
+    changes = {
+        "partner": ["", str(partner_obj.pk)],
+        "url": ["", url],
+        "events": ["", str(events)],
+        "active": ["", "True"],
+        "secret": ["(none)", SECRET_SET],
+    }
+    _audit_partner_change(sub, created=True, changes=changes, actor=actor)
+    return sub, secret
+
+
+@transaction.atomic
+def webhook_subscription_update(
+    *,
+    subscription: WebhookSubscription,
+    actor,
+    partner: Partner | str | None = None,
+    url: str | None = None,
+    events: list[str] | None = None,
+    active: bool | None = None,
+) -> WebhookSubscription:
+    """Change what is given (``None`` keeps it); audited field by field."""
+    _require_subscription_manager(actor)
+    _check_subscription(url=url, events=events)
+    new_partner = _subscription_partner(partner) if partner is not None else None
+    sub = _locked_subscription(subscription)
+    updates = {
+        "partner": new_partner.pk if new_partner is not None else None,
+        "url": url,
+        "events": list(events) if events is not None else None,
+        "active": active,
+    }
+    changes = {}
+    for name, new in updates.items():
+        if new is None:
+            continue
+        attr = "partner_id" if name == "partner" else name
+        old = getattr(sub, attr)
+        if old != new:
+            changes[name] = [str(old), str(new)]
+            setattr(sub, attr, new)
+    if changes:
+        sub.save()
+        _audit_partner_change(sub, created=False, changes=changes, actor=actor)
+    return sub
+
+
+@transaction.atomic
+def webhook_subscription_deactivate(
+    *, subscription: WebhookSubscription, actor
+) -> WebhookSubscription:
+    """Stop delivering to the subscription; the record and its delivery log stay."""
+    return webhook_subscription_update(subscription=subscription, actor=actor, active=False)
+
+
+@transaction.atomic
+def webhook_subscription_rotate_secret(
+    *, subscription: WebhookSubscription, actor
+) -> tuple[WebhookSubscription, str]:
+    """A new signing secret, returned in clear once: every delivery from now on (retries of
+    earlier events included) is signed with it. Audited as "changed", never the value."""
+    _require_subscription_manager(actor)
+    sub = _locked_subscription(subscription)
+    secret = _new_webhook_secret()
+    change = _secret_change(sub.secret_encrypted, secret) or []
+    sub.secret_encrypted = encrypt(secret)
+    sub.save(update_fields=["secret_encrypted"])
+    _audit_partner_change(sub, created=False, changes={"secret": change}, actor=actor)
+    return sub, secret
 
 
 @dataclass

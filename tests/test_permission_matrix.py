@@ -16,6 +16,7 @@ is not revealed), 405 method not allowed.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,10 @@ def task(name):
     return lambda w: [w[name].pk]
 
 
+def subscription_args(w):
+    return [w["subscription"].pk]
+
+
 def customer(w):
     return {"external_id": "CUST-1001"}
 
@@ -85,6 +90,8 @@ def customer(w):
 ALL_200 = (200, 200, 200, 200, 200, 200, 200, 200)
 CRISIS_SEEN = (200, 404, 200, 200, 200, 200, 200, 404)  # filer, task holders, VP, HR
 DASHBOARD = (403, 403, 403, 403, 403, 200, 200, 403)
+HR_ONLY = (403, 403, 403, 403, 403, 403, 200, 403)
+HR_ONLY_CREATED = (403, 403, 403, 403, 403, 403, 201, 403)
 
 MATRIX: list[Row] = [
     # --- crisis pages -------------------------------------------------------------------------
@@ -340,6 +347,13 @@ MATRIX: list[Row] = [
         api=True,
         args=lambda w: ["CUST-1001"],
     ),
+    Row(
+        "api-token",
+        "GET",
+        (404,) * 8,
+        api=True,
+        note="a session carries no token (tokens: tests/hrcore/test_security_auth.py)",
+    ),
     Row("org-unit-list", "GET", ALL_200, api=True),
     Row("position-list", "GET", ALL_200, api=True),
     Row("employee-list", "GET", ALL_200, api=True),
@@ -353,6 +367,34 @@ MATRIX: list[Row] = [
         args=lambda w: [w["map"].pk],
         note="HR only (the map is published already: 409 for HR)",
     ),
+    # --- outbound webhook subscriptions: HR admins only -----------------------------------------
+    Row("webhook-subscription-list", "GET", HR_ONLY, api=True),
+    Row(
+        "webhook-subscription-list",
+        "POST",
+        HR_ONLY_CREATED,
+        api=True,
+        data=lambda w: {"partner": w["subscription"].partner.slug, "url": "https://h.example/k"},
+    ),
+    Row("webhook-subscription-detail", "GET", HR_ONLY, api=True, args=subscription_args),
+    Row(
+        "webhook-subscription-detail",
+        "PATCH",
+        HR_ONLY,
+        api=True,
+        args=subscription_args,
+        data=lambda w: {"events": ["crisis.closed"]},
+    ),
+    Row(
+        "webhook-subscription-detail",
+        "DELETE",
+        (403, 403, 403, 403, 403, 403, 204, 403),
+        api=True,
+        args=subscription_args,
+        note="deactivates; the record and its log stay",
+    ),
+    Row("webhook-subscription-rotate-secret", "POST", HR_ONLY, api=True, args=subscription_args),
+    Row("webhook-subscription-deliveries", "GET", HR_ONLY, api=True, args=subscription_args),
 ]
 
 # Routes deliberately not in the matrix, each with the reason.
@@ -365,6 +407,9 @@ EXEMPT: dict[str, str] = {
     "api-token": "the calling token's own record, tokens only (tests/hrcore/test_security_auth.py)",
     "logout_everywhere": "ends the caller's own sessions (tests/hrcore/test_security_auth.py)",
     "integrations-webhook": "partner webhooks: HMAC-signed, no session (tests/integrations)",
+    "admin_login": "the admin login goes through allauth's password and TOTP steps "
+    "(tests/hrcore/test_security_auth.py, tests/browser/test_admin_login.py)",
+    "logout_everywhere": "ends the user's own sessions (tests/hrcore/test_security_auth.py)",
     "integrations:handover_execute": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:commission_decide": "commission approvals (tests/integrations)",
@@ -439,6 +484,7 @@ def world(demo_org, users):
     from crisis import services
     from crisis.models import Task
     from integrations import demo as integrations_demo
+    from integrations.models import Partner, WebhookSubscription
     from responsibilities import demo as responsibilities_demo
     from responsibilities.models import ResponsibilityMap
 
@@ -455,6 +501,11 @@ def world(demo_org, users):
         scenario=SCENARIO, title="Collectors in Shenzhen", actor=users["manager2"]
     )
     tasks = {t.duty_code: t for t in Task.objects.filter(crisis=crisis)}
+    subscription = WebhookSubscription.objects.create(
+        partner=Partner.objects.order_by("pk").first(),
+        url="https://hooks.example/keel",
+        events=["crisis.filed"],
+    )
     services.task_complete(
         task=tasks["finance-records"],
         actor=users["finance"],
@@ -472,6 +523,7 @@ def world(demo_org, users):
         "manager_employee": users["manager"].employee,
         "legal_employee": users["legal"].employee,
         "map": ResponsibilityMap.objects.get(scenario__code=SCENARIO, status="published"),
+        "subscription": subscription,
     }
 
 
@@ -479,6 +531,9 @@ def _request(client: Client, row: Row, world: dict) -> int:
     url = reverse(row.route, args=row.args(world))
     if row.method == "GET":
         return client.get(url, row.query).status_code
+    if row.method in ("PATCH", "DELETE"):
+        body = json.dumps(row.data(world))
+        return client.generic(row.method, url, body, content_type="application/json").status_code
     if row.api:
         return client.post(url, row.data(world), content_type="application/json").status_code
     return client.post(url, row.data(world)).status_code

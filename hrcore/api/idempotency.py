@@ -80,7 +80,9 @@ def request_fingerprint(request: Request) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(stored: IdempotencyKey | None, fingerprint: str) -> Response:
+def _replay(
+    stored: IdempotencyKey | None, fingerprint: str, unseal: Callable[[object], object] | None
+) -> Response:
     if stored is None or not stored.response_status:
         raise Conflict(
             _("A request with this Idempotency-Key is still being processed; retry shortly."),
@@ -91,9 +93,8 @@ def _replay(stored: IdempotencyKey | None, fingerprint: str) -> Response:
             _("This Idempotency-Key was already used with a different request."),
             code="idempotency_key_reused",
         )
-    return Response(
-        stored.response_body, status=stored.response_status, headers={REPLAYED_HEADER: "true"}
-    )
+    body = unseal(stored.response_body) if unseal else stored.response_body
+    return Response(body, status=stored.response_status, headers={REPLAYED_HEADER: "true"})
 
 
 def _stored(user, endpoint: str, key: str) -> IdempotencyKey | None:
@@ -113,7 +114,12 @@ def _claim(user, endpoint: str, key: str, fingerprint: str) -> IdempotencyKey | 
 
 
 def idempotent_create(
-    request: Request, endpoint: str, perform: Callable[[str | None], Response]
+    request: Request,
+    endpoint: str,
+    perform: Callable[[str | None], Response],
+    *,
+    seal: Callable[[object], object] | None = None,
+    unseal: Callable[[object], object] | None = None,
 ) -> Response:
     """Run ``perform(key)`` at most once per (user, ``endpoint``, ``Idempotency-Key``).
 
@@ -122,6 +128,9 @@ def idempotent_create(
     and returns a DRF ``Response``; it runs inside the transaction that stores the key, so an
     exception (or a non-2xx response) stores nothing and rolls the write back. Its own
     ``IntegrityError`` is not touched here.
+
+    ``seal`` turns the JSON body into what is stored (e.g. a secret in it encrypted) and
+    ``unseal`` back into what a replay sends; both default to the body itself.
     """
     key = idempotency_key_of(request)
     user = request.user
@@ -130,7 +139,7 @@ def idempotent_create(
     fingerprint = request_fingerprint(request)
     stored = _stored(user, endpoint, key)
     if stored is not None:
-        return _replay(stored, fingerprint)
+        return _replay(stored, fingerprint, unseal)
     with transaction.atomic():
         row = _claim(user, endpoint, key, fingerprint)
         if row is None:  # a concurrent first use committed (or holds) the key
@@ -142,8 +151,8 @@ def idempotent_create(
                 return response
             body = json.loads(JSONRenderer().render(response.data) or b"null")
             row.response_status = response.status_code
-            row.response_body = body
+            row.response_body = seal(body) if seal else body
             row.save(update_fields=["response_status", "response_body"])
             response.data = body  # the first answer and every replay render the same JSON
             return response
-    return _replay(stored, fingerprint)
+    return _replay(stored, fingerprint, unseal)

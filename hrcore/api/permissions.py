@@ -20,9 +20,11 @@ SCOPE_DESCRIPTIONS = {
     "crisis:file": "filing a crisis (`POST /api/v1/crises/`), nothing else: not even reading.",
     "evidence:write": "appending competency evidence (`POST /api/v1/competency-evidence/`), "
     "nothing else.",
-    "webhooks": "webhook endpoints only. Inbound partner webhooks "
+    "webhooks": "managing outbound webhook subscriptions (`/api/v1/webhook-subscriptions/`: "
+    "list, create, read, change, deactivate, rotate the secret, read the delivery log; the "
+    "token's owner must be an HR admin), nothing else. Inbound partner webhooks "
     "(`/api/v1/integrations/webhooks/{partner}/`) authenticate with the partner's signature, "
-    "not a token, so this scope opens no other operation.",
+    "not a token.",
 }
 SCOPES = tuple(SCOPE_DESCRIPTIONS)
 

@@ -225,6 +225,9 @@ CELERY_TASK_IGNORE_RESULT = True
 KEEL_OUTBOX_LEASE_SECONDS = float(os.environ.get("KEEL_OUTBOX_LEASE_SECONDS", "300"))
 # Outbound webhooks: httpx timeout (each of connect, write, read, pool).
 KEEL_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("KEEL_WEBHOOK_TIMEOUT_SECONDS", "5"))
+# Subscriptions created through the API must use https; plain http to a loopback host (the
+# sandbox, a local test server) is allowed only with DEBUG or this switch (tests).
+KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP = env_bool("KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP", False)
 # Outbox writes queue a relay run at once and at most one more at the end of this window.
 KEEL_OUTBOX_KICK_SECONDS = float(os.environ.get("KEEL_OUTBOX_KICK_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

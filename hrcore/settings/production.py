@@ -32,3 +32,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Outbound webhooks go over https only, whatever the environment says.
+KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP = False

@@ -19,6 +19,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "user": "10000/min"},
 }
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "login": "1000/m/ip"}
+# Webhook subscriptions may point at pytest-httpserver (http://localhost:<port>).
+KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP = True
 
 # Parallel runs against one server each get their own test database.
 if os.environ.get("KEEL_TEST_DB_NAME"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..choices import SourceStatus
-from ..models import Customer, ResponsePlan
+from ..choices import EVERY_EVENT, OUTBOUND_EVENTS, DeliveryStatus, SourceStatus
+from ..models import Customer, ResponsePlan, WebhookDelivery, WebhookSubscription
 
 
 class OwnerSerializer(serializers.Serializer):
@@ -94,3 +94,88 @@ class WebhookAcceptedSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     delivery_id = serializers.CharField()
     result = serializers.JSONField()
+
+
+EVENTS_HELP = (
+    "Outbound event names: "
+    + ", ".join(f"`{e}`" for e in OUTBOUND_EVENTS)
+    + f"; `{EVERY_EVENT}` or an empty list for every event."
+)
+URL_HELP = (
+    "Where Keel POSTs the signed events: an https:// URL (plain http:// only to a loopback host "
+    "in development)."
+)
+
+
+class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+    """A subscription as it is read: never its secret."""
+
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    events = serializers.ListField(child=serializers.CharField(), help_text=EVENTS_HELP)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "partner", "url", "events", "active", "created_at"]
+        read_only_fields = fields
+
+
+class WebhookSubscriptionSecretSerializer(WebhookSubscriptionSerializer):
+    """A subscription with its new signing secret: the only answer that ever contains it."""
+
+    secret = serializers.CharField(
+        help_text="The signing secret (HMAC-SHA256 key). Shown in this answer only: store it now."
+    )
+
+    class Meta(WebhookSubscriptionSerializer.Meta):
+        fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookSubscriptionCreateSerializer(serializers.Serializer):
+    partner = serializers.CharField(max_length=64, help_text="The partner's code (slug).")
+    url = serializers.CharField(max_length=500, help_text=URL_HELP)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        default=list,
+        max_length=len(OUTBOUND_EVENTS) + 1,
+        help_text=EVENTS_HELP,
+    )
+
+
+class WebhookSubscriptionUpdateSerializer(serializers.Serializer):
+    partner = serializers.CharField(max_length=64, required=False)
+    url = serializers.CharField(max_length=500, required=False, help_text=URL_HELP)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=len(OUTBOUND_EVENTS) + 1,
+        help_text=EVENTS_HELP,
+    )
+    active = serializers.BooleanField(
+        required=False, help_text="false stops deliveries (as DELETE does); true resumes them."
+    )
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    """One delivery attempt of the log."""
+
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    status_code = serializers.IntegerField(
+        source="response_status", allow_null=True, help_text="The subscriber's HTTP status."
+    )
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "delivery_id",
+            "attempt",
+            "status",
+            "status_code",
+            "duration_ms",
+            "error",
+            "at",
+        ]
+        read_only_fields = fields

@@ -2,9 +2,13 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .views import CrisisDossierView, CustomerViewSet, InboundWebhookView
+from .webhook_subscriptions import WebhookSubscriptionViewSet
 
 router = SimpleRouter()
 router.register("customers", CustomerViewSet, basename="customer")
+router.register(
+    "webhook-subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription"
+)
 urlpatterns = [
     path(
         "integrations/webhooks/<slug:partner>/",
