@@ -403,9 +403,6 @@ EXEMPT: dict[str, str] = {
     "set_language": "language switch for anyone, no object",
     "api-schema": "public OpenAPI document",
     "api-docs": "public API documentation page",
-    "admin_login": "redirects to the allauth log-in (tests/hrcore/test_security_auth.py)",
-    "api-token": "the calling token's own record, tokens only (tests/hrcore/test_security_auth.py)",
-    "logout_everywhere": "ends the caller's own sessions (tests/hrcore/test_security_auth.py)",
     "integrations-webhook": "partner webhooks: HMAC-signed, no session (tests/integrations)",
     "admin_login": "the admin login goes through allauth's password and TOTP steps "
     "(tests/hrcore/test_security_auth.py, tests/browser/test_admin_login.py)",
