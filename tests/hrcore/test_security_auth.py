@@ -339,7 +339,11 @@ def test_tokens_are_revoked_when_the_employee_leaves(users):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert api.get("/api/v1/org-units/").status_code == 401
-    entry = LogEntry.objects.filter(object_pk=str(token.pk), action=LogEntry.Action.UPDATE).get()
+    entry = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(ApiToken),
+        object_pk=str(token.pk),
+        action=LogEntry.Action.UPDATE,
+    ).get()
     assert entry.additional_data == {"reason": "employee left"}
     assert entry.actor == users["hradmin"]
 
