@@ -31,7 +31,9 @@ class PlanEditForm(forms.Form):
     )
 
     def __init__(self, *args, instance_plan=None, **kwargs):
-        if instance_plan is not None and not args:
+        # Opening the form (no POST data: ``PlanEditForm(None, ...)``) shows the current plan;
+        # the old ``not args`` test was false for ``None`` and opened an empty form.
+        if instance_plan is not None and (not args or args[0] is None):
             kwargs.setdefault("initial", {f: getattr(instance_plan, f) for f in PLAN_TEXT_FIELDS})
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
