@@ -89,6 +89,8 @@ def home(request):
     context["simulations"] = selectors.playable_simulations(request.user)
     context["aggregates"] = selectors.run_aggregates(request.user)
     context["is_hr"] = is_hr_admin(request.user)
+    # The same rule as the readiness view: a link only to a page this reader may open.
+    context["sees_readiness"] = has_role(request.user, "manager", "executive", "hr_admin")
     return render(request, "competency/home.html", context)
 
 
