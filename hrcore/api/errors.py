@@ -91,8 +91,7 @@ def _page_or_json(request, status_code: int, code: str, detail: str, template: s
 
 
 def _reason(exception) -> str:
-    """The specific reason a view gave (``PermissionDenied(_("The dashboard is for
-    executives."))``), when it gave one."""
+    """The specific reason a view gave when it refused (e.g. the dashboard's "for executives")."""
     message = str(exception) if exception is not None else ""
     return "" if message in ("", "None") else message
 
