@@ -104,7 +104,11 @@ def customer_crisis(file_crisis, settings):  # noqa: F811
 
     crisis_demo.seed_calendars()
     competency_demo.seed()
-    return file_crisis(title="Collectors in the Shanghai office, refusing to leave reception")
+    # The emergency map: it has the administration officer's on-site check-in.
+    return file_crisis(
+        scenario="debt-collection-emergency",
+        title="Collectors in the Shanghai office, refusing to leave reception",
+    )
 
 
 @pytest.mark.parametrize("username", CAST)
