@@ -297,12 +297,19 @@ def readiness(request):
     scenarios = selectors.readiness_scenarios()
     employee = employee_of(request.user)
     unit = None
+    invalid_filter = False
     if request.GET.get("unit"):
         unit = next((u for u in units if u.code == request.GET["unit"]), None)
-    if unit is None and employee is not None:
+        invalid_filter = unit is None
+    if unit is None and employee is not None and not invalid_filter:
         unit = employee.unit
     scenario_code = request.GET.get("scenario") or (scenarios[0].code if scenarios else "")
+    if scenario_code and scenario_code not in {s.code for s in scenarios}:
+        invalid_filter = True
     data = {"map": None, "rows": []}
+    if invalid_filter:
+        # A unit or scenario that does not exist says so, instead of showing another unit.
+        unit = None
     if unit is not None and scenario_code:
         data = selectors.readiness(unit=unit, scenario_code=scenario_code)
     gaps = selectors.unit_gaps(unit) if unit is not None else []
@@ -322,6 +329,7 @@ def readiness(request):
             "scenarios": scenarios,
             "unit": unit,
             "scenario_code": scenario_code,
+            "invalid_filter": invalid_filter,
             "data": data,
             "gaps": [g for g in gaps if g["gaps"]],
         },

@@ -40,12 +40,20 @@ class PlanEditForm(forms.Form):
             field.widget.attrs["rows"] = 4
 
 
+class _PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.picker_label  # namesakes told apart by position and unit
+
+
 class HandoverForm(forms.Form):
-    successor = forms.ModelChoiceField(label=_("Successor"), queryset=Employee.objects.none())
+    successor = _PersonChoiceField(label=_("Successor"), queryset=Employee.objects.none())
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
     def __init__(self, *args, employee: Employee, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["successor"].queryset = (
-            Employee.objects.filter(is_active=True).exclude(pk=employee.pk).order_by("name_en")
+            Employee.objects.filter(is_active=True)
+            .exclude(pk=employee.pk)
+            .select_related("unit", "position")
+            .order_by("name_en")
         )
