@@ -288,6 +288,38 @@ def recognition(request):
     )
 
 
+def _with_duty_gaps(gaps: list[dict], rows: list[dict]) -> list[dict]:
+    """The unit's gaps include the ones the duty table above marks red (a level below what the
+    duty needs, also of people in other units the duties resolve to), so the page does not show
+    a red level above and "No gaps." below."""
+    by_person = {g["employee"].pk: g for g in gaps}
+    for row in rows:
+        person = row.get("acting")
+        if person is None:  # people of other units the unit's duties rely on count too
+            continue
+        for level in row["levels"]:
+            if level["ok"]:
+                continue
+            entry = by_person.get(person.pk)
+            if entry is None:
+                entry = by_person[person.pk] = {"employee": person, "gaps": [], "total": 0}
+                gaps.append(entry)
+            if any(g["code"] == level["code"] for g in entry["gaps"]):
+                continue
+            gap = level["required"] - level["current"]
+            entry["gaps"].append(
+                {
+                    "code": level["code"],
+                    "competency": {"name": level["name"]},
+                    "required": level["required"],
+                    "current": level["current"],
+                    "gap": gap,
+                }
+            )
+            entry["total"] += gap
+    return gaps
+
+
 @login_required
 def readiness(request):
     """Readiness per unit and scenario (managers, executives, HR)."""
@@ -313,6 +345,8 @@ def readiness(request):
     if unit is not None and scenario_code:
         data = selectors.readiness(unit=unit, scenario_code=scenario_code)
     gaps = selectors.unit_gaps(unit) if unit is not None else []
+    if unit is not None:
+        gaps = _with_duty_gaps(gaps, data["rows"])
     if not has_role(request.user, "hr_admin", "executive"):
         # per-person gaps are HR data: a manager sees only their own and their reports'
         gaps = [

@@ -140,3 +140,20 @@ def test_readiness_names_whose_levels_are_shown_when_someone_acts(world, users, 
         row = html[html.index("finance-records") :]
         row = row[: row.index("</tr>")]
         assert finance.name in row and delegate.name in row
+
+
+def test_readiness_lists_below_the_table_every_gap_the_table_marks_red(world, users, client_as):
+    from competency import demo as competency_demo
+    from hrcore.models import Employee
+
+    competency_demo.seed()
+    manager = Employee.objects.get(user=users["manager"])
+    client = client_as("hradmin")
+    html = client.get(
+        f"/training/readiness/?unit={manager.unit.code}&scenario=debt-collection-emergency"
+    ).content.decode()
+    table = html[html.index('data-testid="readiness"') : html.index('data-testid="unit-gaps"')]
+    below = html[html.index('data-testid="unit-gaps"') :]
+    red = table.count('class="tag tag-bad"') - table.count(">absent<") - table.count(">yes<")
+    assert red > 0  # the demo has levels below what the duties need
+    assert 'data-testid="unit-gaps"' in html and "<table" in below
