@@ -157,3 +157,38 @@ def test_readiness_lists_below_the_table_every_gap_the_table_marks_red(world, us
     red = table.count('class="tag tag-bad"') - table.count(">absent<") - table.count(">yes<")
     assert red > 0  # the demo has levels below what the duties need
     assert 'data-testid="unit-gaps"' in html and "<table" in below
+
+
+def test_decision_notifications_show_the_option_in_each_language_not_its_code(crisis, client_as):
+    from hrcore.models import Notification
+
+    client_as("vp").post(
+        reverse("crisis:decide", args=[crisis.pk]), {"option": "negotiate", "text": "Go"}
+    )
+    notes = list(Notification.objects.filter(kind="crisis.decision"))
+    assert notes
+    for note in notes:
+        assert "negotiate" not in note.body_zh and "negotiate" not in note.body_en
+        assert "Negotiate a payment plan" in note.body_en
+
+
+def test_a_language_chosen_on_the_login_page_is_kept_after_logging_in(users, client):
+    from django.conf import settings
+
+    from hrcore.models import Employee
+
+    Employee.objects.filter(user=users["manager"]).update(language="zh-hans")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    r = client.post("/accounts/login/", {"login": "manager", "password": "keel-demo"})
+    assert r.status_code == 302
+    assert Employee.objects.get(user=users["manager"]).language == "en"
+    page = client.get("/").content.decode()
+    assert '<html lang="en">' in page
+
+
+def test_the_django_admin_link_is_not_labelled_as_the_administration_department(client_as):
+    page = client_as("hradmin").get("/").content.decode()
+    assert "系统管理" in page
+    nav = page[page.index('class="mainnav"') : page.index("</nav>")]
+    assert ">行政<" not in nav
