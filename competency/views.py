@@ -336,13 +336,12 @@ def readiness(request):
     if unit is None and employee is not None and not invalid_filter:
         unit = employee.unit
     scenario_code = request.GET.get("scenario") or (scenarios[0].code if scenarios else "")
-    if scenario_code and scenario_code not in {s.code for s in scenarios}:
-        invalid_filter = True
+    # A unit or scenario that does not exist says so, instead of showing another unit's
+    # readiness; the unit's own gaps do not depend on the scenario and stay.
+    unknown_scenario = bool(scenario_code) and scenario_code not in {s.code for s in scenarios}
+    invalid_filter = invalid_filter or unknown_scenario
     data = {"map": None, "rows": []}
-    if invalid_filter:
-        # A unit or scenario that does not exist says so, instead of showing another unit.
-        unit = None
-    if unit is not None and scenario_code:
+    if unit is not None and scenario_code and not unknown_scenario:
         data = selectors.readiness(unit=unit, scenario_code=scenario_code)
     gaps = selectors.unit_gaps(unit) if unit is not None else []
     if unit is not None:
