@@ -24,6 +24,10 @@ class IdModelChoiceField(forms.ModelChoiceField):
             )
         return super().to_python(value)
 
+    def label_from_instance(self, obj):
+        # People pickers tell namesakes apart: position and unit beside the name.
+        return obj.picker_label if isinstance(obj, Employee) else super().label_from_instance(obj)
+
 
 class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Several rows chosen by primary key, with the same guard as ``IdModelChoiceField``."""
@@ -37,6 +41,9 @@ class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                     params={"value": pk},
                 )
         return super()._check_values(value)
+
+    def label_from_instance(self, obj):
+        return obj.picker_label if isinstance(obj, Employee) else super().label_from_instance(obj)
 
 
 class RatingForm(forms.Form):
@@ -266,7 +273,7 @@ class RubricItemForm(forms.Form):
 class AssignForm(forms.Form):
     employees = IdModelMultipleChoiceField(
         label=_("People"),
-        queryset=Employee.objects.filter(is_active=True).select_related("position"),
+        queryset=Employee.objects.filter(is_active=True).select_related("position", "unit"),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     due_at = forms.DateTimeField(

@@ -457,7 +457,7 @@ def rateable_competencies() -> list[dict]:
 
 def employees_rateable_by(user: AbstractBaseUser) -> QuerySet[Employee]:
     """Whom ``user`` may rate: HR admins anyone active, a manager their direct reports."""
-    qs = Employee.objects.filter(is_active=True)
+    qs = Employee.objects.filter(is_active=True).select_related("unit", "position")
     if not user.is_authenticated:
         return qs.none()
     if is_hr_admin(user):

@@ -89,6 +89,8 @@ def home(request):
     context["simulations"] = selectors.playable_simulations(request.user)
     context["aggregates"] = selectors.run_aggregates(request.user)
     context["is_hr"] = is_hr_admin(request.user)
+    # The same rule as the readiness view: a link only to a page this reader may open.
+    context["sees_readiness"] = has_role(request.user, "manager", "executive", "hr_admin")
     return render(request, "competency/home.html", context)
 
 
@@ -286,6 +288,38 @@ def recognition(request):
     )
 
 
+def _with_duty_gaps(gaps: list[dict], rows: list[dict]) -> list[dict]:
+    """The unit's gaps include the ones the duty table above marks red (a level below what the
+    duty needs, also of people in other units the duties resolve to), so the page does not show
+    a red level above and "No gaps." below."""
+    by_person = {g["employee"].pk: g for g in gaps}
+    for row in rows:
+        person = row.get("acting")
+        if person is None:  # people of other units the unit's duties rely on count too
+            continue
+        for level in row["levels"]:
+            if level["ok"]:
+                continue
+            entry = by_person.get(person.pk)
+            if entry is None:
+                entry = by_person[person.pk] = {"employee": person, "gaps": [], "total": 0}
+                gaps.append(entry)
+            if any(g["code"] == level["code"] for g in entry["gaps"]):
+                continue
+            gap = level["required"] - level["current"]
+            entry["gaps"].append(
+                {
+                    "code": level["code"],
+                    "competency": {"name": level["name"]},
+                    "required": level["required"],
+                    "current": level["current"],
+                    "gap": gap,
+                }
+            )
+            entry["total"] += gap
+    return gaps
+
+
 @login_required
 def readiness(request):
     """Readiness per unit and scenario (managers, executives, HR)."""
@@ -295,15 +329,23 @@ def readiness(request):
     scenarios = selectors.readiness_scenarios()
     employee = employee_of(request.user)
     unit = None
+    invalid_filter = False
     if request.GET.get("unit"):
         unit = next((u for u in units if u.code == request.GET["unit"]), None)
-    if unit is None and employee is not None:
+        invalid_filter = unit is None
+    if unit is None and employee is not None and not invalid_filter:
         unit = employee.unit
     scenario_code = request.GET.get("scenario") or (scenarios[0].code if scenarios else "")
+    # A unit or scenario that does not exist says so, instead of showing another unit's
+    # readiness; the unit's own gaps do not depend on the scenario and stay.
+    unknown_scenario = bool(scenario_code) and scenario_code not in {s.code for s in scenarios}
+    invalid_filter = invalid_filter or unknown_scenario
     data = {"map": None, "rows": []}
-    if unit is not None and scenario_code:
+    if unit is not None and scenario_code and not unknown_scenario:
         data = selectors.readiness(unit=unit, scenario_code=scenario_code)
     gaps = selectors.unit_gaps(unit) if unit is not None else []
+    if unit is not None:
+        gaps = _with_duty_gaps(gaps, data["rows"])
     if not has_role(request.user, "hr_admin", "executive"):
         # per-person gaps are HR data: a manager sees only their own and their reports'
         gaps = [
@@ -320,6 +362,7 @@ def readiness(request):
             "scenarios": scenarios,
             "unit": unit,
             "scenario_code": scenario_code,
+            "invalid_filter": invalid_filter,
             "data": data,
             "gaps": [g for g in gaps if g["gaps"]],
         },

@@ -179,7 +179,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, people=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "—")] + [
-            (str(p.pk), f"{p.name} · {p.unit.name}") for p in people
+            (str(p.pk), p.picker_label) for p in people
         ]
 
 
@@ -225,7 +225,7 @@ class CloseForm(forms.Form):
 
     def __init__(self, *args, people=(), competencies=(), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(str(p.pk), p.name) for p in people]
+        choices = [(str(p.pk), p.picker_label) for p in people]
         self.fields["credited"].choices = choices
         self.fields["weakness_employee"].choices = [("", "—"), *choices]
         self.fields["weakness_competency"].choices = [("", "—"), *list(competencies)]

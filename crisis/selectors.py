@@ -499,7 +499,7 @@ def reassign_candidates(crisis: Crisis, task: Task | None = None) -> list[Employ
     """People a task can be handed to: active employees of the group, by unit."""
     return list(
         Employee.objects.filter(is_active=True)
-        .select_related("unit")
+        .select_related("unit", "position")
         .order_by("unit__path", "-grade", "id")
     )
 
@@ -509,7 +509,9 @@ def crisis_people(crisis: Crisis) -> list[Employee]:
     q = Q(crisis_tasks__crisis=crisis) | Q(crisis_participations__crisis=crisis)
     if crisis.filed_by_id:
         q |= Q(user_id=crisis.filed_by_id)
-    return list(Employee.objects.filter(q).distinct().select_related("unit").order_by("id"))
+    return list(
+        Employee.objects.filter(q).distinct().select_related("unit", "position").order_by("id")
+    )
 
 
 def competency_choices() -> list[tuple[str, str]]:

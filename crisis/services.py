@@ -1086,6 +1086,17 @@ def crisis_resume(*, crisis: Crisis, actor) -> list[Task]:
 # --- Decisions -----------------------------------------------------------------------------
 
 
+def _option_label(option: str, language: str) -> str:
+    from django.utils import translation
+
+    from .choices import DecisionOption
+
+    if option not in DecisionOption.values:
+        return option
+    with translation.override(language):
+        return str(DecisionOption(option).label)
+
+
 def _decision_record(
     *, crisis: Crisis, text: str, option: str, task: Task | None, actor, at: datetime
 ) -> Decision:
@@ -1100,8 +1111,9 @@ def _decision_record(
     maker = employee_of(actor)
     maker_zh = maker.name_zh if maker else actor.get_username()
     maker_en = maker.name_en if maker else actor.get_username()
-    option_zh = f"（{option}）" if option else ""
-    option_en = f" ({option})" if option else ""
+    # The option's label in each language, never its code ("（negotiate）" in a Chinese text).
+    option_zh = f"（{_option_label(option, 'zh-hans')}）" if option else ""
+    option_en = f" ({_option_label(option, 'en')})" if option else ""
     for user in crisis_participant_users(crisis):
         notification_send(
             recipient=user,

@@ -434,12 +434,16 @@ def crisis_file(request):
 def crisis_list(request):
     scenarios, units = selectors.filter_choices(request.user)
     form = CrisisFilterForm(request.GET or None, scenarios=scenarios, units=units)
+    # A filter with a value that does not exist says so (it used to show every crisis).
+    invalid_filter = bool(request.GET) and not form.is_valid()
     filters = form.cleaned_data if form.is_valid() else {}
     if not request.GET:
         filters = {"status": "open"}
         form = CrisisFilterForm(initial=filters, scenarios=scenarios, units=units)
     now = timezone.now()
-    crises = selectors.crises_for_list(request.user, filters=filters)[:200]
+    crises = (
+        [] if invalid_filter else selectors.crises_for_list(request.user, filters=filters)[:200]
+    )
     rows = [_crisis_row(c, now) for c in crises]
     viewer = employee_of(request.user)
     my_tasks = [
@@ -453,6 +457,7 @@ def crisis_list(request):
             "form": form,
             "rows": rows,
             "my_tasks": my_tasks,
+            "invalid_filter": invalid_filter,
             "viewer": viewer,
             "can_file": viewer is not None,
         },

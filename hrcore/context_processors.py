@@ -13,7 +13,8 @@ NAV_ITEMS = [
     ("competency:home", _("Training"), ()),
     ("integrations:customer_list", _("Customers"), ("manager", "executive", "hr_admin", "staff")),
     ("org_chart", _("Organisation"), ()),
-    ("admin:index", _("Administration"), ("hr_admin",)),
+    # Not "Administration": in Chinese that reads as the administration department (行政).
+    ("admin:index", _("System administration"), ("hr_admin",)),
 ]
 
 

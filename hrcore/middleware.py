@@ -113,3 +113,42 @@ class SessionLifetimeMiddleware:
             ):
                 session[LAST_SEEN_SESSION_KEY] = now
         return self.get_response(request)
+
+
+class ProductErrorPagesMiddleware:
+    """The product's own 404, 403 and 500 pages for browser paths even when DEBUG is on (the
+    embedded ``make run`` default): Django's debug pages list every URL pattern and settings to
+    whoever mistypes an address. The API keeps its JSON errors (the same handlers answer JSON
+    under /api/, DRF views answer their own errors before this sees them). With DEBUG off Django already calls these handlers; this adds nothing then."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info)
+            except Resolver404:
+                from .api import errors
+
+                return errors.handler404(request)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not settings.DEBUG:
+            return None
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        from .api import errors
+
+        if isinstance(exception, Http404):
+            return errors.handler404(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return errors.handler403(request, exception)
+        import logging
+
+        logging.getLogger("django.request").exception(
+            "Internal Server Error: %s", request.path, exc_info=exception
+        )
+        return errors.handler500(request)

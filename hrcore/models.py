@@ -149,6 +149,17 @@ class Employee(models.Model):
     def name(self) -> str:
         return pick(self, "name")
 
+    @property
+    def picker_label(self) -> str:
+        """The name with position and unit, so that namesakes can be told apart in people
+        pickers ("Wang Wei · Accountant · Shanghai Finance"). Select ``unit`` and ``position``
+        with the rows."""
+        parts = [self.name]
+        if self.position_id:
+            parts.append(self.position.title)
+        parts.append(self.unit.name)
+        return " · ".join(parts)
+
 
 class Absence(models.Model):
     """A period an employee is away; their duties go to the delegate meanwhile."""

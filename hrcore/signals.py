@@ -34,6 +34,19 @@ def _mfa_on_enrolment(sender, request, user, authenticator, **kwargs) -> None:
         record_mfa_for_session(request, user, id=authenticator.pk, type=authenticator.type)
 
 
+@receiver(user_logged_in, dispatch_uid="keel_language_on_login")
+def language_on_login(sender, request, user, **kwargs) -> None:
+    """A language chosen on the log-in page (the language cookie) is kept after logging in,
+    where the stored preference used to take over again."""
+    from django.conf import settings
+
+    cookies = getattr(request, "COOKIES", None) or {}
+    chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    employee = getattr(user, "employee", None)
+    if chosen in dict(settings.LANGUAGES) and employee is not None and employee.language != chosen:
+        services.user_preferences_update(user=user, language=chosen)
+
+
 @receiver(post_save, sender=get_user_model(), dispatch_uid="keel_tokens_on_deactivation")
 def tokens_on_deactivation(sender, instance, **kwargs) -> None:
     if not instance.is_active and instance.api_tokens.filter(revoked_at__isnull=True).exists():

@@ -27,7 +27,9 @@ from .models import Heartbeat
 
 @login_required
 def home(request):
-    return render(request, "hrcore/home.html", {"employee": selectors.employee_of(request.user)})
+    from .home import home_for
+
+    return render(request, "hrcore/home.html", home_for(request.user, now=timezone.now()))
 
 
 @login_required

@@ -31,19 +31,29 @@ class PlanEditForm(forms.Form):
     )
 
     def __init__(self, *args, instance_plan=None, **kwargs):
-        if instance_plan is not None and not args:
+        # Opening the form (no POST data: ``PlanEditForm(None, ...)``) shows the current plan;
+        # the old ``not args`` test was false for ``None`` and opened an empty form.
+        if instance_plan is not None and (not args or args[0] is None):
             kwargs.setdefault("initial", {f: getattr(instance_plan, f) for f in PLAN_TEXT_FIELDS})
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs["rows"] = 4
 
 
+class _PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.picker_label  # namesakes told apart by position and unit
+
+
 class HandoverForm(forms.Form):
-    successor = forms.ModelChoiceField(label=_("Successor"), queryset=Employee.objects.none())
+    successor = _PersonChoiceField(label=_("Successor"), queryset=Employee.objects.none())
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
     def __init__(self, *args, employee: Employee, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["successor"].queryset = (
-            Employee.objects.filter(is_active=True).exclude(pk=employee.pk).order_by("name_en")
+            Employee.objects.filter(is_active=True)
+            .exclude(pk=employee.pk)
+            .select_related("unit", "position")
+            .order_by("name_en")
         )

@@ -226,3 +226,17 @@ def handovers_visible_to(user: AbstractBaseUser) -> QuerySet[Handover]:
 
 
 __all__ = ["DossierSource"]
+
+
+def dossier_waiting_since(*, crisis_id: int | None = None, customer=None) -> datetime | None:
+    """When the oldest dossier of a subject still being built was requested (None: none is)."""
+    from .choices import DossierStatus
+    from .models import Dossier
+
+    qs = (
+        Dossier.objects.filter(crisis_id=crisis_id)
+        if crisis_id
+        else Dossier.objects.filter(crisis_id__isnull=True, customer=customer)
+    )
+    first = qs.filter(status=DossierStatus.BUILDING).order_by("requested_at").first()
+    return first.requested_at if first else None

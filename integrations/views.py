@@ -3,11 +3,14 @@ commissions. Thin: selectors to read, services to write."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,17 +24,28 @@ from .filters import CustomerFilter
 from .forms import HandoverForm, PlanEditForm
 from .models import Commission, Handover
 
+# How long a page keeps polling for a dossier or plan before it says that something is stuck
+# (a stopped worker, a partner that never answers) instead of "generating…" forever.
+STUCK_AFTER = timedelta(seconds=90)
 
-def _dossier_context(dossier, building: bool, access=None) -> dict:
+
+def _stuck(waiting_since) -> bool:
+    return waiting_since is not None and timezone.now() - waiting_since > STUCK_AFTER
+
+
+def _dossier_context(dossier, building: bool, access=None, *, waiting_since=None) -> dict:
     sources = selectors.dossier_sources(dossier, access=access)
     data = {s.source: s.data for s in sources if s.data is not None}
+    poll = building or dossier is None
+    stuck = poll and _stuck(waiting_since)
     return {
         "dossier": dossier,
         "building": building,
         "sources": sources,
         "data": data,
         "failed": [s for s in sources if s.status == SourceStatus.FAILED],
-        "poll": building or dossier is None,
+        "poll": poll and not stuck,
+        "stuck": stuck,
     }
 
 
@@ -41,11 +55,16 @@ def _dossier_context(dossier, building: bool, access=None) -> dict:
 @login_required
 def customer_list(request):
     found = CustomerFilter(request.GET, queryset=selectors.customers_visible_to(request.user))
+    # A filter with a value that does not parse says so (it used to show every customer).
+    invalid_filter = bool(request.GET) and not found.is_valid()
     return render(
         request,
         "integrations/customer_list.html",
         {
-            "customers": found.qs.order_by("-overdue_days", "external_id"),
+            "invalid_filter": invalid_filter,
+            "customers": []
+            if invalid_filter
+            else found.qs.order_by("-overdue_days", "external_id"),
             "overdue_min": found.form["overdue_days_min"].value() or "",
             "can_manage_people": services.can_manage_people(request.user),
         },
@@ -74,7 +93,12 @@ def customer_dossier(request, external_id: str):
         else [],
         "history": selectors.dossier_history(customer=customer)[:10],
         "show_amounts": access.sees_amounts,
-        **_dossier_context(dossier, building, access),
+        **_dossier_context(
+            dossier,
+            building,
+            access,
+            waiting_since=selectors.dossier_waiting_since(customer=customer),
+        ),
     }
     return render(request, "integrations/customer_dossier.html", context)
 
@@ -87,7 +111,15 @@ def customer_dossier_fragment(request, external_id: str):
     return render(
         request,
         "integrations/_customer_dossier_body.html",
-        {"customer": customer, **_dossier_context(dossier, building, access)},
+        {
+            "customer": customer,
+            **_dossier_context(
+                dossier,
+                building,
+                access,
+                waiting_since=selectors.dossier_waiting_since(customer=customer),
+            ),
+        },
     )
 
 
@@ -115,14 +147,22 @@ def _panel_context(request, crisis) -> dict:
     dossier, building = services.latest_dossier(crisis_id=crisis.pk)
     plan = selectors.latest_plan(crisis.pk)
     access = selectors.crisis_dossier_access(request.user, crisis)
-    context = _dossier_context(dossier, building, access)
+    waiting_since = selectors.dossier_waiting_since(crisis_id=crisis.pk)
+    if waiting_since is None and (dossier is None or plan is None):
+        waiting_since = crisis.filed_at
+    context = _dossier_context(dossier, building, access, waiting_since=waiting_since)
+    plan_pending = plan is None and crisis.customer_id is not None
+    stuck = context["stuck"] or (plan_pending and _stuck(waiting_since))
     context.update(
         {
             "crisis": crisis,
             "plan": plan,
+            "plan_pending": plan_pending,
             "show_amounts": access.sees_amounts,
             "can_edit_plan": services._can_edit_plan(request.user, crisis),
-            "poll": context["poll"] or plan is None,
+            # A crisis without a customer has no plan to wait for.
+            "poll": (context["poll"] or plan_pending) and not stuck,
+            "stuck": stuck,
         }
     )
     return context

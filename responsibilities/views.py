@@ -178,7 +178,10 @@ def _apply_errors(exc: ValidationFailed, header: MapHeaderForm, formset, form_in
 def _collect(formset) -> tuple[list[dict], list[int]]:
     duties, index = [], []
     for i, form in enumerate(formset.forms):
-        if not form.has_changed() or form.cleaned_data.get("DELETE"):
+        # An existing duty left as it was is kept (saving a draft unchanged used to drop every
+        # duty nobody touched); only the blank extra rows are skipped when untouched.
+        blank_extra = i >= formset.initial_form_count() and not form.has_changed()
+        if blank_extra or form.cleaned_data.get("DELETE"):
             continue
         duties.append(form.to_duty())
         index.append(i)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -70,10 +71,29 @@ def _wants_json(request) -> bool:
     )
 
 
+TITLES = {
+    400: _lazy("The request could not be understood"),
+    403: _lazy("Not allowed"),
+    404: _lazy("Page not found"),
+    500: _lazy("Something went wrong"),
+}
+
+
 def _page_or_json(request, status_code: int, code: str, detail: str, template: str):
     if _wants_json(request):
         return JsonResponse(_body(status_code, code, detail), status=status_code)
-    return render(request, template, {"status": status_code, "detail": detail}, status=status_code)
+    return render(
+        request,
+        template,
+        {"status": status_code, "title": TITLES.get(status_code, ""), "detail": detail},
+        status=status_code,
+    )
+
+
+def _reason(exception) -> str:
+    """The specific reason a view gave when it refused (e.g. the dashboard's "for executives")."""
+    message = str(exception) if exception is not None else ""
+    return "" if message in ("", "None") else message
 
 
 def handler400(request, exception=None):
@@ -87,7 +107,7 @@ def handler403(request, exception=None):
         request,
         403,
         "permission_denied",
-        _("You do not have permission to do this."),
+        _reason(exception) or _("You do not have permission to do this."),
         "errors/error.html",
     )
 
