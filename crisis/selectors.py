@@ -52,8 +52,10 @@ def _granted_crisis_ids(user: AbstractBaseUser):
     )
 
 
-def crisis_visibility_q(user: AbstractBaseUser) -> Q | None:
-    """The Q that scopes crises for ``user``; None means "everything" (HR admins)."""
+def _legacy_visibility_q(user: AbstractBaseUser) -> Q | None:
+    """The visibility rule as one OR of alternatives (kept as the reference the tests compare
+    ``crisis_visibility_q`` with; too slow for pages: the OR of EXISTS and a path LIKE defeats
+    every index of a crisis query)."""
     if is_hr_admin(user):
         return None
     q = Q(filed_by=user) | Q(pk__in=_granted_crisis_ids(user))
@@ -67,6 +69,62 @@ def crisis_visibility_q(user: AbstractBaseUser) -> Q | None:
         if has_role(user, Role.MANAGER):
             q |= Q(unit__path__startswith=employee.unit.path)
     return q
+
+
+def _scope_unit_ids(user: AbstractBaseUser, employee: Employee | None) -> list[int] | None:
+    """Ids of the units whose crises the user sees by role (an executive's scope, a manager's
+    subtree), in one query; ``None`` when that is every unit of the group."""
+    if employee is None:
+        return []
+    paths = []
+    if has_role(user, Role.EXECUTIVE):
+        paths.append(executive_scope(employee).path)
+    if has_role(user, Role.MANAGER):
+        paths.append(employee.unit.path)
+    if not paths:
+        return []
+    rows = list(OrgUnit.objects.values_list("pk", "path"))
+    ids = [pk for pk, path in rows if any(path.startswith(p) for p in paths)]
+    return None if len(ids) == len(rows) else ids
+
+
+def _personal_crisis_ids(user: AbstractBaseUser, employee: Employee | None) -> list[int]:
+    """Ids of the crises the user takes part in whatever their role — filed, granted, invited,
+    holding a task — as one UNION query."""
+    ids = Crisis.objects.filter(filed_by=user).order_by().values_list("pk", flat=True)
+    parts = [_granted_crisis_ids(user).order_by().values_list("crisis_pk", flat=True)]
+    if employee is not None:
+        parts.append(
+            CrisisParticipant.objects.filter(employee=employee)
+            .order_by()
+            .values_list("crisis_id", flat=True)
+        )
+        parts.append(
+            Task.objects.filter(assignee=employee).order_by().values_list("crisis_id", flat=True)
+        )
+    return sorted({int(value) for value in ids.union(*parts) if value is not None})
+
+
+def crisis_visibility_q(user: AbstractBaseUser) -> Q | None:
+    """The Q that scopes crises for ``user``; None means "everything" (HR admins, and an
+    executive whose scope is the whole group).
+
+    Built for the indexes (issue 12): a list of unit ids for the role scope (executives,
+    managers) and a list of crisis ids for everything personal (filed, granted, invited,
+    assigned), from two small queries — instead of an OR of EXISTS subqueries and a path LIKE
+    that made every crisis query scan the table. Same crises as ``_legacy_visibility_q``."""
+    if is_hr_admin(user):
+        return None
+    employee = employee_of(user)
+    units = _scope_unit_ids(user, employee)
+    if units is None:
+        return None
+    personal = _personal_crisis_ids(user, employee)
+    if units and personal:
+        return Q(unit_id__in=units) | Q(pk__in=personal)
+    if units:
+        return Q(unit_id__in=units)
+    return Q(pk__in=personal)
 
 
 def crises_visible_to(user: AbstractBaseUser) -> QuerySet[Crisis]:
