@@ -21,7 +21,6 @@ from hrcore.selectors import employee_of, has_role, is_hr_admin, unit_by_code
 from .choices import (
     TASK_ACTIVE_STATES,
     CrisisStatus,
-    DeliverableKind,
     EventKind,
     TaskStatus,
     TimerState,
@@ -476,53 +475,22 @@ def _dashboard_scope(user: AbstractBaseUser, filters: dict) -> QuerySet[Crisis]:
     return _page_filters(crises_visible_to(user), {**filters, "status": CrisisStatus.OPEN})
 
 
-def _dashboard_flags(now) -> dict:
-    """Per-crisis flags computed by the database, with the same rules as the board's task colours
-    (``crisis.views.task_state``): a task counts while it is open or acknowledged and its clock is
-    not paused; it is breached once its breach fired or its due time passed, warned likewise."""
-    from django.db.models import Case, Value, When
-
-    live = Task.objects.filter(
-        crisis=OuterRef("pk"), status__in=TASK_ACTIVE_STATES, paused_at__isnull=True
-    ).exclude(timer_state=TimerState.PAUSED)
-    flags = {
-        "decision_pending": Exists(
-            Task.objects.filter(
-                crisis=OuterRef("pk"),
-                deliverable_kind=DeliverableKind.DECISION,
-                status__in=TASK_ACTIVE_STATES,
-            )
-        ),
-        "has_breach": Exists(live.filter(Q(timer_state=TimerState.BREACHED) | Q(due_at__lte=now))),
-        "has_warning": Exists(live.filter(Q(timer_state=TimerState.WARNED) | Q(warn_at__lte=now))),
-    }
-    # 0 = a breached task, 1 = a warning, 2 = on track (the board's "worst" colour).
-    flags["urgency"] = Case(
-        When(flags["has_breach"], then=Value(0)),
-        When(flags["has_warning"], then=Value(1)),
-        default=Value(2),
-    )
-    return flags
-
-
 def dashboard_board(
     user: AbstractBaseUser, *, filters: dict, now
 ) -> tuple[dict[str, int], QuerySet[Crisis]]:
     """The executive board: the totals of the whole filtered set (open crises, crises with a
-    breached task, crises awaiting an executive decision) from one aggregate query, and the
-    crises ordered by the database — awaiting a decision first, then with a breached task, then
-    with a warning, then by filing time. The queryset is lazy: slice it to a page; the page's
+    breached task, crises awaiting an executive decision) from one aggregate query over the
+    flags kept on the crisis row, and the crises in the board's order — awaiting a decision
+    first, then with a breached task, then with a warning, then by filing time — which is the
+    partial index ``crisis_board_order``. The queryset is lazy: slice it to a page; the page's
     tasks come in one more query, so the count stays constant however many crises match."""
-    from django.db.models import Count, F, IntegerField, Subquery
+    from django.db.models import Count, IntegerField, Subquery
     from django.db.models.functions import Coalesce
 
     scope = _dashboard_scope(user, filters)  # resolves a unit filter once for both queries
-    flags = _dashboard_flags(now)
-    totals = scope.annotate(
-        decision_pending=flags["decision_pending"], has_breach=flags["has_breach"]
-    ).aggregate(
+    totals = scope.order_by().aggregate(
         open=Count("pk"),
-        breached=Count("pk", filter=Q(has_breach=True)),
+        breached=Count("pk", filter=Q(urgency=0)),
         awaiting_decision=Count("pk", filter=Q(decision_pending=True)),
     )
     decision_count = (
@@ -534,7 +502,6 @@ def dashboard_board(
     )
     crises = (
         scope.select_related("customer")
-        .annotate(**flags)
         .annotate(decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0))
         .prefetch_related(_page_task_prefetch())
         .order_by(F("decision_pending").desc(), "urgency", "filed_at", "id")
@@ -814,3 +781,156 @@ def timers_failing_health(*, now: datetime | None = None) -> dict:
         "last_error": rows[0]["fire_error"][:300],
         "attempts": rows[0]["fire_attempts"],
     }
+
+
+def _window_medians(scope: QuerySet[Crisis], column: str, day) -> tuple[dict, timedelta | None]:
+    """The median of ``column - filed_at`` per local day and over the whole window, computed by
+    the database (window functions: the one or two middle rows of each partition, so Python
+    reads at most two rows per day, however many crises reached the milestone)."""
+    from django.db import connection
+    from django.db.models import Count, DurationField, ExpressionWrapper, Window
+    from django.db.models.functions import RowNumber
+
+    duration = ExpressionWrapper(F(column) - F("filed_at"), output_field=DurationField())
+    inner = (
+        scope.filter(**{f"{column}__isnull": False})
+        .order_by()
+        .annotate(
+            m_day=day,
+            m_d=duration,
+        )
+        .annotate(
+            rn_day=Window(RowNumber(), partition_by=[F("m_day")], order_by=[F("m_d"), F("pk")]),
+            n_day=Window(Count("pk"), partition_by=[F("m_day")]),
+            rn_all=Window(RowNumber(), order_by=[F("m_d"), F("pk")]),
+            n_all=Window(Count("pk")),
+        )
+        .values_list("m_day", "m_d", "rn_day", "n_day", "rn_all", "n_all")
+    )
+    sql, params = inner.query.sql_with_params()
+    middle = (
+        f"SELECT * FROM ({sql}) m WHERE 2 * rn_day IN (n_day, n_day + 1, n_day + 2)"
+        " OR 2 * rn_all IN (n_all, n_all + 1, n_all + 2)"
+    )
+    per_day: dict = {}
+    overall: list[timedelta] = []
+    with connection.cursor() as cursor:
+        cursor.execute(middle, params)
+        rows = cursor.fetchall()
+    for m_day, m_d, rn_day, n_day, rn_all, n_all in rows:
+        if not isinstance(m_d, timedelta):
+            m_d = timedelta(microseconds=int(m_d))
+        if isinstance(m_day, str):
+            m_day = datetime.fromisoformat(m_day).date()
+        if 2 * rn_day in (n_day, n_day + 1, n_day + 2):
+            per_day.setdefault(m_day, []).append(m_d)
+        if 2 * rn_all in (n_all, n_all + 1, n_all + 2):
+            overall.append(m_d)
+    days = {d: max(sum(v, timedelta()) / len(v), timedelta(0)) for d, v in per_day.items()}
+    total = max(sum(overall, timedelta()) / len(overall), timedelta(0)) if overall else None
+    return days, total
+
+
+def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
+    """The dashboard's metrics panel as ``crisis.metrics.PeriodMetrics``, aggregated by the
+    database (issue 12): crises filed per local day, and for each milestone how many reached it,
+    its mean and its median — overall and per day — plus the breach counts per department.
+    A constant number of queries returning at most a few rows per day: no crisis of the window
+    is loaded into Python."""
+    from datetime import time
+
+    from django.db.models import Avg, Count, DurationField, ExpressionWrapper
+    from django.db.models.functions import TruncDate
+
+    from .metrics import (
+        METRIC_KEYS,
+        DayPoint,
+        MetricSummary,
+        PeriodMetrics,
+        breach_rates_ranked,
+        period_window,
+    )
+
+    tz = timezone.get_current_timezone()
+    start, end = period_window(
+        days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
+    )
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    scope = (
+        crises_visible_to(user)
+        .filter(filed_at__gte=since, filed_at__lte=now)
+        .exclude(status=CrisisStatus.CANCELLED)
+        .order_by()
+    )
+    day = TruncDate("filed_at", tzinfo=tz)
+    columns = {
+        "first_response": "first_response_at",
+        "all_information": "all_info_at",
+        "decision": "decided_at",
+        "resolution": "closed_at",
+    }
+    durations = {
+        key: ExpressionWrapper(F(col) - F("filed_at"), output_field=DurationField())
+        for key, col in columns.items()
+    }
+    aggregates = scope.aggregate(
+        crises=Count("pk"),
+        **{f"{key}_n": Count(col) for key, col in columns.items()},
+        **{f"{key}_mean": Avg(expr) for key, expr in durations.items()},
+    )
+    filed = {
+        (d if not isinstance(d, str) else datetime.fromisoformat(d).date()): n
+        for d, n in scope.annotate(m_day=day)
+        .values("m_day")
+        .annotate(n=Count("pk"))
+        .values_list("m_day", "n")
+    }
+    medians = {key: _window_medians(scope, col, day) for key, col in columns.items()}
+
+    def minutes(value: timedelta | None) -> float | None:
+        return None if value is None else round(value.total_seconds() / 60, 1)
+
+    summaries = {}
+    for key in METRIC_KEYS:
+        n = aggregates[f"{key}_n"]
+        mean = aggregates[f"{key}_mean"]
+        if mean is not None and not isinstance(mean, timedelta):
+            mean = timedelta(microseconds=float(mean))
+        summaries[key] = MetricSummary(
+            key,
+            n,
+            minutes(medians[key][1]) if n else None,
+            minutes(max(mean, timedelta(0))) if n and mean is not None else None,
+        )
+    daily = []
+    for offset in range(days):
+        d = start + timedelta(days=offset)
+        daily.append(
+            DayPoint(
+                day=d,
+                filed=filed.get(d, 0),
+                median_minutes={key: minutes(medians[key][0].get(d)) for key in METRIC_KEYS},
+            )
+        )
+    timed, late = _breach_conditions(now)
+    counts = (
+        Task.objects.filter(crisis__in=scope.values("pk"))
+        .order_by()
+        .values(*_DEPARTMENT_FIELDS)
+        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
+        .values_list(*_DEPARTMENT_FIELDS, "late", "timed")
+    )
+    rates = breach_rates_ranked(
+        (_department(*department), breached, total) for *department, breached, total in counts
+    )
+    return PeriodMetrics(
+        days=days,
+        start=start,
+        end=end,
+        crises=aggregates["crises"],
+        summaries=summaries,
+        daily=daily,
+        breach_rates=rates,
+        tasks_timed=sum(r.total for r in rates),
+        tasks_breached=sum(r.breached for r in rates),
+    )

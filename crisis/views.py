@@ -946,14 +946,7 @@ def _metric_label(key: str) -> str:
 
 def _metrics_context(user, *, days: int) -> dict:
     now = timezone.now()
-    facts, breach_rates = selectors.metric_facts(user, days=days, now=now)
-    period = metrics.period_metrics(
-        facts,
-        days=days,
-        now=now,
-        local_date=lambda dt: timezone.localtime(dt).date(),
-        breach_rates=breach_rates,
-    )
+    period = selectors.dashboard_metrics(user, days=days, now=now)
     label_every = 5 if days <= 30 else 15
     labels = [date_format(p.day, "m-d") for p in period.daily]
     filed_chart = charts.bar_chart(
