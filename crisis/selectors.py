@@ -468,6 +468,14 @@ def crises_for_list(user: AbstractBaseUser, *, filters: dict) -> QuerySet[Crisis
     )
 
 
+LIST_PAGE_SIZE = 50
+
+
+def crisis_list_count(user: AbstractBaseUser, *, filters: dict) -> int:
+    """How many crises the list page's filters match (for its pages; an indexed count)."""
+    return _page_filters(crises_visible_to(user), filters).order_by().count()
+
+
 DASHBOARD_PAGE_SIZE = 25
 
 
@@ -934,3 +942,24 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
         tasks_timed=sum(r.total for r in rates),
         tasks_breached=sum(r.breached for r in rates),
     )
+
+
+def crisis_page_version(user: AbstractBaseUser, pk: int) -> tuple[str, int] | None:
+    """A cheap version stamp of what the crisis page's polled partials show — the crisis's
+    status and its last timeline event id (every change a partial shows appends an event:
+    task states, comments, deliverables, decisions, clocks, timers firing) — or None when the
+    user may not see the crisis (the view then answers its own 404). One indexed query, no
+    rendering: the partials answer ``304 Not Modified`` while it is unchanged."""
+    from django.db.models import Max
+
+    row = (
+        crises_visible_to(user)
+        .filter(pk=pk)
+        .order_by()
+        .annotate(last_event=Max("timeline__id"))
+        .values_list("status", "last_event")
+        .first()
+    )
+    if row is None:
+        return None
+    return row[0], row[1] or 0
