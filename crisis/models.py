@@ -191,7 +191,7 @@ class Crisis(models.Model):
             models.Index(fields=["unit", "status"], name="crisis_unit_status"),
             # The executive board's order over open crises (partial: only open ones).
             models.Index(
-                fields=["-decision_pending", "urgency", "filed_at", "id"],
+                fields=["status", "-decision_pending", "urgency", "filed_at", "id"],
                 condition=Q(status="open"),
                 name="crisis_board_order",
             ),

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
             model_name="crisis",
             index=models.Index(
                 condition=models.Q(("status", "open")),
-                fields=["-decision_pending", "urgency", "filed_at", "id"],
+                fields=["status", "-decision_pending", "urgency", "filed_at", "id"],
                 name="crisis_board_order",
             ),
         ),

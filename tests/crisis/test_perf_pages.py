@@ -123,3 +123,27 @@ def test_crisis_list_pages_in_constant_queries(client_as, crisis, users, monkeyp
     html = pages[1].content.decode()
     assert 'data-testid="list-pages"' in html and "11–20 of 25" in html
     assert pages[1].context["next_url"].endswith("?page=3")
+
+
+def test_board_flags_are_kept_current_by_the_services_and_the_sweep(crisis, users):
+    from datetime import timedelta
+
+    def flags():
+        row = Crisis.objects.values("decision_pending", "urgency").get(pk=crisis.pk)
+        return row["decision_pending"], row["urgency"]
+
+    assert flags() == (False, 2)
+    tasks = Task.objects.filter(crisis=crisis).exclude(assignee=None)
+    latest_due = max(t.due_at for t in tasks if t.due_at)
+    # the sweep fires the breaches: the crisis turns red on the board
+    services.sla_sweep(now=latest_due + timedelta(minutes=1))
+    assert flags()[1] == 0
+    # pausing every clock takes it off red
+    services.crisis_pause(crisis=crisis, reason="waiting for the customer", actor=users["manager"])
+    assert flags()[1] == 2
+    services.crisis_resume(crisis=crisis, actor=users["manager"])
+    # completing the information tasks opens the decision: awaiting the VP
+    for code in ("finance-records", "legal-support"):
+        task = Task.objects.get(crisis=crisis, duty_code=code)
+        services.task_complete(task=task, actor=task.assignee.user, note="done")
+    assert flags()[0] is True
