@@ -173,6 +173,11 @@ class Crisis(models.Model):
     decision_seconds = models.PositiveIntegerField(null=True, blank=True)
     resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
     breach_count = models.PositiveIntegerField(default=0)
+    # The board's flags (issue 12), kept current by the services and the sweep
+    # (``services.crisis_board_flags_refresh``) so the board orders and counts by an index:
+    # a decision task still open, and the worst live task (0 breached, 1 warning, 2 on track).
+    decision_pending = models.BooleanField(default=False)
+    urgency = models.PositiveSmallIntegerField(default=2)
 
     objects = CrisisQuerySet.as_manager()
 
@@ -184,6 +189,14 @@ class Crisis(models.Model):
         indexes = [
             models.Index(fields=["status", "-filed_at"], name="crisis_status_filed"),
             models.Index(fields=["unit", "status"], name="crisis_unit_status"),
+            # The executive board's order over open crises (partial: only open ones).
+            models.Index(
+                fields=["status", "-decision_pending", "urgency", "filed_at", "id"],
+                condition=Q(status="open"),
+                name="crisis_board_order",
+            ),
+            # The dashboard's metrics window.
+            models.Index(fields=["-filed_at", "-id"], name="crisis_filed_at"),
         ]
         constraints = [
             models.UniqueConstraint(

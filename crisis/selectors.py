@@ -21,7 +21,6 @@ from hrcore.selectors import employee_of, has_role, is_hr_admin, unit_by_code
 from .choices import (
     TASK_ACTIVE_STATES,
     CrisisStatus,
-    DeliverableKind,
     EventKind,
     TaskStatus,
     TimerState,
@@ -52,8 +51,10 @@ def _granted_crisis_ids(user: AbstractBaseUser):
     )
 
 
-def crisis_visibility_q(user: AbstractBaseUser) -> Q | None:
-    """The Q that scopes crises for ``user``; None means "everything" (HR admins)."""
+def _legacy_visibility_q(user: AbstractBaseUser) -> Q | None:
+    """The visibility rule as one OR of alternatives (kept as the reference the tests compare
+    ``crisis_visibility_q`` with; too slow for pages: the OR of EXISTS and a path LIKE defeats
+    every index of a crisis query)."""
     if is_hr_admin(user):
         return None
     q = Q(filed_by=user) | Q(pk__in=_granted_crisis_ids(user))
@@ -67,6 +68,62 @@ def crisis_visibility_q(user: AbstractBaseUser) -> Q | None:
         if has_role(user, Role.MANAGER):
             q |= Q(unit__path__startswith=employee.unit.path)
     return q
+
+
+def _scope_unit_ids(user: AbstractBaseUser, employee: Employee | None) -> list[int] | None:
+    """Ids of the units whose crises the user sees by role (an executive's scope, a manager's
+    subtree), in one query; ``None`` when that is every unit of the group."""
+    if employee is None:
+        return []
+    paths = []
+    if has_role(user, Role.EXECUTIVE):
+        paths.append(executive_scope(employee).path)
+    if has_role(user, Role.MANAGER):
+        paths.append(employee.unit.path)
+    if not paths:
+        return []
+    rows = list(OrgUnit.objects.values_list("pk", "path"))
+    ids = [pk for pk, path in rows if any(path.startswith(p) for p in paths)]
+    return None if len(ids) == len(rows) else ids
+
+
+def _personal_crisis_ids(user: AbstractBaseUser, employee: Employee | None) -> list[int]:
+    """Ids of the crises the user takes part in whatever their role — filed, granted, invited,
+    holding a task — as one UNION query."""
+    ids = Crisis.objects.filter(filed_by=user).order_by().values_list("pk", flat=True)
+    parts = [_granted_crisis_ids(user).order_by().values_list("crisis_pk", flat=True)]
+    if employee is not None:
+        parts.append(
+            CrisisParticipant.objects.filter(employee=employee)
+            .order_by()
+            .values_list("crisis_id", flat=True)
+        )
+        parts.append(
+            Task.objects.filter(assignee=employee).order_by().values_list("crisis_id", flat=True)
+        )
+    return sorted({int(value) for value in ids.union(*parts) if value is not None})
+
+
+def crisis_visibility_q(user: AbstractBaseUser) -> Q | None:
+    """The Q that scopes crises for ``user``; None means "everything" (HR admins, and an
+    executive whose scope is the whole group).
+
+    Built for the indexes (issue 12): a list of unit ids for the role scope (executives,
+    managers) and a list of crisis ids for everything personal (filed, granted, invited,
+    assigned), from two small queries — instead of an OR of EXISTS subqueries and a path LIKE
+    that made every crisis query scan the table. Same crises as ``_legacy_visibility_q``."""
+    if is_hr_admin(user):
+        return None
+    employee = employee_of(user)
+    units = _scope_unit_ids(user, employee)
+    if units is None:
+        return None
+    personal = _personal_crisis_ids(user, employee)
+    if units and personal:
+        return Q(unit_id__in=units) | Q(pk__in=personal)
+    if units:
+        return Q(unit_id__in=units)
+    return Q(pk__in=personal)
 
 
 def crises_visible_to(user: AbstractBaseUser) -> QuerySet[Crisis]:
@@ -411,6 +468,14 @@ def crises_for_list(user: AbstractBaseUser, *, filters: dict) -> QuerySet[Crisis
     )
 
 
+LIST_PAGE_SIZE = 50
+
+
+def crisis_list_count(user: AbstractBaseUser, *, filters: dict) -> int:
+    """How many crises the list page's filters match (for its pages; an indexed count)."""
+    return _page_filters(crises_visible_to(user), filters).order_by().count()
+
+
 DASHBOARD_PAGE_SIZE = 25
 
 
@@ -418,53 +483,22 @@ def _dashboard_scope(user: AbstractBaseUser, filters: dict) -> QuerySet[Crisis]:
     return _page_filters(crises_visible_to(user), {**filters, "status": CrisisStatus.OPEN})
 
 
-def _dashboard_flags(now) -> dict:
-    """Per-crisis flags computed by the database, with the same rules as the board's task colours
-    (``crisis.views.task_state``): a task counts while it is open or acknowledged and its clock is
-    not paused; it is breached once its breach fired or its due time passed, warned likewise."""
-    from django.db.models import Case, Value, When
-
-    live = Task.objects.filter(
-        crisis=OuterRef("pk"), status__in=TASK_ACTIVE_STATES, paused_at__isnull=True
-    ).exclude(timer_state=TimerState.PAUSED)
-    flags = {
-        "decision_pending": Exists(
-            Task.objects.filter(
-                crisis=OuterRef("pk"),
-                deliverable_kind=DeliverableKind.DECISION,
-                status__in=TASK_ACTIVE_STATES,
-            )
-        ),
-        "has_breach": Exists(live.filter(Q(timer_state=TimerState.BREACHED) | Q(due_at__lte=now))),
-        "has_warning": Exists(live.filter(Q(timer_state=TimerState.WARNED) | Q(warn_at__lte=now))),
-    }
-    # 0 = a breached task, 1 = a warning, 2 = on track (the board's "worst" colour).
-    flags["urgency"] = Case(
-        When(flags["has_breach"], then=Value(0)),
-        When(flags["has_warning"], then=Value(1)),
-        default=Value(2),
-    )
-    return flags
-
-
 def dashboard_board(
     user: AbstractBaseUser, *, filters: dict, now
 ) -> tuple[dict[str, int], QuerySet[Crisis]]:
     """The executive board: the totals of the whole filtered set (open crises, crises with a
-    breached task, crises awaiting an executive decision) from one aggregate query, and the
-    crises ordered by the database — awaiting a decision first, then with a breached task, then
-    with a warning, then by filing time. The queryset is lazy: slice it to a page; the page's
+    breached task, crises awaiting an executive decision) from one aggregate query over the
+    flags kept on the crisis row, and the crises in the board's order — awaiting a decision
+    first, then with a breached task, then with a warning, then by filing time — which is the
+    partial index ``crisis_board_order``. The queryset is lazy: slice it to a page; the page's
     tasks come in one more query, so the count stays constant however many crises match."""
-    from django.db.models import Count, F, IntegerField, Subquery
+    from django.db.models import Count, IntegerField, Subquery
     from django.db.models.functions import Coalesce
 
     scope = _dashboard_scope(user, filters)  # resolves a unit filter once for both queries
-    flags = _dashboard_flags(now)
-    totals = scope.annotate(
-        decision_pending=flags["decision_pending"], has_breach=flags["has_breach"]
-    ).aggregate(
+    totals = scope.order_by().aggregate(
         open=Count("pk"),
-        breached=Count("pk", filter=Q(has_breach=True)),
+        breached=Count("pk", filter=Q(urgency=0)),
         awaiting_decision=Count("pk", filter=Q(decision_pending=True)),
     )
     decision_count = (
@@ -476,7 +510,6 @@ def dashboard_board(
     )
     crises = (
         scope.select_related("customer")
-        .annotate(**flags)
         .annotate(decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0))
         .prefetch_related(_page_task_prefetch())
         .order_by(F("decision_pending").desc(), "urgency", "filed_at", "id")
@@ -758,3 +791,198 @@ def timers_failing_health(*, now: datetime | None = None) -> dict:
         "last_error": rows[0]["fire_error"][:300],
         "attempts": rows[0]["fire_attempts"],
     }
+
+
+def _window_medians(scope: QuerySet[Crisis], column: str, day) -> tuple[dict, timedelta | None]:
+    """The median of ``column - filed_at`` per local day and over the whole window, computed by
+    the database (window functions: the one or two middle rows of each partition, so Python
+    reads at most two rows per day, however many crises reached the milestone)."""
+    from django.db import connection
+    from django.db.models import Count, DurationField, ExpressionWrapper, Window
+    from django.db.models.functions import RowNumber
+
+    duration = ExpressionWrapper(F(column) - F("filed_at"), output_field=DurationField())
+    inner = (
+        scope.filter(**{f"{column}__isnull": False})
+        .order_by()
+        .annotate(
+            m_day=day,
+            m_d=duration,
+        )
+        .annotate(
+            rn_day=Window(RowNumber(), partition_by=[F("m_day")], order_by=[F("m_d"), F("pk")]),
+            n_day=Window(Count("pk"), partition_by=[F("m_day")]),
+            rn_all=Window(RowNumber(), order_by=[F("m_d"), F("pk")]),
+            n_all=Window(Count("pk")),
+        )
+        .values_list("m_day", "m_d", "rn_day", "n_day", "rn_all", "n_all")
+    )
+    sql, params = inner.query.sql_with_params()
+    middle = (
+        f"SELECT * FROM ({sql}) m WHERE 2 * rn_day IN (n_day, n_day + 1, n_day + 2)"
+        " OR 2 * rn_all IN (n_all, n_all + 1, n_all + 2)"
+    )
+    per_day: dict = {}
+    overall: list[timedelta] = []
+    with connection.cursor() as cursor:
+        cursor.execute(middle, params)
+        rows = cursor.fetchall()
+    for m_day, m_d, rn_day, n_day, rn_all, n_all in rows:
+        if not isinstance(m_d, timedelta):
+            m_d = timedelta(microseconds=int(m_d))
+        if isinstance(m_day, str):
+            m_day = datetime.fromisoformat(m_day).date()
+        if 2 * rn_day in (n_day, n_day + 1, n_day + 2):
+            per_day.setdefault(m_day, []).append(m_d)
+        if 2 * rn_all in (n_all, n_all + 1, n_all + 2):
+            overall.append(m_d)
+    days = {d: max(sum(v, timedelta()) / len(v), timedelta(0)) for d, v in per_day.items()}
+    total = max(sum(overall, timedelta()) / len(overall), timedelta(0)) if overall else None
+    return days, total
+
+
+def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int, int]]:
+    """(department, late, timed) of the window's tasks: counted per duty by the database over
+    the task table alone (an integer GROUP BY, no join), then named per department from the
+    handful of duties involved — duties are bounded by the maps, not by the crises."""
+    from django.db.models import Count
+
+    from responsibilities.models import Duty
+
+    timed, late = _breach_conditions(now)
+    per_duty = list(
+        Task.objects.filter(crisis__in=scope.values("pk"))
+        .order_by()
+        .values("duty_id", "duty_code")
+        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
+        .values_list("duty_id", "duty_code", "late", "timed")
+    )
+    duties = {
+        row[0]: row[1:]
+        for row in Duty.objects.filter(pk__in={d for d, *_ in per_duty if d}).values_list(
+            "pk",
+            "assignee_position__title_zh",
+            "assignee_position__title_en",
+            "assignee_function",
+        )
+    }
+    return [
+        (_department(*duties.get(duty_id, (None, None, None)), code), breached, total)
+        for duty_id, code, breached, total in per_duty
+    ]
+
+
+def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
+    """The dashboard's metrics panel as ``crisis.metrics.PeriodMetrics``, aggregated by the
+    database (issue 12): crises filed per local day, and for each milestone how many reached it,
+    its mean and its median — overall and per day — plus the breach counts per department.
+    A constant number of queries returning at most a few rows per day: no crisis of the window
+    is loaded into Python."""
+    from datetime import time
+
+    from django.db.models import Avg, Count, DurationField, ExpressionWrapper
+    from django.db.models.functions import TruncDate
+
+    from .metrics import (
+        METRIC_KEYS,
+        DayPoint,
+        MetricSummary,
+        PeriodMetrics,
+        breach_rates_ranked,
+        period_window,
+    )
+
+    tz = timezone.get_current_timezone()
+    start, end = period_window(
+        days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
+    )
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    scope = (
+        crises_visible_to(user)
+        .filter(filed_at__gte=since, filed_at__lte=now)
+        .exclude(status=CrisisStatus.CANCELLED)
+        .order_by()
+    )
+    day = TruncDate("filed_at", tzinfo=tz)
+    columns = {
+        "first_response": "first_response_at",
+        "all_information": "all_info_at",
+        "decision": "decided_at",
+        "resolution": "closed_at",
+    }
+    durations = {
+        key: ExpressionWrapper(F(col) - F("filed_at"), output_field=DurationField())
+        for key, col in columns.items()
+    }
+    aggregates = scope.aggregate(
+        crises=Count("pk"),
+        **{f"{key}_n": Count(col) for key, col in columns.items()},
+        **{f"{key}_mean": Avg(expr) for key, expr in durations.items()},
+    )
+    filed = {
+        (d if not isinstance(d, str) else datetime.fromisoformat(d).date()): n
+        for d, n in scope.annotate(m_day=day)
+        .values("m_day")
+        .annotate(n=Count("pk"))
+        .values_list("m_day", "n")
+    }
+    medians = {key: _window_medians(scope, col, day) for key, col in columns.items()}
+
+    def minutes(value: timedelta | None) -> float | None:
+        return None if value is None else round(value.total_seconds() / 60, 1)
+
+    summaries = {}
+    for key in METRIC_KEYS:
+        n = aggregates[f"{key}_n"]
+        mean = aggregates[f"{key}_mean"]
+        if mean is not None and not isinstance(mean, timedelta):
+            mean = timedelta(microseconds=float(mean))
+        summaries[key] = MetricSummary(
+            key,
+            n,
+            minutes(medians[key][1]) if n else None,
+            minutes(max(mean, timedelta(0))) if n and mean is not None else None,
+        )
+    daily = []
+    for offset in range(days):
+        d = start + timedelta(days=offset)
+        daily.append(
+            DayPoint(
+                day=d,
+                filed=filed.get(d, 0),
+                median_minutes={key: minutes(medians[key][0].get(d)) for key in METRIC_KEYS},
+            )
+        )
+    rates = breach_rates_ranked(_breach_counts_by_duty(scope, now))
+    return PeriodMetrics(
+        days=days,
+        start=start,
+        end=end,
+        crises=aggregates["crises"],
+        summaries=summaries,
+        daily=daily,
+        breach_rates=rates,
+        tasks_timed=sum(r.total for r in rates),
+        tasks_breached=sum(r.breached for r in rates),
+    )
+
+
+def crisis_page_version(user: AbstractBaseUser, pk: int) -> tuple[str, int] | None:
+    """A cheap version stamp of what the crisis page's polled partials show — the crisis's
+    status and its last timeline event id (every change a partial shows appends an event:
+    task states, comments, deliverables, decisions, clocks, timers firing) — or None when the
+    user may not see the crisis (the view then answers its own 404). One indexed query, no
+    rendering: the partials answer ``304 Not Modified`` while it is unchanged."""
+    from django.db.models import Max
+
+    row = (
+        crises_visible_to(user)
+        .filter(pk=pk)
+        .order_by()
+        .annotate(last_event=Max("timeline__id"))
+        .values_list("status", "last_event")
+        .first()
+    )
+    if row is None:
+        return None
+    return row[0], row[1] or 0

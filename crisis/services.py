@@ -516,7 +516,40 @@ def crisis_file(
             },
         ),
     )
+    crisis_board_flags_refresh([crisis.pk])
     return crisis
+
+
+# --- Board flags (issue 12): kept on the crisis row so the board orders and counts by index ---
+
+
+def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Recompute ``decision_pending`` and ``urgency`` of these crises from their tasks, in one
+    UPDATE (the rules of the board's task colours, ``crisis.views.task_state``): a decision
+    task still open or acknowledged; 0 = a live task breached (its breach fired or its due time
+    passed), 1 = a warning, 2 = on track. Called by every service that changes a task's state
+    or clock and by the sweep when a timer fires."""
+    from django.db.models import Case, Exists, OuterRef, Value, When
+
+    now = now or timezone.now()
+    ids = [i for i in crisis_ids if i is not None]
+    if not ids:
+        return 0
+    live = Task.objects.filter(
+        crisis=OuterRef("pk"), status__in=TASK_ACTIVE_STATES, paused_at__isnull=True
+    ).exclude(timer_state=TimerState.PAUSED)
+    breached = Exists(live.filter(Q(timer_state=TimerState.BREACHED) | Q(due_at__lte=now)))
+    warned = Exists(live.filter(Q(timer_state=TimerState.WARNED) | Q(warn_at__lte=now)))
+    return Crisis.objects.filter(pk__in=ids).update(
+        decision_pending=Exists(
+            Task.objects.filter(
+                crisis=OuterRef("pk"),
+                deliverable_kind=DeliverableKind.DECISION,
+                status__in=TASK_ACTIVE_STATES,
+            )
+        ),
+        urgency=Case(When(breached, then=Value(0)), When(warned, then=Value(1)), default=Value(2)),
+    )
 
 
 # --- Tasks ---------------------------------------------------------------------------------
@@ -746,6 +779,7 @@ def task_complete(
         deliverable.file.save(file_name, file, save=False)
     deliverable.save()
     _finish_task(task, actor=actor, at=now, deliverable=deliverable)
+    crisis_board_flags_refresh([task.crisis_id])
     return deliverable
 
 
@@ -931,6 +965,7 @@ def task_cancel(*, task: Task, actor, reason: str = "") -> Task:
     events.task_cancelled_event(task=task, actor=actor, reason=reason[:300])
     _all_info_refresh(crisis)
     _start_ready_dependents(crisis, at=timezone.now())
+    crisis_board_flags_refresh([task.crisis_id])
     return task
 
 
@@ -1007,6 +1042,7 @@ def task_pause(*, task: Task, reason: str, actor) -> Task:
     if task.timer_state not in TIMER_TICKING_STATES:
         raise Conflict(_("This task's clock is not running."), code="not_running")
     _pause_clock(task, reason=reason, actor=actor, at=timezone.now())
+    crisis_board_flags_refresh([task.crisis_id])
     return task
 
 
@@ -1022,6 +1058,7 @@ def task_resume(*, task: Task, actor) -> Task:
         raise Conflict(_("This task's clock is not paused."), code="not_paused")
     calendar = calendar_for_unit(crisis.unit) if task.business_hours else None
     _resume_clock(task, actor=actor, at=timezone.now(), calendar=calendar)
+    crisis_board_flags_refresh([task.crisis_id])
     return task
 
 
@@ -1062,6 +1099,7 @@ def crisis_pause(*, crisis: Crisis, reason: str, actor) -> list[Task]:
     for task in tasks:
         task.crisis = crisis
         _pause_clock(task, reason=reason, actor=actor, at=now)
+    crisis_board_flags_refresh([crisis.pk])
     return tasks
 
 
@@ -1080,6 +1118,7 @@ def crisis_resume(*, crisis: Crisis, actor) -> list[Task]:
     for task in tasks:
         task.crisis = crisis
         _resume_clock(task, actor=actor, at=now, calendar=calendar)
+    crisis_board_flags_refresh([crisis.pk])
     return tasks
 
 
@@ -1189,6 +1228,7 @@ def decision_make(*, crisis: Crisis, text: str, option: str = "", actor) -> Deci
             submitted_at=now,
         )
         _finish_task(task, actor=actor, at=now, deliverable=deliverable)
+    crisis_board_flags_refresh([crisis.pk])
     return decision
 
 
@@ -1422,6 +1462,7 @@ def crisis_close(
             },
         ),
     )
+    crisis_board_flags_refresh([crisis.pk])
     return crisis
 
 
@@ -1551,6 +1592,7 @@ def _fire_warning(task: Task, now: datetime) -> bool:
         dedupe_key=f"event:task.warning:{task.pk}",
         payload=_event_payload(task.crisis, "task.warning", {**_task_brief(task), "late": late}),
     )
+    crisis_board_flags_refresh([task.crisis_id])
     return True
 
 
@@ -1645,6 +1687,7 @@ def _fire_breach(task: Task, now: datetime) -> bool:
     )
     if first_step_now:
         _escalate(task, 0, now)
+    crisis_board_flags_refresh([task.crisis_id])
     return True
 
 

@@ -23,7 +23,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import condition, require_POST
 
 from hrcore.choices import Role
 from hrcore.errors import KeelError, PermissionDenied
@@ -433,18 +433,32 @@ def crisis_file(request):
 @login_required
 def crisis_list(request):
     scenarios, units = selectors.filter_choices(request.user)
-    form = CrisisFilterForm(request.GET or None, scenarios=scenarios, units=units)
+    chosen = request.GET.copy()
+    chosen.pop("page", None)
+    form = CrisisFilterForm(chosen or None, scenarios=scenarios, units=units)
     # A filter with a value that does not exist says so (it used to show every crisis).
-    invalid_filter = bool(request.GET) and not form.is_valid()
+    invalid_filter = bool(chosen) and not form.is_valid()
     filters = form.cleaned_data if form.is_valid() else {}
-    if not request.GET:
+    if not chosen:
         filters = {"status": "open"}
         form = CrisisFilterForm(initial=filters, scenarios=scenarios, units=units)
     now = timezone.now()
+    window = paging.page_window(
+        total=0 if invalid_filter else selectors.crisis_list_count(request.user, filters=filters),
+        requested=request.GET.get("page"),
+        size=selectors.LIST_PAGE_SIZE,
+    )
     crises = (
-        [] if invalid_filter else selectors.crises_for_list(request.user, filters=filters)[:200]
+        []
+        if invalid_filter
+        else selectors.crises_for_list(request.user, filters=filters)[window.offset : window.stop]
     )
     rows = [_crisis_row(c, now) for c in crises]
+    query = {k: v for k, v in request.GET.items() if k != "page"}
+
+    def page_url(number: int) -> str:
+        return f"{reverse('crisis:list')}?{urlencode({**query, 'page': number})}"
+
     viewer = employee_of(request.user)
     my_tasks = [
         {"task": t, "state": task_state(t, now), "what": task_what(t)}
@@ -456,6 +470,13 @@ def crisis_list(request):
         {
             "form": form,
             "rows": rows,
+            "page": window,
+            "page_links": [
+                {"number": n, "url": page_url(n) if n else "", "current": n == window.number}
+                for n in window.numbers()
+            ],
+            "previous_url": page_url(window.number - 1) if window.has_previous else "",
+            "next_url": page_url(window.number + 1) if window.has_next else "",
             "my_tasks": my_tasks,
             "invalid_filter": invalid_filter,
             "viewer": viewer,
@@ -581,6 +602,11 @@ def crisis_detail(request, pk: int):
             kind=row["task"].deliverable_kind, prefix=f"t{row['task'].pk}"
         )
         row["comment_form"] = CommentForm(prefix=f"c{row['task'].pk}")
+    reassign_form = (
+        ReassignForm(people=selectors.reassign_candidates(crisis))
+        if can_manage and crisis.is_open
+        else None
+    )
     context.update(
         {
             "viewer": viewer,
@@ -589,9 +615,8 @@ def crisis_detail(request, pk: int):
             "can_decide": crisis.is_open and selectors.can_decide(request.user, crisis),
             "decision_form": DecisionForm(),
             "pause_form": PauseForm(),
-            "reassign_form": ReassignForm(people=selectors.reassign_candidates(crisis))
-            if can_manage and crisis.is_open
-            else None,
+            "reassign_form": reassign_form,
+            "reassign_fields": _reassign_fields(reassign_form),
             "any_paused": any(r["state"] == "paused" for r in context["rows"]),
             "any_running": any(
                 r["state"] in ("ok", "warning", "breached") for r in context["rows"]
@@ -604,18 +629,60 @@ def crisis_detail(request, pk: int):
     return render(request, "crisis/detail.html", context)
 
 
+def _reassign_fields(form) -> dict | None:
+    """The reassign form's fields rendered once per page (issue 12): the "To" select lists every
+    active employee, and the page offers it on every open task — render it once, reuse it."""
+    if form is None:
+        return None
+    from django.template.loader import render_to_string
+
+    return {
+        "mode": form["mode"].as_widget(),
+        "assignee": form["assignee"].as_widget(),
+        "reason": form["reason"].as_widget(),
+        "mode_field": render_to_string("crisis/_field.html", {"field": form["mode"]}),
+        "assignee_field": render_to_string("crisis/_field.html", {"field": form["assignee"]}),
+        "reason_field": render_to_string(
+            "crisis/_field.html", {"field": form["reason"], "wide": 1}
+        ),
+    }
+
+
+def _partial_etag(request, pk: int) -> str | None:
+    """The ETag of a polled crisis partial, from ``selectors.crisis_page_version`` (no rendering):
+    the crisis's status and last timeline event, the viewer (need to know differs per person),
+    the language and time zone, and the current minute (task colours turn to warning or breach
+    with time even before the sweep writes its event). None when the crisis is not visible."""
+    version = selectors.crisis_page_version(request.user, pk)
+    if version is None:
+        return None
+    status, last_event = version
+    minute = int(timezone.now().timestamp() // 60)
+    zone = timezone.get_current_timezone_name()
+    return f"{request.resolver_match.url_name}-{pk}-{status}-{last_event}-{request.user.pk}-{get_language()}-{zone}-{minute}"
+
+
+def _revalidate(response):
+    # The browser keeps the partial and asks again with If-None-Match on every poll.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
 @login_required
+@condition(etag_func=_partial_etag)
 def crisis_live(request, pk: int):
-    """htmx partial: checklist, task board and decisions (polled every 3 s)."""
+    """htmx partial: checklist, task board and decisions (polled every 3 s; ``304`` while
+    nothing changed)."""
     crisis = _get_crisis(request, pk)
-    return render(request, "crisis/partials/live.html", _live_context(request, crisis))
+    return _revalidate(render(request, "crisis/partials/live.html", _live_context(request, crisis)))
 
 
 @login_required
+@condition(etag_func=_partial_etag)
 def crisis_timeline(request, pk: int):
-    """htmx partial: the timeline (polled every 3 s)."""
+    """htmx partial: the timeline (polled every 3 s; ``304`` while nothing changed)."""
     crisis = _get_crisis(request, pk)
-    return render(request, "crisis/partials/timeline.html", _timeline_context(crisis))
+    return _revalidate(render(request, "crisis/partials/timeline.html", _timeline_context(crisis)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -951,14 +1018,7 @@ def _metric_label(key: str) -> str:
 
 def _metrics_context(user, *, days: int) -> dict:
     now = timezone.now()
-    facts, breach_rates = selectors.metric_facts(user, days=days, now=now)
-    period = metrics.period_metrics(
-        facts,
-        days=days,
-        now=now,
-        local_date=lambda dt: timezone.localtime(dt).date(),
-        breach_rates=breach_rates,
-    )
+    period = selectors.dashboard_metrics(user, days=days, now=now)
     label_every = 5 if days <= 30 else 15
     labels = [date_format(p.day, "m-d") for p in period.daily]
     filed_chart = charts.bar_chart(

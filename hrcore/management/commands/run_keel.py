@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -99,7 +101,21 @@ class Command(BaseCommand):
         env.setdefault("KEEL_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret")
         supervisor = Supervisor(commands, env=env, log=self.stderr.write)
 
-        def started() -> None:
+        def announce() -> None:
+            # Announce once the web server answers (issue 12: the first page a demo opens is
+            # served by a warm worker, not by one still importing Django): each web worker
+            # warms itself at boot (hrcore/wsgi.py); this waits for them, 60 s at most.
+            import urllib.request
+
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not supervisor.stopping:
+                try:
+                    with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5):
+                        break
+                except urllib.error.HTTPError:
+                    break  # it answered (503 while the worker is still starting is an answer)
+                except OSError:
+                    time.sleep(0.1)
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\nKeel is running at http://{host}:{port}/  (Ctrl-C stops everything)"
@@ -111,6 +127,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Health: http://{host}:{port}/healthz   API docs: http://{host}:{port}/api/docs/\n"
             )
+
+        def started() -> None:
+            threading.Thread(target=announce, daemon=True).start()
 
         # A crashed child (worker, beat, web, sandbox) is restarted with backoff; the rest stay
         # up. Ctrl-C or SIGTERM stops everything.
