@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -16,11 +18,75 @@ from hrcore.choices import DepartmentFunction, Role, UnitKind
 from hrcore.i18n import is_chinese
 from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin, unit_by_code
+from hrcore.services import AssigneeKey, resolve_assignees
 
-from .choices import TASK_ACTIVE_STATES, CrisisStatus, DeliverableKind, TaskStatus, TimerState
+from .choices import (
+    EXECUTIVE_POSITION,
+    TASK_ACTIVE_STATES,
+    CrisisStatus,
+    DeliverableKind,
+    TaskStatus,
+    TimerState,
+)
 from .models import Crisis, CrisisParticipant, Decision, Task, TimelineEvent
 
 GRANT_CODENAMES = ("view_crisis", "participate_crisis")
+
+
+@dataclass(frozen=True)
+class DutyAssignment:
+    """Who gets a duty of a map filed for a unit: the resolved holder, or — when nobody holds
+    the role (``gap_reason``) — the first resolvable escalation target (``fallback_step``)."""
+
+    duty: object  # responsibilities.models.Duty
+    employee: Employee | None
+    gap_reason: str | None = None
+    fallback_step: str | None = None
+
+
+def _duty_key(duty) -> AssigneeKey:
+    return (
+        duty.assignee_function or "",
+        duty.assignee_position.code if duty.assignee_position_id else "",
+    )
+
+
+def _step_key(step: str) -> AssigneeKey | None:
+    """The (function, position) an escalation step names when the duty has no assignee yet:
+    "manager" needs an assignee to have a manager, so it resolves to nobody here."""
+    if step == "executive":
+        return ("", EXECUTIVE_POSITION)
+    if step.startswith("position:"):
+        return ("", step.split(":", 1)[1])
+    return None
+
+
+def duty_assignments(*, unit: OrgUnit, duties: Iterable, at: datetime) -> list[DutyAssignment]:
+    """Assign every duty of a map for a crisis in ``unit`` in one pass (``resolve_assignees``:
+    the org path, holders, absences and delegates are loaded once, not once per duty). Same
+    rules as resolving each duty with ``resolve_assignee`` and, for a duty nobody holds, its
+    escalation chain then the executive. ``duties`` need ``assignee_position`` loaded."""
+    duties = list(duties)
+    wanted: list[AssigneeKey] = []
+    for duty in duties:
+        wanted.append(_duty_key(duty))
+        wanted.extend(k for k in map(_step_key, [*(duty.escalation or []), "executive"]) if k)
+    resolved = resolve_assignees(unit=unit, wanted=wanted, at=at)
+    assignments: list[DutyAssignment] = []
+    for duty in duties:
+        outcome = resolved[_duty_key(duty)]
+        if not isinstance(outcome, Exception):
+            assignments.append(DutyAssignment(duty, outcome.employee))
+            continue
+        fallback, fallback_step = None, None
+        for step in [*(duty.escalation or []), "executive"]:
+            key = _step_key(step)
+            target = resolved.get(key) if key else None
+            if target is not None and not isinstance(target, Exception):
+                fallback, fallback_step = target.employee, step
+                break
+        assignments.append(DutyAssignment(duty, fallback, outcome.message, fallback_step))
+    return assignments
 
 
 def executive_scope(employee: Employee) -> OrgUnit:
