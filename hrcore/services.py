@@ -247,7 +247,7 @@ def _active_absences(employee_ids: Iterable[int], at: datetime) -> dict[int, Abs
         for a in Absence.objects.filter(
             employee_id__in=list(employee_ids), starts_at__lte=at, ends_at__gt=at
         )
-        .select_related("delegate")
+        .select_related("delegate__user")
         .order_by("starts_at")
     }
 
