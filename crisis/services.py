@@ -8,6 +8,7 @@ process dies). Timers live in the database and are moved by compare-and-set upda
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mimetypes
 import os
@@ -340,7 +341,7 @@ def _task_brief(task: Task) -> dict:
     }
 
 
-def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime) -> None:
+def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime) -> list[Task]:
     """Every row of a new crisis after the crisis row itself, in a constant number of queries
     whatever the number of duties: assignees resolved in one pass, then one INSERT each for the
     tasks, the timeline, the participants and the notifications, and one outbox row that fans
@@ -353,7 +354,10 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
     participants: dict[int, str] = {filer.pk: ParticipantRole.FILER} if filer else {}
 
     calendar = calendar_for_unit(crisis.unit)
-    duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
+    if "duties" in getattr(crisis_map, "_prefetched_objects_cache", {}):
+        duties = list(crisis_map.duties.all())  # published_map_for loaded them, in order
+    else:
+        duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
     assignments = duty_assignments(unit=crisis.unit, duties=duties, at=now)
     tasks: list[Task] = []
     for assignment in assignments:
@@ -443,6 +447,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
     }
     # The partner event first: it also requests the dossier, which should not wait for e-mails.
     outbox_fan_out(dedupe_key=f"fanout:crisis.filed:{crisis.pk}", messages=[event, *emails])
+    return tasks
 
 
 @transaction.atomic
@@ -516,8 +521,10 @@ def crisis_file(
         )
 
     now = timezone.now()
+    # Without a key nothing can clash with the insert: no savepoint is needed to catch it.
+    guard = transaction.atomic() if stored_key else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             crisis = Crisis.objects.create(
                 scenario=scenario_obj,
                 map=crisis_map,
@@ -539,7 +546,12 @@ def crisis_file(
             raise
         return existing
 
-    _file_tasks(crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now)
+    tasks = _file_tasks(crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now)
+    # Hand the new crisis back with its tasks as if prefetched (what Django's prefetch stores),
+    # so the caller can render it without reading back what was just written.
+    prefetched = Task.objects.filter(crisis=crisis).order_by("order", "id")
+    prefetched._result_cache, prefetched._prefetch_done = tasks, True
+    crisis._prefetched_objects_cache = {"tasks": prefetched}
     return crisis
 
 

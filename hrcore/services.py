@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -351,45 +351,74 @@ def resolve_assignees(
     functions = {f for f, _p in keys if f}
     positions = {p for _f, p in keys if p}
     ancestor_ids = unit.ancestor_ids()
-    ancestors = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ancestor_ids)}
+    by_pk = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ancestor_ids).order_by()}
+    ancestors = [by_pk[pk] for pk in ancestor_ids]
     matches = Q(pk__in=[])
     if functions:
         matches |= Q(unit__kind=UnitKind.DEPARTMENT, unit__function__in=functions)
     if positions:
         matches |= Q(position__code__in=positions)
-    candidates = list(
-        Employee.objects.filter(matches, is_active=True).select_related("unit", "position", "user")
-    )
-    head_ids = set(
-        OrgUnit.objects.filter(head__in=[e.pk for e in candidates]).values_list(
-            "head_id", flat=True
+    # Plain tuples, not model instances: the pool is every holder in the group; only the few
+    # people chosen are loaded as employees at the end.
+    candidates = [
+        _Candidate(*row)
+        for row in Employee.objects.filter(matches, is_active=True)
+        .annotate(heads=Exists(OrgUnit.objects.filter(head=OuterRef("pk"))))
+        .order_by()
+        .values_list(
+            "pk",
+            "grade",
+            "unit__path",
+            "unit__depth",
+            "unit__kind",
+            "unit__function",
+            "position__code",
+            "heads",
         )
-    )
+    ]
+    head_ids = {c.pk for c in candidates if c.heads}
     absences = _AbsenceBook(at)
-    absences.load(e.pk for e in candidates)
+    absences.load(c.pk for c in candidates)
+    found: dict[AssigneeKey, tuple[int, int, OrgUnit, bool, bool]] = {}
     for key in keys:
         function, position = key
         if function:
             holders = [
-                e
-                for e in candidates
-                if e.unit.kind == UnitKind.DEPARTMENT and e.unit.function == function
+                c for c in candidates if c.kind == UnitKind.DEPARTMENT and c.function == function
             ]
-            label = DepartmentFunction(function).label
         else:
-            holders = [e for e in candidates if e.position_id and e.position.code == position]
-            label = position
-        results[key] = _resolve_in_memory(
-            unit=unit,
-            holders=holders,
-            ancestors=[ancestors[pk] for pk in ancestor_ids],
-            head_ids=head_ids,
-            absences=absences,
-        ) or AssigneeNotFound(
-            _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
-            % {"who": label, "unit": unit.name}
+            holders = [c for c in candidates if c.position == position]
+        hit = _resolve_in_memory(
+            holders=holders, ancestors=ancestors, head_ids=head_ids, absences=absences
+        )
+        if hit is not None:
+            found[key] = hit
+        else:
+            label = DepartmentFunction(function).label if function else position
+            results[key] = AssigneeNotFound(
+                _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
+                % {"who": label, "unit": unit.name}
+            )
+    people = Employee.objects.select_related("unit", "position", "user").in_bulk(
+        {pk for employee_pk, holder_pk, *_rest in found.values() for pk in (employee_pk, holder_pk)}
+    )
+    for key, (employee_pk, holder_pk, ancestor, via_delegate, walked_up) in found.items():
+        results[key] = Resolution(
+            people[employee_pk], people[holder_pk], ancestor, via_delegate, walked_up
         )
     return results
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    pk: int
+    grade: int
+    path: str
+    depth: int
+    kind: str
+    function: str
+    position: str | None
+    heads: bool  # heads some unit (preferred within a level)
 
 
 class _AbsenceBook:
@@ -431,27 +460,25 @@ class _AbsenceBook:
 
 def _resolve_in_memory(
     *,
-    unit: OrgUnit,
-    holders: list[Employee],
+    holders: list[_Candidate],
     ancestors: list[OrgUnit],
     head_ids: set[int],
     absences: _AbsenceBook,
-) -> Resolution | None:
-    """The walk of ``resolve_assignee`` over preloaded rows (None: nobody found)."""
+) -> tuple[int, int, OrgUnit, bool, bool] | None:
+    """The walk of ``resolve_assignee`` over preloaded rows: (employee id, holder id, level unit,
+    via delegate, walked up), or None when nobody is found."""
     for level, ancestor in enumerate(ancestors):
-        pool = [e for e in holders if e.unit.path.startswith(ancestor.path)]
+        pool = [c for c in holders if c.path.startswith(ancestor.path)]
         if not pool:
             continue
-        pool.sort(key=lambda e: (e.pk not in head_ids, -e.grade, e.unit.depth, e.pk))
+        pool.sort(key=lambda c: (c.pk not in head_ids, -c.grade, c.depth, c.pk))
         for holder in pool:
             absence = absences.of(holder.pk)
             if absence is None:
-                return Resolution(holder, holder, ancestor, via_delegate=False, walked_up=level > 0)
+                return (holder.pk, holder.pk, ancestor, False, level > 0)
             delegate = absences.follow_delegates(absence)
             if delegate is not None:
-                return Resolution(
-                    delegate, holder, ancestor, via_delegate=True, walked_up=level > 0
-                )
+                return (delegate.pk, holder.pk, ancestor, True, level > 0)
     return None
 
 
@@ -579,15 +606,18 @@ def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
     ]
 
 
-def outbox_fan_out(*, dedupe_key: str, messages: list[dict]) -> OutboxMessage | None:
+def outbox_fan_out(*, dedupe_key: str, messages: list[dict]) -> OutboxMessage:
     """One outbox row that the relay (in the worker) turns into ``messages`` — each a dict of
     ``channel``, ``dedupe_key``, ``payload`` delivered as its own outbox row, retried on its own.
     A business write that emits many messages pays one insert; the fan-out is idempotent (the
     children's dedupe keys), so a relay that dies half-way and runs again loses and doubles
-    nothing."""
-    return outbox_enqueue(
+    nothing. ``dedupe_key`` must be new (it names the new row that owns the messages): no
+    savepoint guards the insert, a clash raises and rolls the business write back."""
+    message = OutboxMessage.objects.create(
         channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload={"messages": messages}
     )
+    transaction.on_commit(_kick_relay)
+    return message
 
 
 def _deliver_fan_out(message: OutboxMessage) -> None:

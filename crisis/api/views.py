@@ -103,7 +103,8 @@ class CrisisViewSet(
                 source="api",
                 idempotency_key=f"{request.user.pk}:{key}" if key else None,
             )
-            crisis = self.get_queryset().get(pk=crisis.pk)
+            if "tasks" not in getattr(crisis, "_prefetched_objects_cache", {}):
+                crisis = self.get_queryset().get(pk=crisis.pk)  # a replay: read it back
             return Response(
                 CrisisSerializer(crisis, context={"request": request}).data,
                 status=status.HTTP_201_CREATED,
