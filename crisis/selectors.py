@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,6 +23,7 @@ from hrcore.services import AssigneeKey, resolve_assignees
 from .choices import (
     EXECUTIVE_POSITION,
     TASK_ACTIVE_STATES,
+    TIMER_TICKING_STATES,
     CrisisStatus,
     DeliverableKind,
     TaskStatus,
@@ -648,3 +649,45 @@ def timers_failing_health(*, now: datetime | None = None) -> dict:
         "last_error": rows[0]["fire_error"][:300],
         "attempts": rows[0]["fire_attempts"],
     }
+
+
+def next_timer_due() -> datetime | None:
+    """When the timer loop must next sweep: the earliest warning, breach or escalation time of
+    a ticking timer, or the retry time of a failing one — one statement of five ``ORDER BY …
+    LIMIT 1`` probes, each walking one of the sweep's partial indexes, so the cost stays flat
+    however many timers are pending (the loop runs it at every wake)."""
+    from django.db import connection
+    from django.utils.dateparse import parse_datetime
+
+    table = connection.ops.quote_name(Task._meta.db_table)
+    ticking = ", ".join(f"'{state}'" for state in TIMER_TICKING_STATES)
+
+    def first(column: str, where: str) -> str:
+        return f"(SELECT {column} FROM {table} WHERE {where} ORDER BY {column} LIMIT 1)"
+
+    probes = [
+        first("warn_at", "timer_state = 'running' AND fire_retry_at IS NULL"),
+        first("due_at", "timer_state = 'running' AND fire_retry_at IS NULL"),
+        first("due_at", "timer_state = 'warned' AND fire_retry_at IS NULL"),
+        first(
+            "escalate_at",
+            "timer_state = 'breached' AND escalate_at IS NOT NULL AND fire_retry_at IS NULL",
+        ),
+        first(
+            "fire_retry_at",
+            f"fire_failing_since IS NOT NULL AND fire_retry_at IS NOT NULL "
+            f"AND timer_state IN ({ticking})",
+        ),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(probes))
+        row = cursor.fetchone()
+    moments = []
+    for value in row or ():
+        if isinstance(value, str):  # SQLite: text or naive datetimes, stored in UTC
+            value = parse_datetime(value)
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+        if value is not None:
+            moments.append(value)
+    return min(moments, default=None)
