@@ -95,7 +95,6 @@ class LoopStats:
 def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
     """One turn: sweep when something is due, then say how long to sleep."""
     stats = stats if stats is not None else LoopStats()
-    close_old_connections()  # honour CONN_MAX_AGE and drop broken connections, like a worker
     now = timezone.now()
     next_due = selectors.next_timer_due()
     floor = 0.0
@@ -120,6 +119,7 @@ def run(stop: threading.Event, *, stats: LoopStats | None = None) -> LoopStats:
     try:
         while not stop.is_set():
             try:
+                close_old_connections()  # honour CONN_MAX_AGE, drop a broken connection
                 delay = run_once(max_sleep=waiter.max_sleep, stats=stats)
             except Exception:
                 logger.exception("timer loop turn failed; retrying")

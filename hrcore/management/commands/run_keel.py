@@ -24,7 +24,7 @@ DEMO_LOGINS = [
 
 
 class Command(BaseCommand):
-    help = "Run the web server, a Celery worker (queues default + sla) and beat together."
+    help = "Run the web server, a Celery worker (queues default + sla), beat and the timer loop together."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -92,6 +92,12 @@ class Command(BaseCommand):
                 os.environ.get("KEEL_SANDBOX_PORT", "8765"),
             ],
         }
+        # --- timer loop (issue 12, item 5) -------------------------------------------------
+        # One more child: fires SLA timers at their due time (crisis/timer_loop.py). The beat
+        # tick stays the catch-up safety net, every 10 s instead of 2 s while the loop runs.
+        commands["timers"] = [python, str(settings.BASE_DIR / "manage.py"), "run_timers"]
+        env.setdefault("KEEL_TICK_SECONDS", "10")
+        # --- end timer loop ------------------------------------------------------------------
         env.setdefault(
             "KEEL_SANDBOX_WEBHOOK_URL",
             f"http://{host}:{port}/api/v1/integrations/webhooks/sandbox-finance/",
