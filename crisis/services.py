@@ -353,12 +353,14 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
     # Participants of a new crisis are written in one statement (filer first: their role wins).
     participants: dict[int, str] = {filer.pk: ParticipantRole.FILER} if filer else {}
 
-    calendar = calendar_for_unit(crisis.unit)
     if "duties" in getattr(crisis_map, "_prefetched_objects_cache", {}):
         duties = list(crisis_map.duties.all())  # published_map_for loaded them, in order
     else:
         duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
     assignments = duty_assignments(unit=crisis.unit, duties=duties, at=now)
+    # The business calendar matters only to clocks that count business hours (most do not).
+    needs_calendar = any(d.business_hours and not d.after for d in duties)
+    calendar = calendar_for_unit(crisis.unit) if needs_calendar else sla.Calendar()
     tasks: list[Task] = []
     for assignment in assignments:
         duty = assignment.duty
