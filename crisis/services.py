@@ -448,7 +448,11 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
         ),
     }
     # The partner event first: it also requests the dossier, which should not wait for e-mails.
-    outbox_fan_out(dedupe_key=f"fanout:crisis.filed:{crisis.pk}", messages=[event, *emails])
+    outbox_fan_out(
+        dedupe_key=f"fanout:crisis.filed:{crisis.pk}",
+        messages=[event, *emails],
+        crisis_id=crisis.pk,
+    )
     return tasks
 
 

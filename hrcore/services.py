@@ -606,15 +606,21 @@ def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
     ]
 
 
-def outbox_fan_out(*, dedupe_key: str, messages: list[dict]) -> OutboxMessage:
+def outbox_fan_out(
+    *, dedupe_key: str, messages: list[dict], crisis_id: int | None = None
+) -> OutboxMessage:
     """One outbox row that the relay (in the worker) turns into ``messages`` — each a dict of
     ``channel``, ``dedupe_key``, ``payload`` delivered as its own outbox row, retried on its own.
     A business write that emits many messages pays one insert; the fan-out is idempotent (the
     children's dedupe keys), so a relay that dies half-way and runs again loses and doubles
     nothing. ``dedupe_key`` must be new (it names the new row that owns the messages): no
-    savepoint guards the insert, a clash raises and rolls the business write back."""
+    savepoint guards the insert, a clash raises and rolls the business write back.
+    ``crisis_id`` says which crisis the row belongs to (housekeeping keeps an open crisis's)."""
+    payload: dict = {"messages": messages}
+    if crisis_id is not None:
+        payload["crisis_id"] = crisis_id
     message = OutboxMessage.objects.create(
-        channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload={"messages": messages}
+        channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload=payload
     )
     transaction.on_commit(_kick_relay)
     return message
