@@ -182,6 +182,15 @@ def crises_with_tasks(qs: QuerySet[Crisis]) -> QuerySet[Crisis]:
     )
 
 
+def with_tasks_prefetched(crisis: Crisis, tasks: list[Task]) -> Crisis:
+    """``crisis`` with ``tasks`` in its prefetch cache, as ``crises_with_tasks`` would load them:
+    for rendering a crisis whose tasks are already in memory (the answer to a filing)."""
+    prefetched = Task.objects.filter(crisis=crisis).order_by("order", "id")
+    prefetched._result_cache, prefetched._prefetch_done = list(tasks), True
+    crisis._prefetched_objects_cache = {"tasks": prefetched}
+    return crisis
+
+
 def timeline_of(crisis: Crisis) -> QuerySet[TimelineEvent]:
     return crisis.timeline.select_related("actor", "task").order_by("at", "id")
 

@@ -552,12 +552,11 @@ def crisis_file(
             raise
         return existing
 
-    tasks = _file_tasks(crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now)
-    # Hand the new crisis back with its tasks as if prefetched (what Django's prefetch stores),
-    # so the caller can render it without reading back what was just written.
-    prefetched = Task.objects.filter(crisis=crisis).order_by("order", "id")
-    prefetched._result_cache, prefetched._prefetch_done = tasks, True
-    crisis._prefetched_objects_cache = {"tasks": prefetched}
+    # ``filed_tasks``: a snapshot of the tasks just written, in order, so the API can answer
+    # without reading them back (``crisis.tasks`` still reads the database).
+    crisis.filed_tasks = _file_tasks(
+        crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now
+    )
     return crisis
 
 
