@@ -26,9 +26,10 @@ def _event(
     actor=None,
     at: datetime | None = None,
     data: dict | None = None,
+    save: bool = True,
 ) -> TimelineEvent:
     crisis_id = crisis if isinstance(crisis, int) else crisis.pk
-    return TimelineEvent.objects.create(
+    event = TimelineEvent(
         crisis_id=crisis_id,
         task=task,
         kind=kind,
@@ -36,9 +37,17 @@ def _event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         data=data or {},
     )
+    if save:
+        event.save(force_insert=True)
+    return event
 
 
-def crisis_filed_event(*, crisis: Crisis, actor, source: str) -> TimelineEvent:
+def record_all(events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """Append events built with ``save=False`` in one INSERT (a filing writes a dozen at once)."""
+    return TimelineEvent.objects.bulk_create(events)
+
+
+def crisis_filed_event(*, crisis: Crisis, actor, source: str, save: bool = True) -> TimelineEvent:
     return _event(
         crisis,
         EventKind.FILED,
@@ -52,10 +61,11 @@ def crisis_filed_event(*, crisis: Crisis, actor, source: str) -> TimelineEvent:
             "severity": crisis.severity,
             "source": source,
         },
+        save=save,
     )
 
 
-def task_created_event(*, task: Task, actor) -> TimelineEvent:
+def task_created_event(*, task: Task, actor, save: bool = True) -> TimelineEvent:
     return _event(
         task.crisis_id,
         EventKind.TASK_CREATED,
@@ -68,11 +78,17 @@ def task_created_event(*, task: Task, actor) -> TimelineEvent:
             "assignee": task.assignee.name if task.assignee else None,
             "status": task.status,
         },
+        save=save,
     )
 
 
 def assignee_unresolved_event(
-    *, task: Task, reason: str, fallback_id: int | None, fallback_step: str | None
+    *,
+    task: Task,
+    reason: str,
+    fallback_id: int | None,
+    fallback_step: str | None,
+    save: bool = True,
 ) -> TimelineEvent:
     return _event(
         task.crisis_id,
@@ -85,16 +101,18 @@ def assignee_unresolved_event(
             "fallback_assignee_id": fallback_id,
             "fallback_step": fallback_step,
         },
+        save=save,
     )
 
 
-def clock_started_event(*, task: Task, at: datetime) -> TimelineEvent:
+def clock_started_event(*, task: Task, at: datetime, save: bool = True) -> TimelineEvent:
     return _event(
         task.crisis_id,
         EventKind.CLOCK_STARTED,
         task=task,
         at=at,
         data={"duty": task.duty_code, "warn_at": _iso(task.warn_at), "due_at": _iso(task.due_at)},
+        save=save,
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,9 +18,12 @@ from hrcore.choices import DepartmentFunction, Role, UnitKind
 from hrcore.i18n import is_chinese
 from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin, unit_by_code
+from hrcore.services import AssigneeKey, resolve_assignees
 
 from .choices import (
+    EXECUTIVE_POSITION,
     TASK_ACTIVE_STATES,
+    TIMER_TICKING_STATES,
     CrisisStatus,
     EventKind,
     TaskStatus,
@@ -28,6 +32,62 @@ from .choices import (
 from .models import Crisis, CrisisParticipant, Decision, Task, TimelineEvent
 
 GRANT_CODENAMES = ("view_crisis", "participate_crisis")
+
+
+@dataclass(frozen=True)
+class DutyAssignment:
+    """Who gets a duty of a map filed for a unit: the resolved holder, or — when nobody holds
+    the role (``gap_reason``) — the first resolvable escalation target (``fallback_step``)."""
+
+    duty: object  # responsibilities.models.Duty
+    employee: Employee | None
+    gap_reason: str | None = None
+    fallback_step: str | None = None
+
+
+def _duty_key(duty) -> AssigneeKey:
+    return (
+        duty.assignee_function or "",
+        duty.assignee_position.code if duty.assignee_position_id else "",
+    )
+
+
+def _step_key(step: str) -> AssigneeKey | None:
+    """The (function, position) an escalation step names when the duty has no assignee yet:
+    "manager" needs an assignee to have a manager, so it resolves to nobody here."""
+    if step == "executive":
+        return ("", EXECUTIVE_POSITION)
+    if step.startswith("position:"):
+        return ("", step.split(":", 1)[1])
+    return None
+
+
+def duty_assignments(*, unit: OrgUnit, duties: Iterable, at: datetime) -> list[DutyAssignment]:
+    """Assign every duty of a map for a crisis in ``unit`` in one pass (``resolve_assignees``:
+    the org path, holders, absences and delegates are loaded once, not once per duty). Same
+    rules as resolving each duty with ``resolve_assignee`` and, for a duty nobody holds, its
+    escalation chain then the executive. ``duties`` need ``assignee_position`` loaded."""
+    duties = list(duties)
+    wanted: list[AssigneeKey] = []
+    for duty in duties:
+        wanted.append(_duty_key(duty))
+        wanted.extend(k for k in map(_step_key, [*(duty.escalation or []), "executive"]) if k)
+    resolved = resolve_assignees(unit=unit, wanted=wanted, at=at)
+    assignments: list[DutyAssignment] = []
+    for duty in duties:
+        outcome = resolved[_duty_key(duty)]
+        if not isinstance(outcome, Exception):
+            assignments.append(DutyAssignment(duty, outcome.employee))
+            continue
+        fallback, fallback_step = None, None
+        for step in [*(duty.escalation or []), "executive"]:
+            key = _step_key(step)
+            target = resolved.get(key) if key else None
+            if target is not None and not isinstance(target, Exception):
+                fallback, fallback_step = target.employee, step
+                break
+        assignments.append(DutyAssignment(duty, fallback, outcome.message, fallback_step))
+    return assignments
 
 
 def executive_scope(employee: Employee) -> OrgUnit:
@@ -178,6 +238,15 @@ def crises_with_tasks(qs: QuerySet[Crisis]) -> QuerySet[Crisis]:
             ),
         )
     )
+
+
+def with_tasks_prefetched(crisis: Crisis, tasks: list[Task]) -> Crisis:
+    """``crisis`` with ``tasks`` in its prefetch cache, as ``crises_with_tasks`` would load them:
+    for rendering a crisis whose tasks are already in memory (the answer to a filing)."""
+    prefetched = Task.objects.filter(crisis=crisis).order_by("order", "id")
+    prefetched._result_cache, prefetched._prefetch_done = list(tasks), True
+    crisis._prefetched_objects_cache = {"tasks": prefetched}
+    return crisis
 
 
 def timeline_of(crisis: Crisis) -> QuerySet[TimelineEvent]:
@@ -986,3 +1055,45 @@ def crisis_page_version(user: AbstractBaseUser, pk: int) -> tuple[str, int] | No
     if row is None:
         return None
     return row[0], row[1] or 0
+
+
+def next_timer_due() -> datetime | None:
+    """When the timer loop must next sweep: the earliest warning, breach or escalation time of
+    a ticking timer, or the retry time of a failing one — one statement of five ``ORDER BY …
+    LIMIT 1`` probes, each walking one of the sweep's partial indexes, so the cost stays flat
+    however many timers are pending (the loop runs it at every wake)."""
+    from django.db import connection
+    from django.utils.dateparse import parse_datetime
+
+    table = connection.ops.quote_name(Task._meta.db_table)
+    ticking = ", ".join(f"'{state}'" for state in TIMER_TICKING_STATES)
+
+    def first(column: str, where: str) -> str:
+        return f"(SELECT {column} FROM {table} WHERE {where} ORDER BY {column} LIMIT 1)"
+
+    probes = [
+        first("warn_at", "timer_state = 'running' AND fire_retry_at IS NULL"),
+        first("due_at", "timer_state = 'running' AND fire_retry_at IS NULL"),
+        first("due_at", "timer_state = 'warned' AND fire_retry_at IS NULL"),
+        first(
+            "escalate_at",
+            "timer_state = 'breached' AND escalate_at IS NOT NULL AND fire_retry_at IS NULL",
+        ),
+        first(
+            "fire_retry_at",
+            f"fire_failing_since IS NOT NULL AND fire_retry_at IS NOT NULL "
+            f"AND timer_state IN ({ticking})",
+        ),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(probes))
+        row = cursor.fetchone()
+    moments = []
+    for value in row or ():
+        if isinstance(value, str):  # SQLite: text or naive datetimes, stored in UTC
+            value = parse_datetime(value)
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+        if value is not None:
+            moments.append(value)
+    return min(moments, default=None)

@@ -8,6 +8,7 @@ process dies). Timers live in the database and are moved by compare-and-set upda
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mimetypes
 import os
@@ -28,11 +29,19 @@ from hrcore.choices import Role
 from hrcore.errors import Conflict, KeelError, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin
-from hrcore.services import notification_send, outbox_enqueue, resolve_assignee
+from hrcore.services import (
+    NotificationSpec,
+    notification_send,
+    notifications_create_many,
+    outbox_enqueue,
+    outbox_fan_out,
+    resolve_assignee,
+)
 from hrcore.text import has_line_break, single_line
 
 from . import events, metrics, sla
 from .choices import (
+    EXECUTIVE_POSITION,
     TASK_ACTIVE_STATES,
     TASK_OPEN_STATES,
     TIMER_TICKING_STATES,
@@ -71,6 +80,7 @@ from .selectors import (
     crisis_people,
     crisis_task_facts,
     customer_for_filing,
+    duty_assignments,
     may_hold_decision,
 )
 
@@ -102,7 +112,6 @@ MAGIC = {
     ".doc": (b"\xd0\xcf\x11\xe0",),
     ".xls": (b"\xd0\xcf\x11\xe0",),
 }
-EXECUTIVE_POSITION = "vice-president"
 SWEEP_BATCH = 200
 
 
@@ -280,9 +289,9 @@ def _start_clock(task: Task, *, at: datetime, calendar: sla.Calendar) -> None:
     task.timer_state = TimerState.RUNNING
 
 
-def _notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned") -> None:
-    if task.assignee is None:
-        return
+def _task_assigned_spec(
+    task: Task, crisis: Crisis, *, reason: str = "assigned"
+) -> NotificationSpec:
     tz = task.assignee.time_zone
     due = _fmt_time(task.due_at, tz)
     # Duty actions are whole sentences ("…解决方案。"); the message adds its own ending.
@@ -295,7 +304,7 @@ def _notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned
         )
     else:
         body = (f"{action_zh}，截止 {due}。", f"{action_en} — due {due}.")
-    notification_send(
+    return NotificationSpec(
         recipient=task.assignee.user,
         kind="crisis.task",
         subject=(f"危机任务：{crisis.title}", f"Crisis task: {crisis.title}"),
@@ -303,6 +312,21 @@ def _notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned
         link=crisis_link(crisis.pk),
         data={"crisis_id": crisis.pk, "task_id": task.pk},
         dedupe_key=f"crisis:task:{task.pk}:{reason}:{task.assignee_id}:{task.status}",
+    )
+
+
+def _notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned") -> None:
+    if task.assignee is None:
+        return
+    spec = _task_assigned_spec(task, crisis, reason=reason)
+    notification_send(
+        recipient=spec.recipient,
+        kind=spec.kind,
+        subject=spec.subject,
+        body=spec.body,
+        link=spec.link,
+        data=spec.data,
+        dedupe_key=spec.dedupe_key,
     )
 
 
@@ -318,6 +342,121 @@ def _task_brief(task: Task) -> dict:
         "assignee_id": task.assignee_id,
         "due_at": task.due_at.isoformat() if task.due_at else None,
     }
+
+
+def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime) -> list[Task]:
+    """Every row of a new crisis after the crisis row itself, in a constant number of queries
+    whatever the number of duties: assignees resolved in one pass, then one INSERT each for the
+    tasks, the timeline, the participants and the notifications, and one outbox row that fans
+    out (in the worker) into the partner event and the e-mails. No savepoint per row: the rows
+    are new, so there is nothing to deduplicate; the caller's transaction keeps it all-or-nothing.
+    """
+    timeline = [events.crisis_filed_event(crisis=crisis, actor=actor, source=source, save=False)]
+    filer = employee_of(actor) if actor is not None else None
+    # Participants of a new crisis are written in one statement (filer first: their role wins).
+    participants: dict[int, str] = {filer.pk: ParticipantRole.FILER} if filer else {}
+
+    if "duties" in getattr(crisis_map, "_prefetched_objects_cache", {}):
+        duties = list(crisis_map.duties.all())  # published_map_for loaded them, in order
+    else:
+        duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
+    assignments = duty_assignments(unit=crisis.unit, duties=duties, at=now)
+    # The business calendar matters only to clocks that count business hours (most do not).
+    needs_calendar = any(d.business_hours and not d.after for d in duties)
+    calendar = calendar_for_unit(crisis.unit) if needs_calendar else sla.Calendar()
+    tasks: list[Task] = []
+    for assignment in assignments:
+        duty = assignment.duty
+        task = Task(
+            crisis=crisis,
+            duty=duty,
+            duty_code=duty.code,
+            deliverable_kind=duty.deliverable,
+            deadline_minutes=duty.deadline_minutes,
+            warn_ratio=duty.warn_ratio,
+            business_hours=duty.business_hours,
+            after=list(duty.after or []),
+            escalation=list(duty.escalation or []),
+            order=duty.order,
+            created_at=now,
+            assignee=assignment.employee,
+            assignee_gap=assignment.gap_reason is not None,
+        )
+        if not task.after:
+            _start_clock(task, at=now, calendar=calendar)
+        tasks.append(task)
+    Task.objects.bulk_create(tasks)
+
+    notifications: list[NotificationSpec] = []
+    for task, assignment in zip(tasks, assignments, strict=True):
+        timeline.append(events.task_created_event(task=task, actor=actor, save=False))
+        if assignment.gap_reason is not None:
+            # Nobody holds the role: the task went to the first resolvable escalation target
+            # (the executive when the chain names none); the gap is flagged on the timeline.
+            timeline.append(
+                events.assignee_unresolved_event(
+                    task=task,
+                    reason=assignment.gap_reason,
+                    fallback_id=task.assignee_id,
+                    fallback_step=assignment.fallback_step,
+                    save=False,
+                )
+            )
+        if task.started_at:
+            timeline.append(events.clock_started_event(task=task, at=now, save=False))
+        if task.assignee_id:
+            participants.setdefault(task.assignee_id, ParticipantRole.ASSIGNEE)
+            notifications.append(_task_assigned_spec(task, crisis))
+    events.record_all(timeline)
+
+    CrisisParticipant.objects.bulk_create(
+        [
+            CrisisParticipant(crisis=crisis, employee_id=pk, role=role, added_at=now)
+            for pk, role in participants.items()
+        ],
+        ignore_conflicts=True,
+    )
+    if filer is not None:
+        lines_zh = [f"{t.duty.action_zh or t.duty_code}" for t in tasks]
+        lines_en = [f"{t.duty.action_en or t.duty_code}" for t in tasks]
+        notifications.append(
+            NotificationSpec(
+                recipient=filer.user,
+                kind="crisis.filed",
+                subject=(f"已提交危机：{crisis.title}", f"Crisis filed: {crisis.title}"),
+                body=("；".join(lines_zh), "; ".join(lines_en)),
+                link=crisis_link(crisis.pk),
+                data={"crisis_id": crisis.pk},
+                dedupe_key=f"crisis:{crisis.pk}:filed:{filer.user_id}",
+                email=False,
+            )
+        )
+    emails = notifications_create_many(notifications)
+    event = {
+        "channel": "event",
+        "dedupe_key": f"event:crisis.filed:{crisis.pk}",
+        "payload": _event_payload(
+            crisis,
+            "crisis.filed",
+            {
+                "scenario": crisis.scenario.code,
+                "title": crisis.title,
+                "severity": crisis.severity,
+                "unit": crisis.unit.code,
+                "customer": crisis.customer.external_id if crisis.customer_id else None,
+                "map_version": crisis.map_version,
+                "source": source,
+                "tasks": [_task_brief(t) for t in tasks],
+            },
+        ),
+    }
+    # The partner event first: it also requests the dossier, which should not wait for e-mails.
+    outbox_fan_out(
+        dedupe_key=f"fanout:crisis.filed:{crisis.pk}",
+        messages=[event, *emails],
+        crisis_id=crisis.pk,
+    )
+    return tasks
 
 
 @transaction.atomic
@@ -394,8 +533,10 @@ def crisis_file(
         )
 
     now = timezone.now()
+    # Without a key nothing can clash with the insert: no savepoint is needed to catch it.
+    guard = transaction.atomic() if stored_key else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             crisis = Crisis.objects.create(
                 scenario=scenario_obj,
                 map=crisis_map,
@@ -417,104 +558,10 @@ def crisis_file(
             raise
         return existing
 
-    events.crisis_filed_event(crisis=crisis, actor=actor, source=source)
-    filer = employee_of(actor) if actor is not None else None
-    # Participants of a new crisis are written in one statement (filer first: their role wins).
-    participants: dict[int, str] = {filer.pk: ParticipantRole.FILER} if filer else {}
-
-    calendar = calendar_for_unit(unit)
-    duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
-    tasks: list[Task] = []
-    for duty in duties:
-        task = Task(
-            crisis=crisis,
-            duty=duty,
-            duty_code=duty.code,
-            deliverable_kind=duty.deliverable,
-            deadline_minutes=duty.deadline_minutes,
-            warn_ratio=duty.warn_ratio,
-            business_hours=duty.business_hours,
-            after=list(duty.after or []),
-            escalation=list(duty.escalation or []),
-            order=duty.order,
-            created_at=now,
-        )
-        gap_reason = None
-        try:
-            resolution = resolve_assignee(
-                unit=unit,
-                function=duty.assignee_function or None,
-                position=duty.assignee_position.code if duty.assignee_position_id else None,
-                at=now,
-            )
-            task.assignee = resolution.employee
-        except KeelError as exc:
-            gap_reason = exc.message
-        fallback_step = None
-        if gap_reason is not None:
-            # Nobody holds the role: the task goes to the first resolvable escalation target
-            # (the executive when the chain names none) and the gap is flagged on the timeline.
-            task.assignee_gap = True
-            for step in [*task.escalation, "executive"]:
-                target = _resolve_escalation_target(step, task=task, crisis=crisis, at=now)
-                if target is not None:
-                    task.assignee, fallback_step = target, step
-                    break
-        if not task.after:
-            _start_clock(task, at=now, calendar=calendar)
-        task.save()
-        tasks.append(task)
-        events.task_created_event(task=task, actor=actor)
-        if gap_reason is not None:
-            events.assignee_unresolved_event(
-                task=task,
-                reason=gap_reason,
-                fallback_id=task.assignee_id,
-                fallback_step=fallback_step,
-            )
-        if task.started_at:
-            events.clock_started_event(task=task, at=now)
-        if task.assignee_id:
-            participants.setdefault(task.assignee_id, ParticipantRole.ASSIGNEE)
-        _notify_task_assigned(task, crisis)
-
-    CrisisParticipant.objects.bulk_create(
-        [
-            CrisisParticipant(crisis=crisis, employee_id=pk, role=role, added_at=now)
-            for pk, role in participants.items()
-        ],
-        ignore_conflicts=True,
-    )
-    if filer is not None:
-        lines_zh = [f"{t.duty.action_zh or t.duty_code}" for t in tasks]
-        lines_en = [f"{t.duty.action_en or t.duty_code}" for t in tasks]
-        notification_send(
-            recipient=filer.user,
-            kind="crisis.filed",
-            subject=(f"已提交危机：{crisis.title}", f"Crisis filed: {crisis.title}"),
-            body=("；".join(lines_zh), "; ".join(lines_en)),
-            link=crisis_link(crisis.pk),
-            data={"crisis_id": crisis.pk},
-            dedupe_key=f"crisis:{crisis.pk}:filed:{filer.user_id}",
-            email=False,
-        )
-    outbox_enqueue(
-        channel="event",
-        dedupe_key=f"event:crisis.filed:{crisis.pk}",
-        payload=_event_payload(
-            crisis,
-            "crisis.filed",
-            {
-                "scenario": scenario_obj.code,
-                "title": crisis.title,
-                "severity": crisis.severity,
-                "unit": unit.code,
-                "customer": customer.external_id if customer else None,
-                "map_version": crisis.map_version,
-                "source": source,
-                "tasks": [_task_brief(t) for t in tasks],
-            },
-        ),
+    # ``filed_tasks``: a snapshot of the tasks just written, in order, so the API can answer
+    # without reading them back (``crisis.tasks`` still reads the database).
+    crisis.filed_tasks = _file_tasks(
+        crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now
     )
     crisis_board_flags_refresh([crisis.pk])
     return crisis

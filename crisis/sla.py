@@ -227,3 +227,21 @@ def warning_is_late(*, warn_at: datetime, fired_at: datetime, late_after_seconds
     """A warning fired this long after its time was held up (the tick was down), not just
     waiting for the next tick."""
     return (fired_at - warn_at).total_seconds() > late_after_seconds
+
+
+def timer_sleep_seconds(
+    *, now: datetime, next_due: datetime | None, max_sleep: float, floor: float = 0.0
+) -> float:
+    """How long the timer loop sleeps: until the next due row (a hair after, so the sweep's
+    ``<= now`` sees it due), at most ``max_sleep`` (no row due, or the next one far away: the
+    loop still looks again), at least ``floor`` (0 unless the last sweep had nothing to fire
+    although a row looked due — a row waiting for its retry time must not spin the loop)."""
+    if next_due is None:
+        return max_sleep
+    wait = (next_due - now).total_seconds() + TIMER_WAKE_MARGIN_SECONDS
+    return min(max_sleep, max(floor, wait, 0.0))
+
+
+# The loop wakes this long after a due time: clocks of the sweep and the writer may differ by a
+# few microseconds (timezone.now() is taken again after the wake).
+TIMER_WAKE_MARGIN_SECONDS = 0.002

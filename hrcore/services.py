@@ -16,12 +16,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import DeliveryResult, DepartmentFunction, OutboxStatus, UnitKind
-from .errors import AssigneeNotFound, ValidationFailed
+from .errors import AssigneeNotFound, KeelError, ValidationFailed
 from .models import (
     API_TOKEN_LIFETIME,
     Absence,
@@ -259,7 +259,7 @@ def _active_absences(employee_ids: Iterable[int], at: datetime) -> dict[int, Abs
         for a in Absence.objects.filter(
             employee_id__in=list(employee_ids), starts_at__lte=at, ends_at__gt=at
         )
-        .select_related("delegate")
+        .select_related("delegate__user")
         .order_by("starts_at")
     }
 
@@ -329,6 +329,168 @@ def _follow_delegates(absence: Absence, at: datetime, limit: int = 5) -> Employe
         if nxt is None:
             return delegate
         current = nxt
+    return None
+
+
+AssigneeKey = tuple[str, str]  # (department function or "", position code or "")
+
+
+def resolve_assignees(
+    *, unit: OrgUnit, wanted: Iterable[AssigneeKey], at: datetime | None = None
+) -> dict[AssigneeKey, Resolution | KeelError]:
+    """``resolve_assignee`` for many (function, position) pairs of one unit in one pass: the
+    unit's path, every candidate holder, the unit heads among them and the active absences of
+    holders and delegates are each loaded once (a handful of queries whatever the number of
+    pairs), then each pair is resolved in memory with exactly the per-pair rules. Each key maps
+    to its Resolution or to the error ``resolve_assignee`` would raise (returned, not raised)."""
+    at = at or timezone.now()
+    results: dict[AssigneeKey, Resolution | KeelError] = {}
+    keys: list[AssigneeKey] = []
+    for key in dict.fromkeys(wanted):
+        function, position = key
+        if bool(function) == bool(position):
+            results[key] = ValidationFailed(
+                _("Give exactly one of a department function or a position.")
+            )
+        elif function and function not in DepartmentFunction.values:
+            results[key] = ValidationFailed(
+                _("Unknown department function “%(function)s”.") % {"function": function}
+            )
+        else:
+            keys.append(key)
+    if not keys:
+        return results
+    functions = {f for f, _p in keys if f}
+    positions = {p for _f, p in keys if p}
+    ancestor_ids = unit.ancestor_ids()
+    by_pk = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ancestor_ids).order_by()}
+    ancestors = [by_pk[pk] for pk in ancestor_ids]
+    matches = Q(pk__in=[])
+    if functions:
+        matches |= Q(unit__kind=UnitKind.DEPARTMENT, unit__function__in=functions)
+    if positions:
+        matches |= Q(position__code__in=positions)
+    # Plain tuples, not model instances: the pool is every holder in the group; only the few
+    # people chosen are loaded as employees at the end.
+    candidates = [
+        _Candidate(*row)
+        for row in Employee.objects.filter(matches, is_active=True)
+        .annotate(heads=Exists(OrgUnit.objects.filter(head=OuterRef("pk"))))
+        .order_by()
+        .values_list(
+            "pk",
+            "grade",
+            "unit__path",
+            "unit__depth",
+            "unit__kind",
+            "unit__function",
+            "position__code",
+            "heads",
+        )
+    ]
+    head_ids = {c.pk for c in candidates if c.heads}
+    absences = _AbsenceBook(at)
+    absences.load(c.pk for c in candidates)
+    found: dict[AssigneeKey, tuple[int, int, OrgUnit, bool, bool]] = {}
+    for key in keys:
+        function, position = key
+        if function:
+            holders = [
+                c for c in candidates if c.kind == UnitKind.DEPARTMENT and c.function == function
+            ]
+        else:
+            holders = [c for c in candidates if c.position == position]
+        hit = _resolve_in_memory(
+            holders=holders, ancestors=ancestors, head_ids=head_ids, absences=absences
+        )
+        if hit is not None:
+            found[key] = hit
+        else:
+            label = DepartmentFunction(function).label if function else position
+            results[key] = AssigneeNotFound(
+                _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
+                % {"who": label, "unit": unit.name}
+            )
+    people = Employee.objects.select_related("unit", "position", "user").in_bulk(
+        {pk for employee_pk, holder_pk, *_rest in found.values() for pk in (employee_pk, holder_pk)}
+    )
+    for key, (employee_pk, holder_pk, ancestor, via_delegate, walked_up) in found.items():
+        results[key] = Resolution(
+            people[employee_pk], people[holder_pk], ancestor, via_delegate, walked_up
+        )
+    return results
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    pk: int
+    grade: int
+    path: str
+    depth: int
+    kind: str
+    function: str
+    position: str | None
+    heads: bool  # heads some unit (preferred within a level)
+
+
+class _AbsenceBook:
+    """Active absences at ``at`` by employee id, loaded in batches and kept (the latest-starting
+    absence of an employee wins, as in ``_active_absences``)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.known: set[int] = set()
+        self.by_employee: dict[int, Absence] = {}
+
+    def load(self, employee_ids: Iterable[int]) -> None:
+        missing = set(employee_ids) - self.known
+        if missing:
+            self.by_employee.update(_active_absences(missing, self.at))
+            self.known |= missing
+
+    def of(self, employee_id: int) -> Absence | None:
+        self.load([employee_id])
+        return self.by_employee.get(employee_id)
+
+    def follow_delegates(self, absence: Absence, limit: int = 5) -> Employee | None:
+        """``_follow_delegates`` over the book; delegates' absences load in one query per step
+        of the chain for every delegate seen so far."""
+        self.load(a.delegate_id for a in self.by_employee.values() if a.delegate_id)
+        seen: set[int] = {absence.employee_id}
+        current = absence
+        for _step in range(limit):
+            delegate = current.delegate
+            if delegate is None or delegate.pk in seen or not delegate.is_active:
+                return None
+            seen.add(delegate.pk)
+            nxt = self.of(delegate.pk)
+            if nxt is None:
+                return delegate
+            current = nxt
+        return None
+
+
+def _resolve_in_memory(
+    *,
+    holders: list[_Candidate],
+    ancestors: list[OrgUnit],
+    head_ids: set[int],
+    absences: _AbsenceBook,
+) -> tuple[int, int, OrgUnit, bool, bool] | None:
+    """The walk of ``resolve_assignee`` over preloaded rows: (employee id, holder id, level unit,
+    via delegate, walked up), or None when nobody is found."""
+    for level, ancestor in enumerate(ancestors):
+        pool = [c for c in holders if c.path.startswith(ancestor.path)]
+        if not pool:
+            continue
+        pool.sort(key=lambda c: (c.pk not in head_ids, -c.grade, c.depth, c.pk))
+        for holder in pool:
+            absence = absences.of(holder.pk)
+            if absence is None:
+                return (holder.pk, holder.pk, ancestor, False, level > 0)
+            delegate = absences.follow_delegates(absence)
+            if delegate is not None:
+                return (delegate.pk, holder.pk, ancestor, True, level > 0)
     return None
 
 
@@ -404,6 +566,91 @@ def outbox_enqueue(*, channel: str, dedupe_key: str, payload: dict) -> OutboxMes
     return message
 
 
+@dataclass(frozen=True)
+class NotificationSpec:
+    """One in-app notification (zh, en) for ``notifications_create_many``."""
+
+    recipient: User
+    kind: str
+    subject: tuple[str, str]
+    dedupe_key: str
+    body: tuple[str, str] = ("", "")
+    link: str = ""
+    data: dict | None = None
+    email: bool = True
+
+
+FAN_OUT_CHANNEL = "fanout"
+
+
+def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
+    """Write many in-app notifications in one INSERT and return the e-mail outbox messages they
+    call for, to hand to ``outbox_fan_out`` (which writes them in the worker).
+
+    For rows born with the business write that owns them (a new crisis, its new tasks): their
+    dedupe keys name fresh ids, so there is nothing to deduplicate against — a clash is a bug
+    and raises, rolling the whole write back. ``notification_send`` is the one-at-a-time form.
+    """
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=spec.recipient,
+                kind=spec.kind,
+                subject_zh=spec.subject[0][:300],
+                subject_en=spec.subject[1][:300],
+                body_zh=spec.body[0],
+                body_en=spec.body[1],
+                link=spec.link,
+                data=spec.data or {},
+                dedupe_key=spec.dedupe_key,
+            )
+            for spec in specs
+        ]
+    )
+    return [
+        {
+            "channel": "email",
+            "dedupe_key": f"email:{spec.dedupe_key}",
+            "payload": {"to": spec.recipient.email, "notification_id": row.pk},
+        }
+        for spec, row in zip(specs, rows, strict=True)
+        if spec.email and spec.recipient.email
+    ]
+
+
+def outbox_fan_out(
+    *, dedupe_key: str, messages: list[dict], crisis_id: int | None = None
+) -> OutboxMessage:
+    """One outbox row that the relay (in the worker) turns into ``messages`` — each a dict of
+    ``channel``, ``dedupe_key``, ``payload`` delivered as its own outbox row, retried on its own.
+    A business write that emits many messages pays one insert; the fan-out is idempotent (the
+    children's dedupe keys), so a relay that dies half-way and runs again loses and doubles
+    nothing. ``dedupe_key`` must be new (it names the new row that owns the messages): no
+    savepoint guards the insert, a clash raises and rolls the business write back.
+    ``crisis_id`` says which crisis the row belongs to (housekeeping keeps an open crisis's)."""
+    payload: dict = {"messages": messages}
+    if crisis_id is not None:
+        payload["crisis_id"] = crisis_id
+    message = OutboxMessage.objects.create(
+        channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload=payload
+    )
+    transaction.on_commit(_kick_relay)
+    return message
+
+
+def _deliver_fan_out(message: OutboxMessage) -> None:
+    children = message.payload.get("messages") or []
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                channel=child["channel"], dedupe_key=child["dedupe_key"], payload=child["payload"]
+            )
+            for child in children
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _kick_relay() -> None:
     """Queue a relay run, throttled per ``KEEL_OUTBOX_KICK_SECONDS`` (per cache): the first
     message of a window is relayed at once, and one trailing run at the end of the window picks
@@ -446,7 +693,19 @@ def outbox_relay_due(*, now: datetime | None = None, limit: int = 100) -> int:
     """Deliver due outbox messages; each is claimed with a compare-and-set so two relays never
     send the same message. Returns how many were delivered."""
     now = now or timezone.now()
+    delivered, fanned_out = _relay_pass(now=now, limit=limit)
+    # A fan-out row wrote its children during the pass: deliver them in this run, not the next.
+    for _extra_pass in range(2):
+        if not fanned_out or delivered >= limit:
+            break
+        more, fanned_out = _relay_pass(now=timezone.now(), limit=limit - delivered)
+        delivered += more
+    return delivered
+
+
+def _relay_pass(*, now: datetime, limit: int) -> tuple[int, bool]:
     delivered = 0
+    fanned_out = False
     due_ids = list(
         OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
@@ -486,7 +745,8 @@ def outbox_relay_due(*, now: datetime | None = None, limit: int = 100) -> int:
                 status=OutboxStatus.SENT, sent_at=timezone.now(), last_error=""
             )
             delivered += 1
-    return delivered
+            fanned_out = fanned_out or message.channel == FAN_OUT_CHANNEL
+    return delivered, fanned_out
 
 
 # --- Delivery ledger ---------------------------------------------------------------------
@@ -582,6 +842,7 @@ def _deliver_email(message: OutboxMessage) -> str:
 
 
 register_outbox_handler("email", ledgered(_deliver_email, delivery_id=email_message_id))
+register_outbox_handler(FAN_OUT_CHANNEL, _deliver_fan_out)
 
 
 @transaction.atomic

@@ -97,7 +97,11 @@ class CrisisViewSet(
                 source="api",
                 idempotency_key=f"{request.user.pk}:{key}" if key else None,
             )
-            crisis = self.get_queryset().get(pk=crisis.pk)
+            filed_tasks = getattr(crisis, "filed_tasks", None)
+            if filed_tasks is None:  # a replay: read it back
+                crisis = self.get_queryset().get(pk=crisis.pk)
+            else:  # render what was just written, without reading it back
+                crisis = selectors.with_tasks_prefetched(crisis, filed_tasks)
             return Response(
                 CrisisSerializer(crisis, context={"request": request}).data,
                 status=status.HTTP_201_CREATED,

@@ -66,14 +66,16 @@ def _fail_on_call(real, n: int):
 # (name, module, attribute, the call that fails): late calls so earlier rows were written.
 STEPS = [
     ("crisis_filed_event", events, "crisis_filed_event", 1),
-    ("calendar_for_unit", crisis_services, "calendar_for_unit", 1),
-    ("resolve_assignee", crisis_services, "resolve_assignee", 3),
+    # (calendar_for_unit: not called here, no duty of this map counts business hours)
+    ("duty_assignments", crisis_services, "duty_assignments", 1),  # every assignee, one pass
+    ("tasks", Task.objects, "bulk_create", 1),
     ("task_created_event", events, "task_created_event", 3),
     ("clock_started_event", events, "clock_started_event", 2),
-    ("notify_task_assigned", crisis_services, "_notify_task_assigned", 3),
-    ("notification_send", crisis_services, "notification_send", 1),  # the filer's summary
-    ("outbox_enqueue", crisis_services, "outbox_enqueue", 1),  # the crisis.filed event
+    ("timeline", events, "record_all", 1),  # the one INSERT of the timeline
     ("participants", CrisisParticipant.objects, "bulk_create", 1),
+    ("task_assigned_spec", crisis_services, "_task_assigned_spec", 3),
+    ("notifications", crisis_services, "notifications_create_many", 1),
+    ("outbox_fan_out", crisis_services, "outbox_fan_out", 1),  # the event and the e-mails
 ]
 
 

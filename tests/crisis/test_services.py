@@ -82,11 +82,17 @@ def test_filing_freezes_the_map_and_sets_due_times_exactly(file_emergency, users
             ).count()
             == 1
         )
-    event = OutboxMessage.objects.get(dedupe_key=f"event:crisis.filed:{crisis.pk}")
-    assert event.channel == "event"
-    assert event.payload["event"] == "crisis.filed"
-    assert event.payload["crisis_id"] == crisis.pk
-    assert len(event.payload["data"]["tasks"]) == 5
+    # One outbox row per filing, fanned out by the relay into the event and the e-mails.
+    (fan_out,) = OutboxMessage.objects.filter(created_at__gte=crisis.filed_at)
+    assert fan_out.dedupe_key == f"fanout:crisis.filed:{crisis.pk}"
+    event, *emails = fan_out.payload["messages"]
+    assert event["dedupe_key"] == f"event:crisis.filed:{crisis.pk}"
+    assert event["channel"] == "event"
+    assert event["payload"]["event"] == "crisis.filed"
+    assert event["payload"]["crisis_id"] == crisis.pk
+    assert len(event["payload"]["data"]["tasks"]) == 5
+    assert {m["channel"] for m in emails} == {"email"}
+    assert len(emails) == len({m["payload"]["to"] for m in emails}) >= 4
 
 
 def test_chain_starts_each_clock_when_its_prerequisites_finish(make_map, users):

@@ -67,7 +67,8 @@ def _rows_of(crisis_id: int) -> dict[str, int]:
 
     return {
         "outbox": OutboxMessage.objects.filter(
-            dedupe_key__in=[f"event:crisis.filed:{crisis_id}"]
+            # the filing's one outbox row (fanned out into the event by the relay), or the event
+            dedupe_key__in=[f"fanout:crisis.filed:{crisis_id}", f"event:crisis.filed:{crisis_id}"]
         ).count(),
         "keys": sum(
             1

@@ -1,0 +1,137 @@
+"""The timer loop (``manage.py run_timers``): fire SLA timers at their due time, not on the next
+beat tick.
+
+It sleeps until the next due row (``selectors.next_timer_due``), then runs the same
+``services.sla_sweep`` as the tick — rows are claimed with ``SKIP LOCKED`` on PostgreSQL and
+moved with compare-and-set updates, so several loops and the tick together still fire each timer
+once. A nearer deadline written while it sleeps wakes it early:
+
+* PostgreSQL: a statement trigger on the task table sends ``NOTIFY keel_timers`` (delivered at
+  commit); the loop ``LISTEN``s on its own connection and sleeps at most ``max_sleep`` (60 s).
+* SQLite (the embedded default): no notifications; the loop looks again every ``poll`` seconds
+  (0.5 s) with the one-statement next-due probe.
+
+The beat tick stays the catch-up safety net (the loop down, a missed notification).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass
+
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from . import selectors, services, sla
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "keel_timers"
+PG_MAX_SLEEP_SECONDS = 60.0
+POLL_SECONDS = 0.5
+
+
+class PollWaiter:
+    """SQLite: nothing wakes us; sleep at most ``poll`` seconds, then look again."""
+
+    def __init__(self, poll: float, stop: threading.Event) -> None:
+        self.max_sleep = poll
+        self.stop = stop
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``; True when woken early (only by ``stop`` here)."""
+        return self.stop.wait(seconds)
+
+    def close(self) -> None:
+        pass
+
+
+class ListenWaiter:
+    """PostgreSQL: ``LISTEN keel_timers`` on a dedicated autocommit connection."""
+
+    def __init__(self, max_sleep: float, stop: threading.Event) -> None:
+        import psycopg
+
+        self.max_sleep = max_sleep
+        self.stop = stop
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        self.conn = psycopg.connect(**params, autocommit=True)
+        self.conn.execute(f"LISTEN {CHANNEL}")
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True when a notification arrived first. Notifications
+        already queued are drained so one burst of writes costs one wake."""
+        if seconds <= 0:
+            return False
+        woken = False
+        for _note in self.conn.notifies(timeout=seconds, stop_after=1):
+            woken = True
+        if woken:  # drain what else arrived meanwhile
+            for _note in self.conn.notifies(timeout=0.001):
+                pass
+        return woken
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # already broken
+            self.conn.close()
+
+
+def make_waiter(stop: threading.Event) -> PollWaiter | ListenWaiter:
+    if connection.vendor == "postgresql":
+        return ListenWaiter(PG_MAX_SLEEP_SECONDS, stop)
+    return PollWaiter(POLL_SECONDS, stop)
+
+
+@dataclass
+class LoopStats:
+    wakes: int = 0
+    sweeps: int = 0
+    fired: int = 0
+
+
+def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
+    """One turn: sweep when something is due, then say how long to sleep."""
+    stats = stats if stats is not None else LoopStats()
+    now = timezone.now()
+    next_due = selectors.next_timer_due()
+    floor = 0.0
+    if next_due is not None and next_due <= now:
+        counts = services.sla_sweep(now)
+        fired = sum(counts.values())
+        stats.sweeps += 1
+        stats.fired += fired
+        # Nothing fired although a row looked due (it waits for its retry time, or another
+        # loop took it): do not spin; a notification still wakes us for new work.
+        floor = 0.0 if fired else min(1.0, max_sleep)
+        now = timezone.now()
+        next_due = selectors.next_timer_due()
+    return sla.timer_sleep_seconds(now=now, next_due=next_due, max_sleep=max_sleep, floor=floor)
+
+
+def run(stop: threading.Event, *, stats: LoopStats | None = None) -> LoopStats:
+    """Loop until ``stop`` is set. A failing turn is logged and retried after a pause (the
+    sweep already records a failing timer and fires the others)."""
+    stats = stats if stats is not None else LoopStats()
+    waiter = make_waiter(stop)
+    try:
+        while not stop.is_set():
+            try:
+                close_old_connections()  # honour CONN_MAX_AGE, drop a broken connection
+                delay = run_once(max_sleep=waiter.max_sleep, stats=stats)
+            except Exception:
+                logger.exception("timer loop turn failed; retrying")
+                delay = 1.0
+            try:
+                waiter.wait(delay)
+            except Exception:  # the LISTEN connection broke: reconnect after a pause
+                logger.exception("timer loop lost its notification connection; reconnecting")
+                waiter.close()
+                stop.wait(1.0)
+                waiter = make_waiter(stop)
+            stats.wakes += 1
+    finally:
+        waiter.close()
+    return stats

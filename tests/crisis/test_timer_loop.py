@@ -1,0 +1,171 @@
+"""The timer loop (issue 12, item 5): sleeps until the next due row, is woken by NOTIFY on
+PostgreSQL, and several loops never fire a timer twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from crisis import selectors, sla, timer_loop
+from crisis.choices import EventKind, TimerState
+from crisis.models import Task, TimelineEvent
+
+T0 = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
+
+
+# --- the sleep, a pure function ------------------------------------------------------------
+
+
+def test_sleep_runs_until_the_next_due_row():
+    wait = sla.timer_sleep_seconds(now=T0, next_due=T0 + timedelta(seconds=3), max_sleep=60)
+    assert wait == 3 + sla.TIMER_WAKE_MARGIN_SECONDS
+
+
+def test_sleep_is_bounded_by_max_sleep_and_never_negative():
+    assert sla.timer_sleep_seconds(now=T0, next_due=None, max_sleep=0.5) == 0.5
+    far = T0 + timedelta(hours=2)
+    assert sla.timer_sleep_seconds(now=T0, next_due=far, max_sleep=60) == 60
+    overdue = T0 - timedelta(seconds=5)
+    assert sla.timer_sleep_seconds(now=T0, next_due=overdue, max_sleep=60) == 0
+
+
+def test_sleep_keeps_a_floor_when_the_due_row_could_not_fire():
+    overdue = T0 - timedelta(seconds=5)
+    assert sla.timer_sleep_seconds(now=T0, next_due=overdue, max_sleep=60, floor=1) == 1
+    soon = T0 + timedelta(seconds=10)
+    assert sla.timer_sleep_seconds(now=T0, next_due=soon, max_sleep=60, floor=1) == pytest.approx(
+        10.002
+    )
+
+
+# --- the next due row ----------------------------------------------------------------------
+
+
+def _tasks(crisis) -> list[Task]:
+    return list(crisis.tasks.order_by("order", "id"))
+
+
+def test_next_due_is_the_earliest_warning_breach_escalation_or_retry(file_emergency):
+    tasks = _tasks(file_emergency())
+    assert len(tasks) >= 4
+    Task.objects.filter(crisis=tasks[0].crisis).update(timer_state=TimerState.IDLE)
+    assert selectors.next_timer_due() is None
+    base = timezone.now().replace(microsecond=0) + timedelta(hours=1)
+    a, b, c, d = tasks[:4]
+    Task.objects.filter(pk=a.pk).update(
+        timer_state=TimerState.RUNNING, warn_at=base + timedelta(minutes=8), due_at=base
+    )  # an odd row: due before its warning; the breach time counts
+    Task.objects.filter(pk=b.pk).update(
+        timer_state=TimerState.WARNED, due_at=base + timedelta(minutes=5)
+    )
+    Task.objects.filter(pk=c.pk).update(
+        timer_state=TimerState.BREACHED, escalate_at=base + timedelta(minutes=3)
+    )
+    assert selectors.next_timer_due() == base
+    # A failing timer counts by its retry time, not by its (past) due time.
+    Task.objects.filter(pk=d.pk).update(
+        timer_state=TimerState.RUNNING,
+        warn_at=base - timedelta(hours=3),
+        due_at=base - timedelta(hours=2),
+        fire_failing_since=base - timedelta(hours=2),
+        fire_retry_at=base - timedelta(minutes=1),
+    )
+    assert selectors.next_timer_due() == base - timedelta(minutes=1)
+    Task.objects.filter(pk=d.pk).update(timer_state=TimerState.STOPPED)
+    Task.objects.filter(pk=a.pk).update(timer_state=TimerState.PAUSED)
+    assert selectors.next_timer_due() == base + timedelta(minutes=3)
+
+
+def test_one_turn_fires_what_is_due_and_sleeps_until_the_next(file_emergency):
+    tasks = _tasks(file_emergency())
+    Task.objects.filter(crisis=tasks[0].crisis).update(timer_state=TimerState.IDLE)
+    now = timezone.now()
+    first, second = tasks[:2]
+    Task.objects.filter(pk=first.pk).update(
+        timer_state=TimerState.WARNED, due_at=now - timedelta(seconds=1), escalation=[]
+    )
+    Task.objects.filter(pk=second.pk).update(
+        timer_state=TimerState.WARNED, due_at=now + timedelta(seconds=30)
+    )
+    stats = timer_loop.LoopStats()
+    delay = timer_loop.run_once(max_sleep=60, stats=stats)
+    assert stats.sweeps == 1 and stats.fired == 1
+    assert TimelineEvent.objects.filter(task=first, kind=EventKind.TASK_BREACHED).count() == 1
+    assert not TimelineEvent.objects.filter(task=second, kind=EventKind.TASK_BREACHED).exists()
+    assert 0 < delay <= 30.002  # until the second one, not a fixed tick
+    # Nothing is due now: the next turn does not sweep.
+    timer_loop.run_once(max_sleep=60, stats=stats)
+    assert stats.sweeps == 1
+
+
+# --- PostgreSQL: NOTIFY wakes the loop; two loops never double-fire --------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_nearer_deadline_written_wakes_the_sleeping_loop(file_emergency):
+    crisis = file_emergency()
+    task = _tasks(crisis)[0]
+    stop = threading.Event()
+    waiter = timer_loop.make_waiter(stop)
+    assert isinstance(waiter, timer_loop.ListenWaiter)
+    try:
+        assert waiter.wait(0.05) in (True, False)  # drain the filing's own notification
+        waiter.wait(0.05)
+        result: dict[str, bool] = {}
+
+        def sleeper():
+            result["woken"] = waiter.wait(120)  # "until the next due row", far away
+
+        thread = threading.Thread(target=sleeper)
+        thread.start()
+        # A writer moves a deadline nearer (committed: autocommit update).
+        Task.objects.filter(pk=task.pk).update(due_at=timezone.now() + timedelta(seconds=1))
+        thread.join(60)
+        assert not thread.is_alive()
+        assert result["woken"] is True  # by the notification, not by the 120 s timeout
+    finally:
+        waiter.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_loops_never_fire_a_timer_twice(file_emergency):
+    crises = [file_emergency(title=f"crisis {i}") for i in range(4)]
+    due = timezone.now() - timedelta(seconds=1)
+    ids = list(Task.objects.filter(crisis__in=crises).values_list("pk", flat=True))
+    Task.objects.filter(pk__in=ids).update(
+        timer_state=TimerState.WARNED, due_at=due, escalation=[], started_at=due
+    )
+    barrier = threading.Barrier(2)
+    stats = [timer_loop.LoopStats(), timer_loop.LoopStats()]
+    errors: list[BaseException] = []
+
+    def loop(i: int) -> None:
+        try:
+            barrier.wait(10)
+            for _ in range(3):
+                timer_loop.run_once(max_sleep=0.1, stats=stats[i])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    breached = list(
+        TimelineEvent.objects.filter(task_id__in=ids, kind=EventKind.TASK_BREACHED).values_list(
+            "task_id", flat=True
+        )
+    )
+    assert sorted(breached) == sorted(ids)  # every timer fired, each exactly once
+    assert stats[0].fired + stats[1].fired == len(ids)
+    assert connection.vendor == "postgresql"
