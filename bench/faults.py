@@ -4,7 +4,7 @@
 Two runs, each on throw-away servers and data:
 
 * **scale-out**: PostgreSQL (initdb/pg_ctl, helpers from tests/run_tiers.py) + Redis + two Celery
-  workers + two beats + gunicorn + the sandbox partners. Faults: ``kill -9`` worker A at 15 s
+  workers + two beats + the timer loop (``run_timers``) + gunicorn + the sandbox partners. Faults: ``kill -9`` worker A at 15 s
   (restarted 5 s later), worker B at 35 s (same), Redis stopped 75–105 s, beat A restarted at
   112 s.
 * **embedded** (`make run`'s ``run_keel``: SQLite, filesystem broker, supervisor): ``kill -9`` of
@@ -305,6 +305,9 @@ def run_scale_out(workdir: Path) -> dict:
                 env,
                 logdir,
             ),
+            # The timer loop, as docker-compose runs it (one `timers` service): it fires
+            # timers at their due time from the database, whatever the broker is doing.
+            Proc("timers", [sys.executable, "manage.py", "run_timers"], env, logdir),
             Proc(
                 "sandbox",
                 [
