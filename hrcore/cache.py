@@ -92,8 +92,11 @@ class FailOpenRedisCache(RedisCache):
         return self._guard("has_key", False, super().has_key, key, version)
 
     def add(self, key, value, timeout=_MISSING, version=None):
-        # Not stored: False (a caller using add() as a lock must not think it holds it).
-        return self._guard("add", False, self._call, super().add, key, value, timeout, version)
+        # Fails open like everything else: True, so a lock or throttle built on add() lets the
+        # caller through (allauth's rate-limit lock answered every log-in with "locked" or a
+        # 429 while Redis was down). Callers that must not act then check ``is_down`` first
+        # (the outbox kick: the broker is the same Redis).
+        return self._guard("add", True, self._call, super().add, key, value, timeout, version)
 
     def set(self, key, value, timeout=_MISSING, version=None):
         return self._guard("set", None, self._call, super().set, key, value, timeout, version)

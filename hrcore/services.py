@@ -659,6 +659,8 @@ def _kick_relay() -> None:
     from .tasks import outbox_relay
 
     window = settings.KEEL_OUTBOX_KICK_SECONDS
+    if getattr(cache, "is_down", False):
+        return  # Redis (cache and broker) unreachable: the beat's relay delivers it later
     try:
         if not window or cache.add("keel:outbox-kick", 1, timeout=window):
             outbox_relay.delay()

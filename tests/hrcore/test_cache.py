@@ -30,7 +30,7 @@ def test_every_operation_fails_open_and_the_outage_is_logged_once(caplog):
     assert cache.get("k", "dflt") == "dflt"
     assert cache.get_many(["a", "b"]) == {}
     assert cache.has_key("k") is False
-    assert cache.add("k", 1, 10) is False  # not stored: never a lock held by mistake
+    assert cache.add("k", 1, 10) is True  # fails open: a lock or throttle lets the caller by
     assert cache.set("k", 1, 10) is None
     assert cache.set_many({"a": 1, "b": 2}) == ["a", "b"]
     assert cache.touch("k", 10) is False
@@ -72,3 +72,32 @@ def test_errors_other_than_an_unreachable_redis_still_raise(settings):
     ):
         cache.incr("missing")
     assert not cache.is_down
+
+
+def test_people_log_in_while_redis_is_down(settings, users, client):
+    """The login lock-out counts failures in the cache: with Redis unreachable allauth's
+    counter lock could not be taken and every user was told their account was locked.
+    The lock-out fails open like the other throttles; the password still decides."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "hrcore.cache.FailOpenRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    caches._settings = None  # the new CACHES for this test's backends
+    try:
+        wrong = client.post(
+            "/accounts/login/",
+            {"login": "manager", "password": "not-it"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert wrong.status_code == 200
+        assert "_auth_user_id" not in client.session
+        right = client.post("/accounts/login/", {"login": "manager", "password": "keel-demo"})
+        assert right.status_code == 302
+        assert client.session["_auth_user_id"] == str(users["manager"].pk)
+    finally:
+        caches._settings = None
