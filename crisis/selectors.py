@@ -857,7 +857,7 @@ def timers_failing_health(*, now: datetime | None = None) -> dict:
         "timer_ids": [row["id"] for row in rows],
         "count": failing.count(),
         "oldest_since": rows[0]["fire_failing_since"].isoformat(),
-        "last_error": rows[0]["fire_error"][:300],
+        "detail": rows[0]["fire_error"][:300],
         "attempts": rows[0]["fire_attempts"],
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from . import selectors, services
 from .errors import ValidationFailed
 from .forms import PreferencesForm
 from .models import Heartbeat
+from .security import session_mfa_satisfied
 
 
 @login_required
@@ -83,6 +85,9 @@ def logout_everywhere(request):
     return redirect("account_login")
 
 
+logger = logging.getLogger(__name__)
+
+
 def admin_login(request):
     """The admin has no password form of its own: everyone logs in through allauth (password,
     then TOTP, with its lock-out), then comes back to the admin page they asked for."""
@@ -131,7 +136,7 @@ def healthz(request):
             cursor.execute("SELECT 1")
         checks["database"] = {"ok": True, "vendor": connection.vendor}
     except Exception as exc:
-        checks["database"] = {"ok": False, "error": str(exc)[:200]}
+        checks["database"] = {"ok": False, "error": "unreachable", "detail": str(exc)[:200]}
     checks["broker"] = _broker_check()
     beat = None
     if checks["database"]["ok"]:
@@ -152,12 +157,32 @@ def healthz(request):
             try:
                 checks[name] = import_string(path)()
             except Exception as exc:
-                checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
+                checks[name] = {
+                    "ok": False,
+                    "error": "the check failed",
+                    "detail": f"{type(exc).__name__}: {exc}"[:200],
+                }
     healthy = all(c["ok"] for c in checks.values())
+    if not healthy and not _may_read_failure_details(request):
+        checks = _without_failure_details(checks)
     return JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+# A failing check's ``detail`` (an exception message, a timer's last error) can carry internal
+# text: the public probe names the failing check; staff whose session passed MFA read the detail.
+def _may_read_failure_details(request) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and user.is_staff and session_mfa_satisfied(request, user))
+
+
+def _without_failure_details(checks: dict[str, dict]) -> dict[str, dict]:
+    for name, check in checks.items():
+        if "detail" in check:
+            logger.warning("healthz: %s failing: %s", name, check["detail"])
+    return {name: {k: v for k, v in c.items() if k != "detail"} for name, c in checks.items()}
 
 
 def _sweeps_check(beat: Heartbeat | None) -> dict:
@@ -165,7 +190,12 @@ def _sweeps_check(beat: Heartbeat | None) -> dict:
     failed = Heartbeat.objects.filter(name="tick.failed").first()
     if failed is None or (beat is not None and beat.at >= failed.at):
         return {"ok": True}
-    return {"ok": False, "error": failed.detail[:500], "failed_at": failed.at.isoformat()}
+    return {
+        "ok": False,
+        "error": "the last sweep failed",
+        "detail": failed.detail[:500],
+        "failed_at": failed.at.isoformat(),
+    }
 
 
 def _broker_check() -> dict:
@@ -187,7 +217,7 @@ def _broker_check() -> dict:
             conn.ensure_connection(max_retries=1, timeout=2)
         return {"ok": True, "transport": conn.transport_cls}
     except Exception as exc:
-        return {"ok": False, "error": str(exc)[:200]}
+        return {"ok": False, "error": "unreachable", "detail": str(exc)[:200]}
 
 
 @login_required
