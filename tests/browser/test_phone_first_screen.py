@@ -69,6 +69,10 @@ def test_screenshots_of_the_crisis_page_and_home(customer_crisis, users, browser
             page.set_viewport_size({"width": width, "height": height})
             page.goto(f"{live_server.url}/crises/{customer_crisis.pk}/")
             page.wait_for_load_state("networkidle")
+            # What the screenshots show: the reader's language and no sideways scroll.
+            assert page.evaluate("() => document.documentElement.lang") == language
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+            assert overflow <= 0, (device, tag, overflow)
             page.screenshot(path=str(out / f"crisis-{device}-{tag}.png"))
             if device == "phone":
                 page.screenshot(path=str(ROOT / "docs" / f"crisis-phone-{tag}.png"))
