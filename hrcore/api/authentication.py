@@ -38,7 +38,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()
-        if token.expires_at <= now:
+        if token.is_expired:
             raise exceptions.AuthenticationFailed(
                 _("This token expired on %(date)s: ask for a new one.")
                 % {"date": formats.date_format(timezone.localtime(token.expires_at), "Y-m-d")}
