@@ -29,7 +29,7 @@ from hrcore.choices import Role
 from hrcore.errors import KeelError, PermissionDenied
 from hrcore.selectors import employee_of, has_role, unit_by_code
 
-from . import charts, metrics, paging, selectors, services
+from . import charts, metrics, paging
 from .choices import DeliverableKind, EventKind, TaskStatus, TimerState
 from .forms import (
     CloseForm,
@@ -42,6 +42,17 @@ from .forms import (
     ReassignForm,
     decision_option_label,
 )
+from .selectors import access as access_selectors
+from .selectors import crises as crises_selectors
+from .selectors import dashboard as dashboard_selectors
+from .selectors import filing as filing_selectors
+from .selectors import people as people_selectors
+from .services import clocks as clocks_services
+from .services import closure as closure_services
+from .services import decisions as decisions_services
+from .services import filing as filing_services
+from .services import tasks as tasks_services
+from .services import uploads as uploads_services
 
 # --------------------------------------------------------------------------------------------
 # Presentation helpers (language and time zone of the viewer)
@@ -353,14 +364,14 @@ def _back(request, fallback: str) -> HttpResponseRedirect:
 
 
 def _get_crisis(request, pk: int):
-    crisis = selectors.crisis_for_page(request.user, pk)
+    crisis = crises_selectors.crisis_for_page(request.user, pk)
     if crisis is None:
         raise Http404(_("No such crisis, or you may not see it."))
     return crisis
 
 
 def _get_task(request, pk: int):
-    task = selectors.tasks_visible_to(request.user).filter(pk=pk).first()
+    task = access_selectors.tasks_visible_to(request.user).filter(pk=pk).first()
     if task is None:
         raise Http404(_("No such task, or you may not see it."))
     return task
@@ -374,7 +385,7 @@ def _get_task(request, pk: int):
 @login_required
 def crisis_file(request):
     employee = employee_of(request.user)
-    scenarios, units = selectors.filing_choices(request.user)
+    scenarios, units = filing_selectors.filing_choices(request.user)
     initial = {"unit": employee.unit.code if employee else ""}
     if request.GET.get("scenario"):
         initial["scenario"] = request.GET["scenario"]
@@ -386,14 +397,18 @@ def crisis_file(request):
         # second submit of the same page shows the crisis the first one filed.
         token = str(data["form_token"]) if data.get("form_token") else None
         key = f"{request.user.pk}:{token}" if token else None
-        already = selectors.crisis_filed_with_key(request.user, f"web:{key}") if key else None
+        already = (
+            filing_selectors.crisis_filed_with_key(request.user, f"web:{key}") if key else None
+        )
         try:
-            crisis = already or services.crisis_file(
+            crisis = already or filing_services.crisis_file(
                 scenario=data["scenario"],
                 title=data["title"],
                 description=data["description"],
                 unit=unit_by_code(data["unit"]),
-                customer_external_id=selectors.customer_external_id(request.user, data["customer"]),
+                customer_external_id=filing_selectors.customer_external_id(
+                    request.user, data["customer"]
+                ),
                 severity=data["severity"] or None,
                 actor=request.user,
                 source="web",
@@ -418,7 +433,7 @@ def crisis_file(request):
         "crisis/file.html",
         {
             "form": form,
-            "customers": selectors.customers_for_filing(request.user),
+            "customers": filing_selectors.customers_for_filing(request.user),
             "scenarios": scenarios,
         },
         status=status,
@@ -432,7 +447,7 @@ def crisis_file(request):
 
 @login_required
 def crisis_list(request):
-    scenarios, units = selectors.filter_choices(request.user)
+    scenarios, units = filing_selectors.filter_choices(request.user)
     chosen = request.GET.copy()
     chosen.pop("page", None)
     form = CrisisFilterForm(chosen or None, scenarios=scenarios, units=units)
@@ -444,14 +459,18 @@ def crisis_list(request):
         form = CrisisFilterForm(initial=filters, scenarios=scenarios, units=units)
     now = timezone.now()
     window = paging.page_window(
-        total=0 if invalid_filter else selectors.crisis_list_count(request.user, filters=filters),
+        total=0
+        if invalid_filter
+        else crises_selectors.crisis_list_count(request.user, filters=filters),
         requested=request.GET.get("page"),
-        size=selectors.LIST_PAGE_SIZE,
+        size=crises_selectors.LIST_PAGE_SIZE,
     )
     crises = (
         []
         if invalid_filter
-        else selectors.crises_for_list(request.user, filters=filters)[window.offset : window.stop]
+        else crises_selectors.crises_for_list(request.user, filters=filters)[
+            window.offset : window.stop
+        ]
     )
     rows = [_crisis_row(c, now) for c in crises]
     query = {k: v for k, v in request.GET.items() if k != "page"}
@@ -462,7 +481,7 @@ def crisis_list(request):
     viewer = employee_of(request.user)
     my_tasks = [
         {"task": t, "state": task_state(t, now), "what": task_what(t)}
-        for t in selectors.my_open_tasks(request.user)
+        for t in crises_selectors.my_open_tasks(request.user)
     ]
     return render(
         request,
@@ -537,17 +556,17 @@ def _crisis_row(crisis, now) -> dict:
 def _live_context(request, crisis) -> dict:
     now = timezone.now()
     viewer = employee_of(request.user)
-    tasks = list(selectors.crisis_tasks_for_page(crisis))
+    tasks = list(crises_selectors.crisis_tasks_for_page(crisis))
     rows = task_rows(
-        tasks, now=now, viewer_employee=viewer, comments=selectors.comments_by_task(crisis)
+        tasks, now=now, viewer_employee=viewer, comments=crises_selectors.comments_by_task(crisis)
     )
     # Need to know: other tasks' deliverables and comments only where the viewer's duty needs
-    # them (selectors.crisis_access); the headline of every task stays on the board.
-    access = selectors.crisis_access(request.user, crisis)
+    # them (access_selectors.crisis_access); the headline of every task stays on the board.
+    access = access_selectors.crisis_access(request.user, crisis)
     for row in rows:
         if not access.sees_task_details(row["task"].pk):
             row["deliverables"], row["comments"] = [], []
-    decisions = list(selectors.decisions_of(crisis))
+    decisions = list(crises_selectors.decisions_of(crisis))
     for decision in decisions:
         decision.option_label = decision_option_label(decision.option) if decision.option else ""
         maker = employee_of(decision.made_by)
@@ -564,11 +583,11 @@ def _live_context(request, crisis) -> dict:
 
 def _timeline_context(crisis, tasks=None) -> dict:
     now = timezone.now()
-    events = list(selectors.timeline_of(crisis).select_related("actor__employee"))
+    events = list(crises_selectors.timeline_of(crisis).select_related("actor__employee"))
     if tasks is None:
         tasks = list(crisis.tasks.select_related("duty", "duty__assignee_position"))
     labels = {t.duty_code: task_department(t) for t in tasks}
-    people = selectors.employee_names(
+    people = people_selectors.employee_names(
         {
             value
             for e in events
@@ -595,7 +614,7 @@ def crisis_detail(request, pk: int):
     context = _live_context(request, crisis)
     context.update(_timeline_context(crisis, [r["task"] for r in context["rows"]]))
     viewer = employee_of(request.user)
-    can_manage = selectors.can_manage(request.user, crisis)
+    can_manage = access_selectors.can_manage(request.user, crisis)
     my_rows = [r for r in context["rows"] if r["mine"] and r["state"] not in ("done", "cancelled")]
     for row in my_rows:
         row["complete_form"] = CompleteForm(
@@ -603,7 +622,7 @@ def crisis_detail(request, pk: int):
         )
         row["comment_form"] = CommentForm(prefix=f"c{row['task'].pk}")
     reassign_form = (
-        ReassignForm(people=selectors.reassign_candidates(crisis))
+        ReassignForm(people=people_selectors.reassign_candidates(crisis))
         if can_manage and crisis.is_open
         else None
     )
@@ -612,7 +631,7 @@ def crisis_detail(request, pk: int):
             "viewer": viewer,
             "my_rows": my_rows,
             "can_manage": can_manage and crisis.is_open,
-            "can_decide": crisis.is_open and selectors.can_decide(request.user, crisis),
+            "can_decide": crisis.is_open and access_selectors.can_decide(request.user, crisis),
             "decision_form": DecisionForm(),
             "pause_form": PauseForm(),
             "reassign_form": reassign_form,
@@ -622,8 +641,8 @@ def crisis_detail(request, pk: int):
                 r["state"] in ("ok", "warning", "breached") for r in context["rows"]
             ),
             "dossier_url": dossier_url(crisis.pk),
-            "upload_types": " ".join(sorted(services.ALLOWED_UPLOAD_TYPES)),
-            "upload_mb": services._upload_max_bytes() // (1024 * 1024),
+            "upload_types": " ".join(sorted(uploads_services.ALLOWED_UPLOAD_TYPES)),
+            "upload_mb": uploads_services._upload_max_bytes() // (1024 * 1024),
         }
     )
     return render(request, "crisis/detail.html", context)
@@ -649,11 +668,11 @@ def _reassign_fields(form) -> dict | None:
 
 
 def _partial_etag(request, pk: int) -> str | None:
-    """The ETag of a polled crisis partial, from ``selectors.crisis_page_version`` (no rendering):
+    """The ETag of a polled crisis partial, from ``crises_selectors.crisis_page_version`` (no rendering):
     the crisis's status and last timeline event, the viewer (need to know differs per person),
     the language and time zone, and the current minute (task colours turn to warning or breach
     with time even before the sweep writes its event). None when the crisis is not visible."""
-    version = selectors.crisis_page_version(request.user, pk)
+    version = crises_selectors.crisis_page_version(request.user, pk)
     if version is None:
         return None
     status, last_event = version
@@ -709,7 +728,7 @@ def _task_action(request, pk: int, action):
 @login_required
 def task_acknowledge(request, pk: int):
     def act(task):
-        services.task_acknowledge(task=task, actor=request.user)
+        tasks_services.task_acknowledge(task=task, actor=request.user)
         return _("Acknowledged: everyone can see you are on it.")
 
     return _task_action(request, pk, act)
@@ -732,7 +751,7 @@ def task_complete(request, pk: int):
             )
             return None
         data = form.cleaned_data
-        services.task_complete(
+        tasks_services.task_complete(
             task=task,
             actor=request.user,
             note=form.deliverable_note(),
@@ -752,7 +771,7 @@ def task_comment(request, pk: int):
         if not form.is_valid():
             messages.error(request, _("Write a comment first."))
             return None
-        services.task_comment(task=task, body=form.cleaned_data["body"], actor=request.user)
+        tasks_services.task_comment(task=task, body=form.cleaned_data["body"], actor=request.user)
         return _("Comment added.")
 
     return _task_action(request, pk, act)
@@ -763,15 +782,15 @@ def task_comment(request, pk: int):
 def task_reassign(request, pk: int):
     def act(task):
         form = ReassignForm(
-            request.POST, people=selectors.reassign_candidates(task.crisis, task=task)
+            request.POST, people=people_selectors.reassign_candidates(task.crisis, task=task)
         )
         if not form.is_valid():
             messages.error(request, _("Choose the person to hand the task to."))
             return None
         data = form.cleaned_data
-        services.task_reassign(
+        tasks_services.task_reassign(
             task=task,
-            assignee=selectors.employee_by_id(int(data["assignee"])),
+            assignee=people_selectors.employee_by_id(int(data["assignee"])),
             delegate=data["mode"] == "delegate",
             reason=data["reason"],
             actor=request.user,
@@ -795,7 +814,9 @@ def crisis_pause(request, pk: int):
         messages.error(request, _("Say why the clocks are paused."))
         return redirect("crisis:detail", pk=crisis.pk)
     try:
-        services.crisis_pause(crisis=crisis, reason=form.cleaned_data["reason"], actor=request.user)
+        clocks_services.crisis_pause(
+            crisis=crisis, reason=form.cleaned_data["reason"], actor=request.user
+        )
     except PermissionDenied as exc:
         return _forbidden(request, exc)
     except KeelError as exc:
@@ -810,7 +831,7 @@ def crisis_pause(request, pk: int):
 def crisis_resume(request, pk: int):
     crisis = _get_crisis(request, pk)
     try:
-        services.crisis_resume(crisis=crisis, actor=request.user)
+        clocks_services.crisis_resume(crisis=crisis, actor=request.user)
     except PermissionDenied as exc:
         return _forbidden(request, exc)
     except KeelError as exc:
@@ -829,7 +850,7 @@ def crisis_decide(request, pk: int):
         messages.error(request, _("Write the decision and choose an option."))
     else:
         try:
-            services.decision_make(
+            decisions_services.decision_make(
                 crisis=crisis,
                 text=form.cleaned_data["text"],
                 option=form.cleaned_data["option"],
@@ -858,22 +879,22 @@ CLOSE_ERROR_FIELDS = {
 @login_required
 def crisis_close(request, pk: int):
     crisis = _get_crisis(request, pk)
-    if not selectors.can_manage(request.user, crisis):
+    if not access_selectors.can_manage(request.user, crisis):
         raise DjangoPermissionDenied(
             _("Only the filer, managers and executives may close a crisis.")
         )
-    people = selectors.crisis_people(crisis)
+    people = people_selectors.crisis_people(crisis)
     form = CloseForm(
         request.POST or None,
         people=people,
-        competencies=selectors.competency_choices(),
-        initial={"credited": [str(p.pk) for p in services.credited_employees(crisis)]},
+        competencies=filing_selectors.competency_choices(),
+        initial={"credited": [str(p.pk) for p in closure_services.credited_employees(crisis)]},
     )
     if request.method == "POST" and crisis.is_open and form.is_valid():
         data = form.cleaned_data
         chosen = set(data["credited"])
         try:
-            services.crisis_close(
+            closure_services.crisis_close(
                 crisis=crisis,
                 outcome=data["outcome"],
                 lessons=data["lessons"],
@@ -907,7 +928,7 @@ def crisis_close(request, pk: int):
 
 @login_required
 def deliverable_download(request, pk: int):
-    deliverable = selectors.deliverable_for_download(request.user, pk)
+    deliverable = access_selectors.deliverable_for_download(request.user, pk)
     if deliverable is None or not deliverable.file:
         raise Http404(_("No such file, or you may not download it."))
     content_type = deliverable.content_type or (
@@ -936,7 +957,7 @@ def _require_dashboard(user) -> None:
 
 def _dashboard_filters(request) -> tuple[CrisisFilterForm, dict, int]:
     """The board's filters (scenario, unit, severity) and the metrics period from the query."""
-    scenarios, units = selectors.filter_choices(request.user)
+    scenarios, units = filing_selectors.filter_choices(request.user)
     form = CrisisFilterForm(
         request.GET or None, scenarios=scenarios, units=units, with_status=False
     )
@@ -953,11 +974,11 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
     """One page of the board, the totals of the whole filtered set and page links that keep the
     filters — a constant number of queries however many crises are open."""
     now = timezone.now()
-    totals, crises = selectors.dashboard_board(request.user, filters=filters, now=now)
+    totals, crises = dashboard_selectors.dashboard_board(request.user, filters=filters, now=now)
     window = paging.page_window(
         total=totals["open"],
         requested=request.GET.get("page"),
-        size=selectors.DASHBOARD_PAGE_SIZE,
+        size=dashboard_selectors.DASHBOARD_PAGE_SIZE,
     )
     rows = [_crisis_row(c, now) for c in crises[window.offset : window.stop]]
     base = reverse("crisis:dashboard")
@@ -1018,7 +1039,7 @@ def _metric_label(key: str) -> str:
 
 def _metrics_context(user, *, days: int) -> dict:
     now = timezone.now()
-    period = selectors.dashboard_metrics(user, days=days, now=now)
+    period = dashboard_selectors.dashboard_metrics(user, days=days, now=now)
     label_every = 5 if days <= 30 else 15
     labels = [date_format(p.day, "m-d") for p in period.daily]
     filed_chart = charts.bar_chart(
