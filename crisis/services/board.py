@@ -21,7 +21,7 @@ from ..models import (
 
 def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | None = None) -> int:
     """Recompute ``decision_pending`` and ``urgency`` of these crises from their tasks, in one
-    UPDATE (the rules of the board's task colours, ``crisis.views.task_state``): a decision
+    UPDATE (the rules of the board's task colours, ``crisis.presenters.task_state``): a decision
     task still open or acknowledged; 0 = a live task breached (its breach fired or its due time
     passed), 1 = a warning, 2 = on track. Called by every service that changes a task's state
     or clock and by the sweep when a timer fires."""

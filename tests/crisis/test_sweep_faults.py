@@ -318,7 +318,7 @@ def test_a_warning_whose_deadline_also_passed_is_superseded_by_the_breach(make_m
         assert len(events_of(task, EventKind.WARNING_SUPERSEDED)) == 1
 
     # The timeline says it in the reader's language.
-    from crisis.views import event_text
+    from crisis.presenters import event_text
 
     labels = {"finance-records": "Finance records"}
     with translation.override("en"):
