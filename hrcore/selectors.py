@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+from . import sla
 from .choices import DepartmentFunction, Role, UnitKind
-from .models import Employee, Notification, OrgUnit, Position
+from .models import BusinessCalendar, Employee, Notification, OrgUnit, Position
 
 
 def role_names(user: AbstractBaseUser) -> set[str]:
@@ -119,3 +121,24 @@ def api_tokens_of(user: AbstractBaseUser) -> QuerySet:
     from .models import ApiToken
 
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def calendar_for_unit(unit: OrgUnit) -> sla.Calendar:
+    """The business calendar of ``unit`` or its nearest ancestor; Monday–Friday 9:00–18:00 in the
+    unit's time zone when none is configured."""
+    ids = unit.ancestor_ids()
+    calendars = {
+        c.unit_id: c
+        for c in BusinessCalendar.objects.filter(unit_id__in=ids).prefetch_related("holidays")
+    }
+    for unit_id in ids:
+        calendar = calendars.get(unit_id)
+        if calendar is not None:
+            return sla.calendar_from_rows(
+                time_zone=calendar.time_zone,
+                working_days=calendar.working_days,
+                day_start=calendar.day_start,
+                day_end=calendar.day_end,
+                holidays=[(h.date, h.is_working_day) for h in calendar.holidays.all()],
+            )
+    return sla.Calendar(time_zone=unit.time_zone or settings.TIME_ZONE)

@@ -37,6 +37,8 @@ from crisis.selectors.people import (
 from crisis.services.filing import crisis_file
 from crisis.services.tasks import tasks_hand_over
 from crisis.services.triggers import triggers_evaluate_customer
+from customers.choices import credit_status_for
+from customers.models import Customer
 from hrcore import jsonsafe
 from hrcore.choices import Language
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -61,14 +63,12 @@ from .choices import (
     PartnerKind,
     PlanOrigin,
     SourceStatus,
-    credit_status_for,
 )
 from .commission import commission_amount, rate_for_grade
 from .crypto import CredentialUnreadable, encrypt
 from .models import (
     Commission,
     Complaint,
-    Customer,
     Dossier,
     DossierSource,
     Handover,

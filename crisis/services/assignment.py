@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hrcore import sla
 from hrcore.errors import KeelError
 from hrcore.models import Employee
 from hrcore.services import (
@@ -12,7 +13,6 @@ from hrcore.services import (
     resolve_assignee,
 )
 
-from .. import sla
 from ..choices import (
     EXECUTIVE_POSITION,
     TaskStatus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hrcore.errors import PermissionDenied, ValidationFailed
@@ -18,6 +18,7 @@ from hrcore.services import (
 from .. import events
 from ..choices import (
     TASK_ACTIVE_STATES,
+    DecisionOption,
     DeliverableKind,
     ParticipantRole,
 )
@@ -43,9 +44,6 @@ from .progress import finish_task, milestone_stamp
 
 
 def _option_label(option: str, language: str) -> str:
-    from django.utils import translation
-
-    from ..choices import DecisionOption
 
     if option not in DecisionOption.values:
         return option

@@ -11,11 +11,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hrcore import sla
 from hrcore.services import (
     outbox_enqueue,
 )
 
-from .. import events, sla
+from .. import events
 from ..choices import (
     CrisisStatus,
     ParticipantRole,

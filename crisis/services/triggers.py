@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.models import Customer
 from hrcore.errors import KeelError
 from hrcore.models import Employee
 from hrcore.services import (
@@ -15,6 +16,7 @@ from hrcore.services import (
     resolve_assignee,
 )
 from hrcore.text import single_line
+from responsibilities.models import Scenario
 
 from ..choices import (
     CrisisSource,
@@ -42,7 +44,6 @@ DEFAULT_EARLY_WARNING_SCENARIO = "debt-collection"
 def trigger_rules_ensure_defaults() -> list[TriggerRule]:
     """The two rules of SPEC §3.3 (≥30 days overdue → debt-crisis alert; >15 days with a risky
     last contact → early warning), created once when their scenarios exist."""
-    from responsibilities.models import Scenario
 
     made = []
     spec = [
@@ -188,7 +189,6 @@ def _trigger_fire(alert: TriggerAlert, rule: TriggerRule, customer) -> None:
 
 def triggers_sweep() -> int:
     """Periodic pass over overdue customers (the backstop for partners that push nothing)."""
-    from integrations.models import Customer
 
     min_days = min(
         TriggerRule.objects.filter(is_active=True).values_list("min_overdue_days", flat=True),

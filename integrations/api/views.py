@@ -12,13 +12,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import Customer
+from customers.selectors import customers_visible_to
 from hrcore.api.permissions import ReadScope
 from hrcore.errors import NotFound
 
 from .. import selectors, services
 from ..choices import DossierReason
 from ..filters import CustomerFilter
-from ..models import Customer
 from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
 
 
@@ -54,9 +55,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CustomerFilter
 
     def get_queryset(self):
-        return selectors.customers_visible_to(self.request.user).order_by(
-            "-overdue_days", "external_id"
-        )
+        return customers_visible_to(self.request.user).order_by("-overdue_days", "external_id")
 
     @extend_schema(
         responses={200: DossierSerializer, 202: DossierSerializer},

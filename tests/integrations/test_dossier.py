@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from customers.models import Customer
 from integrations import services
-from integrations.models import Customer, Dossier, DossierSource
+from integrations.models import Dossier, DossierSource
 
 from .conftest import peak_overlap
 
