@@ -343,7 +343,7 @@ def pages_under_load(db: str) -> bool:
     import httpx
 
     from crisis.models import Crisis
-    from integrations.models import Customer
+    from customers.models import Customer
     from responsibilities.models import ResponsibilityMap
 
     port = _free_port()

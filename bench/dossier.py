@@ -88,10 +88,11 @@ def run(url: str) -> int:
     from django.db import transaction
     from django.test import Client
 
+    from customers.models import Customer
     from hrcore import demo as hr_demo
     from integrations import demo as i_demo
     from integrations import signing
-    from integrations.models import Customer, Dossier, ResponsePlan
+    from integrations.models import Dossier, ResponsePlan
     from integrations.sandbox.app import partner_secret
     from integrations.services import dossiers
     from responsibilities import demo as r_demo

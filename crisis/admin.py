@@ -1,4 +1,4 @@
-"""HR-admin configuration of the crisis engine: calendars, trigger rules; crises read-only with
+"""HR-admin configuration of the crisis engine: trigger rules; crises read-only with
 their tasks and timeline (writes go through the services)."""
 
 from django.contrib import admin
@@ -6,28 +6,14 @@ from django.contrib import admin
 from hrcore.admin import ReadOnlyAdmin
 
 from .models import (
-    BusinessCalendar,
     Crisis,
     Decision,
-    Holiday,
     Task,
     TimelineEvent,
     TriggerAlert,
     TriggerRule,
 )
 from .selectors.access import crises_visible_to, tasks_visible_to
-
-
-class HolidayInline(admin.TabularInline):
-    model = Holiday
-    extra = 1
-
-
-@admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
-    list_display = ["unit", "time_zone", "day_start", "day_end", "working_days"]
-    inlines = [HolidayInline]
-    autocomplete_fields = ["unit"]
 
 
 @admin.register(TriggerRule)

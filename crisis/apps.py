@@ -9,7 +9,6 @@ class CrisisConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import BusinessCalendar, Holiday, TriggerRule
+        from .models import TriggerRule
 
-        for model in (BusinessCalendar, Holiday, TriggerRule):
-            auditlog.register(model)
+        auditlog.register(TriggerRule)

@@ -17,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from hrcore.errors import KeelError
-from hrcore.models import Notification, OrgUnit, OutboxMessage
+from hrcore.models import BusinessCalendar, Notification, OrgUnit, OutboxMessage
 from hrcore.selectors import has_role
 
 from .choices import TASK_ACTIVE_STATES, CrisisSource, DeliverableKind
-from .models import BusinessCalendar, Crisis
+from .models import Crisis
 from .services.calendars import business_calendar_save
 from .services.closure import crisis_close
 from .services.decisions import decision_make

@@ -1,17 +1,13 @@
-"""Crises, their tasks with SLA timers, deliverables, decisions and the immutable timeline; business
-calendars; automatic trigger rules and alerts; idempotency keys of API filing."""
+"""Crises, their tasks with SLA timers, deliverables, decisions and the immutable timeline;
+automatic trigger rules and alerts (business calendars are organisation data: hrcore.models)."""
 
 from __future__ import annotations
-
-from datetime import time
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-from hrcore.i18n import pick
 
 from .choices import (
     CrisisSource,
@@ -33,66 +29,6 @@ NOTE_MAX_LENGTH = 10_000
 COMMENT_MAX_LENGTH = 5000
 DECISION_MAX_LENGTH = 5000
 OUTCOME_MAX_LENGTH = 10_000
-
-
-def _default_working_days() -> list[int]:
-    return [0, 1, 2, 3, 4]
-
-
-class BusinessCalendar(models.Model):
-    """Working days and hours of an org unit (and everything below it) in its time zone."""
-
-    unit = models.OneToOneField(
-        "hrcore.OrgUnit",
-        verbose_name=_("unit"),
-        on_delete=models.CASCADE,
-        related_name="business_calendar",
-    )
-    name = models.CharField(_("name"), max_length=200, blank=True)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
-    working_days = models.JSONField(
-        _("working days"),
-        default=_default_working_days,
-        help_text=_("Weekday numbers, Monday = 0 … Sunday = 6."),
-    )
-    day_start = models.TimeField(_("working day starts"), default=time(9, 0))
-    day_end = models.TimeField(_("working day ends"), default=time(18, 0))
-
-    class Meta:
-        verbose_name = _("business calendar")
-        verbose_name_plural = _("business calendars")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(day_end__gt=models.F("day_start")),
-                name="calendar_day_ends_after_start",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name or str(self.unit)
-
-
-class Holiday(models.Model):
-    """A day off in a calendar — or, with ``is_working_day``, a weekend made a working day."""
-
-    calendar = models.ForeignKey(
-        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays"
-    )
-    date = models.DateField(_("date"))
-    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    is_working_day = models.BooleanField(_("make-up working day"), default=False)
-
-    class Meta:
-        ordering = ["date"]
-        verbose_name = _("holiday")
-        verbose_name_plural = _("holidays")
-        constraints = [
-            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_per_day")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date} {pick(self, 'name')}"
 
 
 class CrisisQuerySet(models.QuerySet):
@@ -122,7 +58,7 @@ class Crisis(models.Model):
         "hrcore.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="crises"
     )
     customer = models.ForeignKey(
-        "integrations.Customer",
+        "customers.Customer",
         verbose_name=_("customer"),
         null=True,
         blank=True,
@@ -495,7 +431,7 @@ class TriggerAlert(models.Model):
 
     rule = models.ForeignKey(TriggerRule, on_delete=models.CASCADE, related_name="alerts")
     customer = models.ForeignKey(
-        "integrations.Customer", on_delete=models.CASCADE, related_name="trigger_alerts"
+        "customers.Customer", on_delete=models.CASCADE, related_name="trigger_alerts"
     )
     episode = models.CharField(
         max_length=32, help_text=_("The overdue episode: the date the customer became overdue.")

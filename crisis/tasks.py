@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from integrations.selectors import customer_by_id
+from customers.selectors import customer_by_id
 
 from .services import sweep as sweep_services
 from .services import triggers as triggers_services

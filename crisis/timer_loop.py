@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from . import sla
+from hrcore import sla
+
 from .selectors.timers import next_timer_due
 from .services.sweep import sla_sweep
 

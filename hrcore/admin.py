@@ -9,8 +9,10 @@ from .errors import ValidationFailed
 from .models import (
     Absence,
     ApiToken,
+    BusinessCalendar,
     DeliveryAttempt,
     Employee,
+    Holiday,
     Notification,
     OrgUnit,
     OutboxMessage,
@@ -280,3 +282,15 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["recipient", "kind", "subject_en", "created_at", "read_at"]
     list_filter = ["kind"]
     search_fields = ["recipient__username", "subject_en", "subject_zh"]
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["unit", "time_zone", "day_start", "day_end", "working_days"]
+    inlines = [HolidayInline]
+    autocomplete_fields = ["unit"]

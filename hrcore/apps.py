@@ -17,9 +17,9 @@ class HrcoreConfig(AppConfig):
             checks,  # noqa: F401  registers the settings checks
             signals,
         )
-        from .models import Absence, Employee, OrgUnit, Position
+        from .models import Absence, BusinessCalendar, Employee, Holiday, OrgUnit, Position
 
-        for model in (OrgUnit, Position, Employee, Absence):
+        for model in (OrgUnit, Position, Employee, Absence, BusinessCalendar, Holiday):
             auditlog.register(model)
         signals.connect()
         from .services.notifications import deliver_email, email_message_id

@@ -4,7 +4,7 @@ capability uses (heartbeat, in-app notifications, outbox, API tokens)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -401,3 +401,66 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint}:{self.key}"
+
+
+def default_working_days() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+class BusinessCalendar(models.Model):
+    """Working days and hours of an org unit (and everything below it) in its time zone."""
+
+    unit = models.OneToOneField(
+        "hrcore.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.CASCADE,
+        related_name="business_calendar",
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    working_days = models.JSONField(
+        _("working days"),
+        default=default_working_days,
+        help_text=_("Weekday numbers, Monday = 0 … Sunday = 6."),
+    )
+    day_start = models.TimeField(_("working day starts"), default=time(9, 0))
+    day_end = models.TimeField(_("working day ends"), default=time(18, 0))
+
+    class Meta:
+        # Tables keep the names they had in the crisis app (moved without copying a row).
+        db_table = "crisis_businesscalendar"
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(day_end__gt=models.F("day_start")),
+                name="calendar_day_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.unit)
+
+
+class Holiday(models.Model):
+    """A day off in a calendar — or, with ``is_working_day``, a weekend made a working day."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField(_("date"))
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    is_working_day = models.BooleanField(_("make-up working day"), default=False)
+
+    class Meta:
+        db_table = "crisis_holiday"
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {pick(self, 'name')}"

@@ -7,15 +7,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import sla
 from .choices import DepartmentFunction, Role, UnitKind
 from .errors import AssigneeNotFound, KeelError, ValidationFailed
 from .models import (
     Absence,
+    BusinessCalendar,
     Employee,
     Notification,
     OrgUnit,
@@ -386,3 +389,24 @@ def _resolve_in_memory(
             if delegate is not None:
                 return (delegate.pk, holder.pk, ancestor, True, level > 0)
     return None
+
+
+def calendar_for_unit(unit: OrgUnit) -> sla.Calendar:
+    """The business calendar of ``unit`` or its nearest ancestor; Monday–Friday 9:00–18:00 in the
+    unit's time zone when none is configured."""
+    ids = unit.ancestor_ids()
+    calendars = {
+        c.unit_id: c
+        for c in BusinessCalendar.objects.filter(unit_id__in=ids).prefetch_related("holidays")
+    }
+    for unit_id in ids:
+        calendar = calendars.get(unit_id)
+        if calendar is not None:
+            return sla.calendar_from_rows(
+                time_zone=calendar.time_zone,
+                working_days=calendar.working_days,
+                day_start=calendar.day_start,
+                day_end=calendar.day_end,
+                holidays=[(h.date, h.is_working_day) for h in calendar.holidays.all()],
+            )
+    return sla.Calendar(time_zone=unit.time_zone or settings.TIME_ZONE)

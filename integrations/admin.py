@@ -14,7 +14,6 @@ from .crypto import CredentialUnreadable
 from .models import (
     Commission,
     Complaint,
-    Customer,
     Dossier,
     DossierSource,
     Handover,
@@ -207,22 +206,6 @@ class WebhookDeliveryAdmin(DeletableReadOnlyAdmin):
 class InboundDeliveryAdmin(DeletableReadOnlyAdmin):
     list_display = ["received_at", "partner", "delivery_id", "event", "status", "error"]
     list_filter = ["status", "event", "partner"]
-
-
-@admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = [
-        "external_id",
-        "name_zh",
-        "name_en",
-        "unit",
-        "account_owner",
-        "overdue_days",
-        "outstanding_amount",
-        "credit_status",
-    ]
-    list_filter = ["credit_status", "unit"]
-    search_fields = ["external_id", "name_zh", "name_en"]
 
 
 class DossierSourceInline(admin.TabularInline):

@@ -10,11 +10,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from customers.choices import credit_status_for
+from customers.models import Customer
 from hrcore.choices import Role
 from hrcore.models import Employee, OrgUnit
 
-from .choices import PartnerKind, credit_status_for
-from .models import Customer, Partner
+from .choices import PartnerKind
+from .models import Partner
 from .sandbox import data
 from .sandbox.app import DEFAULT_TOKEN, partner_secret
 from .services import partners

@@ -1,9 +1,7 @@
-"""Models of the integrations app: the customer credit profile kept in sync with partner systems,
-partner configuration, dossiers, response plans, webhooks and the HR↔CRM records."""
+"""Models of the integrations app: partner configuration, dossiers, response plans, webhooks and
+the HR↔CRM records (the customer itself is master data in the customers app)."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -11,11 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from hrcore.i18n import pick
-
 from .choices import (
     CommissionStatus,
-    CreditStatus,
     DeliveryStatus,
     DossierReason,
     DossierStatus,
@@ -25,57 +20,6 @@ from .choices import (
     SourceStatus,
 )
 from .crypto import decrypt, is_readable
-
-
-class Customer(models.Model):
-    """A customer of the group as known from the CRM and finance systems (its credit profile)."""
-
-    external_id = models.CharField(_("external id"), max_length=64, unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    unit = models.ForeignKey(
-        "hrcore.OrgUnit",
-        verbose_name=_("unit"),
-        on_delete=models.PROTECT,
-        related_name="customers",
-    )
-    account_owner = models.ForeignKey(
-        "hrcore.Employee",
-        verbose_name=_("account owner"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="customers",
-    )
-    overdue_days = models.IntegerField(_("days overdue"), default=0)
-    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
-    outstanding_amount = models.DecimalField(
-        _("outstanding amount"), max_digits=14, decimal_places=2, default=Decimal("0")
-    )
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
-    credit_status = models.CharField(
-        _("credit status"),
-        max_length=20,
-        choices=CreditStatus.choices,
-        default=CreditStatus.GOOD,
-    )
-    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
-    last_contact_risk = models.BooleanField(_("last contact shows risk"), default=False)
-    last_contact_note = models.TextField(_("last contact note"), blank=True)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-
-    class Meta:
-        ordering = ["-overdue_days", "external_id"]
-        verbose_name = _("customer")
-        verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["overdue_days"], name="customer_overdue_days")]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.external_id})"
-
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
 
 
 class Partner(models.Model):
@@ -241,9 +185,20 @@ class Dossier(models.Model):
     """One assembly of everything known about a crisis or a customer; every refresh is a new row,
     so history is kept."""
 
-    crisis_id = models.PositiveBigIntegerField(_("crisis"), null=True, blank=True, db_index=True)
+    crisis = models.ForeignKey(
+        "crisis.Crisis",
+        verbose_name=_("crisis"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="dossiers",
+    )
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="dossiers"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="dossiers",
     )
     scenario = models.CharField(_("scenario"), max_length=64, blank=True)
     status = models.CharField(
@@ -302,7 +257,12 @@ class DossierSource(models.Model):
 class ResponsePlan(models.Model):
     """A version of the crisis response plan: script, legal basis, amounts, next steps."""
 
-    crisis_id = models.PositiveBigIntegerField(_("crisis"), db_index=True)
+    crisis = models.ForeignKey(
+        "crisis.Crisis",
+        verbose_name=_("crisis"),
+        on_delete=models.CASCADE,
+        related_name="response_plans",
+    )
     version = models.PositiveIntegerField(_("version"))
     origin = models.CharField(
         _("origin"), max_length=16, choices=PlanOrigin.choices, default=PlanOrigin.GENERATED
@@ -327,7 +287,7 @@ class ResponsePlan(models.Model):
         verbose_name = _("response plan")
         verbose_name_plural = _("response plans")
         constraints = [
-            models.UniqueConstraint(fields=["crisis_id", "version"], name="plan_version_once")
+            models.UniqueConstraint(fields=["crisis", "version"], name="plan_version_once")
         ]
 
     def __str__(self) -> str:
@@ -339,7 +299,9 @@ class Complaint(models.Model):
     owner's performance record."""
 
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="complaints")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="complaints"
+    )
     employee = models.ForeignKey(
         "hrcore.Employee", null=True, on_delete=models.SET_NULL, related_name="complaints"
     )
@@ -365,7 +327,9 @@ class Order(models.Model):
     """A sales order from the CRM; a paid order earns its owner a commission."""
 
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="orders"
+    )
     owner = models.ForeignKey(
         "hrcore.Employee", null=True, on_delete=models.SET_NULL, related_name="orders"
     )

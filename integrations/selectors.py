@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from crisis.choices import TASK_OPEN_STATES
 from crisis.selectors.access import crises_visible_to, crisis_access
 from crisis.selectors.people import open_roles_of, open_tasks_of
+from customers.models import Customer
 from hrcore.models import Employee
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
@@ -25,7 +26,6 @@ from .freshness import FRESH_FOR, aged_out, source_freshness
 from .models import (
     Commission,
     Complaint,
-    Customer,
     Dossier,
     DossierSource,
     Handover,
@@ -33,36 +33,6 @@ from .models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-
-# Departments whose people work on any customer matter of their subsidiary.
-SUPPORT_FUNCTIONS = ("finance", "legal", "administration", "customer_service", "executive")
-
-
-def _subsidiary_path(unit) -> str:
-    """The path of the unit's subsidiary (or the unit itself when it is one or the group)."""
-    parts = [p for p in unit.path.strip("/").split("/") if p]
-    return "/" + "/".join(parts[:2]) + "/" if len(parts) >= 2 else unit.path
-
-
-def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
-    """Executives, HR admins and partner systems see every customer; managers their unit's
-    subtree; finance/legal/admin/customer-service people their subsidiary's; everyone else the
-    customers they own."""
-    base = Customer.objects.select_related("unit", "account_owner__user", "account_owner__unit")
-    if not user.is_authenticated:
-        return Customer.objects.none()
-    if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
-        return base
-    employee = employee_of(user)
-    if employee is None:
-        return Customer.objects.none()
-    q = Q(account_owner=employee)
-    if has_role(user, "manager"):
-        q |= Q(unit__path__startswith=employee.unit.path)
-    if employee.unit.function in SUPPORT_FUNCTIONS:
-        q |= Q(unit__path__startswith=_subsidiary_path(employee.unit))
-    return base.filter(q)
-
 
 # Need to know for a customer's own dossier (outside any crisis): what each support department
 # works with. Everyone else who sees the customer (executives, HR admins, partner systems, the
@@ -97,11 +67,6 @@ def customer_dossier_access(user: AbstractBaseUser, customer: Customer):
     return CrisisAccess(
         full=False, dossier_sources=SUPPORT_FUNCTION_SOURCES.get(function, frozenset())
     )
-
-
-def customer_by_id(pk: int) -> Customer | None:
-    """A customer by primary key (no visibility check: for background work)."""
-    return Customer.objects.select_related("unit", "account_owner").filter(pk=pk).first()
 
 
 def crisis_dossier_access(user: AbstractBaseUser, crisis):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from customers.selectors import customers_visible_to
 from hrcore.errors import KeelError
 from hrcore.models import Employee
 from hrcore.selectors import employees_visible_to, is_hr_admin
@@ -56,7 +57,7 @@ def _dossier_context(dossier, building: bool, access=None, *, waiting_since=None
 
 @login_required
 def customer_list(request):
-    found = CustomerFilter(request.GET, queryset=selectors.customers_visible_to(request.user))
+    found = CustomerFilter(request.GET, queryset=customers_visible_to(request.user))
     # A filter with a value that does not parse says so (it used to show every customer).
     invalid_filter = bool(request.GET) and not found.is_valid()
     return render(
@@ -74,7 +75,7 @@ def customer_list(request):
 
 
 def _visible_customer(request, external_id: str):
-    customer = selectors.customers_visible_to(request.user).filter(external_id=external_id).first()
+    customer = customers_visible_to(request.user).filter(external_id=external_id).first()
     if customer is None:
         raise Http404
     return customer

@@ -14,12 +14,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis.sla import Calendar, Deadlines, deadlines_for
 from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import AssigneeNotFound, Conflict, KeelError, PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit, Position
-from hrcore.selectors import Resolution, resolve_assignee
+from hrcore.selectors import Resolution, calendar_for_unit, resolve_assignee
 from hrcore.services.notifications import notification_send
+from hrcore.sla import Calendar, Deadlines, deadlines_for
 
 from . import planning
 from .choices import (
@@ -726,13 +726,6 @@ class DryRun:
         return [r.problem for r in self.rows if r.problem]
 
 
-def _calendar_for(unit: OrgUnit) -> Calendar:
-    """The unit's business calendar, as the crisis engine uses it."""
-    from crisis.services.calendars import calendar_for_unit
-
-    return calendar_for_unit(unit)
-
-
 def _deadlines(starts_at: datetime, duty: Duty, calendar: Calendar | None) -> Deadlines:
     """Warning and due time exactly as the crisis engine computes them."""
     return deadlines_for(
@@ -780,7 +773,7 @@ def responsibility_map_dry_run(
     rows = []
     by_code = {d.code: d for d in duties}
     due_at: dict[str, datetime] = {}
-    calendar = _calendar_for(unit) if any(d.business_hours for d in duties) else None
+    calendar = calendar_for_unit(unit) if any(d.business_hours for d in duties) else None
     for code in plan.order:
         duty = by_code[code]
         key = (

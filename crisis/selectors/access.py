@@ -11,13 +11,15 @@ from django.db.models.functions import Cast
 from guardian.models import UserObjectPermission
 
 from hrcore.choices import Role, UnitKind
+from hrcore.errors import KeelError
 from hrcore.models import Employee, OrgUnit
-from hrcore.selectors import employee_of, has_role, is_hr_admin
+from hrcore.selectors import employee_of, has_role, is_hr_admin, resolve_assignee
 
 from ..choices import (
     EventKind,
 )
-from ..models import Crisis, CrisisParticipant, Task, TimelineEvent
+from ..models import Crisis, CrisisParticipant, Deliverable, Task, TimelineEvent
+from ..need_to_know import sources_for_items
 
 GRANT_CODENAMES = ("view_crisis", "participate_crisis")
 
@@ -149,8 +151,6 @@ def may_hold_decision(employee: Employee | None, task: Task) -> bool:
     now — its position or function resolved from the crisis's unit as at filing, or that
     holder's absence delegate. Anyone else (a manager, however senior in the crisis) may not,
     so a decision task can neither be completed by nor handed to them."""
-    from hrcore.errors import KeelError
-    from hrcore.selectors import resolve_assignee
 
     if employee is None or not employee.is_active:
         return False
@@ -233,7 +233,6 @@ def crisis_access(user: AbstractBaseUser, crisis: Crisis) -> CrisisAccess:
     contacts — sees their own tasks in full, the deliverables of the tasks their duties wait
     for (a duty's ``after``: its inputs), the tasks escalated to them, and the dossier sources
     their duties' information items name (``crisis.need_to_know``)."""
-    from ..need_to_know import sources_for_items
 
     if not user.is_authenticated:
         return NO_ACCESS
@@ -278,7 +277,6 @@ def deliverable_for_download(user: AbstractBaseUser, pk: int):
     """A deliverable whose file the user may download: anyone who sees the crisis page in full
     (``crisis_access``); staff who only hold a task get their own task's files and those of the
     tasks their duty waits for."""
-    from ..models import Deliverable
 
     deliverable = (
         Deliverable.objects.select_related("task", "task__crisis", "task__crisis__unit")

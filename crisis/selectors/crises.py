@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from hrcore.selectors import employee_of, unit_by_code
 
@@ -11,7 +13,7 @@ from ..choices import (
     TASK_ACTIVE_STATES,
     CrisisStatus,
 )
-from ..models import Crisis, Decision, Task, TimelineEvent
+from ..models import Crisis, Decision, Task, TaskComment, TimelineEvent
 from .access import crises_visible_to
 
 
@@ -102,7 +104,6 @@ def page_filters(qs: QuerySet[Crisis], filters: dict) -> QuerySet[Crisis]:
 def crises_for_list(user: AbstractBaseUser, *, filters: dict) -> QuerySet[Crisis]:
     """The crisis list page: filtered, with tasks and the decision count, in a constant number
     of queries however many crises there are."""
-    from django.db.models import Count
 
     qs = page_filters(crises_visible_to(user).select_related("customer"), filters)
     return (
@@ -122,9 +123,6 @@ def crisis_list_count(user: AbstractBaseUser, *, filters: dict) -> int:
 
 def comments_by_task(crisis: Crisis) -> dict[int, list]:
     """Comments of every task of a crisis in one query, each with ``author_name``."""
-    from collections import defaultdict
-
-    from ..models import TaskComment
 
     grouped: dict[int, list] = defaultdict(list)
     for comment in TaskComment.objects.filter(task__crisis=crisis).select_related(
@@ -170,7 +168,6 @@ def crisis_page_version(user: AbstractBaseUser, pk: int) -> tuple[str, int] | No
     task states, comments, deliverables, decisions, clocks, timers firing) — or None when the
     user may not see the crisis (the view then answers its own 404). One indexed query, no
     rendering: the partials answer ``304 Not Modified`` while it is unchanged."""
-    from django.db.models import Max
 
     row = (
         crises_visible_to(user)

@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from hrcore.choices import DepartmentFunction
 from hrcore.i18n import is_chinese
+from responsibilities.models import Duty
 
 from ..choices import (
     CrisisStatus,
     TaskStatus,
+)
+from ..metrics import (
+    METRIC_KEYS,
+    CrisisFact,
+    DayPoint,
+    MetricSummary,
+    PeriodMetrics,
+    TaskFact,
+    breach_rates_ranked,
+    milestone_durations,
+    period_window,
 )
 from ..models import Crisis, Decision, Task
 from .access import crises_visible_to
@@ -35,8 +61,6 @@ def dashboard_board(
     first, then with a breached task, then with a warning, then by filing time — which is the
     partial index ``crisis_board_order``. The queryset is lazy: slice it to a page; the page's
     tasks come in one more query, so the count stays constant however many crises match."""
-    from django.db.models import Count, IntegerField, Subquery
-    from django.db.models.functions import Coalesce
 
     scope = _dashboard_scope(user, filters)  # resolves a unit filter once for both queries
     totals = scope.order_by().aggregate(
@@ -82,7 +106,6 @@ def _department(title_zh: str | None, title_en: str | None, function: str | None
 
 def crisis_task_facts(crisis_id: int) -> list:
     """The tasks of one crisis as ``crisis.metrics.TaskFact`` (one query)."""
-    from ..metrics import TaskFact
 
     rows = Task.objects.filter(crisis_id=crisis_id).values_list(
         *_DEPARTMENT_FIELDS, "deliverable_kind", "status", "due_at", "completed_at", "breached_at"
@@ -118,12 +141,6 @@ def metric_facts(user: AbstractBaseUser, *, days: int, now) -> tuple[list, list]
     active time zone, in the user's scope, not cancelled): each crisis as a
     ``crisis.metrics.CrisisFact`` from its stored milestones, and the breach counts per
     department aggregated by the database — two queries, slim rows, however many crises."""
-    from datetime import datetime, time
-
-    from django.db.models import Count
-    from django.utils import timezone
-
-    from ..metrics import CrisisFact, breach_rates_ranked, milestone_durations, period_window
 
     start, _end = period_window(
         days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
@@ -167,9 +184,6 @@ def _window_medians(scope: QuerySet[Crisis], column: str, day) -> tuple[dict, ti
     """The median of ``column - filed_at`` per local day and over the whole window, computed by
     the database (window functions: the one or two middle rows of each partition, so Python
     reads at most two rows per day, however many crises reached the milestone)."""
-    from django.db import connection
-    from django.db.models import Count, DurationField, ExpressionWrapper, Window
-    from django.db.models.functions import RowNumber
 
     duration = ExpressionWrapper(F(column) - F("filed_at"), output_field=DurationField())
     inner = (
@@ -215,9 +229,6 @@ def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int,
     """(department, late, timed) of the window's tasks: counted per duty by the database over
     the task table alone (an integer GROUP BY, no join), then named per department from the
     handful of duties involved — duties are bounded by the maps, not by the crises."""
-    from django.db.models import Count
-
-    from responsibilities.models import Duty
 
     timed, late = _breach_conditions(now)
     per_duty = list(
@@ -248,19 +259,6 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
     its mean and its median — overall and per day — plus the breach counts per department.
     A constant number of queries returning at most a few rows per day: no crisis of the window
     is loaded into Python."""
-    from datetime import time
-
-    from django.db.models import Avg, Count, DurationField, ExpressionWrapper
-    from django.db.models.functions import TruncDate
-
-    from ..metrics import (
-        METRIC_KEYS,
-        DayPoint,
-        MetricSummary,
-        PeriodMetrics,
-        breach_rates_ranked,
-        period_window,
-    )
 
     tz = timezone.get_current_timezone()
     start, end = period_window(

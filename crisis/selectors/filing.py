@@ -5,16 +5,19 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 
+from customers.models import Customer
+from customers.selectors import customers_visible_to
 from hrcore.choices import UnitKind
 from hrcore.models import OrgUnit
+from responsibilities.models import Scenario
 
+from ..hooks import closure_recognition
 from ..models import Crisis
 from .access import crises_visible_to
 
 
 def filing_choices(user: AbstractBaseUser) -> tuple[list, list[OrgUnit]]:
     """Scenarios that have a published map somewhere, and the units one may file for."""
-    from responsibilities.models import Scenario
 
     if not user.is_authenticated:
         return [], []
@@ -25,7 +28,6 @@ def filing_choices(user: AbstractBaseUser) -> tuple[list, list[OrgUnit]]:
 
 def filter_choices(user: AbstractBaseUser) -> tuple[list, list[OrgUnit]]:
     """Every scenario and unit, for the list and dashboard filters."""
-    from responsibilities.models import Scenario
 
     if not user.is_authenticated:
         return [], []
@@ -34,7 +36,6 @@ def filter_choices(user: AbstractBaseUser) -> tuple[list, list[OrgUnit]]:
 
 def customers_for_filing(user: AbstractBaseUser) -> list:
     """Customers offered in the filing form's suggestion list."""
-    from integrations.selectors import customers_visible_to
 
     return list(customers_visible_to(user).order_by("-overdue_days", "external_id")[:300])
 
@@ -44,7 +45,6 @@ def customer_external_id(user: AbstractBaseUser, text: str) -> str | None:
     name) → the customer's external id; unknown text is passed on and the service says so.
     Names are looked up among the customers the user may see only (a name must not reveal the
     id of a customer outside their scope)."""
-    from integrations.selectors import customers_visible_to
 
     text = (text or "").strip()
     if not text:
@@ -80,8 +80,6 @@ def customer_for_filing(user: AbstractBaseUser | None, external_id: str, *, unit
       group for a crisis filed at group level (the group or one of its own departments). Triggers and webhooks file in the customer's own
       unit, so they always qualify; a partner naming another subsidiary's customer does not.
     """
-    from integrations.models import Customer
-    from integrations.selectors import customers_visible_to
 
     base = Customer.objects.all() if user is None else customers_visible_to(user)
     customer = base.select_related("unit").filter(external_id=external_id).first()
@@ -95,13 +93,10 @@ def customer_for_filing(user: AbstractBaseUser | None, external_id: str, *, unit
 
 def competency_choices() -> list[tuple[str, str]]:
     """(code, name) of the competencies a closure can name as "weaknesses found": the rateable
-    ones of the published frameworks, each code once."""
-    from competency.selectors import rateable_competencies
-
-    seen: dict[str, str] = {}
-    for row in rateable_competencies():
-        seen.setdefault(row["code"], row["name"])
-    return list(seen.items())
+    ones of the published frameworks, each code once (from the app registered in crisis.hooks;
+    none when no such app is installed)."""
+    recognition = closure_recognition()
+    return recognition.competency_choices() if recognition is not None else []
 
 
 def crisis_filed_with_key(user: AbstractBaseUser, stored_key: str) -> Crisis | None:

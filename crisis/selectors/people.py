@@ -13,6 +13,7 @@ from hrcore.selectors import AssigneeKey, resolve_assignees
 
 from ..choices import (
     EXECUTIVE_POSITION,
+    TASK_OPEN_STATES,
     CrisisStatus,
 )
 from ..models import Crisis, CrisisParticipant, Task
@@ -119,7 +120,6 @@ def crisis_people(crisis: Crisis) -> list[Employee]:
 
 def open_tasks_of(employee: Employee) -> QuerySet[Task]:
     """The employee's tasks not yet done in open crises (what a leaving employee hands over)."""
-    from ..choices import TASK_OPEN_STATES
 
     return Task.objects.filter(
         assignee=employee, status__in=TASK_OPEN_STATES, crisis__status=CrisisStatus.OPEN

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ..choices import (
     TIMER_TICKING_STATES,
@@ -42,8 +44,6 @@ def next_timer_due() -> datetime | None:
     a ticking timer, or the retry time of a failing one — one statement of five ``ORDER BY …
     LIMIT 1`` probes, each walking one of the sweep's partial indexes, so the cost stays flat
     however many timers are pending (the loop runs it at every wake)."""
-    from django.db import connection
-    from django.utils.dateparse import parse_datetime
 
     table = connection.ops.quote_name(Task._meta.db_table)
     ticking = ", ".join(f"'{state}'" for state in TIMER_TICKING_STATES)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hrcore import sla
 from hrcore.errors import KeelError
 from hrcore.models import Employee
 from hrcore.selectors import resolve_assignee
 from hrcore.services.notifications import NotificationSpec, notification_send
 
-from .. import sla
 from ..choices import (
     EXECUTIVE_POSITION,
     TaskStatus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from ..choices import (
@@ -25,7 +25,6 @@ def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | Non
     task still open or acknowledged; 0 = a live task breached (its breach fired or its due time
     passed), 1 = a warning, 2 = on track. Called by every service that changes a task's state
     or clock and by the sweep when a timer fires."""
-    from django.db.models import Case, Exists, OuterRef, Value, When
 
     now = now or timezone.now()
     ids = [i for i in crisis_ids if i is not None]

@@ -1,42 +1,19 @@
-"""Business calendars: which calendar a unit's clocks run on, and saving one."""
+"""Saving a unit's business calendar (an hrcore model the crisis clocks run on; the read,
+``hrcore.selectors.calendar_for_unit``, lives with the model — this write moves to hrcore's
+services once those are split into modules)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from datetime import time as dtime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hrcore.errors import ValidationFailed
-from hrcore.models import OrgUnit
-
-from .. import sla
-from ..models import (
-    BusinessCalendar,
-)
-
-
-def calendar_for_unit(unit: OrgUnit) -> sla.Calendar:
-    """The business calendar of ``unit`` or its nearest ancestor; Monday–Friday 9:00–18:00 in the
-    unit's time zone when none is configured."""
-    ids = unit.ancestor_ids()
-    calendars = {
-        c.unit_id: c
-        for c in BusinessCalendar.objects.filter(unit_id__in=ids).prefetch_related("holidays")
-    }
-    for unit_id in ids:
-        calendar = calendars.get(unit_id)
-        if calendar is not None:
-            return sla.calendar_from_rows(
-                time_zone=calendar.time_zone,
-                working_days=calendar.working_days,
-                day_start=calendar.day_start,
-                day_end=calendar.day_end,
-                holidays=[(h.date, h.is_working_day) for h in calendar.holidays.all()],
-            )
-    return sla.Calendar(time_zone=unit.time_zone or settings.TIME_ZONE)
+from hrcore.models import BusinessCalendar, OrgUnit
 
 
 @transaction.atomic
@@ -52,8 +29,6 @@ def business_calendar_save(
     actor=None,
 ) -> BusinessCalendar:
     """Create or replace the calendar of ``unit``; holidays are (date, zh, en, is_working_day)."""
-    from datetime import time as dtime
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     errors: dict[str, str] = {}
     try:

@@ -8,9 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hrcore import sla
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
+from hrcore.selectors import calendar_for_unit
 
-from .. import events, sla
+from .. import events
 from ..choices import (
     TIMER_TICKING_STATES,
     TimerState,
@@ -21,7 +23,6 @@ from ..models import (
 )
 from ..selectors.access import can_manage
 from .board import crisis_board_flags_refresh
-from .calendars import calendar_for_unit
 from .common import is_assignee, lock_task, require_open_crisis, require_visible
 
 

@@ -20,6 +20,7 @@ from ..choices import (
     TaskStatus,
     TimerState,
 )
+from ..hooks import closure_recognition
 from ..models import (
     OUTCOME_MAX_LENGTH,
     Crisis,
@@ -47,13 +48,6 @@ def _seconds(value: timedelta | None) -> int | None:
     return None if value is None else int(value.total_seconds())
 
 
-def _competency():
-    """The competency services closure feeds (resilience stars, review findings)."""
-    from competency.services import recognition
-
-    return recognition
-
-
 def _closure_credits(
     crisis: Crisis, credited: list[Employee] | None, *, people: dict[int, Employee]
 ) -> tuple[list[Employee], dict[str, list[str]]]:
@@ -79,8 +73,7 @@ def _closure_findings(
 ) -> tuple[list[dict], dict[str, list[str]]]:
     """The weaknesses the closer found, validated: a person who took part and a competency the
     competency app knows (in that person's framework, else a published one)."""
-    from competency.selectors import competency_for_code
-
+    recognition = closure_recognition()
     valid: list[dict] = []
     errors: dict[str, list[str]] = {}
     for index, finding in enumerate(findings or []):
@@ -97,7 +90,9 @@ def _closure_findings(
             ]
         if not code:
             errors[f"findings[{index}].competency"] = [_("Name the competency.")]
-        elif employee is not None and competency_for_code(code, employee) is None:
+        elif employee is not None and (
+            recognition is None or not recognition.competency_known(code, employee)
+        ):
             errors[f"findings[{index}].competency"] = [
                 _("Unknown competency “%(code)s”.") % {"code": code}
             ]
@@ -118,8 +113,9 @@ def _breach_findings(crisis: Crisis) -> list[dict]:
     """A finding per competency of each duty whose deadline was missed. Codes the competency app
     does not know (maps and competency models are edited separately, and the demo closes crises
     before any framework exists) are left out rather than refusing the closure."""
-    from competency.selectors import competency_for_code
-
+    recognition = closure_recognition()
+    if recognition is None:
+        return []
     found = []
     for task in (
         crisis.tasks.exclude(breached_at=None)
@@ -128,7 +124,7 @@ def _breach_findings(crisis: Crisis) -> list[dict]:
         .order_by("order", "id")
     ):
         for code in task.duty.competencies or []:
-            if competency_for_code(code, task.assignee) is None:
+            if not recognition.competency_known(code, task.assignee):
                 logger.info("crisis %s: finding on unknown competency %s skipped", crisis.pk, code)
                 continue
             found.append(
@@ -260,18 +256,10 @@ def credited_employees(crisis: Crisis) -> list[Employee]:
 def _recognise(crisis: Crisis, *, stars_for: list[Employee], findings: list[dict], actor) -> None:
     """Stars and review findings of a resolved crisis, validated beforehand; written in the
     closure's transaction (a failure here rolls the closure back, nothing is half-recorded)."""
-    competency = _competency()
+    recognition = closure_recognition()
+    if recognition is None:
+        return
     for employee in stars_for:
-        competency.recognition_award(
-            employee=employee,
-            kind="crisis",
-            source_key=f"crisis:{crisis.pk}",
-            stars=1,
-            reason=(
-                f"危机“{crisis.title}”按时处置",
-                f"Handled crisis “{crisis.title}” on time",
-            ),
-            actor=actor,
-        )
+        recognition.star_award(employee=employee, crisis=crisis, actor=actor)
     if findings:
-        competency.crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)
+        recognition.findings_record(crisis=crisis, findings=findings, actor=actor)

@@ -9,12 +9,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hrcore import sla
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.selectors import employee_of
 from hrcore.services.notifications import notification_send
 
-from .. import sla
 from ..choices import (
     CrisisStatus,
     DecisionOption,

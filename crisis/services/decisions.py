@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hrcore.errors import PermissionDenied, ValidationFailed
@@ -16,6 +16,7 @@ from hrcore.services.outbox import outbox_enqueue
 from .. import events
 from ..choices import (
     TASK_ACTIVE_STATES,
+    DecisionOption,
     DeliverableKind,
     ParticipantRole,
 )
@@ -41,9 +42,6 @@ from .progress import finish_task, milestone_stamp
 
 
 def _option_label(option: str, language: str) -> str:
-    from django.utils import translation
-
-    from ..choices import DecisionOption
 
     if option not in DecisionOption.values:
         return option

@@ -9,15 +9,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hrcore import sla
 from hrcore.choices import Role
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit
-from hrcore.selectors import employee_of, has_role, is_hr_admin
+from hrcore.selectors import calendar_for_unit, employee_of, has_role, is_hr_admin
 from hrcore.services.notifications import NotificationSpec, notifications_create_many
 from hrcore.services.outbox import outbox_fan_out
 from hrcore.text import has_line_break
+from responsibilities.models import Scenario
+from responsibilities.selectors import published_map_for
 
-from .. import events, sla
+from .. import events
 from ..choices import (
     CrisisSource,
     ParticipantRole,
@@ -29,11 +32,11 @@ from ..models import (
     CrisisParticipant,
     Task,
 )
+from ..selectors.access import executive_scope
 from ..selectors.filing import customer_for_filing
 from ..selectors.people import duty_assignments
 from .assignment import start_clock, task_assigned_spec
 from .board import crisis_board_flags_refresh
-from .calendars import calendar_for_unit
 from .common import crisis_link, event_payload, task_brief, too_long
 
 
@@ -46,8 +49,6 @@ def _may_file(actor, unit: OrgUnit) -> bool:
     if employee is None:
         return False
     if has_role(actor, Role.EXECUTIVE):
-        from ..selectors.access import executive_scope
-
         return unit.path.startswith(executive_scope(employee).path)
     if has_role(actor, Role.MANAGER):
         # A manager files for anything in their own subsidiary (or group, at group level).
@@ -189,8 +190,6 @@ def crisis_file(
     start the clocks of duties without prerequisites, notify everyone (in-app, e-mail, outbox
     event ``crisis.filed``). Replaying ``idempotency_key`` returns the crisis filed the first time.
     """
-    from responsibilities.models import Scenario
-    from responsibilities.selectors import published_map_for
 
     stored_key = f"{source}:{idempotency_key}" if idempotency_key else ""
     if stored_key:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm
 
 from hrcore.errors import PermissionDenied
 from hrcore.services.notifications import notification_send
@@ -21,7 +22,6 @@ from .common import crisis_link, require_visible
 def crisis_invite(*, crisis: Crisis, user: AbstractBaseUser, actor) -> None:
     """A one-off grant (django-guardian) for someone outside the usual scope, e.g. outside
     counsel on one crisis."""
-    from guardian.shortcuts import assign_perm
 
     require_visible(actor, crisis)
     if not can_manage(actor, crisis):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from hrcore.selectors import calendar_for_unit
 from hrcore.services.notifications import notification_send
 
 from .. import events, metrics
@@ -20,7 +21,6 @@ from ..models import (
 )
 from ..selectors.dashboard import crisis_task_facts
 from .assignment import notify_task_assigned, start_clock
-from .calendars import calendar_for_unit
 from .common import crisis_link
 
 

@@ -11,9 +11,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hrcore import sla
 from hrcore.services.outbox import outbox_enqueue
 
-from .. import events, sla
+from .. import events
 from ..choices import (
     CrisisStatus,
     ParticipantRole,

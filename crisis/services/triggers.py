@@ -8,11 +8,13 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.models import Customer
 from hrcore.errors import KeelError
 from hrcore.models import Employee
 from hrcore.selectors import resolve_assignee
 from hrcore.services.notifications import notification_send
 from hrcore.text import single_line
+from responsibilities.models import Scenario
 
 from ..choices import (
     CrisisSource,
@@ -40,7 +42,6 @@ DEFAULT_EARLY_WARNING_SCENARIO = "debt-collection"
 def trigger_rules_ensure_defaults() -> list[TriggerRule]:
     """The two rules of SPEC §3.3 (≥30 days overdue → debt-crisis alert; >15 days with a risky
     last contact → early warning), created once when their scenarios exist."""
-    from responsibilities.models import Scenario
 
     made = []
     spec = [
@@ -186,7 +187,6 @@ def _trigger_fire(alert: TriggerAlert, rule: TriggerRule, customer) -> None:
 
 def triggers_sweep() -> int:
     """Periodic pass over overdue customers (the backstop for partners that push nothing)."""
-    from integrations.models import Customer
 
     min_days = min(
         TriggerRule.objects.filter(is_active=True).values_list("min_overdue_days", flat=True),

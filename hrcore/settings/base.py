@@ -59,6 +59,7 @@ KEEL_DEMO_ALLOWED = True  # production settings turn this off: demo accounts are
 INSTALLED_APPS = [
     "hrcore",
     "responsibilities",
+    "customers",
     "crisis",
     "competency",
     "integrations",

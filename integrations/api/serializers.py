@@ -5,8 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from customers.models import Customer
+
 from ..choices import EVERY_EVENT, OUTBOUND_EVENTS, DeliveryStatus, SourceStatus
-from ..models import Customer, ResponsePlan, WebhookDelivery, WebhookSubscription
+from ..models import ResponsePlan, WebhookDelivery, WebhookSubscription
 
 
 class OwnerSerializer(serializers.Serializer):

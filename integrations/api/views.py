@@ -12,6 +12,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import Customer
+from customers.selectors import customers_visible_to
 from hrcore.api.permissions import ReadScope
 from hrcore.errors import NotFound
 
@@ -19,7 +21,6 @@ from .. import selectors
 from .. import selectors as integrations_selectors
 from ..choices import DossierReason
 from ..filters import CustomerFilter
-from ..models import Customer
 from ..services import dossiers, webhooks_inbound
 from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
 
@@ -56,9 +57,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CustomerFilter
 
     def get_queryset(self):
-        return selectors.customers_visible_to(self.request.user).order_by(
-            "-overdue_days", "external_id"
-        )
+        return customers_visible_to(self.request.user).order_by("-overdue_days", "external_id")
 
     @extend_schema(
         responses={200: DossierSerializer, 202: DossierSerializer},

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.models import Customer
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.selectors import is_hr_admin
 
@@ -18,7 +19,6 @@ from ..choices import (
 from ..commission import commission_amount, rate_for_grade
 from ..models import (
     Commission,
-    Customer,
     Order,
 )
 from ..selectors import is_finance

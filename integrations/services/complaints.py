@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from customers.models import Customer
 from hrcore.errors import ValidationFailed
 from hrcore.services.notifications import notification_send
 
 from ..models import (
     Complaint,
-    Customer,
 )
 
 # --- HR ↔ CRM: complaints and commission ---------------------------------------------------

@@ -11,17 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisis.services.triggers import triggers_evaluate_customer
+from customers.choices import credit_status_for
+from customers.models import Customer
 from hrcore.errors import ValidationFailed
 
 from .. import adapters
 from ..choices import (
     PartnerKind,
-    credit_status_for,
 )
 from ..crypto import CredentialUnreadable
-from ..models import (
-    Customer,
-)
 from .partners import partner_for
 
 logger = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from crisis.selectors.crises import crisis_by_id, open_crisis_ids
 from crisis.selectors.people import crisis_unit_people
+from customers.models import Customer
 from hrcore.errors import NotFound, ValidationFailed
 
 from .. import adapters
@@ -30,7 +31,6 @@ from ..choices import (
 )
 from ..crypto import CredentialUnreadable
 from ..models import (
-    Customer,
     Dossier,
     DossierSource,
     Partner,

@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from crisis.models import Task
 from crisis.selectors.people import open_tasks_of
 from crisis.services.tasks import tasks_hand_over
+from customers.models import Customer
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.selectors import is_hr_admin
 from hrcore.services.notifications import notification_send
 
 from ..models import (
-    Customer,
     Handover,
 )
 

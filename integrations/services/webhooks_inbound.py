@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from crisis.selectors.crises import open_crisis_ids
 from crisis.services.filing import crisis_file
+from customers.models import Customer
 from hrcore import jsonsafe
 from hrcore.choices import Language
 from hrcore.errors import NotFound, ValidationFailed
@@ -26,7 +27,6 @@ from ..choices import (
 )
 from ..crypto import CredentialUnreadable
 from ..models import (
-    Customer,
     InboundDelivery,
     Partner,
 )

@@ -204,7 +204,7 @@ def test_manager2_cannot_file_against_a_shanghai_customer_on_the_page(client_as,
 
 
 def test_a_customer_name_outside_the_scope_does_not_resolve_to_its_id(client_as, english):
-    from integrations.models import Customer
+    from customers.models import Customer
 
     name = Customer.objects.get(external_id="CUST-1001").name_en
     unit = english["manager2"].employee.unit.code
@@ -230,7 +230,7 @@ def test_manager_files_against_own_customer(api_as, english):
 def test_automatic_filing_names_only_a_customer_of_the_crisis_units_subsidiary(english):
     """Automatic paths (trigger rules, partner webhooks) have no person to scope by: the
     customer must belong to the crisis unit's subsidiary."""
-    from integrations.models import Customer
+    from customers.models import Customer
 
     shenzhen = english["manager2"].employee.unit
     before = row_counts(Notification, OutboxMessage)

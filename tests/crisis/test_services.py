@@ -495,7 +495,7 @@ def test_closure_records_review_findings_for_breaches_and_stars_only_the_punctua
 
 def test_demo_seed_is_idempotent_and_plays_history_through_the_engine(crisis_world):
     from crisis import demo
-    from crisis.models import BusinessCalendar
+    from hrcore.models import BusinessCalendar
 
     first = demo.seed()
     assert first["calendars"] == 2

@@ -10,10 +10,11 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from crisis import sla, timer_loop
+from crisis import timer_loop
 from crisis.choices import EventKind, TimerState
 from crisis.models import Task, TimelineEvent
 from crisis.selectors.timers import next_timer_due
+from hrcore import sla
 
 T0 = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 

@@ -108,7 +108,7 @@ def test_rule_configured_to_file_the_emergency_crisis(rules, users):
 
 
 def test_inactive_rules_and_sweep(rules):
-    from integrations.models import Customer
+    from customers.models import Customer
 
     Customer.objects.all().delete()  # only this test's customers
     customer("A", days=31)

@@ -11,8 +11,8 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from customers.models import Customer
 from hrcore.models import Employee, OrgUnit
-from integrations.models import Customer
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
 

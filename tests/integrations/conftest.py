@@ -115,7 +115,7 @@ def config(url: str, kind: str, **overrides) -> adapters.PartnerConfig:
 @pytest.fixture
 def customers(demo_org):
     """The demo customers (part of the session's demo world, tests/conftest.py)."""
-    from integrations.models import Customer
+    from customers.models import Customer
 
     return {c.external_id: c for c in Customer.objects.select_related("account_owner__user")}
 

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from customers.models import Customer
 from hrcore.models import OutboxMessage
-from integrations.models import Customer, Partner, WebhookDelivery
+from integrations.models import Partner, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,10 @@ from auditlog.models import LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from customers.models import Customer
 from integrations import signing
 from integrations.crypto import CredentialUnreadable
-from integrations.models import Customer, InboundDelivery, Partner
+from integrations.models import InboundDelivery, Partner
 
 from .conftest import WEBHOOK_SECRET
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.models import Customer, Dossier, DossierSource
+from customers.models import Customer
+from integrations.models import Dossier, DossierSource
 from integrations.services import dossiers
 
 from .conftest import peak_overlap

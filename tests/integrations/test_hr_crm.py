@@ -11,10 +11,11 @@ import time_machine
 from auditlog.models import LogEntry
 from django.utils import timezone
 
+from customers.models import Customer
 from hrcore.errors import Conflict, PermissionDenied
 from hrcore.models import Employee, Notification
 from integrations import selectors
-from integrations.models import Commission, Complaint, Customer
+from integrations.models import Commission, Complaint
 from integrations.services import commissions, complaints, handovers
 
 pytestmark = pytest.mark.django_db

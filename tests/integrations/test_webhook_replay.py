@@ -12,8 +12,9 @@ import time
 import pytest
 import time_machine
 
+from customers.models import Customer
 from integrations import signing
-from integrations.models import Customer, InboundDelivery
+from integrations.models import InboundDelivery
 from integrations.sandbox.app import Sandbox, partner_secret
 
 from .conftest import WEBHOOK_SECRET

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from customers.models import Customer
 from integrations import signing
-from integrations.models import Customer, InboundDelivery
+from integrations.models import InboundDelivery
 
 from .conftest import WEBHOOK_SECRET
 

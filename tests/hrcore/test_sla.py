@@ -1,11 +1,11 @@
-"""Pure deadline arithmetic (crisis/sla.py): wall clock, business hours, holidays, pauses."""
+"""Pure deadline arithmetic (hrcore/sla.py): wall clock, business hours, holidays, pauses."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from crisis import sla
+from hrcore import sla
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")

@@ -1,0 +1,21 @@
+"""HR-admin configuration of customer master data."""
+
+from django.contrib import admin
+
+from .models import Customer
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "name_zh",
+        "name_en",
+        "unit",
+        "account_owner",
+        "overdue_days",
+        "outstanding_amount",
+        "credit_status",
+    ]
+    list_filter = ["credit_status", "unit"]
+    search_fields = ["external_id", "name_zh", "name_en"]
