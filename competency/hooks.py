@@ -4,7 +4,8 @@ competencies. Registered in CompetencyConfig.ready()."""
 
 from __future__ import annotations
 
-from . import selectors, services
+from . import selectors
+from .services.recognition import crisis_review_record, recognition_award
 
 
 class CrisisClosureRecognition:
@@ -20,7 +21,7 @@ class CrisisClosureRecognition:
         return list(seen.items())
 
     def star_award(self, *, employee, crisis, actor) -> None:
-        services.recognition_award(
+        recognition_award(
             employee=employee,
             kind="crisis",
             source_key=f"crisis:{crisis.pk}",
@@ -33,4 +34,4 @@ class CrisisClosureRecognition:
         )
 
     def findings_record(self, *, crisis, findings, actor) -> None:
-        services.crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)
+        crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)
