@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .backoff import exponential_backoff
 from .choices import DeliveryResult, DepartmentFunction, OutboxStatus, UnitKind
 from .errors import AssigneeNotFound, KeelError, ValidationFailed
 from .models import (
@@ -688,7 +689,7 @@ OUTBOX_MAX_ATTEMPTS = 8
 
 def outbox_backoff(attempts: int) -> timedelta:
     """Exponential backoff: 10 s, 20 s, 40 s … capped at one hour."""
-    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+    return exponential_backoff(attempts, first_seconds=10, max_seconds=3600)
 
 
 def outbox_relay_due(*, now: datetime | None = None, limit: int = 100) -> int:
