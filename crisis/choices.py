@@ -33,9 +33,6 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-# The position a duty falls back to when nobody holds its role (and the "executive" escalation step).
-EXECUTIVE_POSITION = "vice-president"
-
 TASK_ACTIVE_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
 TASK_OPEN_STATES = (TaskStatus.WAITING, TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
 TASK_TERMINAL_STATES = (TaskStatus.DONE, TaskStatus.CANCELLED)

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from hrcore.choices import Role
 from hrcore.errors import KeelError
 from hrcore.models import BusinessCalendar, Notification, OrgUnit, OutboxMessage
 from hrcore.selectors import has_role
@@ -131,7 +132,7 @@ def _play(crisis: Crisis, clock: dict, *, share: float, late_duty: str | None) -
             user = task.assignee.user if task.assignee else None
             if user is None:
                 continue
-            if task.deliverable_kind == DeliverableKind.DECISION and has_role(user, "executive"):
+            if task.deliverable_kind == DeliverableKind.DECISION and has_role(user, Role.EXECUTIVE):
                 decision_make(
                     crisis=crisis,
                     text="同意按付款计划协商，法务陪同；Agree a payment plan, legal attends.",

@@ -12,11 +12,13 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from hrcore import charts
 from hrcore.selectors import employee_of
 
-from . import charts, metrics
-from .choices import DeliverableKind, EventKind, TaskStatus, TimerState
+from . import metrics
+from .choices import DeliverableKind, EventKind, TaskStatus
 from .forms import decision_option_label
+from .task_state import task_state
 
 
 def join_words(items: list[str]) -> str:
@@ -52,23 +54,6 @@ def task_what(task) -> str:
     """The duty's action, without its closing full stop (it is quoted inside sentences)."""
     text = task.duty.action if task.duty_id else task.duty_code
     return text.strip().rstrip("。.！!；;")
-
-
-def task_state(task, now: datetime) -> str:
-    """ok / warning / breached / done / waiting / paused / cancelled (colour of the row)."""
-    if task.status == TaskStatus.DONE:
-        return "done"
-    if task.status == TaskStatus.CANCELLED:
-        return "cancelled"
-    if task.status == TaskStatus.WAITING:
-        return "waiting"
-    if task.timer_state == TimerState.PAUSED or task.paused_at:
-        return "paused"
-    if task.timer_state == TimerState.BREACHED or (task.due_at and now >= task.due_at):
-        return "breached"
-    if task.timer_state == TimerState.WARNED or (task.warn_at and now >= task.warn_at):
-        return "warning"
-    return "ok"
 
 
 def state_label(state: str) -> str:

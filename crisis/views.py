@@ -4,6 +4,10 @@
 Thin: reads come from ``crisis.selectors``, every write from ``crisis.services``; domain errors
 are shown as messages, never a 500. What a page shows (task states, the plain-words checklist,
 timeline sentences, board rows, dashboard charts) is shaped by ``crisis.presenters``.
+
+Length (~700 lines, over the ~600 guideline): one function per page and htmx partial of the
+crisis app plus the request helpers they share; each view is short, and splitting by page would
+only scatter those helpers.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
@@ -50,14 +54,12 @@ from .services import decisions as decisions_services
 from .services import filing as filing_services
 from .services import tasks as tasks_services
 from .services import uploads as uploads_services
+from .task_state import task_state
 
 
 def dossier_url(crisis_pk: int) -> str:
-    """The integrations dossier panel, or "" while that app has not shipped it."""
-    try:
-        return reverse("integrations:crisis_dossier_panel", args=[crisis_pk])
-    except NoReverseMatch:
-        return ""
+    """The dossier panel of the crisis page (served by integrations; linked by URL name)."""
+    return reverse("integrations:crisis_dossier_panel", args=[crisis_pk])
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def crisis_list(request):
 
     viewer = employee_of(request.user)
     my_tasks = [
-        {"task": t, "state": presenters.task_state(t, now), "what": presenters.task_what(t)}
+        {"task": t, "state": task_state(t, now), "what": presenters.task_what(t)}
         for t in crises_selectors.my_open_tasks(request.user)
     ]
     return render(
@@ -328,7 +330,7 @@ def crisis_detail(request, pk: int):
             ),
             "dossier_url": dossier_url(crisis.pk),
             "upload_types": " ".join(sorted(uploads_services.ALLOWED_UPLOAD_TYPES)),
-            "upload_mb": uploads_services._upload_max_bytes() // (1024 * 1024),
+            "upload_mb": uploads_services.upload_max_bytes() // (1024 * 1024),
         }
     )
     return render(request, "crisis/detail.html", context)
@@ -596,14 +598,10 @@ def crisis_close(request, pk: int):
         else:
             messages.success(request, _("Crisis closed. Thank you to everyone credited."))
             return redirect("crisis:detail", pk=crisis.pk)
-    try:
-        recognition_url = reverse("competency:recognition")
-    except NoReverseMatch:
-        recognition_url = ""
     return render(
         request,
         "crisis/close.html",
-        {"crisis": crisis, "form": form, "recognition_url": recognition_url},
+        {"crisis": crisis, "form": form, "recognition_url": reverse("competency:recognition")},
     )
 
 

@@ -335,6 +335,8 @@ def seed() -> dict[str, int]:
                 "title_en": en,
                 "grade": grade,
                 "is_managerial": managerial,
+                # The demo group's crises go up to its vice-president.
+                "decides_crises": code == "vice-president",
                 "description_zh": dzh,
                 "description_en": den,
             },

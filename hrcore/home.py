@@ -77,7 +77,7 @@ def home_for(user: AbstractBaseUser, *, now: datetime) -> dict:
     from competency.choices import VersionStatus
     from competency.models import SimulationVersion
     from crisis.choices import TASK_OPEN_STATES, CrisisStatus, DeliverableKind, TaskStatus
-    from crisis.presenters import task_state
+    from crisis.task_state import task_state
     from responsibilities.choices import MapStatus
     from responsibilities.models import ResponsibilityMap
 

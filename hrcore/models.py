@@ -80,6 +80,14 @@ class Position(models.Model):
     description_en = models.TextField(_("job description (English)"), blank=True)
     grade = models.PositiveSmallIntegerField(_("grade"), default=1)
     is_managerial = models.BooleanField(_("managerial"), default=False)
+    decides_crises = models.BooleanField(
+        _("decides crises"),
+        default=False,
+        help_text=_(
+            "Crises escalate to the holder of this position nearest to the crisis's unit when "
+            "nobody holds a duty's role, and as the last escalation step."
+        ),
+    )
 
     class Meta:
         ordering = ["-grade", "code"]

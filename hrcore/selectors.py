@@ -410,3 +410,16 @@ def calendar_for_unit(unit: OrgUnit) -> sla.Calendar:
                 holidays=[(h.date, h.is_working_day) for h in calendar.holidays.all()],
             )
     return sla.Calendar(time_zone=unit.time_zone or settings.TIME_ZONE)
+
+
+def crisis_executive_key() -> tuple[str, str]:
+    """(department function, position code) of "the executive" crises escalate to, as the
+    organisation defines it: the position marked ``decides_crises`` (the highest-graded one if
+    several are), else the head of the nearest executive office."""
+    code = (
+        Position.objects.filter(decides_crises=True)
+        .order_by("-grade", "code")
+        .values_list("code", flat=True)
+        .first()
+    )
+    return ("", code) if code else (DepartmentFunction.EXECUTIVE.value, "")

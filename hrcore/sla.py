@@ -217,12 +217,6 @@ FIRE_RETRY_FIRST_SECONDS = 5
 FIRE_RETRY_MAX_SECONDS = 300
 
 
-def fire_retry_delay(attempts: int) -> timedelta:
-    """Backoff before the next try of a timer that failed ``attempts`` times in a row."""
-    seconds = FIRE_RETRY_FIRST_SECONDS * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, FIRE_RETRY_MAX_SECONDS))
-
-
 def warning_is_late(*, warn_at: datetime, fired_at: datetime, late_after_seconds: float) -> bool:
     """A warning fired this long after its time was held up (the tick was down), not just
     waiting for the next tick."""

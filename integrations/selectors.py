@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisis.choices import TASK_OPEN_STATES
-from crisis.selectors.access import crises_visible_to, crisis_access
+from crisis.selectors.access import CrisisAccess, crises_visible_to, crisis_access
 from crisis.selectors.people import open_roles_of, open_tasks_of
 from customers.models import Customer
 from hrcore.models import Employee
@@ -49,8 +49,6 @@ def customer_dossier_access(user: AbstractBaseUser, customer: Customer):
     """What of a customer's dossier the user may read (callers check ``customers_visible_to``
     first): all of it, or for support departments the sources of their function — so the
     administration officer sees the customer's contacts, not their payment history."""
-    from crisis.selectors.access import CrisisAccess
-
     full = CrisisAccess(full=True)
     if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
         return full

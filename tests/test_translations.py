@@ -9,7 +9,15 @@ import pytest
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["hrcore", "responsibilities", "crisis", "competency", "integrations", "templates"]
+APPS = [
+    "hrcore",
+    "responsibilities",
+    "customers",
+    "crisis",
+    "competency",
+    "integrations",
+    "templates",
+]
 PATTERNS = [
     re.compile(r"""(?<![\w.])(?:_|gettext|gettext_lazy|pgettext)\(\s*"((?:[^"\\]|\\.)+)"\s*[,)]"""),
     re.compile(r"""{%\s*(?:translate|trans)\s+"([^"]+)"(?:\s+[^%]*)?%}"""),

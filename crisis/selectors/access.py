@@ -274,9 +274,10 @@ def crisis_access(user: AbstractBaseUser, crisis: Crisis) -> CrisisAccess:
 
 
 def deliverable_for_download(user: AbstractBaseUser, pk: int):
-    """A deliverable whose file the user may download: anyone who sees the crisis page in full
-    (``crisis_access``); staff who only hold a task get their own task's files and those of the
-    tasks their duty waits for."""
+    """A deliverable whose file the user may download, by the crisis page's need to know
+    (``crisis_access``): anyone who sees the crisis in full gets every file; anyone else who sees
+    the crisis gets the files of their own tasks, of the tasks their duties wait for and of the
+    tasks escalated to them — nobody else's. None when the user may not have it."""
 
     deliverable = (
         Deliverable.objects.select_related("task", "task__crisis", "task__crisis__unit")

@@ -32,13 +32,11 @@ from ..choices import (
 )
 from ..metrics import (
     METRIC_KEYS,
-    CrisisFact,
     DayPoint,
     MetricSummary,
     PeriodMetrics,
     TaskFact,
     breach_rates_ranked,
-    milestone_durations,
     period_window,
 )
 from ..models import Crisis, Decision, Task
@@ -134,50 +132,6 @@ def _breach_conditions(now) -> tuple[Q, Q]:
         | Q(completed_at__isnull=True, due_at__lt=now)
     )
     return timed, late
-
-
-def metric_facts(user: AbstractBaseUser, *, days: int, now) -> tuple[list, list]:
-    """The dashboard's metrics window (crises filed in the last ``days`` calendar days of the
-    active time zone, in the user's scope, not cancelled): each crisis as a
-    ``crisis.metrics.CrisisFact`` from its stored milestones, and the breach counts per
-    department aggregated by the database — two queries, slim rows, however many crises."""
-
-    start, _end = period_window(
-        days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
-    )
-    since = timezone.make_aware(datetime.combine(start, time.min))
-    scope = (
-        crises_visible_to(user)
-        .filter(filed_at__gte=since, filed_at__lte=now)
-        .exclude(status=CrisisStatus.CANCELLED)
-    )
-    facts = [
-        CrisisFact(
-            filed_at=filed_at,
-            durations=milestone_durations(
-                filed_at=filed_at,
-                first_response_at=first_response_at,
-                all_info_at=all_info_at,
-                decided_at=decided_at,
-                resolved_at=closed_at,
-            ),
-        )
-        for filed_at, first_response_at, all_info_at, decided_at, closed_at in scope.values_list(
-            "filed_at", "first_response_at", "all_info_at", "decided_at", "closed_at"
-        )
-    ]
-    timed, late = _breach_conditions(now)
-    counts = (
-        Task.objects.filter(crisis__in=scope.values("pk"))
-        .order_by()
-        .values(*_DEPARTMENT_FIELDS)
-        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
-        .values_list(*_DEPARTMENT_FIELDS, "late", "timed")
-    )
-    rates = breach_rates_ranked(
-        (_department(*department), breached, total) for *department, breached, total in counts
-    )
-    return facts, rates
 
 
 def _window_medians(scope: QuerySet[Crisis], column: str, day) -> tuple[dict, timedelta | None]:

@@ -8,11 +8,11 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from hrcore.errors import KeelError
 from hrcore.models import Employee, OrgUnit
-from hrcore.selectors import AssigneeKey, resolve_assignees
+from hrcore.selectors import AssigneeKey, crisis_executive_key, resolve_assignee, resolve_assignees
 
 from ..choices import (
-    EXECUTIVE_POSITION,
     TASK_OPEN_STATES,
     CrisisStatus,
 )
@@ -37,11 +37,12 @@ def _duty_key(duty) -> AssigneeKey:
     )
 
 
-def _step_key(step: str) -> AssigneeKey | None:
+def _step_key(step: str, executive: AssigneeKey) -> AssigneeKey | None:
     """The (function, position) an escalation step names when the duty has no assignee yet:
-    "manager" needs an assignee to have a manager, so it resolves to nobody here."""
+    "manager" needs an assignee to have a manager, so it resolves to nobody here; "executive"
+    is the organisation's (``hrcore.selectors.crisis_executive_key``)."""
     if step == "executive":
-        return ("", EXECUTIVE_POSITION)
+        return executive
     if step.startswith("position:"):
         return ("", step.split(":", 1)[1])
     return None
@@ -53,10 +54,14 @@ def duty_assignments(*, unit: OrgUnit, duties: Iterable, at: datetime) -> list[D
     rules as resolving each duty with ``resolve_assignee`` and, for a duty nobody holds, its
     escalation chain then the executive. ``duties`` need ``assignee_position`` loaded."""
     duties = list(duties)
+    executive = crisis_executive_key()
     wanted: list[AssigneeKey] = []
     for duty in duties:
         wanted.append(_duty_key(duty))
-        wanted.extend(k for k in map(_step_key, [*(duty.escalation or []), "executive"]) if k)
+        for step in [*(duty.escalation or []), "executive"]:
+            key = _step_key(step, executive)
+            if key:
+                wanted.append(key)
     resolved = resolve_assignees(unit=unit, wanted=wanted, at=at)
     assignments: list[DutyAssignment] = []
     for duty in duties:
@@ -66,7 +71,7 @@ def duty_assignments(*, unit: OrgUnit, duties: Iterable, at: datetime) -> list[D
             continue
         fallback, fallback_step = None, None
         for step in [*(duty.escalation or []), "executive"]:
-            key = _step_key(step)
+            key = _step_key(step, executive)
             target = resolved.get(key) if key else None
             if target is not None and not isinstance(target, Exception):
                 fallback, fallback_step = target.employee, step
@@ -151,3 +156,27 @@ def crisis_unit_people(crisis: Crisis) -> list[Employee]:
     for person in people:
         person.is_assignee = person.pk in assignee_ids
     return people
+
+
+def resolve_escalation_target(
+    step: str, *, task: Task, crisis: Crisis, at: datetime
+) -> Employee | None:
+    """The person an escalation step of ``task`` points at now, or None when it cannot be
+    resolved ("executive": the organisation's, ``hrcore.selectors.crisis_executive_key``)."""
+    try:
+        if step == "manager":
+            if task.assignee_id and task.assignee.manager_id:
+                return Employee.objects.select_related("user").get(pk=task.assignee.manager_id)
+            return None
+        if step == "executive":
+            function, position = crisis_executive_key()
+            return resolve_assignee(
+                unit=crisis.unit, function=function or None, position=position or None, at=at
+            ).employee
+        if step.startswith("position:"):
+            return resolve_assignee(
+                unit=crisis.unit, position=step.split(":", 1)[1], at=at
+            ).employee
+    except KeelError:
+        return None
+    return None

@@ -5,13 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from hrcore import sla
-from hrcore.errors import KeelError
-from hrcore.models import Employee
-from hrcore.selectors import resolve_assignee
 from hrcore.services.notifications import NotificationSpec, notification_send
 
 from ..choices import (
-    EXECUTIVE_POSITION,
     TaskStatus,
     TimerState,
 )
@@ -20,26 +16,6 @@ from ..models import (
     Task,
 )
 from .common import crisis_link, fmt_time
-
-
-def resolve_escalation_target(
-    step: str, *, task: Task, crisis: Crisis, at: datetime
-) -> Employee | None:
-    """The person an escalation step points at, or None when it cannot be resolved."""
-    try:
-        if step == "manager":
-            if task.assignee_id and task.assignee.manager_id:
-                return Employee.objects.select_related("user").get(pk=task.assignee.manager_id)
-            return None
-        if step == "executive":
-            return resolve_assignee(unit=crisis.unit, position=EXECUTIVE_POSITION, at=at).employee
-        if step.startswith("position:"):
-            return resolve_assignee(
-                unit=crisis.unit, position=step.split(":", 1)[1], at=at
-            ).employee
-    except KeelError:
-        return None
-    return None
 
 
 def start_clock(task: Task, *, at: datetime, calendar: sla.Calendar) -> None:

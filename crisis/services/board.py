@@ -5,23 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 
 from ..choices import (
     TASK_ACTIVE_STATES,
     DeliverableKind,
-    TimerState,
 )
 from ..models import (
     Crisis,
     Task,
 )
+from ..task_state import breached_q, live_q, warned_q
 
 
 def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | None = None) -> int:
     """Recompute ``decision_pending`` and ``urgency`` of these crises from their tasks, in one
-    UPDATE (the rules of the board's task colours, ``crisis.presenters.task_state``): a decision
+    UPDATE (the rules of the board's task colours, ``crisis.task_state``): a decision
     task still open or acknowledged; 0 = a live task breached (its breach fired or its due time
     passed), 1 = a warning, 2 = on track. Called by every service that changes a task's state
     or clock and by the sweep when a timer fires."""
@@ -30,11 +30,9 @@ def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | Non
     ids = [i for i in crisis_ids if i is not None]
     if not ids:
         return 0
-    live = Task.objects.filter(
-        crisis=OuterRef("pk"), status__in=TASK_ACTIVE_STATES, paused_at__isnull=True
-    ).exclude(timer_state=TimerState.PAUSED)
-    breached = Exists(live.filter(Q(timer_state=TimerState.BREACHED) | Q(due_at__lte=now)))
-    warned = Exists(live.filter(Q(timer_state=TimerState.WARNED) | Q(warn_at__lte=now)))
+    live = Task.objects.filter(live_q(), crisis=OuterRef("pk"))
+    breached = Exists(live.filter(breached_q(now)))
+    warned = Exists(live.filter(warned_q(now)))
     return Crisis.objects.filter(pk__in=ids).update(
         decision_pending=Exists(
             Task.objects.filter(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,10 +48,8 @@ def clean_option(option: str | None) -> str:
 
 
 def crisis_link(crisis_id: int) -> str:
-    try:
-        return reverse("crisis:detail", args=[crisis_id])
-    except NoReverseMatch:
-        return f"/crises/{crisis_id}/"
+    """The crisis page, as notifications link to it."""
+    return reverse("crisis:detail", args=[crisis_id])
 
 
 def fmt_time(moment: datetime | None, tz_name: str) -> str:

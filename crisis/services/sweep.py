@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hrcore import sla
+from hrcore.backoff import exponential_backoff
 from hrcore.services.outbox import outbox_enqueue
 
 from .. import events
@@ -23,7 +24,7 @@ from ..choices import (
 from ..models import (
     Task,
 )
-from .assignment import resolve_escalation_target
+from ..selectors.people import resolve_escalation_target
 from .board import crisis_board_flags_refresh
 from .common import (
     event_payload,
@@ -224,7 +225,12 @@ def _timer_failure_record(task: Task, exc: Exception, now: datetime) -> None:
     Task.objects.filter(pk=task.pk).update(
         fire_attempts=attempts,
         fire_error=f"{type(exc).__name__}: {exc}"[:2000],
-        fire_retry_at=now + sla.fire_retry_delay(attempts),
+        fire_retry_at=now
+        + exponential_backoff(
+            attempts,
+            first_seconds=sla.FIRE_RETRY_FIRST_SECONDS,
+            max_seconds=sla.FIRE_RETRY_MAX_SECONDS,
+        ),
         fire_failing_since=task.fire_failing_since or now,
     )
 

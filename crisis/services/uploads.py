@@ -42,7 +42,7 @@ MAGIC = {
 }
 
 
-def _upload_max_bytes() -> int:
+def upload_max_bytes() -> int:
     return int(getattr(settings, "KEEL_CRISIS_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
 
 
@@ -55,7 +55,7 @@ def _size(n: int) -> str:
 def validate_upload(file: UploadedFile) -> tuple[str, str]:
     name = os.path.basename(file.name or "")
     ext = os.path.splitext(name)[1].lower()
-    max_bytes = _upload_max_bytes()
+    max_bytes = upload_max_bytes()
     if ext not in ALLOWED_UPLOAD_TYPES:
         raise ValidationFailed(
             _("Files of type “%(ext)s” are not accepted. Use: %(allowed)s.")

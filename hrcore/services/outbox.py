@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..backoff import exponential_backoff
 from ..choices import DeliveryResult, OutboxStatus
 from ..models import (
     DeliveryAttempt,
@@ -106,7 +107,7 @@ OUTBOX_MAX_ATTEMPTS = 8
 
 def outbox_backoff(attempts: int) -> timedelta:
     """Exponential backoff: 10 s, 20 s, 40 s … capped at one hour."""
-    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+    return exponential_backoff(attempts, first_seconds=10, max_seconds=3600)
 
 
 def outbox_relay_due(*, now: datetime | None = None, limit: int = 100) -> int:

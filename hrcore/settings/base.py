@@ -220,7 +220,6 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # SLA work has its own queue so slow partner pulls (dossiers, on `default`) never delay it: the
 # tick and sweeps, and the outbox relay that carries warnings and escalations out.
 CELERY_TASK_ROUTES = {
-    "crisis.tasks.sla_*": {"queue": "sla"},
     "hrcore.tasks.tick": {"queue": "sla"},
     "hrcore.tasks.outbox_relay": {"queue": "sla"},
 }

@@ -6,6 +6,7 @@ from django import template
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import pgettext_lazy
 
+from crisis.choices import TaskStatus
 from hrcore.i18n import is_chinese
 from integrations.choices import AttendanceStatus
 
@@ -45,7 +46,6 @@ def isodatetime(value: str | None) -> datetime | None:
 @register.filter
 def task_status(code: str) -> str:
     """The translated label of a crisis task state kept in a plan snapshot."""
-    from crisis.choices import TaskStatus
 
     return str(TaskStatus(code).label) if code in TaskStatus.values else code
 

@@ -13,8 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crisis.models import Crisis, Task
-from crisis.selectors.people import duty_assignments
-from crisis.services.assignment import resolve_escalation_target
+from crisis.selectors.people import duty_assignments, resolve_escalation_target
 from crisis.services.filing import crisis_file
 from hrcore import selectors
 from hrcore.errors import KeelError

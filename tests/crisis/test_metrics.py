@@ -1,4 +1,4 @@
-"""crisis.metrics and crisis.charts: pure arithmetic and SVG, no database."""
+"""crisis.metrics and the charts it feeds (hrcore.charts): pure arithmetic and SVG, no database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crisis import charts
 from crisis.metrics import (
     CrisisFact,
     Durations,
@@ -20,6 +19,7 @@ from crisis.metrics import (
     period_metrics,
     task_breached,
 )
+from hrcore import charts
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 

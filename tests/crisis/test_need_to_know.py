@@ -144,6 +144,28 @@ def test_deliverable_download_follows_need_to_know(client_as, crisis, who, statu
         assert b"".join(response.streaming_content) == PDF
 
 
+def test_deliverable_download_extends_to_a_task_escalated_to_the_viewer(client_as, crisis, users):
+    """The docstring's third case: the files of a task escalated to the viewer."""
+    from django.utils import timezone
+
+    from crisis import events
+
+    deliverable = _deliverable(crisis, "finance-records")
+    url = reverse("crisis:deliverable", args=[deliverable.pk])
+    legal = client_as("legal")
+    assert legal.get(url).status_code == 404
+    events.task_escalated_event(
+        task=deliverable.task,
+        step=1,
+        target="manager",
+        target_id=users["legal"].employee.pk,
+        fired_at=timezone.now(),
+    )
+    response = legal.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
+
+
 # --- dossier pages and API ------------------------------------------------------------------------
 
 

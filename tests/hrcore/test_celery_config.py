@@ -17,7 +17,7 @@ def _queue(task_name: str) -> str:
 
 @pytest.mark.parametrize(
     "task_name",
-    ["hrcore.tasks.outbox_relay", "hrcore.tasks.tick", "crisis.tasks.sla_sweep"],
+    ["hrcore.tasks.outbox_relay", "hrcore.tasks.tick"],
 )
 def test_sla_work_and_the_outbox_relay_are_routed_to_the_sla_queue(task_name):
     assert _queue(task_name) == "sla"

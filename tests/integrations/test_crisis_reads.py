@@ -57,24 +57,24 @@ def test_credit_webhook_refreshes_only_open_crises_of_the_customer(two_crises, c
     assert Dossier.objects.filter(crisis_id=resolved.pk).count() == before[resolved.pk]
 
 
-def test_crisis_task_reads_customers_through_the_integrations_selector(customers):
-    """The task finds the customer by id through the integrations selector and evaluates the
-    trigger rules on what it read: 45 days overdue fires the overdue rule once."""
+def test_trigger_rules_fire_once_per_overdue_episode_of_a_customer_read_by_id(customers):
+    """The trigger rules evaluate a customer read through customers.selectors: 45 days overdue
+    fires the overdue rule once, and not again in the same overdue episode."""
     from django.utils import timezone
 
     from crisis.models import TriggerAlert
-    from crisis.services.triggers import trigger_rules_ensure_defaults
-    from crisis.tasks import triggers_evaluate_customer
+    from crisis.services.triggers import trigger_rules_ensure_defaults, triggers_evaluate_customer
+    from customers.selectors import customer_by_id
 
     trigger_rules_ensure_defaults()
     customer = customers["CUST-1001"]
     customer.overdue_days = 45
     customer.overdue_since = timezone.localdate() - timedelta(days=45)
     customer.save(update_fields=["overdue_days", "overdue_since"])
-    assert triggers_evaluate_customer(customer.pk) == 1
+    assert len(triggers_evaluate_customer(customer=customer_by_id(customer.pk))) == 1
     assert TriggerAlert.objects.filter(customer=customer, overdue_days=45).count() == 1
-    assert triggers_evaluate_customer(customer.pk) == 0  # once per overdue episode
-    assert triggers_evaluate_customer(10**9) == 0
+    assert triggers_evaluate_customer(customer=customer_by_id(customer.pk)) == []
+    assert customer_by_id(10**9) is None
 
 
 def test_no_fallbacks_for_apps_that_always_ship():

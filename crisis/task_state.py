@@ -1,0 +1,47 @@
+"""The one rule for a task's state on the board — ok / warning / breached / done / waiting /
+paused / cancelled — in its two forms kept side by side: ``task_state`` for a task in memory
+(pages, the home page) and the ``*_q`` conditions the board flags are computed with in SQL
+(``crisis.services.board``). Change one, change the other. Pure (no queries)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from .choices import TASK_ACTIVE_STATES, TaskStatus, TimerState
+
+
+def task_state(task, now: datetime) -> str:
+    """ok / warning / breached / done / waiting / paused / cancelled (colour of the row)."""
+    if task.status == TaskStatus.DONE:
+        return "done"
+    if task.status == TaskStatus.CANCELLED:
+        return "cancelled"
+    if task.status == TaskStatus.WAITING:
+        return "waiting"
+    if task.timer_state == TimerState.PAUSED or task.paused_at:
+        return "paused"
+    if task.timer_state == TimerState.BREACHED or (task.due_at and now >= task.due_at):
+        return "breached"
+    if task.timer_state == TimerState.WARNED or (task.warn_at and now >= task.warn_at):
+        return "warning"
+    return "ok"
+
+
+def live_q() -> Q:
+    """Tasks whose clock counts on the board: active (not waiting, done or cancelled) and not
+    paused — the states ``task_state`` does not settle before looking at the clock."""
+    return Q(status__in=TASK_ACTIVE_STATES, paused_at__isnull=True) & ~Q(
+        timer_state=TimerState.PAUSED
+    )
+
+
+def breached_q(now: datetime) -> Q:
+    """A live task that is "breached": its breach fired or its due time passed."""
+    return Q(timer_state=TimerState.BREACHED) | Q(due_at__lte=now)
+
+
+def warned_q(now: datetime) -> Q:
+    """A live task that is (at least) "warning": its warning fired or its warning time passed."""
+    return Q(timer_state=TimerState.WARNED) | Q(warn_at__lte=now)
