@@ -9,7 +9,10 @@ class CrisisConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from . import home_panels
         from .models import BusinessCalendar, Holiday, TriggerRule
+
+        home_panels.register()
 
         for model in (BusinessCalendar, Holiday, TriggerRule):
             auditlog.register(model)
