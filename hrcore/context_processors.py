@@ -3,18 +3,23 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .choices import Role
 from .selectors import employee_of, has_role, unread_notification_count
 
 # (url name, label, roles that see it; empty = everyone logged in)
 NAV_ITEMS = [
     ("crisis:list", _("Crises"), ()),
-    ("crisis:dashboard", _("Dashboard"), ("executive", "hr_admin")),
+    ("crisis:dashboard", _("Dashboard"), (Role.EXECUTIVE, Role.HR_ADMIN)),
     ("responsibilities:map_list", _("Responsibility maps"), ()),
     ("competency:home", _("Training"), ()),
-    ("integrations:customer_list", _("Customers"), ("manager", "executive", "hr_admin", "staff")),
+    (
+        "integrations:customer_list",
+        _("Customers"),
+        (Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN, Role.STAFF),
+    ),
     ("org_chart", _("Organisation"), ()),
     # Not "Administration": in Chinese that reads as the administration department (行政).
-    ("admin:index", _("System administration"), ("hr_admin",)),
+    ("admin:index", _("System administration"), (Role.HR_ADMIN,)),
 ]
 
 

@@ -37,9 +37,9 @@ def is_api(request) -> bool:
 
 
 def _error_body(status: int, code: str, detail: str) -> dict:
-    from hrcore.api.errors import _body  # the one shape of every API error
+    from hrcore.api.errors import error_body  # the one shape of every API error
 
-    return _body(status, code, detail)
+    return error_body(status, code, detail)
 
 
 def _too_large_message(limit: int) -> str:

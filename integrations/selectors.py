@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from crisis import selectors as crisis_selectors
 from crisis.choices import TASK_OPEN_STATES
 from crisis.selectors import crises_visible_to, crisis_access
+from hrcore.choices import DepartmentFunction, Role
 from hrcore.models import Employee
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
@@ -35,7 +36,13 @@ from .models import (
 )
 
 # Departments whose people work on any customer matter of their subsidiary.
-SUPPORT_FUNCTIONS = ("finance", "legal", "administration", "customer_service", "executive")
+SUPPORT_FUNCTIONS = (
+    DepartmentFunction.FINANCE,
+    DepartmentFunction.LEGAL,
+    DepartmentFunction.ADMINISTRATION,
+    DepartmentFunction.CUSTOMER_SERVICE,
+    DepartmentFunction.EXECUTIVE,
+)
 
 
 def _subsidiary_path(unit) -> str:
@@ -51,13 +58,13 @@ def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
     base = Customer.objects.select_related("unit", "account_owner__user", "account_owner__unit")
     if not user.is_authenticated:
         return Customer.objects.none()
-    if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
+    if user.is_superuser or has_role(user, Role.EXECUTIVE, Role.HR_ADMIN, Role.PARTNER):
         return base
     employee = employee_of(user)
     if employee is None:
         return Customer.objects.none()
     q = Q(account_owner=employee)
-    if has_role(user, "manager"):
+    if has_role(user, Role.MANAGER):
         q |= Q(unit__path__startswith=employee.unit.path)
     if employee.unit.function in SUPPORT_FUNCTIONS:
         q |= Q(unit__path__startswith=_subsidiary_path(employee.unit))
@@ -82,17 +89,17 @@ def customer_dossier_access(user: AbstractBaseUser, customer: Customer):
     from crisis.selectors import CrisisAccess
 
     full = CrisisAccess(full=True)
-    if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
+    if user.is_superuser or has_role(user, Role.EXECUTIVE, Role.HR_ADMIN, Role.PARTNER):
         return full
     employee = employee_of(user)
     if employee is None:
         return CrisisAccess(full=False)
     if customer.account_owner_id == employee.pk:
         return full
-    if has_role(user, "manager") and customer.unit.path.startswith(employee.unit.path):
+    if has_role(user, Role.MANAGER) and customer.unit.path.startswith(employee.unit.path):
         return full
     function = employee.unit.function
-    if function == "executive":
+    if function == DepartmentFunction.EXECUTIVE:
         return full
     return CrisisAccess(
         full=False, dossier_sources=SUPPORT_FUNCTION_SOURCES.get(function, frozenset())
@@ -194,14 +201,14 @@ def dossier_history(*, crisis_id: int | None = None, customer=None) -> QuerySet[
 
 
 def deliveries_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookDelivery]:
-    if not has_role(user, "hr_admin"):
+    if not has_role(user, Role.HR_ADMIN):
         return WebhookDelivery.objects.none()
     return WebhookDelivery.objects.select_related("subscription", "subscription__partner")
 
 
 def webhook_subscriptions_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookSubscription]:
     """Webhook subscriptions, for HR admins only (the role that manages partners)."""
-    if not has_role(user, "hr_admin"):
+    if not has_role(user, Role.HR_ADMIN):
         return WebhookSubscription.objects.none()
     return WebhookSubscription.objects.select_related("partner").order_by("id")
 
@@ -219,7 +226,7 @@ def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:
         return qs.none()
     from .selectors import is_finance
 
-    if user.is_superuser or has_role(user, "hr_admin") or is_finance(user):
+    if user.is_superuser or has_role(user, Role.HR_ADMIN) or is_finance(user):
         return qs
     employee = employee_of(user)
     return qs.filter(employee=employee) if employee else qs.none()
@@ -227,7 +234,7 @@ def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:
 
 def handovers_visible_to(user: AbstractBaseUser) -> QuerySet[Handover]:
     qs = Handover.objects.select_related("employee", "successor", "executed_by")
-    if has_role(user, "hr_admin"):
+    if has_role(user, Role.HR_ADMIN):
         return qs
     employee = employee_of(user)
     return qs.filter(employee__manager=employee) if employee else qs.none()
@@ -316,4 +323,4 @@ def is_finance(user) -> bool:
 
 
 def can_manage_people(user) -> bool:
-    return is_hr_admin(user) or has_role(user, "manager")
+    return is_hr_admin(user) or has_role(user, Role.MANAGER)

@@ -161,7 +161,7 @@ def _panel_context(request, crisis) -> dict:
             "plan": plan,
             "plan_pending": plan_pending,
             "show_amounts": access.sees_amounts,
-            "can_edit_plan": plans._can_edit_plan(request.user, crisis),
+            "can_edit_plan": plans.can_edit_plan(request.user, crisis),
             # A crisis without a customer has no plan to wait for.
             "poll": (context["poll"] or plan_pending) and not stuck,
             "stuck": stuck,
@@ -218,7 +218,7 @@ def plan_edit(request, crisis_pk: int):
     if plan is None:
         messages.warning(request, _("There is no response plan yet."))
         return redirect("integrations:crisis_dossier", crisis_pk=crisis.pk)
-    if not plans._can_edit_plan(request.user, crisis):
+    if not plans.can_edit_plan(request.user, crisis):
         raise Http404
     form = PlanEditForm(request.POST or None, instance_plan=plan)
     if request.method == "POST" and form.is_valid():

@@ -29,9 +29,9 @@ from ..selectors import (
     profile_for,
     scale_values,
 )
-from .assignments import _simulation_for_competency, assignment_create
+from .assignments import assignment_create, simulation_for_competency
 from .evidence import evidence_record
-from .guards import _as_employee
+from .guards import as_employee
 
 # --- recognition and crisis reviews -----------------------------------------------------------
 
@@ -47,7 +47,7 @@ def recognition_award(
     actor: AbstractBaseUser | None = None,
 ) -> RecognitionEntry | None:
     """Add resilience stars once per (employee, source_key); None when already awarded."""
-    employee = _as_employee(employee)
+    employee = as_employee(employee)
     if kind not in RecognitionKind.values:
         raise ValidationFailed(
             _("Unknown recognition kind."),
@@ -148,7 +148,7 @@ def crisis_review_record(*, crisis_id: int, findings: list[dict], actor) -> int:
             push=False,
         )
         created += int(was_new)
-        simulation = _simulation_for_competency(
+        simulation = simulation_for_competency(
             competency.code, [scenario_code] if scenario_code else []
         )
         if simulation is not None:

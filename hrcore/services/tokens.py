@@ -17,6 +17,7 @@ from ..models import (
     API_TOKEN_LIFETIME,
     ApiToken,
 )
+from ..scopes import SCOPES
 
 User = get_user_model()
 
@@ -35,7 +36,6 @@ def api_token_issue(
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its clear text (shown once, never stored). It belongs
     to ``user`` for life and expires after ``expires_in_days`` (default 90)."""
-    from ..api.permissions import SCOPES
 
     scopes = sorted(set(scopes))
     unknown = sorted(set(scopes) - {*SCOPES, "*"})

@@ -39,7 +39,7 @@ SECRET_SET = "(set; value not logged)"
 SECRET_CLEARED = "(cleared)"
 
 
-def _secret_change(old_encrypted: str, new_plain: str | None) -> list[str] | None:
+def secret_change(old_encrypted: str, new_plain: str | None) -> list[str] | None:
     """How a secret changed, for the audit log: never the value, in clear or encrypted."""
     if new_plain is None:
         return None
@@ -109,7 +109,7 @@ def partner_save(
         ("token", partner.credentials_encrypted, token),
         ("webhook_secret", partner.webhook_secret_encrypted, webhook_secret),
     ):
-        change = _secret_change(old_encrypted, new_plain)
+        change = secret_change(old_encrypted, new_plain)
         if change:
             changes[name] = change
     if token is not None:
@@ -168,7 +168,7 @@ def subscription_save(
         if created or old[name] != new
     }
     if secret:
-        changes["secret"] = _secret_change(sub.secret_encrypted, secret) or []
+        changes["secret"] = secret_change(sub.secret_encrypted, secret) or []
         sub.secret_encrypted = encrypt(secret)
     sub.save()
     _audit_partner_change(sub, created=created, changes=changes, actor=actor)

@@ -108,7 +108,7 @@ def response_plans_refresh(*, limit: int = 200) -> int:
     return created
 
 
-def _can_edit_plan(user, crisis) -> bool:
+def can_edit_plan(user, crisis) -> bool:
     return bool(crisis_selectors.can_manage(user, crisis))
 
 
@@ -121,7 +121,7 @@ def _require_plan_manager(crisis_id: int, actor, denied: str):
         or not crisis_selectors.crises_visible_to(actor).filter(pk=crisis_id).exists()
     ):
         raise NotFound(_("No such crisis."))
-    if not _can_edit_plan(actor, crisis):
+    if not can_edit_plan(actor, crisis):
         raise PermissionDenied(denied)
     return crisis
 

@@ -35,7 +35,7 @@ from ..models import (
     WebhookSubscription,
 )
 from .dossiers import dossier_request
-from .partners import SECRET_SET, _audit_partner_change, _secret_change
+from .partners import SECRET_SET, _audit_partner_change, secret_change
 
 # --- Webhook subscriptions (the partner API) ---------------------------------------------------
 
@@ -220,7 +220,7 @@ def webhook_subscription_rotate_secret(
     _require_subscription_manager(actor)
     sub = _locked_subscription(subscription)
     secret = _new_webhook_secret()
-    change = _secret_change(sub.secret_encrypted, secret) or []
+    change = secret_change(sub.secret_encrypted, secret) or []
     sub.secret_encrypted = encrypt(secret)
     sub.save(update_fields=["secret_encrypted"])
     _audit_partner_change(sub, created=False, changes={"secret": change}, actor=actor)
