@@ -28,7 +28,6 @@ from .models import (
     Complaint,
     Customer,
     Dossier,
-    DossierSource,
     Handover,
     ResponsePlan,
     WebhookDelivery,
@@ -200,12 +199,6 @@ def dossier_history(*, crisis_id: int | None = None, customer=None) -> QuerySet[
     return qs.order_by("-id")
 
 
-def deliveries_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookDelivery]:
-    if not has_role(user, Role.HR_ADMIN):
-        return WebhookDelivery.objects.none()
-    return WebhookDelivery.objects.select_related("subscription", "subscription__partner")
-
-
 def webhook_subscriptions_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookSubscription]:
     """Webhook subscriptions, for HR admins only (the role that manages partners)."""
     if not has_role(user, Role.HR_ADMIN):
@@ -238,9 +231,6 @@ def handovers_visible_to(user: AbstractBaseUser) -> QuerySet[Handover]:
         return qs
     employee = employee_of(user)
     return qs.filter(employee__manager=employee) if employee else qs.none()
-
-
-__all__ = ["DossierSource"]
 
 
 def dossier_waiting_since(*, crisis_id: int | None = None, customer=None) -> datetime | None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,6 @@ from . import selectors as integrations_selectors
 from .choices import DossierReason, SourceStatus
 from .filters import CustomerFilter
 from .forms import HandoverForm, PlanEditForm
-from .models import Commission, Handover
 from .services import commissions, dossiers, handovers, plans
 
 # How long a page keeps polling for a dossier or plan before it says that something is stuck
@@ -354,6 +353,3 @@ def commission_decide(request, pk: int):
     except KeelError as exc:
         messages.error(request, exc.message)
     return redirect("integrations:commissions")
-
-
-__all__ = ["Commission", "Handover", "HttpResponse"]

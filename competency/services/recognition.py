@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.models import Crisis
 from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
 from hrcore.services.notifications import notification_send
@@ -90,14 +91,9 @@ def recognition_award(
 
 
 def _crisis_scenario_code(crisis_id: int) -> str:
-    try:
-        from django.apps import apps
-
-        crisis_model = apps.get_model("crisis", "Crisis")
-        crisis = crisis_model.objects.filter(pk=crisis_id).select_related("scenario").first()
-        return getattr(getattr(crisis, "scenario", None), "code", "") or ""
-    except (LookupError, AttributeError, Exception):  # crisis app not ready: no preference
-        return ""
+    """The scenario code of the reviewed crisis ("" when there is no such crisis)."""
+    code = Crisis.objects.filter(pk=crisis_id).values_list("scenario__code", flat=True).first()
+    return code or ""
 
 
 @transaction.atomic

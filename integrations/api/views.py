@@ -19,7 +19,6 @@ from .. import selectors
 from .. import selectors as integrations_selectors
 from ..choices import DossierReason
 from ..filters import CustomerFilter
-from ..models import Customer
 from ..services import dossiers, webhooks_inbound
 from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
 
@@ -185,6 +184,3 @@ class InboundWebhookView(APIView):
             partner_slug=partner, body=raw, headers=request.headers
         )
         return JsonResponse(result.body, status=result.status)
-
-
-__all__ = ["Customer"]
