@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from hrcore.i18n import pick
+from hrcore.i18n import Bilingual
 
 from .choices import (
     CommissionStatus,
@@ -73,9 +73,7 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.external_id})"
 
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
+    name = Bilingual()
 
 
 class Partner(models.Model):
