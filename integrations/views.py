@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hrcore.errors import KeelError
+from hrcore.ids import parse_id
 from hrcore.models import Employee
 from hrcore.selectors import employees_visible_to, is_hr_admin
 
@@ -265,9 +266,9 @@ def offboarding(request):
         employees = employees.filter(manager=mine)
     selected = None
     preview = None
-    employee_id = request.GET.get("employee", "")
-    if employee_id.isdigit():
-        selected = employees.filter(pk=int(employee_id)).first()
+    employee_id = parse_id(request.GET.get("employee"))
+    if employee_id is not None:
+        selected = employees.filter(pk=employee_id).first()
         if selected is not None:
             preview = integrations_selectors.offboarding_preview(employee=selected)
     form = None
