@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hrcore.errors import KeelError
+from hrcore.request_guards import wants_json
 
 
 def error_body(status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
@@ -67,12 +68,6 @@ def exception_handler(exc, context):
     return response
 
 
-def _wants_json(request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
-    )
-
-
 TITLES = {
     400: _lazy("The request could not be understood"),
     403: _lazy("Not allowed"),
@@ -82,7 +77,7 @@ TITLES = {
 
 
 def _page_or_json(request, status_code: int, code: str, detail: str, template: str):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(error_body(status_code, code, detail), status=status_code)
     return render(
         request,
