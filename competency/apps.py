@@ -13,3 +13,7 @@ class CompetencyConfig(AppConfig):
 
         # Crisis closure feeds stars and review findings here (crisis does not import this app).
         closure_recognition_register(CrisisClosureRecognition())
+
+        from . import home_panels
+
+        home_panels.register()

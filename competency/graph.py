@@ -62,7 +62,7 @@ def validate_graph(graph: dict, *, known_competencies: set[str] | None = None) -
             if target == key:
                 add("self_loop", key, choice.get("id"))
             condition = choice.get("condition")
-            if condition and not _condition_ok(condition):
+            if condition and not condition_ok(condition):
                 add("bad_condition", key, choice.get("id"))
             for code in _effect_problems(choice.get("effects"), known_competencies):
                 add(code, key, choice.get("id"))
@@ -117,7 +117,7 @@ def _check_rubric(key: str, node: dict, known_competencies: set[str] | None, add
             add("forbidden_raises_score", key, item.get("id"))
 
 
-def _condition_ok(condition) -> bool:
+def condition_ok(condition) -> bool:
     return (
         isinstance(condition, dict)
         and isinstance(condition.get("var"), str)

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hrcore.i18n import pick
+from hrcore.i18n import Bilingual, pick
 
 from .choices import (
     AssignmentReason,
@@ -55,9 +55,7 @@ class RatingScale(models.Model):
     def __str__(self) -> str:
         return pick(self, "name")
 
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
+    name = Bilingual()
 
 
 class ScaleLevel(models.Model):
@@ -80,9 +78,7 @@ class ScaleLevel(models.Model):
     def __str__(self) -> str:
         return f"{self.value} {self.label}"
 
-    @property
-    def label(self) -> str:
-        return pick(self, "label")
+    label = Bilingual()
 
 
 class Framework(models.Model):
@@ -117,9 +113,7 @@ class Framework(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
+    name = Bilingual()
 
 
 class Competency(models.Model):
@@ -147,13 +141,9 @@ class Competency(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
+    name = Bilingual()
 
-    @property
-    def description(self) -> str:
-        return pick(self, "description")
+    description = Bilingual()
 
 
 class BehaviouralAnchor(models.Model):
@@ -178,9 +168,7 @@ class BehaviouralAnchor(models.Model):
     def clean(self) -> None:
         _check_level_on_scale(self.competency_id and self.competency, self.level, "level")
 
-    @property
-    def text(self) -> str:
-        return pick(self, "text")
+    text = Bilingual()
 
 
 class PositionProfile(models.Model):
@@ -294,13 +282,9 @@ class Simulation(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def title(self) -> str:
-        return pick(self, "title")
+    title = Bilingual()
 
-    @property
-    def description(self) -> str:
-        return pick(self, "description")
+    description = Bilingual()
 
 
 class SimulationVersion(models.Model):
@@ -340,9 +324,7 @@ class SimulationVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.simulation.code} v{self.version} ({self.status})"
 
-    @property
-    def counterpart(self) -> str:
-        return pick(self, "counterpart")
+    counterpart = Bilingual()
 
 
 class SimNode(models.Model):
@@ -374,13 +356,9 @@ class SimNode(models.Model):
     def __str__(self) -> str:
         return f"{self.key} ({self.kind})"
 
-    @property
-    def text(self) -> str:
-        return pick(self, "text")
+    text = Bilingual()
 
-    @property
-    def speaker(self) -> str:
-        return pick(self, "speaker")
+    speaker = Bilingual()
 
 
 class SimChoice(models.Model):
@@ -414,17 +392,11 @@ class SimChoice(models.Model):
     def __str__(self) -> str:
         return self.label
 
-    @property
-    def label(self) -> str:
-        return pick(self, "label")
+    label = Bilingual()
 
-    @property
-    def feedback(self) -> str:
-        return pick(self, "feedback")
+    feedback = Bilingual()
 
-    @property
-    def hint(self) -> str:
-        return pick(self, "hint")
+    hint = Bilingual()
 
 
 class SimRubricItem(models.Model):
@@ -453,13 +425,9 @@ class SimRubricItem(models.Model):
     def __str__(self) -> str:
         return self.label
 
-    @property
-    def label(self) -> str:
-        return pick(self, "label")
+    label = Bilingual()
 
-    @property
-    def feedback(self) -> str:
-        return pick(self, "feedback")
+    feedback = Bilingual()
 
     @property
     def is_forbidden(self) -> bool:
@@ -602,6 +570,4 @@ class RecognitionEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.employee} +{self.stars} ({self.source_key})"
 
-    @property
-    def reason(self) -> str:
-        return pick(self, "reason")
+    reason = Bilingual()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hrcore.choices import Role
 from hrcore.errors import KeelError
 from hrcore.i18n import is_chinese, pick
 from hrcore.selectors import employee_of, has_role, is_hr_admin
@@ -91,7 +92,7 @@ def home(request):
     context["aggregates"] = selectors.run_aggregates(request.user)
     context["is_hr"] = is_hr_admin(request.user)
     # The same rule as the readiness view: a link only to a page this reader may open.
-    context["sees_readiness"] = has_role(request.user, "manager", "executive", "hr_admin")
+    context["sees_readiness"] = has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)
     return render(request, "competency/home.html", context)
 
 
@@ -324,7 +325,7 @@ def _with_duty_gaps(gaps: list[dict], rows: list[dict]) -> list[dict]:
 @login_required
 def readiness(request):
     """Readiness per unit and scenario (managers, executives, HR)."""
-    if not (has_role(request.user, "manager", "executive", "hr_admin")):
+    if not (has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)):
         raise Http404
     units = selectors.readiness_units()
     scenarios = selectors.readiness_scenarios()
@@ -347,7 +348,7 @@ def readiness(request):
     gaps = selectors.unit_gaps(unit) if unit is not None else []
     if unit is not None:
         gaps = _with_duty_gaps(gaps, data["rows"])
-    if not has_role(request.user, "hr_admin", "executive"):
+    if not has_role(request.user, Role.HR_ADMIN, Role.EXECUTIVE):
         # per-person gaps are HR data: a manager sees only their own and their reports'
         gaps = [
             g

@@ -9,6 +9,8 @@ class CrisisConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from . import home_panels
         from .models import TriggerRule
 
+        home_panels.register()
         auditlog.register(TriggerRule)

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hrcore.i18n import pick
+from hrcore.i18n import Bilingual
 
 from .choices import CreditStatus
 
@@ -62,6 +62,4 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.external_id})"
 
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
+    name = Bilingual()

@@ -1,7 +1,8 @@
 """HR-admin configuration of the organisation; every save goes through the services."""
 
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .choices import OutboxStatus
@@ -19,7 +20,7 @@ from .models import (
     Position,
 )
 from .security import session_mfa_satisfied
-from .services import org, tokens
+from .services import org, outbox, tokens
 
 admin.site.site_header = _("Keel administration")
 admin.site.site_title = _("Keel")
@@ -58,8 +59,32 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only ``ModelAdmin`` (see ``ReadOnlyAdminMixin``)."""
 
 
+class EmployeeInlineForm(forms.ModelForm):
+    """Checks an employee row with the service's rules (reporting-line cycles, same group), so a
+    bad row is a form error, not a 500."""
+
+    class Meta:
+        model = Employee
+        fields = ["name_zh", "name_en", "position", "manager", "grade"]
+
+    def clean(self):
+        cleaned = super().clean()
+        candidate = self.instance
+        for name, value in cleaned.items():
+            if hasattr(candidate, name) and name != "id":
+                setattr(candidate, name, value)
+        if candidate.unit_id is None:
+            return cleaned
+        try:
+            org.validate_employee(candidate)
+        except ValidationFailed as exc:
+            raise _as_form_errors(self, exc)
+        return cleaned
+
+
 class EmployeeInline(admin.TabularInline):
     model = Employee
+    form = EmployeeInlineForm
     fields = ["name_zh", "name_en", "position", "manager", "grade"]
     extra = 0
     show_change_link = True
@@ -74,6 +99,9 @@ class OrgUnitAdmin(admin.ModelAdmin):
     autocomplete_fields = ["parent", "head"]
     inlines = [EmployeeInline]
     ordering = ["path"]
+
+    def save_formset(self, request, form, formset, change):
+        save_inline_through_services(request, formset)
 
     def save_model(self, request, obj, form, change):
         fields = {
@@ -99,7 +127,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
                 cleaned = super().clean()
                 parent = cleaned.get("parent")
                 try:
-                    org._validate_unit(
+                    org.validate_unit(
                         unit_id=obj.pk if obj else None,
                         kind=cleaned.get("kind", ""),
                         function=cleaned.get("function", ""),
@@ -112,8 +140,56 @@ class OrgUnitAdmin(admin.ModelAdmin):
         return ValidatingForm
 
 
+class AbsenceForm(forms.ModelForm):
+    """Checks an absence with the service's rule, so a bad one is a form error, not a 500."""
+
+    class Meta:
+        model = Absence
+        fields = ["employee", "starts_at", "ends_at", "delegate", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        candidate = self.instance
+        for name in ("employee", "starts_at", "ends_at", "delegate"):
+            if name in cleaned:
+                setattr(candidate, name, cleaned[name])
+        if candidate.employee_id is None:
+            return cleaned
+        try:
+            org.validate_absence(candidate)
+        except ValidationFailed as exc:
+            raise _as_form_errors(self, exc)
+        return cleaned
+
+
+def _as_form_errors(form: forms.ModelForm, exc: ValidationFailed) -> ValidationError:
+    """A service's refusal as form errors; a field the form does not show goes on top."""
+    if not exc.errors:
+        return ValidationError(exc.message)
+    return ValidationError(
+        {
+            name if name in form.fields else NON_FIELD_ERRORS: text
+            for name, text in exc.errors.items()
+        }
+    )
+
+
+def save_inline_through_services(request, formset) -> None:
+    """Write an inline's rows through the services (employees, absences), never ``.save()``."""
+    savers = {Employee: org.employee_save, Absence: org.absence_save}
+    deleters = {Employee: org.employee_delete, Absence: org.absence_delete}
+    for instance in formset.save(commit=False):
+        name = "employee" if isinstance(instance, Employee) else "absence"
+        savers[type(instance)](**{name: instance}, actor=request.user)
+    for instance in formset.deleted_objects:
+        name = "employee" if isinstance(instance, Employee) else "absence"
+        deleters[type(instance)](**{name: instance}, actor=request.user)
+    formset.save_m2m()
+
+
 class AbsenceInline(admin.TabularInline):
     model = Absence
+    form = AbsenceForm
     fk_name = "employee"
     extra = 0
     autocomplete_fields = ["delegate"]
@@ -150,7 +226,7 @@ class EmployeeAdmin(admin.ModelAdmin):
                 if cleaned.get("unit") is None:
                     return cleaned
                 try:
-                    org._validate_employee(candidate)
+                    org.validate_employee(candidate)
                 except ValidationFailed as exc:
                     raise ValidationError(exc.errors or exc.message)
                 return cleaned
@@ -159,6 +235,9 @@ class EmployeeAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         org.employee_save(employee=obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        save_inline_through_services(request, formset)
 
 
 @admin.register(Position)
@@ -173,6 +252,17 @@ class AbsenceAdmin(admin.ModelAdmin):
     list_display = ["employee", "starts_at", "ends_at", "delegate", "reason"]
     autocomplete_fields = ["employee", "delegate"]
     search_fields = ["employee__name_zh", "employee__name_en"]
+    form = AbsenceForm
+
+    def save_model(self, request, obj, form, change):
+        org.absence_save(absence=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        org.absence_delete(absence=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for absence in queryset:
+            org.absence_delete(absence=absence, actor=request.user)
 
 
 @admin.register(ApiToken)
@@ -259,7 +349,10 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
     def delete_queryset(self, request, queryset):
         # The bulk "delete selected" action: sent rows are never deleted.
-        queryset.exclude(status=OutboxStatus.SENT).delete()
+        outbox.outbox_messages_clear(messages=list(queryset), actor=request.user)
+
+    def delete_model(self, request, obj):
+        outbox.outbox_messages_clear(messages=[obj], actor=request.user)
 
     list_display = [
         "id",

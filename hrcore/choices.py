@@ -41,9 +41,6 @@ class OutboxStatus(models.TextChoices):
     DEAD = "dead", _("Given up")
 
 
-OUTBOX_OPEN_STATES = (OutboxStatus.PENDING,)
-
-
 class DeliveryResult(models.TextChoices):
     """What one delivery attempt of an outbox message came to (the delivery ledger)."""
 

@@ -16,3 +16,19 @@ def pick(obj: object, field: str, language: str | None = None) -> str:
     if is_chinese(language):
         return zh or en
     return en or zh
+
+
+class Bilingual:
+    """A model's read-only ``<name>`` for a ``<name>_zh``/``<name>_en`` field pair: the value in
+    the active language, falling back to the other one (``pick``). Declare it as
+    ``name = Bilingual()`` next to the two fields; it reads the pair named like the attribute."""
+
+    field: str
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = name
+
+    def __get__(self, obj: object, owner: type | None = None):
+        if obj is None:
+            return self
+        return pick(obj, self.field)

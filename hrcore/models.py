@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import DeliveryResult, DepartmentFunction, Language, OutboxStatus, UnitKind
-from .i18n import pick
+from .i18n import Bilingual
 
 
 class OrgUnit(models.Model):
@@ -61,9 +61,7 @@ class OrgUnit(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
+    name = Bilingual()
 
     def ancestor_ids(self) -> list[int]:
         """Ids from this unit up to the root (self first)."""
@@ -97,13 +95,9 @@ class Position(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def title(self) -> str:
-        return pick(self, "title")
+    title = Bilingual()
 
-    @property
-    def description(self) -> str:
-        return pick(self, "description")
+    description = Bilingual()
 
 
 class Employee(models.Model):
@@ -153,9 +147,7 @@ class Employee(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
+    name = Bilingual()
 
     @property
     def picker_label(self) -> str:
@@ -247,13 +239,9 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return self.subject
 
-    @property
-    def subject(self) -> str:
-        return pick(self, "subject")
+    subject = Bilingual()
 
-    @property
-    def body(self) -> str:
-        return pick(self, "body")
+    body = Bilingual()
 
 
 class OutboxMessage(models.Model):
@@ -471,4 +459,6 @@ class Holiday(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} {pick(self, 'name')}"
+        return f"{self.date} {self.name}"
+
+    name = Bilingual()

@@ -5,9 +5,13 @@ settings.
   ``Content-Length`` header, before a byte of it is read (413), and a NUL character in the path
   or query string (400: PostgreSQL refuses NUL in text, so every view that filters on a query
   parameter would answer 500).
-* ``ApiJsonErrorsMiddleware`` makes every 4xx/5xx under ``/api/`` the JSON error shape
+* ``wants_json`` is the one place that decides between a JSON error and an HTML page.
+* ``ApiJsonErrorsMiddleware`` makes every 4xx/5xx under ``/api/`` (or asked for as JSON) the
+  JSON error shape
   ``{"status", "code", "detail", "errors"}``: with ``DEBUG=True`` (``make run``) Django answers an
   unknown URL or an unhandled exception with its HTML debug pages, which partners cannot parse.
+* ``ProductErrorPagesMiddleware`` answers browsers with the product's own error pages even
+  with ``DEBUG=True`` (Django's debug pages list URL patterns and settings).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,14 +37,18 @@ def request_max_bytes() -> int:
     return int(getattr(settings, "KEEL_REQUEST_MAX_BYTES", DEFAULT_REQUEST_MAX_BYTES))
 
 
-def is_api(request) -> bool:
-    return request.path_info.startswith("/api/")
+def wants_json(request) -> bool:
+    """The one rule for the shape of an error: JSON for the API and for clients that ask for
+    JSON, the product's HTML pages for everyone else."""
+    return request.path_info.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
 
 
 def _error_body(status: int, code: str, detail: str) -> dict:
-    from hrcore.api.errors import _body  # the one shape of every API error
+    from hrcore.api.errors import error_body  # the one shape of every API error
 
-    return _body(status, code, detail)
+    return error_body(status, code, detail)
 
 
 def _too_large_message(limit: int) -> str:
@@ -85,7 +94,7 @@ class RequestGuardMiddleware:
 
     @staticmethod
     def _refuse(request, status: int, code: str, message) -> HttpResponse:
-        if is_api(request) or "application/json" in request.headers.get("Accept", ""):
+        if wants_json(request):
             response = JsonResponse(_error_body(status, code, message()), status=status)
         else:
             response = _bilingual_page(status, message)
@@ -120,7 +129,7 @@ class ApiJsonErrorsMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if (
-            is_api(request)
+            wants_json(request)
             and response.status_code >= 400
             and not getattr(response, "streaming", False)
             and "json" not in response.get("Content-Type", "")
@@ -136,7 +145,7 @@ class ApiJsonErrorsMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not is_api(request):
+        if not wants_json(request):
             return None
         if isinstance(exception, Http404):
             status = 404
@@ -154,3 +163,35 @@ class ApiJsonErrorsMiddleware:
             got_request_exception.send(sender=None, request=request)
         code, detail = _generic(status)
         return JsonResponse(_error_body(status, code, detail), status=status)
+
+
+class ProductErrorPagesMiddleware:
+    """The product's own 404, 403 and 500 pages for browser paths even when DEBUG is on (the
+    embedded ``make run`` default): Django's debug pages list every URL pattern and settings to
+    whoever mistypes an address. The API keeps its JSON errors (the same handlers answer JSON
+    under /api/, DRF views answer their own errors before this sees them). With DEBUG off Django already calls these handlers; this adds nothing then."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info)
+            except Resolver404:
+                from .api import errors
+
+                return errors.handler404(request)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not settings.DEBUG:
+            return None
+        from .api import errors
+
+        if isinstance(exception, Http404):
+            return errors.handler404(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return errors.handler403(request, exception)
+        logger.exception("Internal Server Error: %s", request.path, exc_info=exception)
+        return errors.handler500(request)

@@ -35,7 +35,3 @@ def presence_rows(people: list[dict], records: dict[str, dict]) -> list[dict]:
     for row in rows:
         del row["_position"]
     return rows
-
-
-def on_site_count(rows: list[dict]) -> int:
-    return sum(1 for r in rows if r["status"] == "on_site")

@@ -14,6 +14,7 @@ from crisis.choices import TASK_OPEN_STATES
 from crisis.selectors.access import CrisisAccess, crises_visible_to, crisis_access
 from crisis.selectors.people import open_roles_of, open_tasks_of
 from customers.models import Customer
+from hrcore.choices import DepartmentFunction, Role
 from hrcore.models import Employee
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
@@ -27,7 +28,6 @@ from .models import (
     Commission,
     Complaint,
     Dossier,
-    DossierSource,
     Handover,
     ResponsePlan,
     WebhookDelivery,
@@ -50,17 +50,17 @@ def customer_dossier_access(user: AbstractBaseUser, customer: Customer):
     first): all of it, or for support departments the sources of their function — so the
     administration officer sees the customer's contacts, not their payment history."""
     full = CrisisAccess(full=True)
-    if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
+    if user.is_superuser or has_role(user, Role.EXECUTIVE, Role.HR_ADMIN, Role.PARTNER):
         return full
     employee = employee_of(user)
     if employee is None:
         return CrisisAccess(full=False)
     if customer.account_owner_id == employee.pk:
         return full
-    if has_role(user, "manager") and customer.unit.path.startswith(employee.unit.path):
+    if has_role(user, Role.MANAGER) and customer.unit.path.startswith(employee.unit.path):
         return full
     function = employee.unit.function
-    if function == "executive":
+    if function == DepartmentFunction.EXECUTIVE:
         return full
     return CrisisAccess(
         full=False, dossier_sources=SUPPORT_FUNCTION_SOURCES.get(function, frozenset())
@@ -156,15 +156,9 @@ def dossier_history(*, crisis_id: int | None = None, customer=None) -> QuerySet[
     return qs.order_by("-id")
 
 
-def deliveries_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookDelivery]:
-    if not has_role(user, "hr_admin"):
-        return WebhookDelivery.objects.none()
-    return WebhookDelivery.objects.select_related("subscription", "subscription__partner")
-
-
 def webhook_subscriptions_visible_to(user: AbstractBaseUser) -> QuerySet[WebhookSubscription]:
     """Webhook subscriptions, for HR admins only (the role that manages partners)."""
-    if not has_role(user, "hr_admin"):
+    if not has_role(user, Role.HR_ADMIN):
         return WebhookSubscription.objects.none()
     return WebhookSubscription.objects.select_related("partner").order_by("id")
 
@@ -182,7 +176,7 @@ def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:
         return qs.none()
     from .selectors import is_finance
 
-    if user.is_superuser or has_role(user, "hr_admin") or is_finance(user):
+    if user.is_superuser or has_role(user, Role.HR_ADMIN) or is_finance(user):
         return qs
     employee = employee_of(user)
     return qs.filter(employee=employee) if employee else qs.none()
@@ -190,13 +184,10 @@ def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:
 
 def handovers_visible_to(user: AbstractBaseUser) -> QuerySet[Handover]:
     qs = Handover.objects.select_related("employee", "successor", "executed_by")
-    if has_role(user, "hr_admin"):
+    if has_role(user, Role.HR_ADMIN):
         return qs
     employee = employee_of(user)
     return qs.filter(employee__manager=employee) if employee else qs.none()
-
-
-__all__ = ["DossierSource"]
 
 
 def dossier_waiting_since(*, crisis_id: int | None = None, customer=None) -> datetime | None:
@@ -279,4 +270,4 @@ def is_finance(user) -> bool:
 
 
 def can_manage_people(user) -> bool:
-    return is_hr_admin(user) or has_role(user, "manager")
+    return is_hr_admin(user) or has_role(user, Role.MANAGER)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from customers.selectors import customers_visible_to
 from hrcore.errors import KeelError
+from hrcore.ids import parse_id
 from hrcore.models import Employee
 from hrcore.selectors import employees_visible_to, is_hr_admin
 
@@ -24,7 +25,6 @@ from . import selectors as integrations_selectors
 from .choices import DossierReason, SourceStatus
 from .filters import CustomerFilter
 from .forms import HandoverForm, PlanEditForm
-from .models import Commission, Handover
 from .services import commissions, dossiers, handovers, plans
 
 # How long a page keeps polling for a dossier or plan before it says that something is stuck
@@ -162,7 +162,7 @@ def _panel_context(request, crisis) -> dict:
             "plan": plan,
             "plan_pending": plan_pending,
             "show_amounts": access.sees_amounts,
-            "can_edit_plan": plans._can_edit_plan(request.user, crisis),
+            "can_edit_plan": plans.can_edit_plan(request.user, crisis),
             # A crisis without a customer has no plan to wait for.
             "poll": (context["poll"] or plan_pending) and not stuck,
             "stuck": stuck,
@@ -219,7 +219,7 @@ def plan_edit(request, crisis_pk: int):
     if plan is None:
         messages.warning(request, _("There is no response plan yet."))
         return redirect("integrations:crisis_dossier", crisis_pk=crisis.pk)
-    if not plans._can_edit_plan(request.user, crisis):
+    if not plans.can_edit_plan(request.user, crisis):
         raise Http404
     form = PlanEditForm(request.POST or None, instance_plan=plan)
     if request.method == "POST" and form.is_valid():
@@ -267,9 +267,9 @@ def offboarding(request):
         employees = employees.filter(manager=mine)
     selected = None
     preview = None
-    employee_id = request.GET.get("employee", "")
-    if employee_id.isdigit():
-        selected = employees.filter(pk=int(employee_id)).first()
+    employee_id = parse_id(request.GET.get("employee"))
+    if employee_id is not None:
+        selected = employees.filter(pk=employee_id).first()
         if selected is not None:
             preview = integrations_selectors.offboarding_preview(employee=selected)
     form = None
@@ -355,6 +355,3 @@ def commission_decide(request, pk: int):
     except KeelError as exc:
         messages.error(request, exc.message)
     return redirect("integrations:commissions")
-
-
-__all__ = ["Commission", "Handover", "HttpResponse"]

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hrcore.choices import DepartmentFunction
-from hrcore.i18n import pick
+from hrcore.i18n import Bilingual, pick
 
 from .choices import DeliverableKind, MapStatus, Severity
 
@@ -35,17 +35,11 @@ class Scenario(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
+    name = Bilingual()
 
-    @property
-    def description(self) -> str:
-        return pick(self, "description")
+    description = Bilingual()
 
-    @property
-    def trigger_notes(self) -> str:
-        return pick(self, "trigger_notes")
+    trigger_notes = Bilingual()
 
 
 class ResponsibilityMap(models.Model):
@@ -175,13 +169,9 @@ class Duty(models.Model):
     def __str__(self) -> str:
         return self.code
 
-    @property
-    def action(self) -> str:
-        return pick(self, "action")
+    action = Bilingual()
 
-    @property
-    def notes(self) -> str:
-        return pick(self, "notes")
+    notes = Bilingual()
 
     @property
     def starts_at_crisis_start(self) -> bool:

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hrcore.audit import audit
 from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import AssigneeNotFound, Conflict, KeelError, PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit, Position
@@ -50,8 +51,7 @@ def _require_hr_admin(actor) -> None:
 
 
 def _audit(obj, action, changes: dict, actor) -> None:
-    actor = actor if getattr(actor, "pk", None) else None
-    LogEntry.objects.log_create(obj, action=action, changes=changes, force_log=True, actor=actor)
+    audit(obj, action, changes=changes, actor=actor)
 
 
 # --- Scenarios -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from hrcore.api.filters import IdFilter
 from hrcore.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_create
 from hrcore.api.permissions import ScopedPermission
+from hrcore.choices import Role
 from hrcore.errors import PermissionDenied
 from hrcore.selectors import has_role
 
@@ -131,7 +132,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
     def create(self, request, *args, **kwargs):
-        if not has_role(request.user, "hr_admin", "partner"):
+        if not has_role(request.user, Role.HR_ADMIN, Role.PARTNER):
             raise PermissionDenied(_("Only HR admins and partner systems may record evidence."))
 
         def perform(key: str | None) -> Response:

@@ -33,7 +33,7 @@ from ..selectors import (
     profile_for,
     published_version,
 )
-from .guards import _require_hr_admin
+from .guards import require_hr_admin
 
 REMIND_BEFORE = timedelta(days=2)
 DEFAULT_DUE_DAYS = 14
@@ -116,7 +116,7 @@ def assignments_assign_manual(
     *, simulation: Simulation, employees: list[Employee], due_at: datetime, actor, note: str = ""
 ) -> list[Assignment]:
     """HR assigns a published simulation to people (once per person and day)."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     day = timezone.localdate()
     created = []
     for employee in employees:
@@ -154,7 +154,7 @@ def _simulation_trains(version: SimulationVersion) -> set[str]:
     return codes
 
 
-def _simulation_for_competency(code: str, scenario_codes: list[str]) -> Simulation | None:
+def simulation_for_competency(code: str, scenario_codes: list[str]) -> Simulation | None:
     """A published simulation training ``code``, preferring the given scenarios."""
     candidates = [(s, v) for s, v in _published_simulations() if code in _simulation_trains(v)]
     candidates.sort(key=lambda sv: (sv[0].scenario_code not in scenario_codes, sv[0].code))
@@ -182,7 +182,7 @@ def gap_pushes_for(*, employee: Employee, now: datetime | None = None) -> int:
         .values_list("competency_code", "id")
     )
     for gap in gaps_for(employee, levels=levels):
-        simulation = _simulation_for_competency(gap["code"], profile.scenario_codes)
+        simulation = simulation_for_competency(gap["code"], profile.scenario_codes)
         if simulation is None or _open_assignment_exists(employee, simulation):
             continue
         key = f"gap:{employee.pk}:{gap['code']}:{latest_ids.get(gap['code'], 0)}"

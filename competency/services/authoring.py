@@ -25,7 +25,7 @@ from ..models import (
 from ..selectors import (
     version_problems,
 )
-from .guards import _require_hr_admin
+from .guards import require_hr_admin
 
 # --- simulation authoring ---------------------------------------------------------------------
 
@@ -51,7 +51,7 @@ def simulation_create(
     counterpart_en: str = "",
 ) -> SimulationVersion:
     """A new simulation with an empty draft version 1 (returned)."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     errors = {}
     if not code or Simulation.objects.filter(code=code).exists():
         errors["code"] = [_("Give a code that is not used yet.")]
@@ -83,7 +83,7 @@ def simulation_create(
 @transaction.atomic
 def version_new_draft(*, simulation: Simulation, actor) -> SimulationVersion:
     """A draft copy of the latest version (or the existing draft)."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     draft = simulation.versions.filter(status=VersionStatus.DRAFT).first()
     if draft is not None:
         return draft
@@ -125,7 +125,7 @@ def version_new_draft(*, simulation: Simulation, actor) -> SimulationVersion:
 
 @transaction.atomic
 def version_update(*, version: SimulationVersion, actor, **fields) -> SimulationVersion:
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     _require_draft(version)
     allowed = {"pass_mark", "initial_state", "counterpart_zh", "counterpart_en", "start_node"}
     for name, value in fields.items():
@@ -162,7 +162,7 @@ def node_save(
     order: int | None = None,
 ) -> SimNode:
     """Create or change a node of a draft version (the first node becomes the start)."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     _require_draft(version)
     errors = {}
     if kind not in NodeKind.values:
@@ -201,7 +201,7 @@ def node_save(
 
 @transaction.atomic
 def node_delete(*, node: SimNode, actor) -> None:
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     _require_draft(node.version)
     version = node.version
     node.delete()
@@ -244,7 +244,7 @@ def choice_save(
     is_timeout: bool = False,
     order: int | None = None,
 ) -> SimChoice:
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     _require_draft(node.version)
     errors: dict = {}
     if not (label_zh or label_en):
@@ -253,7 +253,7 @@ def choice_save(
         errors["next_node"] = [_("The next node must be in the same version.")]
     effects = _clean_number_map(effects, "effects", errors)
     state_changes = _clean_number_map(state_changes, "state_changes", errors)
-    if condition and not graph_mod._condition_ok(condition):
+    if condition and not graph_mod.condition_ok(condition):
         errors["condition"] = [
             _('A condition looks like {"var": "agitation", "op": "lt", "value": 70}.')
         ]
@@ -283,7 +283,7 @@ def choice_save(
 
 @transaction.atomic
 def choice_delete(*, choice: SimChoice, actor) -> None:
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     _require_draft(choice.node.version)
     choice.delete()
 
@@ -333,7 +333,7 @@ def rubric_item_save(
 
     A key point earns its effects when the answer contains one of its phrases; a forbidden phrase
     is a critical error and may only lower scores."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     _require_draft(node.version)
     if item is not None and item.node_id != node.pk:
         raise NotFound(_("No such rubric item on this node."))
@@ -372,7 +372,7 @@ def rubric_item_save(
 
 @transaction.atomic
 def rubric_item_delete(*, item: SimRubricItem, actor) -> None:
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     _require_draft(item.node.version)
     item.delete()
 
@@ -412,7 +412,7 @@ def problem_message(code: str) -> str:
 @transaction.atomic
 def version_publish(*, version: SimulationVersion, actor) -> SimulationVersion:
     """Validate and publish a draft; the previous published version is archived."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     version = SimulationVersion.objects.select_for_update().get(pk=version.pk)
     _require_draft(version)
     problems = version_problems(version)

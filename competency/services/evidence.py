@@ -24,7 +24,7 @@ from ..selectors import (
     scale_values,
 )
 from .assignments import gap_pushes_for
-from .guards import _as_employee
+from .guards import as_employee
 
 NOTE_MAX_LENGTH = 2000  # evidence notes: a remark, not a report
 
@@ -52,7 +52,7 @@ def evidence_record(
 
     Returns ``(row, created)``. A replayed key with different content is a conflict.
     """
-    employee = _as_employee(employee)
+    employee = as_employee(employee)
     errors: dict[str, list[str]] = {}
     if kind not in EvidenceKind.values:
         errors["kind"] = [_("Unknown evidence kind.")]

@@ -19,7 +19,7 @@ from ..models import (
     PositionProfile,
     ProfileRequirement,
 )
-from .guards import _require_hr_admin
+from .guards import require_hr_admin
 
 # --- competency model -------------------------------------------------------------------------
 
@@ -31,7 +31,7 @@ def framework_is_rated(framework: Framework) -> bool:
 @transaction.atomic
 def framework_new_version(*, framework: Framework, actor) -> Framework:
     """Copy a framework (competencies, tree, anchors) into a new draft version."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     existing = Framework.objects.filter(code=framework.code, status=FrameworkStatus.DRAFT).first()
     if existing is not None:
         return existing
@@ -75,7 +75,7 @@ def framework_new_version(*, framework: Framework, actor) -> Framework:
 def framework_publish(*, framework: Framework, actor) -> Framework:
     """Publish a draft; the previous published version is superseded and profiles move over
     (requirements re-pointed by competency code)."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     if framework.status != FrameworkStatus.DRAFT:
         raise Conflict(_("Only a draft framework can be published."))
     previous = Framework.objects.filter(
@@ -105,7 +105,7 @@ def framework_publish(*, framework: Framework, actor) -> Framework:
 def competency_update(*, competency: Competency, actor, **fields) -> Competency:
     """Edit a competency's texts; a framework somebody was rated against is never edited in
     place — the change goes into a new draft version, which is returned."""
-    _require_hr_admin(actor)
+    require_hr_admin(actor)
     allowed = {"name_zh", "name_en", "description_zh", "description_en", "order"}
     unknown = set(fields) - allowed
     if unknown:

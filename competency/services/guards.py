@@ -10,12 +10,12 @@ from hrcore.models import Employee
 from hrcore.selectors import is_hr_admin
 
 
-def _require_hr_admin(actor) -> None:
+def require_hr_admin(actor) -> None:
     if actor is None or not is_hr_admin(actor):
         raise PermissionDenied(_("Only HR admins may do this."))
 
 
-def _as_employee(employee: Employee | int) -> Employee:
+def as_employee(employee: Employee | int) -> Employee:
     if isinstance(employee, Employee):
         return employee
     pk = parse_id(employee)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.models import Crisis
 from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
 from hrcore.services.notifications import notification_send
@@ -29,9 +30,9 @@ from ..selectors import (
     profile_for,
     scale_values,
 )
-from .assignments import _simulation_for_competency, assignment_create
+from .assignments import assignment_create, simulation_for_competency
 from .evidence import evidence_record
-from .guards import _as_employee
+from .guards import as_employee
 
 # --- recognition and crisis reviews -----------------------------------------------------------
 
@@ -47,7 +48,7 @@ def recognition_award(
     actor: AbstractBaseUser | None = None,
 ) -> RecognitionEntry | None:
     """Add resilience stars once per (employee, source_key); None when already awarded."""
-    employee = _as_employee(employee)
+    employee = as_employee(employee)
     if kind not in RecognitionKind.values:
         raise ValidationFailed(
             _("Unknown recognition kind."),
@@ -90,14 +91,9 @@ def recognition_award(
 
 
 def _crisis_scenario_code(crisis_id: int) -> str:
-    try:
-        from django.apps import apps
-
-        crisis_model = apps.get_model("crisis", "Crisis")
-        crisis = crisis_model.objects.filter(pk=crisis_id).select_related("scenario").first()
-        return getattr(getattr(crisis, "scenario", None), "code", "") or ""
-    except (LookupError, AttributeError, Exception):  # crisis app not ready: no preference
-        return ""
+    """The scenario code of the reviewed crisis ("" when there is no such crisis)."""
+    code = Crisis.objects.filter(pk=crisis_id).values_list("scenario__code", flat=True).first()
+    return code or ""
 
 
 @transaction.atomic
@@ -148,7 +144,7 @@ def crisis_review_record(*, crisis_id: int, findings: list[dict], actor) -> int:
             push=False,
         )
         created += int(was_new)
-        simulation = _simulation_for_competency(
+        simulation = simulation_for_competency(
             competency.code, [scenario_code] if scenario_code else []
         )
         if simulation is not None:

@@ -10,9 +10,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from hrcore.models import ApiToken
+from hrcore.scopes import SCOPE_DESCRIPTIONS
 from hrcore.security import session_mfa_satisfied
-
-from .permissions import SCOPE_DESCRIPTIONS
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

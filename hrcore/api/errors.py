@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hrcore.errors import KeelError
+from hrcore.request_guards import wants_json
 
 
-def _body(status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
+def error_body(status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
     body = {"status": status_code, "code": code, "detail": detail}
     if errors:
         body["errors"] = errors
@@ -34,7 +35,9 @@ def _first_message(data) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, KeelError):
-        return Response(_body(exc.status, exc.code, exc.message, exc.errors), status=exc.status)
+        return Response(
+            error_body(exc.status, exc.code, exc.message, exc.errors), status=exc.status
+        )
     if isinstance(exc, DjangoValidationError):
         errors = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -51,7 +54,7 @@ def exception_handler(exc, context):
         detail = _("The request is not valid: %(problem)s") % {
             "problem": _first_message(exc.detail)
         }
-        response.data = _body(
+        response.data = error_body(
             400,
             "invalid",
             detail,
@@ -61,14 +64,8 @@ def exception_handler(exc, context):
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         code = codes if isinstance(codes, str) else "error"
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        response.data = _body(response.status_code, code, str(detail))
+        response.data = error_body(response.status_code, code, str(detail))
     return response
-
-
-def _wants_json(request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
-    )
 
 
 TITLES = {
@@ -80,8 +77,8 @@ TITLES = {
 
 
 def _page_or_json(request, status_code: int, code: str, detail: str, template: str):
-    if _wants_json(request):
-        return JsonResponse(_body(status_code, code, detail), status=status_code)
+    if wants_json(request):
+        return JsonResponse(error_body(status_code, code, detail), status=status_code)
     return render(
         request,
         template,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from rest_framework.pagination import LimitOffsetPagination
 
 from hrcore.errors import ValidationFailed
+from hrcore.ids import parse_whole_number
 
 
 class KeelLimitOffsetPagination(LimitOffsetPagination):
@@ -31,10 +32,8 @@ class KeelLimitOffsetPagination(LimitOffsetPagination):
             "min": minimum,
             "max": maximum,
         }
-        if not value.isascii() or not value.isdigit() or len(value) > 20:
-            raise ValidationFailed(message, errors={name: message})
-        number = int(value)
-        if not minimum <= number <= maximum:
+        number = parse_whole_number(value, minimum=minimum, maximum=maximum)
+        if number is None:
             raise ValidationFailed(message, errors={name: message})
         return number
 

@@ -11,22 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from hrcore.models import ApiToken
+from hrcore.scopes import SCOPES
 from hrcore.selectors import has_role
 
-SCOPE_DESCRIPTIONS = {
-    "read": "every reading operation (GET), and dry runs that change nothing.",
-    "write": "every operation that changes data (what the token's owner may do), including "
-    "filing crises and recording evidence.",
-    "crisis:file": "filing a crisis (`POST /api/v1/crises/`), nothing else: not even reading.",
-    "evidence:write": "appending competency evidence (`POST /api/v1/competency-evidence/`), "
-    "nothing else.",
-    "webhooks": "managing outbound webhook subscriptions (`/api/v1/webhook-subscriptions/`: "
-    "list, create, read, change, deactivate, rotate the secret, read the delivery log; the "
-    "token's owner must be an HR admin), nothing else. Inbound partner webhooks "
-    "(`/api/v1/integrations/webhooks/{partner}/`) authenticate with the partner's signature, "
-    "not a token.",
-}
-SCOPES = tuple(SCOPE_DESCRIPTIONS)
+from ..choices import Role
 
 
 def required_scopes(view, method: str) -> tuple[str, ...]:
@@ -68,7 +56,7 @@ class ReadOnlyOrHrAdmin(ScopedPermission):
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        return request.method in SAFE_METHODS or has_role(request.user, "hr_admin")
+        return request.method in SAFE_METHODS or has_role(request.user, Role.HR_ADMIN)
 
 
 class ReadScope(ScopedPermission):

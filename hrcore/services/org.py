@@ -27,9 +27,7 @@ User = get_user_model()
 # --- Organisation units --------------------------------------------------------------------
 
 
-def _validate_unit(
-    *, unit_id: int | None, kind: str, function: str, parent: OrgUnit | None
-) -> None:
+def validate_unit(*, unit_id: int | None, kind: str, function: str, parent: OrgUnit | None) -> None:
     errors: dict[str, str] = {}
     if kind not in UnitKind.values:
         errors["kind"] = _("Unknown unit kind “%(kind)s”.") % {"kind": kind}
@@ -76,7 +74,7 @@ def org_unit_save(
     for name, value in fields.items():
         setattr(unit, name, value)
     parent = OrgUnit.objects.filter(pk=unit.parent_id).first() if unit.parent_id else None
-    _validate_unit(unit_id=unit.pk, kind=unit.kind, function=unit.function or "", parent=parent)
+    validate_unit(unit_id=unit.pk, kind=unit.kind, function=unit.function or "", parent=parent)
     if not unit.code:
         raise ValidationFailed(
             _("The unit needs a code."), errors={"code": _("This field is required.")}
@@ -94,7 +92,7 @@ def org_unit_save(
 # --- Employees -----------------------------------------------------------------------------
 
 
-def _validate_employee(employee: Employee) -> None:
+def validate_employee(employee: Employee) -> None:
     errors: dict[str, str] = {}
     try:
         ZoneInfo(employee.time_zone)
@@ -126,7 +124,7 @@ def _validate_employee(employee: Employee) -> None:
 def employee_save(*, employee: Employee, actor: User | None = None) -> Employee:
     """Validate (reporting-line cycles, time zone, same group) and save an employee. When they
     leave (no longer employed), their API tokens are revoked."""
-    _validate_employee(employee)
+    validate_employee(employee)
     was_active = (
         Employee.objects.filter(pk=employee.pk).values_list("is_active", flat=True).first()
         if employee.pk
@@ -136,6 +134,14 @@ def employee_save(*, employee: Employee, actor: User | None = None) -> Employee:
     if was_active and not employee.is_active and employee.user_id:
         api_tokens_revoke_for_user(user=employee.user, actor=actor, reason="employee left")
     return employee
+
+
+@transaction.atomic
+def employee_delete(*, employee: Employee, actor: User | None = None) -> None:
+    """Delete an employee record (the admin's inline); their API tokens are revoked first."""
+    if employee.user_id:
+        api_tokens_revoke_for_user(user=employee.user, actor=actor, reason="employee deleted")
+    employee.delete()
 
 
 @transaction.atomic
@@ -185,6 +191,30 @@ def employee_create(
     return employee_save(employee=employee, actor=actor)
 
 
+def validate_absence(absence: Absence) -> None:
+    """An absence ends after it starts and its delegate is someone else."""
+    errors: dict[str, str] = {}
+    if absence.starts_at and absence.ends_at and absence.ends_at <= absence.starts_at:
+        errors["ends_at"] = _("The absence must end after it starts.")
+    if absence.delegate_id is not None and absence.delegate_id == absence.employee_id:
+        errors["delegate"] = _("A delegate must be someone other than the absent employee.")
+    if errors:
+        raise ValidationFailed(_("The absence is not valid."), errors=errors)
+
+
+@transaction.atomic
+def absence_save(*, absence: Absence, actor: User | None = None) -> Absence:
+    """Validate and save a new or changed absence."""
+    validate_absence(absence)
+    absence.save()
+    return absence
+
+
+@transaction.atomic
+def absence_delete(*, absence: Absence, actor: User | None = None) -> None:
+    absence.delete()
+
+
 @transaction.atomic
 def absence_record(
     *,
@@ -196,16 +226,10 @@ def absence_record(
     actor: User | None = None,
 ) -> Absence:
     """Record an absence; the delegate must be someone else."""
-    errors: dict[str, str] = {}
-    if ends_at <= starts_at:
-        errors["ends_at"] = _("The absence must end after it starts.")
-    if delegate is not None and delegate.pk == employee.pk:
-        errors["delegate"] = _("A delegate must be someone other than the absent employee.")
-    if errors:
-        raise ValidationFailed(_("The absence is not valid."), errors=errors)
-    return Absence.objects.create(
+    absence = Absence(
         employee=employee, starts_at=starts_at, ends_at=ends_at, delegate=delegate, reason=reason
     )
+    return absence_save(absence=absence, actor=actor)
 
 
 def user_preferences_update(

@@ -228,3 +228,15 @@ def _attempt_finish(
         provider_message_id=provider_id[:300],
         error="" if error is None else f"{type(error).__name__}: {error}"[:2000],
     )
+
+
+@transaction.atomic
+def outbox_messages_clear(*, messages, actor=None) -> int:
+    """Clear outbox messages by hand (the admin): a sent message is the record of what left
+    Keel and is never deleted; the count of deleted rows is returned."""
+    deleted, _per_model = (
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
+        .exclude(status=OutboxStatus.SENT)
+        .delete()
+    )
+    return deleted

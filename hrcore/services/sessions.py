@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import get_user_model
+
+from hrcore.audit import AuditAction, audit
 
 from ..models import (
     LoginSession,
@@ -42,12 +43,11 @@ def user_sessions_end_all(*, user: User) -> int:
             session.delete(row.session_key)
             ended += 1
         row.delete()
-    LogEntry.objects.log_create(
+    audit(
         user,
-        action=LogEntry.Action.ACCESS,
+        AuditAction.ACCESS,
         changes={},
-        force_log=True,
         actor=user,
-        additional_data={"sessions_ended": ended, "reason": "log out everywhere"},
+        data={"sessions_ended": ended, "reason": "log out everywhere"},
     )
     return ended

@@ -6,17 +6,19 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from hrcore.audit import AuditAction, audit
 
 from ..errors import ValidationFailed
 from ..models import (
     API_TOKEN_LIFETIME,
     ApiToken,
 )
+from ..scopes import SCOPES
 
 User = get_user_model()
 
@@ -35,7 +37,6 @@ def api_token_issue(
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its clear text (shown once, never stored). It belongs
     to ``user`` for life and expires after ``expires_in_days`` (default 90)."""
-    from ..api.permissions import SCOPES
 
     scopes = sorted(set(scopes))
     unknown = sorted(set(scopes) - {*SCOPES, "*"})
@@ -67,15 +68,14 @@ def api_token_issue(
         expires_at=now
         + (timedelta(days=expires_in_days) if expires_in_days else API_TOKEN_LIFETIME),
     )
-    LogEntry.objects.log_create(
+    audit(
         token,
-        action=LogEntry.Action.CREATE,
+        AuditAction.CREATE,
         changes={
             "user": [None, user.get_username()],
             "scopes": [None, token.scopes],
             "expires_at": [None, token.expires_at.isoformat()],
         },
-        force_log=True,
         actor=actor,
     )
     return token, key
@@ -88,13 +88,12 @@ def api_token_revoke(*, token: ApiToken, actor: User | None = None, reason: str 
     if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
         return False
     token.revoked_at = now
-    LogEntry.objects.log_create(
+    audit(
         token,
-        action=LogEntry.Action.UPDATE,
+        AuditAction.UPDATE,
         changes={"revoked_at": [None, now.isoformat()]},
-        force_log=True,
         actor=actor,
-        additional_data={"reason": reason or "revoked"},
+        data={"reason": reason or "revoked"},
     )
     return True
 

@@ -105,7 +105,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
-    "hrcore.middleware.ProductErrorPagesMiddleware",
+    "hrcore.request_guards.ProductErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "hrcore.urls"

@@ -105,14 +105,56 @@ def _not_transient(exc: BaseException) -> bool:
     return not isinstance(exc, TransientError)
 
 
-class PartnerBreaker(pybreaker.CircuitBreaker):
-    """A pybreaker circuit breaker whose lock guards state decisions, not the guarded call."""
+class PartnerBreaker:
+    """A pybreaker circuit breaker used through its public API, whose lock guards state
+    decisions, not the guarded call.
 
-    def __init__(self, *args, trial_wait_seconds: float = 10.0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._trial_in_flight = False
-        self._trial_done = threading.Condition(self._lock)
+    pybreaker keeps the states, counters and the time the breaker opened (its storage, created
+    here and read through its public properties); this class adds its own lock and the
+    half-open trial rule. ``now`` is the clock the reset timeout is measured with (tests move
+    it; pybreaker stamps ``opened_at`` with ``datetime.now(UTC)``)."""
+
+    def __init__(
+        self,
+        *,
+        fail_max: int,
+        reset_timeout: float,
+        name: str,
+        exclude=(),
+        trial_wait_seconds: float = 10.0,
+        now=None,
+    ):
+        self.storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max,
+            reset_timeout=reset_timeout,
+            exclude=list(exclude),
+            name=name,
+            state_storage=self.storage,
+            throw_new_error_on_trip=False,
+        )
+        self.lock = threading.Lock()
+        self.trial_done = threading.Condition(self.lock)
+        self.trial_in_flight = False
+        self.waiting = 0  # callers waiting for the half-open trial's outcome
         self.trial_wait_seconds = trial_wait_seconds
+        self.now = now or (lambda: datetime.now(UTC))
+
+    @property
+    def current_state(self) -> str:
+        return self.breaker.current_state
+
+    @property
+    def fail_counter(self) -> int:
+        return self.breaker.fail_counter
+
+    @property
+    def fail_max(self) -> int:
+        return self.breaker.fail_max
+
+    @property
+    def reset_timeout(self) -> float:
+        return self.breaker.reset_timeout
 
     def _admit(self) -> bool:
         """Under the lock: let the call through (True if it is the half-open trial) or raise
@@ -122,63 +164,71 @@ class PartnerBreaker(pybreaker.CircuitBreaker):
         down."""
         deadline = time.monotonic() + self.trial_wait_seconds
         while True:
-            state = self.state.name
+            state = self.breaker.current_state
             if state == pybreaker.STATE_CLOSED:
                 return False
             if state == pybreaker.STATE_OPEN:
-                opened_at = self._state_storage.opened_at
+                opened_at = self.storage.opened_at
                 reopen_at = opened_at and opened_at + timedelta(seconds=self.reset_timeout)
-                if reopen_at and datetime.now(UTC) < reopen_at:
+                if reopen_at and self.now() < reopen_at:
                     raise pybreaker.CircuitBreakerError("circuit breaker still open")
-                self.half_open()
-            if not self._trial_in_flight:
-                self._trial_in_flight = True
+                self.breaker.half_open()
+            if not self.trial_in_flight:
+                self.trial_in_flight = True
                 return True
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._trial_done.wait(remaining):
+            self.waiting += 1
+            try:
+                finished = remaining > 0 and self.trial_done.wait(remaining)
+            finally:
+                self.waiting -= 1
+            if not finished:
                 raise pybreaker.CircuitBreakerError("half-open trial call did not finish in time")
-            if self.state.name == pybreaker.STATE_OPEN:
+            if self.breaker.current_state == pybreaker.STATE_OPEN:
                 raise pybreaker.CircuitBreakerError("half-open trial call failed")
 
     def call(self, func, *args, **kwargs):
-        with self._lock:
+        with self.lock:
             trial = self._admit()
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:
-            with self._lock:
-                if not self.is_system_error(exc):
+            with self.lock:
+                if not self.breaker.is_system_error(exc):
                     self._record_success(trial)
                 else:
-                    self._state_storage.increment_counter()
-                    if trial:
-                        self.open()  # the partner is still down: another full reset timeout
-                    elif (
-                        self.state.name == pybreaker.STATE_CLOSED
-                        and self._state_storage.counter >= self.fail_max
+                    self.storage.increment_counter()
+                    if trial or (
+                        self.breaker.current_state == pybreaker.STATE_CLOSED
+                        and self.storage.counter >= self.fail_max
                     ):
-                        self.open()
+                        # A failed trial: the partner is still down, another full timeout.
+                        self._open()
                     # A failure admitted while closed that lands after the breaker opened
                     # (another thread tripped it) must not push the reset time further out.
                 if trial:
-                    self._trial_in_flight = False
-                    self._trial_done.notify_all()
+                    self.trial_in_flight = False
+                    self.trial_done.notify_all()
             raise
-        with self._lock:
+        with self.lock:
             self._record_success(trial)
             if trial:
-                self._trial_in_flight = False
-                self._trial_done.notify_all()
+                self.trial_in_flight = False
+                self.trial_done.notify_all()
         return result
 
+    def _open(self) -> None:
+        self.breaker.open()
+        self.storage.opened_at = self.now()  # the reset timeout runs on this breaker's clock
+
     def _record_success(self, trial: bool) -> None:
-        state = self.state.name
+        state = self.breaker.current_state
         if trial and state == pybreaker.STATE_HALF_OPEN:
-            self._state_storage.increment_success_counter()
-            if self._state_storage.success_counter >= self.success_threshold:
-                self.close()  # also resets the failure counter
+            self.storage.increment_success_counter()
+            if self.storage.success_counter >= self.breaker.success_threshold:
+                self.breaker.close()  # also resets the failure counter
         elif state == pybreaker.STATE_CLOSED:
-            self._state_storage.reset_counter()
+            self.storage.reset_counter()
         # A success admitted while closed that lands while open/half-open changes nothing: only
         # the trial decides whether the partner is back.
 
@@ -197,7 +247,6 @@ def breaker_for(config: PartnerConfig) -> PartnerBreaker:
                 reset_timeout=config.breaker_reset_seconds,
                 exclude=[_not_transient],
                 name=config.slug,
-                throw_new_error_on_trip=False,
                 # A trial is one attempt: it ends within the partner's timeouts.
                 trial_wait_seconds=config.connect_timeout_seconds + config.timeout_seconds + 1,
             )

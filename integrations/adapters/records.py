@@ -1,11 +1,13 @@
-"""Typed records validated from partner payloads; anything off-contract is a MalformedPayload."""
+"""Typed records validated from partner payloads through one mechanism (``Record.from_payload``,
+driven by each dataclass's field types); anything off-contract is a MalformedPayload."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from types import UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from .base import MalformedPayload
 
@@ -77,8 +79,101 @@ def _str_list(payload, key, where) -> list[str]:
     return items
 
 
+def _whole(payload, key, where, *, minimum: int | None = None) -> int:
+    value = _req(payload, key, where)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedPayload(f"{where}: “{key}” must be a {_whole_kind(minimum)}")
+    if minimum is not None and value < minimum:
+        raise MalformedPayload(f"{where}: “{key}” must be a {_whole_kind(minimum)}")
+    return value
+
+
+def _whole_kind(minimum: int | None) -> str:
+    return "non-negative whole number" if minimum == 0 else "whole number"
+
+
+def _bool(payload, key, where) -> bool:
+    value = _req(payload, key, where)
+    if not isinstance(value, bool):
+        raise MalformedPayload(f"{where}: “{key}” must be true or false")
+    return value
+
+
+def spec(
+    *,
+    key: str | None = None,
+    optional: bool = False,
+    default: Any = "",
+    choices: tuple[str, ...] | None = None,
+    minimum: int | None = None,
+) -> dict:
+    """How one record field is read from the payload (dataclass field metadata): under another
+    ``key``, ``optional`` with a ``default``, restricted to ``choices``, at least ``minimum``."""
+    return {
+        "key": key,
+        "optional": optional,
+        "default": default,
+        "choices": choices,
+        "minimum": minimum,
+    }
+
+
+def _read(payload, name: str, hint, meta: dict, where: str):
+    """One field of a record from the payload, by its type: the one parser of every record."""
+    key = meta.get("key") or name
+    origin, args = get_origin(hint), get_args(hint)
+    optional = meta.get("optional", False)
+    if origin in (UnionType, Union) and type(None) in args:
+        hint, optional = next(a for a in args if a is not type(None)), True
+        origin, args = get_origin(hint), get_args(hint)
+    if hint is str:
+        value = _str(payload, key, where, required=not optional, default=meta.get("default", ""))
+        if meta.get("choices") and value not in meta["choices"]:
+            raise MalformedPayload(f"{where}: unknown {key} {value!r}")
+        return value
+    if hint is Decimal:
+        return _decimal(payload, key, where)
+    if hint is datetime:
+        return _datetime(payload, key, where, required=not optional)
+    if hint is date:
+        return _date(payload, key, where, required=not optional)
+    if hint is bool:
+        return _bool(payload, key, where)
+    if hint is int:
+        return _whole(payload, key, where, minimum=meta.get("minimum"))
+    if origin is list and args == (str,):
+        return _str_list(payload, key, where)
+    if origin is list and isinstance(args[0], type) and issubclass(args[0], Record):
+        return many(args[0], payload, key, where)
+    raise TypeError(f"no reader for {hint!r}")  # a programming error, not a partner's
+
+
 class Record:
-    """JSON-friendly dict (dates as ISO text, amounts as strings) for storing in a dossier."""
+    """A typed record validated from a partner payload, and its JSON-friendly dict (dates as
+    ISO text, amounts as strings) for storing in a dossier.
+
+    Every record is read by one mechanism, ``from_payload``: each dataclass field by its type
+    (text, amount, date, date-time, whole number, true/false, list of text, list of records),
+    with the field's ``spec`` metadata for another key, optional fields, choices and minimums;
+    ``check`` adds a rule across fields. ``WHERE`` names the record in error messages."""
+
+    WHERE: ClassVar[str] = "record"
+    # Fields read before the others (the first problem reported is the most telling one).
+    FIRST: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_payload(cls, p):
+        hints = get_type_hints(cls)
+        ordered = sorted(fields(cls), key=lambda f: f.name not in cls.FIRST)
+        values = {
+            f.name: _read(p, f.name, hints[f.name], dict(f.metadata), cls.WHERE) for f in ordered
+        }
+        cls.check(values)
+        return cls(**values)
+
+    @classmethod
+    def check(cls, values: dict) -> None:
+        """A rule across fields (raise ``MalformedPayload``); none by default."""
 
     def to_json(self) -> dict:
         def conv(v):
@@ -95,57 +190,36 @@ class Record:
         return {k: conv(v) for k, v in asdict(self).items()}
 
 
+CNY = spec(optional=True, default="CNY")
+OPTIONAL = spec(optional=True)
+
+
 @dataclass(frozen=True)
 class Payment(Record):
     """A payment received from the customer."""
 
+    WHERE = "payment"
     reference: str
     paid_on: date
     amount: Decimal
-    currency: str
-    invoice: str
-    method: str = ""
-
-    @classmethod
-    def from_payload(cls, p) -> Payment:
-        w = "payment"
-        return cls(
-            reference=_str(p, "reference", w),
-            paid_on=_date(p, "paid_on", w),
-            amount=_decimal(p, "amount", w),
-            currency=_str(p, "currency", w, required=False, default="CNY"),
-            invoice=_str(p, "invoice", w, required=False),
-            method=_str(p, "method", w, required=False),
-        )
+    currency: str = field(metadata=CNY)
+    invoice: str = field(metadata=OPTIONAL)
+    method: str = field(default="", metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
 class Invoice(Record):
     """An invoice issued to the customer."""
 
+    WHERE = "invoice"
+    FIRST = ("status",)
     number: str
     issued_on: date
     due_on: date
     amount: Decimal
-    currency: str
-    status: str
+    currency: str = field(metadata=CNY)
+    status: str = field(metadata=spec(choices=("paid", "unpaid")))
     paid_on: date | None = None
-
-    @classmethod
-    def from_payload(cls, p) -> Invoice:
-        w = "invoice"
-        status = _str(p, "status", w)
-        if status not in ("paid", "unpaid"):
-            raise MalformedPayload(f"{w}: unknown status {status!r}")
-        return cls(
-            number=_str(p, "number", w),
-            issued_on=_date(p, "issued_on", w),
-            due_on=_date(p, "due_on", w),
-            amount=_decimal(p, "amount", w),
-            currency=_str(p, "currency", w, required=False, default="CNY"),
-            status=status,
-            paid_on=_date(p, "paid_on", w, required=False),
-        )
 
     def days_overdue(self, today: date) -> int:
         return max((today - self.due_on).days, 0) if self.status == "unpaid" else 0
@@ -155,29 +229,18 @@ class Invoice(Record):
 class CreditProfile(Record):
     """The customer's standing as finance sees it."""
 
+    WHERE = "credit profile"
+    FIRST = ("overdue_days",)
     external_id: str
     outstanding_amount: Decimal
-    currency: str
-    overdue_days: int
-    overdue_since: date | None
-
-    @classmethod
-    def from_payload(cls, p) -> CreditProfile:
-        w = "credit profile"
-        days = _req(p, "overdue_days", w)
-        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-            raise MalformedPayload(f"{w}: “overdue_days” must be a non-negative whole number")
-        return cls(
-            external_id=_str(p, "external_id", w),
-            outstanding_amount=_decimal(p, "outstanding_amount", w),
-            currency=_str(p, "currency", w, required=False, default="CNY"),
-            overdue_days=days,
-            overdue_since=_date(p, "overdue_since", w, required=False),
-        )
+    currency: str = field(metadata=CNY)
+    overdue_days: int = field(metadata=spec(minimum=0))
+    overdue_since: date | None = field(metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
 class LegalBasis(Record):
+    WHERE = "legal basis"
     law_zh: str
     law_en: str
     text_zh: str
@@ -188,6 +251,8 @@ class LegalBasis(Record):
 class LegalGuide(Record):
     """Legal's response guide for a scenario and dispute type: what to say, never say, and why."""
 
+    WHERE = "legal guide"
+    FIRST = ("legal_basis",)
     scenario: str
     dispute_type: str
     title_zh: str
@@ -200,132 +265,58 @@ class LegalGuide(Record):
     steps_zh: list[str] = field(default_factory=list)
     steps_en: list[str] = field(default_factory=list)
 
-    @classmethod
-    def from_payload(cls, p) -> LegalGuide:
-        w = "legal guide"
-        basis = []
-        for item in _list(p, "legal_basis", w):
-            wb = "legal basis"
-            basis.append(
-                LegalBasis(
-                    law_zh=_str(item, "law_zh", wb),
-                    law_en=_str(item, "law_en", wb),
-                    text_zh=_str(item, "text_zh", wb),
-                    text_en=_str(item, "text_en", wb),
-                )
-            )
-        return cls(
-            scenario=_str(p, "scenario", w),
-            dispute_type=_str(p, "dispute_type", w),
-            title_zh=_str(p, "title_zh", w),
-            title_en=_str(p, "title_en", w),
-            say_zh=_str_list(p, "say_zh", w),
-            say_en=_str_list(p, "say_en", w),
-            never_say_zh=_str_list(p, "never_say_zh", w),
-            never_say_en=_str_list(p, "never_say_en", w),
-            legal_basis=basis,
-            steps_zh=_str_list(p, "steps_zh", w),
-            steps_en=_str_list(p, "steps_en", w),
-        )
-
 
 @dataclass(frozen=True)
 class CrmCustomer(Record):
     """The customer as the CRM knows it (the account owner is a Keel user name)."""
 
+    WHERE = "customer"
     external_id: str
     name_zh: str
     name_en: str
-    owner: str
-    unit: str
-
-    @classmethod
-    def from_payload(cls, p) -> CrmCustomer:
-        w = "customer"
-        return cls(
-            external_id=_str(p, "external_id", w),
-            name_zh=_str(p, "name_zh", w),
-            name_en=_str(p, "name_en", w),
-            owner=_str(p, "owner", w, required=False),
-            unit=_str(p, "unit", w, required=False),
-        )
+    owner: str = field(metadata=OPTIONAL)
+    unit: str = field(metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
 class Contact(Record):
     """A logged contact with the customer; ``risk`` flags a worrying one."""
 
+    WHERE = "contact"
+    FIRST = ("risk",)
     at: datetime
-    channel: str
-    by: str
-    note_zh: str
-    note_en: str
-    risk: bool
-
-    @classmethod
-    def from_payload(cls, p) -> Contact:
-        w = "contact"
-        risk = _req(p, "risk", w)
-        if not isinstance(risk, bool):
-            raise MalformedPayload(f"{w}: “risk” must be true or false")
-        return cls(
-            at=_datetime(p, "at", w),
-            channel=_str(p, "channel", w, required=False),
-            by=_str(p, "by", w, required=False),
-            note_zh=_str(p, "note_zh", w, required=False),
-            note_en=_str(p, "note_en", w, required=False),
-            risk=risk,
-        )
+    channel: str = field(metadata=OPTIONAL)
+    by: str = field(metadata=OPTIONAL)
+    note_zh: str = field(metadata=OPTIONAL)
+    note_en: str = field(metadata=OPTIONAL)
+    risk: bool = field()
 
 
 @dataclass(frozen=True)
 class Complaint(Record):
     """A customer complaint logged in the CRM, attributed to an employee."""
 
+    WHERE = "complaint"
     id: str
     at: datetime
-    employee: str
-    severity: str
-    summary_zh: str
-    summary_en: str
-    status: str
-
-    @classmethod
-    def from_payload(cls, p) -> Complaint:
-        w = "complaint"
-        return cls(
-            id=_str(p, "id", w),
-            at=_datetime(p, "at", w),
-            employee=_str(p, "employee", w, required=False),
-            severity=_str(p, "severity", w, required=False, default="medium"),
-            summary_zh=_str(p, "summary_zh", w, required=False),
-            summary_en=_str(p, "summary_en", w, required=False),
-            status=_str(p, "status", w, required=False, default="open"),
-        )
+    employee: str = field(metadata=OPTIONAL)
+    severity: str = field(metadata=spec(optional=True, default="medium"))
+    summary_zh: str = field(metadata=OPTIONAL)
+    summary_en: str = field(metadata=OPTIONAL)
+    status: str = field(metadata=spec(optional=True, default="open"))
 
 
 @dataclass(frozen=True)
 class Order(Record):
     """A sales order; ``paid`` orders earn the owner a commission."""
 
+    WHERE = "order"
     id: str
     ordered_on: date
     amount: Decimal
-    currency: str
-    status: str
-    owner: str
-
-    @classmethod
-    def from_payload(cls, p) -> Order:
-        w = "order"
-        return cls(
-            id=_str(p, "id", w),
-            ordered_on=_date(p, "ordered_on", w),
-            amount=_decimal(p, "amount", w),
-            currency=_str(p, "currency", w, required=False, default="CNY"),
-            status=_str(p, "status", w),
-            owner=_str(p, "owner", w, required=False),
-        )
+    currency: str = field(metadata=CNY)
+    status: str = field()
+    owner: str = field(metadata=OPTIONAL)
 
 
 ATTENDANCE_STATUSES = ("on_site", "remote", "business_trip", "leave", "absent")
@@ -336,12 +327,14 @@ WORKING_STATUSES = ("on_site", "remote", "business_trip")
 class AttendanceRecord(Record):
     """One employee's attendance today, as the attendance system reports it."""
 
+    WHERE = "attendance"
+    FIRST = ("status", "checked_in_at")
     username: str
-    day: date
-    status: str
+    day: date = field(metadata=spec(key="date"))
+    status: str = field(metadata=spec(choices=ATTENDANCE_STATUSES))
     checked_in_at: datetime | None = None
-    location_zh: str = ""
-    location_en: str = ""
+    location_zh: str = field(default="", metadata=OPTIONAL)
+    location_en: str = field(default="", metadata=OPTIONAL)
 
     @property
     def on_site(self) -> bool:
@@ -354,49 +347,23 @@ class AttendanceRecord(Record):
         return self.status in WORKING_STATUSES
 
     @classmethod
-    def from_payload(cls, p) -> AttendanceRecord:
-        w = "attendance"
-        status = _str(p, "status", w)
-        if status not in ATTENDANCE_STATUSES:
-            raise MalformedPayload(f"{w}: unknown status {status!r}")
-        checked_in = _datetime(p, "checked_in_at", w, required=False)
-        if status == "on_site" and checked_in is None:
-            raise MalformedPayload(f"{w}: on site without “checked_in_at”")
-        return cls(
-            username=_str(p, "username", w),
-            day=_date(p, "date", w),
-            status=status,
-            checked_in_at=checked_in,
-            location_zh=_str(p, "location_zh", w, required=False),
-            location_en=_str(p, "location_en", w, required=False),
-        )
+    def check(cls, values: dict) -> None:
+        if values["status"] == "on_site" and values["checked_in_at"] is None:
+            raise MalformedPayload(f"{cls.WHERE}: on site without “checked_in_at”")
 
 
 @dataclass(frozen=True)
 class PerformanceEvent(Record):
     """An event recorded against an employee in the performance / OKR system."""
 
+    WHERE = "performance event"
+    FIRST = ("points",)
     id: str
     employee: str
     kind: str
     reference: str
     points: int
     recorded_at: datetime
-
-    @classmethod
-    def from_payload(cls, p) -> PerformanceEvent:
-        w = "performance event"
-        points = _req(p, "points", w)
-        if isinstance(points, bool) or not isinstance(points, int):
-            raise MalformedPayload(f"{w}: “points” must be a whole number")
-        return cls(
-            id=_str(p, "id", w),
-            employee=_str(p, "employee", w),
-            kind=_str(p, "kind", w),
-            reference=_str(p, "reference", w),
-            points=points,
-            recorded_at=_datetime(p, "recorded_at", w),
-        )
 
 
 def many(cls, payload, key: str, where: str) -> list:

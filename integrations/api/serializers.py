@@ -92,12 +92,6 @@ class ResponsePlanSerializer(serializers.ModelSerializer):
         return plan.author.username if plan.author_id else None
 
 
-class WebhookAcceptedSerializer(serializers.Serializer):
-    status = serializers.IntegerField()
-    delivery_id = serializers.CharField()
-    result = serializers.JSONField()
-
-
 EVENTS_HELP = (
     "Outbound event names: "
     + ", ".join(f"`{e}`" for e in OUTBOUND_EVENTS)

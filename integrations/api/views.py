@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.models import Customer
 from customers.selectors import customers_visible_to
 from hrcore.api.permissions import ReadScope
 from hrcore.errors import NotFound
@@ -184,6 +183,3 @@ class InboundWebhookView(APIView):
             partner_slug=partner, body=raw, headers=request.headers
         )
         return JsonResponse(result.body, status=result.status)
-
-
-__all__ = ["Customer"]

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from hrcore.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_create
 from hrcore.api.permissions import ScopedPermission
+from hrcore.choices import Role
 from hrcore.selectors import has_role
 
 from .. import selectors
@@ -37,7 +38,7 @@ class WebhookSubscriptionPermission(ScopedPermission):
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        if not has_role(request.user, "hr_admin"):
+        if not has_role(request.user, Role.HR_ADMIN):
             self.message = gettext_lazy("Only HR admins may manage webhook subscriptions.")
             return False
         return True

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from auditlog.models import LogEntry
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from hrcore.audit import AuditAction, audit
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.selectors import is_hr_admin
 
@@ -84,11 +84,10 @@ def commission_approve(*, commission: Commission, actor, reject: bool = False) -
         commission.hr_approved_by, commission.hr_approved_at = actor, now
         commission.status = CommissionStatus.REJECTED if reject else CommissionStatus.APPROVED
     commission.save()
-    LogEntry.objects.log_create(
+    audit(
         commission,
-        action=LogEntry.Action.UPDATE,
+        AuditAction.UPDATE,
         changes={"status": ["", commission.status]},
-        force_log=True,
         actor=actor,
     )
     return commission

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from auditlog.models import LogEntry
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from crisis.models import Task
 from crisis.selectors.people import open_tasks_of
 from crisis.services.tasks import tasks_hand_over
 from customers.models import Customer
+from hrcore.audit import AuditAction, audit
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.selectors import is_hr_admin
@@ -32,13 +32,12 @@ def _can_hand_over(actor, employee: Employee) -> bool:
 
 def _log_change(obj, field: str, old, new, actor, note: str) -> None:
     """Bulk updates bypass auditlog's signals, so each change is written explicitly."""
-    LogEntry.objects.log_create(
+    audit(
         obj,
-        action=LogEntry.Action.UPDATE,
+        AuditAction.UPDATE,
         changes={field: [str(old), str(new)]},
-        force_log=True,
         actor=actor,
-        additional_data={"reason": note},
+        data={"reason": note},
     )
 
 
@@ -88,9 +87,7 @@ def handover_execute(
         # Through the crisis engine: timeline event, participant, assignment notification.
         for t in tasks_hand_over(tasks=tasks, successor=successor, actor=actor, reason=reason):
             _log_change(t, "assignee", employee, successor, actor, reason)
-    LogEntry.objects.log_create(
-        handover, action=LogEntry.Action.CREATE, changes={}, force_log=True, actor=actor
-    )
+    audit(handover, action=AuditAction.CREATE, changes={}, actor=actor)
     notification_send(
         recipient=successor.user,
         kind="handover_received",

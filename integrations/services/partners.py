@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from auditlog.models import LogEntry
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hrcore.audit import AuditAction, audit
 from hrcore.errors import ValidationFailed
 
 from .. import adapters
@@ -39,7 +39,7 @@ SECRET_SET = "(set; value not logged)"
 SECRET_CLEARED = "(cleared)"
 
 
-def _secret_change(old_encrypted: str, new_plain: str | None) -> list[str] | None:
+def secret_change(old_encrypted: str, new_plain: str | None) -> list[str] | None:
     """How a secret changed, for the audit log: never the value, in clear or encrypted."""
     if new_plain is None:
         return None
@@ -48,16 +48,15 @@ def _secret_change(old_encrypted: str, new_plain: str | None) -> list[str] | Non
     return ["(set)" if old_encrypted else "(none)", SECRET_CHANGED if old_encrypted else SECRET_SET]
 
 
-def _audit_partner_change(obj, *, created: bool, changes: dict, actor) -> None:
+def audit_partner_change(obj, *, created: bool, changes: dict, actor) -> None:
     """One audit entry per change of partner settings or secrets: who, when, which fields."""
     if not changes and not created:
         return
-    LogEntry.objects.log_create(
+    audit(
         obj,
-        action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE,
+        AuditAction.CREATE if created else AuditAction.UPDATE,
         changes=changes,
-        force_log=True,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor,
     )
 
 
@@ -109,7 +108,7 @@ def partner_save(
         ("token", partner.credentials_encrypted, token),
         ("webhook_secret", partner.webhook_secret_encrypted, webhook_secret),
     ):
-        change = _secret_change(old_encrypted, new_plain)
+        change = secret_change(old_encrypted, new_plain)
         if change:
             changes[name] = change
     if token is not None:
@@ -118,7 +117,7 @@ def partner_save(
         partner.webhook_secret_encrypted = encrypt(webhook_secret)
     partner.updated_at = timezone.now()
     partner.save()
-    _audit_partner_change(partner, created=created, changes=changes, actor=actor)
+    audit_partner_change(partner, created=created, changes=changes, actor=actor)
     adapters.reset_breakers()
     return partner
 
@@ -168,10 +167,10 @@ def subscription_save(
         if created or old[name] != new
     }
     if secret:
-        changes["secret"] = _secret_change(sub.secret_encrypted, secret) or []
+        changes["secret"] = secret_change(sub.secret_encrypted, secret) or []
         sub.secret_encrypted = encrypt(secret)
     sub.save()
-    _audit_partner_change(sub, created=created, changes=changes, actor=actor)
+    audit_partner_change(sub, created=created, changes=changes, actor=actor)
     return sub
 
 

@@ -108,7 +108,7 @@ def response_plans_refresh(*, limit: int = 200) -> int:
     return created
 
 
-def _can_edit_plan(user, crisis) -> bool:
+def can_edit_plan(user, crisis) -> bool:
     return bool(can_manage(user, crisis))
 
 
@@ -118,7 +118,7 @@ def _require_plan_manager(crisis_id: int, actor, denied: str):
     crisis = crisis_by_id(crisis_id)
     if crisis is None or not crises_visible_to(actor).filter(pk=crisis_id).exists():
         raise NotFound(_("No such crisis."))
-    if not _can_edit_plan(actor, crisis):
+    if not can_edit_plan(actor, crisis):
         raise PermissionDenied(denied)
     return crisis
 

@@ -35,7 +35,6 @@ from .complaints import complaint_record
 from .credit import customer_credit_update
 from .dossiers import dossier_request
 
-DEBT_SCENARIOS = ("debt-collection", "debt-collection-emergency")
 EMERGENCY_SCENARIO = "debt-collection-emergency"
 
 

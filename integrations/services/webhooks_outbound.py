@@ -35,12 +35,11 @@ from ..models import (
     WebhookSubscription,
 )
 from .dossiers import dossier_request
-from .partners import SECRET_SET, _audit_partner_change, _secret_change
+from .partners import SECRET_SET, audit_partner_change, secret_change
 
 # --- Webhook subscriptions (the partner API) ---------------------------------------------------
 
 WEBHOOK_SECRET_BYTES = 32
-MAX_SUBSCRIPTION_EVENTS = len(OUTBOUND_EVENTS) + 1
 
 
 def _new_webhook_secret() -> str:
@@ -163,7 +162,7 @@ def webhook_subscription_create(
         "active": ["", "True"],
         "secret": ["(none)", SECRET_SET],
     }
-    _audit_partner_change(sub, created=True, changes=changes, actor=actor)
+    audit_partner_change(sub, created=True, changes=changes, actor=actor)
     return sub, secret
 
 
@@ -199,7 +198,7 @@ def webhook_subscription_update(
             setattr(sub, attr, new)
     if changes:
         sub.save()
-        _audit_partner_change(sub, created=False, changes=changes, actor=actor)
+        audit_partner_change(sub, created=False, changes=changes, actor=actor)
     return sub
 
 
@@ -220,10 +219,10 @@ def webhook_subscription_rotate_secret(
     _require_subscription_manager(actor)
     sub = _locked_subscription(subscription)
     secret = _new_webhook_secret()
-    change = _secret_change(sub.secret_encrypted, secret) or []
+    change = secret_change(sub.secret_encrypted, secret) or []
     sub.secret_encrypted = encrypt(secret)
     sub.save(update_fields=["secret_encrypted"])
-    _audit_partner_change(sub, created=False, changes={"secret": change}, actor=actor)
+    audit_partner_change(sub, created=False, changes={"secret": change}, actor=actor)
     return sub, secret
 
 

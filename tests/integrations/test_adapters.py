@@ -154,3 +154,26 @@ def test_registry_knows_every_kind():
     assert [p for k, p in adapters.registered() if k == "im"] == ["dingtalk-robot", "wecom-robot"]
     with pytest.raises(adapters.PermanentError, match="no adapter"):
         adapters.adapter_for(config("http://x", "finance", protocol="soap"))
+
+
+def test_every_record_is_read_by_the_one_mechanism():
+    """Typed partner records declare their fields; none hand-writes its own parser."""
+    from integrations.adapters import records
+
+    kinds = [
+        value
+        for value in vars(records).values()
+        if isinstance(value, type)
+        and issubclass(value, records.Record)
+        and value is not records.Record
+    ]
+    assert len(kinds) >= 10
+    assert all("from_payload" not in kind.__dict__ for kind in kinds)
+    with pytest.raises(adapters.MalformedPayload, match="attendance: unknown status 'gone'"):
+        adapters.AttendanceRecord.from_payload(
+            {"username": "u", "date": "2026-01-01", "status": "gone"}
+        )
+    with pytest.raises(adapters.MalformedPayload, match="on site without"):
+        adapters.AttendanceRecord.from_payload(
+            {"username": "u", "date": "2026-01-01", "status": "on_site"}
+        )

@@ -10,14 +10,16 @@ sandbox had requests in flight, not from how long the calls took."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
 from integrations import adapters
+from integrations.adapters.base import PartnerBreaker, TransientError
 
-from .conftest import config, peak_overlap
+from .conftest import config
 
 RESET = timedelta(seconds=30)
 
@@ -70,11 +72,10 @@ def finance(sandbox):
 def test_opens_at_exactly_fail_max_concurrent_failures_and_then_fails_fast(sandbox, finance, clock):
     cfg, adapter = finance
     breaker = adapters.breaker_for(cfg)
-    sandbox.knobs(finance={"mode": "error", "latency_ms": 200})
+    sandbox.knobs(finance={"mode": "error"})
 
     results = together(4, lambda: adapter.credit_profile("CUST-1001"))
-    # Let through concurrently (the partner had several in flight at once) and all counted.
-    assert peak_overlap(sandbox.spans) >= 2
+    # All counted (that they run concurrently: test_closed_breaker_runs_calls_concurrently).
     assert kinds(results) == ["TransientError"] * 4
     assert breaker.current_state == "closed"
     assert breaker.fail_counter == 4
@@ -99,24 +100,21 @@ def test_half_open_sends_one_trial_and_the_others_follow_once_it_succeeded(sandb
     together(5, lambda: adapter.credit_profile("CUST-1001"))
     assert breaker.current_state == "open"
 
-    sandbox.knobs(finance={"mode": "ok", "latency_ms": 300})
+    sandbox.knobs(finance={"mode": "ok"})
     clock.shift(RESET + timedelta(seconds=1))  # past the reset timeout
     before, earlier = sandbox.requests, len(sandbox.spans)
     results = together(8, lambda: adapter.credit_profile("CUST-1001"))
     assert kinds(results) == ["CreditProfile"] * 8
     assert sandbox.requests - before == 8
     trial, *followers = sandbox.spans[earlier:]
-    # One trial alone first, then the seven waiting callers together — not all at once (the
-    # old no-op lock) and not one after another (serialised).
+    # One trial alone first, then the waiting callers (that they wait for the trial and then
+    # run together: test_half_open_trial_runs_alone_then_the_waiting_callers_together).
     assert all(start >= trial[1] for start, _ in followers)
-    assert peak_overlap(followers) >= 2
     assert breaker.current_state == "closed"
     assert breaker.fail_counter == 0
 
-    earlier = len(sandbox.spans)
     results = together(8, lambda: adapter.credit_profile("CUST-1001"))
     assert kinds(results) == ["CreditProfile"] * 8
-    assert peak_overlap(sandbox.spans[earlier:]) >= 2  # closed again: calls in parallel
 
 
 def test_failed_trial_reopens_for_another_full_reset_timeout(sandbox, finance, clock):
@@ -175,3 +173,101 @@ def test_a_forked_child_starts_with_fresh_breakers_and_clients(sandbox, finance)
     os.waitpid(pid, 0)
     os.close(read)
     assert adapters.breaker_for(cfg).current_state == "open"  # the parent's is untouched
+
+
+# --- The breaker alone: concurrency proven by barriers, time by an injected clock ----------
+
+
+def _breaker(clock: list[datetime]) -> PartnerBreaker:
+    return PartnerBreaker(
+        fail_max=5,
+        reset_timeout=RESET.total_seconds(),
+        name="unit",
+        exclude=[lambda exc: not isinstance(exc, TransientError)],
+        now=lambda: clock[0],
+    )
+
+
+def _trip(breaker: PartnerBreaker) -> None:
+    def down():
+        raise TransientError("down")
+
+    for _ in range(breaker.fail_max):
+        with pytest.raises(TransientError):
+            breaker.call(down)
+    assert breaker.current_state == "open"
+
+
+def test_closed_breaker_runs_calls_concurrently():
+    """Four calls meet inside the guarded function: a breaker that held its lock for the call
+    (serialised) would break the barrier instead."""
+    breaker = _breaker([datetime(2026, 1, 1, tzinfo=UTC)])
+    inside = threading.Barrier(4, timeout=10)
+
+    def fail():
+        inside.wait()
+        raise TransientError("down")
+
+    results = together(4, lambda: breaker.call(fail))
+    assert kinds(results) == ["TransientError"] * 4
+    assert breaker.current_state == "closed" and breaker.fail_counter == 4
+
+
+def test_open_breaker_waits_the_reset_timeout_on_its_clock():
+    clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+    breaker = _breaker(clock)
+    _trip(breaker)
+    clock[0] += RESET - timedelta(seconds=1)
+    with pytest.raises(adapters.base.pybreaker.CircuitBreakerError):
+        breaker.call(lambda: "not called")
+    clock[0] += timedelta(seconds=2)
+    assert breaker.call(lambda: "ok") == "ok"
+    assert breaker.current_state == "closed"
+
+
+def test_half_open_trial_runs_alone_then_the_waiting_callers_together():
+    clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+    breaker = _breaker(clock)
+    _trip(breaker)
+    clock[0] += RESET + timedelta(seconds=1)
+
+    entered: list[bool] = []  # per call: had the trial finished when it started?
+    trial_done = {"value": False}
+    trial_inside, release_trial = threading.Event(), threading.Event()
+    followers_inside = threading.Barrier(7, timeout=10)
+    lock = threading.Lock()
+
+    def work():
+        with lock:
+            first = not entered
+            entered.append(trial_done["value"])
+        if first:
+            trial_inside.set()
+            release_trial.wait(10)
+            trial_done["value"] = True
+            return "trial"
+        followers_inside.wait()  # the seven followers run together, not one after another
+        return "follower"
+
+    results: list = []
+    trial = threading.Thread(target=lambda: results.append(breaker.call(work)))
+    trial.start()
+    assert trial_inside.wait(10)
+    followers = [
+        threading.Thread(target=lambda: results.append(breaker.call(work))) for _ in range(7)
+    ]
+    for t in followers:
+        t.start()
+    for _ in range(1000):  # until all seven wait for the trial's outcome
+        with breaker.lock:
+            if breaker.waiting == 7:
+                break
+        time.sleep(0.01)
+    assert breaker.waiting == 7
+    assert len(entered) == 1  # nobody but the trial reached the partner
+    release_trial.set()
+    for t in [trial, *followers]:
+        t.join(10)
+    assert sorted(results) == ["follower"] * 7 + ["trial"]
+    assert entered[1:] == [True] * 7
+    assert breaker.current_state == "closed"

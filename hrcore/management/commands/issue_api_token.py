@@ -3,8 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from hrcore.api.permissions import SCOPES
 from hrcore.errors import ValidationFailed
+from hrcore.scopes import SCOPES
 from hrcore.services.tokens import api_token_issue
 
 

@@ -1,0 +1,57 @@
+"""The start page's crisis panels: the reader's open tasks, their unit's open crises (managers),
+the decisions still to take (executives)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from hrcore.choices import Role
+from hrcore.home import ROWS, register_panel
+from hrcore.models import Employee
+from hrcore.selectors import unit_subtree_q
+
+from . import selectors
+from .choices import TASK_OPEN_STATES, CrisisStatus, DeliverableKind, TaskStatus
+from .views import task_state
+
+
+def tasks_panel(user: AbstractBaseUser, employee: Employee | None, now: datetime) -> dict:
+    tasks = list(selectors.my_open_tasks(user)[:ROWS])
+    return {"my_tasks": [{"task": t, "state": task_state(t, now)} for t in tasks]}
+
+
+def unit_crises_panel(user: AbstractBaseUser, employee: Employee | None, now: datetime) -> dict:
+    if employee is None:
+        return {}
+    return {
+        "unit_crises": list(
+            selectors.crises_visible_to(user)
+            .filter(unit_subtree_q(employee.unit, "unit"), status=CrisisStatus.OPEN)
+            .select_related("scenario", "unit")
+            .order_by("-filed_at")[:ROWS]
+        )
+    }
+
+
+def decisions_panel(user: AbstractBaseUser, employee: Employee | None, now: datetime) -> dict:
+    # Decisions still to take, those waiting for their inputs (finance, legal) included.
+    return {
+        "pending_decisions": list(
+            selectors.tasks_visible_to(user)
+            .filter(
+                deliverable_kind=DeliverableKind.DECISION,
+                status__in=TASK_OPEN_STATES,
+                crisis__status=CrisisStatus.OPEN,
+            )
+            .order_by("due_at", "pk")[:ROWS]
+        ),
+        "waiting_status": TaskStatus.WAITING,
+    }
+
+
+def register() -> None:
+    register_panel(tasks_panel)
+    register_panel(unit_crises_panel, role=Role.MANAGER)
+    register_panel(decisions_panel, role=Role.EXECUTIVE)
