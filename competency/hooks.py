@@ -5,7 +5,7 @@ competencies. Registered in CompetencyConfig.ready()."""
 from __future__ import annotations
 
 from . import selectors
-from .services.recognition import crisis_review_record, recognition_award
+from .services import recognition
 
 
 class CrisisClosureRecognition:
@@ -21,7 +21,7 @@ class CrisisClosureRecognition:
         return list(seen.items())
 
     def star_award(self, *, employee, crisis, actor) -> None:
-        recognition_award(
+        recognition.recognition_award(
             employee=employee,
             kind="crisis",
             source_key=f"crisis:{crisis.pk}",
@@ -34,4 +34,4 @@ class CrisisClosureRecognition:
         )
 
     def findings_record(self, *, crisis, findings, actor) -> None:
-        crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)
+        recognition.crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)

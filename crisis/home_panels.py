@@ -12,13 +12,14 @@ from hrcore.home import ROWS, register_panel
 from hrcore.models import Employee
 from hrcore.selectors import unit_subtree_q
 
-from . import selectors
 from .choices import TASK_OPEN_STATES, CrisisStatus, DeliverableKind, TaskStatus
-from .views import task_state
+from .selectors.access import crises_visible_to, tasks_visible_to
+from .selectors.crises import my_open_tasks
+from .task_state import task_state
 
 
 def tasks_panel(user: AbstractBaseUser, employee: Employee | None, now: datetime) -> dict:
-    tasks = list(selectors.my_open_tasks(user)[:ROWS])
+    tasks = list(my_open_tasks(user)[:ROWS])
     return {"my_tasks": [{"task": t, "state": task_state(t, now)} for t in tasks]}
 
 
@@ -27,7 +28,7 @@ def unit_crises_panel(user: AbstractBaseUser, employee: Employee | None, now: da
         return {}
     return {
         "unit_crises": list(
-            selectors.crises_visible_to(user)
+            crises_visible_to(user)
             .filter(unit_subtree_q(employee.unit, "unit"), status=CrisisStatus.OPEN)
             .select_related("scenario", "unit")
             .order_by("-filed_at")[:ROWS]
@@ -39,7 +40,7 @@ def decisions_panel(user: AbstractBaseUser, employee: Employee | None, now: date
     # Decisions still to take, those waiting for their inputs (finance, legal) included.
     return {
         "pending_decisions": list(
-            selectors.tasks_visible_to(user)
+            tasks_visible_to(user)
             .filter(
                 deliverable_kind=DeliverableKind.DECISION,
                 status__in=TASK_OPEN_STATES,
