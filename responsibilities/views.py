@@ -17,10 +17,11 @@ from hrcore.errors import KeelError, ValidationFailed
 from hrcore.models import Position
 from hrcore.selectors import employee_of, is_hr_admin, positions_visible_to
 
-from . import drawing, planning, selectors, services
+from . import drawing, planning, selectors
 from .choices import MapStatus
 from .forms import DryRunForm, DutyForm, DutyFormSet, MapHeaderForm, ScenarioForm
 from .models import Duty
+from .services import dry_run, maps, scenarios
 
 
 def _require_hr_admin(request) -> None:
@@ -35,18 +36,19 @@ def _position_titles() -> dict[str, str]:
 @login_required
 def map_list(request):
     """Scenarios with their versions; drafts only for HR admins. A fixed number of queries."""
-    maps = selectors.maps_for_list(request.user).order_by(
+    listed = selectors.maps_for_list(request.user).order_by(
         "scenario__code", "scope__path", "-version"
     )
-    scenarios: OrderedDict = OrderedDict()
+    by_scenario: OrderedDict = OrderedDict()
     for s in selectors.scenarios_visible_to(request.user).order_by("code"):
-        scenarios[s.pk] = {"scenario": s, "maps": []}
-    for m in maps:
-        scenarios.setdefault(m.scenario_id, {"scenario": m.scenario, "maps": []})["maps"].append(m)
+        by_scenario[s.pk] = {"scenario": s, "maps": []}
+    for m in listed:
+        entry = by_scenario.setdefault(m.scenario_id, {"scenario": m.scenario, "maps": []})
+        entry["maps"].append(m)
     return render(
         request,
         "responsibilities/map_list.html",
-        {"scenarios": list(scenarios.values()), "can_edit": is_hr_admin(request.user)},
+        {"scenarios": list(by_scenario.values()), "can_edit": is_hr_admin(request.user)},
     )
 
 
@@ -91,14 +93,14 @@ def map_detail(request, pk: int):
     drawn = None
     problems: dict[str, str] = {}
     try:
-        run = services.responsibility_map_dry_run(responsibility_map=m, unit=unit, start=start)
+        run = dry_run.responsibility_map_dry_run(responsibility_map=m, unit=unit, start=start)
         if run.rows:
             drawn = _drawing_for(m, run, full=request.GET.get("scale") == "full")
     except KeelError as exc:
         problems["duties"] = exc.message
     can_edit = is_hr_admin(request.user)
     if m.status == MapStatus.DRAFT and can_edit and not problems:
-        problems = services.responsibility_map_validate(responsibility_map=m)
+        problems = maps.responsibility_map_validate(responsibility_map=m)
     critical_labels = []
     if run:
         by_code = {r.duty.code: r.duty for r in run.rows}
@@ -135,7 +137,7 @@ def map_versions(request, pk: int):
         .filter(scenario_id=m.scenario_id, scope_id=m.scope_id)
         .order_by("-version")
     )
-    dicts = {v.pk: services.map_duty_dicts(v) for v in versions}
+    dicts = {v.pk: maps.map_duty_dicts(v) for v in versions}
     rows = []
     for newer, older in zip(versions, [*versions[1:], None], strict=False):
         diff = planning.diff(dicts[older.pk], dicts[newer.pk]) if older else None
@@ -208,7 +210,7 @@ def map_edit(request, pk: int | None = None):
             "title_en": m.title_en,
             "change_note": m.change_note,
         }
-        initial_duties = [DutyForm.initial_from(d) for d in services.map_duty_dicts(m)]
+        initial_duties = [DutyForm.initial_from(d) for d in maps.map_duty_dicts(m)]
     elif request.GET.get("scenario"):
         initial_header["scenario"] = (
             selectors.scenarios_visible_to(request.user)
@@ -222,7 +224,7 @@ def map_edit(request, pk: int | None = None):
         h = header.cleaned_data
         try:
             if m is None:
-                m = services.responsibility_map_create(
+                m = maps.responsibility_map_create(
                     scenario=h["scenario"],
                     scope=h["scope"],
                     duties=duties,
@@ -232,7 +234,7 @@ def map_edit(request, pk: int | None = None):
                     actor=request.user,
                 )
             else:
-                services.responsibility_map_update(
+                maps.responsibility_map_update(
                     responsibility_map=m,
                     duties=duties,
                     title_zh=h["title_zh"],
@@ -272,13 +274,13 @@ def _action(request, pk: int, do, success: str, *, to_result: bool = False):
 @login_required
 @require_POST
 def map_publish(request, pk: int):
-    return _action(request, pk, services.responsibility_map_publish, _("The map is published."))
+    return _action(request, pk, maps.responsibility_map_publish, _("The map is published."))
 
 
 @login_required
 @require_POST
 def map_archive(request, pk: int):
-    return _action(request, pk, services.responsibility_map_archive, _("The version is archived."))
+    return _action(request, pk, maps.responsibility_map_archive, _("The version is archived."))
 
 
 @login_required
@@ -287,7 +289,7 @@ def map_revise(request, pk: int):
     return _action(
         request,
         pk,
-        services.responsibility_map_revise,
+        maps.responsibility_map_revise,
         _("You are editing the next draft version."),
         to_result=True,
     )
@@ -299,7 +301,7 @@ def scenario_new(request):
     form = ScenarioForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            scenario = services.scenario_create(**form.cleaned_data, actor=request.user)
+            scenario = scenarios.scenario_create(**form.cleaned_data, actor=request.user)
         except ValidationFailed as exc:
             form.add_error(None, exc.message)
             for key, message in exc.errors.items():
@@ -321,7 +323,7 @@ def _url(name: str) -> str:
 def scenario_manual(request, code: str):
     """The process manual of a scenario: every published map's steps in order."""
     scenario = get_object_or_404(selectors.scenarios_visible_to(request.user), code=code)
-    maps = list(
+    published = list(
         selectors.map_with_duties(
             selectors.maps_visible_to(request.user).filter(
                 scenario=scenario, status=MapStatus.PUBLISHED
@@ -329,7 +331,7 @@ def scenario_manual(request, code: str):
         ).order_by("scope__path")
     )
     sections = []
-    for m in maps:
+    for m in published:
         duties = list(m.duties.all())
         plan = planning.schedule(
             [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from responsibilities.models import ResponsibilityMap
-from responsibilities.services import map_duty_dicts
+from responsibilities.services.maps import map_duty_dicts
 from tests.html_forms import form_data
 
 pytestmark = pytest.mark.django_db

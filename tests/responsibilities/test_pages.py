@@ -267,7 +267,7 @@ def test_revise_edit_publish_and_see_the_diff(seeded_maps, client_as):
     assert 'value="finance-records"' in page
     # The edit form round-trips the duties; change one deadline.
     from responsibilities.forms import DutyForm
-    from responsibilities.services import map_duty_dicts
+    from responsibilities.services.maps import map_duty_dicts
 
     rows = []
     for d in map_duty_dicts(v2):
@@ -328,9 +328,9 @@ def test_job_descriptions_list_exactly_the_positions_duties(seeded_maps, client_
 
 
 def test_archived_and_draft_duties_are_not_in_job_descriptions(seeded_maps, client_as, users):
-    from responsibilities import services
+    from responsibilities.services import maps
 
-    services.responsibility_map_archive(responsibility_map=emergency(), actor=users["hradmin"])
+    maps.responsibility_map_archive(responsibility_map=emergency(), actor=users["hradmin"])
     listed = _listed(html(client_as("staff").get("/maps/positions/vice-president/")))
     assert "debt-collection-emergency/vp-decision" not in listed
     assert len(listed) == 4
