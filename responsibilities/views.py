@@ -19,7 +19,7 @@ from hrcore.selectors import employee_of, is_hr_admin, positions_visible_to
 
 from . import drawing, planning, selectors
 from .choices import MapStatus
-from .forms import DryRunForm, DutyForm, DutyFormSet, MapHeaderForm, ScenarioForm
+from .forms import DryRunForm, ScenarioForm
 from .models import Duty
 from .services import dry_run, maps, scenarios
 
@@ -158,105 +158,6 @@ def map_versions(request, pk: int):
     )
 
 
-def _apply_errors(exc: ValidationFailed, header: MapHeaderForm, formset, form_index: list[int]):
-    """Put the service's ``duties[i].field`` messages on the right row and field."""
-    for key, message in exc.errors.items():
-        if key.startswith("duties[") and "]" in key:
-            i = int(key[len("duties[") : key.index("]")])
-            field = key[key.index("]") + 2 :] if "." in key else None
-            form = formset.forms[form_index[i]] if i < len(form_index) else None
-            if form is None:
-                header.add_error(None, message)
-            elif field in form.fields:
-                form.add_error(field, message)
-            else:
-                form.add_error(None, message)
-        elif key in header.fields:
-            header.add_error(key, message)
-        else:
-            header.add_error(None, message)
-
-
-def _collect(formset) -> tuple[list[dict], list[int]]:
-    duties, index = [], []
-    for i, form in enumerate(formset.forms):
-        # An existing duty left as it was is kept (saving a draft unchanged used to drop every
-        # duty nobody touched); only the blank extra rows are skipped when untouched.
-        blank_extra = i >= formset.initial_form_count() and not form.has_changed()
-        if blank_extra or form.cleaned_data.get("DELETE"):
-            continue
-        duties.append(form.to_duty())
-        index.append(i)
-    return duties, index
-
-
-@login_required
-def map_edit(request, pk: int | None = None):
-    """Build a new map, or edit a draft, in the browser: header + one row per duty."""
-    _require_hr_admin(request)
-    m = None
-    if pk is not None:
-        m = get_object_or_404(selectors.maps_visible_to(request.user), pk=pk)
-        if m.status != MapStatus.DRAFT:
-            messages.error(request, _("Published versions are frozen; create the next version."))
-            return redirect("responsibilities:map_detail", pk=m.pk)
-    initial_header = {}
-    initial_duties = []
-    if m is not None:
-        initial_header = {
-            "scenario": m.scenario,
-            "scope": m.scope,
-            "title_zh": m.title_zh,
-            "title_en": m.title_en,
-            "change_note": m.change_note,
-        }
-        initial_duties = [DutyForm.initial_from(d) for d in maps.map_duty_dicts(m)]
-    elif request.GET.get("scenario"):
-        initial_header["scenario"] = (
-            selectors.scenarios_visible_to(request.user)
-            .filter(code=request.GET["scenario"])
-            .first()
-        )
-    header = MapHeaderForm(request.POST or None, initial=initial_header, locked=m is not None)
-    formset = DutyFormSet(request.POST or None, initial=initial_duties, prefix="duties")
-    if request.method == "POST" and header.is_valid() and formset.is_valid():
-        duties, index = _collect(formset)
-        h = header.cleaned_data
-        try:
-            if m is None:
-                m = maps.responsibility_map_create(
-                    scenario=h["scenario"],
-                    scope=h["scope"],
-                    duties=duties,
-                    title_zh=h["title_zh"],
-                    title_en=h["title_en"],
-                    change_note=h["change_note"],
-                    actor=request.user,
-                )
-            else:
-                maps.responsibility_map_update(
-                    responsibility_map=m,
-                    duties=duties,
-                    title_zh=h["title_zh"],
-                    title_en=h["title_en"],
-                    change_note=h["change_note"],
-                    actor=request.user,
-                )
-        except ValidationFailed as exc:
-            header.add_error(None, exc.message)
-            _apply_errors(exc, header, formset, index)
-        except KeelError as exc:
-            header.add_error(None, exc.message)
-        else:
-            messages.success(request, _("The draft was saved."))
-            return redirect("responsibilities:map_detail", pk=m.pk)
-    return render(
-        request,
-        "responsibilities/map_edit.html",
-        {"map": m, "header": header, "formset": formset},
-    )
-
-
 def _action(request, pk: int, do, success: str, *, to_result: bool = False):
     _require_hr_admin(request)
     m = get_object_or_404(selectors.maps_visible_to(request.user), pk=pk)
@@ -269,12 +170,6 @@ def _action(request, pk: int, do, success: str, *, to_result: bool = False):
     if to_result:
         return redirect("responsibilities:map_edit", pk=result.pk)
     return redirect("responsibilities:map_detail", pk=m.pk)
-
-
-@login_required
-@require_POST
-def map_publish(request, pk: int):
-    return _action(request, pk, maps.responsibility_map_publish, _("The map is published."))
 
 
 @login_required

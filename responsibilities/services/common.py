@@ -33,8 +33,8 @@ def audit(obj, action, changes: dict, actor) -> None:
 
 
 def first_problem(summary: str, errors: Mapping[str, str]) -> str:
-    """A message that names the first problem, so a single line is already useful."""
+    """A message that names the first problem, so a single line is already useful (its text
+    only: the field key, e.g. ``duties[1].deadline_minutes``, is for programs, in ``errors``)."""
     if not errors:
         return summary
-    key, value = next(iter(errors.items()))
-    return f"{summary} {key}: {value}"
+    return f"{summary} {next(iter(errors.values()))}"

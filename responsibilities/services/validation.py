@@ -20,6 +20,7 @@ from ..choices import (
     EscalationStep,
 )
 from ..models import ResponsibilityMap
+from ..wording import cycle_text
 from .common import MAX_ITEM_LENGTH, MAX_LIST_ITEMS, MAX_TEXT, MAX_TITLE, SLUG_RE
 
 
@@ -85,7 +86,8 @@ def normalise_duties(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, s
         position_code = str(position_code).strip()
         if bool(function) == bool(position_code):
             errors[f"{p}.assignee_function"] = _(
-                "Duty %(duty)s: give exactly one of assignee_function or assignee_position."
+                "Duty %(duty)s: choose who does it, either a department function or a position "
+                "(not both)."
             ) % {"duty": label}
         if function and function not in DepartmentFunction.values:
             errors[f"{p}.assignee_function"] = _(
@@ -112,8 +114,8 @@ def normalise_duties(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, s
                 d[key] = str(raw.get(key) or "")
             if len(d[key]) > MAX_TEXT:
                 errors[f"{p}.{key}"] = _(
-                    "Duty %(duty)s: %(field)s is too long (%(length)d characters, at most %(n)d)."
-                ) % {"duty": label, "field": key, "length": len(d[key]), "n": MAX_TEXT}
+                    "Duty %(duty)s: this text is too long (%(length)d characters, at most %(n)d)."
+                ) % {"duty": label, "length": len(d[key]), "n": MAX_TEXT}
         deliverable = raw.get("deliverable") or DeliverableKind.CONFIRMATION
         if deliverable not in DeliverableKind.values:
             errors[f"{p}.deliverable"] = _(
@@ -175,9 +177,9 @@ def normalise_duties(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, s
                 not isinstance(x, str) or not x.strip() or len(x) > MAX_ITEM_LENGTH for x in items
             ):
                 errors[f"{p}.{key}"] = _(
-                    "Duty %(duty)s: %(field)s must be at most %(n)d non-empty texts of at most "
-                    "%(len)d characters."
-                ) % {"duty": label, "field": key, "n": MAX_LIST_ITEMS, "len": MAX_ITEM_LENGTH}
+                    "Duty %(duty)s: give at most %(n)d non-empty items of at most %(len)d "
+                    "characters each."
+                ) % {"duty": label, "n": MAX_LIST_ITEMS, "len": MAX_ITEM_LENGTH}
             d[key] = [str(x).strip() for x in items if isinstance(x, str)]
         warn_ratio = raw.get("warn_ratio", 0.8)
         try:
@@ -215,9 +217,14 @@ def normalise_duties(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, s
     elif cycle:
         errors["duties"] = _("The duties wait for each other in a cycle: %(cycle)s.") % {
             # Shown in running order: each duty waits for the one before it.
-            "cycle": " → ".join(reversed(cycle))
+            "cycle": cycle_text(list(reversed(cycle)))
         }
     return clean, errors
+
+
+def duties_check(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, str]]:
+    """The same checks a save runs, without saving: for the editor's live preview."""
+    return normalise_duties(duties)
 
 
 def check_publishable(responsibility_map: ResponsibilityMap, duties: list[dict]) -> dict:
