@@ -187,6 +187,7 @@ class DutyForm(forms.Form):
         competencies=(),
         **kwargs,
     ):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         positions = positions or {}
         self.fields["assignee"].choices = [
