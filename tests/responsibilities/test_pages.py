@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from hrcore.models import OrgUnit
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
+from responsibilities.services import maps
 from tests.factories import DutyFactory, ResponsibilityMapFactory
 
 pytestmark = pytest.mark.django_db
@@ -273,6 +274,15 @@ def test_non_admins_cannot_build_or_publish(seeded_maps, client_as, username):
     assert client.get("/maps/scenarios/new/").status_code == 403
     assert client.post(f"/maps/{m.pk}/archive/").status_code == 403
     assert client.post(f"/maps/{m.pk}/revise/").status_code == 403
+    draft = maps.responsibility_map_revise(responsibility_map=m, actor=None)
+    assert client.get(f"/maps/{draft.pk}/edit/").status_code == 403
+    assert client.get(f"/maps/{draft.pk}/publish/").status_code == 403
+    assert client.post(f"/maps/{draft.pk}/publish/").status_code == 403
+    preview = _formset([ROWS[0]], extra_blank=0)
+    assert client.post("/maps/editor/preview/", preview).status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == MapStatus.DRAFT
+    draft.delete()
     m.refresh_from_db()
     assert m.status == MapStatus.PUBLISHED
     assert ResponsibilityMap.objects.count() == 6
@@ -350,7 +360,6 @@ def test_job_descriptions_list_exactly_the_positions_duties(seeded_maps, client_
 
 
 def test_archived_and_draft_duties_are_not_in_job_descriptions(seeded_maps, client_as, users):
-    from responsibilities.services import maps
 
     maps.responsibility_map_archive(responsibility_map=emergency(), actor=users["hradmin"])
     listed = _listed(html(client_as("staff").get("/maps/positions/vice-president/")))
@@ -403,3 +412,19 @@ def test_admin_edits_drafts_inline_and_freezes_published_versions(seeded_maps, c
     draft.refresh_from_db()
     m.refresh_from_db()
     assert (m.status, draft.status) == (MapStatus.ARCHIVED, MapStatus.PUBLISHED)
+
+
+def test_the_editor_preview_draws_and_names_problems_by_row_and_field(no_seed_maps, client_as):
+    client = client_as("hradmin")
+    calm = {"code": "calm", "assignee_function": "hr", "action_en": "Calm", "deadline_minutes": ""}
+    r = client.post("/maps/editor/preview/", _formset([*ROWS, calm], extra_blank=1))
+    assert r.status_code == 200
+    data = r.json()
+    assert data["map"] == []
+    assert data["rows"] == {"3": {"deadline": "此项为必填项。"}}  # beside row 4's deadline
+    assert data["drawing"].count('class="bar') == 3 and "bar-vp-go" in data["drawing"]
+    cycle = [dict(ROWS[0], after="vp-go"), ROWS[1], ROWS[2], dict(calm, deadline_minutes="5")]
+    data = client.post("/maps/editor/preview/", _formset(cycle)).json()
+    assert data["map"] == ["职责之间存在循环等待：it-contain → legal-notify → vp-go → it-contain。"]
+    assert 'data-testid="drawing-cycle"' in data["drawing"]
+    assert ResponsibilityMap.objects.count() == 0 and Duty.objects.count() == 0
