@@ -155,7 +155,8 @@ def test_hr_admin_builds_the_emergency_map_by_pointing_and_clicking(
     expect(_row(page, 2).get_by_label("简称", exact=True)).to_have_value("legal-support")
     page.set_viewport_size({"width": 1366, "height": 860})
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / "map-editor-zh.png"), full_page=True)
+    _row(page, 4).evaluate("row => row.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(SHOTS / "map-editor-zh.png"))  # a laptop screen
 
     page.get_by_test_id("save-draft").click()
     m = ResponsibilityMap.objects.get(scenario__code="collectors-drill")
@@ -232,4 +233,5 @@ def test_the_editor_in_english_on_a_laptop(seeded_maps, users, page, live_server
     )
     rows.first.get_by_label("vp-decision", exact=True).uncheck()
     expect(page.get_by_test_id("map-errors")).to_be_hidden()
-    page.screenshot(path=str(SHOTS / "map-editor-en.png"), full_page=True)
+    rows.last.evaluate("row => row.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(SHOTS / "map-editor-en.png"))  # a laptop screen
