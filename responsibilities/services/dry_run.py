@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from crisis.sla import Calendar, Deadlines, deadlines_for
 from hrcore.errors import AssigneeNotFound, ValidationFailed
 from hrcore.models import OrgUnit
-from hrcore.services import Resolution, resolve_assignee
+from hrcore.selectors import Resolution, resolve_assignee
 
 from .. import planning
 from ..models import Duty, ResponsibilityMap

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from hrcore.choices import UnitKind
 from hrcore.errors import Conflict, ValidationFailed
 from hrcore.models import OrgUnit
-from hrcore.services import notification_send
+from hrcore.services.notifications import notification_send
 
 from .. import planning
 from ..choices import MapStatus

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import KeelError
 from hrcore.models import OrgUnit, Position
-from hrcore.services import resolve_assignee
+from hrcore.selectors import resolve_assignee
 
 from .. import planning
 from ..choices import (

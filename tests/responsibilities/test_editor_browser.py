@@ -209,7 +209,7 @@ def test_hr_admin_builds_the_emergency_map_by_pointing_and_clicking(
 
 def test_the_editor_in_english_on_a_laptop(seeded_maps, users, page, live_server, login_page):
     """The same editor for a reader of English: labels, pickers and the drawing in English."""
-    from hrcore.services import user_preferences_update
+    from hrcore.services.org import user_preferences_update
     from responsibilities.models import ResponsibilityMap
     from responsibilities.services import maps
 
