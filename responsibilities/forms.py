@@ -288,9 +288,6 @@ class DutyForm(forms.Form):
         }
 
 
-DutyFormSet = forms.formset_factory(DutyForm, extra=0, can_delete=False, max_num=100)
-
-
 class DryRunForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Crisis in"), queryset=OrgUnit.objects.none())
     start = forms.DateTimeField(

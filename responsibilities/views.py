@@ -1,5 +1,6 @@
 """Pages of the responsibility maps: list, the drawn map with its dry run, versions and diffs,
-the browser builder, and the generated documents (process manual, a position's crisis duties)."""
+archive and revise, and the generated documents (process manual, a position's crisis duties).
+The map editor and publishing live in editor.py."""
 
 from __future__ import annotations
 
