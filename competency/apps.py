@@ -2,6 +2,13 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def framework_competencies() -> list[tuple[str, str]]:
+    """The published framework's competencies as ``(code, name)`` for the map editor."""
+    from .selectors import rateable_competencies
+
+    return [(c["code"], c["name"]) for c in rateable_competencies()]
+
+
 class CompetencyConfig(AppConfig):
     name = "competency"
     verbose_name = _("Competency and training")
@@ -17,3 +24,8 @@ class CompetencyConfig(AppConfig):
         from . import home_panels
 
         home_panels.register()
+
+        # The map editor (responsibilities, below this app) offers the framework's competencies.
+        from responsibilities.competencies import register_competency_provider
+
+        register_competency_provider(framework_competencies)

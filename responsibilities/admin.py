@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from hrcore.errors import KeelError
 
-from . import services
 from .choices import FROZEN_STATES, MapStatus
 from .models import Duty, ResponsibilityMap, Scenario
+from .services import maps
 
 
 @admin.register(Scenario)
@@ -102,12 +102,12 @@ class ResponsibilityMapAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish the selected drafts (validates them)"))
     def publish_maps(self, request, queryset):
-        self._run(request, queryset, services.responsibility_map_publish, _("%(n)d published."))
+        self._run(request, queryset, maps.responsibility_map_publish, _("%(n)d published."))
 
     @admin.action(description=_("Archive the selected versions"))
     def archive_maps(self, request, queryset):
-        self._run(request, queryset, services.responsibility_map_archive, _("%(n)d archived."))
+        self._run(request, queryset, maps.responsibility_map_archive, _("%(n)d archived."))
 
     @admin.action(description=_("Create the next draft version"))
     def revise_maps(self, request, queryset):
-        self._run(request, queryset, services.responsibility_map_revise, _("%(n)d drafts ready."))
+        self._run(request, queryset, maps.responsibility_map_revise, _("%(n)d drafts ready."))

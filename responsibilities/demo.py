@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from hrcore.models import OrgUnit
 
-from . import services
 from .choices import Severity
 from .models import ResponsibilityMap, Scenario
+from .services import maps, scenarios
 
 ESC = ["manager", "executive"]
 ESC_VP = ["position:president"]
@@ -513,7 +513,7 @@ def seed() -> dict[str, int]:
     for spec in SCENARIOS:
         scenario = Scenario.objects.filter(code=spec["code"]).first()
         if scenario is None:
-            scenario = services.scenario_create(
+            scenario = scenarios.scenario_create(
                 code=spec["code"],
                 name_zh=spec["name_zh"],
                 name_en=spec["name_en"],
@@ -526,7 +526,7 @@ def seed() -> dict[str, int]:
             )
         if ResponsibilityMap.objects.filter(scenario=scenario, scope=group).exists():
             continue
-        draft = services.responsibility_map_create(
+        draft = maps.responsibility_map_create(
             scenario=scenario,
             scope=group,
             duties=spec["duties"],
@@ -535,5 +535,5 @@ def seed() -> dict[str, int]:
             change_note="演示数据的初始版本 / Initial version from the demo data.",
             actor=None,
         )
-        services.responsibility_map_publish(responsibility_map=draft, actor=None)
+        maps.responsibility_map_publish(responsibility_map=draft, actor=None)
     return {"scenarios": Scenario.objects.count(), "maps": ResponsibilityMap.objects.count()}

@@ -1,14 +1,16 @@
-"""Forms of the map pages: scenario, map header, duty rows (a formset), dry-run parameters."""
+"""Forms of the map pages: scenario, map header, the editor's duty rows (a formset of pickers),
+dry-run parameters."""
 
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hrcore.choices import DepartmentFunction, UnitKind
-from hrcore.models import OrgUnit, Position
+from hrcore.models import OrgUnit
 
-from .choices import DeliverableKind, Severity
+from .choices import ESCALATION_POSITION_PREFIX, DeliverableKind, EscalationStep, Severity
 from .models import Scenario
 
 
@@ -57,20 +59,59 @@ class MapHeaderForm(forms.Form):
             self.fields["scope"].disabled = True
 
 
-def _split(value: str) -> list[str]:
-    return [p.strip() for p in value.replace("，", ",").split(",") if p.strip()]
+MAX_ESCALATION_STEPS = 5
+DEADLINE_UNITS = (("minutes", 1), ("hours", 60), ("days", 1440))
+ASSIGNEE_FUNCTION = "function:"
+ASSIGNEE_POSITION = "position:"
+
+
+class EscalationWidget(forms.MultiWidget):
+    """Up to five escalation steps, each picked from a list of roles, in order."""
+
+    def __init__(self, choices=(), attrs=None):
+        super().__init__([forms.Select() for _i in range(MAX_ESCALATION_STEPS)], attrs)
+
+    def set_choices(self, choices) -> None:
+        """The roles to pick from, and each step's name for screen readers (reader's language)."""
+        for i, widget in enumerate(self.widgets):
+            widget.choices = choices
+            widget.attrs["aria-label"] = gettext("Escalation step %(n)d") % {"n": i + 1}
+
+    def decompress(self, value):
+        steps = list(value or [])[:MAX_ESCALATION_STEPS]
+        return steps + [""] * (MAX_ESCALATION_STEPS - len(steps))
+
+
+class EscalationField(forms.MultiValueField):
+    """The ordered steps as a list, empty picks left out."""
+
+    def __init__(self, **kwargs):
+        fields = [forms.CharField(required=False) for _ in range(MAX_ESCALATION_STEPS)]
+        super().__init__(
+            fields, require_all_fields=False, required=False, widget=EscalationWidget(), **kwargs
+        )
+
+    def compress(self, data_list):
+        return [step for step in data_list or [] if step]
+
+
+def deadline_parts(minutes: int) -> tuple[int, str]:
+    """The largest unit that says ``minutes`` exactly: 120 → (2, "hours"), 90 → (90, "minutes")."""
+    for unit, size in reversed(DEADLINE_UNITS):
+        if minutes and minutes % size == 0:
+            return minutes // size, unit
+    return minutes, "minutes"
 
 
 class DutyForm(forms.Form):
-    """One duty row. Lists are typed as comma-separated codes (information items: one a line)."""
+    """One duty row of the editor: pickers, not codes typed by hand."""
 
-    code = forms.SlugField(label=_("Code"), max_length=64)
-    assignee_function = forms.ChoiceField(
-        label=_("Department function"),
-        choices=[("", "—"), *list(DepartmentFunction.choices)],
-        required=False,
+    code = forms.SlugField(
+        label=_("Short name"),
+        max_length=64,
+        help_text=_("Letters, digits and hyphens; other duties refer to it."),
     )
-    assignee_position = forms.ChoiceField(label=_("or position"), required=False)
+    assignee = forms.ChoiceField(label=_("Who"))
     action_zh = forms.CharField(
         label=_("Action (Chinese)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
@@ -80,70 +121,171 @@ class DutyForm(forms.Form):
     deliverable = forms.ChoiceField(
         label=_("Deliverable"), choices=DeliverableKind.choices, initial=DeliverableKind.DOCUMENT
     )
-    deadline_minutes = forms.IntegerField(label=_("Deadline (minutes)"))
-    after = forms.CharField(
+    deadline = forms.IntegerField(
+        label=_("Deadline"),
+        min_value=1,
+        error_messages={"min_value": _("The deadline must be more than 0.")},
+    )
+    deadline_unit = forms.ChoiceField(
+        label=_("Unit"),
+        choices=[("minutes", _("minutes")), ("hours", _("hours")), ("days", _("days"))],
+        initial="hours",
+    )
+    warn_percent = forms.FloatField(
+        label=_("Warning at (% of the deadline)"),
+        min_value=1,
+        max_value=99,
+        initial=80,
+        widget=forms.NumberInput(attrs={"step": "any", "min": 1, "max": 99}),
+    )
+    after = forms.MultipleChoiceField(
         label=_("Starts after"),
         required=False,
-        help_text=_("Duty codes, comma-separated; empty = at crisis start."),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: starts at crisis start."),
     )
-    escalation = forms.CharField(
-        label=_("Escalation"),
-        required=False,
-        initial="manager, executive",
-        help_text=_("manager, executive or position:<code>, comma-separated."),
-    )
-    warn_ratio = forms.FloatField(label=_("Warn at"), initial=0.8, required=False)
+    escalation = EscalationField(label=_("Escalation, in order"), initial=["manager", "executive"])
     business_hours = forms.BooleanField(label=_("Business hours only"), required=False)
+    competencies = forms.MultipleChoiceField(
+        label=_("Competencies"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     information_items = forms.CharField(
         label=_("Information needed"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         help_text=_("One item a line."),
     )
-    competencies = forms.CharField(label=_("Competencies"), required=False)
     notes_zh = forms.CharField(label=_("Notes (Chinese)"), required=False)
     notes_en = forms.CharField(label=_("Notes (English)"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    # Where the service's field keys are shown in this row.
+    SERVICE_FIELDS = {
+        "code": "code",
+        "assignee": "assignee",
+        "assignee_function": "assignee",
+        "assignee_position": "assignee",
+        "action": "action_zh",
+        "action_zh": "action_zh",
+        "action_en": "action_en",
+        "deliverable": "deliverable",
+        "deadline_minutes": "deadline",
+        "after": "after",
+        "warn_ratio": "warn_percent",
+        "business_hours": "business_hours",
+        "escalation": "escalation",
+        "information_items": "information_items",
+        "competencies": "competencies",
+        "notes_zh": "notes_zh",
+        "notes_en": "notes_en",
+    }
+
+    def __init__(
+        self,
+        *args,
+        duty_codes=(),
+        positions: dict[str, str] | None = None,
+        competencies=(),
+        **kwargs,
+    ):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["assignee_position"].choices = [("", "—")] + [
-            (p.code, f"{p.title} ({p.code})") for p in Position.objects.all()
+        positions = positions or {}
+        self.fields["assignee"].choices = [
+            ("", "—"),
+            (
+                _("Department functions"),
+                [(f"{ASSIGNEE_FUNCTION}{v}", label) for v, label in DepartmentFunction.choices],
+            ),
+            (
+                _("Positions"),
+                [(f"{ASSIGNEE_POSITION}{code}", title) for code, title in positions.items()],
+            ),
         ]
+        own = self._own_values()
+        own_code = (
+            (self.data.get(self.add_prefix("code")) or "").strip()
+            if self.is_bound
+            else self.initial.get("code", "")
+        )
+        others = [c for c in duty_codes if c != own_code]
+        self.fields["after"].choices = [(c, c) for c in dict.fromkeys([*others, *own["after"]])]
+        steps = [
+            ("", "—"),
+            *[(v, str(label)) for v, label in EscalationStep.choices],
+            *[(f"{ESCALATION_POSITION_PREFIX}{c}", t) for c, t in positions.items()],
+        ]
+        known = {v for v, _label in steps}
+        steps += [(s, s) for s in own["escalation"] if s not in known]
+        self.fields["escalation"].widget.set_choices(steps)
+        framework = list(competencies)
+        known = {c for c, _name in framework}
+        framework += [(c, c) for c in own["competencies"] if c not in known]
+        self.fields["competencies"].choices = framework
+
+    def _own_values(self) -> dict[str, list[str]]:
+        """Values this row already holds, offered even if no longer in a list (round trip)."""
+        if self.is_bound:
+            return {
+                "after": self.data.getlist(self.add_prefix("after")),
+                "competencies": self.data.getlist(self.add_prefix("competencies")),
+                "escalation": [
+                    self.data.get(f"{self.add_prefix('escalation')}_{i}", "")
+                    for i in range(MAX_ESCALATION_STEPS)
+                ],
+            }
+        return {k: list(self.initial.get(k) or []) for k in ("after", "competencies", "escalation")}
 
     def to_duty(self) -> dict:
+        """The row in the services' input shape."""
         c = self.cleaned_data
+        kind, _sep, who = c["assignee"].partition(":")
+        size = dict(DEADLINE_UNITS)[c["deadline_unit"]]
         return {
             "code": c["code"],
-            "assignee_function": c["assignee_function"],
-            "assignee_position": c["assignee_position"],
+            "assignee_function": who if kind == "function" else "",
+            "assignee_position": who if kind == "position" else "",
             "action_zh": c["action_zh"],
             "action_en": c["action_en"],
             "deliverable": c["deliverable"],
-            "deadline_minutes": c["deadline_minutes"],
-            "after": _split(c["after"]),
-            "escalation": _split(c["escalation"]),
-            "warn_ratio": 0.8 if c.get("warn_ratio") is None else c["warn_ratio"],
+            "deadline_minutes": c["deadline"] * size,
+            "after": list(c["after"]),
+            "escalation": list(c["escalation"]),
+            "warn_ratio": round(c["warn_percent"] / 100, 6),
             "business_hours": c["business_hours"],
             "information_items": [
                 line.strip() for line in c["information_items"].splitlines() if line.strip()
             ],
-            "competencies": _split(c["competencies"]),
+            "competencies": list(c["competencies"]),
             "notes_zh": c["notes_zh"],
             "notes_en": c["notes_en"],
         }
 
     @staticmethod
     def initial_from(duty: dict) -> dict:
+        """A duty as the services hold it → the row's initial values."""
+        amount, unit = deadline_parts(duty["deadline_minutes"])
+        if duty["assignee_function"]:
+            who = f"{ASSIGNEE_FUNCTION}{duty['assignee_function']}"
+        else:
+            who = f"{ASSIGNEE_POSITION}{duty['assignee_position']}"
+        percent = round(float(duty["warn_ratio"]) * 100, 4)
         return {
-            **duty,
-            "after": ", ".join(duty["after"]),
-            "escalation": ", ".join(duty["escalation"]),
+            "code": duty["code"],
+            "assignee": who,
+            "action_zh": duty["action_zh"],
+            "action_en": duty["action_en"],
+            "deliverable": duty["deliverable"],
+            "deadline": amount,
+            "deadline_unit": unit,
+            "warn_percent": int(percent) if percent == int(percent) else percent,
+            "after": list(duty["after"]),
+            "escalation": list(duty["escalation"]),
+            "business_hours": duty["business_hours"],
+            "competencies": list(duty["competencies"]),
             "information_items": "\n".join(duty["information_items"]),
-            "competencies": ", ".join(duty["competencies"]),
+            "notes_zh": duty["notes_zh"],
+            "notes_en": duty["notes_en"],
         }
-
-
-DutyFormSet = forms.formset_factory(DutyForm, extra=3, can_delete=True, max_num=100)
 
 
 class DryRunForm(forms.Form):

@@ -117,3 +117,23 @@ def position_crisis_duties(*, position: Position) -> list[Duty]:
             owners[(duty.map_id, c)] for c in duty.after if (duty.map_id, c) in owners
         ]
     return duties
+
+
+def position_titles() -> dict[str, str]:
+    """Every position's code → title in the reader's language, sorted by title."""
+    titles = {p.code: p.title for p in Position.objects.all()}
+    return dict(sorted(titles.items(), key=lambda item: item[1]))
+
+
+def published_version_of(responsibility_map: ResponsibilityMap) -> ResponsibilityMap | None:
+    """The version in force for the same scenario and scope (what publishing would replace)."""
+    return (
+        map_with_duties(ResponsibilityMap.objects.select_related("scenario", "scope"))
+        .filter(
+            scenario_id=responsibility_map.scenario_id,
+            scope_id=responsibility_map.scope_id,
+            status=MapStatus.PUBLISHED,
+        )
+        .exclude(pk=responsibility_map.pk)
+        .first()
+    )

@@ -1,15 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import editor, views
 
 app_name = "responsibilities"
 urlpatterns = [
     path("", views.map_list, name="map_list"),
-    path("new/", views.map_edit, name="map_new"),
+    path("new/", editor.map_edit, name="map_new"),
+    path("editor/preview/", editor.map_preview, name="map_preview"),
     path("<int:pk>/", views.map_detail, name="map_detail"),
-    path("<int:pk>/edit/", views.map_edit, name="map_edit"),
+    path("<int:pk>/edit/", editor.map_edit, name="map_edit"),
     path("<int:pk>/versions/", views.map_versions, name="map_versions"),
-    path("<int:pk>/publish/", views.map_publish, name="map_publish"),
+    path("<int:pk>/publish/", editor.map_publish, name="map_publish"),
     path("<int:pk>/archive/", views.map_archive, name="map_archive"),
     path("<int:pk>/revise/", views.map_revise, name="map_revise"),
     path("scenarios/new/", views.scenario_new, name="scenario_new"),

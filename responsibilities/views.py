@@ -1,5 +1,6 @@
 """Pages of the responsibility maps: list, the drawn map with its dry run, versions and diffs,
-the browser builder, and the generated documents (process manual, a position's crisis duties)."""
+archive and revise, and the generated documents (process manual, a position's crisis duties).
+The map editor and publishing live in editor.py."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from hrcore.errors import KeelError, ValidationFailed
 from hrcore.models import Position
 from hrcore.selectors import employee_of, is_hr_admin, positions_visible_to
 
-from . import drawing, planning, selectors, services
+from . import drawing, planning, selectors
 from .choices import MapStatus
-from .forms import DryRunForm, DutyForm, DutyFormSet, MapHeaderForm, ScenarioForm
+from .forms import DryRunForm, ScenarioForm
 from .models import Duty
+from .services import dry_run, maps, scenarios
 
 
 def _require_hr_admin(request) -> None:
@@ -35,18 +37,19 @@ def _position_titles() -> dict[str, str]:
 @login_required
 def map_list(request):
     """Scenarios with their versions; drafts only for HR admins. A fixed number of queries."""
-    maps = selectors.maps_for_list(request.user).order_by(
+    listed = selectors.maps_for_list(request.user).order_by(
         "scenario__code", "scope__path", "-version"
     )
-    scenarios: OrderedDict = OrderedDict()
+    by_scenario: OrderedDict = OrderedDict()
     for s in selectors.scenarios_visible_to(request.user).order_by("code"):
-        scenarios[s.pk] = {"scenario": s, "maps": []}
-    for m in maps:
-        scenarios.setdefault(m.scenario_id, {"scenario": m.scenario, "maps": []})["maps"].append(m)
+        by_scenario[s.pk] = {"scenario": s, "maps": []}
+    for m in listed:
+        entry = by_scenario.setdefault(m.scenario_id, {"scenario": m.scenario, "maps": []})
+        entry["maps"].append(m)
     return render(
         request,
         "responsibilities/map_list.html",
-        {"scenarios": list(scenarios.values()), "can_edit": is_hr_admin(request.user)},
+        {"scenarios": list(by_scenario.values()), "can_edit": is_hr_admin(request.user)},
     )
 
 
@@ -91,14 +94,14 @@ def map_detail(request, pk: int):
     drawn = None
     problems: dict[str, str] = {}
     try:
-        run = services.responsibility_map_dry_run(responsibility_map=m, unit=unit, start=start)
+        run = dry_run.responsibility_map_dry_run(responsibility_map=m, unit=unit, start=start)
         if run.rows:
             drawn = _drawing_for(m, run, full=request.GET.get("scale") == "full")
     except KeelError as exc:
         problems["duties"] = exc.message
     can_edit = is_hr_admin(request.user)
     if m.status == MapStatus.DRAFT and can_edit and not problems:
-        problems = services.responsibility_map_validate(responsibility_map=m)
+        problems = maps.responsibility_map_validate(responsibility_map=m)
     critical_labels = []
     if run:
         by_code = {r.duty.code: r.duty for r in run.rows}
@@ -135,7 +138,7 @@ def map_versions(request, pk: int):
         .filter(scenario_id=m.scenario_id, scope_id=m.scope_id)
         .order_by("-version")
     )
-    dicts = {v.pk: services.map_duty_dicts(v) for v in versions}
+    dicts = {v.pk: maps.map_duty_dicts(v) for v in versions}
     rows = []
     for newer, older in zip(versions, [*versions[1:], None], strict=False):
         diff = planning.diff(dicts[older.pk], dicts[newer.pk]) if older else None
@@ -156,105 +159,6 @@ def map_versions(request, pk: int):
     )
 
 
-def _apply_errors(exc: ValidationFailed, header: MapHeaderForm, formset, form_index: list[int]):
-    """Put the service's ``duties[i].field`` messages on the right row and field."""
-    for key, message in exc.errors.items():
-        if key.startswith("duties[") and "]" in key:
-            i = int(key[len("duties[") : key.index("]")])
-            field = key[key.index("]") + 2 :] if "." in key else None
-            form = formset.forms[form_index[i]] if i < len(form_index) else None
-            if form is None:
-                header.add_error(None, message)
-            elif field in form.fields:
-                form.add_error(field, message)
-            else:
-                form.add_error(None, message)
-        elif key in header.fields:
-            header.add_error(key, message)
-        else:
-            header.add_error(None, message)
-
-
-def _collect(formset) -> tuple[list[dict], list[int]]:
-    duties, index = [], []
-    for i, form in enumerate(formset.forms):
-        # An existing duty left as it was is kept (saving a draft unchanged used to drop every
-        # duty nobody touched); only the blank extra rows are skipped when untouched.
-        blank_extra = i >= formset.initial_form_count() and not form.has_changed()
-        if blank_extra or form.cleaned_data.get("DELETE"):
-            continue
-        duties.append(form.to_duty())
-        index.append(i)
-    return duties, index
-
-
-@login_required
-def map_edit(request, pk: int | None = None):
-    """Build a new map, or edit a draft, in the browser: header + one row per duty."""
-    _require_hr_admin(request)
-    m = None
-    if pk is not None:
-        m = get_object_or_404(selectors.maps_visible_to(request.user), pk=pk)
-        if m.status != MapStatus.DRAFT:
-            messages.error(request, _("Published versions are frozen; create the next version."))
-            return redirect("responsibilities:map_detail", pk=m.pk)
-    initial_header = {}
-    initial_duties = []
-    if m is not None:
-        initial_header = {
-            "scenario": m.scenario,
-            "scope": m.scope,
-            "title_zh": m.title_zh,
-            "title_en": m.title_en,
-            "change_note": m.change_note,
-        }
-        initial_duties = [DutyForm.initial_from(d) for d in services.map_duty_dicts(m)]
-    elif request.GET.get("scenario"):
-        initial_header["scenario"] = (
-            selectors.scenarios_visible_to(request.user)
-            .filter(code=request.GET["scenario"])
-            .first()
-        )
-    header = MapHeaderForm(request.POST or None, initial=initial_header, locked=m is not None)
-    formset = DutyFormSet(request.POST or None, initial=initial_duties, prefix="duties")
-    if request.method == "POST" and header.is_valid() and formset.is_valid():
-        duties, index = _collect(formset)
-        h = header.cleaned_data
-        try:
-            if m is None:
-                m = services.responsibility_map_create(
-                    scenario=h["scenario"],
-                    scope=h["scope"],
-                    duties=duties,
-                    title_zh=h["title_zh"],
-                    title_en=h["title_en"],
-                    change_note=h["change_note"],
-                    actor=request.user,
-                )
-            else:
-                services.responsibility_map_update(
-                    responsibility_map=m,
-                    duties=duties,
-                    title_zh=h["title_zh"],
-                    title_en=h["title_en"],
-                    change_note=h["change_note"],
-                    actor=request.user,
-                )
-        except ValidationFailed as exc:
-            header.add_error(None, exc.message)
-            _apply_errors(exc, header, formset, index)
-        except KeelError as exc:
-            header.add_error(None, exc.message)
-        else:
-            messages.success(request, _("The draft was saved."))
-            return redirect("responsibilities:map_detail", pk=m.pk)
-    return render(
-        request,
-        "responsibilities/map_edit.html",
-        {"map": m, "header": header, "formset": formset},
-    )
-
-
 def _action(request, pk: int, do, success: str, *, to_result: bool = False):
     _require_hr_admin(request)
     m = get_object_or_404(selectors.maps_visible_to(request.user), pk=pk)
@@ -271,14 +175,8 @@ def _action(request, pk: int, do, success: str, *, to_result: bool = False):
 
 @login_required
 @require_POST
-def map_publish(request, pk: int):
-    return _action(request, pk, services.responsibility_map_publish, _("The map is published."))
-
-
-@login_required
-@require_POST
 def map_archive(request, pk: int):
-    return _action(request, pk, services.responsibility_map_archive, _("The version is archived."))
+    return _action(request, pk, maps.responsibility_map_archive, _("The version is archived."))
 
 
 @login_required
@@ -287,7 +185,7 @@ def map_revise(request, pk: int):
     return _action(
         request,
         pk,
-        services.responsibility_map_revise,
+        maps.responsibility_map_revise,
         _("You are editing the next draft version."),
         to_result=True,
     )
@@ -299,7 +197,7 @@ def scenario_new(request):
     form = ScenarioForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            scenario = services.scenario_create(**form.cleaned_data, actor=request.user)
+            scenario = scenarios.scenario_create(**form.cleaned_data, actor=request.user)
         except ValidationFailed as exc:
             form.add_error(None, exc.message)
             for key, message in exc.errors.items():
@@ -321,7 +219,7 @@ def _url(name: str) -> str:
 def scenario_manual(request, code: str):
     """The process manual of a scenario: every published map's steps in order."""
     scenario = get_object_or_404(selectors.scenarios_visible_to(request.user), code=code)
-    maps = list(
+    published = list(
         selectors.map_with_duties(
             selectors.maps_visible_to(request.user).filter(
                 scenario=scenario, status=MapStatus.PUBLISHED
@@ -329,7 +227,7 @@ def scenario_manual(request, code: str):
         ).order_by("scope__path")
     )
     sections = []
-    for m in maps:
+    for m in published:
         duties = list(m.duties.all())
         plan = planning.schedule(
             [

@@ -213,7 +213,7 @@ class DiffSerializer(serializers.Serializer):
 
 
 def dry_run_data(run) -> dict:
-    """Plain data of a ``services.DryRun`` for the API and the map page."""
+    """Plain data of a ``dry_run.DryRun`` for the API and the map page."""
     duties = []
     for row in run.rows:
         r = row.resolution

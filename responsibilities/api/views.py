@@ -17,8 +17,9 @@ from hrcore.errors import NotFound, ValidationFailed
 from hrcore.models import ApiToken, OrgUnit
 from hrcore.selectors import group_unit, has_role, unit_by_code
 
-from .. import selectors, services
+from .. import selectors
 from ..choices import MapStatus
+from ..services import dry_run, maps, scenarios
 from .serializers import (
     DiffSerializer,
     DryRunInputSerializer,
@@ -105,7 +106,7 @@ class ScenarioViewSet(
     def create(self, request, *args, **kwargs):
         data = ScenarioInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        scenario = services.scenario_create(**data.validated_data, actor=request.user)
+        scenario = scenarios.scenario_create(**data.validated_data, actor=request.user)
         return Response(ScenarioSerializer(scenario).data, status=status.HTTP_201_CREATED)
 
 
@@ -145,7 +146,7 @@ class ResponsibilityMapViewSet(
             )
         scope = _known_unit(v["scope"], field="scope") if v.get("scope") else group_unit()
         zh, en = _titles(v)
-        created = services.responsibility_map_create(
+        created = maps.responsibility_map_create(
             scenario=scenario,
             scope=scope,
             duties=v["duties"],
@@ -168,7 +169,7 @@ class ResponsibilityMapViewSet(
         data.is_valid(raise_exception=True)
         v = data.validated_data
         zh, en = _titles(v)
-        services.responsibility_map_update(
+        maps.responsibility_map_update(
             responsibility_map=m,
             duties=v.get("duties"),
             title_zh=zh,
@@ -183,7 +184,7 @@ class ResponsibilityMapViewSet(
     def publish(self, request, pk=None):
         """Validate and freeze a draft; the version it replaces is archived."""
         m = self.get_object()
-        services.responsibility_map_publish(responsibility_map=m, actor=request.user)
+        maps.responsibility_map_publish(responsibility_map=m, actor=request.user)
         return Response(self._render(m.pk))
 
     @extend_schema(request=None, responses={201: MapSerializer, **ERRORS})
@@ -191,14 +192,14 @@ class ResponsibilityMapViewSet(
     def revise(self, request, pk=None):
         """The next draft version of a published map (or the existing draft)."""
         m = self.get_object()
-        draft = services.responsibility_map_revise(responsibility_map=m, actor=request.user)
+        draft = maps.responsibility_map_revise(responsibility_map=m, actor=request.user)
         return Response(self._render(draft.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: MapSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
         m = self.get_object()
-        services.responsibility_map_archive(responsibility_map=m, actor=request.user)
+        maps.responsibility_map_archive(responsibility_map=m, actor=request.user)
         return Response(self._render(m.pk))
 
     @extend_schema(
@@ -215,7 +216,7 @@ class ResponsibilityMapViewSet(
         data.is_valid(raise_exception=True)
         v = data.validated_data
         unit = _known_unit(v["unit"], field="unit") if v.get("unit") else None
-        run = services.responsibility_map_dry_run(
+        run = dry_run.responsibility_map_dry_run(
             responsibility_map=m, unit=unit, start=v.get("start")
         )
         return Response(DryRunSerializer(dry_run_data(run)).data)
@@ -240,5 +241,5 @@ class ResponsibilityMapViewSet(
         other = self.get_queryset().filter(pk=other_id).first()
         if other is None:
             raise NotFound(_("Not found, or not visible to you."))
-        result = services.responsibility_map_diff(old=other, new=m)
+        result = maps.responsibility_map_diff(old=other, new=m)
         return Response(DiffSerializer({"old": other.pk, "new": m.pk, **result.as_dict()}).data)

@@ -6,7 +6,8 @@ Pages per role (those the role may open; a 403/404 here is the link crawl's busi
 home, crises list, the crisis page of a crisis with a customer (its response plan and dossier),
 the filing form, the dashboard (executive, HR admin), maps list and a map page, customers, a
 customer dossier, the crisis dossier, training, readiness, recognition, commissions,
-preferences, inbox, organisation chart."""
+preferences, inbox, organisation chart; for HR admins also the map editor (new and a draft) and
+the publish confirmation with its diff."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def _pages(crisis) -> list[str]:
     from responsibilities.models import ResponsibilityMap
 
     m = ResponsibilityMap.objects.filter(status="published").order_by("pk").first()
+    draft = _draft_of(m)
     return [
         "/",
         "/crises/",
@@ -40,6 +42,9 @@ def _pages(crisis) -> list[str]:
         "/crises/dashboard/",
         "/maps/",
         f"/maps/{m.pk}/",
+        "/maps/new/",
+        f"/maps/{draft.pk}/edit/",
+        f"/maps/{draft.pk}/publish/",
         "/integrations/customers/",
         "/integrations/customers/CUST-1001/",
         f"/integrations/crises/{crisis.pk}/",
@@ -51,6 +56,18 @@ def _pages(crisis) -> list[str]:
         "/inbox/",
         "/org/",
     ]
+
+
+def _draft_of(m):
+    """The next draft of ``m`` with one deadline changed, so the map editor and the publish
+    confirmation (with a diff to show) are swept too."""
+    from responsibilities.services import maps as map_services
+
+    draft = map_services.responsibility_map_revise(responsibility_map=m, actor=None)
+    duty = draft.duties.order_by("order").first()
+    duty.deadline_minutes += 15
+    duty.save(update_fields=["deadline_minutes"])
+    return draft
 
 
 def _logged_in_context(browser, live_server, user):

@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from hrcore.models import OrgUnit
-from responsibilities import services
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
+from responsibilities.services import maps
 from tests.factories import DutyFactory, ResponsibilityMapFactory
 
 pytestmark = pytest.mark.django_db
@@ -247,7 +247,7 @@ def test_partner_token_needs_the_write_scope(debt_scenario, api_as, users):
 
 
 def test_drafts_are_visible_to_hr_admins_only(debt_scenario, api_as, users, group_unit):
-    draft = services.responsibility_map_create(
+    draft = maps.responsibility_map_create(
         scenario=debt_scenario,
         scope=group_unit,
         duties=SPEC_BODY["duties"],

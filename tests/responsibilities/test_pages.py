@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from hrcore.models import OrgUnit
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
+from responsibilities.services import maps
 from tests.factories import DutyFactory, ResponsibilityMapFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,35 @@ def test_draft_map_is_hidden_from_non_admins(seeded_maps, client_as, users):
 # --- Builder and actions -------------------------------------------------------------------
 
 
+def _row_data(row: dict) -> dict:
+    """A duty row as the editor's pickers submit it (lists as repeated values)."""
+    if row.get("assignee_position"):
+        who = f"position:{row['assignee_position']}"
+    else:
+        who = f"function:{row.get('assignee_function', '')}" if row.get("assignee_function") else ""
+    after = row.get("after", "")
+    escalation = row.get("escalation", "manager, executive")
+    steps = [s.strip() for s in escalation.split(",") if s.strip()] if escalation else []
+    data = {
+        "code": row.get("code", ""),
+        "assignee": who,
+        "action_zh": row.get("action_zh", ""),
+        "action_en": row.get("action_en", ""),
+        "deliverable": row.get("deliverable", "document"),
+        "deadline": row.get("deadline_minutes", ""),
+        "deadline_unit": "minutes",
+        "warn_percent": row.get("warn_percent", "80"),
+        "after": [a.strip() for a in after.split(",") if a.strip()],
+        "information_items": "",
+        "competencies": [],
+        "notes_zh": "",
+        "notes_en": "",
+    }
+    for i in range(5):
+        data[f"escalation_{i}"] = steps[i] if i < len(steps) else ""
+    return data
+
+
 def _formset(rows: list[dict], extra_blank: int = 1) -> dict:
     data = {
         "duties-TOTAL_FORMS": str(len(rows) + extra_blank),
@@ -131,26 +161,14 @@ def _formset(rows: list[dict], extra_blank: int = 1) -> dict:
         "duties-MAX_NUM_FORMS": "100",
     }
     for i, row in enumerate(rows):
-        base = {
-            "assignee_function": "",
-            "assignee_position": "",
-            "action_zh": "",
-            "action_en": "",
-            "deliverable": "document",
-            "after": "",
-            "escalation": "manager, executive",
-            "warn_ratio": "0.8",
-            "information_items": "",
-            "competencies": "",
-            "notes_zh": "",
-            "notes_en": "",
-        }
-        for key, value in {**base, **row}.items():
+        for key, value in _row_data(row).items():
             data[f"duties-{i}-{key}"] = value
     for i in range(len(rows), len(rows) + extra_blank):
-        data[f"duties-{i}-escalation"] = "manager, executive"
-        data[f"duties-{i}-warn_ratio"] = "0.8"
-        data[f"duties-{i}-deliverable"] = "document"
+        for key, value in _row_data({}).items():
+            data[f"duties-{i}-{key}"] = value
+        data[f"duties-{i}-deadline_unit"] = "hours"  # a new row's default
+        data[f"duties-{i}-escalation_0"] = "manager"
+        data[f"duties-{i}-escalation_1"] = "executive"
     return data
 
 
@@ -237,10 +255,14 @@ def test_builder_shows_service_errors_on_the_row_and_saves_nothing(no_seed_maps,
     rows = [dict(ROWS[0], after="vp-go"), ROWS[1], ROWS[2], calm]
     r = client_as("hradmin").post("/maps/new/", _builder_post(scenario, rows))
     page = html(r)
-    assert "it-contain → legal-notify → vp-go → it-contain" in page.replace("&gt;", ">")
+    errors = re.search(r'data-testid="map-errors">(.*?)</div>', page, re.S).group(1)
+    assert "it-contain → legal-notify → vp-go → it-contain" in errors.replace("&gt;", ">")
+    assert "duties[" not in page
     rows = [dict(ROWS[0], deadline_minutes="0")]
     page = html(client_as("hradmin").post("/maps/new/", _builder_post(scenario, rows)))
-    assert "more than 0 minutes" in page
+    deadline = re.search(r'data-errors-for="deadline">(.*?)</div>', page, re.S).group(1)
+    assert "The deadline must be more than 0." in deadline  # beside the row's deadline
+    assert "duties[" not in page  # never the service's field keys
     assert ResponsibilityMap.objects.count() == 0 and Duty.objects.count() == 0
 
 
@@ -252,6 +274,15 @@ def test_non_admins_cannot_build_or_publish(seeded_maps, client_as, username):
     assert client.get("/maps/scenarios/new/").status_code == 403
     assert client.post(f"/maps/{m.pk}/archive/").status_code == 403
     assert client.post(f"/maps/{m.pk}/revise/").status_code == 403
+    draft = maps.responsibility_map_revise(responsibility_map=m, actor=None)
+    assert client.get(f"/maps/{draft.pk}/edit/").status_code == 403
+    assert client.get(f"/maps/{draft.pk}/publish/").status_code == 403
+    assert client.post(f"/maps/{draft.pk}/publish/").status_code == 403
+    preview = _formset([ROWS[0]], extra_blank=0)
+    assert client.post("/maps/editor/preview/", preview).status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == MapStatus.DRAFT
+    draft.delete()
     m.refresh_from_db()
     assert m.status == MapStatus.PUBLISHED
     assert ResponsibilityMap.objects.count() == 6
@@ -266,23 +297,24 @@ def test_revise_edit_publish_and_see_the_diff(seeded_maps, client_as):
     page = html(client.get(f"/maps/{v2.pk}/edit/"))
     assert 'value="finance-records"' in page
     # The edit form round-trips the duties; change one deadline.
-    from responsibilities.forms import DutyForm
-    from responsibilities.services import map_duty_dicts
+    from tests.html_forms import form_data
 
-    rows = []
-    for d in map_duty_dicts(v2):
-        initial = DutyForm.initial_from(d)
-        rows.append(
-            {
-                k: ("" if v is None else str(v).replace("False", "").replace("True", "on"))
-                for k, v in initial.items()
-                if k not in ("order",)
-            }
-        )
-    rows[0]["deadline_minutes"] = "25"
-    data = _builder_post(v1.scenario, rows)
+    data = form_data(page, "title_en")
+    assert data["duties-0-code"] == ["finance-records"]
+    data["duties-0-deadline"] = ["25"]
+    data["duties-0-deadline_unit"] = ["minutes"]
     r = client.post(f"/maps/{v2.pk}/edit/", data)
     assert r.status_code == 302, r.content.decode()[:2000]
+    # Publishing asks first, on a page showing what changes against version 1, in words.
+    confirm = html(client.get(f"/maps/{v2.pk}/publish/"))
+    changed = re.search(
+        r'data-testid="diff-changed" data-duty="finance-records">(.*?)</div>', confirm, re.S
+    )
+    assert changed, confirm
+    assert "时限: <del>30 分钟</del> → <ins>25 分钟</ins>" in changed.group(1)
+    assert 'data-testid="diff-added"' not in confirm and 'data-testid="diff-removed"' not in confirm
+    v2.refresh_from_db()
+    assert v2.status == MapStatus.DRAFT  # looking at the diff publishes nothing
     assert client.post(f"/maps/{v2.pk}/publish/").status_code == 302
     v1.refresh_from_db()
     v2.refresh_from_db()
@@ -328,9 +360,8 @@ def test_job_descriptions_list_exactly_the_positions_duties(seeded_maps, client_
 
 
 def test_archived_and_draft_duties_are_not_in_job_descriptions(seeded_maps, client_as, users):
-    from responsibilities import services
 
-    services.responsibility_map_archive(responsibility_map=emergency(), actor=users["hradmin"])
+    maps.responsibility_map_archive(responsibility_map=emergency(), actor=users["hradmin"])
     listed = _listed(html(client_as("staff").get("/maps/positions/vice-president/")))
     assert "debt-collection-emergency/vp-decision" not in listed
     assert len(listed) == 4
@@ -381,3 +412,19 @@ def test_admin_edits_drafts_inline_and_freezes_published_versions(seeded_maps, c
     draft.refresh_from_db()
     m.refresh_from_db()
     assert (m.status, draft.status) == (MapStatus.ARCHIVED, MapStatus.PUBLISHED)
+
+
+def test_the_editor_preview_draws_and_names_problems_by_row_and_field(no_seed_maps, client_as):
+    client = client_as("hradmin")
+    calm = {"code": "calm", "assignee_function": "hr", "action_en": "Calm", "deadline_minutes": ""}
+    r = client.post("/maps/editor/preview/", _formset([*ROWS, calm], extra_blank=1))
+    assert r.status_code == 200
+    data = r.json()
+    assert data["map"] == []
+    assert data["rows"] == {"3": {"deadline": "此项为必填项。"}}  # beside row 4's deadline
+    assert data["drawing"].count('class="bar') == 3 and "bar-vp-go" in data["drawing"]
+    cycle = [dict(ROWS[0], after="vp-go"), ROWS[1], ROWS[2], dict(calm, deadline_minutes="5")]
+    data = client.post("/maps/editor/preview/", _formset(cycle)).json()
+    assert data["map"] == ["职责之间存在循环等待：it-contain → legal-notify → vp-go → it-contain。"]
+    assert 'data-testid="drawing-cycle"' in data["drawing"]
+    assert ResponsibilityMap.objects.count() == 0 and Duty.objects.count() == 0

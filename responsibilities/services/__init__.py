@@ -1,0 +1,1 @@
+"""Every write to scenarios and responsibility maps, plus validation, diff and dry-run."""
