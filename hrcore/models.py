@@ -13,6 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import DeliveryResult, DepartmentFunction, Language, OutboxStatus, UnitKind
+from .contact import (
+    validate_channel_order,
+    validate_feishu_open_id,
+    validate_im_user_id,
+    validate_mobile,
+)
 from .i18n import pick
 
 
@@ -135,6 +141,34 @@ class Employee(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("employed"), default=True)
+    # Contact channels (hrcore.contact): where crisis messages reach this person.
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
+    dingtalk_user_id = models.CharField(
+        _("DingTalk user id"), max_length=64, blank=True, validators=[validate_im_user_id]
+    )
+    wecom_user_id = models.CharField(
+        _("WeCom user id"), max_length=64, blank=True, validators=[validate_im_user_id]
+    )
+    feishu_open_id = models.CharField(
+        _("Feishu open id"), max_length=64, blank=True, validators=[validate_feishu_open_id]
+    )
+    channel_order = models.CharField(
+        _("channel order"),
+        max_length=100,
+        blank=True,
+        validators=[validate_channel_order],
+        help_text=_(
+            "Channels to try first, comma-separated (inapp, email, dingtalk, wecom, feishu, sms, "
+            "voice); empty for the default order."
+        ),
+    )
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(
+        _("quiet hours until"),
+        null=True,
+        blank=True,
+        help_text=_("High and critical crises reach you during quiet hours anyway."),
+    )
 
     class Meta:
         ordering = ["unit__path", "-grade", "id"]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("org/", views.org_chart, name="org_chart"),
     path("org/positions/<slug:code>/", views.position_detail, name="position_detail"),
     path("preferences/", views.preferences, name="preferences"),
+    path("preferences/contact/", views.preferences_contact, name="preferences_contact"),
     path("preferences/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("inbox/", views.inbox, name="inbox"),
