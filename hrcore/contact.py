@@ -213,3 +213,38 @@ def channel_plan(
         else:
             rungs.append(PlannedChannel(channel, address))
     return ChannelPlan(tuple(rungs))
+
+
+class DeliveryState(models.TextChoices):
+    """Where one (message, recipient, channel) delivery stands (the deliveries API's names)."""
+
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    FAILED = "failed", _("Failed")
+
+
+# States only move forward: a late "delivered" callback never undoes a "read".
+STATE_RANK = {
+    DeliveryState.QUEUED: 0,
+    DeliveryState.SENT: 1,
+    DeliveryState.DELIVERED: 2,
+    DeliveryState.READ: 3,
+    DeliveryState.ACKNOWLEDGED: 4,
+}
+
+
+def state_after(current: str, event: str) -> str | None:
+    """The state a provider event moves a delivery to, or None when it changes nothing (an
+    older or repeated event, or anything after a failure or an acknowledgement)."""
+    if current in (DeliveryState.FAILED, DeliveryState.ACKNOWLEDGED):
+        return None
+    if event == DeliveryState.FAILED:
+        return (
+            DeliveryState.FAILED if current in (DeliveryState.QUEUED, DeliveryState.SENT) else None
+        )
+    if event not in STATE_RANK or STATE_RANK[event] <= STATE_RANK[current]:
+        return None
+    return event

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import DeliveryResult, DepartmentFunction, Language, OutboxStatus, UnitKind
 from .contact import (
+    Channel,
+    DeliveryState,
     validate_channel_order,
     validate_feishu_open_id,
     validate_im_user_id,
@@ -435,3 +437,78 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint}:{self.key}"
+
+
+class MessageDelivery(models.Model):
+    """The reach ledger: one row per (message, recipient, channel) — queued → sent → delivered
+    → read → acknowledged, or failed with the provider's reason. Written before the send; the
+    idempotency key goes to providers that dedupe, so a retry never sends twice."""
+
+    message_key = models.CharField(max_length=200)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    kind = models.CharField(max_length=64)
+    crisis_id = models.IntegerField(null=True, blank=True, db_index=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    address = models.CharField(max_length=200, blank=True)
+    rung = models.PositiveSmallIntegerField(default=0)
+    needs_ack = models.BooleanField(default=False)
+    state = models.CharField(
+        max_length=16, choices=DeliveryState.choices, default=DeliveryState.QUEUED
+    )
+    reason = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # On the in-app row of a message that asks for an acknowledgement: when the ladder tries
+    # the next channel if nobody has acknowledged by then (swept by the tick).
+    next_step_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_step_at"],
+                name="delivery_ladder_due",
+                condition=Q(next_step_at__isnull=False),
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_key", "recipient", "channel"], name="delivery_once_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id} via {self.channel} ({self.state})"
+
+
+class ReachPolicy(models.Model):
+    """How long an unacknowledged crisis message waits before the next channel is tried, per
+    severity (one row; HR admins edit it)."""
+
+    critical_minutes = models.PositiveSmallIntegerField(_("critical: minutes"), default=3)
+    high_minutes = models.PositiveSmallIntegerField(_("high: minutes"), default=5)
+    medium_minutes = models.PositiveSmallIntegerField(_("medium: minutes"), default=15)
+    low_minutes = models.PositiveSmallIntegerField(_("low: minutes"), default=30)
+    ack_link_hours = models.PositiveSmallIntegerField(
+        _("acknowledgement links valid (hours)"), default=12
+    )
+
+    class Meta:
+        verbose_name = _("escalation ladder")
+        verbose_name_plural = _("escalation ladder")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    def minutes_for(self, severity: str) -> int:
+        return max(1, int(getattr(self, f"{severity}_minutes", self.medium_minutes)))

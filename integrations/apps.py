@@ -18,3 +18,6 @@ class IntegrationsConfig(AppConfig):
             services.WEBHOOK_CHANNEL,
             ledgered(services.webhook_deliver, delivery_id=lambda m: m.payload["delivery_id"]),
         )
+        from . import reach
+
+        reach.install()  # crisis messages reach people over the messaging providers

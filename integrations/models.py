@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from hrcore.contact import Channel
 from hrcore.i18n import pick
 
 from .choices import (
@@ -449,3 +450,66 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} → {self.successor} ({self.executed_at:%Y-%m-%d})"
+
+
+class ChannelProvider(models.Model):
+    """A messaging provider Keel reaches people through (DingTalk, WeCom, Feishu, SMS, voice,
+    e-mail), configured by HR admins; the adapter is chosen by ``protocol``."""
+
+    slug = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    protocol = models.CharField(_("protocol"), max_length=32)
+    base_url = models.CharField(_("base URL"), max_length=500)
+    token_encrypted = models.TextField(_("secret (encrypted)"), blank=True, editable=False)
+    callback_secret_encrypted = models.TextField(
+        _("callback secret (encrypted)"), blank=True, editable=False
+    )
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    timeout_seconds = models.FloatField(_("timeout (seconds)"), default=5.0)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts per call"), default=3)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        ordering = ["channel", "slug"]
+        verbose_name = _("messaging provider")
+        verbose_name_plural = _("messaging providers")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_channel_display()})"
+
+    @property
+    def token(self) -> str:
+        return decrypt(self.token_encrypted, what=f"secret of messaging provider {self.slug}")
+
+    @property
+    def callback_secret(self) -> str:
+        return decrypt(
+            self.callback_secret_encrypted,
+            what=f"callback secret of messaging provider {self.slug}",
+        )
+
+    def config(self):
+        from .adapters import PartnerConfig
+
+        return PartnerConfig(
+            slug=f"channel-{self.slug}",
+            kind="channel",
+            protocol=self.protocol,
+            base_url=self.base_url,
+            token=self.token if self.token_encrypted else "",
+            timeout_seconds=self.timeout_seconds,
+            max_attempts=self.max_attempts,
+            options=dict(self.options or {}),
+        )
+
+
+class ChannelCallback(models.Model):
+    """A provider callback already applied: its event id refuses a replay."""
+
+    event_id = models.CharField(max_length=200, unique=True)
+    provider = models.ForeignKey(ChannelProvider, on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.event_id

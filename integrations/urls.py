@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reach_views, views
 
 app_name = "integrations"
 urlpatterns = [
@@ -17,6 +17,11 @@ urlpatterns = [
         name="customer_dossier_refresh",
     ),
     path("crises/<int:crisis_pk>/panel/", views.crisis_dossier_panel, name="crisis_dossier_panel"),
+    path(
+        "crises/<int:crisis_pk>/deliveries/",
+        reach_views.crisis_deliveries_panel,
+        name="crisis_deliveries_panel",
+    ),
     path("crises/<int:crisis_pk>/", views.crisis_dossier_page, name="crisis_dossier"),
     path(
         "crises/<int:crisis_pk>/refresh/",

@@ -1,0 +1,327 @@
+"""Reaching people through the messaging providers: the outbox handler that sends one ledger
+row (``hrcore.reach``) through its channel's adapter, provider callbacks, the hooks that tell
+hrcore which crisis messages reach people and how severe their crisis is, and the wiring of
+every channel to the sandbox providers (``make run``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from hrcore import reach as ledger
+from hrcore.contact import Channel
+from hrcore.i18n import pick
+from hrcore.models import MessageDelivery
+from hrcore.services import PermanentDeliveryError, register_outbox_handler
+
+from . import adapters, crypto, signing
+from .adapters import ChannelMessage, RateLimited
+from .models import ChannelCallback, ChannelProvider
+
+logger = logging.getLogger(__name__)
+
+# Crisis notification kinds that reach people beyond the inbox (hrcore.reach), with their
+# names in the deliveries API and whether they ask for an acknowledgement.
+REACH_KINDS = {
+    "crisis.task": ("task.assigned", True),
+    "crisis.warning": ("task.warning", True),
+    "crisis.escalation": ("task.escalated", True),
+    "crisis.breach": ("task.breached", True),
+    "crisis.decision": ("decision.made", True),
+    "crisis.filed": ("crisis.filed", False),
+    "crisis.invited": ("crisis.invited", False),
+    ledger.MANAGER_KIND: ("ladder.manager", False),
+}
+
+
+def public_url() -> str:
+    """Where people's phones reach Keel (links in IM cards and SMS)."""
+    return os.environ.get("KEEL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def crisis_severities(crisis_ids: Iterable[int]) -> dict[int, str]:
+    from crisis.models import Crisis
+
+    return dict(Crisis.objects.filter(pk__in=list(crisis_ids)).values_list("pk", "severity"))
+
+
+def available_channels() -> frozenset[str]:
+    return frozenset(
+        ChannelProvider.objects.filter(enabled=True).values_list("channel", flat=True).distinct()
+    )
+
+
+def install() -> None:
+    """Called from the app's ``ready``: register the hooks and the outbox handler."""
+    for kind, (api_kind, needs_ack) in REACH_KINDS.items():
+        ledger.register_reach_kind(kind, api_kind, needs_ack=needs_ack)
+    ledger.register_severity_lookup(crisis_severities)
+    ledger.register_channel_availability(available_channels)
+    ledger.register_ladder_listener(ladder_step_on_timeline)
+    ledger.register_ack_listener(acknowledgement_to_crisis)
+    register_outbox_handler(ledger.REACH_OUTBOX_CHANNEL, deliver)
+
+
+def ladder_step_on_timeline(anchor: MessageDelivery, step: dict) -> None:
+    """Each rung of the ladder is a crisis timeline entry (who, which channel, what was skipped
+    and why, or that the manager was told)."""
+    if anchor.crisis_id is None:
+        return
+    from crisis import events
+
+    events.reach_step_event(
+        crisis_id=anchor.crisis_id,
+        data={
+            "recipient_id": anchor.recipient_id,
+            "recipient": ledger.recipient_label(anchor.recipient),
+            "kind": anchor.kind,
+            "channel": step["channel"],
+            "skipped": step["skipped"],
+            "manager": step["manager"],
+        },
+    )
+
+
+def acknowledgement_to_crisis(anchor: MessageDelivery, via: str) -> None:
+    """A task assignment acknowledged from the phone acknowledges the task (as the assignee
+    would on the crisis page) when it is still theirs and open."""
+    notification = anchor.notification
+    if anchor.kind != "task.assigned" or notification is None:
+        return
+    task_id = (notification.data or {}).get("task_id")
+    if not isinstance(task_id, int):
+        return
+    from crisis import services as crisis_services
+    from crisis.models import Task
+    from hrcore.errors import KeelError
+
+    task = Task.objects.select_related("crisis").filter(pk=task_id).first()
+    if task is None:
+        return
+    try:
+        with transaction.atomic():
+            crisis_services.task_acknowledge(task=task, actor=anchor.recipient)
+    except KeelError:
+        pass  # reassigned, done or closed meanwhile: the ledger still records the tap
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def provider_for(channel: str, *, group: bool = False) -> ChannelProvider | None:
+    """The enabled provider that sends to one person (or, ``group``, into a group) on
+    ``channel``."""
+    for provider in ChannelProvider.objects.filter(channel=channel, enabled=True).order_by("slug"):
+        cls = adapters.base._REGISTRY.get(("channel", provider.protocol))
+        if cls is not None and bool(getattr(cls, "group", False)) == group:
+            return provider
+    return None
+
+
+def channel_message(delivery: MessageDelivery) -> ChannelMessage:
+    """The ledger row as a message in the recipient's language (both kept on the
+    notification)."""
+    notification = delivery.notification
+    employee = getattr(delivery.recipient, "employee", None)
+    language = employee.language if employee is not None else "zh-hans"
+    title = pick(notification, "subject", language) if notification else delivery.kind
+    text = (pick(notification, "body", language) if notification else "") or title
+    link = notification.link if notification else ""
+    if link.startswith("/"):
+        link = public_url() + link
+    label = "打开" if language.startswith("zh") else "Open"
+    anchor = ledger.anchor_of(delivery) if delivery.needs_ack else None
+    if anchor is not None:
+        # One tap: the signed, short-lived acknowledgement link (no password on the phone).
+        link = public_url() + reverse("reach_ack", args=[ledger.ack_token(anchor)])
+        label = "确认收到" if language.startswith("zh") else "Acknowledge"
+    return ChannelMessage(
+        to=delivery.address,
+        title=title,
+        text=text,
+        link=link,
+        link_label=label,
+        idempotency_key=delivery.idempotency_key,
+    )
+
+
+def deliver(message) -> None:
+    """Outbox handler: send one ledger row. Never raises for what retrying cannot fix (the
+    ledger holds the reason); raises for throttling and outages so the outbox retries."""
+    delivery = ledger.delivery_claim_attempt(message.payload["delivery_id"])
+    if delivery is None:
+        return  # no longer queued: sent (or failed, acknowledged) by an earlier attempt
+    provider = provider_for(delivery.channel)
+    if provider is None:
+        ledger.delivery_mark_failed(delivery, reason=ledger.SKIP_REASONS["not_configured"])
+        return
+    try:
+        adapter = adapters.adapter_for(provider.config())
+        receipt = adapter.send(channel_message(delivery))
+    except RateLimited as exc:
+        ledger.delivery_note(delivery, reason=f"rate limited: {exc.reason}")
+        raise  # the outbox sends it again after its backoff
+    except adapters.PermanentError as exc:
+        ledger.delivery_mark_failed(delivery, reason=exc.reason)
+        return
+    except (adapters.TransientError, crypto.CredentialUnreadable) as exc:
+        reason = getattr(exc, "reason", str(exc))
+        from hrcore.services import OUTBOX_MAX_ATTEMPTS
+
+        if delivery.attempts >= OUTBOX_MAX_ATTEMPTS:
+            ledger.delivery_mark_failed(delivery, reason=f"gave up: {reason}")
+            raise PermanentDeliveryError(reason) from exc
+        ledger.delivery_note(delivery, reason=reason)
+        raise
+    ledger.delivery_mark_sent(delivery, provider_message_id=receipt.provider_message_id)
+
+
+# --- callbacks -------------------------------------------------------------------------------
+
+
+class CallbackRefused(Exception):
+    def __init__(self, status: int, code: str, reason: str):
+        super().__init__(reason)
+        self.status, self.code, self.reason = status, code, reason
+
+
+def callback_receive(*, channel: str, body: bytes, headers) -> MessageDelivery | None:
+    """A provider's signed delivery/read/failed/acknowledged callback. Forged or stale ones are
+    refused (401), replays (same event id) too (409); nothing changes for either."""
+    if channel not in Channel.values:
+        raise CallbackRefused(404, "unknown_channel", f"no channel {channel!r}")
+    providers = [
+        p
+        for p in ChannelProvider.objects.filter(channel=channel, enabled=True)
+        if p.callback_secret_encrypted
+    ]
+    event = None
+    for provider in providers:
+        try:
+            event = adapters.parse_callback(provider.callback_secret, body=body, headers=headers)
+        except signing.SignatureError as exc:
+            last = exc
+            continue
+        except adapters.MalformedPayload as exc:
+            raise CallbackRefused(400, "malformed", exc.reason) from exc
+        break
+    if event is None:
+        if not providers:
+            raise CallbackRefused(404, "no_provider", "no provider with callbacks on this channel")
+        raise CallbackRefused(401, last.code, last.reason)
+    try:
+        with transaction.atomic():
+            ChannelCallback.objects.create(
+                event_id=event.event_id[:200], provider=provider, received_at=timezone.now()
+            )
+            return _apply(channel, event)
+    except IntegrityError as exc:
+        raise CallbackRefused(409, "replay", "this callback was already received") from exc
+
+
+def _apply(channel: str, event) -> MessageDelivery | None:
+    return ledger.delivery_event_apply(
+        channel=channel,
+        provider_message_id=event.provider_message_id,
+        event=event.event,
+        reason=event.reason,
+    )
+
+
+# --- make run: every channel through the sandbox providers -----------------------------------
+
+
+def sandbox_channels_configure(*, sandbox_url: str, token: str, callback_base_secret: str) -> int:
+    """Create (or update) one messaging provider per channel pointing at the sandbox. Returns
+    how many were written."""
+    from .sandbox.providers import callback_secret
+
+    url = sandbox_url.rstrip("/")
+    rows = [
+        (
+            "sandbox-dingtalk",
+            "DingTalk (sandbox)",
+            "dingtalk",
+            "dingtalk-work",
+            f"{url}/dingtalk",
+            {"app_key": "sandbox-app", "agent_id": "1000001"},
+        ),
+        (
+            "sandbox-dingtalk-robot",
+            "DingTalk robot (sandbox)",
+            "dingtalk",
+            "dingtalk-robot-channel",
+            f"{url}/dingtalk/robot/send?access_token=keel-crisis",
+            {},
+        ),
+        (
+            "sandbox-wecom",
+            "WeCom (sandbox)",
+            "wecom",
+            "wecom-app",
+            f"{url}/wecom",
+            {"corp_id": "sandbox-corp", "agent_id": "1000002"},
+        ),
+        (
+            "sandbox-wecom-robot",
+            "WeCom robot (sandbox)",
+            "wecom",
+            "wecom-robot-channel",
+            f"{url}/wecom/cgi-bin/webhook/send?key=keel-crisis",
+            {},
+        ),
+        (
+            "sandbox-feishu",
+            "Feishu (sandbox)",
+            "feishu",
+            "feishu-app",
+            f"{url}/feishu",
+            {"app_id": "cli_sandbox"},
+        ),
+        (
+            "sandbox-feishu-robot",
+            "Feishu bot (sandbox)",
+            "feishu",
+            "feishu-robot",
+            f"{url}/feishu/open-apis/bot/v2/hook/keel-crisis",
+            {},
+        ),
+        (
+            "sandbox-sms",
+            "SMS gateway (sandbox)",
+            "sms",
+            "sms-gateway",
+            url,
+            {"sign_name": "Keel", "template_code": "KEEL_ALERT"},
+        ),
+        (
+            "sandbox-voice",
+            "Voice gateway (sandbox)",
+            "voice",
+            "voice-gateway",
+            url,
+            {"tts_code": "KEEL_VOICE_ALERT"},
+        ),
+    ]
+    for slug, name, channel, protocol, base_url, options in rows:
+        ChannelProvider.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "channel": channel,
+                "protocol": protocol,
+                "base_url": base_url,
+                "token_encrypted": crypto.encrypt(token),
+                "callback_secret_encrypted": crypto.encrypt(
+                    callback_secret(callback_base_secret, channel)
+                ),
+                "options": options,
+                "enabled": True,
+            },
+        )
+    return len(rows)
