@@ -158,7 +158,7 @@ def _plan_one(
     available: frozenset[str],
     now: datetime,
 ) -> None:
-    from .services import outbox_enqueue
+    from .services.outbox import outbox_enqueue
 
     kind = _KINDS[notification.kind]
     crisis_id = notification.data.get("crisis_id") if isinstance(notification.data, dict) else None
@@ -367,7 +367,8 @@ def ladder_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
 
 
 def _ladder_step(pk: int, due_at: datetime, *, now, policy, available) -> bool:
-    from .services import notification_send, outbox_enqueue
+    from .services.notifications import notification_send
+    from .services.outbox import outbox_enqueue
 
     anchor = MessageDelivery.objects.select_related("recipient", "notification").get(pk=pk)
     severity = "medium"

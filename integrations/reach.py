@@ -17,7 +17,11 @@ from hrcore import reach as ledger
 from hrcore.contact import Channel
 from hrcore.i18n import pick
 from hrcore.models import MessageDelivery
-from hrcore.services import PermanentDeliveryError, register_outbox_handler
+from hrcore.services.outbox import (
+    OUTBOX_MAX_ATTEMPTS,
+    PermanentDeliveryError,
+    register_outbox_handler,
+)
 
 from . import adapters, crypto, signing
 from .adapters import ChannelMessage, RateLimited
@@ -96,7 +100,10 @@ def acknowledgement_to_crisis(anchor: MessageDelivery, via: str) -> None:
     task_id = (notification.data or {}).get("task_id")
     if not isinstance(task_id, int):
         return
-    from crisis import services as crisis_services
+    try:
+        from crisis.services.tasks import task_acknowledge
+    except ImportError:  # the crisis services before their split into modules (issue 9)
+        from crisis.services import task_acknowledge
     from crisis.models import Task
     from hrcore.errors import KeelError
 
@@ -105,7 +112,7 @@ def acknowledgement_to_crisis(anchor: MessageDelivery, via: str) -> None:
         return
     try:
         with transaction.atomic():
-            crisis_services.task_acknowledge(task=task, actor=anchor.recipient)
+            task_acknowledge(task=task, actor=anchor.recipient)
     except KeelError:
         pass  # reassigned, done or closed meanwhile: the ledger still records the tap
 
@@ -171,8 +178,6 @@ def deliver(message) -> None:
         return
     except (adapters.TransientError, crypto.CredentialUnreadable) as exc:
         reason = getattr(exc, "reason", str(exc))
-        from hrcore.services import OUTBOX_MAX_ATTEMPTS
-
         if delivery.attempts >= OUTBOX_MAX_ATTEMPTS:
             ledger.delivery_mark_failed(delivery, reason=f"gave up: {reason}")
             raise PermanentDeliveryError(reason) from exc

@@ -14,7 +14,7 @@ from django.utils import timezone
 from hrcore.contact import DeliveryState
 from hrcore.models import Employee, MessageDelivery, Notification, OutboxMessage
 from hrcore.reach import deliveries_plan_due, delivery_claim_attempt
-from hrcore.services import outbox_relay_due
+from hrcore.services.outbox import outbox_relay_due
 from integrations import signing
 from integrations.adapters.messaging import tokens
 from integrations.reach import deliver, sandbox_channels_configure
