@@ -183,6 +183,15 @@ def _plan_one(
             **fields,
         )
 
+    if notification.acknowledged_at is not None:  # acknowledged in Keel before it went out
+        row(
+            Channel.INAPP,
+            0,
+            state=DeliveryState.ACKNOWLEDGED,
+            address=str(notification.recipient_id),
+            acknowledged_at=notification.acknowledged_at,
+        )
+        return
     anchor = row(
         Channel.INAPP, 0, state=DeliveryState.DELIVERED, address=str(notification.recipient_id)
     )
@@ -514,6 +523,10 @@ def acknowledgement_record(*, anchor: MessageDelivery, via: str) -> bool:
             updated_at=now,
         ):
             return False
+        if anchor.notification_id:
+            Notification.objects.filter(
+                pk=anchor.notification_id, acknowledged_at__isnull=True
+            ).update(acknowledged_at=now)
         siblings = MessageDelivery.objects.filter(
             message_key=anchor.message_key, recipient_id=anchor.recipient_id
         ).exclude(pk=anchor.pk)
@@ -531,3 +544,62 @@ def acknowledgement_record(*, anchor: MessageDelivery, via: str) -> bool:
         for listener in _ack_listeners:
             listener(anchor, via)
     return True
+
+
+def notification_acknowledge(*, notification: Notification, via: str = "inapp") -> bool:
+    """The recipient acknowledges a notification in Keel (the API, the crisis page): through its
+    ledger row when it has one (the ladder stops, unsent rows are not sent), else on the
+    notification itself (the planner then sends nothing). False when acknowledged before."""
+    anchor = MessageDelivery.objects.filter(
+        notification=notification, channel=Channel.INAPP
+    ).first()
+    if anchor is not None:
+        return acknowledgement_record(anchor=anchor, via=via)
+    return bool(
+        Notification.objects.filter(pk=notification.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now()
+        )
+    )
+
+
+DECISION_NOTIFICATION_KIND = "crisis.decision"
+
+
+@dataclass(frozen=True)
+class AckCounts:
+    """Who was asked to acknowledge a decision, and who has."""
+
+    acknowledged: int
+    pending: int
+    pending_user_ids: tuple[int, ...]
+    acknowledged_user_ids: tuple[int, ...]
+
+
+def decision_ack_counts(decision_ids: Iterable[int]) -> dict[int, AckCounts]:
+    """Per decision: the participants it was sent to who acknowledged it and who have not (one
+    query for any number of decisions)."""
+    ids = [int(i) for i in decision_ids]
+    if not ids:
+        return {}
+    rows = Notification.objects.filter(
+        kind=DECISION_NOTIFICATION_KIND, data__decision_id__in=ids
+    ).values_list("data", "recipient_id", "acknowledged_at")
+    acked: dict[int, list[int]] = {i: [] for i in ids}
+    pending: dict[int, list[int]] = {i: [] for i in ids}
+    for data, recipient_id, acknowledged_at in rows:
+        decision_id = data.get("decision_id") if isinstance(data, dict) else None
+        if decision_id not in acked:
+            continue
+        (acked if acknowledged_at else pending)[decision_id].append(recipient_id)
+    return {
+        i: AckCounts(
+            len(acked[i]), len(pending[i]), tuple(sorted(pending[i])), tuple(sorted(acked[i]))
+        )
+        for i in ids
+    }
+
+
+def decision_notification_of(decision_id: int, user_id: int) -> Notification | None:
+    return Notification.objects.filter(
+        kind=DECISION_NOTIFICATION_KIND, data__decision_id=decision_id, recipient_id=user_id
+    ).first()

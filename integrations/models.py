@@ -513,3 +513,44 @@ class ChannelCallback(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class RollCall(models.Model):
+    """An "are you safe" roll call of a crisis to everyone in a unit (issue 13 §6)."""
+
+    crisis = models.ForeignKey("crisis.Crisis", on_delete=models.CASCADE, related_name="roll_calls")
+    unit = models.ForeignKey("hrcore.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    escalate_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["crisis", "unit"], name="one_roll_call_per_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"roll call {self.pk} of crisis {self.crisis_id}"
+
+
+class RollCallAnswer(models.Model):
+    """One person asked in a roll call, and what they answered (empty: no answer yet)."""
+
+    roll_call = models.ForeignKey(RollCall, on_delete=models.CASCADE, related_name="answers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=16, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["roll_call", "user"], name="asked_once_per_roll_call")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.answer or '—'}"

@@ -330,3 +330,41 @@ def sandbox_channels_configure(*, sandbox_url: str, token: str, callback_base_se
             },
         )
     return len(rows)
+
+
+# --- decision reminders ------------------------------------------------------------------------
+
+REMINDER_KIND = "crisis.decision_reminder"
+REACH_KINDS[REMINDER_KIND] = ("decision.reminder", False)
+REACH_KINDS["crisis.rollcall"] = ("rollcall", False)  # the answer is the acknowledgement
+REACH_KINDS["crisis.rollcall_help"] = ("rollcall.need_help", True)
+REACH_KINDS["crisis.rollcall_missing"] = ("rollcall.no_answer", False)
+
+
+def decision_remind(*, decision, actor) -> int:
+    """Send the participants who have not acknowledged ``decision`` a reminder over their
+    channels (in-app and the ladder's first channel). One reminder per person per minute: a
+    double click reminds nobody twice. Returns how many were reminded."""
+    from django.contrib.auth import get_user_model
+
+    from hrcore.services.notifications import notification_send
+
+    counts = ledger.decision_ack_counts([decision.pk])[decision.pk]
+    minute = timezone.now().strftime("%Y%m%d%H%M")
+    reminded = 0
+    with transaction.atomic():
+        for user in get_user_model().objects.filter(pk__in=counts.pending_user_ids):
+            sent = notification_send(
+                recipient=user,
+                kind=REMINDER_KIND,
+                subject=(
+                    f"请确认决策：{decision.text[:120]}",
+                    f"Please acknowledge the decision: {decision.text[:120]}",
+                ),
+                link=f"/crises/{decision.crisis_id}/",
+                data={"crisis_id": decision.crisis_id, "decision_id": decision.pk},
+                dedupe_key=f"reach:remind:{decision.pk}:{user.pk}:{minute}",
+                email=False,
+            )
+            reminded += sent is not None
+    return reminded

@@ -159,3 +159,164 @@ def crisis_deliveries_panel(request, crisis_pk: int):
             "counts": [(label, counts.get(value, 0)) for value, label in DeliveryState.choices],
         },
     )
+
+
+# --- decision acknowledgements ------------------------------------------------------------------
+
+
+def _decision_of(crisis_id: int, decision_id: int):
+    from crisis.models import Decision
+
+    decision = Decision.objects.filter(pk=decision_id, crisis_id=crisis_id).first()
+    if decision is None:
+        raise NotFound(_("No such decision in this crisis."))
+    return decision
+
+
+def _visible_crisis_or_404(user, crisis_id: int):
+    try:
+        from crisis.selectors.access import crises_visible_to
+    except ImportError:  # the crisis selectors before their split into modules (issue 9)
+        from crisis.selectors import crises_visible_to
+
+    crisis = crises_visible_to(user).filter(pk=crisis_id).first()
+    if crisis is None:
+        raise NotFound(_("No such crisis."))
+    return crisis
+
+
+AckCountsSerializer = inline_serializer(
+    "DecisionAcknowledgements",
+    {
+        "decision_id": serializers.IntegerField(),
+        "acknowledged": serializers.IntegerField(),
+        "pending": serializers.IntegerField(),
+        "acknowledged_now": serializers.BooleanField(),
+    },
+)
+
+
+class DecisionAcknowledgeView(APIView):
+    """A participant acknowledges a decision (once; repeating it changes nothing)."""
+
+    @extend_schema(request=None, responses={200: AckCountsSerializer})
+    def post(self, request, crisis_id: int, decision_id: int):
+        from hrcore.reach import (
+            decision_ack_counts,
+            decision_notification_of,
+            notification_acknowledge,
+        )
+
+        crisis = _visible_crisis_or_404(request.user, crisis_id)
+        decision = _decision_of(crisis.pk, decision_id)
+        notification = decision_notification_of(decision.pk, request.user.pk)
+        if notification is None:
+            raise PermissionDenied(
+                _("Only the participants the decision was sent to acknowledge it.")
+            )
+        now = notification_acknowledge(notification=notification, via="inapp")
+        counts = decision_ack_counts([decision.pk])[decision.pk]
+        return Response(
+            {
+                "decision_id": decision.pk,
+                "acknowledged": counts.acknowledged,
+                "pending": counts.pending,
+                "acknowledged_now": now,
+            }
+        )
+
+
+def decision_acks_context(user, crisis) -> dict:
+    """Per decision of the crisis: "n of m acknowledged", who has not, and whether this viewer
+    may remind them (the crisis's managers and executives) or still has to acknowledge."""
+    from django.contrib.auth import get_user_model
+
+    from crisis.models import Decision
+    from hrcore.reach import decision_ack_counts
+
+    try:
+        from crisis.selectors.access import can_manage
+    except ImportError:  # the crisis selectors before their split into modules (issue 9)
+        from crisis.selectors import can_manage
+
+    decisions = list(Decision.objects.filter(crisis=crisis).order_by("-made_at", "-id"))
+    counts = decision_ack_counts([d.pk for d in decisions])
+    pending_ids = {u for c in counts.values() for u in c.pending_user_ids}
+    users = {
+        u.pk: u
+        for u in get_user_model().objects.filter(pk__in=pending_ids).select_related("employee")
+    }
+    rows = []
+    for decision in decisions:
+        c = counts[decision.pk]
+        rows.append(
+            {
+                "decision": decision,
+                "acknowledged": c.acknowledged,
+                "total": c.acknowledged + c.pending,
+                "pending": [recipient_label(users[u]) for u in c.pending_user_ids if u in users],
+                "mine_pending": user.pk in c.pending_user_ids,
+            }
+        )
+    return {"crisis": crisis, "rows": rows, "may_remind": can_manage(user, crisis)}
+
+
+@login_required
+def crisis_decision_acks_panel(request, crisis_pk: int):
+    """The crisis page's "7 of 9 acknowledged" per decision, with who has not (htmx)."""
+    from hrcore.errors import KeelError
+
+    try:
+        crisis = _visible_crisis_or_404(request.user, crisis_pk)
+    except KeelError as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "integrations/crisis_decision_acks_panel.html",
+        decision_acks_context(request.user, crisis),
+    )
+
+
+@login_required
+def crisis_decision_ack(request, crisis_pk: int, decision_pk: int):
+    """The crisis page's acknowledge button (POST)."""
+    from django.shortcuts import redirect
+
+    from hrcore.errors import KeelError
+    from hrcore.reach import decision_notification_of, notification_acknowledge
+
+    if request.method != "POST":
+        raise Http404
+    try:
+        crisis = _visible_crisis_or_404(request.user, crisis_pk)
+        decision = _decision_of(crisis.pk, decision_pk)
+    except KeelError as exc:
+        raise Http404 from exc
+    notification = decision_notification_of(decision.pk, request.user.pk)
+    if notification is not None:
+        notification_acknowledge(notification=notification, via="inapp")
+    return redirect("crisis:detail", crisis.pk)
+
+
+@login_required
+def crisis_decision_remind(request, crisis_pk: int, decision_pk: int):
+    """Remind the participants who have not acknowledged a decision (managers, executives)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from hrcore.errors import KeelError
+
+    if request.method != "POST":
+        raise Http404
+    try:
+        crisis = crisis_for_ledger(request.user, crisis_pk)
+        decision = _decision_of(crisis.pk, decision_pk)
+    except KeelError as exc:
+        raise Http404 from exc
+    count = reach.decision_remind(decision=decision, actor=request.user)
+    messages.success(
+        request,
+        _("Reminded %(count)s participants who have not acknowledged the decision.")
+        % {"count": count},
+    )
+    return redirect("crisis:detail", crisis.pk)

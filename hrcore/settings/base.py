@@ -441,6 +441,7 @@ KEEL_TICK_SWEEPS: list[str] = [
     "crisis.services.sla_sweep",
     "hrcore.reach.deliveries_plan_due",
     "hrcore.reach.ladder_sweep",
+    "integrations.rollcall.roll_call_escalate_due",
 ]
 # Extra /healthz checks (name → function returning {"ok": bool, ...}).
 KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers_failing_health"}
