@@ -106,7 +106,15 @@ def test_the_crisis_page_shows_who_has_not_acknowledged_and_a_manager_reminds_th
     assert 'data-testid="decision-acks"' in client.get(f"/crises/{crisis.pk}/").content.decode()
     panel = client.get(f"/integrations/crises/{crisis.pk}/decision-acks/").content.decode()
     total = len(participants)
+    assert f"{total} 位参与者中已有 1 位确认了该决策" in panel  # "1 of n acknowledged", zh
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    panel = client.get(f"/integrations/crises/{crisis.pk}/decision-acks/").content.decode()
     assert f"1 of {total} participants acknowledged the decision" in panel
+    pending = [p for p in participants if p != participants[0]]
+    from hrcore.models import Employee
+
+    for username in pending:
+        assert Employee.objects.get(user__username=username).name_en in panel
     remind = client.post(f"/integrations/crises/{crisis.pk}/decisions/{decision.pk}/remind/")
     assert remind.status_code == 302
     reminders = Notification.objects.filter(
