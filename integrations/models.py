@@ -554,3 +554,31 @@ class RollCallAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.answer or '—'}"
+
+
+class RobotMention(models.Model):
+    """Someone to mention in a group robot's next post (a ladder step asking them to
+    acknowledge): queued, then coalesced with the others of the same robot into one post, so
+    the robots' per-minute limits are respected by batching, never by dropping."""
+
+    provider = models.ForeignKey(ChannelProvider, on_delete=models.CASCADE, related_name="+")
+    crisis_id = models.IntegerField(null=True, blank=True)
+    address = models.CharField(max_length=200)
+    text = models.CharField(max_length=500)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["provider"],
+                name="robot_mention_pending",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.address} via {self.provider_id}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from hrcore import reach as ledger
 from hrcore.contact import Channel
+from hrcore.errors import ValidationFailed
 from hrcore.i18n import pick
 from hrcore.models import MessageDelivery
 from hrcore.services.outbox import (
@@ -74,6 +75,25 @@ def install() -> None:
 def ladder_step_on_timeline(anchor: MessageDelivery, step: dict) -> None:
     """Each rung of the ladder is a crisis timeline entry (who, which channel, what was skipped
     and why, or that the manager was told)."""
+    if step["channel"] in (Channel.DINGTALK, Channel.WECOM, Channel.FEISHU):
+        # Also mention them in the channel's crisis group, coalesced per robot (tick sweep).
+        address = (
+            MessageDelivery.objects.filter(
+                message_key=anchor.message_key,
+                recipient_id=anchor.recipient_id,
+                channel=step["channel"],
+            )
+            .values_list("address", flat=True)
+            .first()
+        )
+        subject = anchor.notification.subject_zh if anchor.notification else anchor.kind
+        robot_mention_queue(
+            channel=step["channel"],
+            crisis_id=anchor.crisis_id,
+            address=address or "",
+            text=f"{ledger.recipient_label(anchor.recipient)}: {subject}",
+            dedupe_key=f"mention:{anchor.pk}:{step['channel']}",
+        )
     if anchor.crisis_id is None:
         return
     from crisis import events
@@ -230,6 +250,28 @@ def callback_receive(*, channel: str, body: bytes, headers) -> MessageDelivery |
 
 
 def _apply(channel: str, event) -> MessageDelivery | None:
+    if event.event == "acknowledged" and event.answer:
+        # A roll call answered with one of the card's buttons (safe / need help / not affected).
+        delivery = (
+            MessageDelivery.objects.select_related("notification")
+            .filter(channel=channel, provider_message_id=event.provider_message_id)
+            .first()
+        )
+        if delivery is not None and delivery.notification is not None:
+            roll_call_id = (delivery.notification.data or {}).get("roll_call_id")
+            from .models import RollCallAnswer
+            from .rollcall import roll_call_answer
+
+            row = RollCallAnswer.objects.filter(
+                roll_call_id=roll_call_id, user_id=delivery.recipient_id
+            ).first()
+            if row is not None:
+                try:
+                    roll_call_answer(row=row, answer=event.answer, via=channel)
+                except ValidationFailed as exc:
+                    raise CallbackRefused(400, "bad_answer", exc.message) from exc
+                delivery.refresh_from_db()
+                return delivery
     return ledger.delivery_event_apply(
         channel=channel,
         provider_message_id=event.provider_message_id,
@@ -368,3 +410,78 @@ def decision_remind(*, decision, actor) -> int:
             )
             reminded += sent is not None
     return reminded
+
+
+# --- group robots: coalesced mentions --------------------------------------------------------
+
+MENTIONS_PER_POST = 50
+
+
+def robot_mention_queue(
+    *, channel: str, crisis_id: int | None, address: str, text: str, dedupe_key: str
+) -> bool:
+    """Queue a mention in the channel's group robot (when one is configured). Idempotent per
+    ``dedupe_key``."""
+    provider = provider_for(channel, group=True)
+    if provider is None or not address:
+        return False
+    from .models import RobotMention
+
+    try:
+        with transaction.atomic():
+            RobotMention.objects.create(
+                provider=provider,
+                crisis_id=crisis_id,
+                address=address,
+                text=text[:500],
+                dedupe_key=dedupe_key[:200],
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def robot_mentions_flush(*, now=None) -> int:
+    """Tick sweep: per robot, one post mentioning everyone queued for it (up to
+    ``MENTIONS_PER_POST``), as many posts as the robot's per-minute budget allows. A throttled
+    robot (RateLimited) keeps its mentions queued for the next tick: nothing is dropped.
+    Returns how many mentions were posted."""
+    from .models import RobotMention
+
+    now = now or timezone.now()
+    posted = 0
+    provider_ids = (
+        RobotMention.objects.filter(sent_at__isnull=True)
+        .values_list("provider_id", flat=True)
+        .distinct()
+    )
+    for provider in ChannelProvider.objects.filter(pk__in=list(provider_ids), enabled=True):
+        adapter = adapters.adapter_for(provider.config())
+        while True:
+            batch = list(
+                RobotMention.objects.filter(provider=provider, sent_at__isnull=True).order_by("id")[
+                    :MENTIONS_PER_POST
+                ]
+            )
+            if not batch:
+                break
+            lines = sorted({m.text for m in batch})
+            message = ChannelMessage(
+                to="",
+                title="请确认 / Please acknowledge",
+                text="\n".join(f"- {line}" for line in lines),
+                mentions=tuple(dict.fromkeys(m.address for m in batch)),
+                idempotency_key=f"robot:{provider.pk}:{batch[0].pk}",
+            )
+            try:
+                adapter.send(message)
+            except adapters.AdapterError as exc:  # throttled or down: stays queued, retried
+                RobotMention.objects.filter(pk__in=[m.pk for m in batch]).update(
+                    last_error=exc.reason[:2000]
+                )
+                break
+            RobotMention.objects.filter(pk__in=[m.pk for m in batch]).update(
+                sent_at=now, last_error=""
+            )
+            posted += len(batch)
+    return posted

@@ -72,10 +72,36 @@ def row_from_token(token: str) -> RollCallAnswer:
     return row
 
 
-def _recipients(unit: OrgUnit) -> list:
-    """Everyone employed in the unit and the units below it."""
+def on_site_usernames(crisis_id: int) -> set[str]:
+    """Who the attendance system said is on site today, in the crisis's latest dossier (the
+    crisis unit's people and its assignees, looked up when the dossier was built)."""
+    from .models import DossierSource
+
+    source = (
+        DossierSource.objects.filter(
+            dossier__crisis_id=crisis_id, source="attendance", data__isnull=False
+        )
+        .order_by("-dossier_id")
+        .first()
+    )
+    rows = source.data if source is not None and isinstance(source.data, list) else []
+    return {
+        str(r.get("username"))
+        for r in rows
+        if isinstance(r, dict) and r.get("status") == "on_site" and r.get("username")
+    }
+
+
+def _recipients(unit: OrgUnit, crisis=None) -> list:
+    """Everyone employed in the unit and the units below it, and whoever attendance says is
+    on site today (the crisis's dossier)."""
+    from django.db.models import Q
+
+    on_site = on_site_usernames(crisis.pk) if crisis is not None else set()
     return list(
-        Employee.objects.filter(unit__path__startswith=unit.path, is_active=True)
+        Employee.objects.filter(
+            Q(unit__path__startswith=unit.path) | Q(user__username__in=on_site), is_active=True
+        )
         .select_related("user")
         .order_by("id")
     )
@@ -112,7 +138,7 @@ def roll_call_send(*, crisis, unit_code: str | None, message: str, actor) -> tup
                 created_at=now,
                 escalate_at=now + timedelta(minutes=minutes),
             )
-            people = _recipients(unit)
+            people = _recipients(unit, crisis)
             RollCallAnswer.objects.bulk_create(
                 [RollCallAnswer(roll_call=roll_call, user=e.user) for e in people]
             )

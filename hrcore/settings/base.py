@@ -442,6 +442,7 @@ KEEL_TICK_SWEEPS: list[str] = [
     "hrcore.reach.deliveries_plan_due",
     "hrcore.reach.ladder_sweep",
     "integrations.rollcall.roll_call_escalate_due",
+    "integrations.reach.robot_mentions_flush",
 ]
 # Extra /healthz checks (name → function returning {"ok": bool, ...}).
 KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers_failing_health"}

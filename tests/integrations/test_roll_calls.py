@@ -31,11 +31,20 @@ def send(api, crisis, **body):
 
 
 def unit_people(crisis):
-    return set(
+    """The unit's people and whoever the crisis's dossier says is on site today."""
+    from integrations.rollcall import on_site_usernames
+
+    in_unit = set(
         Employee.objects.filter(
             unit__path__startswith=crisis.unit.path, is_active=True
         ).values_list("user_id", flat=True)
     )
+    on_site = set(
+        Employee.objects.filter(
+            user__username__in=on_site_usernames(crisis.pk), is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    return in_unit | on_site
 
 
 def test_a_roll_call_asks_everyone_in_the_unit_once_however_often_it_is_sent(crisis, api_as):
@@ -167,3 +176,56 @@ def test_bad_answers_are_refused_and_change_nothing(crisis, api_as, users, clien
     with time_machine.travel(later):
         assert client.post(path, {"answer": "safe"}).status_code == 410
     assert not RollCallAnswer.objects.exclude(answer="").exists()
+
+
+def test_a_tap_on_the_im_cards_button_answers_the_roll_call(crisis, api_as, channels, client):  # noqa: F811
+    from .test_reach_ledger import post_callback
+
+    roll_call = send(api_as("manager"), crisis).json()
+    deliveries_plan_due()
+    relay()
+    row = MessageDelivery.objects.filter(
+        crisis_id=crisis.pk, kind="rollcall", channel="dingtalk", state="sent"
+    ).first()
+    payload = {
+        "provider": "dingtalk",
+        "message_id": row.provider_message_id,
+        "event": "acknowledged",
+        "answer": "need_help",
+    }
+    bad = post_callback(client, "dingtalk", {**payload, "answer": "perhaps"}, event_id="t0")
+    assert bad.status_code == 400
+    assert post_callback(client, "dingtalk", payload, event_id="t1").status_code == 200
+    answer = RollCallAnswer.objects.get(roll_call_id=roll_call["id"], user_id=row.recipient_id)
+    assert answer.answer == "need_help"
+    tally = api_as("manager").get(f"/api/v1/roll-calls/{roll_call['id']}/").json()
+    assert tally["need_help"] == 1
+
+
+def test_people_attendance_says_are_on_site_are_asked_too(crisis, api_as, users):
+    from integrations.models import Dossier, DossierSource
+
+    outsider = next(
+        u
+        for u in ("hradmin", "finance", "legal", "vp", "admin")
+        if users[u].pk not in unit_people(crisis)
+    )
+    dossier = Dossier.objects.filter(crisis_id=crisis.pk).order_by("-id").first()
+    if dossier is None:
+        pytest.skip("no dossier was built for the crisis")
+    DossierSource.objects.update_or_create(
+        dossier=dossier,
+        source="attendance",
+        defaults={
+            "data": [
+                {"username": outsider, "status": "on_site"},
+                {"username": "staff", "status": "leave"},
+            ]
+        },
+    )
+    body = send(api_as("manager"), crisis).json()
+    asked = set(
+        RollCallAnswer.objects.filter(roll_call_id=body["id"]).values_list("user_id", flat=True)
+    )
+    assert users[outsider].pk in asked
+    assert body["recipients"] == len(unit_people(crisis) | {users[outsider].pk})
