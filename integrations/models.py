@@ -582,3 +582,23 @@ class RobotMention(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.address} via {self.provider_id}"
+
+
+class WarRoom(models.Model):
+    """A crisis's group chat on an IM (issue 13 §7): status changes and decisions are posted
+    there; it is closed (Feishu: dissolved) with the crisis."""
+
+    crisis_id = models.IntegerField(db_index=True)
+    provider = models.ForeignKey(ChannelProvider, on_delete=models.PROTECT, related_name="+")
+    chat_id = models.CharField(max_length=200)
+    members = models.JSONField(default=list, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["crisis_id", "provider"], name="one_war_room_per_im")
+        ]
+
+    def __str__(self) -> str:
+        return f"war room {self.chat_id} of crisis {self.crisis_id}"

@@ -70,6 +70,7 @@ def install() -> None:
     ledger.register_ladder_listener(ladder_step_on_timeline)
     ledger.register_ack_listener(acknowledgement_to_crisis)
     register_outbox_handler(ledger.REACH_OUTBOX_CHANNEL, deliver)
+    from . import warroom  # noqa: F401  registers the war-room outbox handler
 
 
 def ladder_step_on_timeline(anchor: MessageDelivery, step: dict) -> None:

@@ -146,3 +146,52 @@ def crisis_roll_calls_panel(request, crisis_pk: int):
         roll_call_body(rc) | {"roll_call": rc} for rc in crisis.roll_calls.select_related("unit")
     ]
     return render(request, "integrations/crisis_roll_calls_panel.html", {"rows": rows})
+
+
+WarRoomSerializer = inline_serializer(
+    "WarRoom",
+    {
+        "id": serializers.IntegerField(),
+        "channel": serializers.CharField(),
+        "chat_id": serializers.CharField(),
+        "members": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+
+class WarRoomOpenView(APIView):
+    """Open the crisis's group chat on DingTalk, WeCom or Feishu with its participants (one per
+    crisis and IM: a repeat answers 200 with the same room)."""
+
+    @extend_schema(
+        request=inline_serializer("WarRoomOpen", {"channel": serializers.CharField()}),
+        responses={201: WarRoomSerializer, 200: WarRoomSerializer},
+    )
+    def post(self, request, crisis_id: int):
+        try:
+            from crisis.selectors.access import crises_visible_to
+        except ImportError:  # the crisis selectors before their split into modules (issue 9)
+            from crisis.selectors import crises_visible_to
+
+        from .models import WarRoom
+        from .warroom import war_room_open
+
+        crisis = crises_visible_to(request.user).filter(pk=crisis_id).first()
+        if crisis is None:
+            raise NotFound(_("No such crisis."))
+        data = request.data if isinstance(request.data, dict) else {}
+        channel = data.get("channel")
+        if not isinstance(channel, str):
+            raise ValidationFailed(_("A war room is on DingTalk, WeCom or Feishu."))
+        before = WarRoom.objects.filter(crisis_id=crisis.pk).count()
+        room = war_room_open(crisis=crisis, channel=channel, actor=request.user)
+        created = WarRoom.objects.filter(crisis_id=crisis.pk).count() > before
+        return Response(
+            {
+                "id": room.pk,
+                "channel": room.provider.channel,
+                "chat_id": room.chat_id,
+                "members": room.members,
+            },
+            status=status.HTTP_201_CREATED if created else 200,
+        )

@@ -2,7 +2,12 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ..reach_views import ChannelCallbackView, CrisisDeliveriesView, DecisionAcknowledgeView
-from ..rollcall_views import RollCallAnswerView, RollCallDetailView, RollCallSendView
+from ..rollcall_views import (
+    RollCallAnswerView,
+    RollCallDetailView,
+    RollCallSendView,
+    WarRoomOpenView,
+)
 from .views import CrisisDossierView, CustomerViewSet, InboundWebhookView
 from .webhook_subscriptions import WebhookSubscriptionViewSet
 
@@ -34,6 +39,7 @@ urlpatterns = [
     ),
     path("crises/<int:crisis_id>/roll-calls/", RollCallSendView.as_view(), name="roll-call-send"),
     path("roll-calls/<int:roll_call_id>/", RollCallDetailView.as_view(), name="roll-call"),
+    path("crises/<int:crisis_id>/war-room/", WarRoomOpenView.as_view(), name="war-room-open"),
     path(
         "roll-calls/<int:roll_call_id>/answer/",
         RollCallAnswerView.as_view(),

@@ -96,6 +96,7 @@ class Providers:
             self.wecom_recent: dict[tuple, tuple[float, dict]] = {}
             self.pending: list[tuple[str, dict]] = []
             self.callback_log: list[dict] = []
+            self.chats: dict[str, dict] = {}  # chat id -> {"provider", "name", "members", ...}
             self.ids = itertools.count(1)
 
     @staticmethod
@@ -119,6 +120,16 @@ class Providers:
             Rule("/feishu/open-apis/im/v1/messages", endpoint="p_feishu_app", methods=["POST"]),
             Rule(
                 "/feishu/open-apis/bot/v2/hook/<hook>", endpoint="p_feishu_robot", methods=["POST"]
+            ),
+            Rule("/dingtalk/chat/create", endpoint="p_dingtalk_chatcreate", methods=["POST"]),
+            Rule("/dingtalk/chat/send", endpoint="p_dingtalk_chatsend", methods=["POST"]),
+            Rule("/wecom/cgi-bin/appchat/create", endpoint="p_wecom_chatcreate", methods=["POST"]),
+            Rule("/wecom/cgi-bin/appchat/send", endpoint="p_wecom_chatsend", methods=["POST"]),
+            Rule("/feishu/open-apis/im/v1/chats", endpoint="p_feishu_chatcreate", methods=["POST"]),
+            Rule(
+                "/feishu/open-apis/im/v1/chats/<chat_id>",
+                endpoint="p_feishu_chatdissolve",
+                methods=["DELETE"],
             ),
             Rule("/sms/send", endpoint="p_sms_send", methods=["POST"]),
             Rule("/voice/call", endpoint="p_voice_call", methods=["POST"]),
@@ -388,6 +399,15 @@ class Providers:
         if body is None or not body.get("receive_id") or not body.get("content"):
             return _json({"code": 230001, "msg": "invalid receive_id or content"}, 400)
         to = str(body["receive_id"])
+        if request.args.get("receive_id_type") == "chat_id":  # a message into a group chat
+            try:
+                card = json.loads(body["content"])
+            except ValueError:
+                return _json({"code": 230001, "msg": "content is not JSON"}, 400)
+            title = ((card.get("header") or {}).get("title") or {}).get("content", "")
+            if not self._chat_post(to, title, json.dumps(card, ensure_ascii=False)):
+                return _json({"code": 230002, "msg": "The bot is not in the chat."}, 400)
+            return _json({"code": 0, "msg": "success", "data": {"message_id": uuid.uuid4().hex}})
         if to in self.knob("feishu")["unknown"]:
             return _json({"code": 230013, "msg": "Bot has NO availability to this user."}, 400)
         key = body.get("uuid")
@@ -433,6 +453,93 @@ class Providers:
         self._record(
             "feishu", "robot", group=hook, title=title, text=json.dumps(card, ensure_ascii=False)
         )
+        return _json({"code": 0, "msg": "success", "data": {}})
+
+    # --- group chats (war rooms) ------------------------------------------------------------
+
+    def _chat_create(self, provider: str, name: str, members: list) -> str:
+        chat_id = {"dingtalk": "chat", "wecom": "wrc", "feishu": "oc_"}[
+            provider
+        ] + uuid.uuid4().hex[:16]
+        with self.lock:
+            self.chats[chat_id] = {
+                "provider": provider,
+                "name": name,
+                "members": list(members),
+                "open": True,
+                "messages": [],
+            }
+        return chat_id
+
+    def _chat_post(self, chat_id: str, title: str, text: str) -> bool:
+        with self.lock:
+            chat = self.chats.get(chat_id)
+            if chat is None or not chat["open"]:
+                return False
+            chat["messages"].append({"title": title, "text": text, "at": self.clock()})
+            return True
+
+    def dingtalk_chatcreate(self, request: Request) -> Response:
+        if request.args.get("access_token") not in self.tokens:
+            return _json({"errcode": 40014, "errmsg": "不合法的access_token"})
+        body = self._body(request) or {}
+        if not body.get("name") or not isinstance(body.get("useridlist"), list):
+            return _json({"errcode": 40035, "errmsg": "缺少参数 name / useridlist"})
+        chat_id = self._chat_create("dingtalk", body["name"], body["useridlist"])
+        return _json({"errcode": 0, "errmsg": "ok", "chatid": chat_id})
+
+    def dingtalk_chatsend(self, request: Request) -> Response:
+        if request.args.get("access_token") not in self.tokens:
+            return _json({"errcode": 40014, "errmsg": "不合法的access_token"})
+        body = self._body(request) or {}
+        markdown = (body.get("msg") or {}).get("markdown") or {}
+        if not self._chat_post(
+            str(body.get("chatid")), markdown.get("title", ""), markdown.get("text", "")
+        ):
+            return _json({"errcode": 60020, "errmsg": "群会话不存在"})
+        return _json({"errcode": 0, "errmsg": "ok", "messageId": uuid.uuid4().hex})
+
+    def wecom_chatcreate(self, request: Request) -> Response:
+        if request.args.get("access_token") not in self.tokens:
+            return _json({"errcode": 40014, "errmsg": "invalid access_token"})
+        body = self._body(request) or {}
+        members = body.get("userlist")
+        if not isinstance(members, list) or len(members) < 2:
+            return _json({"errcode": 86004, "errmsg": "invalid userlist: at least 2 members"})
+        chat_id = self._chat_create("wecom", str(body.get("name", "")), members)
+        return _json({"errcode": 0, "errmsg": "ok", "chatid": chat_id})
+
+    def wecom_chatsend(self, request: Request) -> Response:
+        if request.args.get("access_token") not in self.tokens:
+            return _json({"errcode": 40014, "errmsg": "invalid access_token"})
+        body = self._body(request) or {}
+        content = (body.get("markdown") or {}).get("content", "")
+        if not self._chat_post(str(body.get("chatid")), "", content):
+            return _json({"errcode": 86003, "errmsg": "chat not exist"})
+        return _json({"errcode": 0, "errmsg": "ok"})
+
+    def _feishu_authorised(self, request: Request) -> bool:
+        auth = request.headers.get("Authorization", "")
+        return auth.startswith("Bearer ") and auth[7:] in self.tokens
+
+    def feishu_chatcreate(self, request: Request) -> Response:
+        if not self._feishu_authorised(request):
+            return _json({"code": 99991663, "msg": "Invalid access token for authorization"}, 400)
+        body = self._body(request) or {}
+        members = body.get("user_id_list")
+        if not isinstance(members, list) or not body.get("name"):
+            return _json({"code": 232001, "msg": "invalid name or user_id_list"}, 400)
+        chat_id = self._chat_create("feishu", body["name"], members)
+        return _json({"code": 0, "msg": "success", "data": {"chat_id": chat_id}})
+
+    def feishu_chatdissolve(self, request: Request, chat_id: str) -> Response:
+        if not self._feishu_authorised(request):
+            return _json({"code": 99991663, "msg": "Invalid access token for authorization"}, 400)
+        with self.lock:
+            chat = self.chats.get(chat_id)
+            if chat is None or not chat["open"]:
+                return _json({"code": 232006, "msg": "chat not found or dissolved"}, 400)
+            chat["open"] = False
         return _json({"code": 0, "msg": "success", "data": {}})
 
     # --- SMS and voice gateways --------------------------------------------------------------
