@@ -100,6 +100,16 @@ class CrisisDeliveriesView(APIView):
         return Response(rows)
 
 
+CALLBACK_REFUSAL = inline_serializer(
+    "ChannelCallbackRefusal",
+    {
+        "status": serializers.IntegerField(),
+        "code": serializers.CharField(),
+        "detail": serializers.CharField(),
+    },
+)
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class ChannelCallbackView(APIView):
     """A messaging provider's signed delivery / read / failed / acknowledged callback
@@ -120,6 +130,8 @@ class ChannelCallbackView(APIView):
                 "ChannelCallbackApplied",
                 {"applied": serializers.BooleanField(), "state": serializers.CharField()},
             ),
+            # Refusals: 400 malformed, 401 forged or stale, 404 unknown channel, 409 replay.
+            **{code: CALLBACK_REFUSAL for code in (400, 401, 404, 409)},
         },
     )
     def post(self, request, channel: str):
@@ -128,7 +140,9 @@ class ChannelCallbackView(APIView):
                 channel=channel, body=request.body, headers=request.headers
             )
         except reach.CallbackRefused as exc:
-            return Response({"code": exc.code, "detail": exc.reason}, status=exc.status)
+            return Response(
+                {"status": exc.status, "code": exc.code, "detail": exc.reason}, status=exc.status
+            )
         return Response(
             {"applied": delivery is not None, "state": delivery.state if delivery else ""}
         )
