@@ -45,6 +45,7 @@ run: install
 	$(PY) manage.py compile_translations
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py reach_sandbox_channels
 	$(PY) manage.py run_keel --port $(PORT)
 
 ## Run the whole test suite (PostgreSQL + Redis tier when available, else the SQLite tier).

@@ -104,6 +104,7 @@ class EventKind(models.TextChoices):
     DECISION_MADE = "decision_made", _("Decision made")
     PARTICIPANT_INVITED = "participant_invited", _("Participant invited")
     CLOSED = "closed", _("Crisis closed")
+    REACH_STEP = "reach_step", _("Not acknowledged: next channel tried")
 
 
 class TriggerKind(models.TextChoices):

@@ -302,3 +302,9 @@ def crisis_closed_event(
             ],
         },
     )
+
+
+def reach_step_event(*, crisis_id: int, data: dict) -> TimelineEvent:
+    """The escalation ladder tried another channel (or told the manager) because a message
+    was not acknowledged in time (issue 13: ``hrcore.reach.ladder_sweep``)."""
+    return _event(crisis_id, EventKind.REACH_STEP, data=data)

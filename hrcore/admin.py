@@ -14,10 +14,12 @@ from .models import (
     DeliveryAttempt,
     Employee,
     Holiday,
+    MessageDelivery,
     Notification,
     OrgUnit,
     OutboxMessage,
     Position,
+    ReachPolicy,
 )
 from .security import session_mfa_satisfied
 from .services import org, outbox, tokens
@@ -387,3 +389,29 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     list_display = ["unit", "time_zone", "day_start", "day_end", "working_days"]
     inlines = [HolidayInline]
     autocomplete_fields = ["unit"]
+
+
+@admin.register(ReachPolicy)
+class ReachPolicyAdmin(admin.ModelAdmin):
+    """The escalation ladder's minutes per severity (one row; the defaults apply without it)."""
+
+    list_display = [
+        "__str__",
+        "critical_minutes",
+        "high_minutes",
+        "medium_minutes",
+        "low_minutes",
+        "ack_link_hours",
+    ]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ReachPolicy.objects.exists()
+
+
+@admin.register(MessageDelivery)
+class MessageDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The reach ledger: read-only (rows change through hrcore.reach only)."""
+
+    list_display = ["recipient", "kind", "channel", "state", "attempts", "crisis_id", "updated_at"]
+    list_filter = ["channel", "state", "kind"]
+    search_fields = ["recipient__username", "provider_message_id", "message_key"]

@@ -6,6 +6,7 @@ Idempotent: every row is looked up by its code or user name first.
 from __future__ import annotations
 
 import functools
+import hashlib
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -311,6 +312,12 @@ def _person(
     # One hash for every demo account: PBKDF2 per user would make seeding take seconds each.
     employee.user.password = _demo_password_hash()
     employee.user.save(update_fields=["password"])
+    # Contact channels (issue 13): a mobile and an id on every IM, all answered by the sandbox.
+    digits = int(hashlib.sha256(username.encode()).hexdigest()[:8], 16) % 10**8
+    employee.mobile, employee.dingtalk_user_id = f"+86138{digits:08d}", f"dt-{username}"
+    employee.wecom_user_id = f"wc-{username}"
+    employee.feishu_open_id = "ou_" + hashlib.sha256(username.encode()).hexdigest()[:24]
+    employee.save(update_fields=["mobile", "dingtalk_user_id", "wecom_user_id", "feishu_open_id"])
     return employee
 
 

@@ -27,3 +27,39 @@ class PreferencesForm(forms.Form):
         if value not in available_timezones():
             raise forms.ValidationError(_("Unknown time zone."))
         return value
+
+
+class ContactChannelsForm(forms.Form):
+    """The person's own contact channels (validated again by ``contact_channels_update``)."""
+
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    mobile = forms.CharField(label=_("Mobile"), required=False, max_length=20)
+    dingtalk_user_id = forms.CharField(label=_("DingTalk user id"), required=False, max_length=64)
+    wecom_user_id = forms.CharField(label=_("WeCom user id"), required=False, max_length=64)
+    feishu_open_id = forms.CharField(label=_("Feishu open id"), required=False, max_length=64)
+    channel_order = forms.CharField(
+        label=_("Channel order"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Channels to try first, comma-separated (inapp, email, dingtalk, wecom, feishu, sms, "
+            "voice); empty for the default order."
+        ),
+    )
+    quiet_hours_start = forms.TimeField(label=_("Quiet hours from"), required=False)
+    quiet_hours_end = forms.TimeField(
+        label=_("Quiet hours until"),
+        required=False,
+        help_text=_("High and critical crises reach you during quiet hours anyway."),
+    )
+
+    @classmethod
+    def initial_of(cls, employee) -> dict:
+        return {
+            "email": employee.user.email,
+            **{
+                name: getattr(employee, name)
+                for name in cls.base_fields
+                if name != "email" and hasattr(employee, name)
+            },
+        }

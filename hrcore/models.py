@@ -13,6 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import DeliveryResult, DepartmentFunction, Language, OutboxStatus, UnitKind
+from .contact import (
+    Channel,
+    DeliveryState,
+    validate_channel_order,
+    validate_feishu_open_id,
+    validate_im_user_id,
+    validate_mobile,
+)
 from .i18n import Bilingual
 
 
@@ -137,6 +145,34 @@ class Employee(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("employed"), default=True)
+    # Contact channels (hrcore.contact): where crisis messages reach this person.
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
+    dingtalk_user_id = models.CharField(
+        _("DingTalk user id"), max_length=64, blank=True, validators=[validate_im_user_id]
+    )
+    wecom_user_id = models.CharField(
+        _("WeCom user id"), max_length=64, blank=True, validators=[validate_im_user_id]
+    )
+    feishu_open_id = models.CharField(
+        _("Feishu open id"), max_length=64, blank=True, validators=[validate_feishu_open_id]
+    )
+    channel_order = models.CharField(
+        _("channel order"),
+        max_length=100,
+        blank=True,
+        validators=[validate_channel_order],
+        help_text=_(
+            "Channels to try first, comma-separated (inapp, email, dingtalk, wecom, feishu, sms, "
+            "voice); empty for the default order."
+        ),
+    )
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(
+        _("quiet hours until"),
+        null=True,
+        blank=True,
+        help_text=_("High and critical crises reach you during quiet hours anyway."),
+    )
 
     class Meta:
         ordering = ["unit__path", "-grade", "id"]
@@ -225,6 +261,8 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When the recipient acknowledged it (issue 13: decisions, task assignments, warnings).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -462,3 +500,78 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}"
 
     name = Bilingual()
+
+
+class MessageDelivery(models.Model):
+    """The reach ledger: one row per (message, recipient, channel) — queued → sent → delivered
+    → read → acknowledged, or failed with the provider's reason. Written before the send; the
+    idempotency key goes to providers that dedupe, so a retry never sends twice."""
+
+    message_key = models.CharField(max_length=200)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    kind = models.CharField(max_length=64)
+    crisis_id = models.IntegerField(null=True, blank=True, db_index=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    address = models.CharField(max_length=200, blank=True)
+    rung = models.PositiveSmallIntegerField(default=0)
+    needs_ack = models.BooleanField(default=False)
+    state = models.CharField(
+        max_length=16, choices=DeliveryState.choices, default=DeliveryState.QUEUED
+    )
+    reason = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # On the in-app row of a message that asks for an acknowledgement: when the ladder tries
+    # the next channel if nobody has acknowledged by then (swept by the tick).
+    next_step_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_step_at"],
+                name="delivery_ladder_due",
+                condition=Q(next_step_at__isnull=False),
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_key", "recipient", "channel"], name="delivery_once_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id} via {self.channel} ({self.state})"
+
+
+class ReachPolicy(models.Model):
+    """How long an unacknowledged crisis message waits before the next channel is tried, per
+    severity (one row; HR admins edit it)."""
+
+    critical_minutes = models.PositiveSmallIntegerField(_("critical: minutes"), default=3)
+    high_minutes = models.PositiveSmallIntegerField(_("high: minutes"), default=5)
+    medium_minutes = models.PositiveSmallIntegerField(_("medium: minutes"), default=15)
+    low_minutes = models.PositiveSmallIntegerField(_("low: minutes"), default=30)
+    ack_link_hours = models.PositiveSmallIntegerField(
+        _("acknowledgement links valid (hours)"), default=12
+    )
+
+    class Meta:
+        verbose_name = _("escalation ladder")
+        verbose_name_plural = _("escalation ladder")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    def minutes_for(self, severity: str) -> int:
+        return max(1, int(getattr(self, f"{severity}_minutes", self.medium_minutes)))

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import reach_views, views
 from .api import errors as api_errors
 
 urlpatterns = [
@@ -10,9 +10,11 @@ urlpatterns = [
     path("org/", views.org_chart, name="org_chart"),
     path("org/positions/<slug:code>/", views.position_detail, name="position_detail"),
     path("preferences/", views.preferences, name="preferences"),
+    path("preferences/contact/", views.preferences_contact, name="preferences_contact"),
     path("preferences/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("inbox/", views.inbox, name="inbox"),
+    path("r/ack/<str:token>/", reach_views.acknowledge, name="reach_ack"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/login/", views.admin_login, name="admin_login"),  # before the admin's own

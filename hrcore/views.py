@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors
 from .errors import ValidationFailed
-from .forms import PreferencesForm
+from .forms import ContactChannelsForm, PreferencesForm
 from .models import Heartbeat
 from .security import session_mfa_satisfied
 from .services import notifications as notifications_services
@@ -49,7 +49,12 @@ def preferences(request):
         "time_zone": timezone.get_current_timezone_name(),
     }
     form = PreferencesForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    return _preferences_page(request, employee, form)
+
+
+def _preferences_page(request, employee, form, contact_form=None):
+    """The preferences page; ``contact_form`` is the bound contact form after a failed save."""
+    if request.method == "POST" and contact_form is None and form.is_valid():
         try:
             org.user_preferences_update(user=request.user, **form.cleaned_data)
         except ValidationFailed as exc:
@@ -64,10 +69,49 @@ def preferences(request):
         {
             "form": form,
             "employee": employee,
+            "contact_form": contact_form
+            or (
+                ContactChannelsForm(initial=ContactChannelsForm.initial_of(employee))
+                if employee
+                else None
+            ),
             "tokens": selectors.api_tokens_of(request.user),
             "now": timezone.now(),
         },
     )
+
+
+@login_required
+@require_POST
+def preferences_contact(request):
+    """Save the person's own contact channels (a card of the preferences page)."""
+    from .contact_services import contact_channels_update
+
+    employee = selectors.employee_of(request.user)
+    if employee is None:
+        messages.error(request, _("Your account has no employee record to hold contact channels."))
+        return redirect("preferences")
+    contact_form = ContactChannelsForm(request.POST)
+    if contact_form.is_valid():
+        try:
+            contact_channels_update(
+                employee=employee, actor=request.user, **contact_form.cleaned_data
+            )
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                contact_form.add_error(field if field in contact_form.fields else None, message)
+        else:
+            messages.success(request, _("Your contact channels were saved."))
+            return redirect("preferences")
+    initial = {
+        "language": translation.get_language(),
+        "time_zone": timezone.get_current_timezone_name(),
+    }
+    response = _preferences_page(
+        request, employee, PreferencesForm(initial=initial), contact_form=contact_form
+    )
+    response.status_code = 400
+    return response
 
 
 @login_required

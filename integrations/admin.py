@@ -12,6 +12,7 @@ from hrcore.errors import KeelError
 from . import adapters
 from .crypto import CredentialUnreadable
 from .models import (
+    ChannelProvider,
     Commission,
     Complaint,
     Dossier,
@@ -246,3 +247,70 @@ class HandoverAdmin(ReadOnlyAdmin):
     """Handover records are what HR did with a leaver's duties: read-only and never deleted."""
 
     list_display = ["employee", "successor", "executed_at", "revertible_until", "reverted_at"]
+
+
+class ChannelProviderForm(forms.ModelForm):
+    """Secrets are typed in clear and stored encrypted; empty keeps the stored one."""
+
+    secret = forms.CharField(
+        label=_("Secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("App secret, robot signing secret or gateway API key; empty keeps it."),
+    )
+    callback_secret = forms.CharField(
+        label=_("Callback secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Verifies the provider's delivery and read callbacks; empty keeps it."),
+    )
+
+    class Meta:
+        model = ChannelProvider
+        fields = [
+            "slug",
+            "name",
+            "channel",
+            "protocol",
+            "base_url",
+            "options",
+            "timeout_seconds",
+            "max_attempts",
+            "enabled",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        cls = adapters.base._REGISTRY.get(("channel", cleaned.get("protocol") or ""))
+        if cls is None:
+            spoken = sorted(p for k, p in adapters.registered() if k == "channel")
+            self.add_error(
+                "protocol", _("Unknown protocol; use one of: %(p)s.") % {"p": ", ".join(spoken)}
+            )
+        elif cls.channel != cleaned.get("channel"):
+            self.add_error(
+                "protocol",
+                _("This protocol sends on %(channel)s.") % {"channel": cls.channel},
+            )
+        if not isinstance(cleaned.get("options"), dict):
+            self.add_error("options", _("Options are a JSON object."))
+        return cleaned
+
+
+@admin.register(ChannelProvider)
+class ChannelProviderAdmin(admin.ModelAdmin):
+    """Messaging providers (DingTalk, WeCom, Feishu, SMS, voice): how Keel reaches people."""
+
+    form = ChannelProviderForm
+    list_display = ["slug", "name", "channel", "protocol", "enabled"]
+    list_filter = ["channel", "enabled"]
+
+    def save_model(self, request, obj, form, change):
+        from .crypto import encrypt
+
+        if form.cleaned_data.get("secret"):
+            obj.token_encrypted = encrypt(form.cleaned_data["secret"])
+        if form.cleaned_data.get("callback_secret"):
+            obj.callback_secret_encrypted = encrypt(form.cleaned_data["callback_secret"])
+        super().save_model(request, obj, form, change)
+        adapters.reset_breakers()

@@ -20,3 +20,6 @@ class IntegrationsConfig(AppConfig):
                 webhooks_outbound.webhook_deliver, delivery_id=lambda m: m.payload["delivery_id"]
             ),
         )
+        from . import reach
+
+        reach.install()  # crisis messages reach people over the messaging providers

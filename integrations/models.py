@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from hrcore.contact import Channel
+
 from .choices import (
     CommissionStatus,
     DeliveryStatus,
@@ -413,3 +415,155 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} → {self.successor} ({self.executed_at:%Y-%m-%d})"
+
+
+class ChannelProvider(models.Model):
+    """A messaging provider Keel reaches people through (DingTalk, WeCom, Feishu, SMS, voice,
+    e-mail), configured by HR admins; the adapter is chosen by ``protocol``."""
+
+    slug = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    protocol = models.CharField(_("protocol"), max_length=32)
+    base_url = models.CharField(_("base URL"), max_length=500)
+    token_encrypted = models.TextField(_("secret (encrypted)"), blank=True, editable=False)
+    callback_secret_encrypted = models.TextField(
+        _("callback secret (encrypted)"), blank=True, editable=False
+    )
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    timeout_seconds = models.FloatField(_("timeout (seconds)"), default=5.0)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts per call"), default=3)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        ordering = ["channel", "slug"]
+        verbose_name = _("messaging provider")
+        verbose_name_plural = _("messaging providers")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_channel_display()})"
+
+    @property
+    def token(self) -> str:
+        return decrypt(self.token_encrypted, what=f"secret of messaging provider {self.slug}")
+
+    @property
+    def callback_secret(self) -> str:
+        return decrypt(
+            self.callback_secret_encrypted,
+            what=f"callback secret of messaging provider {self.slug}",
+        )
+
+    def config(self):
+        from .adapters import PartnerConfig
+
+        return PartnerConfig(
+            slug=f"channel-{self.slug}",
+            kind="channel",
+            protocol=self.protocol,
+            base_url=self.base_url,
+            token=self.token if self.token_encrypted else "",
+            timeout_seconds=self.timeout_seconds,
+            max_attempts=self.max_attempts,
+            options=dict(self.options or {}),
+        )
+
+
+class ChannelCallback(models.Model):
+    """A provider callback already applied: its event id refuses a replay."""
+
+    event_id = models.CharField(max_length=200, unique=True)
+    provider = models.ForeignKey(ChannelProvider, on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class RollCall(models.Model):
+    """An "are you safe" roll call of a crisis to everyone in a unit (issue 13 §6)."""
+
+    crisis = models.ForeignKey("crisis.Crisis", on_delete=models.CASCADE, related_name="roll_calls")
+    unit = models.ForeignKey("hrcore.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    escalate_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["crisis", "unit"], name="one_roll_call_per_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"roll call {self.pk} of crisis {self.crisis_id}"
+
+
+class RollCallAnswer(models.Model):
+    """One person asked in a roll call, and what they answered (empty: no answer yet)."""
+
+    roll_call = models.ForeignKey(RollCall, on_delete=models.CASCADE, related_name="answers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=16, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["roll_call", "user"], name="asked_once_per_roll_call")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.answer or '—'}"
+
+
+class RobotMention(models.Model):
+    """Someone to mention in a group robot's next post (a ladder step asking them to
+    acknowledge): queued, then coalesced with the others of the same robot into one post, so
+    the robots' per-minute limits are respected by batching, never by dropping."""
+
+    provider = models.ForeignKey(ChannelProvider, on_delete=models.CASCADE, related_name="+")
+    crisis_id = models.IntegerField(null=True, blank=True)
+    address = models.CharField(max_length=200)
+    text = models.CharField(max_length=500)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["provider"],
+                name="robot_mention_pending",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.address} via {self.provider_id}"
+
+
+class WarRoom(models.Model):
+    """A crisis's group chat on an IM (issue 13 §7): status changes and decisions are posted
+    there; it is closed (Feishu: dissolved) with the crisis."""
+
+    crisis_id = models.IntegerField(db_index=True)
+    provider = models.ForeignKey(ChannelProvider, on_delete=models.PROTECT, related_name="+")
+    chat_id = models.CharField(max_length=200)
+    members = models.JSONField(default=list, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["crisis_id", "provider"], name="one_war_room_per_im")
+        ]
+
+    def __str__(self) -> str:
+        return f"war room {self.chat_id} of crisis {self.crisis_id}"

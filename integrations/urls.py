@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reach_views, rollcall_views, views
 
 app_name = "integrations"
 urlpatterns = [
@@ -17,6 +17,32 @@ urlpatterns = [
         name="customer_dossier_refresh",
     ),
     path("crises/<int:crisis_pk>/panel/", views.crisis_dossier_panel, name="crisis_dossier_panel"),
+    path(
+        "crises/<int:crisis_pk>/deliveries/",
+        reach_views.crisis_deliveries_panel,
+        name="crisis_deliveries_panel",
+    ),
+    path(
+        "crises/<int:crisis_pk>/roll-calls/",
+        rollcall_views.crisis_roll_calls_panel,
+        name="crisis_roll_calls_panel",
+    ),
+    path("rollcall/<str:token>/", rollcall_views.answer_page, name="rollcall_answer_page"),
+    path(
+        "crises/<int:crisis_pk>/decision-acks/",
+        reach_views.crisis_decision_acks_panel,
+        name="crisis_decision_acks_panel",
+    ),
+    path(
+        "crises/<int:crisis_pk>/decisions/<int:decision_pk>/acknowledge/",
+        reach_views.crisis_decision_ack,
+        name="crisis_decision_ack",
+    ),
+    path(
+        "crises/<int:crisis_pk>/decisions/<int:decision_pk>/remind/",
+        reach_views.crisis_decision_remind,
+        name="crisis_decision_remind",
+    ),
     path("crises/<int:crisis_pk>/", views.crisis_dossier_page, name="crisis_dossier"),
     path(
         "crises/<int:crisis_pk>/refresh/",

@@ -193,6 +193,20 @@ MATRIX: list[Row] = [
     Row("crisis:dashboard_live", "GET", DASHBOARD),
     # --- crisis dossier pages -------------------------------------------------------------------
     Row("integrations:crisis_dossier_panel", "GET", CRISIS_SEEN, args=crisis_args),
+    # Issue 13: the delivery ledger is for the crisis's managers and executives (and HR).
+    Row(
+        "crisis-deliveries",
+        "GET",
+        (200, 404, 403, 403, 403, 200, 200, 404),
+        api=True,
+        args=crisis_args,
+    ),
+    Row(
+        "integrations:crisis_deliveries_panel",
+        "GET",
+        (200, 404, 404, 404, 404, 200, 200, 404),
+        args=crisis_args,
+    ),
     Row("integrations:crisis_dossier", "GET", CRISIS_SEEN, args=crisis_args),
     Row(
         "integrations:crisis_dossier_refresh",
@@ -432,6 +446,20 @@ EXEMPT: dict[str, str] = {
     "admin_login": "the admin login goes through allauth's password and TOTP steps "
     "(tests/hrcore/test_security_auth.py, tests/browser/test_admin_login.py)",
     "logout_everywhere": "ends the user's own sessions (tests/hrcore/test_security_auth.py)",
+    "preferences_contact": "the user's own contact channels (tests/hrcore/test_contact_channels.py)",
+    "reach_ack": "signed one-message link, no session (tests/integrations/test_reach_ladder.py)",
+    "reach-callback": "provider callbacks: HMAC-signed, no session "
+    "(tests/integrations/test_reach_ledger.py)",
+    "decision-acknowledge": "participants only (tests/integrations/test_decision_acks.py)",
+    "integrations:crisis_decision_ack": "participants only (tests/integrations/test_decision_acks.py)",
+    "integrations:crisis_decision_acks_panel": "tests/integrations/test_decision_acks.py",
+    "integrations:crisis_decision_remind": "managers only (tests/integrations/test_decision_acks.py)",
+    "integrations:crisis_roll_calls_panel": "managers only (tests/integrations/test_roll_calls.py)",
+    "integrations:rollcall_answer_page": "signed one-person link (tests/integrations/test_roll_calls.py)",
+    "roll-call-send": "managers only (tests/integrations/test_roll_calls.py)",
+    "roll-call": "managers and recipients (tests/integrations/test_roll_calls.py)",
+    "roll-call-answer": "recipients only (tests/integrations/test_roll_calls.py)",
+    "war-room-open": "managers only, calls the IM (tests/integrations/test_war_room.py)",
     "integrations:handover_execute": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:commission_decide": "commission approvals (tests/integrations)",

@@ -130,13 +130,54 @@ class DecisionCreateSerializer(serializers.Serializer):
     option = _option_field()
 
 
+class DecisionListSerializer(serializers.ListSerializer):
+    """Counts every decision's acknowledgements in one query for the whole list."""
+
+    def to_representation(self, data):
+        from hrcore.reach import decision_ack_counts
+
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["decision_acks"] = decision_ack_counts([d.pk for d in items])
+        return super().to_representation(items)
+
+
 class DecisionSerializer(serializers.ModelSerializer):
     made_by = serializers.CharField(source="made_by.username", read_only=True)
     task = serializers.IntegerField(source="task_id", read_only=True, allow_null=True)
+    # Issue 13: how many participants acknowledged the decision, how many have not yet.
+    acknowledged = serializers.SerializerMethodField()
+    pending = serializers.SerializerMethodField()
 
     class Meta:
         model = Decision
-        fields = ["id", "crisis", "task", "text", "option", "made_by", "made_at"]
+        fields = [
+            "id",
+            "crisis",
+            "task",
+            "text",
+            "option",
+            "made_by",
+            "made_at",
+            "acknowledged",
+            "pending",
+        ]
+        list_serializer_class = DecisionListSerializer
+
+    def _acks(self, decision):
+        acks = self.context.get("decision_acks")
+        if acks is None or decision.pk not in acks:
+            from hrcore.reach import decision_ack_counts
+
+            acks = decision_ack_counts([decision.pk])
+        return acks.get(decision.pk)
+
+    def get_acknowledged(self, decision) -> int:
+        counts = self._acks(decision)
+        return counts.acknowledged if counts else 0
+
+    def get_pending(self, decision) -> int:
+        counts = self._acks(decision)
+        return counts.pending if counts else 0
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):

@@ -437,7 +437,13 @@ KEEL_ROLE_LABELS = {
 }
 
 # Sweeps the tick runs every KEEL_TICK_SECONDS on the `sla` queue (each app adds its own).
-KEEL_TICK_SWEEPS: list[str] = ["crisis.services.sweep.sla_sweep"]
+KEEL_TICK_SWEEPS: list[str] = [
+    "crisis.services.sweep.sla_sweep",
+    "hrcore.reach.deliveries_plan_due",
+    "hrcore.reach.ladder_sweep",
+    "integrations.rollcall.roll_call_escalate_due",
+    "integrations.reach.robot_mentions_flush",
+]
 # Extra /healthz checks (name → function returning {"ok": bool, ...}).
 KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers.timers_failing_health"}
 # A timer whose firing keeps failing for this long makes /healthz 503 (it names the timers).

@@ -42,17 +42,29 @@ from .records import (
 
 # Importing the implementations registers them.
 from . import im, rest  # noqa: F401  isort: skip
+from . import dingtalk, feishu, mail, sms, wecom  # noqa: F401  isort: skip
+from .messaging import (
+    ChannelAdapter,
+    ChannelMessage,
+    DeliveryEvent,
+    RateLimited,
+    SendReceipt,
+    parse_callback,
+)
 
 __all__ = [
     "AdapterError",
     "AttendanceAdapter",
     "AttendanceRecord",
+    "ChannelAdapter",
+    "ChannelMessage",
     "CircuitOpen",
     "Complaint",
     "Contact",
     "CreditProfile",
     "CrmAdapter",
     "CrmCustomer",
+    "DeliveryEvent",
     "FinanceAdapter",
     "ImAdapter",
     "Invoice",
@@ -66,9 +78,12 @@ __all__ = [
     "PerformanceAdapter",
     "PerformanceEvent",
     "PermanentError",
+    "RateLimited",
+    "SendReceipt",
     "TransientError",
     "adapter_for",
     "breaker_for",
+    "parse_callback",
     "register",
     "registered",
     "reset_breakers",

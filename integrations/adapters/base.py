@@ -336,8 +336,9 @@ class HttpClient:
         path: str,
         params: dict | Callable[[], dict] | None,
         json: Any,
-        headers: dict | None = None,
+        headers: dict | Callable[[], dict] | None = None,
         check: Callable[[Any], None] | None = None,
+        body_statuses: frozenset[int] = frozenset(),
     ) -> Any:
         # An empty path posts to the base URL itself (robot webhooks: the URL is the endpoint).
         base = self.config.base_url
@@ -345,6 +346,8 @@ class HttpClient:
         all_headers = {"Accept": "application/json", "User-Agent": "Keel-integrations/1"}
         if self.config.token and self.bearer:
             all_headers["Authorization"] = f"Bearer {self.config.token}"
+        if callable(headers):  # per attempt, e.g. a bearer token refreshed after it expired
+            headers = headers()
         all_headers.update(headers or {})
         if callable(params):  # per attempt, e.g. a signature over the current time
             params = params()
@@ -360,6 +363,15 @@ class HttpClient:
         except httpx.HTTPError as exc:
             raise TransientError(f"connection failed: {type(exc).__name__}: {exc}") from exc
         status = response.status_code
+        if status in body_statuses and check is not None:
+            # Providers that explain a 4xx in the body (Feishu: HTTP 400/429 + a code): ``check``
+            # classifies it (rate limited, token expired, bad recipient …).
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise MalformedPayload(f"partner answered HTTP {status} without JSON") from exc
+            check(body)
+            raise PermanentError(f"partner rejected the request (HTTP {status})", status=status)
         if status == 429 or status >= 500:
             raise TransientError(f"partner answered HTTP {status}", status=status)
         if status in (401, 403):
@@ -383,20 +395,24 @@ class HttpClient:
         *,
         params: dict | Callable[[], dict] | None = None,
         json: Any = None,
-        headers: dict | None = None,
+        headers: dict | Callable[[], dict] | None = None,
         check: Callable[[Any], None] | None = None,
+        body_statuses: frozenset[int] = frozenset(),
     ):
         """One logical call: retried on transient errors with exponential backoff, each attempt
         through the partner's circuit breaker; an open breaker fails fast and is not retried.
 
         ``params`` may be a callable, evaluated per attempt (signatures over a timestamp);
         ``check`` inspects the decoded body and raises Transient/PermanentError for partners
-        that report failures inside an HTTP 200 (DingTalk, WeCom)."""
+        that report failures inside an HTTP 200 (DingTalk, WeCom), and inside the 4xx statuses
+        listed in ``body_statuses`` (Feishu)."""
         breaker = breaker_for(self.config)
 
         def attempt():
             try:
-                return breaker.call(self._once, method, path, params, json, headers, check)
+                return breaker.call(
+                    self._once, method, path, params, json, headers, check, body_statuses
+                )
             except pybreaker.CircuitBreakerError as exc:
                 last = _last_failure.get(self.config.slug)
                 raise CircuitOpen(

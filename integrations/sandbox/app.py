@@ -25,6 +25,8 @@ from werkzeug.wrappers import Request, Response
 
 from .. import signing
 from . import data
+from .providers import PROVIDERS, Providers
+from .providers import default_knobs as provider_knobs
 
 SERVICES = ("finance", "legal", "crm", "performance", "attendance")
 MODES = ("ok", "error", "malformed", "hang")
@@ -44,7 +46,10 @@ def partner_secret(base: str, partner: str) -> str:
 def _default_knobs() -> dict:
     latency = float(os.environ.get("KEEL_SANDBOX_LATENCY_MS", "0") or 0)
     rate = float(os.environ.get("KEEL_SANDBOX_FAILURE_RATE", "0") or 0)
-    return {s: {"latency_ms": latency, "failure_rate": rate, "mode": "ok"} for s in SERVICES}
+    knobs = {s: {"latency_ms": latency, "failure_rate": rate, "mode": "ok"} for s in SERVICES}
+    for provider in PROVIDERS:  # the messaging providers (providers.py)
+        knobs[provider] = {"latency_ms": 0.0, "failure_rate": 0.0, "mode": "ok", **provider_knobs()}
+    return knobs
 
 
 class Sandbox:
@@ -66,6 +71,11 @@ class Sandbox:
         self.performance: list[dict] = []  # events recorded through the API
         self.performance_keys: dict[str, tuple[str, dict]] = {}  # Idempotency-Key -> (body, event)
         self.requests = 0
+        self.providers = Providers(
+            self,
+            callback_url=os.environ.get("KEEL_SANDBOX_CALLBACK_URL", ""),
+            callback_base_secret=self.webhook_secret,
+        )
         self.url_map = Map(
             [
                 Rule("/healthz", endpoint="healthz"),
@@ -89,8 +99,11 @@ class Sandbox:
                 Rule("/performance/events", endpoint="performance_record", methods=["POST"]),
                 Rule("/performance/employees/<username>/events", endpoint="performance_events"),
                 Rule("/attendance/today", endpoint="attendance_today"),
+                Rule("/_admin/providers/<action>", endpoint="providers", methods=["GET", "POST"]),
             ]
         )
+        for rule in Providers.rules():
+            self.url_map.add(rule)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -115,12 +128,16 @@ class Sandbox:
         endpoint, args = adapter.match()
         if endpoint == "healthz":
             return self.json({"ok": True})
+        if endpoint.startswith("p_"):  # messaging providers: each checks its own credentials
+            return self.providers.dispatch(request, endpoint, args)
         if request.headers.get("Authorization", "") != f"Bearer {self.token}":
             return self.json({"error": "unauthorized"}, 401)
         with self.lock:
             self.requests += 1
         if endpoint in ("knobs", "reset", "emit"):
             return getattr(self, f"admin_{endpoint}")(request)
+        if endpoint == "providers":
+            return self.providers.admin(request, args["action"])
         service = endpoint.split("_", 1)[0]
         knob = self.knobs[service]
         if knob["latency_ms"]:
@@ -163,6 +180,7 @@ class Sandbox:
             self.paid.clear()
             self.performance.clear()
             self.performance_keys.clear()
+        self.providers.reset()
         return self.json({"ok": True})
 
     def admin_emit(self, request: Request) -> Response:

@@ -242,6 +242,15 @@ def event_fan_out(message: OutboxMessage) -> None:
         crisis_id = int(payload["crisis_id"])
         if not Dossier.objects.filter(crisis_id=crisis_id).exists() and crisis_by_id(crisis_id):
             dossier_request(crisis_id=crisis_id, reason=DossierReason.FILED)
+    from ..warroom import war_room_event
+
+    # Issue 13: crisis events are posted in the crisis's war rooms too (their own outbox rows).
+    war_room_event(
+        event=event,
+        crisis_id=payload.get("crisis_id"),
+        data=payload.get("data") or {},
+        key=message.dedupe_key,
+    )
     body = {
         "event": event,
         "crisis_id": payload.get("crisis_id"),

@@ -103,6 +103,13 @@ class Command(BaseCommand):
             f"http://{host}:{port}/api/v1/integrations/webhooks/{{partner}}/",
         )
         env.setdefault("KEEL_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret")
+        # The sandbox's messaging providers post delivery/read callbacks here; IM cards and SMS
+        # link back to KEEL_PUBLIC_URL (issue 13).
+        env.setdefault(
+            "KEEL_SANDBOX_CALLBACK_URL",
+            f"http://{host}:{port}/api/v1/integrations/reach/callbacks/{{provider}}/",
+        )
+        env.setdefault("KEEL_PUBLIC_URL", f"http://{host}:{port}")
         supervisor = Supervisor(commands, env=env, log=self.stderr.write)
 
         def announce() -> None:

@@ -1,0 +1,296 @@
+""" "Are you safe" roll calls (issue 13 §6): a crisis's manager asks everyone in a unit; each
+answers safe / need help / not affected by a signed link or the API; the tally is live;
+non-responders are escalated to their managers after the ladder's minutes; "need help" reaches
+the administration department at once.
+
+Idempotent: one roll call per (crisis, unit) — a repeated send returns the same roll call, and
+each person's message is a notification with a fixed dedupe key, so nobody is messaged twice.
+The messages leave through the reach ledger like every crisis message (in-app, then the
+person's first channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hrcore.choices import DepartmentFunction
+from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
+from hrcore.models import Employee, OrgUnit
+from hrcore.reach import notification_acknowledge, reach_policy
+
+from .models import RollCall, RollCallAnswer
+
+ANSWERS = ("safe", "need_help", "not_affected")
+ROLLCALL_KIND = "crisis.rollcall"
+HELP_KIND = "crisis.rollcall_help"
+MISSING_KIND = "crisis.rollcall_missing"
+SALT = "keel.rollcall"
+
+
+def _can_manage(user, crisis) -> bool:
+    try:
+        from crisis.selectors.access import can_manage
+    except ImportError:  # the crisis selectors before their split into modules (issue 9)
+        from crisis.selectors import can_manage
+    return can_manage(user, crisis)
+
+
+def _notify(**kwargs):
+    from hrcore.services.notifications import notification_send
+
+    return notification_send(**kwargs)
+
+
+def answer_link(row: RollCallAnswer) -> str:
+    from .reach import public_url
+
+    token = signing.dumps({"r": row.pk}, salt=SALT)
+    return public_url() + reverse("integrations:rollcall_answer_page", args=[token])
+
+
+def row_from_token(token: str) -> RollCallAnswer:
+    """The person's row of a roll call from their signed link (``ValidationFailed`` with code
+    ``expired`` or ``invalid``)."""
+    try:
+        data = signing.loads(
+            token, salt=SALT, max_age=timedelta(hours=reach_policy().ack_link_hours)
+        )
+    except signing.SignatureExpired as exc:
+        raise ValidationFailed(_("This link has expired"), code="expired") from exc
+    except signing.BadSignature as exc:
+        raise ValidationFailed(_("This link is not valid"), code="invalid") from exc
+    row = RollCallAnswer.objects.select_related("roll_call").filter(pk=data.get("r")).first()
+    if row is None:
+        raise ValidationFailed(_("This link is not valid"), code="invalid")
+    return row
+
+
+def on_site_usernames(crisis_id: int) -> set[str]:
+    """Who the attendance system said is on site today, in the crisis's latest dossier (the
+    crisis unit's people and its assignees, looked up when the dossier was built)."""
+    from .models import DossierSource
+
+    source = (
+        DossierSource.objects.filter(
+            dossier__crisis_id=crisis_id, source="attendance", data__isnull=False
+        )
+        .order_by("-dossier_id")
+        .first()
+    )
+    rows = source.data if source is not None and isinstance(source.data, list) else []
+    return {
+        str(r.get("username"))
+        for r in rows
+        if isinstance(r, dict) and r.get("status") == "on_site" and r.get("username")
+    }
+
+
+def _recipients(unit: OrgUnit, crisis=None) -> list:
+    """Everyone employed in the unit and the units below it, and whoever attendance says is
+    on site today (the crisis's dossier)."""
+    from django.db.models import Q
+
+    on_site = on_site_usernames(crisis.pk) if crisis is not None else set()
+    return list(
+        Employee.objects.filter(
+            Q(unit__path__startswith=unit.path) | Q(user__username__in=on_site), is_active=True
+        )
+        .select_related("user")
+        .order_by("id")
+    )
+
+
+def roll_call_send(*, crisis, unit_code: str | None, message: str, actor) -> tuple[RollCall, bool]:
+    """Ask everyone in the unit (default: the crisis's unit) whether they are safe. Returns the
+    roll call and whether it is new; a repeat returns the first one and messages nobody
+    again."""
+    if not _can_manage(actor, crisis):
+        raise PermissionDenied(_("Only the crisis's managers and executives send roll calls."))
+    if not crisis.is_open:
+        raise ValidationFailed(_("The crisis is closed."), code="closed")
+    unit = crisis.unit
+    if unit_code:
+        unit = OrgUnit.objects.filter(code=unit_code).first()
+        if unit is None:
+            raise ValidationFailed(
+                _("Unknown unit “%(code)s”.") % {"code": unit_code}, errors={"unit": unit_code}
+            )
+    message = (message or "").strip()[:2000]
+    existing = RollCall.objects.filter(crisis=crisis, unit=unit).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    minutes = reach_policy().minutes_for(crisis.severity)
+    try:
+        with transaction.atomic():
+            roll_call = RollCall.objects.create(
+                crisis=crisis,
+                unit=unit,
+                message=message,
+                created_by=actor,
+                created_at=now,
+                escalate_at=now + timedelta(minutes=minutes),
+            )
+            people = _recipients(unit, crisis)
+            RollCallAnswer.objects.bulk_create(
+                [RollCallAnswer(roll_call=roll_call, user=e.user) for e in people]
+            )
+            rows = {r.user_id: r for r in roll_call.answers.all()}
+            for employee in people:
+                row = rows[employee.user_id]
+                _notify(
+                    recipient=employee.user,
+                    kind=ROLLCALL_KIND,
+                    subject=(f"平安确认：{crisis.title}", f"Are you safe? {crisis.title}"),
+                    body=(
+                        message or "请回复：平安 / 需要帮助 / 未受影响",
+                        message or "Answer: safe / need help / not affected",
+                    ),
+                    link=answer_link(row),
+                    data={"crisis_id": crisis.pk, "roll_call_id": roll_call.pk},
+                    dedupe_key=f"rollcall:{roll_call.pk}:{employee.user_id}",
+                )
+    except IntegrityError:  # a concurrent send of the same roll call won
+        return RollCall.objects.get(crisis=crisis, unit=unit), False
+    return roll_call, True
+
+
+def roll_call_answer(*, row: RollCallAnswer, answer: str, via: str = "api") -> RollCallAnswer:
+    """Record the person's answer (they may correct it). "need help" reaches the
+    administration department of the crisis's group at once."""
+    if answer not in ANSWERS:
+        raise ValidationFailed(
+            _("Answer one of: safe, need_help, not_affected."), errors={"answer": answer}
+        )
+    with transaction.atomic():
+        row = (
+            RollCallAnswer.objects.select_for_update()
+            .select_related("roll_call__crisis__unit")
+            .get(pk=row.pk)
+        )
+        first_help = answer == "need_help" and row.answer != "need_help"
+        row.answer, row.answered_at = answer, timezone.now()
+        row.save(update_fields=["answer", "answered_at"])
+        from hrcore.models import Notification
+
+        notification = Notification.objects.filter(
+            dedupe_key=f"rollcall:{row.roll_call_id}:{row.user_id}"
+        ).first()
+        if notification is not None:
+            notification_acknowledge(notification=notification, via=via)
+        if first_help:
+            _help_requested(row)
+    return row
+
+
+def _help_requested(row: RollCallAnswer) -> None:
+    """Tell the administration department (of the crisis's group) that someone needs help;
+    it asks for an acknowledgement, so it climbs the ladder until someone takes it."""
+    crisis = row.roll_call.crisis
+    top = crisis.unit.ancestor_ids()[-1] if crisis.unit.ancestor_ids() else crisis.unit_id
+    group = OrgUnit.objects.get(pk=top)
+    admins = Employee.objects.filter(
+        unit__path__startswith=group.path,
+        unit__function=DepartmentFunction.ADMINISTRATION,
+        is_active=True,
+    ).select_related("user")
+    person = Employee.objects.filter(user_id=row.user_id).first()
+    name_zh = person.name_zh if person else str(row.user_id)
+    name_en = person.name_en if person else str(row.user_id)
+    for admin in admins:
+        _notify(
+            recipient=admin.user,
+            kind=HELP_KIND,
+            subject=(
+                f"{name_zh} 需要帮助：{crisis.title}",
+                f"{name_en} needs help: {crisis.title}",
+            ),
+            link=f"/crises/{crisis.pk}/",
+            data={"crisis_id": crisis.pk, "roll_call_id": row.roll_call_id, "user_id": row.user_id},
+            dedupe_key=f"rollcall:help:{row.pk}:{admin.user_id}",
+        )
+
+
+@dataclass(frozen=True)
+class Tally:
+    recipients: int
+    safe: int
+    need_help: int
+    not_affected: int
+    no_answer: int
+
+
+def tally(roll_call: RollCall) -> Tally:
+    counts = {a: 0 for a in ANSWERS}
+    total = 0
+    for answer in roll_call.answers.values_list("answer", flat=True):
+        total += 1
+        if answer in counts:
+            counts[answer] += 1
+    answered = sum(counts.values())
+    return Tally(
+        total, counts["safe"], counts["need_help"], counts["not_affected"], total - answered
+    )
+
+
+def roll_call_escalate_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Tick sweep: people who have not answered by the roll call's escalation time are
+    reported to their managers, once each (compare-and-set on ``escalated_at``)."""
+    now = now or timezone.now()
+    due = list(
+        RollCallAnswer.objects.filter(
+            answer="", escalated_at__isnull=True, roll_call__escalate_at__lte=now
+        )
+        .select_related("roll_call__crisis")
+        .order_by("id")[:limit]
+    )
+    escalated = 0
+    for row in due:
+        with transaction.atomic():
+            if not RollCallAnswer.objects.filter(
+                pk=row.pk, escalated_at__isnull=True, answer=""
+            ).update(escalated_at=now):
+                continue
+            employee = (
+                Employee.objects.select_related("manager__user").filter(user_id=row.user_id).first()
+            )
+            manager = employee.manager if employee is not None else None
+            if manager is None or not manager.user_id:
+                continue
+            crisis = row.roll_call.crisis
+            _notify(
+                recipient=manager.user,
+                kind=MISSING_KIND,
+                subject=(
+                    f"{employee.name_zh} 未回复平安确认：{crisis.title}",
+                    f"{employee.name_en} has not answered the roll call: {crisis.title}",
+                ),
+                link=f"/crises/{crisis.pk}/",
+                data={"crisis_id": crisis.pk, "roll_call_id": row.roll_call_id},
+                dedupe_key=f"rollcall:missing:{row.pk}",
+            )
+            escalated += 1
+    return escalated
+
+
+def roll_call_visible(user, roll_call_id: int) -> RollCall:
+    """A roll call its crisis's managers or one of its recipients may read."""
+    roll_call = RollCall.objects.select_related("crisis").filter(pk=roll_call_id).first()
+    if roll_call is None:
+        raise NotFound(_("No such roll call."))
+    if _can_manage(user, roll_call.crisis):
+        return roll_call
+    if roll_call.answers.filter(user=user).exists():
+        return roll_call
+    raise NotFound(_("No such roll call."))
+
+
+def user_model():
+    return get_user_model()
