@@ -13,11 +13,15 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from crisis import events
+from crisis.models import Crisis, Task
+from crisis.services.tasks import task_acknowledge
 from hrcore import reach as ledger
 from hrcore.contact import Channel
-from hrcore.errors import ValidationFailed
+from hrcore.errors import KeelError, ValidationFailed
 from hrcore.i18n import pick
 from hrcore.models import MessageDelivery
+from hrcore.services.notifications import notification_send
 from hrcore.services.outbox import (
     OUTBOX_MAX_ATTEMPTS,
     PermanentDeliveryError,
@@ -50,8 +54,6 @@ def public_url() -> str:
 
 
 def crisis_severities(crisis_ids: Iterable[int]) -> dict[int, str]:
-    from crisis.models import Crisis
-
     return dict(Crisis.objects.filter(pk__in=list(crisis_ids)).values_list("pk", "severity"))
 
 
@@ -97,8 +99,6 @@ def ladder_step_on_timeline(anchor: MessageDelivery, step: dict) -> None:
         )
     if anchor.crisis_id is None:
         return
-    from crisis import events
-
     events.reach_step_event(
         crisis_id=anchor.crisis_id,
         data={
@@ -121,13 +121,6 @@ def acknowledgement_to_crisis(anchor: MessageDelivery, via: str) -> None:
     task_id = (notification.data or {}).get("task_id")
     if not isinstance(task_id, int):
         return
-    try:
-        from crisis.services.tasks import task_acknowledge
-    except ImportError:  # the crisis services before their split into modules (issue 9)
-        from crisis.services import task_acknowledge
-    from crisis.models import Task
-    from hrcore.errors import KeelError
-
     task = Task.objects.select_related("crisis").filter(pk=task_id).first()
     if task is None:
         return
@@ -389,8 +382,6 @@ def decision_remind(*, decision, actor) -> int:
     channels (in-app and the ladder's first channel). One reminder per person per minute: a
     double click reminds nobody twice. Returns how many were reminded."""
     from django.contrib.auth import get_user_model
-
-    from hrcore.services.notifications import notification_send
 
     counts = ledger.decision_ack_counts([decision.pk])[decision.pk]
     minute = timezone.now().strftime("%Y%m%d%H%M")

@@ -14,10 +14,19 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crisis.models import Decision
+from crisis.selectors.access import can_manage, crises_visible_to
 from hrcore.api.permissions import ReadScope
 from hrcore.contact import Channel, DeliveryState
-from hrcore.errors import NotFound, PermissionDenied
-from hrcore.reach import deliveries_of_crisis, effective_state, recipient_label
+from hrcore.errors import KeelError, NotFound, PermissionDenied
+from hrcore.reach import (
+    decision_ack_counts,
+    decision_notification_of,
+    deliveries_of_crisis,
+    effective_state,
+    notification_acknowledge,
+    recipient_label,
+)
 
 from . import reach
 
@@ -26,11 +35,6 @@ def crisis_for_ledger(user, crisis_id: int):
     """The crisis when ``user`` may see its deliveries: its managers and executives (and the
     filer, HR admins — ``crisis.selectors.can_manage``). Others who see the crisis get 403,
     everyone else 404."""
-    try:
-        from crisis.selectors.access import can_manage, crises_visible_to
-    except ImportError:  # the crisis selectors before their split into modules (issue 9)
-        from crisis.selectors import can_manage, crises_visible_to
-
     crisis = crises_visible_to(user).filter(pk=crisis_id).first()
     if crisis is None:
         raise NotFound(_("No such crisis."))
@@ -151,8 +155,6 @@ class ChannelCallbackView(APIView):
 @login_required
 def crisis_deliveries_panel(request, crisis_pk: int):
     """The crisis page's deliveries section (htmx fragment, polls itself)."""
-    from hrcore.errors import KeelError
-
     try:
         crisis = crisis_for_ledger(request.user, crisis_pk)
     except KeelError as exc:
@@ -179,8 +181,6 @@ def crisis_deliveries_panel(request, crisis_pk: int):
 
 
 def _decision_of(crisis_id: int, decision_id: int):
-    from crisis.models import Decision
-
     decision = Decision.objects.filter(pk=decision_id, crisis_id=crisis_id).first()
     if decision is None:
         raise NotFound(_("No such decision in this crisis."))
@@ -188,11 +188,6 @@ def _decision_of(crisis_id: int, decision_id: int):
 
 
 def _visible_crisis_or_404(user, crisis_id: int):
-    try:
-        from crisis.selectors.access import crises_visible_to
-    except ImportError:  # the crisis selectors before their split into modules (issue 9)
-        from crisis.selectors import crises_visible_to
-
     crisis = crises_visible_to(user).filter(pk=crisis_id).first()
     if crisis is None:
         raise NotFound(_("No such crisis."))
@@ -215,12 +210,6 @@ class DecisionAcknowledgeView(APIView):
 
     @extend_schema(request=None, responses={200: AckCountsSerializer})
     def post(self, request, crisis_id: int, decision_id: int):
-        from hrcore.reach import (
-            decision_ack_counts,
-            decision_notification_of,
-            notification_acknowledge,
-        )
-
         crisis = _visible_crisis_or_404(request.user, crisis_id)
         decision = _decision_of(crisis.pk, decision_id)
         notification = decision_notification_of(decision.pk, request.user.pk)
@@ -244,14 +233,6 @@ def decision_acks_context(user, crisis) -> dict:
     """Per decision of the crisis: "n of m acknowledged", who has not, and whether this viewer
     may remind them (the crisis's managers and executives) or still has to acknowledge."""
     from django.contrib.auth import get_user_model
-
-    from crisis.models import Decision
-    from hrcore.reach import decision_ack_counts
-
-    try:
-        from crisis.selectors.access import can_manage
-    except ImportError:  # the crisis selectors before their split into modules (issue 9)
-        from crisis.selectors import can_manage
 
     decisions = list(Decision.objects.filter(crisis=crisis).order_by("-made_at", "-id"))
     counts = decision_ack_counts([d.pk for d in decisions])
@@ -278,8 +259,6 @@ def decision_acks_context(user, crisis) -> dict:
 @login_required
 def crisis_decision_acks_panel(request, crisis_pk: int):
     """The crisis page's "7 of 9 acknowledged" per decision, with who has not (htmx)."""
-    from hrcore.errors import KeelError
-
     try:
         crisis = _visible_crisis_or_404(request.user, crisis_pk)
     except KeelError as exc:
@@ -295,9 +274,6 @@ def crisis_decision_acks_panel(request, crisis_pk: int):
 def crisis_decision_ack(request, crisis_pk: int, decision_pk: int):
     """The crisis page's acknowledge button (POST)."""
     from django.shortcuts import redirect
-
-    from hrcore.errors import KeelError
-    from hrcore.reach import decision_notification_of, notification_acknowledge
 
     if request.method != "POST":
         raise Http404
@@ -317,8 +293,6 @@ def crisis_decision_remind(request, crisis_pk: int, decision_pk: int):
     """Remind the participants who have not acknowledged a decision (managers, executives)."""
     from django.contrib import messages
     from django.shortcuts import redirect
-
-    from hrcore.errors import KeelError
 
     if request.method != "POST":
         raise Http404

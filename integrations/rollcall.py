@@ -20,10 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.selectors.access import can_manage
 from hrcore.choices import DepartmentFunction
 from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
-from hrcore.models import Employee, OrgUnit
+from hrcore.models import Employee, Notification, OrgUnit
 from hrcore.reach import notification_acknowledge, reach_policy
+from hrcore.services.notifications import notification_send
 
 from .models import RollCall, RollCallAnswer
 
@@ -34,17 +36,7 @@ MISSING_KIND = "crisis.rollcall_missing"
 SALT = "keel.rollcall"
 
 
-def _can_manage(user, crisis) -> bool:
-    try:
-        from crisis.selectors.access import can_manage
-    except ImportError:  # the crisis selectors before their split into modules (issue 9)
-        from crisis.selectors import can_manage
-    return can_manage(user, crisis)
-
-
 def _notify(**kwargs):
-    from hrcore.services.notifications import notification_send
-
     return notification_send(**kwargs)
 
 
@@ -111,7 +103,7 @@ def roll_call_send(*, crisis, unit_code: str | None, message: str, actor) -> tup
     """Ask everyone in the unit (default: the crisis's unit) whether they are safe. Returns the
     roll call and whether it is new; a repeat returns the first one and messages nobody
     again."""
-    if not _can_manage(actor, crisis):
+    if not can_manage(actor, crisis):
         raise PermissionDenied(_("Only the crisis's managers and executives send roll calls."))
     if not crisis.is_open:
         raise ValidationFailed(_("The crisis is closed."), code="closed")
@@ -178,8 +170,6 @@ def roll_call_answer(*, row: RollCallAnswer, answer: str, via: str = "api") -> R
         first_help = answer == "need_help" and row.answer != "need_help"
         row.answer, row.answered_at = answer, timezone.now()
         row.save(update_fields=["answer", "answered_at"])
-        from hrcore.models import Notification
-
         notification = Notification.objects.filter(
             dedupe_key=f"rollcall:{row.roll_call_id}:{row.user_id}"
         ).first()
@@ -285,7 +275,7 @@ def roll_call_visible(user, roll_call_id: int) -> RollCall:
     roll_call = RollCall.objects.select_related("crisis").filter(pk=roll_call_id).first()
     if roll_call is None:
         raise NotFound(_("No such roll call."))
-    if _can_manage(user, roll_call.crisis):
+    if can_manage(user, roll_call.crisis):
         return roll_call
     if roll_call.answers.filter(user=user).exists():
         return roll_call

@@ -14,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crisis.selectors.access import crises_visible_to
 from hrcore.errors import KeelError, NotFound, ValidationFailed
 
 from . import rollcall
@@ -65,11 +66,6 @@ class RollCallSendView(APIView):
         responses={201: RollCallSerializer, 200: RollCallSerializer},
     )
     def post(self, request, crisis_id: int):
-        try:
-            from crisis.selectors.access import crises_visible_to
-        except ImportError:  # the crisis selectors before their split into modules (issue 9)
-            from crisis.selectors import crises_visible_to
-
         crisis = crises_visible_to(request.user).filter(pk=crisis_id).first()
         if crisis is None:
             raise NotFound(_("No such crisis."))
@@ -168,11 +164,6 @@ class WarRoomOpenView(APIView):
         responses={201: WarRoomSerializer, 200: WarRoomSerializer},
     )
     def post(self, request, crisis_id: int):
-        try:
-            from crisis.selectors.access import crises_visible_to
-        except ImportError:  # the crisis selectors before their split into modules (issue 9)
-            from crisis.selectors import crises_visible_to
-
         from .models import WarRoom
         from .warroom import war_room_open
 

@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.selectors.access import can_manage
+from crisis.selectors.people import crisis_participant_users
 from hrcore.contact import IM_CHANNELS, ContactCard
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
@@ -28,24 +30,10 @@ POSTED_EVENTS = {
 }
 
 
-def _participants(crisis) -> list:
-    try:
-        from crisis.selectors.people import crisis_participant_users
-    except ImportError:  # the crisis selectors before their split into modules (issue 9)
-        from crisis.selectors import crisis_participant_users
-    return crisis_participant_users(crisis)
-
-
-def _can_manage(user, crisis) -> bool:
-    from .rollcall import _can_manage as can
-
-    return can(user, crisis)
-
-
 def war_room_open(*, crisis, channel: str, actor) -> WarRoom:
     """Create the crisis's group chat on ``channel`` with every participant who has an id
     there (those without are listed as skipped). One per crisis and IM."""
-    if not _can_manage(actor, crisis):
+    if not can_manage(actor, crisis):
         raise PermissionDenied(_("Only the crisis's managers and executives open a war room."))
     if channel not in IM_CHANNELS:
         raise ValidationFailed(_("A war room is on DingTalk, WeCom or Feishu."))
@@ -57,7 +45,7 @@ def war_room_open(*, crisis, channel: str, actor) -> WarRoom:
     provider = provider_for(channel)
     if provider is None:
         raise ValidationFailed(_("This IM is not configured."))
-    users = [*_participants(crisis), actor]
+    users = [*crisis_participant_users(crisis), actor]
     employees = Employee.objects.filter(user__in=users).select_related("user")
     ids = []
     for employee in employees:
