@@ -54,8 +54,13 @@ STORAGES = {
 }
 # E-mail: SMTP as soon as a mail server is named (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
 # EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL, DEFAULT_FROM_EMAIL: see base.py).
-if os.environ.get("EMAIL_HOST") and not os.environ.get("EMAIL_BACKEND"):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# An empty EMAIL_BACKEND (compose passes every variable, set or not) means "choose for me".
+if not os.environ.get("EMAIL_BACKEND"):
+    EMAIL_BACKEND = (
+        "django.core.mail.backends.smtp.EmailBackend"
+        if os.environ.get("EMAIL_HOST")
+        else "django.core.mail.backends.console.EmailBackend"
+    )
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("Set at most one of EMAIL_USE_TLS and EMAIL_USE_SSL.")
 # Outbound webhooks go over https only, whatever the environment says.
