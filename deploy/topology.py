@@ -112,12 +112,13 @@ PROCESSES = (
     ),
 )
 
-# One-off steps before the processes start (compose: the `migrate` service).
-MIGRATE = (
-    "sh",
-    "-c",
-    "python manage.py migrate --noinput && python manage.py collectstatic --noinput",
+# One-off steps before the processes start (compose: the `migrate` service runs them in order;
+# they are independent, so the native test runs them side by side).
+MIGRATE_STEPS = (
+    ("python", "manage.py", "migrate", "--noinput"),
+    ("python", "manage.py", "collectstatic", "--noinput"),
 )
+MIGRATE = ("sh", "-c", " && ".join(" ".join(step) for step in MIGRATE_STEPS))
 BOOTSTRAP = ("python", "manage.py", "keel_bootstrap", "--no-input")
 
 
