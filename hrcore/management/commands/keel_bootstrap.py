@@ -29,14 +29,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        env = os.environ.get
-        parser.add_argument("--admin-username", default=env("KEEL_ADMIN_USERNAME", ""))
-        parser.add_argument("--admin-email", default=env("KEEL_ADMIN_EMAIL", ""))
-        parser.add_argument("--admin-name-zh", default=env("KEEL_ADMIN_NAME_ZH", ""))
-        parser.add_argument("--admin-name-en", default=env("KEEL_ADMIN_NAME_EN", ""))
-        parser.add_argument("--group-code", default=env("KEEL_GROUP_CODE", "group"))
-        parser.add_argument("--group-name-zh", default=env("KEEL_GROUP_NAME_ZH", "集团"))
-        parser.add_argument("--group-name-en", default=env("KEEL_GROUP_NAME_EN", "Group"))
+        parser.add_argument("--admin-username", default=os.environ.get("KEEL_ADMIN_USERNAME", ""))
+        parser.add_argument("--admin-email", default=os.environ.get("KEEL_ADMIN_EMAIL", ""))
+        parser.add_argument("--admin-name-zh", default=os.environ.get("KEEL_ADMIN_NAME_ZH", ""))
+        parser.add_argument("--admin-name-en", default=os.environ.get("KEEL_ADMIN_NAME_EN", ""))
+        parser.add_argument("--group-code", default=os.environ.get("KEEL_GROUP_CODE", "group"))
+        parser.add_argument("--group-name-zh", default=os.environ.get("KEEL_GROUP_NAME_ZH", "集团"))
+        parser.add_argument(
+            "--group-name-en", default=os.environ.get("KEEL_GROUP_NAME_EN", "Group")
+        )
         parser.add_argument(
             "--no-input", action="store_true", help="never prompt (fail if a value is missing)"
         )
@@ -46,7 +47,7 @@ class Command(BaseCommand):
 
         if get_user_model().objects.filter(username=username).exists():
             return None  # an existing account keeps its password
-        password = os.environ.get(PASSWORD_ENV, "")
+        password = os.environ.get("KEEL_ADMIN_PASSWORD", "")
         if password:
             return password
         if no_input or not sys.stdin.isatty():
