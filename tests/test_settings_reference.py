@@ -10,7 +10,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "settings.md").read_text()
 DOCUMENTED = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", DOC))
-READERS = {"env_bool", "env_list", "getenv", "get"}
 
 
 def _is_environ(node: ast.AST) -> bool:
@@ -26,11 +25,12 @@ def variables_read(source: str) -> set[str]:
             func, first = node.func, node.args[0]
             if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
                 continue
-            if isinstance(func, ast.Name) and func.id in {"env_bool", "env_list"}:
-                found.add(first.value)
-            elif isinstance(func, ast.Attribute) and func.attr == "getenv":
-                found.add(first.value)
-            elif isinstance(func, ast.Attribute) and func.attr == "get" and _is_environ(func.value):
+            by_name = isinstance(func, ast.Name) and func.id in {"env_bool", "env_list"}
+            by_getenv = isinstance(func, ast.Attribute) and func.attr == "getenv"
+            by_environ = (
+                isinstance(func, ast.Attribute) and func.attr == "get" and _is_environ(func.value)
+            )
+            if by_name or by_getenv or by_environ:
                 found.add(first.value)
         elif isinstance(node, ast.Subscript) and _is_environ(node.value):
             key = node.slice
