@@ -31,7 +31,8 @@ def test_every_keel_process_runs_the_topology_command_and_variables():
     assert set(services["migrate"]["environment"]) == set(topology.COMMON_ENV)
     keel = {p.name for p in topology.PROCESSES} | {"migrate"}
     others = set(services) - keel
-    assert others == {"postgres", "redis", "caddy", "backup"}, others
+    assert others == {"postgres", "redis", "caddy", "backup", "restore"}, others
+    assert services["restore"]["profiles"] == ["restore"]  # never started by `up`
 
 
 def test_one_image_built_once_and_reused():
