@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis.selectors import crises_visible_to, crisis_access
+from crisis.selectors.access import crises_visible_to, crisis_access
 from hrcore.selectors import employee_of, has_role
 
 from .choices import SOURCE_ORDER, SourceStatus
@@ -71,7 +71,7 @@ def customer_dossier_access(user: AbstractBaseUser, customer: Customer):
     """What of a customer's dossier the user may read (callers check ``customers_visible_to``
     first): all of it, or for support departments the sources of their function — so the
     administration officer sees the customer's contacts, not their payment history."""
-    from crisis.selectors import CrisisAccess
+    from crisis.selectors.access import CrisisAccess
 
     full = CrisisAccess(full=True)
     if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
@@ -98,7 +98,7 @@ def customer_by_id(pk: int) -> Customer | None:
 
 def crisis_dossier_access(user: AbstractBaseUser, crisis):
     """What of a crisis's dossier and plan the user may read (the crisis app decides: see
-    ``crisis.selectors.crisis_access``)."""
+    ``crisis.selectors.access.crisis_access``)."""
     return crisis_access(user, crisis)
 
 

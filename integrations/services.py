@@ -24,11 +24,19 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crisis import selectors as crisis_selectors
-from crisis import services as crisis_services
 from crisis.choices import TASK_OPEN_STATES
 from crisis.models import Task
-from crisis.services import crisis_file, triggers_evaluate_customer
+from crisis.selectors.access import can_manage, crises_visible_to
+from crisis.selectors.crises import crisis_by_id, open_crisis_ids
+from crisis.selectors.people import (
+    crisis_participant_users,
+    crisis_unit_people,
+    open_roles_of,
+    open_tasks_of,
+)
+from crisis.services.filing import crisis_file
+from crisis.services.tasks import tasks_hand_over
+from crisis.services.triggers import triggers_evaluate_customer
 from hrcore import jsonsafe
 from hrcore.choices import Language
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -547,7 +555,7 @@ def customer_credit_update(
 
 
 def _crisis(crisis_id: int):
-    return crisis_selectors.crisis_by_id(crisis_id)
+    return crisis_by_id(crisis_id)
 
 
 def dossier_sources_for(
@@ -693,7 +701,7 @@ def _people_on_call(crisis_id: int | None) -> list[dict]:
             "name_en": e.name_en,
             "assignee": e.is_assignee,
         }
-        for e in crisis_selectors.crisis_unit_people(crisis)
+        for e in crisis_unit_people(crisis)
     ]
 
 
@@ -847,7 +855,7 @@ def dossier_retry_failed(*, max_retries: int = 5) -> int:
     """Open crises whose latest dossier has failed or stale sources get a new pull, with
     exponential backoff (30 s, 60 s, 120 s …) and a bound on the number of retries."""
     now = timezone.now()
-    open_ids = list(crisis_selectors.open_crisis_ids()[:500])
+    open_ids = list(open_crisis_ids()[:500])
     count = 0
     for crisis_id in open_ids:
         latest = Dossier.objects.filter(crisis_id=crisis_id).order_by("-id").first()
@@ -945,9 +953,7 @@ def response_plan_generate(
 def response_plans_refresh(*, limit: int = 200) -> int:
     """Regenerate the plans of open crises whose tasks moved on (next steps, owners, deadlines)."""
     crisis_ids = list(
-        crisis_selectors.open_crisis_ids().filter(pk__in=ResponsePlan.objects.values("crisis_id"))[
-            :limit
-        ]
+        open_crisis_ids().filter(pk__in=ResponsePlan.objects.values("crisis_id"))[:limit]
     )
     created = 0
     for crisis_id in crisis_ids:
@@ -957,17 +963,14 @@ def response_plans_refresh(*, limit: int = 200) -> int:
 
 
 def _can_edit_plan(user, crisis) -> bool:
-    return bool(crisis_selectors.can_manage(user, crisis))
+    return bool(can_manage(user, crisis))
 
 
 def _require_plan_manager(crisis_id: int, actor, denied: str):
     """The crisis whose response plan ``actor`` edits or shares: 404 when it does not exist or
     is not visible to them, ``denied`` (403) when they may not manage it."""
     crisis = _crisis(crisis_id)
-    if (
-        crisis is None
-        or not crisis_selectors.crises_visible_to(actor).filter(pk=crisis_id).exists()
-    ):
+    if crisis is None or not crises_visible_to(actor).filter(pk=crisis_id).exists():
         raise NotFound(_("No such crisis."))
     if not _can_edit_plan(actor, crisis):
         raise PermissionDenied(denied)
@@ -1024,9 +1027,7 @@ def response_plan_share(*, crisis_id: int, actor) -> ResponsePlan:
     if plan.shared_at is None:
         plan.shared_at = timezone.now()
         plan.save(update_fields=["shared_at"])
-        recipients = [
-            u for u in crisis_selectors.crisis_participant_users(crisis) if u.pk != actor.pk
-        ]
+        recipients = [u for u in crisis_participant_users(crisis) if u.pk != actor.pk]
         for user in recipients:
             notification_send(
                 recipient=user,
@@ -1083,7 +1084,7 @@ def _handle_credit_event(partner: Partner, payload: dict) -> dict:
         actor=partner.service_user,
     )
     dossier_request(customer=customer, reason=DossierReason.WEBHOOK)
-    for crisis_id in crisis_selectors.open_crisis_ids(customer=customer):
+    for crisis_id in open_crisis_ids(customer=customer):
         dossier_request(crisis_id=crisis_id, reason=DossierReason.WEBHOOK)
     return {
         "customer": customer.external_id,
@@ -1484,8 +1485,8 @@ def offboarding_preview(*, employee: Employee) -> dict:
     return {
         "employee": employee,
         "customers": list(Customer.objects.filter(account_owner=employee).select_related("unit")),
-        "tasks": list(crisis_selectors.open_tasks_of(employee)),
-        "crisis_roles": crisis_selectors.open_roles_of(employee),
+        "tasks": list(open_tasks_of(employee)),
+        "crisis_roles": open_roles_of(employee),
         "suggestions": successor_suggestions(employee=employee),
     }
 
@@ -1531,7 +1532,7 @@ def handover_execute(
             _("The successor has left the company."), errors={"successor": _("Not employed.")}
         )
     customers = list(Customer.objects.select_for_update().filter(account_owner=employee))
-    tasks = list(crisis_selectors.open_tasks_of(employee))
+    tasks = list(open_tasks_of(employee))
     if not customers and not tasks:
         raise Conflict(_("%(name)s holds no customers or open tasks.") % {"name": employee.name})
     now = timezone.now()
@@ -1553,9 +1554,7 @@ def handover_execute(
         _log_change(c, "account_owner", employee, successor, actor, reason)
     if tasks:
         # Through the crisis engine: timeline event, participant, assignment notification.
-        for t in crisis_services.tasks_hand_over(
-            tasks=tasks, successor=successor, actor=actor, reason=reason
-        ):
+        for t in tasks_hand_over(tasks=tasks, successor=successor, actor=actor, reason=reason):
             _log_change(t, "assignee", employee, successor, actor, reason)
     LogEntry.objects.log_create(
         handover, action=LogEntry.Action.CREATE, changes={}, force_log=True, actor=actor
@@ -1596,7 +1595,7 @@ def handover_revert(*, handover: Handover, actor) -> Handover:
         _log_change(c, "account_owner", handover.successor, handover.employee, actor, reason)
     if handover.task_ids:
         tasks = list(Task.objects.filter(pk__in=handover.task_ids, assignee=handover.successor))
-        for t in crisis_services.tasks_hand_over(
+        for t in tasks_hand_over(
             tasks=tasks, successor=handover.employee, actor=actor, reason=reason
         ):
             _log_change(t, "assignee", handover.successor, handover.employee, actor, reason)
