@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from hrcore.models import Employee
 
-from . import library, services
+from . import library, selectors
 from .choices import AssignmentReason, EvidenceKind
 from .models import Evidence, Framework
+from .services import assignments, recognition
+from .services import evidence as evidence_services
 
 CRISIS_SET = [
     ("emotional-control", 3, 3),
@@ -61,7 +63,7 @@ def _history(framework: Framework, now) -> int:
                 # small per-competency spread around the month's score, same weighted mean
                 spread = [0, 2, -2, 0][offset] if 60 < score < 85 else 0
                 value = score + spread
-                _row, was_new = services.evidence_record(
+                _row, was_new = evidence_services.evidence_record(
                     employee=manager,
                     competency_code=code,
                     level=_level_for(value),
@@ -79,7 +81,7 @@ def _history(framework: Framework, now) -> int:
         if employee is None:
             continue
         for code, level in levels:
-            _row, was_new = services.evidence_record(
+            _row, was_new = evidence_services.evidence_record(
                 employee=employee,
                 competency_code=code,
                 level=level,
@@ -115,9 +117,9 @@ def _replay_crisis_reviews(actor) -> int:
             for code in task.duty.competencies or []
         ]
         for finding in findings:
-            if services.competency_for_code(finding["competency"]) is None:
+            if selectors.competency_for_code(finding["competency"]) is None:
                 continue
-            recorded += services.crisis_review_record(
+            recorded += recognition.crisis_review_record(
                 crisis_id=crisis.pk, findings=[finding], actor=actor
             )
     return recorded
@@ -142,7 +144,7 @@ def seed() -> dict[str, int]:
     evidence += _replay_crisis_reviews(author)
     manager = Employee.objects.filter(user__username="manager").select_related("user").first()
     if manager is not None and "debt-collectors-office" in simulations:
-        services.assignment_create(
+        assignments.assignment_create(
             employee=manager,
             simulation=simulations["debt-collectors-office"],
             reason=AssignmentReason.MANUAL,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from hrcore import library
 from hrcore.models import Position
 
-from . import services
+from . import selectors
 from .choices import FrameworkStatus
 from .models import (
     BehaviouralAnchor,
@@ -29,6 +29,7 @@ from .models import (
     SimRubricItem,
     Simulation,
 )
+from .services import authoring
 
 FRAMEWORK_FILE = "framework.yaml"
 SIMULATIONS_FOLDER = "simulations"
@@ -160,14 +161,14 @@ def _pair(value, index: int) -> str:
 
 def _simulation(spec: dict[str, Any], author) -> Simulation:
     simulation = Simulation.objects.filter(code=spec["code"]).first()
-    published = services.published_version(simulation) if simulation else None
+    published = selectors.published_version(simulation) if simulation else None
     if published is not None and not _lacks_rubric(published):
         return simulation
     # A library simulation published before free-text answers were scored gets a new version.
     version = (
-        services.version_new_draft(simulation=simulation, actor=author)
+        authoring.version_new_draft(simulation=simulation, actor=author)
         if simulation
-        else services.simulation_create(
+        else authoring.simulation_create(
             code=spec["code"],
             title_zh=spec["title"][0],
             title_en=spec["title"][1],
@@ -184,7 +185,7 @@ def _simulation(spec: dict[str, Any], author) -> Simulation:
     version.nodes.all().delete()
     nodes = {}
     for order, node in enumerate(spec["nodes"]):
-        nodes[node["key"]] = services.node_save(
+        nodes[node["key"]] = authoring.node_save(
             version=version,
             key=node["key"],
             kind=node["kind"],
@@ -202,7 +203,7 @@ def _simulation(spec: dict[str, Any], author) -> Simulation:
     version.save(update_fields=["start_node"])
     for node in spec["nodes"]:
         for order, choice in enumerate(node.get("choices", [])):
-            services.choice_save(
+            authoring.choice_save(
                 node=nodes[node["key"]],
                 next_node=nodes[choice["to"]],
                 label_zh=choice["label"][0],
@@ -221,7 +222,7 @@ def _simulation(spec: dict[str, Any], author) -> Simulation:
             )
     for node in spec["nodes"]:
         for order, item in enumerate(node.get("rubric", [])):
-            services.rubric_item_save(
+            authoring.rubric_item_save(
                 node=nodes[node["key"]],
                 kind=item["kind"],
                 label_zh=item["label"][0],
@@ -234,7 +235,7 @@ def _simulation(spec: dict[str, Any], author) -> Simulation:
                 order=order,
                 actor=author,
             )
-    services.version_publish(version=version, actor=author)
+    authoring.version_publish(version=version, actor=author)
     return version.simulation
 
 

@@ -163,7 +163,7 @@ def group_ensure(*, code: str, name_zh: str, name_en: str) -> tuple[OrgUnit, boo
         return root, False
     if not code or not (name_zh or name_en):
         raise ValidationFailed(_("Give the group a code and a name."))
-    from .services import org_unit_save
+    from .services.org import org_unit_save
 
     unit = org_unit_save(
         code=code, name_zh=name_zh or name_en, name_en=name_en or name_zh, kind=UnitKind.GROUP
@@ -200,7 +200,7 @@ def hr_admin_ensure(
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
-    from .services import employee_create
+    from .services.org import employee_create
 
     User = get_user_model()
     username = (username or "").strip()

@@ -150,7 +150,7 @@ def may_hold_decision(employee: Employee | None, task: Task) -> bool:
     holder's absence delegate. Anyone else (a manager, however senior in the crisis) may not,
     so a decision task can neither be completed by nor handed to them."""
     from hrcore.errors import KeelError
-    from hrcore.services import resolve_assignee
+    from hrcore.selectors import resolve_assignee
 
     if employee is None or not employee.is_active:
         return False

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from hrcore.models import Employee, OrgUnit
-from hrcore.services import AssigneeKey, resolve_assignees
+from hrcore.selectors import AssigneeKey, resolve_assignees
 
 from ..choices import (
     EXECUTIVE_POSITION,

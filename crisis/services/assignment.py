@@ -6,11 +6,8 @@ from datetime import datetime
 
 from hrcore.errors import KeelError
 from hrcore.models import Employee
-from hrcore.services import (
-    NotificationSpec,
-    notification_send,
-    resolve_assignee,
-)
+from hrcore.selectors import resolve_assignee
+from hrcore.services.notifications import NotificationSpec, notification_send
 
 from .. import sla
 from ..choices import (

@@ -11,9 +11,7 @@ from django.utils.translation import gettext as _
 
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
-from hrcore.services import (
-    outbox_enqueue,
-)
+from hrcore.services.outbox import outbox_enqueue
 
 from .. import events, metrics
 from ..choices import (
@@ -51,9 +49,9 @@ def _seconds(value: timedelta | None) -> int | None:
 
 def _competency():
     """The competency services closure feeds (resilience stars, review findings)."""
-    from competency import services as competency_services
+    from competency.services import recognition
 
-    return competency_services
+    return recognition
 
 
 def _closure_credits(
@@ -81,7 +79,8 @@ def _closure_findings(
 ) -> tuple[list[dict], dict[str, list[str]]]:
     """The weaknesses the closer found, validated: a person who took part and a competency the
     competency app knows (in that person's framework, else a published one)."""
-    competency_for_code = _competency().competency_for_code
+    from competency.selectors import competency_for_code
+
     valid: list[dict] = []
     errors: dict[str, list[str]] = {}
     for index, finding in enumerate(findings or []):
@@ -119,7 +118,8 @@ def _breach_findings(crisis: Crisis) -> list[dict]:
     """A finding per competency of each duty whose deadline was missed. Codes the competency app
     does not know (maps and competency models are edited separately, and the demo closes crises
     before any framework exists) are left out rather than refusing the closure."""
-    competency_for_code = _competency().competency_for_code
+    from competency.selectors import competency_for_code
+
     found = []
     for task in (
         crisis.tasks.exclude(breached_at=None)

@@ -12,9 +12,7 @@ from django.utils.translation import gettext as _
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.selectors import employee_of
-from hrcore.services import (
-    notification_send,
-)
+from hrcore.services.notifications import notification_send
 
 from .. import sla
 from ..choices import (

@@ -10,10 +10,8 @@ from django.utils.translation import gettext as _
 
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.selectors import employee_of
-from hrcore.services import (
-    notification_send,
-    outbox_enqueue,
-)
+from hrcore.services.notifications import notification_send
+from hrcore.services.outbox import outbox_enqueue
 
 from .. import events
 from ..choices import (

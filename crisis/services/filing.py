@@ -13,11 +13,8 @@ from hrcore.choices import Role
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit
 from hrcore.selectors import employee_of, has_role, is_hr_admin
-from hrcore.services import (
-    NotificationSpec,
-    notifications_create_many,
-    outbox_fan_out,
-)
+from hrcore.services.notifications import NotificationSpec, notifications_create_many
+from hrcore.services.outbox import outbox_fan_out
 from hrcore.text import has_line_break
 
 from .. import events, sla

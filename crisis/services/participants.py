@@ -7,9 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hrcore.errors import PermissionDenied
-from hrcore.services import (
-    notification_send,
-)
+from hrcore.services.notifications import notification_send
 
 from .. import events
 from ..models import (

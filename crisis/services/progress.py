@@ -6,9 +6,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from hrcore.services import (
-    notification_send,
-)
+from hrcore.services.notifications import notification_send
 
 from .. import events, metrics
 from ..choices import (

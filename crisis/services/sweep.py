@@ -11,9 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hrcore.services import (
-    outbox_enqueue,
-)
+from hrcore.services.outbox import outbox_enqueue
 
 from .. import events, sla
 from ..choices import (

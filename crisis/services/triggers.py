@@ -10,10 +10,8 @@ from django.utils import timezone
 
 from hrcore.errors import KeelError
 from hrcore.models import Employee
-from hrcore.services import (
-    notification_send,
-    resolve_assignee,
-)
+from hrcore.selectors import resolve_assignee
+from hrcore.services.notifications import notification_send
 from hrcore.text import single_line
 
 from ..choices import (

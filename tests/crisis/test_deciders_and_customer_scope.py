@@ -13,7 +13,7 @@ from crisis.services.filing import crisis_file
 from crisis.services.tasks import task_complete, tasks_hand_over
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OutboxMessage
-from hrcore.services import user_preferences_update
+from hrcore.services.org import user_preferences_update
 
 from .conftest import row_counts
 

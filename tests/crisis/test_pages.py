@@ -18,7 +18,7 @@ from crisis.services.board import crisis_board_flags_refresh
 from crisis.services.decisions import decision_make
 from crisis.services.filing import crisis_file
 from crisis.services.tasks import task_acknowledge, task_comment, task_complete
-from hrcore.services import user_preferences_update
+from hrcore.services.org import user_preferences_update
 
 pytestmark = pytest.mark.django_db
 
