@@ -57,15 +57,17 @@ def trigger_rule_specs() -> list[TriggerRuleSpec]:
 
 
 @transaction.atomic
-def trigger_rules_install() -> dict[str, int]:
-    """Create the library's rules whose scenario exists and that are not there yet."""
+def trigger_rules_install() -> dict[str, Any]:
+    """Create the library's rules whose scenario exists and that are not there yet. Returns the
+    counts and the library's rules as they are now (created or kept)."""
     created = existing = 0
+    rules: list[TriggerRule] = []
     scenarios = {s.code: s for s in Scenario.objects.all()}
     for spec in trigger_rule_specs():
         scenario = scenarios.get(spec.scenario)
         if scenario is None:
             continue
-        _rule, was_new = TriggerRule.objects.get_or_create(
+        rule, was_new = TriggerRule.objects.get_or_create(
             scenario=scenario,
             kind=spec.kind,
             defaults={
@@ -75,6 +77,7 @@ def trigger_rules_install() -> dict[str, int]:
                 "action": spec.action,
             },
         )
+        rules.append(rule)
         created += int(was_new)
         existing += int(not was_new)
-    return {"created": created, "existing": existing}
+    return {"created": created, "existing": existing, "rules": rules}
