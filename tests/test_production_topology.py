@@ -190,7 +190,7 @@ def _logs(logs: Path) -> str:
     )
 
 
-def _wait_healthy(url: str, started, logs: Path, seconds: float = 60) -> dict:
+def _wait_healthy(url: str, started, logs: Path, seconds: float = 150) -> dict:
     """/healthz answers 200: database and broker reachable and a fresh tick (which only a beat
     scheduling it and a worker running it can write)."""
     import json
@@ -213,8 +213,12 @@ def _wait_healthy(url: str, started, logs: Path, seconds: float = 60) -> dict:
 
 
 def _totp_now(secret: str) -> str:
+    """The code of the current 30 s window, as an authenticator app shows it. Close to the end
+    of a window, wait for the next one: the code must still be valid when the form arrives."""
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+    if time.time() % 30 > 22:
+        time.sleep(30 - time.time() % 30 + 0.5)
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
