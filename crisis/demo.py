@@ -1,5 +1,5 @@
-"""Demo data of the crisis engine: business calendars for both subsidiaries, the default trigger
-rules, a few closed crises over the last three months (for the dashboard's metrics) and one open
+"""Demo data of the crisis engine: business calendars for both subsidiaries, the library's
+default trigger rules (``crisis.library``), a few closed crises over the last three months (for the dashboard's metrics) and one open
 crisis in Shenzhen. Idempotent: nothing is added when demo crises exist.
 
 The closed crises are played through the real services with the clock set back (the timeline,
@@ -22,6 +22,7 @@ from hrcore.models import BusinessCalendar, Notification, OrgUnit, OutboxMessage
 from hrcore.selectors import has_role
 
 from .choices import TASK_ACTIVE_STATES, CrisisSource, DeliverableKind
+from .library import trigger_rules_install
 from .models import Crisis
 from .services.calendars import business_calendar_save
 from .services.closure import crisis_close
@@ -29,7 +30,6 @@ from .services.decisions import decision_make
 from .services.filing import crisis_file
 from .services.sweep import sla_sweep
 from .services.tasks import task_acknowledge, task_complete
-from .services.triggers import trigger_rules_ensure_defaults
 
 User = get_user_model()
 
@@ -165,7 +165,7 @@ def seed_calendars() -> int:
 
 def seed() -> dict[str, int]:
     calendars = seed_calendars()
-    trigger_rules_ensure_defaults()
+    trigger_rules_install()
     if Crisis.objects.filter(source=CrisisSource.DEMO).exists():
         return {"calendars": calendars, "demo_crises": 0}
     users = {u.username: u for u in User.objects.filter(username__in=["manager", "manager2"])}

@@ -12,163 +12,14 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 
 from .choices import DepartmentFunction, Role, UnitKind
+from .library import grant_hr_admin_permissions, position_specs, roles_ensure
 from .models import Employee, OrgUnit, Position
 from .services import org
 
 DEMO_PASSWORD = "keel-demo"
 User = get_user_model()
-
-POSITIONS = [
-    # code, zh, en, grade, managerial, description zh, description en
-    (
-        "president",
-        "总裁",
-        "President",
-        10,
-        True,
-        "对集团经营负全面责任。",
-        "Overall responsibility for the group.",
-    ),
-    (
-        "vice-president",
-        "副总裁",
-        "Vice-president",
-        9,
-        True,
-        "分管集团运营与风险，重大突发事件的最终决策人。",
-        "Runs operations and risk; final decision maker in crises.",
-    ),
-    (
-        "general-manager",
-        "总经理",
-        "General manager",
-        8,
-        True,
-        "负责子公司经营。",
-        "Runs a subsidiary.",
-    ),
-    (
-        "department-manager",
-        "部门经理",
-        "Department manager",
-        6,
-        True,
-        "负责部门目标、团队与客户关系，突发事件的第一响应人。",
-        "Owns the department's targets, team and customer relationships; first responder in a crisis.",
-    ),
-    (
-        "store-manager",
-        "门店店长",
-        "Store manager",
-        5,
-        True,
-        "负责门店运营与现场客诉。",
-        "Runs a store and handles on-site complaints.",
-    ),
-    (
-        "finance-manager",
-        "财务经理",
-        "Finance manager",
-        6,
-        True,
-        "负责账务、回款与付款记录。",
-        "Accounts, collections and payment records.",
-    ),
-    (
-        "accountant",
-        "会计",
-        "Accountant",
-        3,
-        False,
-        "记账与对账。",
-        "Bookkeeping and reconciliation.",
-    ),
-    (
-        "legal-counsel",
-        "法务经理",
-        "Legal counsel",
-        6,
-        True,
-        "负责合同、纠纷与合规。",
-        "Contracts, disputes and compliance.",
-    ),
-    ("paralegal", "法务专员", "Paralegal", 3, False, "协助法务工作。", "Supports legal work."),
-    (
-        "admin-officer",
-        "行政主管",
-        "Administration officer",
-        5,
-        True,
-        "负责办公秩序、安保与后勤。",
-        "Office order, security and logistics.",
-    ),
-    (
-        "security-guard",
-        "安保专员",
-        "Security officer",
-        2,
-        False,
-        "现场秩序与安全。",
-        "On-site order and safety.",
-    ),
-    (
-        "hr-manager",
-        "人力资源经理",
-        "HR manager",
-        6,
-        True,
-        "负责组织、人员与培训。",
-        "Organisation, people and training.",
-    ),
-    (
-        "hr-specialist",
-        "人力资源专员",
-        "HR specialist",
-        3,
-        False,
-        "招聘、考勤与培训执行。",
-        "Recruiting, attendance and training.",
-    ),
-    (
-        "cs-manager",
-        "客服经理",
-        "Customer service manager",
-        5,
-        True,
-        "负责客户服务与投诉处理。",
-        "Customer service and complaints.",
-    ),
-    (
-        "cs-agent",
-        "客服专员",
-        "Customer service agent",
-        2,
-        False,
-        "接待客户咨询与投诉。",
-        "Handles customer enquiries and complaints.",
-    ),
-    (
-        "pr-manager",
-        "公关经理",
-        "PR manager",
-        6,
-        True,
-        "负责媒体关系与舆情。",
-        "Media relations and public opinion.",
-    ),
-    (
-        "sales-rep",
-        "客户经理",
-        "Account manager",
-        3,
-        False,
-        "维护客户关系，跟进回款。",
-        "Looks after customers and follows up payments.",
-    ),
-]
 
 FUNCTION_NAMES = {
     DepartmentFunction.BUSINESS: ("业务部", "Sales"),
@@ -332,20 +183,19 @@ def _enrol_totp(user) -> None:
 
 
 def seed() -> dict[str, int]:
-    for role in Role.values:
-        Group.objects.get_or_create(name=role)
-    for code, zh, en, grade, managerial, dzh, den in POSITIONS:
+    roles_ensure()
+    # The demo refreshes the catalogue's wording (a real group's positions are never overwritten).
+    for spec in position_specs():
         Position.objects.update_or_create(
-            code=code,
+            code=spec.code,
             defaults={
-                "title_zh": zh,
-                "title_en": en,
-                "grade": grade,
-                "is_managerial": managerial,
-                # The demo group's crises go up to its vice-president.
-                "decides_crises": code == "vice-president",
-                "description_zh": dzh,
-                "description_en": den,
+                "title_zh": spec.name_zh,
+                "title_en": spec.name_en,
+                "grade": spec.grade,
+                "is_managerial": spec.is_managerial,
+                "description_zh": spec.description_zh,
+                "description_en": spec.description_en,
+                "decides_crises": spec.decides_crises,
             },
         )
     group = _unit("demo-group", "演示集团", "Demo Group", UnitKind.GROUP, None)
@@ -455,14 +305,3 @@ def seed() -> dict[str, int]:
     User.objects.filter(username="hradmin").update(is_staff=True)
     grant_hr_admin_permissions()
     return {"units": OrgUnit.objects.count(), "employees": Employee.objects.count()}
-
-
-KEEL_APPS = ("hrcore", "responsibilities", "crisis", "competency", "integrations", "auditlog")
-
-
-def grant_hr_admin_permissions() -> None:
-    """HR admins configure everything Keel owns in the admin (called again after every app seeds)."""
-    from django.contrib.auth.models import Permission
-
-    group = Group.objects.get(name=Role.HR_ADMIN)
-    group.permissions.add(*Permission.objects.filter(content_type__app_label__in=KEEL_APPS))

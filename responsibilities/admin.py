@@ -10,14 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from hrcore.errors import KeelError
 
 from .choices import FROZEN_STATES, MapStatus
+from .library import responsibility_map_adapt
 from .models import Duty, ResponsibilityMap, Scenario
 from .services import maps
 
 
 @admin.register(Scenario)
 class ScenarioAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_zh", "name_en", "default_severity"]
-    list_filter = ["default_severity"]
+    list_display = ["code", "name_zh", "name_en", "default_severity", "is_library"]
+    list_filter = ["default_severity", "is_library"]
     search_fields = ["code", "name_zh", "name_en"]
 
 
@@ -56,13 +57,29 @@ class DutyInline(admin.StackedInline):
 
 @admin.register(ResponsibilityMap)
 class ResponsibilityMapAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "scenario", "scope", "version", "status", "published_at", "author"]
-    list_filter = ["status", "scenario"]
+    list_display = [
+        "__str__",
+        "scenario",
+        "scope",
+        "version",
+        "status",
+        "is_library",
+        "published_at",
+        "author",
+    ]
+    list_filter = ["status", "is_library", "scenario"]
     search_fields = ["title_zh", "title_en", "scenario__code"]
     list_select_related = ["scenario", "scope", "author"]
-    readonly_fields = ["status", "published_at", "author", "created_at"]
+    readonly_fields = [
+        "status",
+        "published_at",
+        "author",
+        "created_at",
+        "is_library",
+        "library_digest",
+    ]
     inlines = [DutyInline]
-    actions = ["publish_maps", "archive_maps", "revise_maps"]
+    actions = ["publish_maps", "archive_maps", "revise_maps", "adapt_maps"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status in FROZEN_STATES:
@@ -111,3 +128,7 @@ class ResponsibilityMapAdmin(admin.ModelAdmin):
     @admin.action(description=_("Create the next draft version"))
     def revise_maps(self, request, queryset):
         self._run(request, queryset, maps.responsibility_map_revise, _("%(n)d drafts ready."))
+
+    @admin.action(description=_("Adapt the selected library versions (a draft of our own)"))
+    def adapt_maps(self, request, queryset):
+        self._run(request, queryset, responsibility_map_adapt, _("%(n)d adapted drafts ready."))

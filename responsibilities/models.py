@@ -26,6 +26,8 @@ class Scenario(models.Model):
     )
     trigger_notes_zh = models.TextField(_("trigger notes (Chinese)"), blank=True)
     trigger_notes_en = models.TextField(_("trigger notes (English)"), blank=True)
+    # Installed from the standard library (keel_bootstrap); the group's own scenarios are not.
+    is_library = models.BooleanField(_("from the standard library"), default=False)
 
     class Meta:
         ordering = ["code"]
@@ -73,6 +75,12 @@ class ResponsibilityMap(models.Model):
     change_note = models.TextField(_("change note"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    # A version installed from the standard library, unchanged. Adapting it (or any edit) gives a
+    # draft of the group's own version, which keel_bootstrap never touches again.
+    is_library = models.BooleanField(_("from the standard library"), default=False)
+    # Digest of the library content this version was installed from: a re-run of the bootstrap
+    # installs a newer library version only when the content changed.
+    library_digest = models.CharField(_("library content digest"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["scenario__code", "scope__path", "-version"]

@@ -14,11 +14,9 @@ from hrcore.models import Employee
 from hrcore.selectors import resolve_assignee
 from hrcore.services.notifications import notification_send
 from hrcore.text import single_line
-from responsibilities.models import Scenario
 
 from ..choices import (
     CrisisSource,
-    Severity,
     TriggerAction,
     TriggerKind,
 )
@@ -32,38 +30,13 @@ from .filing import crisis_file
 logger = logging.getLogger(__name__)
 
 
-DEFAULT_TRIGGER_SCENARIO = "debt-collection-emergency"
-
-
-DEFAULT_EARLY_WARNING_SCENARIO = "debt-collection"
-
-
-@transaction.atomic
 def trigger_rules_ensure_defaults() -> list[TriggerRule]:
-    """The two rules of SPEC §3.3 (≥30 days overdue → debt-crisis alert; >15 days with a risky
-    last contact → early warning), created once when their scenarios exist."""
+    """The library's default rules (crisis/fixtures_library/trigger_rules.yaml, SPEC §3.3:
+    ≥30 days overdue → debt-crisis alert; >15 days with a risky last contact → early warning),
+    created once when their scenarios exist; returns them."""
+    from ..library import trigger_rules_install
 
-    made = []
-    spec = [
-        (DEFAULT_TRIGGER_SCENARIO, TriggerKind.OVERDUE, 30, False, Severity.HIGH),
-        (DEFAULT_EARLY_WARNING_SCENARIO, TriggerKind.EARLY_WARNING, 16, True, Severity.MEDIUM),
-    ]
-    for code, kind, days, risky, severity in spec:
-        scenario = Scenario.objects.filter(code=code).first()
-        if scenario is None:
-            continue
-        rule, _created = TriggerRule.objects.get_or_create(
-            scenario=scenario,
-            kind=kind,
-            defaults={
-                "min_overdue_days": days,
-                "requires_risky_contact": risky,
-                "severity": severity,
-                "action": TriggerAction.ALERT,
-            },
-        )
-        made.append(rule)
-    return made
+    return trigger_rules_install()["rules"]
 
 
 def _episode(customer) -> str:

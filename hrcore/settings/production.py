@@ -28,9 +28,40 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+# Media (crisis deliverables, uploads): the data volume by default; an S3-compatible bucket
+# (AWS S3, MinIO, Aliyun OSS, Tencent COS …) through django-storages when a bucket is named.
+# Files are private: the app serves them after its own permission check, never a public URL.
+MEDIA_S3_BUCKET = os.environ.get("KEEL_MEDIA_S3_BUCKET", "")
+if MEDIA_S3_BUCKET:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": os.environ.get("KEEL_MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("KEEL_MEDIA_S3_REGION") or None,
+            "access_key": os.environ.get("KEEL_MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("KEEL_MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# E-mail: SMTP as soon as a mail server is named (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL, DEFAULT_FROM_EMAIL: see base.py).
+# An empty EMAIL_BACKEND (compose passes every variable, set or not) means "choose for me".
+if not os.environ.get("EMAIL_BACKEND"):
+    EMAIL_BACKEND = (
+        "django.core.mail.backends.smtp.EmailBackend"
+        if os.environ.get("EMAIL_HOST")
+        else "django.core.mail.backends.console.EmailBackend"
+    )
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set at most one of EMAIL_USE_TLS and EMAIL_USE_SSL.")
 # Outbound webhooks go over https only, whatever the environment says.
 KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP = False

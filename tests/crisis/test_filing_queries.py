@@ -119,9 +119,9 @@ def every_map(crisis_world, make_map):
     )
     maps = list(ResponsibilityMap.objects.filter(status="published").select_related("scenario"))
     scenarios = {m.scenario.code for m in maps}
-    from responsibilities.demo import SCENARIOS
+    from responsibilities.library import scenario_specs
 
-    assert {s["code"] for s in SCENARIOS} <= scenarios  # every demo scenario is covered
+    assert {s.code for s in scenario_specs()} <= scenarios  # every library scenario is covered
     return maps
 
 

@@ -362,7 +362,7 @@ def test_non_admins_cannot_change_published_maps(seeded_maps, api_as, username):
     assert (m.status, m.title_en, ResponsibilityMap.objects.count()) == (
         MapStatus.PUBLISHED,
         "Work stoppage response",
-        6,
+        8,
     )
 
 

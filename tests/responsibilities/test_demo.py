@@ -17,6 +17,8 @@ SEED_CODES = {
     "pr-crisis",
     "supply-chain-disruption",
     "strike",
+    "data-leak",
+    "workplace-injury",
 }
 
 
@@ -35,7 +37,7 @@ def _duties(m):
 def test_seed_is_idempotent_and_publishes_every_scenario(seeded_maps):
     seeded_maps.seed()
     assert set(Scenario.objects.values_list("code", flat=True)) == SEED_CODES
-    assert ResponsibilityMap.objects.count() == 6
+    assert ResponsibilityMap.objects.count() == 8
     assert set(ResponsibilityMap.objects.values_list("status", "version")) == {
         (MapStatus.PUBLISHED, 1)
     }
@@ -83,9 +85,9 @@ def test_every_seed_map_is_bilingual(seeded_maps):
 
 
 def test_seed_duties_name_competencies_the_competency_app_knows():
-    from competency.demo import COMPETENCY_TREE
-    from responsibilities.demo import SCENARIOS
+    from competency.library import framework_document
+    from responsibilities.library import scenario_specs
 
-    known = {child[0] for group in COMPETENCY_TREE for child in group[3]}
-    used = {c for s in SCENARIOS for d in s["duties"] for c in d.get("competencies", [])}
+    known = {c["code"] for group in framework_document()["groups"] for c in group["competencies"]}
+    used = {c for s in scenario_specs() for d in s.duties for c in d.get("competencies", [])}
     assert used and used <= known, used - known

@@ -36,10 +36,10 @@ def test_list_shows_published_maps_to_everyone_and_drafts_to_hr_admins(
     scenario = Scenario.objects.create(code="flood", name_en="Flood", name_zh="洪水")
     draft = ResponsibilityMap.objects.create(scenario=scenario, scope=group, title_en="Flood v1")
     staff_page = html(client_as("staff").get("/maps/"))
-    assert staff_page.count("data-map=") == 6
+    assert staff_page.count("data-map=") == 8
     assert f'data-map="{draft.pk}"' not in staff_page
     admin_page = html(client_as("hradmin").get("/maps/"))
-    assert admin_page.count("data-map=") == 7
+    assert admin_page.count("data-map=") == 9
     assert f'data-map="{draft.pk}"' in admin_page
     assert "/maps/new/" in admin_page and "/maps/new/" not in staff_page
 
@@ -285,7 +285,7 @@ def test_non_admins_cannot_build_or_publish(seeded_maps, client_as, username):
     draft.delete()
     m.refresh_from_db()
     assert m.status == MapStatus.PUBLISHED
-    assert ResponsibilityMap.objects.count() == 6
+    assert ResponsibilityMap.objects.count() == 8
 
 
 def test_revise_edit_publish_and_see_the_diff(seeded_maps, client_as):
@@ -339,6 +339,8 @@ def test_job_descriptions_list_exactly_the_positions_duties(seeded_maps, client_
         "pr-crisis/exec-approval",
         "supply-chain-disruption/vp-sourcing-decision",
         "strike/vp-mandate",
+        "data-leak/vp-decision",
+        "workplace-injury/vp-aftercare",
     }
     # Finance duties go to the heads of the finance departments.
     assert _listed(html(client.get("/maps/positions/finance-manager/"))) == {
@@ -354,6 +356,8 @@ def test_job_descriptions_list_exactly_the_positions_duties(seeded_maps, client_
         "supply-chain-disruption/impact-list",
         "pr-crisis/key-accounts",
         "strike/manager-dialogue",
+        "data-leak/leak-report",
+        "workplace-injury/injury-report",
     }
     assert _listed(html(client.get("/maps/positions/sales-rep/"))) == set()
     assert client.get("/maps/positions/nope/").status_code == 404
@@ -364,7 +368,7 @@ def test_archived_and_draft_duties_are_not_in_job_descriptions(seeded_maps, clie
     maps.responsibility_map_archive(responsibility_map=emergency(), actor=users["hradmin"])
     listed = _listed(html(client_as("staff").get("/maps/positions/vice-president/")))
     assert "debt-collection-emergency/vp-decision" not in listed
-    assert len(listed) == 4
+    assert len(listed) == 6
 
 
 def test_process_manual_lists_the_steps_in_order(seeded_maps, client_as):
