@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.paginator import Page, Paginator
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -366,4 +367,51 @@ def metrics_panel(period, *, days: int) -> dict:
         "times_chart": times_chart,
         "breach_chart": breach_chart,
         "language": get_language(),
+    }
+
+
+class _Counted:
+    """Rows whose number the page already knows (from its totals query), so Django's Paginator
+    does not count them a second time; slicing reads only the rows of the page."""
+
+    def __init__(self, rows, total: int) -> None:
+        self.rows, self.total = rows, total
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, key):
+        return self.rows[key]
+
+
+def page_of(rows, *, total: int, requested, size: int) -> Page:
+    """One page of ``rows`` (``total`` of them, ``size`` a page) through Django's Paginator.
+    ``requested`` is read leniently: missing, garbage or below 1 is the first page, beyond the
+    last is the last page; there is always one page, possibly empty."""
+    try:
+        number = max(int(requested), 1) if requested not in (None, "") else 1
+    except (TypeError, ValueError):
+        number = 1
+    return Paginator(_Counted(rows, max(int(total), 0)), size).get_page(number)
+
+
+def page_links(page: Page, url) -> dict:
+    """The pager of a page template: the page, numbered links (the first, the last and two
+    either side of the current one; ``number`` None marks a gap "…") and previous/next URLs,
+    each built by ``url(number)``."""
+    paginator = page.paginator
+    numbers = [
+        None if n == paginator.ELLIPSIS else n
+        for n in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
+    return {
+        "page": page,
+        "page_links": [
+            {"number": n, "url": url(n) if n else "", "current": n == page.number} for n in numbers
+        ],
+        "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": url(page.next_page_number()) if page.has_next() else "",
     }

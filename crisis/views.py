@@ -31,7 +31,7 @@ from hrcore.choices import Role
 from hrcore.errors import KeelError, PermissionDenied
 from hrcore.selectors import employee_of, has_role, unit_by_code
 
-from . import paging, presenters
+from . import presenters
 from .forms import (
     CloseForm,
     CommentForm,
@@ -190,21 +190,15 @@ def crisis_list(request):
         filters = {"status": "open"}
         form = CrisisFilterForm(initial=filters, scenarios=scenarios, units=units)
     now = timezone.now()
-    window = paging.page_window(
+    page = presenters.page_of(
+        [] if invalid_filter else crises_selectors.crises_for_list(request.user, filters=filters),
         total=0
         if invalid_filter
         else crises_selectors.crisis_list_count(request.user, filters=filters),
         requested=request.GET.get("page"),
         size=crises_selectors.LIST_PAGE_SIZE,
     )
-    crises = (
-        []
-        if invalid_filter
-        else crises_selectors.crises_for_list(request.user, filters=filters)[
-            window.offset : window.stop
-        ]
-    )
-    rows = [presenters.crisis_row(c, now) for c in crises]
+    rows = [presenters.crisis_row(c, now) for c in page.object_list]
     query = {k: v for k, v in request.GET.items() if k != "page"}
 
     def page_url(number: int) -> str:
@@ -221,13 +215,7 @@ def crisis_list(request):
         {
             "form": form,
             "rows": rows,
-            "page": window,
-            "page_links": [
-                {"number": n, "url": page_url(n) if n else "", "current": n == window.number}
-                for n in window.numbers()
-            ],
-            "previous_url": page_url(window.number - 1) if window.has_previous else "",
-            "next_url": page_url(window.number + 1) if window.has_next else "",
+            **presenters.page_links(page, page_url),
             "my_tasks": my_tasks,
             "invalid_filter": invalid_filter,
             "viewer": viewer,
@@ -659,12 +647,13 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
     filters — a constant number of queries however many crises are open."""
     now = timezone.now()
     totals, crises = dashboard_selectors.dashboard_board(request.user, filters=filters, now=now)
-    window = paging.page_window(
+    page = presenters.page_of(
+        crises,
         total=totals["open"],
         requested=request.GET.get("page"),
         size=dashboard_selectors.DASHBOARD_PAGE_SIZE,
     )
-    rows = [presenters.crisis_row(c, now) for c in crises[window.offset : window.stop]]
+    rows = [presenters.crisis_row(c, now) for c in page.object_list]
     base = reverse("crisis:dashboard")
 
     def page_url(number: int) -> str:
@@ -673,15 +662,9 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
     return {
         "rows": rows,
         "totals": totals,
-        "page": window,
-        "page_links": [
-            {"number": n, "url": page_url(n) if n else "", "current": n == window.number}
-            for n in window.numbers()
-        ],
-        "previous_url": page_url(window.number - 1) if window.has_previous else "",
-        "next_url": page_url(window.number + 1) if window.has_next else "",
+        **presenters.page_links(page, page_url),
         # The polled partial reloads the page being looked at, with the same filters.
-        "board_query": urlencode({**filters, "days": days, "page": window.number}),
+        "board_query": urlencode({**filters, "days": days, "page": page.number}),
         "filter_query": urlencode(filters),
         "decision_form": DecisionForm(),
         "can_decide": has_role(request.user, Role.EXECUTIVE),
