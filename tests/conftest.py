@@ -44,6 +44,66 @@ def seed_demo_world() -> None:
         competency_demo.seed()
 
 
+# PostgreSQL: the seeded world is also kept as a copy of its non-empty tables in this schema,
+# so a transactional test's flush is undone by copying rows back inside the server (tens of
+# milliseconds) instead of running the seeding code again (seconds).
+SNAPSHOT_SCHEMA = "keel_demo_world"
+
+
+def _snapshot_demo_world() -> None:
+    """Copy every non-empty table of the just-seeded world into ``SNAPSHOT_SCHEMA``."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SNAPSHOT_SCHEMA} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}")
+        for table in sorted(tables):
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+            if cursor.fetchone()[0]:
+                cursor.execute(f'CREATE TABLE {SNAPSHOT_SCHEMA}."{table}" AS TABLE "{table}"')
+
+
+def _restore_demo_world() -> bool:
+    """Put the snapshot's rows back after a flush (PostgreSQL); False if there is none. The
+    flush's post_migrate handlers recreated content types and permissions with new ids: those
+    tables are emptied first, and every sequence continues after the restored ids."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.table_name, string_agg(quote_ident(c.column_name), ', '"
+            " ORDER BY c.ordinal_position) FROM information_schema.columns c"
+            " JOIN information_schema.columns p ON p.table_schema = current_schema()"
+            " AND p.table_name = c.table_name AND p.column_name = c.column_name"
+            " AND p.is_generated = 'NEVER'"
+            " WHERE c.table_schema = %s GROUP BY c.table_name",
+            [SNAPSHOT_SCHEMA],
+        )
+        columns = dict(cursor.fetchall())
+    if not columns:
+        return False
+    models = [m for m in apps.get_models(include_auto_created=True) if m._meta.managed]
+    with transaction.atomic(), connection.cursor() as cursor:
+        quoted = ", ".join(f'"{table}"' for table in sorted(columns))
+        cursor.execute(f"TRUNCATE {quoted} CASCADE")
+        for table, cols in sorted(columns.items()):
+            cursor.execute(
+                f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {SNAPSHOT_SCHEMA}."{table}"'
+            )
+        for statement in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(statement)
+    ContentType.objects.clear_cache()
+    return True
+
+
 def _demo_world_present() -> bool:
     from hrcore.models import OrgUnit
 
@@ -63,6 +123,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, migrated once (pytest-django) and seeded once with the demo world."""
     with django_db_blocker.unblock():
         seed_demo_world()
+        _snapshot_demo_world()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,7 +145,8 @@ def _demo_world_after_flush(request):
     if not _demo_world_present():
         from django.core import mail
 
-        seed_demo_world()
+        if not _restore_demo_world():
+            seed_demo_world()
         # Seeding is not the test's doing: what it sent must not count as the test's mail.
         if hasattr(mail, "outbox"):
             mail.outbox.clear()
