@@ -207,7 +207,8 @@ def main() -> int:
         args = sys.argv[1:]
         workers = parallel_workers(args, env)
         if workers > 1:
-            args = ["-n", str(workers), *args]
+            # loadgroup: tests marked xdist_group("x") run on one worker, in file order.
+            args = ["-n", str(workers), "--dist", "loadgroup", *args]
         print(f"  workers:  {workers} (pytest-xdist)" if workers > 1 else "  workers:  1")
         sys.stdout.flush()
         result = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env)
