@@ -44,6 +44,123 @@ def seed_demo_world() -> None:
         competency_demo.seed()
 
 
+# PostgreSQL: the seeded world is also kept as a copy of its non-empty tables in this schema
+# (outside the search path: flush and introspection do not see it). A transactional test ends
+# with one server-side statement that TRUNCATEs every non-empty table and copies the world back
+# (``_reset_demo_world``) instead of Django's flush (TRUNCATE of every table, then post_migrate
+# recreating content types and permissions) followed by the seeding code (thousands of
+# queries): one round trip instead of thousands.
+SNAPSHOT_SCHEMA = "keel_demo_world"
+_RESET_SQL: list[str] = []  # the reset statement, built once per process from the snapshot
+
+
+def _snapshot_demo_world() -> None:
+    """Copy every non-empty table of the just-seeded world into ``SNAPSHOT_SCHEMA``."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SNAPSHOT_SCHEMA} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}")
+        for table in sorted(tables):
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+            if cursor.fetchone()[0]:
+                cursor.execute(f'CREATE TABLE {SNAPSHOT_SCHEMA}."{table}" AS TABLE "{table}"')
+
+
+def _reset_sql() -> str | None:
+    """One DO block: TRUNCATE … CASCADE the tables that have rows (TRUNCATE fires no row
+    trigger, as Django's flush), insert the snapshot's rows (foreign keys are checked at
+    commit), move each sequence past the restored ids. None without a snapshot."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    if _RESET_SQL:
+        return _RESET_SQL[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.table_name, string_agg(quote_ident(c.column_name), ', '"
+            " ORDER BY c.ordinal_position) FROM information_schema.columns c"
+            " JOIN information_schema.columns p ON p.table_schema = current_schema()"
+            " AND p.table_name = c.table_name AND p.column_name = c.column_name"
+            " AND p.is_generated = 'NEVER'"
+            " WHERE c.table_schema = %s GROUP BY c.table_name",
+            [SNAPSHOT_SCHEMA],
+        )
+        columns = dict(cursor.fetchall())
+    if not columns:
+        return None
+    quote = connection.ops.quote_name
+    tables = sorted(
+        connection.introspection.django_table_names(only_existing=True, include_views=False)
+    )
+    body = ["DECLARE dirty text[] := '{}';", "BEGIN"]
+    body += [
+        f"IF EXISTS (SELECT 1 FROM {quote(t)}) THEN dirty := dirty || '{quote(t)}'::text; END IF;"
+        for t in tables
+    ]
+    body.append(
+        "IF cardinality(dirty) > 0 THEN"
+        " EXECUTE 'TRUNCATE ' || array_to_string(dirty, ', ') || ' CASCADE'; END IF;"
+    )
+    body += [
+        f"INSERT INTO {quote(t)} ({cols}) SELECT {cols} FROM {SNAPSHOT_SCHEMA}.{quote(t)};"
+        for t, cols in sorted(columns.items())
+    ]
+    models = [
+        m
+        for m in apps.get_models(include_auto_created=True)
+        if m._meta.managed and not m._meta.proxy and m._meta.db_table in columns
+    ]
+    for statement in connection.ops.sequence_reset_sql(no_style(), models):
+        assert statement.startswith("SELECT setval("), statement
+        body.append("PERFORM" + statement.removeprefix("SELECT").rstrip(";") + ";")
+    body.append("END")
+    _RESET_SQL.append("DO $keel$ " + "\n".join(body) + " $keel$")
+    return _RESET_SQL[0]
+
+
+def _reset_demo_world() -> bool:
+    """Put the database back to the seeded world (PostgreSQL, one statement); False if there is
+    no snapshot (SQLite: the caller seeds instead)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        return False
+    sql = _reset_sql()
+    if sql is None:
+        return False
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+    ContentType.objects.clear_cache()
+    return True
+
+
+def _install_fast_transactional_teardown() -> None:
+    """A transactional test (pytest-django's TransactionTestCase) ends with
+    ``_reset_demo_world`` instead of flush + post_migrate, so the next one finds the world."""
+    from django.db import connections
+    from django.test import TransactionTestCase
+
+    flush_teardown = TransactionTestCase._fixture_teardown
+    if getattr(flush_teardown, "keel_reset", False):
+        return
+
+    def _fixture_teardown(self):
+        names = self._databases_names(include_mirrors=False)
+        plain = self.available_apps is None and not self.serialized_rollback
+        postgres = connections["default"].vendor == "postgresql"
+        if not (plain and names == ["default"] and postgres and _reset_demo_world()):
+            flush_teardown(self)
+
+    _fixture_teardown.keel_reset = True
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+
+
 def _demo_world_present() -> bool:
     from hrcore.models import OrgUnit
 
@@ -63,6 +180,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, migrated once (pytest-django) and seeded once with the demo world."""
     with django_db_blocker.unblock():
         seed_demo_world()
+        _snapshot_demo_world()
+    _install_fast_transactional_teardown()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,7 +203,8 @@ def _demo_world_after_flush(request):
     if not _demo_world_present():
         from django.core import mail
 
-        seed_demo_world()
+        if not _reset_demo_world():
+            seed_demo_world()
         # Seeding is not the test's doing: what it sent must not count as the test's mail.
         if hasattr(mail, "outbox"):
             mail.outbox.clear()

@@ -24,6 +24,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# CPU seconds (user + system) the throw-away servers used, printed at the end: the test
+# process's own CPU time (``/usr/bin/time``) does not include them.
+SERVER_CPU: dict[str, float] = {}
+
+
+def process_cpu_seconds(pid: int, *, children: bool) -> float:
+    """utime + stime of ``pid`` from /proc (with its reaped children's if ``children``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -86,6 +103,11 @@ def start_postgres(workdir: Path) -> tuple[str, callable] | None:
     )
 
     def stop():
+        try:  # the server's CPU time (its backends are reaped by the postmaster): see main()
+            pid = int((data / "postmaster.pid").read_text().split()[0])
+            SERVER_CPU["PostgreSQL"] = process_cpu_seconds(pid, children=True)
+        except (OSError, ValueError, IndexError):
+            pass
         subprocess.run(
             as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
             stdout=subprocess.DEVNULL,
@@ -112,10 +134,30 @@ def start_redis() -> tuple[str, callable] | None:
             time.sleep(0.1)
 
     def stop():
+        SERVER_CPU["Redis"] = process_cpu_seconds(process.pid, children=False)
         process.terminate()
         process.wait(10)
 
     return f"redis://127.0.0.1:{port}/0", stop
+
+
+def parallel_workers(args: list[str], env: dict[str, str]) -> int:
+    """How many pytest-xdist workers: ``KEEL_TEST_WORKERS`` if set, else one per CPU (at most
+    2) for the whole suite and 1 for a targeted run (test paths given: starting a second
+    worker, with its own database and demo world, costs more than it saves). An explicit
+    ``-n``/``--numprocesses`` or ``-p no:xdist`` in the arguments wins."""
+    if any(
+        a in ("-n", "--numprocesses", "no:xdist", "--pdb")
+        or a.startswith(("-n", "--numprocesses="))
+        for a in args
+    ):
+        return 1
+    if env.get("KEEL_TEST_WORKERS"):
+        return max(1, int(env["KEEL_TEST_WORKERS"]))
+    targeted = any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in args)
+    if targeted:
+        return 1
+    return max(1, min(2, len(os.sched_getaffinity(0))))
 
 
 def main() -> int:
@@ -162,7 +204,14 @@ def main() -> int:
         for line in skipped:
             print(f"  SKIPPED {line}")
         sys.stdout.flush()  # before pytest's output, which goes straight to the same file
-        result = subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT, env=env)
+        args = sys.argv[1:]
+        workers = parallel_workers(args, env)
+        if workers > 1:
+            # loadgroup: tests marked xdist_group("x") run on one worker, in file order.
+            args = ["-n", str(workers), "--dist", "loadgroup", *args]
+        print(f"  workers:  {workers} (pytest-xdist)" if workers > 1 else "  workers:  1")
+        sys.stdout.flush()
+        result = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env)
         code = result.returncode
         if code == 5:
             print("pytest collected no tests: treating as a failure.")
@@ -173,6 +222,8 @@ def main() -> int:
     finally:
         for stop in reversed(stops):
             stop()
+        for name, seconds in SERVER_CPU.items():
+            print(f"{name} server CPU time: {seconds:.1f} s")
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1,8 +1,27 @@
 """Test settings: same as the embedded default or, with DATABASE_URL/REDIS_URL, the real servers."""
 
 import os
+import re
 
-from .base import *
+# pytest-xdist: each worker process (gw0, gw1, …) gets its own data folder and its own Redis
+# database number, so one worker's cache.clear() (every test) or broker traffic never touches
+# the other's; pytest-django gives each worker its own test database (suffix _gw0, _gw1, …).
+# Set in the environment before base.py reads it, so subprocesses a test starts (a Celery
+# worker, manage.py) inherit the same worker's folder and Redis database.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if re.fullmatch(r"gw\d+", _XDIST_WORKER):
+    _n = int(_XDIST_WORKER[2:])
+    if os.environ.get("REDIS_URL") and not os.environ.get("KEEL_XDIST_REDIS_SET"):
+        _url = os.environ["REDIS_URL"]
+        _m = re.fullmatch(r"(redis://[^/]+)(?:/(\d*))?", _url)
+        if _m:
+            os.environ["REDIS_URL"] = f"{_m.group(1)}/{int(_m.group(2) or 0) + _n + 1}"
+        os.environ["KEEL_XDIST_REDIS_SET"] = "1"
+    if os.environ.get("KEEL_DATA_DIR") and not os.environ.get("KEEL_XDIST_DATA_DIR_SET"):
+        os.environ["KEEL_DATA_DIR"] = os.path.join(os.environ["KEEL_DATA_DIR"], _XDIST_WORKER)
+        os.environ["KEEL_XDIST_DATA_DIR_SET"] = "1"
+
+from .base import *  # noqa: E402
 
 DEBUG = False
 # A fixed key: tests run without `init_data_dir`, and every process of a test run must agree.

@@ -68,7 +68,7 @@ def test_screenshots_of_the_crisis_page_and_home(customer_crisis, users, browser
         for width, height, device in ((390, 844, "phone"), (1366, 860, "laptop")):
             page.set_viewport_size({"width": width, "height": height})
             page.goto(f"{live_server.url}/crises/{customer_crisis.pk}/")
-            page.wait_for_load_state("networkidle")
+            page.evaluate("() => document.fonts.ready.then(() => true)")  # after "load"
             # What the screenshots show: the reader's language and no sideways scroll.
             assert page.evaluate("() => document.documentElement.lang") == language
             overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
@@ -77,6 +77,6 @@ def test_screenshots_of_the_crisis_page_and_home(customer_crisis, users, browser
             if device == "phone":
                 page.screenshot(path=str(ROOT / "docs" / f"crisis-phone-{tag}.png"))
             page.goto(f"{live_server.url}/")
-            page.wait_for_load_state("networkidle")
+            page.evaluate("() => document.fonts.ready.then(() => true)")  # after "load"
             page.screenshot(path=str(out / f"home-{device}-{tag}.png"))
     context.close()

@@ -185,6 +185,7 @@ def _refused_sql(sql: str, params) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("records-flush")  # one worker, file order
 def test_postgres_timeline_is_append_only_and_crises_are_not_deletable(crisis_world, users):
     """A transactional test: the database is reset with ``flush`` afterwards, which is TRUNCATE
     on PostgreSQL and fires no row trigger (the next test starts from an empty table)."""
@@ -208,6 +209,7 @@ def test_postgres_timeline_is_append_only_and_crises_are_not_deletable(crisis_wo
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("records-flush")  # one worker, file order
 def test_postgres_flush_left_an_empty_timeline():
     """Runs after the test above (file order): its flush (TRUNCATE) went through."""
     assert not TimelineEvent.objects.exists() and not Crisis.objects.exists()
