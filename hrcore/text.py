@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 def has_line_break(text: str) -> bool:
     """Whether ``text`` spans several lines (CR, LF and every other separator ``splitlines``
@@ -12,3 +14,10 @@ def has_line_break(text: str) -> bool:
 def single_line(text: str) -> str:
     """``text`` on one line: line breaks and runs of whitespace become one space."""
     return " ".join(text.split())
+
+
+def check_length(errors: dict, field: str, value: str | None, limit: int) -> None:
+    """The one length rule for free text: record "At most n characters." under ``field`` in
+    ``errors`` when ``value`` is longer than ``limit``."""
+    if len(value or "") > limit:
+        errors[field] = _("At most %(n)d characters.") % {"n": limit}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.services.outbox import outbox_enqueue
+from hrcore.text import check_length
 
 from .. import events, metrics
 from ..choices import (
@@ -28,7 +29,7 @@ from ..models import (
 from ..selectors.access import can_manage
 from ..selectors.people import crisis_people
 from .board import crisis_board_flags_refresh
-from .common import event_payload, require_visible, too_long
+from .common import event_payload, require_visible
 from .progress import all_info_refresh
 
 logger = logging.getLogger(__name__)
@@ -169,8 +170,8 @@ def crisis_close(
     if not outcome:
         errors["outcome"] = _("Record the outcome.")
     lessons = (lessons or "").strip()
-    too_long(errors, "outcome", outcome, OUTCOME_MAX_LENGTH)
-    too_long(errors, "lessons", lessons, OUTCOME_MAX_LENGTH)
+    check_length(errors, "outcome", outcome, OUTCOME_MAX_LENGTH)
+    check_length(errors, "lessons", lessons, OUTCOME_MAX_LENGTH)
     resolved = status == CrisisStatus.RESOLVED
     if not resolved and (credited or findings):
         errors["status"] = _("A cancelled crisis earns no stars and records no weaknesses.")

@@ -28,11 +28,6 @@ from ..models import (
 from ..selectors.access import crises_visible_to, may_hold_decision
 
 
-def too_long(errors: dict, field: str, value: str, limit: int) -> None:
-    if len(value) > limit:
-        errors[field] = _("At most %(n)d characters.") % {"n": limit}
-
-
 def clean_option(option: str | None) -> str:
     """A decision's chosen option: empty or one of ``DecisionOption``."""
     option = (option or "").strip()

@@ -12,6 +12,7 @@ from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.selectors import employee_of
 from hrcore.services.notifications import notification_send
 from hrcore.services.outbox import outbox_enqueue
+from hrcore.text import check_length
 
 from .. import events
 from ..choices import (
@@ -111,11 +112,10 @@ def decision_make(*, crisis: Crisis, text: str, option: str = "", actor) -> Deci
         raise ValidationFailed(
             _("Write the decision."), errors={"text": _("This field is required.")}
         )
-    if len(text) > DECISION_MAX_LENGTH:
-        raise ValidationFailed(
-            _("The decision is too long."),
-            errors={"text": _("At most %(n)d characters.") % {"n": DECISION_MAX_LENGTH}},
-        )
+    errors: dict[str, str] = {}
+    check_length(errors, "text", text, DECISION_MAX_LENGTH)
+    if errors:
+        raise ValidationFailed(_("The decision is too long."), errors=errors)
     option = clean_option(option)
     now = timezone.now()
     decision_tasks = list(

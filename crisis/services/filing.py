@@ -16,7 +16,7 @@ from hrcore.models import OrgUnit
 from hrcore.selectors import calendar_for_unit, employee_of, has_role, is_hr_admin
 from hrcore.services.notifications import NotificationSpec, notifications_create_many
 from hrcore.services.outbox import outbox_fan_out
-from hrcore.text import has_line_break
+from hrcore.text import check_length, has_line_break
 from responsibilities.models import Scenario
 from responsibilities.selectors import published_map_for
 
@@ -37,7 +37,7 @@ from ..selectors.filing import customer_for_filing
 from ..selectors.people import duty_assignments
 from .assignment import start_clock, task_assigned_spec
 from .board import crisis_board_flags_refresh
-from .common import crisis_link, event_payload, task_brief, too_long
+from .common import crisis_link, event_payload, task_brief
 
 
 def _may_file(actor, unit: OrgUnit) -> bool:
@@ -207,7 +207,7 @@ def crisis_file(
         # The title is the subject of every e-mail about the crisis: one line only.
         errors["title"] = _("The title must be one line, without line breaks.")
     description = description or ""
-    too_long(errors, "description", description, DESCRIPTION_MAX_LENGTH)
+    check_length(errors, "description", description, DESCRIPTION_MAX_LENGTH)
     scenario_obj = Scenario.objects.filter(code=scenario).first() if scenario else None
     if scenario_obj is None:
         errors["scenario"] = _("Unknown scenario “%(code)s”.") % {"code": scenario or ""}

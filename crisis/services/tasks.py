@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.selectors import employee_of
+from hrcore.text import check_length
 
 from .. import events
 from ..choices import (
@@ -97,11 +98,10 @@ def task_complete(
             code="waiting",
         )
     note = (note or "").strip()
-    if len(note) > NOTE_MAX_LENGTH:
-        raise ValidationFailed(
-            _("The note is too long."),
-            errors={"note": _("At most %(n)d characters.") % {"n": NOTE_MAX_LENGTH}},
-        )
+    errors: dict[str, str] = {}
+    check_length(errors, "note", note, NOTE_MAX_LENGTH)
+    if errors:
+        raise ValidationFailed(_("The note is too long."), errors=errors)
     option = clean_option(option)
     kind = task.deliverable_kind
     needs_content = (
@@ -253,11 +253,10 @@ def task_comment(*, task: Task, body: str, actor) -> TaskComment:
         raise ValidationFailed(
             _("The comment is empty."), errors={"body": _("This field is required.")}
         )
-    if len(body) > COMMENT_MAX_LENGTH:
-        raise ValidationFailed(
-            _("The comment is too long."),
-            errors={"body": _("At most %(n)d characters.") % {"n": COMMENT_MAX_LENGTH}},
-        )
+    errors: dict[str, str] = {}
+    check_length(errors, "body", body, COMMENT_MAX_LENGTH)
+    if errors:
+        raise ValidationFailed(_("The comment is too long."), errors=errors)
     comment = TaskComment.objects.create(task=task, author=actor, body=body)
     events.task_commented_event(task=task, actor=actor, comment_id=comment.pk)
     milestone_stamp(task.crisis, "first_response_at", comment.created_at)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from hrcore.audit import AuditAction, audit
 from hrcore.errors import ValidationFailed
+from hrcore.text import check_length
 
 from ..choices import Severity
 from ..models import Scenario
@@ -39,16 +40,14 @@ def scenario_create(
     if not (name_zh or "").strip() and not (name_en or "").strip():
         errors["name_en"] = _("Give the scenario a name in at least one language.")
     for key, value in (("name_zh", name_zh), ("name_en", name_en)):
-        if len(value or "") > MAX_TITLE:
-            errors[key] = _("At most %(n)d characters.") % {"n": MAX_TITLE}
+        check_length(errors, key, value, MAX_TITLE)
     for key, value in (
         ("description_zh", description_zh),
         ("description_en", description_en),
         ("trigger_notes_zh", trigger_notes_zh),
         ("trigger_notes_en", trigger_notes_en),
     ):
-        if len(value or "") > MAX_TEXT:
-            errors[key] = _("At most %(n)d characters.") % {"n": MAX_TEXT}
+        check_length(errors, key, value, MAX_TEXT)
     if default_severity not in Severity.values:
         errors["default_severity"] = _("Unknown severity “%(value)s”. Use one of: %(choices)s.") % {
             "value": default_severity,

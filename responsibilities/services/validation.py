@@ -10,6 +10,7 @@ from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import KeelError
 from hrcore.models import OrgUnit, Position
 from hrcore.selectors import resolve_assignee
+from hrcore.text import check_length
 
 from .. import planning
 from ..choices import (
@@ -278,6 +279,5 @@ def validate_header(*, title_zh: str, title_en: str, change_note: str) -> dict:
                 "length": len(value),
                 "n": MAX_TITLE,
             }
-    if len(change_note or "") > MAX_TEXT:
-        errors["change_note"] = _("At most %(n)d characters.") % {"n": MAX_TEXT}
+    check_length(errors, "change_note", change_note, MAX_TEXT)
     return errors
