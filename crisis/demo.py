@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from unittest import mock
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -109,14 +109,33 @@ HISTORY = [
 ]
 
 
+class _Clock:
+    """The demo's replay clock: every reader of the time (``timezone.now`` and the rest) sees
+    ``now``, which only moves forward when the replay sets it."""
+
+    def __init__(self, traveller, start: datetime) -> None:
+        self._traveller = traveller
+        self._now = start
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self._now = value
+        self._traveller.move_to(value)
+
+
 @contextmanager
 def _clock(start: datetime):
-    state = {"now": start}
-    with mock.patch("django.utils.timezone.now", lambda: state["now"]):
-        yield state
+    """Replay history at ``start`` (time-machine: a frozen clock for the whole process, the
+    library the tests use as well)."""
+    with time_machine.travel(start, tick=False) as traveller:
+        yield _Clock(traveller, start)
 
 
-def _play(crisis: Crisis, clock: dict, *, share: float, late_duty: str | None) -> None:
+def _play(crisis: Crisis, clock: _Clock, *, share: float, late_duty: str | None) -> None:
     """Work every task as its assignee would, in dependency order, sweeping timers as we go."""
     for _round in range(20):
         active = list(
@@ -127,7 +146,7 @@ def _play(crisis: Crisis, clock: dict, *, share: float, late_duty: str | None) -
         for task in sorted(active, key=lambda t: (t.due_at, t.pk)):
             used = 1.4 if task.duty_code == late_duty else share
             target = task.started_at + timedelta(minutes=task.deadline_minutes * used)
-            clock["now"] = max(clock["now"], target)
+            clock.now = max(clock.now, target)
             sla_sweep()
             user = task.assignee.user if task.assignee else None
             if user is None:
@@ -147,7 +166,7 @@ def _play(crisis: Crisis, clock: dict, *, share: float, late_duty: str | None) -
                     note="已完成 / Done",
                     location="现场 / On site" if task.deliverable_kind == "on_site" else "",
                 )
-            clock["now"] += timedelta(minutes=1)
+            clock.now += timedelta(minutes=1)
 
 
 def seed_calendars() -> int:
@@ -186,7 +205,7 @@ def seed() -> dict[str, int]:
                     idempotency_key=f"history-{days_ago}",
                 )
                 _play(crisis, clock, share=share, late_duty=late)
-                clock["now"] += timedelta(minutes=10)
+                clock.now += timedelta(minutes=10)
                 crisis_close(
                     crisis=crisis,
                     outcome="已妥善处理 / Resolved",

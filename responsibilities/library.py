@@ -15,18 +15,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditlog.models import LogEntry
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hrcore import library
+from hrcore.audit import AuditAction, audit
 from hrcore.errors import Conflict, ValidationFailed
 from hrcore.models import OrgUnit
 
-from . import services
 from .choices import MapStatus, Severity
 from .models import ResponsibilityMap, Scenario
+from .services.common import require_hr_admin
+from .services.maps import (
+    responsibility_map_create,
+    responsibility_map_publish,
+    responsibility_map_revise,
+)
+from .services.scenarios import scenario_create
 
 LIBRARY_FILE = "scenarios.yaml"
 INSTALL_NOTE = "标准库版本 / Standard library version."
@@ -92,7 +98,7 @@ def _scenario_ensure(spec: ScenarioSpec) -> Scenario:
     scenario = Scenario.objects.filter(code=spec.code).first()
     if scenario is not None:
         return scenario
-    scenario = services.scenario_create(
+    scenario = scenario_create(
         code=spec.code,
         name_zh=spec.name_zh,
         name_en=spec.name_en,
@@ -115,7 +121,7 @@ def _publish_library_version(draft: ResponsibilityMap, *, require_holders: bool)
     holds each duty is what the map's coverage reports, and filing assigns whoever holds it then.
     """
     if require_holders:
-        services.responsibility_map_publish(responsibility_map=draft, actor=None)
+        responsibility_map_publish(responsibility_map=draft, actor=None)
         return
     now = timezone.now()
     ResponsibilityMap.objects.filter(
@@ -124,7 +130,7 @@ def _publish_library_version(draft: ResponsibilityMap, *, require_holders: bool)
     ResponsibilityMap.objects.filter(pk=draft.pk).update(
         status=MapStatus.PUBLISHED, published_at=now, effective_from=draft.effective_from or now
     )
-    services._audit(draft, LogEntry.Action.UPDATE, {"status": ["draft", "published"]}, None)
+    audit(draft, AuditAction.UPDATE, changes={"status": ["draft", "published"]})
 
 
 @transaction.atomic
@@ -142,7 +148,7 @@ def library_install(*, scope: OrgUnit, require_holders: bool = False) -> dict[st
         if current is not None and current.library_digest == spec.map_digest:
             outcome["unchanged"].append(spec.code)
             continue
-        draft = services.responsibility_map_create(
+        draft = responsibility_map_create(
             scenario=scenario,
             scope=scope,
             duties=spec.duties,
@@ -166,7 +172,7 @@ def responsibility_map_adapt(
     """Adapt a library map: a draft of the group's own version (a copy of it, not library
     content), to edit and publish like any draft. From then on the bootstrap leaves this
     scenario and scope alone. Adapting twice returns the same draft."""
-    services._require_hr_admin(actor)
+    require_hr_admin(actor)
     current = ResponsibilityMap.objects.select_for_update().get(pk=responsibility_map.pk)
     if not current.is_library:
         raise ValidationFailed(
@@ -183,6 +189,6 @@ def responsibility_map_adapt(
         return draft
     if current.status == MapStatus.DRAFT:
         raise Conflict(_("Publish the library version before adapting it."))
-    return services.responsibility_map_revise(
+    return responsibility_map_revise(
         responsibility_map=current, actor=actor, change_note=change_note or ADAPT_NOTE
     )

@@ -8,10 +8,10 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from hrcore.api.permissions import token_scope_allows
+from hrcore.api.permissions import ScopedPermission
 from hrcore.choices import Role
 from hrcore.errors import NotFound, ValidationFailed
 from hrcore.models import ApiToken, OrgUnit
@@ -43,7 +43,7 @@ ERRORS = {
 READ_ACTIONS = {"dry_run"}  # POST, but changes nothing
 
 
-class MapsPermission(BasePermission):
+class MapsPermission(ScopedPermission):
     """Everyone logged in reads (and dry-runs); HR admins write, and partner systems through a
     token that explicitly carries the ``write`` scope."""
 
@@ -55,12 +55,12 @@ class MapsPermission(BasePermission):
         return ("write",)
 
     def has_permission(self, request, view):
-        user = request.user
-        if not user.is_authenticated:
+        if not super().has_permission(request, view):
             return False
-        if request.method in SAFE_METHODS or getattr(view, "action", None) in READ_ACTIONS:
-            return token_scope_allows(request, "read")
-        if not selectors.can_edit_maps(user) or not token_scope_allows(request, "write"):
+        if self.scopes(view, request.method) == ("read",):
+            return True
+        user = request.user
+        if not selectors.can_edit_maps(user):
             return False
         if has_role(user, Role.HR_ADMIN):
             return True

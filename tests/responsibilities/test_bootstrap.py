@@ -138,9 +138,9 @@ def test_adapting_a_library_map_gives_a_draft_the_bootstrap_never_touches(
     assert library.library_install(scope=group)["kept"] == ["data-leak"]
     assert _state() == before
     # Published, the group's version stays in force through re-runs and library updates.
-    from responsibilities import services
+    from responsibilities.services.maps import responsibility_map_publish
 
-    services.responsibility_map_publish(responsibility_map=draft, actor=users["hradmin"])
+    responsibility_map_publish(responsibility_map=draft, actor=users["hradmin"])
     real_specs = library.scenario_specs()
 
     def newer_library():
