@@ -169,64 +169,18 @@ def resolve_assignee(
     at: datetime | None = None,
 ) -> Resolution:
     """Return the person responsible for ``function`` (a department function) or ``position`` (a
-    position code) for a matter in ``unit``.
+    position code) for a matter in ``unit`` — ``resolve_assignees`` for one pair, its error
+    raised.
 
     Walk from ``unit`` up to the root; at each level look in that unit's whole subtree (so a
     subsidiary finds its own finance department before the group's). Within a level prefer the
     unit's head, then the highest grade. An absent holder hands over to their delegate.
     """
-    if bool(function) == bool(position):
-        raise ValidationFailed(_("Give exactly one of a department function or a position."))
-    if function and function not in DepartmentFunction.values:
-        raise ValidationFailed(
-            _("Unknown department function “%(function)s”.") % {"function": function}
-        )
-    at = at or timezone.now()
-    candidates = Employee.objects.filter(is_active=True).select_related("unit", "position", "user")
-    if function:
-        candidates = candidates.filter(unit__kind=UnitKind.DEPARTMENT, unit__function=function)
-        label = DepartmentFunction(function).label
-    else:
-        candidates = candidates.filter(position__code=position)
-        label = position
-    ancestors = {u.pk: u for u in OrgUnit.objects.filter(pk__in=unit.ancestor_ids())}
-    for level, ancestor_id in enumerate(unit.ancestor_ids()):
-        ancestor = ancestors[ancestor_id]
-        pool = list(candidates.filter(unit__path__startswith=ancestor.path))
-        if not pool:
-            continue
-        head_ids = set(OrgUnit.objects.filter(head__in=pool).values_list("head_id", flat=True))
-        pool.sort(key=lambda e: (e.pk not in head_ids, -e.grade, e.unit.depth, e.pk))
-        absences = _active_absences((e.pk for e in pool), at)
-        for holder in pool:
-            absence = absences.get(holder.pk)
-            if absence is None:
-                return Resolution(holder, holder, ancestor, via_delegate=False, walked_up=level > 0)
-            delegate = _follow_delegates(absence, at)
-            if delegate is not None:
-                return Resolution(
-                    delegate, holder, ancestor, via_delegate=True, walked_up=level > 0
-                )
-    raise AssigneeNotFound(
-        _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
-        % {"who": label, "unit": unit.name}
-    )
-
-
-def _follow_delegates(absence: Absence, at: datetime, limit: int = 5) -> Employee | None:
-    """The first present person along a chain of delegates (delegates can be away too)."""
-    seen: set[int] = {absence.employee_id}
-    current = absence
-    for _step in range(limit):
-        delegate = current.delegate
-        if delegate is None or delegate.pk in seen or not delegate.is_active:
-            return None
-        seen.add(delegate.pk)
-        nxt = _active_absences([delegate.pk], at).get(delegate.pk)
-        if nxt is None:
-            return delegate
-        current = nxt
-    return None
+    key = (function or "", position or "")
+    result = resolve_assignees(unit=unit, wanted=[key], at=at)[key]
+    if isinstance(result, KeelError):
+        raise result
+    return result
 
 
 AssigneeKey = tuple[str, str]  # (department function or "", position code or "")
@@ -238,7 +192,7 @@ def resolve_assignees(
     """``resolve_assignee`` for many (function, position) pairs of one unit in one pass: the
     unit's path, every candidate holder, the unit heads among them and the active absences of
     holders and delegates are each loaded once (a handful of queries whatever the number of
-    pairs), then each pair is resolved in memory with exactly the per-pair rules. Each key maps
+    pairs), then each pair is resolved in memory with exactly the rules ``resolve_assignee`` documents. Each key maps
     to its Resolution or to the error ``resolve_assignee`` would raise (returned, not raised)."""
     at = at or timezone.now()
     results: dict[AssigneeKey, Resolution | KeelError] = {}
@@ -350,7 +304,8 @@ class _AbsenceBook:
         return self.by_employee.get(employee_id)
 
     def follow_delegates(self, absence: Absence, limit: int = 5) -> Employee | None:
-        """``_follow_delegates`` over the book; delegates' absences load in one query per step
+        """The first present person along a chain of delegates (delegates can be away too);
+        delegates' absences load in one query per step
         of the chain for every delegate seen so far."""
         self.load(a.delegate_id for a in self.by_employee.values() if a.delegate_id)
         seen: set[int] = {absence.employee_id}
