@@ -605,3 +605,10 @@ class RecognitionEntry(models.Model):
     @property
     def reason(self) -> str:
         return pick(self, "reason")
+
+    @property
+    def reason_html(self) -> str:
+        """The reason for pages: what it quotes (“a crisis title”) is text a person typed."""
+        from hrcore.notification_kinds import quoted_user_html
+
+        return quoted_user_html(self.reason)

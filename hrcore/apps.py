@@ -22,6 +22,10 @@ class HrcoreConfig(AppConfig):
         for model in (OrgUnit, Position, Employee, Absence):
             auditlog.register(model)
         signals.connect()
+        # Every app's notification kinds (``<app>/notifications.py``), rendered at read time.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("notifications")
         # Role changes (roles are Django groups) and the account flags that grant power are
         # audited with actor, time and what changed; never the password hash.
         from django.contrib.auth import get_user_model

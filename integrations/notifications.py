@@ -1,0 +1,57 @@
+"""Notification kinds of customers, plans, offboarding and complaints
+(``hrcore.notification_kinds``): customer and people names in both scripts, codes as labels."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from hrcore.notification_kinds import Params, local, register, user
+
+_CUSTOMER = {"zh": "上海恒达贸易", "en": "Shanghai Hengda Trading"}
+
+# A complaint's severity code as words (the code never reaches a reader).
+SEVERITY_LABELS = {
+    "low": gettext_lazy("low"),
+    "medium": gettext_lazy("medium"),
+    "high": gettext_lazy("high"),
+    "critical": gettext_lazy("critical"),
+}
+
+register(
+    "response_plan_shared",
+    subject=lambda p: (
+        _("Response plan v%(version)s shared: %(title)s")
+        % {"version": p.get("version"), "title": user(p.get("crisis_title"))}
+    ),
+    example={"version": 2, "crisis_title": "Collectors in the office"},
+)
+
+register(
+    "handover_received",
+    subject=lambda p: (
+        _("You took over %(customers)s customers and %(tasks)s tasks from %(name)s")
+        % {"customers": p.get("customers"), "tasks": p.get("tasks"), "name": local(p.get("from"))}
+    ),
+    example={"customers": 3, "tasks": 2, "from": {"zh": "王伟", "en": "Wang Wei"}},
+)
+
+
+def _severity(params: Params) -> str:
+    code = params.get("severity") or ""
+    return str(SEVERITY_LABELS.get(code, SEVERITY_LABELS["medium"]))
+
+
+register(
+    "complaint",
+    subject=lambda p: (
+        _("Customer complaint: %(customer)s (%(severity)s)")
+        % {"customer": local(p.get("customer")), "severity": _severity(p)}
+    ),
+    body=lambda p: local(p.get("summary")),
+    example={
+        "customer": _CUSTOMER,
+        "severity": "high",
+        "summary": {"zh": "客户投诉催收方式", "en": "The customer complains about the collection"},
+    },
+)
