@@ -90,9 +90,10 @@ def run(url: str) -> int:
 
     from hrcore import demo as hr_demo
     from integrations import demo as i_demo
-    from integrations import services, signing
+    from integrations import signing
     from integrations.models import Customer, Dossier, ResponsePlan
     from integrations.sandbox.app import partner_secret
+    from integrations.services import dossiers
     from responsibilities import demo as r_demo
 
     for _ in range(50):
@@ -119,11 +120,11 @@ def run(url: str) -> int:
     customer = Customer.objects.get(external_id="CUST-1001")
 
     def assemble() -> Dossier:
-        dossier = services.dossier_request(customer=customer, reason="bench", dedupe_seconds=0)
+        dossier = dossiers.dossier_request(customer=customer, reason="bench", dedupe_seconds=0)
         # dossier_request queues the build after commit (eager here); build it explicitly if not.
         dossier.refresh_from_db()
         if dossier.status != "complete":
-            services.dossier_assemble(dossier_id=dossier.pk)
+            dossiers.dossier_assemble(dossier_id=dossier.pk)
             dossier.refresh_from_db()
         bad = [s.source for s in dossier.sources.all() if s.status != "fresh"]
         assert not bad, f"sources not fresh: {bad}"

@@ -500,7 +500,7 @@ def _child_setup() -> int:
     from django.utils import timezone
 
     from hrcore.models import OrgUnit
-    from hrcore.services import api_token_issue
+    from hrcore.services.tokens import api_token_issue
     from responsibilities.models import Duty, ResponsibilityMap, Scenario
 
     scenario, _ = Scenario.objects.get_or_create(

@@ -208,7 +208,7 @@ def child(what: str) -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from hrcore.services import api_token_issue
+    from hrcore.services.tokens import api_token_issue
 
     user = get_user_model().objects.get(username="manager")
     _token, key = api_token_issue(user=user, scopes=["read", "write"], name="bench")

@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from hrcore.admin import ReadOnlyAdmin
 from hrcore.errors import KeelError
 
-from . import services
 from .models import (
     Assignment,
     BehaviouralAnchor,
@@ -22,6 +21,7 @@ from .models import (
     SimulationRun,
     SimulationVersion,
 )
+from .services import frameworks
 
 
 class ScaleLevelInline(admin.TabularInline):
@@ -61,13 +61,13 @@ class FrameworkAdmin(admin.ModelAdmin):
     @admin.action(description=_("Start a new draft version"))
     def new_version(self, request, queryset):
         for framework in queryset:
-            services.framework_new_version(framework=framework, actor=request.user)
+            frameworks.framework_new_version(framework=framework, actor=request.user)
 
     @admin.action(description=_("Publish"))
     def publish(self, request, queryset):
         for framework in queryset:
             try:
-                services.framework_publish(framework=framework, actor=request.user)
+                frameworks.framework_publish(framework=framework, actor=request.user)
             except KeelError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
 

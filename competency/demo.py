@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from hrcore.models import Employee, Position
 
-from . import services
+from . import selectors
 from .choices import AssignmentReason, EvidenceKind, FrameworkStatus
 from .demo_content import SIMULATIONS
 from .models import (
@@ -29,6 +29,8 @@ from .models import (
     SimRubricItem,
     Simulation,
 )
+from .services import assignments, authoring, recognition
+from .services import evidence as evidence_services
 
 LEVELS = [
     (1, "了解", "Aware", False),
@@ -508,15 +510,15 @@ def _simulations(author) -> dict[str, Simulation]:
     result = {}
     for spec in SIMULATIONS:
         simulation = Simulation.objects.filter(code=spec["code"]).first()
-        published = services.published_version(simulation) if simulation else None
+        published = selectors.published_version(simulation) if simulation else None
         if published is not None and not _lacks_rubric(published):
             result[spec["code"]] = simulation
             continue
         # A demo published before free-text answers were scored gets a new version with rubrics.
         version = (
-            services.version_new_draft(simulation=simulation, actor=author)
+            authoring.version_new_draft(simulation=simulation, actor=author)
             if simulation
-            else services.simulation_create(
+            else authoring.simulation_create(
                 code=spec["code"],
                 title_zh=spec["title"][0],
                 title_en=spec["title"][1],
@@ -534,7 +536,7 @@ def _simulations(author) -> dict[str, Simulation]:
         nodes = {}
         for order, node in enumerate(spec["nodes"]):
             speaker = node.get("speaker", ("", ""))
-            nodes[node["key"]] = services.node_save(
+            nodes[node["key"]] = authoring.node_save(
                 version=version,
                 key=node["key"],
                 kind=node["kind"],
@@ -552,7 +554,7 @@ def _simulations(author) -> dict[str, Simulation]:
         version.save(update_fields=["start_node"])
         for node in spec["nodes"]:
             for order, choice in enumerate(node.get("choices", [])):
-                services.choice_save(
+                authoring.choice_save(
                     node=nodes[node["key"]],
                     next_node=nodes[choice["to"]],
                     label_zh=choice["label"][0],
@@ -571,7 +573,7 @@ def _simulations(author) -> dict[str, Simulation]:
                 )
         for node in spec["nodes"]:
             for order, item in enumerate(node.get("rubric", [])):
-                services.rubric_item_save(
+                authoring.rubric_item_save(
                     node=nodes[node["key"]],
                     kind=item["kind"],
                     label_zh=item["label"][0],
@@ -584,7 +586,7 @@ def _simulations(author) -> dict[str, Simulation]:
                     order=order,
                     actor=author,
                 )
-        services.version_publish(version=version, actor=author)
+        authoring.version_publish(version=version, actor=author)
         result[spec["code"]] = version.simulation
     return result
 
@@ -604,7 +606,7 @@ def _history(framework: Framework, now) -> int:
                 # small per-competency spread around the month's score, same weighted mean
                 spread = [0, 2, -2, 0][offset] if 60 < score < 85 else 0
                 value = score + spread
-                _row, was_new = services.evidence_record(
+                _row, was_new = evidence_services.evidence_record(
                     employee=manager,
                     competency_code=code,
                     level=_level_for(value),
@@ -622,7 +624,7 @@ def _history(framework: Framework, now) -> int:
         if employee is None:
             continue
         for code, level in levels:
-            _row, was_new = services.evidence_record(
+            _row, was_new = evidence_services.evidence_record(
                 employee=employee,
                 competency_code=code,
                 level=level,
@@ -658,9 +660,9 @@ def _replay_crisis_reviews(actor) -> int:
             for code in task.duty.competencies or []
         ]
         for finding in findings:
-            if services.competency_for_code(finding["competency"]) is None:
+            if selectors.competency_for_code(finding["competency"]) is None:
                 continue
-            recorded += services.crisis_review_record(
+            recorded += recognition.crisis_review_record(
                 crisis_id=crisis.pk, findings=[finding], actor=actor
             )
     return recorded
@@ -686,7 +688,7 @@ def seed() -> dict[str, int]:
     evidence += _replay_crisis_reviews(author)
     manager = Employee.objects.filter(user__username="manager").select_related("user").first()
     if manager is not None and "debt-collectors-office" in simulations:
-        services.assignment_create(
+        assignments.assignment_create(
             employee=manager,
             simulation=simulations["debt-collectors-office"],
             reason=AssignmentReason.MANUAL,

@@ -153,7 +153,7 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
     from hrcore.choices import UnitKind
     from hrcore.errors import KeelError
     from hrcore.models import Absence
-    from hrcore.services import resolve_assignee
+    from hrcore.selectors import resolve_assignee
     from responsibilities.selectors import published_map_for
 
     at = at or timezone.now()

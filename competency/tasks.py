@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from . import services
+from .services import assignments
 
 
 @shared_task(name="competency.tasks.training_pushes")
 def training_pushes() -> dict:
     """Periodic, gap-driven pushes plus reminders and overdue notices (idempotent per key)."""
-    return services.pushes_run()
+    return assignments.pushes_run()

@@ -18,7 +18,7 @@ from hrcore.errors import KeelError
 from hrcore.i18n import is_chinese, pick
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
-from . import charts, selectors, services
+from . import charts, selectors
 from .choices import NodeKind, RunStatus, VersionStatus
 from .forms import (
     AssignForm,
@@ -29,6 +29,7 @@ from .forms import (
     RunStartForm,
     SimulationForm,
 )
+from .services import assignments, attempts, authoring, evidence
 
 # The recognition page's month navigation stays inside the years datetime can step over.
 FIRST_YEAR, LAST_YEAR = 1900, 9998
@@ -103,7 +104,7 @@ def rate(request):
         _form_error(request, form)
         return redirect("competency:home")
     try:
-        services.manager_rating_record(
+        evidence.manager_rating_record(
             employee=form.cleaned_data["employee"],
             competency_code=form.cleaned_data["competency"],
             level=form.cleaned_data["level"],
@@ -144,7 +145,7 @@ def run_start(request, code: str):
         _form_error(request, form)
         return redirect("competency:home")
     try:
-        run = services.run_start(
+        run = attempts.run_start(
             simulation=simulation, actor=request.user, assignment=form.cleaned_data["assignment"]
         )
     except KeelError as exc:
@@ -198,7 +199,7 @@ def answer(request, pk: int):
     except ValueError:
         node_id, choice_id = 0, None
     try:
-        run = services.run_answer(
+        run = attempts.run_answer(
             run_id=pk,
             node_id=node_id,
             choice_id=choice_id,
@@ -237,7 +238,7 @@ def _result_context(run, request):
     return {
         "run": run,
         "scores": scores,
-        "reviews": services.run_free_text_reviews(run),
+        "reviews": attempts.run_free_text_reviews(run),
         "steps": steps,
         "suggestions": suggestions,
         "ending": ending,
@@ -394,7 +395,7 @@ def authoring_list(request):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                version = services.simulation_create(
+                version = authoring.simulation_create(
                     code=d["code"],
                     title_zh=d["title_zh"],
                     title_en=d["title_en"],
@@ -435,7 +436,7 @@ def authoring_edit(request, pk: int):
                 node_form = NodeForm(request.POST, prefix="node")
                 if node_form.is_valid():
                     d = node_form.cleaned_data
-                    services.node_save(version=version, actor=request.user, **d)
+                    authoring.node_save(version=version, actor=request.user, **d)
                     messages.success(request, _("Node added."))
                     return redirect("competency:authoring_edit", version.pk)
             elif action == "add_choice":
@@ -443,7 +444,7 @@ def authoring_edit(request, pk: int):
                 if choice_form.is_valid():
                     d = choice_form.cleaned_data
                     by_pk = {str(n.pk): n for n in nodes}
-                    services.choice_save(
+                    authoring.choice_save(
                         node=by_pk[d["node"]],
                         next_node=by_pk[d["next_node"]],
                         label_zh=d["label_zh"],
@@ -469,7 +470,7 @@ def authoring_edit(request, pk: int):
                     item = None
                     if d["id"]:
                         item = _found(selectors.rubric_item_of(version, d["id"]))
-                    services.rubric_item_save(
+                    authoring.rubric_item_save(
                         node=node,
                         item=item,
                         kind=d["kind"],
@@ -488,26 +489,26 @@ def authoring_edit(request, pk: int):
                     return redirect("competency:authoring_edit", version.pk)
             elif action == "delete_rubric_item":
                 item = _found(selectors.rubric_item_of(version, request.POST.get("id")))
-                services.rubric_item_delete(item=item, actor=request.user)
+                authoring.rubric_item_delete(item=item, actor=request.user)
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "delete_node":
                 node = _found(selectors.node_of(version, request.POST.get("id")))
-                services.node_delete(node=node, actor=request.user)
+                authoring.node_delete(node=node, actor=request.user)
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "delete_choice":
                 choice = _found(selectors.choice_of(version, request.POST.get("id")))
-                services.choice_delete(choice=choice, actor=request.user)
+                authoring.choice_delete(choice=choice, actor=request.user)
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "set_start":
                 node = _found(selectors.node_of(version, request.POST.get("id")))
-                services.version_update(version=version, start_node=node, actor=request.user)
+                authoring.version_update(version=version, start_node=node, actor=request.user)
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "publish":
-                services.version_publish(version=version, actor=request.user)
+                authoring.version_publish(version=version, actor=request.user)
                 messages.success(request, _("Published."))
                 return redirect("competency:authoring_edit", version.pk)
             elif action == "new_draft":
-                draft = services.version_new_draft(
+                draft = authoring.version_new_draft(
                     simulation=version.simulation, actor=request.user
                 )
                 return redirect("competency:authoring_edit", draft.pk)
@@ -515,7 +516,7 @@ def authoring_edit(request, pk: int):
                 assign_form = AssignForm(request.POST, prefix="assign")
                 if assign_form.is_valid():
                     d = assign_form.cleaned_data
-                    created = services.assignments_assign_manual(
+                    created = assignments.assignments_assign_manual(
                         simulation=version.simulation,
                         employees=list(d["employees"]),
                         due_at=d["due_at"],
@@ -539,7 +540,7 @@ def authoring_edit(request, pk: int):
             "nodes": nodes,
             "svg": charts.graph_svg(graph, labels, tones, problems),
             "problems": [
-                {"node": p["node"], "message": services.problem_message(p["code"])}
+                {"node": p["node"], "message": authoring.problem_message(p["code"])}
                 for p in problems
             ],
             "node_form": node_form,

@@ -17,8 +17,14 @@ from guardian.models import UserObjectPermission
 from hrcore.choices import DepartmentFunction, Role, UnitKind
 from hrcore.i18n import is_chinese
 from hrcore.models import Employee, OrgUnit
-from hrcore.selectors import employee_of, has_role, is_hr_admin, unit_by_code
-from hrcore.services import AssigneeKey, resolve_assignees
+from hrcore.selectors import (
+    AssigneeKey,
+    employee_of,
+    has_role,
+    is_hr_admin,
+    resolve_assignees,
+    unit_by_code,
+)
 
 from .choices import (
     EXECUTIVE_POSITION,
@@ -282,7 +288,7 @@ def may_hold_decision(employee: Employee | None, task: Task) -> bool:
     holder's absence delegate. Anyone else (a manager, however senior in the crisis) may not,
     so a decision task can neither be completed by nor handed to them."""
     from hrcore.errors import KeelError
-    from hrcore.services import resolve_assignee
+    from hrcore.selectors import resolve_assignee
 
     if employee is None or not employee.is_active:
         return False

@@ -28,15 +28,13 @@ from django.utils.translation import gettext as _
 from hrcore.choices import Role
 from hrcore.errors import Conflict, KeelError, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee, OrgUnit
-from hrcore.selectors import employee_of, has_role, is_hr_admin
-from hrcore.services import (
+from hrcore.selectors import employee_of, has_role, is_hr_admin, resolve_assignee
+from hrcore.services.notifications import (
     NotificationSpec,
     notification_send,
     notifications_create_many,
-    outbox_enqueue,
-    outbox_fan_out,
-    resolve_assignee,
 )
+from hrcore.services.outbox import outbox_enqueue, outbox_fan_out
 from hrcore.text import has_line_break, single_line
 
 from . import events, metrics, sla
@@ -1322,9 +1320,9 @@ def _seconds(value: timedelta | None) -> int | None:
 
 def _competency():
     """The competency services closure feeds (resilience stars, review findings)."""
-    from competency import services as competency_services
+    from competency.services import recognition
 
-    return competency_services
+    return recognition
 
 
 def _closure_credits(
@@ -1352,7 +1350,8 @@ def _closure_findings(
 ) -> tuple[list[dict], dict[str, list[str]]]:
     """The weaknesses the closer found, validated: a person who took part and a competency the
     competency app knows (in that person's framework, else a published one)."""
-    competency_for_code = _competency().competency_for_code
+    from competency.selectors import competency_for_code
+
     valid: list[dict] = []
     errors: dict[str, list[str]] = {}
     for index, finding in enumerate(findings or []):
@@ -1390,7 +1389,8 @@ def _breach_findings(crisis: Crisis) -> list[dict]:
     """A finding per competency of each duty whose deadline was missed. Codes the competency app
     does not know (maps and competency models are edited separately, and the demo closes crises
     before any framework exists) are left out rather than refusing the closure."""
-    competency_for_code = _competency().competency_for_code
+    from competency.selectors import competency_for_code
+
     found = []
     for task in (
         crisis.tasks.exclude(breached_at=None)

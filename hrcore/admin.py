@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import services
 from .choices import OutboxStatus
 from .errors import ValidationFailed
 from .models import (
@@ -18,6 +17,7 @@ from .models import (
     Position,
 )
 from .security import session_mfa_satisfied
+from .services import org, tokens
 
 admin.site.site_header = _("Keel administration")
 admin.site.site_title = _("Keel")
@@ -87,7 +87,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
                 "time_zone",
             ]
         }
-        services.org_unit_save(unit=obj, actor=request.user, **fields)
+        org.org_unit_save(unit=obj, actor=request.user, **fields)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -97,7 +97,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
                 cleaned = super().clean()
                 parent = cleaned.get("parent")
                 try:
-                    services._validate_unit(
+                    org._validate_unit(
                         unit_id=obj.pk if obj else None,
                         kind=cleaned.get("kind", ""),
                         function=cleaned.get("function", ""),
@@ -148,7 +148,7 @@ class EmployeeAdmin(admin.ModelAdmin):
                 if cleaned.get("unit") is None:
                     return cleaned
                 try:
-                    services._validate_employee(candidate)
+                    org._validate_employee(candidate)
                 except ValidationFailed as exc:
                     raise ValidationError(exc.errors or exc.message)
                 return cleaned
@@ -156,7 +156,7 @@ class EmployeeAdmin(admin.ModelAdmin):
         return ValidatingForm
 
     def save_model(self, request, obj, form, change):
-        services.employee_save(employee=obj, actor=request.user)
+        org.employee_save(employee=obj, actor=request.user)
 
 
 @admin.register(Position)
@@ -216,7 +216,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
         revoked = sum(
-            services.api_token_revoke(token=token, actor=request.user, reason="admin")
+            tokens.api_token_revoke(token=token, actor=request.user, reason="admin")
             for token in queryset
         )
         self.message_user(request, _("%(count)s token(s) revoked.") % {"count": revoked})

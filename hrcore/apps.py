@@ -22,6 +22,16 @@ class HrcoreConfig(AppConfig):
         for model in (OrgUnit, Position, Employee, Absence):
             auditlog.register(model)
         signals.connect()
+        from .services.notifications import deliver_email, email_message_id
+        from .services.outbox import (
+            FAN_OUT_CHANNEL,
+            deliver_fan_out,
+            ledgered,
+            register_outbox_handler,
+        )
+
+        register_outbox_handler("email", ledgered(deliver_email, delivery_id=email_message_id))
+        register_outbox_handler(FAN_OUT_CHANNEL, deliver_fan_out)
         # Every app's notification kinds (``<app>/notifications.py``), rendered at read time.
         from django.utils.module_loading import autodiscover_modules
 

@@ -13,9 +13,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
-from . import services
 from .choices import DepartmentFunction, Role, UnitKind
 from .models import Employee, OrgUnit, Position
+from .services import org
 
 DEMO_PASSWORD = "keel-demo"
 User = get_user_model()
@@ -279,7 +279,7 @@ def _unit(
     unit = OrgUnit.objects.filter(code=code).first()
     if unit is not None:
         return unit
-    return services.org_unit_save(
+    return org.org_unit_save(
         code=code,
         name_zh=zh,
         name_en=en,
@@ -295,7 +295,7 @@ def _person(
     existing = Employee.objects.filter(user__username=username).first()
     if existing is not None:
         return existing
-    employee = services.employee_create(
+    employee = org.employee_create(
         username=username,
         password=None,
         name_zh=zh,
@@ -373,7 +373,7 @@ def seed() -> dict[str, int]:
     )
     for unit, head in ((group_exec, president), (group_hr, hradmin)):
         if unit.head_id is None:
-            services.org_unit_save(unit=unit, head_id=head.pk)
+            org.org_unit_save(unit=unit, head_id=head.pk)
 
     counter = 0
     for sub_code, sub_zh, sub_en in SUBSIDIARIES:
@@ -422,7 +422,7 @@ def seed() -> dict[str, int]:
             if function == DepartmentFunction.EXECUTIVE:
                 gm = head
             if dept.head_id is None:
-                services.org_unit_save(unit=dept, head_id=head.pk)
+                org.org_unit_save(unit=dept, head_id=head.pk)
             members = [
                 a for a in ACCOUNTS if a[3] == sub_code and a[4] == function and a[0] != username
             ]

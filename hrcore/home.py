@@ -34,7 +34,7 @@ def coverage_gaps(*, at: datetime | None = None, limit: int = ROWS) -> list[Cove
     from responsibilities.choices import MapStatus
     from responsibilities.models import Duty
 
-    from .services import resolve_assignee
+    from .selectors import resolve_assignee
 
     duties = (
         Duty.objects.filter(map__status=MapStatus.PUBLISHED)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .choices import DepartmentFunction, Role, UnitKind
-from .models import Employee, Notification, OrgUnit, Position
+from .errors import AssigneeNotFound, KeelError, ValidationFailed
+from .models import (
+    Absence,
+    Employee,
+    Notification,
+    OrgUnit,
+    Position,
+)
 
 
 def role_names(user: AbstractBaseUser) -> set[str]:
@@ -119,3 +131,258 @@ def api_tokens_of(user: AbstractBaseUser) -> QuerySet:
     from .models import ApiToken
 
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+# --- Resolver ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Who answers for a function/position in a unit, and how we got there."""
+
+    employee: Employee
+    holder: Employee
+    unit: OrgUnit
+    via_delegate: bool
+    walked_up: bool
+
+
+def _active_absences(employee_ids: Iterable[int], at: datetime) -> dict[int, Absence]:
+    return {
+        a.employee_id: a
+        for a in Absence.objects.filter(
+            employee_id__in=list(employee_ids), starts_at__lte=at, ends_at__gt=at
+        )
+        .select_related("delegate__user")
+        .order_by("starts_at")
+    }
+
+
+def resolve_assignee(
+    *,
+    unit: OrgUnit,
+    function: str | None = None,
+    position: str | None = None,
+    at: datetime | None = None,
+) -> Resolution:
+    """Return the person responsible for ``function`` (a department function) or ``position`` (a
+    position code) for a matter in ``unit``.
+
+    Walk from ``unit`` up to the root; at each level look in that unit's whole subtree (so a
+    subsidiary finds its own finance department before the group's). Within a level prefer the
+    unit's head, then the highest grade. An absent holder hands over to their delegate.
+    """
+    if bool(function) == bool(position):
+        raise ValidationFailed(_("Give exactly one of a department function or a position."))
+    if function and function not in DepartmentFunction.values:
+        raise ValidationFailed(
+            _("Unknown department function “%(function)s”.") % {"function": function}
+        )
+    at = at or timezone.now()
+    candidates = Employee.objects.filter(is_active=True).select_related("unit", "position", "user")
+    if function:
+        candidates = candidates.filter(unit__kind=UnitKind.DEPARTMENT, unit__function=function)
+        label = DepartmentFunction(function).label
+    else:
+        candidates = candidates.filter(position__code=position)
+        label = position
+    ancestors = {u.pk: u for u in OrgUnit.objects.filter(pk__in=unit.ancestor_ids())}
+    for level, ancestor_id in enumerate(unit.ancestor_ids()):
+        ancestor = ancestors[ancestor_id]
+        pool = list(candidates.filter(unit__path__startswith=ancestor.path))
+        if not pool:
+            continue
+        head_ids = set(OrgUnit.objects.filter(head__in=pool).values_list("head_id", flat=True))
+        pool.sort(key=lambda e: (e.pk not in head_ids, -e.grade, e.unit.depth, e.pk))
+        absences = _active_absences((e.pk for e in pool), at)
+        for holder in pool:
+            absence = absences.get(holder.pk)
+            if absence is None:
+                return Resolution(holder, holder, ancestor, via_delegate=False, walked_up=level > 0)
+            delegate = _follow_delegates(absence, at)
+            if delegate is not None:
+                return Resolution(
+                    delegate, holder, ancestor, via_delegate=True, walked_up=level > 0
+                )
+    raise AssigneeNotFound(
+        _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
+        % {"who": label, "unit": unit.name}
+    )
+
+
+def _follow_delegates(absence: Absence, at: datetime, limit: int = 5) -> Employee | None:
+    """The first present person along a chain of delegates (delegates can be away too)."""
+    seen: set[int] = {absence.employee_id}
+    current = absence
+    for _step in range(limit):
+        delegate = current.delegate
+        if delegate is None or delegate.pk in seen or not delegate.is_active:
+            return None
+        seen.add(delegate.pk)
+        nxt = _active_absences([delegate.pk], at).get(delegate.pk)
+        if nxt is None:
+            return delegate
+        current = nxt
+    return None
+
+
+AssigneeKey = tuple[str, str]  # (department function or "", position code or "")
+
+
+def resolve_assignees(
+    *, unit: OrgUnit, wanted: Iterable[AssigneeKey], at: datetime | None = None
+) -> dict[AssigneeKey, Resolution | KeelError]:
+    """``resolve_assignee`` for many (function, position) pairs of one unit in one pass: the
+    unit's path, every candidate holder, the unit heads among them and the active absences of
+    holders and delegates are each loaded once (a handful of queries whatever the number of
+    pairs), then each pair is resolved in memory with exactly the per-pair rules. Each key maps
+    to its Resolution or to the error ``resolve_assignee`` would raise (returned, not raised)."""
+    at = at or timezone.now()
+    results: dict[AssigneeKey, Resolution | KeelError] = {}
+    keys: list[AssigneeKey] = []
+    for key in dict.fromkeys(wanted):
+        function, position = key
+        if bool(function) == bool(position):
+            results[key] = ValidationFailed(
+                _("Give exactly one of a department function or a position.")
+            )
+        elif function and function not in DepartmentFunction.values:
+            results[key] = ValidationFailed(
+                _("Unknown department function “%(function)s”.") % {"function": function}
+            )
+        else:
+            keys.append(key)
+    if not keys:
+        return results
+    functions = {f for f, _p in keys if f}
+    positions = {p for _f, p in keys if p}
+    ancestor_ids = unit.ancestor_ids()
+    by_pk = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ancestor_ids).order_by()}
+    ancestors = [by_pk[pk] for pk in ancestor_ids]
+    matches = Q(pk__in=[])
+    if functions:
+        matches |= Q(unit__kind=UnitKind.DEPARTMENT, unit__function__in=functions)
+    if positions:
+        matches |= Q(position__code__in=positions)
+    # Plain tuples, not model instances: the pool is every holder in the group; only the few
+    # people chosen are loaded as employees at the end.
+    candidates = [
+        _Candidate(*row)
+        for row in Employee.objects.filter(matches, is_active=True)
+        .annotate(heads=Exists(OrgUnit.objects.filter(head=OuterRef("pk"))))
+        .order_by()
+        .values_list(
+            "pk",
+            "grade",
+            "unit__path",
+            "unit__depth",
+            "unit__kind",
+            "unit__function",
+            "position__code",
+            "heads",
+        )
+    ]
+    head_ids = {c.pk for c in candidates if c.heads}
+    absences = _AbsenceBook(at)
+    absences.load(c.pk for c in candidates)
+    found: dict[AssigneeKey, tuple[int, int, OrgUnit, bool, bool]] = {}
+    for key in keys:
+        function, position = key
+        if function:
+            holders = [
+                c for c in candidates if c.kind == UnitKind.DEPARTMENT and c.function == function
+            ]
+        else:
+            holders = [c for c in candidates if c.position == position]
+        hit = _resolve_in_memory(
+            holders=holders, ancestors=ancestors, head_ids=head_ids, absences=absences
+        )
+        if hit is not None:
+            found[key] = hit
+        else:
+            label = DepartmentFunction(function).label if function else position
+            results[key] = AssigneeNotFound(
+                _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
+                % {"who": label, "unit": unit.name}
+            )
+    people = Employee.objects.select_related("unit", "position", "user").in_bulk(
+        {pk for employee_pk, holder_pk, *_rest in found.values() for pk in (employee_pk, holder_pk)}
+    )
+    for key, (employee_pk, holder_pk, ancestor, via_delegate, walked_up) in found.items():
+        results[key] = Resolution(
+            people[employee_pk], people[holder_pk], ancestor, via_delegate, walked_up
+        )
+    return results
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    pk: int
+    grade: int
+    path: str
+    depth: int
+    kind: str
+    function: str
+    position: str | None
+    heads: bool  # heads some unit (preferred within a level)
+
+
+class _AbsenceBook:
+    """Active absences at ``at`` by employee id, loaded in batches and kept (the latest-starting
+    absence of an employee wins, as in ``_active_absences``)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.known: set[int] = set()
+        self.by_employee: dict[int, Absence] = {}
+
+    def load(self, employee_ids: Iterable[int]) -> None:
+        missing = set(employee_ids) - self.known
+        if missing:
+            self.by_employee.update(_active_absences(missing, self.at))
+            self.known |= missing
+
+    def of(self, employee_id: int) -> Absence | None:
+        self.load([employee_id])
+        return self.by_employee.get(employee_id)
+
+    def follow_delegates(self, absence: Absence, limit: int = 5) -> Employee | None:
+        """``_follow_delegates`` over the book; delegates' absences load in one query per step
+        of the chain for every delegate seen so far."""
+        self.load(a.delegate_id for a in self.by_employee.values() if a.delegate_id)
+        seen: set[int] = {absence.employee_id}
+        current = absence
+        for _step in range(limit):
+            delegate = current.delegate
+            if delegate is None or delegate.pk in seen or not delegate.is_active:
+                return None
+            seen.add(delegate.pk)
+            nxt = self.of(delegate.pk)
+            if nxt is None:
+                return delegate
+            current = nxt
+        return None
+
+
+def _resolve_in_memory(
+    *,
+    holders: list[_Candidate],
+    ancestors: list[OrgUnit],
+    head_ids: set[int],
+    absences: _AbsenceBook,
+) -> tuple[int, int, OrgUnit, bool, bool] | None:
+    """The walk of ``resolve_assignee`` over preloaded rows: (employee id, holder id, level unit,
+    via delegate, walked up), or None when nobody is found."""
+    for level, ancestor in enumerate(ancestors):
+        pool = [c for c in holders if c.path.startswith(ancestor.path)]
+        if not pool:
+            continue
+        pool.sort(key=lambda c: (c.pk not in head_ids, -c.grade, c.depth, c.pk))
+        for holder in pool:
+            absence = absences.of(holder.pk)
+            if absence is None:
+                return (holder.pk, holder.pk, ancestor, False, level > 0)
+            delegate = absences.follow_delegates(absence)
+            if delegate is not None:
+                return (delegate.pk, holder.pk, ancestor, True, level > 0)
+    return None

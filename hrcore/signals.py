@@ -9,8 +9,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from . import services
 from .security import LAST_SEEN_SESSION_KEY, mfa_required, record_mfa_for_session
+from .services import org, sessions, tokens
 
 
 @receiver(user_logged_in, dispatch_uid="keel_session_on_login")
@@ -25,7 +25,7 @@ def session_on_login(sender, request, user, **kwargs) -> None:
     session[LAST_SEEN_SESSION_KEY] = time.time()
     if session.session_key is None:
         session.save()
-    services.login_session_record(user=user, session_key=session.session_key)
+    sessions.login_session_record(user=user, session_key=session.session_key)
 
 
 def _mfa_on_enrolment(sender, request, user, authenticator, **kwargs) -> None:
@@ -44,13 +44,13 @@ def language_on_login(sender, request, user, **kwargs) -> None:
     chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
     employee = getattr(user, "employee", None)
     if chosen in dict(settings.LANGUAGES) and employee is not None and employee.language != chosen:
-        services.user_preferences_update(user=user, language=chosen)
+        org.user_preferences_update(user=user, language=chosen)
 
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="keel_tokens_on_deactivation")
 def tokens_on_deactivation(sender, instance, **kwargs) -> None:
     if not instance.is_active and instance.api_tokens.filter(revoked_at__isnull=True).exists():
-        services.api_tokens_revoke_for_user(user=instance, reason="user deactivated")
+        tokens.api_tokens_revoke_for_user(user=instance, reason="user deactivated")
 
 
 def connect() -> None:

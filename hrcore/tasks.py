@@ -6,7 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from . import services
+from .services import housekeeping as housekeeping_services
+from .services import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +25,14 @@ def tick() -> None:
             logger.exception("sweep %s failed", path)
             failures.append(f"{path}: {type(exc).__name__}: {exc}")
     if failures:
-        services.heartbeat_failure_record(name="tick", error="\n".join(failures))
+        housekeeping_services.heartbeat_failure_record(name="tick", error="\n".join(failures))
     else:
-        services.heartbeat_record(name="tick")
+        housekeeping_services.heartbeat_record(name="tick")
 
 
 @shared_task(name="hrcore.tasks.outbox_relay")
 def outbox_relay() -> int:
-    return services.outbox_relay_due()
+    return outbox.outbox_relay_due()
 
 
 @shared_task(name="hrcore.tasks.housekeeping")

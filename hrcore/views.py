@@ -20,11 +20,13 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import selectors
 from .errors import ValidationFailed
 from .forms import PreferencesForm
 from .models import Heartbeat
 from .security import session_mfa_satisfied
+from .services import notifications as notifications_services
+from .services import org, sessions
 
 
 @login_required
@@ -49,7 +51,7 @@ def preferences(request):
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_preferences_update(user=request.user, **form.cleaned_data)
+            org.user_preferences_update(user=request.user, **form.cleaned_data)
         except ValidationFailed as exc:
             form.add_error(None, exc.message)
         else:
@@ -75,7 +77,7 @@ def logout_everywhere(request):
     if request.POST.get("confirm") != "yes":
         messages.error(request, _("Tick the box to confirm that every session should end."))
         return redirect("preferences")
-    ended = services.user_sessions_end_all(user=request.user)
+    ended = sessions.user_sessions_end_all(user=request.user)
     logout(request)
     messages.success(
         request,
@@ -110,7 +112,7 @@ def set_language(request):
     if language not in dict(settings.LANGUAGES):
         return redirect("home")
     if request.user.is_authenticated:
-        services.user_preferences_update(user=request.user, language=language)
+        org.user_preferences_update(user=request.user, language=language)
     response_to = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(response_to, allowed_hosts={request.get_host()}):
         response_to = "/"
@@ -123,7 +125,7 @@ def set_language(request):
 def inbox(request):
     notifications = list(selectors.notifications_for(request.user)[:100])
     if request.method == "POST":
-        services.notification_mark_read(user=request.user)
+        notifications_services.notification_mark_read(user=request.user)
         return redirect("inbox")
     return render(request, "hrcore/inbox.html", {"notifications": notifications})
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from hrcore.admin import ReadOnlyAdmin
 from hrcore.errors import KeelError
 
-from . import adapters, services
+from . import adapters
 from .crypto import CredentialUnreadable
 from .models import (
     Commission,
@@ -25,6 +25,7 @@ from .models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from .services import partners, webhooks_outbound
 
 
 def protocol_choices() -> list[tuple[str, str]]:
@@ -64,7 +65,7 @@ class PartnerForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        error = services.partner_protocol_error(cleaned.get("kind"), cleaned.get("protocol"))
+        error = partners.partner_protocol_error(cleaned.get("kind"), cleaned.get("protocol"))
         if error:
             self.add_error("protocol", error)
         return cleaned
@@ -120,7 +121,7 @@ class PartnerAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {f: form.cleaned_data[f] for f in PartnerForm.Meta.fields}
         try:
-            services.partner_save(
+            partners.partner_save(
                 partner=obj,
                 actor=request.user,
                 token=form.cleaned_data.get("token") or None,
@@ -167,7 +168,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            services.subscription_save(
+            partners.subscription_save(
                 subscription=obj if change else None,
                 partner=form.cleaned_data["partner"],
                 url=form.cleaned_data["url"],
@@ -183,7 +184,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     def send_test_event(self, request, queryset):
         for sub in queryset:
             try:
-                services.webhook_send_test(subscription=sub, actor=request.user)
+                webhooks_outbound.webhook_send_test(subscription=sub, actor=request.user)
             except KeelError as exc:
                 messages.error(request, exc.message)
             else:

@@ -7,14 +7,16 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
-        from hrcore.services import ledgered, register_outbox_handler
+        from hrcore.services.outbox import ledgered, register_outbox_handler
 
-        from . import services
+        from .services import webhooks_outbound
 
-        register_outbox_handler("event", services.event_fan_out)
+        register_outbox_handler("event", webhooks_outbound.event_fan_out)
         # The delivery ledger recognises retries; the delivery id (fixed when the outbox row is
         # written, sent in the signed delivery-id header) lets the subscriber dedupe them.
         register_outbox_handler(
-            services.WEBHOOK_CHANNEL,
-            ledgered(services.webhook_deliver, delivery_id=lambda m: m.payload["delivery_id"]),
+            webhooks_outbound.WEBHOOK_CHANNEL,
+            ledgered(
+                webhooks_outbound.webhook_deliver, delivery_id=lambda m: m.payload["delivery_id"]
+            ),
         )

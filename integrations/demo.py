@@ -13,11 +13,11 @@ from django.utils import timezone
 from hrcore.choices import Role
 from hrcore.models import Employee, OrgUnit
 
-from . import services
 from .choices import PartnerKind, credit_status_for
 from .models import Customer, Partner
 from .sandbox import data
 from .sandbox.app import DEFAULT_TOKEN, partner_secret
+from .services import partners
 
 User = get_user_model()
 DEMO_WEBHOOK_SECRET = "sandbox-webhook-secret"
@@ -90,7 +90,7 @@ def seed_partners() -> int:
     base_secret = os.environ.get("KEEL_SANDBOX_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET)
     for slug, name, kind in SANDBOX_PARTNERS:
         partner = Partner.objects.filter(slug=slug).first()
-        services.partner_save(
+        partners.partner_save(
             partner=partner,
             slug=slug,
             name=name,

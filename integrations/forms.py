@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hrcore.models import Employee
 
-from .services import PLAN_TEXT_FIELDS
+from .services.plans import PLAN_TEXT_FIELDS
 
 
 class PlanEditForm(forms.Form):

@@ -6,17 +6,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis import selectors as crisis_selectors
+from crisis.choices import TASK_OPEN_STATES
 from crisis.selectors import crises_visible_to, crisis_access
-from hrcore.selectors import employee_of, has_role
+from hrcore.models import Employee
+from hrcore.selectors import employee_of, has_role, is_hr_admin
 
-from .choices import SOURCE_ORDER, SourceStatus
+from .choices import (
+    SOURCE_ORDER,
+    DossierStatus,
+    SourceStatus,
+)
 from .freshness import FRESH_FOR, aged_out, source_freshness
 from .models import (
     Commission,
+    Complaint,
     Customer,
     Dossier,
     DossierSource,
@@ -209,7 +217,7 @@ def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:
     qs = Commission.objects.select_related("order", "order__customer", "employee")
     if not user.is_authenticated:
         return qs.none()
-    from .services import is_finance
+    from .selectors import is_finance
 
     if user.is_superuser or has_role(user, "hr_admin") or is_finance(user):
         return qs
@@ -240,3 +248,72 @@ def dossier_waiting_since(*, crisis_id: int | None = None, customer=None) -> dat
     )
     first = qs.filter(status=DossierStatus.BUILDING).order_by("requested_at").first()
     return first.requested_at if first else None
+
+
+def latest_dossier(*, crisis_id: int | None = None, customer: Customer | None = None):
+    """The newest complete dossier of a subject, and whether a newer one is being built."""
+    qs = (
+        Dossier.objects.filter(crisis_id=crisis_id)
+        if crisis_id
+        else Dossier.objects.filter(crisis_id__isnull=True, customer=customer)
+    )
+    complete = qs.filter(status=DossierStatus.COMPLETE).order_by("-id").first()
+    building = qs.filter(status=DossierStatus.BUILDING).exists()
+    return complete, building
+
+
+# --- HR ↔ CRM: offboarding and handover ----------------------------------------------------
+
+
+def successor_suggestions(*, employee: Employee, limit: int = 3) -> list[Employee]:
+    """Colleagues in the same unit (then the same subsidiary), least loaded first, similar grade."""
+    candidates = Employee.objects.filter(is_active=True).exclude(pk=employee.pk)
+    same_unit = candidates.filter(unit=employee.unit)
+    pool = (
+        same_unit
+        if same_unit.exists()
+        else candidates.filter(unit__path__startswith=employee.unit.path.rsplit("/", 2)[0] + "/")
+    )
+    pool = pool.select_related("unit", "position", "user").annotate(
+        customer_load=Count("customers", distinct=True),
+        task_load=Count(
+            "crisis_tasks",
+            filter=Q(crisis_tasks__status__in=TASK_OPEN_STATES),
+            distinct=True,
+        ),
+    )
+    ranked = sorted(
+        pool,
+        key=lambda e: (
+            e.customer_load + e.task_load,
+            abs(e.grade - employee.grade),
+            e.pk,
+        ),
+    )
+    return ranked[:limit]
+
+
+def offboarding_preview(*, employee: Employee) -> dict:
+    """Everything a leaving employee holds, and who could take it over."""
+    return {
+        "employee": employee,
+        "customers": list(Customer.objects.filter(account_owner=employee).select_related("unit")),
+        "tasks": list(crisis_selectors.open_tasks_of(employee)),
+        "crisis_roles": crisis_selectors.open_roles_of(employee),
+        "suggestions": successor_suggestions(employee=employee),
+    }
+
+
+def performance_points(employee: Employee) -> int:
+    return sum(
+        Complaint.objects.filter(employee=employee).values_list("performance_points", flat=True)
+    )
+
+
+def is_finance(user) -> bool:
+    employee = getattr(user, "employee", None) if user.is_authenticated else None
+    return bool(user.is_superuser or (employee and employee.unit.function == "finance"))
+
+
+def can_manage_people(user) -> bool:
+    return is_hr_admin(user) or has_role(user, "manager")

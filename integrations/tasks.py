@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
-from . import services
+from .services import credit, dossiers, plans
 
 
 @shared_task(name="integrations.tasks.dossier_build", acks_late=True)
 def dossier_build(dossier_id: int) -> None:
-    services.dossier_assemble(dossier_id=dossier_id)
+    dossiers.dossier_assemble(dossier_id=dossier_id)
 
 
 @shared_task(name="integrations.tasks.dossier_maintenance")
@@ -15,12 +15,12 @@ def dossier_maintenance() -> dict:
     """Re-queue lost builds, retry failed sources of open crises with backoff, and bring
     response plans up to date with their crises' tasks."""
     return {
-        "requeued": services.dossier_sweep_stuck(),
-        "retried": services.dossier_retry_failed(),
-        "plans": services.response_plans_refresh(),
+        "requeued": dossiers.dossier_sweep_stuck(),
+        "retried": dossiers.dossier_retry_failed(),
+        "plans": plans.response_plans_refresh(),
     }
 
 
 @shared_task(name="integrations.tasks.customers_pull")
 def customers_pull() -> dict:
-    return services.customers_pull()
+    return credit.customers_pull()

@@ -18,11 +18,13 @@ from hrcore.errors import KeelError
 from hrcore.models import Employee
 from hrcore.selectors import employees_visible_to, is_hr_admin
 
-from . import selectors, services
+from . import selectors
+from . import selectors as integrations_selectors
 from .choices import DossierReason, SourceStatus
 from .filters import CustomerFilter
 from .forms import HandoverForm, PlanEditForm
 from .models import Commission, Handover
+from .services import commissions, dossiers, handovers, plans
 
 # How long a page keeps polling for a dossier or plan before it says that something is stuck
 # (a stopped worker, a partner that never answers) instead of "generating…" forever.
@@ -66,7 +68,7 @@ def customer_list(request):
             if invalid_filter
             else found.qs.order_by("-overdue_days", "external_id"),
             "overdue_min": found.form["overdue_days_min"].value() or "",
-            "can_manage_people": services.can_manage_people(request.user),
+            "can_manage_people": integrations_selectors.can_manage_people(request.user),
         },
     )
 
@@ -81,9 +83,9 @@ def _visible_customer(request, external_id: str):
 @login_required
 def customer_dossier(request, external_id: str):
     customer = _visible_customer(request, external_id)
-    dossier, building = services.latest_dossier(customer=customer)
+    dossier, building = integrations_selectors.latest_dossier(customer=customer)
     if dossier is None and not building:
-        services.dossier_request(customer=customer, reason=DossierReason.PAGE, actor=request.user)
+        dossiers.dossier_request(customer=customer, reason=DossierReason.PAGE, actor=request.user)
         building = True
     access = selectors.customer_dossier_access(request.user, customer)
     context = {
@@ -106,7 +108,7 @@ def customer_dossier(request, external_id: str):
 @login_required
 def customer_dossier_fragment(request, external_id: str):
     customer = _visible_customer(request, external_id)
-    dossier, building = services.latest_dossier(customer=customer)
+    dossier, building = integrations_selectors.latest_dossier(customer=customer)
     access = selectors.customer_dossier_access(request.user, customer)
     return render(
         request,
@@ -127,7 +129,7 @@ def customer_dossier_fragment(request, external_id: str):
 @require_POST
 def customer_dossier_refresh(request, external_id: str):
     customer = _visible_customer(request, external_id)
-    services.dossier_request(customer=customer, reason=DossierReason.REFRESH, actor=request.user)
+    dossiers.dossier_request(customer=customer, reason=DossierReason.REFRESH, actor=request.user)
     if request.htmx:
         return customer_dossier_fragment(request, external_id)
     return redirect("integrations:customer_dossier", external_id=external_id)
@@ -144,7 +146,7 @@ def _visible_crisis(request, crisis_pk: int):
 
 
 def _panel_context(request, crisis) -> dict:
-    dossier, building = services.latest_dossier(crisis_id=crisis.pk)
+    dossier, building = integrations_selectors.latest_dossier(crisis_id=crisis.pk)
     plan = selectors.latest_plan(crisis.pk)
     access = selectors.crisis_dossier_access(request.user, crisis)
     waiting_since = selectors.dossier_waiting_since(crisis_id=crisis.pk)
@@ -159,7 +161,7 @@ def _panel_context(request, crisis) -> dict:
             "plan": plan,
             "plan_pending": plan_pending,
             "show_amounts": access.sees_amounts,
-            "can_edit_plan": services._can_edit_plan(request.user, crisis),
+            "can_edit_plan": plans._can_edit_plan(request.user, crisis),
             # A crisis without a customer has no plan to wait for.
             "poll": (context["poll"] or plan_pending) and not stuck,
             "stuck": stuck,
@@ -172,10 +174,10 @@ def _panel_context(request, crisis) -> dict:
 def crisis_dossier_panel(request, crisis_pk: int):
     """HTML fragment loaded by the crisis page (htmx); polls itself while sources are loading."""
     crisis = _visible_crisis(request, crisis_pk)
-    dossier, building = services.latest_dossier(crisis_id=crisis.pk)
+    dossier, building = integrations_selectors.latest_dossier(crisis_id=crisis.pk)
     if dossier is None and not building:
         # No build yet (e.g. the filing event is still in the outbox): ask for one now.
-        services.dossier_request(
+        dossiers.dossier_request(
             crisis_id=crisis.pk, reason=DossierReason.PANEL, actor=request.user
         )
     return render(
@@ -201,7 +203,7 @@ def crisis_dossier_page(request, crisis_pk: int):
 @require_POST
 def crisis_dossier_refresh(request, crisis_pk: int):
     crisis = _visible_crisis(request, crisis_pk)
-    services.dossier_request(crisis_id=crisis.pk, reason=DossierReason.REFRESH, actor=request.user)
+    dossiers.dossier_request(crisis_id=crisis.pk, reason=DossierReason.REFRESH, actor=request.user)
     if request.htmx:
         return render(
             request, "integrations/crisis_dossier_panel.html", _panel_context(request, crisis)
@@ -216,14 +218,12 @@ def plan_edit(request, crisis_pk: int):
     if plan is None:
         messages.warning(request, _("There is no response plan yet."))
         return redirect("integrations:crisis_dossier", crisis_pk=crisis.pk)
-    if not services._can_edit_plan(request.user, crisis):
+    if not plans._can_edit_plan(request.user, crisis):
         raise Http404
     form = PlanEditForm(request.POST or None, instance_plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
-            services.response_plan_edit(
-                crisis_id=crisis.pk, actor=request.user, **form.cleaned_data
-            )
+            plans.response_plan_edit(crisis_id=crisis.pk, actor=request.user, **form.cleaned_data)
         except KeelError as exc:
             messages.error(request, exc.message)
         else:
@@ -239,7 +239,7 @@ def plan_edit(request, crisis_pk: int):
 def plan_share(request, crisis_pk: int):
     crisis = _visible_crisis(request, crisis_pk)
     try:
-        plan = services.response_plan_share(crisis_id=crisis.pk, actor=request.user)
+        plan = plans.response_plan_share(crisis_id=crisis.pk, actor=request.user)
     except KeelError as exc:
         messages.error(request, exc.message)
     else:
@@ -253,7 +253,7 @@ def plan_share(request, crisis_pk: int):
 
 
 def _require_people_manager(request):
-    if not services.can_manage_people(request.user):
+    if not integrations_selectors.can_manage_people(request.user):
         raise Http404
 
 
@@ -270,7 +270,7 @@ def offboarding(request):
     if employee_id.isdigit():
         selected = employees.filter(pk=int(employee_id)).first()
         if selected is not None:
-            preview = services.offboarding_preview(employee=selected)
+            preview = integrations_selectors.offboarding_preview(employee=selected)
     form = None
     if preview is not None:
         form = HandoverForm(
@@ -298,7 +298,7 @@ def handover_execute(request, employee_pk: int):
     form = HandoverForm(request.POST, employee=employee)
     if form.is_valid():
         try:
-            services.handover_execute(
+            handovers.handover_execute(
                 employee=employee,
                 successor=form.cleaned_data["successor"],
                 actor=request.user,
@@ -319,7 +319,7 @@ def handover_revert(request, pk: int):
     _require_people_manager(request)
     handover = get_object_or_404(selectors.handovers_visible_to(request.user), pk=pk)
     try:
-        services.handover_revert(handover=handover, actor=request.user)
+        handovers.handover_revert(handover=handover, actor=request.user)
     except KeelError as exc:
         messages.error(request, exc.message)
     else:
@@ -337,7 +337,7 @@ def commission_list(request):
         "integrations/commissions.html",
         {
             "commissions": selectors.commissions_visible_to(request.user)[:100],
-            "is_finance": services.is_finance(request.user),
+            "is_finance": integrations_selectors.is_finance(request.user),
             "is_hr": is_hr_admin(request.user),
         },
     )
@@ -348,7 +348,7 @@ def commission_list(request):
 def commission_decide(request, pk: int):
     commission = get_object_or_404(selectors.commissions_visible_to(request.user), pk=pk)
     try:
-        services.commission_approve(
+        commissions.commission_approve(
             commission=commission, actor=request.user, reject=request.POST.get("reject") == "1"
         )
     except KeelError as exc:

@@ -18,7 +18,8 @@ from crisis.sla import Calendar, Deadlines, deadlines_for
 from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import AssigneeNotFound, Conflict, KeelError, PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit, Position
-from hrcore.services import Resolution, notification_send, resolve_assignee
+from hrcore.selectors import Resolution, resolve_assignee
+from hrcore.services.notifications import notification_send
 
 from . import planning
 from .choices import (

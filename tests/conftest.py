@@ -155,7 +155,7 @@ def api_client():
 @pytest.fixture
 def api_as(users):
     """``api_as("finance")`` → an APIClient authenticated with a bearer token of that user."""
-    from hrcore.services import api_token_issue
+    from hrcore.services.tokens import api_token_issue
 
     def make(username: str, scopes=()) -> APIClient:
         _, key = api_token_issue(user=users[username], scopes=scopes)

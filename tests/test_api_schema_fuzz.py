@@ -59,7 +59,7 @@ def tokens(django_db_setup, django_db_blocker):
     from django.db import close_old_connections, transaction
 
     from hrcore import demo as hr_demo
-    from hrcore.services import api_token_issue
+    from hrcore.services.tokens import api_token_issue
     from integrations import demo as integrations_demo
     from responsibilities import demo as responsibilities_demo
 

@@ -21,7 +21,7 @@ from ..models import (
     Simulation,
     SimulationRun,
 )
-from ..services import NOTE_MAX_LENGTH
+from ..services.evidence import NOTE_MAX_LENGTH
 
 
 class ScaleLevelSerializer(serializers.ModelSerializer):

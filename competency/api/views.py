@@ -14,7 +14,7 @@ from hrcore.api.permissions import ScopedPermission
 from hrcore.errors import PermissionDenied
 from hrcore.selectors import has_role
 
-from .. import selectors, services
+from .. import selectors
 from ..choices import RunStatus
 from ..models import (
     Assignment,
@@ -24,6 +24,7 @@ from ..models import (
     Simulation,
     SimulationRun,
 )
+from ..services import evidence
 from .serializers import (
     AssignmentSerializer,
     EvidenceCreateSerializer,
@@ -137,7 +138,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
             serializer = EvidenceCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-            row, _created = services.evidence_record(
+            row, _created = evidence.evidence_record(
                 employee=data["employee"],
                 competency_code=data["competency"],
                 level=data["level"],

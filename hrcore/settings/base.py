@@ -445,7 +445,7 @@ KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers_failing
 # A timer whose firing keeps failing for this long makes /healthz 503 (it names the timers).
 KEEL_TIMER_FAILING_SECONDS = float(os.environ.get("KEEL_TIMER_FAILING_SECONDS", "60"))
 # Housekeeping (hourly): how long rows are kept before they are pruned, in days. Rows an open
-# crisis refers to are never pruned (see hrcore.services.housekeeping_prune).
+# crisis refers to are never pruned (see hrcore.services.housekeeping.housekeeping_prune).
 KEEL_RETENTION_OUTBOX_SENT_DAYS = float(os.environ.get("KEEL_RETENTION_OUTBOX_SENT_DAYS", "30"))
 KEEL_RETENTION_IDEMPOTENCY_KEYS_DAYS = float(
     os.environ.get("KEEL_RETENTION_IDEMPOTENCY_KEYS_DAYS", "7")
@@ -458,8 +458,8 @@ KEEL_RETENTION_READ_NOTIFICATIONS_DAYS = float(
 )
 # Pruning services the housekeeping task runs, and where they learn which crises are open.
 KEEL_HOUSEKEEPING: list[str] = [
-    "hrcore.services.housekeeping_prune",
-    "integrations.services.inbound_deliveries_prune",
+    "hrcore.services.housekeeping.housekeeping_prune",
+    "integrations.services.webhooks_inbound.inbound_deliveries_prune",
 ]
 KEEL_OPEN_CRISIS_IDS = "crisis.selectors.open_crisis_ids"
 # A warning fired more than this after its time was held up by an outage: marked late.

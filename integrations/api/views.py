@@ -15,10 +15,12 @@ from rest_framework.views import APIView
 from hrcore.api.permissions import ReadScope
 from hrcore.errors import NotFound
 
-from .. import selectors, services
+from .. import selectors
+from .. import selectors as integrations_selectors
 from ..choices import DossierReason
 from ..filters import CustomerFilter
 from ..models import Customer
+from ..services import dossiers, webhooks_inbound
 from .serializers import CustomerSerializer, DossierSerializer, ResponsePlanSerializer
 
 
@@ -67,10 +69,10 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def dossier(self, request, external_id=None):
         customer = self.get_object()
-        dossier, building = services.latest_dossier(customer=customer)
+        dossier, building = integrations_selectors.latest_dossier(customer=customer)
         if dossier is None:
             if not building:
-                services.dossier_request(
+                dossiers.dossier_request(
                     customer=customer, reason=DossierReason.API, actor=request.user
                 )
             return Response(
@@ -86,7 +88,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="dossier/refresh")
     def dossier_refresh(self, request, external_id=None):
         customer = self.get_object()
-        dossier = services.dossier_request(
+        dossier = dossiers.dossier_request(
             customer=customer, reason=DossierReason.REFRESH, actor=request.user
         )
         return Response({"id": dossier.pk}, status=status.HTTP_202_ACCEPTED)
@@ -112,7 +114,7 @@ class CrisisDossierView(APIView):
         crisis = selectors.crisis_visible(request.user, crisis_id)
         if crisis is None:
             raise NotFound(_("Not found, or not visible to you."))
-        dossier, building = services.latest_dossier(crisis_id=crisis.pk)
+        dossier, building = integrations_selectors.latest_dossier(crisis_id=crisis.pk)
         plan = selectors.latest_plan(crisis.pk)
         access = selectors.crisis_dossier_access(request.user, crisis)
         plan_data = ResponsePlanSerializer(plan).data if plan else None
@@ -179,7 +181,9 @@ class InboundWebhookView(APIView):
     )
     def post(self, request, partner: str):
         raw = request._request.body  # the exact bytes the partner signed
-        result = services.webhook_receive(partner_slug=partner, body=raw, headers=request.headers)
+        result = webhooks_inbound.webhook_receive(
+            partner_slug=partner, body=raw, headers=request.headers
+        )
         return JsonResponse(result.body, status=result.status)
 
 

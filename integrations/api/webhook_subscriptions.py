@@ -15,9 +15,10 @@ from hrcore.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_create
 from hrcore.api.permissions import ScopedPermission
 from hrcore.selectors import has_role
 
-from .. import selectors, services
+from .. import selectors
 from ..crypto import decrypt, encrypt
 from ..models import WebhookSubscription
+from ..services import webhooks_outbound
 from .serializers import (
     WebhookDeliverySerializer,
     WebhookSubscriptionCreateSerializer,
@@ -107,7 +108,7 @@ class WebhookSubscriptionViewSet(
             serializer = WebhookSubscriptionCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-            sub, secret = services.webhook_subscription_create(
+            sub, secret = webhooks_outbound.webhook_subscription_create(
                 partner=data["partner"],
                 url=data["url"],
                 events=data.get("events") or [],
@@ -132,7 +133,7 @@ class WebhookSubscriptionViewSet(
         sub = self.get_object()
         serializer = WebhookSubscriptionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        sub = services.webhook_subscription_update(
+        sub = webhooks_outbound.webhook_subscription_update(
             subscription=sub, actor=request.user, **serializer.validated_data
         )
         return self._out(sub)
@@ -144,7 +145,9 @@ class WebhookSubscriptionViewSet(
         responses={204: None},
     )
     def destroy(self, request, *args, **kwargs):
-        services.webhook_subscription_deactivate(subscription=self.get_object(), actor=request.user)
+        webhooks_outbound.webhook_subscription_deactivate(
+            subscription=self.get_object(), actor=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -156,7 +159,7 @@ class WebhookSubscriptionViewSet(
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
-        sub, secret = services.webhook_subscription_rotate_secret(
+        sub, secret = webhooks_outbound.webhook_subscription_rotate_secret(
             subscription=self.get_object(), actor=request.user
         )
         return self._with_secret(sub, secret, status.HTTP_200_OK)

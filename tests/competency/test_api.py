@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from competency import selectors, services
+from competency import selectors
 from competency.models import Assignment, Evidence, Simulation
+from competency.services import attempts
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +53,12 @@ def test_assignments_and_results_visibility(competency_demo, users, api_as):
     )
     # a finished run: visible to the player, not to a peer or HR
     debt = Simulation.objects.get(code="debt-collectors-office")
-    run = services.run_start(simulation=debt, actor=users["manager"])
+    run = attempts.run_start(simulation=debt, actor=users["manager"])
     # start → first-words (promise) → promise-trap → promise-sign (sign) → ending-bad-promise
     for index in (0, 2, 0, 1):
         run.refresh_from_db()
         choice = selectors.visible_choices(run.current_node, run.state)[index]
-        services.run_answer(
+        attempts.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=users["manager"]
         )
     run.refresh_from_db()

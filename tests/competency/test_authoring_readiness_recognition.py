@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from competency import services
 from competency.models import Assignment, RecognitionEntry, Simulation, SimulationVersion
+from competency.services import recognition
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_readiness_shows_holders_levels_absence_and_single_points_of_failure(
     competency_demo, users
 ):
     from competency.selectors import readiness
-    from hrcore.services import absence_record
+    from hrcore.services.org import absence_record
 
     unit = users["manager"].employee.unit
     data = readiness(unit=unit, scenario_code="debt-collection-emergency")
@@ -147,14 +147,14 @@ def test_readiness_shows_holders_levels_absence_and_single_points_of_failure(
 
 def test_recognition_month_page_counts_each_source_once(competency_demo, users, client_as):
     for _ in range(2):
-        services.recognition_award(
+        recognition.recognition_award(
             employee=users["finance"].employee,
             kind="crisis",
             source_key="crisis:41",
             stars=2,
             reason=("按时", "On time"),
         )
-    services.recognition_award(
+    recognition.recognition_award(
         employee=users["legal"].employee,
         kind="training",
         source_key="training:pass:x",

@@ -194,10 +194,10 @@ def test_starting_a_run_with_a_junk_assignment_is_refused(
     "data", [{"node": HUGE, "choice": HUGE}, {"node": "abc"}, {"free_text": "x" * 100_000}]
 )
 def test_answer_with_junk_is_not_500(competency_demo, users, quiet_client, data):
-    from competency import services
+    from competency.services import attempts
 
     debt = Simulation.objects.get(code="debt-collectors-office")
-    run = services.run_start(simulation=debt, actor=users["manager"])
+    run = attempts.run_start(simulation=debt, actor=users["manager"])
     response = quiet_client("manager").post(f"/training/runs/{run.pk}/answer/", data)
     assert response.status_code < 500
     assert selectors  # the module is importable from tests (selectors carry the reads)

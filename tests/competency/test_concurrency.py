@@ -5,8 +5,9 @@ import threading
 import pytest
 from django.db import connections
 
-from competency import selectors, services
+from competency import selectors
 from competency.models import Evidence, RunStep, Simulation
+from competency.services import attempts
 from hrcore.errors import Conflict
 
 
@@ -14,13 +15,13 @@ from hrcore.errors import Conflict
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_answers_to_the_last_step_score_once(competency_demo, users):
     manager = users["manager"]
-    run = services.run_start(
+    run = attempts.run_start(
         simulation=Simulation.objects.get(code="debt-collectors-office"), actor=manager
     )
     for index in (0, 0, 2, 0):  # start → first-words → ask-details → call-team → team-arrives
         run.refresh_from_db()
         choice = selectors.visible_choices(run.current_node, run.state)[index]
-        services.run_answer(
+        attempts.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=manager
         )
     run.refresh_from_db()
@@ -32,7 +33,7 @@ def test_concurrent_answers_to_the_last_step_score_once(competency_demo, users):
     def answer():
         try:
             barrier.wait()
-            services.run_answer(run_id=run.pk, node_id=node_id, choice_id=choice_id, actor=manager)
+            attempts.run_answer(run_id=run.pk, node_id=node_id, choice_id=choice_id, actor=manager)
             outcomes.append("ok")
         except Conflict:
             outcomes.append("conflict")

@@ -2,22 +2,22 @@
 
 import pytest
 
-from competency import services
 from competency.models import Evidence, RecognitionEntry
+from competency.services import recognition
 
 pytestmark = pytest.mark.django_db
 
 
 def test_recognition_award_is_idempotent_per_source(users):
     employee = users["finance"].employee
-    first = services.recognition_award(
+    first = recognition.recognition_award(
         employee=employee,
         kind="crisis",
         source_key="crisis:7:task:3",
         stars=2,
         reason=("好", "Good"),
     )
-    again = services.recognition_award(
+    again = recognition.recognition_award(
         employee=employee,
         kind="crisis",
         source_key="crisis:7:task:3",
@@ -33,7 +33,7 @@ def test_recognition_award_rejects_unknown_kind(users):
     from hrcore.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        services.recognition_award(
+        recognition.recognition_award(
             employee=users["finance"].employee, kind="bogus", source_key="x", reason=("a", "b")
         )
     assert RecognitionEntry.objects.count() == 0
@@ -44,8 +44,8 @@ def test_crisis_review_record_appends_once(competency_demo, users):
     findings = [
         {"employee_id": manager.pk, "competency": "emotional-control", "note": "raised voice"}
     ]
-    n1 = services.crisis_review_record(crisis_id=99, findings=findings, actor=users["vp"])
-    n2 = services.crisis_review_record(crisis_id=99, findings=findings, actor=users["vp"])
+    n1 = recognition.crisis_review_record(crisis_id=99, findings=findings, actor=users["vp"])
+    n2 = recognition.crisis_review_record(crisis_id=99, findings=findings, actor=users["vp"])
     assert (n1, n2) == (1, 0)
     rows = Evidence.objects.filter(employee=manager, kind="crisis_review")
     assert rows.count() == 1
@@ -58,7 +58,7 @@ def test_crisis_review_record_rejects_unknown_employee(competency_demo, users):
 
     before = Evidence.objects.count()
     with pytest.raises(ValidationFailed):
-        services.crisis_review_record(
+        recognition.crisis_review_record(
             crisis_id=1, findings=[{"employee_id": 999999, "competency": "x"}], actor=None
         )
     assert Evidence.objects.count() == before

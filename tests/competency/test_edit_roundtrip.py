@@ -6,8 +6,8 @@ import pytest
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from competency import services
 from competency.models import SimRubricItem
+from competency.services import authoring
 from tests.competency.test_free_text_rubric import _draft_with_free_text
 from tests.html_forms import form_data
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_rubric_item_edit_round_trips(competency_demo, users, client_as):
     version, ask = _draft_with_free_text(users["hradmin"])
-    item = services.rubric_item_save(
+    item = authoring.rubric_item_save(
         node=ask,
         kind="key_point",
         label_zh="道歉",

@@ -6,10 +6,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import pgettext
 
-from competency import graph, selectors, services
+from competency import graph, selectors
 from competency.models import SimRubricItem, Simulation
+from competency.services import attempts, authoring
 from hrcore.errors import Conflict, ValidationFailed
-from hrcore.services import user_preferences_update
+from hrcore.services.org import user_preferences_update
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def _play(run, user, path):
         run.refresh_from_db()
         assert run.current_node.key == key
         choice = selectors.visible_choices(run.current_node, run.state)[index]
-        services.run_answer(
+        attempts.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=user
         )
     run.refresh_from_db()
@@ -36,10 +37,10 @@ def _play(run, user, path):
 
 
 def _play_with_answer(simulation, user, answer):
-    run = services.run_start(simulation=simulation, actor=user)
+    run = attempts.run_start(simulation=simulation, actor=user)
     run = _play(run, user, TO_FREE_TEXT)
     assert run.current_node.key == "verify-docs"
-    services.run_answer(run_id=run.pk, node_id=run.current_node_id, free_text=answer, actor=user)
+    attempts.run_answer(run_id=run.pk, node_id=run.current_node_id, free_text=answer, actor=user)
     # legal-line: state the position calmly → good ending
     return _play(run, user, [("legal-line", 0)])
 
@@ -111,7 +112,7 @@ def test_a_negated_forbidden_phrase_is_not_a_critical_error(debt, users):
     run = _play_with_answer(debt, users["manager"], NEGATED)
     assert run.critical_error is False
     assert run.passed is True
-    reviews = services.run_free_text_reviews(run)
+    reviews = attempts.run_free_text_reviews(run)
     assert [i.label_en for i, _phrase in reviews[0]["covered"]] == [
         "Acknowledge the emotion",
         "Say finance is pulling the payment records",
@@ -142,7 +143,7 @@ def test_result_page_shows_covered_missed_and_forbidden_in_both_languages(debt, 
 
 
 def test_result_page_of_a_run_without_free_text_has_no_review(debt, users, client_as):
-    run = services.run_start(simulation=debt, actor=users["manager"])
+    run = attempts.run_start(simulation=debt, actor=users["manager"])
     run = _play(
         run,
         users["manager"],
@@ -169,13 +170,13 @@ def test_rating_form_note_is_a_remark(competency_demo, client_as):
 
 
 def _draft_with_free_text(hr):
-    version = services.simulation_create(
+    version = authoring.simulation_create(
         code="refund-call", title_zh="退款电话", title_en="Refund call", actor=hr
     )
-    ask = services.node_save(
+    ask = authoring.node_save(
         version=version, key="ask", kind="free_text", text_zh="写下回答", text_en="Answer", actor=hr
     )
-    end = services.node_save(
+    end = authoring.node_save(
         version=version,
         key="end",
         kind="ending",
@@ -184,7 +185,7 @@ def _draft_with_free_text(hr):
         ending_tone="good",
         actor=hr,
     )
-    services.choice_save(node=ask, next_node=end, label_zh="提交", label_en="Submit", actor=hr)
+    authoring.choice_save(node=ask, next_node=end, label_zh="提交", label_en="Submit", actor=hr)
     return version, ask
 
 
@@ -197,12 +198,12 @@ def test_publish_needs_a_key_point_that_raises_a_score(competency_demo, users):
     version, ask = _draft_with_free_text(hr)
     assert _problem_codes(version) == {"free_text_without_rubric"}
     with pytest.raises(ValidationFailed) as refused:
-        services.version_publish(version=version, actor=hr)
+        authoring.version_publish(version=version, actor=hr)
     assert refused.value.code == "graph_invalid"
     version.refresh_from_db()
     assert version.status == "draft"
     # a forbidden phrase alone, or a key point that earns nothing, is not enough
-    services.rubric_item_save(
+    authoring.rubric_item_save(
         node=ask,
         kind="forbidden",
         label_zh="辱骂",
@@ -211,7 +212,7 @@ def test_publish_needs_a_key_point_that_raises_a_score(competency_demo, users):
         effects={"emotional-control": -2},
         actor=hr,
     )
-    point = services.rubric_item_save(
+    point = authoring.rubric_item_save(
         node=ask,
         kind="key_point",
         label_zh="道歉",
@@ -221,7 +222,7 @@ def test_publish_needs_a_key_point_that_raises_a_score(competency_demo, users):
     )
     assert _problem_codes(version) == {"free_text_without_rubric"}
     # effects must name competencies of the framework
-    services.rubric_item_save(
+    authoring.rubric_item_save(
         node=ask,
         item=point,
         kind="key_point",
@@ -233,7 +234,7 @@ def test_publish_needs_a_key_point_that_raises_a_score(competency_demo, users):
         actor=hr,
     )
     assert _problem_codes(version) == {"unknown_competency"}
-    services.rubric_item_save(
+    authoring.rubric_item_save(
         node=ask,
         item=point,
         kind="key_point",
@@ -247,19 +248,19 @@ def test_publish_needs_a_key_point_that_raises_a_score(competency_demo, users):
     point.refresh_from_db()
     assert point.phrases_zh == ["抱歉", "对不起"] and point.phrases_en == ["sorry", "apologi*"]
     assert _problem_codes(version) == set()
-    services.version_publish(version=version, actor=hr)
+    authoring.version_publish(version=version, actor=hr)
     version.refresh_from_db()
     assert version.status == "published"
     # the published rubric is immutable
     with pytest.raises(Conflict):
-        services.rubric_item_save(
+        authoring.rubric_item_save(
             node=ask, kind="key_point", label_zh="x", label_en="x", phrases_zh=["x"], actor=hr
         )
     with pytest.raises(Conflict):
-        services.rubric_item_delete(item=point, actor=hr)
+        authoring.rubric_item_delete(item=point, actor=hr)
     assert SimRubricItem.objects.filter(node=ask).count() == 2
     # a new draft carries a copy of the rubric
-    draft = services.version_new_draft(simulation=version.simulation, actor=hr)
+    draft = authoring.version_new_draft(simulation=version.simulation, actor=hr)
     copied = SimRubricItem.objects.filter(node__version=draft).order_by("order")
     assert [(i.label_en, i.phrases_zh, i.effects) for i in copied] == [
         ("Insults", ["闭嘴"], {"emotional-control": -2}),
@@ -281,10 +282,10 @@ def test_rubric_item_input_is_validated_and_nothing_is_written(competency_demo, 
     ]
     for arguments, field in cases:
         with pytest.raises(ValidationFailed) as refused:
-            services.rubric_item_save(label_zh="要点", label_en="Point", actor=hr, **arguments)
+            authoring.rubric_item_save(label_zh="要点", label_en="Point", actor=hr, **arguments)
         assert field in refused.value.errors, arguments
     with pytest.raises(Exception):  # noqa: B017 - PermissionDenied from hrcore
-        services.rubric_item_save(
+        authoring.rubric_item_save(
             node=ask,
             kind="key_point",
             label_zh="要点",
@@ -378,7 +379,7 @@ def test_hr_adds_edits_and_deletes_rubric_items_on_a_draft_only(competency_demo,
     item.refresh_from_db()
     assert item.label_en == "Apologise"
     # a draft again: delete works
-    draft = services.version_new_draft(simulation=version.simulation, actor=users["hradmin"])
+    draft = authoring.version_new_draft(simulation=version.simulation, actor=users["hradmin"])
     draft_url = reverse("competency:authoring_edit", args=[draft.pk])
     copy = SimRubricItem.objects.get(node__version=draft)
     assert hr.post(draft_url, {"action": "delete_rubric_item", "id": copy.pk}).status_code == 302

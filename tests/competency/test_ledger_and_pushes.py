@@ -6,8 +6,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from competency import selectors, services
+from competency import selectors
 from competency.models import Assignment, Evidence, Framework
+from competency.services import assignments, evidence, frameworks
 from hrcore.errors import ValidationFailed
 from hrcore.models import Notification
 
@@ -18,7 +19,7 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 def test_level_is_derived_from_the_latest_evidence_and_history_is_kept(competency_demo, users):
     staff = users["staff"].employee
     for days, level in ((30, 1), (10, 3), (20, 2)):
-        services.evidence_record(
+        evidence.evidence_record(
             employee=staff,
             competency_code="emotional-control",
             level=level,
@@ -37,7 +38,7 @@ def test_level_outside_the_scale_is_rejected_and_nothing_written(competency_demo
     before = Evidence.objects.count()
     for bad in (0, 5, "x"):
         with pytest.raises(ValidationFailed) as exc:
-            services.evidence_record(
+            evidence.evidence_record(
                 employee=users["staff"].employee,
                 competency_code="emotional-control",
                 level=bad,
@@ -46,7 +47,7 @@ def test_level_outside_the_scale_is_rejected_and_nothing_written(competency_demo
             )
         assert "level" in exc.value.errors
     with pytest.raises(ValidationFailed):
-        services.evidence_record(
+        evidence.evidence_record(
             employee=users["staff"].employee,
             competency_code="nope",
             level=2,
@@ -76,14 +77,14 @@ def test_resilience_curve_of_the_demo_manager(competency_demo, users):
 def test_rated_framework_changes_go_into_a_new_version(competency_demo, users):
     framework = Framework.objects.get(code="crisis-capability", status="published")
     competency = framework.competencies.get(code="emotional-control")
-    changed = services.competency_update(
+    changed = frameworks.competency_update(
         competency=competency, name_en="Composure", actor=users["hradmin"]
     )
     assert changed.framework.version == framework.version + 1
     assert changed.framework.status == "draft"
     competency.refresh_from_db()
     assert competency.name_en == "Emotional control"
-    services.framework_publish(framework=changed.framework, actor=users["hradmin"])
+    frameworks.framework_publish(framework=changed.framework, actor=users["hradmin"])
     framework.refresh_from_db()
     assert framework.status == "superseded"
     profile = selectors.profile_for(users["manager"].employee)
@@ -95,15 +96,15 @@ def test_rated_framework_changes_go_into_a_new_version(competency_demo, users):
 
 def test_gap_pushes_once_per_evidence_state(competency_demo, users):
     manager2 = users["manager2"].employee
-    assert services.gap_pushes_for(employee=manager2) == 2
-    assert services.gap_pushes_for(employee=manager2) == 0
+    assert assignments.gap_pushes_for(employee=manager2) == 2
+    assert assignments.gap_pushes_for(employee=manager2) == 0
     assert set(
         manager2.training_assignments.filter(reason="gap").values_list(
             "simulation__code", flat=True
         )
     ) == {"angry-customer-store", "debt-collectors-office"}
     # a new rating while the assignment is still open adds nothing
-    services.evidence_record(
+    evidence.evidence_record(
         employee=manager2,
         competency_code="emotional-control",
         level=1,
@@ -113,7 +114,7 @@ def test_gap_pushes_once_per_evidence_state(competency_demo, users):
     assert manager2.training_assignments.filter(reason="gap").count() == 2
     # once done, a fresh gap state pushes again
     manager2.training_assignments.update(completed_at=timezone.now())
-    services.evidence_record(
+    evidence.evidence_record(
         employee=manager2,
         competency_code="emotional-control",
         level=2,
@@ -128,8 +129,8 @@ def test_periodic_pushes_cadence_reminders_and_overdue_without_duplicates(compet
     Notification.objects.filter(kind__startswith="training.").delete()
     manager = users["manager"].employee
     with time_machine.travel(T0, tick=False):
-        first = services.pushes_run()
-        again = services.pushes_run()
+        first = assignments.pushes_run()
+        again = assignments.pushes_run()
     assert first["periodic"] > 0
     assert again == {"periodic": 0, "gap": 0, "reminders": 0, "overdue": 0}
     mine = manager.training_assignments.filter(reason="periodic")
@@ -143,23 +144,23 @@ def test_periodic_pushes_cadence_reminders_and_overdue_without_duplicates(compet
     )
     # 13 days later (due in 14): one reminder each, once
     with time_machine.travel(T0 + dt.timedelta(days=13), tick=False):
-        reminded = services.pushes_run()
-        assert services.pushes_run()["reminders"] == 0
+        reminded = assignments.pushes_run()
+        assert assignments.pushes_run()["reminders"] == 0
     assert reminded["reminders"] == first["periodic"] + first["gap"]
     assert (
         Notification.objects.filter(recipient=manager.user, kind="training.reminder").count() == 3
     )
     # overdue: employee and their manager hear once
     with time_machine.travel(T0 + dt.timedelta(days=15), tick=False):
-        overdue = services.pushes_run()
-        assert services.pushes_run()["overdue"] == 0
+        overdue = assignments.pushes_run()
+        assert assignments.pushes_run()["overdue"] == 0
     assert overdue["overdue"] == reminded["reminders"]
     boss = manager.manager.user
     assert Notification.objects.filter(recipient=boss, kind="training.overdue").count() >= 3
     # the next cadence period (90 days) pushes again, once
     with time_machine.travel(T0 + dt.timedelta(days=91), tick=False):
-        later = services.pushes_run()
-        assert services.pushes_run()["periodic"] == 0
+        later = assignments.pushes_run()
+        assert assignments.pushes_run()["periodic"] == 0
     assert 0 < later["periodic"] < first["periodic"]
     assert mine.count() == 6  # department managers practise every 90 days
     finance = users["finance"].employee  # finance managers every 180 days
@@ -174,7 +175,7 @@ def test_overdue_assignments_are_visible_to_the_manager(competency_demo, users, 
 
     simulation = Simulation.objects.get(code="journalist-rumour")
     with time_machine.travel(T0, tick=False):
-        services.assignment_create(
+        assignments.assignment_create(
             employee=staff,
             simulation=simulation,
             reason="manual",

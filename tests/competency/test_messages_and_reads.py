@@ -9,8 +9,9 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
-from competency import scoring, selectors, services, views
+from competency import scoring, selectors, views
 from competency.models import Assignment, Simulation, SimulationVersion
+from competency.services import assignments, authoring, frameworks, recognition
 from hrcore.errors import ValidationFailed
 
 RAW_CODES = {"unknown", "draft", "past", "empty", "1–100", "long"}
@@ -38,7 +39,8 @@ def test_reads_moved_to_selectors():
         "unit_gaps",
     ):
         assert callable(getattr(selectors, name))
-        assert not hasattr(services, name) or getattr(services, name) is getattr(selectors, name)
+        for module in (assignments, authoring, frameworks, recognition):
+            assert not hasattr(module, name) or getattr(module, name) is getattr(selectors, name)
 
 
 def _errors_of(call) -> dict:
@@ -52,20 +54,20 @@ def _errors_of(call) -> dict:
 def test_validation_errors_are_sentences_not_codes(competency_demo, users, language):
     hr = users["hradmin"]
     simulation = Simulation.objects.get(code="journalist-rumour")
-    draft = services.version_new_draft(simulation=simulation, actor=hr)
+    draft = authoring.version_new_draft(simulation=simulation, actor=hr)
     with translation.override(language):
         found = [
-            _errors_of(lambda: services.version_update(version=draft, actor=hr, colour="red")),
-            _errors_of(lambda: services.version_update(version=draft, actor=hr, pass_mark=500)),
+            _errors_of(lambda: authoring.version_update(version=draft, actor=hr, colour="red")),
+            _errors_of(lambda: authoring.version_update(version=draft, actor=hr, pass_mark=500)),
             _errors_of(
-                lambda: services.competency_update(
+                lambda: frameworks.competency_update(
                     competency=selectors.competency_for_code("emotional-control"),
                     actor=hr,
                     colour="red",
                 )
             ),
             _errors_of(
-                lambda: services.assignment_create(
+                lambda: assignments.assignment_create(
                     employee=users["staff"].employee,
                     simulation=simulation,
                     reason="manual",
@@ -74,7 +76,7 @@ def test_validation_errors_are_sentences_not_codes(competency_demo, users, langu
                 )
             ),
             _errors_of(
-                lambda: services.recognition_award(
+                lambda: recognition.recognition_award(
                     employee=users["staff"].employee,
                     kind="bogus",
                     source_key="t:kind",
@@ -83,7 +85,7 @@ def test_validation_errors_are_sentences_not_codes(competency_demo, users, langu
                 )
             ),
             _errors_of(
-                lambda: services.recognition_award(
+                lambda: recognition.recognition_award(
                     employee=users["staff"].employee,
                     kind="training",
                     stars=1,
@@ -103,10 +105,10 @@ def test_validation_errors_are_sentences_not_codes(competency_demo, users, langu
 @pytest.mark.django_db
 def test_assigning_a_draft_simulation_says_why(competency_demo, users):
     hr = users["hradmin"]
-    version = services.simulation_create(code="fresh", title_zh="新", title_en="New", actor=hr)
+    version = authoring.simulation_create(code="fresh", title_zh="新", title_en="New", actor=hr)
     with translation.override("en"):
         errors = _errors_of(
-            lambda: services.assignment_create(
+            lambda: assignments.assignment_create(
                 employee=users["staff"].employee,
                 simulation=version.simulation,
                 reason="manual",
@@ -149,7 +151,7 @@ def test_overdue_tag_follows_the_model_rule(competency_demo, users, client_as):
 @pytest.mark.django_db
 def test_playable_simulations_are_the_published_ones(competency_demo, users):
     hr = users["hradmin"]
-    services.simulation_create(code="draft-only", title_zh="草稿", title_en="Draft", actor=hr)
+    authoring.simulation_create(code="draft-only", title_zh="草稿", title_en="Draft", actor=hr)
     playable = {s.code for s in selectors.playable_simulations(hr)}
     published = set(
         SimulationVersion.objects.filter(status="published").values_list(

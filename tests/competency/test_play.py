@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from competency import selectors, services
+from competency import selectors
 from competency.models import Evidence, RunStep, Simulation
+from competency.services import attempts
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def play(run, user, path):
     for key, index in path:
         run.refresh_from_db()
         assert run.current_node.key == key
-        services.run_answer(
+        attempts.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=_choice(run, index).pk, actor=user
         )
     run.refresh_from_db()
@@ -42,7 +43,7 @@ def debt(competency_demo):
 
 def test_good_path_scores_per_competency_and_records_evidence(debt, users):
     manager = users["manager"]
-    run = services.run_start(simulation=debt, actor=manager)
+    run = attempts.run_start(simulation=debt, actor=manager)
     run = play(run, manager, GOOD_PATH)
     assert run.status == "finished"
     assert run.current_node.key == "ending-good"
@@ -67,7 +68,7 @@ def test_good_path_scores_per_competency_and_records_evidence(debt, users):
 
 def test_critical_error_caps_the_score(debt, users):
     manager = users["manager"]
-    run = services.run_start(simulation=debt, actor=manager)
+    run = attempts.run_start(simulation=debt, actor=manager)
     # promise payment, then sign the promise
     run = play(
         run, manager, [("start", 0), ("first-words", 2), ("promise-trap", 0), ("promise-sign", 1)]
@@ -82,7 +83,7 @@ def test_critical_error_caps_the_score(debt, users):
 def test_answer_twice_out_of_order_and_after_the_end(debt, users, client_as):
     manager = users["manager"]
     client = client_as("manager")
-    run = services.run_start(simulation=debt, actor=manager)
+    run = attempts.run_start(simulation=debt, actor=manager)
     start_node = run.current_node
     choice = _choice(run, 0)
     url = reverse("competency:answer", args=[run.pk])
@@ -105,7 +106,7 @@ def test_answer_twice_out_of_order_and_after_the_end(debt, users, client_as):
 
 
 def test_someone_elses_run_cannot_be_answered(debt, users, client_as):
-    run = services.run_start(simulation=debt, actor=users["manager"])
+    run = attempts.run_start(simulation=debt, actor=users["manager"])
     choice = _choice(run, 0)
     for username in ("staff", "manager2", "hradmin"):
         response = client_as(username).post(
@@ -118,21 +119,21 @@ def test_someone_elses_run_cannot_be_answered(debt, users, client_as):
     from hrcore.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.run_answer(
+        attempts.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=boss
         )
     assert RunStep.objects.filter(run=run).count() == 0
 
 
 def test_resume_returns_the_same_run(debt, users):
-    first = services.run_start(simulation=debt, actor=users["manager"])
-    services.run_answer(
+    first = attempts.run_start(simulation=debt, actor=users["manager"])
+    attempts.run_answer(
         run_id=first.pk,
         node_id=first.current_node_id,
         choice_id=_choice(first, 0).pk,
         actor=users["manager"],
     )
-    second = services.run_start(simulation=debt, actor=users["manager"])
+    second = attempts.run_start(simulation=debt, actor=users["manager"])
     assert second.pk == first.pk
     assert second.current_node.key == "first-words"
 
@@ -143,10 +144,10 @@ def test_timed_out_step_takes_the_timeout_choice(debt, users):
     from django.utils import timezone
 
     manager = users["manager"]
-    run = services.run_start(simulation=debt, actor=manager)
+    run = attempts.run_start(simulation=debt, actor=manager)
     run = play(run, manager, [("start", 0)])
     late = timezone.now() + dt.timedelta(seconds=120)
-    services.run_answer(
+    attempts.run_answer(
         run_id=run.pk,
         node_id=run.current_node_id,
         choice_id=_choice(run, 0).pk,
@@ -162,7 +163,7 @@ def test_timed_out_step_takes_the_timeout_choice(debt, users):
 
 def test_result_privacy_per_role(debt, users, client_as):
     manager = users["manager"]
-    run = play(services.run_start(simulation=debt, actor=manager), manager, GOOD_PATH)
+    run = play(attempts.run_start(simulation=debt, actor=manager), manager, GOOD_PATH)
     url = reverse("competency:result", args=[run.pk])
     assert client_as("manager").get(url).status_code == 200
     # the direct manager (an executive, behind the MFA gate in the browser) is allowed by the selector
@@ -194,7 +195,7 @@ def test_pages_render(debt, users, client_as):
 
 def test_free_text_step_needs_an_answer_and_keeps_it(debt, users, client_as):
     manager = users["manager"]
-    run = services.run_start(simulation=debt, actor=manager)
+    run = attempts.run_start(simulation=debt, actor=manager)
     # start → first-words (calm) → ask-details (verify documents) → verify-docs (free text)
     run = play(run, manager, [("start", 0), ("first-words", 0), ("ask-details", 0)])
     assert run.current_node.kind == "free_text"

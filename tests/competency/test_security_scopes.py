@@ -6,13 +6,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from competency.models import Evidence
-from hrcore import services
+from hrcore.services import tokens
 
 pytestmark = pytest.mark.django_db
 
 
 def test_an_evidence_write_token_records_evidence_and_nothing_else(competency_demo, users):
-    _token, key = services.api_token_issue(user=users["hradmin"], scopes=["evidence:write"])
+    _token, key = tokens.api_token_issue(user=users["hradmin"], scopes=["evidence:write"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     body = {
@@ -32,7 +32,7 @@ def test_an_evidence_write_token_records_evidence_and_nothing_else(competency_de
 
 
 def test_a_crisis_file_token_records_no_evidence(competency_demo, users):
-    _token, key = services.api_token_issue(user=users["hradmin"], scopes=["crisis:file"])
+    _token, key = tokens.api_token_issue(user=users["hradmin"], scopes=["crisis:file"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     before = Evidence.objects.count()

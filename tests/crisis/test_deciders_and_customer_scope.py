@@ -12,7 +12,7 @@ from crisis import services
 from crisis.models import Crisis, Decision, Deliverable, Task, TimelineEvent
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OutboxMessage
-from hrcore.services import user_preferences_update
+from hrcore.services.org import user_preferences_update
 
 from .conftest import row_counts
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from crisis.models import Crisis, CrisisParticipant, Task, TimelineEvent
 from hrcore.models import Notification, OutboxMessage
-from hrcore.services import user_preferences_update
+from hrcore.services.org import user_preferences_update
 
 pytestmark = pytest.mark.django_db
 SCENARIO = "debt-collection-emergency"

@@ -15,9 +15,10 @@ from django.utils import timezone
 from crisis import services as crisis_services
 from crisis.models import Crisis, Task
 from crisis.selectors import duty_assignments
-from hrcore import services as hr_services
+from hrcore import selectors
 from hrcore.errors import KeelError
 from hrcore.models import Absence, Employee, OrgUnit, Position
+from hrcore.services import org
 from responsibilities.models import Duty, ResponsibilityMap
 
 
@@ -25,7 +26,7 @@ def per_duty(unit: OrgUnit, duty: Duty, at) -> tuple:
     """What filing did before the one-pass resolver: ``resolve_assignee`` for the duty, and for
     a duty nobody holds the first resolvable step of its escalation chain, then the executive."""
     try:
-        resolution = hr_services.resolve_assignee(
+        resolution = selectors.resolve_assignee(
             unit=unit,
             function=duty.assignee_function or None,
             position=duty.assignee_position.code if duty.assignee_position_id else None,
@@ -143,10 +144,10 @@ def test_one_pass_resolver_follows_a_delegate_chain_and_stops_at_a_loop(every_ma
     legal = OrgUnit.objects.get(code="sh-legal").head
     a, b = Employee.objects.filter(unit__code="sh-legal").exclude(pk=legal.pk)[:2]
     window = {"starts_at": at - timedelta(hours=1), "ends_at": at + timedelta(hours=5)}
-    hr_services.absence_record(employee=legal, delegate=a, **window)
-    hr_services.absence_record(employee=a, delegate=b, **window)
+    org.absence_record(employee=legal, delegate=a, **window)
+    org.absence_record(employee=a, delegate=b, **window)
     _compare_everywhere(every_map, at)
-    hr_services.absence_record(employee=b, delegate=legal, **window)
+    org.absence_record(employee=b, delegate=legal, **window)
     _compare_everywhere(every_map, at)
 
 
@@ -179,7 +180,7 @@ def test_filing_query_count_does_not_grow_with_the_number_of_duties(crisis_world
     # The Shanghai finance head is away: their delegate takes the finance duties.
     finance = OrgUnit.objects.get(code="sh-finance").head
     stand_in = Employee.objects.filter(unit__code="sh-finance").exclude(pk=finance.pk).first()
-    hr_services.absence_record(
+    org.absence_record(
         employee=finance,
         delegate=stand_in,
         starts_at=at - timedelta(hours=1),

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from crisis import services
 from crisis.models import Crisis, Decision, Deliverable, Task, TaskComment, TimelineEvent
-from hrcore.services import user_preferences_update
+from hrcore.services.org import user_preferences_update
 
 pytestmark = pytest.mark.django_db
 

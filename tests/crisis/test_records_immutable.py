@@ -162,7 +162,7 @@ def test_position_change_is_audited_with_actor_and_change(root, users):
     from auditlog.context import set_actor
 
     from hrcore.models import Position
-    from hrcore.services import employee_save
+    from hrcore.services.org import employee_save
 
     actor, _client = root
     employee = users["staff"].employee

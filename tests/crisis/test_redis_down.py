@@ -102,7 +102,7 @@ def on_that_redis(redis_server, settings):
 def test_with_redis_stopped_the_api_answers_and_side_effects_are_relayed_later(
     crisis_world, api_as, on_that_redis
 ):
-    from hrcore.services import outbox_relay_due
+    from hrcore.services.outbox import outbox_relay_due
 
     api = api_as("manager")
     assert api.get("/api/v1/crises/").status_code == 200  # Redis up: warm

@@ -8,7 +8,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from crisis.models import Crisis, Decision
-from hrcore import services
+from hrcore.services import tokens
 from tests.conftest import pass_second_factor
 
 from .conftest import row_counts
@@ -32,7 +32,7 @@ def test_a_token_turned_to_the_vp_in_the_admin_still_acts_as_its_owner(
     crisis_world, users, file_emergency
 ):
     crisis = file_emergency()
-    token, key = services.api_token_issue(user=users["hradmin"], scopes=["read", "write"])
+    token, key = tokens.api_token_issue(user=users["hradmin"], scopes=["read", "write"])
     admin = Client()
     admin.force_login(users["hradmin"])
     pass_second_factor(admin, users["hradmin"])
@@ -49,7 +49,7 @@ def test_a_token_turned_to_the_vp_in_the_admin_still_acts_as_its_owner(
 
 
 def test_a_crisis_file_token_files_crises_and_nothing_else(crisis_world, users):
-    _token, key = services.api_token_issue(user=users["manager"], scopes=["crisis:file"])
+    _token, key = tokens.api_token_issue(user=users["manager"], scopes=["crisis:file"])
     client = bearer(key)
     response = client.post("/api/v1/crises/", BODY, format="json")
     assert response.status_code == 201, response.json()
@@ -81,7 +81,7 @@ def test_a_crisis_file_token_files_crises_and_nothing_else(crisis_world, users):
     ],
 )
 def test_each_scope_grants_what_its_name_says_on_crises(crisis_world, users, scopes, file, read):
-    _token, key = services.api_token_issue(user=users["manager"], scopes=scopes)
+    _token, key = tokens.api_token_issue(user=users["manager"], scopes=scopes)
     client = bearer(key)
     before = Crisis.objects.count()
     assert client.post("/api/v1/crises/", BODY, format="json").status_code == file

@@ -634,7 +634,7 @@ def test_closure_refuses_bad_credits_and_findings_and_writes_nothing(
 def test_a_failing_finding_rolls_the_whole_closure_back(
     file_emergency, users, competency_models, monkeypatch
 ):
-    from competency import services as competency_services
+    from competency.services import recognition
 
     crisis = file_emergency()
     before = _closure_state(crisis)
@@ -642,7 +642,7 @@ def test_a_failing_finding_rolls_the_whole_closure_back(
     def broken(**kwargs):
         raise RuntimeError("competency store down")
 
-    monkeypatch.setattr(competency_services, "crisis_review_record", broken)
+    monkeypatch.setattr(recognition, "crisis_review_record", broken)
     with pytest.raises(RuntimeError):
         services.crisis_close(
             crisis=crisis,

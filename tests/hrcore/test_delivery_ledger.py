@@ -14,7 +14,8 @@ from django.utils import timezone
 from hrcore import checks
 from hrcore.choices import DeliveryResult, OutboxStatus
 from hrcore.models import DeliveryAttempt, OutboxMessage
-from hrcore.services import _OUTBOX_HANDLERS, notification_send, outbox_relay_due
+from hrcore.services.notifications import notification_send
+from hrcore.services.outbox import _OUTBOX_HANDLERS, outbox_relay_due
 from tests.conftest import pass_second_factor
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +119,7 @@ def test_hr_admins_see_the_ledger_on_the_outbox_message_page(email_row, client, 
     _relay_now()
     client.force_login(admin)
     pass_second_factor(client, admin)  # the admin needs a session that passed TOTP
-    from hrcore.services import email_message_id
+    from hrcore.services.notifications import email_message_id
 
     response = client.get(f"/admin/hrcore/outboxmessage/{email_row.pk}/change/")
     assert response.status_code == 200

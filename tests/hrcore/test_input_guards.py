@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import Client
 
 from crisis.models import Crisis
-from hrcore import services
 from hrcore.models import Notification, OutboxMessage
+from hrcore.services import notifications, outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -112,9 +112,9 @@ def test_nul_character_in_a_webhook_is_cleaned_and_the_event_is_kept(
 
 @pytest.fixture
 def partners_and_maps(world, users):
-    from integrations import services as integration_services
+    from integrations.services import partners
 
-    integration_services.partner_save(
+    partners.partner_save(
         slug="sandbox-finance",
         name="Sandbox finance",
         kind="finance",
@@ -156,13 +156,13 @@ def test_line_break_in_a_crisis_title_is_refused_in_api_and_page(
 def test_a_subject_with_a_line_break_is_mailed_on_one_line(users):
     """A notification stored with a line break in its subject (e.g. a crisis title from before
     titles were checked) made every e-mail fail for good (Django refuses header newlines)."""
-    services.notification_send(
+    notifications.notification_send(
         recipient=users["finance"],
         kind="test",
         subject=("危机：收债人\n在现场", "Crisis: collectors\r\non site"),
         dedupe_key="t:newline",
     )
-    assert services.outbox_relay_due() == 1
+    assert outbox.outbox_relay_due() == 1
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "[Keel] 危机：收债人 在现场"
     assert OutboxMessage.objects.get(dedupe_key__endswith="t:newline").status == "sent"
@@ -277,10 +277,10 @@ def test_api_errors_are_json_even_with_debug(settings, world, api_as, monkeypatc
 def test_admin_json_field_refuses_deep_or_nul_json(users, client_as, events):
     """The admin's JSON fields (here a subscription's events) parsed deep JSON with json.loads:
     a RecursionError (500), also when showing the form again; a NUL reached PostgreSQL."""
-    from integrations import services as integration_services
     from integrations.models import WebhookSubscription
+    from integrations.services import partners
 
-    partner = integration_services.partner_save(
+    partner = partners.partner_save(
         slug="p1",
         name="P1",
         kind="finance",

@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from hrcore import services
 from hrcore.models import Notification, OutboxMessage
+from hrcore.services import notifications, outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
     world = list(OutboxMessage.objects.values_list("pk", flat=True))  # the demo's, delivered
     for _ in range(2):
-        services.notification_send(
+        notifications.notification_send(
             recipient=users["finance"],
             kind="test",
             subject=("请上传付款记录", "Upload payment records"),
@@ -23,8 +23,8 @@ def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
         )
     assert Notification.objects.filter(dedupe_key="t:1").count() == 1
     assert OutboxMessage.objects.filter(channel="email").exclude(pk__in=world).count() == 1
-    assert services.outbox_relay_due() == 1
-    assert services.outbox_relay_due() == 0
+    assert outbox.outbox_relay_due() == 1
+    assert outbox.outbox_relay_due() == 0
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "[Keel] 请上传付款记录"  # the recipient's language (zh-hans)
     assert mail.outbox[0].to == ["finance@demo.keel.local"]
@@ -38,26 +38,26 @@ def test_transient_failure_is_retried_with_backoff_then_delivered(db):
         if len(calls) == 1:
             raise ConnectionError("partner down")
 
-    services.register_outbox_handler("flaky", flaky)
-    services.outbox_enqueue(channel="flaky", dedupe_key="f:1", payload={})
-    assert services.outbox_relay_due() == 0
+    outbox.register_outbox_handler("flaky", flaky)
+    outbox.outbox_enqueue(channel="flaky", dedupe_key="f:1", payload={})
+    assert outbox.outbox_relay_due() == 0
     message = OutboxMessage.objects.get(dedupe_key="f:1")
     assert message.status == "pending"
     assert message.attempts == 1
     assert "partner down" in message.last_error
     assert message.next_attempt_at > timezone.now() + timedelta(seconds=5)
-    assert services.outbox_relay_due(now=timezone.now() + timedelta(minutes=1)) == 1
+    assert outbox.outbox_relay_due(now=timezone.now() + timedelta(minutes=1)) == 1
     assert OutboxMessage.objects.get(dedupe_key="f:1").status == "sent"
     assert calls == [message.pk, message.pk]
 
 
 def test_permanent_failure_stops_retrying(db):
     def broken(message):
-        raise services.PermanentDeliveryError("no such subscriber")
+        raise outbox.PermanentDeliveryError("no such subscriber")
 
-    services.register_outbox_handler("broken", broken)
-    services.outbox_enqueue(channel="broken", dedupe_key="b:1", payload={})
-    services.outbox_relay_due()
+    outbox.register_outbox_handler("broken", broken)
+    outbox.outbox_enqueue(channel="broken", dedupe_key="b:1", payload={})
+    outbox.outbox_relay_due()
     message = OutboxMessage.objects.get(dedupe_key="b:1")
     assert (message.status, message.last_error) == ("dead", "no such subscriber")
 
@@ -75,16 +75,16 @@ def test_a_claimed_message_is_not_sent_by_a_second_relay(db):
     def deliver(message):
         calls.append(message.pk)
         if len(calls) == 1:  # the first relay is mid-batch: another relay runs now
-            second_relay.append(services.outbox_relay_due())
+            second_relay.append(outbox.outbox_relay_due())
         elif len(calls) == 2:  # the second relay's try of the other message
             raise ConnectionError("partner down")
 
-    services.register_outbox_handler("once", deliver)
-    services.outbox_enqueue(channel="once", dedupe_key="o:1", payload={})
-    services.outbox_enqueue(channel="once", dedupe_key="o:2", payload={})
+    outbox.register_outbox_handler("once", deliver)
+    outbox.outbox_enqueue(channel="once", dedupe_key="o:1", payload={})
+    outbox.outbox_enqueue(channel="once", dedupe_key="o:2", payload={})
     ids = set(OutboxMessage.objects.filter(channel="once").values_list("pk", flat=True))
 
-    assert services.outbox_relay_due() == 1  # the first message only
+    assert outbox.outbox_relay_due() == 1  # the first message only
     assert second_relay == [0]  # it tried the other one, which failed
     assert len(calls) == 2 and set(calls) == ids  # each message handled once
     first, other = OutboxMessage.objects.get(pk=calls[0]), OutboxMessage.objects.get(pk=calls[1])
@@ -95,8 +95,8 @@ def test_a_claimed_message_is_not_sent_by_a_second_relay(db):
 
 
 def test_duplicate_enqueue_is_ignored(db):
-    assert services.outbox_enqueue(channel="email", dedupe_key="d:1", payload={}) is not None
-    assert services.outbox_enqueue(channel="email", dedupe_key="d:1", payload={}) is None
+    assert outbox.outbox_enqueue(channel="email", dedupe_key="d:1", payload={}) is not None
+    assert outbox.outbox_enqueue(channel="email", dedupe_key="d:1", payload={}) is None
     assert OutboxMessage.objects.filter(dedupe_key="d:1").count() == 1
 
 
@@ -116,6 +116,6 @@ def test_a_burst_of_messages_queues_a_run_now_and_one_at_the_end_of_the_window(
     )
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(40):
-            services.outbox_enqueue(channel="email", dedupe_key=f"burst:{n}", payload={})
+            outbox.outbox_enqueue(channel="email", dedupe_key=f"burst:{n}", payload={})
     assert OutboxMessage.objects.filter(dedupe_key__startswith="burst:").count() == 40
     assert queued == expected

@@ -23,8 +23,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from hrcore import services
 from hrcore.models import ApiToken, OrgUnit
+from hrcore.services import org, tokens
 from tests.conftest import pass_second_factor
 
 pytestmark = pytest.mark.django_db
@@ -247,7 +247,7 @@ def test_an_ip_account_pair_is_locked_before_the_account_itself(users):
 
 def test_the_admin_cannot_point_a_token_at_another_user(users):
     """The attack: hradmin's token re-pointed at ``vp`` in the admin acted as the VP."""
-    token, key = services.api_token_issue(user=users["hradmin"], scopes=["read", "write"])
+    token, key = tokens.api_token_issue(user=users["hradmin"], scopes=["read", "write"])
     admin = Client()
     admin.force_login(users["hradmin"])
     pass_second_factor(admin, users["hradmin"])
@@ -279,7 +279,7 @@ def test_the_admin_cannot_point_a_token_at_another_user(users):
 
 
 def test_the_admin_revokes_a_token_and_the_audit_log_says_who(users):
-    token, key = services.api_token_issue(user=users["manager"], scopes=["read"])
+    token, key = tokens.api_token_issue(user=users["manager"], scopes=["read"])
     admin = Client()
     admin.force_login(users["hradmin"])
     pass_second_factor(admin, users["hradmin"])
@@ -302,7 +302,7 @@ def test_the_admin_revokes_a_token_and_the_audit_log_says_who(users):
 
 
 def test_a_token_expires_after_ninety_days_by_default(users):
-    token, key = services.api_token_issue(user=users["manager"], scopes=["read"])
+    token, key = tokens.api_token_issue(user=users["manager"], scopes=["read"])
     assert token.expires_at - token.created_at == timedelta(days=90)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
@@ -330,10 +330,10 @@ def test_issue_api_token_shows_the_expiry_and_refuses_unknown_scopes(users):
 
 def test_tokens_are_revoked_when_the_employee_leaves(users):
     staff = users["staff"]
-    token, key = services.api_token_issue(user=staff, scopes=["read"])
+    token, key = tokens.api_token_issue(user=staff, scopes=["read"])
     employee = staff.employee
     employee.is_active = False
-    services.employee_save(employee=employee, actor=users["hradmin"])
+    org.employee_save(employee=employee, actor=users["hradmin"])
     token.refresh_from_db()
     assert token.revoked_at is not None
     api = APIClient()
@@ -350,7 +350,7 @@ def test_tokens_are_revoked_when_the_employee_leaves(users):
 
 def test_tokens_are_revoked_when_the_user_is_deactivated(users):
     user = users["finance"]
-    token, _key = services.api_token_issue(user=user)
+    token, _key = tokens.api_token_issue(user=user)
     user.is_active = False
     user.save()
     token.refresh_from_db()
@@ -379,7 +379,7 @@ def test_the_schema_documents_what_each_scope_grants(users, api_as):
 def test_a_token_shows_its_owner_scopes_and_expiry_in_the_api_and_on_the_preferences_page(
     users, client_as
 ):
-    token, key = services.api_token_issue(user=users["manager"], scopes=["crisis:file"])
+    token, key = tokens.api_token_issue(user=users["manager"], scopes=["crisis:file"])
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     body = api.get("/api/v1/token/").json()
@@ -425,7 +425,7 @@ def test_log_out_everywhere_ends_every_session_of_the_user_and_nothing_else(user
     for client in (laptop, phone):
         login_with_password(client, "manager")
     login_with_password(colleague, "finance")
-    token, key = services.api_token_issue(user=users["manager"], scopes=["read"])
+    token, key = tokens.api_token_issue(user=users["manager"], scopes=["read"])
     page = laptop.get("/preferences/", HTTP_ACCEPT_LANGUAGE="en")
     assert 'data-testid="logout-everywhere"' in page.content.decode()
     # without the confirmation nothing ends
@@ -451,7 +451,7 @@ def test_the_preferences_page_offers_log_out_everywhere_in_both_languages(client
     client = client_as("manager")
     zh = client.get("/preferences/").content.decode()
     assert "在所有设备上退出登录" in zh
-    services.user_preferences_update(user=users["manager"], language="en")
+    org.user_preferences_update(user=users["manager"], language="en")
     en = client.get("/preferences/").content.decode()
     assert "Log out everywhere" in en
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hrcore import services
 from hrcore.errors import ValidationFailed
 from hrcore.models import Absence, Employee, OrgUnit
+from hrcore.services import org
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ def test_unit_cycle_is_refused_and_nothing_changes(demo_org):
     dept = OrgUnit.objects.get(code="sh-finance")
     before = list(OrgUnit.objects.values_list("id", "parent_id", "path").order_by("id"))
     with pytest.raises(ValidationFailed) as excinfo:
-        services.org_unit_save(unit=sh, parent_id=dept.pk)
+        org.org_unit_save(unit=sh, parent_id=dept.pk)
     assert "parent" in excinfo.value.errors
     assert list(OrgUnit.objects.values_list("id", "parent_id", "path").order_by("id")) == before
 
@@ -25,7 +25,7 @@ def test_unit_cycle_is_refused_and_nothing_changes(demo_org):
 def test_unit_cannot_be_its_own_parent(demo_org):
     sh = OrgUnit.objects.get(code="sh")
     with pytest.raises(ValidationFailed):
-        services.org_unit_save(unit=sh, parent_id=sh.pk)
+        org.org_unit_save(unit=sh, parent_id=sh.pk)
     assert OrgUnit.objects.get(code="sh").parent.code == "demo-group"
 
 
@@ -33,7 +33,7 @@ def test_unknown_function_and_function_on_a_subsidiary_are_refused(demo_org):
     group = OrgUnit.objects.get(code="demo-group")
     count = OrgUnit.objects.count()
     with pytest.raises(ValidationFailed) as excinfo:
-        services.org_unit_save(
+        org.org_unit_save(
             code="x-mkt",
             name_zh="市场部",
             name_en="Marketing",
@@ -43,7 +43,7 @@ def test_unknown_function_and_function_on_a_subsidiary_are_refused(demo_org):
         )
     assert "function" in excinfo.value.errors
     with pytest.raises(ValidationFailed):
-        services.org_unit_save(
+        org.org_unit_save(
             code="x-sub",
             name_zh="子",
             name_en="Sub",
@@ -57,7 +57,7 @@ def test_unknown_function_and_function_on_a_subsidiary_are_refused(demo_org):
 def test_moving_a_subtree_rewrites_paths(demo_org):
     sz = OrgUnit.objects.get(code="sz")
     dept = OrgUnit.objects.get(code="sh-legal")
-    services.org_unit_save(unit=dept, parent_id=sz.pk)
+    org.org_unit_save(unit=dept, parent_id=sz.pk)
     dept.refresh_from_db()
     assert dept.path == f"{sz.path}{dept.pk}/"
     assert Employee.objects.get(user__username="legal").unit.path.startswith(sz.path)
@@ -69,7 +69,7 @@ def test_manager_cycle_is_refused_and_nothing_changes(demo_org):
     assert staff.manager == manager
     manager.manager = staff
     with pytest.raises(ValidationFailed) as excinfo:
-        services.employee_save(employee=manager)
+        org.employee_save(employee=manager)
     assert excinfo.value.errors["manager"] == "该上级会使汇报关系形成循环。"
     manager.refresh_from_db()
     assert manager.manager.user.username == "sh-executive-head"
@@ -79,22 +79,22 @@ def test_self_manager_is_refused(demo_org):
     staff = Employee.objects.get(user__username="staff")
     staff.manager = staff
     with pytest.raises(ValidationFailed):
-        services.employee_save(employee=staff)
+        org.employee_save(employee=staff)
     staff.refresh_from_db()
     assert staff.manager.user.username == "manager"
 
 
 def test_manager_outside_the_group_is_refused(demo_org):
-    other = services.org_unit_save(
+    other = org.org_unit_save(
         code="other-group", name_zh="别的集团", name_en="Other Group", kind="group", parent_id=None
     )
-    outsider = services.employee_create(
+    outsider = org.employee_create(
         username="outsider", password=None, name_zh="外人", name_en="Outsider", unit=other
     )
     staff = Employee.objects.get(user__username="staff")
     staff.manager = outsider
     with pytest.raises(ValidationFailed) as excinfo:
-        services.employee_save(employee=staff)
+        org.employee_save(employee=staff)
     assert excinfo.value.errors["manager"] == "直属上级必须属于同一集团。"
     staff.refresh_from_db()
     assert staff.manager.user.username == "manager"
@@ -104,12 +104,12 @@ def test_self_delegate_and_backwards_absence_are_refused(demo_org):
     finance = Employee.objects.get(user__username="finance")
     now = timezone.now()
     with pytest.raises(ValidationFailed) as excinfo:
-        services.absence_record(
+        org.absence_record(
             employee=finance, starts_at=now, ends_at=now + timedelta(days=1), delegate=finance
         )
     assert "delegate" in excinfo.value.errors
     with pytest.raises(ValidationFailed):
-        services.absence_record(employee=finance, starts_at=now, ends_at=now - timedelta(days=1))
+        org.absence_record(employee=finance, starts_at=now, ends_at=now - timedelta(days=1))
     assert Absence.objects.count() == 0
 
 
@@ -117,6 +117,6 @@ def test_unknown_time_zone_is_refused(demo_org):
     staff = Employee.objects.get(user__username="staff")
     staff.time_zone = "Mars/Olympus"
     with pytest.raises(ValidationFailed):
-        services.employee_save(employee=staff)
+        org.employee_save(employee=staff)
     staff.refresh_from_db()
     assert staff.time_zone == "Asia/Shanghai"

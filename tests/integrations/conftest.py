@@ -125,13 +125,13 @@ def partners(sandbox, customers, users):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from integrations import services
+    from integrations.services import partners as partners_services
 
     user = get_user_model().objects.create(username="partner-bot")
     user.groups.add(Group.objects.get_or_create(name="partner")[0])
     rows = {}
     for kind in ("finance", "legal", "crm", "attendance"):
-        rows[kind] = services.partner_save(
+        rows[kind] = partners_services.partner_save(
             slug=f"sandbox-{kind}",
             name=f"Sandbox {kind}",
             kind=kind,

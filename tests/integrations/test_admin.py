@@ -58,9 +58,9 @@ def test_delivery_log_is_for_hr_admins(client_as, partners):
 
 
 def test_send_test_event_admin_action(client_as, partners):
-    from integrations import services
+    from integrations.services import partners as partners_services
 
-    sub = services.subscription_save(
+    sub = partners_services.subscription_save(
         partner=partners["crm"], url="https://partner.example.com/hook", secret="x"
     )
     response = client_as("hradmin").post(
@@ -104,7 +104,7 @@ def test_customer_list_page_query_count_is_flat(customers, client_as):
 )
 def test_partner_protocol_must_be_one_an_adapter_speaks(client_as, users, kind, protocol):
     from hrcore.errors import ValidationFailed
-    from integrations import services
+    from integrations.services import partners as partners_services
 
     response = client_as("hradmin").post(
         "/admin/integrations/partner/add/",
@@ -123,7 +123,7 @@ def test_partner_protocol_must_be_one_an_adapter_speaks(client_as, users, kind, 
     assert "protocol" in response.context["adminform"].form.errors
     assert not Partner.objects.filter(slug="odd").exists()
     with pytest.raises(ValidationFailed) as info:
-        services.partner_save(
+        partners_services.partner_save(
             slug="odd", name="Odd", kind=kind, protocol=protocol, base_url="https://odd.example"
         )
     assert "protocol" in info.value.errors

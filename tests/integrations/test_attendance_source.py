@@ -8,9 +8,9 @@ import pytest
 
 from crisis.models import Task
 from hrcore.models import Employee
-from integrations import services
 from integrations.models import Dossier, DossierSource, Partner
 from integrations.presence import presence_rows
+from integrations.services import dossiers
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_crisis_dossier_says_who_is_on_site(crisis):
 
 
 def test_customer_dossier_has_no_attendance_source(partners, customers):
-    dossier = services.dossier_request(customer=customers["CUST-1001"])
+    dossier = dossiers.dossier_request(customer=customers["CUST-1001"])
     assert not dossier.sources.filter(source="attendance").exists()
 
 
@@ -99,8 +99,8 @@ def test_attendance_failure_is_a_failed_source_and_blocks_nothing(
 ):
     sandbox.knobs(attendance={"mode": "error"})
     Dossier.objects.filter(crisis_id=crisis.pk).delete()  # no earlier data to fall back on
-    dossier = services.dossier_assemble(
-        dossier_id=services.dossier_request(crisis_id=crisis.pk, dedupe_seconds=0).pk
+    dossier = dossiers.dossier_assemble(
+        dossier_id=dossiers.dossier_request(crisis_id=crisis.pk, dedupe_seconds=0).pk
     )
     statuses = dict(dossier.sources.values_list("source", "status"))
     assert statuses.pop("attendance") == "failed"
@@ -118,8 +118,8 @@ def test_attendance_failure_is_a_failed_source_and_blocks_nothing(
 def test_failed_refresh_keeps_yesterdays_list_as_stale(crisis, sandbox):
     first = _attendance(crisis)
     sandbox.knobs(attendance={"mode": "error"})
-    dossier = services.dossier_assemble(
-        dossier_id=services.dossier_request(crisis_id=crisis.pk, dedupe_seconds=0).pk
+    dossier = dossiers.dossier_assemble(
+        dossier_id=dossiers.dossier_request(crisis_id=crisis.pk, dedupe_seconds=0).pk
     )
     source = dossier.sources.get(source="attendance")
     assert source.status == "stale" and source.data == first.data
@@ -127,8 +127,8 @@ def test_failed_refresh_keeps_yesterdays_list_as_stale(crisis, sandbox):
 
 def test_no_attendance_partner_is_a_failed_source(crisis):
     Partner.objects.filter(kind="attendance").update(enabled=False)
-    dossier = services.dossier_assemble(
-        dossier_id=services.dossier_request(crisis_id=crisis.pk, dedupe_seconds=0).pk
+    dossier = dossiers.dossier_assemble(
+        dossier_id=dossiers.dossier_request(crisis_id=crisis.pk, dedupe_seconds=0).pk
     )
     source = dossier.sources.get(source="attendance")
     assert source.status == "stale"  # the filing's list is kept, marked as older data

@@ -44,12 +44,12 @@ def post_payment(client, delivery: str):
 @pytest.fixture
 def old_key_partners(settings, partners):
     """The partners' credentials were written under OLD_KEY (the key before a rotation)."""
-    from integrations import services
+    from integrations.services import partners as partners_services
 
     hook_secrets = {p.slug: p.webhook_secret for p in Partner.objects.all()}
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = OLD_KEY, []
     for partner in Partner.objects.all():
-        services.partner_save(
+        partners_services.partner_save(
             partner=partner, token="tok-" + partner.slug, webhook_secret=hook_secrets[partner.slug]
         )
     return partners
@@ -190,10 +190,10 @@ def test_partner_changes_are_audited_without_the_secret(client_as, users, partne
 
 
 def test_subscription_changes_are_audited_without_the_secret(client_as, users, partners):
-    from integrations import services
     from integrations.models import WebhookSubscription
+    from integrations.services import partners as partners_services
 
-    sub = services.subscription_save(
+    sub = partners_services.subscription_save(
         partner=partners["finance"], url="https://hooks.example.com/a", secret="first-secret"
     )
     entries_before = LogEntry.objects.count()

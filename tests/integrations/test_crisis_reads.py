@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 
+import integrations.services
 from crisis import selectors as crisis_selectors
 from crisis.choices import CrisisStatus, TaskStatus
 from crisis.models import Crisis, Task
 from hrcore.models import Employee
-from integrations import services
+from integrations import selectors
 from integrations.models import Dossier
 
 from .test_webhooks import post
@@ -34,7 +35,7 @@ def test_only_open_crises_count_for_offboarding(two_crises, users):
     # Tasks still waiting for prerequisites are work to hand over too.
     Task.objects.filter(crisis=open_crisis, assignee=finance).update(status=TaskStatus.WAITING)
     assert Task.objects.filter(crisis=resolved, assignee=finance).exists()
-    preview = services.offboarding_preview(employee=finance)
+    preview = selectors.offboarding_preview(employee=finance)
     assert preview["tasks"] and {t.crisis_id for t in preview["tasks"]} == {open_crisis.pk}
     assert {r.crisis_id for r in preview["crisis_roles"]} <= {open_crisis.pk}
     assert set(crisis_selectors.open_crisis_ids(customer=open_crisis.customer)) == {open_crisis.pk}
@@ -77,7 +78,7 @@ def test_crisis_task_reads_customers_through_the_integrations_selector(customers
 
 def test_no_fallbacks_for_apps_that_always_ship():
     """All apps ship together: no "not installed yet" branches hiding real import errors."""
-    root = pathlib.Path(services.__file__).parent
+    root = pathlib.Path(integrations.services.__file__).parent
     offenders = [
         str(path.relative_to(root))
         for path in root.rglob("*.py")

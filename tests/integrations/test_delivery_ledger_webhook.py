@@ -9,15 +9,17 @@ from werkzeug import Response
 
 from hrcore.choices import DeliveryResult, OutboxStatus
 from hrcore.models import DeliveryAttempt, OutboxMessage
-from hrcore.services import _OUTBOX_HANDLERS, outbox_enqueue, outbox_relay_due
-from integrations import services, signing
+from hrcore.services.outbox import _OUTBOX_HANDLERS, outbox_enqueue, outbox_relay_due
+from integrations import signing
+from integrations.services import partners as partners_services
+from integrations.services import webhooks_outbound
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def subscription(partners, httpserver):
-    return services.subscription_save(
+    return partners_services.subscription_save(
         partner=partners["crm"],
         url=httpserver.url_for("/hooks"),
         events=["decision.made"],
@@ -48,7 +50,7 @@ def test_a_retried_webhook_keeps_its_delivery_id_and_the_ledger_records_each_att
     )
     for _ in range(3):
         _relay_now()
-    row = OutboxMessage.objects.get(channel=services.WEBHOOK_CHANNEL)
+    row = OutboxMessage.objects.get(channel=webhooks_outbound.WEBHOOK_CHANNEL)
     assert row.status == OutboxStatus.SENT
     assert len(received) == 2 and received[0] == received[1] == row.payload["delivery_id"]
     attempts = list(DeliveryAttempt.objects.filter(message=row).order_by("id"))
@@ -71,8 +73,8 @@ def test_a_webhook_delivered_before_the_relay_died_is_not_posted_again(subscript
     )
     OutboxMessage.objects.filter(channel="event").update(next_attempt_at=timezone.now())
     outbox_relay_due()  # fan-out: writes the webhook row
-    row = OutboxMessage.objects.get(channel=services.WEBHOOK_CHANNEL)
-    _OUTBOX_HANDLERS[services.WEBHOOK_CHANNEL](row)  # posted; the row update was lost
+    row = OutboxMessage.objects.get(channel=webhooks_outbound.WEBHOOK_CHANNEL)
+    _OUTBOX_HANDLERS[webhooks_outbound.WEBHOOK_CHANNEL](row)  # posted; the row update was lost
     _relay_now()
     assert len(received) == 1
     row.refresh_from_db()

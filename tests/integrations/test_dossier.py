@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from integrations import services
 from integrations.models import Customer, Dossier, DossierSource
+from integrations.services import dossiers
 
 from .conftest import peak_overlap
 
@@ -24,7 +24,7 @@ def _dossier(customer, sources):
 def test_three_sources_at_300_ms_finish_near_300_ms(partners, customers, sandbox):
     sandbox.knobs(**{"*": {"latency_ms": 300}})
     dossier = _dossier(customers["CUST-1001"], ["credit", "legal_guide", "contacts"])
-    dossier = services.dossier_assemble(dossier_id=dossier.pk)
+    dossier = dossiers.dossier_assemble(dossier_id=dossier.pk)
     statuses = dict(dossier.sources.values_list("source", "status"))
     assert statuses == {"credit": "fresh", "legal_guide": "fresh", "contacts": "fresh"}
     assert all(s.duration_ms >= 300 for s in dossier.sources.all())
@@ -38,8 +38,8 @@ def test_full_customer_dossier_is_concurrent_and_updates_the_profile(partners, c
     sandbox.knobs(**{"*": {"latency_ms": 200}})
     customer = customers["CUST-2001"]
     Customer.objects.filter(pk=customer.pk).update(overdue_days=1, outstanding_amount=0)
-    with_request = services.dossier_request(customer=Customer.objects.get(pk=customer.pk))
-    dossier = services.dossier_assemble(dossier_id=with_request.pk)
+    with_request = dossiers.dossier_request(customer=Customer.objects.get(pk=customer.pk))
+    dossier = dossiers.dossier_assemble(dossier_id=with_request.pk)
     assert dossier.sources.count() == 7
     assert set(dossier.sources.values_list("status", flat=True)) == {"fresh"}
     assert peak_overlap(sandbox.spans) >= 2  # concurrent, not one source after another
@@ -52,8 +52,8 @@ def test_full_customer_dossier_is_concurrent_and_updates_the_profile(partners, c
 
 def test_a_failed_source_never_blocks_and_says_why(partners, customers, sandbox):
     sandbox.knobs(finance={"mode": "error"})
-    dossier = services.dossier_request(customer=customers["CUST-1001"])
-    dossier = services.dossier_assemble(dossier_id=dossier.pk)
+    dossier = dossiers.dossier_request(customer=customers["CUST-1001"])
+    dossier = dossiers.dossier_assemble(dossier_id=dossier.pk)
     rows = {s.source: s for s in dossier.sources.all()}
     assert dossier.status == "complete"
     errors = set()
@@ -72,13 +72,13 @@ def test_a_failed_source_never_blocks_and_says_why(partners, customers, sandbox)
 
 
 def test_failed_refresh_keeps_last_good_data_as_stale(partners, customers, sandbox):
-    first = services.dossier_assemble(
-        dossier_id=services.dossier_request(customer=customers["CUST-1001"]).pk
+    first = dossiers.dossier_assemble(
+        dossier_id=dossiers.dossier_request(customer=customers["CUST-1001"]).pk
     )
     fresh_credit = first.sources.get(source="credit")
     sandbox.knobs(finance={"mode": "malformed"})
-    second = services.dossier_request(customer=customers["CUST-1001"], dedupe_seconds=0)
-    second = services.dossier_assemble(dossier_id=second.pk)
+    second = dossiers.dossier_request(customer=customers["CUST-1001"], dedupe_seconds=0)
+    second = dossiers.dossier_assemble(dossier_id=second.pk)
     credit = second.sources.get(source="credit")
     assert credit.status == "stale"
     assert credit.data == fresh_credit.data
@@ -89,17 +89,17 @@ def test_failed_refresh_keeps_last_good_data_as_stale(partners, customers, sandb
 
 
 def test_no_partner_configured_is_a_failed_source(customers, sandbox):
-    dossier = services.dossier_assemble(
-        dossier_id=services.dossier_request(customer=customers["CUST-1001"]).pk
+    dossier = dossiers.dossier_assemble(
+        dossier_id=dossiers.dossier_request(customer=customers["CUST-1001"]).pk
     )
     assert dossier.sources.get(source="credit").error == "no enabled finance partner is configured"
 
 
 def test_assembly_is_idempotent(partners, customers, sandbox):
-    dossier = services.dossier_request(customer=customers["CUST-1001"])
-    services.dossier_assemble(dossier_id=dossier.pk)
+    dossier = dossiers.dossier_request(customer=customers["CUST-1001"])
+    dossiers.dossier_assemble(dossier_id=dossier.pk)
     before = sandbox.requests
-    services.dossier_assemble(dossier_id=dossier.pk)
+    dossiers.dossier_assemble(dossier_id=dossier.pk)
     assert sandbox.requests == before
 
 
@@ -207,8 +207,8 @@ def test_old_data_is_shown_as_stale_on_the_page(partners, customers, client_as):
 
     from django.utils import timezone
 
-    dossier = services.dossier_assemble(
-        dossier_id=services.dossier_request(customer=customers["CUST-1001"]).pk
+    dossier = dossiers.dossier_assemble(
+        dossier_id=dossiers.dossier_request(customer=customers["CUST-1001"]).pk
     )
     client = client_as("manager")
     body = client.get("/integrations/customers/CUST-1001/fragment/").content.decode()
@@ -227,8 +227,8 @@ def test_api_and_page_agree_on_an_old_source(partners, customers, client_as, api
 
     from django.utils import timezone
 
-    dossier = services.dossier_assemble(
-        dossier_id=services.dossier_request(customer=customers["CUST-1001"]).pk
+    dossier = dossiers.dossier_assemble(
+        dossier_id=dossiers.dossier_request(customer=customers["CUST-1001"]).pk
     )
     DossierSource.objects.filter(dossier=dossier, source="credit").update(
         fetched_at=timezone.now() - timedelta(hours=2)

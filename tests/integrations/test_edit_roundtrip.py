@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from integrations.models import ResponsePlan
-from integrations.services import PLAN_TEXT_FIELDS
+from integrations.services.plans import PLAN_TEXT_FIELDS
 from tests.html_forms import form_data
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from hrcore.errors import Conflict, PermissionDenied
 from hrcore.models import Employee, Notification
-from integrations import services
+from integrations import selectors
 from integrations.models import Commission, Complaint, Customer
+from integrations.services import commissions, complaints, handovers
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def leaver(customers):
 
 
 def test_offboarding_preview_and_suggestions(leaver):
-    preview = services.offboarding_preview(employee=leaver)
+    preview = selectors.offboarding_preview(employee=leaver)
     assert [c.external_id for c in preview["customers"]] == ["CUST-1002"]
     assert preview["tasks"] == [] and preview["crisis_roles"] == []
     suggestions = preview["suggestions"]
@@ -39,7 +40,7 @@ def test_offboarding_preview_and_suggestions(leaver):
 
 def test_handover_execute_audit_and_revert(leaver, users):
     successor = Employee.objects.get(user__username="sh-business-2")
-    handover = services.handover_execute(
+    handover = handovers.handover_execute(
         employee=leaver, successor=successor, actor=users["hradmin"]
     )
     customer = Customer.objects.get(external_id="CUST-1002")
@@ -48,28 +49,28 @@ def test_handover_execute_audit_and_revert(leaver, users):
     assert entry.actor == users["hradmin"]
     assert entry.changes_dict["account_owner"] == [str(leaver), str(successor)]
     assert Notification.objects.filter(recipient=successor.user, kind="handover_received").exists()
-    services.handover_revert(handover=handover, actor=users["hradmin"])
+    handovers.handover_revert(handover=handover, actor=users["hradmin"])
     customer.refresh_from_db()
     assert customer.account_owner == leaver
     assert LogEntry.objects.get_for_object(customer).count() == 2
     with pytest.raises(Conflict):
-        services.handover_revert(handover=handover, actor=users["hradmin"])
+        handovers.handover_revert(handover=handover, actor=users["hradmin"])
 
 
 def test_handover_revert_window_closes(leaver, users):
     successor = Employee.objects.get(user__username="sh-business-2")
-    handover = services.handover_execute(
+    handover = handovers.handover_execute(
         employee=leaver, successor=successor, actor=users["hradmin"], window_hours=1
     )
     with time_machine.travel(timezone.now() + timedelta(hours=2)), pytest.raises(Conflict):
-        services.handover_revert(handover=handover, actor=users["hradmin"])
+        handovers.handover_revert(handover=handover, actor=users["hradmin"])
     assert Customer.objects.get(external_id="CUST-1002").account_owner == successor
 
 
 def test_handover_denied_for_unrelated_user_changes_nothing(leaver, users):
     successor = Employee.objects.get(user__username="sh-business-2")
     with pytest.raises(PermissionDenied):
-        services.handover_execute(employee=leaver, successor=successor, actor=users["manager2"])
+        handovers.handover_execute(employee=leaver, successor=successor, actor=users["manager2"])
     assert Customer.objects.get(external_id="CUST-1002").account_owner == leaver
     assert not LogEntry.objects.filter(object_repr__contains="CUST-1002").exists()
 
@@ -81,16 +82,16 @@ def test_handover_moves_open_crisis_tasks(file_crisis, users):
     finance = users["finance"].employee
     tasks = list(Task.objects.filter(crisis=crisis, assignee=finance))
     assert tasks
-    preview = services.offboarding_preview(employee=finance)
+    preview = selectors.offboarding_preview(employee=finance)
     assert {t.pk for t in preview["tasks"]} >= {t.pk for t in tasks if t.status != "done"}
     successor = preview["suggestions"][0]
-    handover = services.handover_execute(
+    handover = handovers.handover_execute(
         employee=finance, successor=successor, actor=users["hradmin"]
     )
     assert set(
         Task.objects.filter(pk__in=handover.task_ids).values_list("assignee", flat=True)
     ) == {successor.pk}
-    services.handover_revert(handover=handover, actor=users["hradmin"])
+    handovers.handover_revert(handover=handover, actor=users["hradmin"])
     assert set(
         Task.objects.filter(pk__in=handover.task_ids).values_list("assignee", flat=True)
     ) == {finance.pk}
@@ -107,7 +108,7 @@ def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(fil
     task = Task.objects.get(crisis=crisis, assignee=finance)
     task_acknowledge(task=task, actor=users["finance"])
     due_before = Task.objects.get(pk=task.pk).due_at
-    handover = services.handover_execute(
+    handover = handovers.handover_execute(
         employee=finance, successor=successor, actor=users["hradmin"]
     )
     assert handover.task_ids == [task.pk]
@@ -137,7 +138,7 @@ def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(fil
     from django.test import Client
     from django.urls import reverse
 
-    from hrcore.services import user_preferences_update
+    from hrcore.services.org import user_preferences_update
 
     user_preferences_update(user=users["manager"], language="en")
     client = Client()
@@ -148,7 +149,7 @@ def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(fil
         "(handover)." in timeline
     )
 
-    services.handover_revert(handover=handover, actor=users["hradmin"])
+    handovers.handover_revert(handover=handover, actor=users["hradmin"])
     task.refresh_from_db()
     assert task.assignee_id == finance.pk
     back = TimelineEvent.objects.filter(task=task, kind=EventKind.TASK_REASSIGNED).order_by("id")
@@ -174,11 +175,11 @@ def test_handover_leaves_finished_tasks_with_whoever_did_them(file_crisis, users
     finance = users["finance"].employee
     successor = Employee.objects.get(user__username="sh-business-2")
     task = Task.objects.get(crisis=crisis, assignee=finance)
-    handover = services.handover_execute(
+    handover = handovers.handover_execute(
         employee=finance, successor=successor, actor=users["hradmin"]
     )
     task_complete(task=task, actor=successor.user, note="records uploaded")
-    services.handover_revert(handover=handover, actor=users["hradmin"])
+    handovers.handover_revert(handover=handover, actor=users["hradmin"])
     task.refresh_from_db()
     # the successor delivered it: it stays theirs, with no event or audit entry for a move back
     assert (task.assignee_id, task.status) == (successor.pk, "done")
@@ -189,7 +190,7 @@ def test_handover_leaves_finished_tasks_with_whoever_did_them(file_crisis, users
 def test_complaint_routes_to_owner_and_supervisor(customers, users):
     customer = customers["CUST-1002"]
     owner = customer.account_owner
-    complaint = services.complaint_record(
+    complaint = complaints.complaint_record(
         customer=customer, external_id="CMP-1", severity="high", summary_en="Late delivery"
     )
     assert complaint.employee == owner and complaint.supervisor == owner.manager
@@ -200,30 +201,32 @@ def test_complaint_routes_to_owner_and_supervisor(customers, users):
         owner.user_id,
         owner.manager.user_id,
     }
-    again = services.complaint_record(customer=customer, external_id="CMP-1", severity="high")
+    again = complaints.complaint_record(customer=customer, external_id="CMP-1", severity="high")
     assert again.pk == complaint.pk and Complaint.objects.count() == 1
-    assert services.performance_points(owner) == -3
+    assert selectors.performance_points(owner) == -3
 
 
 def test_paid_order_creates_pending_commission_approved_by_finance_then_hr(customers, users):
     customer = customers["CUST-1001"]  # owner: manager, grade 6 → 3 %
-    commission = services.order_mark_paid(customer=customer, external_id="SO-9", amount="500000.00")
+    commission = commissions.order_mark_paid(
+        customer=customer, external_id="SO-9", amount="500000.00"
+    )
     assert commission.status == "pending"
     assert (commission.grade, commission.rate, commission.amount) == (
         6,
         Decimal("0.0300"),
         Decimal("15000.00"),
     )
-    assert services.order_mark_paid(customer=customer, external_id="SO-9").pk == commission.pk
+    assert commissions.order_mark_paid(customer=customer, external_id="SO-9").pk == commission.pk
     with pytest.raises(PermissionDenied):
-        services.commission_approve(commission=commission, actor=users["hradmin"])
+        commissions.commission_approve(commission=commission, actor=users["hradmin"])
     commission.refresh_from_db()
     assert commission.status == "pending"
-    commission = services.commission_approve(commission=commission, actor=users["finance"])
+    commission = commissions.commission_approve(commission=commission, actor=users["finance"])
     assert commission.status == "finance_approved"
     with pytest.raises(PermissionDenied):
-        services.commission_approve(commission=commission, actor=users["finance"])
-    commission = services.commission_approve(commission=commission, actor=users["hradmin"])
+        commissions.commission_approve(commission=commission, actor=users["finance"])
+    commission = commissions.commission_approve(commission=commission, actor=users["hradmin"])
     assert commission.status == "approved"
     assert Commission.objects.count() == 1
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from integrations import services
 from integrations.choices import DossierReason
+from integrations.services import dossiers
 
 from .test_webhooks import post
 
@@ -55,7 +55,7 @@ def test_dossier_history_shows_translated_reasons(
     customers, client_as, users, language, label, raw
 ):
     _speaks(users["manager"], language)
-    services.dossier_request(customer=customers["CUST-1001"], reason=DossierReason.PAGE)
+    dossiers.dossier_request(customer=customers["CUST-1001"], reason=DossierReason.PAGE)
     body = (
         client_as("manager")
         .get("/integrations/customers/CUST-1001/", HTTP_ACCEPT_LANGUAGE=language)

@@ -9,9 +9,11 @@ import pytest
 from werkzeug import Response
 
 from hrcore.models import OutboxMessage
-from hrcore.services import outbox_enqueue, outbox_relay_due
-from integrations import services, signing
+from hrcore.services.outbox import outbox_enqueue, outbox_relay_due
+from integrations import signing
 from integrations.models import WebhookDelivery
+from integrations.services import partners as partners_services
+from integrations.services import webhooks_outbound
 
 pytestmark = pytest.mark.django_db
 SECRET = "subscriber-secret"
@@ -19,7 +21,7 @@ SECRET = "subscriber-secret"
 
 @pytest.fixture
 def subscription(partners, httpserver):
-    return services.subscription_save(
+    return partners_services.subscription_save(
         partner=partners["crm"],
         url=httpserver.url_for("/hooks"),
         events=["crisis.filed", "decision.made"],
@@ -114,9 +116,9 @@ def test_send_test_event_only_for_hr_admins(subscription, httpserver, users):
 
     httpserver.expect_request("/hooks", method="POST").respond_with_data("ok")
     with pytest.raises(PermissionDenied):
-        services.webhook_send_test(subscription=subscription, actor=users["manager"])
+        webhooks_outbound.webhook_send_test(subscription=subscription, actor=users["manager"])
     assert not OutboxMessage.objects.filter(channel="webhook").exists()
-    services.webhook_send_test(subscription=subscription, actor=users["hradmin"])
+    webhooks_outbound.webhook_send_test(subscription=subscription, actor=users["hradmin"])
     _relay_all(1)
     log = WebhookDelivery.objects.get()
     assert (log.event, log.status) == ("test.ping", "delivered")

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integrations import services
 from integrations.models import ResponsePlan
 from integrations.plan import compose
+from integrations.services import dossiers, plans
 
 GUIDE = {
     "say_zh": ["账目以书面对账为准。"],
@@ -159,13 +159,13 @@ def _record_payment(sandbox, customer="CUST-1001"):
 
 
 def _refresh(crisis_id):
-    dossier = services.dossier_request(crisis_id=crisis_id, dedupe_seconds=0)
-    services.dossier_assemble(dossier_id=dossier.pk)
+    dossier = dossiers.dossier_request(crisis_id=crisis_id, dedupe_seconds=0)
+    dossiers.dossier_assemble(dossier_id=dossier.pk)
 
 
 @pytest.mark.django_db
 def test_plan_regenerates_only_when_its_content_changes(crisis, sandbox):
-    assert services.response_plan_generate(crisis_id=crisis.pk) is None  # nothing new
+    assert plans.response_plan_generate(crisis_id=crisis.pk) is None  # nothing new
     sandbox.knobs(legal={"mode": "error"})  # legal fails: the stale guide is kept …
     _refresh(crisis.pk)
     assert ResponsePlan.objects.filter(crisis_id=crisis.pk).count() == 1  # … so no new version
@@ -180,7 +180,7 @@ def test_plan_regenerates_only_when_its_content_changes(crisis, sandbox):
 
 @pytest.mark.django_db
 def test_regeneration_keeps_the_managers_wording(crisis, sandbox, users):
-    services.response_plan_edit(
+    plans.response_plan_edit(
         crisis_id=crisis.pk, actor=users["manager"], say_en="Please take a seat, tea is coming."
     )
     _record_payment(sandbox)
@@ -198,24 +198,24 @@ def test_plans_follow_task_progress(crisis, users):
 
     task = Task.objects.filter(crisis=crisis, status="open").order_by("id").first()
     Task.objects.filter(pk=task.pk).update(status="done")
-    assert services.response_plans_refresh() == 1
+    assert plans.response_plans_refresh() == 1
     latest = ResponsePlan.objects.filter(crisis_id=crisis.pk).order_by("-version").first()
     assert latest.version == 2
     first = ResponsePlan.objects.get(crisis_id=crisis.pk, version=1)
     assert len(latest.next_steps) == len(first.next_steps) - 1  # the done task left the list
-    assert services.response_plans_refresh() == 0
+    assert plans.response_plans_refresh() == 0
 
 
 @pytest.mark.django_db
 def test_manager_edits_create_versions_and_share(crisis, users):
-    plan = services.response_plan_edit(
+    plan = plans.response_plan_edit(
         crisis_id=crisis.pk, actor=users["manager"], say_en="Please take a seat."
     )
     assert (plan.version, plan.origin, plan.say_en) == (2, "edited", "Please take a seat.")
     assert (
         plan.never_say_en == ResponsePlan.objects.get(crisis_id=crisis.pk, version=1).never_say_en
     )
-    shared = services.response_plan_share(crisis_id=crisis.pk, actor=users["manager"])
+    shared = plans.response_plan_share(crisis_id=crisis.pk, actor=users["manager"])
     assert shared.pk == plan.pk and shared.shared_at is not None
 
 
@@ -224,7 +224,7 @@ def test_staff_cannot_edit_the_plan(crisis, users):
     from hrcore.errors import NotFound, PermissionDenied
 
     with pytest.raises((PermissionDenied, NotFound)):
-        services.response_plan_edit(crisis_id=crisis.pk, actor=users["staff"], say_en="x")
+        plans.response_plan_edit(crisis_id=crisis.pk, actor=users["staff"], say_en="x")
     assert ResponsePlan.objects.filter(crisis_id=crisis.pk).count() == 1
 
 
@@ -293,14 +293,14 @@ def test_failed_sources_of_open_crises_are_retried_with_backoff(crisis, sandbox)
     sandbox.knobs(crm={"mode": "error"})
     _refresh(crisis.pk)  # contacts/complaints/orders now stale (the first pull had them)
     assert Dossier.objects.filter(crisis_id=crisis.pk).count() == 2
-    assert services.dossier_retry_failed() == 0  # inside the 30 s backoff
+    assert dossiers.dossier_retry_failed() == 0  # inside the 30 s backoff
     with time_machine.travel(timezone.now() + timedelta(seconds=31)):
-        assert services.dossier_retry_failed() == 1
+        assert dossiers.dossier_retry_failed() == 1
         retry = Dossier.objects.filter(crisis_id=crisis.pk).order_by("-id").first()
         assert retry.reason == "retry" and retry.status == "building"
     sandbox.knobs(crm={"mode": "ok"})
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):  # breaker reset elapsed
-        services.dossier_assemble(dossier_id=retry.pk)
+        dossiers.dossier_assemble(dossier_id=retry.pk)
     assert set(retry.sources.values_list("status", flat=True)) == {"fresh"}
     with time_machine.travel(timezone.now() + timedelta(hours=1)):
-        assert services.dossier_retry_failed() == 0  # all fresh: nothing to retry
+        assert dossiers.dossier_retry_failed() == 0  # all fresh: nothing to retry

@@ -15,7 +15,7 @@ from django.test import Client
 from werkzeug import Response
 
 from hrcore.models import IdempotencyKey, OutboxMessage
-from hrcore.services import outbox_enqueue, outbox_relay_due
+from hrcore.services.outbox import outbox_enqueue, outbox_relay_due
 from integrations import signing
 from integrations.models import Partner, WebhookDelivery, WebhookSubscription
 
@@ -376,17 +376,19 @@ def test_create_with_idempotency_key_runs_once_and_keeps_the_secret_encrypted(ap
 
 def test_services_refuse_non_hr_actors(users, sub, partner):
     from hrcore.errors import PermissionDenied
-    from integrations import services
+    from integrations.services import webhooks_outbound
 
     before = _state()
     with pytest.raises(PermissionDenied):
-        services.webhook_subscription_create(
+        webhooks_outbound.webhook_subscription_create(
             partner=partner, url=GOOD_URL, events=[], actor=users["vp"]
         )
     with pytest.raises(PermissionDenied):
-        services.webhook_subscription_rotate_secret(subscription=sub, actor=users["manager"])
+        webhooks_outbound.webhook_subscription_rotate_secret(
+            subscription=sub, actor=users["manager"]
+        )
     with pytest.raises(PermissionDenied):
-        services.webhook_subscription_deactivate(subscription=sub, actor=users["finance"])
+        webhooks_outbound.webhook_subscription_deactivate(subscription=sub, actor=users["finance"])
     assert _state() == before
 
 

@@ -229,7 +229,7 @@ def test_hr_admin_builds_publishes_and_finds_the_duty_in_the_job_description(dem
 
 
 def test_builder_shows_service_errors_on_the_row_and_saves_nothing(no_seed_maps, client_as, users):
-    from hrcore.services import user_preferences_update
+    from hrcore.services.org import user_preferences_update
 
     user_preferences_update(user=users["hradmin"], language="en")
     scenario = Scenario.objects.create(code="flood", name_en="Flood", name_zh="洪水")
@@ -350,7 +350,7 @@ def test_process_manual_lists_the_steps_in_order(seeded_maps, client_as):
 
 
 def test_pages_in_english(seeded_maps, client_as, users):
-    from hrcore.services import user_preferences_update
+    from hrcore.services.org import user_preferences_update
 
     user_preferences_update(user=users["staff"], language="en")
     page = html(client_as("staff").get(f"/maps/{emergency().pk}/"))

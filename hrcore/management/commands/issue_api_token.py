@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from hrcore.api.permissions import SCOPES
 from hrcore.errors import ValidationFailed
-from hrcore.services import api_token_issue
+from hrcore.services.tokens import api_token_issue
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations import services
+from integrations.services import credentials
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        report = services.credentials_reencrypt()
+        report = credentials.credentials_reencrypt()
         self.stdout.write(
             f"re-encrypted {report.reencrypted}, already current {report.current}, "
             f"unreadable {len(report.unreadable)}"

@@ -1,0 +1,302 @@
+"""Assignments: creating them, gap-driven pushes, reminders and overdue notices."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hrcore.errors import ValidationFailed
+from hrcore.models import Employee
+from hrcore.services.notifications import notification_send
+
+from ..choices import (
+    AssignmentReason,
+    RubricItemKind,
+    VersionStatus,
+)
+from ..models import (
+    Assignment,
+    Evidence,
+    PositionProfile,
+    SimChoice,
+    SimRubricItem,
+    Simulation,
+    SimulationVersion,
+)
+from ..selectors import (
+    current_levels,
+    gaps_for,
+    profile_for,
+    published_version,
+)
+from .guards import _require_hr_admin
+
+REMIND_BEFORE = timedelta(days=2)
+DEFAULT_DUE_DAYS = 14
+
+
+# --- assignments and pushes -------------------------------------------------------------------
+
+
+def _assignment_link(assignment: Assignment) -> str:
+    return reverse("competency:assignment_start", args=[assignment.pk])
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    employee: Employee,
+    simulation: Simulation,
+    reason: str,
+    source_key: str,
+    actor=None,
+    due_at: datetime | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Assignment | None:
+    """Assign a simulation once per ``source_key`` and tell the employee; None if it existed."""
+    if reason not in AssignmentReason.values:
+        raise ValidationFailed(
+            _("Unknown assignment reason."),
+            errors={
+                "reason": [_("“%(reason)s” is not an assignment reason.") % {"reason": reason}]
+            },
+        )
+    if published_version(simulation) is None:
+        raise ValidationFailed(
+            _("Only a published simulation can be assigned."),
+            errors={"simulation": [_("This simulation has no published version yet.")]},
+        )
+    now = now or timezone.now()
+    due_at = due_at or now + timedelta(days=DEFAULT_DUE_DAYS)
+    if due_at <= now:
+        raise ValidationFailed(
+            _("The due date must be in the future."),
+            errors={"due_at": [_("Pick a date after today.")]},
+        )
+    if Assignment.objects.filter(source_key=source_key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(
+                employee=employee,
+                simulation=simulation,
+                reason=reason,
+                source_key=source_key,
+                note=note[:300],
+                assigned_by=actor,
+                assigned_at=now,
+                due_at=due_at,
+            )
+    except IntegrityError:
+        return None
+    notification_send(
+        recipient=employee.user,
+        kind="training.assigned",
+        subject=(
+            f"新的情景演练：{simulation.title_zh}",
+            f"New practice simulation: {simulation.title_en}",
+        ),
+        body=(
+            f"请在 {timezone.localtime(due_at):%Y-%m-%d} 前完成。{note}",
+            f"Please complete it by {timezone.localtime(due_at):%Y-%m-%d}. {note}",
+        ),
+        link=_assignment_link(assignment),
+        data={"assignment_id": assignment.pk},
+        dedupe_key=f"competency:assigned:{assignment.pk}",
+    )
+    return assignment
+
+
+def assignments_assign_manual(
+    *, simulation: Simulation, employees: list[Employee], due_at: datetime, actor, note: str = ""
+) -> list[Assignment]:
+    """HR assigns a published simulation to people (once per person and day)."""
+    _require_hr_admin(actor)
+    day = timezone.localdate()
+    created = []
+    for employee in employees:
+        assignment = assignment_create(
+            employee=employee,
+            simulation=simulation,
+            reason=AssignmentReason.MANUAL,
+            source_key=f"manual:{simulation.code}:{employee.pk}:{day.isoformat()}",
+            actor=actor,
+            due_at=due_at,
+            note=note,
+        )
+        if assignment:
+            created.append(assignment)
+    return created
+
+
+def _published_simulations() -> list[tuple[Simulation, SimulationVersion]]:
+    versions = SimulationVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related(
+        "simulation"
+    )
+    return [(v.simulation, v) for v in versions]
+
+
+def _simulation_trains(version: SimulationVersion) -> set[str]:
+    codes: set[str] = set()
+    for effects in SimChoice.objects.filter(node__version=version).values_list(
+        "effects", flat=True
+    ):
+        codes.update(k for k, v in (effects or {}).items() if v and v > 0)
+    for effects in SimRubricItem.objects.filter(
+        node__version=version, kind=RubricItemKind.KEY_POINT
+    ).values_list("effects", flat=True):
+        codes.update(k for k, v in (effects or {}).items() if v and v > 0)
+    return codes
+
+
+def _simulation_for_competency(code: str, scenario_codes: list[str]) -> Simulation | None:
+    """A published simulation training ``code``, preferring the given scenarios."""
+    candidates = [(s, v) for s, v in _published_simulations() if code in _simulation_trains(v)]
+    candidates.sort(key=lambda sv: (sv[0].scenario_code not in scenario_codes, sv[0].code))
+    return candidates[0][0] if candidates else None
+
+
+def _open_assignment_exists(employee: Employee, simulation: Simulation) -> bool:
+    return Assignment.objects.filter(
+        employee=employee, simulation=simulation, completed_at__isnull=True
+    ).exists()
+
+
+def gap_pushes_for(*, employee: Employee, now: datetime | None = None) -> int:
+    """Assign a simulation for each competency where the employee is below the required level,
+    once per latest-evidence state, never while one for that simulation is still open."""
+    now = now or timezone.now()
+    profile = profile_for(employee)
+    if profile is None:
+        return 0
+    created = 0
+    levels = current_levels(employee)
+    latest_ids = dict(
+        Evidence.objects.filter(employee=employee)
+        .order_by("competency_code", "observed_at", "id")
+        .values_list("competency_code", "id")
+    )
+    for gap in gaps_for(employee, levels=levels):
+        simulation = _simulation_for_competency(gap["code"], profile.scenario_codes)
+        if simulation is None or _open_assignment_exists(employee, simulation):
+            continue
+        key = f"gap:{employee.pk}:{gap['code']}:{latest_ids.get(gap['code'], 0)}"
+        if assignment_create(
+            employee=employee,
+            simulation=simulation,
+            reason=AssignmentReason.GAP,
+            source_key=key,
+            due_at=now + timedelta(days=profile.due_days),
+            note=f"{gap['competency'].name_zh} {gap['current']}→{gap['required']}",
+            now=now,
+        ):
+            created += 1
+    return created
+
+
+def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
+    """The beat sweep: periodic practice per profile cadence, gap-driven pushes, reminders and
+    overdue notices. Idempotent: keys and compare-and-set flags stop any duplicate."""
+    now = now or timezone.now()
+    counts = {"periodic": 0, "gap": 0, "reminders": 0, "overdue": 0}
+    published = _published_simulations()
+    for profile in PositionProfile.objects.filter(is_active=True).select_related("position"):
+        holders = list(
+            Employee.objects.filter(is_active=True, position=profile.position).select_related(
+                "user", "position"
+            )
+        )
+        simulations = [s for s, _v in published if s.scenario_code in profile.scenario_codes]
+        period = int(now.timestamp() // (max(profile.cadence_days, 1) * 86400))
+        window_start = now - timedelta(days=profile.cadence_days)
+        for holder in holders:
+            for simulation in simulations:
+                recent = Assignment.objects.filter(
+                    employee=holder, simulation=simulation, assigned_at__gt=window_start
+                ).exists()
+                if recent:
+                    continue
+                with transaction.atomic():
+                    if assignment_create(
+                        employee=holder,
+                        simulation=simulation,
+                        reason=AssignmentReason.PERIODIC,
+                        source_key=f"periodic:{holder.pk}:{simulation.code}:{period}",
+                        due_at=now + timedelta(days=profile.due_days),
+                        now=now,
+                    ):
+                        counts["periodic"] += 1
+            with transaction.atomic():
+                counts["gap"] += gap_pushes_for(employee=holder, now=now)
+    counts["reminders"] = _remind_due(now)
+    counts["overdue"] = _notify_overdue(now)
+    return counts
+
+
+def _remind_due(now: datetime) -> int:
+    sent = 0
+    due_soon = Assignment.objects.filter(
+        completed_at__isnull=True,
+        reminded_at__isnull=True,
+        due_at__gt=now,
+        due_at__lte=now + REMIND_BEFORE,
+    ).select_related("employee__user", "simulation")
+    for assignment in due_soon:
+        with transaction.atomic():
+            claimed = Assignment.objects.filter(pk=assignment.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            if not claimed:
+                continue
+            notification_send(
+                recipient=assignment.employee.user,
+                kind="training.reminder",
+                subject=(
+                    f"提醒：请完成情景演练「{assignment.simulation.title_zh}」",
+                    f"Reminder: please complete “{assignment.simulation.title_en}”",
+                ),
+                body=(
+                    f"截止 {timezone.localtime(assignment.due_at):%Y-%m-%d %H:%M}。",
+                    f"Due {timezone.localtime(assignment.due_at):%Y-%m-%d %H:%M}.",
+                ),
+                link=_assignment_link(assignment),
+                dedupe_key=f"competency:reminder:{assignment.pk}",
+            )
+            sent += 1
+    return sent
+
+
+def _notify_overdue(now: datetime) -> int:
+    sent = 0
+    overdue = Assignment.objects.filter(
+        completed_at__isnull=True, overdue_notified_at__isnull=True, due_at__lte=now
+    ).select_related("employee__user", "employee__manager__user", "simulation")
+    for assignment in overdue:
+        with transaction.atomic():
+            claimed = Assignment.objects.filter(
+                pk=assignment.pk, overdue_notified_at__isnull=True
+            ).update(overdue_notified_at=now)
+            if not claimed:
+                continue
+            employee = assignment.employee
+            recipients = [employee.user]
+            if employee.manager_id and employee.manager.user_id:
+                recipients.append(employee.manager.user)
+            for recipient in recipients:
+                notification_send(
+                    recipient=recipient,
+                    kind="training.overdue",
+                    subject=(
+                        f"逾期：{employee.name_zh} 的情景演练「{assignment.simulation.title_zh}」",
+                        f"Overdue: {employee.name_en}'s simulation “{assignment.simulation.title_en}”",
+                    ),
+                    link=reverse("competency:home"),
+                    dedupe_key=f"competency:overdue:{assignment.pk}:{recipient.pk}",
+                )
+            sent += 1
+    return sent

@@ -1,0 +1,156 @@
+"""In-app notifications (with their e-mail) and e-mail delivery."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import (
+    Notification,
+    OutboxMessage,
+)
+from .outbox import (
+    PermanentDeliveryError,
+    outbox_enqueue,
+)
+
+User = get_user_model()
+
+
+# --- Notifications and outbox --------------------------------------------------------------
+
+
+def notification_send(
+    *,
+    recipient: User,
+    kind: str,
+    subject: tuple[str, str],
+    body: tuple[str, str] = ("", ""),
+    link: str = "",
+    data: dict | None = None,
+    dedupe_key: str,
+    email: bool = True,
+) -> Notification | None:
+    """Write an in-app notification (zh, en) once per dedupe key and queue its e-mail.
+
+    Call inside the business transaction: if it rolls back, nothing is sent; if the process dies
+    after commit, the outbox row is still there for the relay.
+    """
+    with transaction.atomic():
+        notification, created = Notification.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={
+                "recipient": recipient,
+                "kind": kind,
+                "subject_zh": subject[0][:300],
+                "subject_en": subject[1][:300],
+                "body_zh": body[0],
+                "body_en": body[1],
+                "link": link,
+                "data": data or {},
+            },
+        )
+    if not created:
+        return None
+    if email and recipient.email:
+        outbox_enqueue(
+            channel="email",
+            dedupe_key=f"email:{dedupe_key}",
+            payload={"to": recipient.email, "notification_id": notification.pk},
+        )
+    return notification
+
+
+@dataclass(frozen=True)
+class NotificationSpec:
+    """One in-app notification (zh, en) for ``notifications_create_many``."""
+
+    recipient: User
+    kind: str
+    subject: tuple[str, str]
+    dedupe_key: str
+    body: tuple[str, str] = ("", "")
+    link: str = ""
+    data: dict | None = None
+    email: bool = True
+
+
+def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
+    """Write many in-app notifications in one INSERT and return the e-mail outbox messages they
+    call for, to hand to ``outbox_fan_out`` (which writes them in the worker).
+
+    For rows born with the business write that owns them (a new crisis, its new tasks): their
+    dedupe keys name fresh ids, so there is nothing to deduplicate against — a clash is a bug
+    and raises, rolling the whole write back. ``notification_send`` is the one-at-a-time form.
+    """
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=spec.recipient,
+                kind=spec.kind,
+                subject_zh=spec.subject[0][:300],
+                subject_en=spec.subject[1][:300],
+                body_zh=spec.body[0],
+                body_en=spec.body[1],
+                link=spec.link,
+                data=spec.data or {},
+                dedupe_key=spec.dedupe_key,
+            )
+            for spec in specs
+        ]
+    )
+    return [
+        {
+            "channel": "email",
+            "dedupe_key": f"email:{spec.dedupe_key}",
+            "payload": {"to": spec.recipient.email, "notification_id": row.pk},
+        }
+        for spec, row in zip(specs, rows, strict=True)
+        if spec.email and spec.recipient.email
+    ]
+
+
+def email_message_id(message: OutboxMessage) -> str:
+    """A Message-ID fixed by the outbox row: every retry of one e-mail carries the same one, so
+    mail systems that dedupe on it show it once."""
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32]
+    domain = (settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "keel.local").strip("> ")
+    return f"<{digest}.keel@{domain}>"
+
+
+def deliver_email(message: OutboxMessage) -> str:
+    from django.core.mail import EmailMessage
+
+    notification = Notification.objects.filter(pk=message.payload.get("notification_id")).first()
+    if notification is None:
+        raise PermanentDeliveryError("notification is gone")
+    employee = getattr(notification.recipient, "employee", None)
+    language = employee.language if employee else "zh-hans"
+    from ..i18n import pick
+    from ..text import single_line
+
+    message_id = email_message_id(message)
+    # The SMTP backend's timeout is settings.EMAIL_TIMEOUT (checked < the outbox lease).
+    EmailMessage(
+        # One line: a line break in a subject (e.g. from a crisis title) makes Django refuse the
+        # message, and every retry would fail the same way.
+        subject=single_line(f"[Keel] {pick(notification, 'subject', language)}"),
+        body=pick(notification, "body", language) or pick(notification, "subject", language),
+        to=[message.payload["to"]],
+        headers={"Message-ID": message_id},
+    ).send()
+    return message_id
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=list(notification_ids))
+    return qs.update(read_at=timezone.now())

@@ -1,0 +1,229 @@
+"""The transactional outbox: enqueueing, fan-out, the relay, channel handlers and the delivery ledger."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..choices import DeliveryResult, OutboxStatus
+from ..models import (
+    DeliveryAttempt,
+    OutboxMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def outbox_enqueue(*, channel: str, dedupe_key: str, payload: dict) -> OutboxMessage | None:
+    """Write a must-deliver message once; kicks the relay after commit (the tick is the backstop)."""
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                channel=channel, dedupe_key=dedupe_key, payload=payload
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(_kick_relay)
+    return message
+
+
+FAN_OUT_CHANNEL = "fanout"
+
+
+def outbox_fan_out(
+    *, dedupe_key: str, messages: list[dict], crisis_id: int | None = None
+) -> OutboxMessage:
+    """One outbox row that the relay (in the worker) turns into ``messages`` — each a dict of
+    ``channel``, ``dedupe_key``, ``payload`` delivered as its own outbox row, retried on its own.
+    A business write that emits many messages pays one insert; the fan-out is idempotent (the
+    children's dedupe keys), so a relay that dies half-way and runs again loses and doubles
+    nothing. ``dedupe_key`` must be new (it names the new row that owns the messages): no
+    savepoint guards the insert, a clash raises and rolls the business write back.
+    ``crisis_id`` says which crisis the row belongs to (housekeeping keeps an open crisis's)."""
+    payload: dict = {"messages": messages}
+    if crisis_id is not None:
+        payload["crisis_id"] = crisis_id
+    message = OutboxMessage.objects.create(
+        channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload=payload
+    )
+    transaction.on_commit(_kick_relay)
+    return message
+
+
+def deliver_fan_out(message: OutboxMessage) -> None:
+    children = message.payload.get("messages") or []
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                channel=child["channel"], dedupe_key=child["dedupe_key"], payload=child["payload"]
+            )
+            for child in children
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _kick_relay() -> None:
+    """Queue a relay run, throttled per ``KEEL_OUTBOX_KICK_SECONDS`` (per cache): the first
+    message of a window is relayed at once, and one trailing run at the end of the window picks
+    up everything written during it — a burst (seeding, a filing that notifies forty people)
+    costs two queued runs, not forty, and no message waits longer than the window."""
+    from ..tasks import outbox_relay
+
+    window = settings.KEEL_OUTBOX_KICK_SECONDS
+    if getattr(cache, "is_down", False):
+        return  # Redis (cache and broker) unreachable: the beat's relay delivers it later
+    try:
+        if not window or cache.add("keel:outbox-kick", 1, timeout=window):
+            outbox_relay.delay()
+        elif cache.add("keel:outbox-kick-trailing", 1, timeout=window):
+            outbox_relay.apply_async(countdown=window)
+    except Exception:  # broker down: the periodic relay picks it up
+        logger.warning("outbox relay kick failed; the beat's relay will pick it up", exc_info=True)
+
+
+OutboxHandler = Callable[[OutboxMessage], None]
+_OUTBOX_HANDLERS: dict[str, OutboxHandler] = {}
+
+
+def register_outbox_handler(channel: str, handler: OutboxHandler) -> None:
+    """Apps register how their channel is delivered (e-mail here, webhooks in integrations)."""
+    _OUTBOX_HANDLERS[channel] = handler
+
+
+class PermanentDeliveryError(Exception):
+    """Delivery can never succeed (bad address, unknown subscription): stop retrying."""
+
+
+OUTBOX_MAX_ATTEMPTS = 8
+
+
+def outbox_backoff(attempts: int) -> timedelta:
+    """Exponential backoff: 10 s, 20 s, 40 s … capped at one hour."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def outbox_relay_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Deliver due outbox messages; each is claimed with a compare-and-set so two relays never
+    send the same message. Returns how many were delivered."""
+    now = now or timezone.now()
+    delivered, fanned_out = _relay_pass(now=now, limit=limit)
+    # A fan-out row wrote its children during the pass: deliver them in this run, not the next.
+    for _extra_pass in range(2):
+        if not fanned_out or delivered >= limit:
+            break
+        more, fanned_out = _relay_pass(now=timezone.now(), limit=limit - delivered)
+        delivered += more
+    return delivered
+
+
+def _relay_pass(*, now: datetime, limit: int) -> tuple[int, bool]:
+    delivered = 0
+    fanned_out = False
+    due_ids = list(
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("id", "attempts")[:limit]
+    )
+    for message_id, attempts in due_ids:
+        lease_until = now + timedelta(seconds=settings.KEEL_OUTBOX_LEASE_SECONDS)
+        # Claim: bump attempts and push next_attempt_at out; only one relay wins the update.
+        claimed = OutboxMessage.objects.filter(
+            pk=message_id, status=OutboxStatus.PENDING, attempts=attempts
+        ).update(attempts=attempts + 1, next_attempt_at=lease_until)
+        if not claimed:
+            continue
+        message = OutboxMessage.objects.get(pk=message_id)
+        handler = _OUTBOX_HANDLERS.get(message.channel)
+        try:
+            if handler is None:
+                raise PermanentDeliveryError(f"no handler for channel {message.channel!r}")
+            handler(message)
+        except PermanentDeliveryError as exc:
+            OutboxMessage.objects.filter(pk=message_id).update(
+                status=OutboxStatus.DEAD, last_error=str(exc)[:2000]
+            )
+        except Exception as exc:  # transient: retry with backoff, give up after a bound
+            status = (
+                OutboxStatus.DEAD
+                if message.attempts >= OUTBOX_MAX_ATTEMPTS
+                else OutboxStatus.PENDING
+            )
+            OutboxMessage.objects.filter(pk=message_id).update(
+                status=status,
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                next_attempt_at=timezone.now() + outbox_backoff(message.attempts),
+            )
+        else:
+            OutboxMessage.objects.filter(pk=message_id).update(
+                status=OutboxStatus.SENT, sent_at=timezone.now(), last_error=""
+            )
+            delivered += 1
+            fanned_out = fanned_out or message.channel == FAN_OUT_CHANNEL
+    return delivered, fanned_out
+
+
+# --- Delivery ledger ---------------------------------------------------------------------
+
+
+def ledgered(
+    handler: Callable[[OutboxMessage], str | None],
+    *,
+    delivery_id: Callable[[OutboxMessage], str],
+) -> OutboxHandler:
+    """Wrap a channel's handler in the delivery ledger (one ``DeliveryAttempt`` per try,
+    committed before and after the send, outside any business transaction).
+
+    * an earlier attempt recorded as delivered (the process died before the outbox row was
+      marked sent) → nothing is sent again: exactly once;
+    * an earlier attempt that never recorded its answer (crash mid-send, lease expired, the
+      answer was lost) → marked ``unknown`` and sent again with the same delivery id, which
+      the receiver can dedupe on (webhook delivery id header, e-mail Message-ID): at least once,
+      recognisable;
+    * the handler returns the provider's message id when it has one.
+    """
+
+    def deliver(message: OutboxMessage) -> None:
+        key = delivery_id(message)
+        earlier = DeliveryAttempt.objects.filter(message=message)
+        if earlier.filter(result=DeliveryResult.DELIVERED).exists():
+            logger.info("outbox %s: delivered by an earlier attempt; not sent again", message.pk)
+            return
+        earlier.filter(result=DeliveryResult.STARTED).update(
+            result=DeliveryResult.UNKNOWN,
+            finished_at=timezone.now(),
+            error="no answer recorded (crash, timeout or lease expired); resent with the same "
+            "delivery id",
+        )
+        attempt = DeliveryAttempt.objects.create(
+            message=message, channel=message.channel, attempt=message.attempts, delivery_id=key
+        )
+        try:
+            provider_id = handler(message)
+        except PermanentDeliveryError as exc:
+            _attempt_finish(attempt, DeliveryResult.REFUSED, error=exc)
+            raise
+        except Exception as exc:
+            _attempt_finish(attempt, DeliveryResult.FAILED, error=exc)
+            raise
+        _attempt_finish(attempt, DeliveryResult.DELIVERED, provider_id=provider_id or "")
+
+    deliver.__name__ = getattr(handler, "__name__", "deliver")
+    return deliver
+
+
+def _attempt_finish(
+    attempt: DeliveryAttempt, result: str, *, provider_id: str = "", error=None
+) -> None:
+    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+        result=result,
+        finished_at=timezone.now(),
+        provider_message_id=provider_id[:300],
+        error="" if error is None else f"{type(error).__name__}: {error}"[:2000],
+    )

@@ -1,0 +1,68 @@
+"""HR↔CRM complaints: recording a customer complaint against its account owner."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from hrcore.errors import ValidationFailed
+from hrcore.services.notifications import notification_send
+
+from ..models import (
+    Complaint,
+    Customer,
+)
+
+# --- HR ↔ CRM: complaints and commission ---------------------------------------------------
+
+COMPLAINT_POINTS = {"low": -1, "medium": -2, "high": -3, "critical": -5}
+
+
+@transaction.atomic
+def complaint_record(
+    *,
+    customer: Customer,
+    external_id: str,
+    severity: str = "medium",
+    summary_zh: str = "",
+    summary_en: str = "",
+    actor=None,
+) -> Complaint:
+    """Record a complaint against the account owner's performance and route it to the owner and
+    their supervisor (idempotent per external id)."""
+    if not external_id:
+        raise ValidationFailed(_("The complaint needs an id."), errors={"id": _("Required.")})
+    if severity not in COMPLAINT_POINTS:
+        raise ValidationFailed(
+            _("Unknown severity."), errors={"severity": ", ".join(COMPLAINT_POINTS)}
+        )
+    existing = Complaint.objects.filter(external_id=external_id).first()
+    if existing is not None:
+        return existing
+    owner = customer.account_owner
+    supervisor = owner.manager if owner else None
+    complaint = Complaint.objects.create(
+        external_id=external_id,
+        customer=customer,
+        employee=owner,
+        supervisor=supervisor,
+        severity=severity,
+        summary_zh=summary_zh,
+        summary_en=summary_en,
+        performance_points=COMPLAINT_POINTS[severity] if owner else 0,
+    )
+    for person, role in ((owner, "owner"), (supervisor, "supervisor")):
+        if person is None:
+            continue
+        notification_send(
+            recipient=person.user,
+            kind="complaint",
+            subject=(
+                f"客户投诉：{customer.name_zh}（{severity}）",
+                f"Customer complaint: {customer.name_en} ({severity})",
+            ),
+            body=(summary_zh, summary_en),
+            link=f"/integrations/customers/{customer.external_id}/",
+            dedupe_key=f"complaint:{complaint.pk}:{role}",
+        )
+    return complaint
