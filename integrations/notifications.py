@@ -12,10 +12,10 @@ _CUSTOMER = {"zh": "上海恒达贸易", "en": "Shanghai Hengda Trading"}
 
 # A complaint's severity code as words (the code never reaches a reader).
 SEVERITY_LABELS = {
-    "low": gettext_lazy("low"),
-    "medium": gettext_lazy("medium"),
-    "high": gettext_lazy("high"),
-    "critical": gettext_lazy("critical"),
+    "low": gettext_lazy("Low"),
+    "medium": gettext_lazy("Medium"),
+    "high": gettext_lazy("High"),
+    "critical": gettext_lazy("Critical"),
 }
 
 register(
