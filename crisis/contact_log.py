@@ -63,3 +63,40 @@ def render_contact_note(fields: dict, rest: str) -> str:
     if rest:
         lines.append(rest)
     return "\n".join(lines)
+
+
+CONTACT_FIELD_LIMITS = {"contact_person": 200, "contact_channel": 32, "contact_outcome": 4000}
+
+
+def clean_deliverable_fields(kind: str, fields: dict | None) -> dict:
+    """A deliverable's structured content, checked: only a contact log has fields, each a
+    string within its limit, the channel one of ``ContactChannel``. Raises ``ValidationFailed``
+    with the field named in ``errors``."""
+    from django.utils.translation import gettext as _
+
+    from hrcore.errors import ValidationFailed
+
+    from .choices import ContactChannel, DeliverableKind
+
+    if kind != DeliverableKind.CONTACT_LOG or not fields:
+        return {}
+    if not isinstance(fields, dict):
+        raise ValidationFailed(_("The contact log is not valid."), errors={"fields": "object"})
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for name, value in fields.items():
+        limit = CONTACT_FIELD_LIMITS.get(name)
+        if limit is None:
+            errors[name] = _("Unknown field.")
+        elif not isinstance(value, str):
+            errors[name] = _("Enter text.")
+        elif len(value) > limit:
+            errors[name] = _("At most %(n)d characters.") % {"n": limit}
+        elif value.strip():
+            clean[name] = value.strip()
+    channel = clean.get("contact_channel")
+    if channel and channel not in ContactChannel.values:
+        errors["contact_channel"] = _("Choose one of the channels.")
+    if errors:
+        raise ValidationFailed(_("The contact log is not valid."), errors=errors)
+    return clean

@@ -174,3 +174,9 @@ register(
     ),
     example={"customer": _CUSTOMER, "days": 95, "amount": "1200000.00", "currency": "CNY"},
 )
+
+
+def duty_action(task) -> dict[str, str]:
+    """A task's duty action in both languages, for the parameters of a notification."""
+    code = task.duty_code
+    return {"zh": task.duty.action_zh or code, "en": task.duty.action_en or code}
