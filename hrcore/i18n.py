@@ -16,3 +16,16 @@ def pick(obj: object, field: str, language: str | None = None) -> str:
     if is_chinese(language):
         return zh or en
     return en or zh
+
+
+def with_codes(message: str, **codes: str):
+    """A translated ``message`` with ``%(name)s`` placeholders filled by codes the reader types
+    as they are ("manager", "position:<code>"), shown as ``<code translate="no">`` — the
+    sentence is in the reader's language, the codes are no language."""
+    from django.utils.html import conditional_escape, format_html
+    from django.utils.safestring import mark_safe
+
+    filled = {
+        name: format_html('<code translate="no">{}</code>', code) for name, code in codes.items()
+    }
+    return mark_safe(conditional_escape(message) % filled)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hrcore.choices import DepartmentFunction, UnitKind
+from hrcore.i18n import with_codes
 from hrcore.models import OrgUnit, Position
 
 from .choices import DeliverableKind, Severity
@@ -13,7 +15,7 @@ from .models import Scenario
 
 
 class ScenarioForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=64, help_text=_("e.g. data-breach"))
+    code = forms.SlugField(label=_("Code"), max_length=64)
     name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200, required=False)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
     default_severity = forms.ChoiceField(
@@ -35,6 +37,11 @@ class ScenarioForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per request, in the reader's language; the example code stays a code.
+        self.fields["code"].help_text = with_codes(gettext("e.g. %(code)s"), code="data-breach")
 
 
 class MapHeaderForm(forms.Form):
@@ -90,7 +97,6 @@ class DutyForm(forms.Form):
         label=_("Escalation"),
         required=False,
         initial="manager, executive",
-        help_text=_("manager, executive or position:<code>, comma-separated."),
     )
     warn_ratio = forms.FloatField(label=_("Warn at"), initial=0.8, required=False)
     business_hours = forms.BooleanField(label=_("Business hours only"), required=False)
@@ -106,9 +112,16 @@ class DutyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A position by its title in the reader's language (the code is the option's value).
         self.fields["assignee_position"].choices = [("", "—")] + [
-            (p.code, f"{p.title} ({p.code})") for p in Position.objects.all()
+            (p.code, p.title) for p in Position.objects.all()
         ]
+        self.fields["escalation"].help_text = with_codes(
+            gettext("%(manager)s, %(executive)s or %(position)s, comma-separated."),
+            manager="manager",
+            executive="executive",
+            position="position:<code>",
+        )
 
     def to_duty(self) -> dict:
         c = self.cleaned_data
