@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+from crisis.services.sweep import sla_sweep
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_BENCH_DB = "keel_bench_ce"
 
@@ -391,8 +393,6 @@ def sweep_cost(sizes: list[int]) -> None:
 
     from django.utils import timezone
 
-    from crisis import services
-
     print("\n[2] sweep cost versus pending timers")
     results = []
     for size in sizes:
@@ -404,12 +404,12 @@ def sweep_cost(sizes: list[int]) -> None:
         idle = []
         for _ in range(5):
             t = time.perf_counter()
-            services.sla_sweep()
+            sla_sweep()
             idle.append(time.perf_counter() - t)
         past = timezone.now() - timedelta(seconds=1)
         bulk_crises(10, tasks_per_crisis=5, due=past, escalation=[])
         t = time.perf_counter()
-        fired = services.sla_sweep()
+        fired = sla_sweep()
         busy = time.perf_counter() - t
         results.append((size, statistics.median(idle), busy, fired["breach"]))
         print(

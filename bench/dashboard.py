@@ -34,6 +34,9 @@ import threading
 import time
 from pathlib import Path
 
+from crisis.services.board import crisis_board_flags_refresh
+from crisis.services.filing import crisis_file
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -125,13 +128,9 @@ def _client(username: str):
 def _file_open_crises(n: int) -> list:
     from django.contrib.auth import get_user_model
 
-    from crisis import services
-
     manager = get_user_model().objects.get(username="manager")
     return [
-        services.crisis_file(
-            scenario="debt-collection-emergency", title=f"Bench crisis {i}", actor=manager
-        )
+        crisis_file(scenario="debt-collection-emergency", title=f"Bench crisis {i}", actor=manager)
         for i in range(n)
     ]
 
@@ -143,7 +142,6 @@ def _clone_crises(template, count: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from crisis import services
     from crisis.models import Crisis, Task
 
     tasks = list(Task.objects.filter(crisis=template).order_by("id"))
@@ -170,9 +168,7 @@ def _clone_crises(template, count: int) -> None:
                     t2.crisis_id = c.pk
                     rows.append(t2)
             Task.objects.bulk_create(rows)
-            refresh = getattr(services, "crisis_board_flags_refresh", None)
-            if refresh:
-                refresh([c.pk for c in copies])
+            crisis_board_flags_refresh([c.pk for c in copies])
         made += size
     # Fresh statistics after a bulk load, as autovacuum's analyze would take in production.
     from django.db import connection

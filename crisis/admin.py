@@ -15,7 +15,7 @@ from .models import (
     TriggerAlert,
     TriggerRule,
 )
-from .selectors import crises_visible_to, tasks_visible_to
+from .selectors.access import crises_visible_to, tasks_visible_to
 
 
 class HolidayInline(admin.TabularInline):

@@ -20,9 +20,15 @@ from hrcore.errors import KeelError
 from hrcore.models import Notification, OrgUnit, OutboxMessage
 from hrcore.selectors import has_role
 
-from . import services
 from .choices import TASK_ACTIVE_STATES, CrisisSource, DeliverableKind
 from .models import BusinessCalendar, Crisis
+from .services.calendars import business_calendar_save
+from .services.closure import crisis_close
+from .services.decisions import decision_make
+from .services.filing import crisis_file
+from .services.sweep import sla_sweep
+from .services.tasks import task_acknowledge, task_complete
+from .services.triggers import trigger_rules_ensure_defaults
 
 User = get_user_model()
 
@@ -121,20 +127,20 @@ def _play(crisis: Crisis, clock: dict, *, share: float, late_duty: str | None) -
             used = 1.4 if task.duty_code == late_duty else share
             target = task.started_at + timedelta(minutes=task.deadline_minutes * used)
             clock["now"] = max(clock["now"], target)
-            services.sla_sweep()
+            sla_sweep()
             user = task.assignee.user if task.assignee else None
             if user is None:
                 continue
             if task.deliverable_kind == DeliverableKind.DECISION and has_role(user, "executive"):
-                services.decision_make(
+                decision_make(
                     crisis=crisis,
                     text="同意按付款计划协商，法务陪同；Agree a payment plan, legal attends.",
                     option="negotiate",
                     actor=user,
                 )
             else:
-                services.task_acknowledge(task=task, actor=user)
-                services.task_complete(
+                task_acknowledge(task=task, actor=user)
+                task_complete(
                     task=task,
                     actor=user,
                     note="已完成 / Done",
@@ -149,7 +155,7 @@ def seed_calendars() -> int:
         unit = OrgUnit.objects.filter(code=code).first()
         if unit is None or BusinessCalendar.objects.filter(unit=unit).exists():
             continue
-        services.business_calendar_save(
+        business_calendar_save(
             unit=unit, time_zone="Asia/Shanghai", holidays=HOLIDAYS_CN, name=name
         )
         made += 1
@@ -158,7 +164,7 @@ def seed_calendars() -> int:
 
 def seed() -> dict[str, int]:
     calendars = seed_calendars()
-    services.trigger_rules_ensure_defaults()
+    trigger_rules_ensure_defaults()
     if Crisis.objects.filter(source=CrisisSource.DEMO).exists():
         return {"calendars": calendars, "demo_crises": 0}
     users = {u.username: u for u in User.objects.filter(username__in=["manager", "manager2"])}
@@ -170,7 +176,7 @@ def seed() -> dict[str, int]:
     for days_ago, scenario, filer, zh, en, share, late in HISTORY:
         try:
             with transaction.atomic(), _clock(real_now - timedelta(days=days_ago)) as clock:
-                crisis = services.crisis_file(
+                crisis = crisis_file(
                     scenario=scenario,
                     title=f"{zh} / {en}",
                     description="演示数据 / Demo data",
@@ -180,7 +186,7 @@ def seed() -> dict[str, int]:
                 )
                 _play(crisis, clock, share=share, late_duty=late)
                 clock["now"] += timedelta(minutes=10)
-                services.crisis_close(
+                crisis_close(
                     crisis=crisis,
                     outcome="已妥善处理 / Resolved",
                     lessons="提前准备付款记录 / Keep payment records ready",
@@ -193,7 +199,7 @@ def seed() -> dict[str, int]:
     Notification.objects.filter(created_at__gte=started, kind__startswith="crisis.").delete()
     OutboxMessage.objects.filter(created_at__gte=started).delete()
     try:
-        services.crisis_file(
+        crisis_file(
             scenario="customer-complaint",
             title="门店顾客现场投诉 / Customer complaint in the Shenzhen store",
             description="顾客要求退款并拍摄视频 / The customer demands a refund and is filming.",

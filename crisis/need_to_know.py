@@ -1,7 +1,7 @@
 """What a duty needs to know (pure, no ORM): a duty's information items, in the words of the
 responsibility map ("付款记录 / Payment records"), mapped to the dossier sources that hold that
 information. Staff who hold a task in a crisis see the dossier sources their duty's items name
-and nothing else of the customer (``crisis.selectors.crisis_access``).
+and nothing else of the customer (``crisis.selectors.access.crisis_access``).
 
 Items are free text written by HR in either language; each rule is a set of keywords (lower
 case, Chinese and English) and the sources it opens. An item naming nothing known opens

@@ -4,19 +4,20 @@ from celery import shared_task
 
 from integrations.selectors import customer_by_id
 
-from . import services
+from .services import sweep as sweep_services
+from .services import triggers as triggers_services
 
 
 @shared_task(name="crisis.tasks.sla_sweep")
 def sla_sweep() -> dict:
     """Fire due warnings, breaches and escalations (the tick also runs this every few seconds)."""
-    return services.sla_sweep()
+    return sweep_services.sla_sweep()
 
 
 @shared_task(name="crisis.tasks.triggers_sweep")
 def triggers_sweep() -> int:
     """Periodic pass of the automatic trigger rules over overdue customers."""
-    return services.triggers_sweep()
+    return triggers_services.triggers_sweep()
 
 
 @shared_task(name="crisis.tasks.triggers_evaluate_customer")
@@ -24,4 +25,4 @@ def triggers_evaluate_customer(customer_id: int) -> int:
     customer = customer_by_id(customer_id)
     if customer is None:
         return 0
-    return len(services.triggers_evaluate_customer(customer=customer))
+    return len(triggers_services.triggers_evaluate_customer(customer=customer))

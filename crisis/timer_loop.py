@@ -1,8 +1,8 @@
 """The timer loop (``manage.py run_timers``): fire SLA timers at their due time, not on the next
 beat tick.
 
-It sleeps until the next due row (``selectors.next_timer_due``), then runs the same
-``services.sla_sweep`` as the tick — rows are claimed with ``SKIP LOCKED`` on PostgreSQL and
+It sleeps until the next due row (``next_timer_due``), then runs the same
+``sla_sweep`` as the tick — rows are claimed with ``SKIP LOCKED`` on PostgreSQL and
 moved with compare-and-set updates, so several loops and the tick together still fire each timer
 once. A nearer deadline written while it sleeps wakes it early:
 
@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from . import selectors, services, sla
+from . import sla
+from .selectors.timers import next_timer_due
+from .services.sweep import sla_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +98,10 @@ def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
     """One turn: sweep when something is due, then say how long to sleep."""
     stats = stats if stats is not None else LoopStats()
     now = timezone.now()
-    next_due = selectors.next_timer_due()
+    next_due = next_timer_due()
     floor = 0.0
     if next_due is not None and next_due <= now:
-        counts = services.sla_sweep(now)
+        counts = sla_sweep(now)
         fired = sum(counts.values())
         stats.sweeps += 1
         stats.fired += fired
@@ -107,7 +109,7 @@ def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
         # loop took it): do not spin; a notification still wakes us for new work.
         floor = 0.0 if fired else min(1.0, max_sleep)
         now = timezone.now()
-        next_due = selectors.next_timer_due()
+        next_due = next_timer_due()
     return sla.timer_sleep_seconds(now=now, next_due=next_due, max_sleep=max_sleep, floor=floor)
 
 

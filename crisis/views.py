@@ -2,14 +2,13 @@
 "my tasks", the executive dashboard with decisions and metrics, closure.
 
 Thin: reads come from ``crisis.selectors``, every write from ``crisis.services``; domain errors
-are shown as messages, never a 500. The plain-words checklist and timeline sentences are built
-here (presentation), in the viewer's language and time zone.
+are shown as messages, never a 500. What a page shows (task states, the plain-words checklist,
+timeline sentences, board rows, dashboard charts) is shaped by ``crisis.presenters``.
 """
 
 from __future__ import annotations
 
 import mimetypes
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,7 +18,6 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -29,8 +27,7 @@ from hrcore.choices import Role
 from hrcore.errors import KeelError, PermissionDenied
 from hrcore.selectors import employee_of, has_role, unit_by_code
 
-from . import charts, metrics, paging, selectors, services
-from .choices import DeliverableKind, EventKind, TaskStatus, TimerState
+from . import paging, presenters
 from .forms import (
     CloseForm,
     CommentForm,
@@ -42,273 +39,17 @@ from .forms import (
     ReassignForm,
     decision_option_label,
 )
-
-# --------------------------------------------------------------------------------------------
-# Presentation helpers (language and time zone of the viewer)
-# --------------------------------------------------------------------------------------------
-
-
-def _join(items: list[str]) -> str:
-    """ "A, B and C" / "A、B和C"."""
-    items = [i for i in items if i]
-    if not items:
-        return ""
-    if len(items) == 1:
-        return items[0]
-    separator = _(", ")
-    return _("%(first)s and %(last)s") % {"first": separator.join(items[:-1]), "last": items[-1]}
-
-
-def _clock(moment: datetime | None, now: datetime | None = None) -> str:
-    """A time in the viewer's zone: "10:30" today, "11-23 10:30" another day."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment)
-    today = timezone.localtime(now or timezone.now()).date()
-    if local.date() == today:
-        return date_format(local, "H:i")
-    if local.year == today.year:
-        return date_format(local, "m-d H:i")
-    return date_format(local, "Y-m-d H:i")
-
-
-def task_department(task) -> str:
-    """ "Finance", "Legal", "Vice-president"… — who the duty belongs to, in the viewer's language."""
-    return task.duty.assignee_label if task.duty_id else task.duty_code
-
-
-def task_what(task) -> str:
-    """The duty's action, without its closing full stop (it is quoted inside sentences)."""
-    text = task.duty.action if task.duty_id else task.duty_code
-    return text.strip().rstrip("。.！!；;")
-
-
-def task_state(task, now: datetime) -> str:
-    """ok / warning / breached / done / waiting / paused / cancelled (colour of the row)."""
-    if task.status == TaskStatus.DONE:
-        return "done"
-    if task.status == TaskStatus.CANCELLED:
-        return "cancelled"
-    if task.status == TaskStatus.WAITING:
-        return "waiting"
-    if task.timer_state == TimerState.PAUSED or task.paused_at:
-        return "paused"
-    if task.timer_state == TimerState.BREACHED or (task.due_at and now >= task.due_at):
-        return "breached"
-    if task.timer_state == TimerState.WARNED or (task.warn_at and now >= task.warn_at):
-        return "warning"
-    return "ok"
-
-
-def state_label(state: str) -> str:
-    labels = {
-        "ok": _("On track"),
-        "warning": _("Warning"),
-        "breached": _("Breached"),
-        "done": _("Done"),
-        "waiting": _("Waiting"),
-        "paused": _("Paused"),
-        "cancelled": _("Cancelled"),
-    }
-    return labels.get(state, state)
-
-
-def task_rows(tasks, *, now: datetime, viewer_employee, comments=None) -> list[dict]:
-    comments = comments or {}
-    by_code = {t.duty_code: t for t in tasks}
-    rows = []
-    for task in tasks:
-        state = task_state(task, now)
-        rows.append(
-            {
-                "task": task,
-                "state": state,
-                "state_label": state_label(state),
-                "department": task_department(task),
-                "what": task_what(task),
-                "mine": viewer_employee is not None and task.assignee_id == viewer_employee.pk,
-                "after": [task_department(by_code[c]) for c in (task.after or []) if c in by_code],
-                "after_text": _join(
-                    [task_department(by_code[c]) for c in (task.after or []) if c in by_code]
-                ),
-                "deliverables": list(task.deliverables.all()),
-                "comments": comments.get(task.pk, []),
-            }
-        )
-    return rows
-
-
-def checklist(crisis, rows: list[dict], decisions: list, *, now: datetime) -> list[dict]:
-    """The manager's checklist in plain words, e.g. "Finance and Legal have been involved" and
-    "Finance (Wang Fang) owes “payment records” by 10:30"."""
-    items: list[dict] = []
-    involved = []
-    for row in rows:
-        if row["state"] != "cancelled" and row["department"] not in involved:
-            involved.append(row["department"])
-    if involved:
-        items.append(
-            {
-                "state": "info",
-                "text": _("%(departments)s have been involved.") % {"departments": _join(involved)},
-            }
-        )
-    for row in rows:
-        task = row["task"]
-        who = row["department"]
-        if row["mine"]:
-            who = _("%(department)s (you)") % {"department": who}
-        elif task.assignee_id:
-            who = _("%(department)s (%(person)s)") % {
-                "department": who,
-                "person": task.assignee.name,
-            }
-        values = {"who": who, "what": row["what"], "time": _clock(task.due_at, now)}
-        state = row["state"]
-        if state == "cancelled":
-            continue
-        if state == "done":
-            values["time"] = _clock(task.completed_at, now)
-            text = _('%(who)s has delivered "%(what)s" at %(time)s.') % values
-        elif state == "waiting":
-            values["after"] = _join(row["after"]) or _("the previous steps")
-            text = _('%(who)s: "%(what)s" starts once %(after)s have delivered.') % values
-        elif state == "paused":
-            values["reason"] = task.pause_reason or "—"
-            text = _('%(who)s: "%(what)s" — clock paused (%(reason)s).') % values
-        elif state == "breached":
-            text = _('%(who)s is late: "%(what)s" was due at %(time)s.') % values
-        else:
-            text = _('%(who)s owes "%(what)s" by %(time)s.') % values
-        if task.assignee_gap:
-            text += " " + _("Nobody holds this role here: it went to the escalation contact.")
-        items.append({"state": state, "text": text, "mine": row["mine"]})
-    for decision in decisions[:1]:
-        maker = employee_of(decision.made_by)
-        items.append(
-            {
-                "state": "done",
-                "text": _("%(who)s decided at %(time)s: %(text)s")
-                % {
-                    "who": maker.name if maker else decision.made_by.get_username(),
-                    "time": _clock(decision.made_at, now),
-                    "text": decision.text,
-                },
-            }
-        )
-    return items
-
-
-def _actor_name(event) -> str:
-    if event.actor_id is None:
-        return _("Keel")
-    employee = employee_of(event.actor)
-    return employee.name if employee else event.actor.get_username()
-
-
-def _iso_clock(value, now) -> str:
-    if not value:
-        return ""
-    try:
-        return _clock(datetime.fromisoformat(value), now)
-    except (TypeError, ValueError):
-        return ""
-
-
-def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], now) -> str:
-    """One timeline event as a sentence in the viewer's language."""
-    data = event.data or {}
-    values = {
-        "actor": _actor_name(event),
-        "task": task_labels.get(data.get("duty", ""), data.get("duty", "")),
-    }
-    kind = event.kind
-    if kind == EventKind.FILED:
-        return _("%(actor)s filed the crisis.") % values
-    if kind == EventKind.TASK_CREATED:
-        values["assignee"] = people.get(data.get("assignee_id"), "") or _("nobody yet")
-        return _("Task for %(task)s created, assigned to %(assignee)s.") % values
-    if kind == EventKind.ASSIGNEE_UNRESOLVED:
-        values["fallback"] = people.get(data.get("fallback_assignee_id"), "") or "—"
-        return _("Nobody holds the role for %(task)s; sent to %(fallback)s.") % values
-    if kind == EventKind.CLOCK_STARTED:
-        values["time"] = _iso_clock(data.get("due_at"), now)
-        return _("Clock started for %(task)s, due at %(time)s.") % values
-    if kind == EventKind.TASK_ACKNOWLEDGED:
-        return _("%(actor)s acknowledged the task of %(task)s.") % values
-    if kind == EventKind.TASK_COMPLETED:
-        if data.get("late"):
-            return _("%(actor)s completed the task of %(task)s (late).") % values
-        return _("%(actor)s completed the task of %(task)s.") % values
-    if kind in (EventKind.TASK_REASSIGNED, EventKind.TASK_DELEGATED):
-        values["to"] = people.get(data.get("to_id"), "") or "—"
-        if data.get("handover"):
-            values["from"] = people.get(data.get("from_id"), "") or "—"
-            return (
-                _("%(actor)s handed the task of %(task)s over from %(from)s to %(to)s (handover).")
-                % values
-            )
-        if kind == EventKind.TASK_DELEGATED:
-            return _("%(actor)s delegated the task of %(task)s to %(to)s.") % values
-        return _("%(actor)s reassigned the task of %(task)s to %(to)s.") % values
-    if kind == EventKind.TASK_CANCELLED:
-        return _("%(actor)s cancelled the task of %(task)s.") % values
-    if kind == EventKind.TASK_COMMENTED:
-        return _("%(actor)s commented on the task of %(task)s.") % values
-    if kind == EventKind.TASK_PAUSED:
-        values["reason"] = data.get("reason", "") or "—"
-        return _("%(actor)s paused the clock of %(task)s: %(reason)s.") % values
-    if kind == EventKind.TASK_RESUMED:
-        values["time"] = _iso_clock(data.get("due_at"), now)
-        return _("%(actor)s resumed the clock of %(task)s; now due at %(time)s.") % values
-    if kind == EventKind.TASK_WARNING:
-        values["time"] = _iso_clock(data.get("due_at"), now)
-        if data.get("late"):
-            return _("Warning (sent late, Keel was unavailable): %(task)s is due at %(time)s.") % (
-                values
-            )
-        return _("Warning: %(task)s is due at %(time)s.") % values
-    if kind == EventKind.WARNING_SUPERSEDED:
-        values["time"] = _iso_clock(data.get("due_at"), now)
-        return (
-            _(
-                "No warning could be sent for %(task)s before its deadline at %(time)s (Keel was "
-                "unavailable); the breach superseded it."
-            )
-            % values
-        )
-    if kind == EventKind.TASK_BREACHED:
-        values["time"] = _iso_clock(data.get("due_at"), now)
-        return _("Deadline missed: %(task)s was due at %(time)s.") % values
-    if kind == EventKind.TASK_ESCALATED:
-        values["target"] = people.get(data.get("target_id"), "") or data.get("target", "—")
-        values["step"] = data.get("step", "")
-        return _("%(task)s escalated to %(target)s (step %(step)s).") % values
-    if kind == EventKind.DECISION_MADE:
-        values["text"] = data.get("text", "")
-        option = data.get("option")
-        if option:
-            values["option"] = decision_option_label(option)
-            return _("%(actor)s decided (%(option)s): %(text)s") % values
-        return _("%(actor)s decided: %(text)s") % values
-    if kind == EventKind.PARTICIPANT_INVITED:
-        return _("%(actor)s invited a participant.") % values
-    if kind == EventKind.CLOSED:
-        values["outcome"] = data.get("outcome", "")
-        return _("%(actor)s closed the crisis: %(outcome)s") % values
-    return str(event.get_kind_display())
-
-
-EVENT_TONE = {
-    EventKind.TASK_WARNING: "warn",
-    EventKind.WARNING_SUPERSEDED: "bad",
-    EventKind.TASK_BREACHED: "bad",
-    EventKind.TASK_ESCALATED: "bad",
-    EventKind.ASSIGNEE_UNRESOLVED: "bad",
-    EventKind.TASK_COMPLETED: "ok",
-    EventKind.DECISION_MADE: "ok",
-    EventKind.CLOSED: "ok",
-}
+from .selectors import access as access_selectors
+from .selectors import crises as crises_selectors
+from .selectors import dashboard as dashboard_selectors
+from .selectors import filing as filing_selectors
+from .selectors import people as people_selectors
+from .services import clocks as clocks_services
+from .services import closure as closure_services
+from .services import decisions as decisions_services
+from .services import filing as filing_services
+from .services import tasks as tasks_services
+from .services import uploads as uploads_services
 
 
 def dossier_url(crisis_pk: int) -> str:
@@ -353,14 +94,14 @@ def _back(request, fallback: str) -> HttpResponseRedirect:
 
 
 def _get_crisis(request, pk: int):
-    crisis = selectors.crisis_for_page(request.user, pk)
+    crisis = crises_selectors.crisis_for_page(request.user, pk)
     if crisis is None:
         raise Http404(_("No such crisis, or you may not see it."))
     return crisis
 
 
 def _get_task(request, pk: int):
-    task = selectors.tasks_visible_to(request.user).filter(pk=pk).first()
+    task = access_selectors.tasks_visible_to(request.user).filter(pk=pk).first()
     if task is None:
         raise Http404(_("No such task, or you may not see it."))
     return task
@@ -374,7 +115,7 @@ def _get_task(request, pk: int):
 @login_required
 def crisis_file(request):
     employee = employee_of(request.user)
-    scenarios, units = selectors.filing_choices(request.user)
+    scenarios, units = filing_selectors.filing_choices(request.user)
     initial = {"unit": employee.unit.code if employee else ""}
     if request.GET.get("scenario"):
         initial["scenario"] = request.GET["scenario"]
@@ -386,14 +127,18 @@ def crisis_file(request):
         # second submit of the same page shows the crisis the first one filed.
         token = str(data["form_token"]) if data.get("form_token") else None
         key = f"{request.user.pk}:{token}" if token else None
-        already = selectors.crisis_filed_with_key(request.user, f"web:{key}") if key else None
+        already = (
+            filing_selectors.crisis_filed_with_key(request.user, f"web:{key}") if key else None
+        )
         try:
-            crisis = already or services.crisis_file(
+            crisis = already or filing_services.crisis_file(
                 scenario=data["scenario"],
                 title=data["title"],
                 description=data["description"],
                 unit=unit_by_code(data["unit"]),
-                customer_external_id=selectors.customer_external_id(request.user, data["customer"]),
+                customer_external_id=filing_selectors.customer_external_id(
+                    request.user, data["customer"]
+                ),
                 severity=data["severity"] or None,
                 actor=request.user,
                 source="web",
@@ -418,7 +163,7 @@ def crisis_file(request):
         "crisis/file.html",
         {
             "form": form,
-            "customers": selectors.customers_for_filing(request.user),
+            "customers": filing_selectors.customers_for_filing(request.user),
             "scenarios": scenarios,
         },
         status=status,
@@ -432,7 +177,7 @@ def crisis_file(request):
 
 @login_required
 def crisis_list(request):
-    scenarios, units = selectors.filter_choices(request.user)
+    scenarios, units = filing_selectors.filter_choices(request.user)
     chosen = request.GET.copy()
     chosen.pop("page", None)
     form = CrisisFilterForm(chosen or None, scenarios=scenarios, units=units)
@@ -444,16 +189,20 @@ def crisis_list(request):
         form = CrisisFilterForm(initial=filters, scenarios=scenarios, units=units)
     now = timezone.now()
     window = paging.page_window(
-        total=0 if invalid_filter else selectors.crisis_list_count(request.user, filters=filters),
+        total=0
+        if invalid_filter
+        else crises_selectors.crisis_list_count(request.user, filters=filters),
         requested=request.GET.get("page"),
-        size=selectors.LIST_PAGE_SIZE,
+        size=crises_selectors.LIST_PAGE_SIZE,
     )
     crises = (
         []
         if invalid_filter
-        else selectors.crises_for_list(request.user, filters=filters)[window.offset : window.stop]
+        else crises_selectors.crises_for_list(request.user, filters=filters)[
+            window.offset : window.stop
+        ]
     )
-    rows = [_crisis_row(c, now) for c in crises]
+    rows = [presenters.crisis_row(c, now) for c in crises]
     query = {k: v for k, v in request.GET.items() if k != "page"}
 
     def page_url(number: int) -> str:
@@ -461,8 +210,8 @@ def crisis_list(request):
 
     viewer = employee_of(request.user)
     my_tasks = [
-        {"task": t, "state": task_state(t, now), "what": task_what(t)}
-        for t in selectors.my_open_tasks(request.user)
+        {"task": t, "state": presenters.task_state(t, now), "what": presenters.task_what(t)}
+        for t in crises_selectors.my_open_tasks(request.user)
     ]
     return render(
         request,
@@ -485,50 +234,6 @@ def crisis_list(request):
     )
 
 
-def _crisis_row(crisis, now) -> dict:
-    tasks = list(crisis.tasks.all())
-    states = [(t, task_state(t, now)) for t in tasks]
-    late = [t for t, s in states if s == "breached"]
-    late_names = []
-    for task in late:
-        name = task.assignee.name if task.assignee_id else task_department(task)
-        if name not in late_names:
-            late_names.append(name)
-    worst = "ok"
-    for s in ("breached", "warning"):
-        if any(state == s for _, state in states):
-            worst = s
-            break
-    else:
-        if tasks and all(state in ("done", "cancelled") for _, state in states):
-            worst = "done"
-    return {
-        "crisis": crisis,
-        "task_rows": [
-            {
-                "task": t,
-                "state": s,
-                "state_label": state_label(s),
-                "department": task_department(t),
-                "what": task_what(t),
-            }
-            for t, s in states
-        ],
-        "states": [s for _, s in states],
-        "done": sum(1 for _, s in states if s == "done"),
-        "total": sum(1 for _, s in states if s != "cancelled"),
-        "late_names": late_names,
-        "worst": worst,
-        "worst_label": state_label(worst),
-        "decision_pending": any(
-            t.deliverable_kind == DeliverableKind.DECISION
-            and t.status in (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
-            for t in tasks
-        ),
-        "decisions": getattr(crisis, "decision_count", 0),
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # The live crisis page and its partials
 # --------------------------------------------------------------------------------------------
@@ -537,17 +242,17 @@ def _crisis_row(crisis, now) -> dict:
 def _live_context(request, crisis) -> dict:
     now = timezone.now()
     viewer = employee_of(request.user)
-    tasks = list(selectors.crisis_tasks_for_page(crisis))
-    rows = task_rows(
-        tasks, now=now, viewer_employee=viewer, comments=selectors.comments_by_task(crisis)
+    tasks = list(crises_selectors.crisis_tasks_for_page(crisis))
+    rows = presenters.task_rows(
+        tasks, now=now, viewer_employee=viewer, comments=crises_selectors.comments_by_task(crisis)
     )
     # Need to know: other tasks' deliverables and comments only where the viewer's duty needs
-    # them (selectors.crisis_access); the headline of every task stays on the board.
-    access = selectors.crisis_access(request.user, crisis)
+    # them (access_selectors.crisis_access); the headline of every task stays on the board.
+    access = access_selectors.crisis_access(request.user, crisis)
     for row in rows:
         if not access.sees_task_details(row["task"].pk):
             row["deliverables"], row["comments"] = [], []
-    decisions = list(selectors.decisions_of(crisis))
+    decisions = list(crises_selectors.decisions_of(crisis))
     for decision in decisions:
         decision.option_label = decision_option_label(decision.option) if decision.option else ""
         maker = employee_of(decision.made_by)
@@ -556,7 +261,7 @@ def _live_context(request, crisis) -> dict:
         "crisis": crisis,
         "rows": rows,
         "decisions": decisions,
-        "checklist": checklist(crisis, rows, decisions, now=now),
+        "checklist": presenters.checklist(crisis, rows, decisions, now=now),
         "now": now,
         "all_done": bool(rows) and all(r["state"] in ("done", "cancelled") for r in rows),
     }
@@ -564,11 +269,11 @@ def _live_context(request, crisis) -> dict:
 
 def _timeline_context(crisis, tasks=None) -> dict:
     now = timezone.now()
-    events = list(selectors.timeline_of(crisis).select_related("actor__employee"))
+    events = list(crises_selectors.timeline_of(crisis).select_related("actor__employee"))
     if tasks is None:
         tasks = list(crisis.tasks.select_related("duty", "duty__assignee_position"))
-    labels = {t.duty_code: task_department(t) for t in tasks}
-    people = selectors.employee_names(
+    labels = {t.duty_code: presenters.task_department(t) for t in tasks}
+    people = people_selectors.employee_names(
         {
             value
             for e in events
@@ -581,8 +286,8 @@ def _timeline_context(crisis, tasks=None) -> dict:
         "events": [
             {
                 "event": e,
-                "text": event_text(e, task_labels=labels, people=people, now=now),
-                "tone": EVENT_TONE.get(e.kind, ""),
+                "text": presenters.event_text(e, task_labels=labels, people=people, now=now),
+                "tone": presenters.EVENT_TONE.get(e.kind, ""),
             }
             for e in reversed(events)
         ],
@@ -595,7 +300,7 @@ def crisis_detail(request, pk: int):
     context = _live_context(request, crisis)
     context.update(_timeline_context(crisis, [r["task"] for r in context["rows"]]))
     viewer = employee_of(request.user)
-    can_manage = selectors.can_manage(request.user, crisis)
+    can_manage = access_selectors.can_manage(request.user, crisis)
     my_rows = [r for r in context["rows"] if r["mine"] and r["state"] not in ("done", "cancelled")]
     for row in my_rows:
         row["complete_form"] = CompleteForm(
@@ -603,7 +308,7 @@ def crisis_detail(request, pk: int):
         )
         row["comment_form"] = CommentForm(prefix=f"c{row['task'].pk}")
     reassign_form = (
-        ReassignForm(people=selectors.reassign_candidates(crisis))
+        ReassignForm(people=people_selectors.reassign_candidates(crisis))
         if can_manage and crisis.is_open
         else None
     )
@@ -612,7 +317,7 @@ def crisis_detail(request, pk: int):
             "viewer": viewer,
             "my_rows": my_rows,
             "can_manage": can_manage and crisis.is_open,
-            "can_decide": crisis.is_open and selectors.can_decide(request.user, crisis),
+            "can_decide": crisis.is_open and access_selectors.can_decide(request.user, crisis),
             "decision_form": DecisionForm(),
             "pause_form": PauseForm(),
             "reassign_form": reassign_form,
@@ -622,8 +327,8 @@ def crisis_detail(request, pk: int):
                 r["state"] in ("ok", "warning", "breached") for r in context["rows"]
             ),
             "dossier_url": dossier_url(crisis.pk),
-            "upload_types": " ".join(sorted(services.ALLOWED_UPLOAD_TYPES)),
-            "upload_mb": services._upload_max_bytes() // (1024 * 1024),
+            "upload_types": " ".join(sorted(uploads_services.ALLOWED_UPLOAD_TYPES)),
+            "upload_mb": uploads_services._upload_max_bytes() // (1024 * 1024),
         }
     )
     return render(request, "crisis/detail.html", context)
@@ -649,11 +354,11 @@ def _reassign_fields(form) -> dict | None:
 
 
 def _partial_etag(request, pk: int) -> str | None:
-    """The ETag of a polled crisis partial, from ``selectors.crisis_page_version`` (no rendering):
+    """The ETag of a polled crisis partial, from ``crises_selectors.crisis_page_version`` (no rendering):
     the crisis's status and last timeline event, the viewer (need to know differs per person),
     the language and time zone, and the current minute (task colours turn to warning or breach
     with time even before the sweep writes its event). None when the crisis is not visible."""
-    version = selectors.crisis_page_version(request.user, pk)
+    version = crises_selectors.crisis_page_version(request.user, pk)
     if version is None:
         return None
     status, last_event = version
@@ -709,7 +414,7 @@ def _task_action(request, pk: int, action):
 @login_required
 def task_acknowledge(request, pk: int):
     def act(task):
-        services.task_acknowledge(task=task, actor=request.user)
+        tasks_services.task_acknowledge(task=task, actor=request.user)
         return _("Acknowledged: everyone can see you are on it.")
 
     return _task_action(request, pk, act)
@@ -732,7 +437,7 @@ def task_complete(request, pk: int):
             )
             return None
         data = form.cleaned_data
-        services.task_complete(
+        tasks_services.task_complete(
             task=task,
             actor=request.user,
             note=form.deliverable_note(),
@@ -752,7 +457,7 @@ def task_comment(request, pk: int):
         if not form.is_valid():
             messages.error(request, _("Write a comment first."))
             return None
-        services.task_comment(task=task, body=form.cleaned_data["body"], actor=request.user)
+        tasks_services.task_comment(task=task, body=form.cleaned_data["body"], actor=request.user)
         return _("Comment added.")
 
     return _task_action(request, pk, act)
@@ -763,15 +468,15 @@ def task_comment(request, pk: int):
 def task_reassign(request, pk: int):
     def act(task):
         form = ReassignForm(
-            request.POST, people=selectors.reassign_candidates(task.crisis, task=task)
+            request.POST, people=people_selectors.reassign_candidates(task.crisis, task=task)
         )
         if not form.is_valid():
             messages.error(request, _("Choose the person to hand the task to."))
             return None
         data = form.cleaned_data
-        services.task_reassign(
+        tasks_services.task_reassign(
             task=task,
-            assignee=selectors.employee_by_id(int(data["assignee"])),
+            assignee=people_selectors.employee_by_id(int(data["assignee"])),
             delegate=data["mode"] == "delegate",
             reason=data["reason"],
             actor=request.user,
@@ -795,7 +500,9 @@ def crisis_pause(request, pk: int):
         messages.error(request, _("Say why the clocks are paused."))
         return redirect("crisis:detail", pk=crisis.pk)
     try:
-        services.crisis_pause(crisis=crisis, reason=form.cleaned_data["reason"], actor=request.user)
+        clocks_services.crisis_pause(
+            crisis=crisis, reason=form.cleaned_data["reason"], actor=request.user
+        )
     except PermissionDenied as exc:
         return _forbidden(request, exc)
     except KeelError as exc:
@@ -810,7 +517,7 @@ def crisis_pause(request, pk: int):
 def crisis_resume(request, pk: int):
     crisis = _get_crisis(request, pk)
     try:
-        services.crisis_resume(crisis=crisis, actor=request.user)
+        clocks_services.crisis_resume(crisis=crisis, actor=request.user)
     except PermissionDenied as exc:
         return _forbidden(request, exc)
     except KeelError as exc:
@@ -829,7 +536,7 @@ def crisis_decide(request, pk: int):
         messages.error(request, _("Write the decision and choose an option."))
     else:
         try:
-            services.decision_make(
+            decisions_services.decision_make(
                 crisis=crisis,
                 text=form.cleaned_data["text"],
                 option=form.cleaned_data["option"],
@@ -858,22 +565,22 @@ CLOSE_ERROR_FIELDS = {
 @login_required
 def crisis_close(request, pk: int):
     crisis = _get_crisis(request, pk)
-    if not selectors.can_manage(request.user, crisis):
+    if not access_selectors.can_manage(request.user, crisis):
         raise DjangoPermissionDenied(
             _("Only the filer, managers and executives may close a crisis.")
         )
-    people = selectors.crisis_people(crisis)
+    people = people_selectors.crisis_people(crisis)
     form = CloseForm(
         request.POST or None,
         people=people,
-        competencies=selectors.competency_choices(),
-        initial={"credited": [str(p.pk) for p in services.credited_employees(crisis)]},
+        competencies=filing_selectors.competency_choices(),
+        initial={"credited": [str(p.pk) for p in closure_services.credited_employees(crisis)]},
     )
     if request.method == "POST" and crisis.is_open and form.is_valid():
         data = form.cleaned_data
         chosen = set(data["credited"])
         try:
-            services.crisis_close(
+            closure_services.crisis_close(
                 crisis=crisis,
                 outcome=data["outcome"],
                 lessons=data["lessons"],
@@ -907,7 +614,7 @@ def crisis_close(request, pk: int):
 
 @login_required
 def deliverable_download(request, pk: int):
-    deliverable = selectors.deliverable_for_download(request.user, pk)
+    deliverable = access_selectors.deliverable_for_download(request.user, pk)
     if deliverable is None or not deliverable.file:
         raise Http404(_("No such file, or you may not download it."))
     content_type = deliverable.content_type or (
@@ -936,7 +643,7 @@ def _require_dashboard(user) -> None:
 
 def _dashboard_filters(request) -> tuple[CrisisFilterForm, dict, int]:
     """The board's filters (scenario, unit, severity) and the metrics period from the query."""
-    scenarios, units = selectors.filter_choices(request.user)
+    scenarios, units = filing_selectors.filter_choices(request.user)
     form = CrisisFilterForm(
         request.GET or None, scenarios=scenarios, units=units, with_status=False
     )
@@ -953,13 +660,13 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
     """One page of the board, the totals of the whole filtered set and page links that keep the
     filters — a constant number of queries however many crises are open."""
     now = timezone.now()
-    totals, crises = selectors.dashboard_board(request.user, filters=filters, now=now)
+    totals, crises = dashboard_selectors.dashboard_board(request.user, filters=filters, now=now)
     window = paging.page_window(
         total=totals["open"],
         requested=request.GET.get("page"),
-        size=selectors.DASHBOARD_PAGE_SIZE,
+        size=dashboard_selectors.DASHBOARD_PAGE_SIZE,
     )
-    rows = [_crisis_row(c, now) for c in crises[window.offset : window.stop]]
+    rows = [presenters.crisis_row(c, now) for c in crises[window.offset : window.stop]]
     base = reverse("crisis:dashboard")
 
     def page_url(number: int) -> str:
@@ -1007,59 +714,6 @@ def dashboard_live(request):
     return render(request, "crisis/partials/board.html", _dashboard_board(request, filters, days))
 
 
-def _metric_label(key: str) -> str:
-    return {
-        "first_response": _("Time to first response"),
-        "all_information": _("Time to all information"),
-        "decision": _("Time to decision"),
-        "resolution": _("Time to resolution"),
-    }[key]
-
-
 def _metrics_context(user, *, days: int) -> dict:
-    now = timezone.now()
-    period = selectors.dashboard_metrics(user, days=days, now=now)
-    label_every = 5 if days <= 30 else 15
-    labels = [date_format(p.day, "m-d") for p in period.daily]
-    filed_chart = charts.bar_chart(
-        [p.filed for p in period.daily],
-        labels,
-        title=_("Crises filed per day"),
-        label_every=label_every,
-    )
-    series = [
-        (_metric_label(key), [p.median_minutes[key] for p in period.daily])
-        for key in metrics.METRIC_KEYS
-    ]
-    times_chart = charts.line_chart(
-        series,
-        labels,
-        title=_("Median minutes per day"),
-        unit="′",
-        label_every=label_every,
-    )
-    breach_chart = charts.hbar_chart(
-        [
-            (r.department, r.rate, f"{round(r.rate * 100)}% ({r.breached}/{r.total})")
-            for r in period.breach_rates
-        ],
-        title=_("Breach rate by department"),
-    )
-    return {
-        "period": period,
-        "kpis": [
-            {
-                "key": key,
-                "label": _metric_label(key),
-                "median": metrics.format_minutes(period.summaries[key].median_minutes),
-                "count": period.summaries[key].count,
-                "color": charts.PALETTE[i],
-            }
-            for i, key in enumerate(metrics.METRIC_KEYS)
-        ],
-        "breach_rate_pct": round(period.breach_rate * 100),
-        "filed_chart": filed_chart,
-        "times_chart": times_chart,
-        "breach_chart": breach_chart,
-        "language": get_language(),
-    }
+    period = dashboard_selectors.dashboard_metrics(user, days=days, now=timezone.now())
+    return presenters.metrics_panel(period, days=days)

@@ -12,6 +12,9 @@ from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
+from crisis.selectors.access import crises_visible_to, tasks_visible_to
+from crisis.selectors.crises import my_open_tasks
+
 from .errors import KeelError
 from .selectors import employee_of, has_role, unit_subtree_q
 
@@ -73,15 +76,14 @@ def home_for(user: AbstractBaseUser, *, now: datetime) -> dict:
     from competency import selectors as training
     from competency.choices import VersionStatus
     from competency.models import SimulationVersion
-    from crisis import selectors as crisis_selectors
     from crisis.choices import TASK_OPEN_STATES, CrisisStatus, DeliverableKind, TaskStatus
-    from crisis.views import task_state
+    from crisis.presenters import task_state
     from responsibilities.choices import MapStatus
     from responsibilities.models import ResponsibilityMap
 
     employee = employee_of(user)
     context: dict = {"employee": employee, "can_file": employee is not None}
-    tasks = list(crisis_selectors.my_open_tasks(user)[:ROWS])
+    tasks = list(my_open_tasks(user)[:ROWS])
     context["my_tasks"] = [{"task": t, "state": task_state(t, now)} for t in tasks]
     context["training_due"] = list(
         training.own_open_assignments(user)
@@ -90,7 +92,7 @@ def home_for(user: AbstractBaseUser, *, now: datetime) -> dict:
     )
     if employee is not None and has_role(user, "manager"):
         context["unit_crises"] = list(
-            crisis_selectors.crises_visible_to(user)
+            crises_visible_to(user)
             .filter(unit_subtree_q(employee.unit, "unit"), status=CrisisStatus.OPEN)
             .select_related("scenario", "unit")
             .order_by("-filed_at")[:ROWS]
@@ -98,7 +100,7 @@ def home_for(user: AbstractBaseUser, *, now: datetime) -> dict:
     if has_role(user, "executive"):
         # Decisions still to take, those waiting for their inputs (finance, legal) included.
         context["pending_decisions"] = list(
-            crisis_selectors.tasks_visible_to(user)
+            tasks_visible_to(user)
             .filter(
                 deliverable_kind=DeliverableKind.DECISION,
                 status__in=TASK_OPEN_STATES,

@@ -10,9 +10,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis import selectors as crisis_selectors
 from crisis.choices import TASK_OPEN_STATES
-from crisis.selectors import crises_visible_to, crisis_access
+from crisis.selectors.access import crises_visible_to, crisis_access
+from crisis.selectors.people import open_roles_of, open_tasks_of
 from hrcore.models import Employee
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
@@ -79,7 +79,7 @@ def customer_dossier_access(user: AbstractBaseUser, customer: Customer):
     """What of a customer's dossier the user may read (callers check ``customers_visible_to``
     first): all of it, or for support departments the sources of their function — so the
     administration officer sees the customer's contacts, not their payment history."""
-    from crisis.selectors import CrisisAccess
+    from crisis.selectors.access import CrisisAccess
 
     full = CrisisAccess(full=True)
     if user.is_superuser or has_role(user, "executive", "hr_admin", "partner"):
@@ -106,7 +106,7 @@ def customer_by_id(pk: int) -> Customer | None:
 
 def crisis_dossier_access(user: AbstractBaseUser, crisis):
     """What of a crisis's dossier and plan the user may read (the crisis app decides: see
-    ``crisis.selectors.crisis_access``)."""
+    ``crisis.selectors.access.crisis_access``)."""
     return crisis_access(user, crisis)
 
 
@@ -298,8 +298,8 @@ def offboarding_preview(*, employee: Employee) -> dict:
     return {
         "employee": employee,
         "customers": list(Customer.objects.filter(account_owner=employee).select_related("unit")),
-        "tasks": list(crisis_selectors.open_tasks_of(employee)),
-        "crisis_roles": crisis_selectors.open_roles_of(employee),
+        "tasks": list(open_tasks_of(employee)),
+        "crisis_roles": open_roles_of(employee),
         "suggestions": successor_suggestions(employee=employee),
     }
 

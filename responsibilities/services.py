@@ -726,7 +726,7 @@ class DryRun:
 
 def _calendar_for(unit: OrgUnit) -> Calendar:
     """The unit's business calendar, as the crisis engine uses it."""
-    from crisis.services import calendar_for_unit  # crisis imports this app's models
+    from crisis.services.calendars import calendar_for_unit
 
     return calendar_for_unit(unit)
 

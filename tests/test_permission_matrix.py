@@ -27,6 +27,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from crisis.services.filing import crisis_file
+from crisis.services.tasks import task_complete
 from tests.conftest import CAST, pass_second_factor
 
 pytestmark = pytest.mark.django_db
@@ -480,7 +482,6 @@ def test_every_route_is_in_the_matrix():
 @pytest.fixture
 def world(demo_org, users):
     """The objects of the matrix (see the module docstring)."""
-    from crisis import services
     from crisis.models import Task
     from integrations import demo as integrations_demo
     from integrations.models import Partner, WebhookSubscription
@@ -490,28 +491,26 @@ def world(demo_org, users):
     responsibilities_demo.seed()
     integrations_demo.seed()
 
-    crisis = services.crisis_file(
+    crisis = crisis_file(
         scenario=SCENARIO,
         title="Collectors in the office",
         customer_external_id="CUST-1001",
         actor=users["manager"],
     )
-    other = services.crisis_file(
-        scenario=SCENARIO, title="Collectors in Shenzhen", actor=users["manager2"]
-    )
+    other = crisis_file(scenario=SCENARIO, title="Collectors in Shenzhen", actor=users["manager2"])
     tasks = {t.duty_code: t for t in Task.objects.filter(crisis=crisis)}
     subscription = WebhookSubscription.objects.create(
         partner=Partner.objects.order_by("pk").first(),
         url="https://hooks.example/keel",
         events=["crisis.filed"],
     )
-    services.task_complete(
+    task_complete(
         task=tasks["finance-records"],
         actor=users["finance"],
         note="records",
         file=SimpleUploadedFile("records.pdf", b"%PDF-1.4 x\n%%EOF", "application/pdf"),
     )
-    services.task_complete(task=tasks["legal-support"], actor=users["legal"], note="script")
+    task_complete(task=tasks["legal-support"], actor=users["legal"], note="script")
     return {
         "crisis": crisis,
         "other": other,

@@ -26,7 +26,7 @@ def world(demo_org):
 
 @pytest.fixture
 def crisis(world, users):
-    from crisis.services import crisis_file
+    from crisis.services.filing import crisis_file
 
     return crisis_file(
         scenario="debt-collection-emergency",
@@ -90,7 +90,7 @@ def test_an_invalid_filter_says_so_instead_of_listing_everything(crisis, client_
 
 
 def test_a_stuck_dossier_stops_generating_and_says_so(world, users, client_as):
-    from crisis.services import crisis_file
+    from crisis.services.filing import crisis_file
     from integrations.models import Dossier
 
     crisis = crisis_file(

@@ -17,9 +17,19 @@ from hrcore.api.permissions import ScopedPermission
 from hrcore.errors import NotFound, ValidationFailed
 from hrcore.selectors import unit_by_code
 
-from .. import selectors, services
 from ..choices import CrisisStatus, Severity, TaskStatus
 from ..models import Crisis, Task
+from ..selectors.access import crises_visible_to, tasks_visible_to
+from ..selectors.crises import (
+    crises_with_tasks,
+    crisis_tasks,
+    decisions_of,
+    timeline_of,
+    with_tasks_prefetched,
+)
+from ..services.decisions import decision_make
+from ..services.filing import crisis_file
+from ..services.tasks import task_acknowledge, task_complete
 from .serializers import (
     CrisisCreateSerializer,
     CrisisSerializer,
@@ -59,8 +69,8 @@ class CrisisViewSet(
     lookup_value_regex = r"\d+"  # /crises/abc/… is a 404, not a query with text for an id
 
     def get_queryset(self):
-        return selectors.crises_with_tasks(
-            selectors.crises_visible_to(self.request.user).select_related("customer")
+        return crises_with_tasks(
+            crises_visible_to(self.request.user).select_related("customer")
         ).order_by("-filed_at", "-id")
 
     def get_serializer_class(self):
@@ -86,7 +96,7 @@ class CrisisViewSet(
                         _("Unknown org unit “%(code)s”.") % {"code": data["unit"]},
                         errors={"unit": _("Unknown org unit.")},
                     )
-            crisis = services.crisis_file(
+            crisis = crisis_file(
                 scenario=data["scenario"],
                 title=data["title"],
                 description=data.get("description", ""),
@@ -101,7 +111,7 @@ class CrisisViewSet(
             if filed_tasks is None:  # a replay: read it back
                 crisis = self.get_queryset().get(pk=crisis.pk)
             else:  # render what was just written, without reading it back
-                crisis = selectors.with_tasks_prefetched(crisis, filed_tasks)
+                crisis = with_tasks_prefetched(crisis, filed_tasks)
             return Response(
                 CrisisSerializer(crisis, context={"request": request}).data,
                 status=status.HTTP_201_CREATED,
@@ -110,7 +120,7 @@ class CrisisViewSet(
         return idempotent_create(request, "crisis.crises.create", perform)
 
     def _crisis(self, pk) -> Crisis:
-        crisis = selectors.crises_visible_to(self.request.user).filter(pk=pk).first()
+        crisis = crises_visible_to(self.request.user).filter(pk=pk).first()
         if crisis is None:
             raise NotFound(_("Not found, or not visible to you."))
         return crisis
@@ -120,7 +130,7 @@ class CrisisViewSet(
     def tasks(self, request, pk=None):
         """The crisis's tasks in map order."""
         crisis = self._crisis(pk)
-        tasks = selectors.crisis_tasks(crisis)
+        tasks = crisis_tasks(crisis)
         return Response(TaskSerializer(tasks, many=True).data)
 
     @extend_schema(methods=["get"], responses={200: DecisionSerializer(many=True)}, request=None)
@@ -132,10 +142,10 @@ class CrisisViewSet(
         """Executives' decisions, newest first; executives add one with POST."""
         crisis = self._crisis(pk)
         if request.method == "GET":
-            return Response(DecisionSerializer(selectors.decisions_of(crisis), many=True).data)
+            return Response(DecisionSerializer(decisions_of(crisis), many=True).data)
         serializer = DecisionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        decision = services.decision_make(
+        decision = decision_make(
             crisis=crisis,
             text=serializer.validated_data["text"],
             option=serializer.validated_data.get("option", ""),
@@ -148,7 +158,7 @@ class CrisisViewSet(
     def timeline(self, request, pk=None):
         """Every event of the crisis in order (immutable)."""
         crisis = self._crisis(pk)
-        return Response(TimelineEventSerializer(selectors.timeline_of(crisis), many=True).data)
+        return Response(TimelineEventSerializer(timeline_of(crisis), many=True).data)
 
 
 class TaskFilter(filters.FilterSet):
@@ -173,7 +183,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
-        return selectors.tasks_visible_to(self.request.user).order_by("crisis_id", "order", "id")
+        return tasks_visible_to(self.request.user).order_by("crisis_id", "order", "id")
 
     def _task(self, pk) -> Task:
         task = self.get_queryset().filter(pk=pk).first()
@@ -202,7 +212,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             data={k: v for k, v in request.data.items() if k != "file"}
         )
         serializer.is_valid(raise_exception=True)
-        services.task_complete(
+        task_complete(
             task=task,
             actor=request.user,
             note=serializer.validated_data.get("note", ""),
@@ -217,5 +227,5 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def acknowledge(self, request, pk=None):
         """The assignee takes the task on (first response)."""
         task = self._task(pk)
-        services.task_acknowledge(task=task, actor=request.user)
+        task_acknowledge(task=task, actor=request.user)
         return Response(TaskSerializer(self._task(pk)).data)

@@ -439,9 +439,9 @@ KEEL_ROLE_LABELS = {
 }
 
 # Sweeps the tick runs every KEEL_TICK_SECONDS on the `sla` queue (each app adds its own).
-KEEL_TICK_SWEEPS: list[str] = ["crisis.services.sla_sweep"]
+KEEL_TICK_SWEEPS: list[str] = ["crisis.services.sweep.sla_sweep"]
 # Extra /healthz checks (name → function returning {"ok": bool, ...}).
-KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers_failing_health"}
+KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers.timers_failing_health"}
 # A timer whose firing keeps failing for this long makes /healthz 503 (it names the timers).
 KEEL_TIMER_FAILING_SECONDS = float(os.environ.get("KEEL_TIMER_FAILING_SECONDS", "60"))
 # Housekeeping (hourly): how long rows are kept before they are pruned, in days. Rows an open
@@ -461,6 +461,6 @@ KEEL_HOUSEKEEPING: list[str] = [
     "hrcore.services.housekeeping.housekeeping_prune",
     "integrations.services.webhooks_inbound.inbound_deliveries_prune",
 ]
-KEEL_OPEN_CRISIS_IDS = "crisis.selectors.open_crisis_ids"
+KEEL_OPEN_CRISIS_IDS = "crisis.selectors.crises.open_crisis_ids"
 # A warning fired more than this after its time was held up by an outage: marked late.
 KEEL_TIMER_LATE_SECONDS = float(os.environ.get("KEEL_TIMER_LATE_SECONDS", "30"))

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis.services import triggers_evaluate_customer
+from crisis.services.triggers import triggers_evaluate_customer
 from hrcore.errors import ValidationFailed
 
 from .. import adapters

@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis import selectors as crisis_selectors
+from crisis.selectors.crises import crisis_by_id, open_crisis_ids
+from crisis.selectors.people import crisis_unit_people
 from hrcore.errors import NotFound, ValidationFailed
 
 from .. import adapters
@@ -77,7 +78,7 @@ def dossier_request(
     A request while an identical one is still building within ``dedupe_seconds`` returns it."""
     scenario = ""
     if crisis_id is not None:
-        crisis = crisis_selectors.crisis_by_id(crisis_id)
+        crisis = crisis_by_id(crisis_id)
         if crisis is None:
             raise NotFound(_("No such crisis."))
         customer = crisis.customer
@@ -177,7 +178,7 @@ def _fetch(job: _Job) -> _Outcome:
 def _people_on_call(crisis_id: int | None) -> list[dict]:
     """The crisis unit's people and its tasks' assignees, read before the pull threads start
     (the adapters get plain values, never model instances)."""
-    crisis = crisis_selectors.crisis_by_id(crisis_id) if crisis_id else None
+    crisis = crisis_by_id(crisis_id) if crisis_id else None
     if crisis is None:
         return []
     return [
@@ -187,7 +188,7 @@ def _people_on_call(crisis_id: int | None) -> list[dict]:
             "name_en": e.name_en,
             "assignee": e.is_assignee,
         }
-        for e in crisis_selectors.crisis_unit_people(crisis)
+        for e in crisis_unit_people(crisis)
     ]
 
 
@@ -329,7 +330,7 @@ def dossier_retry_failed(*, max_retries: int = 5) -> int:
     """Open crises whose latest dossier has failed or stale sources get a new pull, with
     exponential backoff (30 s, 60 s, 120 s …) and a bound on the number of retries."""
     now = timezone.now()
-    open_ids = list(crisis_selectors.open_crisis_ids()[:500])
+    open_ids = list(open_crisis_ids()[:500])
     count = 0
     for crisis_id in open_ids:
         latest = Dossier.objects.filter(crisis_id=crisis_id).order_by("-id").first()

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis import selectors as crisis_selectors
-from crisis import services as crisis_services
+from crisis.selectors.people import open_tasks_of
+from crisis.services.tasks import tasks_hand_over
 from crisis.models import Task
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
@@ -65,7 +65,7 @@ def handover_execute(
             _("The successor has left the company."), errors={"successor": _("Not employed.")}
         )
     customers = list(Customer.objects.select_for_update().filter(account_owner=employee))
-    tasks = list(crisis_selectors.open_tasks_of(employee))
+    tasks = list(open_tasks_of(employee))
     if not customers and not tasks:
         raise Conflict(_("%(name)s holds no customers or open tasks.") % {"name": employee.name})
     now = timezone.now()
@@ -87,9 +87,7 @@ def handover_execute(
         _log_change(c, "account_owner", employee, successor, actor, reason)
     if tasks:
         # Through the crisis engine: timeline event, participant, assignment notification.
-        for t in crisis_services.tasks_hand_over(
-            tasks=tasks, successor=successor, actor=actor, reason=reason
-        ):
+        for t in tasks_hand_over(tasks=tasks, successor=successor, actor=actor, reason=reason):
             _log_change(t, "assignee", employee, successor, actor, reason)
     LogEntry.objects.log_create(
         handover, action=LogEntry.Action.CREATE, changes={}, force_log=True, actor=actor
@@ -126,7 +124,7 @@ def handover_revert(*, handover: Handover, actor) -> Handover:
         _log_change(c, "account_owner", handover.successor, handover.employee, actor, reason)
     if handover.task_ids:
         tasks = list(Task.objects.filter(pk__in=handover.task_ids, assignee=handover.successor))
-        for t in crisis_services.tasks_hand_over(
+        for t in tasks_hand_over(
             tasks=tasks, successor=handover.employee, actor=actor, reason=reason
         ):
             _log_change(t, "assignee", handover.successor, handover.employee, actor, reason)

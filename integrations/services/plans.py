@@ -6,7 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis import selectors as crisis_selectors
+from crisis.selectors.access import can_manage, crises_visible_to
+from crisis.selectors.crises import crisis_by_id, open_crisis_ids
+from crisis.selectors.people import crisis_participant_users
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.services.notifications import notification_send
 
@@ -58,7 +60,7 @@ def response_plan_generate(
 ) -> ResponsePlan | None:
     """A new generated version when what the plan says would change: new dossier data or the
     crisis's tasks moved on. The manager's edits to the wording are carried into it."""
-    crisis = crisis_selectors.crisis_by_id(crisis_id)
+    crisis = crisis_by_id(crisis_id)
     if crisis is None:
         raise NotFound(_("No such crisis."))
     if dossier is None:
@@ -97,9 +99,7 @@ def response_plan_generate(
 def response_plans_refresh(*, limit: int = 200) -> int:
     """Regenerate the plans of open crises whose tasks moved on (next steps, owners, deadlines)."""
     crisis_ids = list(
-        crisis_selectors.open_crisis_ids().filter(pk__in=ResponsePlan.objects.values("crisis_id"))[
-            :limit
-        ]
+        open_crisis_ids().filter(pk__in=ResponsePlan.objects.values("crisis_id"))[:limit]
     )
     created = 0
     for crisis_id in crisis_ids:
@@ -109,17 +109,14 @@ def response_plans_refresh(*, limit: int = 200) -> int:
 
 
 def _can_edit_plan(user, crisis) -> bool:
-    return bool(crisis_selectors.can_manage(user, crisis))
+    return bool(can_manage(user, crisis))
 
 
 def _require_plan_manager(crisis_id: int, actor, denied: str):
     """The crisis whose response plan ``actor`` edits or shares: 404 when it does not exist or
     is not visible to them, ``denied`` (403) when they may not manage it."""
-    crisis = crisis_selectors.crisis_by_id(crisis_id)
-    if (
-        crisis is None
-        or not crisis_selectors.crises_visible_to(actor).filter(pk=crisis_id).exists()
-    ):
+    crisis = crisis_by_id(crisis_id)
+    if crisis is None or not crises_visible_to(actor).filter(pk=crisis_id).exists():
         raise NotFound(_("No such crisis."))
     if not _can_edit_plan(actor, crisis):
         raise PermissionDenied(denied)
@@ -176,9 +173,7 @@ def response_plan_share(*, crisis_id: int, actor) -> ResponsePlan:
     if plan.shared_at is None:
         plan.shared_at = timezone.now()
         plan.save(update_fields=["shared_at"])
-        recipients = [
-            u for u in crisis_selectors.crisis_participant_users(crisis) if u.pk != actor.pk
-        ]
+        recipients = [u for u in crisis_participant_users(crisis) if u.pk != actor.pk]
         for user in recipients:
             notification_send(
                 recipient=user,

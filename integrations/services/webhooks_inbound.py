@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crisis import selectors as crisis_selectors
-from crisis.services import crisis_file
+from crisis.selectors.crises import open_crisis_ids
+from crisis.services.filing import crisis_file
 from hrcore import jsonsafe
 from hrcore.choices import Language
 from hrcore.errors import NotFound, ValidationFailed
@@ -81,7 +81,7 @@ def _handle_credit_event(partner: Partner, payload: dict) -> dict:
         actor=partner.service_user,
     )
     dossier_request(customer=customer, reason=DossierReason.WEBHOOK)
-    for crisis_id in crisis_selectors.open_crisis_ids(customer=customer):
+    for crisis_id in open_crisis_ids(customer=customer):
         dossier_request(crisis_id=crisis_id, reason=DossierReason.WEBHOOK)
     return {
         "customer": customer.external_id,

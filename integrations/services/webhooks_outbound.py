@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from crisis import selectors as crisis_selectors
+from crisis.selectors.crises import crisis_by_id
 from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import OutboxMessage
 from hrcore.selectors import is_hr_admin
@@ -241,9 +241,7 @@ def event_fan_out(message: OutboxMessage) -> None:
         raise PermanentDeliveryError("event message without an event name")
     if event == "crisis.filed" and payload.get("crisis_id"):
         crisis_id = int(payload["crisis_id"])
-        if not Dossier.objects.filter(
-            crisis_id=crisis_id
-        ).exists() and crisis_selectors.crisis_by_id(crisis_id):
+        if not Dossier.objects.filter(crisis_id=crisis_id).exists() and crisis_by_id(crisis_id):
             dossier_request(crisis_id=crisis_id, reason=DossierReason.FILED)
     body = {
         "event": event,

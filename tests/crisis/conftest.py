@@ -50,7 +50,7 @@ def make_map(crisis_world):
 @pytest.fixture
 def file_emergency(crisis_world, users):
     """File the debt-collection emergency crisis as ``manager`` through the service."""
-    from crisis.services import crisis_file
+    from crisis.services.filing import crisis_file
 
     def file(**overrides):
         kwargs = {

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crisis.choices import TaskStatus
 from crisis.models import Crisis, Task
+from crisis.services.closure import crisis_close
 from hrcore.models import IdempotencyKey
 
 from .conftest import row_counts, tasks_by_duty
@@ -224,11 +225,10 @@ def test_full_flow_through_the_api(crisis_world, api_as, users):
 
 
 def test_list_filters(crisis_world, api_as, file_emergency, users):
-    from crisis import services
 
     a = file_emergency()
     b = file_emergency(title="second")
-    services.crisis_close(crisis=b, outcome="done", actor=users["manager"])
+    crisis_close(crisis=b, outcome="done", actor=users["manager"])
     api = api_as("manager")
     ids = lambda r: [c["id"] for c in r.json()["results"]]  # noqa: E731
     assert ids(api.get("/api/v1/crises/?status=open")) == [a.pk]

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from crisis import services
 from crisis.models import Crisis, Decision, Deliverable, Task, TimelineEvent
+from crisis.services.filing import crisis_file
+from crisis.services.tasks import task_complete, tasks_hand_over
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OutboxMessage
 from hrcore.services.org import user_preferences_update
@@ -30,7 +31,7 @@ def english(users, crisis_world):
 
 @pytest.fixture
 def crisis(english):
-    return services.crisis_file(
+    return crisis_file(
         scenario=SCENARIO,
         title="Collectors in the office",
         description="Two collectors are shouting at reception.",
@@ -45,7 +46,7 @@ def _task(crisis, code) -> Task:
 def _inputs_delivered(crisis, users) -> Task:
     """Finance and legal deliver: the VP's decision task is open (its clock runs)."""
     for code, who in (("finance-records", "finance"), ("legal-support", "legal")):
-        services.task_complete(task=_task(crisis, code), actor=users[who], note=f"{code} done")
+        task_complete(task=_task(crisis, code), actor=users[who], note=f"{code} done")
     decision = _task(crisis, "vp-decision")
     assert decision.status == "open"
     return decision
@@ -127,7 +128,7 @@ def test_a_non_decider_cannot_complete_a_decision_task_on_the_page(client_as, cr
 def test_the_decision_task_can_go_to_another_executive_and_the_vp_still_decides(crisis, english):
     """The rule does not get in a decider's way: the VP completes their own decision task."""
     decision = _inputs_delivered(crisis, english)
-    services.task_complete(task=decision, actor=english["vp"], note="Negotiate", option="")
+    task_complete(task=decision, actor=english["vp"], note="Negotiate", option="")
     decision.refresh_from_db()
     assert decision.status == "done"
     assert Decision.objects.get(crisis=crisis).made_by == english["vp"]
@@ -137,7 +138,7 @@ def test_handover_of_a_decision_task_to_a_non_decider_is_refused(crisis, english
     decision = _task(crisis, "vp-decision")
     before = _snapshot(decision)
     with pytest.raises(PermissionDenied):
-        services.tasks_hand_over(
+        tasks_hand_over(
             tasks=[decision], successor=english["manager"].employee, actor=english["hradmin"]
         )
     assert _snapshot(decision) == before
@@ -157,10 +158,10 @@ def test_decision_duty_named_for_a_non_executive_position_keeps_working(make_map
             },
         ],
     )
-    crisis = services.crisis_file(scenario="local-decision", title="x", actor=english["manager"])
+    crisis = crisis_file(scenario="local-decision", title="x", actor=english["manager"])
     task = _task(crisis, "decide")
     assert task.assignee.user == english["manager"]
-    services.task_complete(task=task, actor=english["manager"], note="Refund")
+    task_complete(task=task, actor=english["manager"], note="Refund")
     task.refresh_from_db()
     assert task.status == "done"
 
@@ -234,7 +235,7 @@ def test_automatic_filing_names_only_a_customer_of_the_crisis_units_subsidiary(e
     shenzhen = english["manager2"].employee.unit
     before = row_counts(Notification, OutboxMessage)
     with pytest.raises(ValidationFailed) as refused, translation.override("en"):
-        services.crisis_file(
+        crisis_file(
             scenario=SCENARIO,
             title="x",
             unit=shenzhen,
@@ -246,7 +247,7 @@ def test_automatic_filing_names_only_a_customer_of_the_crisis_units_subsidiary(e
     assert row_counts(Notification, OutboxMessage) == before
     # In the customer's own unit (what triggers and webhooks do) it files.
     customer = Customer.objects.get(external_id="CUST-1001")
-    crisis = services.crisis_file(
+    crisis = crisis_file(
         scenario=SCENARIO,
         title="x",
         unit=customer.unit,

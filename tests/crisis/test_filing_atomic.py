@@ -10,8 +10,9 @@ import pytest
 from django.db import transaction
 
 from crisis import events
-from crisis import services as crisis_services
 from crisis.models import Crisis, CrisisParticipant, Task, TimelineEvent
+from crisis.services import filing as filing_services
+from crisis.services.filing import crisis_file
 from hrcore.models import IdempotencyKey, Notification, OutboxMessage
 
 BODY = {
@@ -67,15 +68,15 @@ def _fail_on_call(real, n: int):
 STEPS = [
     ("crisis_filed_event", events, "crisis_filed_event", 1),
     # (calendar_for_unit: not called here, no duty of this map counts business hours)
-    ("duty_assignments", crisis_services, "duty_assignments", 1),  # every assignee, one pass
+    ("duty_assignments", filing_services, "duty_assignments", 1),  # every assignee, one pass
     ("tasks", Task.objects, "bulk_create", 1),
     ("task_created_event", events, "task_created_event", 3),
     ("clock_started_event", events, "clock_started_event", 2),
     ("timeline", events, "record_all", 1),  # the one INSERT of the timeline
     ("participants", CrisisParticipant.objects, "bulk_create", 1),
-    ("task_assigned_spec", crisis_services, "_task_assigned_spec", 3),
-    ("notifications", crisis_services, "notifications_create_many", 1),
-    ("outbox_fan_out", crisis_services, "outbox_fan_out", 1),  # the event and the e-mails
+    ("task_assigned_spec", filing_services, "task_assigned_spec", 3),
+    ("notifications", filing_services, "notifications_create_many", 1),
+    ("outbox_fan_out", filing_services, "outbox_fan_out", 1),  # the event and the e-mails
 ]
 
 
@@ -129,7 +130,7 @@ def test_a_service_level_filing_is_all_or_nothing_and_sends_nothing_before_commi
     faulty = _fail_on_call(getattr(target, attribute), nth)
     monkeypatch.setattr(target, attribute, faulty)
     with pytest.raises(Injected):
-        crisis_services.crisis_file(
+        crisis_file(
             scenario=BODY["scenario"],
             title="Webhook filing",
             actor=users["manager"],
@@ -140,7 +141,7 @@ def test_a_service_level_filing_is_all_or_nothing_and_sends_nothing_before_commi
     assert all_counts() == before, f"a failure in {step} left rows behind"
     assert mailoutbox == []  # nothing left before commit
     monkeypatch.undo()
-    crisis = crisis_services.crisis_file(
+    crisis = crisis_file(
         scenario=BODY["scenario"],
         title="Webhook filing",
         actor=users["manager"],
@@ -154,7 +155,7 @@ def test_a_service_level_filing_is_all_or_nothing_and_sends_nothing_before_commi
     # The relay ran after commit (eager in tests) and delivered the assignees' e-mails.
     assert len(mailoutbox) >= 2
     assert transaction.get_autocommit()
-    again = crisis_services.crisis_file(
+    again = crisis_file(
         scenario=BODY["scenario"],
         title="Webhook filing",
         actor=users["manager"],

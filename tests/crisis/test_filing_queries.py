@@ -12,9 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crisis import services as crisis_services
 from crisis.models import Crisis, Task
-from crisis.selectors import duty_assignments
+from crisis.selectors.people import duty_assignments
+from crisis.services.assignment import resolve_escalation_target
+from crisis.services.filing import crisis_file
+from hrcore import selectors
 from hrcore import selectors
 from hrcore.errors import KeelError
 from hrcore.models import Absence, Employee, OrgUnit, Position
@@ -37,9 +39,7 @@ def per_duty(unit: OrgUnit, duty: Duty, at) -> tuple:
         reason = exc.message
     probe_task, probe_crisis = Task(), Crisis(unit=unit)  # a gap task has no assignee yet
     for step in [*(duty.escalation or []), "executive"]:
-        target = crisis_services._resolve_escalation_target(
-            step, task=probe_task, crisis=probe_crisis, at=at
-        )
+        target = resolve_escalation_target(step, task=probe_task, crisis=probe_crisis, at=at)
         if target is not None:
             return (target.pk, reason, step)
     return (None, reason, None)
@@ -167,9 +167,7 @@ def _file_with_duties(make_map, users, n: int) -> int:
         duties.append(duty)
     make_map(f"bulk-{n}", duties, scope="demo-group")
     with CaptureQueriesContext(connection) as queries:
-        crisis = crisis_services.crisis_file(
-            scenario=f"bulk-{n}", title=f"{n} duties", actor=users["manager"]
-        )
+        crisis = crisis_file(scenario=f"bulk-{n}", title=f"{n} duties", actor=users["manager"])
     assert crisis.tasks.count() == n
     return len(queries.captured_queries)
 

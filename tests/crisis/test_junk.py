@@ -10,6 +10,9 @@ from django.test import Client
 
 from crisis.choices import DecisionOption
 from crisis.models import Decision, TaskComment
+from crisis.services.closure import crisis_close
+from crisis.services.decisions import decision_make
+from crisis.services.tasks import task_comment, task_complete
 from tests.conftest import pass_second_factor
 
 from .conftest import row_counts, tasks_by_duty
@@ -70,7 +73,6 @@ def test_list_filters_with_junk_are_400_or_ignored(crisis_world, api_as, file_em
 def test_decision_option_is_validated_by_the_api_and_the_service(
     crisis_world, api_as, file_emergency, users
 ):
-    from crisis import services
     from hrcore.errors import ValidationFailed
 
     crisis = file_emergency()
@@ -87,7 +89,7 @@ def test_decision_option_is_validated_by_the_api_and_the_service(
     assert "option" in body["errors"]
     assert counts() == before
     with pytest.raises(ValidationFailed):
-        services.decision_make(crisis=crisis, text="x", option="bogus", actor=users["vp"])
+        decision_make(crisis=crisis, text="x", option="bogus", actor=users["vp"])
     assert counts() == before
     ok = api.post(
         f"/api/v1/crises/{crisis.pk}/decisions/",
@@ -123,7 +125,6 @@ def test_overlong_and_wrongly_typed_filing_is_400(crisis_world, api_as, payload,
 
 
 def test_service_refuses_overlong_texts(crisis_world, file_emergency, users):
-    from crisis import services
     from hrcore.errors import ValidationFailed
 
     before = counts()
@@ -135,11 +136,11 @@ def test_service_refuses_overlong_texts(crisis_world, file_emergency, users):
     task = tasks_by_duty(crisis)["finance-records"]
     before = counts()
     with pytest.raises(ValidationFailed):
-        services.task_comment(task=task, body="x" * 300_000, actor=users["finance"])
+        task_comment(task=task, body="x" * 300_000, actor=users["finance"])
     with pytest.raises(ValidationFailed):
-        services.task_complete(task=task, note="x" * 300_000, actor=users["finance"])
+        task_complete(task=task, note="x" * 300_000, actor=users["finance"])
     with pytest.raises(ValidationFailed):
-        services.crisis_close(crisis=crisis, outcome="x" * 300_000, actor=users["manager"])
+        crisis_close(crisis=crisis, outcome="x" * 300_000, actor=users["manager"])
     assert counts() == before
 
 

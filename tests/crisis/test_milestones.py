@@ -15,8 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crisis import metrics, selectors, services
+from crisis import metrics
 from crisis.models import Crisis, Task
+from crisis.selectors.dashboard import crisis_task_facts, metric_facts
+from crisis.services.closure import crisis_close
+from crisis.services.decisions import decision_make
+from crisis.services.tasks import task_acknowledge, task_cancel, task_comment, task_complete
 from hrcore.models import Position
 from tests.conftest import pass_second_factor
 
@@ -34,23 +38,23 @@ def _flow(file_emergency, users) -> Crisis:
         crisis = file_emergency()
         t = tasks_by_duty(crisis)
         clock.move_to(T0 + timedelta(minutes=2))
-        services.task_comment(task=t["finance-records"], body="on it", actor=users["finance"])
+        task_comment(task=t["finance-records"], body="on it", actor=users["finance"])
         clock.move_to(T0 + timedelta(minutes=3))
-        services.task_acknowledge(task=t["manager-contact"], actor=users["manager"])
+        task_acknowledge(task=t["manager-contact"], actor=users["manager"])
         clock.move_to(T0 + timedelta(minutes=5))
-        services.task_complete(task=t["manager-contact"], actor=users["manager"], note="called")
+        task_complete(task=t["manager-contact"], actor=users["manager"], note="called")
         clock.move_to(T0 + timedelta(minutes=10))
-        services.task_complete(task=t["finance-records"], actor=users["finance"], note="ok")
+        task_complete(task=t["finance-records"], actor=users["finance"], note="ok")
         clock.move_to(T0 + timedelta(minutes=15))
-        services.task_complete(task=t["admin-on-site"], actor=users["admin"], location="3F")
+        task_complete(task=t["admin-on-site"], actor=users["admin"], location="3F")
         crisis.refresh_from_db()
         assert crisis.all_info_at is None  # legal is still missing
         clock.move_to(T0 + timedelta(minutes=40))
-        services.task_complete(task=t["legal-support"], actor=users["legal"], note="guide")
+        task_complete(task=t["legal-support"], actor=users["legal"], note="guide")
         clock.move_to(T0 + timedelta(minutes=50))
-        services.decision_make(crisis=crisis, text="Negotiate", actor=users["vp"])
+        decision_make(crisis=crisis, text="Negotiate", actor=users["vp"])
         clock.move_to(T0 + timedelta(minutes=55))
-        services.decision_make(crisis=crisis, text="And call security", actor=users["vp"])
+        decision_make(crisis=crisis, text="And call security", actor=users["vp"])
     crisis.refresh_from_db()
     return crisis
 
@@ -61,7 +65,7 @@ def test_services_stamp_the_milestones_on_the_crisis_row(file_emergency, users):
     assert crisis.all_info_at == T0 + timedelta(minutes=40)
     assert crisis.decided_at == T0 + timedelta(minutes=50)  # the first decision stays
     with time_machine.travel(T0 + timedelta(minutes=60), tick=False):
-        closed = services.crisis_close(crisis=crisis, outcome="Settled", actor=users["manager"])
+        closed = crisis_close(crisis=crisis, outcome="Settled", actor=users["manager"])
     closed.refresh_from_db()
     assert (closed.first_response_at, closed.all_info_at, closed.decided_at) == (
         crisis.first_response_at,
@@ -88,9 +92,9 @@ def test_cancelling_the_last_missing_information_task_reaches_all_information(
             (15, "admin-on-site", "admin"),
         ):
             clock.move_to(T0 + timedelta(minutes=minute))
-            services.task_complete(task=t[code], actor=users[who], note="done", location="x")
+            task_complete(task=t[code], actor=users[who], note="done", location="x")
         clock.move_to(T0 + timedelta(minutes=30))
-        services.task_cancel(task=t["legal-support"], actor=users["manager"], reason="not needed")
+        task_cancel(task=t["legal-support"], actor=users["manager"], reason="not needed")
     crisis.refresh_from_db()
     assert crisis.all_info_at == T0 + timedelta(minutes=15)
     assert crisis.decided_at is None
@@ -131,16 +135,16 @@ def test_breach_aggregate_in_the_database_matches_the_pure_rules(file_emergency,
         Task.objects.filter(pk=task.pk).update(
             status=status, due_at=due_at, completed_at=completed_at, breached_at=breached_at
         )
-    facts, rates = selectors.metric_facts(users["vp"], days=30, now=now)
+    facts, rates = metric_facts(users["vp"], days=30, now=now)
     assert len(facts) == 2
-    expected = metrics.breach_rate_by_department(selectors.crisis_task_facts(crisis.pk), now=now)
+    expected = metrics.breach_rate_by_department(crisis_task_facts(crisis.pk), now=now)
     assert rates == expected
     assert sum(r.breached for r in rates) == 3 and sum(r.total for r in rates) == 4
 
 
 def test_one_department_key_for_every_metric(file_emergency):
     crisis = file_emergency()
-    facts = selectors.crisis_task_facts(crisis.pk)
+    facts = crisis_task_facts(crisis.pk)
     for task, fact in zip(
         Task.objects.filter(crisis=crisis).select_related("duty__assignee_position"),
         facts,

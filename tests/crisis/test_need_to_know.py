@@ -10,10 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from crisis import services
 from crisis.models import Task
 from crisis.need_to_know import sources_for_items
-from crisis.selectors import crisis_access
+from crisis.selectors.access import crisis_access
+from crisis.services.filing import crisis_file
+from crisis.services.tasks import task_complete
 
 pytestmark = pytest.mark.django_db
 
@@ -31,20 +32,20 @@ def crisis(crisis_world, users):
     (finance with a file); the crisis has a complete dossier and a plan with amounts."""
     from integrations.models import Dossier, DossierSource, ResponsePlan
 
-    crisis = services.crisis_file(
+    crisis = crisis_file(
         scenario=SCENARIO,
         title="Collectors in the office",
         customer_external_id="CUST-1001",
         actor=users["manager"],
     )
     tasks = {t.duty_code: t for t in crisis.tasks.all()}
-    services.task_complete(
+    task_complete(
         task=tasks["finance-records"],
         actor=users["finance"],
         note=FINANCE_NOTE,
         file=SimpleUploadedFile("payments.pdf", PDF, "application/pdf"),
     )
-    services.task_complete(task=tasks["legal-support"], actor=users["legal"], note=LEGAL_NOTE)
+    task_complete(task=tasks["legal-support"], actor=users["legal"], note=LEGAL_NOTE)
     now = timezone.now()
     dossier = Dossier.objects.create(
         crisis_id=crisis.pk, customer=crisis.customer, status="complete", completed_at=now

@@ -11,8 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crisis import services
 from crisis.models import Crisis, Decision, Deliverable, Task, TaskComment, TimelineEvent
+from crisis.selectors import dashboard as dashboard_selectors
+from crisis.services import closure as closure_services
+from crisis.services.board import crisis_board_flags_refresh
+from crisis.services.decisions import decision_make
+from crisis.services.filing import crisis_file
+from crisis.services.tasks import task_acknowledge, task_comment, task_complete
 from hrcore.services.org import user_preferences_update
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +39,7 @@ def english(users):
 
 @pytest.fixture
 def crisis(english):
-    return services.crisis_file(
+    return crisis_file(
         scenario=SCENARIO,
         title="Collectors in the office",
         description="Two collectors are shouting at reception.",
@@ -352,10 +357,10 @@ def test_dashboard_is_for_executives(client_as, crisis):
 
 
 def test_dashboard_lists_open_crises_with_pending_decisions_first(client_as, crisis, english):
-    other = services.crisis_file(scenario=SCENARIO, title="Second", actor=english["manager"])
+    other = crisis_file(scenario=SCENARIO, title="Second", actor=english["manager"])
     for code in ("finance-records", "legal-support"):
         task = task_of(other, code)
-        services.task_complete(task=task, actor=task.assignee.user, note="done")
+        task_complete(task=task, actor=task.assignee.user, note="done")
     response = client_as("vp").get(reverse("crisis:dashboard"))
     rows = response.context["rows"]
     assert [r["crisis"].pk for r in rows] == [other.pk, crisis.pk]
@@ -369,7 +374,7 @@ def _board(english, now):
     from datetime import timedelta
 
     def file(title, minutes_ago):
-        made = services.crisis_file(scenario=SCENARIO, title=title, actor=english["manager"])
+        made = crisis_file(scenario=SCENARIO, title=title, actor=english["manager"])
         Crisis.objects.filter(pk=made.pk).update(filed_at=now - timedelta(minutes=minutes_ago))
         return made
 
@@ -388,20 +393,18 @@ def _board(english, now):
     )
     for code in ("finance-records", "legal-support"):
         task = task_of(deciding, code)
-        services.task_complete(task=task, actor=task.assignee.user, note="done")
+        task_complete(task=task, actor=task.assignee.user, note="done")
     # The rows were changed behind the services' back: refresh the board flags as the sweep
     # does when a timer fires.
-    services.crisis_board_flags_refresh([paused.pk, warned.pk, breached.pk])
+    crisis_board_flags_refresh([paused.pk, warned.pk, breached.pk])
     return deciding, breached, warned, quiet_old, paused
 
 
 def test_dashboard_orders_in_the_database_and_pages_with_totals(client_as, english, monkeypatch):
     from django.utils import timezone
 
-    from crisis import selectors
-
     deciding, breached, warned, quiet_old, paused = _board(english, timezone.now())
-    monkeypatch.setattr(selectors, "DASHBOARD_PAGE_SIZE", 2)
+    monkeypatch.setattr(dashboard_selectors, "DASHBOARD_PAGE_SIZE", 2)
     vp = client_as("vp")
     url = reverse("crisis:dashboard")
     pages = [vp.get(url, {"severity": "critical", "page": n}) for n in (1, 2, 3)]
@@ -435,10 +438,8 @@ def test_dashboard_orders_in_the_database_and_pages_with_totals(client_as, engli
 def test_dashboard_partial_polls_the_same_page_and_filters(client_as, english, monkeypatch):
     from django.utils import timezone
 
-    from crisis import selectors
-
     _deciding, _breached, warned, quiet_old, _paused = _board(english, timezone.now())
-    monkeypatch.setattr(selectors, "DASHBOARD_PAGE_SIZE", 2)
+    monkeypatch.setattr(dashboard_selectors, "DASHBOARD_PAGE_SIZE", 2)
     live_url = reverse("crisis:dashboard_live")
     board = client_as("vp").get(live_url, {"severity": "critical", "days": "90", "page": "2"})
     assert [r["crisis"].pk for r in board.context["rows"]] == [warned.pk, quiet_old.pk]
@@ -487,7 +488,7 @@ def test_decision_by_a_manager_is_refused_and_records_nothing(client_as, crisis)
 
 def test_dashboard_metrics_and_svg_charts(client_as, crisis):
     task = task_of(crisis, "finance-records")
-    services.task_acknowledge(task=task, actor=task.assignee.user)
+    task_acknowledge(task=task, actor=task.assignee.user)
     response = client_as("vp").get(reverse("crisis:dashboard"), {"days": "90"})
     metrics = response.context["metrics"]
     assert metrics["period"].days == 90 and metrics["period"].crises == 1
@@ -562,7 +563,7 @@ def test_closing_page_shows_the_services_refusal_on_the_field(
             errors={"findings[0].competency": ["Unknown competency “x”."]},
         )
 
-    monkeypatch.setattr(services, "crisis_close", refuse)
+    monkeypatch.setattr(closure_services, "crisis_close", refuse)
     r = client_as("manager").post(
         reverse("crisis:close", args=[crisis.pk]),
         {"outcome": "Plan agreed"},
@@ -624,14 +625,14 @@ def test_list_and_dashboard_query_counts_do_not_grow_with_crises(client_as, cris
     board_url = reverse("crisis:dashboard_live")
     one = (_count(manager, list_url), _count(vp, dash_url), _count(vp, board_url))
     for i in range(24):
-        services.crisis_file(scenario=SCENARIO, title=f"Crisis {i}", actor=english["manager"])
+        crisis_file(scenario=SCENARIO, title=f"Crisis {i}", actor=english["manager"])
     assert Crisis.objects.count() == 25
     many = (_count(manager, list_url), _count(vp, dash_url), _count(vp, board_url))
     assert many == one
     # More than a page: the board shows 25, the totals all 30, in the same number of queries
     # on every page (and with a filter, one query more: the unit lookup).
     for i in range(5):
-        services.crisis_file(scenario=SCENARIO, title=f"More {i}", actor=english["manager"])
+        crisis_file(scenario=SCENARIO, title=f"More {i}", actor=english["manager"])
     assert _count(vp, dash_url) == one[1] and _count(vp, board_url) == one[2]
     assert _count(vp, dash_url + "?page=2") == one[1]
     assert _count(vp, board_url + "?page=2&severity=critical") == one[2]
@@ -649,11 +650,11 @@ def test_crisis_page_query_count_does_not_grow_with_activity(client_as, crisis, 
     before = _count(manager, url)
     for code in ("finance-records", "legal-support", "admin-on-site"):
         task = task_of(crisis, code)
-        services.task_comment(task=task, body=f"{code} on it", actor=task.assignee.user)
-        services.task_complete(
+        task_comment(task=task, body=f"{code} on it", actor=task.assignee.user)
+        task_complete(
             task=task, actor=task.assignee.user, note=f"{code} delivered", location="Lobby"
         )
-    services.decision_make(crisis=crisis, text="Negotiate", option="negotiate", actor=english["vp"])
-    services.decision_make(crisis=crisis, text="Also call security", actor=english["vp"])
+    decision_make(crisis=crisis, text="Negotiate", option="negotiate", actor=english["vp"])
+    decision_make(crisis=crisis, text="Also call security", actor=english["vp"])
     assert TimelineEvent.objects.filter(crisis=crisis).count() > 15
     assert _count(manager, url) == before

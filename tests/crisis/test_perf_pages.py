@@ -8,8 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crisis import selectors, services
 from crisis.models import Crisis, Task
+from crisis.selectors import crises as crises_selectors
+from crisis.selectors import people as people_selectors
+from crisis.selectors.people import reassign_candidates
+from crisis.services.clocks import crisis_pause, crisis_resume
+from crisis.services.filing import crisis_file
+from crisis.services.sweep import sla_sweep
+from crisis.services.tasks import task_comment, task_complete
 from hrcore.models import Employee
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +25,7 @@ SCENARIO = "debt-collection-emergency"
 
 @pytest.fixture
 def crisis(crisis_world, users):
-    return services.crisis_file(scenario=SCENARIO, title="Collectors", actor=users["manager"])
+    return crisis_file(scenario=SCENARIO, title="Collectors", actor=users["manager"])
 
 
 @pytest.mark.parametrize("name", ["crisis:detail_live", "crisis:detail_timeline"])
@@ -34,7 +40,7 @@ def test_polled_partial_answers_304_until_something_changes(client_as, crisis, n
     assert again.status_code == 304 and again.content == b""
     # a change the partial shows (a comment: a new timeline event) → a fresh 200
     task = Task.objects.filter(crisis=crisis).exclude(assignee=None).first()
-    services.task_comment(task=task, body="on it", actor=task.assignee.user)
+    task_comment(task=task, body="on it", actor=task.assignee.user)
     changed = manager.get(url, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed["ETag"] != etag
     assert manager.get(url, HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == 304
@@ -67,13 +73,13 @@ def test_the_304_costs_a_few_queries_and_no_rendering(client_as, crisis):
 
 def test_reassign_select_is_rendered_once_per_page(client_as, crisis, monkeypatch):
     calls = []
-    original = selectors.reassign_candidates
+    original = reassign_candidates
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(selectors, "reassign_candidates", counting)
+    monkeypatch.setattr(people_selectors, "reassign_candidates", counting)
     from django.forms import widgets
 
     rendered = []
@@ -105,12 +111,12 @@ def _count(client, url) -> int:
 
 
 def test_crisis_list_pages_in_constant_queries(client_as, crisis, users, monkeypatch):
-    monkeypatch.setattr(selectors, "LIST_PAGE_SIZE", 10)
+    monkeypatch.setattr(crises_selectors, "LIST_PAGE_SIZE", 10)
     manager, vp = client_as("manager"), client_as("vp")
     url = reverse("crisis:list")
     one = (_count(manager, url), _count(vp, url), _count(vp, "/api/v1/crises/"))
     for i in range(24):
-        services.crisis_file(scenario=SCENARIO, title=f"Crisis {i}", actor=users["manager"])
+        crisis_file(scenario=SCENARIO, title=f"Crisis {i}", actor=users["manager"])
     assert Crisis.objects.count() == 25
     many = (_count(manager, url), _count(vp, url), _count(vp, "/api/v1/crises/"))
     assert many == one
@@ -137,14 +143,14 @@ def test_board_flags_are_kept_current_by_the_services_and_the_sweep(crisis, user
     tasks = Task.objects.filter(crisis=crisis).exclude(assignee=None)
     latest_due = max(t.due_at for t in tasks if t.due_at)
     # the sweep fires the breaches: the crisis turns red on the board
-    services.sla_sweep(now=latest_due + timedelta(minutes=1))
+    sla_sweep(now=latest_due + timedelta(minutes=1))
     assert flags()[1] == 0
     # pausing every clock takes it off red
-    services.crisis_pause(crisis=crisis, reason="waiting for the customer", actor=users["manager"])
+    crisis_pause(crisis=crisis, reason="waiting for the customer", actor=users["manager"])
     assert flags()[1] == 2
-    services.crisis_resume(crisis=crisis, actor=users["manager"])
+    crisis_resume(crisis=crisis, actor=users["manager"])
     # completing the information tasks opens the decision: awaiting the VP
     for code in ("finance-records", "legal-support"):
         task = Task.objects.get(crisis=crisis, duty_code=code)
-        services.task_complete(task=task, actor=task.assignee.user, note="done")
+        task_complete(task=task, actor=task.assignee.user, note="done")
     assert flags()[0] is True

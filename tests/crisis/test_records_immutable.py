@@ -16,8 +16,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from crisis import services
 from crisis.models import Crisis, Decision, TimelineEvent
+from crisis.services.decisions import decision_make
+from crisis.services.filing import crisis_file
 from hrcore.models import Notification, OutboxMessage
 from tests.conftest import pass_second_factor
 
@@ -28,8 +29,8 @@ SCENARIO = "debt-collection-emergency"
 
 @pytest.fixture
 def crisis(crisis_world, users):
-    crisis = services.crisis_file(scenario=SCENARIO, title="Collectors", actor=users["manager"])
-    services.decision_make(crisis=crisis, text="Negotiate", actor=users["vp"])
+    crisis = crisis_file(scenario=SCENARIO, title="Collectors", actor=users["manager"])
+    decision_make(crisis=crisis, text="Negotiate", actor=users["vp"])
     return crisis
 
 
@@ -187,7 +188,7 @@ def _refused_sql(sql: str, params) -> None:
 def test_postgres_timeline_is_append_only_and_crises_are_not_deletable(crisis_world, users):
     """A transactional test: the database is reset with ``flush`` afterwards, which is TRUNCATE
     on PostgreSQL and fires no row trigger (the next test starts from an empty table)."""
-    crisis = services.crisis_file(scenario=SCENARIO, title="Collectors", actor=users["manager"])
+    crisis = crisis_file(scenario=SCENARIO, title="Collectors", actor=users["manager"])
     event = TimelineEvent.objects.filter(crisis=crisis).first()
     _refused_sql("UPDATE crisis_timelineevent SET kind = 'closed' WHERE id = %s", [event.pk])
     _refused_sql("DELETE FROM crisis_timelineevent WHERE id = %s", [event.pk])

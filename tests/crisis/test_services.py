@@ -11,10 +11,22 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from crisis import services
 from crisis.choices import CrisisStatus, EventKind, TaskStatus, TimerState
 from crisis.models import Crisis
-from crisis.selectors import crisis_people
+from crisis.selectors.people import crisis_people
+from crisis.services.closure import crisis_close
+from crisis.services.decisions import decision_make
+from crisis.services.filing import crisis_file
+from crisis.services.participants import crisis_invite
+from crisis.services.sweep import sla_sweep
+from crisis.services.tasks import (
+    task_acknowledge,
+    task_cancel,
+    task_comment,
+    task_complete,
+    task_reassign,
+    tasks_hand_over,
+)
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OrgUnit, OutboxMessage
 
@@ -129,7 +141,7 @@ def test_chain_starts_each_clock_when_its_prerequisites_finish(make_map, users):
         ],
     )
     with time_machine.travel(T0, tick=False) as clock:
-        crisis = services.crisis_file(scenario="chain", title="Chain", actor=users["manager"])
+        crisis = crisis_file(scenario="chain", title="Chain", actor=users["manager"])
         t = tasks_by_duty(crisis)
         assert (t["a"].due_at, t["b"].due_at) == (
             T0 + timedelta(minutes=30),
@@ -137,17 +149,17 @@ def test_chain_starts_each_clock_when_its_prerequisites_finish(make_map, users):
         )
         assert t["c"].due_at is None and t["d"].due_at is None
         clock.move_to(T0 + timedelta(minutes=12))
-        services.task_complete(task=t["a"], actor=users["finance"])
+        task_complete(task=t["a"], actor=users["finance"])
         t = tasks_by_duty(crisis)
         assert t["c"].status == TaskStatus.OPEN
         assert t["c"].started_at == T0 + timedelta(minutes=12)
         assert t["c"].due_at == T0 + timedelta(minutes=32)
         assert t["d"].status == TaskStatus.WAITING  # b is still open
         clock.move_to(T0 + timedelta(minutes=25))
-        services.task_complete(task=t["c"], actor=users["admin"])
+        task_complete(task=t["c"], actor=users["admin"])
         assert tasks_by_duty(crisis)["d"].status == TaskStatus.WAITING
         clock.move_to(T0 + timedelta(minutes=40))
-        services.task_complete(task=t["b"], actor=users["legal"])
+        task_complete(task=t["b"], actor=users["legal"])
         d = tasks_by_duty(crisis)["d"]
         assert d.status == TaskStatus.OPEN
         assert d.due_at == T0 + timedelta(minutes=100)
@@ -161,15 +173,15 @@ def test_emergency_flow_end_to_end(file_emergency, users):
         crisis = file_emergency()
         t = tasks_by_duty(crisis)
         clock.move_to(T0 + timedelta(minutes=2))
-        services.task_acknowledge(task=t["manager-contact"], actor=users["manager"])
+        task_acknowledge(task=t["manager-contact"], actor=users["manager"])
         clock.move_to(T0 + timedelta(minutes=5))
-        services.task_complete(
+        task_complete(
             task=t["manager-contact"],
             actor=users["manager"],
             note="Called the customer; they dispute two invoices.",
         )
         clock.move_to(T0 + timedelta(minutes=10))
-        upload = services.task_complete(
+        upload = task_complete(
             task=t["finance-records"], actor=users["finance"], note="Payment history", file=pdf()
         )
         assert upload.file_name == "records.pdf"
@@ -178,17 +190,15 @@ def test_emergency_flow_end_to_end(file_emergency, users):
         assert upload.file.read() == PDF
         assert tasks_by_duty(crisis)["vp-decision"].status == TaskStatus.WAITING
         clock.move_to(T0 + timedelta(minutes=15))
-        services.task_complete(task=t["admin-on-site"], actor=users["admin"], location="3F lobby")
+        task_complete(task=t["admin-on-site"], actor=users["admin"], location="3F lobby")
         clock.move_to(T0 + timedelta(minutes=40))
-        services.task_complete(
-            task=t["legal-support"], actor=users["legal"], file=pdf("legal-guide.pdf")
-        )
+        task_complete(task=t["legal-support"], actor=users["legal"], file=pdf("legal-guide.pdf"))
         vp_task = tasks_by_duty(crisis)["vp-decision"]
         assert vp_task.status == TaskStatus.OPEN
         assert vp_task.started_at == T0 + timedelta(minutes=40)
         assert vp_task.due_at == T0 + timedelta(minutes=100)
         clock.move_to(T0 + timedelta(minutes=50))
-        decision = services.decision_make(
+        decision = decision_make(
             crisis=crisis,
             text="Negotiate a payment plan; no cash today; admin escorts the visitors out.",
             option="negotiate",
@@ -206,7 +216,7 @@ def test_emergency_flow_end_to_end(file_emergency, users):
             dedupe_key=f"event:decision.made:{decision.pk}"
         ).exists()
         clock.move_to(T0 + timedelta(minutes=60))
-        closed = services.crisis_close(
+        closed = crisis_close(
             crisis=crisis,
             outcome="Payment plan signed; visitors left.",
             lessons="Finance records were ready in 10 minutes.",
@@ -230,7 +240,7 @@ def test_emergency_flow_end_to_end(file_emergency, users):
     # Closing twice is a conflict and changes nothing.
     before = counts()
     with pytest.raises(Conflict):
-        services.crisis_close(crisis=crisis, outcome="again", actor=users["manager"])
+        crisis_close(crisis=crisis, outcome="again", actor=users["manager"])
     assert counts() == before
 
 
@@ -239,16 +249,16 @@ def test_completing_someone_elses_task_or_twice_changes_nothing(file_emergency, 
     t = tasks_by_duty(crisis)
     before = counts()
     with pytest.raises(PermissionDenied):
-        services.task_complete(task=t["finance-records"], actor=users["legal"], note="x")
+        task_complete(task=t["finance-records"], actor=users["legal"], note="x")
     assert counts() == before
-    services.task_complete(task=t["finance-records"], actor=users["finance"], note="records")
+    task_complete(task=t["finance-records"], actor=users["finance"], note="records")
     before = counts()
     with pytest.raises(Conflict):
-        services.task_complete(task=t["finance-records"], actor=users["finance"], note="again")
+        task_complete(task=t["finance-records"], actor=users["finance"], note="again")
     assert counts() == before
     # A waiting task cannot be completed yet.
     with pytest.raises(Conflict):
-        services.task_complete(task=t["vp-decision"], actor=users["vp"], note="too early")
+        task_complete(task=t["vp-decision"], actor=users["vp"], note="too early")
     assert counts() == before
 
 
@@ -265,9 +275,7 @@ def test_bad_uploads_are_refused(file_emergency, users, name, content, problem):
     task = tasks_by_duty(crisis)["finance-records"]
     before = counts()
     with pytest.raises(ValidationFailed) as exc:
-        services.task_complete(
-            task=task, actor=users["finance"], file=SimpleUploadedFile(name, content)
-        )
+        task_complete(task=task, actor=users["finance"], file=SimpleUploadedFile(name, content))
     assert "file" in exc.value.errors
     assert counts() == before
     task.refresh_from_db()
@@ -281,7 +289,7 @@ def test_oversize_upload_is_refused(file_emergency, users, settings):
     before = counts()
     big = SimpleUploadedFile("big.pdf", PDF + b"0" * 2048)
     with translation.override("en"), pytest.raises(ValidationFailed) as exc:
-        services.task_complete(task=task, actor=users["finance"], file=big)
+        task_complete(task=task, actor=users["finance"], file=big)
     assert exc.value.errors == {"file": "File too large."}
     assert exc.value.message == "The file is larger than the limit of 1 KB."
     assert counts() == before
@@ -291,9 +299,7 @@ def test_document_task_needs_a_file_or_note(file_emergency, users):
     crisis = file_emergency()
     before = counts()
     with pytest.raises(ValidationFailed):
-        services.task_complete(
-            task=tasks_by_duty(crisis)["finance-records"], actor=users["finance"]
-        )
+        task_complete(task=tasks_by_duty(crisis)["finance-records"], actor=users["finance"])
     assert counts() == before
 
 
@@ -302,7 +308,7 @@ def test_decision_by_a_non_executive_is_refused(file_emergency, users):
     before = counts()
     for username in ("manager", "finance", "hradmin", "staff"):
         with pytest.raises((PermissionDenied, NotFound)):
-            services.decision_make(crisis=crisis, text="Pay them", actor=users[username])
+            decision_make(crisis=crisis, text="Pay them", actor=users[username])
     assert counts() == before
 
 
@@ -329,7 +335,7 @@ def test_scenario_without_published_map_is_refused(crisis_world, users):
     Scenario.objects.create(code="no-map", name_zh="无", name_en="None")
     before = counts()
     with pytest.raises(ValidationFailed) as exc:
-        services.crisis_file(scenario="no-map", title="x", actor=users["manager"])
+        crisis_file(scenario="no-map", title="x", actor=users["manager"])
     assert exc.value.code == "no_published_map"
     assert counts() == before
 
@@ -362,7 +368,7 @@ def test_unresolvable_assignee_is_filed_to_the_escalation_target_and_flagged(mak
     from hrcore.models import Employee
 
     Employee.objects.filter(position__code="pr-manager").update(is_active=False)
-    crisis = services.crisis_file(scenario="gap", title="Press at the door", actor=users["manager"])
+    crisis = crisis_file(scenario="gap", title="Press at the door", actor=users["manager"])
     task = crisis.tasks.get()
     assert task.assignee_gap is True
     assert task.assignee.user.username == "vp"  # "manager" has no assignee; the executive does
@@ -380,14 +386,14 @@ def test_reassign_and_delegate(file_emergency, users):
     accountant = Employee.objects.get(user__username="sh-finance-1")
     before = counts()
     with pytest.raises(PermissionDenied):
-        services.task_reassign(task=task, assignee=accountant, actor=users["legal"])
+        task_reassign(task=task, assignee=accountant, actor=users["legal"])
     assert counts() == before
-    services.task_reassign(task=task, assignee=accountant, actor=users["finance"], delegate=True)
+    task_reassign(task=task, assignee=accountant, actor=users["finance"], delegate=True)
     task.refresh_from_db()
     assert task.assignee == accountant
     assert task.delegated_from.user.username == "finance"
     assert crisis.timeline.filter(kind=EventKind.TASK_DELEGATED).count() == 1
-    services.task_reassign(
+    task_reassign(
         task=task, assignee=users["finance"].employee, actor=users["manager"], reason="back"
     )
     task.refresh_from_db()
@@ -398,25 +404,25 @@ def test_reassign_and_delegate(file_emergency, users):
 def test_comment_and_cancel_start_dependents(file_emergency, users):
     crisis = file_emergency()
     t = tasks_by_duty(crisis)
-    comment = services.task_comment(task=t["legal-support"], body="正在准备", actor=users["legal"])
+    comment = task_comment(task=t["legal-support"], body="正在准备", actor=users["legal"])
     assert comment.body == "正在准备"
     before = counts()
     with pytest.raises(PermissionDenied):
-        services.task_cancel(task=t["legal-support"], actor=users["finance"])
+        task_cancel(task=t["legal-support"], actor=users["finance"])
     with pytest.raises(ValidationFailed):
-        services.task_comment(task=t["legal-support"], body=" ", actor=users["legal"])
+        task_comment(task=t["legal-support"], body=" ", actor=users["legal"])
     assert counts() == before
-    services.task_complete(task=t["finance-records"], actor=users["finance"], note="ok")
-    services.task_cancel(task=t["legal-support"], actor=users["manager"], reason="not needed")
+    task_complete(task=t["finance-records"], actor=users["finance"], note="ok")
+    task_cancel(task=t["legal-support"], actor=users["manager"], reason="not needed")
     assert tasks_by_duty(crisis)["vp-decision"].status == TaskStatus.OPEN
 
 
 def test_guardian_invitation_grants_visibility(file_emergency, users):
-    from crisis.selectors import crises_visible_to
+    from crisis.selectors.access import crises_visible_to
 
     crisis = file_emergency()
     assert not crises_visible_to(users["manager2"]).filter(pk=crisis.pk).exists()
-    services.crisis_invite(crisis=crisis, user=users["manager2"], actor=users["manager"])
+    crisis_invite(crisis=crisis, user=users["manager2"], actor=users["manager"])
     assert crises_visible_to(users["manager2"]).filter(pk=crisis.pk).exists()
 
 
@@ -463,14 +469,14 @@ def test_closure_records_review_findings_for_breaches_and_stars_only_the_punctua
         ],
     )
     with time_machine.travel(T0, tick=False) as clock:
-        crisis = services.crisis_file(scenario="review", title="Review", actor=users["manager"])
+        crisis = crisis_file(scenario="review", title="Review", actor=users["manager"])
         t = tasks_by_duty(crisis)
         clock.move_to(T0 + timedelta(minutes=20))
-        services.task_complete(task=t["legal-support"], actor=users["legal"], note="guide")
+        task_complete(task=t["legal-support"], actor=users["legal"], note="guide")
         clock.move_to(T0 + timedelta(minutes=31))
-        assert services.sla_sweep()["breach"] == 1
-        services.task_complete(task=t["finance-records"], actor=users["finance"], note="late")
-        closed = services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"])
+        assert sla_sweep()["breach"] == 1
+        task_complete(task=t["finance-records"], actor=users["finance"], note="late")
+        closed = crisis_close(crisis=crisis, outcome="ok", actor=users["manager"])
     assert closed.breach_count == 1
     finance = users["finance"].employee
     assert Evidence.objects.filter(
@@ -537,7 +543,7 @@ def test_closure_stars_exactly_the_people_the_closer_credits(
 
     crisis = file_emergency()
     finance, legal = users["finance"].employee, users["legal"].employee
-    services.crisis_close(
+    crisis_close(
         crisis=crisis, outcome="ok", actor=users["manager"], credited=[finance, legal, finance]
     )
     starred = RecognitionEntry.objects.filter(source_key=f"crisis:{crisis.pk}")
@@ -554,7 +560,7 @@ def test_closure_with_nobody_credited_awards_no_star(file_emergency, users, comp
     from competency.models import RecognitionEntry
 
     crisis = file_emergency()
-    closed = services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"], credited=[])
+    closed = crisis_close(crisis=crisis, outcome="ok", actor=users["manager"], credited=[])
     assert closed.status == CrisisStatus.RESOLVED
     assert not RecognitionEntry.objects.filter(source_key=f"crisis:{crisis.pk}").exists()
 
@@ -567,7 +573,7 @@ def test_closure_records_the_closers_findings_as_review_evidence(
 
     crisis = file_emergency()
     admin = users["admin"].employee
-    services.crisis_close(
+    crisis_close(
         crisis=crisis,
         outcome="ok",
         actor=users["manager"],
@@ -621,7 +627,7 @@ def test_closure_refuses_bad_credits_and_findings_and_writes_nothing(
             {"employee_id": people[finding["employee"]].pk, "competency": finding["competency"]}
         ]
     with translation.override("en"), pytest.raises(ValidationFailed) as exc:
-        services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"], **kwargs)
+        crisis_close(crisis=crisis, outcome="ok", actor=users["manager"], **kwargs)
     assert set(exc.value.errors) == error_keys
     if credited:
         with translation.override("en"):
@@ -644,7 +650,7 @@ def test_a_failing_finding_rolls_the_whole_closure_back(
 
     monkeypatch.setattr(recognition, "crisis_review_record", broken)
     with pytest.raises(RuntimeError):
-        services.crisis_close(
+        crisis_close(
             crisis=crisis,
             outcome="ok",
             actor=users["manager"],
@@ -658,7 +664,7 @@ def test_a_cancelled_crisis_takes_no_credits(file_emergency, users, competency_m
     crisis = file_emergency()
     before = _closure_state(crisis)
     with pytest.raises(ValidationFailed) as exc:
-        services.crisis_close(
+        crisis_close(
             crisis=crisis,
             outcome="false alarm",
             status=CrisisStatus.CANCELLED,
@@ -667,7 +673,7 @@ def test_a_cancelled_crisis_takes_no_credits(file_emergency, users, competency_m
         )
     assert set(exc.value.errors) == {"status"}
     assert _closure_state(crisis) == before
-    services.crisis_close(
+    crisis_close(
         crisis=crisis, outcome="false alarm", status=CrisisStatus.CANCELLED, actor=users["manager"]
     )
     assert _closure_state(crisis)[0] == CrisisStatus.CANCELLED
@@ -687,9 +693,7 @@ def test_tasks_hand_over_refuses_someone_who_has_left_and_moves_nothing(file_eme
     gone.refresh_from_db()
     before = counts()
     with pytest.raises(ValidationFailed) as exc:
-        services.tasks_hand_over(
-            tasks=[task], successor=gone, actor=users["hradmin"], reason="handover #1"
-        )
+        tasks_hand_over(tasks=[task], successor=gone, actor=users["hradmin"], reason="handover #1")
     assert set(exc.value.errors) == {"successor"}
     assert counts() == before
     task.refresh_from_db()
@@ -701,13 +705,13 @@ def test_tasks_hand_over_skips_tasks_of_closed_crises_and_the_successors_own(fil
     finance_task = tasks_by_duty(crisis)["finance-records"]
     legal_task = tasks_by_duty(crisis)["legal-support"]
     legal = users["legal"].employee
-    moved = services.tasks_hand_over(
+    moved = tasks_hand_over(
         tasks=[finance_task, legal_task], successor=legal, actor=users["hradmin"], reason="r"
     )
     assert [t.pk for t in moved] == [finance_task.pk]
-    services.crisis_close(crisis=crisis, outcome="ok", actor=users["manager"])
+    crisis_close(crisis=crisis, outcome="ok", actor=users["manager"])
     assert (
-        services.tasks_hand_over(
+        tasks_hand_over(
             tasks=[finance_task], successor=users["finance"].employee, actor=None, reason="r"
         )
         == []

@@ -19,9 +19,13 @@ import time_machine
 from django.db import connections
 from django.utils import timezone, translation
 
-from crisis import events, services
+from crisis import events
 from crisis.choices import EventKind, TimerState
 from crisis.models import Task, TimelineEvent
+from crisis.services import sweep as sweep_services
+from crisis.services.filing import crisis_file
+from crisis.services.sweep import sla_sweep
+from crisis.services.tasks import task_complete
 from hrcore.models import Heartbeat, Notification, OutboxMessage
 from hrcore.tasks import tick
 
@@ -49,9 +53,7 @@ def events_of(task, kind) -> list[TimelineEvent]:
 def file_crises(make_map, users, n: int) -> list[Task]:
     make_map("timers", ONE_DUTY)
     return [
-        services.crisis_file(
-            scenario="timers", title=f"Timers {i}", actor=users["manager"]
-        ).tasks.get()
+        crisis_file(scenario="timers", title=f"Timers {i}", actor=users["manager"]).tasks.get()
         for i in range(n)
     ]
 
@@ -88,13 +90,13 @@ def test_a_failing_timer_is_recorded_and_retried_while_the_rest_fire(
         tasks = file_crises(make_map, users, 3)
         bad = tasks[1]
         clock.move_to(T0 + timedelta(minutes=24))
-        assert services.sla_sweep() == {"warning": 3, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 3, "breach": 0, "escalation": 0}
         attempts = fail_breach_of(monkeypatch, {bad.pk})
 
         breach_time = T0 + timedelta(minutes=30)
         clock.move_to(breach_time)
         # Today's sweep re-raised here and rolled back the whole batch.
-        assert services.sla_sweep() == {"warning": 0, "breach": 2, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 2, "escalation": 0}
         assert attempts == [bad.pk]
         for task in (tasks[0], tasks[2]):
             task.refresh_from_db()
@@ -116,10 +118,10 @@ def test_a_failing_timer_is_recorded_and_retried_while_the_rest_fire(
 
         # Before its retry time the row is left alone; then retried with a doubled backoff.
         clock.move_to(breach_time + timedelta(seconds=4))
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
         assert attempts == [bad.pk]
         clock.move_to(breach_time + timedelta(seconds=5))
-        services.sla_sweep()
+        sla_sweep()
         assert attempts == [bad.pk, bad.pk]
         bad.refresh_from_db()
         assert bad.fire_attempts == 2
@@ -152,7 +154,7 @@ def test_a_failing_timer_is_recorded_and_retried_while_the_rest_fire(
         # The fault goes away: the next try fires it once and clears the record.
         monkeypatch.undo()
         clock.move_to(breach_time + timedelta(minutes=5))
-        assert services.sla_sweep()["breach"] == 1
+        assert sla_sweep()["breach"] == 1
         bad.refresh_from_db()
         assert bad.timer_state == TimerState.BREACHED
         assert (bad.fire_attempts, bad.fire_error, bad.fire_retry_at, bad.fire_failing_since) == (
@@ -174,10 +176,10 @@ def test_a_failing_timer_of_a_finished_task_does_not_keep_healthz_red(
         (task,) = file_crises(make_map, users, 1)
         fail_breach_of(monkeypatch, {task.pk})
         clock.move_to(T0 + timedelta(minutes=31))
-        services.sla_sweep()
+        sla_sweep()
         task.refresh_from_db()
         assert task.fire_attempts == 1
-        services.task_complete(task=task, actor=users["finance"], note="records")
+        task_complete(task=task, actor=users["finance"], note="records")
         clock.move_to(T0 + timedelta(minutes=33))
         tick()
         status, body = healthz(client)
@@ -197,13 +199,13 @@ def test_the_heartbeat_is_written_only_after_a_successful_sweep(
         def claim_fails(*args, **kwargs):
             raise Injected("could not claim timers")
 
-        monkeypatch.setattr(services, "_claim_batch", claim_fails)
+        monkeypatch.setattr(sweep_services, "_claim_batch", claim_fails)
         clock.move_to(T0 + timedelta(seconds=2))
         tick()  # today: the heartbeat was written first and the exception escaped the task
         assert Heartbeat.objects.get(name="tick").at == T0
         failed = Heartbeat.objects.get(name="tick.failed")
         assert failed.at == T0 + timedelta(seconds=2)
-        assert "crisis.services.sla_sweep: Injected: could not claim timers" in failed.detail
+        assert "crisis.services.sweep.sla_sweep: Injected: could not claim timers" in failed.detail
         status, body = healthz(client)
         assert status == 503
         assert body["status"] == "unhealthy"
@@ -240,7 +242,7 @@ def test_concurrent_sweeps_with_a_poisoned_row_fire_the_rest_once(make_map, user
     def sweep():
         try:
             barrier.wait()
-            results.append(services.sla_sweep(batch=4))
+            results.append(sla_sweep(batch=4))
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
@@ -275,7 +277,7 @@ def test_a_warning_missed_during_an_outage_fires_late_and_says_so(make_map, user
             warn_at=T0 + timedelta(minutes=13), due_at=T0 + timedelta(minutes=40)
         )
         clock.move_to(T0 + timedelta(minutes=13))  # the tick was down from 9 to 13 minutes
-        assert services.sla_sweep() == {"warning": 2, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 2, "breach": 0, "escalation": 0}
         (warning,) = events_of(late, EventKind.TASK_WARNING)
         assert warning.data["late"] is True and warning.data["late_seconds"] == 180
         (punctual,) = events_of(on_time, EventKind.TASK_WARNING)
@@ -294,7 +296,7 @@ def test_a_warning_whose_deadline_also_passed_is_superseded_by_the_breach(make_m
     with time_machine.travel(T0, tick=False) as clock:
         (task,) = file_crises(make_map, users, 1)
         clock.move_to(T0 + timedelta(minutes=31))  # down from before 24 to after 30 minutes
-        assert services.sla_sweep() == {"warning": 0, "breach": 1, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 1, "escalation": 0}
         assert events_of(task, EventKind.TASK_WARNING) == []
         (superseded,) = events_of(task, EventKind.WARNING_SUPERSEDED)
         (breach,) = events_of(task, EventKind.TASK_BREACHED)
@@ -312,11 +314,11 @@ def test_a_warning_whose_deadline_also_passed_is_superseded_by_the_breach(make_m
         assert event.payload["data"]["warning_sent"] is False
         # Later sweeps add nothing.
         clock.move_to(T0 + timedelta(minutes=32))
-        services.sla_sweep()
+        sla_sweep()
         assert len(events_of(task, EventKind.WARNING_SUPERSEDED)) == 1
 
     # The timeline says it in the reader's language.
-    from crisis.views import event_text
+    from crisis.presenters import event_text
 
     labels = {"finance-records": "Finance records"}
     with translation.override("en"):
@@ -347,7 +349,7 @@ def test_after_an_outage_every_warning_is_accounted_for(make_map, users):
                 warn_at=warn_at, due_at=warn_at + timedelta(minutes=3 + (i % 4) * 2)
             )
         clock.move_to(T0 + timedelta(minutes=10))  # one sweep after ten minutes of downtime
-        counts = services.sla_sweep()
+        counts = sla_sweep()
         warned = {e.task_id for e in TimelineEvent.objects.filter(kind=EventKind.TASK_WARNING)}
         superseded = {
             e.task_id for e in TimelineEvent.objects.filter(kind=EventKind.WARNING_SUPERSEDED)

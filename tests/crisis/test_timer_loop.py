@@ -10,9 +10,10 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from crisis import selectors, sla, timer_loop
+from crisis import sla, timer_loop
 from crisis.choices import EventKind, TimerState
 from crisis.models import Task, TimelineEvent
+from crisis.selectors.timers import next_timer_due
 
 T0 = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 
@@ -53,7 +54,7 @@ def test_next_due_is_the_earliest_warning_breach_escalation_or_retry(file_emerge
     tasks = _tasks(file_emergency())
     assert len(tasks) >= 4
     Task.objects.filter(crisis=tasks[0].crisis).update(timer_state=TimerState.IDLE)
-    assert selectors.next_timer_due() is None
+    assert next_timer_due() is None
     base = timezone.now().replace(microsecond=0) + timedelta(hours=1)
     a, b, c, d = tasks[:4]
     Task.objects.filter(pk=a.pk).update(
@@ -65,7 +66,7 @@ def test_next_due_is_the_earliest_warning_breach_escalation_or_retry(file_emerge
     Task.objects.filter(pk=c.pk).update(
         timer_state=TimerState.BREACHED, escalate_at=base + timedelta(minutes=3)
     )
-    assert selectors.next_timer_due() == base
+    assert next_timer_due() == base
     # A failing timer counts by its retry time, not by its (past) due time.
     Task.objects.filter(pk=d.pk).update(
         timer_state=TimerState.RUNNING,
@@ -74,10 +75,10 @@ def test_next_due_is_the_earliest_warning_breach_escalation_or_retry(file_emerge
         fire_failing_since=base - timedelta(hours=2),
         fire_retry_at=base - timedelta(minutes=1),
     )
-    assert selectors.next_timer_due() == base - timedelta(minutes=1)
+    assert next_timer_due() == base - timedelta(minutes=1)
     Task.objects.filter(pk=d.pk).update(timer_state=TimerState.STOPPED)
     Task.objects.filter(pk=a.pk).update(timer_state=TimerState.PAUSED)
-    assert selectors.next_timer_due() == base + timedelta(minutes=3)
+    assert next_timer_due() == base + timedelta(minutes=3)
 
 
 def test_one_turn_fires_what_is_due_and_sleeps_until_the_next(file_emergency):

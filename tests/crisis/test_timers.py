@@ -19,9 +19,15 @@ from django.conf import settings as django_settings
 from django.db import connection, connections
 from django.utils import timezone, translation
 
-from crisis import services
 from crisis.choices import EventKind, TaskStatus, TimerState
 from crisis.models import Task, TimelineEvent
+from crisis.services.calendars import business_calendar_save
+from crisis.services.clocks import crisis_pause, crisis_resume, task_pause, task_resume
+from crisis.services.closure import crisis_close
+from crisis.services.filing import crisis_file
+from crisis.services.participants import crisis_invite
+from crisis.services.sweep import sla_sweep
+from crisis.services.tasks import task_complete
 from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OrgUnit, OutboxMessage
 
@@ -56,26 +62,26 @@ def notified(username_or_user, kind, task):
 def test_warning_breach_and_two_step_escalation(make_map, users):
     make_map("timers", ONE_DUTY)
     with time_machine.travel(T0, tick=False) as clock:
-        crisis = services.crisis_file(scenario="timers", title="Timers", actor=users["manager"])
+        crisis = crisis_file(scenario="timers", title="Timers", actor=users["manager"])
         task = crisis.tasks.get()
         finance_manager = task.assignee.manager
         assert finance_manager is not None
 
         clock.move_to(T0 + timedelta(minutes=23, seconds=59))
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
 
         clock.move_to(T0 + timedelta(minutes=24))
-        assert services.sla_sweep() == {"warning": 1, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 1, "breach": 0, "escalation": 0}
         task.refresh_from_db()
         assert task.timer_state == TimerState.WARNED
         assert task.warned_at == T0 + timedelta(minutes=24)
         assert notified("finance", "crisis.warning", task) == 1
         assert OutboxMessage.objects.filter(dedupe_key=f"event:task.warning:{task.pk}").exists()
         clock.move_to(T0 + timedelta(minutes=25))
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
 
         clock.move_to(T0 + timedelta(minutes=30))
-        assert services.sla_sweep() == {"warning": 0, "breach": 1, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 1, "escalation": 0}
         task.refresh_from_db()
         assert task.timer_state == TimerState.BREACHED
         assert task.breached_at == T0 + timedelta(minutes=30)
@@ -91,9 +97,9 @@ def test_warning_breach_and_two_step_escalation(make_map, users):
         assert notified("manager", "crisis.breach", task) == 1  # the filer
 
         clock.move_to(T0 + timedelta(minutes=44, seconds=59))
-        assert services.sla_sweep()["escalation"] == 0
+        assert sla_sweep()["escalation"] == 0
         clock.move_to(T0 + timedelta(minutes=45))
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 1}
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 1}
         steps = events_of(task, EventKind.TASK_ESCALATED)
         assert [(e.data["step"], e.data["target"]) for e in steps] == [
             (1, "manager"),
@@ -105,16 +111,16 @@ def test_warning_breach_and_two_step_escalation(make_map, users):
         assert task.escalation_step == 2 and task.escalate_at is None
 
         clock.move_to(T0 + timedelta(hours=5))
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
         assert len(events_of(task, EventKind.TASK_WARNING)) == 1
         assert len(events_of(task, EventKind.TASK_BREACHED)) == 1
         # The escalation contacts now see the crisis.
-        from crisis.selectors import crises_visible_to
+        from crisis.selectors.access import crises_visible_to
 
         assert crises_visible_to(finance_manager.user).filter(pk=crisis.pk).exists()
 
         # Completing late stops the clock and marks the completion late.
-        services.task_complete(task=task, actor=users["finance"], note="late records")
+        task_complete(task=task, actor=users["finance"], note="late records")
         task.refresh_from_db()
         assert task.timer_state == TimerState.STOPPED
         assert events_of(task, EventKind.TASK_COMPLETED)[0].data["late"] is True
@@ -124,42 +130,42 @@ def test_warning_breach_and_two_step_escalation(make_map, users):
 def test_sweep_catches_up_after_downtime(make_map, users):
     make_map("timers", ONE_DUTY)
     with time_machine.travel(T0, tick=False) as clock:
-        crisis = services.crisis_file(scenario="timers", title="Timers", actor=users["manager"])
+        crisis = crisis_file(scenario="timers", title="Timers", actor=users["manager"])
         task = crisis.tasks.get()
         clock.move_to(T0 + timedelta(hours=3))  # the tick was down for three hours
-        assert services.sla_sweep() == {"warning": 0, "breach": 1, "escalation": 1}
+        assert sla_sweep() == {"warning": 0, "breach": 1, "escalation": 1}
         task.refresh_from_db()
         assert task.timer_state == TimerState.BREACHED and task.escalation_step == 2
         assert [e.data["step"] for e in events_of(task, EventKind.TASK_ESCALATED)] == [1, 2]
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
 
 
 @pytest.mark.django_db
 def test_done_and_closed_tasks_never_fire(make_map, users):
     make_map("timers", ONE_DUTY)
     with time_machine.travel(T0, tick=False) as clock:
-        crisis = services.crisis_file(scenario="timers", title="Timers", actor=users["manager"])
-        services.task_complete(task=crisis.tasks.get(), actor=users["finance"], note="on time")
-        other = services.crisis_file(scenario="timers", title="Other", actor=users["manager"])
-        services.crisis_close(crisis=other, outcome="false alarm", actor=users["manager"])
+        crisis = crisis_file(scenario="timers", title="Timers", actor=users["manager"])
+        task_complete(task=crisis.tasks.get(), actor=users["finance"], note="on time")
+        other = crisis_file(scenario="timers", title="Other", actor=users["manager"])
+        crisis_close(crisis=other, outcome="false alarm", actor=users["manager"])
         clock.move_to(T0 + timedelta(hours=2))
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
 
 
 @pytest.mark.django_db
 def test_pause_does_not_count(make_map, users):
     make_map("timers", ONE_DUTY)
     with time_machine.travel(T0, tick=False) as clock:
-        crisis = services.crisis_file(scenario="timers", title="Timers", actor=users["manager"])
+        crisis = crisis_file(scenario="timers", title="Timers", actor=users["manager"])
         task = crisis.tasks.get()
         clock.move_to(T0 + timedelta(minutes=10))
-        services.task_pause(task=task, reason="Waiting for the customer", actor=users["finance"])
+        task_pause(task=task, reason="Waiting for the customer", actor=users["finance"])
         clock.move_to(T0 + timedelta(minutes=40))
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
         task.refresh_from_db()
         assert task.timer_state == TimerState.PAUSED
         clock.move_to(T0 + timedelta(minutes=50))
-        services.task_resume(task=task, actor=users["finance"])
+        task_resume(task=task, actor=users["finance"])
         task.refresh_from_db()
         # 20 minutes were left at the pause (warning 14 minutes away).
         assert task.due_at == T0 + timedelta(minutes=70)
@@ -167,21 +173,21 @@ def test_pause_does_not_count(make_map, users):
         assert task.paused_seconds == 40 * 60
         assert task.timer_state == TimerState.RUNNING
         clock.move_to(T0 + timedelta(minutes=63, seconds=59))
-        assert services.sla_sweep()["warning"] == 0
+        assert sla_sweep()["warning"] == 0
         clock.move_to(T0 + timedelta(minutes=64))
-        assert services.sla_sweep()["warning"] == 1
+        assert sla_sweep()["warning"] == 1
         clock.move_to(T0 + timedelta(minutes=70))
-        assert services.sla_sweep()["breach"] == 1
+        assert sla_sweep()["breach"] == 1
         kinds = [e.kind for e in TimelineEvent.objects.filter(task=task).order_by("at", "id")]
         assert EventKind.TASK_PAUSED in kinds and EventKind.TASK_RESUMED in kinds
         # Pausing needs a reason and a running clock; others cannot pause.
         with pytest.raises(ValidationFailed):
-            services.task_pause(task=task, reason="", actor=users["finance"])
+            task_pause(task=task, reason="", actor=users["finance"])
         with pytest.raises(NotFound):  # legal has no part in this crisis: not even visible
-            services.task_pause(task=task, reason="x", actor=users["legal"])
-        services.crisis_invite(crisis=crisis, user=users["legal"], actor=users["manager"])
+            task_pause(task=task, reason="x", actor=users["legal"])
+        crisis_invite(crisis=crisis, user=users["legal"], actor=users["manager"])
         with pytest.raises(PermissionDenied):  # invited to read, not to run the clock
-            services.task_pause(task=task, reason="x", actor=users["legal"])
+            task_pause(task=task, reason="x", actor=users["legal"])
         task.refresh_from_db()
         assert task.timer_state == TimerState.BREACHED
 
@@ -220,12 +226,10 @@ def _clocks(crisis) -> dict[str, tuple]:
 def test_crisis_pause_and_resume_move_every_clock_with_one_event_each(make_map, users):
     make_map("all-clocks", TWO_AND_A_WAITING_DUTY)
     with time_machine.travel(T0, tick=False) as clock:
-        crisis = services.crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
+        crisis = crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
         clock.move_to(T0 + timedelta(minutes=25))
-        assert services.sla_sweep()["warning"] == 1  # finance is warned (80 % of 30 min)
-        paused = services.crisis_pause(
-            crisis=crisis, reason="Customer on leave", actor=users["manager"]
-        )
+        assert sla_sweep()["warning"] == 1  # finance is warned (80 % of 30 min)
+        paused = crisis_pause(crisis=crisis, reason="Customer on leave", actor=users["manager"])
         assert [t.duty_code for t in paused] == ["finance-records", "legal-support"]
         clocks = _clocks(crisis)
         assert clocks["finance-records"][:2] == (TimerState.PAUSED, T0 + timedelta(minutes=25))
@@ -237,8 +241,8 @@ def test_crisis_pause_and_resume_move_every_clock_with_one_event_each(make_map, 
             ("legal-support", "Customer on leave"),
         ]
         clock.move_to(T0 + timedelta(minutes=100))
-        assert services.sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
-        resumed = services.crisis_resume(crisis=crisis, actor=users["manager"])
+        assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+        resumed = crisis_resume(crisis=crisis, actor=users["manager"])
         assert len(resumed) == 2
         clocks = _clocks(crisis)
         # 75 minutes paused: each deadline moves by it; finance stays warned.
@@ -262,18 +266,18 @@ def test_crisis_pause_refuses_when_nothing_runs_and_resume_when_nothing_is_pause
     from hrcore.errors import Conflict
 
     make_map("all-clocks", TWO_AND_A_WAITING_DUTY)
-    crisis = services.crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
+    crisis = crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
     with pytest.raises(Conflict) as exc:
-        services.crisis_resume(crisis=crisis, actor=users["manager"])
+        crisis_resume(crisis=crisis, actor=users["manager"])
     assert exc.value.code == "not_paused"
-    services.crisis_pause(crisis=crisis, reason="Waiting", actor=users["manager"])
+    crisis_pause(crisis=crisis, reason="Waiting", actor=users["manager"])
     events_before = TimelineEvent.objects.filter(crisis=crisis).count()
     with translation.override("en"), pytest.raises(Conflict) as exc:
-        services.crisis_pause(crisis=crisis, reason="Again", actor=users["manager"])
+        crisis_pause(crisis=crisis, reason="Again", actor=users["manager"])
     assert exc.value.code == "not_running"
     assert str(exc.value.message) == "No clock is running in this crisis: nothing to pause."
     with pytest.raises(ValidationFailed) as exc:
-        services.crisis_pause(crisis=crisis, reason="  ", actor=users["manager"])
+        crisis_pause(crisis=crisis, reason="  ", actor=users["manager"])
     assert set(exc.value.errors) == {"reason"}
     assert TimelineEvent.objects.filter(crisis=crisis).count() == events_before
 
@@ -281,12 +285,12 @@ def test_crisis_pause_refuses_when_nothing_runs_and_resume_when_nothing_is_pause
 @pytest.mark.django_db
 def test_crisis_pause_by_an_assignee_is_refused_and_pauses_nothing(make_map, users):
     make_map("all-clocks", TWO_AND_A_WAITING_DUTY)
-    crisis = services.crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
+    crisis = crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
     before = _clocks(crisis)
     with pytest.raises(PermissionDenied):  # finance may pause its own clock, not everyone's
-        services.crisis_pause(crisis=crisis, reason="x", actor=users["finance"])
+        crisis_pause(crisis=crisis, reason="x", actor=users["finance"])
     with pytest.raises(NotFound):
-        services.crisis_pause(crisis=crisis, reason="x", actor=users["staff"])
+        crisis_pause(crisis=crisis, reason="x", actor=users["staff"])
     assert _clocks(crisis) == before
 
 
@@ -297,7 +301,7 @@ def test_a_failure_half_way_through_crisis_pause_leaves_every_clock_running(
     from crisis import events
 
     make_map("all-clocks", TWO_AND_A_WAITING_DUTY)
-    crisis = services.crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
+    crisis = crisis_file(scenario="all-clocks", title="All", actor=users["manager"])
     before = _clocks(crisis)
     events_before = TimelineEvent.objects.filter(crisis=crisis).count()
     real = events.task_paused_event
@@ -311,7 +315,7 @@ def test_a_failure_half_way_through_crisis_pause_leaves_every_clock_running(
 
     monkeypatch.setattr(events, "task_paused_event", second_one_fails)
     with pytest.raises(RuntimeError):
-        services.crisis_pause(crisis=crisis, reason="Waiting", actor=users["manager"])
+        crisis_pause(crisis=crisis, reason="Waiting", actor=users["manager"])
     assert calls == ["finance-records", "legal-support"]  # the first one had been paused
     assert _clocks(crisis) == before
     assert not Task.objects.filter(crisis=crisis, timer_state=TimerState.PAUSED).exists()
@@ -334,31 +338,29 @@ def test_business_hours_across_a_weekend_and_a_holiday(make_map, users):
             }
         ],
     )
-    services.business_calendar_save(
+    business_calendar_save(
         unit=OrgUnit.objects.get(code="sh"),
         time_zone="Asia/Shanghai",
         holidays=[(date(2026, 11, 23), "调休假", "Bridge holiday", False)],
     )
     filed = datetime(2026, 11, 20, 17, 30, tzinfo=SH)  # Friday 17:30
     with time_machine.travel(filed, tick=False) as clock:
-        crisis = services.crisis_file(
-            scenario="office-hours", title="After hours", actor=users["manager"]
-        )
+        crisis = crisis_file(scenario="office-hours", title="After hours", actor=users["manager"])
         task = crisis.tasks.get()
         # 30 minutes on Friday, none on the weekend, Monday is a holiday, 30 on Tuesday.
         assert task.warn_at == datetime(2026, 11, 20, 18, 0, tzinfo=SH)
         assert task.due_at == datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         clock.move_to(datetime(2026, 11, 21, 12, 0, tzinfo=SH))  # Saturday
-        assert services.sla_sweep() == {"warning": 1, "breach": 0, "escalation": 0}
+        assert sla_sweep() == {"warning": 1, "breach": 0, "escalation": 0}
         clock.move_to(datetime(2026, 11, 23, 17, 0, tzinfo=SH))  # the holiday Monday
-        assert services.sla_sweep()["breach"] == 0
+        assert sla_sweep()["breach"] == 0
         clock.move_to(datetime(2026, 11, 24, 9, 29, tzinfo=SH))
-        assert services.sla_sweep()["breach"] == 0
+        assert sla_sweep()["breach"] == 0
         clock.move_to(datetime(2026, 11, 24, 9, 30, tzinfo=SH))
-        assert services.sla_sweep()["breach"] == 1
+        assert sla_sweep()["breach"] == 1
     # The sz subsidiary has no calendar: Monday–Friday 9–18 without the holiday.
     with time_machine.travel(filed, tick=False):
-        crisis2 = services.crisis_file(
+        crisis2 = crisis_file(
             scenario="office-hours", title="After hours SZ", actor=users["manager2"]
         )
         assert crisis2.tasks.get().due_at == datetime(2026, 11, 23, 9, 30, tzinfo=SH)
@@ -367,8 +369,7 @@ def test_business_hours_across_a_weekend_and_a_holiday(make_map, users):
 def _due_tasks(make_map, users, n):
     make_map("timers", ONE_DUTY)
     crises = [
-        services.crisis_file(scenario="timers", title=f"c{i}", actor=users["manager"])
-        for i in range(n)
+        crisis_file(scenario="timers", title=f"c{i}", actor=users["manager"]) for i in range(n)
     ]
     past = timezone.now() - timedelta(seconds=5)
     Task.objects.filter(crisis__in=crises).update(warn_at=past, due_at=past)
@@ -385,7 +386,7 @@ def test_two_concurrent_sweeps_fire_each_timer_once(make_map, users):
     def sweep():
         try:
             barrier.wait()
-            results.append(services.sla_sweep(batch=7))
+            results.append(sla_sweep(batch=7))
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
@@ -412,7 +413,7 @@ def test_two_concurrent_sweeps_fire_each_timer_once(make_map, users):
 def test_real_celery_worker_and_beat_fire_a_timer_once_on_time(make_map, users, tmp_path):
     """A real `celery -A hrcore worker -B` on Redis: the tick (1 s) fires the breach once."""
     make_map("timers", ONE_DUTY)
-    crisis = services.crisis_file(scenario="timers", title="Worker", actor=users["manager"])
+    crisis = crisis_file(scenario="timers", title="Worker", actor=users["manager"])
     task = crisis.tasks.get()
     settings_db = connection.settings_dict
     db_url = (

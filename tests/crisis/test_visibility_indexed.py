@@ -7,8 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from guardian.shortcuts import assign_perm
 
-from crisis import selectors
 from crisis.models import Crisis, CrisisParticipant
+from crisis.selectors.access import _legacy_visibility_q, crises_visible_to, crisis_visibility_q
+from crisis.selectors.dashboard import dashboard_metrics, metric_facts
+from crisis.services.tasks import task_acknowledge
 from hrcore.models import Employee, OrgUnit
 from tests.conftest import CAST
 
@@ -16,13 +18,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _old_ids(user) -> set[int]:
-    q = selectors._legacy_visibility_q(user)
+    q = _legacy_visibility_q(user)
     qs = Crisis.objects.all() if q is None else Crisis.objects.filter(q)
     return set(qs.values_list("pk", flat=True))
 
 
 def _new_ids(user) -> set[int]:
-    return set(selectors.crises_visible_to(user).values_list("pk", flat=True))
+    return set(crises_visible_to(user).values_list("pk", flat=True))
 
 
 @pytest.fixture
@@ -56,12 +58,12 @@ def test_same_crises_for_every_employee_and_an_outsider(crisis_mix):
 
 def test_group_executive_gets_no_filter_at_all(crisis_mix, users):
     # The VP oversees the group: the indexes of every crisis query apply unfiltered.
-    assert selectors.crisis_visibility_q(users["vp"]) is None
+    assert crisis_visibility_q(users["vp"]) is None
     assert OrgUnit.objects.count() > 1
 
 
 def test_manager_filter_is_id_lists_not_subqueries(crisis_mix, users):
-    sql = str(selectors.crises_visible_to(users["manager"]).query).upper()
+    sql = str(crises_visible_to(users["manager"]).query).upper()
     assert "EXISTS" not in sql and "LIKE" not in sql
 
 
@@ -72,15 +74,15 @@ def test_dashboard_metrics_in_sql_equal_the_pure_rules(crisis_mix, users):
 
     from django.utils import timezone
 
-    from crisis import metrics, services
+    from crisis import metrics
     from crisis.models import Task
 
     task = Task.objects.filter(crisis=crisis_mix[0]).exclude(assignee=None).first()
-    services.task_acknowledge(task=task, actor=task.assignee.user)
+    task_acknowledge(task=task, actor=task.assignee.user)
     now = timezone.now() + timedelta(minutes=5)
     for username in ("vp", "hradmin", "manager", "finance"):
         for days in (30, 90):
-            facts, rates = selectors.metric_facts(users[username], days=days, now=now)
+            facts, rates = metric_facts(users[username], days=days, now=now)
             expected = metrics.period_metrics(
                 facts,
                 days=days,
@@ -88,6 +90,6 @@ def test_dashboard_metrics_in_sql_equal_the_pure_rules(crisis_mix, users):
                 local_date=lambda dt: timezone.localtime(dt).date(),
                 breach_rates=rates,
             )
-            got = selectors.dashboard_metrics(users[username], days=days, now=now)
+            got = dashboard_metrics(users[username], days=days, now=now)
             assert got == expected, (username, days)
     assert expected.crises and any(s.count for s in expected.summaries.values())

@@ -20,7 +20,7 @@ def maps(demo_org):
 
 
 def _file(users, title="Collectors at the Shanghai office"):
-    from crisis.services import crisis_file
+    from crisis.services.filing import crisis_file
 
     return crisis_file(scenario="debt-collection", title=title, actor=users["manager"])
 

@@ -84,7 +84,7 @@ def test_old_rows_of_a_closed_crisis_go_and_those_of_an_open_crisis_stay(
     crisis_world, api_as, users
 ):
     from crisis.models import Crisis
-    from crisis.services import crisis_close
+    from crisis.services.closure import crisis_close
 
     api = api_as("manager")
     open_id, closed_id = _file(api, "open-one"), _file(api, "closed-one")

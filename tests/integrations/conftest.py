@@ -156,7 +156,7 @@ def maps(demo_org):
 def file_crisis(partners, maps, users, django_capture_on_commit_callbacks):
     """File a crisis about CUST-1001 as ``manager`` through the crisis engine, running its
     after-commit work (dossier pull, response plan) at once."""
-    from crisis.services import crisis_file
+    from crisis.services.filing import crisis_file
 
     def file(scenario: str = "debt-collection", title: str = "Collectors on site"):
         with django_capture_on_commit_callbacks(execute=True):

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 
 import integrations.services
-from crisis import selectors as crisis_selectors
 from crisis.choices import CrisisStatus, TaskStatus
 from crisis.models import Crisis, Task
+from crisis.selectors.crises import open_crisis_ids
+from crisis.selectors.people import crisis_unit_people
 from hrcore.models import Employee
 from integrations import selectors
 from integrations.models import Dossier
@@ -38,7 +39,7 @@ def test_only_open_crises_count_for_offboarding(two_crises, users):
     preview = selectors.offboarding_preview(employee=finance)
     assert preview["tasks"] and {t.crisis_id for t in preview["tasks"]} == {open_crisis.pk}
     assert {r.crisis_id for r in preview["crisis_roles"]} <= {open_crisis.pk}
-    assert set(crisis_selectors.open_crisis_ids(customer=open_crisis.customer)) == {open_crisis.pk}
+    assert set(open_crisis_ids(customer=open_crisis.customer)) == {open_crisis.pk}
 
 
 def test_credit_webhook_refreshes_only_open_crises_of_the_customer(two_crises, client):
@@ -62,7 +63,7 @@ def test_crisis_task_reads_customers_through_the_integrations_selector(customers
     from django.utils import timezone
 
     from crisis.models import TriggerAlert
-    from crisis.services import trigger_rules_ensure_defaults
+    from crisis.services.triggers import trigger_rules_ensure_defaults
     from crisis.tasks import triggers_evaluate_customer
 
     trigger_rules_ensure_defaults()
@@ -89,7 +90,7 @@ def test_no_fallbacks_for_apps_that_always_ship():
 
 def test_crisis_unit_people_lists_assignees_first(two_crises):
     crisis = two_crises[0]
-    people = crisis_selectors.crisis_unit_people(crisis)
+    people = crisis_unit_people(crisis)
     assignees = set(Task.objects.filter(crisis=crisis).values_list("assignee_id", flat=True))
     assignees.discard(None)
     unit_people = set(

@@ -100,7 +100,7 @@ def test_handover_moves_open_crisis_tasks(file_crisis, users):
 def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(file_crisis, users):
     from crisis.choices import EventKind
     from crisis.models import CrisisParticipant, Task, TimelineEvent
-    from crisis.services import task_acknowledge
+    from crisis.services.tasks import task_acknowledge
 
     crisis = file_crisis("debt-collection-emergency")
     finance = users["finance"].employee
@@ -169,7 +169,7 @@ def test_handover_goes_through_the_crisis_engine_and_revert_moves_tasks_back(fil
 def test_handover_leaves_finished_tasks_with_whoever_did_them(file_crisis, users):
     from crisis.choices import EventKind
     from crisis.models import Task, TimelineEvent
-    from crisis.services import task_complete
+    from crisis.services.tasks import task_complete
 
     crisis = file_crisis("debt-collection-emergency")
     finance = users["finance"].employee

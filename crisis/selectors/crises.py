@@ -1,0 +1,185 @@
+"""Crisis reads for pages and the API: one crisis, its tasks, timeline, decisions, lists and versions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from hrcore.selectors import employee_of, unit_by_code
+
+from ..choices import (
+    TASK_ACTIVE_STATES,
+    CrisisStatus,
+)
+from ..models import Crisis, Decision, Task, TimelineEvent
+from .access import crises_visible_to
+
+
+def my_open_tasks(user: AbstractBaseUser) -> QuerySet[Task]:
+    """The tasks assigned to the user that still need something from them."""
+    employee = employee_of(user)
+    if employee is None:
+        return Task.objects.none()
+    return (
+        Task.objects.filter(
+            assignee=employee, status__in=TASK_ACTIVE_STATES, crisis__status=CrisisStatus.OPEN
+        )
+        .select_related("crisis", "duty", "crisis__scenario")
+        .order_by("due_at", "id")
+    )
+
+
+def crisis_tasks(crisis: Crisis) -> QuerySet[Task]:
+    return (
+        crisis.tasks.select_related("assignee", "assignee__user", "assignee__unit", "duty")
+        .prefetch_related("deliverables")
+        .order_by("order", "id")
+    )
+
+
+def crises_with_tasks(qs: QuerySet[Crisis]) -> QuerySet[Crisis]:
+    """Prefetch tasks with assignees in one extra query (the API list and dashboard)."""
+    return qs.prefetch_related(
+        Prefetch(
+            "tasks",
+            queryset=Task.objects.select_related("assignee", "assignee__user", "duty").order_by(
+                "order", "id"
+            ),
+        )
+    )
+
+
+def with_tasks_prefetched(crisis: Crisis, tasks: list[Task]) -> Crisis:
+    """``crisis`` with ``tasks`` in its prefetch cache, as ``crises_with_tasks`` would load them:
+    for rendering a crisis whose tasks are already in memory (the answer to a filing)."""
+    prefetched = Task.objects.filter(crisis=crisis).order_by("order", "id")
+    prefetched._result_cache, prefetched._prefetch_done = list(tasks), True
+    crisis._prefetched_objects_cache = {"tasks": prefetched}
+    return crisis
+
+
+def timeline_of(crisis: Crisis) -> QuerySet[TimelineEvent]:
+    return crisis.timeline.select_related("actor", "task").order_by("at", "id")
+
+
+def decisions_of(crisis: Crisis) -> QuerySet[Decision]:
+    return crisis.decisions.select_related("made_by", "made_by__employee").order_by("-made_at")
+
+
+def page_task_prefetch() -> Prefetch:
+    return Prefetch(
+        "tasks",
+        queryset=Task.objects.select_related(
+            "assignee", "assignee__unit", "duty", "duty__assignee_position"
+        ).order_by("order", "id"),
+    )
+
+
+def crisis_for_page(user: AbstractBaseUser, pk: int) -> Crisis | None:
+    """The crisis a page shows, if the user may see it."""
+    return crises_visible_to(user).select_related("customer").filter(pk=pk).first()
+
+
+def page_filters(qs: QuerySet[Crisis], filters: dict) -> QuerySet[Crisis]:
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("scenario"):
+        qs = qs.filter(scenario__code=filters["scenario"])
+    if filters.get("severity"):
+        qs = qs.filter(severity=filters["severity"])
+    if filters.get("unit"):
+        unit = unit_by_code(filters["unit"])
+        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    if filters.get("q"):
+        text = filters["q"].strip().lstrip("#")
+        q = Q(title__icontains=text) | Q(description__icontains=text)
+        if text.isdigit():
+            q |= Q(pk=int(text))
+        qs = qs.filter(q)
+    return qs
+
+
+def crises_for_list(user: AbstractBaseUser, *, filters: dict) -> QuerySet[Crisis]:
+    """The crisis list page: filtered, with tasks and the decision count, in a constant number
+    of queries however many crises there are."""
+    from django.db.models import Count
+
+    qs = page_filters(crises_visible_to(user).select_related("customer"), filters)
+    return (
+        qs.annotate(decision_count=Count("decisions", distinct=True))
+        .prefetch_related(page_task_prefetch())
+        .order_by("-filed_at", "-id")
+    )
+
+
+LIST_PAGE_SIZE = 50
+
+
+def crisis_list_count(user: AbstractBaseUser, *, filters: dict) -> int:
+    """How many crises the list page's filters match (for its pages; an indexed count)."""
+    return page_filters(crises_visible_to(user), filters).order_by().count()
+
+
+def comments_by_task(crisis: Crisis) -> dict[int, list]:
+    """Comments of every task of a crisis in one query, each with ``author_name``."""
+    from collections import defaultdict
+
+    from ..models import TaskComment
+
+    grouped: dict[int, list] = defaultdict(list)
+    for comment in TaskComment.objects.filter(task__crisis=crisis).select_related(
+        "author", "author__employee"
+    ):
+        employee = getattr(comment.author, "employee", None)
+        comment.author_name = employee.name if employee else comment.author.get_username()
+        grouped[comment.task_id].append(comment)
+    return grouped
+
+
+def crisis_tasks_for_page(crisis: Crisis) -> QuerySet[Task]:
+    """The crisis page's task board: assignees, duties with their positions, deliverables."""
+    return (
+        crisis.tasks.select_related(
+            "assignee", "assignee__user", "assignee__unit", "duty", "duty__assignee_position"
+        )
+        .prefetch_related("deliverables")
+        .order_by("order", "id")
+    )
+
+
+def open_crisis_ids(*, customer=None) -> QuerySet:
+    """Ids of the open crises, newest first; only the customer's when one is given."""
+    qs = Crisis.objects.filter(status=CrisisStatus.OPEN)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    return qs.order_by("-id").values_list("id", flat=True)
+
+
+def crisis_by_id(crisis_id: int) -> Crisis | None:
+    """A crisis with what dossiers and response plans read of it (no visibility check)."""
+    return (
+        Crisis.objects.select_related("scenario", "customer", "unit", "filed_by")
+        .filter(pk=crisis_id)
+        .first()
+    )
+
+
+def crisis_page_version(user: AbstractBaseUser, pk: int) -> tuple[str, int] | None:
+    """A cheap version stamp of what the crisis page's polled partials show — the crisis's
+    status and its last timeline event id (every change a partial shows appends an event:
+    task states, comments, deliverables, decisions, clocks, timers firing) — or None when the
+    user may not see the crisis (the view then answers its own 404). One indexed query, no
+    rendering: the partials answer ``304 Not Modified`` while it is unchanged."""
+    from django.db.models import Max
+
+    row = (
+        crises_visible_to(user)
+        .filter(pk=pk)
+        .order_by()
+        .annotate(last_event=Max("timeline__id"))
+        .values_list("status", "last_event")
+        .first()
+    )
+    if row is None:
+        return None
+    return row[0], row[1] or 0

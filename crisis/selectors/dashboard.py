@@ -1,0 +1,337 @@
+"""The dashboard: board rows, task facts and the metrics (medians, breach rates) per scope."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from hrcore.choices import DepartmentFunction
+from hrcore.i18n import is_chinese
+
+from ..choices import (
+    CrisisStatus,
+    TaskStatus,
+)
+from ..models import Crisis, Decision, Task
+from .access import crises_visible_to
+from .crises import page_filters, page_task_prefetch
+
+DASHBOARD_PAGE_SIZE = 25
+
+
+def _dashboard_scope(user: AbstractBaseUser, filters: dict) -> QuerySet[Crisis]:
+    return page_filters(crises_visible_to(user), {**filters, "status": CrisisStatus.OPEN})
+
+
+def dashboard_board(
+    user: AbstractBaseUser, *, filters: dict, now
+) -> tuple[dict[str, int], QuerySet[Crisis]]:
+    """The executive board: the totals of the whole filtered set (open crises, crises with a
+    breached task, crises awaiting an executive decision) from one aggregate query over the
+    flags kept on the crisis row, and the crises in the board's order — awaiting a decision
+    first, then with a breached task, then with a warning, then by filing time — which is the
+    partial index ``crisis_board_order``. The queryset is lazy: slice it to a page; the page's
+    tasks come in one more query, so the count stays constant however many crises match."""
+    from django.db.models import Count, IntegerField, Subquery
+    from django.db.models.functions import Coalesce
+
+    scope = _dashboard_scope(user, filters)  # resolves a unit filter once for both queries
+    totals = scope.order_by().aggregate(
+        open=Count("pk"),
+        breached=Count("pk", filter=Q(urgency=0)),
+        awaiting_decision=Count("pk", filter=Q(decision_pending=True)),
+    )
+    decision_count = (
+        Decision.objects.filter(crisis=OuterRef("pk"))
+        .order_by()
+        .values("crisis")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    crises = (
+        scope.select_related("customer")
+        .annotate(decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0))
+        .prefetch_related(page_task_prefetch())
+        .order_by(F("decision_pending").desc(), "urgency", "filed_at", "id")
+    )
+    return totals, crises
+
+
+# What a task contributes to the metrics, read as plain rows (no model instances).
+_DEPARTMENT_FIELDS = (
+    "duty__assignee_position__title_zh",
+    "duty__assignee_position__title_en",
+    "duty__assignee_function",
+    "duty_code",
+)
+
+
+def _department(title_zh: str | None, title_en: str | None, function: str | None, code: str) -> str:
+    """The department a task counts for in the metrics — the one definition, used by the
+    dashboard and the closure alike: the duty's position title (``Duty.assignee_label``, in the
+    viewer's language), else its department function, else the duty code."""
+    if title_zh or title_en:
+        return (title_zh or title_en) if is_chinese() else (title_en or title_zh)
+    if function:
+        return str(DepartmentFunction(function).label)
+    return code
+
+
+def crisis_task_facts(crisis_id: int) -> list:
+    """The tasks of one crisis as ``crisis.metrics.TaskFact`` (one query)."""
+    from ..metrics import TaskFact
+
+    rows = Task.objects.filter(crisis_id=crisis_id).values_list(
+        *_DEPARTMENT_FIELDS, "deliverable_kind", "status", "due_at", "completed_at", "breached_at"
+    )
+    return [
+        TaskFact(
+            department=_department(*department),
+            deliverable=deliverable,
+            status=status,
+            due_at=due_at,
+            completed_at=completed_at,
+            breached=breached_at is not None,
+        )
+        for *department, deliverable, status, due_at, completed_at, breached_at in rows
+    ]
+
+
+def _breach_conditions(now) -> tuple[Q, Q]:
+    """``crisis.metrics.task_breached`` as database conditions: (timed, breached). A task is timed
+    once its clock started and it was not cancelled; it is breached when the engine fired its
+    breach, it was completed after its due time, or it is still not done past it."""
+    timed = Q(due_at__isnull=False) & ~Q(status=TaskStatus.CANCELLED)
+    late = timed & (
+        Q(breached_at__isnull=False)
+        | Q(completed_at__isnull=False, completed_at__gt=F("due_at"))
+        | Q(completed_at__isnull=True, due_at__lt=now)
+    )
+    return timed, late
+
+
+def metric_facts(user: AbstractBaseUser, *, days: int, now) -> tuple[list, list]:
+    """The dashboard's metrics window (crises filed in the last ``days`` calendar days of the
+    active time zone, in the user's scope, not cancelled): each crisis as a
+    ``crisis.metrics.CrisisFact`` from its stored milestones, and the breach counts per
+    department aggregated by the database — two queries, slim rows, however many crises."""
+    from datetime import datetime, time
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from ..metrics import CrisisFact, breach_rates_ranked, milestone_durations, period_window
+
+    start, _end = period_window(
+        days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
+    )
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    scope = (
+        crises_visible_to(user)
+        .filter(filed_at__gte=since, filed_at__lte=now)
+        .exclude(status=CrisisStatus.CANCELLED)
+    )
+    facts = [
+        CrisisFact(
+            filed_at=filed_at,
+            durations=milestone_durations(
+                filed_at=filed_at,
+                first_response_at=first_response_at,
+                all_info_at=all_info_at,
+                decided_at=decided_at,
+                resolved_at=closed_at,
+            ),
+        )
+        for filed_at, first_response_at, all_info_at, decided_at, closed_at in scope.values_list(
+            "filed_at", "first_response_at", "all_info_at", "decided_at", "closed_at"
+        )
+    ]
+    timed, late = _breach_conditions(now)
+    counts = (
+        Task.objects.filter(crisis__in=scope.values("pk"))
+        .order_by()
+        .values(*_DEPARTMENT_FIELDS)
+        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
+        .values_list(*_DEPARTMENT_FIELDS, "late", "timed")
+    )
+    rates = breach_rates_ranked(
+        (_department(*department), breached, total) for *department, breached, total in counts
+    )
+    return facts, rates
+
+
+def _window_medians(scope: QuerySet[Crisis], column: str, day) -> tuple[dict, timedelta | None]:
+    """The median of ``column - filed_at`` per local day and over the whole window, computed by
+    the database (window functions: the one or two middle rows of each partition, so Python
+    reads at most two rows per day, however many crises reached the milestone)."""
+    from django.db import connection
+    from django.db.models import Count, DurationField, ExpressionWrapper, Window
+    from django.db.models.functions import RowNumber
+
+    duration = ExpressionWrapper(F(column) - F("filed_at"), output_field=DurationField())
+    inner = (
+        scope.filter(**{f"{column}__isnull": False})
+        .order_by()
+        .annotate(
+            m_day=day,
+            m_d=duration,
+        )
+        .annotate(
+            rn_day=Window(RowNumber(), partition_by=[F("m_day")], order_by=[F("m_d"), F("pk")]),
+            n_day=Window(Count("pk"), partition_by=[F("m_day")]),
+            rn_all=Window(RowNumber(), order_by=[F("m_d"), F("pk")]),
+            n_all=Window(Count("pk")),
+        )
+        .values_list("m_day", "m_d", "rn_day", "n_day", "rn_all", "n_all")
+    )
+    sql, params = inner.query.sql_with_params()
+    middle = (
+        f"SELECT * FROM ({sql}) m WHERE 2 * rn_day IN (n_day, n_day + 1, n_day + 2)"
+        " OR 2 * rn_all IN (n_all, n_all + 1, n_all + 2)"
+    )
+    per_day: dict = {}
+    overall: list[timedelta] = []
+    with connection.cursor() as cursor:
+        cursor.execute(middle, params)
+        rows = cursor.fetchall()
+    for m_day, m_d, rn_day, n_day, rn_all, n_all in rows:
+        if not isinstance(m_d, timedelta):
+            m_d = timedelta(microseconds=int(m_d))
+        if isinstance(m_day, str):
+            m_day = datetime.fromisoformat(m_day).date()
+        if 2 * rn_day in (n_day, n_day + 1, n_day + 2):
+            per_day.setdefault(m_day, []).append(m_d)
+        if 2 * rn_all in (n_all, n_all + 1, n_all + 2):
+            overall.append(m_d)
+    days = {d: max(sum(v, timedelta()) / len(v), timedelta(0)) for d, v in per_day.items()}
+    total = max(sum(overall, timedelta()) / len(overall), timedelta(0)) if overall else None
+    return days, total
+
+
+def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int, int]]:
+    """(department, late, timed) of the window's tasks: counted per duty by the database over
+    the task table alone (an integer GROUP BY, no join), then named per department from the
+    handful of duties involved — duties are bounded by the maps, not by the crises."""
+    from django.db.models import Count
+
+    from responsibilities.models import Duty
+
+    timed, late = _breach_conditions(now)
+    per_duty = list(
+        Task.objects.filter(crisis__in=scope.values("pk"))
+        .order_by()
+        .values("duty_id", "duty_code")
+        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
+        .values_list("duty_id", "duty_code", "late", "timed")
+    )
+    duties = {
+        row[0]: row[1:]
+        for row in Duty.objects.filter(pk__in={d for d, *_ in per_duty if d}).values_list(
+            "pk",
+            "assignee_position__title_zh",
+            "assignee_position__title_en",
+            "assignee_function",
+        )
+    }
+    return [
+        (_department(*duties.get(duty_id, (None, None, None)), code), breached, total)
+        for duty_id, code, breached, total in per_duty
+    ]
+
+
+def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
+    """The dashboard's metrics panel as ``crisis.metrics.PeriodMetrics``, aggregated by the
+    database (issue 12): crises filed per local day, and for each milestone how many reached it,
+    its mean and its median — overall and per day — plus the breach counts per department.
+    A constant number of queries returning at most a few rows per day: no crisis of the window
+    is loaded into Python."""
+    from datetime import time
+
+    from django.db.models import Avg, Count, DurationField, ExpressionWrapper
+    from django.db.models.functions import TruncDate
+
+    from ..metrics import (
+        METRIC_KEYS,
+        DayPoint,
+        MetricSummary,
+        PeriodMetrics,
+        breach_rates_ranked,
+        period_window,
+    )
+
+    tz = timezone.get_current_timezone()
+    start, end = period_window(
+        days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
+    )
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    scope = (
+        crises_visible_to(user)
+        .filter(filed_at__gte=since, filed_at__lte=now)
+        .exclude(status=CrisisStatus.CANCELLED)
+        .order_by()
+    )
+    day = TruncDate("filed_at", tzinfo=tz)
+    columns = {
+        "first_response": "first_response_at",
+        "all_information": "all_info_at",
+        "decision": "decided_at",
+        "resolution": "closed_at",
+    }
+    durations = {
+        key: ExpressionWrapper(F(col) - F("filed_at"), output_field=DurationField())
+        for key, col in columns.items()
+    }
+    aggregates = scope.aggregate(
+        crises=Count("pk"),
+        **{f"{key}_n": Count(col) for key, col in columns.items()},
+        **{f"{key}_mean": Avg(expr) for key, expr in durations.items()},
+    )
+    filed = {
+        (d if not isinstance(d, str) else datetime.fromisoformat(d).date()): n
+        for d, n in scope.annotate(m_day=day)
+        .values("m_day")
+        .annotate(n=Count("pk"))
+        .values_list("m_day", "n")
+    }
+    medians = {key: _window_medians(scope, col, day) for key, col in columns.items()}
+
+    def minutes(value: timedelta | None) -> float | None:
+        return None if value is None else round(value.total_seconds() / 60, 1)
+
+    summaries = {}
+    for key in METRIC_KEYS:
+        n = aggregates[f"{key}_n"]
+        mean = aggregates[f"{key}_mean"]
+        if mean is not None and not isinstance(mean, timedelta):
+            mean = timedelta(microseconds=float(mean))
+        summaries[key] = MetricSummary(
+            key,
+            n,
+            minutes(medians[key][1]) if n else None,
+            minutes(max(mean, timedelta(0))) if n and mean is not None else None,
+        )
+    daily = []
+    for offset in range(days):
+        d = start + timedelta(days=offset)
+        daily.append(
+            DayPoint(
+                day=d,
+                filed=filed.get(d, 0),
+                median_minutes={key: minutes(medians[key][0].get(d)) for key in METRIC_KEYS},
+            )
+        )
+    rates = breach_rates_ranked(_breach_counts_by_duty(scope, now))
+    return PeriodMetrics(
+        days=days,
+        start=start,
+        end=end,
+        crises=aggregates["crises"],
+        summaries=summaries,
+        daily=daily,
+        breach_rates=rates,
+        tasks_timed=sum(r.total for r in rates),
+        tasks_breached=sum(r.breached for r in rates),
+    )

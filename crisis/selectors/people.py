@@ -1,0 +1,153 @@
+"""People around crises: duty assignments, candidates, participants, a person's open tasks and roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from hrcore.models import Employee, OrgUnit
+from hrcore.selectors import AssigneeKey, resolve_assignees
+
+from ..choices import (
+    EXECUTIVE_POSITION,
+    CrisisStatus,
+)
+from ..models import Crisis, CrisisParticipant, Task
+
+
+@dataclass(frozen=True)
+class DutyAssignment:
+    """Who gets a duty of a map filed for a unit: the resolved holder, or — when nobody holds
+    the role (``gap_reason``) — the first resolvable escalation target (``fallback_step``)."""
+
+    duty: object  # responsibilities.models.Duty
+    employee: Employee | None
+    gap_reason: str | None = None
+    fallback_step: str | None = None
+
+
+def _duty_key(duty) -> AssigneeKey:
+    return (
+        duty.assignee_function or "",
+        duty.assignee_position.code if duty.assignee_position_id else "",
+    )
+
+
+def _step_key(step: str) -> AssigneeKey | None:
+    """The (function, position) an escalation step names when the duty has no assignee yet:
+    "manager" needs an assignee to have a manager, so it resolves to nobody here."""
+    if step == "executive":
+        return ("", EXECUTIVE_POSITION)
+    if step.startswith("position:"):
+        return ("", step.split(":", 1)[1])
+    return None
+
+
+def duty_assignments(*, unit: OrgUnit, duties: Iterable, at: datetime) -> list[DutyAssignment]:
+    """Assign every duty of a map for a crisis in ``unit`` in one pass (``resolve_assignees``:
+    the org path, holders, absences and delegates are loaded once, not once per duty). Same
+    rules as resolving each duty with ``resolve_assignee`` and, for a duty nobody holds, its
+    escalation chain then the executive. ``duties`` need ``assignee_position`` loaded."""
+    duties = list(duties)
+    wanted: list[AssigneeKey] = []
+    for duty in duties:
+        wanted.append(_duty_key(duty))
+        wanted.extend(k for k in map(_step_key, [*(duty.escalation or []), "executive"]) if k)
+    resolved = resolve_assignees(unit=unit, wanted=wanted, at=at)
+    assignments: list[DutyAssignment] = []
+    for duty in duties:
+        outcome = resolved[_duty_key(duty)]
+        if not isinstance(outcome, Exception):
+            assignments.append(DutyAssignment(duty, outcome.employee))
+            continue
+        fallback, fallback_step = None, None
+        for step in [*(duty.escalation or []), "executive"]:
+            key = _step_key(step)
+            target = resolved.get(key) if key else None
+            if target is not None and not isinstance(target, Exception):
+                fallback, fallback_step = target.employee, step
+                break
+        assignments.append(DutyAssignment(duty, fallback, outcome.message, fallback_step))
+    return assignments
+
+
+def crisis_participant_users(crisis: Crisis) -> list:
+    """Every user taking part (filer, assignees, escalation contacts, invited) — decisions are
+    pushed to all of them."""
+    users = {}
+    if crisis.filed_by_id:
+        users[crisis.filed_by_id] = crisis.filed_by
+    for participant in crisis.participants.select_related("employee__user"):
+        users[participant.employee.user_id] = participant.employee.user
+    for task in crisis.tasks.select_related("assignee__user").exclude(assignee=None):
+        users[task.assignee.user_id] = task.assignee.user
+    return [u for u in users.values() if u.is_active]
+
+
+def employee_names(ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {e.pk: e.name for e in Employee.objects.filter(pk__in=ids)}
+
+
+def employee_by_id(pk: int) -> Employee | None:
+    return Employee.objects.filter(pk=pk, is_active=True).select_related("unit", "user").first()
+
+
+def reassign_candidates(crisis: Crisis, task: Task | None = None) -> list[Employee]:
+    """People a task can be handed to: active employees of the group, by unit."""
+    return list(
+        Employee.objects.filter(is_active=True)
+        .select_related("unit", "position")
+        .order_by("unit__path", "-grade", "id")
+    )
+
+
+def crisis_people(crisis: Crisis) -> list[Employee]:
+    """Everyone who took part: the filer, assignees and participants (for credits at closure)."""
+    q = Q(crisis_tasks__crisis=crisis) | Q(crisis_participations__crisis=crisis)
+    if crisis.filed_by_id:
+        q |= Q(user_id=crisis.filed_by_id)
+    return list(
+        Employee.objects.filter(q).distinct().select_related("unit", "position").order_by("id")
+    )
+
+
+def open_tasks_of(employee: Employee) -> QuerySet[Task]:
+    """The employee's tasks not yet done in open crises (what a leaving employee hands over)."""
+    from ..choices import TASK_OPEN_STATES
+
+    return Task.objects.filter(
+        assignee=employee, status__in=TASK_OPEN_STATES, crisis__status=CrisisStatus.OPEN
+    ).select_related("crisis")
+
+
+def open_roles_of(employee: Employee) -> list[CrisisParticipant]:
+    """The employee's participations in open crises."""
+    return list(
+        CrisisParticipant.objects.filter(
+            employee=employee, crisis__status=CrisisStatus.OPEN
+        ).select_related("crisis")
+    )
+
+
+def crisis_unit_people(crisis: Crisis) -> list[Employee]:
+    """Who may be needed at the crisis's site: the active people of the crisis's unit and the
+    assignees of its tasks, assignees first (for the dossier's "who is on site today");
+    ``is_assignee`` says which are assignees."""
+    assignee_ids = set(
+        crisis.tasks.filter(assignee__isnull=False).values_list("assignee_id", flat=True)
+    )
+    people = (
+        Employee.objects.filter(Q(pk__in=assignee_ids) | Q(unit_id=crisis.unit_id, is_active=True))
+        .select_related("user")
+        .order_by("id")
+    )
+    people = sorted(people, key=lambda e: (e.pk not in assignee_ids, e.pk))
+    for person in people:
+        person.is_assignee = person.pk in assignee_ids
+    return people

@@ -1,0 +1,79 @@
+"""Timer reads: the next due timer and the timers' failure health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from ..choices import (
+    TIMER_TICKING_STATES,
+    TimerState,
+)
+from ..models import Task
+
+
+def timers_failing_health(*, now: datetime | None = None) -> dict:
+    """The ``timers`` check of /healthz: timers whose firing has failed for longer than
+    ``KEEL_TIMER_FAILING_SECONDS`` (default one minute) and still has something to fire."""
+    now = now or timezone.now()
+    limit = float(getattr(settings, "KEEL_TIMER_FAILING_SECONDS", 60))
+    failing = Task.objects.filter(
+        fire_failing_since__lte=now - timedelta(seconds=limit),
+        timer_state__in=(TimerState.RUNNING, TimerState.WARNED, TimerState.BREACHED),
+    ).order_by("fire_failing_since", "id")
+    rows = list(failing.values("id", "fire_error", "fire_attempts", "fire_failing_since")[:20])
+    if not rows:
+        return {"ok": True}
+    return {
+        "ok": False,
+        "error": f"timers failing to fire for over {limit:g} s",
+        "timer_ids": [row["id"] for row in rows],
+        "count": failing.count(),
+        "oldest_since": rows[0]["fire_failing_since"].isoformat(),
+        "detail": rows[0]["fire_error"][:300],
+        "attempts": rows[0]["fire_attempts"],
+    }
+
+
+def next_timer_due() -> datetime | None:
+    """When the timer loop must next sweep: the earliest warning, breach or escalation time of
+    a ticking timer, or the retry time of a failing one — one statement of five ``ORDER BY …
+    LIMIT 1`` probes, each walking one of the sweep's partial indexes, so the cost stays flat
+    however many timers are pending (the loop runs it at every wake)."""
+    from django.db import connection
+    from django.utils.dateparse import parse_datetime
+
+    table = connection.ops.quote_name(Task._meta.db_table)
+    ticking = ", ".join(f"'{state}'" for state in TIMER_TICKING_STATES)
+
+    def first(column: str, where: str) -> str:
+        return f"(SELECT {column} FROM {table} WHERE {where} ORDER BY {column} LIMIT 1)"
+
+    probes = [
+        first("warn_at", "timer_state = 'running' AND fire_retry_at IS NULL"),
+        first("due_at", "timer_state = 'running' AND fire_retry_at IS NULL"),
+        first("due_at", "timer_state = 'warned' AND fire_retry_at IS NULL"),
+        first(
+            "escalate_at",
+            "timer_state = 'breached' AND escalate_at IS NOT NULL AND fire_retry_at IS NULL",
+        ),
+        first(
+            "fire_retry_at",
+            f"fire_failing_since IS NOT NULL AND fire_retry_at IS NOT NULL "
+            f"AND timer_state IN ({ticking})",
+        ),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(probes))
+        row = cursor.fetchone()
+    moments = []
+    for value in row or ():
+        if isinstance(value, str):  # SQLite: text or naive datetimes, stored in UTC
+            value = parse_datetime(value)
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+        if value is not None:
+            moments.append(value)
+    return min(moments, default=None)

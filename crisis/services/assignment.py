@@ -1,0 +1,96 @@
+"""Who a task goes to (assignee and escalation target), starting its clock and the assignment notice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hrcore.errors import KeelError
+from hrcore.models import Employee
+from hrcore.selectors import resolve_assignee
+from hrcore.services.notifications import NotificationSpec, notification_send
+
+from .. import sla
+from ..choices import (
+    EXECUTIVE_POSITION,
+    TaskStatus,
+    TimerState,
+)
+from ..models import (
+    Crisis,
+    Task,
+)
+from .common import crisis_link, fmt_time
+
+
+def resolve_escalation_target(
+    step: str, *, task: Task, crisis: Crisis, at: datetime
+) -> Employee | None:
+    """The person an escalation step points at, or None when it cannot be resolved."""
+    try:
+        if step == "manager":
+            if task.assignee_id and task.assignee.manager_id:
+                return Employee.objects.select_related("user").get(pk=task.assignee.manager_id)
+            return None
+        if step == "executive":
+            return resolve_assignee(unit=crisis.unit, position=EXECUTIVE_POSITION, at=at).employee
+        if step.startswith("position:"):
+            return resolve_assignee(
+                unit=crisis.unit, position=step.split(":", 1)[1], at=at
+            ).employee
+    except KeelError:
+        return None
+    return None
+
+
+def start_clock(task: Task, *, at: datetime, calendar: sla.Calendar) -> None:
+    deadlines = sla.deadlines_for(
+        started_at=at,
+        deadline_minutes=task.deadline_minutes,
+        warn_ratio=task.warn_ratio,
+        business_hours=task.business_hours,
+        calendar=calendar,
+    )
+    task.status = TaskStatus.OPEN
+    task.started_at = at
+    task.warn_at = deadlines.warn_at
+    task.due_at = deadlines.due_at
+    task.timer_state = TimerState.RUNNING
+
+
+def task_assigned_spec(task: Task, crisis: Crisis, *, reason: str = "assigned") -> NotificationSpec:
+    tz = task.assignee.time_zone
+    due = fmt_time(task.due_at, tz)
+    # Duty actions are whole sentences ("…解决方案。"); the message adds its own ending.
+    action_zh = (task.duty.action_zh or task.duty_code).rstrip("。.！!；; ")
+    action_en = (task.duty.action_en or task.duty_code).rstrip(".!; ")
+    if task.status == TaskStatus.WAITING:
+        body = (
+            f"{action_zh}。前置任务完成后开始计时。",
+            f"{action_en}. The clock starts when the prerequisites are done.",
+        )
+    else:
+        body = (f"{action_zh}，截止 {due}。", f"{action_en} — due {due}.")
+    return NotificationSpec(
+        recipient=task.assignee.user,
+        kind="crisis.task",
+        subject=(f"危机任务：{crisis.title}", f"Crisis task: {crisis.title}"),
+        body=body,
+        link=crisis_link(crisis.pk),
+        data={"crisis_id": crisis.pk, "task_id": task.pk},
+        dedupe_key=f"crisis:task:{task.pk}:{reason}:{task.assignee_id}:{task.status}",
+    )
+
+
+def notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned") -> None:
+    if task.assignee is None:
+        return
+    spec = task_assigned_spec(task, crisis, reason=reason)
+    notification_send(
+        recipient=spec.recipient,
+        kind=spec.kind,
+        subject=spec.subject,
+        body=spec.body,
+        link=spec.link,
+        data=spec.data,
+        dedupe_key=spec.dedupe_key,
+    )

@@ -1,0 +1,162 @@
+"""Guards and helpers every crisis write shares: visibility/open/assignee checks, row locks, links, event payloads, participant rows, notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hrcore.models import Employee
+from hrcore.selectors import employee_of
+from hrcore.services.notifications import notification_send
+
+from .. import sla
+from ..choices import (
+    CrisisStatus,
+    DecisionOption,
+    DeliverableKind,
+)
+from ..models import (
+    Crisis,
+    CrisisParticipant,
+    Task,
+)
+from ..selectors.access import crises_visible_to, may_hold_decision
+
+
+def too_long(errors: dict, field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        errors[field] = _("At most %(n)d characters.") % {"n": limit}
+
+
+def clean_option(option: str | None) -> str:
+    """A decision's chosen option: empty or one of ``DecisionOption``."""
+    option = (option or "").strip()
+    if option and option not in DecisionOption.values:
+        raise ValidationFailed(
+            _("Unknown decision option “%(option)s”.") % {"option": option[:50]},
+            errors={
+                "option": _("Choose one of: %(options)s.")
+                % {"options": ", ".join(DecisionOption.values)}
+            },
+        )
+    return option
+
+
+def crisis_link(crisis_id: int) -> str:
+    try:
+        return reverse("crisis:detail", args=[crisis_id])
+    except NoReverseMatch:
+        return f"/crises/{crisis_id}/"
+
+
+def fmt_time(moment: datetime | None, tz_name: str) -> str:
+    if moment is None:
+        return "—"
+    return timezone.localtime(moment, sla.Calendar(time_zone=tz_name).zone).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+
+
+def participant_add(crisis: Crisis, employee: Employee | None, role: str) -> None:
+    if employee is None:
+        return
+    CrisisParticipant.objects.get_or_create(
+        crisis=crisis, employee=employee, defaults={"role": role}
+    )
+
+
+def event_payload(crisis: Crisis, name: str, data: dict) -> dict:
+    return {"event": name, "crisis_id": crisis.pk, "data": data}
+
+
+def task_brief(task: Task) -> dict:
+    return {
+        "id": task.pk,
+        "duty": task.duty_code,
+        "status": task.status,
+        "assignee_id": task.assignee_id,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+    }
+
+
+def lock_task(task: Task | int) -> Task:
+    pk = task if isinstance(task, int) else task.pk
+    crisis_id = Task.objects.filter(pk=pk).values_list("crisis_id", flat=True).first()
+    if crisis_id is None:
+        raise NotFound(_("Task not found."))
+    # Crisis first, then the task: the order crisis_close and decision_make take, and what lets
+    # the milestone stamps read the crisis's other tasks without a race.
+    list(Crisis.objects.select_for_update().filter(pk=crisis_id).values_list("pk", flat=True))
+    locked = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("crisis", "crisis__unit", "assignee", "assignee__user", "duty")
+        .filter(pk=pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(_("Task not found."))
+    return locked
+
+
+def require_visible(user, crisis: Crisis) -> None:
+    if not crises_visible_to(user).filter(pk=crisis.pk).exists():
+        raise NotFound(_("Not found, or not visible to you."))
+
+
+def require_open_crisis(crisis: Crisis) -> None:
+    if crisis.status != CrisisStatus.OPEN:
+        raise Conflict(_("The crisis is closed."), code="crisis_closed")
+
+
+def is_assignee(user, task: Task) -> bool:
+    employee = employee_of(user)
+    return employee is not None and task.assignee_id == employee.pk
+
+
+def require_decider(task: Task, employee: Employee | None) -> None:
+    """Only deciders decide: a decision task is completed by, and handed to, only someone who
+    may decide for its crisis (``selectors.may_hold_decision``)."""
+    if task.deliverable_kind == DeliverableKind.DECISION and not may_hold_decision(employee, task):
+        raise PermissionDenied(
+            _(
+                "Only someone who may decide for this crisis (its executive, or the person "
+                "its decision duty names) can hold or complete its decision task."
+            ),
+            code="not_a_decider",
+        )
+
+
+def notify_people(
+    task: Task, recipients: Iterable[Employee | None], *, kind: str, key: str, subject, body
+) -> list[int]:
+    sent = []
+    seen = set()
+    for employee in recipients:
+        if employee is None or employee.pk in seen or not employee.is_active:
+            continue
+        seen.add(employee.pk)
+        notification_send(
+            recipient=employee.user,
+            kind=kind,
+            subject=subject,
+            body=body,
+            link=crisis_link(task.crisis_id),
+            data={"crisis_id": task.crisis_id, "task_id": task.pk},
+            dedupe_key=f"crisis:task:{task.pk}:{key}:{employee.pk}",
+        )
+        sent.append(employee.pk)
+    return sent
+
+
+def filer_employee(crisis: Crisis) -> Employee | None:
+    if not crisis.filed_by_id:
+        return None
+    try:
+        return crisis.filed_by.employee  # joined by the sweep's claim query
+    except Employee.DoesNotExist:
+        return None

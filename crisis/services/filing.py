@@ -1,0 +1,280 @@
+"""Filing a crisis: the checks, the crisis row and one task per duty of the responsibility map, in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hrcore.choices import Role
+from hrcore.errors import PermissionDenied, ValidationFailed
+from hrcore.models import OrgUnit
+from hrcore.selectors import employee_of, has_role, is_hr_admin
+from hrcore.services.notifications import NotificationSpec, notifications_create_many
+from hrcore.services.outbox import outbox_fan_out
+from hrcore.text import has_line_break
+
+from .. import events, sla
+from ..choices import (
+    CrisisSource,
+    ParticipantRole,
+    Severity,
+)
+from ..models import (
+    DESCRIPTION_MAX_LENGTH,
+    Crisis,
+    CrisisParticipant,
+    Task,
+)
+from ..selectors.filing import customer_for_filing
+from ..selectors.people import duty_assignments
+from .assignment import start_clock, task_assigned_spec
+from .board import crisis_board_flags_refresh
+from .calendars import calendar_for_unit
+from .common import crisis_link, event_payload, task_brief, too_long
+
+
+def _may_file(actor, unit: OrgUnit) -> bool:
+    if actor is None:  # automatic triggers
+        return True
+    if is_hr_admin(actor) or has_role(actor, Role.PARTNER):
+        return True
+    employee = employee_of(actor)
+    if employee is None:
+        return False
+    if has_role(actor, Role.EXECUTIVE):
+        from ..selectors.access import executive_scope
+
+        return unit.path.startswith(executive_scope(employee).path)
+    if has_role(actor, Role.MANAGER):
+        # A manager files for anything in their own subsidiary (or group, at group level).
+        own_ids = employee.unit.ancestor_ids()
+        top = own_ids[-2] if len(own_ids) >= 2 else own_ids[-1]
+        return str(top) in unit.path.strip("/").split("/")
+    return False
+
+
+def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime) -> list[Task]:
+    """Every row of a new crisis after the crisis row itself, in a constant number of queries
+    whatever the number of duties: assignees resolved in one pass, then one INSERT each for the
+    tasks, the timeline, the participants and the notifications, and one outbox row that fans
+    out (in the worker) into the partner event and the e-mails. No savepoint per row: the rows
+    are new, so there is nothing to deduplicate; the caller's transaction keeps it all-or-nothing.
+    """
+    timeline = [events.crisis_filed_event(crisis=crisis, actor=actor, source=source, save=False)]
+    filer = employee_of(actor) if actor is not None else None
+    # Participants of a new crisis are written in one statement (filer first: their role wins).
+    participants: dict[int, str] = {filer.pk: ParticipantRole.FILER} if filer else {}
+
+    if "duties" in getattr(crisis_map, "_prefetched_objects_cache", {}):
+        duties = list(crisis_map.duties.all())  # published_map_for loaded them, in order
+    else:
+        duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
+    assignments = duty_assignments(unit=crisis.unit, duties=duties, at=now)
+    # The business calendar matters only to clocks that count business hours (most do not).
+    needs_calendar = any(d.business_hours and not d.after for d in duties)
+    calendar = calendar_for_unit(crisis.unit) if needs_calendar else sla.Calendar()
+    tasks: list[Task] = []
+    for assignment in assignments:
+        duty = assignment.duty
+        task = Task(
+            crisis=crisis,
+            duty=duty,
+            duty_code=duty.code,
+            deliverable_kind=duty.deliverable,
+            deadline_minutes=duty.deadline_minutes,
+            warn_ratio=duty.warn_ratio,
+            business_hours=duty.business_hours,
+            after=list(duty.after or []),
+            escalation=list(duty.escalation or []),
+            order=duty.order,
+            created_at=now,
+            assignee=assignment.employee,
+            assignee_gap=assignment.gap_reason is not None,
+        )
+        if not task.after:
+            start_clock(task, at=now, calendar=calendar)
+        tasks.append(task)
+    Task.objects.bulk_create(tasks)
+
+    notifications: list[NotificationSpec] = []
+    for task, assignment in zip(tasks, assignments, strict=True):
+        timeline.append(events.task_created_event(task=task, actor=actor, save=False))
+        if assignment.gap_reason is not None:
+            # Nobody holds the role: the task went to the first resolvable escalation target
+            # (the executive when the chain names none); the gap is flagged on the timeline.
+            timeline.append(
+                events.assignee_unresolved_event(
+                    task=task,
+                    reason=assignment.gap_reason,
+                    fallback_id=task.assignee_id,
+                    fallback_step=assignment.fallback_step,
+                    save=False,
+                )
+            )
+        if task.started_at:
+            timeline.append(events.clock_started_event(task=task, at=now, save=False))
+        if task.assignee_id:
+            participants.setdefault(task.assignee_id, ParticipantRole.ASSIGNEE)
+            notifications.append(task_assigned_spec(task, crisis))
+    events.record_all(timeline)
+
+    CrisisParticipant.objects.bulk_create(
+        [
+            CrisisParticipant(crisis=crisis, employee_id=pk, role=role, added_at=now)
+            for pk, role in participants.items()
+        ],
+        ignore_conflicts=True,
+    )
+    if filer is not None:
+        lines_zh = [f"{t.duty.action_zh or t.duty_code}" for t in tasks]
+        lines_en = [f"{t.duty.action_en or t.duty_code}" for t in tasks]
+        notifications.append(
+            NotificationSpec(
+                recipient=filer.user,
+                kind="crisis.filed",
+                subject=(f"已提交危机：{crisis.title}", f"Crisis filed: {crisis.title}"),
+                body=("；".join(lines_zh), "; ".join(lines_en)),
+                link=crisis_link(crisis.pk),
+                data={"crisis_id": crisis.pk},
+                dedupe_key=f"crisis:{crisis.pk}:filed:{filer.user_id}",
+                email=False,
+            )
+        )
+    emails = notifications_create_many(notifications)
+    event = {
+        "channel": "event",
+        "dedupe_key": f"event:crisis.filed:{crisis.pk}",
+        "payload": event_payload(
+            crisis,
+            "crisis.filed",
+            {
+                "scenario": crisis.scenario.code,
+                "title": crisis.title,
+                "severity": crisis.severity,
+                "unit": crisis.unit.code,
+                "customer": crisis.customer.external_id if crisis.customer_id else None,
+                "map_version": crisis.map_version,
+                "source": source,
+                "tasks": [task_brief(t) for t in tasks],
+            },
+        ),
+    }
+    # The partner event first: it also requests the dossier, which should not wait for e-mails.
+    outbox_fan_out(
+        dedupe_key=f"fanout:crisis.filed:{crisis.pk}",
+        messages=[event, *emails],
+        crisis_id=crisis.pk,
+    )
+    return tasks
+
+
+@transaction.atomic
+def crisis_file(
+    *,
+    scenario: str,
+    title: str,
+    description: str = "",
+    unit: OrgUnit | None = None,
+    customer_external_id: str | None = None,
+    severity: str | None = None,
+    actor,
+    source: str = CrisisSource.WEB,
+    idempotency_key: str | None = None,
+) -> Crisis:
+    """File a crisis: freeze the published map, one task per duty with its resolved assignee,
+    start the clocks of duties without prerequisites, notify everyone (in-app, e-mail, outbox
+    event ``crisis.filed``). Replaying ``idempotency_key`` returns the crisis filed the first time.
+    """
+    from responsibilities.models import Scenario
+    from responsibilities.selectors import published_map_for
+
+    stored_key = f"{source}:{idempotency_key}" if idempotency_key else ""
+    if stored_key:
+        existing = Crisis.objects.filter(idempotency_key=stored_key).first()
+        if existing is not None:
+            return existing
+
+    errors: dict[str, str] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = _("Say in a few words what is happening.")
+    elif len(title) > 200:
+        errors["title"] = _("At most 200 characters.")
+    elif has_line_break(title):
+        # The title is the subject of every e-mail about the crisis: one line only.
+        errors["title"] = _("The title must be one line, without line breaks.")
+    description = description or ""
+    too_long(errors, "description", description, DESCRIPTION_MAX_LENGTH)
+    scenario_obj = Scenario.objects.filter(code=scenario).first() if scenario else None
+    if scenario_obj is None:
+        errors["scenario"] = _("Unknown scenario “%(code)s”.") % {"code": scenario or ""}
+    if source not in CrisisSource.values:
+        errors["source"] = _("Unknown source.")
+    if unit is None:
+        employee = employee_of(actor) if actor is not None else None
+        if employee is None:
+            errors["unit"] = _("Say which org unit the crisis concerns.")
+        else:
+            unit = employee.unit
+    customer = None
+    if customer_external_id:
+        # Only a customer in the filer's and the crisis unit's scope (see the selector).
+        customer = customer_for_filing(actor, customer_external_id, unit=unit)
+        if customer is None:
+            errors["customer"] = _("Unknown customer “%(id)s”.") % {"id": customer_external_id}
+        elif unit is None:
+            unit = customer.unit
+    if severity and severity not in Severity.values:
+        errors["severity"] = _("Severity must be one of: %(choices)s.") % {
+            "choices": ", ".join(Severity.values)
+        }
+    if errors:
+        raise ValidationFailed(_("The crisis cannot be filed."), errors=errors)
+    if actor is not None and not _may_file(actor, unit):
+        raise PermissionDenied(_("You may not file a crisis for this unit."))
+    crisis_map = published_map_for(scenario=scenario_obj, unit=unit)
+    if crisis_map is None:
+        raise ValidationFailed(
+            _("There is no published responsibility map for “%(scenario)s” in %(unit)s.")
+            % {"scenario": scenario_obj.name, "unit": unit.name},
+            errors={"scenario": _("No published map for this unit.")},
+            code="no_published_map",
+        )
+
+    now = timezone.now()
+    # Without a key nothing can clash with the insert: no savepoint is needed to catch it.
+    guard = transaction.atomic() if stored_key else contextlib.nullcontext()
+    try:
+        with guard:
+            crisis = Crisis.objects.create(
+                scenario=scenario_obj,
+                map=crisis_map,
+                map_version=crisis_map.version,
+                unit=unit,
+                customer=customer,
+                title=title,
+                description=description or "",
+                severity=severity or scenario_obj.default_severity or Severity.MEDIUM,
+                source=source,
+                idempotency_key=stored_key,
+                filed_by=actor if actor is not None and actor.is_authenticated else None,
+                filed_at=now,
+            )
+    except IntegrityError:
+        # A concurrent replay of the same key won the race.
+        existing = Crisis.objects.filter(idempotency_key=stored_key).first()
+        if existing is None:
+            raise
+        return existing
+
+    # ``filed_tasks``: a snapshot of the tasks just written, in order, so the API can answer
+    # without reading them back (``crisis.tasks`` still reads the database).
+    crisis.filed_tasks = _file_tasks(
+        crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now
+    )
+    crisis_board_flags_refresh([crisis.pk])
+    return crisis

@@ -1,0 +1,38 @@
+"""Inviting someone outside the usual scope onto one crisis (a django-guardian grant)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from hrcore.errors import PermissionDenied
+from hrcore.services.notifications import notification_send
+
+from .. import events
+from ..models import (
+    Crisis,
+)
+from ..selectors.access import can_manage
+from .common import crisis_link, require_visible
+
+
+@transaction.atomic
+def crisis_invite(*, crisis: Crisis, user: AbstractBaseUser, actor) -> None:
+    """A one-off grant (django-guardian) for someone outside the usual scope, e.g. outside
+    counsel on one crisis."""
+    from guardian.shortcuts import assign_perm
+
+    require_visible(actor, crisis)
+    if not can_manage(actor, crisis):
+        raise PermissionDenied(_("Only the crisis owner, managers and executives can invite."))
+    assign_perm("crisis.view_crisis", user, crisis)
+    events.participant_invited_event(crisis=crisis, actor=actor, user_id=user.pk)
+    notification_send(
+        recipient=user,
+        kind="crisis.invited",
+        subject=(f"邀请参与危机：{crisis.title}", f"Invited to a crisis: {crisis.title}"),
+        link=crisis_link(crisis.pk),
+        data={"crisis_id": crisis.pk},
+        dedupe_key=f"crisis:{crisis.pk}:invited:{user.pk}",
+    )
