@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.models import Task
 from crisis.selectors.people import open_tasks_of
 from crisis.services.tasks import tasks_hand_over
-from crisis.models import Task
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.notification_kinds import person

@@ -17,7 +17,6 @@ from crisis.selectors.people import duty_assignments
 from crisis.services.assignment import resolve_escalation_target
 from crisis.services.filing import crisis_file
 from hrcore import selectors
-from hrcore import selectors
 from hrcore.errors import KeelError
 from hrcore.models import Absence, Employee, OrgUnit, Position
 from hrcore.services import org
