@@ -96,9 +96,9 @@ def sweep_world(world, users):  # noqa: F811
 
     for label in ("crisis", "competency"):
         importlib.import_module(f"{label}.demo").seed()
-    from crisis import services
+    from crisis.services.decisions import decision_make
 
-    services.decision_make(
+    decision_make(
         crisis=world["crisis"],
         option="negotiate",
         text="Negotiate with the collectors",
