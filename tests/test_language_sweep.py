@@ -33,6 +33,12 @@ NOT_SWEPT = {
     "competency:assignment_start": "a POST that starts a run (its page is competency:play)",
     "competency:run_start": "a POST that starts a run",
     "competency:answer": "a POST (the answer partial is part of competency:play)",
+    "competency:rate": "a POST (the rating form is on competency:home)",
+    "competency:result": "needs a finished run (its texts are tests/competency's)",
+    "integrations:commission_decide": "a POST (the buttons are on integrations:commissions)",
+    "integrations:handover_execute": "a POST (its page is integrations:offboarding)",
+    "integrations:handover_revert": "a POST (its page is integrations:offboarding)",
+    "crisis:deliverable": "a file download, not a page",
     "set_language": "a POST that switches the language",
     "logout_everywhere": "a POST",
     "admin_login": "the Django admin's login (allauth's form, swept as account_login)",
@@ -58,6 +64,7 @@ def _pages_for(client, world) -> list[str]:  # noqa: F811
         urls.append(url)
     urls.insert(0, "/")
     urls.append(reverse("inbox"))
+    urls += world.get("extra_pages", [])
     return urls
 
 
@@ -104,6 +111,22 @@ def sweep_world(world, users):  # noqa: F811
         text="Negotiate with the collectors",
         actor=users["vp"],
     )
+    # Pages that need an object of their own: a map draft, a training run, a plan.
+    from competency.models import Simulation
+    from competency.services.attempts import run_start
+    from responsibilities.services import responsibility_map_revise
+
+    draft = responsibility_map_revise(responsibility_map=world["map"], actor=users["hradmin"])
+    extra = [
+        reverse("responsibilities:map_edit", args=[draft.pk]),
+        reverse("integrations:plan_edit", args=[world["crisis"].pk]),
+    ]
+    simulation = Simulation.objects.filter(versions__status="published").first()
+    if simulation is not None:
+        for name in ("staff", "manager"):
+            run = run_start(simulation=simulation, actor=users[name])
+            extra.append(reverse("competency:play", args=[run.pk]))
+    world["extra_pages"] = extra
     return world
 
 
