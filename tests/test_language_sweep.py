@@ -74,6 +74,7 @@ def _crawl(client, start: list[str], limit: int = 160) -> dict[str, str]:
     seen: set[str] = set()
     pages: dict[str, str] = {}
     queue = list(start)
+    given = set(start)  # the given pages are each opened; links are opened once per pattern
     while queue and len(seen) < limit:
         url = queue.pop(0)
         parts = urlsplit(url)
@@ -82,6 +83,9 @@ def _crawl(client, start: list[str], limit: int = 160) -> dict[str, str]:
         if parts.path.startswith(SKIP) or "/download/" in parts.path:
             continue
         key = _key(parts.path) + ("?" + parts.query if parts.query else "")
+        if url in given:
+            given.discard(url)
+            key = url
         if key in seen:
             continue
         seen.add(key)
@@ -114,9 +118,11 @@ def sweep_world(world, users):  # noqa: F811
     # Pages that need an object of their own: a map draft, a training run, a plan.
     from competency.models import Simulation
     from competency.services.attempts import run_start
+    from integrations.services.plans import response_plan_generate
     from responsibilities.services import responsibility_map_revise
 
     draft = responsibility_map_revise(responsibility_map=world["map"], actor=users["hradmin"])
+    response_plan_generate(crisis_id=world["crisis"].pk, force=True)
     extra = [
         reverse("responsibilities:map_edit", args=[draft.pk]),
         reverse("integrations:plan_edit", args=[world["crisis"].pk]),

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.language_text import CJK
+from tests.test_permission_matrix import world  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -288,3 +289,38 @@ def test_the_language_chosen_at_login_stays_in_the_session_and_the_cookie(users,
     # A later request without the cookie still reads English: the preference was stored.
     client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
     assert '<html lang="en">' in client.get("/").content.decode()
+
+
+def test_the_data_migration_parses_old_contact_logs_and_goes_back(world, users):  # noqa: F811
+    """crisis/migrations/0010: an old contact log (text in the submitter's language) becomes
+    fields; a free note stays as it is; the way back writes the text again."""
+    import importlib
+
+    from django.apps import apps
+
+    from crisis.models import Deliverable
+
+    migration = importlib.import_module("crisis.migrations.0010_deliverable_fields_contact_logs")
+    task = world["admin_task"]
+    old = Deliverable.objects.create(
+        task=task,
+        kind="contact_log",
+        note="联系对象: 李总\n方式: 电话\n达成的约定: 周五付款",
+        submitted_by=users["admin"],
+    )
+    free = Deliverable.objects.create(
+        task=task, kind="contact_log", note="Called, pays Friday", submitted_by=users["admin"]
+    )
+    migration.contact_logs_to_fields(apps, None)
+    old.refresh_from_db()
+    free.refresh_from_db()
+    assert old.fields == {
+        "contact_person": "李总",
+        "contact_channel": "phone",
+        "contact_outcome": "周五付款",
+    }
+    assert old.note == ""
+    assert free.fields == {} and free.note == "Called, pays Friday"
+    migration.fields_to_contact_logs(apps, None)
+    old.refresh_from_db()
+    assert old.note == "Who was contacted: 李总\nHow: By phone\nWhat was agreed: 周五付款"
