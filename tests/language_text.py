@@ -84,7 +84,9 @@ IMPLIED = {
     "dt": {"dt", "dd"},
     "dd": {"dt", "dd"},
 }
-SKIPPED = {"script", "style", "template"}
+# Not shown as the product's words: scripts and styles, and a <textarea>'s content, which is
+# the current value of a form field (what someone typed, like an <input>'s value).
+SKIPPED = {"script", "style", "template", "textarea"}
 VISIBLE_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 
 
