@@ -24,8 +24,3 @@ def format_duration(*, minutes: float | None = None, seconds: float | None = Non
     if mins or not parts:
         parts.append(_("%(n)d min") % {"n": mins})
     return " ".join(parts)
-
-
-def format_days(days: int) -> str:
-    """A whole number of days ("18 days" / "18 天")."""
-    return _("%(n)d days") % {"n": days} if days != 1 else _("1 day")
