@@ -571,3 +571,10 @@ class RecognitionEntry(models.Model):
         return f"{self.employee} +{self.stars} ({self.source_key})"
 
     reason = Bilingual()
+
+    @property
+    def reason_html(self) -> str:
+        """The reason for pages: what it quotes (“a crisis title”) is text a person typed."""
+        from hrcore.notification_kinds import quoted_user_html
+
+        return quoted_user_html(self.reason)

@@ -44,7 +44,9 @@ def _messages_text(value) -> str:
 
 
 def _error(request, exc: KeelError) -> None:
-    detail = "; ".join(f"{k}: {_messages_text(v)}" for k, v in exc.errors.items())
+    from hrcore.field_names import message_for
+
+    detail = _("; ").join(message_for(k, _messages_text(v)) for k, v in exc.errors.items())
     messages.error(request, f"{exc.message} {detail}".strip())
 
 

@@ -62,6 +62,23 @@ class DeliverableKind(models.TextChoices):
     CONTACT_LOG = "contact_log", _("Contact log")
 
 
+class ContactChannel(models.TextChoices):
+    """How a contact log's contact was made (stored as the code in ``Deliverable.fields``)."""
+
+    PHONE = "phone", _("By phone")
+    IN_PERSON = "in_person", _("Face to face")
+    MESSAGE = "message", _("Message / IM")
+    EMAIL = "email", _("By e-mail")
+
+
+# The fields of a contact log, in the order they are shown, with their labels.
+CONTACT_LOG_FIELDS = (
+    ("contact_person", _("Who was contacted")),
+    ("contact_channel", _("How")),
+    ("contact_outcome", _("What was agreed")),
+)
+
+
 class DecisionOption(models.TextChoices):
     """What an executive picks when deciding (stored as the code in ``Decision.option``; pages
     show the label in the viewer's language). "other" means: the text says it all."""

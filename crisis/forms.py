@@ -7,7 +7,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import CrisisStatus, DecisionOption, DeliverableKind, Severity
+from .choices import ContactChannel, CrisisStatus, DecisionOption, DeliverableKind, Severity
 from .models import (
     COMMENT_MAX_LENGTH,
     DECISION_MAX_LENGTH,
@@ -114,14 +114,7 @@ class CompleteForm(forms.Form):
     location = forms.CharField(label=_("Where are you?"), required=False, max_length=200)
     contact_person = forms.CharField(label=_("Who was contacted"), required=False, max_length=200)
     contact_channel = forms.ChoiceField(
-        label=_("How"),
-        required=False,
-        choices=[
-            ("phone", _("By phone")),
-            ("in_person", _("Face to face")),
-            ("message", _("Message / IM")),
-            ("email", _("By e-mail")),
-        ],
+        label=_("How"), required=False, choices=ContactChannel.choices
     )
     contact_outcome = forms.CharField(
         label=_("What was agreed"),
@@ -148,21 +141,21 @@ class CompleteForm(forms.Form):
         return data
 
     def deliverable_note(self) -> str:
-        """The note handed to the service; a contact log is written out in plain words."""
+        """The free note handed to the service (a contact log's content goes as fields)."""
+        return self.cleaned_data.get("note", "")
+
+    def deliverable_fields(self) -> dict:
+        """A structured deliverable's content as codes and typed values (stored as such and
+        rendered in each reader's language): a contact log's person, channel code, outcome."""
         data = self.cleaned_data
-        if self.kind == DeliverableKind.CONTACT_LOG:
-            channel = dict(self.fields["contact_channel"].choices).get(
-                data.get("contact_channel"), ""
-            )
-            lines = [
-                f"{_('Who was contacted')}: {data.get('contact_person', '')}",
-                f"{_('How')}: {channel}",
-                f"{_('What was agreed')}: {data.get('contact_outcome', '')}",
-            ]
-            if data.get("note"):
-                lines.append(data["note"])
-            return "\n".join(lines)
-        return data.get("note", "")
+        if self.kind != DeliverableKind.CONTACT_LOG:
+            return {}
+        fields = {
+            "contact_person": data.get("contact_person", ""),
+            "contact_channel": data.get("contact_channel", ""),
+            "contact_outcome": data.get("contact_outcome", ""),
+        }
+        return {k: v for k, v in fields.items() if v}
 
 
 class ReassignForm(forms.Form):

@@ -302,16 +302,8 @@ def period_metrics(
 
 
 def format_minutes(minutes: float | None) -> str:
-    """Compact, language-neutral duration: "45 s", "12 min", "3 h 05", "2 d 4 h"; "—" for none."""
-    if minutes is None:
-        return "—"
-    seconds = round(minutes * 60)
-    if seconds < 60:
-        return f"{seconds} s"
-    total = round(minutes)
-    if total < 60:
-        return f"{total} min"
-    if total < 24 * 60:
-        return f"{total // 60} h {total % 60:02d}"
-    days, rest = divmod(total, 24 * 60)
-    return f"{days} d {rest // 60} h"
+    """A duration in the reader's language ("45 s", "12 min", "3 h 5 min", "2 d 2 h"); "—" for
+    none. The product's one duration formatter is ``hrcore.durations.format_duration``."""
+    from hrcore.durations import format_duration
+
+    return format_duration(minutes=minutes)

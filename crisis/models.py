@@ -363,6 +363,10 @@ class Deliverable(models.Model):
     file_size = models.PositiveIntegerField(default=0)
     content_type = models.CharField(max_length=100, blank=True)
     location = models.CharField(_("location"), max_length=200, blank=True)
+    # A structured deliverable's content as codes and typed values, never sentences in the
+    # submitter's language: a contact log is {"contact_person", "contact_channel" (a
+    # ContactChannel code), "contact_outcome"}; pages render it in the reader's language.
+    fields = models.JSONField(_("fields"), default=dict, blank=True)
     decision = models.ForeignKey(
         Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -378,6 +382,28 @@ class Deliverable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.task_id}"
+
+    def field_rows(self) -> list[tuple[str, str, bool]]:
+        """The structured content as (label, value, typed by the submitter) rows in the active
+        language: a code shows as its label, typed values as typed."""
+        from .choices import CONTACT_LOG_FIELDS, ContactChannel
+
+        rows = []
+        if self.kind == DeliverableKind.CONTACT_LOG:
+            for name, label in CONTACT_LOG_FIELDS:
+                value = (self.fields or {}).get(name) or ""
+                if not value:
+                    continue
+                if name == "contact_channel":
+                    shown = (
+                        str(ContactChannel(value).label)
+                        if value in ContactChannel.values
+                        else value
+                    )
+                    rows.append((str(label), shown, value not in ContactChannel.values))
+                else:
+                    rows.append((str(label), value, True))
+        return rows
 
 
 class TaskComment(models.Model):

@@ -10,6 +10,8 @@ from datetime import datetime
 from django.core.paginator import Page, Paginator
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -20,6 +22,19 @@ from . import metrics
 from .choices import DeliverableKind, EventKind, TaskStatus
 from .forms import decision_option_label
 from .task_state import task_state
+
+
+def user_text(value) -> str:
+    """Text a person typed (a decision, a pause reason), marked for the page: it is shown as
+    typed, in whatever language (``data-user-content``; the language sweep skips it)."""
+    if not value:
+        return ""
+    return format_html('<span data-user-content="">{}</span>', value)
+
+
+def with_user_text(message: str, values: dict):
+    """``message % values`` as safe HTML: every value escaped, the marked user text kept."""
+    return mark_safe(message % {k: conditional_escape(v) for k, v in values.items()})
 
 
 def join_words(items: list[str]) -> str:
@@ -132,8 +147,8 @@ def checklist(crisis, rows: list[dict], decisions: list, *, now: datetime) -> li
             values["after"] = join_words(row["after"]) or _("the previous steps")
             text = _('%(who)s: "%(what)s" starts once %(after)s have delivered.') % values
         elif state == "paused":
-            values["reason"] = task.pause_reason or "—"
-            text = _('%(who)s: "%(what)s" — clock paused (%(reason)s).') % values
+            values["reason"] = user_text(task.pause_reason) or "—"
+            text = with_user_text(_('%(who)s: "%(what)s" — clock paused (%(reason)s).'), values)
         elif state == "breached":
             text = _('%(who)s is late: "%(what)s" was due at %(time)s.') % values
         else:
@@ -146,12 +161,14 @@ def checklist(crisis, rows: list[dict], decisions: list, *, now: datetime) -> li
         items.append(
             {
                 "state": "done",
-                "text": _("%(who)s decided at %(time)s: %(text)s")
-                % {
-                    "who": maker.name if maker else decision.made_by.get_username(),
-                    "time": local_clock(decision.made_at, now),
-                    "text": decision.text,
-                },
+                "text": with_user_text(
+                    _("%(who)s decided at %(time)s: %(text)s"),
+                    {
+                        "who": maker.name if maker else decision.made_by.get_username(),
+                        "time": local_clock(decision.made_at, now),
+                        "text": user_text(decision.text),
+                    },
+                ),
             }
         )
     return items
@@ -214,8 +231,8 @@ def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], no
     if kind == EventKind.TASK_COMMENTED:
         return _("%(actor)s commented on the task of %(task)s.") % values
     if kind == EventKind.TASK_PAUSED:
-        values["reason"] = data.get("reason", "") or "—"
-        return _("%(actor)s paused the clock of %(task)s: %(reason)s.") % values
+        values["reason"] = user_text(data.get("reason", "")) or "—"
+        return with_user_text(_("%(actor)s paused the clock of %(task)s: %(reason)s."), values)
     if kind == EventKind.TASK_RESUMED:
         values["time"] = _iso_clock(data.get("due_at"), now)
         return _("%(actor)s resumed the clock of %(task)s; now due at %(time)s.") % values
@@ -243,17 +260,17 @@ def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], no
         values["step"] = data.get("step", "")
         return _("%(task)s escalated to %(target)s (step %(step)s).") % values
     if kind == EventKind.DECISION_MADE:
-        values["text"] = data.get("text", "")
+        values["text"] = user_text(data.get("text", ""))
         option = data.get("option")
         if option:
             values["option"] = decision_option_label(option)
-            return _("%(actor)s decided (%(option)s): %(text)s") % values
-        return _("%(actor)s decided: %(text)s") % values
+            return with_user_text(_("%(actor)s decided (%(option)s): %(text)s"), values)
+        return with_user_text(_("%(actor)s decided: %(text)s"), values)
     if kind == EventKind.PARTICIPANT_INVITED:
         return _("%(actor)s invited a participant.") % values
     if kind == EventKind.CLOSED:
-        values["outcome"] = data.get("outcome", "")
-        return _("%(actor)s closed the crisis: %(outcome)s") % values
+        values["outcome"] = user_text(data.get("outcome", ""))
+        return with_user_text(_("%(actor)s closed the crisis: %(outcome)s"), values)
     return str(event.get_kind_display())
 
 

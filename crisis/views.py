@@ -29,6 +29,7 @@ from django.views.decorators.http import condition, require_POST
 
 from hrcore.choices import Role
 from hrcore.errors import KeelError, PermissionDenied
+from hrcore.field_names import message_for
 from hrcore.selectors import employee_of, has_role, unit_by_code
 
 from . import presenters
@@ -72,11 +73,8 @@ def _show_error(request, exc: KeelError) -> None:
     for field, problems in (exc.errors or {}).items():
         if isinstance(problems, (list, tuple)):
             problems = " ".join(str(p) for p in problems)
-        details.append(
-            f"{field}: {problems}"
-            if field not in ("__all__", "non_field_errors")
-            else str(problems)
-        )
+        # The field in words in the reader's language, never its key ("duties[1].…").
+        details.append(message_for(field, str(problems)))
     message = exc.message
     if details:
         message = f"{message} ({'; '.join(details)})"
@@ -433,6 +431,7 @@ def task_complete(request, pk: int):
             note=form.deliverable_note(),
             file=data.get("file"),
             location=data.get("location", ""),
+            fields=form.deliverable_fields(),
         )
         return _("Done. Your deliverable is with everyone involved.")
 

@@ -32,6 +32,10 @@ class HrcoreConfig(AppConfig):
 
         register_outbox_handler("email", ledgered(deliver_email, delivery_id=email_message_id))
         register_outbox_handler(FAN_OUT_CHANNEL, deliver_fan_out)
+        # Every app's notification kinds (``<app>/notifications.py``), rendered at read time.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("notifications")
         # Role changes (roles are Django groups) and the account flags that grant power are
         # audited with actor, time and what changed; never the password hash.
         from django.contrib.auth import get_user_model

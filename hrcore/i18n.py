@@ -32,3 +32,16 @@ class Bilingual:
         if obj is None:
             return self
         return pick(obj, self.field)
+
+
+def with_codes(message: str, **codes: str):
+    """A translated ``message`` with ``%(name)s`` placeholders filled by codes the reader types
+    as they are ("manager", "position:<code>"), shown as ``<code translate="no">`` — the
+    sentence is in the reader's language, the codes are no language."""
+    from django.utils.html import conditional_escape, format_html
+    from django.utils.safestring import mark_safe
+
+    filled = {
+        name: format_html('<code translate="no">{}</code>', code) for name, code in codes.items()
+    }
+    return mark_safe(conditional_escape(message) % filled)

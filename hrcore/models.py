@@ -246,14 +246,18 @@ class Heartbeat(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message for one user, written once per dedupe key, in both languages."""
+    """An in-app message for one user, written once per dedupe key as a kind and its parameters,
+    rendered in the reader's language when read (``hrcore.notification_kinds``)."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=64)
-    subject_zh = models.CharField(max_length=300)
-    subject_en = models.CharField(max_length=300)
+    # What the message says, as structure: codes, ids, names in both scripts, user text as typed.
+    params = models.JSONField(default=dict, blank=True)
+    # Texts of rows written before kinds had parameters (the render-time fallback); empty since.
+    subject_zh = models.CharField(max_length=300, blank=True)
+    subject_en = models.CharField(max_length=300, blank=True)
     body_zh = models.TextField(blank=True)
     body_en = models.TextField(blank=True)
     link = models.CharField(max_length=500, blank=True)
@@ -277,9 +281,33 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return self.subject
 
-    subject = Bilingual()
+    def rendered(self, language: str | None = None, *, html: bool = False):
+        """Subject and body in ``language`` (default: the active one); ``html``: escaped, with
+        user-entered parts marked ``data-user-content``."""
+        from django.utils.translation import get_language
 
-    body = Bilingual()
+        from .notification_kinds import render
+
+        return render(
+            self.kind,
+            self.params,
+            language or get_language() or settings.LANGUAGE_CODE,
+            fallback=((self.subject_zh, self.subject_en), (self.body_zh, self.body_en)),
+            html=html,
+        )
+
+    @property
+    def html(self):
+        """For pages: ``{{ n.html.subject }}`` in the active language."""
+        return self.rendered(html=True)
+
+    @property
+    def subject(self) -> str:
+        return self.rendered().subject
+
+    @property
+    def body(self) -> str:
+        return self.rendered().body
 
 
 class OutboxMessage(models.Model):

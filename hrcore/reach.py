@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from .contact import Channel, ContactCard, DeliveryState, channel_plan, state_after
 from .models import Employee, MessageDelivery, Notification, ReachPolicy
+from .notification_kinds import person
 
 logger = logging.getLogger(__name__)
 
@@ -445,15 +446,17 @@ def _ladder_step(pk: int, due_at: datetime, *, now, policy, available) -> bool:
         manager = employee.manager if employee is not None else None
         MessageDelivery.objects.filter(pk=anchor.pk).update(next_step_at=None)
         if manager is not None and manager.user_id and anchor.kind != MANAGER_KIND:
-            subject = anchor.notification.subject_en if anchor.notification else anchor.kind
-            subject_zh = anchor.notification.subject_zh if anchor.notification else anchor.kind
+            about = anchor.notification
             notification_send(
                 recipient=manager.user,
                 kind=MANAGER_KIND,
-                subject=(
-                    f"{employee.name_zh} 未确认：{subject_zh}",
-                    f"{employee.name_en} has not acknowledged: {subject}",
-                ),
+                params={
+                    "name": person(employee),
+                    "about": {
+                        "zh": about.rendered("zh-hans").subject if about else anchor.kind,
+                        "en": about.rendered("en").subject if about else anchor.kind,
+                    },
+                },
                 link=anchor.notification.link if anchor.notification else "",
                 data={"crisis_id": anchor.crisis_id, "about_delivery": anchor.pk},
                 dedupe_key=f"reach:manager:{anchor.pk}",

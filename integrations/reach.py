@@ -391,10 +391,7 @@ def decision_remind(*, decision, actor) -> int:
             sent = notification_send(
                 recipient=user,
                 kind=REMINDER_KIND,
-                subject=(
-                    f"请确认决策：{decision.text[:120]}",
-                    f"Please acknowledge the decision: {decision.text[:120]}",
-                ),
+                params={"decision_text": decision.text[:120]},
                 link=f"/crises/{decision.crisis_id}/",
                 data={"crisis_id": decision.crisis_id, "decision_id": decision.pk},
                 dedupe_key=f"reach:remind:{decision.pk}:{user.pk}:{minute}",

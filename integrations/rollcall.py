@@ -24,6 +24,7 @@ from crisis.selectors.access import can_manage
 from hrcore.choices import DepartmentFunction
 from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee, Notification, OrgUnit
+from hrcore.notification_kinds import person
 from hrcore.reach import notification_acknowledge, reach_policy
 from hrcore.services.notifications import notification_send
 
@@ -140,11 +141,7 @@ def roll_call_send(*, crisis, unit_code: str | None, message: str, actor) -> tup
                 _notify(
                     recipient=employee.user,
                     kind=ROLLCALL_KIND,
-                    subject=(f"平安确认：{crisis.title}", f"Are you safe? {crisis.title}"),
-                    body=(
-                        message or "请回复：平安 / 需要帮助 / 未受影响",
-                        message or "Answer: safe / need help / not affected",
-                    ),
+                    params={"crisis_title": crisis.title, "message": message or ""},
                     link=answer_link(row),
                     data={"crisis_id": crisis.pk, "roll_call_id": roll_call.pk},
                     dedupe_key=f"rollcall:{roll_call.pk}:{employee.user_id}",
@@ -191,17 +188,12 @@ def _help_requested(row: RollCallAnswer) -> None:
         unit__function=DepartmentFunction.ADMINISTRATION,
         is_active=True,
     ).select_related("user")
-    person = Employee.objects.filter(user_id=row.user_id).first()
-    name_zh = person.name_zh if person else str(row.user_id)
-    name_en = person.name_en if person else str(row.user_id)
+    asking = Employee.objects.filter(user_id=row.user_id).first()
     for admin in admins:
         _notify(
             recipient=admin.user,
             kind=HELP_KIND,
-            subject=(
-                f"{name_zh} 需要帮助：{crisis.title}",
-                f"{name_en} needs help: {crisis.title}",
-            ),
+            params={"name": person(asking, str(row.user_id)), "crisis_title": crisis.title},
             link=f"/crises/{crisis.pk}/",
             data={"crisis_id": crisis.pk, "roll_call_id": row.roll_call_id, "user_id": row.user_id},
             dedupe_key=f"rollcall:help:{row.pk}:{admin.user_id}",
@@ -258,10 +250,7 @@ def roll_call_escalate_due(*, now: datetime | None = None, limit: int = 500) -> 
             _notify(
                 recipient=manager.user,
                 kind=MISSING_KIND,
-                subject=(
-                    f"{employee.name_zh} 未回复平安确认：{crisis.title}",
-                    f"{employee.name_en} has not answered the roll call: {crisis.title}",
-                ),
+                params={"name": person(employee), "crisis_title": crisis.title},
                 link=f"/crises/{crisis.pk}/",
                 data={"crisis_id": crisis.pk, "roll_call_id": row.roll_call_id},
                 dedupe_key=f"rollcall:missing:{row.pk}",

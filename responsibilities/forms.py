@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hrcore.choices import DepartmentFunction, UnitKind
+from hrcore.i18n import with_codes
 from hrcore.models import OrgUnit
 
 from .choices import ESCALATION_POSITION_PREFIX, DeliverableKind, EscalationStep, Severity
@@ -15,7 +16,7 @@ from .models import Scenario
 
 
 class ScenarioForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=64, help_text=_("e.g. data-breach"))
+    code = forms.SlugField(label=_("Code"), max_length=64)
     name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200, required=False)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
     default_severity = forms.ChoiceField(
@@ -37,6 +38,11 @@ class ScenarioForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per request, in the reader's language; the example code stays a code.
+        self.fields["code"].help_text = with_codes(gettext("e.g. %(code)s"), code="data-breach")
 
 
 class MapHeaderForm(forms.Form):

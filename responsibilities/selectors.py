@@ -32,7 +32,7 @@ def maps_visible_to(user: AbstractBaseUser) -> QuerySet[ResponsibilityMap]:
     system also sees its own drafts."""
     if not user.is_authenticated:
         return ResponsibilityMap.objects.none()
-    qs = ResponsibilityMap.objects.select_related("scenario", "scope", "author")
+    qs = ResponsibilityMap.objects.select_related("scenario", "scope", "author", "author__employee")
     if is_hr_admin(user):
         return qs
     if has_role(user, Role.PARTNER):  # a partner system sees the drafts it wrote itself

@@ -62,7 +62,7 @@ def _drawing_for(m, run, *, full: bool = False):
             {
                 "code": d.code,
                 "label": f"{d.assignee_label} · {who}",
-                "sublabel": f"{d.code} · {d.get_deliverable_display()}",
+                "sublabel": str(d.get_deliverable_display()),
                 "title": d.action,
                 "deliverable": d.deliverable,
                 "warn_ratio": d.warn_ratio,

@@ -396,6 +396,7 @@ MATRIX: list[Row] = [
     Row("org-unit-list", "GET", ALL_200, api=True),
     Row("position-list", "GET", ALL_200, api=True),
     Row("employee-list", "GET", ALL_200, api=True),
+    Row("notification-list", "GET", ALL_200, api=True, note="each user's own notifications"),
     Row("scenario-list", "GET", ALL_200, api=True),
     Row("responsibility-map-list", "GET", ALL_200, api=True),
     Row(
@@ -474,6 +475,7 @@ EXEMPT: dict[str, str] = {
     "org-unit-detail": "organisation reads (tests/hrcore/test_api.py)",
     "position-detail": "organisation reads (tests/hrcore/test_api.py)",
     "employee-detail": "organisation reads (tests/hrcore/test_api.py)",
+    "notification-detail": "one's own notification (tests/test_language_sweep.py)",
     "scenario-detail": "map reads (tests/responsibilities/test_api.py)",
     "responsibility-map-detail": "map reads (tests/responsibilities/test_api.py)",
     "responsibility-map-archive": "map writes (tests/responsibilities/test_api.py)",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
+from hrcore.notification_kinds import both, person, when
 from hrcore.services.notifications import notification_send
 
 from ..choices import (
@@ -97,14 +98,11 @@ def assignment_create(
     notification_send(
         recipient=employee.user,
         kind="training.assigned",
-        subject=(
-            f"新的情景演练：{simulation.title_zh}",
-            f"New practice simulation: {simulation.title_en}",
-        ),
-        body=(
-            f"请在 {timezone.localtime(due_at):%Y-%m-%d} 前完成。{note}",
-            f"Please complete it by {timezone.localtime(due_at):%Y-%m-%d}. {note}",
-        ),
+        params={
+            "simulation": both(simulation, "title"),
+            "due_at": when(due_at),
+            "note": note,
+        },
         link=_assignment_link(assignment),
         data={"assignment_id": assignment.pk},
         dedupe_key=f"competency:assigned:{assignment.pk}",
@@ -256,14 +254,10 @@ def _remind_due(now: datetime) -> int:
             notification_send(
                 recipient=assignment.employee.user,
                 kind="training.reminder",
-                subject=(
-                    f"提醒：请完成情景演练「{assignment.simulation.title_zh}」",
-                    f"Reminder: please complete “{assignment.simulation.title_en}”",
-                ),
-                body=(
-                    f"截止 {timezone.localtime(assignment.due_at):%Y-%m-%d %H:%M}。",
-                    f"Due {timezone.localtime(assignment.due_at):%Y-%m-%d %H:%M}.",
-                ),
+                params={
+                    "simulation": both(assignment.simulation, "title"),
+                    "due_at": when(assignment.due_at),
+                },
                 link=_assignment_link(assignment),
                 dedupe_key=f"competency:reminder:{assignment.pk}",
             )
@@ -291,10 +285,10 @@ def _notify_overdue(now: datetime) -> int:
                 notification_send(
                     recipient=recipient,
                     kind="training.overdue",
-                    subject=(
-                        f"逾期：{employee.name_zh} 的情景演练「{assignment.simulation.title_zh}」",
-                        f"Overdue: {employee.name_en}'s simulation “{assignment.simulation.title_en}”",
-                    ),
+                    params={
+                        "employee": person(employee),
+                        "simulation": both(assignment.simulation, "title"),
+                    },
                     link=reverse("competency:home"),
                     dedupe_key=f"competency:overdue:{assignment.pk}:{recipient.pk}",
                 )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from crisis.models import Crisis
 from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
+from hrcore.notification_kinds import both
 from hrcore.services.notifications import notification_send
 
 from ..choices import (
@@ -81,8 +82,7 @@ def recognition_award(
     notification_send(
         recipient=employee.user,
         kind="training.recognition",
-        subject=(f"获得 {entry.stars} 颗韧性之星", f"You earned {entry.stars} resilience star(s)"),
-        body=(entry.reason_zh, entry.reason_en),
+        params={"stars": entry.stars, "reason": both(entry, "reason")},
         link=reverse("competency:recognition"),
         dedupe_key=f"competency:recognition:{entry.pk}",
         email=False,

@@ -123,6 +123,15 @@ class TaskCompleteSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, allow_null=True)
     location = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     option = _option_field()
+    fields = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=4000),
+        required=False,
+        default=dict,
+        help_text=(
+            "A structured deliverable's content: for a contact log contact_person, "
+            "contact_channel (phone, in_person, message, email) and contact_outcome."
+        ),
+    )
 
 
 class DecisionCreateSerializer(serializers.Serializer):

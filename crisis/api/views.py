@@ -219,6 +219,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             file=upload,
             location=serializer.validated_data.get("location", ""),
             option=serializer.validated_data.get("option", ""),
+            fields=serializer.validated_data.get("fields") or None,
         )
         return Response(TaskSerializer(self._task(pk)).data)
 

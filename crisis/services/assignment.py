@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hrcore import sla
+from hrcore.notification_kinds import when
 from hrcore.services.notifications import NotificationSpec, notification_send
 
 from ..choices import (
@@ -15,7 +16,8 @@ from ..models import (
     Crisis,
     Task,
 )
-from .common import crisis_link, fmt_time
+from ..notifications import duty_action as _duty_action
+from .common import crisis_link
 
 
 def start_clock(task: Task, *, at: datetime, calendar: sla.Calendar) -> None:
@@ -34,23 +36,16 @@ def start_clock(task: Task, *, at: datetime, calendar: sla.Calendar) -> None:
 
 
 def task_assigned_spec(task: Task, crisis: Crisis, *, reason: str = "assigned") -> NotificationSpec:
-    tz = task.assignee.time_zone
-    due = fmt_time(task.due_at, tz)
-    # Duty actions are whole sentences ("…解决方案。"); the message adds its own ending.
-    action_zh = (task.duty.action_zh or task.duty_code).rstrip("。.！!；; ")
-    action_en = (task.duty.action_en or task.duty_code).rstrip(".!; ")
-    if task.status == TaskStatus.WAITING:
-        body = (
-            f"{action_zh}。前置任务完成后开始计时。",
-            f"{action_en}. The clock starts when the prerequisites are done.",
-        )
-    else:
-        body = (f"{action_zh}，截止 {due}。", f"{action_en} — due {due}.")
     return NotificationSpec(
         recipient=task.assignee.user,
         kind="crisis.task",
-        subject=(f"危机任务：{crisis.title}", f"Crisis task: {crisis.title}"),
-        body=body,
+        params={
+            "crisis_title": crisis.title,
+            "action": _duty_action(task),
+            "waiting": task.status == TaskStatus.WAITING,
+            "due_at": when(task.due_at),
+            "time_zone": task.assignee.time_zone,
+        },
         link=crisis_link(crisis.pk),
         data={"crisis_id": crisis.pk, "task_id": task.pk},
         dedupe_key=f"crisis:task:{task.pk}:{reason}:{task.assignee_id}:{task.status}",
@@ -64,8 +59,7 @@ def notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned"
     notification_send(
         recipient=spec.recipient,
         kind=spec.kind,
-        subject=spec.subject,
-        body=spec.body,
+        params=spec.params,
         link=spec.link,
         data=spec.data,
         dedupe_key=spec.dedupe_key,

@@ -125,7 +125,7 @@ def require_decider(task: Task, employee: Employee | None) -> None:
 
 
 def notify_people(
-    task: Task, recipients: Iterable[Employee | None], *, kind: str, key: str, subject, body
+    task: Task, recipients: Iterable[Employee | None], *, kind: str, key: str, params: dict
 ) -> list[int]:
     sent = []
     seen = set()
@@ -136,8 +136,7 @@ def notify_people(
         notification_send(
             recipient=employee.user,
             kind=kind,
-            subject=subject,
-            body=body,
+            params=params,
             link=crisis_link(task.crisis_id),
             data={"crisis_id": task.crisis_id, "task_id": task.pk},
             dedupe_key=f"crisis:task:{task.pk}:{key}:{employee.pk}",

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hrcore.errors import PermissionDenied, ValidationFailed
+from hrcore.notification_kinds import person
 from hrcore.selectors import employee_of
 from hrcore.services.notifications import notification_send
 from hrcore.services.outbox import outbox_enqueue
@@ -61,21 +62,19 @@ def decision_record(
     milestone_stamp(crisis, "first_response_at", at)
     milestone_stamp(crisis, "decided_at", at)
     participant_add(crisis, employee_of(actor), ParticipantRole.EXECUTIVE)
-    maker = employee_of(actor)
-    maker_zh = maker.name_zh if maker else actor.get_username()
-    maker_en = maker.name_en if maker else actor.get_username()
-    # The option's label in each language, never its code ("（negotiate）" in a Chinese text).
-    option_zh = f"（{_option_label(option, 'zh-hans')}）" if option else ""
-    option_en = f" ({_option_label(option, 'en')})" if option else ""
+    # The option as its code (shown as its label in the reader's language, never the code) and
+    # the maker's name in both scripts.
+    params = {
+        "crisis_title": crisis.title,
+        "maker": person(employee_of(actor), actor.get_username()),
+        "text": text,
+        "option": option or "",
+    }
     for user in crisis_participant_users(crisis):
         notification_send(
             recipient=user,
             kind="crisis.decision",
-            subject=(f"决策：{crisis.title}", f"Decision: {crisis.title}"),
-            body=(
-                f"{maker_zh}：{text}{option_zh}",
-                f"{maker_en}: {text}{option_en}",
-            ),
+            params=params,
             link=crisis_link(crisis.pk),
             data={"crisis_id": crisis.pk, "decision_id": decision.pk},
             dedupe_key=f"crisis:{crisis.pk}:decision:{decision.pk}:{user.pk}",

@@ -32,6 +32,7 @@ from ..models import (
     CrisisParticipant,
     Task,
 )
+from ..notifications import duty_action as _duty_action
 from ..selectors.access import executive_scope
 from ..selectors.filing import customer_for_filing
 from ..selectors.people import duty_assignments
@@ -131,14 +132,14 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
         ignore_conflicts=True,
     )
     if filer is not None:
-        lines_zh = [f"{t.duty.action_zh or t.duty_code}" for t in tasks]
-        lines_en = [f"{t.duty.action_en or t.duty_code}" for t in tasks]
         notifications.append(
             NotificationSpec(
                 recipient=filer.user,
                 kind="crisis.filed",
-                subject=(f"已提交危机：{crisis.title}", f"Crisis filed: {crisis.title}"),
-                body=("；".join(lines_zh), "; ".join(lines_en)),
+                params={
+                    "crisis_title": crisis.title,
+                    "actions": [_duty_action(t) for t in tasks],
+                },
                 link=crisis_link(crisis.pk),
                 data={"crisis_id": crisis.pk},
                 dedupe_key=f"crisis:{crisis.pk}:filed:{filer.user_id}",

@@ -31,7 +31,7 @@ def crisis_invite(*, crisis: Crisis, user: AbstractBaseUser, actor) -> None:
     notification_send(
         recipient=user,
         kind="crisis.invited",
-        subject=(f"邀请参与危机：{crisis.title}", f"Invited to a crisis: {crisis.title}"),
+        params={"crisis_title": crisis.title},
         link=crisis_link(crisis.pk),
         data={"crisis_id": crisis.pk},
         dedupe_key=f"crisis:{crisis.pk}:invited:{user.pk}",

@@ -19,6 +19,7 @@ from ..models import (
     Deliverable,
     Task,
 )
+from ..notifications import duty_action as _duty_action
 from ..selectors.dashboard import crisis_task_facts
 from .assignment import notify_task_assigned, start_clock
 from .common import crisis_link
@@ -99,11 +100,7 @@ def finish_task(task: Task, *, actor, at: datetime, deliverable: Deliverable) ->
         notification_send(
             recipient=crisis.filed_by,
             kind="crisis.task_done",
-            subject=(
-                f"{task.duty.action_zh or task.duty_code} 已完成",
-                f"Done: {task.duty.action_en or task.duty_code}",
-            ),
-            body=(crisis.title, crisis.title),
+            params={"crisis_title": crisis.title, "action": _duty_action(task)},
             link=crisis_link(crisis.pk),
             data={"crisis_id": crisis.pk, "task_id": task.pk},
             dedupe_key=f"crisis:task:{task.pk}:done:{crisis.filed_by_id}",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hrcore import sla
 from hrcore.backoff import exponential_backoff
+from hrcore.notification_kinds import person, when
 from hrcore.services.outbox import outbox_enqueue
 
 from .. import events
@@ -24,12 +25,12 @@ from ..choices import (
 from ..models import (
     Task,
 )
+from ..notifications import duty_action as _duty_action
 from ..selectors.people import resolve_escalation_target
 from .board import crisis_board_flags_refresh
 from .common import (
     event_payload,
     filer_employee,
-    fmt_time,
     notify_people,
     participant_add,
     task_brief,
@@ -74,24 +75,18 @@ def _fire_warning(task: Task, now: datetime) -> bool:
         warn_at=task.warn_at, fired_at=now, late_after_seconds=_late_after_seconds()
     )
     events.task_warning_event(task=task, at=task.warn_at, fired_at=now, late=late)
-    action_zh = task.duty.action_zh or task.duty_code
-    action_en = task.duty.action_en or task.duty_code
-    tz = task.assignee.time_zone if task.assignee else settings.TIME_ZONE
-    due = fmt_time(task.due_at, tz)
-    body_zh, body_en = (
-        f"{task.crisis.title}：请在 {due} 前完成。",
-        f"{task.crisis.title}: due {due}.",
-    )
-    if late:
-        body_zh += "（此提醒迟发：系统曾暂时不可用。）"
-        body_en += " (This warning is late: Keel was unavailable.)"
     notify_people(
         task,
         [task.assignee],
         kind="crisis.warning",
         key="warning",
-        subject=(f"即将超时：{action_zh}", f"Due soon: {action_en}"),
-        body=(body_zh, body_en),
+        params={
+            "crisis_title": task.crisis.title,
+            "action": _duty_action(task),
+            "due_at": when(task.due_at),
+            "time_zone": task.assignee.time_zone if task.assignee else settings.TIME_ZONE,
+            "late": bool(late),
+        },
     )
     outbox_enqueue(
         channel="event",
@@ -116,20 +111,17 @@ def _escalate(task: Task, step_index: int, now: datetime) -> None:
     )
     if target is not None:
         participant_add(task.crisis, target, ParticipantRole.ESCALATION)
-    assignee = task.assignee.name if task.assignee else "—"
-    action_zh = task.duty.action_zh or task.duty_code
-    action_en = task.duty.action_en or task.duty_code
     recipients = [target] if target is not None else [filer_employee(task.crisis)]
     notify_people(
         task,
         recipients,
         kind="crisis.escalation",
         key=f"escalation:{step_index + 1}",
-        subject=(f"升级：{action_zh} 已超时", f"Escalation: {action_en} is overdue"),
-        body=(
-            f"{task.crisis.title}：{assignee} 未按时完成，请介入。",
-            f"{task.crisis.title}: {assignee} missed the deadline; please step in.",
-        ),
+        params={
+            "crisis_title": task.crisis.title,
+            "action": _duty_action(task),
+            "assignee": person(task.assignee, "—"),
+        },
     )
 
 
@@ -168,19 +160,16 @@ def _fire_breach(task: Task, now: datetime) -> bool:
     if warning_missed:
         events.warning_superseded_event(task=task, at=task.warn_at, fired_at=now)
     events.task_breached_event(task=task, at=task.due_at, fired_at=now)
-    action_zh = task.duty.action_zh or task.duty_code
-    action_en = task.duty.action_en or task.duty_code
-    body_zh, body_en = f"{task.crisis.title}", f"{task.crisis.title}"
-    if warning_missed:
-        body_zh += "：系统曾暂时不可用，未能在截止前发出提醒。"
-        body_en += ": no warning could be sent before the deadline (Keel was unavailable)."
     notify_people(
         task,
         [task.assignee, filer_employee(task.crisis)],
         kind="crisis.breach",
         key="breach",
-        subject=(f"已超时：{action_zh}", f"Overdue: {action_en}"),
-        body=(body_zh, body_en),
+        params={
+            "crisis_title": task.crisis.title,
+            "action": _duty_action(task),
+            "warning_missed": bool(warning_missed),
+        },
     )
     outbox_enqueue(
         channel="event",

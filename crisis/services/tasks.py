@@ -23,6 +23,7 @@ from ..choices import (
     TaskStatus,
     TimerState,
 )
+from ..contact_log import clean_deliverable_fields as _clean_deliverable_fields
 from ..models import (
     COMMENT_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -79,8 +80,11 @@ def task_complete(
     file: UploadedFile | None = None,
     location: str = "",
     option: str = "",
+    fields: dict | None = None,
 ) -> Deliverable:
-    """The assignee delivers; completion starts the clocks of the tasks that waited for it."""
+    """The assignee delivers; completion starts the clocks of the tasks that waited for it.
+    ``fields``: a structured deliverable's content (a contact log's person, channel code and
+    outcome), stored as such and rendered in each reader's language."""
     task = lock_task(task)
     crisis = task.crisis
     require_visible(actor, crisis)
@@ -109,7 +113,8 @@ def task_complete(
         DeliverableKind.CONTACT_LOG,
         DeliverableKind.DECISION,
     )
-    if kind in needs_content and not note and file is None:
+    fields = _clean_deliverable_fields(kind, fields)
+    if kind in needs_content and not note and file is None and not fields:
         field = "file" if kind == DeliverableKind.DOCUMENT else "note"
         raise ValidationFailed(
             _("Attach the file or write the note this task asks for."),
@@ -129,6 +134,7 @@ def task_complete(
         kind=kind,
         note=note,
         location=location[:200],
+        fields=fields,
         decision=decision,
         submitted_by=actor,
         submitted_at=now,

@@ -104,33 +104,25 @@ def _trigger_fire(alert: TriggerAlert, rule: TriggerRule, customer) -> None:
     manager = _manager_of_owner(customer)
     name_zh, name_en = customer.name_zh, customer.name_en
     days = customer.overdue_days
+    # Stored as parameters, rendered for each reader; the crisis it may file gets the English
+    # text as its description, as before.
+    params: dict = {"customer": {"zh": name_zh, "en": name_en}, "days": days}
     if rule.kind == TriggerKind.EARLY_WARNING:
         recipients = [manager]
-        subject = (
-            f"预警：客户 {name_zh} 逾期 {days} 天",
-            f"Early warning: {name_en} {days} days overdue",
-        )
-        body = (
-            f"最近一次联系显示风险：{customer.last_contact_note}",
-            f"The last contact shows risk: {customer.last_contact_note}",
-        )
+        params["last_contact_note"] = customer.last_contact_note
+        description = f"The last contact shows risk: {customer.last_contact_note}"
     else:
         recipients = [owner, manager]
-        subject = (
-            f"债务危机警报：客户 {name_zh} 逾期 {days} 天",
-            f"Debt-crisis alert: {name_en} is {days} days overdue",
-        )
-        body = (
-            f"未付金额 {customer.outstanding_amount} {customer.currency}。",
-            f"Outstanding {customer.outstanding_amount} {customer.currency}.",
-        )
+        params["amount"] = str(customer.outstanding_amount)
+        params["currency"] = customer.currency
+        description = f"Outstanding {customer.outstanding_amount} {customer.currency}."
     if rule.action == TriggerAction.FILE_CRISIS:
         try:
             with transaction.atomic():
                 alert.crisis = crisis_file(
                     scenario=rule.scenario.code,
                     title=single_line(f"{name_zh} / {name_en}: {days}d overdue"),
-                    description=body[1],
+                    description=description,
                     unit=customer.unit,
                     customer_external_id=customer.external_id,
                     severity=rule.severity,
@@ -147,8 +139,7 @@ def _trigger_fire(alert: TriggerAlert, rule: TriggerRule, customer) -> None:
         notification_send(
             recipient=employee.user,
             kind=f"crisis.trigger.{rule.kind}",
-            subject=subject,
-            body=body,
+            params=params,
             link=crisis_link(alert.crisis_id) if alert.crisis_id else "",
             data={"customer": customer.external_id, "alert_id": alert.pk},
             dedupe_key=f"crisis:trigger:{alert.pk}:{employee.pk}",

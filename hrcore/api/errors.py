@@ -29,7 +29,9 @@ def _first_message(data) -> str:
     if isinstance(data, dict) and data:
         key, value = next(iter(data.items()))
         inner = _first_message(value)
-        return inner if key in ("non_field_errors", "detail") else f"{key}: {inner}"
+        from hrcore.field_names import message_for
+
+        return message_for(key, inner)
     return str(data)
 
 

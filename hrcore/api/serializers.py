@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from hrcore.models import ApiToken, Employee, OrgUnit, Position
+from hrcore.models import ApiToken, Employee, Notification, OrgUnit, Position
 from hrcore.selectors import is_hr_admin
 
 
@@ -92,3 +92,22 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiToken
         fields = ["prefix", "name", "user", "scopes", "created_at", "expires_at", "last_used_at"]
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """A notification as structure (``kind``, ``params``: codes, ids, names in both scripts) and
+    as text rendered in the request's language (``subject``, ``body``)."""
+
+    subject = serializers.SerializerMethodField()
+    body = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "params", "subject", "body", "link", "created_at", "read_at"]
+        read_only_fields = fields
+
+    def get_subject(self, obj: Notification) -> str:
+        return obj.rendered().subject
+
+    def get_body(self, obj: Notification) -> str:
+        return obj.rendered().body

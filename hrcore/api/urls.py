@@ -1,10 +1,17 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import CurrentTokenView, EmployeeViewSet, OrgUnitViewSet, PositionViewSet
+from .views import (
+    CurrentTokenView,
+    EmployeeViewSet,
+    NotificationViewSet,
+    OrgUnitViewSet,
+    PositionViewSet,
+)
 
 router = SimpleRouter()
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("positions", PositionViewSet, basename="position")
 router.register("employees", EmployeeViewSet, basename="employee")
+router.register("notifications", NotificationViewSet, basename="notification")
 urlpatterns = [path("token/", CurrentTokenView.as_view(), name="api-token"), *router.urls]

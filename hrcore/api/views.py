@@ -10,10 +10,11 @@ from hrcore.choices import DepartmentFunction, UnitKind
 from hrcore.errors import NotFound
 from hrcore.models import ApiToken
 
-from .permissions import AnyScope, ReadOnlyOrHrAdmin
+from .permissions import AnyScope, ReadOnlyOrHrAdmin, ReadScope
 from .serializers import (
     ApiTokenSerializer,
     EmployeeSerializer,
+    NotificationSerializer,
     OrgUnitSerializer,
     PositionSerializer,
 )
@@ -62,6 +63,17 @@ class EmployeeViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.employees_visible_to(self.request.user).order_by("id")
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The caller's own notifications, newest first: kind and parameters, and the subject and
+    body rendered in the request's language (``Accept-Language`` or the user's preference)."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = [ReadScope]
+
+    def get_queryset(self):
+        return selectors.notifications_for(self.request.user).order_by("-created_at", "-id")
 
 
 class CurrentTokenView(APIView):

@@ -15,6 +15,7 @@ from ..models import (
     Notification,
     OutboxMessage,
 )
+from ..notification_kinds import is_registered
 from .outbox import (
     PermanentDeliveryError,
     outbox_enqueue,
@@ -26,32 +27,40 @@ User = get_user_model()
 # --- Notifications and outbox --------------------------------------------------------------
 
 
+def _require_kind(kind: str, params: dict) -> None:
+    """A notification is a registered kind with parameters (``hrcore.notification_kinds``):
+    the reader's language is only known when it is read."""
+    if not is_registered(kind):
+        raise ValueError(f"unknown notification kind {kind!r}: register it in <app>/notifications")
+    if not params:
+        raise ValueError(f"notification kind {kind!r} needs its parameters")
+
+
 def notification_send(
     *,
     recipient: User,
     kind: str,
-    subject: tuple[str, str],
-    body: tuple[str, str] = ("", ""),
+    params: dict,
     link: str = "",
     data: dict | None = None,
     dedupe_key: str,
     email: bool = True,
 ) -> Notification | None:
-    """Write an in-app notification (zh, en) once per dedupe key and queue its e-mail.
+    """Write an in-app notification once per dedupe key — its kind and parameters (codes, ids,
+    names in both scripts, user text as typed), rendered in the reader's language when read —
+    and queue its e-mail.
 
     Call inside the business transaction: if it rolls back, nothing is sent; if the process dies
     after commit, the outbox row is still there for the relay.
     """
+    _require_kind(kind, params)
     with transaction.atomic():
         notification, created = Notification.objects.get_or_create(
             dedupe_key=dedupe_key,
             defaults={
                 "recipient": recipient,
                 "kind": kind,
-                "subject_zh": subject[0][:300],
-                "subject_en": subject[1][:300],
-                "body_zh": body[0],
-                "body_en": body[1],
+                "params": params,
                 "link": link,
                 "data": data or {},
             },
@@ -69,13 +78,12 @@ def notification_send(
 
 @dataclass(frozen=True)
 class NotificationSpec:
-    """One in-app notification (zh, en) for ``notifications_create_many``."""
+    """One in-app notification (a kind and its parameters) for ``notifications_create_many``."""
 
     recipient: User
     kind: str
-    subject: tuple[str, str]
+    params: dict
     dedupe_key: str
-    body: tuple[str, str] = ("", "")
     link: str = ""
     data: dict | None = None
     email: bool = True
@@ -89,15 +97,14 @@ def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
     dedupe keys name fresh ids, so there is nothing to deduplicate against — a clash is a bug
     and raises, rolling the whole write back. ``notification_send`` is the one-at-a-time form.
     """
+    for spec in specs:
+        _require_kind(spec.kind, spec.params)
     rows = Notification.objects.bulk_create(
         [
             Notification(
                 recipient=spec.recipient,
                 kind=spec.kind,
-                subject_zh=spec.subject[0][:300],
-                subject_en=spec.subject[1][:300],
-                body_zh=spec.body[0],
-                body_en=spec.body[1],
+                params=spec.params,
                 link=spec.link,
                 data=spec.data or {},
                 dedupe_key=spec.dedupe_key,
@@ -131,17 +138,19 @@ def deliver_email(message: OutboxMessage) -> str:
     if notification is None:
         raise PermanentDeliveryError("notification is gone")
     employee = getattr(notification.recipient, "employee", None)
-    language = employee.language if employee else "zh-hans"
-    from ..i18n import pick
+    language = employee.language if employee else settings.LANGUAGE_CODE
     from ..text import single_line
+
+    # Rendered now, in the recipient's language (their preference when the e-mail leaves).
+    text = notification.rendered(language)
 
     message_id = email_message_id(message)
     # The SMTP backend's timeout is settings.EMAIL_TIMEOUT (checked < the outbox lease).
     EmailMessage(
         # One line: a line break in a subject (e.g. from a crisis title) makes Django refuse the
         # message, and every retry would fail the same way.
-        subject=single_line(f"[Keel] {pick(notification, 'subject', language)}"),
-        body=pick(notification, "body", language) or pick(notification, "subject", language),
+        subject=single_line(f"[Keel] {text.subject}"),
+        body=text.body or text.subject,
         to=[message.payload["to"]],
         headers={"Message-ID": message_id},
     ).send()

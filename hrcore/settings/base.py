@@ -128,6 +128,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "hrcore.context_processors.navigation",
             ],
+            # |user, |code, |person, |duration on every page (one language at a time).
+            "builtins": ["hrcore.templatetags.keel_text"],
         },
     }
 ]

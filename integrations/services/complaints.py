@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from hrcore.errors import ValidationFailed
+from hrcore.notification_kinds import both
 from hrcore.services.notifications import notification_send
 
 from ..models import (
@@ -57,11 +58,11 @@ def complaint_record(
         notification_send(
             recipient=person.user,
             kind="complaint",
-            subject=(
-                f"客户投诉：{customer.name_zh}（{severity}）",
-                f"Customer complaint: {customer.name_en} ({severity})",
-            ),
-            body=(summary_zh, summary_en),
+            params={
+                "customer": both(customer, "name"),
+                "severity": severity,
+                "summary": {"zh": summary_zh, "en": summary_en},
+            },
             link=f"/integrations/customers/{customer.external_id}/",
             dedupe_key=f"complaint:{complaint.pk}:{role}",
         )

@@ -15,6 +15,7 @@ from customers.models import Customer
 from hrcore.audit import AuditAction, audit
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
+from hrcore.notification_kinds import person
 from hrcore.selectors import is_hr_admin
 from hrcore.services.notifications import notification_send
 
@@ -91,11 +92,7 @@ def handover_execute(
     notification_send(
         recipient=successor.user,
         kind="handover_received",
-        subject=(
-            f"您已接手 {employee.name_zh} 的 {len(customers)} 个客户与 {len(tasks)} 项任务",
-            f"You took over {len(customers)} customers and {len(tasks)} tasks from "
-            f"{employee.name_en}",
-        ),
+        params={"customers": len(customers), "tasks": len(tasks), "from": person(employee)},
         link="/integrations/customers/",
         dedupe_key=f"handover:{handover.pk}",
     )

@@ -178,10 +178,7 @@ def response_plan_share(*, crisis_id: int, actor) -> ResponsePlan:
             notification_send(
                 recipient=user,
                 kind="response_plan_shared",
-                subject=(
-                    f"应对方案 v{plan.version} 已共享：{crisis.title}",
-                    f"Response plan v{plan.version} shared: {crisis.title}",
-                ),
+                params={"version": plan.version, "crisis_title": crisis.title},
                 link=f"/crises/{crisis.pk}/",
                 dedupe_key=f"plan-shared:{plan.pk}:{user.pk}",
             )

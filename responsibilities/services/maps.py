@@ -289,17 +289,13 @@ def _notify_affected(new: ResponsibilityMap, old: ResponsibilityMap | None) -> N
         notification_send(
             recipient=employee.user,
             kind="responsibility_map.published",
-            subject=(
-                f"职责地图“{new.title_zh or new.scenario.name_zh}”v{new.version} 已发布："
-                "您的危机职责有新增或变更",
-                f"Responsibility map “{new.title_en or new.scenario.name_en}” v{new.version} "
-                "is published: your crisis duties were added or changed",
-            ),
-            body=(
-                "请查看您岗位在该场景中的职责、时限和交付物。",
-                "Please read what your position owes in this scenario: actions, deadlines, "
-                "deliverables.",
-            ),
+            params={
+                "title": {
+                    "zh": new.title_zh or new.scenario.name_zh,
+                    "en": new.title_en or new.scenario.name_en,
+                },
+                "version": new.version,
+            },
             link=link,
             data={"map_id": new.pk, "duties": sorted(codes)},
             dedupe_key=f"responsibility_map.published:{new.pk}:{employee.user_id}",

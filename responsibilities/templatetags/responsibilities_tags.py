@@ -4,7 +4,6 @@ section of a job description."""
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import gettext as _
 
 from hrcore.models import Position
 
@@ -16,21 +15,15 @@ register = template.Library()
 
 @register.filter
 def minutes(value) -> str:
-    """120 → "2 h", 90 → "1 h 30 min", 2880 → "2 d" (translated)."""
+    """120 → "2 h", 90 → "1 h 30 min", 2880 → "2 d" in the reader's language (the product's one
+    duration formatter, ``hrcore.durations``)."""
+    from hrcore.durations import format_duration
+
     try:
         total = int(value)
     except (TypeError, ValueError):
         return ""
-    days, rest = divmod(total, 1440)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(_("%(n)d d") % {"n": days})
-    if hours:
-        parts.append(_("%(n)d h") % {"n": hours})
-    if mins or not parts:
-        parts.append(_("%(n)d min") % {"n": mins})
-    return " ".join(parts)
+    return format_duration(minutes=total)
 
 
 def escalation_label(step: str, positions: dict[str, str] | None = None) -> str:

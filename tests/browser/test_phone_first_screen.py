@@ -1,6 +1,6 @@
 """On a phone the on-site and acknowledge actions are in the first screen (issue 18, item 2);
 screenshots of the crisis page and the start page at 390 and 1366 px in both languages
-(the crisis page on a phone is kept in docs/)."""
+(the crisis page on a phone is kept in docs/screenshots/, in one language each)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.integrations.conftest import (  # noqa: F401  (fixtures)
     sandbox,
     sandbox_server,
 )
+from tests.language_text import foreign_text, product_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -73,9 +74,12 @@ def test_screenshots_of_the_crisis_page_and_home(customer_crisis, users, browser
             assert page.evaluate("() => document.documentElement.lang") == language
             overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
             assert overflow <= 0, (device, tag, overflow)
+            # ... and one language at a time (user-entered text aside).
+            shown = product_text(page.content(), language)
+            assert foreign_text(shown, language) == [], (device, tag)
             page.screenshot(path=str(out / f"crisis-{device}-{tag}.png"))
             if device == "phone":
-                page.screenshot(path=str(ROOT / "docs" / f"crisis-phone-{tag}.png"))
+                page.screenshot(path=str(ROOT / "docs" / "screenshots" / f"crisis-phone-{tag}.png"))
             page.goto(f"{live_server.url}/")
             page.evaluate("() => document.fonts.ready.then(() => true)")  # after "load"
             page.screenshot(path=str(out / f"home-{device}-{tag}.png"))

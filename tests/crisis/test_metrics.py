@@ -184,11 +184,23 @@ def test_period_metrics_rejects_empty_window():
 
 
 @pytest.mark.parametrize(
-    ("minutes", "text"),
-    [(None, "—"), (0.5, "30 s"), (12.4, "12 min"), (185, "3 h 05"), (60 * 50, "2 d 2 h")],
+    ("minutes", "language", "text"),
+    [
+        (None, "en", "—"),
+        (0.5, "en", "30 s"),
+        (12.4, "en", "12 min"),
+        (185, "en", "3 h 5 min"),
+        (60 * 50, "en", "2 d 2 h"),
+        (12.4, "zh-hans", "12 分钟"),
+        (60 * 50, "zh-hans", "2 天 2 小时"),
+        (0.5, "zh-hans", "30 秒"),
+    ],
 )
-def test_format_minutes(minutes, text):
-    assert format_minutes(minutes) == text
+def test_format_minutes_in_the_readers_language(minutes, language, text):
+    from django.utils import translation
+
+    with translation.override(language):
+        assert format_minutes(minutes) == text
 
 
 def test_charts_are_escaped_svg():

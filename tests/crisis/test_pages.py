@@ -266,8 +266,21 @@ def test_on_site_check_in_and_contact_log(client_as, crisis, english):
     )
     contact.refresh_from_db()
     assert contact.status == "done"
-    note = Deliverable.objects.get(task=contact).note
-    assert note == "Who was contacted: Mr Zhao\nHow: By phone\nWhat was agreed: Pays half on Friday"
+    # Stored as structure (a channel code), not as text in the submitter's language ...
+    deliverable = Deliverable.objects.get(task=contact)
+    assert deliverable.fields == {
+        "contact_person": "Mr Zhao",
+        "contact_channel": "phone",
+        "contact_outcome": "Pays half on Friday",
+    }
+    assert deliverable.note == ""
+    # ... and shown in each reader's language.
+    from hrcore.models import Employee
+
+    for language, how in (("zh-hans", "方式：电话"), ("en", "How: By phone")):
+        Employee.objects.filter(user__username="manager").update(language=language)
+        live = client_as("manager").get(reverse("crisis:detail_live", args=[crisis.pk]))
+        assert how in live.content.decode()
 
 
 def test_comment_and_reassign(client_as, crisis, english):

@@ -724,11 +724,10 @@ def test_task_messages_end_each_sentence_once(file_emergency, users):
     """Duty actions are whole sentences; the assignment message must not add a second ending
     ("…明细。，截止 …" / "…details.. The clock …")."""
     crisis = file_emergency()
-    notes = list(
-        Notification.objects.filter(kind="crisis.task", data__crisis_id=crisis.pk).values_list(
-            "body_zh", "body_en"
-        )
-    )
+    notes = [
+        (n.rendered("zh-hans").body, n.rendered("en").body)
+        for n in Notification.objects.filter(kind="crisis.task", data__crisis_id=crisis.pk)
+    ]
     assert len(notes) == crisis.tasks.exclude(assignee=None).count() > 0
     for zh, en in notes:
         assert "。，" not in zh and "。。" not in zh, zh

@@ -283,10 +283,11 @@ def test_a_warning_missed_during_an_outage_fires_late_and_says_so(make_map, user
         (punctual,) = events_of(on_time, EventKind.TASK_WARNING)
         assert "late" not in punctual.data
         note = Notification.objects.get(kind="crisis.warning", data__task_id=late.pk)
-        assert note.body_en.endswith("(This warning is late: Keel was unavailable.)")
-        assert "迟发" in note.body_zh
+        assert note.rendered("en").body.endswith("(This warning is late: Keel was unavailable.)")
+        assert "迟发" in note.rendered("zh-hans").body
         plain = Notification.objects.get(kind="crisis.warning", data__task_id=on_time.pk)
-        assert "late" not in plain.body_en and "迟发" not in plain.body_zh
+        assert "late" not in plain.rendered("en").body
+        assert "迟发" not in plain.rendered("zh-hans").body
         event = OutboxMessage.objects.get(dedupe_key=f"event:task.warning:{late.pk}")
         assert event.payload["data"]["late"] is True
 
@@ -308,8 +309,8 @@ def test_a_warning_whose_deadline_also_passed_is_superseded_by_the_breach(make_m
             note = Notification.objects.get(
                 kind="crisis.breach", recipient__username=username, data__task_id=task.pk
             )
-            assert "no warning could be sent before the deadline" in note.body_en
-            assert "未能在截止前发出提醒" in note.body_zh
+            assert "no warning could be sent before the deadline" in note.rendered("en").body
+            assert "未能在截止前发出提醒" in note.rendered("zh-hans").body
         event = OutboxMessage.objects.get(dedupe_key=f"event:task.breached:{task.pk}")
         assert event.payload["data"]["warning_sent"] is False
         # Later sweeps add nothing.

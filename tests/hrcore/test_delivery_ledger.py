@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def email_row():
     user = get_user_model().objects.create(username="ledger", email="ledger@example.com")
     notification_send(
-        recipient=user, kind="test", subject=("主题", "Subject"), dedupe_key="ledger:1"
+        recipient=user, kind="crisis.invited", params={"crisis_title": "T"}, dedupe_key="ledger:1"
     )
     return OutboxMessage.objects.get(channel="email", dedupe_key="email:ledger:1")
 
@@ -90,7 +90,9 @@ def test_an_attempt_that_never_recorded_its_answer_is_marked_unknown_on_retry(em
 def test_distinct_rows_get_distinct_message_ids(email_row):
     user = email_row.payload["to"]
     other = get_user_model().objects.get(email=user)
-    notification_send(recipient=other, kind="test", subject=("b", "b"), dedupe_key="ledger:2")
+    notification_send(
+        recipient=other, kind="crisis.invited", params={"crisis_title": "b"}, dedupe_key="ledger:2"
+    )
     _relay_now()
     ids = {m.message()["Message-ID"] for m in mail.outbox}
     assert len(ids) == 2

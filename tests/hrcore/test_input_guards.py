@@ -158,16 +158,16 @@ def test_a_subject_with_a_line_break_is_mailed_on_one_line(users):
     titles were checked) made every e-mail fail for good (Django refuses header newlines)."""
     notifications.notification_send(
         recipient=users["finance"],
-        kind="test",
-        subject=("危机：收债人\n在现场", "Crisis: collectors\r\non site"),
+        kind="crisis.invited",
+        params={"crisis_title": "收债人\n在现场"},
         dedupe_key="t:newline",
     )
     assert outbox.outbox_relay_due() == 1
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject == "[Keel] 危机：收债人 在现场"
+    assert mail.outbox[0].subject == "[Keel] 邀请参与危机：收债人 在现场"
     assert OutboxMessage.objects.get(dedupe_key__endswith="t:newline").status == "sent"
     assert (
-        Notification.objects.get(dedupe_key="t:newline").subject_zh == "危机：收债人\n在现场"
+        Notification.objects.get(dedupe_key="t:newline").params["crisis_title"] == "收债人\n在现场"
     )  # the inbox keeps it
 
 

@@ -17,8 +17,8 @@ def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
     for _ in range(2):
         notifications.notification_send(
             recipient=users["finance"],
-            kind="test",
-            subject=("请上传付款记录", "Upload payment records"),
+            kind="crisis.invited",
+            params={"crisis_title": "付款记录"},
             dedupe_key="t:1",
         )
     assert Notification.objects.filter(dedupe_key="t:1").count() == 1
@@ -26,7 +26,8 @@ def test_notification_is_written_once_per_dedupe_key_and_mailed_once(users):
     assert outbox.outbox_relay_due() == 1
     assert outbox.outbox_relay_due() == 0
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject == "[Keel] 请上传付款记录"  # the recipient's language (zh-hans)
+    # Rendered in the recipient's language (zh-hans) when it is sent.
+    assert mail.outbox[0].subject == "[Keel] 邀请参与危机：付款记录"
     assert mail.outbox[0].to == ["finance@demo.keel.local"]
 
 

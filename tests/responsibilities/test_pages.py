@@ -320,7 +320,7 @@ def test_revise_edit_publish_and_see_the_diff(seeded_maps, client_as):
     v2.refresh_from_db()
     assert (v1.status, v2.status) == (MapStatus.ARCHIVED, MapStatus.PUBLISHED)
     page = html(client.get(f"/maps/{v2.pk}/versions/"))
-    assert "finance-records · 时限（分钟）" in page
+    assert "finance-records</span> · 时限（分钟）" in page  # the code marked as a code
     assert "<del>30</del> → <ins>25</ins>" in page
 
 

@@ -1,0 +1,182 @@
+"""The crisis engine's notification kinds: parameters in, sentences in the reader's language out
+(``hrcore.notification_kinds``). Duty actions and names come in both languages; crisis titles,
+decision texts and contact notes as their author typed them."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from hrcore.notification_kinds import Params, at_time, listing, local, register, user
+
+from .choices import DecisionOption, TriggerKind
+
+_TITLE = "Collectors in the office"
+_ACTION = {"zh": "核对欠款与还款记录。", "en": "Verify the debt and the payment records."}
+_PERSON = {"zh": "王伟", "en": "Wang Wei"}
+
+
+def _action(params: Params) -> str:
+    """A duty action without its final full stop: the sentence around it ends itself."""
+    return local(params.get("action")).rstrip("。.！!；; ")
+
+
+def option_label(code: str) -> str:
+    """A decision option's label in the active language; never the code itself."""
+    if code in DecisionOption.values:
+        return str(DecisionOption(code).label)
+    return str(DecisionOption.OTHER.label) if code else ""
+
+
+def _task_body(params: Params) -> str:
+    if params.get("waiting"):
+        return _("%(action)s. The clock starts when the prerequisites are done.") % {
+            "action": _action(params)
+        }
+    return _("%(action)s — due %(due)s.") % {
+        "action": _action(params),
+        "due": at_time(params.get("due_at", ""), params.get("time_zone", "")),
+    }
+
+
+register(
+    "crisis.task",
+    subject=lambda p: _("Crisis task: %(title)s") % {"title": user(p.get("crisis_title"))},
+    body=_task_body,
+    example={
+        "crisis_title": _TITLE,
+        "action": _ACTION,
+        "waiting": False,
+        "due_at": "2026-12-02T06:30:00+00:00",
+        "time_zone": "Asia/Shanghai",
+    },
+)
+
+register(
+    "crisis.filed",
+    subject=lambda p: _("Crisis filed: %(title)s") % {"title": user(p.get("crisis_title"))},
+    body=lambda p: listing(
+        [{k: v.rstrip("。.") for k, v in a.items()} for a in p.get("actions", [])]
+    ),
+    example={"crisis_title": _TITLE, "actions": [_ACTION, {"zh": "到场。", "en": "Be on site."}]},
+)
+
+register(
+    "crisis.task_done",
+    subject=lambda p: _("Done: %(action)s") % {"action": _action(p)},
+    body=lambda p: user(p.get("crisis_title")),
+    example={"crisis_title": _TITLE, "action": _ACTION},
+)
+
+
+def _decision_body(params: Params) -> str:
+    option = params.get("option") or ""
+    text = _("%(maker)s: %(text)s") % {
+        "maker": local(params.get("maker")),
+        "text": user(params.get("text")),
+    }
+    if option:
+        text = _("%(decision)s (%(option)s)") % {"decision": text, "option": option_label(option)}
+    return text
+
+
+register(
+    "crisis.decision",
+    subject=lambda p: _("Decision: %(title)s") % {"title": user(p.get("crisis_title"))},
+    body=_decision_body,
+    example={
+        "crisis_title": _TITLE,
+        "maker": _PERSON,
+        "text": "Negotiate with the collectors",
+        "option": "negotiate",
+    },
+)
+
+register(
+    "crisis.invited",
+    subject=lambda p: _("Invited to a crisis: %(title)s") % {"title": user(p.get("crisis_title"))},
+    example={"crisis_title": _TITLE},
+)
+
+
+def _warning_body(params: Params) -> str:
+    text = _("%(title)s: due %(due)s.") % {
+        "title": user(params.get("crisis_title")),
+        "due": at_time(params.get("due_at", ""), params.get("time_zone", "")),
+    }
+    if params.get("late"):
+        text += " " + _("(This warning is late: Keel was unavailable.)")
+    return text
+
+
+register(
+    "crisis.warning",
+    subject=lambda p: _("Due soon: %(action)s") % {"action": _action(p)},
+    body=_warning_body,
+    example={
+        "crisis_title": _TITLE,
+        "action": _ACTION,
+        "due_at": "2026-12-02T06:30:00+00:00",
+        "time_zone": "Asia/Shanghai",
+        "late": True,
+    },
+)
+
+register(
+    "crisis.escalation",
+    subject=lambda p: _("Escalation: %(action)s is overdue") % {"action": _action(p)},
+    body=lambda p: (
+        _("%(title)s: %(assignee)s missed the deadline; please step in.")
+        % {"title": user(p.get("crisis_title")), "assignee": local(p.get("assignee")) or "—"}
+    ),
+    example={"crisis_title": _TITLE, "action": _ACTION, "assignee": _PERSON},
+)
+
+
+def _breach_body(params: Params) -> str:
+    title = user(params.get("crisis_title"))
+    if params.get("warning_missed"):
+        return _(
+            "%(title)s: no warning could be sent before the deadline (Keel was unavailable)."
+        ) % {"title": title}
+    return title
+
+
+register(
+    "crisis.breach",
+    subject=lambda p: _("Overdue: %(action)s") % {"action": _action(p)},
+    body=_breach_body,
+    example={"crisis_title": _TITLE, "action": _ACTION, "warning_missed": True},
+)
+
+_CUSTOMER = {"zh": "上海恒达贸易", "en": "Shanghai Hengda Trading"}
+
+register(
+    f"crisis.trigger.{TriggerKind.EARLY_WARNING}",
+    subject=lambda p: (
+        _("Early warning: %(customer)s is %(days)s days overdue")
+        % {"customer": local(p.get("customer")), "days": p.get("days")}
+    ),
+    body=lambda p: (
+        _("The last contact shows risk: %(note)s") % {"note": user(p.get("last_contact_note"))}
+    ),
+    example={"customer": _CUSTOMER, "days": 45, "last_contact_note": "Refuses to talk"},
+)
+
+register(
+    f"crisis.trigger.{TriggerKind.OVERDUE}",
+    subject=lambda p: (
+        _("Debt-crisis alert: %(customer)s is %(days)s days overdue")
+        % {"customer": local(p.get("customer")), "days": p.get("days")}
+    ),
+    body=lambda p: (
+        _("Outstanding %(amount)s %(currency)s.")
+        % {"amount": local(p.get("amount")), "currency": local(p.get("currency"))}
+    ),
+    example={"customer": _CUSTOMER, "days": 95, "amount": "1200000.00", "currency": "CNY"},
+)
+
+
+def duty_action(task) -> dict[str, str]:
+    """A task's duty action in both languages, for the parameters of a notification."""
+    code = task.duty_code
+    return {"zh": task.duty.action_zh or code, "en": task.duty.action_en or code}

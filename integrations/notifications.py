@@ -1,0 +1,93 @@
+"""Notification kinds of customers, plans, offboarding and complaints
+(``hrcore.notification_kinds``): customer and people names in both scripts, codes as labels."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from hrcore.notification_kinds import Params, local, register, user
+
+_CUSTOMER = {"zh": "上海恒达贸易", "en": "Shanghai Hengda Trading"}
+
+# A complaint's severity code as words (the code never reaches a reader).
+SEVERITY_LABELS = {
+    "low": gettext_lazy("Low"),
+    "medium": gettext_lazy("Medium"),
+    "high": gettext_lazy("High"),
+    "critical": gettext_lazy("Critical"),
+}
+
+register(
+    "response_plan_shared",
+    subject=lambda p: (
+        _("Response plan v%(version)s shared: %(title)s")
+        % {"version": p.get("version"), "title": user(p.get("crisis_title"))}
+    ),
+    example={"version": 2, "crisis_title": "Collectors in the office"},
+)
+
+register(
+    "handover_received",
+    subject=lambda p: (
+        _("You took over %(customers)s customers and %(tasks)s tasks from %(name)s")
+        % {"customers": p.get("customers"), "tasks": p.get("tasks"), "name": local(p.get("from"))}
+    ),
+    example={"customers": 3, "tasks": 2, "from": {"zh": "王伟", "en": "Wang Wei"}},
+)
+
+
+def _severity(params: Params) -> str:
+    code = params.get("severity") or ""
+    return str(SEVERITY_LABELS.get(code, SEVERITY_LABELS["medium"]))
+
+
+register(
+    "complaint",
+    subject=lambda p: (
+        _("Customer complaint: %(customer)s (%(severity)s)")
+        % {"customer": local(p.get("customer")), "severity": _severity(p)}
+    ),
+    body=lambda p: local(p.get("summary")),
+    example={
+        "customer": _CUSTOMER,
+        "severity": "high",
+        "summary": {"zh": "客户投诉催收方式", "en": "The customer complains about the collection"},
+    },
+)
+
+
+register(
+    "crisis.rollcall",
+    subject=lambda p: _("Are you safe? %(title)s") % {"title": user(p.get("crisis_title"))},
+    body=lambda p: (
+        user(p.get("message")) if p.get("message") else _("Answer: safe / need help / not affected")
+    ),
+    example={"crisis_title": "Collectors in the office", "message": ""},
+)
+
+register(
+    "crisis.rollcall_help",
+    subject=lambda p: (
+        _("%(name)s needs help: %(title)s")
+        % {"name": local(p.get("name")), "title": user(p.get("crisis_title"))}
+    ),
+    example={"name": {"zh": "王伟", "en": "Wang Wei"}, "crisis_title": "Collectors in the office"},
+)
+
+register(
+    "crisis.rollcall_missing",
+    subject=lambda p: (
+        _("%(name)s has not answered the roll call: %(title)s")
+        % {"name": local(p.get("name")), "title": user(p.get("crisis_title"))}
+    ),
+    example={"name": {"zh": "王伟", "en": "Wang Wei"}, "crisis_title": "Collectors in the office"},
+)
+
+register(
+    "crisis.decision_reminder",
+    subject=lambda p: (
+        _("Please acknowledge the decision: %(text)s") % {"text": user(p.get("decision_text"))}
+    ),
+    example={"decision_text": "Agree a payment plan; legal attends."},
+)

@@ -1,0 +1,222 @@
+"""One language at a time (issue 18 item 3): every page every role can open, and every
+notification kind, in Chinese and in English, shows no text of the other language outside
+user-entered content (``tests/language_text.py`` says what counts).
+
+The pages are those of the permission matrix's world (``tests/test_permission_matrix.py``: a
+debt-collection emergency with deliverables, a second crisis, a published map, customers),
+plus the demo crises and training of ``make run``, plus every page a link crawl from the start
+page reaches for the role. ``test_every_page_route_is_swept`` keeps the set honest: a page
+route none of the roles opened must be named here with its reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import Resolver404, resolve, reverse
+
+from tests.conftest import CAST
+from tests.html_forms import links_of
+from tests.language_text import foreign_text, product_text
+from tests.test_permission_matrix import MATRIX, _route_names, login, world  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+LANGUAGES = ("zh-hans", "en")
+SKIP = ("/admin/", "/api/", "/accounts/", "/static/", "/media/", "/healthz", "/i18n/")
+
+# Page routes the sweep does not open, each with its reason.
+NOT_SWEPT = {
+    "competency:assignment_start": "a POST that starts a run (its page is competency:play)",
+    "competency:run_start": "a POST that starts a run",
+    "competency:answer": "a POST (the answer partial is part of competency:play)",
+    "competency:rate": "a POST (the rating form is on competency:home)",
+    "competency:result": "needs a finished run (its texts are tests/competency's)",
+    "integrations:commission_decide": "a POST (the buttons are on integrations:commissions)",
+    "integrations:handover_execute": "a POST (its page is integrations:offboarding)",
+    "integrations:handover_revert": "a POST (its page is integrations:offboarding)",
+    "crisis:deliverable": "a file download, not a page",
+    "set_language": "a POST that switches the language",
+    "logout_everywhere": "a POST",
+    "admin_login": "the Django admin's login (allauth's form, swept as account_login)",
+}
+
+
+def _page_rows():
+    """The permission matrix's GET rows of pages (not the API)."""
+    return [row for row in MATRIX if row.method == "GET" and not row.api]
+
+
+def _key(path: str) -> str:
+    return re.sub(r"=\d+", "=N", re.sub(r"/\d+/", "/N/", path))
+
+
+def _pages_for(client, world) -> list[str]:  # noqa: F811
+    """The matrix's pages with the world's ids, then every page a crawl reaches from them."""
+    urls = []
+    for row in _page_rows():
+        url = reverse(row.route, args=row.args(world))
+        if row.query:
+            url += "?" + "&".join(f"{k}={v}" for k, v in row.query.items())
+        urls.append(url)
+    urls.insert(0, "/")
+    urls.append(reverse("inbox"))
+    urls += world.get("extra_pages", [])
+    return urls
+
+
+def _crawl(client, start: list[str], limit: int = 160) -> dict[str, str]:
+    """Visit ``start`` and every same-site page linked from what was visited (one URL per
+    pattern); returns {url: html} of the pages that answered 200 with HTML."""
+    seen: set[str] = set()
+    pages: dict[str, str] = {}
+    queue = list(start)
+    given = set(start)  # the given pages are each opened; links are opened once per pattern
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+            continue
+        if parts.path.startswith(SKIP) or "/download/" in parts.path:
+            continue
+        key = _key(parts.path) + ("?" + parts.query if parts.query else "")
+        if url in given:
+            given.discard(url)
+            key = url
+        if key in seen:
+            continue
+        seen.add(key)
+        response = client.get(url)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        html = response.content.decode()
+        pages[url] = html
+        for link in links_of(html):
+            queue.append(link.split("#")[0] or url)
+    return pages
+
+
+@pytest.fixture
+def sweep_world(world, users):  # noqa: F811
+    """The matrix's world plus the demo crises and training, and notifications of every kind
+    the world's own actions write (filing, completing, deciding)."""
+    import importlib
+
+    for label in ("crisis", "competency"):
+        importlib.import_module(f"{label}.demo").seed()
+    from crisis.services.decisions import decision_make
+
+    decision_make(
+        crisis=world["crisis"],
+        option="negotiate",
+        text="Negotiate with the collectors",
+        actor=users["vp"],
+    )
+    # Pages that need an object of their own: a map draft, a training run, a plan.
+    from competency.models import Simulation
+    from competency.services.attempts import run_start
+    from integrations.services.plans import response_plan_generate
+    from responsibilities.services import responsibility_map_revise
+
+    draft = responsibility_map_revise(responsibility_map=world["map"], actor=users["hradmin"])
+    response_plan_generate(crisis_id=world["crisis"].pk, force=True)
+    extra = [
+        reverse("responsibilities:map_edit", args=[draft.pk]),
+        reverse("integrations:plan_edit", args=[world["crisis"].pk]),
+    ]
+    simulation = Simulation.objects.filter(versions__status="published").first()
+    if simulation is not None:
+        for name in ("staff", "manager"):
+            run = run_start(simulation=simulation, actor=users[name])
+            extra.append(reverse("competency:play", args=[run.pk]))
+    world["extra_pages"] = extra
+    return world
+
+
+def _set_language(users, language: str) -> None:
+    from hrcore.models import Employee
+
+    Employee.objects.filter(user__in=users.values()).update(language=language)
+
+
+def test_every_page_in_one_language_for_every_role(sweep_world, users):
+    failures: list[str] = []
+    swept: dict[str, set[str]] = {}
+    for language in LANGUAGES:
+        _set_language(users, language)
+        for name in CAST:
+            client = login(users[name])
+            pages = _crawl(client, _pages_for(client, sweep_world))
+            assert len(pages) >= 10, (name, language, sorted(pages))
+            for url, html in pages.items():
+                if "<html" in html:  # a full page, not a polled partial
+                    assert f'<html lang="{language}">' in html, (url, name, language)
+                swept.setdefault(language, set()).add(url)
+                for text in foreign_text(product_text(html, language), language):
+                    failures.append(f"{language} {name} {url}: {text[:160]}")
+    assert not failures, f"{len(failures)} pieces of the other language:\n" + "\n".join(
+        sorted(set(failures))
+    )
+
+
+def test_every_page_route_is_swept(sweep_world, users):
+    """Each page route (not the API, the admin or allauth) is opened by some role, or is named
+    in ``NOT_SWEPT`` with its reason."""
+    _set_language(users, "en")
+    opened: set[str] = set()
+    for name in CAST:
+        client = login(users[name])
+        for url in _crawl(client, _pages_for(client, sweep_world)):
+            with contextlib.suppress(Resolver404):
+                opened.add(resolve(urlsplit(url).path).view_name)
+    pages = {
+        name
+        for name in _route_names()
+        if not name.startswith(("admin:", "account_", "mfa_"))
+        and "-" not in name.split(":")[-1]  # DRF routes are named "crisis-detail" etc.
+        and not name.startswith(("api", "healthz", "integrations-webhook"))
+    }
+    post_only = {row.route for row in MATRIX if row.method != "GET"} - {
+        row.route for row in MATRIX if row.method == "GET"
+    }
+    missing = sorted(pages - opened - set(NOT_SWEPT) - post_only)
+    assert not missing, f"page routes no role opened in the sweep: {missing}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_notification_kind_in_one_language(language):
+    """Each registered kind, from its example parameters, as the inbox shows it (user text
+    marked) and as plain text (the e-mail) once the user text is taken out."""
+    from hrcore.notification_kinds import kinds, render
+
+    registered = kinds()
+    assert len(registered) >= 18
+    failures = []
+    for kind, entry in registered.items():
+        shown = render(kind, entry.example, language, html=True)
+        html = f"<div>{shown.subject}</div><div>{shown.body}</div>"
+        for text in foreign_text(product_text(html, language), language):
+            failures.append(f"{kind}: {text}")
+        plain = render(kind, entry.example, language)
+        assert plain.subject, kind
+        assert "<span" not in plain.subject + plain.body, kind
+    assert not failures, "\n".join(failures)
+
+
+def test_the_worlds_notifications_are_rendered_in_the_readers_language(sweep_world, users):
+    """The rows the world's actions wrote (filing, completing, deciding) are stored as kind and
+    parameters and each reader's inbox shows them in the reader's language."""
+    from hrcore.models import Notification
+
+    rows = list(Notification.objects.all())
+    assert rows
+    assert all(row.params for row in rows), [r.kind for r in rows if not r.params]
+    for language in LANGUAGES:
+        _set_language(users, language)
+        for name in CAST:
+            html = login(users[name]).get(reverse("inbox")).content.decode()
+            bad = foreign_text(product_text(html, language), language)
+            assert not bad, (name, language, bad[:5])
