@@ -15,24 +15,25 @@ from django.utils import timezone
 from crisis.models import Crisis, Task
 from crisis.selectors.people import duty_assignments, resolve_escalation_target
 from crisis.services.filing import crisis_file
-from hrcore import selectors
 from hrcore.errors import KeelError
 from hrcore.models import Absence, Employee, OrgUnit, Position
 from hrcore.services import org
 from responsibilities.models import Duty, ResponsibilityMap
+from tests.reference_resolver import reference_resolve
 
 
 def per_duty(unit: OrgUnit, duty: Duty, at) -> tuple:
-    """What filing did before the one-pass resolver: ``resolve_assignee`` for the duty, and for
-    a duty nobody holds the first resolvable step of its escalation chain, then the executive."""
+    """What filing did before the one-pass resolver: the per-level walk (the reference
+    implementation in tests/reference_resolver.py) for the duty, and for a duty nobody holds the
+    first resolvable step of its escalation chain, then the executive."""
     try:
-        resolution = selectors.resolve_assignee(
+        employee_pk = reference_resolve(
             unit=unit,
             function=duty.assignee_function or None,
             position=duty.assignee_position.code if duty.assignee_position_id else None,
             at=at,
         )
-        return (resolution.employee.pk, None, None)
+        return (employee_pk, None, None)
     except KeelError as exc:
         reason = exc.message
     probe_task, probe_crisis = Task(), Crisis(unit=unit)  # a gap task has no assignee yet
