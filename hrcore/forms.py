@@ -1,9 +1,11 @@
 from zoneinfo import available_timezones
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Language
+from .i18n import with_codes
 
 COMMON_ZONES = [
     "Asia/Shanghai",
@@ -64,10 +66,6 @@ class ContactChannelsForm(forms.Form):
         label=_("Channel order"),
         required=False,
         max_length=100,
-        help_text=_(
-            "Channels to try first, comma-separated (inapp, email, dingtalk, wecom, feishu, sms, "
-            "voice); empty for the default order."
-        ),
     )
     quiet_hours_start = forms.TimeField(label=_("Quiet hours from"), required=False)
     quiet_hours_end = forms.TimeField(
@@ -75,6 +73,16 @@ class ContactChannelsForm(forms.Form):
         required=False,
         help_text=_("High and critical crises reach you during quiet hours anyway."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per request, in the reader's language; the channel codes one types stay codes.
+        self.fields["channel_order"].help_text = with_codes(
+            gettext(
+                "Channels to try first, comma-separated (%(codes)s); empty for the default order."
+            ),
+            codes="inapp, email, dingtalk, wecom, feishu, sms, voice",
+        )
 
     @classmethod
     def initial_of(cls, employee) -> dict:

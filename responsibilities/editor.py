@@ -114,7 +114,7 @@ def _drawn(duties: list[dict], title: str) -> str:
         {
             "code": d["code"],
             "label": wording.assignee(d, names),
-            "sublabel": f"{d['code']} · {wording.value_text('deliverable', d['deliverable'], names)}",
+            "sublabel": wording.value_text("deliverable", d["deliverable"], names),
             "title": d["action_en"] if get_language() == "en" else d["action_zh"] or d["action_en"],
             "deliverable": d["deliverable"],
             "warn_ratio": d["warn_ratio"],

@@ -4,6 +4,7 @@ dry-run parameters."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -214,7 +215,11 @@ class DutyForm(forms.Form):
             else self.initial.get("code", "")
         )
         others = [c for c in duty_codes if c != own_code]
-        self.fields["after"].choices = [(c, c) for c in dict.fromkeys([*others, *own["after"]])]
+        # Duty codes are codes, not words: marked so (translate="no") in the reader's page.
+        self.fields["after"].choices = [
+            (c, format_html('<code translate="no">{}</code>', c))
+            for c in dict.fromkeys([*others, *own["after"]])
+        ]
         steps = [
             ("", "—"),
             *[(v, str(label)) for v, label in EscalationStep.choices],

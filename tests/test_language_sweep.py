@@ -42,6 +42,11 @@ NOT_SWEPT = {
     "set_language": "a POST that switches the language",
     "logout_everywhere": "a POST",
     "admin_login": "the Django admin's login (allauth's form, swept as account_login)",
+    "preferences_contact": "a POST (its form is a card of the preferences page, swept)",
+    "integrations:crisis_decision_ack": "a POST (the button is in the decision panel, swept)",
+    "integrations:crisis_decision_remind": "a POST (the button is in the decision panel, swept)",
+    "integrations:rollcall_answer_page": "a signed one-tap link (tests/integrations/test_roll_calls.py)",
+    "reach_ack": "a signed one-tap link (tests/integrations/test_reach_ladder.py)",
 }
 
 
@@ -119,13 +124,17 @@ def sweep_world(world, users):  # noqa: F811
     from competency.models import Simulation
     from competency.services.attempts import run_start
     from integrations.services.plans import response_plan_generate
-    from responsibilities.services import responsibility_map_revise
+    from responsibilities.services.maps import responsibility_map_revise
 
     draft = responsibility_map_revise(responsibility_map=world["map"], actor=users["hradmin"])
     response_plan_generate(crisis_id=world["crisis"].pk, force=True)
+    crisis_pk = world["crisis"].pk
     extra = [
         reverse("responsibilities:map_edit", args=[draft.pk]),
-        reverse("integrations:plan_edit", args=[world["crisis"].pk]),
+        reverse("responsibilities:map_publish", args=[draft.pk]),
+        reverse("integrations:plan_edit", args=[crisis_pk]),
+        reverse("integrations:crisis_decision_acks_panel", args=[crisis_pk]),
+        reverse("integrations:crisis_roll_calls_panel", args=[crisis_pk]),
     ]
     simulation = Simulation.objects.filter(versions__status="published").first()
     if simulation is not None:

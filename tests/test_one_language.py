@@ -222,8 +222,8 @@ def test_field_keys_are_named_in_words(language, expected):
 def test_a_bad_map_says_which_duty_and_field_in_words(demo_org, users):
     from hrcore.errors import ValidationFailed
     from hrcore.models import OrgUnit
-    from responsibilities import services
     from responsibilities.models import Scenario
+    from responsibilities.services import maps as services
 
     scenario = Scenario.objects.create(code="flood-lang", name_zh="洪水", name_en="Flood")
     duty = {
@@ -300,7 +300,7 @@ def test_the_data_migration_parses_old_contact_logs_and_goes_back(world, users):
 
     from crisis.models import Deliverable
 
-    migration = importlib.import_module("crisis.migrations.0010_deliverable_fields_contact_logs")
+    migration = importlib.import_module("crisis.migrations.0013_deliverable_fields_contact_logs")
     task = world["admin_task"]
     old = Deliverable.objects.create(
         task=task,

@@ -23,16 +23,25 @@ def error_body(status_code: int, code: str, detail: str, errors: dict | None = N
     return body
 
 
-def _first_message(data) -> str:
+def _first_error(data, path: str = "") -> tuple[str, str]:
+    """The first error of a (nested) DRF error structure and where it is, as a key like
+    ``duties[0].deadline_minutes`` (list positions in brackets)."""
     if isinstance(data, list) and data:
-        return _first_message(data[0])
+        return _first_error(data[0], path)
     if isinstance(data, dict) and data:
         key, value = next(iter(data.items()))
-        inner = _first_message(value)
-        from hrcore.field_names import message_for
+        if isinstance(key, int) or str(key).isdigit():
+            where = f"{path}[{key}]"
+        else:
+            where = f"{path}.{key}" if path else str(key)
+        return _first_error(value, where)
+    return path, str(data)
 
-        return message_for(key, inner)
-    return str(data)
+
+def _first_message(data) -> str:
+    from hrcore.field_names import message_for
+
+    return message_for(*_first_error(data))
 
 
 def exception_handler(exc, context):

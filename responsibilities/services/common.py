@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from django.utils.translation import gettext as _
 
 from hrcore.errors import PermissionDenied
+from hrcore.field_names import message_for
 
 from ..selectors import can_edit_maps
 
@@ -30,4 +31,5 @@ def first_problem(summary: str, errors: Mapping[str, str]) -> str:
     only: the field key, e.g. ``duties[1].deadline_minutes``, is for programs, in ``errors``)."""
     if not errors:
         return summary
-    return f"{summary} {next(iter(errors.values()))}"
+    key, value = next(iter(errors.items()))
+    return f"{summary} {message_for(key, value)}"
