@@ -69,7 +69,8 @@ def card(message: ChannelMessage) -> dict:
     }
 
 
-def _check(**kwargs):
+def feishu_reply_check(**kwargs):
+    """How a Feishu reply says it failed (``code``/``msg``), for every Feishu adapter."""
     return errcode_check("Feishu", code_field="code", message_field="msg", **kwargs)
 
 
@@ -86,7 +87,7 @@ class FeishuAppMessageAdapter(ChannelAdapter):
                 "POST",
                 "open-apis/auth/v3/tenant_access_token/internal",
                 json={"app_id": self.option("app_id"), "app_secret": self.config.token},
-                check=_check(),
+                check=feishu_reply_check(),
                 body_statuses=frozenset({400}),
             )
             if not isinstance(body.get("tenant_access_token"), str):
@@ -104,7 +105,7 @@ class FeishuAppMessageAdapter(ChannelAdapter):
         if message.idempotency_key:
             # Feishu's uuid is at most 50 characters; the ledger key is a short hash already.
             payload["uuid"] = message.idempotency_key[:50]
-        check = _check(
+        check = feishu_reply_check(
             rate_limited=APP_RATE_LIMITED,
             token_invalid=TOKEN_INVALID,
             on_token_invalid=lambda: tokens.forget(self._token_key()),
@@ -155,7 +156,7 @@ class FeishuRobotAdapter(ChannelAdapter):
             "POST",
             "",
             json=payload,
-            check=_check(rate_limited=BOT_RATE_LIMITED),
+            check=feishu_reply_check(rate_limited=BOT_RATE_LIMITED),
             body_statuses=frozenset({400}),
         )
         data = body.get("data") if isinstance(body.get("data"), dict) else {}

@@ -15,7 +15,7 @@ import json
 
 from .dingtalk import DingTalkWorkNoticeAdapter
 from .feishu import TOKEN_INVALID as FEISHU_TOKEN_INVALID
-from .feishu import FeishuAppMessageAdapter, _check
+from .feishu import FeishuAppMessageAdapter, feishu_reply_check
 from .messaging import MalformedPayload, errcode_check, tokens
 from .wecom import WeComAppMessageAdapter
 
@@ -63,7 +63,7 @@ def chat_create(adapter, *, name: str, owner: str, members: list[str]) -> str:
             params={"user_id_type": "open_id"},
             json={"name": name[:60], "owner_id": owner, "user_id_list": members},
             headers=lambda: {"Authorization": f"Bearer {adapter._access_token()}"},
-            check=_check(
+            check=feishu_reply_check(
                 token_invalid=FEISHU_TOKEN_INVALID,
                 on_token_invalid=lambda: tokens.forget(adapter._token_key()),
             ),
@@ -117,7 +117,7 @@ def chat_post(adapter, *, chat_id: str, title: str, text: str) -> None:
                 "content": json.dumps(card, ensure_ascii=False),
             },
             headers=lambda: {"Authorization": f"Bearer {adapter._access_token()}"},
-            check=_check(
+            check=feishu_reply_check(
                 token_invalid=FEISHU_TOKEN_INVALID,
                 on_token_invalid=lambda: tokens.forget(adapter._token_key()),
             ),
@@ -136,7 +136,7 @@ def chat_close(adapter, *, chat_id: str, title: str, text: str) -> None:
             "DELETE",
             f"open-apis/im/v1/chats/{chat_id}",
             headers=lambda: {"Authorization": f"Bearer {adapter._access_token()}"},
-            check=_check(),
+            check=feishu_reply_check(),
             body_statuses=frozenset({400}),
         )
         return

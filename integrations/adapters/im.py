@@ -59,7 +59,7 @@ def _errcode_check(service: str, transient_codes: frozenset[int]):
     return check
 
 
-def _truncate_utf8(text: str, limit: int) -> str:
+def truncate_utf8(text: str, limit: int) -> str:
     raw = text.encode()
     if len(raw) <= limit:
         return text
@@ -118,7 +118,7 @@ class WeComRobotAdapter(RobotAdapter):
             content += f"\n[{link}]({link})"
         mention = f"\n<@{to}>" if to else ""  # markdown messages mention with <@userid>
         limit = self.MARKDOWN_LIMIT - len(mention.encode())
-        content = _truncate_utf8(content, limit) + mention
+        content = truncate_utf8(content, limit) + mention
         self.http.request(
             "POST",
             "",

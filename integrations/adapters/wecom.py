@@ -15,7 +15,7 @@ a minute per robot; beyond that ``45009`` (``RateLimited``).
 from __future__ import annotations
 
 from .base import register
-from .im import _truncate_utf8
+from .im import truncate_utf8
 from .messaging import (
     ChannelAdapter,
     ChannelMessage,
@@ -56,7 +56,7 @@ class WeComAppMessageAdapter(ChannelAdapter):
     def send(self, message: ChannelMessage) -> SendReceipt:
         card = {
             "title": message.title[:128],
-            "description": _truncate_utf8(message.text, 512),
+            "description": truncate_utf8(message.text, 512),
             "url": message.link or "https://keel.invalid/",
             "btntxt": (message.link_label or "OK")[:4],
         }
@@ -96,7 +96,7 @@ class WeComRobotChannelAdapter(ChannelAdapter):
     def send(self, message: ChannelMessage) -> SendReceipt:
         mentions = list(message.mentions or ((message.to,) if message.to else ()))
         tail = "".join(f"\n<@{m}>" for m in mentions)  # markdown mentions
-        content = _truncate_utf8(card_markdown(message), self.MARKDOWN_LIMIT - len(tail.encode()))
+        content = truncate_utf8(card_markdown(message), self.MARKDOWN_LIMIT - len(tail.encode()))
         body = self.http.request(
             "POST",
             "",
