@@ -374,3 +374,28 @@ def page(page):
     page.on("console", on_console)
     yield page
     assert not problems, problems
+
+
+def totp_code(user=None, *, username: str | None = None, secret: str | None = None) -> str:
+    """The current TOTP code of ``user`` (or ``username``'s) enrolled authenticator, or of a
+    raw ``secret`` — computed at least 4 s before its 30-s window ends, so it is still the
+    valid code when the form is submitted (the server accepts no neighbouring window)."""
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+    from allauth.mfa.utils import decrypt
+
+    remaining = 30 - time.time() % 30
+    if remaining < 4:
+        time.sleep(remaining + 0.2)
+    if secret is None:
+        owner = {"user": user} if user is not None else {"user__username": username}
+        authenticator = Authenticator.objects.get(type=Authenticator.Type.TOTP, **owner)
+        secret = decrypt(authenticator.data["secret"])
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))

@@ -3,24 +3,15 @@
 import re
 
 import pytest
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    format_hotp_value,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
-from allauth.mfa.utils import decrypt
 from playwright.sync_api import expect
+
+from tests.conftest import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def current_totp(username: str) -> str:
-    authenticator = Authenticator.objects.get(user__username=username, type=Authenticator.Type.TOTP)
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(
-        hotp_value(decrypt(authenticator.data["secret"]), counters[len(counters) // 2])
-    )
+    return totp_code(username=username)
 
 
 def test_manager_logs_in_in_chinese_switches_to_english_and_opens_the_org_chart(

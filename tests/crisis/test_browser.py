@@ -9,24 +9,15 @@ import os
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import totp_code
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _totp_code(username: str) -> str:
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-    from allauth.mfa.utils import decrypt
-
-    authenticator = Authenticator.objects.get(user__username=username, type=Authenticator.Type.TOTP)
-    counters = list(yield_hotp_counters_from_time())
-    secret = decrypt(authenticator.data["secret"])
-    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+    return totp_code(username=username)
 
 
 def _login(page, base: str, username: str) -> None:

@@ -10,12 +10,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    format_hotp_value,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
-from allauth.mfa.utils import decrypt
 from auditlog.models import LogEntry
 from django.contrib.auth import SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
@@ -25,7 +19,7 @@ from rest_framework.test import APIClient
 
 from hrcore.models import ApiToken, OrgUnit
 from hrcore.services import org, tokens
-from tests.conftest import pass_second_factor
+from tests.conftest import pass_second_factor, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -43,14 +37,6 @@ GUARDED_PAGES = [
     "/admin/hrcore/apitoken/",
     "/admin/integrations/partner/",
 ]
-
-
-def totp_code(user) -> str:
-    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(
-        hotp_value(decrypt(authenticator.data["secret"]), counters[len(counters) // 2])
-    )
 
 
 def logged_in_as(client) -> int | None:
@@ -180,9 +166,7 @@ def test_enrolling_totp_counts_as_this_sessions_second_factor(demo_org):
     assert client.get("/crises/").status_code == 302  # a password is no second factor
     assert client.get("/accounts/2fa/totp/activate/").status_code == 200
     secret = client.session[SECRET_SESSION_KEY]
-    counters = list(yield_hotp_counters_from_time())
-    code = format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
-    response = client.post("/accounts/2fa/totp/activate/", {"code": code})
+    response = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret=secret)})
     assert response.status_code == 302
     assert Authenticator.objects.filter(user=hradmin, type="totp").exists()
     assert client.get("/crises/").status_code == 200

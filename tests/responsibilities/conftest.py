@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import totp_code
+
 
 @pytest.fixture
 def seeded_maps(demo_org):
@@ -31,23 +33,6 @@ def group_unit(demo_org):
     return OrgUnit.objects.get(code="demo-group")
 
 
-def totp_code_for(user) -> str:
-    """The current TOTP code of an enrolled user, computed from the stored secret (as the
-    ``demo_totp`` command does)."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-    from allauth.mfa.utils import decrypt
-
-    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    secret = decrypt(authenticator.data["secret"])
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
-
-
 @pytest.fixture(autouse=True)
 def _english_messages():
     """Service messages are asserted in English; pages and the browser test switch themselves."""
@@ -55,3 +40,8 @@ def _english_messages():
 
     with translation.override("en"):
         yield
+
+
+def totp_code_for(user) -> str:
+    """The current TOTP code of an enrolled user (see ``tests.conftest.totp_code``)."""
+    return totp_code(user)
