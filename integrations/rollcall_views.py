@@ -19,6 +19,7 @@ from hrcore.errors import KeelError, NotFound, ValidationFailed
 
 from . import rollcall
 from .models import RollCall
+from .warroom import war_room_open
 
 RollCallSerializer = inline_serializer(
     "RollCall",
@@ -164,9 +165,6 @@ class WarRoomOpenView(APIView):
         responses={201: WarRoomSerializer, 200: WarRoomSerializer},
     )
     def post(self, request, crisis_id: int):
-        from .models import WarRoom
-        from .warroom import war_room_open
-
         crisis = crises_visible_to(request.user).filter(pk=crisis_id).first()
         if crisis is None:
             raise NotFound(_("No such crisis."))
@@ -174,9 +172,7 @@ class WarRoomOpenView(APIView):
         channel = data.get("channel")
         if not isinstance(channel, str):
             raise ValidationFailed(_("A war room is on DingTalk, WeCom or Feishu."))
-        before = WarRoom.objects.filter(crisis_id=crisis.pk).count()
-        room = war_room_open(crisis=crisis, channel=channel, actor=request.user)
-        created = WarRoom.objects.filter(crisis_id=crisis.pk).count() > before
+        room, created = war_room_open(crisis=crisis, channel=channel, actor=request.user)
         return Response(
             {
                 "id": room.pk,

@@ -30,9 +30,10 @@ POSTED_EVENTS = {
 }
 
 
-def war_room_open(*, crisis, channel: str, actor) -> WarRoom:
+def war_room_open(*, crisis, channel: str, actor) -> tuple[WarRoom, bool]:
     """Create the crisis's group chat on ``channel`` with every participant who has an id
-    there (those without are listed as skipped). One per crisis and IM."""
+    there (those without are listed as skipped). One per crisis and IM: returns the room and
+    whether this call created it."""
     if not can_manage(actor, crisis):
         raise PermissionDenied(_("Only the crisis's managers and executives open a war room."))
     if channel not in IM_CHANNELS:
@@ -41,7 +42,7 @@ def war_room_open(*, crisis, channel: str, actor) -> WarRoom:
         raise ValidationFailed(_("The crisis is closed."))
     existing = WarRoom.objects.filter(crisis_id=crisis.pk, provider__channel=channel).first()
     if existing is not None:
-        return existing
+        return existing, False
     provider = provider_for(channel)
     if provider is None:
         raise ValidationFailed(_("This IM is not configured."))
@@ -64,11 +65,12 @@ def war_room_open(*, crisis, channel: str, actor) -> WarRoom:
         raise Conflict(_("The IM refused the group: %(reason)s") % {"reason": exc.reason}) from exc
     try:
         with transaction.atomic():
-            return WarRoom.objects.create(
+            room = WarRoom.objects.create(
                 crisis_id=crisis.pk, provider=provider, chat_id=chat_id, members=ids
             )
-    except IntegrityError:
-        return WarRoom.objects.get(crisis_id=crisis.pk, provider=provider)
+        return room, True
+    except IntegrityError:  # a concurrent open of the same room won
+        return WarRoom.objects.get(crisis_id=crisis.pk, provider=provider), False
 
 
 def war_room_event(*, event: str, crisis_id, data: dict, key: str) -> int:

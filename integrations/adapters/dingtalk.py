@@ -36,10 +36,10 @@ TOKEN_INVALID = frozenset({40014, 42001})  # invalid / expired access_token
 class DingTalkWorkNoticeAdapter(ChannelAdapter):
     channel = "dingtalk"
 
-    def _token_key(self) -> tuple:
+    def token_key(self) -> tuple:
         return ("dingtalk", self.config.base_url, self.option("app_key"))
 
-    def _access_token(self) -> str:
+    def access_token(self) -> str:
         def fetch() -> tuple[str, float]:
             body = self.http.request(
                 "GET",
@@ -51,7 +51,7 @@ class DingTalkWorkNoticeAdapter(ChannelAdapter):
                 raise MalformedPayload("DingTalk: gettoken answered without an access_token")
             return body["access_token"], float(body.get("expires_in") or 7200)
 
-        return tokens.get(self._token_key(), fetch)
+        return tokens.get(self.token_key(), fetch)
 
     def send(self, message: ChannelMessage) -> SendReceipt:
         card = {
@@ -65,7 +65,7 @@ class DingTalkWorkNoticeAdapter(ChannelAdapter):
             "POST",
             "topapi/message/corpconversation/asyncsend_v2",
             # Per attempt: a token refreshed after "invalid token" is used by the retry.
-            params=lambda: {"access_token": self._access_token()},
+            params=lambda: {"access_token": self.access_token()},
             json={
                 "agent_id": self.option("agent_id"),
                 "userid_list": message.to,
@@ -74,7 +74,7 @@ class DingTalkWorkNoticeAdapter(ChannelAdapter):
             check=errcode_check(
                 "DingTalk",
                 token_invalid=TOKEN_INVALID,
-                on_token_invalid=lambda: tokens.forget(self._token_key()),
+                on_token_invalid=lambda: tokens.forget(self.token_key()),
             ),
         )
         task_id = body.get("task_id")

@@ -78,10 +78,10 @@ def feishu_reply_check(**kwargs):
 class FeishuAppMessageAdapter(ChannelAdapter):
     channel = "feishu"
 
-    def _token_key(self) -> tuple:
+    def token_key(self) -> tuple:
         return ("feishu", self.config.base_url, self.option("app_id"))
 
-    def _access_token(self) -> str:
+    def access_token(self) -> str:
         def fetch() -> tuple[str, float]:
             body = self.http.request(
                 "POST",
@@ -94,7 +94,7 @@ class FeishuAppMessageAdapter(ChannelAdapter):
                 raise MalformedPayload("Feishu: no tenant_access_token in the answer")
             return body["tenant_access_token"], float(body.get("expire") or 7200)
 
-        return tokens.get(self._token_key(), fetch)
+        return tokens.get(self.token_key(), fetch)
 
     def send(self, message: ChannelMessage) -> SendReceipt:
         payload = {
@@ -108,7 +108,7 @@ class FeishuAppMessageAdapter(ChannelAdapter):
         check = feishu_reply_check(
             rate_limited=APP_RATE_LIMITED,
             token_invalid=TOKEN_INVALID,
-            on_token_invalid=lambda: tokens.forget(self._token_key()),
+            on_token_invalid=lambda: tokens.forget(self.token_key()),
         )
         body = self.http.request(
             "POST",
@@ -117,7 +117,7 @@ class FeishuAppMessageAdapter(ChannelAdapter):
             json=payload,
             # The tenant token travels as a bearer header, per attempt: a retry after "invalid
             # token" carries the fresh one.
-            headers=lambda: {"Authorization": f"Bearer {self._access_token()}"},
+            headers=lambda: {"Authorization": f"Bearer {self.access_token()}"},
             check=check,
             body_statuses=frozenset({400, 429}),
         )

@@ -24,7 +24,7 @@ def _ding_check(adapter):
     return errcode_check(
         "DingTalk",
         token_invalid=frozenset({40014, 42001}),
-        on_token_invalid=lambda: tokens.forget(adapter._token_key()),
+        on_token_invalid=lambda: tokens.forget(adapter.token_key()),
     )
 
 
@@ -32,7 +32,7 @@ def _wecom_check(adapter):
     return errcode_check(
         "WeCom",
         token_invalid=frozenset({40014, 42001}),
-        on_token_invalid=lambda: tokens.forget(adapter._token_key()),
+        on_token_invalid=lambda: tokens.forget(adapter.token_key()),
     )
 
 
@@ -42,7 +42,7 @@ def chat_create(adapter, *, name: str, owner: str, members: list[str]) -> str:
         body = adapter.http.request(
             "POST",
             "chat/create",
-            params=lambda: {"access_token": adapter._access_token()},
+            params=lambda: {"access_token": adapter.access_token()},
             json={"name": name[:20], "owner": owner, "useridlist": members},
             check=_ding_check(adapter),
         )
@@ -51,7 +51,7 @@ def chat_create(adapter, *, name: str, owner: str, members: list[str]) -> str:
         body = adapter.http.request(
             "POST",
             "cgi-bin/appchat/create",
-            params=lambda: {"access_token": adapter._access_token()},
+            params=lambda: {"access_token": adapter.access_token()},
             json={"name": name[:50], "owner": owner, "userlist": members},
             check=_wecom_check(adapter),
         )
@@ -62,10 +62,10 @@ def chat_create(adapter, *, name: str, owner: str, members: list[str]) -> str:
             "open-apis/im/v1/chats",
             params={"user_id_type": "open_id"},
             json={"name": name[:60], "owner_id": owner, "user_id_list": members},
-            headers=lambda: {"Authorization": f"Bearer {adapter._access_token()}"},
+            headers=lambda: {"Authorization": f"Bearer {adapter.access_token()}"},
             check=feishu_reply_check(
                 token_invalid=FEISHU_TOKEN_INVALID,
-                on_token_invalid=lambda: tokens.forget(adapter._token_key()),
+                on_token_invalid=lambda: tokens.forget(adapter.token_key()),
             ),
             body_statuses=frozenset({400}),
         )
@@ -83,7 +83,7 @@ def chat_post(adapter, *, chat_id: str, title: str, text: str) -> None:
         adapter.http.request(
             "POST",
             "chat/send",
-            params=lambda: {"access_token": adapter._access_token()},
+            params=lambda: {"access_token": adapter.access_token()},
             json={
                 "chatid": chat_id,
                 "msg": {"msgtype": "markdown", "markdown": {"title": title, "text": text}},
@@ -94,7 +94,7 @@ def chat_post(adapter, *, chat_id: str, title: str, text: str) -> None:
         adapter.http.request(
             "POST",
             "cgi-bin/appchat/send",
-            params=lambda: {"access_token": adapter._access_token()},
+            params=lambda: {"access_token": adapter.access_token()},
             json={
                 "chatid": chat_id,
                 "msgtype": "markdown",
@@ -116,10 +116,10 @@ def chat_post(adapter, *, chat_id: str, title: str, text: str) -> None:
                 "msg_type": "interactive",
                 "content": json.dumps(card, ensure_ascii=False),
             },
-            headers=lambda: {"Authorization": f"Bearer {adapter._access_token()}"},
+            headers=lambda: {"Authorization": f"Bearer {adapter.access_token()}"},
             check=feishu_reply_check(
                 token_invalid=FEISHU_TOKEN_INVALID,
-                on_token_invalid=lambda: tokens.forget(adapter._token_key()),
+                on_token_invalid=lambda: tokens.forget(adapter.token_key()),
             ),
             body_statuses=frozenset({400}),
         )
@@ -135,7 +135,7 @@ def chat_close(adapter, *, chat_id: str, title: str, text: str) -> None:
         adapter.http.request(
             "DELETE",
             f"open-apis/im/v1/chats/{chat_id}",
-            headers=lambda: {"Authorization": f"Bearer {adapter._access_token()}"},
+            headers=lambda: {"Authorization": f"Bearer {adapter.access_token()}"},
             check=feishu_reply_check(),
             body_statuses=frozenset({400}),
         )

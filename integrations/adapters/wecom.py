@@ -36,10 +36,10 @@ DUPLICATE_CHECK_SECONDS = 1800
 class WeComAppMessageAdapter(ChannelAdapter):
     channel = "wecom"
 
-    def _token_key(self) -> tuple:
+    def token_key(self) -> tuple:
         return ("wecom", self.config.base_url, self.option("corp_id"), self.option("agent_id"))
 
-    def _access_token(self) -> str:
+    def access_token(self) -> str:
         def fetch() -> tuple[str, float]:
             body = self.http.request(
                 "GET",
@@ -51,7 +51,7 @@ class WeComAppMessageAdapter(ChannelAdapter):
                 raise MalformedPayload("WeCom: gettoken answered without an access_token")
             return body["access_token"], float(body.get("expires_in") or 7200)
 
-        return tokens.get(self._token_key(), fetch)
+        return tokens.get(self.token_key(), fetch)
 
     def send(self, message: ChannelMessage) -> SendReceipt:
         card = {
@@ -63,7 +63,7 @@ class WeComAppMessageAdapter(ChannelAdapter):
         body = self.http.request(
             "POST",
             "cgi-bin/message/send",
-            params=lambda: {"access_token": self._access_token()},
+            params=lambda: {"access_token": self.access_token()},
             json={
                 "touser": message.to,
                 "msgtype": "textcard",
@@ -76,7 +76,7 @@ class WeComAppMessageAdapter(ChannelAdapter):
                 "WeCom",
                 rate_limited=RATE_LIMITED,
                 token_invalid=TOKEN_INVALID,
-                on_token_invalid=lambda: tokens.forget(self._token_key()),
+                on_token_invalid=lambda: tokens.forget(self.token_key()),
             ),
         )
         if body.get("invaliduser"):

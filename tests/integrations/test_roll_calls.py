@@ -229,3 +229,13 @@ def test_people_attendance_says_are_on_site_are_asked_too(crisis, api_as, users)
     )
     assert users[outsider].pk in asked
     assert body["recipients"] == len(unit_people(crisis) | {users[outsider].pk})
+
+
+@pytest.mark.parametrize("who, scopes", [("manager", ("read",)), ("manager2", ())])
+def test_a_read_only_token_or_another_units_manager_sends_no_roll_call(crisis, api_as, who, scopes):
+    """A token without the write scope, and the manager of another subsidiary, are refused;
+    nobody is asked anything."""
+    response = send(api_as(who, scopes=scopes), crisis)
+    assert response.status_code in (403, 404)
+    assert not RollCall.objects.exists()
+    assert not Notification.objects.filter(kind="crisis.rollcall").exists()

@@ -78,3 +78,16 @@ def test_bad_war_room_requests_are_refused_and_create_nothing(
     assert response.status_code in status
     assert not WarRoom.objects.exists()
     assert channels.chats == {}
+
+
+@pytest.mark.parametrize("who, scopes", [("manager", ("read",)), ("manager2", ())])
+def test_a_read_only_token_or_another_units_manager_opens_no_war_room(
+    channels, file_crisis, api_as, who, scopes
+):
+    crisis = file_crisis()
+    response = api_as(who, scopes=scopes).post(
+        f"/api/v1/crises/{crisis.pk}/war-room/", {"channel": "feishu"}, format="json"
+    )
+    assert response.status_code in (403, 404)
+    assert not WarRoom.objects.exists()
+    assert channels.chats == {}
