@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from ..choices import DepartmentFunction, UnitKind
 from ..errors import ValidationFailed
+from ..hooks import org_changed
 from ..models import (
     Absence,
     Employee,
@@ -86,6 +87,7 @@ def org_unit_save(
         )
     unit.save()
     _refresh_paths(unit)
+    org_changed(kind="org_unit.saved", unit_ids=[unit.pk])
     return unit
 
 
@@ -133,6 +135,7 @@ def employee_save(*, employee: Employee, actor: User | None = None) -> Employee:
     employee.save()
     if was_active and not employee.is_active and employee.user_id:
         api_tokens_revoke_for_user(user=employee.user, actor=actor, reason="employee left")
+    org_changed(kind="employee.saved", employee_ids=[employee.pk], unit_ids=[employee.unit_id])
     return employee
 
 
@@ -141,7 +144,9 @@ def employee_delete(*, employee: Employee, actor: User | None = None) -> None:
     """Delete an employee record (the admin's inline); their API tokens are revoked first."""
     if employee.user_id:
         api_tokens_revoke_for_user(user=employee.user, actor=actor, reason="employee deleted")
+    unit_id = employee.unit_id
     employee.delete()
+    org_changed(kind="employee.deleted", unit_ids=[unit_id])
 
 
 @transaction.atomic
@@ -207,12 +212,15 @@ def absence_save(*, absence: Absence, actor: User | None = None) -> Absence:
     """Validate and save a new or changed absence."""
     validate_absence(absence)
     absence.save()
+    org_changed(kind="absence.saved", employee_ids=[absence.employee_id, absence.delegate_id])
     return absence
 
 
 @transaction.atomic
 def absence_delete(*, absence: Absence, actor: User | None = None) -> None:
+    employee_ids = [absence.employee_id, absence.delegate_id]
     absence.delete()
+    org_changed(kind="absence.deleted", employee_ids=employee_ids)
 
 
 @transaction.atomic

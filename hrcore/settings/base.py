@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "integrations-dossier-maintenance": _every("integrations.tasks.dossier_maintenance", 30.0),
     "integrations-customers-pull": _every("integrations.tasks.customers_pull", 300.0),
     "crisis-triggers": _every("crisis.tasks.triggers_sweep", 300.0),
+    # HR roster and CRM customers diffed with Keel (the master-data webhooks' safety net).
+    "integrations-master-data-reconcile": _every(
+        "integrations.tasks.master_data_reconcile",
+        float(os.environ.get("KEEL_MASTER_DATA_RECONCILE_SECONDS", "3600")),
+    ),
     "housekeeping": _every("hrcore.tasks.housekeeping", 3600.0),
 }
 
