@@ -3,12 +3,15 @@ event ledger, one transaction per event, and the org-changed hook."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from werkzeug.test import Client as WerkzeugClient
+from werkzeug.wrappers import Response
 
 from crisis.choices import EventKind
 from crisis.models import TimelineEvent
@@ -17,7 +20,9 @@ from hrcore.models import Absence, ApiToken, Employee, Notification, OrgUnit
 from hrcore.selectors import resolve_assignee
 from hrcore.services.tokens import api_token_issue
 from integrations import demo
-from integrations.models import MasterDataEvent
+from integrations.models import MasterDataEvent, Partner
+from integrations.sandbox.app import Sandbox, partner_secret
+from integrations.services import partners as partners_services
 
 from .master_data_helpers import hr_partner_save, person, signed_post
 
@@ -199,7 +204,6 @@ def test_forged_and_misrouted_hr_events_are_refused(hr, client, send):
     forged = signed_post(client, "sandbox-hr", payload, delivery="f-1", kind="hr", secret="guess")
     assert forged.status_code == 401 and forged.json()["code"] == "signature_invalid"
     assert not MasterDataEvent.objects.exists()
-    from integrations.services import partners as partners_services
 
     partners_services.partner_save(
         slug="sandbox-crm",
@@ -501,3 +505,53 @@ def test_the_hook_is_told_only_after_commit(hr):
         raise RuntimeError("rolled back")
     assert len(seen) == before
     assert Employee.objects.get(external_id="HR-0104").is_active
+
+
+def test_an_hr_event_as_the_sandbox_signs_and_sends_it_is_applied_once(hr, client, httpserver):
+    """The sandbox's HR system sends ``employee.left`` as ``sandbox-hr`` (its own secret); the
+    request exactly as it arrived is applied by Keel, and replaying it is a recorded duplicate."""
+    received = []
+    httpserver.expect_request("/hooks/sandbox-hr/", method="POST").respond_with_handler(
+        lambda request: received.append(request) or Response("{}")
+    )
+    sandbox = Sandbox(
+        token="t", webhook_url=httpserver.url_for("/hooks/{partner}/"), webhook_secret="base"
+    )
+    partners_services.partner_save(
+        partner=Partner.objects.get(slug="sandbox-hr"),
+        webhook_secret=partner_secret("base", "sandbox-hr"),
+    )
+    event = {
+        "event": "employee.left",
+        "employee": {"external_id": "HR-0104"},
+        "partner": "sandbox-hr",
+    }
+    sent = WerkzeugClient(sandbox).post(
+        "/_admin/emit", json=event, headers={"Authorization": "Bearer t"}
+    )
+    assert sent.status_code == 200, sent.get_data()
+    assert {p["external_id"]: p["status"] for p in sandbox.hr.roster()["employees"]}[
+        "HR-0104"
+    ] == "left"
+    (request,) = received
+    headers = {
+        f"HTTP_{k.upper().replace('-', '_')}": v
+        for k, v in request.headers.items()
+        if k.lower().startswith("x-keel-")
+    }
+
+    def replay():
+        return client.post(
+            "/api/v1/integrations/webhooks/sandbox-hr/",
+            data=request.get_data(),
+            content_type="application/json",
+            **headers,
+        )
+
+    applied = replay()
+    assert applied.status_code == 200, applied.content
+    assert not Employee.objects.get(external_id="HR-0104").is_active
+    again = replay()
+    assert again.status_code == 409 and again.json()["code"] == "duplicate"
+    assert [r.status for r in ledger(subject="HR-0104")] == ["applied", "duplicate"]
+    assert json.loads(request.get_data())["event"] == "employee.left"
