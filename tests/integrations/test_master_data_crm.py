@@ -178,3 +178,23 @@ def test_a_risky_contact_from_the_crm_makes_the_early_warning_fire_on_the_next_s
     triggers_sweep()
     alert = TriggerAlert.objects.get(customer=customer)
     assert (alert.kind, alert.overdue_days) == (TriggerKind.EARLY_WARNING, 20)
+
+
+def test_the_ledger_list_costs_the_same_queries_however_long_it_is(send, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as("hradmin")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/integrations/master-data-events/").status_code == 200
+        return len(captured)
+
+    send({"event": "owner.changed", "customer": "CUST-1001", "owner": "HR-0105"}, "q-1")
+    queries()  # the token's first use is recorded once
+    few = queries()
+    for n in range(10):
+        send({"event": "owner.changed", "customer": "CUST-404", "owner": "x", "n": n}, f"q-{n + 2}")
+    assert MasterDataEvent.objects.count() == 11
+    assert queries() == few
