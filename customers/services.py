@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from hrcore.audit import AuditAction, audit
 from hrcore.errors import Conflict, ValidationFailed
 from hrcore.i18n import keel_error
-from hrcore.models import Employee, OrgUnit
+from hrcore.models import Employee
+from hrcore.services.master_data import unit_required
 
 from .models import Customer
 
@@ -60,19 +61,6 @@ def account_owner_for(reference: str) -> Employee | None:
             owner=reference,
         )
     return owner
-
-
-def _unit(code: str) -> OrgUnit:
-    unit = OrgUnit.objects.filter(code=code).first() if code else None
-    if unit is None:
-        raise keel_error(
-            ValidationFailed,
-            gettext_lazy("Unknown unit “%(value)s”: Keel has no organisation unit with this code."),
-            errors={"unit": _("Unknown unit.")},
-            code="unknown_unit",
-            value=code or "—",
-        )
-    return unit
 
 
 @transaction.atomic
@@ -126,7 +114,7 @@ def customer_from_crm(
         if value is not None:
             values[name] = value.strip()[:200]
     if unit is not None:
-        values["unit"] = _unit(unit)
+        values["unit"] = unit_required(unit)
     if owner is not None:
         values["account_owner"] = account_owner_for(owner)
     if last_contact is not None and (

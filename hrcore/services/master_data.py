@@ -78,7 +78,8 @@ def employee_by_external_id(external_id: str) -> Employee | None:
     )
 
 
-def _unit(code: str) -> OrgUnit:
+def unit_required(code: str) -> OrgUnit:
+    """The unit with this code, or the refusal naming it (``unknown_unit``)."""
     unit = OrgUnit.objects.filter(code=code).first() if code else None
     if unit is None:
         raise keel_error(
@@ -201,7 +202,7 @@ def _apply(employee: Employee, person: PersonFields, changes: dict[str, list]) -
         if value is not None:
             set_field(name, value.strip())
     if person.unit is not None:
-        set_field("unit", _unit(person.unit))
+        set_field("unit", unit_required(person.unit))
     if person.position is not None:
         position = _position(person.position)
         set_field("position", position)
@@ -494,7 +495,7 @@ def org_unit_from_hr(
         if value is not None:
             fields[name] = value.strip()[:200]
     if parent is not None:
-        fields["parent_id"] = _unit(parent).pk if parent else None
+        fields["parent_id"] = unit_required(parent).pk if parent else None
     if head is not None:
         fields["head_id"] = _manager(head).pk if head else None
     if fields.get("kind", unit.kind if unit else "") == UnitKind.DEPARTMENT and (

@@ -139,30 +139,10 @@ def ledger_record(
 
 def ledger_duplicate(*, partner: Partner, event: str, payload: dict, delivery_id: str) -> KeelError:
     """Record a duplicate of an applied event and return the refusal to answer with."""
-    event_id = event_id_of(payload, delivery_id)
-    first = (
-        MasterDataEvent.objects.filter(
-            partner=partner, event_id=event_id, status=MasterDataStatus.APPLIED
-        )
-        .order_by("received_at")
-        .first()
+    error = ledger_duplicate_error(event_id_of(payload, delivery_id))
+    ledger_rejection(
+        partner=partner, event=event, payload=payload, delivery_id=delivery_id, error=error
     )
-    error = keel_error(
-        Conflict,
-        gettext_lazy("Event “%(id)s” was already applied (%(at)s); it is not applied again."),
-        code="duplicate",
-        id=event_id,
-        at=first.received_at.isoformat(timespec="seconds") if first else "—",
-    )
-    with transaction.atomic():
-        ledger_record(
-            partner=partner,
-            event=event,
-            event_id=event_id,
-            payload=payload,
-            status=MasterDataStatus.DUPLICATE,
-            error=error,
-        )
     return error
 
 

@@ -218,37 +218,35 @@ def _reconcile_people(partner: Partner, people: list[adapters.HrEmployee], count
             _apply(partner, "employee.missing", {"subject": external_id}, missing, counts)
 
 
+def _pull(kind: str, fetch):
+    """The partner of ``kind`` and what ``fetch(adapter)`` returns, or the error as counts."""
+    counts = {"applied": 0, "rejected": 0, "error": ""}
+    partner = partner_for(kind)
+    if partner is None:
+        return None, None, {**counts, "error": f"no {kind} partner"}
+    try:
+        return partner, fetch(adapters.adapter_for(partner.config())), counts
+    except CredentialUnreadable as exc:
+        return None, None, {**counts, "error": str(exc)}
+    except adapters.AdapterError as exc:
+        logger.warning("%s pull failed: %s", kind, exc.reason)
+        return None, None, {**counts, "error": exc.reason}
+
+
 def hr_reconcile() -> dict:
     """Pull the HR roster and reconcile units and people; returns counts (and an error)."""
-    counts = {"applied": 0, "rejected": 0, "error": ""}
-    partner = partner_for(PartnerKind.HR)
-    if partner is None:
-        return {**counts, "error": "no HR partner"}
-    try:
-        roster = adapters.adapter_for(partner.config()).roster()
-    except CredentialUnreadable as exc:
-        return {**counts, "error": str(exc)}
-    except adapters.AdapterError as exc:
-        logger.warning("HR roster pull failed: %s", exc.reason)
-        return {**counts, "error": exc.reason}
-    _reconcile_units(partner, roster.units, counts)
-    _reconcile_people(partner, roster.employees, counts)
+    partner, roster, counts = _pull(PartnerKind.HR, lambda adapter: adapter.roster())
+    if partner is not None:
+        _reconcile_units(partner, roster.units, counts)
+        _reconcile_people(partner, roster.employees, counts)
     return counts
 
 
 def crm_reconcile() -> dict:
     """Pull the CRM's customers (names, unit, owner, last contact) and keep Keel's current."""
-    counts = {"applied": 0, "rejected": 0, "error": ""}
-    partner = partner_for(PartnerKind.CRM)
+    partner, customers, counts = _pull(PartnerKind.CRM, lambda adapter: adapter.customers())
     if partner is None:
-        return {**counts, "error": "no CRM partner"}
-    try:
-        customers = adapters.adapter_for(partner.config()).customers()
-    except CredentialUnreadable as exc:
-        return {**counts, "error": str(exc)}
-    except adapters.AdapterError as exc:
-        logger.warning("CRM customer pull failed: %s", exc.reason)
-        return {**counts, "error": exc.reason}
+        return counts
     known = set(Customer.objects.values_list("external_id", flat=True))
     for record in customers:
         contact = record.last_contact
