@@ -259,6 +259,7 @@ def employee_hire(*, person: PersonFields, actor=None, source: str = "webhook") 
         user.set_unusable_password()
         user.save()
         employee.user = user
+        employee.time_zone = employee.unit.time_zone  # a newcomer works in their unit's zone
         changes["external_id"] = ["", person.external_id]
     employee_save(employee=employee, actor=actor)
     for role in _roles_for(employee.position):
