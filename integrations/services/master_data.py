@@ -444,3 +444,21 @@ _HANDLERS = {
     "customer.updated": _customer_updated,
     "owner.changed": _owner_changed,
 }
+
+
+def master_data_events_prune(*, now: datetime | None = None) -> dict[str, int]:
+    """Prune ledger rows older than ``KEEL_RETENTION_MASTER_DATA_EVENTS_DAYS`` (365): a replay
+    that old is refused by the signature's timestamp window anyway."""
+    from django.conf import settings
+
+    from hrcore.services.housekeeping import prune_rows
+
+    days = float(getattr(settings, "KEEL_RETENTION_MASTER_DATA_EVENTS_DAYS", 365))
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return {
+        "master_data_events": prune_rows(
+            MasterDataEvent.objects.filter(received_at__lt=cutoff),
+            fields=(),
+            keep=lambda: False,
+        )
+    }

@@ -198,3 +198,16 @@ def test_the_ledger_list_costs_the_same_queries_however_long_it_is(send, api_as)
         send({"event": "owner.changed", "customer": "CUST-404", "owner": "x", "n": n}, f"q-{n + 2}")
     assert MasterDataEvent.objects.count() == 11
     assert queries() == few
+
+
+def test_the_ledger_is_pruned_after_its_retention(db, settings):
+    from integrations.services.master_data import master_data_events_prune
+
+    settings.KEEL_RETENTION_MASTER_DATA_EVENTS_DAYS = 30
+    now = timezone.now()
+    for days, event_id in ((31, "old"), (29, "recent")):
+        MasterDataEvent.objects.create(
+            event_id=event_id, event="customer.updated", received_at=now - timedelta(days=days)
+        )
+    assert master_data_events_prune(now=now) == {"master_data_events": 1}
+    assert list(MasterDataEvent.objects.values_list("event_id", flat=True)) == ["recent"]
