@@ -97,3 +97,29 @@ def departure_follow_up(*, departure: Departure, actor) -> dict:
         "gaps": len(gaps),
         "handover_preview": link,
     }
+
+
+def absence_follow_up(*, absence, actor) -> list[int]:
+    """An absence that has begun (recorded late, or starting now): the absent person's open
+    crisis tasks go to the delegate at once — new crises already resolve to the delegate for
+    the absence's dates. Returns the ids of the tasks handed over."""
+    now = timezone.now()
+    if absence.delegate is None or not (absence.starts_at <= now < absence.ends_at):
+        return []
+    employee = absence.employee
+    moved: list[int] = []
+    for task in open_tasks_of(employee):
+        try:  # a decision task the delegate may not hold stays (the escalation chain runs)
+            with transaction.atomic():
+                moved += [
+                    t.pk
+                    for t in tasks_hand_over(
+                        tasks=[task],
+                        successor=absence.delegate,
+                        actor=actor,
+                        reason=f"{employee.name_en} away until {absence.ends_at:%Y-%m-%d}",
+                    )
+                ]
+        except KeelError:
+            continue
+    return moved

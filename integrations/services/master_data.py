@@ -39,7 +39,7 @@ from hrcore.services import master_data as hr
 from .. import adapters
 from ..choices import MasterDataOrigin, MasterDataStatus, PartnerKind
 from ..models import MasterDataEvent, Partner
-from .departures import departure_follow_up
+from .departures import absence_follow_up, departure_follow_up
 
 logger = logging.getLogger(__name__)
 
@@ -341,6 +341,7 @@ def _absent(payload: dict, *, actor) -> dict:
         "starts_at": saved.starts_at.isoformat(),
         "ends_at": saved.ends_at.isoformat(),
         "delegate_id": saved.delegate_id,
+        "tasks_to_delegate": absence_follow_up(absence=saved, actor=actor),
     }
 
 

@@ -555,3 +555,27 @@ def test_an_hr_event_as_the_sandbox_signs_and_sends_it_is_applied_once(hr, clien
     assert again.status_code == 409 and again.json()["code"] == "duplicate"
     assert [r.status for r in ledger(subject="HR-0104")] == ["applied", "duplicate"]
     assert json.loads(request.get_data())["event"] == "employee.left"
+
+
+def test_an_absence_that_has_begun_hands_open_tasks_to_the_delegate(send, emergency):
+    finance = Employee.objects.get(external_id="HR-0102")
+    delegate = Employee.objects.get(user__username="sh-finance-2")
+    Employee.objects.filter(pk=delegate.pk).update(external_id="HR-0151")
+    task = emergency.tasks.get(duty_code="finance-records")
+    assert task.assignee == finance
+    now = timezone.now()
+    payload = {
+        "event": "employee.absent",
+        "employee": {"external_id": "HR-0102"},
+        "absence": {
+            "kind": "leave",
+            "starts_at": (now - timedelta(minutes=5)).isoformat(),
+            "ends_at": (now + timedelta(days=1)).isoformat(),
+            "delegate": "HR-0151",
+        },
+    }
+    response = send(payload, "a-now")
+    assert response.status_code == 200, response.content
+    assert response.json()["result"]["tasks_to_delegate"] == [task.pk]
+    task.refresh_from_db()
+    assert task.assignee == delegate
