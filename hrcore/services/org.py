@@ -123,9 +123,12 @@ def validate_employee(employee: Employee) -> None:
 
 
 @transaction.atomic
-def employee_save(*, employee: Employee, actor: User | None = None) -> Employee:
+def employee_save(
+    *, employee: Employee, actor: User | None = None, org_change: bool = True
+) -> Employee:
     """Validate (reporting-line cycles, time zone, same group) and save an employee. When they
-    leave (no longer employed), their API tokens are revoked."""
+    leave (no longer employed), their API tokens are revoked. ``org_change=False``: a change of
+    preferences only (the ``on_org_changed`` listeners are not told)."""
     validate_employee(employee)
     was_active = (
         Employee.objects.filter(pk=employee.pk).values_list("is_active", flat=True).first()
@@ -135,7 +138,8 @@ def employee_save(*, employee: Employee, actor: User | None = None) -> Employee:
     employee.save()
     if was_active and not employee.is_active and employee.user_id:
         api_tokens_revoke_for_user(user=employee.user, actor=actor, reason="employee left")
-    org_changed(kind="employee.saved", employee_ids=[employee.pk], unit_ids=[employee.unit_id])
+    if org_change:
+        org_changed(kind="employee.saved", employee_ids=[employee.pk], unit_ids=[employee.unit_id])
     return employee
 
 
@@ -251,4 +255,4 @@ def user_preferences_update(
         employee.language = language
     if time_zone is not None:
         employee.time_zone = time_zone
-    employee_save(employee=employee, actor=user)
+    employee_save(employee=employee, actor=user, org_change=False)

@@ -579,3 +579,18 @@ def test_an_absence_that_has_begun_hands_open_tasks_to_the_delegate(send, emerge
     assert response.json()["result"]["tasks_to_delegate"] == [task.pk]
     task.refresh_from_db()
     assert task.assignee == delegate
+
+
+def test_edits_in_keel_tell_the_hook_and_preferences_do_not(hr, django_capture_on_commit_callbacks):
+    from hrcore.services import org
+
+    finance = Employee.objects.get(external_id="HR-0102")
+    with django_capture_on_commit_callbacks(execute=True):
+        org.user_preferences_update(user=finance.user, language="en")
+    assert hr.recorded == []
+    finance.mobile = "+8613600000000"
+    with django_capture_on_commit_callbacks(execute=True):
+        org.employee_save(employee=finance)
+    assert [(c.kind, c.employee_ids, c.unit_ids) for c in hr.recorded] == [
+        ("employee.saved", (finance.pk,), (finance.unit_id,))
+    ]
