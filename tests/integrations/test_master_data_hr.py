@@ -594,3 +594,15 @@ def test_edits_in_keel_tell_the_hook_and_preferences_do_not(hr, django_capture_o
     assert [(c.kind, c.employee_ids, c.unit_ids) for c in hr.recorded] == [
         ("employee.saved", (finance.pk,), (finance.unit_id,))
     ]
+
+
+def test_hr_admins_read_the_ledger_in_the_admin_in_their_language(send, client_as):
+    send({"event": "employee.hired", "employee": person("HR-2020", unit="atlantis")}, "adm-1")
+    page = client_as("hradmin").get("/admin/integrations/masterdataevent/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "HR-2020" in text and "未知部门“atlantis”" in text
+    assert client_as("manager").get("/admin/integrations/masterdataevent/").status_code in (
+        302,
+        403,
+    )
