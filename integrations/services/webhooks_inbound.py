@@ -179,6 +179,11 @@ def _master_data_refusal(exc: KeelError) -> WebhookResult:
     return WebhookResult(status, body)
 
 
+def _master_data_duplicate(partner, event: str, payload: dict, delivery_id: str) -> WebhookResult:
+    error = ledger_duplicate(partner=partner, event=event, payload=payload, delivery_id=delivery_id)
+    return _master_data_refusal(error)
+
+
 def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | None = None):
     """Verify, dedupe and process one inbound webhook. Returns a status and a JSON body; never
     raises for bad input. Processing errors roll back everything, including the dedupe row, so
@@ -235,11 +240,7 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
     digest = signing.body_digest(body)
     if InboundDelivery.objects.filter(partner=partner, delivery_id=delivery_id).exists():
         if event in MASTER_DATA_EVENTS:  # recorded in the event ledger, visible to HR admins
-            return _master_data_refusal(
-                ledger_duplicate(
-                    partner=partner, event=event, payload=payload, delivery_id=delivery_id
-                )
-            )
+            return _master_data_duplicate(partner, event, payload, delivery_id)
         return _reject(409, "replayed", _("This delivery id was already received."))
     if event not in INBOUND_EVENTS:
         _record_inbound(partner, delivery_id, event, payload, InboundStatus.REJECTED, "unknown")
@@ -254,11 +255,7 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
             Partner.objects.select_for_update().filter(pk=partner.pk).first()
             if _body_seen(partner, digest, received_at - timedelta(seconds=window)):
                 if event in MASTER_DATA_EVENTS:
-                    return _master_data_refusal(
-                        ledger_duplicate(
-                            partner=partner, event=event, payload=payload, delivery_id=delivery_id
-                        )
-                    )
+                    return _master_data_duplicate(partner, event, payload, delivery_id)
                 return _reject(
                     409,
                     "duplicate_body",
