@@ -210,7 +210,7 @@ class EmployeeAdmin(admin.ModelAdmin):
         "is_active",
     ]
     list_filter = ["unit__kind", "unit__function", "position", "is_active", "language"]
-    search_fields = ["name_zh", "name_en", "user__username", "phone"]
+    search_fields = ["name_zh", "name_en", "user__username", "phone", "external_id"]
     autocomplete_fields = ["user", "unit", "position", "manager"]
     list_select_related = ["user", "unit", "position", "manager"]
     inlines = [AbsenceInline]

@@ -10,6 +10,13 @@ class UnitKind(models.TextChoices):
     DEPARTMENT = "department", _("Department")
 
 
+class AbsenceKind(models.TextChoices):
+    """Why someone is away (as the HR system reports it)."""
+
+    LEAVE = "leave", _("Leave")
+    BUSINESS_TRIP = "business_trip", _("Business trip")
+
+
 class DepartmentFunction(models.TextChoices):
     BUSINESS = "business", _("Business / sales")
     FINANCE = "finance", _("Finance")

@@ -45,3 +45,25 @@ def with_codes(message: str, **codes: str):
         name: format_html('<code translate="no">{}</code>', code) for name, code in codes.items()
     }
     return mark_safe(conditional_escape(message) % filled)
+
+
+def both_languages(message, **params) -> dict[str, str]:
+    """A lazily translated ``message`` (``gettext_lazy``) with its ``%(name)s`` parameters, in
+    Chinese and English — for records read later by readers of either language."""
+    from django.utils import translation
+
+    texts = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            text = str(message)
+            texts[language] = text % params if params else text
+    return texts
+
+
+def keel_error(cls, message, *, code: str, errors: dict | None = None, **params):
+    """An error of the hrcore hierarchy (``cls``) whose message is in the active language and,
+    as ``texts``, in both (the master-data event ledger shows each reader theirs)."""
+    text = str(message)
+    exc = cls(text % params if params else text, errors=errors, code=code)
+    exc.texts = both_languages(message, **params)
+    return exc

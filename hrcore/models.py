@@ -12,7 +12,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import DeliveryResult, DepartmentFunction, Language, OutboxStatus, UnitKind
+from .choices import (
+    AbsenceKind,
+    DeliveryResult,
+    DepartmentFunction,
+    Language,
+    OutboxStatus,
+    UnitKind,
+)
 from .contact import (
     Channel,
     DeliveryState,
@@ -145,6 +152,9 @@ class Employee(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("employed"), default=True)
+    # The person's id in the HR system of record (HR master data, issue 14 §4); empty for people
+    # typed in by hand. Unique when set.
+    external_id = models.CharField(_("HR system id"), max_length=64, blank=True, default="")
     # Contact channels (hrcore.contact): where crisis messages reach this person.
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
     dingtalk_user_id = models.CharField(
@@ -179,6 +189,13 @@ class Employee(models.Model):
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
         indexes = [models.Index(fields=["unit", "position"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="employee_external_id_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -214,6 +231,11 @@ class Absence(models.Model):
         related_name="delegations",
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=AbsenceKind.choices, blank=True, default=""
+    )
+    # The absence's id in the HR system (an update or cancellation names it); empty otherwise.
+    external_id = models.CharField(_("HR system id"), max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-starts_at"]
@@ -225,6 +247,11 @@ class Absence(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(delegate=models.F("employee")), name="absence_delegate_not_self"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="absence_external_id_once",
             ),
         ]
 

@@ -19,6 +19,7 @@ from .models import (
     DossierSource,
     Handover,
     InboundDelivery,
+    MasterDataEvent,
     Order,
     Partner,
     ResponsePlan,
@@ -207,6 +208,20 @@ class WebhookDeliveryAdmin(DeletableReadOnlyAdmin):
 class InboundDeliveryAdmin(DeletableReadOnlyAdmin):
     list_display = ["received_at", "partner", "delivery_id", "event", "status", "error"]
     list_filter = ["status", "event", "partner"]
+
+
+@admin.register(MasterDataEvent)
+class MasterDataEventAdmin(ReadOnlyAdmin):
+    """The HR/CRM event ledger: what arrived, and whether it was applied, rejected (why) or a
+    duplicate. Read-only: the ledger is the record of decisions."""
+
+    list_display = ["received_at", "origin", "event", "subject", "status", "reason_text"]
+    list_filter = ["status", "origin", "event"]
+    search_fields = ["subject", "event_id"]
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, obj: MasterDataEvent) -> str:
+        return obj.reason
 
 
 class DossierSourceInline(admin.TabularInline):

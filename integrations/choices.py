@@ -11,6 +11,7 @@ class PartnerKind(models.TextChoices):
     PERFORMANCE = "performance", _("Performance / OKR")
     ATTENDANCE = "attendance", _("Attendance")
     IM = "im", _("Instant messaging")
+    HR = "hr", _("HR system")
 
 
 class SourceStatus(models.TextChoices):
@@ -55,6 +56,20 @@ class InboundStatus(models.TextChoices):
     PROCESSED = "processed", _("Processed")
     REJECTED = "rejected", _("Rejected")
     FAILED = "failed", _("Failed")
+
+
+class MasterDataStatus(models.TextChoices):
+    """What became of an HR/CRM master-data event (the event ledger HR admins read)."""
+
+    RECEIVED = "received", _("Received")
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
+    DUPLICATE = "duplicate", _("Duplicate (not applied again)")
+
+
+class MasterDataOrigin(models.TextChoices):
+    WEBHOOK = "webhook", _("Webhook")
+    RECONCILIATION = "reconciliation", _("Reconciliation pull")
 
 
 class CommissionStatus(models.TextChoices):

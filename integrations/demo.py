@@ -19,6 +19,7 @@ from .choices import PartnerKind
 from .models import Partner
 from .sandbox import data
 from .sandbox.app import DEFAULT_TOKEN, partner_secret
+from .sandbox.hr import DEMO_EXTERNAL_IDS
 from .services import partners
 
 User = get_user_model()
@@ -71,6 +72,7 @@ SANDBOX_PARTNERS = [
     ("sandbox-crm", "沙箱 CRM / Sandbox CRM", PartnerKind.CRM),
     ("sandbox-attendance", "沙箱考勤系统 / Sandbox attendance", PartnerKind.ATTENDANCE),
     ("sandbox-performance", "沙箱绩效系统 / Sandbox performance", PartnerKind.PERFORMANCE),
+    ("sandbox-hr", "沙箱人事系统 / Sandbox HR", PartnerKind.HR),
 ]
 
 
@@ -108,5 +110,20 @@ def seed_partners() -> int:
     return Partner.objects.count()
 
 
+def seed_hr_links() -> int:
+    """The named demo people carry their id in the sandbox HR system (its roster), so the
+    reconciliation pull finds them instead of hiring them twice."""
+    linked = 0
+    for username, external_id in DEMO_EXTERNAL_IDS.items():
+        linked += Employee.objects.filter(user__username=username, external_id="").update(
+            external_id=external_id
+        )
+    return linked
+
+
 def seed() -> dict[str, int]:
-    return {"customers": seed_customers(), "partners": seed_partners()}
+    return {
+        "customers": seed_customers(),
+        "partners": seed_partners(),
+        "hr_links": seed_hr_links(),
+    }

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from hrcore.contact import Channel
+from hrcore.i18n import Bilingual
 
 from .choices import (
     CommissionStatus,
@@ -17,6 +18,8 @@ from .choices import (
     DossierReason,
     DossierStatus,
     InboundStatus,
+    MasterDataOrigin,
+    MasterDataStatus,
     PartnerKind,
     PlanOrigin,
     SourceStatus,
@@ -181,6 +184,51 @@ class InboundDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}:{self.delivery_id} {self.event}"
+
+
+class MasterDataEvent(models.Model):
+    """The HR/CRM master-data event ledger: every event received (webhook or reconciliation
+    difference) and what became of it — applied, rejected with the reason, or a duplicate — for
+    HR admins to read (admin, ``GET /api/v1/integrations/master-data-events/``)."""
+
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    origin = models.CharField(
+        _("origin"),
+        max_length=16,
+        choices=MasterDataOrigin.choices,
+        default=MasterDataOrigin.WEBHOOK,
+    )
+    event_id = models.CharField(_("event id"), max_length=100, db_index=True)
+    event = models.CharField(_("event"), max_length=64)
+    subject = models.CharField(
+        _("subject"), max_length=100, blank=True, help_text=_("HR id, unit code or customer id.")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=MasterDataStatus.choices,
+        default=MasterDataStatus.RECEIVED,
+    )
+    reason_code = models.CharField(_("reason code"), max_length=64, blank=True)
+    reason_zh = models.TextField(_("reason (Chinese)"), blank=True)
+    reason_en = models.TextField(_("reason (English)"), blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("occurred"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("master-data event")
+        verbose_name_plural = _("master-data events")
+        indexes = [models.Index(fields=["partner", "subject", "status"], name="md_event_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.subject} ({self.status})"
+
+    reason = Bilingual()
 
 
 class Dossier(models.Model):

@@ -91,3 +91,23 @@ register(
     ),
     example={"decision_text": "Agree a payment plan; legal attends."},
 )
+
+register(
+    "hr.employee_left",
+    subject=lambda p: (
+        _("%(name)s left: hand over %(customers)s customers")
+        % {
+            "name": local(p.get("name")),
+            "customers": p.get("customers"),
+        }
+    ),
+    body=lambda p: (
+        _(
+            "The HR system reports the departure. %(tasks)s open crisis tasks were handed on by "
+            "the maps' rules (%(gaps)s with nobody else in the role: flagged on the crisis). "
+            "Choose a successor for the customers on the handover page."
+        )
+        % {"tasks": p.get("tasks"), "gaps": p.get("gaps")}
+    ),
+    example={"name": {"zh": "王伟", "en": "Wang Wei"}, "customers": 2, "tasks": 1, "gaps": 0},
+)

@@ -247,6 +247,17 @@ def successor_suggestions(*, employee: Employee, limit: int = 3) -> list[Employe
     return ranked[:limit]
 
 
+def leavers_with_customers() -> QuerySet[Employee]:
+    """Employees who left (deactivated, e.g. by the HR system) and still own customers: their
+    handover is pending."""
+    return (
+        Employee.objects.filter(is_active=False, customers__isnull=False)
+        .distinct()
+        .select_related("unit", "position", "manager", "user")
+        .order_by("unit__path", "name_en")
+    )
+
+
 def offboarding_preview(*, employee: Employee) -> dict:
     """Everything a leaving employee holds, and who could take it over."""
     return {

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import credit, dossiers, plans
+from .services import credit, dossiers, plans, reconciliation
 
 
 @shared_task(name="integrations.tasks.dossier_build", acks_late=True)
@@ -24,3 +24,9 @@ def dossier_maintenance() -> dict:
 @shared_task(name="integrations.tasks.customers_pull")
 def customers_pull() -> dict:
     return credit.customers_pull()
+
+
+@shared_task(name="integrations.tasks.master_data_reconcile")
+def master_data_reconcile() -> dict:
+    """The HR roster and the CRM's customers, diffed with Keel (the webhooks' safety net)."""
+    return reconciliation.master_data_reconcile()

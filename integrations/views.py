@@ -262,14 +262,18 @@ def _require_people_manager(request):
 def offboarding(request):
     _require_people_manager(request)
     employees = employees_visible_to(request.user).order_by("unit__path", "name_en")
+    # Leavers (the HR system deactivated them) who still own customers are handed over too.
+    leavers = integrations_selectors.leavers_with_customers()
     if not is_hr_admin(request.user):
         mine = getattr(request.user, "employee", None)
         employees = employees.filter(manager=mine)
+        leavers = leavers.filter(manager=mine)
+    employees = list(leavers) + list(employees)
     selected = None
     preview = None
     employee_id = parse_id(request.GET.get("employee"))
     if employee_id is not None:
-        selected = employees.filter(pk=employee_id).first()
+        selected = next((e for e in employees if e.pk == employee_id), None)
         if selected is not None:
             preview = integrations_selectors.offboarding_preview(employee=selected)
     form = None

@@ -365,6 +365,7 @@ MATRIX: list[Row] = [
     ),
     Row("integrations-crisis-dossier", "GET", CRISIS_SEEN, api=True, args=crisis_args),
     Row("customer-list", "GET", ALL_200, api=True),
+    Row("master-data-event-list", "GET", HR_ONLY, api=True),
     Row(
         "customer-detail",
         "GET",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from ..choices import DepartmentFunction, UnitKind
 from ..errors import ValidationFailed
+from ..hooks import org_changed
 from ..models import (
     Absence,
     Employee,
@@ -86,6 +87,7 @@ def org_unit_save(
         )
     unit.save()
     _refresh_paths(unit)
+    org_changed(kind="org_unit.saved", unit_ids=[unit.pk])
     return unit
 
 
@@ -121,9 +123,12 @@ def validate_employee(employee: Employee) -> None:
 
 
 @transaction.atomic
-def employee_save(*, employee: Employee, actor: User | None = None) -> Employee:
+def employee_save(
+    *, employee: Employee, actor: User | None = None, org_change: bool = True
+) -> Employee:
     """Validate (reporting-line cycles, time zone, same group) and save an employee. When they
-    leave (no longer employed), their API tokens are revoked."""
+    leave (no longer employed), their API tokens are revoked. ``org_change=False``: a change of
+    preferences only (the ``on_org_changed`` listeners are not told)."""
     validate_employee(employee)
     was_active = (
         Employee.objects.filter(pk=employee.pk).values_list("is_active", flat=True).first()
@@ -133,6 +138,8 @@ def employee_save(*, employee: Employee, actor: User | None = None) -> Employee:
     employee.save()
     if was_active and not employee.is_active and employee.user_id:
         api_tokens_revoke_for_user(user=employee.user, actor=actor, reason="employee left")
+    if org_change:
+        org_changed(kind="employee.saved", employee_ids=[employee.pk], unit_ids=[employee.unit_id])
     return employee
 
 
@@ -141,7 +148,9 @@ def employee_delete(*, employee: Employee, actor: User | None = None) -> None:
     """Delete an employee record (the admin's inline); their API tokens are revoked first."""
     if employee.user_id:
         api_tokens_revoke_for_user(user=employee.user, actor=actor, reason="employee deleted")
+    unit_id = employee.unit_id
     employee.delete()
+    org_changed(kind="employee.deleted", unit_ids=[unit_id])
 
 
 @transaction.atomic
@@ -207,12 +216,15 @@ def absence_save(*, absence: Absence, actor: User | None = None) -> Absence:
     """Validate and save a new or changed absence."""
     validate_absence(absence)
     absence.save()
+    org_changed(kind="absence.saved", employee_ids=[absence.employee_id, absence.delegate_id])
     return absence
 
 
 @transaction.atomic
 def absence_delete(*, absence: Absence, actor: User | None = None) -> None:
+    employee_ids = [absence.employee_id, absence.delegate_id]
     absence.delete()
+    org_changed(kind="absence.deleted", employee_ids=employee_ids)
 
 
 @transaction.atomic
@@ -243,4 +255,4 @@ def user_preferences_update(
         employee.language = language
     if time_zone is not None:
         employee.time_zone = time_zone
-    employee_save(employee=employee, actor=user)
+    employee_save(employee=employee, actor=user, org_change=False)

@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "integrations-dossier-maintenance": _every("integrations.tasks.dossier_maintenance", 30.0),
     "integrations-customers-pull": _every("integrations.tasks.customers_pull", 300.0),
     "crisis-triggers": _every("crisis.tasks.triggers_sweep", 300.0),
+    # HR roster and CRM customers diffed with Keel (the master-data webhooks' safety net).
+    "integrations-master-data-reconcile": _every(
+        "integrations.tasks.master_data_reconcile",
+        float(os.environ.get("KEEL_MASTER_DATA_RECONCILE_SECONDS", "3600")),
+    ),
     "housekeeping": _every("hrcore.tasks.housekeeping", 3600.0),
 }
 
@@ -459,6 +464,9 @@ KEEL_RETENTION_IDEMPOTENCY_KEYS_DAYS = float(
 KEEL_RETENTION_INBOUND_DELIVERIES_DAYS = float(
     os.environ.get("KEEL_RETENTION_INBOUND_DELIVERIES_DAYS", "30")
 )
+KEEL_RETENTION_MASTER_DATA_EVENTS_DAYS = float(
+    os.environ.get("KEEL_RETENTION_MASTER_DATA_EVENTS_DAYS", "365")
+)
 KEEL_RETENTION_READ_NOTIFICATIONS_DAYS = float(
     os.environ.get("KEEL_RETENTION_READ_NOTIFICATIONS_DAYS", "90")
 )
@@ -466,6 +474,7 @@ KEEL_RETENTION_READ_NOTIFICATIONS_DAYS = float(
 KEEL_HOUSEKEEPING: list[str] = [
     "hrcore.services.housekeeping.housekeeping_prune",
     "integrations.services.webhooks_inbound.inbound_deliveries_prune",
+    "integrations.services.master_data.master_data_events_prune",
 ]
 KEEL_OPEN_CRISIS_IDS = "crisis.selectors.crises.open_crisis_ids"
 # A warning fired more than this after its time was held up by an outage: marked late.

@@ -11,6 +11,8 @@ from .records import (
     Contact,
     CreditProfile,
     CrmCustomer,
+    HrEmployee,
+    HrRoster,
     Invoice,
     LegalGuide,
     Order,
@@ -71,6 +73,20 @@ class CrmAdapter(Adapter):
 
     @abstractmethod
     def orders(self, external_id: str) -> list[Order]: ...
+
+    @abstractmethod
+    def customers(self) -> list[CrmCustomer]:
+        """Every customer with its owner and last contact, for the periodic pull."""
+
+
+class HrAdapter(Adapter):
+    """The HR system of record: the roster (people and units) and one person."""
+
+    @abstractmethod
+    def roster(self) -> HrRoster: ...
+
+    @abstractmethod
+    def employee(self, external_id: str) -> HrEmployee: ...
 
 
 class PerformanceAdapter(Adapter):

@@ -145,6 +145,10 @@ def _read(payload, name: str, hint, meta: dict, where: str):
         return _str_list(payload, key, where)
     if origin is list and isinstance(args[0], type) and issubclass(args[0], Record):
         return many(args[0], payload, key, where)
+    if isinstance(hint, type) and issubclass(hint, Record):  # one nested record
+        if optional and (not isinstance(payload, dict) or payload.get(key) is None):
+            return None
+        return hint.from_payload(_req(payload, key, where))
     raise TypeError(f"no reader for {hint!r}")  # a programming error, not a partner's
 
 
@@ -192,6 +196,7 @@ class Record:
 
 CNY = spec(optional=True, default="CNY")
 OPTIONAL = spec(optional=True)
+UNSTATED = spec(optional=True, default=None)  # None when the payload does not have the field
 
 
 @dataclass(frozen=True)
@@ -267,18 +272,6 @@ class LegalGuide(Record):
 
 
 @dataclass(frozen=True)
-class CrmCustomer(Record):
-    """The customer as the CRM knows it (the account owner is a Keel user name)."""
-
-    WHERE = "customer"
-    external_id: str
-    name_zh: str
-    name_en: str
-    owner: str = field(metadata=OPTIONAL)
-    unit: str = field(metadata=OPTIONAL)
-
-
-@dataclass(frozen=True)
 class Contact(Record):
     """A logged contact with the customer; ``risk`` flags a worrying one."""
 
@@ -290,6 +283,66 @@ class Contact(Record):
     note_zh: str = field(metadata=OPTIONAL)
     note_en: str = field(metadata=OPTIONAL)
     risk: bool = field()
+
+
+@dataclass(frozen=True)
+class CrmCustomer(Record):
+    """The customer as the CRM knows it: the account owner is an HR id or a Keel user name;
+    ``last_contact`` is the newest logged contact (its risk flag feeds the early warning)."""
+
+    WHERE = "customer"
+    external_id: str
+    name_zh: str
+    name_en: str
+    owner: str = field(metadata=OPTIONAL)
+    unit: str = field(metadata=OPTIONAL)
+    last_contact: Contact | None = None
+
+
+@dataclass(frozen=True)
+class HrEmployee(Record):
+    """A person in the HR system of record: external id, names, unit and position codes, the
+    manager's external id, e-mail, mobile and IM ids; ``status`` active or left."""
+
+    WHERE = "employee"
+    external_id: str
+    name_zh: str
+    name_en: str
+    unit: str
+    position: str
+    # None: the HR system does not say (Keel's value stays); "": none (Keel's is cleared).
+    manager: str | None = field(metadata=UNSTATED)
+    email: str | None = field(metadata=UNSTATED)
+    mobile: str | None = field(metadata=UNSTATED)
+    dingtalk_id: str | None = field(metadata=UNSTATED)
+    wecom_id: str | None = field(metadata=UNSTATED)
+    feishu_id: str | None = field(metadata=UNSTATED)
+    username: str = field(metadata=OPTIONAL)
+    status: str = field(metadata=spec(optional=True, default="active", choices=("active", "left")))
+
+
+@dataclass(frozen=True)
+class HrUnit(Record):
+    """An organisation unit in the HR system: code, names, parent code, the head's external id."""
+
+    WHERE = "unit"
+    code: str
+    name_zh: str
+    name_en: str
+    parent: str | None = field(metadata=UNSTATED)
+    head: str | None = field(metadata=UNSTATED)
+    kind: str = field(metadata=OPTIONAL)
+    function: str = field(metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class HrRoster(Record):
+    """The whole roster at one moment, for the periodic reconciliation pull."""
+
+    WHERE = "roster"
+    as_of: datetime
+    employees: list[HrEmployee]
+    units: list[HrUnit] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

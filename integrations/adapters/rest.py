@@ -11,6 +11,7 @@ from .interfaces import (
     AttendanceAdapter,
     CrmAdapter,
     FinanceAdapter,
+    HrAdapter,
     LegalAdapter,
     PerformanceAdapter,
 )
@@ -20,6 +21,8 @@ from .records import (
     Contact,
     CreditProfile,
     CrmCustomer,
+    HrEmployee,
+    HrRoster,
     Invoice,
     LegalGuide,
     Order,
@@ -77,6 +80,18 @@ class RestCrmAdapter(CrmAdapter):
     def orders(self, external_id: str) -> list[Order]:
         body = self.http.get(f"crm/customers/{_id(external_id)}/orders")
         return many(Order, body, "orders", "orders")
+
+    def customers(self) -> list[CrmCustomer]:
+        return many(CrmCustomer, self.http.get("crm/customers"), "customers", "customer list")
+
+
+@register("hr", PROTOCOL)
+class RestHrAdapter(HrAdapter):
+    def roster(self) -> HrRoster:
+        return HrRoster.from_payload(self.http.get("hr/roster"))
+
+    def employee(self, external_id: str) -> HrEmployee:
+        return HrEmployee.from_payload(self.http.get(f"hr/employees/{_id(external_id)}"))
 
 
 @register("performance", PROTOCOL)

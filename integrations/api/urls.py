@@ -8,6 +8,7 @@ from ..rollcall_views import (
     RollCallSendView,
     WarRoomOpenView,
 )
+from .master_data_events import MasterDataEventList
 from .views import CrisisDossierView, CustomerViewSet, InboundWebhookView
 from .webhook_subscriptions import WebhookSubscriptionViewSet
 
@@ -21,6 +22,11 @@ urlpatterns = [
         "integrations/webhooks/<slug:partner>/",
         InboundWebhookView.as_view(),
         name="integrations-webhook",
+    ),
+    path(
+        "integrations/master-data-events/",
+        MasterDataEventList.as_view(),
+        name="master-data-event-list",
     ),
     path(
         "integrations/crises/<int:crisis_id>/dossier/",

@@ -1,4 +1,4 @@
-"""The sandbox partner systems (finance, legal, CRM, performance/OKR, attendance) as one small WSGI app with its own token auth
+"""The sandbox partner systems (finance, legal, CRM, performance/OKR, attendance, HR) as one small WSGI app with its own token auth
 and knobs for latency and failures. Pure werkzeug, no Django: it stands in for outside systems.
 
 Run: ``python -m integrations.sandbox --port 8765``. Knobs: env ``KEEL_SANDBOX_LATENCY_MS`` and
@@ -25,10 +25,11 @@ from werkzeug.wrappers import Request, Response
 
 from .. import signing
 from . import data
+from .hr import HrSystem
 from .providers import PROVIDERS, Providers
 from .providers import default_knobs as provider_knobs
 
-SERVICES = ("finance", "legal", "crm", "performance", "attendance")
+SERVICES = ("finance", "legal", "crm", "performance", "attendance", "hr")
 MODES = ("ok", "error", "malformed", "hang")
 DEFAULT_TOKEN = "sandbox-demo-token"
 DEFAULT_PARTNER = "sandbox-finance"
@@ -71,6 +72,7 @@ class Sandbox:
         self.performance: list[dict] = []  # events recorded through the API
         self.performance_keys: dict[str, tuple[str, dict]] = {}  # Idempotency-Key -> (body, event)
         self.requests = 0
+        self.hr = HrSystem()
         self.providers = Providers(
             self,
             callback_url=os.environ.get("KEEL_SANDBOX_CALLBACK_URL", ""),
@@ -99,6 +101,9 @@ class Sandbox:
                 Rule("/performance/events", endpoint="performance_record", methods=["POST"]),
                 Rule("/performance/employees/<username>/events", endpoint="performance_events"),
                 Rule("/attendance/today", endpoint="attendance_today"),
+                Rule("/hr/roster", endpoint="hr_roster"),
+                Rule("/hr/employees/<eid>", endpoint="hr_employee"),
+                Rule("/_admin/hr/roster", endpoint="hr_admin", methods=["POST"]),
                 Rule("/_admin/providers/<action>", endpoint="providers", methods=["GET", "POST"]),
             ]
         )
@@ -136,6 +141,12 @@ class Sandbox:
             self.requests += 1
         if endpoint in ("knobs", "reset", "emit"):
             return getattr(self, f"admin_{endpoint}")(request)
+        if endpoint == "hr_admin":
+            try:
+                body = json.loads(request.get_data() or b"{}")
+            except ValueError:
+                return self.json({"error": "not JSON"}, 400)
+            return self.json(self.hr.change(body if isinstance(body, dict) else {}))
         if endpoint == "providers":
             return self.providers.admin(request, args["action"])
         service = endpoint.split("_", 1)[0]
@@ -181,6 +192,7 @@ class Sandbox:
             self.performance.clear()
             self.performance_keys.clear()
         self.providers.reset()
+        self.hr.reset()
         return self.json({"ok": True})
 
     def admin_emit(self, request: Request) -> Response:
@@ -206,6 +218,7 @@ class Sandbox:
 
         raw = json.dumps(body, ensure_ascii=False).encode()
         delivery = body.get("delivery_id") or f"sbx-{uuid.uuid4()}"
+        self.hr.follow(body)  # the HR system's roster says what its events said
         headers = signing.signed_headers(
             secret, raw, delivery_id=delivery, event=body.get("event", "")
         )
@@ -307,6 +320,7 @@ class Sandbox:
             "name_en": c["name_en"],
             "owner": c["owner"],
             "unit": c["unit"],
+            "last_contact": {**data.last_contact(cid, datetime.now(UTC)), "channel": "phone"},
         }
 
     def crm_customers(self, request: Request) -> Response:
@@ -383,6 +397,17 @@ class Sandbox:
         return self.json(
             {"employee": username, "events": rows, "score": sum(e["points"] for e in rows)}
         )
+
+    # --- HR system of record -------------------------------------------------------------
+
+    def hr_roster(self, request: Request) -> Response:
+        return self.json(self.hr.roster())
+
+    def hr_employee(self, request: Request, eid: str) -> Response:
+        person = self.hr.person(eid)
+        if person is None:
+            raise NotFound(f"unknown employee {eid}")
+        return self.json(person)
 
     # --- attendance ----------------------------------------------------------------------
 

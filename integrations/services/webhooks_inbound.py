@@ -15,7 +15,7 @@ from crisis.services.filing import crisis_file
 from customers.models import Customer
 from hrcore import jsonsafe
 from hrcore.choices import Language
-from hrcore.errors import NotFound, ValidationFailed
+from hrcore.errors import KeelError, NotFound, ValidationFailed
 from hrcore.i18n import pick
 from hrcore.selectors import employee_of
 from hrcore.text import single_line
@@ -34,6 +34,12 @@ from .commissions import order_mark_paid
 from .complaints import complaint_record
 from .credit import customer_credit_update
 from .dossiers import dossier_request
+from .master_data import (
+    MASTER_DATA_EVENTS,
+    ledger_duplicate,
+    ledger_rejection,
+    master_data_apply,
+)
 
 EMERGENCY_SCENARIO = "debt-collection-emergency"
 
@@ -159,7 +165,23 @@ INBOUND_EVENTS = {
     "collectors.on_site",
     "complaint.created",
     "order.paid",
+    *MASTER_DATA_EVENTS,
 }
+
+
+def _master_data_refusal(exc: KeelError) -> WebhookResult:
+    """A refused HR/CRM event: the status of its error, the reason in the request's language
+    and in both (``reason``), as the event ledger keeps it."""
+    status = 422 if isinstance(exc, ValidationFailed) else exc.status
+    body = {"status": status, "code": exc.code, "detail": exc.message, "errors": exc.errors}
+    if getattr(exc, "texts", None):
+        body["reason"] = exc.texts
+    return WebhookResult(status, body)
+
+
+def _master_data_duplicate(partner, event: str, payload: dict, delivery_id: str) -> WebhookResult:
+    error = ledger_duplicate(partner=partner, event=event, payload=payload, delivery_id=delivery_id)
+    return _master_data_refusal(error)
 
 
 def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | None = None):
@@ -217,6 +239,8 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
     event = str(payload.get("event") or headers.get(signing.EVENT_HEADER) or "").replace("\x00", "")
     digest = signing.body_digest(body)
     if InboundDelivery.objects.filter(partner=partner, delivery_id=delivery_id).exists():
+        if event in MASTER_DATA_EVENTS:  # recorded in the event ledger, visible to HR admins
+            return _master_data_duplicate(partner, event, payload, delivery_id)
         return _reject(409, "replayed", _("This delivery id was already received."))
     if event not in INBOUND_EVENTS:
         _record_inbound(partner, delivery_id, event, payload, InboundStatus.REJECTED, "unknown")
@@ -230,6 +254,8 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
             # body sent at the same moment cannot both pass the body check below.
             Partner.objects.select_for_update().filter(pk=partner.pk).first()
             if _body_seen(partner, digest, received_at - timedelta(seconds=window)):
+                if event in MASTER_DATA_EVENTS:
+                    return _master_data_duplicate(partner, event, payload, delivery_id)
                 return _reject(
                     409,
                     "duplicate_body",
@@ -253,24 +279,37 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
                 result = _handle_collectors(partner, payload, delivery_id)
             elif event == "complaint.created":
                 result = _handle_complaint(partner, payload)
+            elif event in MASTER_DATA_EVENTS:
+                result = master_data_apply(
+                    partner=partner, event=event, payload=payload, delivery_id=delivery_id
+                )
             else:
                 result = _handle_order_paid(partner, payload)
             inbound.status, inbound.result = InboundStatus.PROCESSED, result
             inbound.save(update_fields=["status", "result"])
     except IntegrityError:
         return _reject(409, "replayed", _("This delivery id was already received."))
-    except (ValidationFailed, NotFound) as exc:
-        _record_inbound(partner, delivery_id, event, payload, InboundStatus.REJECTED, exc.message)
-        return WebhookResult(
-            422 if isinstance(exc, ValidationFailed) else 404,
-            {
-                "status": 422 if isinstance(exc, ValidationFailed) else 404,
-                "code": exc.code,
-                "detail": exc.message,
-                "errors": exc.errors,
-            },
+    except KeelError as exc:
+        if event not in MASTER_DATA_EVENTS:
+            if not isinstance(exc, ValidationFailed | NotFound):
+                raise
+            return _refused(partner, delivery_id, event, payload, exc)
+        # Nothing of the event was applied; the rejection is in the event ledger (not in the
+        # delivery record, so the partner may resend the same delivery once it is fixed).
+        ledger_rejection(
+            partner=partner, event=event, payload=payload, delivery_id=delivery_id, error=exc
         )
+        return _master_data_refusal(exc)
     return WebhookResult(200, {"status": 200, "delivery_id": delivery_id, "result": result})
+
+
+def _refused(partner, delivery_id, event, payload, exc) -> WebhookResult:
+    _record_inbound(partner, delivery_id, event, payload, InboundStatus.REJECTED, exc.message)
+    status = 422 if isinstance(exc, ValidationFailed) else 404
+    return WebhookResult(
+        status,
+        {"status": status, "code": exc.code, "detail": exc.message, "errors": exc.errors},
+    )
 
 
 def webhook_window_seconds() -> int:
