@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -440,6 +441,15 @@ def visible_choices(node: SimNode, state: dict) -> list[SimChoice]:
         for c in node.choices.all()
         if not c.is_timeout and scoring.condition_holds(c.condition, state)
     ]
+
+
+def choices_for_run(node: SimNode, run) -> list[SimChoice]:
+    """The visible choices of ``node`` in the order this run shows them: shuffled with the run's
+    seed and the node, so the order is stable within an attempt (a reload shows the same) and
+    different across attempts (the first choice on screen is no strategy)."""
+    shown = visible_choices(node, run.state)
+    random.Random(f"{run.shuffle_seed}:{node.pk}").shuffle(shown)
+    return shown
 
 
 # --- what the pages list ----------------------------------------------------------------------

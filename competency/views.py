@@ -160,7 +160,7 @@ def run_start(request, code: str):
 def _play_context(run, request):
     node = run.current_node
     version = run.version
-    shown = selectors.visible_choices(node, run.state) if node else []
+    shown = selectors.choices_for_run(node, run) if node else []
     remaining = None
     if node and node.kind == NodeKind.TIMED and node.time_limit_seconds:
         elapsed = (timezone.now() - run.node_started_at).total_seconds()
@@ -233,7 +233,16 @@ def _result_context(run, request):
     for code in codes:
         competency = selectors.competency_for_code(code, run.employee)
         names[code] = competency.name if competency else code
-    scores = [{"code": c, "name": names[c], **run.competency_scores[c]} for c in sorted(codes)]
+    minimum = run.version.competency_minimum
+    scores = [
+        {
+            "code": c,
+            "name": names[c],
+            "below_minimum": run.competency_scores[c]["percent"] < minimum,
+            **run.competency_scores[c],
+        }
+        for c in sorted(codes)
+    ]
     steps = list(run.steps.select_related("node", "choice").order_by("seq"))
     lang = "zh" if is_chinese() else "en"
     suggestions = [s.get(lang) or s.get("en") for s in run.suggestions]
@@ -248,6 +257,7 @@ def _result_context(run, request):
         "simulation": run.version.simulation,
         "is_own": run.employee.user_id == request.user.pk,
         "pass_mark": run.version.pass_mark,
+        "competency_minimum": minimum,
     }
 
 
@@ -406,6 +416,7 @@ def authoring_list(request):
                     description_en=d["description_en"],
                     scenario_code=d["scenario_code"] or "",
                     pass_mark=d["pass_mark"],
+                    competency_minimum=d["competency_minimum"],
                     initial_state={"agitation": d["agitation"]},
                     actor=request.user,
                 )

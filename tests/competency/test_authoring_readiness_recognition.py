@@ -50,6 +50,7 @@ def test_hr_admin_authors_publishes_and_assigns_a_branching_scenario(
             "title_zh": "延迟交货",
             "title_en": "Late delivery",
             "pass_mark": 60,
+            "competency_minimum": 50,
             "agitation": 50,
         },
     )
