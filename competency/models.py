@@ -586,3 +586,6 @@ class RecognitionEntry(models.Model):
         from hrcore.notification_kinds import quoted_user_html
 
         return quoted_user_html(self.reason)
+
+
+from .rating_models import AnswerRating, ReferenceAnswer, SimulationRater  # noqa: E402, F401

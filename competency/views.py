@@ -12,14 +12,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from hrcore.choices import Role
 from hrcore.errors import KeelError
 from hrcore.i18n import is_chinese, pick
+from hrcore.ids import parse_id
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
-from . import charts, selectors
+from . import charts, rating_selectors, selectors
+from .agreement import DISAGREEMENT_FLAG
 from .choices import NodeKind, RunStatus, VersionStatus
 from .forms import (
     AssignForm,
@@ -30,7 +33,9 @@ from .forms import (
     RunStartForm,
     SimulationForm,
 )
-from .services import assignments, attempts, authoring, evidence
+from .models import RunStep, SimNode, Simulation
+from .rating_models import ReferenceAnswer
+from .services import assignments, attempts, authoring, evidence, rating
 
 # The recognition page's month navigation stays inside the years datetime can step over.
 FIRST_YEAR, LAST_YEAR = 1900, 9998
@@ -93,6 +98,7 @@ def home(request):
     context["simulations"] = selectors.playable_simulations(request.user)
     context["aggregates"] = selectors.run_aggregates(request.user)
     context["is_hr"] = is_hr_admin(request.user)
+    context["rates_answers"] = rating_selectors.rates_answers(request.user)
     # The same rule as the readiness view: a link only to a page this reader may open.
     context["sees_readiness"] = has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)
     return render(request, "competency/home.html", context)
@@ -566,5 +572,90 @@ def authoring_edit(request, pk: int):
             "is_draft": version.status == VersionStatus.DRAFT,
             "versions": version.simulation.versions.order_by("-version"),
             "assign_url": reverse("competency:authoring_edit", args=[version.pk]),
+        },
+    )
+
+
+# --- human rating of written answers ----------------------------------------------------------
+
+RATING_SCALE = [(0, _lazy("not said")), (1, _lazy("partly")), (2, _lazy("fully said"))]
+
+
+def _scores_from(post) -> dict[str, str]:
+    return {key[5:]: value for key, value in post.items() if key.startswith("item-")}
+
+
+@login_required
+def answers_rate(request):
+    """A rater's queue: written answers to score per key point, and reference answers to
+    calibrate on. The player's name is never shown."""
+    if request.method == "POST":
+        target = request.POST.get("target", "")
+        kind, _sep, raw_id = target.partition(":")
+        try:
+            if kind == "step":
+                step = get_object_or_404(RunStep, pk=parse_id(raw_id))
+                rating.answer_rate(actor=request.user, step=step, scores=_scores_from(request.POST))
+            elif kind == "reference":
+                reference = get_object_or_404(ReferenceAnswer, pk=parse_id(raw_id))
+                rating.answer_rate(
+                    actor=request.user, reference=reference, scores=_scores_from(request.POST)
+                )
+            else:
+                raise Http404
+        except KeelError as exc:
+            _error(request, exc)
+        else:
+            messages.success(request, _("Scores recorded."))
+        return redirect("competency:answers_rate")
+    return render(
+        request,
+        "competency/answers_rate.html",
+        {
+            "answers": rating_selectors.answers_to_rate(request.user),
+            "references": rating_selectors.references_to_calibrate(request.user),
+            "scale": RATING_SCALE,
+        },
+    )
+
+
+@login_required
+def rating_agreement(request):
+    """HR admins: raters per simulation, their agreement (ICC), split key points, calibration."""
+    _require_hr(request)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "raters":
+                simulation = get_object_or_404(Simulation, code=request.POST.get("simulation", ""))
+                rating.raters_set(
+                    simulation=simulation,
+                    usernames=request.POST.get("raters", "").replace("，", ",").split(","),
+                    actor=request.user,
+                )
+            elif action == "reference":
+                node = get_object_or_404(
+                    SimNode, pk=parse_id(request.POST.get("node", "")), kind=NodeKind.FREE_TEXT
+                )
+                rating.reference_answer_create(
+                    node=node,
+                    text=request.POST.get("text", ""),
+                    expert_scores=_scores_from(request.POST),
+                    actor=request.user,
+                )
+            else:
+                raise Http404
+        except KeelError as exc:
+            _error(request, exc)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("competency:rating_agreement")
+    return render(
+        request,
+        "competency/rating_agreement.html",
+        {
+            "overview": rating_selectors.agreement_overview(),
+            "scale": RATING_SCALE,
+            "flag": DISAGREEMENT_FLAG,
         },
     )
