@@ -100,7 +100,9 @@ def home(request):
     context["is_hr"] = is_hr_admin(request.user)
     context["rates_answers"] = rating_selectors.rates_answers(request.user)
     # The same rule as the readiness view: a link only to a page this reader may open.
-    context["sees_readiness"] = has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)
+    context["sees_readiness"] = employee is not None or has_role(
+        request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN
+    )
     return render(request, "competency/home.html", context)
 
 
@@ -342,8 +344,12 @@ def _with_duty_gaps(gaps: list[dict], rows: list[dict]) -> list[dict]:
 
 @login_required
 def readiness(request):
-    """Readiness per unit and scenario (managers, executives, HR)."""
-    if not (has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)):
+    """Readiness per unit and scenario: who responds and how ready they are. Every employee
+    (they hold the roles), managers, executives and HR; per-person gaps stay HR data."""
+    if not (
+        employee_of(request.user) is not None
+        or has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)
+    ):
         raise Http404
     units = selectors.readiness_units()
     scenarios = selectors.readiness_scenarios()
@@ -367,6 +373,16 @@ def readiness(request):
     if unit is not None:
         gaps = _with_duty_gaps(gaps, data["rows"])
     if not has_role(request.user, Role.HR_ADMIN, Role.EXECUTIVE):
+        # results are private: others' practice shows as current or due, without scores
+        for row in data["rows"]:
+            person = row.get("holder")
+            mine = (
+                employee is not None
+                and person is not None
+                and (person.pk == employee.pk or person.manager_id == employee.pk)
+            )
+            if row.get("practice") and not mine:
+                row["practice"] = {"current": row["practice"]["current"], "last_at": None}
         # per-person gaps are HR data: a manager sees only their own and their reports'
         gaps = [
             g
