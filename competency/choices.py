@@ -50,6 +50,7 @@ class RunStatus(models.TextChoices):
 
 class AssignmentReason(models.TextChoices):
     PERIODIC = "periodic", _("Periodic practice")
+    RETRY = "retry", _("Practice again after a failed attempt")
     GAP = "gap", _("Competency gap")
     POST_CRISIS = "post_crisis", _("After a real crisis")
     MANUAL = "manual", _("Assigned by HR")

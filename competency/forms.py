@@ -107,7 +107,14 @@ class SimulationForm(forms.Form):
         label=_("Description (English)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     scenario_code = forms.SlugField(label=_("Scenario code"), required=False)
-    pass_mark = forms.IntegerField(label=_("Pass mark"), min_value=1, max_value=100, initial=60)
+    pass_mark = forms.IntegerField(label=_("Pass mark"), min_value=1, max_value=100, initial=70)
+    competency_minimum = forms.IntegerField(
+        label=_("Minimum on each competency"),
+        min_value=0,
+        max_value=100,
+        initial=70,
+        help_text=_("A pass also needs this score on every competency the run measured."),
+    )
     agitation = forms.IntegerField(
         label=_("Starting agitation"), min_value=0, max_value=100, initial=50
     )

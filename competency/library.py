@@ -159,10 +159,19 @@ def _pair(value, index: int) -> str:
     return (value or ["", ""])[index]
 
 
+def _is_current(published, spec: dict[str, Any]) -> bool:
+    """The published version already is the library's: it has rubrics (versions from before
+    free-text scoring do not) and the library's pass rules (their revision changes them)."""
+    return not _lacks_rubric(published) and (
+        published.pass_mark,
+        published.competency_minimum,
+    ) == (spec.get("pass_mark", 60), spec.get("competency_minimum", 60))
+
+
 def _simulation(spec: dict[str, Any], author) -> Simulation:
     simulation = Simulation.objects.filter(code=spec["code"]).first()
     published = selectors.published_version(simulation) if simulation else None
-    if published is not None and not _lacks_rubric(published):
+    if published is not None and _is_current(published, spec):
         return simulation
     # A library simulation published before free-text answers were scored gets a new version.
     version = (
@@ -176,6 +185,7 @@ def _simulation(spec: dict[str, Any], author) -> Simulation:
             description_en=spec["description"][1],
             scenario_code=spec["scenario"],
             pass_mark=spec.get("pass_mark", 60),
+            competency_minimum=spec.get("competency_minimum", 60),
             initial_state={"agitation": spec.get("agitation", 60)},
             counterpart_zh=spec["counterpart"][0],
             counterpart_en=spec["counterpart"][1],
@@ -200,7 +210,9 @@ def _simulation(spec: dict[str, Any], author) -> Simulation:
         )
     version.refresh_from_db()
     version.start_node = nodes[spec["nodes"][0]["key"]]
-    version.save(update_fields=["start_node"])
+    version.pass_mark = spec.get("pass_mark", 60)
+    version.competency_minimum = spec.get("competency_minimum", 60)
+    version.save(update_fields=["start_node", "pass_mark", "competency_minimum"])
     for node in spec["nodes"]:
         for order, choice in enumerate(node.get("choices", [])):
             authoring.choice_save(

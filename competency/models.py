@@ -299,6 +299,11 @@ class SimulationVersion(models.Model):
         "SimNode", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     pass_mark = models.PositiveSmallIntegerField(_("pass mark (0–100)"), default=60)
+    # A pass also needs this much on every competency the run measured: a strong total cannot
+    # hide a competency the player never showed.
+    competency_minimum = models.PositiveSmallIntegerField(
+        _("minimum on each competency (0–100)"), default=60
+    )
     initial_state = models.JSONField(_("initial state"), default=dict, blank=True)
     counterpart_zh = models.CharField(_("counterpart (Chinese)"), max_length=100, blank=True)
     counterpart_en = models.CharField(_("counterpart (English)"), max_length=100, blank=True)
@@ -493,6 +498,9 @@ class SimulationRun(models.Model):
         SimNode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     node_started_at = models.DateTimeField(default=timezone.now)
+    # Orders the choices of every step of this run (competency.selectors.choices_for_run): the
+    # first choice on screen is a different one in each attempt.
+    shuffle_seed = models.PositiveIntegerField(default=0)
     state = models.JSONField(default=dict, blank=True)
     step_count = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(default=timezone.now)
@@ -578,3 +586,6 @@ class RecognitionEntry(models.Model):
         from hrcore.notification_kinds import quoted_user_html
 
         return quoted_user_html(self.reason)
+
+
+from .rating_models import AnswerRating, ReferenceAnswer, SimulationRater  # noqa: E402, F401

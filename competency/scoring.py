@@ -7,6 +7,8 @@ Pure: no ORM, no Django. The services turn rows into these plain structures and 
   offered there (hidden choices do not count). Negative effects are allowed; a competency's earned
   total is clipped to ``[0, best]``.
 * The overall score is the weighted mean of the competency percentages.
+* A pass needs the pass mark overall *and* the version's minimum on every competency the run
+  measured (so a high total cannot hide a competency the player never showed).
 * One critical error caps the overall score below the pass mark (``pass_mark - CRITICAL_MARGIN``)
   and fails the run whatever else happened.
 * A free-text answer is scored against its node's rubric: it earns the effects of every key point
@@ -94,10 +96,15 @@ class RunScore:
     critical_error: bool
     passed: bool
     pass_mark: float
+    below_minimum: tuple[str, ...] = ()  # measured competencies under the version's minimum
 
 
 def score_run(
-    steps: Iterable[Step], *, pass_mark: float, weights: Mapping[str, float] | None = None
+    steps: Iterable[Step],
+    *,
+    pass_mark: float,
+    weights: Mapping[str, float] | None = None,
+    competency_minimum: float = 0.0,
 ) -> RunScore:
     earned: dict[str, float] = {}
     best: dict[str, float] = {}
@@ -133,14 +140,16 @@ def score_run(
             code, earned[code], best[code], round(100.0 * clipped / best[code], 1)
         )
     overall = weighted_mean({c: s.percent for c, s in scores.items()}, weights)
+    below = tuple(code for code, s in scores.items() if s.percent < competency_minimum)
     if critical:
         overall = min(overall, max(pass_mark - CRITICAL_MARGIN, 0.0))
     return RunScore(
         competencies=scores,
         overall=overall,
         critical_error=critical,
-        passed=(not critical) and overall >= pass_mark,
+        passed=(not critical) and overall >= pass_mark and not below,
         pass_mark=pass_mark,
+        below_minimum=below,
     )
 
 

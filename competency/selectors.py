@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,7 +14,7 @@ from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import employee_of, is_hr_admin
 
 from . import graph as graph_mod
-from . import scoring
+from . import scoring, spacing
 from .choices import FrameworkStatus, RunStatus, VersionStatus
 from .models import (
     Assignment,
@@ -230,7 +231,55 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
         if row["acting"] is not None and holders_count.get(row["acting"].pk, 0) > 1:
             row["spof"] = True
             row["multi"] = True
-    return {"map": responsibility_map, "rows": rows}
+    people = {p.pk: p for r in rows for p in (r["holder"], r["acting"]) if p is not None}
+    practice = practice_currency(list(people.values()), scenario_code=scenario_code, now=at)
+    for row in rows:
+        row["practice"] = practice.get(row["holder"].pk) if row["holder"] else None
+        if row["acting"] is not None and row["acting"] != row["holder"]:
+            row["acting_practice"] = practice.get(row["acting"].pk)
+    holders = {r["holder"].pk for r in rows if r["holder"] is not None}
+    current = sum(1 for pk in holders if practice.get(pk, {}).get("current"))
+    return {
+        "map": responsibility_map,
+        "rows": rows,
+        "currency": {"current": current, "total": len(holders)},
+    }
+
+
+def practice_currency(employees: list[Employee], *, scenario_code: str, now) -> dict[int, dict]:
+    """Per employee: their last finished practice of the scenario's simulations (when, passed,
+    the score per competency) and whether it is current (``competency.spacing``: the next
+    practice is not due yet, with their profile's cadence). Two queries."""
+    cadence = dict(
+        PositionProfile.objects.filter(
+            is_active=True, position_id__in={e.position_id for e in employees}
+        ).values_list("position_id", "cadence_days")
+    )
+    history: dict[int, list] = {}
+    last: dict[int, SimulationRun] = {}
+    for run in SimulationRun.objects.filter(
+        employee__in=employees,
+        version__simulation__scenario_code=scenario_code,
+        status=RunStatus.FINISHED,
+        finished_at__isnull=False,
+    ).only("employee_id", "finished_at", "passed", "competency_scores"):
+        history.setdefault(run.employee_id, []).append((run.finished_at, bool(run.passed)))
+        if run.employee_id not in last or run.finished_at > last[run.employee_id].finished_at:
+            last[run.employee_id] = run
+    out = {}
+    for employee in employees:
+        run = last.get(employee.pk)
+        days = cadence.get(employee.position_id, spacing.EXPANDING_DAYS[-1] * 2)
+        out[employee.pk] = {
+            "last_at": run.finished_at if run else None,
+            "passed": bool(run.passed) if run else None,
+            "scores": {c: s.get("percent") for c, s in (run.competency_scores or {}).items()}
+            if run
+            else {},
+            "current": spacing.is_current(history.get(employee.pk, []), cadence_days=days, now=now),
+            "next_due": spacing.next_due(history.get(employee.pk, []), cadence_days=days),
+        }
+    return out
 
 
 # --- levels, gaps and resilience (the ledger read back) ----------------------------------------
@@ -440,6 +489,15 @@ def visible_choices(node: SimNode, state: dict) -> list[SimChoice]:
         for c in node.choices.all()
         if not c.is_timeout and scoring.condition_holds(c.condition, state)
     ]
+
+
+def choices_for_run(node: SimNode, run) -> list[SimChoice]:
+    """The visible choices of ``node`` in the order this run shows them: shuffled with the run's
+    seed and the node, so the order is stable within an attempt (a reload shows the same) and
+    different across attempts (the first choice on screen is no strategy)."""
+    shown = visible_choices(node, run.state)
+    random.Random(f"{run.shuffle_seed}:{node.pk}").shuffle(shown)
+    return shown
 
 
 # --- what the pages list ----------------------------------------------------------------------

@@ -14,6 +14,8 @@ urlpatterns = [
     path("runs/<int:pk>/", views.play, name="play"),
     path("runs/<int:pk>/answer/", views.answer, name="answer"),
     path("runs/<int:pk>/result/", views.result, name="result"),
+    path("answers/", views.answers_rate, name="answers_rate"),
+    path("answers/agreement/", views.rating_agreement, name="rating_agreement"),
     path("authoring/", views.authoring_list, name="authoring_list"),
     path("authoring/versions/<int:pk>/", views.authoring_edit, name="authoring_edit"),
 ]

@@ -12,14 +12,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from hrcore.choices import Role
 from hrcore.errors import KeelError
 from hrcore.i18n import is_chinese, pick
+from hrcore.ids import parse_id
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
-from . import charts, selectors
+from . import charts, rating_selectors, selectors
+from .agreement import DISAGREEMENT_FLAG
 from .choices import NodeKind, RunStatus, VersionStatus
 from .forms import (
     AssignForm,
@@ -30,7 +33,9 @@ from .forms import (
     RunStartForm,
     SimulationForm,
 )
-from .services import assignments, attempts, authoring, evidence
+from .models import RunStep, SimNode, Simulation
+from .rating_models import ReferenceAnswer
+from .services import assignments, attempts, authoring, evidence, rating
 
 # The recognition page's month navigation stays inside the years datetime can step over.
 FIRST_YEAR, LAST_YEAR = 1900, 9998
@@ -93,8 +98,11 @@ def home(request):
     context["simulations"] = selectors.playable_simulations(request.user)
     context["aggregates"] = selectors.run_aggregates(request.user)
     context["is_hr"] = is_hr_admin(request.user)
+    context["rates_answers"] = rating_selectors.rates_answers(request.user)
     # The same rule as the readiness view: a link only to a page this reader may open.
-    context["sees_readiness"] = has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)
+    context["sees_readiness"] = employee is not None or has_role(
+        request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN
+    )
     return render(request, "competency/home.html", context)
 
 
@@ -160,7 +168,7 @@ def run_start(request, code: str):
 def _play_context(run, request):
     node = run.current_node
     version = run.version
-    shown = selectors.visible_choices(node, run.state) if node else []
+    shown = selectors.choices_for_run(node, run) if node else []
     remaining = None
     if node and node.kind == NodeKind.TIMED and node.time_limit_seconds:
         elapsed = (timezone.now() - run.node_started_at).total_seconds()
@@ -233,7 +241,16 @@ def _result_context(run, request):
     for code in codes:
         competency = selectors.competency_for_code(code, run.employee)
         names[code] = competency.name if competency else code
-    scores = [{"code": c, "name": names[c], **run.competency_scores[c]} for c in sorted(codes)]
+    minimum = run.version.competency_minimum
+    scores = [
+        {
+            "code": c,
+            "name": names[c],
+            "below_minimum": run.competency_scores[c]["percent"] < minimum,
+            **run.competency_scores[c],
+        }
+        for c in sorted(codes)
+    ]
     steps = list(run.steps.select_related("node", "choice").order_by("seq"))
     lang = "zh" if is_chinese() else "en"
     suggestions = [s.get(lang) or s.get("en") for s in run.suggestions]
@@ -248,6 +265,7 @@ def _result_context(run, request):
         "simulation": run.version.simulation,
         "is_own": run.employee.user_id == request.user.pk,
         "pass_mark": run.version.pass_mark,
+        "competency_minimum": minimum,
     }
 
 
@@ -326,8 +344,12 @@ def _with_duty_gaps(gaps: list[dict], rows: list[dict]) -> list[dict]:
 
 @login_required
 def readiness(request):
-    """Readiness per unit and scenario (managers, executives, HR)."""
-    if not (has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)):
+    """Readiness per unit and scenario: who responds and how ready they are. Every employee
+    (they hold the roles), managers, executives and HR; per-person gaps stay HR data."""
+    if not (
+        employee_of(request.user) is not None
+        or has_role(request.user, Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN)
+    ):
         raise Http404
     units = selectors.readiness_units()
     scenarios = selectors.readiness_scenarios()
@@ -351,6 +373,16 @@ def readiness(request):
     if unit is not None:
         gaps = _with_duty_gaps(gaps, data["rows"])
     if not has_role(request.user, Role.HR_ADMIN, Role.EXECUTIVE):
+        # results are private: others' practice shows as current or due, without scores
+        for row in data["rows"]:
+            person = row.get("holder")
+            mine = (
+                employee is not None
+                and person is not None
+                and (person.pk == employee.pk or person.manager_id == employee.pk)
+            )
+            if row.get("practice") and not mine:
+                row["practice"] = {"current": row["practice"]["current"], "last_at": None}
         # per-person gaps are HR data: a manager sees only their own and their reports'
         gaps = [
             g
@@ -406,6 +438,7 @@ def authoring_list(request):
                     description_en=d["description_en"],
                     scenario_code=d["scenario_code"] or "",
                     pass_mark=d["pass_mark"],
+                    competency_minimum=d["competency_minimum"],
                     initial_state={"agitation": d["agitation"]},
                     actor=request.user,
                 )
@@ -555,5 +588,90 @@ def authoring_edit(request, pk: int):
             "is_draft": version.status == VersionStatus.DRAFT,
             "versions": version.simulation.versions.order_by("-version"),
             "assign_url": reverse("competency:authoring_edit", args=[version.pk]),
+        },
+    )
+
+
+# --- human rating of written answers ----------------------------------------------------------
+
+RATING_SCALE = [(0, _lazy("not said")), (1, _lazy("partly")), (2, _lazy("fully said"))]
+
+
+def _scores_from(post) -> dict[str, str]:
+    return {key[5:]: value for key, value in post.items() if key.startswith("item-")}
+
+
+@login_required
+def answers_rate(request):
+    """A rater's queue: written answers to score per key point, and reference answers to
+    calibrate on. The player's name is never shown."""
+    if request.method == "POST":
+        target = request.POST.get("target", "")
+        kind, _sep, raw_id = target.partition(":")
+        try:
+            if kind == "step":
+                step = get_object_or_404(RunStep, pk=parse_id(raw_id))
+                rating.answer_rate(actor=request.user, step=step, scores=_scores_from(request.POST))
+            elif kind == "reference":
+                reference = get_object_or_404(ReferenceAnswer, pk=parse_id(raw_id))
+                rating.answer_rate(
+                    actor=request.user, reference=reference, scores=_scores_from(request.POST)
+                )
+            else:
+                raise Http404
+        except KeelError as exc:
+            _error(request, exc)
+        else:
+            messages.success(request, _("Scores recorded."))
+        return redirect("competency:answers_rate")
+    return render(
+        request,
+        "competency/answers_rate.html",
+        {
+            "answers": rating_selectors.answers_to_rate(request.user),
+            "references": rating_selectors.references_to_calibrate(request.user),
+            "scale": RATING_SCALE,
+        },
+    )
+
+
+@login_required
+def rating_agreement(request):
+    """HR admins: raters per simulation, their agreement (ICC), split key points, calibration."""
+    _require_hr(request)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "raters":
+                simulation = get_object_or_404(Simulation, code=request.POST.get("simulation", ""))
+                rating.raters_set(
+                    simulation=simulation,
+                    usernames=request.POST.get("raters", "").replace("，", ",").split(","),
+                    actor=request.user,
+                )
+            elif action == "reference":
+                node = get_object_or_404(
+                    SimNode, pk=parse_id(request.POST.get("node", "")), kind=NodeKind.FREE_TEXT
+                )
+                rating.reference_answer_create(
+                    node=node,
+                    text=request.POST.get("text", ""),
+                    expert_scores=_scores_from(request.POST),
+                    actor=request.user,
+                )
+            else:
+                raise Http404
+        except KeelError as exc:
+            _error(request, exc)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("competency:rating_agreement")
+    return render(
+        request,
+        "competency/rating_agreement.html",
+        {
+            "overview": rating_selectors.agreement_overview(),
+            "scale": RATING_SCALE,
+            "flag": DISAGREEMENT_FLAG,
         },
     )

@@ -31,6 +31,7 @@ ALLOWED_LATIN = {
     "URL",
     "PDF",
     "CSV",
+    "ICC",  # the intraclass correlation, a statistics term in both languages
     "JSON",
     "SLA",
     "TOTP",

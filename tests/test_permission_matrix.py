@@ -314,7 +314,9 @@ MATRIX: list[Row] = [
     Row("integrations:commissions", "GET", ALL_200),
     Row("competency:home", "GET", ALL_200),
     Row("competency:recognition", "GET", ALL_200),
-    Row("competency:readiness", "GET", (200, 200, 404, 404, 404, 200, 200, 404)),
+    Row("competency:readiness", "GET", (200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("competency:answers_rate", "GET", (200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("competency:rating_agreement", "GET", (404, 404, 404, 404, 404, 404, 200, 404)),
     Row("competency:authoring_list", "GET", (404, 404, 404, 404, 404, 404, 200, 404)),
     # --- API (session auth, the same rules as a token with every scope) ------------------------
     Row("crisis-list", "GET", ALL_200, api=True),

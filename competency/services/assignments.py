@@ -14,9 +14,11 @@ from hrcore.models import Employee
 from hrcore.notification_kinds import both, person, when
 from hrcore.services.notifications import notification_send
 
+from .. import spacing
 from ..choices import (
     AssignmentReason,
     RubricItemKind,
+    RunStatus,
     VersionStatus,
 )
 from ..models import (
@@ -26,6 +28,7 @@ from ..models import (
     SimChoice,
     SimRubricItem,
     Simulation,
+    SimulationRun,
     SimulationVersion,
 )
 from ..selectors import (
@@ -197,9 +200,24 @@ def gap_pushes_for(*, employee: Employee, now: datetime | None = None) -> int:
     return created
 
 
+def practice_history(holders, simulations) -> dict[tuple[int, int], list[tuple[datetime, bool]]]:
+    """Finished attempts ``(finished_at, passed)`` per (employee, simulation), in one query."""
+    history: dict[tuple[int, int], list[tuple[datetime, bool]]] = {}
+    for employee_id, simulation_id, at, passed in SimulationRun.objects.filter(
+        employee__in=holders,
+        version__simulation__in=simulations,
+        status=RunStatus.FINISHED,
+        finished_at__isnull=False,
+    ).values_list("employee_id", "version__simulation_id", "finished_at", "passed"):
+        history.setdefault((employee_id, simulation_id), []).append((at, bool(passed)))
+    return history
+
+
 def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
-    """The beat sweep: periodic practice per profile cadence, gap-driven pushes, reminders and
-    overdue notices. Idempotent: keys and compare-and-set flags stop any duplicate."""
+    """The beat sweep: spaced practice for every holder of a profiled position (expanding
+    intervals after passes, soon again after a failure: ``competency.spacing``), gap-driven
+    pushes, reminders and overdue notices. Idempotent: keys and compare-and-set flags stop any
+    duplicate; a practice not played yet is followed up, never assigned twice."""
     now = now or timezone.now()
     counts = {"periodic": 0, "gap": 0, "reminders": 0, "overdue": 0}
     published = _published_simulations()
@@ -210,21 +228,30 @@ def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
             )
         )
         simulations = [s for s, _v in published if s.scenario_code in profile.scenario_codes]
-        period = int(now.timestamp() // (max(profile.cadence_days, 1) * 86400))
-        window_start = now - timedelta(days=profile.cadence_days)
+        attempts = practice_history(holders, simulations)
+        pending = set(
+            Assignment.objects.filter(
+                employee__in=holders, simulation__in=simulations, completed_at__isnull=True
+            ).values_list("employee_id", "simulation_id")
+        )
         for holder in holders:
             for simulation in simulations:
-                recent = Assignment.objects.filter(
-                    employee=holder, simulation=simulation, assigned_at__gt=window_start
-                ).exists()
-                if recent:
+                if (holder.pk, simulation.pk) in pending:
+                    continue  # not played yet: reminders and overdue notices follow it up
+                history = attempts.get((holder.pk, simulation.pk), [])
+                due = spacing.next_due(history, cadence_days=profile.cadence_days)
+                if due is not None and due > now:
                     continue
+                retry = bool(history) and not max(history)[1]
                 with transaction.atomic():
                     if assignment_create(
                         employee=holder,
                         simulation=simulation,
-                        reason=AssignmentReason.PERIODIC,
-                        source_key=f"periodic:{holder.pk}:{simulation.code}:{period}",
+                        reason=AssignmentReason.RETRY if retry else AssignmentReason.PERIODIC,
+                        source_key=(
+                            f"periodic:{holder.pk}:{simulation.code}:"
+                            f"{(due or now).strftime('%Y%m%d%H%M')}"
+                        ),
                         due_at=now + timedelta(days=profile.due_days),
                         now=now,
                     ):

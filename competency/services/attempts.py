@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -79,6 +80,7 @@ def run_start(
         )
     return SimulationRun.objects.create(
         version=version,
+        shuffle_seed=secrets.randbelow(2**31),
         employee=employee,
         assignment=assignment,
         current_node=version.start_node,
@@ -261,7 +263,12 @@ def _run_finish(run: SimulationRun, *, now: datetime) -> None:
             r.competency.code: r.weight for r in profile.requirements.select_related("competency")
         }
     _steps, facts, choices, rubric_items = _steps_for_scoring(run)
-    result = scoring.score_run(facts, pass_mark=version.pass_mark, weights=weights)
+    result = scoring.score_run(
+        facts,
+        pass_mark=version.pass_mark,
+        weights=weights,
+        competency_minimum=version.competency_minimum,
+    )
     plan = scoring.suggestions_plan(result, facts)
     run.status = RunStatus.FINISHED
     run.finished_at = now

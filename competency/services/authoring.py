@@ -46,6 +46,7 @@ def simulation_create(
     description_en: str = "",
     scenario_code: str = "",
     pass_mark: int = 60,
+    competency_minimum: int = 60,
     initial_state: dict | None = None,
     counterpart_zh: str = "",
     counterpart_en: str = "",
@@ -59,6 +60,8 @@ def simulation_create(
         errors["title_zh"] = [_("Give a title.")]
     if not (0 < int(pass_mark) <= 100):
         errors["pass_mark"] = [_("The pass mark lies between 1 and 100.")]
+    if not (0 <= int(competency_minimum) <= 100):
+        errors["competency_minimum"] = [_("Give a whole number from 0 to 100.")]
     if errors:
         raise ValidationFailed(_("The simulation is not valid."), errors=errors)
     simulation = Simulation.objects.create(
@@ -74,6 +77,7 @@ def simulation_create(
         simulation=simulation,
         version=1,
         pass_mark=pass_mark,
+        competency_minimum=competency_minimum,
         initial_state=initial_state if initial_state is not None else {"agitation": 50},
         counterpart_zh=counterpart_zh,
         counterpart_en=counterpart_en,
@@ -92,6 +96,7 @@ def version_new_draft(*, simulation: Simulation, actor) -> SimulationVersion:
         simulation=simulation,
         version=(source.version + 1) if source else 1,
         pass_mark=source.pass_mark if source else 60,
+        competency_minimum=source.competency_minimum if source else 60,
         initial_state=source.initial_state if source else {"agitation": 50},
         counterpart_zh=source.counterpart_zh if source else "",
         counterpart_en=source.counterpart_en if source else "",
@@ -127,7 +132,14 @@ def version_new_draft(*, simulation: Simulation, actor) -> SimulationVersion:
 def version_update(*, version: SimulationVersion, actor, **fields) -> SimulationVersion:
     require_hr_admin(actor)
     _require_draft(version)
-    allowed = {"pass_mark", "initial_state", "counterpart_zh", "counterpart_en", "start_node"}
+    allowed = {
+        "pass_mark",
+        "competency_minimum",
+        "initial_state",
+        "counterpart_zh",
+        "counterpart_en",
+        "start_node",
+    }
     for name, value in fields.items():
         if name not in allowed:
             raise ValidationFailed(
@@ -138,6 +150,11 @@ def version_update(*, version: SimulationVersion, actor, **fields) -> Simulation
         raise ValidationFailed(
             _("The pass mark lies between 1 and 100."),
             errors={"pass_mark": [_("Give a whole number from 1 to 100.")]},
+        )
+    if not (0 <= int(version.competency_minimum) <= 100):
+        raise ValidationFailed(
+            _("The minimum on each competency lies between 0 and 100."),
+            errors={"competency_minimum": [_("Give a whole number from 0 to 100.")]},
         )
     if version.start_node_id and version.start_node.version_id != version.pk:
         raise ValidationFailed(_("The start node belongs to another version."))

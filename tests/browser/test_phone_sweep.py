@@ -50,6 +50,8 @@ def _pages(crisis) -> list[str]:
         f"/integrations/crises/{crisis.pk}/",
         "/training/",
         "/training/readiness/",
+        "/training/answers/",
+        "/training/answers/agreement/",
         "/training/recognition/",
         "/integrations/commissions/",
         "/preferences/",

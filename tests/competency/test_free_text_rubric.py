@@ -21,7 +21,10 @@ COVERS_ALL = (
 )
 COVERS_NONE = "请你们先回去。"
 PROMISES = "我理解您着急，我今天就付一部分，行吧？"
-NEGATED = "我理解您着急，但今天我们不会当场付款，财务在核对付款记录。"
+NEGATED = (
+    "我理解您着急，但今天我们不会当场付款。财务正在调取付款记录；这份委托书没有盖章，"
+    "手续不完整，请补齐材料，法务会在三个工作日内书面答复。"
+)
 
 
 def _play(run, user, path):
@@ -41,8 +44,8 @@ def _play_with_answer(simulation, user, answer):
     run = _play(run, user, TO_FREE_TEXT)
     assert run.current_node.key == "verify-docs"
     attempts.run_answer(run_id=run.pk, node_id=run.current_node_id, free_text=answer, actor=user)
-    # legal-line: state the position calmly → good ending
-    return _play(run, user, [("legal-line", 0)])
+    # then call finance, legal and the VP in; brief the team when it arrives → good ending
+    return _play(run, user, [("call-team", 0), ("team-arrives", 0)])
 
 
 @pytest.fixture
@@ -113,10 +116,9 @@ def test_a_negated_forbidden_phrase_is_not_a_critical_error(debt, users):
     assert run.critical_error is False
     assert run.passed is True
     reviews = attempts.run_free_text_reviews(run)
-    assert [i.label_en for i, _phrase in reviews[0]["covered"]] == [
-        "Acknowledge the emotion",
-        "Say finance is pulling the payment records",
-    ]
+    covered = [i.label_en for i, _phrase in reviews[0]["covered"]]
+    assert covered[:2] == ["Acknowledge the emotion", "Say finance is pulling the payment records"]
+    assert reviews[0]["missed"] == []
     assert reviews[0]["forbidden"] == []
 
 

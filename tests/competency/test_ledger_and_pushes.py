@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from competency import selectors
-from competency.models import Assignment, Evidence, Framework
+from competency.models import Assignment, Evidence, Framework, Simulation, SimulationRun
 from competency.services import assignments, evidence, frameworks
 from hrcore.errors import ValidationFailed
 from hrcore.models import Notification
@@ -157,14 +157,51 @@ def test_periodic_pushes_cadence_reminders_and_overdue_without_duplicates(compet
     assert overdue["overdue"] == reminded["reminders"]
     boss = manager.manager.user
     assert Notification.objects.filter(recipient=boss, kind="training.overdue").count() >= 3
-    # the next cadence period (90 days) pushes again, once
+    # never played: followed up by reminders and overdue notices, never assigned twice
     with time_machine.travel(T0 + dt.timedelta(days=91), tick=False):
-        later = assignments.pushes_run()
         assert assignments.pushes_run()["periodic"] == 0
-    assert 0 < later["periodic"] < first["periodic"]
-    assert mine.count() == 6  # department managers practise every 90 days
-    finance = users["finance"].employee  # finance managers every 180 days
-    assert finance.training_assignments.filter(reason="periodic").count() == 1
+    assert mine.count() == 3
+
+    debt = Simulation.objects.get(code="debt-collectors-office")
+    version = selectors.published_version(debt)
+
+    def attempt(day: int, passed: bool) -> None:
+        at = T0 + dt.timedelta(days=day)
+        SimulationRun.objects.create(
+            version=version,
+            employee=manager,
+            status="finished",
+            started_at=at,
+            finished_at=at,
+            passed=passed,
+        )
+        Assignment.objects.filter(employee=manager, simulation=debt, completed_at=None).update(
+            completed_at=at
+        )
+
+    def new_debt_assignments(day: float) -> list[str]:
+        before = set(mine.values_list("pk", flat=True))
+        with time_machine.travel(T0 + dt.timedelta(days=day), tick=False):
+            assignments.pushes_run()
+            assignments.pushes_run()
+        return list(
+            manager.training_assignments.filter(simulation=debt)
+            .exclude(pk__in=before)
+            .values_list("reason", flat=True)
+        )
+
+    # a pass on day 92: practised again one week later (not a minute before), once
+    attempt(92, True)
+    assert new_debt_assignments(98.99) == []
+    assert new_debt_assignments(99) == ["periodic"]
+    # a second pass: the next interval is a month
+    attempt(100, True)
+    assert new_debt_assignments(129.9) == []
+    assert new_debt_assignments(130) == ["periodic"]
+    # a failed attempt: back within three days, as a retry
+    attempt(131, False)
+    assert new_debt_assignments(133.9) == []
+    assert new_debt_assignments(134) == ["retry"]
 
 
 def test_overdue_assignments_are_visible_to_the_manager(competency_demo, users, client_as):

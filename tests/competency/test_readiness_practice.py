@@ -1,0 +1,62 @@
+"""Readiness answers "who responds and how ready are they" for every role holder: their last
+practice of the scenario, its scores, whether it is current; staff see it too, without others'
+scores."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from competency import selectors
+from competency.models import Simulation, SimulationRun
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
+
+
+def _practised(employee, *, at, passed, scores):
+    version = selectors.published_version(Simulation.objects.get(code="debt-collectors-office"))
+    SimulationRun.objects.create(
+        version=version,
+        employee=employee,
+        status="finished",
+        started_at=at,
+        finished_at=at,
+        passed=passed,
+        competency_scores={c: {"percent": p} for c, p in scores.items()},
+    )
+
+
+def test_practice_and_currency_per_duty(competency_demo, users):
+    unit = users["manager"].employee.unit
+    _practised(users["manager"].employee, at=T0, passed=True, scores={"emotional-control": 90.0})
+    _practised(users["finance"].employee, at=T0, passed=False, scores={"emotional-control": 40.0})
+    with time_machine.travel(T0 + dt.timedelta(days=2), tick=False):
+        data = selectors.readiness(unit=unit, scenario_code="debt-collection-emergency")
+    rows = {r["duty"].code: r for r in data["rows"]}
+    manager = rows["manager-contact"]["practice"]
+    assert (manager["passed"], manager["current"], manager["scores"]) == (
+        True,
+        True,  # a pass two days ago: next practice in a week
+        {"emotional-control": 90.0},
+    )
+    finance = rows["finance-records"]["practice"]
+    assert (finance["passed"], finance["current"]) == (False, True)  # retry due on day 3
+    legal = rows["legal-support"]["practice"]
+    assert (legal["last_at"], legal["current"]) == (None, False)
+    holders = {r["holder"].pk for r in data["rows"] if r["holder"]}
+    assert data["currency"] == {"current": 2, "total": len(holders)}
+    with time_machine.travel(T0 + dt.timedelta(days=3), tick=False):
+        later = selectors.readiness(unit=unit, scenario_code="debt-collection-emergency")
+    assert later["currency"]["current"] == 1  # the failed attempt's retry is now due
+
+
+def test_every_role_opens_readiness_and_only_sees_its_own_scores(competency_demo, users, client_as):
+    _practised(users["finance"].employee, at=T0, passed=True, scores={"emotional-control": 77.0})
+    url = reverse("competency:readiness") + "?scenario=debt-collection-emergency"
+    for name in ("staff", "admin", "legal", "manager", "vp", "hradmin"):
+        assert client_as(name).get(url).status_code == 200, name
+    assert b"77" in client_as("finance").get(url).content  # their own
+    assert b"emotional-control</span> 77" not in client_as("legal").get(url).content
