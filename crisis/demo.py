@@ -22,7 +22,7 @@ from hrcore.models import BusinessCalendar, Notification, OrgUnit, OutboxMessage
 from hrcore.selectors import has_role
 
 from .choices import TASK_ACTIVE_STATES, CrisisSource, DeliverableKind
-from .library import trigger_rules_install
+from .library import obligations_install, trigger_rules_install
 from .models import Crisis
 from .services.calendars import business_calendar_save
 from .services.closure import crisis_close
@@ -185,6 +185,7 @@ def seed_calendars() -> int:
 def seed() -> dict[str, int]:
     calendars = seed_calendars()
     trigger_rules_install()
+    obligations_install()
     if Crisis.objects.filter(source=CrisisSource.DEMO).exists():
         return {"calendars": calendars, "demo_crises": 0}
     users = {u.username: u for u in User.objects.filter(username__in=["manager", "manager2"])}
