@@ -4,6 +4,8 @@ automatic trigger rules and alerts (business calendars are organisation data: hr
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -517,16 +519,24 @@ class Obligation(models.Model):
         blank=True,
         help_text=_("Decision option codes that start the clock; empty: any decision."),
     )
-    period_value = models.PositiveIntegerField(_("period"))
+    period_value = models.PositiveIntegerField(
+        _("period"),
+        validators=[MinValueValidator(1), MaxValueValidator(obligation_rules.MAX_PERIOD_DAYS)],
+    )
     period_unit = models.CharField(
         _("period unit"), max_length=16, choices=obligation_rules.PeriodUnit.choices
     )
     extension_value = models.PositiveIntegerField(
         _("extension allowed"),
         default=0,
+        validators=[MaxValueValidator(obligation_rules.MAX_PERIOD_DAYS)],
         help_text=_("How much the period may be extended once (same unit; 0: never)."),
     )
-    warn_ratio = models.FloatField(_("warning at (share of the period)"), default=0.75)
+    warn_ratio = models.FloatField(
+        _("warning at (share of the period)"),
+        default=0.75,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
     scenarios = models.ManyToManyField(
         "responsibilities.Scenario",
         verbose_name=_("scenarios"),
@@ -548,6 +558,23 @@ class Obligation(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def clean(self) -> None:
+        """The admin's check (the library page goes through ``obligation_save``): the trigger's
+        lists hold codes."""
+        errors = {}
+        severities = self.severities or []
+        if not isinstance(severities, list) or any(s not in Severity.values for s in severities):
+            errors["severities"] = _("A list of severity codes: %(codes)s.") % {
+                "codes": ", ".join(Severity.values)
+            }
+        elif self.trigger == obligation_rules.ObligationTrigger.CLASSIFICATION and not severities:
+            errors["severities"] = _("Name the severities that start the clock.")
+        options = self.decision_options or []
+        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+            errors["decision_options"] = _("A list of decision option codes.")
+        if errors:
+            raise ValidationError(errors)
 
 
 def _obligation_proof_path(instance: CrisisObligation, filename: str) -> str:

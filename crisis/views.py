@@ -48,6 +48,7 @@ from .selectors import access as access_selectors
 from .selectors import crises as crises_selectors
 from .selectors import dashboard as dashboard_selectors
 from .selectors import filing as filing_selectors
+from .selectors import obligations as obligation_selectors
 from .selectors import people as people_selectors
 from .services import clocks as clocks_services
 from .services import closure as closure_services
@@ -317,6 +318,7 @@ def crisis_detail(request, pk: int):
             "dossier_url": dossier_url(crisis.pk),
             "upload_types": " ".join(sorted(uploads_services.ALLOWED_UPLOAD_TYPES)),
             "upload_mb": uploads_services.upload_max_bytes() // (1024 * 1024),
+            **obligation_selectors.crisis_clocks(request.user, crisis, timezone.now()),
         }
     )
     return render(request, "crisis/detail.html", context)
@@ -682,6 +684,7 @@ def dashboard(request):
             "days": days,
             "metrics": _metrics_context(request.user, days=days),
             **_dashboard_board(request, filters, days),
+            **obligation_selectors.obligations_board(request.user, timezone.now()),
         },
     )
 

@@ -426,6 +426,17 @@ def obligation_save(
         errors["period_value"] = _("A whole number from 1 to %(max)s.") % {
             "max": rules.MAX_PERIOD_DAYS
         }
+    try:
+        extension = int(data.get("extension_value") or 0)
+        warn_ratio = float(data.get("warn_ratio") if data.get("warn_ratio") is not None else 0.75)
+    except (TypeError, ValueError):
+        extension, warn_ratio = -1, -1.0
+    if not 0 <= extension <= rules.MAX_PERIOD_DAYS:
+        errors["extension_value"] = _("A whole number from 0 to %(max)s.") % {
+            "max": rules.MAX_PERIOD_DAYS
+        }
+    if not 0 <= warn_ratio <= 1:
+        errors["warn_ratio"] = _("A share from 0 to 1.")
     severities = [s for s in data.get("severities") or [] if s]
     if any(s not in Severity.values for s in severities):
         errors["severities"] = _("Unknown severity.")
@@ -442,8 +453,7 @@ def obligation_save(
     obligation.trigger, obligation.period_unit = trigger, data["period_unit"]
     obligation.period_value, obligation.severities = value, severities
     obligation.decision_options = [o for o in data.get("decision_options") or [] if o]
-    obligation.extension_value = int(data.get("extension_value") or 0)
-    obligation.warn_ratio = float(data.get("warn_ratio") or 0.75)
+    obligation.extension_value, obligation.warn_ratio = extension, warn_ratio
     obligation.is_active = bool(data.get("is_active", True))
     obligation.save()
     obligation.scenarios.set(list(scenarios))
