@@ -25,15 +25,20 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hrcore import sla
 
 
 class ObligationTrigger(models.TextChoices):
-    AWARENESS = "awareness", _("Awareness (the crisis is filed)")
-    CLASSIFICATION = "classification", _("Classification (severity set or raised to a level)")
-    INCIDENT_START = "incident_start", _("Start of the incident")
-    DECISION = "decision", _("A decision")
+    """What starts a clock: the company becomes aware (the crisis is filed); the crisis is
+    classified at one of the obligation's severities (set at filing or raised later); the
+    incident starts (the filing time unless the crisis manager corrects it); a decision."""
+
+    AWARENESS = "awareness", pgettext_lazy("obligation trigger", "awareness")
+    CLASSIFICATION = "classification", pgettext_lazy("obligation trigger", "classification")
+    INCIDENT_START = "incident_start", pgettext_lazy("obligation trigger", "incident start")
+    DECISION = "decision", pgettext_lazy("obligation trigger", "decision")
 
 
 class PeriodUnit(models.TextChoices):
@@ -43,10 +48,10 @@ class PeriodUnit(models.TextChoices):
 
 
 class ObligationState(models.TextChoices):
-    RUNNING = "running", _("Running")
-    FILED = "filed", _("Filed")
-    BREACHED = "breached", _("Breached")
-    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+    RUNNING = "running", pgettext_lazy("obligation state", "Running")
+    FILED = "filed", pgettext_lazy("obligation state", "Filed")
+    BREACHED = "breached", pgettext_lazy("obligation state", "Breached")
+    NOT_APPLICABLE = "not_applicable", pgettext_lazy("obligation state", "Not applicable")
 
 
 OBLIGATION_OPEN_STATES = (ObligationState.RUNNING, ObligationState.BREACHED)

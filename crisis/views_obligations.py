@@ -108,7 +108,15 @@ class ObligationForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    trigger = forms.ChoiceField(label=gettext_lazy("Trigger"), choices=ObligationTrigger.choices)
+    trigger = forms.ChoiceField(
+        label=gettext_lazy("Trigger"),
+        choices=ObligationTrigger.choices,
+        help_text=gettext_lazy(
+            "Awareness: the crisis is filed. Classification: its severity is set or raised to one "
+            "of the severities below. Incident start: the filing time, which the crisis manager "
+            "can correct. Decision: a decision with one of the option codes below (none: any)."
+        ),
+    )
     severities = forms.MultipleChoiceField(
         label=gettext_lazy("Severities (classification trigger)"),
         choices=Severity.choices,
