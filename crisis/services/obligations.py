@@ -30,7 +30,7 @@ from hrcore.text import check_length
 from responsibilities.models import Scenario
 
 from .. import obligations as rules
-from ..choices import Severity
+from ..choices import CrisisStatus, Severity
 from ..models import NOTE_MAX_LENGTH, Crisis, CrisisObligation, Decision, Obligation
 from ..selectors.access import can_manage
 from .common import crisis_link, filer_employee, require_visible
@@ -308,11 +308,18 @@ def _manager_or_executive(clock: CrisisObligation, now: datetime) -> list[Employ
     return [manager] if manager is not None else [_executive(clock.crisis, now)]
 
 
+def _paging(clock: CrisisObligation) -> bool:
+    """Whether the sweep tells people: only about open crises (a closed crisis's clock still
+    warns, breaches and escalates on the record, quietly — nobody is paged about a crisis they
+    closed; its page shows the clock as missed)."""
+    return clock.crisis.status == CrisisStatus.OPEN
+
+
 def _fire_warning(clock: CrisisObligation, now: datetime) -> bool:
     claimed = CrisisObligation.objects.filter(
         pk=clock.pk, state=State.RUNNING, warned_at__isnull=True
     ).update(warned_at=now)
-    if claimed:
+    if claimed and _paging(clock):
         manager = _manager_or_executive(clock, now)
         time_zone = manager[0].time_zone if manager[0] else settings.TIME_ZONE
         _notify(
@@ -331,7 +338,7 @@ def _fire_breach(clock: CrisisObligation, now: datetime) -> bool:
     claimed = CrisisObligation.objects.filter(pk=clock.pk, state=State.RUNNING).update(
         state=State.BREACHED, breached_at=now, escalate_at=max(escalate, now)
     )
-    if claimed:
+    if claimed and _paging(clock):
         _notify(clock, _manager_or_executive(clock, now), "crisis.obligation_breach", "breach")
     return bool(claimed)
 
@@ -340,7 +347,7 @@ def _fire_escalation(clock: CrisisObligation, now: datetime) -> bool:
     claimed = CrisisObligation.objects.filter(
         pk=clock.pk, state=State.BREACHED, escalate_at=clock.escalate_at
     ).update(escalate_at=None, escalated_at=now)
-    if claimed:
+    if claimed and _paging(clock):
         _notify(
             clock, [_executive(clock.crisis, now)], "crisis.obligation_escalation", "escalation"
         )
@@ -369,7 +376,8 @@ def _sweep_kind(qs, order_field: str, fire: Callable, now: datetime, batch: int)
 def obligations_sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> dict[str, int]:
     """Warn before, breach at and escalate after the due time of every statutory clock, once
     each (compare-and-set updates; registered in ``KEEL_TICK_SWEEPS``). A clock runs whether or
-    not its crisis is still open: the law does not stop when the company closes its file."""
+    not its crisis is still open — the law does not stop when the company closes its file — but
+    only an open crisis's people are notified (``_paging``)."""
     now = now or timezone.now()
     rows = CrisisObligation.objects
     return {
