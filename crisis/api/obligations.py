@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -113,25 +113,25 @@ class ObligationFileView(APIView):
             "File the obligation: a `note` and/or a multipart `file` (the proof) — at least one. "
             'Or mark it not applicable: `{"not_applicable": true, "reason": "…"}` (no file). '
             "The crisis manager (filer or a manager who sees the crisis), an executive or an HR "
-            "admin may; a clock filed or marked before answers 409 (`obligation_closed`). "
-            + GUIDANCE
+            "admin may (else 403; a clock of a crisis you do not see: 404). 400: no note and no "
+            "file, a not-applicable without a reason, a file of a refused type or over the limit. "
+            "409 (`obligation_closed`): the clock was filed or marked before. " + GUIDANCE
         ),
         request={
             "application/json": ObligationFileSerializer,
             "multipart/form-data": ObligationFileSerializer,
         },
-        responses={
-            200: ObligationSerializer,
-            400: OpenApiResponse(description="No note and no file; no reason; a bad file."),
-            403: OpenApiResponse(description="Not the crisis manager, an executive or HR."),
-            404: OpenApiResponse(description="No such clock in a crisis you see."),
-            409: OpenApiResponse(description="Already filed or marked not applicable."),
-        },
+        responses={200: ObligationSerializer},
         examples=[
-            OpenApiExample("Filed", value={"note": "Reported to the CAC hotline, ticket 8812"}),
+            OpenApiExample(
+                "Filed",
+                value={"note": "Reported to the CAC hotline, ticket 8812"},
+                request_only=True,
+            ),
             OpenApiExample(
                 "Not applicable",
                 value={"not_applicable": True, "reason": "No EU data subject is concerned."},
+                request_only=True,
             ),
         ],
     )
