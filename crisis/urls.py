@@ -28,5 +28,6 @@ urlpatterns = [
     path("obligations/new/", views_obligations.obligation_edit, name="obligation_new"),
     path("obligations/<int:pk>/edit/", views_obligations.obligation_edit, name="obligation_edit"),
     path("clocks/<int:pk>/file/", views_obligations.obligation_file, name="obligation_file"),
+    path("clocks/<int:pk>/adjust/", views_obligations.obligation_adjust, name="obligation_adjust"),
     path("clocks/<int:pk>/proof/", views_obligations.obligation_proof, name="obligation_proof"),
 ]

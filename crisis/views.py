@@ -12,13 +12,12 @@ only scatter those helpers.
 
 from __future__ import annotations
 
-import mimetypes
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +32,7 @@ from hrcore.field_names import message_for
 from hrcore.selectors import employee_of, has_role, unit_by_code
 
 from . import presenters
+from .downloads import attachment
 from .forms import (
     CloseForm,
     CommentForm,
@@ -604,18 +604,9 @@ def deliverable_download(request, pk: int):
     deliverable = access_selectors.deliverable_for_download(request.user, pk)
     if deliverable is None or not deliverable.file:
         raise Http404(_("No such file, or you may not download it."))
-    content_type = deliverable.content_type or (
-        mimetypes.guess_type(deliverable.file_name or deliverable.file.name)[0]
-        or "application/octet-stream"
+    return attachment(
+        deliverable.file, name=deliverable.file_name, content_type=deliverable.content_type
     )
-    response = FileResponse(
-        deliverable.file.open("rb"),
-        as_attachment=True,
-        filename=deliverable.file_name or deliverable.file.name.rsplit("/", 1)[-1],
-        content_type=content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,25 +5,24 @@ messages (or a 403 page), never a 500."""
 
 from __future__ import annotations
 
-import mimetypes
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hrcore.errors import KeelError, PermissionDenied
+from hrcore.errors import KeelError, PermissionDenied, ValidationFailed
 from hrcore.field_names import message_for
 from hrcore.selectors import is_hr_admin
 from responsibilities.models import Scenario
 
 from .choices import Severity
+from .downloads import attachment
 from .models import Obligation
 from .obligations import ObligationTrigger, PeriodUnit
 from .selectors import obligations as obligation_selectors
@@ -67,22 +66,48 @@ def obligation_file(request, pk: int):
 
 
 @login_required
+@require_POST
+def obligation_adjust(request, pk: int):
+    """The crisis manager corrects a clock: the incident started earlier than the filing
+    (``started_at``, local time), or the authority extended the period (``extension_reason``)."""
+    clock = obligation_selectors.obligation_visible(request.user, pk)
+    if clock is None:
+        raise Http404(_("No such statutory clock, or you may not see it."))
+    try:
+        if "started_at" in request.POST:
+            field = forms.DateTimeField(required=True)
+            try:
+                started_at = field.clean(request.POST["started_at"])
+            except forms.ValidationError:
+                raise ValidationFailed(
+                    _("Give the date and time the incident started."),
+                    errors={"started_at": _("Give an earlier time.")},
+                ) from None
+            obligation_services.obligation_start_correct(
+                clock=clock, actor=request.user, started_at=started_at
+            )
+            messages.success(request, _("The clock now counts from the start of the incident."))
+        else:
+            obligation_services.obligation_extend(
+                clock=clock, actor=request.user, reason=request.POST.get("extension_reason", "")
+            )
+            messages.success(request, _("The period is extended."))
+    except PermissionDenied as exc:
+        return render(
+            request, "errors/error.html", {"status": 403, "detail": exc.message}, status=403
+        )
+    except KeelError as exc:
+        messages.error(request, _error_message(exc))
+    return redirect(f"{reverse('crisis:detail', args=[clock.crisis_id])}#clock-{clock.code}")
+
+
+@login_required
 def obligation_proof(request, pk: int):
     """The proof of a filed clock, for whoever sees the crisis in full."""
     clock = obligation_selectors.obligation_visible(request.user, pk)
     if clock is None or not clock.file or not crisis_access(request.user, clock.crisis).full:
         raise Http404(_("No such file, or you may not download it."))
-    content_type = clock.content_type or (
-        mimetypes.guess_type(clock.file_name)[0] or "application/octet-stream"
-    )
-    response = FileResponse(
-        clock.file.open("rb"),
-        as_attachment=True,
-        filename=clock.file_name or clock.file.name.rsplit("/", 1)[-1],
-        content_type=content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(clock.file, name=clock.file_name, content_type=clock.content_type)
 
 
 # --- The HR admins' library -----------------------------------------------------------------

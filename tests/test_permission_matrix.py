@@ -500,6 +500,7 @@ EXEMPT: dict[str, str] = {
     # triggers none); their role × object cells are in tests/crisis/test_obligation_*.py.
     "crisis:obligation_edit": "HR admins only (tests/crisis/test_obligation_pages.py)",
     "crisis:obligation_file": "crisis managers file (tests/crisis/test_obligation_pages.py)",
+    "crisis:obligation_adjust": "crisis managers (tests/crisis/test_obligation_pages.py)",
     "crisis:obligation_proof": "full access only (tests/crisis/test_obligation_pages.py)",
     "crisis-obligations": "participants read (tests/crisis/test_obligation_api.py)",
     "obligation-file": "crisis managers file (tests/crisis/test_obligation_api.py)",

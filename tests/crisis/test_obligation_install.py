@@ -40,9 +40,10 @@ def test_the_demo_installs_them_after_its_history(crisis_world):
     assert history.exists()
     assert not CrisisObligation.objects.filter(crisis__in=history).exists()
     open_one = Crisis.objects.get(source="demo", status="open")
-    assert set(
-        CrisisObligation.objects.filter(crisis=open_one).values_list("code", flat=True)
-    ) == {"consumer-12315-acceptance", "consumer-complaint-answer"}
+    assert set(CrisisObligation.objects.filter(crisis=open_one).values_list("code", flat=True)) == {
+        "consumer-12315-acceptance",
+        "consumer-complaint-answer",
+    }
 
 
 def test_a_closed_crisis_clock_breaches_without_paging_anyone(crisis_world, users):

@@ -187,3 +187,45 @@ def test_hr_admins_add_and_edit_obligations(crisis_world, client_as, users):
     assert (obligation.severities, obligation.period_value) == (["high", "critical"], 7)
     clash = hr.post(edit, {**form, "code": "gdpr-breach-72h", "severities": ["high"]})
     assert clash.status_code == 200 and Obligation.objects.filter(code="eu-dpa-followup").exists()
+
+
+@pytest.mark.django_db
+def test_the_crisis_manager_re_dates_an_accident_and_records_an_extension(
+    crisis_world, client_as, users
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from crisis.services.decisions import decision_make
+
+    obligations_install()
+    sh = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime(2026, 9, 25, 16, 0, tzinfo=sh), tick=False):
+        crisis = crisis_file(scenario="workplace-injury", title="工伤", actor=users["manager"])
+        decision_make(crisis=crisis, text="Arbitration", option="refuse", actor=users["vp"])
+        manager = client_as("manager")
+        speak(users["manager"], "en")
+        injury = CrisisObligation.objects.get(crisis=crisis, code="work-injury-recognition")
+        award = CrisisObligation.objects.get(crisis=crisis, code="labour-arbitration-award")
+        text = page(manager, crisis).content.decode()
+        assert text.count('name="started_at"') == 1 and text.count('name="extension_reason"') == 1
+        adjust = reverse("crisis:obligation_adjust", args=[injury.pk])
+        bad = manager.post(adjust, {"started_at": "yesterday"}, follow=True)
+        assert "Give the date and time the incident started." in bad.content.decode()
+        later = manager.post(adjust, {"started_at": "2026-09-26T08:00"}, follow=True)
+        assert "The incident can only have started earlier" in later.content.decode()
+        manager.post(adjust, {"started_at": "2026-09-20T08:00"})
+        injury.refresh_from_db()
+        assert injury.triggered_at == datetime(2026, 9, 20, 8, 0, tzinfo=sh)
+        assert injury.due_at == datetime(2026, 10, 21, 0, 0, tzinfo=sh)
+        extend = reverse("crisis:obligation_adjust", args=[award.pk])
+        assert client_as("legal").post(extend, {"extension_reason": "x"}).status_code == 403
+        manager.post(extend, {"extension_reason": "Commission notice 17"})
+        award.refresh_from_db()
+        assert (award.extension_reason, award.due_at) == (
+            "Commission notice 17",
+            datetime(2026, 11, 25, 0, 0, tzinfo=sh),
+        )
+        assert 'name="extension_reason"' not in page(manager, crisis).content.decode()
