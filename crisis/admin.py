@@ -7,7 +7,9 @@ from hrcore.admin import ReadOnlyAdmin
 
 from .models import (
     Crisis,
+    CrisisObligation,
     Decision,
+    Obligation,
     Task,
     TimelineEvent,
     TriggerAlert,
@@ -110,3 +112,31 @@ class DecisionAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(crisis__in=crises_visible_to(request.user))
+
+
+# --- Statutory clocks (issue 15 §3) ---------------------------------------------------------
+
+
+@admin.register(Obligation)
+class ObligationAdmin(admin.ModelAdmin):
+    """The library of legal obligations (guidance, not legal advice); edits apply to new clocks."""
+
+    list_display = ["code", "title_zh", "title_en", "trigger", "period_value", "period_unit"]
+    list_filter = ["trigger", "period_unit", "is_active"]
+    search_fields = ["code", "title_zh", "title_en", "basis_zh", "basis_en"]
+    filter_horizontal = ["scenarios"]
+
+
+@admin.register(CrisisObligation)
+class CrisisObligationAdmin(ReadOnlyAdmin):
+    """Statutory clocks of crises, read-only (filed from the crisis page or the API)."""
+
+    list_display = ["crisis", "code", "state", "due_at", "filed_at", "filed_by"]
+    list_filter = ["state", "code"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(crisis__in=crises_visible_to(request.user).values("pk"))
+        )

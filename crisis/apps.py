@@ -10,7 +10,8 @@ class CrisisConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from . import home_panels
-        from .models import TriggerRule
+        from .models import Obligation, TriggerRule
 
         home_panels.register()
         auditlog.register(TriggerRule)
+        auditlog.register(Obligation)

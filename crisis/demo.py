@@ -22,7 +22,7 @@ from hrcore.models import BusinessCalendar, Notification, OrgUnit, OutboxMessage
 from hrcore.selectors import has_role
 
 from .choices import TASK_ACTIVE_STATES, CrisisSource, DeliverableKind
-from .library import trigger_rules_install
+from .library import obligations_install, trigger_rules_install
 from .models import Crisis
 from .services.calendars import business_calendar_save
 from .services.closure import crisis_close
@@ -186,6 +186,7 @@ def seed() -> dict[str, int]:
     calendars = seed_calendars()
     trigger_rules_install()
     if Crisis.objects.filter(source=CrisisSource.DEMO).exists():
+        obligations_install()
         return {"calendars": calendars, "demo_crises": 0}
     users = {u.username: u for u in User.objects.filter(username__in=["manager", "manager2"])}
     if len(users) < 2:
@@ -220,6 +221,8 @@ def seed() -> dict[str, int]:
     # Historical crises must not flood today's inboxes, mail or partner webhooks.
     Notification.objects.filter(pk__gt=last_notification or 0, kind__startswith="crisis.").delete()
     OutboxMessage.objects.filter(pk__gt=last_outbox or 0).delete()
+    # After the history: its closed crises run no statutory clock; the open one does.
+    obligations_install()
     try:
         crisis_file(
             scenario="customer-complaint",

@@ -4,11 +4,16 @@ automatic trigger rules and alerts (business calendars are organisation data: hr
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hrcore.i18n import Bilingual
+
+from . import obligations as obligation_rules
 from .choices import (
     CrisisSource,
     CrisisStatus,
@@ -493,3 +498,172 @@ class TriggerAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} {self.episode}"
+
+
+# --- Statutory clocks (issue 15 §3) -------------------------------------------------------
+
+
+class Obligation(models.Model):
+    """A legal obligation a crisis can trigger (the library's, editable by HR admins): what is
+    owed to whom, its legal basis, what starts its clock and how long it runs. Guidance for the
+    crisis team, not legal advice."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    basis_zh = models.TextField(_("legal basis (Chinese)"))
+    basis_en = models.TextField(_("legal basis (English)"))
+    guidance_zh = models.TextField(_("guidance (Chinese)"), blank=True)
+    guidance_en = models.TextField(_("guidance (English)"), blank=True)
+    trigger = models.CharField(
+        _("trigger"), max_length=16, choices=obligation_rules.ObligationTrigger.choices
+    )
+    severities = models.JSONField(
+        _("severities (classification trigger)"),
+        default=list,
+        blank=True,
+        help_text=_("Severity codes that start the clock when the crisis is classified at them."),
+    )
+    decision_options = models.JSONField(
+        _("decision options (decision trigger)"),
+        default=list,
+        blank=True,
+        help_text=_("Decision option codes that start the clock; empty: any decision."),
+    )
+    period_value = models.PositiveIntegerField(
+        _("period"),
+        validators=[MinValueValidator(1), MaxValueValidator(obligation_rules.MAX_PERIOD_DAYS)],
+    )
+    period_unit = models.CharField(
+        _("period unit"), max_length=16, choices=obligation_rules.PeriodUnit.choices
+    )
+    extension_value = models.PositiveIntegerField(
+        _("extension allowed"),
+        default=0,
+        validators=[MaxValueValidator(obligation_rules.MAX_PERIOD_DAYS)],
+        help_text=_("How much the period may be extended once (same unit; 0: never)."),
+    )
+    warn_ratio = models.FloatField(
+        _("warning at (share of the period)"),
+        default=0.75,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+    scenarios = models.ManyToManyField(
+        "responsibilities.Scenario",
+        verbose_name=_("scenarios"),
+        blank=True,
+        related_name="obligations",
+        help_text=_("The scenarios whose crises can trigger this obligation."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    title = Bilingual()
+    basis = Bilingual()
+    guidance = Bilingual()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("statutory obligation")
+        verbose_name_plural = _("statutory obligations")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        """The admin's check (the library page goes through ``obligation_save``): the trigger's
+        lists hold codes."""
+        errors = {}
+        severities = self.severities or []
+        if not isinstance(severities, list) or any(s not in Severity.values for s in severities):
+            errors["severities"] = _("A list of severity codes: %(codes)s.") % {
+                "codes": ", ".join(Severity.values)
+            }
+        elif self.trigger == obligation_rules.ObligationTrigger.CLASSIFICATION and not severities:
+            errors["severities"] = _("Name the severities that start the clock.")
+        options = self.decision_options or []
+        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+            errors["decision_options"] = _("A list of decision option codes.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def _obligation_proof_path(instance: CrisisObligation, filename: str) -> str:
+    return f"crisis/{instance.crisis_id}/obligations/{instance.pk or 'new'}/{filename}"
+
+
+class CrisisObligation(models.Model):
+    """One statutory clock running in one crisis: a snapshot of the obligation when it was
+    triggered, its due time, and how it ended (filed with proof, or not applicable with a
+    reason). The sweep moves it with compare-and-set updates."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="obligations")
+    obligation = models.ForeignKey(
+        Obligation, on_delete=models.PROTECT, related_name="crisis_obligations"
+    )
+    code = models.SlugField(max_length=64)
+    title_zh = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    basis_zh = models.TextField()
+    basis_en = models.TextField()
+    trigger = models.CharField(max_length=16, choices=obligation_rules.ObligationTrigger.choices)
+    period_value = models.PositiveIntegerField()
+    period_unit = models.CharField(max_length=16, choices=obligation_rules.PeriodUnit.choices)
+    extension_value = models.PositiveIntegerField(default=0)
+    warn_ratio = models.FloatField(default=0.75)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    triggered_at = models.DateTimeField(_("clock started"))
+    warn_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=obligation_rules.ObligationState.choices,
+        default=obligation_rules.ObligationState.RUNNING,
+    )
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+    reason = models.TextField(_("why not applicable"), blank=True)
+    file = models.FileField(
+        _("proof"), upload_to=_obligation_proof_path, blank=True, max_length=300
+    )
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+
+    title = Bilingual()
+    basis = Bilingual()
+
+    class Meta:
+        ordering = ["crisis_id", "due_at", "id"]
+        verbose_name = _("statutory clock")
+        verbose_name_plural = _("statutory clocks")
+        constraints = [
+            models.UniqueConstraint(fields=["crisis", "obligation"], name="crisis_obligation_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["warn_at"],
+                name="obligation_warn_due",
+                condition=Q(state="running", warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"], name="obligation_breach_due", condition=Q(state="running")
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                name="obligation_escalate_due",
+                condition=Q(state="breached", escalate_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} (#{self.crisis_id})"

@@ -183,3 +183,56 @@ def duty_action(task) -> dict[str, str]:
         return {"zh": task.action, "en": task.action}
     code = task.duty_code
     return {"zh": task.duty.action_zh or code, "en": task.duty.action_en or code}
+
+
+# --- Statutory clocks (issue 15 §3): the obligation's title comes in both languages ---------
+
+_OBLIGATION = {
+    "zh": "个人信息泄露：通知履行个人信息保护职责的部门",
+    "en": "Personal-information breach — notify the data-protection authority",
+}
+
+register(
+    "crisis.obligation_warning",
+    subject=lambda p: (
+        _("Statutory deadline soon: %(obligation)s") % {"obligation": local(p.get("obligation"))}
+    ),
+    body=lambda p: (
+        _("%(title)s: due %(due)s. File it, or mark it not applicable with a reason.")
+        % {
+            "title": user(p.get("crisis_title")),
+            "due": at_time(p.get("due_at", ""), p.get("time_zone", "")),
+        }
+    ),
+    example={
+        "crisis_title": _TITLE,
+        "obligation": _OBLIGATION,
+        "due_at": "2026-12-02T06:30:00+00:00",
+        "time_zone": "Asia/Shanghai",
+    },
+)
+
+register(
+    "crisis.obligation_breach",
+    subject=lambda p: (
+        _("Statutory deadline missed: %(obligation)s") % {"obligation": local(p.get("obligation"))}
+    ),
+    body=lambda p: (
+        _("%(title)s: the legal deadline has passed and nothing was filed.")
+        % {"title": user(p.get("crisis_title"))}
+    ),
+    example={"crisis_title": _TITLE, "obligation": _OBLIGATION},
+)
+
+register(
+    "crisis.obligation_escalation",
+    subject=lambda p: (
+        _("Escalation: statutory deadline missed: %(obligation)s")
+        % {"obligation": local(p.get("obligation"))}
+    ),
+    body=lambda p: (
+        _("%(title)s: the legal deadline has passed and nothing was filed; please step in.")
+        % {"title": user(p.get("crisis_title"))}
+    ),
+    example={"crisis_title": _TITLE, "obligation": _OBLIGATION},
+)

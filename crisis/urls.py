@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_obligations
 
 app_name = "crisis"
 
@@ -23,4 +23,11 @@ urlpatterns = [
     path("tasks/<int:pk>/comment/", views.task_comment, name="task_comment"),
     path("tasks/<int:pk>/reassign/", views.task_reassign, name="task_reassign"),
     path("deliverables/<int:pk>/download/", views.deliverable_download, name="deliverable"),
+    # Statutory clocks (issue 15 §3).
+    path("obligations/", views_obligations.obligations_library, name="obligations_library"),
+    path("obligations/new/", views_obligations.obligation_edit, name="obligation_new"),
+    path("obligations/<int:pk>/edit/", views_obligations.obligation_edit, name="obligation_edit"),
+    path("clocks/<int:pk>/file/", views_obligations.obligation_file, name="obligation_file"),
+    path("clocks/<int:pk>/adjust/", views_obligations.obligation_adjust, name="obligation_adjust"),
+    path("clocks/<int:pk>/proof/", views_obligations.obligation_proof, name="obligation_proof"),
 ]

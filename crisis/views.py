@@ -12,13 +12,12 @@ only scatter those helpers.
 
 from __future__ import annotations
 
-import mimetypes
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +32,7 @@ from hrcore.field_names import message_for
 from hrcore.selectors import employee_of, has_role, unit_by_code
 
 from . import presenters
+from .downloads import attachment
 from .forms import (
     CloseForm,
     CommentForm,
@@ -48,6 +48,7 @@ from .selectors import access as access_selectors
 from .selectors import crises as crises_selectors
 from .selectors import dashboard as dashboard_selectors
 from .selectors import filing as filing_selectors
+from .selectors import obligations as obligation_selectors
 from .selectors import people as people_selectors
 from .services import clocks as clocks_services
 from .services import closure as closure_services
@@ -317,6 +318,7 @@ def crisis_detail(request, pk: int):
             "dossier_url": dossier_url(crisis.pk),
             "upload_types": " ".join(sorted(uploads_services.ALLOWED_UPLOAD_TYPES)),
             "upload_mb": uploads_services.upload_max_bytes() // (1024 * 1024),
+            **obligation_selectors.crisis_clocks(request.user, crisis, timezone.now()),
         }
     )
     return render(request, "crisis/detail.html", context)
@@ -602,18 +604,9 @@ def deliverable_download(request, pk: int):
     deliverable = access_selectors.deliverable_for_download(request.user, pk)
     if deliverable is None or not deliverable.file:
         raise Http404(_("No such file, or you may not download it."))
-    content_type = deliverable.content_type or (
-        mimetypes.guess_type(deliverable.file_name or deliverable.file.name)[0]
-        or "application/octet-stream"
+    return attachment(
+        deliverable.file, name=deliverable.file_name, content_type=deliverable.content_type
     )
-    response = FileResponse(
-        deliverable.file.open("rb"),
-        as_attachment=True,
-        filename=deliverable.file_name or deliverable.file.name.rsplit("/", 1)[-1],
-        content_type=content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --------------------------------------------------------------------------------------------
@@ -682,6 +675,7 @@ def dashboard(request):
             "days": days,
             "metrics": _metrics_context(request.user, days=days),
             **_dashboard_board(request, filters, days),
+            **obligation_selectors.obligations_board(request.user, timezone.now()),
         },
     )
 

@@ -191,6 +191,9 @@ MATRIX: list[Row] = [
     ),
     Row("crisis:dashboard", "GET", DASHBOARD),
     Row("crisis:dashboard_live", "GET", DASHBOARD),
+    # Issue 15 §3: the library of statutory obligations is the HR admins'.
+    Row("crisis:obligations_library", "GET", HR_ONLY),
+    Row("crisis:obligation_new", "GET", HR_ONLY),
     # --- crisis dossier pages -------------------------------------------------------------------
     Row("integrations:crisis_dossier_panel", "GET", CRISIS_SEEN, args=crisis_args),
     # Issue 13: the delivery ledger is for the crisis's managers and executives (and HR).
@@ -496,6 +499,14 @@ EXEMPT: dict[str, str] = {
     "simulation-result-list": "competency API (tests/competency/test_api.py)",
     "simulation-result-detail": "competency API (tests/competency/test_api.py)",
     "competency-evidence-list": "competency API (tests/competency/test_api.py)",
+    # Issue 15 §3: statutory clocks need a scenario that triggers one (the matrix's debt crisis
+    # triggers none); their role × object cells are in tests/crisis/test_obligation_*.py.
+    "crisis:obligation_edit": "HR admins only (tests/crisis/test_obligation_pages.py)",
+    "crisis:obligation_file": "crisis managers file (tests/crisis/test_obligation_pages.py)",
+    "crisis:obligation_adjust": "crisis managers (tests/crisis/test_obligation_pages.py)",
+    "crisis:obligation_proof": "full access only (tests/crisis/test_obligation_pages.py)",
+    "crisis-obligations": "participants read (tests/crisis/test_obligation_api.py)",
+    "obligation-file": "crisis managers file (tests/crisis/test_obligation_api.py)",
 }
 # Whole families with their own login and access machinery.
 EXEMPT_PREFIXES = {

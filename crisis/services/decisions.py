@@ -40,6 +40,7 @@ from .common import (
     require_open_crisis,
     require_visible,
 )
+from .obligations import obligations_sync
 from .progress import finish_task, milestone_stamp
 
 
@@ -59,6 +60,7 @@ def decision_record(
         crisis=crisis, task=task, text=text, option=option, made_by=actor, made_at=at
     )
     events.decision_made_event(decision=decision, actor=actor)
+    obligations_sync(crisis, at=at)  # statutory clocks a decision starts (e.g. a layoff)
     milestone_stamp(crisis, "first_response_at", at)
     milestone_stamp(crisis, "decided_at", at)
     participant_add(crisis, employee_of(actor), ParticipantRole.EXECUTIVE)

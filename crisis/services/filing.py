@@ -39,6 +39,7 @@ from ..selectors.people import duty_assignments
 from .assignment import start_clock, task_assigned_spec
 from .board import crisis_board_flags_refresh
 from .common import crisis_link, event_payload, task_brief
+from .obligations import obligations_sync
 
 
 def _may_file(actor, unit: OrgUnit) -> bool:
@@ -276,5 +277,6 @@ def crisis_file(
     crisis.filed_tasks = _file_tasks(
         crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now
     )
+    obligations_sync(crisis, at=now)  # the statutory clocks its filing and severity start
     crisis_board_flags_refresh([crisis.pk])
     return crisis

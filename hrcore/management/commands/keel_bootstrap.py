@@ -87,6 +87,7 @@ class Command(BaseCommand):
         )
         maps = importlib.import_module("responsibilities.library").library_install(scope=group)
         rules = importlib.import_module("crisis.library").trigger_rules_install()
+        obligations = importlib.import_module("crisis.library").obligations_install()
         competency = importlib.import_module("competency.library").library_install(author=user)
         say = self.stdout.write
         say(f"group: {group.code} ({'created' if group_created else 'kept'})")
@@ -95,6 +96,9 @@ class Command(BaseCommand):
         for outcome, codes in maps.items():
             say(f"maps {outcome}: {', '.join(codes) or '-'}")
         say(f"trigger rules: {rules['created']} created, {rules['existing']} kept")
+        say(
+            f"statutory obligations: {obligations['created']} created, {obligations['existing']} kept"
+        )
         say(
             f"competency: framework {competency['framework'].code} v{competency['framework'].version}, "
             f"{competency['profiles']} profiles created, "
