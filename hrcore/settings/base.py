@@ -255,6 +255,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "integrations-dossier-maintenance": _every("integrations.tasks.dossier_maintenance", 30.0),
     "integrations-customers-pull": _every("integrations.tasks.customers_pull", 300.0),
     "crisis-triggers": _every("crisis.tasks.triggers_sweep", 300.0),
+    "crisis-action-item-reminders": _every("crisis.tasks.action_items_remind", 3600.0),
     "housekeeping": _every("hrcore.tasks.housekeeping", 3600.0),
 }
 
