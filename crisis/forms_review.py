@@ -21,7 +21,7 @@ class FindingForm(forms.Form):
 
 class ActionItemForm(forms.Form):
     title = forms.CharField(label=_("Action"), max_length=ACTION_ITEM_MAX_LENGTH)
-    owner = forms.ChoiceField(label=_("Owner"))
+    owner = forms.ChoiceField(label=_("Action owner"))
     due_on = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
     finding = forms.ChoiceField(label=_("From the finding"), required=False)
 
@@ -32,6 +32,8 @@ class ActionItemForm(forms.Form):
             ("", "—"),
             *[(str(f.pk), f.text[:60]) for f in findings],
         ]
+        # The findings are listed as their authors typed them (any language).
+        self.fields["finding"].widget.attrs["data-user-content"] = ""
 
 
 class LessonSearchForm(forms.Form):

@@ -189,6 +189,31 @@ MATRIX: list[Row] = [
         args=lambda w: [w["deliverable"].pk],
         note="need to know: finance's file for finance and who sees everything",
     ),
+    # Issue 15 §5: the review (participants, executives, HR), its findings (participants; the
+    # matrix's crisis is open, so a permitted write is refused as a conflict and redirected) and
+    # action items (the crisis's managers), the lessons library, the monthly report.
+    Row("crisis:review", "GET", CRISIS_SEEN, args=crisis_args),
+    Row(
+        "crisis:review_finding_add",
+        "POST",
+        (302, 404, 302, 302, 302, 302, 302, 404),
+        args=crisis_args,
+        data=lambda w: {"kind": "went_well", "text": "Finance was quick"},
+    ),
+    Row(
+        "crisis:review_action_add",
+        "POST",
+        (302, 404, 403, 403, 403, 302, 302, 404),
+        args=crisis_args,
+        data=lambda w: {
+            "title": "Night contact",
+            "owner": str(w["legal_employee"].pk),
+            "due_on": "2026-12-31",
+        },
+    ),
+    Row("crisis:lessons", "GET", ALL_200),
+    Row("crisis:report", "GET", DASHBOARD),
+    Row("crisis:report_csv", "GET", DASHBOARD),
     Row("crisis:dashboard", "GET", DASHBOARD),
     Row("crisis:dashboard_live", "GET", DASHBOARD),
     # --- crisis dossier pages -------------------------------------------------------------------
@@ -464,6 +489,9 @@ EXEMPT: dict[str, str] = {
     "integrations:handover_execute": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:commission_decide": "commission approvals (tests/integrations)",
+    "crisis:review_finding_lesson": "needs a finding of a closed crisis (tests/crisis/test_review.py)",
+    "crisis:review_finding_propose": "needs a finding of a closed crisis (tests/crisis/test_review.py)",
+    "crisis:review_action_done": "needs an action item of a closed crisis (tests/crisis/test_review.py)",
     "competency:rate": "competency rating form (tests/competency)",
     "competency:assignment_start": "needs a training assignment (tests/competency)",
     "competency:simulation_detail": "training content (tests/competency)",

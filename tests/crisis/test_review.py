@@ -493,3 +493,42 @@ def test_review_page_in_both_languages(file_emergency, users, language, expected
     for text in expected:
         assert text in html, text
     assert 'data-testid="action-form"' in html  # the manager manages action items
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_review_lessons_and_report_pages_are_in_one_language(file_emergency, users, language):
+    """The language sweep's check (tests/language_text.py) on the pages of a closed crisis with
+    findings, a lesson, a map proposal and action items, for a manager and the HR admin."""
+    from tests.language_text import foreign_text, product_text
+
+    crisis = _known_crisis(file_emergency, users)
+    finding = review_services.finding_add(
+        crisis=crisis, kind="went_wrong", text="法务迟到", actor=users["legal"]
+    )
+    review_services.finding_mark_lesson(finding=finding, is_lesson=True, actor=users["manager"])
+    review_services.finding_propose_map_change(finding=finding, actor=users["hradmin"])
+    review_services.action_item_create(
+        crisis=crisis,
+        title="夜间联系人",
+        owner=users["finance"].employee,
+        due_on=date(2026, 11, 25),
+        actor=users["manager"],
+    )
+    pages = [
+        ("manager", reverse("crisis:review", args=[crisis.pk])),
+        ("hradmin", reverse("crisis:review", args=[crisis.pk])),
+        ("hradmin", reverse("crisis:lessons")),
+        ("hradmin", reverse("crisis:report") + "?month=2026-11"),
+    ]
+    for name in ("manager", "hradmin"):
+        user_preferences_update(user=users[name], language=language)
+    failures = []
+    for name, url in pages:
+        response = _client(users, name).get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert f'<html lang="{language}">' in html
+        failures += [
+            f"{name} {url}: {t[:120]}" for t in foreign_text(product_text(html, language), language)
+        ]
+    assert failures == []
