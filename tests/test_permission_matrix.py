@@ -363,6 +363,23 @@ MATRIX: list[Row] = [
         args=crisis_args,
         data=lambda w: {"text": "Negotiate", "option": "negotiate"},
     ),
+    Row(
+        "crisis-review",
+        "GET",
+        (200, 404, 200, 200, 200, 200, 200, 404),
+        api=True,
+        args=crisis_args,
+        note="participants, executives, HR (issue 15 §5)",
+    ),
+    Row(
+        "crisis-action-items",
+        "POST",
+        (409, 404, 403, 403, 403, 409, 409, 404),
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"title": "Night contact", "owner": "legal", "due_on": "2026-12-31"},
+        note="the crisis's managers; the matrix's crisis is open: 409 for them",
+    ),
     Row("task-list", "GET", ALL_200, api=True),
     Row("task-detail", "GET", CRISIS_SEEN, api=True, args=task("admin_task")),
     Row(

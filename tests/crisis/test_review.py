@@ -532,3 +532,72 @@ def test_review_lessons_and_report_pages_are_in_one_language(file_emergency, use
             f"{name} {url}: {t[:120]}" for t in foreign_text(product_text(html, language), language)
         ]
     assert failures == []
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+def test_review_api_and_action_item_api(file_emergency, users, api_as):
+    crisis = _known_crisis(file_emergency, users)
+    review_services.finding_add(crisis=crisis, kind="went_wrong", text="Late", actor=users["legal"])
+    body = api_as("finance").get(f"/api/v1/crises/{crisis.pk}/review/").json()
+    assert [(r["duty"], r["late_seconds"], r["still_open"]) for r in body["broke"]] == [
+        ("legal-support", 600, True),
+        ("admin-on-site", 300, False),
+    ]
+    assert [(r["duty"], r["spare_seconds"]) for r in body["held"]] == [
+        ("finance-records", 1200),
+        ("manager-contact", 300),
+    ]
+    assert [(f["kind"], f["author"]) for f in body["findings"]] == [("went_wrong", "legal")]
+    assert body["targets"] == [
+        {"key": "response", "seconds": 300, "held": True},
+        {"key": "information", "seconds": 1500, "held": False},
+    ]
+    tasks = {
+        t["duty"]: t["late"]
+        for t in api_as("finance").get(f"/api/v1/crises/{crisis.pk}/tasks/").json()
+    }
+    assert tasks == {
+        "manager-contact": False,
+        "finance-records": False,
+        "admin-on-site": True,
+        "legal-support": True,
+        "vp-decision": False,
+    }
+    url = f"/api/v1/crises/{crisis.pk}/action-items/"
+    payload = {"title": "Night contact", "owner": "finance", "due_on": "2026-12-31"}
+    assert api_as("finance").post(url, payload, format="json").status_code == 403
+    assert api_as("staff").post(url, payload, format="json").status_code == 404
+    assert (
+        api_as("manager").post(url, {**payload, "owner": "nobody"}, format="json").status_code
+        == 400
+    )
+    assert (
+        api_as("manager").post(url, {**payload, "due_on": "soon"}, format="json").status_code == 400
+    )
+    created = api_as("manager").post(url, payload, format="json")
+    assert created.status_code == 201
+    assert {k: created.json()[k] for k in ("title", "owner", "due_on", "status")} == {
+        "title": "Night contact",
+        "owner": "finance",
+        "due_on": "2026-12-31",
+        "status": "open",
+    }
+    assert ActionItem.objects.filter(crisis=crisis).count() == 1
+
+
+def test_the_closed_crisis_page_still_says_done_late(file_emergency, users):
+    crisis = _known_crisis(file_emergency, users)
+    user_preferences_update(user=users["manager"], language="en")
+    html = (
+        _client(users, "manager").get(reverse("crisis:detail", args=[crisis.pk])).content.decode()
+    )
+    rows = re.findall(
+        r'data-testid="task-([a-z-]+)" data-state="(\w+)".*?data-testid="task-state"( data-late)?>([^<]+)<',
+        html,
+        re.S,
+    )
+    states = {code: (state, bool(late), label) for code, state, late, label in rows}
+    assert states["admin-on-site"] == ("done", True, "Done late")
+    assert states["manager-contact"] == ("done", False, "Done")
