@@ -601,3 +601,4 @@ def test_the_closed_crisis_page_still_says_done_late(file_emergency, users):
     states = {code: (state, bool(late), label) for code, state, late, label in rows}
     assert states["admin-on-site"] == ("done", True, "Done late")
     assert states["manager-contact"] == ("done", False, "Done")
+    assert f'href="/crises/{crisis.pk}/review/" data-testid="review-link"' in html
