@@ -235,6 +235,7 @@ def _month_param(year: int, month: int) -> str:
 @login_required
 def monthly_report(request):
     year, month = _report_month(request)
+    today = timezone.localdate()
     data = review_selectors.monthly_report(request.user, year=year, month=month)
     figures = data.figures
     targets = [
@@ -272,8 +273,13 @@ def monthly_report(request):
         "open_items": data.open_items,
         "month_code": month_code,
         "month_start": data.start,
-        "previous": _month_param(*report.previous_month(year, month)),
-        "next": _month_param(*report.next_month(year, month)),
+        # Links to months that can have crises only (none before the first, none ahead).
+        "previous": _month_param(*report.previous_month(year, month))
+        if review_selectors.crises_filed_before(request.user, data.start)
+        else "",
+        "next": _month_param(*report.next_month(year, month))
+        if (year, month) < (today.year, today.month)
+        else "",
         "csv_url": reverse("crisis:report_csv") + f"?month={month_code}",
     }
     return render(request, "crisis/report.html", context)

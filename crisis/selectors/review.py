@@ -427,6 +427,11 @@ def monthly_report(user: AbstractBaseUser, *, year: int, month: int, now=None) -
     return MonthlyReport(figures=figures, open_items=open_items, start=start, end=end)
 
 
+def crises_filed_before(user: AbstractBaseUser, moment: datetime) -> bool:
+    """Whether ``user`` sees any crisis filed before ``moment`` (the report's "previous month")."""
+    return crises_visible_to(user).filter(filed_at__lt=moment).exists()
+
+
 def month_of(value: str | None, today: date) -> tuple[int, int]:
     """``"2026-11"`` → (2026, 11); missing or garbage → the current month."""
     try:

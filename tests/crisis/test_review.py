@@ -421,9 +421,14 @@ def test_monthly_report_figures_and_csv_from_known_data(file_emergency, users):
     assert [r[1] for r in rows[1:4]] == [a.title, "B", "C"]
     assert rows[2][6:] == ["2400", "0", "2460", "0", "3", "0"]
     assert rows[-1] == ["Total", "3", "", "", "", "", "1350", "1/2", "1980", "0/2", "5", "2"]
-    page = client.get(reverse("crisis:report"), {"month": "2026-11"}).content.decode()
+    with time_machine.travel(now, tick=False):
+        page = client.get(reverse("crisis:report"), {"month": "2026-11"}).content.decode()
+        december = client.get(reverse("crisis:report"), {"month": "2026-12"}).content.decode()
     assert page.count('data-testid="report-row"') == 3
     assert "1 of 2" in page
+    # Month links only where crises can be: none before the first crisis, none ahead of today.
+    assert 'href="?month=2026-12" rel="next"' in page and 'rel="prev"' not in page
+    assert 'href="?month=2026-11" rel="prev"' in december and 'rel="next"' not in december
 
 
 def test_report_csv_neutralises_formulas():
