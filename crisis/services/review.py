@@ -19,6 +19,7 @@ from hrcore.services.notifications import notification_send
 from hrcore.text import check_length
 from responsibilities.choices import MapStatus
 from responsibilities.models import ResponsibilityMap
+from responsibilities.services.common import MAX_TEXT as MAP_TEXT_MAX_LENGTH
 from responsibilities.services.maps import responsibility_map_revise, responsibility_map_update
 
 from ..choices import ActionItemStatus, CrisisStatus, FindingKind
@@ -133,6 +134,15 @@ def finding_propose_map_change(*, finding: ReviewFinding | int, actor) -> Respon
     existing = (draft.change_note or "").strip()
     if note not in existing:
         combined = f"{existing}\n{note}" if existing else note
+        if len(combined) > MAP_TEXT_MAX_LENGTH:
+            raise Conflict(
+                _(
+                    "The change note of draft version %(version)s is full; edit the draft in "
+                    "the map editor."
+                )
+                % {"version": draft.version},
+                code="change_note_full",
+            )
         draft = responsibility_map_update(
             responsibility_map=draft, change_note=combined, actor=actor
         )

@@ -235,6 +235,17 @@ def test_a_finding_becomes_a_draft_map_revision_with_the_change_note(file_emerge
         ).count()
         == 1
     )
+    # A change note that would overflow the map's limit is refused whole, the note unchanged.
+    ResponsibilityMap.objects.filter(pk=draft.pk).update(change_note="x" * 3990)
+    third = review_services.finding_add(
+        crisis=crisis, kind="suggestion", text="One more", actor=users["finance"]
+    )
+    with pytest.raises(Conflict) as exc:
+        review_services.finding_propose_map_change(finding=third, actor=users["hradmin"])
+    assert exc.value.code == "change_note_full"
+    draft.refresh_from_db()
+    third.refresh_from_db()
+    assert (draft.change_note, third.proposed_map_id) == ("x" * 3990, None)
 
 
 def test_action_items_are_tracked_to_done_and_reminded_once_each(file_emergency, users):
@@ -288,6 +299,10 @@ def test_action_items_are_tracked_to_done_and_reminded_once_each(file_emergency,
         done = review_services.action_item_complete(item=item, actor=users["finance"])
     assert (done.status, done.done_by_id) == ("done", users["finance"].pk)
     assert remind(date(2026, 12, 9)) == {"due": 0, "overdue": 0}
+    from django.conf import settings
+
+    beat = settings.CELERY_BEAT_SCHEDULE["crisis-action-item-reminders"]
+    assert (beat["task"], beat["schedule"]) == ("crisis.tasks.action_items_remind", 3600.0)
 
 
 def test_lessons_library_searches_text_scenario_and_unit_and_pages(file_emergency, users):
