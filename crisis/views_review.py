@@ -38,6 +38,21 @@ def _review_crisis(request, pk: int):
     return crisis
 
 
+def _attempt(request, call, success: str = ""):
+    """Run a service ``call``: a refusal answers 403 with its reason (returned), another error is
+    shown as a message, success says ``success``. None unless refused."""
+    try:
+        call()
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
+    except KeelError as exc:
+        _show_error(request, exc)
+    else:
+        if success:
+            messages.success(request, success)
+    return None
+
+
 def _owner_choices(crisis) -> list:
     people = {e.pk: e for e in people_selectors.crisis_people(crisis)}
     for e in people_selectors.crisis_unit_people(crisis):
@@ -80,19 +95,18 @@ def review_finding_add(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Write the finding and say what it is about."))
     else:
-        try:
-            review_services.finding_add(
+        refused = _attempt(
+            request,
+            lambda: review_services.finding_add(
                 crisis=crisis,
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
                 actor=request.user,
-            )
-        except PermissionDenied as exc:
-            return _forbidden(request, exc)
-        except KeelError as exc:
-            _show_error(request, exc)
-        else:
-            messages.success(request, _("Finding added."))
+            ),
+            _("Finding added."),
+        )
+        if refused:
+            return refused
     return redirect("crisis:review", pk=crisis.pk)
 
 
@@ -108,14 +122,14 @@ def _finding(request, pk: int) -> ReviewFinding:
 @require_POST
 def review_finding_lesson(request, pk: int):
     finding = _finding(request, pk)
-    try:
-        review_services.finding_mark_lesson(
+    refused = _attempt(
+        request,
+        lambda: review_services.finding_mark_lesson(
             finding=finding, is_lesson=request.POST.get("lesson") == "1", actor=request.user
-        )
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
-    except KeelError as exc:
-        _show_error(request, exc)
+        ),
+    )
+    if refused:
+        return refused
     return redirect(reverse("crisis:review", args=[finding.crisis_id]) + f"#finding-{pk}")
 
 
@@ -151,21 +165,20 @@ def review_action_add(request, pk: int):
     data = form.cleaned_data
     owner = next((p for p in people if str(p.pk) == data["owner"]), None)
     finding = next((f for f in findings if str(f.pk) == data.get("finding")), None)
-    try:
-        review_services.action_item_create(
+    refused = _attempt(
+        request,
+        lambda: review_services.action_item_create(
             crisis=crisis,
             title=data["title"],
             owner=owner,
             due_on=data["due_on"],
             finding=finding,
             actor=request.user,
-        )
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
-    except KeelError as exc:
-        _show_error(request, exc)
-    else:
-        messages.success(request, _("Action item added; its owner has been told."))
+        ),
+        _("Action item added; its owner has been told."),
+    )
+    if refused:
+        return refused
     return redirect(reverse("crisis:review", args=[crisis.pk]) + "#actions")
 
 
@@ -176,14 +189,14 @@ def review_action_done(request, pk: int):
     if item is None:
         raise Http404(_("No such action item."))
     _review_crisis(request, item.crisis_id)
-    try:
-        review_services.action_item_complete(
+    refused = _attempt(
+        request,
+        lambda: review_services.action_item_complete(
             item=item, actor=request.user, done=request.POST.get("done", "1") == "1"
-        )
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
-    except KeelError as exc:
-        _show_error(request, exc)
+        ),
+    )
+    if refused:
+        return refused
     return redirect(reverse("crisis:review", args=[item.crisis_id]) + "#actions")
 
 
