@@ -87,4 +87,17 @@ def test_review_and_monthly_report_screenshots(file_emergency, users, browser, l
                 page.screenshot(path=str(out / shot), full_page=True)
                 if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
                     page.screenshot(path=str(ROOT / "docs" / "screenshots" / shot), full_page=True)
+    # The print stylesheet: no navigation, buttons or forms; the figures and tables stay.
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 1024, "height": 1400})
+    page.goto(f"{live_server.url}{pages['report']}")
+    assert not page.locator("header.topbar").is_visible()
+    assert not page.locator('[data-testid="report-csv"]').is_visible()
+    assert page.locator('[data-testid="kpi-stars"]').is_visible()
+    assert page.locator('[data-testid="report-row"]').count() == 1
+    page.screenshot(path=str(out / "report-print-en.png"), full_page=True)
+    if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
+        page.screenshot(
+            path=str(ROOT / "docs" / "screenshots" / "report-print-en.png"), full_page=True
+        )
     context.close()
