@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from hrcore.choices import Role
 from hrcore.selectors import employee_of, has_role, is_hr_admin
@@ -33,6 +34,8 @@ from .dashboard import _department
 from .people import employee_names
 
 LESSONS_PAGE_SIZE = 20
+# Where the report counts tasks that are no duty of the map (follow-ups, ad-hoc tasks).
+ADDED_TASKS = _("Follow-ups and added tasks")
 
 # --- Permissions ------------------------------------------------------------------------------
 
@@ -336,7 +339,11 @@ def _breach_counts_by_department(
         )
     }
     return [
-        (_department(*duties.get(duty_id, (None, None, None)), code), breached, total)
+        (
+            _department(*duties[duty_id], code) if duty_id in duties else str(ADDED_TASKS),
+            breached,
+            total,
+        )
         for duty_id, code, breached, total in per_duty
     ]
 
