@@ -365,7 +365,9 @@ def _client(users, username):
 # --- the monthly report -----------------------------------------------------------------------
 
 
-def test_monthly_report_figures_and_csv_from_known_data(file_emergency, users):
+def test_monthly_report_figures_and_csv_from_known_data(
+    file_emergency, users, django_assert_max_num_queries
+):
     # November 2026: A (response 5 min, information 25 min, 2 late: admin, legal; stars:
     # manager and finance), B (response 40 min, information 41 min; finance, manager and admin
     # late, legal on time; nobody credited) and C (cancelled at once: nothing timed); December's
@@ -406,7 +408,8 @@ def test_monthly_report_figures_and_csv_from_known_data(file_emergency, users):
     review_services.action_item_complete(item=done, actor=users["finance"])
 
     now = datetime(2026, 12, 2, 12, tzinfo=SH)
-    with translation.override("en"):
+    with translation.override("en"), django_assert_max_num_queries(10):
+        # A fixed number of queries, however many crises the month holds.
         data = review_selectors.monthly_report(users["hradmin"], year=2026, month=11, now=now)
     f = data.figures
     assert [c.title for c in f.crises] == [a.title, "B", "C"]
