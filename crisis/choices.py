@@ -141,3 +141,16 @@ class TriggerKind(models.TextChoices):
 class TriggerAction(models.TextChoices):
     ALERT = "alert", _("Alert people")
     FILE_CRISIS = "file_crisis", _("File the crisis automatically")
+
+
+class FindingKind(models.TextChoices):
+    """What a post-incident review finding says (issue 15 §5)."""
+
+    WENT_WELL = "went_well", _("What went well")
+    WENT_WRONG = "went_wrong", _("What went wrong")
+    SUGGESTION = "suggestion", _("Suggestion")
+
+
+class ActionItemStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")

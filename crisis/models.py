@@ -15,10 +15,12 @@ from hrcore.i18n import Bilingual
 
 from . import obligations as obligation_rules
 from .choices import (
+    ActionItemStatus,
     CrisisSource,
     CrisisStatus,
     DeliverableKind,
     EventKind,
+    FindingKind,
     ParticipantRole,
     Severity,
     TaskKind,
@@ -667,3 +669,105 @@ class CrisisObligation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} (#{self.crisis_id})"
+
+
+# --- Post-incident review (issue 15 §5) -------------------------------------------------------
+
+FINDING_MAX_LENGTH = 2000
+ACTION_ITEM_MAX_LENGTH = 300
+
+
+class ReviewFinding(models.Model):
+    """What a participant found after the crisis: what went well, what went wrong, a suggestion.
+    Marked as a lesson it joins the lessons library; "propose a map change" links the draft map
+    revision it started."""
+
+    crisis = models.ForeignKey(
+        Crisis, verbose_name=_("crisis"), on_delete=models.CASCADE, related_name="review_findings"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=FindingKind.choices)
+    text = models.TextField(_("finding"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    is_lesson = models.BooleanField(_("lesson for the library"), default=False)
+    proposed_map = models.ForeignKey(
+        "responsibilities.ResponsibilityMap",
+        verbose_name=_("proposed map change"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("review finding")
+        verbose_name_plural = _("review findings")
+        indexes = [
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="finding_lessons",
+                condition=Q(is_lesson=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class ActionItem(models.Model):
+    """Something the review decided must change, with an owner and a due date, tracked to done;
+    the reminder sweep tells the owner on the due date and once it is overdue."""
+
+    crisis = models.ForeignKey(
+        Crisis, verbose_name=_("crisis"), on_delete=models.CASCADE, related_name="action_items"
+    )
+    finding = models.ForeignKey(
+        ReviewFinding,
+        verbose_name=_("finding"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_items",
+    )
+    title = models.CharField(_("action"), max_length=ACTION_ITEM_MAX_LENGTH)
+    owner = models.ForeignKey(
+        "hrcore.Employee",
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="crisis_action_items",
+    )
+    due_on = models.DateField(_("due date"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=ActionItemStatus.choices, default=ActionItemStatus.OPEN
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Reminders sent: 0 none, 1 the due-date reminder, 2 the overdue reminder.
+    reminder_stage = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
+        indexes = [
+            models.Index(fields=["due_on"], name="action_item_open_due", condition=Q(status="open"))
+        ]
+
+    def __str__(self) -> str:
+        return self.title[:60]
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ActionItemStatus.DONE

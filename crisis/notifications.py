@@ -236,3 +236,37 @@ register(
     ),
     example={"crisis_title": _TITLE, "obligation": _OBLIGATION},
 )
+
+
+# --- Post-incident review: action items (issue 15 §5) ---------------------------------------
+
+_ACTION_ITEM = "Add a night-shift contact to the finance duty"
+
+
+def _action_item_body(params: Params) -> str:
+    return _("%(title)s — due %(due)s.") % {
+        "title": user(params.get("crisis_title")),
+        "due": params.get("due_on", ""),
+    }
+
+
+register(
+    "crisis.action_item",
+    subject=lambda p: _("Action item for you: %(action)s") % {"action": user(p.get("action"))},
+    body=_action_item_body,
+    example={"crisis_title": _TITLE, "action": _ACTION_ITEM, "due_on": "2026-12-20"},
+)
+
+register(
+    "crisis.action_item_due",
+    subject=lambda p: _("Action item due today: %(action)s") % {"action": user(p.get("action"))},
+    body=_action_item_body,
+    example={"crisis_title": _TITLE, "action": _ACTION_ITEM, "due_on": "2026-12-20"},
+)
+
+register(
+    "crisis.action_item_overdue",
+    subject=lambda p: _("Action item overdue: %(action)s") % {"action": user(p.get("action"))},
+    body=_action_item_body,
+    example={"crisis_title": _TITLE, "action": _ACTION_ITEM, "due_on": "2026-12-20"},
+)

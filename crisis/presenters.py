@@ -21,7 +21,7 @@ from hrcore.selectors import employee_of
 from . import metrics
 from .choices import DeliverableKind, EventKind, TaskStatus
 from .forms import decision_option_label
-from .task_state import task_state
+from .task_state import task_late, task_state
 
 
 def user_text(value) -> str:
@@ -72,7 +72,10 @@ def task_what(task) -> str:
     return text.strip().rstrip("。.！!；;")
 
 
-def state_label(state: str) -> str:
+def state_label(state: str, *, late: bool = False) -> str:
+    """The label of a task state; a task done after its due time says so ("Done late")."""
+    if state == "done" and late:
+        return _("Done late")
     labels = {
         "ok": _("On track"),
         "warning": _("Warning"),
@@ -91,11 +94,13 @@ def task_rows(tasks, *, now: datetime, viewer_employee, comments=None) -> list[d
     rows = []
     for task in tasks:
         state = task_state(task, now)
+        late = task_late(task)
         rows.append(
             {
                 "task": task,
                 "state": state,
-                "state_label": state_label(state),
+                "late": late,
+                "state_label": state_label(state, late=late),
                 "department": task_department(task),
                 "what": task_what(task),
                 "mine": viewer_employee is not None and task.assignee_id == viewer_employee.pk,
@@ -140,7 +145,11 @@ def checklist(crisis, rows: list[dict], decisions: list, *, now: datetime) -> li
         state = row["state"]
         if state == "cancelled":
             continue
-        if state == "done":
+        if state == "done" and row.get("late"):
+            values["time"] = local_clock(task.completed_at, now)
+            values["due"] = local_clock(task.due_at, now)
+            text = _('%(who)s delivered "%(what)s" late, at %(time)s (due at %(due)s).') % values
+        elif state == "done":
             values["time"] = local_clock(task.completed_at, now)
             text = _('%(who)s has delivered "%(what)s" at %(time)s.') % values
         elif state == "waiting":
@@ -309,7 +318,8 @@ def crisis_row(crisis, now) -> dict:
             {
                 "task": t,
                 "state": s,
-                "state_label": state_label(s),
+                "late": task_late(t),
+                "state_label": state_label(s, late=task_late(t)),
                 "department": task_department(t),
                 "what": task_what(t),
             }

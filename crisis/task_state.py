@@ -29,6 +29,26 @@ def task_state(task, now: datetime) -> str:
     return "ok"
 
 
+def task_late(task, now: datetime | None = None) -> bool:
+    """Whether the task missed its deadline — a fact that outlives the task: its breach fired,
+    it was delivered after its due time, or (given ``now``) it is still open past it. A task done
+    late stays late after it is done and after the crisis closes (its state is "done", its row
+    says "done late"). Cancelled tasks and tasks whose clock never ran are not late unless the
+    breach fired before."""
+    if task.breached_at is not None:
+        return True
+    if task.due_at is None or task.status == TaskStatus.CANCELLED:
+        return False
+    if task.completed_at is not None:
+        return task.completed_at > task.due_at
+    return (
+        now is not None
+        and task.status in TASK_ACTIVE_STATES
+        and task.paused_at is None
+        and now >= task.due_at
+    )
+
+
 def live_q() -> Q:
     """Tasks whose clock counts on the board: active (not waiting, done or cancelled) and not
     paused — the states ``task_state`` does not settle before looking at the clock."""

@@ -3,6 +3,7 @@ sweep runs inside hrcore's tick, registered in ``KEEL_TICK_SWEEPS``; it has no t
 
 from celery import shared_task
 
+from .services import review as review_services
 from .services import triggers as triggers_services
 
 
@@ -10,3 +11,9 @@ from .services import triggers as triggers_services
 def triggers_sweep() -> int:
     """Periodic pass of the automatic trigger rules over overdue customers."""
     return triggers_services.triggers_sweep()
+
+
+@shared_task(name="crisis.tasks.action_items_remind")
+def action_items_remind() -> dict:
+    """Hourly: remind owners of review action items due today or overdue (once each)."""
+    return review_services.action_items_remind()

@@ -31,3 +31,26 @@ urlpatterns = [
     path("clocks/<int:pk>/adjust/", views_obligations.obligation_adjust, name="obligation_adjust"),
     path("clocks/<int:pk>/proof/", views_obligations.obligation_proof, name="obligation_proof"),
 ]
+
+# Post-incident review (issue 15 §5).
+from . import views_review  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/review/", views_review.review, name="review"),
+    path("<int:pk>/review/findings/", views_review.review_finding_add, name="review_finding_add"),
+    path("<int:pk>/review/actions/", views_review.review_action_add, name="review_action_add"),
+    path(
+        "findings/<int:pk>/lesson/",
+        views_review.review_finding_lesson,
+        name="review_finding_lesson",
+    ),
+    path(
+        "findings/<int:pk>/propose/",
+        views_review.review_finding_propose,
+        name="review_finding_propose",
+    ),
+    path("actions/<int:pk>/done/", views_review.review_action_done, name="review_action_done"),
+    path("lessons/", views_review.lessons, name="lessons"),
+    path("report/", views_review.monthly_report, name="report"),
+    path("report.csv", views_review.monthly_report_csv, name="report_csv"),
+]

@@ -189,6 +189,31 @@ MATRIX: list[Row] = [
         args=lambda w: [w["deliverable"].pk],
         note="need to know: finance's file for finance and who sees everything",
     ),
+    # Issue 15 §5: the review (participants, executives, HR), its findings (participants; the
+    # matrix's crisis is open, so a permitted write is refused as a conflict and redirected) and
+    # action items (the crisis's managers), the lessons library, the monthly report.
+    Row("crisis:review", "GET", CRISIS_SEEN, args=crisis_args),
+    Row(
+        "crisis:review_finding_add",
+        "POST",
+        (302, 404, 302, 302, 302, 302, 302, 404),
+        args=crisis_args,
+        data=lambda w: {"kind": "went_well", "text": "Finance was quick"},
+    ),
+    Row(
+        "crisis:review_action_add",
+        "POST",
+        (302, 404, 403, 403, 403, 302, 302, 404),
+        args=crisis_args,
+        data=lambda w: {
+            "title": "Night contact",
+            "owner": str(w["legal_employee"].pk),
+            "due_on": "2026-12-31",
+        },
+    ),
+    Row("crisis:lessons", "GET", ALL_200),
+    Row("crisis:report", "GET", DASHBOARD),
+    Row("crisis:report_csv", "GET", DASHBOARD),
     Row("crisis:dashboard", "GET", DASHBOARD),
     Row("crisis:dashboard_live", "GET", DASHBOARD),
     # Issue 15 §3: the library of statutory obligations is the HR admins'.
@@ -343,6 +368,23 @@ MATRIX: list[Row] = [
         args=crisis_args,
         data=lambda w: {"text": "Negotiate", "option": "negotiate"},
     ),
+    Row(
+        "crisis-review",
+        "GET",
+        (200, 404, 200, 200, 200, 200, 200, 404),
+        api=True,
+        args=crisis_args,
+        note="participants, executives, HR (issue 15 §5)",
+    ),
+    Row(
+        "crisis-action-items",
+        "POST",
+        (409, 404, 403, 403, 403, 409, 409, 404),
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"title": "Night contact", "owner": "legal", "due_on": "2026-12-31"},
+        note="the crisis's managers; the matrix's crisis is open: 409 for them",
+    ),
     Row("task-list", "GET", ALL_200, api=True),
     Row("task-detail", "GET", CRISIS_SEEN, api=True, args=task("admin_task")),
     Row(
@@ -470,6 +512,9 @@ EXEMPT: dict[str, str] = {
     "integrations:handover_execute": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:commission_decide": "commission approvals (tests/integrations)",
+    "crisis:review_finding_lesson": "needs a finding of a closed crisis (tests/crisis/test_review.py)",
+    "crisis:review_finding_propose": "needs a finding of a closed crisis (tests/crisis/test_review.py)",
+    "crisis:review_action_done": "needs an action item of a closed crisis (tests/crisis/test_review.py)",
     "competency:rate": "competency rating form (tests/competency)",
     "competency:assignment_start": "needs a training assignment (tests/competency)",
     "competency:simulation_detail": "training content (tests/competency)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from hrcore.api.serializers import EmployeeBriefSerializer
@@ -16,6 +17,7 @@ from ..models import (
     Task,
     TimelineEvent,
 )
+from ..task_state import task_late
 
 
 class CrisisCreateSerializer(serializers.Serializer):
@@ -46,6 +48,10 @@ class TaskSerializer(serializers.ModelSerializer):
     assignee = EmployeeBriefSerializer(read_only=True, allow_null=True)
     sla_state = serializers.CharField(source="timer_state", read_only=True)
     crisis = serializers.IntegerField(source="crisis_id", read_only=True)
+    late = serializers.SerializerMethodField(
+        help_text="The deadline was missed: the breach fired, it was delivered after its due "
+        "time or it is still open past it. Stays true once done (issue 15 §6)."
+    )
 
     class Meta:
         model = Task
@@ -69,7 +75,11 @@ class TaskSerializer(serializers.ModelSerializer):
             "paused_at",
             "paused_seconds",
             "escalation_step",
+            "late",
         ]
+
+    def get_late(self, task) -> bool:
+        return task_late(task, timezone.now())
 
 
 class CrisisSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .obligations import CrisisObligationsView, ObligationFileView
+from .review import CrisisActionItemsView, CrisisReviewView
 from .views import CrisisViewSet, TaskViewSet
 
 router = SimpleRouter()
@@ -9,10 +10,17 @@ router.register("crises", CrisisViewSet, basename="crisis")
 router.register("tasks", TaskViewSet, basename="task")
 urlpatterns = router.urls
 
-# Statutory clocks (issue 15 §3).
 urlpatterns += [
+    # Statutory clocks (issue 15 §3).
     path(
         "crises/<int:pk>/obligations/", CrisisObligationsView.as_view(), name="crisis-obligations"
     ),
     path("obligations/<int:pk>/file/", ObligationFileView.as_view(), name="obligation-file"),
+    # Post-incident review (issue 15 §5).
+    path("crises/<int:crisis_id>/review/", CrisisReviewView.as_view(), name="crisis-review"),
+    path(
+        "crises/<int:crisis_id>/action-items/",
+        CrisisActionItemsView.as_view(),
+        name="crisis-action-items",
+    ),
 ]

@@ -28,6 +28,7 @@ from ..models import (
 )
 from ..selectors.access import can_manage
 from ..selectors.people import crisis_people
+from ..task_state import task_late
 from .board import crisis_board_flags_refresh
 from .common import event_payload, require_visible
 from .progress import all_info_refresh
@@ -239,19 +240,22 @@ def crisis_close(
     return crisis
 
 
-def credited_employees(crisis: Crisis) -> list[Employee]:
-    """Who earns a resilience star by default: the filer and everyone who delivered on time."""
+def credited_employees(crisis: Crisis, now=None) -> list[Employee]:
+    """Who earns a resilience star by default: the filer and everyone who delivered on time —
+    minus anyone who missed a deadline of this crisis (breach fired, delivered late, or still
+    open past the due time): the closer may still tick them, the form does not pre-select them."""
+    now = now or timezone.now()
+    tasks = list(crisis.tasks.select_related("assignee"))
+    late_ids = {t.assignee_id for t in tasks if t.assignee_id and task_late(t, now)}
     people: dict[int, Employee] = {}
     if crisis.filed_by_id:
         filer = Employee.objects.filter(user_id=crisis.filed_by_id).first()
         if filer is not None:
             people[filer.pk] = filer
-    for task in crisis.tasks.filter(status=TaskStatus.DONE, breached_at=None).select_related(
-        "assignee"
-    ):
-        if task.assignee is not None:
+    for task in tasks:
+        if task.status == TaskStatus.DONE and task.assignee is not None:
             people[task.assignee.pk] = task.assignee
-    return list(people.values())
+    return [e for pk, e in people.items() if pk not in late_ids]
 
 
 def _recognise(crisis: Crisis, *, stars_for: list[Employee], findings: list[dict], actor) -> None:

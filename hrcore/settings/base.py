@@ -260,6 +260,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "integrations.tasks.master_data_reconcile",
         float(os.environ.get("KEEL_MASTER_DATA_RECONCILE_SECONDS", "3600")),
     ),
+    "crisis-action-item-reminders": _every("crisis.tasks.action_items_remind", 3600.0),
     "housekeeping": _every("hrcore.tasks.housekeeping", 3600.0),
 }
 
