@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +23,7 @@ from ..choices import (
     CrisisStatus,
     EventKind,
     FindingKind,
+    TaskKind,
     TaskStatus,
 )
 from ..forms import decision_option_label
@@ -110,15 +110,8 @@ class Review:
 
 
 def follow_up_tasks(tasks: list[Task]) -> list[Task]:
-    """Tasks of the crisis that are not plain duties of the map — follow-ups of decisions
-    (``Task.kind`` other than its default). Without a ``kind`` field, none: the review degrades
-    to decisions alone."""
-    try:
-        kind_field = Task._meta.get_field("kind")
-    except FieldDoesNotExist:
-        return []
-    default = kind_field.get_default()
-    return [t for t in tasks if getattr(t, "kind", default) != default]
+    """Tasks added while the crisis ran: decision follow-ups, ad-hoc tasks, help requests."""
+    return [t for t in tasks if t.kind != TaskKind.DUTY]
 
 
 def _person(task: Task) -> str:
