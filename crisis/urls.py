@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import course_views, views
 
 app_name = "crisis"
 
@@ -24,3 +24,4 @@ urlpatterns = [
     path("tasks/<int:pk>/reassign/", views.task_reassign, name="task_reassign"),
     path("deliverables/<int:pk>/download/", views.deliverable_download, name="deliverable"),
 ]
+urlpatterns += course_views.urlpatterns  # changing course (issue 15 §4)
