@@ -270,7 +270,7 @@ def task_comment(*, task: Task, body: str, actor) -> TaskComment:
 
 
 @transaction.atomic
-def task_cancel(*, task: Task, actor, reason: str) -> Task:
+def task_cancel(*, task: Task, actor, reason: str = "") -> Task:
     """Cancel a task that no longer applies, saying why; tasks waiting for it may start."""
     task = lock_task(task)
     crisis = task.crisis

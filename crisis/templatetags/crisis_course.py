@@ -19,6 +19,16 @@ from ..services.course import link_reason, reopen_deadline
 register = template.Library()
 
 
+def _people_select(context, crisis):
+    """The page's "To" select of every active employee, rendered once per page by the crisis
+    view (``reassign_fields``); rendered here only when the page has none."""
+    fields = context.get("reassign_fields") or {}
+    if fields.get("assignee"):
+        return fields["assignee"]
+    form = course_forms.AdhocTaskForm(people=people_selectors.reassign_candidates(crisis))
+    return form["assignee"].as_widget()
+
+
 @register.inclusion_tag("crisis/partials/course_panel.html", takes_context=True)
 def course_panel(context, crisis):
     request = context["request"]
@@ -47,7 +57,9 @@ def course_panel(context, crisis):
         return panel
     factors = crisis.map.severity_factors
     current = severity_factor(factors, crisis.severity)
-    open_tasks = crisis.tasks.filter(status__in=TASK_OPEN_STATES).select_related("duty", "assignee")
+    open_tasks = crisis.tasks.filter(status__in=TASK_OPEN_STATES).select_related(
+        "duty__assignee_position"
+    )
     panel.update(
         {
             "status_form": course_forms.StatusUpdateForm(auto_id="id_status_%s"),
@@ -58,9 +70,8 @@ def course_panel(context, crisis):
                 (str(label), round(severity_factor(factors, code) / current, 2))
                 for code, label in Severity.choices
             ],
-            "adhoc_form": course_forms.AdhocTaskForm(
-                people=people_selectors.reassign_candidates(crisis), auto_id="id_adhoc_%s"
-            ),
+            "adhoc_form": course_forms.AdhocTaskForm(auto_id="id_adhoc_%s"),
+            "people_select": _people_select(context, crisis),
             "cancel_rows": [
                 {
                     "task": t,
