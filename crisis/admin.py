@@ -8,6 +8,7 @@ from hrcore.admin import ReadOnlyAdmin
 from .models import (
     Crisis,
     Decision,
+    StatusCadence,
     Task,
     TimelineEvent,
     TriggerAlert,
@@ -28,6 +29,14 @@ class TriggerRuleAdmin(admin.ModelAdmin):
         "is_active",
     ]
     list_filter = ["kind", "action", "is_active"]
+
+
+@admin.register(StatusCadence)
+class StatusCadenceAdmin(admin.ModelAdmin):
+    """How often the crisis manager posts a status update, per severity (0: never); severities
+    without a row use ``crisis.models.DEFAULT_STATUS_CADENCE``."""
+
+    list_display = ["severity", "every_minutes"]
 
 
 @admin.register(TriggerAlert)

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hrcore.errors import KeelError, PermissionDenied
@@ -76,101 +77,82 @@ def add_task(request, pk: int):
     return _run(request, crisis.pk, form, act, invalid=_("Say what, who and by when."))
 
 
-@require_POST
-@login_required
-def change_severity(request, pk: int):
-    crisis = _crisis(request, pk)
+def _crisis_action(form_class, act, *, done, invalid):
+    """A POST view on one crisis: ``act(request, crisis, cleaned_data)`` calls the service;
+    ``done`` and ``invalid`` are the (lazy) messages of success and of an incomplete form."""
 
-    def act(data):
-        course_services.crisis_severity_change(
-            crisis=crisis, severity=data["severity"], actor=request.user
-        )
-        return _("Severity changed; open tasks' deadlines follow it and everyone was told.")
+    @require_POST
+    @login_required
+    def view(request, pk: int):
+        crisis = _crisis(request, pk)
 
-    form = course_forms.SeverityForm(request.POST)
-    return _run(request, crisis.pk, form, act, invalid=_("Choose a severity."))
+        def run(data):
+            act(request, crisis, data)
+            return str(done)
 
+        return _run(request, crisis.pk, form_class(request.POST), run, invalid=str(invalid))
 
-@require_POST
-@login_required
-def invite(request, pk: int):
-    crisis = _crisis(request, pk)
-
-    def act(data):
-        course_services.crisis_invite_username(
-            crisis=crisis, username=data["username"], actor=request.user
-        )
-        return _("Invited: they see this crisis, and nothing else.")
-
-    form = course_forms.InviteForm(request.POST)
-    return _run(request, crisis.pk, form, act, invalid=_("Give the guest's user name."))
+    return view
 
 
-@require_POST
-@login_required
-def uninvite(request, pk: int):
-    crisis = _crisis(request, pk)
-
-    def act(data):
-        course_services.crisis_uninvite(
-            crisis=crisis, username=data["username"], actor=request.user
-        )
-        return _("Invitation withdrawn.")
-
-    form = course_forms.InviteForm(request.POST)
-    return _run(request, crisis.pk, form, act, invalid=_("Give the guest's user name."))
-
-
-@require_POST
-@login_required
-def link(request, pk: int):
-    crisis = _crisis(request, pk)
-
-    def act(data):
-        course_services.crises_link(crisis=crisis, other_id=data["crisis"], actor=request.user)
-        return _("Crises linked.")
-
-    form = course_forms.LinkForm(request.POST)
-    return _run(request, crisis.pk, form, act, invalid=_("Give the related crisis's number."))
-
-
-@require_POST
-@login_required
-def unlink(request, pk: int):
-    crisis = _crisis(request, pk)
-
-    def act(data):
-        course_services.crises_unlink(crisis=crisis, other_id=data["crisis"], actor=request.user)
-        return _("Link removed.")
-
-    form = course_forms.LinkForm(request.POST)
-    return _run(request, crisis.pk, form, act, invalid=_("Give the related crisis's number."))
-
-
-@require_POST
-@login_required
-def reopen(request, pk: int):
-    crisis = _crisis(request, pk)
-
-    def act(data):
-        course_services.crisis_reopen(crisis=crisis, reason=data["reason"], actor=request.user)
-        return _("Crisis reopened. Tasks cancelled at closing stay cancelled: add what is to do.")
-
-    form = course_forms.ReasonForm(request.POST)
-    return _run(request, crisis.pk, form, act, invalid=_("Say why the crisis reopens."))
-
-
-@require_POST
-@login_required
-def status_update(request, pk: int):
-    crisis = _crisis(request, pk)
-
-    def act(data):
-        status_services.status_update_post(crisis=crisis, body=data["body"], actor=request.user)
-        return _("Status update posted to everyone taking part.")
-
-    form = course_forms.StatusUpdateForm(request.POST)
-    return _run(request, crisis.pk, form, act, invalid=_("Write where things stand."))
+change_severity = _crisis_action(
+    course_forms.SeverityForm,
+    lambda request, crisis, data: course_services.crisis_severity_change(
+        crisis=crisis, severity=data["severity"], actor=request.user
+    ),
+    done=gettext_lazy("Severity changed; open tasks' deadlines follow it and everyone was told."),
+    invalid=gettext_lazy("Choose a severity."),
+)
+invite = _crisis_action(
+    course_forms.InviteForm,
+    lambda request, crisis, data: course_services.crisis_invite_username(
+        crisis=crisis, username=data["username"], actor=request.user
+    ),
+    done=gettext_lazy("Invited: they see this crisis, and nothing else."),
+    invalid=gettext_lazy("Give the guest's user name."),
+)
+uninvite = _crisis_action(
+    course_forms.InviteForm,
+    lambda request, crisis, data: course_services.crisis_uninvite(
+        crisis=crisis, username=data["username"], actor=request.user
+    ),
+    done=gettext_lazy("Invitation withdrawn."),
+    invalid=gettext_lazy("Give the guest's user name."),
+)
+link = _crisis_action(
+    course_forms.LinkForm,
+    lambda request, crisis, data: course_services.crises_link(
+        crisis=crisis, other_id=data["crisis"], actor=request.user
+    ),
+    done=gettext_lazy("Crises linked."),
+    invalid=gettext_lazy("Give the related crisis's number."),
+)
+unlink = _crisis_action(
+    course_forms.LinkForm,
+    lambda request, crisis, data: course_services.crises_unlink(
+        crisis=crisis, other_id=data["crisis"], actor=request.user
+    ),
+    done=gettext_lazy("Link removed."),
+    invalid=gettext_lazy("Give the related crisis's number."),
+)
+reopen = _crisis_action(
+    course_forms.ReasonForm,
+    lambda request, crisis, data: course_services.crisis_reopen(
+        crisis=crisis, reason=data["reason"], actor=request.user
+    ),
+    done=gettext_lazy(
+        "Crisis reopened. Tasks cancelled at closing stay cancelled: add what is to do."
+    ),
+    invalid=gettext_lazy("Say why the crisis reopens."),
+)
+status_update = _crisis_action(
+    course_forms.StatusUpdateForm,
+    lambda request, crisis, data: status_services.status_update_post(
+        crisis=crisis, body=data["body"], actor=request.user
+    ),
+    done=gettext_lazy("Status update posted to everyone taking part."),
+    invalid=gettext_lazy("Write where things stand."),
+)
 
 
 @require_POST

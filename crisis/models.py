@@ -4,6 +4,7 @@ automatic trigger rules and alerts (business calendars are organisation data: hr
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -557,7 +558,9 @@ class StatusCadence(models.Model):
 
     severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, unique=True)
     every_minutes = models.PositiveIntegerField(
-        _("every (minutes)"), help_text=_("0: no regular status update at this severity.")
+        _("every (minutes)"),
+        help_text=_("0: no regular status update at this severity."),
+        validators=[MaxValueValidator(7 * 24 * 60)],
     )
 
     class Meta:

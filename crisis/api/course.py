@@ -21,6 +21,7 @@ from ..services import status_updates as status_services
 from ..services.added_tasks import MAX_DEADLINE_MINUTES, task_add
 from ..services.closure import crisis_close
 from ..services.tasks import task_cancel
+from .serializers import CrisisSerializer, TaskSerializer
 
 # --- Shapes -----------------------------------------------------------------------------------
 
@@ -134,16 +135,12 @@ class CourseCrisisActions:
     ``_crisis`` and ``get_queryset``)."""
 
     def _render_crisis(self, pk: int):
-        from .serializers import CrisisSerializer
-
         return CrisisSerializer(
             self.get_queryset().get(pk=pk), context={"request": self.request}
         ).data
 
     def add_task(self, request, crisis: Crisis) -> Response:
         """``POST /crises/{id}/tasks/``: an ad-hoc task with its owner, action and deadline."""
-        from .serializers import TaskSerializer
-
         data = _valid(AdhocTaskCreateSerializer, request.data)
         task = task_add(
             crisis=crisis,
@@ -155,7 +152,7 @@ class CourseCrisisActions:
         )
         return Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CrisisPatchSerializer, responses={200: None})
+    @extend_schema(request=CrisisPatchSerializer, responses={200: CrisisSerializer})
     def partial_update(self, request, pk=None):
         """Change the severity (the only field that can be changed): open tasks' deadlines
         follow the map's per-severity factors."""
@@ -165,7 +162,7 @@ class CourseCrisisActions:
         course_services.crisis_patch(crisis=crisis, changes=dict(request.data), actor=request.user)
         return Response(self._render_crisis(crisis.pk))
 
-    @extend_schema(request=CloseSerializer, responses={200: None})
+    @extend_schema(request=CloseSerializer, responses={200: CrisisSerializer})
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def close(self, request, pk=None):
         """Close as resolved or cancelled with the outcome, the same rules as the page."""
@@ -184,7 +181,7 @@ class CourseCrisisActions:
         )
         return Response(self._render_crisis(crisis.pk))
 
-    @extend_schema(request=ReasonSerializer, responses={200: None})
+    @extend_schema(request=ReasonSerializer, responses={200: CrisisSerializer})
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def reopen(self, request, pk=None):
         """Reopen within 7 days of closing (a reason is required; later: 409)."""
@@ -296,12 +293,10 @@ class CourseCrisisActions:
 class CourseTaskActions:
     """``POST /tasks/{id}/cancel/`` (mixed into ``TaskViewSet``, which provides ``_task``)."""
 
-    @extend_schema(request=ReasonSerializer, responses={200: None})
+    @extend_schema(request=ReasonSerializer, responses={200: TaskSerializer})
     @action(detail=True, methods=["post"], filterset_class=None)
     def cancel(self, request, pk=None):
         """Cancel a task that no longer applies; a reason is required."""
-        from .serializers import TaskSerializer
-
         task = self._task(pk)
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
         task_cancel(task=task, actor=request.user, reason=str(reason or ""))

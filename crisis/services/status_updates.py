@@ -29,7 +29,7 @@ from .common import crisis_link, filer_employee, require_open_crisis
 from .course import actor_person, lock_managed, notify_audience
 
 SWEEP_BATCH = 200
-MAX_CADENCE_MINUTES = 7 * 24 * 60
+MAX_CADENCE_MINUTES = 7 * 24 * 60  # as StatusCadence.every_minutes allows
 
 
 @transaction.atomic

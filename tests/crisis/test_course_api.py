@@ -170,7 +170,9 @@ def test_close_and_reopen_through_the_api(file_emergency, api_as):
         clock.move_to(T0 + timedelta(days=11))
         late = api.post(_url(crisis, "reopen/"), {"reason": "again"}, format="json")
     assert late.status_code == 409
-    assert "7 days" in late.json()["detail"]
+    assert late.json()["code"] == "reopen_window_passed"
+    # the closing time in the reader's zone (Shanghai), in the message
+    assert "2026-03-07 10:00" in late.json()["detail"]
 
 
 def test_invited_guest_sees_that_crisis_and_nothing_else(file_emergency, api_as, users):
