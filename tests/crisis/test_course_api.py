@@ -282,3 +282,19 @@ def test_cancel_a_task_through_the_api(file_emergency, api_as):
     assert done.json()["status"] == "cancelled"
     assert api_as("manager").post(url, {"reason": "again"}, format="json").status_code == 409
     assert Task.objects.get(pk=task.pk).status == "cancelled"
+
+
+def test_several_adhoc_tasks_in_one_crisis(file_emergency, api_as):
+    crisis = file_emergency()
+    api = api_as("manager")
+    codes = set()
+    for n in range(3):
+        response = api.post(
+            _url(crisis, "tasks/"),
+            {"action": f"Step {n}", "assignee": "legal", "deadline_minutes": 10 + n},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+        codes.add(response.json()["duty"])
+    assert len(codes) == 3
+    assert crisis.tasks.filter(kind="adhoc").count() == 3

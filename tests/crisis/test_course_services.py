@@ -375,3 +375,39 @@ def test_status_update_refusals(file_emergency, users):
     crisis_close(crisis=crisis, outcome="done", actor=users["manager"])
     with pytest.raises(Conflict):
         status_update_post(crisis=crisis, body="hi", actor=users["manager"])
+
+
+def test_the_panels_reads_take_the_same_queries_however_many_links_and_guests(
+    file_emergency, users
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crisis.selectors.course import crisis_audience, invited_users
+
+    User = get_user_model()
+    crisis = file_emergency()
+
+    def grow(n: int) -> None:
+        for i in range(n):
+            other = file_emergency(title=f"Related {i}")
+            course.crises_link(crisis=crisis, other_id=other.pk, actor=users["manager"])
+            User.objects.create_user(f"guest{other.pk}", password="x" * 12)
+            course.crisis_invite_username(
+                crisis=crisis, username=f"guest{other.pk}", actor=users["manager"]
+            )
+
+    def reads() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            linked_crises(crisis, users["manager"])
+            link_candidates(crisis, users["manager"])
+            crisis_audience(crisis)
+            invited_users(crisis)
+        return len(ctx.captured_queries)
+
+    grow(1)
+    one = reads()
+    grow(3)
+    assert len(linked_crises(crisis, users["manager"])) == 4
+    assert len(invited_users(crisis)) == 4
+    assert reads() == one
