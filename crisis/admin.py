@@ -10,6 +10,7 @@ from .models import (
     CrisisObligation,
     Decision,
     Obligation,
+    StatusCadence,
     Task,
     TimelineEvent,
     TriggerAlert,
@@ -30,6 +31,14 @@ class TriggerRuleAdmin(admin.ModelAdmin):
         "is_active",
     ]
     list_filter = ["kind", "action", "is_active"]
+
+
+@admin.register(StatusCadence)
+class StatusCadenceAdmin(admin.ModelAdmin):
+    """How often the crisis manager posts a status update, per severity (0: never); severities
+    without a row use ``crisis.models.DEFAULT_STATUS_CADENCE``."""
+
+    list_display = ["severity", "every_minutes"]
 
 
 @admin.register(TriggerAlert)

@@ -131,6 +131,22 @@ class EventKind(models.TextChoices):
     PARTICIPANT_INVITED = "participant_invited", _("Participant invited")
     CLOSED = "closed", _("Crisis closed")
     REACH_STEP = "reach_step", _("Not acknowledged: next channel tried")
+    # Changing course (issue 15 §4)
+    SEVERITY_CHANGED = "severity_changed", _("Severity changed")
+    PARTICIPANT_UNINVITED = "participant_uninvited", _("Invitation withdrawn")
+    CRISIS_LINKED = "crisis_linked", _("Related crisis linked")
+    CRISIS_UNLINKED = "crisis_unlinked", _("Related crisis unlinked")
+    REOPENED = "reopened", _("Crisis reopened")
+    STATUS_UPDATE = "status_update", _("Status update")
+    STATUS_UPDATE_OVERDUE = "status_update_overdue", _("Status update overdue")
+
+
+class LinkReason(models.TextChoices):
+    """Why two crises are linked (the suggestion that led to it, or a person's choice)."""
+
+    SAME_CUSTOMER = "same_customer", _("Same customer")
+    SAME_SITE = "same_site", _("Same site")
+    OTHER = "other", _("Related")
 
 
 class TriggerKind(models.TextChoices):

@@ -308,3 +308,74 @@ def reach_step_event(*, crisis_id: int, data: dict) -> TimelineEvent:
     """The escalation ladder tried another channel (or told the manager) because a message
     was not acknowledged in time (issue 13: ``hrcore.reach.ladder_sweep``)."""
     return _event(crisis_id, EventKind.REACH_STEP, data=data)
+
+
+# --- Changing course (issue 15 §4) ----------------------------------------------------------
+
+
+def severity_changed_event(
+    *,
+    crisis: Crisis,
+    actor,
+    old: str,
+    new: str,
+    old_factor: float,
+    new_factor: float,
+    tasks: list[dict],
+    at: datetime,
+) -> TimelineEvent:
+    """``tasks``: each open task re-timed, ``{"task_id", "duty", "old_minutes", "new_minutes",
+    "old_due_at", "new_due_at"}`` (due times None while a clock has not started)."""
+    return _event(
+        crisis,
+        EventKind.SEVERITY_CHANGED,
+        actor=actor,
+        at=at,
+        data={
+            "from": old,
+            "to": new,
+            "old_factor": old_factor,
+            "new_factor": new_factor,
+            "tasks": tasks,
+        },
+    )
+
+
+def participant_uninvited_event(*, crisis: Crisis, actor, user_id: int) -> TimelineEvent:
+    return _event(crisis, EventKind.PARTICIPANT_UNINVITED, actor=actor, data={"user_id": user_id})
+
+
+def crisis_linked_event(
+    *, crisis: Crisis, other: Crisis, actor, reason: str, linked: bool
+) -> TimelineEvent:
+    return _event(
+        crisis,
+        EventKind.CRISIS_LINKED if linked else EventKind.CRISIS_UNLINKED,
+        actor=actor,
+        data={"other_id": other.pk, "reason": reason},
+    )
+
+
+def crisis_reopened_event(*, crisis: Crisis, actor, at: datetime, data: dict) -> TimelineEvent:
+    return _event(crisis, EventKind.REOPENED, actor=actor, at=at, data=data)
+
+
+def status_update_event(*, crisis: Crisis, actor, update_id: int, body: str, at) -> TimelineEvent:
+    return _event(
+        crisis,
+        EventKind.STATUS_UPDATE,
+        actor=actor,
+        at=at,
+        data={"status_update_id": update_id, "text": body[:500]},
+    )
+
+
+def status_update_overdue_event(
+    *, crisis: Crisis, due_at: datetime, fired_at: datetime, every_minutes: int
+) -> TimelineEvent:
+    return _event(
+        crisis,
+        EventKind.STATUS_UPDATE_OVERDUE,
+        at=fired_at,
+        data={"due_at": _iso(due_at), "every_minutes": every_minutes},
+    )

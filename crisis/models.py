@@ -21,6 +21,7 @@ from .choices import (
     DeliverableKind,
     EventKind,
     FindingKind,
+    LinkReason,
     ParticipantRole,
     Severity,
     TaskKind,
@@ -123,6 +124,11 @@ class Crisis(models.Model):
     # a decision task still open, and the worst live task (0 breached, 1 warning, 2 on track).
     decision_pending = models.BooleanField(default=False)
     urgency = models.PositiveSmallIntegerField(default=2)
+    # Status-update cadence (issue 15): the last status update (or the filing, or the reopening)
+    # and whether its lapse was reminded — the next update is due ``StatusCadence`` minutes
+    # after it; ``services.course.status_update_sweep`` reminds once per lapse (compare-and-set).
+    status_updated_at = models.DateTimeField(default=timezone.now)
+    status_update_reminded = models.BooleanField(default=False)
 
     objects = CrisisQuerySet.as_manager()
 
@@ -771,3 +777,81 @@ class ActionItem(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status == ActionItemStatus.DONE
+
+
+class CrisisLink(models.Model):
+    """Two related crises (same customer, same site…), stored once with the lower id first."""
+
+    from_crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="+")
+    to_crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(
+        _("why related"), max_length=16, choices=LinkReason.choices, default=LinkReason.OTHER
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        verbose_name = _("crisis link")
+        verbose_name_plural = _("crisis links")
+        constraints = [
+            models.UniqueConstraint(fields=["from_crisis", "to_crisis"], name="crisis_link_once"),
+            models.CheckConstraint(
+                condition=Q(from_crisis__lt=models.F("to_crisis")), name="crisis_link_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.from_crisis_id} ↔ #{self.to_crisis_id}"
+
+
+STATUS_UPDATE_MAX_LENGTH = 2000
+
+
+class StatusUpdate(models.Model):
+    """The crisis manager's periodic word on where things stand, pushed to every participant."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="status_updates")
+    body = models.TextField(_("status update"), max_length=STATUS_UPDATE_MAX_LENGTH)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+        verbose_name = _("status update")
+        verbose_name_plural = _("status updates")
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class StatusCadence(models.Model):
+    """How often the crisis manager posts a status update at one severity (HR admins edit it;
+    0 minutes: no cadence). Severities without a row use ``DEFAULT_STATUS_CADENCE``."""
+
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, unique=True)
+    every_minutes = models.PositiveIntegerField(
+        _("every (minutes)"),
+        help_text=_("0: no regular status update at this severity."),
+        validators=[MaxValueValidator(7 * 24 * 60)],
+    )
+
+    class Meta:
+        ordering = ["severity"]
+        verbose_name = _("status-update cadence")
+        verbose_name_plural = _("status-update cadences")
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.every_minutes}"
+
+
+DEFAULT_STATUS_CADENCE = {
+    Severity.CRITICAL: 30,
+    Severity.HIGH: 60,
+    Severity.MEDIUM: 240,
+    Severity.LOW: 0,
+}

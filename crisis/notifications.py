@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from hrcore.notification_kinds import Params, at_time, listing, local, register, user
 
-from .choices import DecisionOption, TriggerKind
+from .choices import DecisionOption, Severity, TriggerKind
 
 _TITLE = "Collectors in the office"
 _ACTION = {"zh": "核对欠款与还款记录。", "en": "Verify the debt and the payment records."}
@@ -173,6 +173,77 @@ register(
         % {"amount": local(p.get("amount")), "currency": local(p.get("currency"))}
     ),
     example={"customer": _CUSTOMER, "days": 95, "amount": "1200000.00", "currency": "CNY"},
+)
+
+
+def severity_label(code: str) -> str:
+    """A severity's label in the active language (the code itself only when unknown)."""
+    return str(Severity(code).label) if code in Severity.values else str(code or "")
+
+
+register(
+    "crisis.severity_changed",
+    subject=lambda p: (
+        _("Severity now %(severity)s: %(title)s")
+        % {"severity": severity_label(p.get("to")), "title": user(p.get("crisis_title"))}
+    ),
+    body=lambda p: (
+        _("%(who)s changed the severity from %(old)s to %(new)s; %(count)s open tasks re-timed.")
+        % {
+            "who": local(p.get("by")),
+            "old": severity_label(p.get("from")),
+            "new": severity_label(p.get("to")),
+            "count": p.get("retimed", 0),
+        }
+    ),
+    example={
+        "crisis_title": _TITLE,
+        "by": _PERSON,
+        "from": "medium",
+        "to": "critical",
+        "retimed": 3,
+    },
+)
+
+register(
+    "crisis.reopened",
+    subject=lambda p: _("Crisis reopened: %(title)s") % {"title": user(p.get("crisis_title"))},
+    body=lambda p: (
+        _("%(who)s reopened it: %(reason)s")
+        % {"who": local(p.get("by")), "reason": user(p.get("reason"))}
+    ),
+    example={"crisis_title": _TITLE, "by": _PERSON, "reason": "The collectors came back"},
+)
+
+register(
+    "crisis.status_update",
+    subject=lambda p: _("Status update: %(title)s") % {"title": user(p.get("crisis_title"))},
+    body=lambda p: (
+        _("%(who)s: %(text)s") % {"who": local(p.get("by")), "text": user(p.get("text"))}
+    ),
+    example={"crisis_title": _TITLE, "by": _PERSON, "text": "Collectors left; police on site"},
+)
+
+register(
+    "crisis.status_update_due",
+    subject=lambda p: (
+        _("Status update overdue: %(title)s") % {"title": user(p.get("crisis_title"))}
+    ),
+    body=lambda p: (
+        _(
+            "At this severity everyone expects an update every %(minutes)s minutes; the last one was due %(due)s."
+        )
+        % {
+            "minutes": p.get("every_minutes"),
+            "due": at_time(p.get("due_at", ""), p.get("time_zone", "")),
+        }
+    ),
+    example={
+        "crisis_title": _TITLE,
+        "every_minutes": 30,
+        "due_at": "2026-12-02T06:30:00+00:00",
+        "time_zone": "Asia/Shanghai",
+    },
 )
 
 

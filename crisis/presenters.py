@@ -21,6 +21,7 @@ from hrcore.selectors import employee_of
 from . import metrics
 from .choices import DeliverableKind, EventKind, TaskStatus
 from .forms import decision_option_label
+from .notifications import severity_label
 from .task_state import task_late, task_state
 
 
@@ -280,7 +281,56 @@ def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], no
     if kind == EventKind.CLOSED:
         values["outcome"] = user_text(data.get("outcome", ""))
         return with_user_text(_("%(actor)s closed the crisis: %(outcome)s"), values)
+    course = course_event_text(event, values, task_labels=task_labels, now=now)
+    if course is not None:
+        return course
     return str(event.get_kind_display())
+
+
+def course_event_text(event, values: dict, *, task_labels: dict[str, str], now):
+    """Sentences of the changing-course events (issue 15 §4); None for other kinds."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == EventKind.SEVERITY_CHANGED:
+        moves = [
+            _("%(task)s due %(old)s → %(new)s")
+            % {
+                "task": task_labels.get(row.get("duty", ""), row.get("duty", "")),
+                "old": _iso_clock(row.get("old_due_at"), now) or "—",
+                "new": _iso_clock(row.get("new_due_at"), now) or "—",
+            }
+            for row in data.get("tasks", [])
+        ]
+        values["old"] = severity_label(data.get("from", ""))
+        values["new"] = severity_label(data.get("to", ""))
+        text = _("%(actor)s changed the severity from %(old)s to %(new)s.") % values
+        if moves:
+            text += " " + _("Re-timed: %(moves)s.") % {"moves": join_words(moves)}
+        return text
+    if kind == EventKind.PARTICIPANT_UNINVITED:
+        return _("%(actor)s withdrew an invitation.") % values
+    if kind in (EventKind.CRISIS_LINKED, EventKind.CRISIS_UNLINKED):
+        values["other"] = f"#{data.get('other_id', '')}"
+        if kind == EventKind.CRISIS_LINKED:
+            return _("%(actor)s linked the related crisis %(other)s.") % values
+        return _("%(actor)s unlinked crisis %(other)s.") % values
+    if kind == EventKind.REOPENED:
+        values["reason"] = user_text(data.get("reason", ""))
+        values["count"] = len(data.get("tasks_still_cancelled", []))
+        return with_user_text(
+            _(
+                "%(actor)s reopened the crisis: %(reason)s. %(count)s tasks cancelled at "
+                "closing stay cancelled; the status-update cadence starts again."
+            ),
+            values,
+        )
+    if kind == EventKind.STATUS_UPDATE:
+        values["text"] = user_text(data.get("text", ""))
+        return with_user_text(_("%(actor)s posted a status update: %(text)s"), values)
+    if kind == EventKind.STATUS_UPDATE_OVERDUE:
+        values["time"] = _iso_clock(data.get("due_at"), now)
+        return _("Status update overdue since %(time)s; the crisis manager was reminded.") % values
+    return None
 
 
 EVENT_TONE = {
@@ -292,6 +342,8 @@ EVENT_TONE = {
     EventKind.TASK_COMPLETED: "ok",
     EventKind.DECISION_MADE: "ok",
     EventKind.CLOSED: "ok",
+    EventKind.STATUS_UPDATE_OVERDUE: "warn",
+    EventKind.REOPENED: "warn",
 }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_obligations
+from . import course_views, views, views_obligations
 
 app_name = "crisis"
 
@@ -54,3 +54,4 @@ urlpatterns += [
     path("report/", views_review.monthly_report, name="report"),
     path("report.csv", views_review.monthly_report_csv, name="report_csv"),
 ]
+urlpatterns += course_views.urlpatterns  # changing course (issue 15 §4)

@@ -11,6 +11,7 @@ from hrcore.choices import DepartmentFunction
 from hrcore.i18n import Bilingual, pick
 
 from .choices import DeliverableKind, MapStatus, Severity
+from .severity import default_severity_factors
 
 
 class Scenario(models.Model):
@@ -81,6 +82,10 @@ class ResponsibilityMap(models.Model):
     # Digest of the library content this version was installed from: a re-run of the bootstrap
     # installs a newer library version only when the content changed.
     library_digest = models.CharField(_("library content digest"), max_length=64, blank=True)
+    # How deadlines scale when a running crisis changes severity (``responsibilities.severity``).
+    severity_factors = models.JSONField(
+        _("deadline factor per severity"), default=default_severity_factors, blank=True
+    )
 
     class Meta:
         ordering = ["scenario__code", "scope__path", "-version"]

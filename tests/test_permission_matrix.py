@@ -95,6 +95,162 @@ DASHBOARD = (403, 403, 403, 403, 403, 200, 200, 403)
 HR_ONLY = (403, 403, 403, 403, 403, 403, 200, 403)
 HR_ONLY_CREATED = (403, 403, 403, 403, 403, 403, 201, 403)
 
+# --- changing course (issue 15 §4): the crisis's managers (filer, its managers and executives,
+# HR admins); task holders are refused, people who do not see the crisis get a 404. Refusals of
+# the state (a link to a crisis one does not see, reopening an open crisis) are messages on the
+# page and 404/409 in the API.
+MANAGE_PAGE = (302, 404, 403, 403, 403, 302, 302, 404)
+MANAGE_API = (201, 404, 403, 403, 403, 201, 201, 404)
+MANAGE_API_200 = (200, 404, 403, 403, 403, 200, 200, 404)
+COURSE_ROWS: list[Row] = [
+    Row(
+        "crisis:course_add_task",
+        "POST",
+        MANAGE_PAGE,
+        args=crisis_args,
+        data=lambda w: {
+            "action": "Call the landlord",
+            "assignee": str(w["legal_employee"].pk),
+            "deadline_minutes": "15",
+        },
+    ),
+    Row(
+        "crisis:course_severity",
+        "POST",
+        MANAGE_PAGE,
+        args=crisis_args,
+        data=lambda w: {"severity": "low"},
+    ),
+    Row(
+        "crisis:course_invite",
+        "POST",
+        MANAGE_PAGE,
+        args=crisis_args,
+        data=lambda w: {"username": "staff"},
+    ),
+    Row(
+        "crisis:course_uninvite",
+        "POST",
+        MANAGE_PAGE,
+        args=crisis_args,
+        data=lambda w: {"username": "staff"},
+    ),
+    Row(
+        "crisis:course_link",
+        "POST",
+        MANAGE_PAGE,
+        args=crisis_args,
+        data=lambda w: {"crisis": w["other"].pk},
+    ),
+    Row(
+        "crisis:course_unlink",
+        "POST",
+        MANAGE_PAGE,
+        args=crisis_args,
+        data=lambda w: {"crisis": w["other"].pk},
+    ),
+    Row("crisis:reopen", "POST", MANAGE_PAGE, args=crisis_args, data=lambda w: {"reason": "back"}),
+    Row(
+        "crisis:status_update",
+        "POST",
+        MANAGE_PAGE,
+        args=crisis_args,
+        data=lambda w: {"body": "Calm"},
+    ),
+    Row(
+        "crisis:task_cancel",
+        "POST",
+        MANAGE_PAGE,
+        args=task("admin_task"),
+        data=lambda w: {"reason": "x"},
+    ),
+    Row(
+        "crisis-tasks",
+        "POST",
+        MANAGE_API,
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"action": "Call the landlord", "assignee": "legal", "deadline_minutes": 15},
+    ),
+    Row(
+        "crisis-detail",
+        "PATCH",
+        MANAGE_API_200,
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"severity": "low"},
+    ),
+    Row(
+        "crisis-close",
+        "POST",
+        MANAGE_API_200,
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"outcome": "Settled"},
+    ),
+    Row(
+        "crisis-reopen",
+        "POST",
+        (409, 404, 403, 403, 403, 409, 409, 404),
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"reason": "back"},
+        note="the crisis is open",
+    ),
+    Row("crisis-invitations", "GET", CRISIS_SEEN, api=True, args=crisis_args),
+    Row(
+        "crisis-invitations",
+        "POST",
+        MANAGE_API,
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"username": "staff"},
+    ),
+    Row(
+        "crisis-uninvite",
+        "DELETE",
+        (404, 404, 403, 403, 403, 404, 404, 404),
+        api=True,
+        args=lambda w: [w["crisis"].pk, "staff"],
+        note="nobody is invited yet",
+    ),
+    Row("crisis-links", "GET", CRISIS_SEEN, api=True, args=crisis_args),
+    Row(
+        "crisis-links",
+        "POST",
+        (404, 404, 403, 403, 403, 201, 201, 404),
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"crisis": w["other"].pk},
+        note="the other crisis (Shenzhen) is not visible to the filer",
+    ),
+    Row(
+        "crisis-unlink",
+        "DELETE",
+        (404, 404, 403, 403, 403, 404, 404, 404),
+        api=True,
+        args=lambda w: [w["crisis"].pk, w["other"].pk],
+        note="not linked",
+    ),
+    Row("crisis-status-updates", "GET", CRISIS_SEEN, api=True, args=crisis_args),
+    Row(
+        "crisis-status-updates",
+        "POST",
+        MANAGE_API,
+        api=True,
+        args=crisis_args,
+        data=lambda w: {"body": "Calm"},
+    ),
+    Row(
+        "task-cancel",
+        "POST",
+        MANAGE_API_200,
+        api=True,
+        args=task("admin_task"),
+        data=lambda w: {"reason": "x"},
+    ),
+]
+
 MATRIX: list[Row] = [
     # --- crisis pages -------------------------------------------------------------------------
     Row("crisis:list", "GET", ALL_200),
@@ -483,6 +639,7 @@ MATRIX: list[Row] = [
     ),
     Row("webhook-subscription-rotate-secret", "POST", HR_ONLY, api=True, args=subscription_args),
     Row("webhook-subscription-deliveries", "GET", HR_ONLY, api=True, args=subscription_args),
+    *COURSE_ROWS,
 ]
 
 # Routes deliberately not in the matrix, each with the reason.

@@ -43,7 +43,7 @@ class CrisisCreateSerializer(serializers.Serializer):
 
 class TaskSerializer(serializers.ModelSerializer):
     duty = serializers.CharField(source="duty_code", read_only=True)
-    action = serializers.CharField(source="duty.action", read_only=True)
+    action = serializers.SerializerMethodField()
     deliverable = serializers.CharField(source="deliverable_kind", read_only=True)
     assignee = EmployeeBriefSerializer(read_only=True, allow_null=True)
     sla_state = serializers.CharField(source="timer_state", read_only=True)
@@ -58,6 +58,7 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "crisis",
+            "kind",
             "duty",
             "action",
             "deliverable",
@@ -80,6 +81,10 @@ class TaskSerializer(serializers.ModelSerializer):
 
     def get_late(self, task) -> bool:
         return task_late(task, timezone.now())
+
+    def get_action(self, task) -> str:
+        """The duty's action, or the instruction of a task added while the crisis runs."""
+        return task.duty.action if task.duty_id else task.action
 
 
 class CrisisSerializer(serializers.ModelSerializer):

@@ -30,6 +30,7 @@ from ..selectors.crises import (
 from ..services.decisions import decision_make
 from ..services.filing import crisis_file
 from ..services.tasks import task_acknowledge, task_complete
+from .course import AdhocTaskCreateSerializer, CourseCrisisActions, CourseTaskActions
 from .serializers import (
     CrisisCreateSerializer,
     CrisisSerializer,
@@ -54,6 +55,7 @@ class CrisisFilter(filters.FilterSet):
 
 
 class CrisisViewSet(
+    CourseCrisisActions,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -125,11 +127,17 @@ class CrisisViewSet(
             raise NotFound(_("Not found, or not visible to you."))
         return crisis
 
-    @extend_schema(responses={200: TaskSerializer(many=True)})
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @extend_schema(methods=["get"], responses={200: TaskSerializer(many=True)}, request=None)
+    @extend_schema(
+        methods=["post"], request=AdhocTaskCreateSerializer, responses={201: TaskSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
     def tasks(self, request, pk=None):
-        """The crisis's tasks in map order."""
+        """The crisis's tasks in map order; POST adds an ad-hoc task (action, assignee's user
+        name, deadline in minutes)."""
         crisis = self._crisis(pk)
+        if request.method == "POST":
+            return self.add_task(request, crisis)
         tasks = crisis_tasks(crisis)
         return Response(TaskSerializer(tasks, many=True).data)
 
@@ -172,7 +180,9 @@ class TaskFilter(filters.FilterSet):
         return queryset.filter(assignee__user=self.request.user)
 
 
-class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(
+    CourseTaskActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Tasks of the crises visible to you; the assignee completes one with a deliverable."""
 
     serializer_class = TaskSerializer

@@ -271,7 +271,7 @@ def task_comment(*, task: Task, body: str, actor) -> TaskComment:
 
 @transaction.atomic
 def task_cancel(*, task: Task, actor, reason: str = "") -> Task:
-    """Cancel a task that no longer applies; tasks waiting for it may start."""
+    """Cancel a task that no longer applies, saying why; tasks waiting for it may start."""
     task = lock_task(task)
     crisis = task.crisis
     require_visible(actor, crisis)
@@ -281,6 +281,11 @@ def task_cancel(*, task: Task, actor, reason: str = "") -> Task:
     if task.status in (TaskStatus.DONE, TaskStatus.CANCELLED):
         raise Conflict(
             _("This task is already %(status)s.") % {"status": task.get_status_display()}
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Say why the task is cancelled."), errors={"reason": _("This field is required.")}
         )
     task.status = TaskStatus.CANCELLED
     task.timer_state = TimerState.STOPPED

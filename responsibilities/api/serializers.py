@@ -130,6 +130,7 @@ class MapSerializer(serializers.ModelSerializer):
             "author",
             "change_note",
             "created_at",
+            "severity_factors",
             "duties",
         ]
 
@@ -144,6 +145,14 @@ class MapInputSerializer(serializers.Serializer):
     title_en = serializers.CharField(required=False, allow_blank=True)
     change_note = serializers.CharField(required=False, allow_blank=True, default="")
     effective_from = serializers.DateTimeField(required=False, allow_null=True)
+    severity_factors = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text=_(
+            "Deadline factor per severity (low, medium, high, critical): when a running crisis "
+            "changes severity, open tasks' deadlines scale by factor(new) / factor(old)."
+        ),
+    )
     duties = DutyInputSerializer(many=True)
 
 
@@ -152,6 +161,14 @@ class MapUpdateSerializer(serializers.Serializer):
     title_zh = serializers.CharField(required=False, allow_blank=True)
     title_en = serializers.CharField(required=False, allow_blank=True)
     change_note = serializers.CharField(required=False, allow_blank=True)
+    severity_factors = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text=_(
+            "Deadline factor per severity (low, medium, high, critical): when a running crisis "
+            "changes severity, open tasks' deadlines scale by factor(new) / factor(old)."
+        ),
+    )
     duties = DutyInputSerializer(many=True, required=False)
 
 

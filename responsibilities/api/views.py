@@ -154,6 +154,7 @@ class ResponsibilityMapViewSet(
             title_en=en or "",
             change_note=v.get("change_note", ""),
             effective_from=v.get("effective_from"),
+            severity_factors=v.get("severity_factors"),
             actor=request.user,
         )
         return Response(self._render(created.pk), status=status.HTTP_201_CREATED)
@@ -175,6 +176,7 @@ class ResponsibilityMapViewSet(
             title_zh=zh,
             title_en=en,
             change_note=v.get("change_note"),
+            severity_factors=v.get("severity_factors"),
             actor=request.user,
         )
         return Response(self._render(m.pk))

@@ -19,6 +19,7 @@ from hrcore.services.notifications import notification_send
 from .. import planning
 from ..choices import MapStatus
 from ..models import Duty, ResponsibilityMap, Scenario
+from ..severity import clean_severity_factors, default_severity_factors
 from .common import first_problem, require_hr_admin
 from .validation import check_publishable, normalise_duties, validate_header
 
@@ -65,6 +66,7 @@ def responsibility_map_create(
     title_en: str = "",
     change_note: str = "",
     effective_from: datetime | None = None,
+    severity_factors: Mapping | None = None,
     actor,
 ) -> ResponsibilityMap:
     """Create a draft version for (scenario, scope) numbered after the existing ones."""
@@ -74,6 +76,10 @@ def responsibility_map_create(
         errors["scope"] = _("A map's scope is the group or a subsidiary, not a department.")
     clean, duty_errors = normalise_duties(duties)
     errors.update(duty_errors)
+    factors = default_severity_factors()
+    if severity_factors is not None:
+        factors, factor_errors = clean_severity_factors(severity_factors)
+        errors.update(factor_errors)
     if errors:
         raise ValidationFailed(first_problem(_("The map is not valid."), errors), errors=errors)
     existing_draft = ResponsibilityMap.objects.filter(
@@ -105,6 +111,7 @@ def responsibility_map_create(
                 title_en=(title_en or "").strip(),
                 change_note=change_note or "",
                 effective_from=effective_from,
+                severity_factors=factors,
                 author=actor,
             )
     except IntegrityError as exc:  # a concurrent create won the race
@@ -136,6 +143,7 @@ def responsibility_map_update(
     title_en: str | None = None,
     change_note: str | None = None,
     effective_from: datetime | None = None,
+    severity_factors: Mapping | None = None,
     actor,
 ) -> ResponsibilityMap:
     """Edit a draft (its duties are replaced as a whole). Published and archived versions are
@@ -159,13 +167,19 @@ def responsibility_map_update(
     if duties is not None:
         clean, duty_errors = normalise_duties(duties)
         errors.update(duty_errors)
+    if severity_factors is not None:
+        factors, factor_errors = clean_severity_factors(severity_factors)
+        errors.update(factor_errors)
+        current.severity_factors = factors
     if errors:
         raise ValidationFailed(first_problem(_("The map is not valid."), errors), errors=errors)
     current.title_zh, current.title_en = title_zh.strip(), title_en.strip()
     current.change_note = change_note
     if effective_from is not None:
         current.effective_from = effective_from
-    current.save(update_fields=["title_zh", "title_en", "change_note", "effective_from"])
+    current.save(
+        update_fields=["title_zh", "title_en", "change_note", "effective_from", "severity_factors"]
+    )
     if clean is not None:
         _write_duties(current, clean)
     audit(current, AuditAction.UPDATE, changes={"duties": ["…", "edited"]}, actor=actor)
@@ -198,6 +212,7 @@ def responsibility_map_revise(
         title_zh=current.title_zh,
         title_en=current.title_en,
         change_note=change_note,
+        severity_factors=dict(current.severity_factors or default_severity_factors()),
         author=actor,
     )
     duties = [
