@@ -26,6 +26,13 @@ class CompetencyConfig(AppConfig):
         home_panels.register()
 
         # The map editor (responsibilities, below this app) offers the framework's competencies.
-        from responsibilities.competencies import register_competency_provider
+        from responsibilities.competencies import (
+            register_competency_provider,
+            register_training_provider,
+        )
+
+        from .coverage import current_evidence
 
         register_competency_provider(framework_competencies)
+        # Map coverage asks whose evidence for a duty's skills is current.
+        register_training_provider(current_evidence)

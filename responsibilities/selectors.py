@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from hrcore.choices import Role
 from hrcore.models import OrgUnit, Position
@@ -53,20 +57,62 @@ def map_with_duties(qs: QuerySet[ResponsibilityMap]) -> QuerySet[ResponsibilityM
     return qs.prefetch_related(Prefetch("duties", queryset=duties_ordered()))
 
 
-def published_map_for(*, scenario: str | Scenario, unit: OrgUnit) -> ResponsibilityMap | None:
-    """The published map of ``scenario`` whose scope is ``unit`` or its nearest ancestor."""
+def in_force(
+    maps: Iterable[ResponsibilityMap], at: datetime | None = None
+) -> list[ResponsibilityMap]:
+    """Of published versions, the one in force per scenario and scope at ``at`` (default now):
+    the latest whose ``effective_from`` has come (none set: in force since publication), so a
+    version published for a future date takes over at that date."""
+    at = at or timezone.now()
+    best: dict[tuple[int, int], ResponsibilityMap] = {}
+    for m in maps:
+        if m.status != MapStatus.PUBLISHED or (m.effective_from and m.effective_from > at):
+            continue
+        key = (m.scenario_id, m.scope_id)
+        current = best.get(key)
+        if current is None or _takes_over(m, current):
+            best[key] = m
+    return list(best.values())
+
+
+def _takes_over(m: ResponsibilityMap, other: ResponsibilityMap) -> bool:
+    floor = datetime.min.replace(tzinfo=UTC)
+    return (m.effective_from or floor, m.version) > (other.effective_from or floor, other.version)
+
+
+def maps_in_force(at: datetime | None = None) -> list[ResponsibilityMap]:
+    """Every map in force at ``at``, with scenario and scope, in one query."""
+    at = at or timezone.now()
+    published = ResponsibilityMap.objects.select_related("scenario", "scope").filter(
+        Q(effective_from__isnull=True) | Q(effective_from__lte=at), status=MapStatus.PUBLISHED
+    )
+    return sorted(in_force(published, at), key=lambda m: (m.scenario.code, m.scope.path))
+
+
+def published_map_for(
+    *, scenario: str | Scenario, unit: OrgUnit, at: datetime | None = None
+) -> ResponsibilityMap | None:
+    """The map in force at ``at`` (default now) of ``scenario`` whose scope is ``unit`` or its
+    nearest ancestor (crisis filing and map coverage both choose the map here)."""
     ancestor_ids = unit.ancestor_ids()  # nearest first
     if not ancestor_ids:
         return None
+    at = at or timezone.now()
     scenario_q = (
         Q(scenario=scenario) if isinstance(scenario, Scenario) else Q(scenario__code=scenario)
     )
     candidates = {
         m.scope_id: m
-        for m in map_with_duties(
-            ResponsibilityMap.objects.select_related("scenario", "scope").filter(
-                scenario_q, status=MapStatus.PUBLISHED, scope_id__in=ancestor_ids
-            )
+        for m in in_force(
+            map_with_duties(
+                ResponsibilityMap.objects.select_related("scenario", "scope").filter(
+                    scenario_q,
+                    Q(effective_from__isnull=True) | Q(effective_from__lte=at),
+                    status=MapStatus.PUBLISHED,
+                    scope_id__in=ancestor_ids,
+                )
+            ),
+            at,
         )
     }
     for unit_id in ancestor_ids:
@@ -127,7 +173,7 @@ def position_titles() -> dict[str, str]:
 
 def published_version_of(responsibility_map: ResponsibilityMap) -> ResponsibilityMap | None:
     """The version in force for the same scenario and scope (what publishing would replace)."""
-    return (
+    versions = (
         map_with_duties(ResponsibilityMap.objects.select_related("scenario", "scope"))
         .filter(
             scenario_id=responsibility_map.scenario_id,
@@ -135,5 +181,6 @@ def published_version_of(responsibility_map: ResponsibilityMap) -> Responsibilit
             status=MapStatus.PUBLISHED,
         )
         .exclude(pk=responsibility_map.pk)
-        .first()
     )
+    found = in_force(versions)
+    return found[0] if found else None
