@@ -31,8 +31,10 @@ class CompetencyConfig(AppConfig):
             register_training_provider,
         )
 
-        from .coverage import current_evidence
+        from . import coverage
 
         register_competency_provider(framework_competencies)
-        # Map coverage asks whose evidence for a duty's skills is current.
-        register_training_provider(current_evidence)
+        # Map coverage asks whose evidence for a duty's skills is current; new evidence marks
+        # the coverage stale.
+        register_training_provider(coverage.current_evidence)
+        coverage.connect()

@@ -56,3 +56,19 @@ def current_evidence(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tupl
         if seen is not None and seen >= at - timedelta(days=days):
             current.add((employee_id, code))
     return current
+
+
+def _evidence_recorded(sender, **kwargs) -> None:
+    from django.db import transaction
+
+    from responsibilities.services.coverage import coverage_mark_stale
+
+    if not kwargs.get("raw"):
+        transaction.on_commit(coverage_mark_stale)
+
+
+def connect() -> None:
+    """New evidence can make a holder trained: mark the map coverage stale (after commit)."""
+    from django.db.models.signals import post_save
+
+    post_save.connect(_evidence_recorded, sender=Evidence, dispatch_uid="coverage-stale-evidence")
