@@ -139,7 +139,7 @@ def coverage_compute(
         units=all_units, wanted=keys, at=at, passed_over=holders
     )
 
-    # (unit, key) → (holder, holder absent, deputy)
+    # (unit id, key) → (holder, whether the holder is away, deputy)
     people: dict[tuple[int, tuple[str, str]], tuple[Employee | None, bool, Employee | None]] = {}
     for unit_pk, key in {(u.pk, k) for u in all_units for k in keys}:
         holder_r = nominal[unit_pk][key]
@@ -158,15 +158,17 @@ def coverage_compute(
             deputy = stand.employee if isinstance(stand, Resolution) else None
         people[(unit_pk, key)] = (holder, not present, deputy)
 
-    pairs = {
-        (person.pk, skill)
-        for m in maps
-        for duty in duties_of[m.pk]
-        for u in units[m.pk]
-        for person in people[(u.pk, _key(duty))][::2]
-        if person is not None
-        for skill in duty.competencies or []
-    }
+    pairs = set()
+    for m in maps:
+        for duty in duties_of[m.pk]:
+            for u in units[m.pk]:
+                holder, _absent, deputy = people[(u.pk, _key(duty))]
+                pairs |= {
+                    (p.pk, skill)
+                    for p in (holder, deputy)
+                    if p is not None
+                    for skill in duty.competencies or []
+                }
     current = current_training(pairs, at)
     channels: dict[int, tuple[str, ...]] = {}
 
@@ -181,6 +183,7 @@ def coverage_compute(
         missing = () if held is None else tuple(s for s in skills if s not in held)
         return pure.PersonCheck(person.pk, channels[person.pk], issues, missing)
 
+    who = {d.pk: _both(lambda d=d: d.assignee_label) for ds in duties_of.values() for d in ds}
     out = []
     for m in maps:
         covers, rows = [], []
@@ -196,7 +199,7 @@ def coverage_compute(
                         "unit": u.code,
                         "unit_name": {"zh": u.name_zh, "en": u.name_en},
                         "duty": duty.code,
-                        "who": _both(lambda duty=duty: duty.assignee_label),
+                        "who": who[duty.pk],
                         "holder": _person_row(holder, h) if holder is not None else None,
                         "deputy": _person_row(deputy, d) if deputy is not None else None,
                         "covered_by": cover.covered_by,

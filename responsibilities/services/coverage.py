@@ -1,5 +1,7 @@
-"""Map coverage, the writes: ``coverage_recompute`` stores the result (``CoverageSnapshot`` per map, ``ScenarioCoverage`` per
-scenario), archives versions a future-dated one has taken over from, and alerts HR admins once
+"""Map coverage, the writes (the reads and the computation: ``coverage_selectors``).
+
+``coverage_recompute`` stores the result (``CoverageSnapshot`` per map, ``ScenarioCoverage``
+per scenario), archives versions a future-dated one has taken over from, and alerts HR admins once
 when a critical scenario drops below 100 %. The tick runs ``coverage_sweep`` (KEEL_TICK_SWEEPS):
 it recomputes when something marked the snapshots stale (``coverage_mark_stale``: HR webhooks,
 and the Employee/Absence/OrgUnit/Position signals) or when they are older than

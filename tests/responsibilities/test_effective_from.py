@@ -102,3 +102,25 @@ def test_a_second_future_version_replaces_the_waiting_one(seeded_maps, users):
         ).count()
         == 1
     )
+
+
+def test_the_publish_page_takes_a_future_date(seeded_maps, users, client_as):
+    hradmin = users["hradmin"]
+    v1 = in_force_for("sh")
+    draft = maps.responsibility_map_revise(responsibility_map=v1, actor=hradmin)
+    client = client_as("hradmin")
+    page = client.get(f"/maps/{draft.pk}/publish/").content.decode()
+    assert 'name="effective_from"' in page
+    client.post(f"/maps/{draft.pk}/publish/", {"effective_from": "next tuesday"})
+    draft.refresh_from_db()
+    assert draft.status == MapStatus.DRAFT  # refused, nothing written
+    later = timezone.localtime(timezone.now() + timedelta(days=7)).replace(second=0, microsecond=0)
+    client.post(f"/maps/{draft.pk}/publish/", {"effective_from": later.strftime("%Y-%m-%dT%H:%M")})
+    draft.refresh_from_db()
+    v1.refresh_from_db()
+    assert (draft.status, draft.effective_from, v1.status) == (
+        MapStatus.PUBLISHED,
+        later,
+        MapStatus.PUBLISHED,
+    )
+    assert in_force_for("sh").pk == v1.pk
