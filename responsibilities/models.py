@@ -196,17 +196,29 @@ class Duty(models.Model):
         return ""
 
 
-class CoverageSnapshot(models.Model):
+class CoverageTally(models.Model):
+    """How many (unit, duty) rows have a holder or a deputy who can act, out of how many."""
+
+    computed_at = models.DateTimeField()
+    covered = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def score(self) -> float:
+        return 1.0 if self.total == 0 else self.covered / self.total
+
+
+class CoverageSnapshot(CoverageTally):
     """The last computed coverage of one map in force (``services.coverage``): recomputed by the
     tick's sweep when marked stale (an HR change) or older than a minute."""
 
     map = models.OneToOneField(
         ResponsibilityMap, on_delete=models.CASCADE, related_name="coverage_snapshot"
     )
-    computed_at = models.DateTimeField()
-    covered = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    # [{"unit", "duty", "holder": {...} | None, "deputy": {...} | None, "gaps": [...]}, ...]
+    # [{"unit", "duty", "who", "holder": {...} | None, "deputy": {...} | None, "gaps": [...]}]
     rows = models.JSONField(default=list, blank=True)
     stale = models.BooleanField(default=False)
 
@@ -217,19 +229,12 @@ class CoverageSnapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.map_id}: {self.covered}/{self.total}"
 
-    @property
-    def score(self) -> float:
-        return 1.0 if self.total == 0 else self.covered / self.total
 
-
-class ScenarioCoverage(models.Model):
+class ScenarioCoverage(CoverageTally):
     """A scenario's coverage over its maps in force, and whether HR admins were alerted about
     the current drop below 100 % (once per drop)."""
 
     scenario = models.OneToOneField(Scenario, on_delete=models.CASCADE, related_name="coverage")
-    computed_at = models.DateTimeField()
-    covered = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
     alerted = models.BooleanField(default=False)
 
     class Meta:
@@ -238,7 +243,3 @@ class ScenarioCoverage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scenario_id}: {self.covered}/{self.total}"
-
-    @property
-    def score(self) -> float:
-        return 1.0 if self.total == 0 else self.covered / self.total
