@@ -61,30 +61,34 @@ def in_force(
     maps: Iterable[ResponsibilityMap], at: datetime | None = None
 ) -> list[ResponsibilityMap]:
     """Of published versions, the one in force per scenario and scope at ``at`` (default now):
-    the latest whose ``effective_from`` has come (none set: in force since publication), so a
-    version published for a future date takes over at that date."""
+    the latest whose ``effective_from`` has come (none set: since publication), so a version
+    published for a future date takes over at that date while the current one keeps running.
+    A scope whose only published version starts later (its first version, published ahead)
+    already has that one: a scope with a published map is never without one."""
     at = at or timezone.now()
-    best: dict[tuple[int, int], ResponsibilityMap] = {}
+    floor = datetime.min.replace(tzinfo=UTC)
+    started: dict[tuple[int, int], ResponsibilityMap] = {}
+    waiting: dict[tuple[int, int], ResponsibilityMap] = {}
     for m in maps:
-        if m.status != MapStatus.PUBLISHED or (m.effective_from and m.effective_from > at):
+        if m.status != MapStatus.PUBLISHED:
             continue
         key = (m.scenario_id, m.scope_id)
-        current = best.get(key)
-        if current is None or _takes_over(m, current):
-            best[key] = m
-    return list(best.values())
-
-
-def _takes_over(m: ResponsibilityMap, other: ResponsibilityMap) -> bool:
-    floor = datetime.min.replace(tzinfo=UTC)
-    return (m.effective_from or floor, m.version) > (other.effective_from or floor, other.version)
+        order = (m.effective_from or floor, m.version)
+        if m.effective_from is None or m.effective_from <= at:
+            current = started.get(key)
+            if current is None or order > (current.effective_from or floor, current.version):
+                started[key] = m
+        else:
+            first = waiting.get(key)
+            if first is None or order < (first.effective_from, first.version):
+                waiting[key] = m
+    return list({**waiting, **started}.values())
 
 
 def maps_in_force(at: datetime | None = None) -> list[ResponsibilityMap]:
     """Every map in force at ``at``, with scenario and scope, in one query."""
-    at = at or timezone.now()
     published = ResponsibilityMap.objects.select_related("scenario", "scope").filter(
-        Q(effective_from__isnull=True) | Q(effective_from__lte=at), status=MapStatus.PUBLISHED
+        status=MapStatus.PUBLISHED
     )
     return sorted(in_force(published, at), key=lambda m: (m.scenario.code, m.scope.path))
 
@@ -106,10 +110,7 @@ def published_map_for(
         for m in in_force(
             map_with_duties(
                 ResponsibilityMap.objects.select_related("scenario", "scope").filter(
-                    scenario_q,
-                    Q(effective_from__isnull=True) | Q(effective_from__lte=at),
-                    status=MapStatus.PUBLISHED,
-                    scope_id__in=ancestor_ids,
+                    scenario_q, status=MapStatus.PUBLISHED, scope_id__in=ancestor_ids
                 )
             ),
             at,

@@ -252,7 +252,10 @@ def responsibility_map_publish(
     if starts > now:
         # Published for a future date: the version in force keeps running until then (the
         # coverage sweep archives it at the takeover); other waiting versions are replaced.
-        previous = [m for m in previous if m not in in_force(previous, now)]
+        running = [
+            m for m in in_force(previous, now) if not m.effective_from or m.effective_from <= now
+        ]
+        previous = [m for m in previous if m not in running]
     for old in previous:
         old.status = MapStatus.ARCHIVED
         old.save(update_fields=["status"])

@@ -99,7 +99,8 @@ def test_bad_units_are_400_with_a_clear_message(emergency, api_as):
     DutyFactory(map=local, code="finance-records")
     response = client.get(url(local, "sz"))
     assert response.status_code == 400
-    assert "outside this map's scope" in response.json()["detail"]
+    # In the reader's language (the HR admin reads Chinese), naming both units.
+    assert response.json()["detail"] == "深圳子公司 不在该职责地图的适用范围（上海子公司）内。"
     assert client.get(url(local)).json()["units"] == ["sh"]
 
 

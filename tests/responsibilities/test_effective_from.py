@@ -124,3 +124,26 @@ def test_the_publish_page_takes_a_future_date(seeded_maps, users, client_as):
         MapStatus.PUBLISHED,
     )
     assert in_force_for("sh").pk == v1.pk
+
+
+def test_a_first_version_published_ahead_already_answers(seeded_maps, users):
+    """A scope with only a future-dated version is not left without a map; a second one
+    published for an earlier date replaces it."""
+    hradmin = users["hradmin"]
+    v1 = in_force_for("sh")
+    maps.responsibility_map_archive(responsibility_map=v1, actor=hradmin)
+    now = timezone.now()
+    ahead = maps.responsibility_map_publish(
+        responsibility_map=maps.responsibility_map_revise(responsibility_map=v1, actor=hradmin),
+        actor=hradmin,
+        effective_from=now + timedelta(days=10),
+    )
+    assert in_force_for("sh").pk == ahead.pk
+    sooner = maps.responsibility_map_publish(
+        responsibility_map=maps.responsibility_map_revise(responsibility_map=ahead, actor=hradmin),
+        actor=hradmin,
+        effective_from=now + timedelta(days=5),
+    )
+    ahead.refresh_from_db()
+    assert ahead.status == MapStatus.ARCHIVED
+    assert in_force_for("sh").pk == sooner.pk
