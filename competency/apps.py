@@ -26,6 +26,15 @@ class CompetencyConfig(AppConfig):
         home_panels.register()
 
         # The map editor (responsibilities, below this app) offers the framework's competencies.
-        from responsibilities.competencies import register_competency_provider
+        from responsibilities.competencies import (
+            register_competency_provider,
+            register_training_provider,
+        )
+
+        from . import coverage
 
         register_competency_provider(framework_competencies)
+        # Map coverage asks whose evidence for a duty's skills is current; new evidence marks
+        # the coverage stale.
+        register_training_provider(coverage.current_evidence)
+        coverage.connect()

@@ -30,6 +30,7 @@ from hrcore.choices import Role
 from hrcore.errors import KeelError, PermissionDenied
 from hrcore.field_names import message_for
 from hrcore.selectors import employee_of, has_role, unit_by_code
+from responsibilities.coverage_selectors import coverage_gaps_overview
 
 from . import presenters
 from .downloads import attachment
@@ -677,6 +678,8 @@ def dashboard(request):
             "form": form,
             "days": days,
             "metrics": _metrics_context(request.user, days=days),
+            # Duties of the maps in force nobody can act on (responsibilities' coverage).
+            "coverage_gaps": coverage_gaps_overview(),
             **_dashboard_board(request, filters, days),
             **obligation_selectors.obligations_board(request.user, timezone.now()),
         },

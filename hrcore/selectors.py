@@ -194,28 +194,48 @@ def resolve_assignees(
     holders and delegates are each loaded once (a handful of queries whatever the number of
     pairs), then each pair is resolved in memory with exactly the rules ``resolve_assignee`` documents. Each key maps
     to its Resolution or to the error ``resolve_assignee`` would raise (returned, not raised)."""
+    return resolve_assignees_in_units(units=[unit], wanted=wanted, at=at)[unit.pk]
+
+
+def resolve_assignees_in_units(
+    *,
+    units: Iterable[OrgUnit],
+    wanted: Iterable[AssigneeKey],
+    at: datetime | None = None,
+    passed_over: dict[tuple[int, AssigneeKey], int] | None = None,
+    ignore_absences: bool = False,
+) -> dict[int, dict[AssigneeKey, Resolution | KeelError]]:
+    """``resolve_assignees`` for several units at once (by unit id), with the same queries as
+    for one: every unit's ancestors in one query, the candidate pool and the absences once.
+
+    Two variations serve the coverage of responsibility maps: ``passed_over`` names, per
+    (unit id, key), one holder the walk skips as if they were away with no delegate (who
+    answers when the holder cannot: the deputy); ``ignore_absences`` resolves as if nobody
+    were away (the holder a role belongs to)."""
     at = at or timezone.now()
-    results: dict[AssigneeKey, Resolution | KeelError] = {}
+    units = list(units)
+    passed_over = passed_over or {}
+    checked: dict[AssigneeKey, KeelError] = {}
     keys: list[AssigneeKey] = []
     for key in dict.fromkeys(wanted):
         function, position = key
         if bool(function) == bool(position):
-            results[key] = ValidationFailed(
+            checked[key] = ValidationFailed(
                 _("Give exactly one of a department function or a position.")
             )
         elif function and function not in DepartmentFunction.values:
-            results[key] = ValidationFailed(
+            checked[key] = ValidationFailed(
                 _("Unknown department function “%(function)s”.") % {"function": function}
             )
         else:
             keys.append(key)
-    if not keys:
-        return results
+    out: dict[int, dict[AssigneeKey, Resolution | KeelError]] = {u.pk: dict(checked) for u in units}
+    if not keys or not units:
+        return out
     functions = {f for f, _p in keys if f}
     positions = {p for _f, p in keys if p}
-    ancestor_ids = unit.ancestor_ids()
-    by_pk = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ancestor_ids).order_by()}
-    ancestors = [by_pk[pk] for pk in ancestor_ids]
+    all_ancestor_ids = {pk for u in units for pk in u.ancestor_ids()}
+    by_pk = {u.pk: u for u in OrgUnit.objects.filter(pk__in=all_ancestor_ids).order_by()}
     matches = Q(pk__in=[])
     if functions:
         matches |= Q(unit__kind=UnitKind.DEPARTMENT, unit__function__in=functions)
@@ -240,36 +260,45 @@ def resolve_assignees(
         )
     ]
     head_ids = {c.pk for c in candidates if c.heads}
-    absences = _AbsenceBook(at)
+    absences = _AbsenceBook(at, ignore=ignore_absences)
     absences.load(c.pk for c in candidates)
-    found: dict[AssigneeKey, tuple[int, int, OrgUnit, bool, bool]] = {}
+    holders_of: dict[AssigneeKey, list[_Candidate]] = {}
     for key in keys:
         function, position = key
         if function:
-            holders = [
+            holders_of[key] = [
                 c for c in candidates if c.kind == UnitKind.DEPARTMENT and c.function == function
             ]
         else:
-            holders = [c for c in candidates if c.position == position]
-        hit = _resolve_in_memory(
-            holders=holders, ancestors=ancestors, head_ids=head_ids, absences=absences
-        )
-        if hit is not None:
-            found[key] = hit
-        else:
-            label = DepartmentFunction(function).label if function else position
-            results[key] = AssigneeNotFound(
-                _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
-                % {"who": label, "unit": unit.name}
+            holders_of[key] = [c for c in candidates if c.position == position]
+    found: dict[tuple[int, AssigneeKey], tuple[int, int, OrgUnit, bool, bool]] = {}
+    for unit in units:
+        ancestors = [by_pk[pk] for pk in unit.ancestor_ids()]
+        for key in keys:
+            skip = passed_over.get((unit.pk, key))
+            holders = holders_of[key]
+            if skip is not None:
+                holders = [c for c in holders if c.pk != skip]
+            hit = _resolve_in_memory(
+                holders=holders, ancestors=ancestors, head_ids=head_ids, absences=absences
             )
+            if hit is not None:
+                found[(unit.pk, key)] = hit
+            else:
+                function, position = key
+                label = DepartmentFunction(function).label if function else position
+                out[unit.pk][key] = AssigneeNotFound(
+                    _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
+                    % {"who": label, "unit": unit.name}
+                )
     people = Employee.objects.select_related("unit", "position", "user").in_bulk(
         {pk for employee_pk, holder_pk, *_rest in found.values() for pk in (employee_pk, holder_pk)}
     )
-    for key, (employee_pk, holder_pk, ancestor, via_delegate, walked_up) in found.items():
-        results[key] = Resolution(
-            people[employee_pk], people[holder_pk], ancestor, via_delegate, walked_up
+    for (unit_pk, key), (employee_pk, holder_pk, ancestor, via, walked) in found.items():
+        out[unit_pk][key] = Resolution(
+            people[employee_pk], people[holder_pk], ancestor, via, walked
         )
-    return results
+    return out
 
 
 @dataclass(frozen=True)
@@ -288,14 +317,15 @@ class _AbsenceBook:
     """Active absences at ``at`` by employee id, loaded in batches and kept (the latest-starting
     absence of an employee wins, as in ``_active_absences``)."""
 
-    def __init__(self, at: datetime) -> None:
+    def __init__(self, at: datetime, *, ignore: bool = False) -> None:
         self.at = at
+        self.ignore = ignore  # resolve as if nobody were away
         self.known: set[int] = set()
         self.by_employee: dict[int, Absence] = {}
 
     def load(self, employee_ids: Iterable[int]) -> None:
         missing = set(employee_ids) - self.known
-        if missing:
+        if missing and not self.ignore:
             self.by_employee.update(_active_absences(missing, self.at))
             self.known |= missing
 

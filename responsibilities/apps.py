@@ -7,6 +7,7 @@ class ResponsibilitiesConfig(AppConfig):
     verbose_name = _("Responsibility maps")
 
     def ready(self) -> None:
-        from . import home_panels
+        from . import home_panels, signals
 
         home_panels.register()
+        signals.connect()

@@ -6,7 +6,8 @@ returning ``(code, name in the reader's language)`` pairs instead."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 CompetencyProvider = Callable[[], list[tuple[str, str]]]
 
@@ -27,3 +28,30 @@ def competency_choices() -> list[tuple[str, str]]:
         for code, name in provider():
             seen.setdefault(code, name)
     return list(seen.items())
+
+
+# --- Training evidence for map coverage ---------------------------------------------------------
+
+# ``(pairs of (employee id, competency code), moment) → the pairs whose evidence is current``.
+TrainingProvider = Callable[[Iterable[tuple[int, str]], datetime], set[tuple[int, str]]]
+
+_training: list[TrainingProvider] = []
+
+
+def register_training_provider(provider: TrainingProvider) -> None:
+    """Called once from the competency app's ready(); the same function twice is a no-op."""
+    if provider not in _training:
+        _training.append(provider)
+
+
+def current_training(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tuple[int, str]] | None:
+    """The (employee id, competency code) pairs with current evidence, in one batch per
+    provider (a pair counts when any provider vouches for it); None when no provider is
+    registered: training is then not checked (``responsibilities.coverage``)."""
+    if not _training:
+        return None
+    pairs = set(pairs)
+    found: set[tuple[int, str]] = set()
+    for provider in _training:
+        found |= provider(pairs, at)
+    return found

@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -251,6 +253,21 @@ def map_preview(request):
     )
 
 
+def _effective_from(raw: str):
+    """The optional "takes effect from" of the publish form (the reader's time zone), or None:
+    now. A version published for a future date takes over at that date."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    moment = parse_datetime(raw.replace(" ", "T"))
+    if moment is None:
+        raise ValidationFailed(
+            _("Give the date and time the version takes effect, e.g. 2026-12-05 09:00."),
+            errors={"effective_from": _("Not a date and time.")},
+        )
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
 @login_required
 def map_publish(request, pk: int):
     """GET: the confirmation page with the diff to the version in force; POST: publish."""
@@ -258,7 +275,11 @@ def map_publish(request, pk: int):
     m = get_object_or_404(selectors.map_with_duties(selectors.maps_visible_to(request.user)), pk=pk)
     if request.method == "POST":
         try:
-            maps.responsibility_map_publish(responsibility_map=m, actor=request.user)
+            maps.responsibility_map_publish(
+                responsibility_map=m,
+                actor=request.user,
+                effective_from=_effective_from(request.POST.get("effective_from", "")),
+            )
         except KeelError as exc:
             messages.error(request, exc.message)
         else:

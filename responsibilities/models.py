@@ -95,11 +95,13 @@ class ResponsibilityMap(models.Model):
             models.UniqueConstraint(
                 fields=["scenario", "scope", "version"], name="map_version_unique"
             ),
-            # At most one version in force per scenario and scope.
+            # Published versions of a scenario and scope take over at distinct moments: the one
+            # in force is the latest whose effective_from has come (selectors.maps_in_force), so
+            # a version published for a future date waits while the current one keeps running.
             models.UniqueConstraint(
-                fields=["scenario", "scope"],
+                fields=["scenario", "scope", "effective_from"],
                 condition=Q(status="published"),
-                name="map_one_published_per_scope",
+                name="map_one_published_per_moment",
             ),
             # At most one open draft per scenario and scope, so edits do not fork.
             models.UniqueConstraint(
@@ -197,3 +199,52 @@ class Duty(models.Model):
         if self.assignee_function:
             return str(DepartmentFunction(self.assignee_function).label)
         return ""
+
+
+class CoverageTally(models.Model):
+    """How many (unit, duty) rows have a holder or a deputy who can act, out of how many."""
+
+    computed_at = models.DateTimeField()
+    covered = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def score(self) -> float:
+        return 1.0 if self.total == 0 else self.covered / self.total
+
+
+class CoverageSnapshot(CoverageTally):
+    """The last computed coverage of one map in force (``services.coverage``): recomputed by the
+    tick's sweep when marked stale (an HR change) or older than a minute."""
+
+    map = models.OneToOneField(
+        ResponsibilityMap, on_delete=models.CASCADE, related_name="coverage_snapshot"
+    )
+    # [{"unit", "duty", "who", "holder": {...} | None, "deputy": {...} | None, "gaps": [...]}]
+    rows = models.JSONField(default=list, blank=True)
+    stale = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("coverage snapshot")
+        verbose_name_plural = _("coverage snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.map_id}: {self.covered}/{self.total}"
+
+
+class ScenarioCoverage(CoverageTally):
+    """A scenario's coverage over its maps in force, and whether HR admins were alerted about
+    the current drop below 100 % (once per drop)."""
+
+    scenario = models.OneToOneField(Scenario, on_delete=models.CASCADE, related_name="coverage")
+    alerted = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("scenario coverage")
+        verbose_name_plural = _("scenario coverages")
+
+    def __str__(self) -> str:
+        return f"{self.scenario_id}: {self.covered}/{self.total}"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from hrcore.choices import Role
 from hrcore.models import OrgUnit, Position
@@ -53,20 +57,63 @@ def map_with_duties(qs: QuerySet[ResponsibilityMap]) -> QuerySet[ResponsibilityM
     return qs.prefetch_related(Prefetch("duties", queryset=duties_ordered()))
 
 
-def published_map_for(*, scenario: str | Scenario, unit: OrgUnit) -> ResponsibilityMap | None:
-    """The published map of ``scenario`` whose scope is ``unit`` or its nearest ancestor."""
+def in_force(
+    maps: Iterable[ResponsibilityMap], at: datetime | None = None
+) -> list[ResponsibilityMap]:
+    """Of published versions, the one in force per scenario and scope at ``at`` (default now):
+    the latest whose ``effective_from`` has come (none set: since publication), so a version
+    published for a future date takes over at that date while the current one keeps running.
+    A scope whose only published version starts later (its first version, published ahead)
+    already has that one: a scope with a published map is never without one."""
+    at = at or timezone.now()
+    floor = datetime.min.replace(tzinfo=UTC)
+    started: dict[tuple[int, int], ResponsibilityMap] = {}
+    waiting: dict[tuple[int, int], ResponsibilityMap] = {}
+    for m in maps:
+        if m.status != MapStatus.PUBLISHED:
+            continue
+        key = (m.scenario_id, m.scope_id)
+        order = (m.effective_from or floor, m.version)
+        if m.effective_from is None or m.effective_from <= at:
+            current = started.get(key)
+            if current is None or order > (current.effective_from or floor, current.version):
+                started[key] = m
+        else:
+            first = waiting.get(key)
+            if first is None or order < (first.effective_from, first.version):
+                waiting[key] = m
+    return list({**waiting, **started}.values())
+
+
+def maps_in_force(at: datetime | None = None) -> list[ResponsibilityMap]:
+    """Every map in force at ``at``, with scenario and scope, in one query."""
+    published = ResponsibilityMap.objects.select_related("scenario", "scope").filter(
+        status=MapStatus.PUBLISHED
+    )
+    return sorted(in_force(published, at), key=lambda m: (m.scenario.code, m.scope.path))
+
+
+def published_map_for(
+    *, scenario: str | Scenario, unit: OrgUnit, at: datetime | None = None
+) -> ResponsibilityMap | None:
+    """The map in force at ``at`` (default now) of ``scenario`` whose scope is ``unit`` or its
+    nearest ancestor (crisis filing and map coverage both choose the map here)."""
     ancestor_ids = unit.ancestor_ids()  # nearest first
     if not ancestor_ids:
         return None
+    at = at or timezone.now()
     scenario_q = (
         Q(scenario=scenario) if isinstance(scenario, Scenario) else Q(scenario__code=scenario)
     )
     candidates = {
         m.scope_id: m
-        for m in map_with_duties(
-            ResponsibilityMap.objects.select_related("scenario", "scope").filter(
-                scenario_q, status=MapStatus.PUBLISHED, scope_id__in=ancestor_ids
-            )
+        for m in in_force(
+            map_with_duties(
+                ResponsibilityMap.objects.select_related("scenario", "scope").filter(
+                    scenario_q, status=MapStatus.PUBLISHED, scope_id__in=ancestor_ids
+                )
+            ),
+            at,
         )
     }
     for unit_id in ancestor_ids:
@@ -127,7 +174,7 @@ def position_titles() -> dict[str, str]:
 
 def published_version_of(responsibility_map: ResponsibilityMap) -> ResponsibilityMap | None:
     """The version in force for the same scenario and scope (what publishing would replace)."""
-    return (
+    versions = (
         map_with_duties(ResponsibilityMap.objects.select_related("scenario", "scope"))
         .filter(
             scenario_id=responsibility_map.scenario_id,
@@ -135,5 +182,6 @@ def published_version_of(responsibility_map: ResponsibilityMap) -> Responsibilit
             status=MapStatus.PUBLISHED,
         )
         .exclude(pk=responsibility_map.pk)
-        .first()
     )
+    found = in_force(versions)
+    return found[0] if found else None

@@ -6,6 +6,7 @@ app_name = "responsibilities"
 urlpatterns = [
     path("", views.map_list, name="map_list"),
     path("new/", editor.map_edit, name="map_new"),
+    path("coverage/recompute/", views.coverage_recompute, name="coverage_recompute"),
     path("editor/preview/", editor.map_preview, name="map_preview"),
     path("<int:pk>/", views.map_detail, name="map_detail"),
     path("<int:pk>/edit/", editor.map_edit, name="map_edit"),

@@ -18,10 +18,11 @@ from hrcore.errors import KeelError, ValidationFailed
 from hrcore.models import Position
 from hrcore.selectors import employee_of, is_hr_admin, positions_visible_to
 
-from . import drawing, planning, selectors
+from . import coverage_selectors, drawing, planning, selectors
 from .choices import MapStatus
 from .forms import DryRunForm, ScenarioForm
 from .models import Duty
+from .services import coverage as coverage_services
 from .services import dry_run, maps, scenarios
 
 
@@ -46,11 +47,36 @@ def map_list(request):
     for m in listed:
         entry = by_scenario.setdefault(m.scenario_id, {"scenario": m.scenario, "maps": []})
         entry["maps"].append(m)
+    # Coverage (who can act on each duty) for HR admins and executives: it names people.
+    shows_coverage = coverage_selectors.coverage_scope(request.user) == coverage_selectors.ALL_UNITS
+    coverage_of_map = {}
+    if shows_coverage:
+        for sc in coverage_selectors.coverage_by_scenario():
+            by_scenario.setdefault(sc.scenario.pk, {"scenario": sc.scenario, "maps": []})
+            by_scenario[sc.scenario.pk]["coverage"] = sc
+            coverage_of_map.update({v.map.pk: v for v in sc.maps})
+        for entry in by_scenario.values():
+            for m in entry["maps"]:
+                m.coverage = coverage_of_map.get(m.pk)
     return render(
         request,
         "responsibilities/map_list.html",
-        {"scenarios": list(by_scenario.values()), "can_edit": is_hr_admin(request.user)},
+        {
+            "scenarios": list(by_scenario.values()),
+            "can_edit": is_hr_admin(request.user),
+            "shows_coverage": shows_coverage,
+        },
     )
+
+
+@login_required
+@require_POST
+def coverage_recompute(request):
+    """Recompute every map's coverage now (HR admins), instead of waiting for the sweep."""
+    _require_hr_admin(request)
+    coverage_services.coverage_recompute()
+    messages.success(request, _("Coverage recomputed."))
+    return redirect("responsibilities:map_list")
 
 
 def _drawing_for(m, run, *, full: bool = False):

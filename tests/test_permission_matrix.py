@@ -481,6 +481,11 @@ MATRIX: list[Row] = [
         args=lambda w: [w["map"].pk],
     ),
     Row("responsibilities:scenario_new", "GET", (403, 403, 403, 403, 403, 403, 200, 403)),
+    Row(
+        "responsibilities:coverage_recompute",
+        "POST",
+        (403, 403, 403, 403, 403, 403, 302, 403),
+    ),
     Row("responsibilities:scenario_manual", "GET", ALL_200, args=lambda w: [SCENARIO]),
     Row("responsibilities:position_duties", "GET", ALL_200, args=lambda w: ["department-manager"]),
     # --- the rest of the pages ------------------------------------------------------------------
@@ -610,6 +615,14 @@ MATRIX: list[Row] = [
         api=True,
         args=lambda w: [w["map"].pk],
         note="HR only (the map is published already: 409 for HR)",
+    ),
+    Row(
+        "responsibility-map-coverage",
+        "GET",
+        (200, 200, 403, 403, 403, 200, 200, 403),
+        api=True,
+        args=lambda w: [w["map"].pk],
+        note="HR admins and executives every unit, managers their own company",
     ),
     # --- outbound webhook subscriptions: HR admins only -----------------------------------------
     Row("webhook-subscription-list", "GET", HR_ONLY, api=True),

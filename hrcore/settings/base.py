@@ -453,6 +453,7 @@ KEEL_TICK_SWEEPS: list[str] = [
     "hrcore.reach.ladder_sweep",
     "integrations.rollcall.roll_call_escalate_due",
     "integrations.reach.robot_mentions_flush",
+    "responsibilities.services.coverage.coverage_sweep",
 ]
 # Extra /healthz checks (name → function returning {"ok": bool, ...}).
 KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers.timers_failing_health"}

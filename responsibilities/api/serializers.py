@@ -270,3 +270,89 @@ def dry_run_data(run) -> dict:
         "ends_at": run.ends_at,
         "duties": duties,
     }
+
+
+class CoveragePersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Employee id.")
+    name = serializers.CharField(help_text="In the request language.")
+    position = serializers.CharField(allow_null=True, help_text="Position title, or null.")
+    unit = serializers.CharField(help_text="Code of the person's unit.")
+    channels = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Out-of-band channels the person has an address on (email, mobile, dingtalk, "
+        "wecom, feishu); two are needed. In-app does not count.",
+    )
+    issues = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What keeps this person from acting: absent, unreachable, untrained.",
+    )
+    missing_skills = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Competency codes of the duty without current evidence.",
+    )
+
+
+class CoverageDutySerializer(serializers.Serializer):
+    duty = serializers.CharField(help_text="Duty code.")
+    unit = serializers.CharField(help_text="The covered unit this row is about.")
+    holder = CoveragePersonSerializer(allow_null=True, help_text="Whose role it is; null: vacant.")
+    deputy = CoveragePersonSerializer(
+        allow_null=True,
+        help_text="Who stands in: the absent holder's delegate, else the next in line.",
+    )
+    covered_by = serializers.ChoiceField(choices=["holder", "deputy"], allow_null=True)
+    gaps = serializers.ListField(
+        child=serializers.ChoiceField(choices=["vacant", "absent", "unreachable", "untrained"]),
+        help_text="Empty when the holder or the deputy can act; else why the holder cannot.",
+    )
+
+
+class CoverageSerializer(serializers.Serializer):
+    map = serializers.IntegerField()
+    scenario = serializers.CharField()
+    computed_at = serializers.DateTimeField()
+    score = serializers.FloatField(help_text="Covered share of (unit, duty) rows, 0.0–1.0.")
+    covered = serializers.IntegerField()
+    total = serializers.IntegerField()
+    units = serializers.ListField(child=serializers.CharField())
+    duties = CoverageDutySerializer(many=True)
+
+
+def coverage_data(view) -> dict:
+    """A ``coverage_selectors.CoverageView`` as the API shows it, names in the reader's
+    language."""
+    from hrcore.notification_kinds import local
+
+    def person(p: dict | None) -> dict | None:
+        if p is None:
+            return None
+        return {
+            "id": p["id"],
+            "name": local(p["name"]),
+            "position": local(p["position"]) if p.get("position") else None,
+            "unit": p["unit"],
+            "channels": p["channels"],
+            "issues": p["issues"],
+            "missing_skills": p.get("missing_skills", []),
+        }
+
+    return {
+        "map": view.map.pk,
+        "scenario": view.map.scenario.code,
+        "computed_at": view.computed_at,
+        "score": round(view.score, 4),
+        "covered": view.covered,
+        "total": view.total,
+        "units": view.units,
+        "duties": [
+            {
+                "duty": r["duty"],
+                "unit": r["unit"],
+                "holder": person(r["holder"]),
+                "deputy": person(r["deputy"]),
+                "covered_by": r["covered_by"],
+                "gaps": r["gaps"],
+            }
+            for r in view.rows
+        ],
+    }

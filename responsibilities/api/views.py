@@ -13,14 +13,15 @@ from rest_framework.response import Response
 
 from hrcore.api.permissions import ScopedPermission
 from hrcore.choices import Role
-from hrcore.errors import NotFound, ValidationFailed
+from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import ApiToken, OrgUnit
 from hrcore.selectors import group_unit, has_role, unit_by_code
 
-from .. import selectors
+from .. import coverage_selectors, selectors
 from ..choices import MapStatus
 from ..services import dry_run, maps, scenarios
 from .serializers import (
+    CoverageSerializer,
     DiffSerializer,
     DryRunInputSerializer,
     DryRunSerializer,
@@ -29,6 +30,7 @@ from .serializers import (
     MapUpdateSerializer,
     ScenarioInputSerializer,
     ScenarioSerializer,
+    coverage_data,
     dry_run_data,
 )
 
@@ -245,3 +247,58 @@ class ResponsibilityMapViewSet(
             raise NotFound(_("Not found, or not visible to you."))
         result = maps.responsibility_map_diff(old=other, new=m)
         return Response(DiffSerializer({"old": other.pk, "new": m.pk, **result.as_dict()}).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "unit",
+                str,
+                required=False,
+                description=(
+                    "Code of a unit in the map's scope (the scope itself, a subsidiary or a "
+                    "department). Without it: every unit the map covers — its scope and the "
+                    "subsidiaries below it that no nearer map of the scenario takes over — one "
+                    "row per (unit, duty), and the score over all of them. An unknown code or a "
+                    "unit outside the scope: 400."
+                ),
+            )
+        ],
+        responses={200: CoverageSerializer, **ERRORS},
+        operation_id="responsibility_maps_coverage",
+    )
+    @action(detail=True, methods=["get"])
+    def coverage(self, request, pk=None):
+        """Whether every duty of the map has a holder who can act — active, present, reachable
+        on two channels (e-mail, mobile, DingTalk, WeCom, Feishu; in-app does not count),
+        trained (current competency evidence for the duty's skills) — else a deputy; else a gap
+        (vacant / absent / unreachable / untrained). HR admins and executives read every unit,
+        managers their own company; recomputed within a minute of an HR change."""
+        m = self.get_object()
+        scope = coverage_selectors.coverage_scope(request.user)
+        if scope is None:
+            raise PermissionDenied(
+                _("Only HR admins, executives and managers may read a map's coverage.")
+            )
+        code = request.query_params.get("unit", "").strip()
+        if code:
+            unit = _known_unit(code, field="unit")
+            if not unit.path.startswith(m.scope.path):
+                raise ValidationFailed(
+                    _("%(unit)s is outside this map's scope (%(scope)s).")
+                    % {"unit": unit.name, "scope": m.scope.name},
+                    errors={"unit": _("Give a unit in the map's scope.")},
+                )
+            if not unit.path.startswith(scope):
+                raise PermissionDenied(_("You may read the coverage of your own company only."))
+            view = coverage_selectors.coverages([m])[0]
+            if code in view.units:
+                view = coverage_selectors.readable(view, unit.path, {code: unit.path})
+            else:
+                view = coverage_selectors.coverage_for_unit(m, unit)
+        else:
+            view = coverage_selectors.coverages([m])[0]
+            paths = coverage_selectors.unit_paths(view.units)
+            view = coverage_selectors.readable(view, scope, paths)
+            if not view.rows and scope:
+                raise PermissionDenied(_("You may read the coverage of your own company only."))
+        return Response(CoverageSerializer(coverage_data(view)).data)

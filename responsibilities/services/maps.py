@@ -19,6 +19,7 @@ from hrcore.services.notifications import notification_send
 from .. import planning
 from ..choices import MapStatus
 from ..models import Duty, ResponsibilityMap, Scenario
+from ..selectors import in_force
 from ..severity import clean_severity_factors, default_severity_factors
 from .common import first_problem, require_hr_admin
 from .validation import check_publishable, normalise_duties, validate_header
@@ -239,7 +240,8 @@ def responsibility_map_publish(
     *, responsibility_map: ResponsibilityMap, actor, effective_from: datetime | None = None
 ) -> ResponsibilityMap:
     """Validate and freeze a draft; the version it replaces is archived (crises that started
-    under it keep running it)."""
+    under it keep running it) — at once, or, for a version effective from a future date, when
+    that date comes (``services.coverage.maps_take_over``)."""
     require_hr_admin(actor)
     current = _lock(responsibility_map)
     if current.status != MapStatus.DRAFT:
@@ -254,6 +256,7 @@ def responsibility_map_publish(
             first_problem(_("The map cannot be published."), errors), errors=errors
         )
     now = timezone.now()
+    starts = effective_from or current.effective_from or now
     previous = list(
         ResponsibilityMap.objects.select_for_update().filter(
             scenario_id=current.scenario_id,
@@ -261,13 +264,20 @@ def responsibility_map_publish(
             status=MapStatus.PUBLISHED,
         )
     )
+    if starts > now:
+        # Published for a future date: the version in force keeps running until then (the
+        # coverage sweep archives it at the takeover); other waiting versions are replaced.
+        running = [
+            m for m in in_force(previous, now) if not m.effective_from or m.effective_from <= now
+        ]
+        previous = [m for m in previous if m not in running]
     for old in previous:
         old.status = MapStatus.ARCHIVED
         old.save(update_fields=["status"])
         audit(old, AuditAction.UPDATE, changes={"status": ["published", "archived"]}, actor=actor)
     current.status = MapStatus.PUBLISHED
     current.published_at = now
-    current.effective_from = effective_from or current.effective_from or now
+    current.effective_from = starts
     current.save(update_fields=["status", "published_at", "effective_from"])
     audit(current, AuditAction.UPDATE, changes={"status": ["draft", "published"]}, actor=actor)
     if actor is not None:  # seed data and system imports do not page the whole group

@@ -55,3 +55,22 @@ def position_crisis_duties(context, position):
         "request": context.get("request"),
         "compact": True,
     }
+
+
+@register.filter
+def gap_label(kind: str) -> str:
+    """A gap kind (vacant, absent, unreachable, untrained) in the reader's language."""
+    from ..coverage import GAP_LABELS
+
+    return str(GAP_LABELS.get(kind, kind))
+
+
+@register.filter
+def in_language(value) -> str:
+    """A ``{"zh", "en"}`` pair stored with a coverage snapshot, in the reader's language."""
+    from hrcore.i18n import is_chinese
+
+    if not isinstance(value, dict):
+        return "" if value is None else str(value)
+    zh, en = value.get("zh") or "", value.get("en") or ""
+    return (zh or en) if is_chinese() else (en or zh)

@@ -71,7 +71,7 @@ def test_hr_admin_sees_coverage_gaps_and_drafts(maps, users, client_as):
     coverage = page[
         page.index('data-testid="home-coverage"') : page.index('data-testid="home-drafts"')
     ]
-    assert 'class="gap-vacant"' in coverage
+    assert 'class="gap-kind gap-kind-vacant"' in coverage
     drafts = page[page.index('data-testid="home-drafts"') :]
     draft = ResponsibilityMap.objects.get(scenario=m.scenario, status="draft")
     assert f'href="/maps/{draft.pk}/edit/"' in drafts

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('responsibilities', '0002_library_content_marks'),
+        ('responsibilities', '0003_map_coverage_and_effective_from'),
     ]
 
     operations = [
