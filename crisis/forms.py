@@ -7,6 +7,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from responsibilities.decision_options import label_of
+
 from .choices import ContactChannel, CrisisStatus, DecisionOption, DeliverableKind, Severity
 from .models import (
     COMMENT_MAX_LENGTH,
@@ -17,7 +19,11 @@ from .models import (
 )
 
 
-def decision_option_label(code: str) -> str:
+def decision_option_label(code: str, label: dict | None = None) -> str:
+    """An option's label in the reader's language: the map's label kept with the decision, or
+    the fixed list's label of older decisions; the code only when neither is known."""
+    if label:
+        return label_of({"code": code, "label": label})
     return str(DecisionOption(code).label) if code in DecisionOption.values else code
 
 

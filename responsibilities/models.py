@@ -156,6 +156,9 @@ class Duty(models.Model):
     competencies = models.JSONField(_("competencies"), default=list, blank=True)
     notes_zh = models.TextField(_("notes (Chinese)"), blank=True)
     notes_en = models.TextField(_("notes (English)"), blank=True)
+    # A decision duty's options (``responsibilities.decision_options``): [{"code", "label":
+    # {"zh", "en"}, "follow_ups": [{"action": {"zh", "en"}, "function", "deadline_minutes"}]}].
+    options = models.JSONField(_("decision options"), default=list, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:

@@ -35,7 +35,6 @@ from ..selectors.access import can_manage
 from .assignment import notify_task_assigned
 from .board import crisis_board_flags_refresh
 from .common import (
-    clean_option,
     is_assignee,
     lock_task,
     participant_add,
@@ -106,7 +105,6 @@ def task_complete(
     check_length(errors, "note", note, NOTE_MAX_LENGTH)
     if errors:
         raise ValidationFailed(_("The note is too long."), errors=errors)
-    option = clean_option(option)
     kind = task.deliverable_kind
     needs_content = (
         DeliverableKind.DOCUMENT,
