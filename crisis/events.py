@@ -281,7 +281,7 @@ def decision_made_event(*, decision: Decision, actor) -> TimelineEvent:
             "decision_id": decision.pk,
             "text": decision.text[:500],
             "option": decision.option,
-            "option_label": decision.option_label,
+            "option_label": decision.option_labels,
             "supersedes": decision.supersedes_id,
         },
     )

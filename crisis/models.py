@@ -363,7 +363,7 @@ class Decision(models.Model):
     # The code of one of the map's options, "other" (free text) or empty.
     option = models.CharField(_("chosen option"), max_length=200, blank=True)
     # The chosen option's label as the map said it when deciding: {"zh", "en"}.
-    option_label = models.JSONField(_("option label"), default=dict, blank=True)
+    option_labels = models.JSONField(_("option label"), default=dict, blank=True)
     # The options offered when deciding: [{"code", "label": {"zh", "en"}}].
     options_considered = models.JSONField(_("options considered"), default=list, blank=True)
     situation = models.TextField(_("situation as understood"), blank=True)

@@ -214,6 +214,9 @@ class DecisionListSerializer(serializers.ListSerializer):
 class DecisionSerializer(serializers.ModelSerializer):
     made_by = serializers.CharField(source="made_by.username", read_only=True)
     task = serializers.IntegerField(source="task_id", read_only=True, allow_null=True)
+    option_label = serializers.JSONField(
+        source="option_labels", read_only=True, help_text='The option\'s label: {"zh", "en"}.'
+    )
     supersedes = serializers.IntegerField(source="supersedes_id", read_only=True, allow_null=True)
     superseded_by = serializers.SerializerMethodField()
     follow_ups = FollowUpSerializer(many=True, read_only=True)

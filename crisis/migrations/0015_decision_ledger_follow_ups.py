@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='decision',
-            name='option_label',
+            name='option_labels',
             field=models.JSONField(blank=True, default=dict, verbose_name='option label'),
         ),
         migrations.AddField(

@@ -64,7 +64,7 @@ def decision_record(
         task=task,
         text=text,
         option=choice.code,
-        option_label=choice.label,
+        option_labels=choice.label,
         options_considered=choice.considered,
         made_by=actor,
         made_at=at,

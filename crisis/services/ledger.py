@@ -14,7 +14,7 @@ from hrcore.errors import Conflict, KeelError, ValidationFailed
 from hrcore.models import Employee
 from hrcore.selectors import employee_of, resolve_assignee
 from hrcore.text import check_length
-from responsibilities.decision_options import FREE_TEXT, label_of
+from responsibilities.decision_options import FREE_TEXT
 
 from ..choices import DecisionOption
 from ..models import ACTION_MAX_LENGTH, Crisis, Decision
@@ -62,16 +62,6 @@ def option_choice(crisis: Crisis, option: str | None) -> OptionChoice:
         % {"option": option[:50], "options": ", ".join(valid)},
         errors={"option": _("Choose one of: %(options)s.") % {"options": ", ".join(valid)}},
     )
-
-
-def option_label(decision: Decision) -> str:
-    """A decision's option in the reader's language (the map's label as it was when deciding;
-    the fixed list's label for older decisions), never the code."""
-    if decision.option_label:
-        return label_of({"code": decision.option, "label": decision.option_label})
-    if decision.option in DecisionOption.values:
-        return str(DecisionOption(decision.option).label)
-    return decision.option
 
 
 def superseded_decision(crisis: Crisis, supersedes: Decision | int | None) -> Decision | None:

@@ -43,6 +43,7 @@ from .common import (
     require_visible,
 )
 from .decisions import decision_record
+from .ledger import option_choice
 from .progress import all_info_refresh, finish_task, milestone_stamp, start_ready_dependents
 from .uploads import validate_upload
 
@@ -105,6 +106,7 @@ def task_complete(
     check_length(errors, "note", note, NOTE_MAX_LENGTH)
     if errors:
         raise ValidationFailed(_("The note is too long."), errors=errors)
+    option = option_choice(crisis, option).code  # the map's options, or free text
     kind = task.deliverable_kind
     needs_content = (
         DeliverableKind.DOCUMENT,
