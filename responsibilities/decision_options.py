@@ -136,8 +136,9 @@ def normalise_options(raw, *, duty: str, prefix: str) -> tuple[list[dict], dict[
     return clean, errors
 
 
-# The editor's text form: one option a line, "code | 中文 | English"; a follow-up of the option
-# above on a line starting with ">": "> function | minutes | 中文 | English".
+# The editor's text form: one option a line, "code | label in Chinese | label in English"; a
+# follow-up of the option above on a line starting with ">": "> function | minutes | action in
+# Chinese | action in English".
 
 
 def options_to_text(options: Sequence[Mapping]) -> str:
@@ -164,7 +165,8 @@ def options_from_text(text: str) -> tuple[list[dict], str | None]:
             parts = [p.strip() for p in line.lstrip()[1:].split("|")]
             if not options or len(parts) != 4:
                 return [], _(
-                    "Line %(n)d: a follow-up reads “> function | minutes | 中文 | English” "
+                    "Line %(n)d: a follow-up reads “> function | minutes | action in Chinese | "
+                    "action in English” "
                     "under its option."
                 ) % {"n": n}
             try:
@@ -181,7 +183,9 @@ def options_from_text(text: str) -> tuple[list[dict], str | None]:
             continue
         parts = [p.strip() for p in line.split("|")]
         if len(parts) != 3:
-            return [], _("Line %(n)d: an option reads “code | 中文 | English”.") % {"n": n}
+            return [], _(
+                "Line %(n)d: an option reads “code | label in Chinese | label in English”."
+            ) % {"n": n}
         options.append(
             {"code": parts[0], "label": {"zh": parts[1], "en": parts[2]}, "follow_ups": []}
         )

@@ -170,8 +170,9 @@ class DutyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "translate": "no"}),
         required=False,
         help_text=_(
-            "Decision duties only. One option a line: “code | 中文 | English”; a follow-up "
-            "it creates on the line below: “> function | minutes | 中文 | English”. Free "
+            "Decision duties only. One option a line: “code | label in Chinese | label in "
+            "English”; a follow-up it creates on the line below: “> function | minutes | "
+            "action in Chinese | action in English”. Free "
             "text is always possible besides these."
         ),
     )
