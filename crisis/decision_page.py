@@ -29,11 +29,11 @@ from .selectors.decisions import (
 from .task_state import task_state
 
 
-def ledger(crisis: Crisis, now: datetime) -> list:
+def ledger(crisis: Crisis, now: datetime, tasks: list | None = None) -> list:
     """The crisis's decisions, newest first, each with ``option_label`` (text), ``maker_name``,
     ``follow_through`` and ``follow_up_rows`` (a constant number of queries)."""
-    decisions = list(ledger_of(crisis))
-    annotate_follow_through(decisions, now)
+    decisions = list(ledger_of(crisis, follow_ups=tasks is None))
+    annotate_follow_through(decisions, now, tasks)
     for decision in decisions:
         decision.option_label = (
             decision_option_label(decision.option, decision.option_labels)
@@ -130,12 +130,12 @@ def _optional_template(name: str) -> str | None:
 def brief(crisis: Crisis, now: datetime) -> dict:
     """The one-page brief: the situation, the decisions (lineage kept), the open follow-ups and
     the clocks of the open tasks."""
-    decisions = ledger(crisis, now)
     tasks = list(
         crisis.tasks.select_related("assignee", "duty", "duty__assignee_position").order_by(
             "due_at", "order", "id"
         )
     )
+    decisions = ledger(crisis, now, tasks)
     open_follow_ups = [
         follow_up_view(t, now)
         for t in tasks

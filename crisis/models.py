@@ -205,7 +205,7 @@ class Task(models.Model):
         verbose_name=_("follow-up of"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="follow_ups",
     )
     deliverable_kind = models.CharField(
@@ -374,7 +374,7 @@ class Decision(models.Model):
         verbose_name=_("supersedes"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="superseded_by",
     )
     made_by = models.ForeignKey(

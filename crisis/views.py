@@ -238,7 +238,7 @@ def _live_context(request, crisis) -> dict:
     for row in rows:
         if not access.sees_task_details(row["task"].pk):
             row["deliverables"], row["comments"] = [], []
-    decisions = decision_page.ledger(crisis, now)
+    decisions = decision_page.ledger(crisis, now, tasks)
     return {
         "crisis": crisis,
         "rows": rows,

@@ -174,7 +174,12 @@ class DecisionCreateSerializer(serializers.Serializer):
     )
     review_by = serializers.DateTimeField(required=False, allow_null=True, default=None)
     supersedes = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="The id of an earlier decision."
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The id of an earlier decision.",
     )
     follow_ups = serializers.JSONField(
         required=False,

@@ -47,12 +47,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='decision',
             name='supersedes',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='crisis.decision', verbose_name='supersedes'),
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='superseded_by', to='crisis.decision', verbose_name='supersedes'),
         ),
         migrations.AddField(
             model_name='task',
             name='follow_up_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='follow_ups', to='crisis.decision', verbose_name='follow-up of'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='follow_ups', to='crisis.decision', verbose_name='follow-up of'),
         ),
         migrations.AddConstraint(
             model_name='task',

@@ -34,21 +34,21 @@ def decision_options(crisis: Crisis) -> list[dict]:
     return options_of_duties(duties)
 
 
-def ledger_of(crisis: Crisis) -> QuerySet[Decision]:
-    """The crisis's decisions, newest first, with maker, lineage and follow-ups (3 queries)."""
-    return (
-        crisis.decisions.select_related(
-            "made_by", "made_by__employee", "supersedes", "superseded_by"
+def ledger_of(crisis: Crisis, *, follow_ups: bool = True) -> QuerySet[Decision]:
+    """The crisis's decisions, newest first, with maker and lineage (one query), and their
+    follow-ups (one more; ``follow_ups=False`` when the caller holds the crisis's tasks)."""
+    decisions = crisis.decisions.select_related(
+        "made_by", "made_by__employee", "supersedes", "superseded_by"
+    ).order_by("-made_at", "-id")
+    if not follow_ups:
+        return decisions
+    return decisions.prefetch_related(
+        Prefetch(
+            "follow_ups",
+            queryset=Task.objects.select_related("assignee", "assignee__user").order_by(
+                "due_at", "id"
+            ),
         )
-        .prefetch_related(
-            Prefetch(
-                "follow_ups",
-                queryset=Task.objects.select_related("assignee", "assignee__user").order_by(
-                    "due_at", "id"
-                ),
-            )
-        )
-        .order_by("-made_at", "-id")
     )
 
 
@@ -57,9 +57,21 @@ def follow_up_view(task: Task, now: datetime) -> dict:
     return {"task": task, "light": light(fact, now), "late": is_late(fact, now)}
 
 
-def annotate_follow_through(decisions: Iterable[Decision], now: datetime) -> None:
-    """Set ``follow_through`` (counts and light) and ``follow_up_rows`` on each decision."""
+def annotate_follow_through(
+    decisions: Iterable[Decision], now: datetime, tasks: Iterable[Task] | None = None
+) -> None:
+    """Set ``follow_through`` (counts and light) and ``follow_up_rows`` on each decision, from
+    its prefetched follow-ups or from ``tasks`` (the crisis's tasks the caller holds)."""
+    by_decision: dict[int, list[Task]] = {}
+    for task in tasks or ():
+        if task.follow_up_of_id:
+            by_decision.setdefault(task.follow_up_of_id, []).append(task)
     for decision in decisions:
-        tasks = list(decision.follow_ups.all())
-        decision.follow_through = follow_through((FollowUpFact.of(t) for t in tasks), now)
-        decision.follow_up_rows = [follow_up_view(t, now) for t in tasks]
+        if tasks is None:
+            follow_ups = list(decision.follow_ups.all())
+        else:
+            follow_ups = sorted(
+                by_decision.get(decision.pk, []), key=lambda t: (t.due_at is None, t.due_at, t.pk)
+            )
+        decision.follow_through = follow_through((FollowUpFact.of(t) for t in follow_ups), now)
+        decision.follow_up_rows = [follow_up_view(t, now) for t in follow_ups]

@@ -15,24 +15,12 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.conftest import totp_code
+from tests.crisis.test_browser import _login
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "keel-demo")
-    page.click("main form button[type=submit]")
-    if username in ("vp", "hradmin"):
-        page.wait_for_selector("input[name=code]")
-        page.fill("input[name=code]", totp_code(username=username))
-        page.click("main form button[type=submit]")
-    expect(page.locator(".topbar .who")).to_be_visible()
 
 
 def _screenshots(page, base: str, crisis_pk: int, vp) -> None:

@@ -138,7 +138,8 @@ def test_the_dashboard_lights_follow_ups_yellow_then_red(client_as, leak, englis
         assert light() == "red"
         board = client.get(reverse("crisis:dashboard_live")).content.decode()
         assert 'data-testid="board-follow-ups" data-light="red"' in board
-        assert "0 of 1 follow-up done, 1 late" in board
+        assert "0 of 1 follow-up done</strong>" in board
+        assert '<span class="late">1 late</span>' in board
 
 
 def test_the_brief_shows_situation_lineage_follow_ups_and_clocks(client_as, leak, english):
