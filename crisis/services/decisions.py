@@ -41,7 +41,7 @@ from .common import (
     require_open_crisis,
     require_visible,
 )
-from .ledger import follow_up_rows, option_choice, superseded_decision
+from .ledger import OptionChoice, follow_up_rows, option_choice, superseded_decision
 from .progress import finish_task, milestone_stamp
 
 
@@ -49,7 +49,7 @@ def decision_record(
     *,
     crisis: Crisis,
     text: str,
-    option: str,
+    option: str | OptionChoice,
     task: Task | None,
     actor,
     at: datetime,
@@ -58,7 +58,7 @@ def decision_record(
     """Write the decision (its option checked against the crisis's map), its timeline event, the
     milestones, and tell every participant. ``ledger``: situation, rationale, review_by,
     supersedes (the Decision model's ledger fields)."""
-    choice = option_choice(crisis, option)
+    choice = option if isinstance(option, OptionChoice) else option_choice(crisis, option)
     decision = Decision.objects.create(
         crisis=crisis,
         task=task,
@@ -172,7 +172,7 @@ def decision_make(
     decision = decision_record(
         crisis=crisis,
         text=text,
-        option=choice.code,
+        option=choice,
         task=task,
         actor=actor,
         at=now,

@@ -106,7 +106,7 @@ def task_complete(
     check_length(errors, "note", note, NOTE_MAX_LENGTH)
     if errors:
         raise ValidationFailed(_("The note is too long."), errors=errors)
-    option = option_choice(crisis, option).code  # the map's options, or free text
+    choice = option_choice(crisis, option)  # the map's options, or free text
     kind = task.deliverable_kind
     needs_content = (
         DeliverableKind.DOCUMENT,
@@ -127,7 +127,7 @@ def task_complete(
     decision = None
     if kind == DeliverableKind.DECISION:
         decision = decision_record(
-            crisis=crisis, text=note or file_name, option=option, task=task, actor=actor, at=now
+            crisis=crisis, text=note or file_name, option=choice, task=task, actor=actor, at=now
         )
     deliverable = Deliverable(
         task=task,
