@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import translation
 
 from responsibilities.models import Duty
 
-from ..choices import DeliverableKind
+from ..choices import DecisionOption, DeliverableKind
 from ..follow_through import FollowUpFact, follow_through, is_late, light
 from ..models import Crisis, Decision, Task
 
@@ -26,12 +27,32 @@ def options_of_duties(duties: Iterable) -> list[dict]:
     return list(seen.values())
 
 
+def legacy_label(code: str) -> dict:
+    """The label, in both languages, of a code of the fixed list decisions were taken from
+    before maps had options (``DecisionOption``); {} for another code."""
+    if code not in DecisionOption.values:
+        return {}
+    label = {}
+    for language, key in (("zh-hans", "zh"), ("en", "en")):
+        with translation.override(language):
+            label[key] = str(DecisionOption(code).label)
+    return label
+
+
 def decision_options(crisis: Crisis) -> list[dict]:
-    """The decision options the crisis's (frozen) map offers (one query)."""
+    """The decision options the crisis's (frozen) map offers (one query). A map from before
+    maps had options keeps the fixed list it was decided with (``DecisionOption``)."""
     duties = Duty.objects.filter(
         map_id=crisis.map_id, deliverable=DeliverableKind.DECISION
     ).order_by("order", "id")
-    return options_of_duties(duties)
+    options = options_of_duties(duties)
+    if options:
+        return options
+    return [
+        {"code": code, "label": legacy_label(code), "follow_ups": []}
+        for code in DecisionOption.values
+        if code != DecisionOption.OTHER
+    ]
 
 
 def ledger_of(crisis: Crisis, *, follow_ups: bool = True) -> QuerySet[Decision]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from hrcore.errors import Conflict, KeelError, ValidationFailed
@@ -16,9 +15,8 @@ from hrcore.selectors import employee_of, resolve_assignee
 from hrcore.text import check_length
 from responsibilities.decision_options import FREE_TEXT
 
-from ..choices import DecisionOption
 from ..models import ACTION_MAX_LENGTH, Crisis, Decision
-from ..selectors.decisions import decision_options
+from ..selectors.decisions import decision_options, legacy_label
 from .added_tasks import MAX_DEADLINE_MINUTES
 
 MAX_FOLLOW_UPS = 20
@@ -32,17 +30,6 @@ class OptionChoice:
     follow_ups: list  # what the option foresees (the map's shape)
 
 
-def _legacy_label(code: str) -> dict:
-    """The label of a code of the fixed list older decisions were taken from."""
-    if code not in DecisionOption.values:
-        return {}
-    label = {}
-    for language, key in (("zh-hans", "zh"), ("en", "en")):
-        with translation.override(language):
-            label[key] = str(DecisionOption(code).label)
-    return label
-
-
 def option_choice(crisis: Crisis, option: str | None) -> OptionChoice:
     """``option`` checked against the options of the crisis's map (free text is always
     possible): an unknown code is refused with the valid codes named."""
@@ -52,7 +39,7 @@ def option_choice(crisis: Crisis, option: str | None) -> OptionChoice:
     if not option:
         return OptionChoice("", {}, considered, [])
     if option == FREE_TEXT:
-        return OptionChoice(FREE_TEXT, _legacy_label(FREE_TEXT), considered, [])
+        return OptionChoice(FREE_TEXT, legacy_label(FREE_TEXT), considered, [])
     for o in options:
         if o["code"] == option:
             return OptionChoice(option, dict(o["label"]), considered, list(o["follow_ups"]))

@@ -308,3 +308,35 @@ def test_follow_through_counts_and_lights():
     )
     assert (summary.total, summary.done, summary.late, summary.open) == (4, 3, 1, 1)
     assert summary.light == "green"
+
+
+def test_a_map_without_options_keeps_the_fixed_list_it_was_decided_with(make_map, users, api_as):
+    from crisis.services.filing import crisis_file
+
+    make_map(
+        "old-map",
+        [
+            {
+                "code": "decide",
+                "position": "vice-president",
+                "deliverable": "decision",
+                "deadline_minutes": 30,
+            }
+        ],
+    )
+    crisis = crisis_file(scenario="old-map", title="Before options", actor=users["manager"])
+    assert [o["code"] for o in decision_options(crisis)] == [
+        "negotiate",
+        "pay",
+        "refuse",
+        "security",
+        "escalate",
+    ]
+    vp = api_as("vp")
+    assert vp.post(_decisions_url(crisis), {"text": "x", "option": "disclose"}).status_code == 400
+    ok = vp.post(_decisions_url(crisis), {"text": "Pay", "option": "pay"})
+    assert ok.status_code == 201
+    assert ok.json()["option_label"] == {
+        "zh": "支付核实后的欠款",
+        "en": "Pay the verified outstanding amount",
+    }
