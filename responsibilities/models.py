@@ -11,6 +11,7 @@ from hrcore.choices import DepartmentFunction
 from hrcore.i18n import Bilingual, pick
 
 from .choices import DeliverableKind, MapStatus, Severity
+from .decision_options import label_of
 
 
 class Scenario(models.Model):
@@ -183,6 +184,11 @@ class Duty(models.Model):
     action = Bilingual()
 
     notes = Bilingual()
+
+    @property
+    def option_labels(self) -> list[str]:
+        """A decision duty's options by label, in the reader's language."""
+        return [label_of(o) for o in self.options or []]
 
     @property
     def starts_at_crisis_start(self) -> bool:

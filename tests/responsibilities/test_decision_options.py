@@ -54,6 +54,8 @@ def test_hr_admin_edits_options_in_the_editor(no_seed_maps, client_as):
     assert r.status_code == 302, r.content.decode()[:2000]
     m = ResponsibilityMap.objects.get(scenario=scenario)
     assert m.duties.get(code="vp-go").options == OPTIONS
+    detail = client.get(f"/maps/{m.pk}/").content.decode()
+    assert "通知当事人 · 仅控制事态" in detail  # the options by label, in the reader's language
     edit = client.get(f"/maps/{m.pk}/edit/").content.decode()
     assert "disclose | 通知当事人 | Tell the people affected" in edit
     # options only on a decision duty; a bad function is named with the duty and the option
