@@ -294,13 +294,15 @@ def crisis_detail(request, pk: int):
         if can_manage and crisis.is_open
         else None
     )
+    can_decide = crisis.is_open and access_selectors.can_decide(request.user, crisis)
+    if can_decide:  # the form's options and people are read for deciders only
+        context.update(decision_page.decision_form_context(crisis, context["decisions"]))
     context.update(
         {
             "viewer": viewer,
             "my_rows": my_rows,
             "can_manage": can_manage and crisis.is_open,
-            "can_decide": crisis.is_open and access_selectors.can_decide(request.user, crisis),
-            **decision_page.decision_form_context(crisis, context["decisions"]),
+            "can_decide": can_decide,
             "pause_form": PauseForm(),
             "reassign_form": reassign_form,
             "reassign_fields": _reassign_fields(reassign_form),
@@ -524,7 +526,8 @@ def crisis_decide(request, pk: int):
     crisis = _get_crisis(request, pk)
     form = decision_page.decision_form(crisis, request.POST)
     if not form.is_valid():
-        _show_error(request, ValidationFailed(_("Write the decision."), errors=form.errors))
+        refused = _("The decision was not recorded. %(problem)s") % {"problem": ""}
+        _show_error(request, ValidationFailed(refused.strip(), errors=form.errors))
     else:
         data = form.cleaned_data
         try:
