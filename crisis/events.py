@@ -277,7 +277,13 @@ def decision_made_event(*, decision: Decision, actor) -> TimelineEvent:
         task=decision.task,
         actor=actor,
         at=decision.made_at,
-        data={"decision_id": decision.pk, "text": decision.text[:500], "option": decision.option},
+        data={
+            "decision_id": decision.pk,
+            "text": decision.text[:500],
+            "option": decision.option,
+            "option_label": decision.option_labels,
+            "supersedes": decision.supersedes_id,
+        },
     )
 
 

@@ -7,6 +7,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from responsibilities.decision_options import label_of
+
 from .choices import ContactChannel, CrisisStatus, DecisionOption, DeliverableKind, Severity
 from .models import (
     COMMENT_MAX_LENGTH,
@@ -17,7 +19,11 @@ from .models import (
 )
 
 
-def decision_option_label(code: str) -> str:
+def decision_option_label(code: str, label: dict | None = None) -> str:
+    """An option's label in the reader's language: the map's label kept with the decision, or
+    the fixed list's label of older decisions; the code only when neither is known."""
+    if label:
+        return label_of({"code": code, "label": label})
     return str(DecisionOption(code).label) if code in DecisionOption.values else code
 
 
@@ -184,8 +190,15 @@ class PauseForm(forms.Form):
     )
 
 
+FOLLOW_UP_ROWS = 20  # rows the page may send (one without JavaScript; the script adds more)
+
+
 class DecisionForm(forms.Form):
-    option = forms.ChoiceField(label=_("Chosen option"), choices=DecisionOption.choices)
+    """A decision for the ledger: the map's option or free text, the situation, the rationale,
+    a review time, the decision it supersedes and follow-up rows (``fu-<n>-action``,
+    ``fu-<n>-assignee`` (a user name), ``fu-<n>-deadline`` in minutes)."""
+
+    option = forms.ChoiceField(label=_("Chosen option"), required=False)
     text = forms.CharField(
         label=_("Decision"),
         max_length=DECISION_MAX_LENGTH,
@@ -193,6 +206,59 @@ class DecisionForm(forms.Form):
             attrs={"rows": 3, "placeholder": _("What everyone must do now, in plain words")}
         ),
     )
+    situation = forms.CharField(
+        label=_("Situation as understood"),
+        required=False,
+        max_length=DECISION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    rationale = forms.CharField(
+        label=_("Rationale"),
+        required=False,
+        max_length=DECISION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    review_by = forms.DateTimeField(
+        label=_("Review by"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    supersedes = forms.ChoiceField(label=_("Supersedes"), required=False)
+    option_follow_ups = forms.BooleanField(
+        label=_("Also create the follow-ups the chosen option foresees"), required=False
+    )
+
+    def __init__(self, *args, options=(), earlier=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["option"].choices = [
+            ("", "—"),
+            *[(o["code"], label_of(o)) for o in options],
+            ("other", _("Other (free text)")),
+        ]
+        self.fields["supersedes"].choices = [
+            ("", _("Nothing (a new decision)")),
+            *[(str(d.pk), f"{d.made_at:%m-%d %H:%M} · {d.text[:60]}") for d in earlier],
+        ]
+
+    def follow_ups(self) -> list[dict]:
+        """The follow-up rows someone filled in (a row left blank is skipped); the service
+        checks them, naming the row."""
+        rows = []
+        for n in range(FOLLOW_UP_ROWS):
+            action = (self.data.get(f"fu-{n}-action") or "").strip()
+            assignee = (self.data.get(f"fu-{n}-assignee") or "").strip()
+            deadline = (self.data.get(f"fu-{n}-deadline") or "").strip()
+            if not (action or assignee or deadline):
+                continue
+            rows.append(
+                {
+                    "action": action,
+                    "assignee": assignee,
+                    "deadline_minutes": int(deadline) if deadline.isdigit() else deadline,
+                }
+            )
+        return rows
 
 
 class CloseForm(forms.Form):

@@ -212,6 +212,15 @@ class Task(models.Model):
     # tasks without a duty.
     duty_code = models.SlugField(_("duty"), max_length=64)
     action = models.TextField(_("action"), blank=True, max_length=ACTION_MAX_LENGTH)
+    # A decision's follow-up (督办, issue 15): the decision it follows through.
+    follow_up_of = models.ForeignKey(
+        "Decision",
+        verbose_name=_("follow-up of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+    )
     deliverable_kind = models.CharField(
         _("deliverable"), max_length=16, choices=DeliverableKind.choices
     )
@@ -279,7 +288,13 @@ class Task(models.Model):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         constraints = [
-            models.UniqueConstraint(fields=["crisis", "duty_code"], name="task_one_per_duty"),
+            # One task per duty of the map; tasks added while the crisis runs share their kind
+            # as duty code (several follow-ups, ad-hoc tasks…).
+            models.UniqueConstraint(
+                fields=["crisis", "duty_code"],
+                condition=Q(kind="duty"),
+                name="task_one_per_duty",
+            ),
         ]
         indexes = [
             models.Index(
@@ -349,14 +364,32 @@ class TimelineEvent(models.Model):
 
 
 class Decision(models.Model):
-    """An executive's decision on a crisis, pushed to every participant."""
+    """An executive's decision on a crisis, pushed to every participant: one entry of the
+    crisis's decision ledger (issue 15) — the situation as understood, the options considered,
+    the choice and why, who decided, when to review it, and the earlier decision it replaces."""
 
     crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="decisions")
     task = models.ForeignKey(
         Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
     )
     text = models.TextField(_("decision"))
+    # The code of one of the map's options, "other" (free text) or empty.
     option = models.CharField(_("chosen option"), max_length=200, blank=True)
+    # The chosen option's label as the map said it when deciding: {"zh", "en"}.
+    option_labels = models.JSONField(_("option label"), default=dict, blank=True)
+    # The options offered when deciding: [{"code", "label": {"zh", "en"}}].
+    options_considered = models.JSONField(_("options considered"), default=list, blank=True)
+    situation = models.TextField(_("situation as understood"), blank=True)
+    rationale = models.TextField(_("rationale"), blank=True)
+    review_by = models.DateTimeField(_("review by"), null=True, blank=True)
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("supersedes"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="superseded_by",
+    )
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="crisis_decisions"
     )

@@ -20,8 +20,11 @@ def _action(params: Params) -> str:
     return local(params.get("action")).rstrip("。.！!；; ")
 
 
-def option_label(code: str) -> str:
-    """A decision option's label in the active language; never the code itself."""
+def option_label(code: str, label=None) -> str:
+    """A decision option's label in the active language (the map's label sent with the
+    notice, or the fixed list's for older notices); never the code itself."""
+    if label:
+        return local(label)
     if code in DecisionOption.values:
         return str(DecisionOption(code).label)
     return str(DecisionOption.OTHER.label) if code else ""
@@ -75,7 +78,10 @@ def _decision_body(params: Params) -> str:
         "text": user(params.get("text")),
     }
     if option:
-        text = _("%(decision)s (%(option)s)") % {"decision": text, "option": option_label(option)}
+        text = _("%(decision)s (%(option)s)") % {
+            "decision": text,
+            "option": option_label(option, params.get("option_label")),
+        }
     return text
 
 

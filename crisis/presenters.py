@@ -273,7 +273,7 @@ def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], no
         values["text"] = user_text(data.get("text", ""))
         option = data.get("option")
         if option:
-            values["option"] = decision_option_label(option)
+            values["option"] = decision_option_label(option, data.get("option_label"))
             return with_user_text(_("%(actor)s decided (%(option)s): %(text)s"), values)
         return with_user_text(_("%(actor)s decided: %(text)s"), values)
     if kind == EventKind.PARTICIPANT_INVITED:

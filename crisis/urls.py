@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/pause/", views.crisis_pause, name="pause"),
     path("<int:pk>/resume/", views.crisis_resume, name="resume"),
     path("<int:pk>/decide/", views.crisis_decide, name="decide"),
+    path("<int:pk>/brief/", views.crisis_brief, name="brief"),
     path("<int:pk>/close/", views.crisis_close, name="close"),
     path("tasks/<int:pk>/acknowledge/", views.task_acknowledge, name="task_acknowledge"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task_complete"),

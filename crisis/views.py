@@ -27,12 +27,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_POST
 
 from hrcore.choices import Role
-from hrcore.errors import KeelError, PermissionDenied
+from hrcore.errors import KeelError, PermissionDenied, ValidationFailed
 from hrcore.field_names import message_for
 from hrcore.selectors import employee_of, has_role, unit_by_code
 from responsibilities.coverage_selectors import coverage_gaps_overview
 
-from . import presenters
+from . import decision_page, presenters
 from .downloads import attachment
 from .forms import (
     CloseForm,
@@ -40,10 +40,8 @@ from .forms import (
     CompleteForm,
     CrisisFileForm,
     CrisisFilterForm,
-    DecisionForm,
     PauseForm,
     ReassignForm,
-    decision_option_label,
 )
 from .selectors import access as access_selectors
 from .selectors import crises as crises_selectors
@@ -243,11 +241,7 @@ def _live_context(request, crisis) -> dict:
     for row in rows:
         if not access.sees_task_details(row["task"].pk):
             row["deliverables"], row["comments"] = [], []
-    decisions = list(crises_selectors.decisions_of(crisis))
-    for decision in decisions:
-        decision.option_label = decision_option_label(decision.option) if decision.option else ""
-        maker = employee_of(decision.made_by)
-        decision.maker_name = maker.name if maker else decision.made_by.get_username()
+    decisions = decision_page.ledger(crisis, now, tasks)
     return {
         "crisis": crisis,
         "rows": rows,
@@ -303,15 +297,17 @@ def crisis_detail(request, pk: int):
         if can_manage and crisis.is_open
         else None
     )
+    can_decide = crisis.is_open and access_selectors.can_decide(request.user, crisis)
+    if can_decide:  # the form's options and people are read for deciders only
+        context.update(decision_page.decision_form_context(crisis, context["decisions"]))
     context.update(
         {
             "viewer": viewer,
             "my_rows": my_rows,
             "can_manage": can_manage and crisis.is_open,
-            "can_decide": crisis.is_open and access_selectors.can_decide(request.user, crisis),
+            "can_decide": can_decide,
             "can_review": not crisis.is_open
             and review_selectors.can_view_review(request.user, crisis),
-            "decision_form": DecisionForm(),
             "pause_form": PauseForm(),
             "reassign_form": reassign_form,
             "reassign_fields": _reassign_fields(reassign_form),
@@ -522,19 +518,35 @@ def crisis_resume(request, pk: int):
     return redirect("crisis:detail", pk=crisis.pk)
 
 
+@login_required
+def crisis_brief(request, pk: int):
+    """The one-page brief for executives (printable): situation, decisions with their lineage,
+    open follow-ups, the clocks."""
+    crisis = _get_crisis(request, pk)
+    return render(request, "crisis/brief.html", decision_page.brief(crisis, timezone.now()))
+
+
 @require_POST
 @login_required
 def crisis_decide(request, pk: int):
     crisis = _get_crisis(request, pk)
-    form = DecisionForm(request.POST)
+    form = decision_page.decision_form(crisis, request.POST)
     if not form.is_valid():
-        messages.error(request, _("Write the decision and choose an option."))
+        refused = _("The decision was not recorded. %(problem)s") % {"problem": ""}
+        _show_error(request, ValidationFailed(refused.strip(), errors=form.errors))
     else:
+        data = form.cleaned_data
         try:
             decisions_services.decision_make(
                 crisis=crisis,
-                text=form.cleaned_data["text"],
-                option=form.cleaned_data["option"],
+                text=data["text"],
+                option=data["option"],
+                situation=data["situation"],
+                rationale=data["rationale"],
+                review_by=data["review_by"],
+                supersedes=int(data["supersedes"]) if data["supersedes"] else None,
+                follow_ups=form.follow_ups(),
+                option_follow_ups=data["option_follow_ups"],
                 actor=request.user,
             )
         except PermissionDenied as exc:
@@ -650,6 +662,7 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
         size=dashboard_selectors.DASHBOARD_PAGE_SIZE,
     )
     rows = [presenters.crisis_row(c, now) for c in page.object_list]
+    decision_page.board_follow_ups(rows, now)
     base = reverse("crisis:dashboard")
 
     def page_url(number: int) -> str:
@@ -662,7 +675,6 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
         # The polled partial reloads the page being looked at, with the same filters.
         "board_query": urlencode({**filters, "days": days, "page": page.number}),
         "filter_query": urlencode(filters),
-        "decision_form": DecisionForm(),
         "can_decide": has_role(request.user, Role.EXECUTIVE),
     }
 

@@ -56,6 +56,8 @@ def _item(collection: str, n: int) -> str | None:
         return _("duty %(n)d") % {"n": n}
     if collection == "findings":
         return _("finding %(n)d") % {"n": n}
+    if collection == "follow_ups":
+        return _("follow-up %(n)d") % {"n": n}
     return None
 
 

@@ -13,6 +13,7 @@ from hrcore.i18n import with_codes
 from hrcore.models import OrgUnit
 
 from .choices import ESCALATION_POSITION_PREFIX, DeliverableKind, EscalationStep, Severity
+from .decision_options import options_from_text, options_to_text
 from .models import Scenario
 
 
@@ -164,6 +165,17 @@ class DutyForm(forms.Form):
     )
     notes_zh = forms.CharField(label=_("Notes (Chinese)"), required=False)
     notes_en = forms.CharField(label=_("Notes (English)"), required=False)
+    options = forms.CharField(
+        label=_("Decision options"),
+        widget=forms.Textarea(attrs={"rows": 3, "translate": "no"}),
+        required=False,
+        help_text=_(
+            "Decision duties only. One option a line: “code | label in Chinese | label in "
+            "English”; a follow-up it creates on the line below: “> function | minutes | "
+            "action in Chinese | action in English”. Free "
+            "text is always possible besides these."
+        ),
+    )
 
     # Where the service's field keys are shown in this row.
     SERVICE_FIELDS = {
@@ -184,6 +196,7 @@ class DutyForm(forms.Form):
         "competencies": "competencies",
         "notes_zh": "notes_zh",
         "notes_en": "notes_en",
+        "options": "options",
     }
 
     def __init__(
@@ -269,7 +282,14 @@ class DutyForm(forms.Form):
             "competencies": list(c["competencies"]),
             "notes_zh": c["notes_zh"],
             "notes_en": c["notes_en"],
+            "options": c["options"],
         }
+
+    def clean_options(self) -> list[dict]:
+        options, problem = options_from_text(self.cleaned_data.get("options") or "")
+        if problem:
+            raise forms.ValidationError(problem)
+        return options
 
     @staticmethod
     def initial_from(duty: dict) -> dict:
@@ -296,6 +316,7 @@ class DutyForm(forms.Form):
             "information_items": "\n".join(duty["information_items"]),
             "notes_zh": duty["notes_zh"],
             "notes_en": duty["notes_en"],
+            "options": options_to_text(duty.get("options") or []),
         }
 
 

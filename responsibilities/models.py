@@ -11,6 +11,7 @@ from hrcore.choices import DepartmentFunction
 from hrcore.i18n import Bilingual, pick
 
 from .choices import DeliverableKind, MapStatus, Severity
+from .decision_options import label_of
 from .severity import default_severity_factors
 
 
@@ -163,6 +164,9 @@ class Duty(models.Model):
     competencies = models.JSONField(_("competencies"), default=list, blank=True)
     notes_zh = models.TextField(_("notes (Chinese)"), blank=True)
     notes_en = models.TextField(_("notes (English)"), blank=True)
+    # A decision duty's options (``responsibilities.decision_options``): [{"code", "label":
+    # {"zh", "en"}, "follow_ups": [{"action": {"zh", "en"}, "function", "deadline_minutes"}]}].
+    options = models.JSONField(_("decision options"), default=list, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -187,6 +191,11 @@ class Duty(models.Model):
     action = Bilingual()
 
     notes = Bilingual()
+
+    @property
+    def option_labels(self) -> list[str]:
+        """A decision duty's options by label, in the reader's language."""
+        return [label_of(o) for o in self.options or []]
 
     @property
     def starts_at_crisis_start(self) -> bool:

@@ -175,6 +175,7 @@ DUTY_FIELDS = (
     "competencies",
     "notes_zh",
     "notes_en",
+    "options",
 )
 DIFF_FIELDS = DUTY_FIELDS[1:]
 

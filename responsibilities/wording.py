@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from hrcore.choices import DepartmentFunction
 
 from .choices import ESCALATION_POSITION_PREFIX, DeliverableKind, EscalationStep
+from .decision_options import label_of
 from .planning import MapDiff
 
 FIELD_LABELS = {
@@ -31,6 +32,7 @@ FIELD_LABELS = {
     "competencies": gettext_lazy("Competencies"),
     "notes_zh": gettext_lazy("Notes (Chinese)"),
     "notes_en": gettext_lazy("Notes (English)"),
+    "options": gettext_lazy("Decision options"),
 }
 ASSIGNEE_FIELDS = ("assignee_function", "assignee_position")
 
@@ -105,6 +107,8 @@ def value_text(name: str, value, names: Names) -> str:
         return ", ".join(names.competencies.get(c, c) for c in value or []) or "—"
     if name == "information_items":
         return "; ".join(value or []) or "—"
+    if name == "options":
+        return "; ".join(label_of(o) for o in value or []) or "—"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "—"
     return "—" if value in (None, "") else str(value)

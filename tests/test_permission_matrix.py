@@ -271,6 +271,7 @@ MATRIX: list[Row] = [
     Row("crisis:detail", "GET", (404, 200, 404, 404, 404, 200, 200, 404), args=other_crisis_args),
     Row("crisis:detail_live", "GET", CRISIS_SEEN, args=crisis_args),
     Row("crisis:detail_timeline", "GET", CRISIS_SEEN, args=crisis_args),
+    Row("crisis:brief", "GET", CRISIS_SEEN, args=crisis_args),
     Row(
         "crisis:pause",
         "POST",

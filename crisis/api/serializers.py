@@ -7,8 +7,10 @@ from rest_framework import serializers
 
 from hrcore.api.serializers import EmployeeBriefSerializer
 
-from ..choices import DecisionOption, Severity
+from ..choices import Severity
+from ..follow_through import FollowUpFact, follow_through
 from ..models import (
+    ACTION_MAX_LENGTH,
     DECISION_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -43,7 +45,13 @@ class CrisisCreateSerializer(serializers.Serializer):
 
 class TaskSerializer(serializers.ModelSerializer):
     duty = serializers.CharField(source="duty_code", read_only=True)
-    action = serializers.SerializerMethodField()
+    action = serializers.SerializerMethodField(
+        help_text="What is to be done: the duty's action in the reader's language, or the "
+        "instruction of a task added while the crisis runs."
+    )
+    follow_up_of = serializers.IntegerField(
+        source="follow_up_of_id", read_only=True, allow_null=True
+    )
     deliverable = serializers.CharField(source="deliverable_kind", read_only=True)
     assignee = EmployeeBriefSerializer(read_only=True, allow_null=True)
     sla_state = serializers.CharField(source="timer_state", read_only=True)
@@ -61,6 +69,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "kind",
             "duty",
             "action",
+            "follow_up_of",
             "deliverable",
             "assignee",
             "assignee_gap",
@@ -78,6 +87,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "escalation_step",
             "late",
         ]
+        read_only_fields = fields
 
     def get_late(self, task) -> bool:
         return task_late(task, timezone.now())
@@ -125,9 +135,14 @@ class CrisisSerializer(serializers.ModelSerializer):
         ]
 
 
-def _option_field() -> serializers.ChoiceField:
-    return serializers.ChoiceField(
-        choices=DecisionOption.choices, required=False, allow_blank=True, default=""
+def _option_field() -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="A code of the options of the crisis's map (its decision duty's "
+        '"options"), or "other" for free text.',
     )
 
 
@@ -149,9 +164,55 @@ class TaskCompleteSerializer(serializers.Serializer):
     )
 
 
+class FollowUpInputSerializer(serializers.Serializer):
+    """One follow-up (督办) a decision spawns (documentation of the rows; the service checks
+    them all before writing anything)."""
+
+    action = serializers.CharField(max_length=ACTION_MAX_LENGTH)
+    assignee = serializers.CharField(help_text="The user name of the person who does it.")
+    deadline_minutes = serializers.IntegerField(min_value=1)
+
+
 class DecisionCreateSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=DECISION_MAX_LENGTH)
     option = _option_field()
+    situation = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DECISION_MAX_LENGTH
+    )
+    rationale = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DECISION_MAX_LENGTH
+    )
+    review_by = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    supersedes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The id of an earlier decision.",
+    )
+    follow_ups = serializers.JSONField(
+        required=False,
+        help_text='[{"action", "assignee": "<username>", "deadline_minutes"}]. All or nothing: '
+        "a bad row refuses the whole decision.",
+    )
+    option_follow_ups = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also create the follow-ups the chosen map option foresees.",
+    )
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    assignee = serializers.CharField(
+        source="assignee.user.username", read_only=True, allow_null=True, default=None
+    )
+    sla_state = serializers.CharField(source="timer_state", read_only=True)
+
+    class Meta:
+        model = Task
+        fields = ["id", "action", "assignee", "status", "sla_state", "due_at", "completed_at"]
+        read_only_fields = fields
 
 
 class DecisionListSerializer(serializers.ListSerializer):
@@ -168,6 +229,15 @@ class DecisionListSerializer(serializers.ListSerializer):
 class DecisionSerializer(serializers.ModelSerializer):
     made_by = serializers.CharField(source="made_by.username", read_only=True)
     task = serializers.IntegerField(source="task_id", read_only=True, allow_null=True)
+    option_label = serializers.JSONField(
+        source="option_labels", read_only=True, help_text='The option\'s label: {"zh", "en"}.'
+    )
+    supersedes = serializers.IntegerField(source="supersedes_id", read_only=True, allow_null=True)
+    superseded_by = serializers.SerializerMethodField()
+    follow_ups = FollowUpSerializer(many=True, read_only=True)
+    follow_through = serializers.SerializerMethodField(
+        help_text='{"total", "done", "late", "open"}: "3 of 4 follow-ups done, 1 late".'
+    )
     # Issue 13: how many participants acknowledged the decision, how many have not yet.
     acknowledged = serializers.SerializerMethodField()
     pending = serializers.SerializerMethodField()
@@ -180,8 +250,17 @@ class DecisionSerializer(serializers.ModelSerializer):
             "task",
             "text",
             "option",
+            "option_label",
+            "options_considered",
+            "situation",
+            "rationale",
+            "review_by",
+            "supersedes",
+            "superseded_by",
             "made_by",
             "made_at",
+            "follow_ups",
+            "follow_through",
             "acknowledged",
             "pending",
         ]
@@ -194,6 +273,20 @@ class DecisionSerializer(serializers.ModelSerializer):
 
             acks = decision_ack_counts([decision.pk])
         return acks.get(decision.pk)
+
+    def get_superseded_by(self, decision) -> int | None:
+        later = getattr(decision, "superseded_by", None)
+        return later.pk if later is not None else None
+
+    def get_follow_through(self, decision) -> dict:
+        facts = [FollowUpFact.of(t) for t in decision.follow_ups.all()]
+        summary = follow_through(facts, timezone.now())
+        return {
+            "total": summary.total,
+            "done": summary.done,
+            "late": summary.late,
+            "open": summary.open,
+        }
 
     def get_acknowledged(self, decision) -> int:
         counts = self._acks(decision)

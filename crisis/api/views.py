@@ -23,10 +23,10 @@ from ..selectors.access import crises_visible_to, tasks_visible_to
 from ..selectors.crises import (
     crises_with_tasks,
     crisis_tasks,
-    decisions_of,
     timeline_of,
     with_tasks_prefetched,
 )
+from ..selectors.decisions import ledger_of
 from ..services.decisions import decision_make
 from ..services.filing import crisis_file
 from ..services.tasks import task_acknowledge, task_complete
@@ -150,15 +150,23 @@ class CrisisViewSet(
         """Executives' decisions, newest first; executives add one with POST."""
         crisis = self._crisis(pk)
         if request.method == "GET":
-            return Response(DecisionSerializer(decisions_of(crisis), many=True).data)
+            return Response(DecisionSerializer(ledger_of(crisis), many=True).data)
         serializer = DecisionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         decision = decision_make(
             crisis=crisis,
-            text=serializer.validated_data["text"],
-            option=serializer.validated_data.get("option", ""),
+            text=data["text"],
+            option=data.get("option", ""),
+            situation=data.get("situation", ""),
+            rationale=data.get("rationale", ""),
+            review_by=data.get("review_by"),
+            supersedes=data.get("supersedes"),
+            follow_ups=data.get("follow_ups"),
+            option_follow_ups=data.get("option_follow_ups", False),
             actor=request.user,
         )
+        decision = ledger_of(crisis).get(pk=decision.pk)
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: TimelineEventSerializer(many=True)})

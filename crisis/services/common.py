@@ -10,14 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hrcore import sla
-from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hrcore.errors import Conflict, NotFound, PermissionDenied
 from hrcore.models import Employee
 from hrcore.selectors import employee_of
 from hrcore.services.notifications import notification_send
 
 from ..choices import (
     CrisisStatus,
-    DecisionOption,
     DeliverableKind,
 )
 from ..models import (
@@ -26,20 +25,6 @@ from ..models import (
     Task,
 )
 from ..selectors.access import crises_visible_to, may_hold_decision
-
-
-def clean_option(option: str | None) -> str:
-    """A decision's chosen option: empty or one of ``DecisionOption``."""
-    option = (option or "").strip()
-    if option and option not in DecisionOption.values:
-        raise ValidationFailed(
-            _("Unknown decision option “%(option)s”.") % {"option": option[:50]},
-            errors={
-                "option": _("Choose one of: %(options)s.")
-                % {"options": ", ".join(DecisionOption.values)}
-            },
-        )
-    return option
 
 
 def crisis_link(crisis_id: int) -> str:

@@ -35,7 +35,6 @@ from ..selectors.access import can_manage
 from .assignment import notify_task_assigned
 from .board import crisis_board_flags_refresh
 from .common import (
-    clean_option,
     is_assignee,
     lock_task,
     participant_add,
@@ -44,6 +43,7 @@ from .common import (
     require_visible,
 )
 from .decisions import decision_record
+from .ledger import option_choice
 from .progress import all_info_refresh, finish_task, milestone_stamp, start_ready_dependents
 from .uploads import validate_upload
 
@@ -106,7 +106,7 @@ def task_complete(
     check_length(errors, "note", note, NOTE_MAX_LENGTH)
     if errors:
         raise ValidationFailed(_("The note is too long."), errors=errors)
-    option = clean_option(option)
+    choice = option_choice(crisis, option)  # the map's options, or free text
     kind = task.deliverable_kind
     needs_content = (
         DeliverableKind.DOCUMENT,
@@ -127,7 +127,7 @@ def task_complete(
     decision = None
     if kind == DeliverableKind.DECISION:
         decision = decision_record(
-            crisis=crisis, text=note or file_name, option=option, task=task, actor=actor, at=now
+            crisis=crisis, text=note or file_name, option=choice, task=task, actor=actor, at=now
         )
     deliverable = Deliverable(
         task=task,

@@ -44,6 +44,25 @@ class ScenarioInputSerializer(serializers.Serializer):
     trigger_notes_en = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class BilingualTextSerializer(serializers.Serializer):
+    zh = serializers.CharField(allow_blank=True)
+    en = serializers.CharField(allow_blank=True)
+
+
+class OptionFollowUpSerializer(serializers.Serializer):
+    action = BilingualTextSerializer()
+    function = serializers.CharField(help_text=_("The department function that does it."))
+    deadline_minutes = serializers.IntegerField()
+
+
+class DecisionOptionSerializer(serializers.Serializer):
+    """One option of a decision duty, with the follow-ups choosing it pre-fills."""
+
+    code = serializers.CharField()
+    label = BilingualTextSerializer()
+    follow_ups = OptionFollowUpSerializer(many=True, required=False)
+
+
 class DutySerializer(serializers.ModelSerializer):
     """A duty as partners read it: ``assignee_function`` or ``assignee_position`` (a code)."""
 
@@ -59,6 +78,7 @@ class DutySerializer(serializers.ModelSerializer):
     escalation = serializers.ListField(child=serializers.CharField())
     information_items = serializers.ListField(child=serializers.CharField())
     competencies = serializers.ListField(child=serializers.CharField())
+    options = DecisionOptionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Duty
@@ -105,6 +125,14 @@ class DutyInputSerializer(serializers.Serializer):
     )
     notes_zh = serializers.CharField(required=False, allow_blank=True, default="")
     notes_en = serializers.CharField(required=False, allow_blank=True, default="")
+    options = serializers.JSONField(
+        required=False,
+        default=list,
+        help_text=_(
+            'A decision duty\'s options: [{"code", "label": {"zh", "en"}, "follow_ups": '
+            '[{"action": {"zh", "en"}, "function", "deadline_minutes"}]}].'
+        ),
+    )
 
 
 class MapSerializer(serializers.ModelSerializer):

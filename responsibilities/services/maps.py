@@ -42,6 +42,7 @@ def _duty_to_dict(duty: Duty) -> dict:
         "competencies": list(duty.competencies or []),
         "notes_zh": duty.notes_zh,
         "notes_en": duty.notes_en,
+        "options": list(duty.options or []),
         "order": duty.order,
     }
 

@@ -20,6 +20,7 @@ from ..choices import (
     DeliverableKind,
     EscalationStep,
 )
+from ..decision_options import normalise_options
 from ..models import ResponsibilityMap
 from ..wording import cycle_text
 from .common import MAX_ITEM_LENGTH, MAX_LIST_ITEMS, MAX_TEXT, MAX_TITLE, SLUG_RE
@@ -194,6 +195,13 @@ def normalise_duties(duties: Sequence[Mapping]) -> tuple[list[dict], dict[str, s
             ) % {"duty": label}
         d["warn_ratio"] = warn_ratio
         d["business_hours"] = bool(raw.get("business_hours", False))
+        options, option_errors = normalise_options(raw.get("options"), duty=label, prefix=p)
+        if options and deliverable != DeliverableKind.DECISION:
+            option_errors[f"{p}.options"] = _(
+                "Duty %(duty)s: only a decision duty offers options."
+            ) % {"duty": label}
+        errors.update(option_errors)
+        d["options"] = options
         d["order"] = i
         clean.append(d)
     codes = {d["code"] for d in clean if d["code"]}
