@@ -312,6 +312,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
         if "browser" in item.keywords and not os.path.exists(CHROMIUM):
             item.add_marker(skip_browser)
+    if IS_POSTGRES and os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
+
+# The longest tests (10–50 s each on an idle 2-core machine), handed out first: pytest-xdist
+# gives tests to the workers in collection order (after the xdist_group groups, largest first),
+# and a 45-s test handed out last leaves the other worker idle for most of it at the end of the
+# run. Only on PostgreSQL, where a transactional test restores the demo world when it ends (on
+# SQLite it flushes, so pytest-django's order — transactional tests last — must stay).
+SLOW_FIRST = (
+    "tests/test_production_topology.py",
+    "tests/browser/test_phone_sweep.py",
+    "tests/crisis/test_timers.py::test_real_celery_worker",
+    "tests/test_permission_matrix.py::test_permission_matrix",
+    "tests/crisis/test_filing_queries.py::test_one_pass",
+    "tests/crisis/test_browser.py",
+    "tests/responsibilities/test_editor_browser.py",
+    "tests/crisis/test_browser_filing_once.py",
+    "tests/hrcore/test_security_auth.py::test_production_settings_keep_every_gate",
+)
 
 
 @pytest.fixture(autouse=True)
