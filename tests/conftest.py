@@ -317,11 +317,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 # The longest tests (10–50 s each on an idle 2-core machine), handed out first: pytest-xdist
-# gives tests to the workers in collection order (after the xdist_group groups, largest first),
-# and a 45-s test handed out last leaves the other worker idle for most of it at the end of the
-# run. Only on PostgreSQL, where a transactional test restores the demo world when it ends (on
-# SQLite it flushes, so pytest-django's order — transactional tests last — must stay).
+# gives tests (and xdist_group groups) to the workers in collection order, and a 45-s test
+# handed out last leaves the other worker idle for most of it at the end of the run. Only on
+# PostgreSQL, where a transactional test restores the demo world when it ends (on SQLite it
+# flushes, so pytest-django's order — transactional tests last — must stay).
 SLOW_FIRST = (
+    "tests/test_language_sweep.py",  # one xdist group: its place is its first test's
     "tests/test_production_topology.py",
     "tests/browser/test_phone_sweep.py",
     "tests/crisis/test_timers.py::test_real_celery_worker",
