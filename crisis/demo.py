@@ -20,11 +20,11 @@ from hrcore.choices import Role
 from hrcore.errors import KeelError
 from hrcore.models import BusinessCalendar, Notification, OrgUnit, OutboxMessage
 from hrcore.selectors import has_role
+from hrcore.services.calendars import business_calendar_save
 
 from .choices import TASK_ACTIVE_STATES, CrisisSource, DeliverableKind
 from .library import obligations_install, trigger_rules_install
 from .models import Crisis
-from .services.calendars import business_calendar_save
 from .services.closure import crisis_close
 from .services.decisions import decision_make
 from .services.filing import crisis_file

@@ -34,20 +34,24 @@ def protocol_choices() -> list[tuple[str, str]]:
     return [(p, p) for p in sorted({protocol for _kind, protocol in adapters.registered()})]
 
 
+def secret_field(label, help_text) -> forms.CharField:
+    """A secret typed in clear, never shown back (stored encrypted by the form's save)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=help_text,
+    )
+
+
 class PartnerForm(forms.ModelForm):
     protocol = forms.ChoiceField(label=_("protocol"), choices=protocol_choices)
     base_url = forms.URLField(label=_("base URL"), max_length=500, assume_scheme="https")
-    token = forms.CharField(
-        label=_("API token"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Stored encrypted. Leave empty to keep the current token."),
+    token = secret_field(
+        _("API token"), _("Stored encrypted. Leave empty to keep the current token.")
     )
-    webhook_secret = forms.CharField(
-        label=_("Inbound webhook secret"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Stored encrypted. Leave empty to keep the current secret."),
+    webhook_secret = secret_field(
+        _("Inbound webhook secret"), _("Stored encrypted. Leave empty to keep the current secret.")
     )
 
     class Meta:
@@ -149,11 +153,8 @@ class PartnerAdmin(admin.ModelAdmin):
 
 class SubscriptionForm(forms.ModelForm):
     url = forms.URLField(label=_("target URL"), max_length=500, assume_scheme="https")
-    secret = forms.CharField(
-        label=_("Signing secret"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Stored encrypted. Leave empty to keep the current secret."),
+    secret = secret_field(
+        _("Signing secret"), _("Stored encrypted. Leave empty to keep the current secret.")
     )
 
     class Meta:
@@ -267,17 +268,12 @@ class HandoverAdmin(ReadOnlyAdmin):
 class ChannelProviderForm(forms.ModelForm):
     """Secrets are typed in clear and stored encrypted; empty keeps the stored one."""
 
-    secret = forms.CharField(
-        label=_("Secret"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("App secret, robot signing secret or gateway API key; empty keeps it."),
+    secret = secret_field(
+        _("Secret"), _("App secret, robot signing secret or gateway API key; empty keeps it.")
     )
-    callback_secret = forms.CharField(
-        label=_("Callback secret"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Verifies the provider's delivery and read callbacks; empty keeps it."),
+    callback_secret = secret_field(
+        _("Callback secret"),
+        _("Verifies the provider's delivery and read callbacks; empty keeps it."),
     )
 
     class Meta:

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from hrcore.errors import KeelError
 
 from .choices import FROZEN_STATES, MapStatus
-from .library import responsibility_map_adapt
 from .models import Duty, ResponsibilityMap, Scenario
 from .services import maps
 
@@ -131,4 +130,6 @@ class ResponsibilityMapAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Adapt the selected library versions (a draft of our own)"))
     def adapt_maps(self, request, queryset):
-        self._run(request, queryset, responsibility_map_adapt, _("%(n)d adapted drafts ready."))
+        self._run(
+            request, queryset, maps.responsibility_map_adapt, _("%(n)d adapted drafts ready.")
+        )

@@ -1,6 +1,6 @@
 """The library's scenarios and responsibility maps (``fixtures_library/scenarios.yaml``): the typed
-reader, the install (``keel_bootstrap``, ``seed_demo``) and the adaptation of a library map into
-the group's own version.
+reader and the install (``keel_bootstrap``, ``seed_demo``); adapting a library map into the
+group's own version is ``services.maps.responsibility_map_adapt``.
 
 Rules of the install, per scenario and scope:
 * the scenario is created once (its texts are then the group's to edit; never overwritten);
@@ -17,26 +17,21 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from hrcore import library
 from hrcore.audit import AuditAction, audit
-from hrcore.errors import Conflict, ValidationFailed
 from hrcore.models import OrgUnit
 
 from .choices import MapStatus, Severity
 from .models import ResponsibilityMap, Scenario
-from .services.common import require_hr_admin
 from .services.maps import (
     responsibility_map_create,
     responsibility_map_publish,
-    responsibility_map_revise,
 )
 from .services.scenarios import scenario_create
 
 LIBRARY_FILE = "scenarios.yaml"
 INSTALL_NOTE = "标准库版本 / Standard library version."
-ADAPT_NOTE = "由标准库版本改编 / Adapted from the standard library version."
 
 
 @dataclass(frozen=True)
@@ -163,32 +158,3 @@ def library_install(*, scope: OrgUnit, require_holders: bool = False) -> dict[st
         _publish_library_version(draft, require_holders=require_holders)
         outcome["updated" if current is not None else "installed"].append(spec.code)
     return outcome
-
-
-@transaction.atomic
-def responsibility_map_adapt(
-    *, responsibility_map: ResponsibilityMap, actor, change_note: str = ""
-) -> ResponsibilityMap:
-    """Adapt a library map: a draft of the group's own version (a copy of it, not library
-    content), to edit and publish like any draft. From then on the bootstrap leaves this
-    scenario and scope alone. Adapting twice returns the same draft."""
-    require_hr_admin(actor)
-    current = ResponsibilityMap.objects.select_for_update().get(pk=responsibility_map.pk)
-    if not current.is_library:
-        raise ValidationFailed(
-            _("Only a version from the standard library can be adapted; edit this one instead."),
-            errors={"map": _("Not library content.")},
-            code="not_library",
-        )
-    draft = ResponsibilityMap.objects.filter(
-        scenario_id=current.scenario_id, scope_id=current.scope_id, status=MapStatus.DRAFT
-    ).first()
-    if draft is not None:
-        if draft.is_library:  # an interrupted install; never happens through the services
-            raise Conflict(_("A library draft of this map is open; publish or delete it first."))
-        return draft
-    if current.status == MapStatus.DRAFT:
-        raise Conflict(_("Publish the library version before adapting it."))
-    return responsibility_map_revise(
-        responsibility_map=current, actor=actor, change_note=change_note or ADAPT_NOTE
-    )

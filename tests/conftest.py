@@ -10,6 +10,7 @@ test needs beyond the world, it builds itself (``tests/factories``).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 
@@ -175,13 +176,103 @@ def _is_transactional(request) -> bool:
     return bool({"transactional_db", "live_server"} & set(request.fixturenames))
 
 
+# PostgreSQL through tests/run_tiers.py, which names a template database for the run here: the
+# first pytest process to need a test database migrates and seeds it as usual and keeps a copy
+# of it as that template; every other process of the run (the second xdist worker, the serial
+# fuzz pass) creates its test database as a file copy of the template (well under a second)
+# instead of migrating and seeding again (about 15 s of CPU each). run_tiers drops it at the end.
+TEMPLATE_DB = os.environ.get("KEEL_TEST_TEMPLATE_DB", "") if IS_POSTGRES else ""
+
+
+@contextlib.contextmanager
+def _template_lock():
+    """A connection to the server's ``postgres`` database holding the run's template lock (the
+    first process builds the template while the others wait for it)."""
+    import psycopg
+    from django.db import connection
+
+    options = connection.settings_dict
+    with psycopg.connect(
+        dbname="postgres",
+        host=options["HOST"] or None,
+        port=options["PORT"] or None,
+        user=options["USER"] or None,
+        password=options["PASSWORD"] or None,
+        autocommit=True,
+    ) as admin:
+        admin.execute("SELECT pg_advisory_lock(hashtext(%s))", [TEMPLATE_DB])
+        try:
+            yield admin
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(hashtext(%s))", [TEMPLATE_DB])
+
+
+def _test_database_name() -> str:
+    """The name pytest-django (and its xdist suffix) gives the test database (before it is
+    set up: then ``NAME`` is the test database's)."""
+    from django.db import connection
+
+    options = connection.settings_dict
+    return options["TEST"].get("NAME") or f"test_{options['NAME']}"
+
+
+def _database_from_template(admin) -> list | None:
+    """The test database as a copy of the run's template, if the template exists; returns the
+    configuration ``teardown_databases`` drops it with."""
+    from django.conf import settings
+    from django.db import connection
+
+    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [TEMPLATE_DB]).fetchone():
+        return None
+    name, old_name = _test_database_name(), connection.settings_dict["NAME"]
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}" STRATEGY FILE_COPY')
+    connection.close()
+    settings.DATABASES[connection.alias]["NAME"] = name
+    connection.settings_dict["NAME"] = name
+    return [(connection, old_name, True)]
+
+
+def _save_template(admin) -> None:
+    """Keep the migrated, seeded test database as the run's template (no session may be
+    connected to it while it is copied)."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]  # the test database, once set up
+    connection.close()
+    admin.execute(f'CREATE DATABASE "{TEMPLATE_DB}" TEMPLATE "{name}" STRATEGY FILE_COPY')
+
+
+def _migrate_and_seed(request) -> None:
+    """pytest-django's test database (migrated), then the demo world and its snapshot."""
+    request.getfixturevalue("django_db_setup")  # pytest-django's, which this one overrides
+    seed_demo_world()
+    _snapshot_demo_world()
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, migrated once (pytest-django) and seeded once with the demo world."""
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """The test database, migrated once (pytest-django) and seeded once with the demo world —
+    or, when the run has a template database (see ``TEMPLATE_DB``), a copy of it."""
+    cloned = None
     with django_db_blocker.unblock():
-        seed_demo_world()
-        _snapshot_demo_world()
+        if not TEMPLATE_DB:
+            _migrate_and_seed(request)
+        else:
+            with _template_lock() as admin:
+                cloned = _database_from_template(admin)
+                if cloned is None:
+                    _migrate_and_seed(request)
+                    _save_template(admin)
     _install_fast_transactional_teardown()
+    yield
+    if cloned:
+        from django.test.utils import teardown_databases
+
+        with django_db_blocker.unblock():
+            teardown_databases(cloned, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -221,6 +312,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
         if "browser" in item.keywords and not os.path.exists(CHROMIUM):
             item.add_marker(skip_browser)
+    if IS_POSTGRES and os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
+
+# The longest tests (10–50 s each on an idle 2-core machine), handed out first: pytest-xdist
+# gives tests (and xdist_group groups) to the workers in collection order, and a 45-s test
+# handed out last leaves the other worker idle for most of it at the end of the run. Only on
+# PostgreSQL, where a transactional test restores the demo world when it ends (on SQLite it
+# flushes, so pytest-django's order — transactional tests last — must stay).
+SLOW_FIRST = (
+    "tests/test_language_sweep.py",  # one xdist group: its place is its first test's
+    "tests/test_production_topology.py",
+    "tests/browser/test_phone_sweep.py",
+    "tests/crisis/test_timers.py::test_real_celery_worker",
+    "tests/test_permission_matrix.py::test_permission_matrix",
+    "tests/crisis/test_filing_queries.py::test_one_pass",
+    "tests/crisis/test_browser.py",
+    "tests/responsibilities/test_editor_browser.py",
+    "tests/crisis/test_browser_filing_once.py",
+    "tests/hrcore/test_security_auth.py::test_production_settings_keep_every_gate",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -141,6 +141,20 @@ def start_redis() -> tuple[str, callable] | None:
     return f"redis://127.0.0.1:{port}/0", stop
 
 
+def drop_database(url: str, name: str) -> None:
+    """Drop database ``name`` on the server of ``url`` (a run's template database)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    try:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error as exc:
+        print(f"could not drop the template database {name}: {exc}")
+
+
 # Run without pytest-xdist, after the parallel pass: schemathesis gives every API operation of
 # the fuzz test the same node id, and pytest-xdist keeps one test per node id — in the parallel
 # pass 63 of the 64 operations would silently not run.
@@ -207,6 +221,11 @@ def main() -> int:
         chromium = env.get("KEEL_CHROMIUM", "/usr/bin/chromium")
         if not os.path.exists(chromium):
             skipped.append(f"browser tier ({chromium} not found): Playwright tests skipped")
+        if env.get("DATABASE_URL", "").startswith("postgres"):
+            # The processes of this run copy one migrated and seeded test database (see
+            # TEMPLATE_DB in tests/conftest.py); dropped at the end.
+            env.setdefault("KEEL_TEST_TEMPLATE_DB", f"test_keel_template_{os.getpid()}")
+            stops.append(lambda: drop_database(env["DATABASE_URL"], env["KEEL_TEST_TEMPLATE_DB"]))
         env.setdefault("KEEL_DATA_DIR", str(workdir / "data"))
         env.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         print("Keel test tiers:")

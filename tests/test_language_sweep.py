@@ -21,9 +21,10 @@ from django.urls import Resolver404, resolve, reverse
 from tests.conftest import CAST
 from tests.html_forms import links_of
 from tests.language_text import foreign_text, product_text
-from tests.test_permission_matrix import MATRIX, _route_names, login, world  # noqa: F401
+from tests.test_permission_matrix import MATRIX, _route_names, build_world, login
 
-pytestmark = pytest.mark.django_db
+# One worker runs the module: its tests read one crawl (the ``sweep`` fixture).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("language-sweep")]
 
 LANGUAGES = ("zh-hans", "en")
 SKIP = ("/admin/", "/api/", "/accounts/", "/static/", "/media/", "/healthz", "/i18n/")
@@ -63,7 +64,7 @@ def _key(path: str) -> str:
     return re.sub(r"=\d+", "=N", re.sub(r"/\d+/", "/N/", path))
 
 
-def _pages_for(client, world) -> list[str]:  # noqa: F811
+def _pages_for(client, world) -> list[str]:
     """The matrix's pages with the world's ids, then every page a crawl reaches from them."""
     urls = []
     for row in _page_rows():
@@ -108,12 +109,19 @@ def _crawl(client, start: list[str], limit: int = 160) -> dict[str, str]:
     return pages
 
 
-@pytest.fixture
-def sweep_world(world, users):  # noqa: F811
+def _cast() -> dict:
+    from django.contrib.auth import get_user_model
+
+    cast = get_user_model().objects.filter(username__in=CAST).select_related("employee")
+    return {u.username: u for u in cast}
+
+
+def _sweep_world(users) -> dict:
     """The matrix's world plus the demo crises and training, and notifications of every kind
     the world's own actions write (filing, completing, deciding)."""
     import importlib
 
+    world = build_world(users)
     for label in ("crisis", "competency"):
         importlib.import_module(f"{label}.demo").seed()
     from crisis.services.decisions import decision_make
@@ -155,34 +163,58 @@ def _set_language(users, language: str) -> None:
     Employee.objects.filter(user__in=users.values()).update(language=language)
 
 
-def test_every_page_in_one_language_for_every_role(sweep_world, users):
+@pytest.fixture(scope="module")
+def sweep(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The sweep's world and every role's crawl in each language, built once for the module
+    inside a transaction rolled back at its end (each test's own writes roll back to a
+    savepoint inside it, as in tests/test_api_schema_fuzz.py). The crawl is the sweep's cost
+    (some 2,500 pages rendered and read); the language test and the route test read the same
+    one instead of crawling twice, on worlds built three times."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
+    ):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            users = _cast()
+            world = _sweep_world(users)
+            crawls: dict[tuple[str, str], dict[str, str]] = {}
+            for language in LANGUAGES:
+                _set_language(users, language)
+                for name in CAST:
+                    client = login(users[name])
+                    crawls[language, name] = _crawl(client, _pages_for(client, world))
+            yield {"users": users, "world": world, "crawls": crawls}
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def test_every_page_in_one_language_for_every_role(sweep):
     failures: list[str] = []
-    swept: dict[str, set[str]] = {}
-    for language in LANGUAGES:
-        _set_language(users, language)
-        for name in CAST:
-            client = login(users[name])
-            pages = _crawl(client, _pages_for(client, sweep_world))
-            assert len(pages) >= 10, (name, language, sorted(pages))
-            for url, html in pages.items():
-                if "<html" in html:  # a full page, not a polled partial
-                    assert f'<html lang="{language}">' in html, (url, name, language)
-                swept.setdefault(language, set()).add(url)
-                for text in foreign_text(product_text(html, language), language):
-                    failures.append(f"{language} {name} {url}: {text[:160]}")
+    for (language, name), pages in sweep["crawls"].items():
+        assert len(pages) >= 10, (name, language, sorted(pages))
+        for url, html in pages.items():
+            if "<html" in html:  # a full page, not a polled partial
+                assert f'<html lang="{language}">' in html, (url, name, language)
+            for text in foreign_text(product_text(html, language), language):
+                failures.append(f"{language} {name} {url}: {text[:160]}")
+    assert {language for language, _name in sweep["crawls"]} == set(LANGUAGES)
     assert not failures, f"{len(failures)} pieces of the other language:\n" + "\n".join(
         sorted(set(failures))
     )
 
 
-def test_every_page_route_is_swept(sweep_world, users):
+def test_every_page_route_is_swept(sweep):
     """Each page route (not the API, the admin or allauth) is opened by some role, or is named
     in ``NOT_SWEPT`` with its reason."""
-    _set_language(users, "en")
     opened: set[str] = set()
     for name in CAST:
-        client = login(users[name])
-        for url in _crawl(client, _pages_for(client, sweep_world)):
+        for url in sweep["crawls"]["en", name]:
             with contextlib.suppress(Resolver404):
                 opened.add(resolve(urlsplit(url).path).view_name)
     pages = {
@@ -219,11 +251,12 @@ def test_every_notification_kind_in_one_language(language):
     assert not failures, "\n".join(failures)
 
 
-def test_the_worlds_notifications_are_rendered_in_the_readers_language(sweep_world, users):
+def test_the_worlds_notifications_are_rendered_in_the_readers_language(sweep):
     """The rows the world's actions wrote (filing, completing, deciding) are stored as kind and
     parameters and each reader's inbox shows them in the reader's language."""
     from hrcore.models import Notification
 
+    users = sweep["users"]
     rows = list(Notification.objects.all())
     assert rows
     assert all(row.params for row in rows), [r.kind for r in rows if not r.params]

@@ -763,6 +763,12 @@ def test_every_route_is_in_the_matrix():
 @pytest.fixture
 def world(demo_org, users):
     """The objects of the matrix (see the module docstring)."""
+    return build_world(users)
+
+
+def build_world(users: dict) -> dict:
+    """The matrix's world, on top of the demo world (also for module-scoped fixtures, which
+    cannot use the ``world`` fixture)."""
     from crisis.models import Task
     from integrations import demo as integrations_demo
     from integrations.models import Partner, WebhookSubscription

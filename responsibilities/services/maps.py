@@ -1,4 +1,5 @@
-"""Writes to responsibility maps: create, edit a draft, revise, publish, archive, and the diff."""
+"""Writes to responsibility maps: create, edit a draft, revise, publish, archive, adapt a library
+version, and the diff."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from ..selectors import in_force
 from ..severity import clean_severity_factors, default_severity_factors
 from .common import first_problem, require_hr_admin
 from .validation import check_publishable, normalise_duties, validate_header
+
+ADAPT_NOTE = "由标准库版本改编 / Adapted from the standard library version."
 
 
 def _duty_to_dict(duty: Duty) -> dict:
@@ -347,3 +350,32 @@ def responsibility_map_archive(
 def responsibility_map_diff(*, old: ResponsibilityMap, new: ResponsibilityMap) -> planning.MapDiff:
     """What changed from ``old`` to ``new`` (by duty code)."""
     return planning.diff(map_duty_dicts(old), map_duty_dicts(new))
+
+
+@transaction.atomic
+def responsibility_map_adapt(
+    *, responsibility_map: ResponsibilityMap, actor, change_note: str = ""
+) -> ResponsibilityMap:
+    """Adapt a library map: a draft of the group's own version (a copy of it, not library
+    content), to edit and publish like any draft. From then on the bootstrap leaves this
+    scenario and scope alone. Adapting twice returns the same draft."""
+    require_hr_admin(actor)
+    current = ResponsibilityMap.objects.select_for_update().get(pk=responsibility_map.pk)
+    if not current.is_library:
+        raise ValidationFailed(
+            _("Only a version from the standard library can be adapted; edit this one instead."),
+            errors={"map": _("Not library content.")},
+            code="not_library",
+        )
+    draft = ResponsibilityMap.objects.filter(
+        scenario_id=current.scenario_id, scope_id=current.scope_id, status=MapStatus.DRAFT
+    ).first()
+    if draft is not None:
+        if draft.is_library:  # an interrupted install; never happens through the services
+            raise Conflict(_("A library draft of this map is open; publish or delete it first."))
+        return draft
+    if current.status == MapStatus.DRAFT:
+        raise Conflict(_("Publish the library version before adapting it."))
+    return responsibility_map_revise(
+        responsibility_map=current, actor=actor, change_note=change_note or ADAPT_NOTE
+    )

@@ -22,10 +22,30 @@ from responsibilities.models import Duty, ResponsibilityMap
 from tests.reference_resolver import reference_resolve
 
 
-def per_duty(unit: OrgUnit, duty: Duty, at) -> tuple:
+def per_duty(unit: OrgUnit, duty: Duty, at, memo: dict | None = None) -> tuple:
     """What filing did before the one-pass resolver: the per-level walk (the reference
     implementation in tests/reference_resolver.py) for the duty, and for a duty nobody holds the
-    first resolvable step of its escalation chain, then the executive."""
+    first resolvable step of its escalation chain, then the executive.
+
+    ``memo`` keeps the answer per (unit, function, position, escalation): the reference is a
+    function of exactly these (and the database, which does not change during a comparison), so
+    duties of different maps that ask the same question in the same unit are answered once —
+    each duty is still compared with the reference's answer to its question."""
+    key = (
+        unit.pk,
+        duty.assignee_function or None,
+        duty.assignee_position.code if duty.assignee_position_id else None,
+        tuple(duty.escalation or ()),
+    )
+    if memo is not None and key in memo:
+        return memo[key]
+    answer = _per_duty(unit, duty, at)
+    if memo is not None:
+        memo[key] = answer
+    return answer
+
+
+def _per_duty(unit: OrgUnit, duty: Duty, at) -> tuple:
     try:
         employee_pk = reference_resolve(
             unit=unit,
@@ -53,11 +73,12 @@ def one_pass(unit: OrgUnit, duties: list[Duty], at) -> list[tuple]:
 
 def _compare_everywhere(maps: list[ResponsibilityMap], at) -> int:
     compared = 0
+    memo: dict = {}
     units = list(OrgUnit.objects.order_by("path"))
     for rmap in maps:
         duties = list(rmap.duties.select_related("assignee_position").order_by("order", "id"))
         for unit in units:
-            expected = [per_duty(unit, duty, at) for duty in duties]
+            expected = [per_duty(unit, duty, at, memo) for duty in duties]
             assert one_pass(unit, duties, at) == expected, (rmap.scenario.code, unit.code)
             compared += len(duties)
     return compared

@@ -16,7 +16,7 @@ from django.utils import translation
 
 from crisis.library import obligations_install
 from crisis.models import CrisisObligation, Obligation
-from crisis.services.calendars import business_calendar_save
+from hrcore.services.calendars import business_calendar_save
 from crisis.services.decisions import decision_make
 from crisis.services.filing import crisis_file
 from crisis.services.obligations import (

@@ -21,7 +21,6 @@ from django.utils import timezone, translation
 
 from crisis.choices import EventKind, TaskStatus, TimerState
 from crisis.models import Task, TimelineEvent
-from crisis.services.calendars import business_calendar_save
 from crisis.services.clocks import crisis_pause, crisis_resume, task_pause, task_resume
 from crisis.services.closure import crisis_close
 from crisis.services.filing import crisis_file
@@ -30,6 +29,7 @@ from crisis.services.sweep import sla_sweep
 from crisis.services.tasks import task_complete
 from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OrgUnit, OutboxMessage
+from hrcore.services.calendars import business_calendar_save
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)  # Friday

@@ -16,6 +16,7 @@ from hrcore.selectors import is_hr_admin
 from responsibilities import library
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
+from responsibilities.services.maps import responsibility_map_adapt
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -126,13 +127,13 @@ def test_adapting_a_library_map_gives_a_draft_the_bootstrap_never_touches(
     _bootstrap(monkeypatch)
     group = OrgUnit.objects.get(code="demo-group")
     library_map = ResponsibilityMap.objects.get(scenario__code="data-leak", status="published")
-    draft = library.responsibility_map_adapt(responsibility_map=library_map, actor=users["hradmin"])
+    draft = responsibility_map_adapt(responsibility_map=library_map, actor=users["hradmin"])
     assert (draft.status, draft.is_library, draft.version) == (MapStatus.DRAFT, False, 2)
     assert sorted(draft.duties.values_list("code", flat=True)) == sorted(
         library_map.duties.values_list("code", flat=True)
     )
     # Adapting again returns the same draft.
-    again = library.responsibility_map_adapt(responsibility_map=library_map, actor=users["hradmin"])
+    again = responsibility_map_adapt(responsibility_map=library_map, actor=users["hradmin"])
     assert again.pk == draft.pk
     before = _state()
     assert library.library_install(scope=group)["kept"] == ["data-leak"]
@@ -165,11 +166,11 @@ def test_only_hr_admins_adapt_and_only_library_versions(no_seed_maps, monkeypatc
     library_map = ResponsibilityMap.objects.get(scenario__code="strike", status="published")
     before = _state()
     with pytest.raises(PermissionDenied):
-        library.responsibility_map_adapt(responsibility_map=library_map, actor=users["manager"])
+        responsibility_map_adapt(responsibility_map=library_map, actor=users["manager"])
     assert _state() == before
-    own = library.responsibility_map_adapt(responsibility_map=library_map, actor=users["hradmin"])
+    own = responsibility_map_adapt(responsibility_map=library_map, actor=users["hradmin"])
     with pytest.raises(ValidationFailed) as caught:
-        library.responsibility_map_adapt(responsibility_map=own, actor=users["hradmin"])
+        responsibility_map_adapt(responsibility_map=own, actor=users["hradmin"])
     assert caught.value.code == "not_library"
 
 

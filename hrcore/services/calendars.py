@@ -1,6 +1,5 @@
-"""Saving a unit's business calendar (an hrcore model the crisis clocks run on; the read,
-``hrcore.selectors.calendar_for_unit``, lives with the model — this write moves to hrcore's
-services once those are split into modules)."""
+"""Saving a unit's business calendar, the working hours and holidays the crisis clocks run on
+(the read is ``hrcore.selectors.calendar_for_unit``)."""
 
 from __future__ import annotations
 
