@@ -16,7 +16,6 @@ from django.utils import translation
 
 from crisis.library import obligations_install
 from crisis.models import CrisisObligation, Obligation
-from hrcore.services.calendars import business_calendar_save
 from crisis.services.decisions import decision_make
 from crisis.services.filing import crisis_file
 from crisis.services.obligations import (
@@ -29,6 +28,7 @@ from crisis.services.obligations import (
 )
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Notification, OrgUnit
+from hrcore.services.calendars import business_calendar_save
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 9, 25, 16, 0, tzinfo=SH)  # Friday, a week before National Day
