@@ -105,7 +105,7 @@ def test_a_decision_starts_the_clocks_it_triggers_only(library, users):
         decision_make(
             crisis=crisis,
             text="Refuse the claim; legal answers.",
-            option="refuse",
+            option="arbitration",
             actor=users["vp"],
         )
     started = clocks(crisis)
@@ -243,7 +243,7 @@ def test_arbitration_extends_once_by_fifteen_days(library, users):
     crisis = file_at(T0, "workplace-injury", users)
     with time_machine.travel(T0, tick=False):
         decision_make(
-            crisis=crisis, text="Refuse; arbitration.", option="refuse", actor=users["vp"]
+            crisis=crisis, text="Refuse; arbitration.", option="arbitration", actor=users["vp"]
         )
     award = clocks(crisis)["labour-arbitration-award"]
     with pytest.raises(ValidationFailed):

@@ -204,7 +204,7 @@ def test_the_crisis_manager_re_dates_an_accident_and_records_an_extension(
     sh = ZoneInfo("Asia/Shanghai")
     with time_machine.travel(datetime(2026, 9, 25, 16, 0, tzinfo=sh), tick=False):
         crisis = crisis_file(scenario="workplace-injury", title="工伤", actor=users["manager"])
-        decision_make(crisis=crisis, text="Arbitration", option="refuse", actor=users["vp"])
+        decision_make(crisis=crisis, text="Arbitration", option="arbitration", actor=users["vp"])
         manager = client_as("manager")
         speak(users["manager"], "en")
         injury = CrisisObligation.objects.get(crisis=crisis, code="work-injury-recognition")
