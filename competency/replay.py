@@ -112,7 +112,8 @@ def _event_text(event: dict, filed_at) -> dict[str, str]:
 
 def _decision_node(index: int, decision: dict, facts: dict, next_key: str) -> dict:
     competencies = decision["competencies"]
-    options = facts["options"]  # [{"code", "zh", "en"}]
+    # The deciding duty's own options where the map has them, else the engine's fixed list.
+    options = decision.get("options") or facts["options"]  # [{"code", "zh", "en"}]
     labels = {o["code"]: o for o in options}
     chosen = decision.get("option") or ""
     text = (decision.get("text") or "").strip()
@@ -200,7 +201,8 @@ def replay_spec(facts: dict) -> dict:
     (``{"code", "name_zh", "name_en", "description_zh", "description_en"}``), ``events``
     (``[{"at", "kind": "delivered" | "breached" | "escalated", "duty", "action_zh",
     "action_en", "note", "step"}]``), ``decisions`` (``[{"at", "option", "text", "action_zh",
-    "action_en", "competencies": [code]}]``), ``options`` (``[{"code", "zh", "en"}]``),
+    "action_en", "competencies": [code], "options"?: [{"code", "zh", "en"}]}]``: the duty's own
+    options), ``options`` (the fallback list, ``[{"code", "zh", "en"}]``),
     ``findings`` (``[{"kind", "text"}]``), ``outcome``.
 
     Returns ``{"code", "title_zh", "title_en", "description_zh", "description_en",

@@ -33,6 +33,21 @@ def _option_labels() -> list[dict]:
     return options
 
 
+def _map_options(duty) -> list[dict]:
+    """A decision duty's own options (issue 15 §1: ``Duty.options``, ``[{"code", "label":
+    {"zh", "en"}}]``) in the replay's shape; empty where the map has none (or the field does
+    not exist yet), and the crisis engine's fixed list is used instead."""
+    options = []
+    for option in getattr(duty, "options", None) or []:
+        if not isinstance(option, dict) or not option.get("code"):
+            continue
+        code, label = str(option["code"]), option.get("label") or {}
+        if isinstance(label, dict):
+            zh, en = str(label.get("zh") or ""), str(label.get("en") or "")
+            options.append({"code": code, "zh": zh or en or code, "en": en or zh or code})
+    return options
+
+
 def _duty_action(task) -> dict[str, str]:
     duty = task.duty if task is not None else None
     if duty is not None:
@@ -97,6 +112,7 @@ def replay_facts(crisis: Crisis) -> dict:
                 "option": decision.option,
                 "text": decision.text,
                 "competencies": codes,
+                "options": _map_options(duty),
                 **_duty_action(decision.task),
             }
         )

@@ -23,7 +23,12 @@ from crisis.services.review import finding_add
 from crisis.services.sweep import sla_sweep
 from crisis.services.tasks import task_complete
 from hrcore.errors import Conflict, PermissionDenied
-from tests.crisis.conftest import crisis_world, file_emergency, tasks_by_duty  # noqa: F401
+from tests.crisis import conftest as crisis_fixtures
+from tests.crisis.conftest import tasks_by_duty
+
+# The crisis tests' fixtures: a crisis world and filing the debt-collection emergency.
+crisis_world = crisis_fixtures.crisis_world
+file_emergency = crisis_fixtures.file_emergency
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
@@ -134,11 +139,25 @@ def test_a_decision_with_a_typed_option_uses_its_text_and_no_events_still_valida
     ]
 
 
+def test_the_deciding_duty_s_own_options_replace_the_fixed_list():
+    decision = dict(_facts()["decisions"][0], option="disclose")
+    decision["options"] = [
+        {"code": "disclose", "zh": "公开披露", "en": "Disclose"},
+        {"code": "wait", "zh": "等待", "en": "Wait"},
+    ]
+    spec = replay.replay_spec(_facts(decisions=[decision]))
+    node = next(n for n in spec["nodes"] if n["kind"] == "decision")
+    assert [(c["option"], c["label_zh"], c["best"]) for c in node["choices"]] == [
+        ("disclose", "公开披露", True),
+        ("wait", "等待", False),
+    ]
+
+
 # --- the service ------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def closed_crisis(file_emergency, users):  # noqa: F811
+def closed_crisis(file_emergency, users):
     """Finance delivers at +10, legal at +20, the VP decides (negotiate) at +30, admin's breach
     fires at +21 … closed at +70 with two review findings."""
     with time_machine.travel(T0, tick=False) as clock:
@@ -206,7 +225,20 @@ def test_replay_writes_a_draft_with_the_real_decision_that_validates_and_publish
     assert Simulation.objects.filter(code=f"replay-crisis-{closed_crisis.pk}").count() == 1
 
 
-def test_replay_is_for_hr_admins_and_closed_crises_only(file_emergency, closed_crisis, users):  # noqa: F811
+def test_reading_the_facts_takes_the_same_queries_however_long_the_crisis(
+    closed_crisis, users, django_assert_num_queries
+):
+    from competency.replay_selectors import replay_crisis, replay_facts
+
+    crisis = replay_crisis(closed_crisis.pk)
+    with django_assert_num_queries(5):
+        facts = replay_facts(crisis)
+    assert [e["kind"] for e in facts["events"]][:2] == ["delivered", "delivered"]
+    assert [d["option"] for d in facts["decisions"]] == ["negotiate"]
+    assert facts["decisions"][0]["competencies"] == ["decision-making"]
+
+
+def test_replay_is_for_hr_admins_and_closed_crises_only(file_emergency, closed_crisis, users):
     with pytest.raises(PermissionDenied):
         crisis_replay(crisis_id=closed_crisis.pk, actor=users["vp"])
     open_crisis = file_emergency()
@@ -220,7 +252,7 @@ def test_the_pages_replay_in_one_click_and_refuse_an_open_crisis_with_409(
     file_emergency,
     closed_crisis,
     users,
-    client_as,  # noqa: F811
+    client_as,
 ):
     hr = client_as("hradmin")
     listing = hr.get(reverse("competency:authoring_list"))
