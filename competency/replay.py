@@ -4,8 +4,8 @@ Pure: plain dicts in, plain dicts out (no ORM); ``replay_selectors.replay_facts`
 and ``services.replay`` writes the spec through the authoring services.
 
 The spec is a straight path through the crisis as it happened: the situation (start), the
-information as it arrived (one narrative node per meaningful event, in time order: something
-delivered, a deadline breached, an escalation), a decision point at each real decision, and an
+information as it arrived (a narrative node per minute in which meaningful events happened, in
+time order: something delivered, a deadline breached, an escalation), a decision point at each real decision, and an
 ending that carries the outcome and the review's findings. At a decision point the real choice
 earns full credit on the deciding duty's competencies and is marked best; every other option of
 the decision list earns partial credit; the review's findings are the feedback (what went well
@@ -228,13 +228,23 @@ def replay_spec(facts: dict) -> dict:
          "text_en": situation["en"], "choices": []}
     ]  # fmt: skip
     info_n = decision_n = 0
-    for _at, _order, kind, item in steps:
+    last_minute = None
+    for at, _order, kind, item in steps:
         if kind == "info":
-            info_n += 1
             text = _event_text(item, facts["filed_at"])
+            minute = int(_minutes_after(at, facts["filed_at"]))
+            previous = nodes[-1]
+            if minute == last_minute and previous["key"].startswith("info-"):
+                # What arrived in the same minute (a breach and its escalations) is one step.
+                previous["text_zh"] += "\n" + text["zh"]
+                previous["text_en"] += "\n" + text["en"]
+                continue
+            info_n += 1
+            last_minute = minute
             node = {"key": f"info-{info_n}", "kind": "narrative", "text_zh": text["zh"],
                     "text_en": text["en"], "choices": []}  # fmt: skip
         else:
+            last_minute = None
             decision_n += 1
             node = _decision_node(decision_n, item, facts, next_key="")
         nodes.append(node)

@@ -139,6 +139,29 @@ def test_a_decision_with_a_typed_option_uses_its_text_and_no_events_still_valida
     ]
 
 
+def test_what_arrived_in_the_same_minute_is_one_step():
+    breach = {
+        "at": T0 + timedelta(minutes=21, seconds=5),
+        "kind": "breached",
+        "duty": "a",
+        "action_zh": "甲",
+        "action_en": "A",
+        "note": "",
+        "step": None,
+    }
+    escalation = dict(breach, at=T0 + timedelta(minutes=21, seconds=40), kind="escalated", step=1)
+    later = dict(breach, at=T0 + timedelta(minutes=22), duty="b", action_en="B")  # fmt: skip
+    with translation.override("en"):
+        spec = replay.replay_spec(_facts(events=[escalation, later, breach], decisions=[]))
+    keys = [n["key"] for n in spec["nodes"]]
+    assert keys == ["situation", "info-1", "info-2", "ending"]
+    first = spec["nodes"][1]["text_en"].split("\n")
+    assert first[0].startswith("After 21 min — deadline missed") and "escalated" in first[1]
+    assert spec["nodes"][2]["text_en"].startswith(
+        "After 22 min — deadline missed, nothing delivered yet: B"
+    )
+
+
 def test_the_deciding_duty_s_own_options_replace_the_fixed_list():
     decision = dict(_facts()["decisions"][0], option="disclose")
     decision["options"] = [
