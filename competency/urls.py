@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_replay
 
 app_name = "competency"
 urlpatterns = [
@@ -18,4 +18,12 @@ urlpatterns = [
     path("answers/agreement/", views.rating_agreement, name="rating_agreement"),
     path("authoring/", views.authoring_list, name="authoring_list"),
     path("authoring/versions/<int:pk>/", views.authoring_edit, name="authoring_edit"),
+    path(
+        "authoring/replay/<int:crisis_id>/", views_replay.authoring_replay, name="authoring_replay"
+    ),
+    path(
+        "crises/<int:crisis_id>/replay-panel/",
+        views_replay.crisis_replay_panel,
+        name="crisis_replay_panel",
+    ),
 ]

@@ -21,7 +21,7 @@ from hrcore.i18n import is_chinese, pick
 from hrcore.ids import parse_id
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
-from . import charts, rating_selectors, selectors
+from . import charts, rating_selectors, replay_selectors, selectors
 from .agreement import DISAGREEMENT_FLAG
 from .choices import NodeKind, RunStatus, VersionStatus
 from .forms import (
@@ -447,7 +447,13 @@ def authoring_list(request):
             else:
                 return redirect("competency:authoring_edit", version.pk)
     return render(
-        request, "competency/authoring_list.html", {"simulations": simulations, "form": form}
+        request,
+        "competency/authoring_list.html",
+        {
+            "simulations": simulations,
+            "form": form,
+            "closed_crises": replay_selectors.recent_closed_crises(),
+        },
     )
 
 
