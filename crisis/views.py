@@ -653,6 +653,9 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
         size=dashboard_selectors.DASHBOARD_PAGE_SIZE,
     )
     rows = [presenters.crisis_row(c, now) for c in page.object_list]
+    acks = dashboard_selectors.dashboard_decision_acks([r["crisis"].pk for r in rows])
+    for row in rows:
+        row["decision_acks"] = acks.get(row["crisis"].pk, [])
     base = reverse("crisis:dashboard")
 
     def page_url(number: int) -> str:

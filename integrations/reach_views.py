@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -307,4 +308,9 @@ def crisis_decision_remind(request, crisis_pk: int, decision_pk: int):
         _("Reminded %(count)s participants who have not acknowledged the decision.")
         % {"count": count},
     )
+    back = request.POST.get("next", "")  # the dashboard's remind button comes back to it
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("crisis:detail", crisis.pk)
