@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from .contact import Channel, ContactCard, DeliveryState, channel_plan, state_after
@@ -117,10 +117,14 @@ def deliveries_plan_due(*, now: datetime | None = None, limit: int = PLAN_BATCH)
     now = now or timezone.now()
     if not _KINDS:
         return 0
+    # Not planned yet: no in-app row (the e-mail's row may already exist: it is written by the
+    # e-mail's own outbox handler, ``email_reached``, which can run before this sweep).
+    planned_inapp = MessageDelivery.objects.filter(
+        notification_id=OuterRef("pk"), channel=Channel.INAPP
+    )
     pending = list(
-        Notification.objects.filter(
-            kind__in=list(_KINDS), created_at__gte=now - PLAN_LOOKBACK, deliveries__isnull=True
-        )
+        Notification.objects.filter(kind__in=list(_KINDS), created_at__gte=now - PLAN_LOOKBACK)
+        .exclude(Exists(planned_inapp))
         .select_related("recipient")
         .order_by("created_at", "id")[:limit]
     )
@@ -205,7 +209,9 @@ def _plan_one(
     rung = 0
     for step in plan.rungs:
         if step.channel in (Channel.INAPP, Channel.EMAIL):
-            continue  # in-app is written; e-mail leaves through the notification's own outbox
+            # In-app is written; e-mail leaves through the notification's own outbox message
+            # (its ledger row is written by hrcore.reach_email).
+            continue
         rung += 1
         if step.skipped:
             row(
