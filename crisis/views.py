@@ -305,6 +305,8 @@ def crisis_detail(request, pk: int):
             "viewer": viewer,
             "my_rows": my_rows,
             "can_manage": can_manage and crisis.is_open,
+            # who was reached, roll calls, war room: still readable once the crisis is closed
+            "sees_reach": can_manage,
             "can_decide": crisis.is_open and access_selectors.can_decide(request.user, crisis),
             "decision_form": DecisionForm(),
             "pause_form": PauseForm(),

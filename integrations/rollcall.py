@@ -25,7 +25,7 @@ from hrcore.choices import DepartmentFunction
 from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee, Notification, OrgUnit
 from hrcore.notification_kinds import person
-from hrcore.reach import notification_acknowledge, reach_policy
+from hrcore.reach import notification_acknowledge, reach_policy, recipient_label
 from hrcore.services.notifications import notification_send
 
 from .models import RollCall, RollCallAnswer
@@ -220,6 +220,19 @@ def tally(roll_call: RollCall) -> Tally:
     return Tally(
         total, counts["safe"], counts["need_help"], counts["not_affected"], total - answered
     )
+
+
+def need_help_names(roll_call_ids: list[int]) -> dict[int, list[str]]:
+    """Per roll call, who answered "need help" (one query)."""
+    names: dict[int, list[str]] = {}
+    rows = (
+        RollCallAnswer.objects.filter(roll_call_id__in=roll_call_ids, answer="need_help")
+        .select_related("user__employee")
+        .order_by("answered_at", "id")
+    )
+    for row in rows:
+        names.setdefault(row.roll_call_id, []).append(recipient_label(row.user))
+    return names
 
 
 def roll_call_escalate_due(*, now: datetime | None = None, limit: int = 500) -> int:
