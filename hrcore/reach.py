@@ -234,15 +234,30 @@ def _plan_one(
 # --- sending (called by the outbox handler in integrations.reach) ---------------------------
 
 
+IN_FLIGHT = "in flight: handed to the provider, no answer recorded yet"
+INTERRUPTED_NOT_RESENT = (
+    "outcome unknown: the worker stopped during the send; not sent again because this "
+    "provider does not deduplicate"
+)
+
+
 def delivery_claim_attempt(delivery_id: int) -> MessageDelivery | None:
-    """Store before send: count the attempt on a row still queued and return it, or None when
-    it is no longer queued (sent, failed, acknowledged): then nothing is sent again."""
+    """Store before send: count the attempt on a row still queued, mark it in flight and return
+    it, or None when it is no longer queued (sent, failed, acknowledged): then nothing is sent
+    again. ``row.interrupted`` says the previous attempt stopped mid-send (still marked in
+    flight: the worker died between handing it over and recording the answer) — the caller
+    resends only to providers that deduplicate. One relay holds a message at a time (the
+    outbox's compare-and-set), so reading the mark before claiming is safe."""
     now = timezone.now()
-    if not MessageDelivery.objects.filter(pk=delivery_id, state=DeliveryState.QUEUED).update(
-        attempts=F("attempts") + 1, updated_at=now
+    queued = MessageDelivery.objects.filter(pk=delivery_id, state=DeliveryState.QUEUED)
+    previous = queued.values_list("reason", flat=True).first()
+    if previous is None or not queued.update(
+        attempts=F("attempts") + 1, updated_at=now, reason=IN_FLIGHT
     ):
         return None
-    return MessageDelivery.objects.select_related("recipient", "notification").get(pk=delivery_id)
+    row = MessageDelivery.objects.select_related("recipient", "notification").get(pk=delivery_id)
+    row.interrupted = previous == IN_FLIGHT
+    return row
 
 
 def delivery_mark_sent(delivery: MessageDelivery, *, provider_message_id: str) -> bool:

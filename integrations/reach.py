@@ -183,6 +183,12 @@ def deliver(message) -> None:
         return
     try:
         adapter = adapters.adapter_for(provider.config())
+        if delivery.interrupted and not adapter.dedupes:
+            # The previous attempt died mid-send: the person may have it. A provider without
+            # dedupe would show it twice, so it is not resent; the row fails (a message that
+            # asks for an acknowledgement climbs to the next channel at once).
+            ledger.delivery_mark_failed(delivery, reason=ledger.INTERRUPTED_NOT_RESENT)
+            return
         receipt = adapter.send(channel_message(delivery))
     except RateLimited as exc:
         ledger.delivery_note(delivery, reason=f"rate limited: {exc.reason}")
