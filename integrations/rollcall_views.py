@@ -145,6 +145,7 @@ def crisis_roll_calls_panel(request, crisis_pk: int):
     help_names = rollcall.need_help_names([r["id"] for r in rows])
     for row in rows:
         row["need_help_names"] = help_names.get(row["id"], [])
+        row["answered"] = row["recipients"] - row["no_answer"]
     asked_units = {r["roll_call"].unit_id for r in rows}
     return render(
         request,
