@@ -33,6 +33,15 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class TaskKind(models.TextChoices):
+    """Where a task comes from: a duty of the map, or added while the crisis runs."""
+
+    DUTY = "duty", _("Duty of the map")
+    FOLLOW_UP = "follow_up", _("Decision follow-up")
+    ADHOC = "adhoc", _("Ad-hoc task")
+    NEED_HELP = "need_help", _("Help request")
+
+
 TASK_ACTIVE_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
 TASK_OPEN_STATES = (TaskStatus.WAITING, TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
 TASK_TERMINAL_STATES = (TaskStatus.DONE, TaskStatus.CANCELLED)

@@ -16,6 +16,7 @@ from .choices import (
     EventKind,
     ParticipantRole,
     Severity,
+    TaskKind,
     TaskStatus,
     TimerState,
     TriggerAction,
@@ -29,6 +30,7 @@ NOTE_MAX_LENGTH = 10_000
 COMMENT_MAX_LENGTH = 5000
 DECISION_MAX_LENGTH = 5000
 OUTCOME_MAX_LENGTH = 10_000
+ACTION_MAX_LENGTH = 500
 
 
 class CrisisQuerySet(models.QuerySet):
@@ -180,14 +182,23 @@ class Task(models.Model):
     crisis = models.ForeignKey(
         Crisis, verbose_name=_("crisis"), on_delete=models.CASCADE, related_name="tasks"
     )
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=TaskKind.choices, default=TaskKind.DUTY
+    )
+    # Tasks of the map's duties have one; tasks added while the crisis runs (follow-ups,
+    # ad-hoc tasks, help requests) have none and carry their instruction in ``action``.
     duty = models.ForeignKey(
         "responsibilities.Duty",
         verbose_name=_("duty"),
         on_delete=models.PROTECT,
         related_name="tasks",
+        null=True,
+        blank=True,
     )
-    # Snapshot of the (immutable, published) duty that the engine runs on.
+    # Snapshot of the (immutable, published) duty that the engine runs on; the kind for
+    # tasks without a duty.
     duty_code = models.SlugField(_("duty"), max_length=64)
+    action = models.TextField(_("action"), blank=True, max_length=ACTION_MAX_LENGTH)
     deliverable_kind = models.CharField(
         _("deliverable"), max_length=16, choices=DeliverableKind.choices
     )

@@ -177,6 +177,9 @@ register(
 
 
 def duty_action(task) -> dict[str, str]:
-    """A task's duty action in both languages, for the parameters of a notification."""
+    """A task's duty action in both languages, for the parameters of a notification (a task
+    added while the crisis runs has one instruction, typed in one language)."""
+    if task.duty_id is None:
+        return {"zh": task.action, "en": task.action}
     code = task.duty_code
     return {"zh": task.duty.action_zh or code, "en": task.duty.action_en or code}

@@ -63,12 +63,12 @@ def local_clock(moment: datetime | None, now: datetime | None = None) -> str:
 
 def task_department(task) -> str:
     """ "Finance", "Legal", "Vice-president"… — who the duty belongs to, in the viewer's language."""
-    return task.duty.assignee_label if task.duty_id else task.duty_code
+    return task.duty.assignee_label if task.duty_id else task.get_kind_display()
 
 
 def task_what(task) -> str:
     """The duty's action, without its closing full stop (it is quoted inside sentences)."""
-    text = task.duty.action if task.duty_id else task.duty_code
+    text = task.duty.action if task.duty_id else task.action
     return text.strip().rstrip("。.！!；;")
 
 

@@ -160,6 +160,8 @@ def may_hold_decision(employee: Employee | None, task: Task) -> bool:
     ):
         return True
     duty = task.duty
+    if duty is None:  # tasks added while the crisis runs are never the map's decision duty
+        return False
     try:
         resolution = resolve_assignee(
             unit=crisis.unit,
@@ -264,7 +266,8 @@ def crisis_access(user: AbstractBaseUser, crisis: Crisis) -> CrisisAccess:
         detail |= set(crisis.tasks.filter(duty_code__in=inputs).values_list("pk", flat=True))
     sources: frozenset[str] = frozenset()
     for task in tasks:
-        sources |= sources_for_items(task.duty.information_items)
+        if task.duty_id:
+            sources |= sources_for_items(task.duty.information_items)
     return CrisisAccess(
         full=False,
         own_task_ids=own,

@@ -30,6 +30,7 @@ from responsibilities.models import Duty
 
 from ..choices import (
     CrisisStatus,
+    TaskKind,
     TaskStatus,
 )
 from ..metrics import (
@@ -105,9 +106,10 @@ def _department(title_zh: str | None, title_en: str | None, function: str | None
 
 
 def crisis_task_facts(crisis_id: int) -> list:
-    """The tasks of one crisis as ``crisis.metrics.TaskFact`` (one query)."""
+    """The map's duties of one crisis as ``crisis.metrics.TaskFact`` (one query). Tasks added
+    while it runs (follow-ups, ad-hoc tasks, help requests) are not information milestones."""
 
-    rows = Task.objects.filter(crisis_id=crisis_id).values_list(
+    rows = Task.objects.filter(crisis_id=crisis_id, kind=TaskKind.DUTY).values_list(
         *_DEPARTMENT_FIELDS, "deliverable_kind", "status", "due_at", "completed_at", "breached_at"
     )
     return [

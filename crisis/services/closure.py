@@ -124,7 +124,7 @@ def _breach_findings(crisis: Crisis) -> list[dict]:
         .select_related("duty", "assignee")
         .order_by("order", "id")
     ):
-        for code in task.duty.competencies or []:
+        for code in (task.duty.competencies if task.duty_id else None) or []:
             if not recognition.competency_known(code, task.assignee):
                 logger.info("crisis %s: finding on unknown competency %s skipped", crisis.pk, code)
                 continue
