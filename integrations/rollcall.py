@@ -20,12 +20,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.choices import TaskKind
 from crisis.selectors.access import can_manage
+from crisis.services.added_tasks import task_add
 from hrcore.choices import DepartmentFunction
-from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
+from hrcore.errors import KeelError, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee, Notification, OrgUnit
 from hrcore.notification_kinds import person
 from hrcore.reach import notification_acknowledge, reach_policy, recipient_label
+from hrcore.selectors import resolve_assignee
 from hrcore.services.notifications import notification_send
 
 from .models import RollCall, RollCallAnswer
@@ -174,7 +177,55 @@ def roll_call_answer(*, row: RollCallAnswer, answer: str, via: str = "api") -> R
             notification_acknowledge(notification=notification, via=via)
         if first_help:
             _help_requested(row)
+            _help_task(row)
     return row
+
+
+# How soon the administration must have helped someone who answered "need help", per severity.
+HELP_DEADLINE_MINUTES = {"critical": 15, "high": 30, "medium": 60, "low": 120}
+
+
+def help_task_assignee(crisis) -> Employee | None:
+    """Who takes a "need help" answer: the administration duty holder for the crisis's unit (the
+    same resolver as the maps' duties: up the tree, head first, delegates for the absent), else
+    the crisis's manager (who filed it)."""
+    try:
+        return resolve_assignee(
+            unit=crisis.unit, function=DepartmentFunction.ADMINISTRATION
+        ).employee
+    except KeelError:
+        return Employee.objects.filter(user_id=crisis.filed_by_id, is_active=True).first()
+
+
+def _help_task(row: RollCallAnswer) -> None:
+    """A "need help" answer becomes a task of the crisis for the administration (kind
+    ``need_help``, its own clock and escalation): once per person and roll call — the first
+    time they ask; a closed crisis takes no task (the administration was told anyway)."""
+    if row.help_task_id is not None:
+        return
+    crisis = row.roll_call.crisis
+    assignee = help_task_assignee(crisis)
+    if assignee is None:
+        return
+    asking = Employee.objects.filter(user_id=row.user_id).first()
+    zh = asking.name_zh if asking else str(row.user_id)
+    en = asking.name_en if asking else str(row.user_id)
+    unit = row.roll_call.unit
+    try:
+        with transaction.atomic():
+            task = task_add(
+                crisis=crisis,
+                kind=TaskKind.NEED_HELP,
+                assignee=assignee,
+                # Kept as text in both languages (the task's action is shown as written).
+                action=f"{zh} 在平安确认中回复需要帮助（{unit.name_zh}）/ "
+                f"{en} answered the roll call: needs help ({unit.name_en})",
+                deadline_minutes=HELP_DEADLINE_MINUTES.get(crisis.severity, 60),
+                actor=None,
+            )
+    except KeelError:
+        return  # closed meanwhile: the administration's notification still went out
+    RollCallAnswer.objects.filter(pk=row.pk, help_task__isnull=True).update(help_task=task)
 
 
 def _help_requested(row: RollCallAnswer) -> None:
