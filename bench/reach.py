@@ -99,12 +99,21 @@ def worker() -> int:
 
     stop = Path(os.environ["BENCH_STOP"])
     Path(os.environ["BENCH_READY"]).joinpath(str(os.getpid())).touch()
+    profile = None
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     while not stop.exists():
         busy = deliveries_plan_due(limit=200) + outbox_relay_due(limit=20)
         ladder_sweep()
         robot_mentions_flush()
         if not busy:
             time.sleep(0.05)
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(f"{os.environ['BENCH_PROFILE']}.{os.getpid()}")
     return 0
 
 
@@ -171,20 +180,39 @@ def setup_world(people: int, rng: random.Random):
     return crisis, manager
 
 
-def serve(app, name: str):
-    from werkzeug.serving import make_server
+def free_port() -> int:
+    import socket
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    import httpx
+
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            httpx.get(url, timeout=2)  # any answer: the server is up
+            return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
 
 
 class People(threading.Thread):
     """The simulated people: watch what the sandbox received for them and answer."""
 
-    def __init__(self, providers, addresses: dict, keel_url: str, args, rng: random.Random):
+    def __init__(self, sandbox_url: str, addresses: dict, keel_url: str, args, rng: random.Random):
+        import httpx
+
         super().__init__(name="people", daemon=True)
-        self.providers, self.addresses, self.keel_url = providers, addresses, keel_url
+        self.sandbox_url, self.addresses, self.keel_url = sandbox_url, addresses, keel_url
+        self.admin = httpx.Client(
+            base_url=sandbox_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        )
         self.args, self.rng = args, rng
         self.seen: set[str] = set()
         self.plans: list[tuple[float, dict, str]] = []
@@ -204,8 +232,7 @@ class People(threading.Thread):
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=16)
         sigma = 0.6
         while not self.stop.is_set():
-            with self.providers.lock:
-                fresh = [m for m in self.providers.messages if m["id"] not in self.seen]
+            fresh = [m for m in self.received() if m["id"] not in self.seen]
             now = time.time()
             for m in fresh:
                 self.seen.add(m["id"])
@@ -228,15 +255,27 @@ class People(threading.Thread):
                     continue  # answered already (a second channel reached them)
                 self.taps[user] = time.time()
                 pool.submit(self.answer, m, user, self.answer_of())
-            time.sleep(0.05)
+            time.sleep(0.2)
         pool.shutdown(wait=True)
+
+    def received(self) -> list[dict]:
+        """Every message the sandbox providers accepted (its admin API, over HTTP)."""
+        try:
+            return self.admin.get("/_admin/providers/messages").json()["messages"]
+        except Exception as exc:  # the run goes on; counted
+            self.errors.append(f"messages: {type(exc).__name__}")
+            return []
 
     def answer(self, m: dict, user: str, answer: str) -> None:
         import httpx
 
         try:
             if m["provider"] in ("dingtalk", "wecom", "feishu") and self.rng.random() < 0.7:
-                status = self.providers.simulate_tap(m["provider"], m["id"], answer)
+                # A tap on the card's button: the provider calls Keel back (signed).
+                status = self.admin.post(
+                    "/_admin/providers/tap",
+                    json={"provider": m["provider"], "message_id": m["id"], "answer": answer},
+                ).json()["status"]
                 if status != 200:
                     self.errors.append(f"tap {m['id']}: HTTP {status}")
                 return
@@ -279,20 +318,53 @@ def run(args) -> dict:
     rng = random.Random(args.seed)
     crisis, manager = setup_world(args.people, rng)
 
-    from django.core.wsgi import get_wsgi_application
-
     from hrcore.models import Employee, MessageDelivery
     from integrations.models import RollCallAnswer
     from integrations.reach import sandbox_channels_configure
     from integrations.rollcall import roll_call_send
-    from integrations.sandbox.app import Sandbox
 
-    _keel_server, keel_url = serve(get_wsgi_application(), "keel")
+    # Keel as `make run` serves it (gunicorn, 2 processes x 4 threads) and the sandbox providers
+    # in their own process: callbacks and answer links reach Keel over HTTP.
+    keel_port, sandbox_port = free_port(), free_port()
+    keel_url, sandbox_url = f"http://127.0.0.1:{keel_port}", f"http://127.0.0.1:{sandbox_port}"
     os.environ["KEEL_PUBLIC_URL"] = keel_url
-    sandbox = Sandbox(token=TOKEN, webhook_secret=CALLBACK_BASE)
-    sandbox.providers.callback_url = f"{keel_url}/api/v1/integrations/reach/callbacks/{{provider}}/"
-    sandbox.providers.callback_base_secret = CALLBACK_BASE
-    _sandbox_server, sandbox_url = serve(sandbox, "sandbox")
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    servers = [
+        subprocess.Popen(
+            [
+                gunicorn,
+                "hrcore.wsgi",
+                "--bind",
+                f"127.0.0.1:{keel_port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+                "--log-level",
+                "error",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "integrations.sandbox", "--port", str(sandbox_port)],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "KEEL_SANDBOX_TOKEN": TOKEN,
+                "KEEL_SANDBOX_WEBHOOK_SECRET": CALLBACK_BASE,
+                "KEEL_SANDBOX_CALLBACK_URL": (
+                    f"{keel_url}/api/v1/integrations/reach/callbacks/{{provider}}/"
+                ),
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    wait_for(f"{sandbox_url}/healthz")
+    wait_for(f"{keel_url}/accounts/login/")
     sandbox_channels_configure(
         sandbox_url=sandbox_url, token=TOKEN, callback_base_secret=CALLBACK_BASE
     )
@@ -320,7 +392,7 @@ def run(args) -> dict:
     deadline = time.time() + 120
     while len(list(ready.iterdir())) < args.workers and time.time() < deadline:
         time.sleep(0.1)  # the clock starts once the workers are up (Django loaded)
-    people = People(sandbox.providers, addresses, keel_url, args, rng)
+    people = People(sandbox_url, addresses, keel_url, args, rng)
     people.start()
 
     started = time.time()
@@ -337,7 +409,7 @@ def run(args) -> dict:
     while True:
         time.sleep(0.25)
         elapsed = time.time() - started
-        out = rows.exclude(state="queued").count()
+        out = rows.exclude(state="queued").exclude(reason__startswith="skipped").count()
         queued = rows.filter(state="queued").count()
         planned = MessageDelivery.objects.filter(kind="rollcall", channel="inapp").count()
         if args.kill and killed_at is None and out >= asked / 3:
@@ -361,20 +433,27 @@ def run(args) -> dict:
             w.wait(timeout=30)
         except subprocess.TimeoutExpired:
             w.kill()
+    received = [
+        m
+        for m in people.received()
+        if (m["provider"], m.get("to")) in addresses and m["kind"] in ("work", "app", "gateway")
+    ]
+    for server in servers:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
     answers = list(
         RollCallAnswer.objects.filter(roll_call=roll_call)
         .exclude(answer="")
         .values_list("user__username", "answer", "answered_at")
     )
+    answered_users = {u for u, _, _ in answers}
+    lost = sorted(u for u in people.taps if u not in answered_users)
     to_ack = [a.timestamp() - started for _, _, a in answers]
     keel_part = [a.timestamp() - people.taps[u] for u, _, a in answers if u in people.taps]
-    with sandbox.providers.lock:
-        received = [
-            m
-            for m in sandbox.providers.messages
-            if (m["provider"], m.get("to")) in addresses and m["kind"] in ("work", "app", "gateway")
-        ]
     per_person = Counter((m["provider"], m["to"]) for m in received)
     duplicates = sum(n - 1 for n in per_person.values() if n > 1)
     arrival = [m["received_at"] - started for m in received]
@@ -387,8 +466,11 @@ def run(args) -> dict:
         .filter(n__gt=1)
         .count()
     )
+    from hrcore.models import OutboxMessage
     from integrations.rollcall import tally
 
+    retried = OutboxMessage.objects.filter(channel="reach", attempts__gt=1)
+    errors = Counter(e.split(":")[0][:60] for e in retried.values_list("last_error", flat=True))
     t = tally(roll_call)
     return {
         "people": args.people,
@@ -418,6 +500,10 @@ def run(args) -> dict:
         "duplicates": duplicates,
         "ledger_rows_twice": ledger_twice,
         "people_errors": people.errors[:5],
+        "answers_lost": len(lost),
+        "silent": len(people.silent),
+        "sends_retried": retried.count(),
+        "retry_causes": dict(errors.most_common(5)),
         "timed_out": timed_out,
         "mean_ack_s": _r(statistics.fmean(to_ack) if to_ack else None),
     }
@@ -445,11 +531,15 @@ def report(figures: dict) -> None:
         f"(people think {f['think_median_s']} s median)"
     )
     print(f"  Keel's part (tap → recorded)     {f['keel_part_p50_s']} / {f['keel_part_p95_s']} s")
-    print(f"  answered {f['answered']}; tally {f['tally']}")
+    print(
+        f"  answered {f['answered']} ({f['silent']} never answer, {f['answers_lost']} answers "
+        f"lost); tally {f['tally']}"
+    )
     print(
         f"  ledger states {f['ledger_states']}; not resent after the kill {f['not_resent_after_kill']}"
     )
     print(f"  messages at the providers {f['provider_messages']}; duplicates {f['duplicates']}")
+    print(f"  sends retried {f['sends_retried']}: {f['retry_causes']}")
     if f["people_errors"]:
         print(f"  people errors (first 5): {f['people_errors']}")
     if f["timed_out"]:

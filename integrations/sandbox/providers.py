@@ -59,7 +59,7 @@ def default_knobs() -> dict:
         "unknown": [],
         "per_minute": None,
         "per_number_per_minute": 0,
-        "callback_retries": 4,
+        "callback_retries": 8,
     }
 
 
@@ -235,14 +235,15 @@ class Providers:
     ) -> int:
         """POST one signed callback to Keel; returns the HTTP status (0 when unreachable). Like
         the real push services, a 404 (message not known yet), a 5xx or no answer is retried
-        with the same event id after 0.25, 0.5, 1, 2 s (knob ``callback_retries``)."""
+        with the same event id after 0.25, 0.5, 1, 2 … s, 8 times (≈ 1 min; knob
+        ``callback_retries``)."""
         import httpx
 
         raw = json.dumps(payload, ensure_ascii=False).encode()
         key = secret or callback_secret(self.callback_base_secret, provider)
         event_id = f"sbx-cb-{uuid.uuid4().hex}"
         if retries is None:
-            retries = int(self.knob(provider).get("callback_retries", 4))
+            retries = int(self.knob(provider).get("callback_retries", 8))
         for attempt in range(retries + 1):
             # Signed per attempt (fresh timestamp), same event id: Keel dedupes on it.
             headers = signing.signed_headers(key, raw, delivery_id=event_id, event=payload["event"])
@@ -258,7 +259,7 @@ class Providers:
             if status not in (0, 404) and status < 500:
                 break
             if attempt < retries:
-                time.sleep(0.25 * 2**attempt)
+                time.sleep(min(0.25 * 2**attempt, 16.0))
         with self.lock:
             self.callback_log.append({"provider": provider, "status": status, **payload})
         return status
