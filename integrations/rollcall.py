@@ -10,6 +10,8 @@ person's first channel)."""
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +34,8 @@ from hrcore.selectors import resolve_assignee
 from hrcore.services.notifications import notification_send
 
 from .models import RollCall, RollCallAnswer
+
+logger = logging.getLogger(__name__)
 
 ANSWERS = ("safe", "need_help", "not_affected")
 ROLLCALL_KIND = "crisis.rollcall"
@@ -223,8 +227,11 @@ def _help_task(row: RollCallAnswer) -> None:
                 deadline_minutes=HELP_DEADLINE_MINUTES.get(crisis.severity, 60),
                 actor=None,
             )
-    except KeelError:
-        return  # closed meanwhile: the administration's notification still went out
+    except (KeelError, IntegrityError):
+        # Closed meanwhile (or a clash): the answer stands and the administration's
+        # notification still went out; nothing half-written (the savepoint rolled back).
+        logger.warning("no help task for roll-call answer %s", row.pk, exc_info=True)
+        return
     RollCallAnswer.objects.filter(pk=row.pk, help_task__isnull=True).update(help_task=task)
 
 

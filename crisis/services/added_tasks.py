@@ -77,7 +77,8 @@ def task_add(
         crisis=crisis,
         kind=kind,
         duty=None,
-        duty_code=kind.replace("_", "-"),
+        # One code per task (a crisis holds one task per code): "adhoc-7", "follow-up-8".
+        duty_code=f"{kind.replace('_', '-')}-{order}",
         action=action,
         deliverable_kind=deliverable_kind,
         deadline_minutes=deadline_minutes,

@@ -81,3 +81,21 @@ def test_without_an_administration_holder_the_crisis_manager_takes_it(file_crisi
     answer(api_as(who.user.username), roll_call_id, "need_help")
     task = Task.objects.get(crisis=crisis, kind="need_help")
     assert task.assignee.user_id == crisis.filed_by_id == users["manager"].pk
+
+
+def test_two_people_asking_for_help_make_two_tasks(file_crisis, api_as, users):
+    crisis = file_crisis()
+    roll_call_id = roll_call_of(api_as("manager"), crisis)
+    rows = list(
+        RollCallAnswer.objects.filter(roll_call_id=roll_call_id, user__username__in=list(users))
+        .exclude(user=users["manager"])
+        .select_related("user")[:2]
+    )
+    assert len(rows) == 2
+    for row in rows:
+        answer(api_as(row.user.username), roll_call_id, "need_help")
+    tasks = Task.objects.filter(crisis=crisis, kind="need_help")
+    assert tasks.count() == 2
+    assert {
+        r.help_task_id for r in RollCallAnswer.objects.filter(pk__in=[r.pk for r in rows])
+    } == set(tasks.values_list("pk", flat=True))
