@@ -11,7 +11,6 @@ person's first channel)."""
 from __future__ import annotations
 
 import logging
-
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
