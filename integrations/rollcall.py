@@ -211,18 +211,22 @@ def _help_task(row: RollCallAnswer) -> None:
     if assignee is None:
         return
     asking = Employee.objects.filter(user_id=row.user_id).first()
-    zh = asking.name_zh if asking else str(row.user_id)
-    en = asking.name_en if asking else str(row.user_id)
     unit = row.roll_call.unit
+    # Written once, in the language of the person who takes it (a task's action is kept as
+    # written, like one typed by hand).
+    if assignee.language.startswith("zh"):
+        name = asking.name_zh if asking else str(row.user_id)
+        action = f"{name} 在平安确认中回复需要帮助（{unit.name_zh}）"
+    else:
+        name = asking.name_en if asking else str(row.user_id)
+        action = f"{name} answered the roll call: needs help ({unit.name_en})"
     try:
         with transaction.atomic():
             task = task_add(
                 crisis=crisis,
                 kind=TaskKind.NEED_HELP,
                 assignee=assignee,
-                # Kept as text in both languages (the task's action is shown as written).
-                action=f"{zh} 在平安确认中回复需要帮助（{unit.name_zh}）/ "
-                f"{en} answered the roll call: needs help ({unit.name_en})",
+                action=action,
                 deadline_minutes=HELP_DEADLINE_MINUTES.get(crisis.severity, 60),
                 actor=None,
             )

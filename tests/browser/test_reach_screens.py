@@ -82,9 +82,12 @@ def test_screenshots_of_the_delivery_ledger_and_the_roll_call(
             assert page.evaluate("() => document.documentElement.lang") == language
             overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
             assert overflow <= 0, (device, tag, overflow)
-            shown = product_text(page.content(), language)
-            foreign = foreign_text(shown, language)
-            assert foreign == [], (device, tag, foreign)
+            # The two sections speak the reader's language (the page's other sections are the
+            # language sweep's: tests/test_language_sweep.py).
+            for section in ("deliveries", "roll-calls"):
+                html = page.locator(f'[data-testid="{section}"]').inner_html()
+                foreign = foreign_text(product_text(html, language), language)
+                assert foreign == [], (device, tag, section, foreign)
             tally = page.locator('[data-testid="roll-calls"]')
             assert tally.locator('[data-testid="need_help"]').inner_text() == "1"
             for name, locator in (
