@@ -42,7 +42,12 @@ def test_a_roll_call_through_the_sandbox_with_a_worker_killed_sends_nothing_twic
     assert figures["killed_worker_at_s"] is not None  # a worker was killed mid-run
     assert figures["duplicates"] == 0, figures
     assert figures["ledger_rows_twice"] == 0, figures
-    assert figures["all_sent_s"] is not None and figures["provider_messages"] == 30, figures
+    # A DingTalk send cut short by the kill is not resent (DingTalk does not dedupe): at most
+    # that one person may lack the message.
+    cut_short = figures["not_resent_after_kill"]
+    assert cut_short <= 1, figures
+    assert figures["all_sent_s"] is not None, figures
+    assert figures["provider_messages"] >= 30 - cut_short, figures
     assert figures["answers_lost"] == 0, figures
-    assert figures["answered"] == 30 and not figures["timed_out"], figures
+    assert figures["answered"] >= 30 - cut_short and not figures["timed_out"], figures
     assert run.returncode == 0, run.stdout[-3000:]
