@@ -78,7 +78,9 @@ def environment(data_dir: str) -> dict[str, str]:
             "KEEL_LOG_LEVEL": "ERROR",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "KEEL_OUTBOX_LEASE_SECONDS": "5",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
+            ),
         }
     )
     env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
