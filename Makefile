@@ -9,7 +9,7 @@ export PORT
 UV_VERSION := 0.13.8
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: run test install install-dev lock lint format bench faults clean
+.PHONY: run test install install-dev lock lint format bench bench-reach faults clean
 
 # Exact versions and hashes come from the lock files; the project itself adds no dependencies
 # (--no-deps), so what runs is what was locked. pyproject.toml is where dependencies are
@@ -64,6 +64,10 @@ format: install-dev
 
 bench: install-dev
 	$(PY) bench/run.py
+
+## Issue 13: a roll call to 1,000 people through the sandbox providers (ARGS="--people 50").
+bench-reach: install-dev
+	$(PY) bench/reach.py $(ARGS)
 
 ## Fault suite (issue 11): PostgreSQL + Redis + 2 workers + 2 beats + gunicorn, then the embedded
 ## default, with kill -9, Redis stopped 30 s and restarts; prints what fired, late, lost, twice.

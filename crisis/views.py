@@ -305,6 +305,8 @@ def crisis_detail(request, pk: int):
             "viewer": viewer,
             "my_rows": my_rows,
             "can_manage": can_manage and crisis.is_open,
+            # who was reached, roll calls, war room: still readable once the crisis is closed
+            "sees_reach": can_manage,
             "can_decide": can_decide,
             "can_review": not crisis.is_open
             and review_selectors.can_view_review(request.user, crisis),
@@ -663,6 +665,9 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
     )
     rows = [presenters.crisis_row(c, now) for c in page.object_list]
     decision_page.board_follow_ups(rows, now)
+    acks = dashboard_selectors.dashboard_decision_acks([r["crisis"].pk for r in rows])
+    for row in rows:
+        row["decision_acks"] = acks.get(row["crisis"].pk, [])
     base = reverse("crisis:dashboard")
 
     def page_url(number: int) -> str:

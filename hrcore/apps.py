@@ -22,15 +22,24 @@ class HrcoreConfig(AppConfig):
         for model in (OrgUnit, Position, Employee, Absence, BusinessCalendar, Holiday):
             auditlog.register(model)
         signals.connect()
+        from .reach_email import email_reached
         from .services.notifications import deliver_email, email_message_id
         from .services.outbox import (
             FAN_OUT_CHANNEL,
+            OUTBOX_MAX_ATTEMPTS,
             deliver_fan_out,
             ledgered,
             register_outbox_handler,
         )
 
-        register_outbox_handler("email", ledgered(deliver_email, delivery_id=email_message_id))
+        # Crisis e-mails are also rows of the reach ledger (channel "email").
+        register_outbox_handler(
+            "email",
+            ledgered(
+                email_reached(deliver_email, max_attempts=OUTBOX_MAX_ATTEMPTS),
+                delivery_id=email_message_id,
+            ),
+        )
         register_outbox_handler(FAN_OUT_CHANNEL, deliver_fan_out)
         # Every app's notification kinds (``<app>/notifications.py``), rendered at read time.
         from django.utils.module_loading import autodiscover_modules

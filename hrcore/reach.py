@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from .contact import Channel, ContactCard, DeliveryState, channel_plan, state_after
@@ -117,10 +117,14 @@ def deliveries_plan_due(*, now: datetime | None = None, limit: int = PLAN_BATCH)
     now = now or timezone.now()
     if not _KINDS:
         return 0
+    # Not planned yet: no in-app row (the e-mail's row may already exist: it is written by the
+    # e-mail's own outbox handler, ``email_reached``, which can run before this sweep).
+    planned_inapp = MessageDelivery.objects.filter(
+        notification_id=OuterRef("pk"), channel=Channel.INAPP
+    )
     pending = list(
-        Notification.objects.filter(
-            kind__in=list(_KINDS), created_at__gte=now - PLAN_LOOKBACK, deliveries__isnull=True
-        )
+        Notification.objects.filter(kind__in=list(_KINDS), created_at__gte=now - PLAN_LOOKBACK)
+        .exclude(Exists(planned_inapp))
         .select_related("recipient")
         .order_by("created_at", "id")[:limit]
     )
@@ -205,7 +209,9 @@ def _plan_one(
     rung = 0
     for step in plan.rungs:
         if step.channel in (Channel.INAPP, Channel.EMAIL):
-            continue  # in-app is written; e-mail leaves through the notification's own outbox
+            # In-app is written; e-mail leaves through the notification's own outbox message
+            # (its ledger row is written by hrcore.reach_email).
+            continue
         rung += 1
         if step.skipped:
             row(
@@ -228,15 +234,30 @@ def _plan_one(
 # --- sending (called by the outbox handler in integrations.reach) ---------------------------
 
 
+IN_FLIGHT = "in flight: handed to the provider, no answer recorded yet"
+INTERRUPTED_NOT_RESENT = (
+    "outcome unknown: the worker stopped during the send; not sent again because this "
+    "provider does not deduplicate"
+)
+
+
 def delivery_claim_attempt(delivery_id: int) -> MessageDelivery | None:
-    """Store before send: count the attempt on a row still queued and return it, or None when
-    it is no longer queued (sent, failed, acknowledged): then nothing is sent again."""
+    """Store before send: count the attempt on a row still queued, mark it in flight and return
+    it, or None when it is no longer queued (sent, failed, acknowledged): then nothing is sent
+    again. ``row.interrupted`` says the previous attempt stopped mid-send (still marked in
+    flight: the worker died between handing it over and recording the answer) — the caller
+    resends only to providers that deduplicate. One relay holds a message at a time (the
+    outbox's compare-and-set), so reading the mark before claiming is safe."""
     now = timezone.now()
-    if not MessageDelivery.objects.filter(pk=delivery_id, state=DeliveryState.QUEUED).update(
-        attempts=F("attempts") + 1, updated_at=now
+    queued = MessageDelivery.objects.filter(pk=delivery_id, state=DeliveryState.QUEUED)
+    previous = queued.values_list("reason", flat=True).first()
+    if previous is None or not queued.update(
+        attempts=F("attempts") + 1, updated_at=now, reason=IN_FLIGHT
     ):
         return None
-    return MessageDelivery.objects.select_related("recipient", "notification").get(pk=delivery_id)
+    row = MessageDelivery.objects.select_related("recipient", "notification").get(pk=delivery_id)
+    row.interrupted = previous == IN_FLIGHT
+    return row
 
 
 def delivery_mark_sent(delivery: MessageDelivery, *, provider_message_id: str) -> bool:

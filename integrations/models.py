@@ -558,6 +558,10 @@ class RollCallAnswer(models.Model):
     answer = models.CharField(max_length=16, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The administration's task a "need help" answer became (once per person and roll call).
+    help_task = models.ForeignKey(
+        "crisis.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]

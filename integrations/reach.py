@@ -183,6 +183,12 @@ def deliver(message) -> None:
         return
     try:
         adapter = adapters.adapter_for(provider.config())
+        if delivery.interrupted and not adapter.dedupes:
+            # The previous attempt died mid-send: the person may have it. A provider without
+            # dedupe would show it twice, so it is not resent; the row fails (a message that
+            # asks for an acknowledgement climbs to the next channel at once).
+            ledger.delivery_mark_failed(delivery, reason=ledger.INTERRUPTED_NOT_RESENT)
+            return
         receipt = adapter.send(channel_message(delivery))
     except RateLimited as exc:
         ledger.delivery_note(delivery, reason=f"rate limited: {exc.reason}")
@@ -211,7 +217,8 @@ class CallbackRefused(Exception):
 
 def callback_receive(*, channel: str, body: bytes, headers) -> MessageDelivery | None:
     """A provider's signed delivery/read/failed/acknowledged callback. Forged or stale ones are
-    refused (401), replays (same event id) too (409); nothing changes for either."""
+    refused (401), replays (same event id) too (409), and callbacks naming a message Keel does
+    not know (yet) 404 — retried by the provider; nothing changes for any of them."""
     if channel not in Channel.values:
         raise CallbackRefused(404, "unknown_channel", f"no channel {channel!r}")
     providers = [
@@ -233,6 +240,13 @@ def callback_receive(*, channel: str, body: bytes, headers) -> MessageDelivery |
         if not providers:
             raise CallbackRefused(404, "no_provider", "no provider with callbacks on this channel")
         raise CallbackRefused(401, last.code, last.reason)
+    if not MessageDelivery.objects.filter(
+        channel=channel, provider_message_id=event.provider_message_id
+    ).exists():
+        # A callback can overtake the worker recording the provider's id (the provider answers,
+        # then calls back before Keel wrote the answer down). Refused without recording its event
+        # id, so the provider's retry is applied once the id is known (not taken for a replay).
+        raise CallbackRefused(404, "unknown_message", "no message with this id on this channel")
     try:
         with transaction.atomic():
             ChannelCallback.objects.create(

@@ -7,7 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -20,6 +22,9 @@ from hrcore.api.permissions import ReadScope
 from hrcore.contact import Channel, DeliveryState
 from hrcore.errors import KeelError, NotFound, PermissionDenied
 from hrcore.reach import (
+    IN_FLIGHT,
+    INTERRUPTED_NOT_RESENT,
+    SKIP_REASONS,
     decision_ack_counts,
     decision_notification_of,
     deliveries_of_crisis,
@@ -43,6 +48,54 @@ def crisis_for_ledger(user, crisis_id: int):
     return crisis
 
 
+# What the crisis page's ledger says for each message kind and for the reasons Keel writes (the
+# API keeps the codes and Keel's English reasons; the providers' own words are shown as codes).
+KIND_LABELS = {
+    "task.assigned": _lazy("Task assigned"),
+    "task.warning": _lazy("Deadline warning"),
+    "task.escalated": _lazy("Task escalated"),
+    "task.breached": _lazy("Deadline missed"),
+    "decision.made": _lazy("Decision"),
+    "decision.reminder": _lazy("Decision reminder"),
+    "crisis.filed": _lazy("Crisis filed"),
+    "crisis.invited": _lazy("Invited to the crisis"),
+    "ladder.manager": _lazy("Manager told: no acknowledgement"),
+    "rollcall": _lazy("Roll call"),
+    "rollcall.need_help": _lazy("Someone needs help"),
+    "rollcall.no_answer": _lazy("No answer to the roll call"),
+}
+REASON_LABELS = {
+    SKIP_REASONS["no_address"]: _lazy("Skipped: no address on this channel"),
+    SKIP_REASONS["quiet_hours"]: _lazy("Skipped: the person's quiet hours"),
+    SKIP_REASONS["not_configured"]: _lazy("Skipped: channel not configured"),
+    "not sent: acknowledged before this channel was needed": _lazy(
+        "Not sent: acknowledged before this channel was needed"
+    ),
+    IN_FLIGHT: _lazy("Handed to the provider, no answer yet"),
+    INTERRUPTED_NOT_RESENT: _lazy(
+        "Outcome unknown (the worker stopped during the send): not sent again, the provider "
+        "does not deduplicate"
+    ),
+    "the provider reported a failure": _lazy("The provider reported a failure"),
+}
+REASON_PREFIXES = {
+    "rate limited: ": _lazy("Rate limited, sent again later:"),
+    "gave up: ": _lazy("Gave up:"),
+}
+
+
+def reason_parts(reason: str) -> tuple[str, str]:
+    """A ledger reason as (Keel's words in the reader's language, the provider's words)."""
+    if not reason:
+        return "", ""
+    if reason in REASON_LABELS:
+        return str(REASON_LABELS[reason]), ""
+    for prefix, label in REASON_PREFIXES.items():
+        if reason.startswith(prefix):
+            return str(label), reason[len(prefix) :]
+    return "", reason
+
+
 def delivery_rows(crisis_id: int) -> list[dict]:
     rows = []
     for d in deliveries_of_crisis(crisis_id):
@@ -55,6 +108,7 @@ def delivery_rows(crisis_id: int) -> list[dict]:
                     "name": recipient_label(d.recipient),
                 },
                 "kind": d.kind,
+                "notification_id": d.notification_id,
                 "channel": d.channel,
                 "state": effective_state(d),
                 "attempts": d.attempts,
@@ -76,6 +130,7 @@ DeliveryList = inline_serializer(
         "id": serializers.IntegerField(),
         "recipient": serializers.JSONField(),
         "kind": serializers.CharField(),
+        "notification_id": serializers.IntegerField(allow_null=True),
         "channel": serializers.ChoiceField(choices=Channel.choices),
         "state": serializers.ChoiceField(choices=DeliveryState.choices),
         "attempts": serializers.IntegerField(),
@@ -134,7 +189,8 @@ class ChannelCallbackView(APIView):
                 "ChannelCallbackApplied",
                 {"applied": serializers.BooleanField(), "state": serializers.CharField()},
             ),
-            # Refusals: 400 malformed, 401 forged or stale, 404 unknown channel, 409 replay.
+            # Refusals: 400 malformed, 401 forged or stale, 404 unknown channel or message (the
+            # provider retries), 409 replay.
             **{code: CALLBACK_REFUSAL for code in (400, 401, 404, 409)},
         },
     )
@@ -159,22 +215,54 @@ def crisis_deliveries_panel(request, crisis_pk: int):
         crisis = crisis_for_ledger(request.user, crisis_pk)
     except KeelError as exc:
         raise Http404 from exc
+    return render(request, "integrations/crisis_deliveries_panel.html", ledger_context(crisis))
+
+
+LEDGER_MESSAGES_SHOWN = 100
+
+
+def ledger_context(crisis) -> dict:
+    """The ledger as the crisis page shows it: one line per (message, recipient) — latest first —
+    with each channel tried and how far it got; the counts per state over every row."""
     rows = delivery_rows(crisis.pk)
     channels, states = dict(Channel.choices), dict(DeliveryState.choices)
     counts: dict[str, int] = {}
+    messages: dict[tuple, dict] = {}
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
         row["channel_label"] = channels.get(row["channel"], row["channel"])
         row["state_label"] = states.get(row["state"], row["state"])
-    return render(
-        request,
-        "integrations/crisis_deliveries_panel.html",
-        {
-            "crisis": crisis,
-            "rows": rows,
-            "counts": [(label, counts.get(value, 0)) for value, label in DeliveryState.choices],
-        },
+        row["reason_label"], row["reason_detail"] = reason_parts(row["reason"])
+        key = (row["notification_id"] or f"{row['kind']}:{row['id']}", row["recipient"]["id"])
+        line = messages.setdefault(
+            key,
+            {
+                "recipient": row["recipient"],
+                "kind": row["kind"],
+                "kind_label": KIND_LABELS.get(row["kind"], ""),
+                "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
+                "acknowledged": False,
+                "channels": [],
+            },
+        )
+        line["channels"].append(row)
+        line["updated_at"] = max(line["updated_at"], row["updated_at"])
+        line["acknowledged"] |= row["state"] == DeliveryState.ACKNOWLEDGED
+    lines = sorted(
+        messages.values(),
+        key=lambda m: (m["created_at"], m["recipient"]["name"]),
+        reverse=True,
     )
+    for line in lines:
+        line["channels"].sort(key=lambda r: (r["rung"], r["id"]))
+    return {
+        "crisis": crisis,
+        "lines": lines[:LEDGER_MESSAGES_SHOWN],
+        "hidden": max(0, len(lines) - LEDGER_MESSAGES_SHOWN),
+        "rows": rows,
+        "counts": [(label, counts.get(value, 0)) for value, label in DeliveryState.choices],
+    }
 
 
 # --- decision acknowledgements ------------------------------------------------------------------
@@ -307,4 +395,9 @@ def crisis_decision_remind(request, crisis_pk: int, decision_pk: int):
         _("Reminded %(count)s participants who have not acknowledged the decision.")
         % {"count": count},
     )
+    back = request.POST.get("next", "")  # the dashboard's remind button comes back to it
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("crisis:detail", crisis.pk)

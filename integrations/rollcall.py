@@ -10,6 +10,7 @@ person's first channel)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,15 +21,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.choices import TaskKind
 from crisis.selectors.access import can_manage
+from crisis.services.added_tasks import task_add
 from hrcore.choices import DepartmentFunction
-from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
+from hrcore.errors import KeelError, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee, Notification, OrgUnit
 from hrcore.notification_kinds import person
-from hrcore.reach import notification_acknowledge, reach_policy
+from hrcore.reach import notification_acknowledge, reach_policy, recipient_label
+from hrcore.selectors import resolve_assignee
 from hrcore.services.notifications import notification_send
 
 from .models import RollCall, RollCallAnswer
+
+logger = logging.getLogger(__name__)
 
 ANSWERS = ("safe", "need_help", "not_affected")
 ROLLCALL_KIND = "crisis.rollcall"
@@ -174,7 +180,62 @@ def roll_call_answer(*, row: RollCallAnswer, answer: str, via: str = "api") -> R
             notification_acknowledge(notification=notification, via=via)
         if first_help:
             _help_requested(row)
+            _help_task(row)
     return row
+
+
+# How soon the administration must have helped someone who answered "need help", per severity.
+HELP_DEADLINE_MINUTES = {"critical": 15, "high": 30, "medium": 60, "low": 120}
+
+
+def help_task_assignee(crisis) -> Employee | None:
+    """Who takes a "need help" answer: the administration duty holder for the crisis's unit (the
+    same resolver as the maps' duties: up the tree, head first, delegates for the absent), else
+    the crisis's manager (who filed it)."""
+    try:
+        return resolve_assignee(
+            unit=crisis.unit, function=DepartmentFunction.ADMINISTRATION
+        ).employee
+    except KeelError:
+        return Employee.objects.filter(user_id=crisis.filed_by_id, is_active=True).first()
+
+
+def _help_task(row: RollCallAnswer) -> None:
+    """A "need help" answer becomes a task of the crisis for the administration (kind
+    ``need_help``, its own clock and escalation): once per person and roll call — the first
+    time they ask; a closed crisis takes no task (the administration was told anyway)."""
+    if row.help_task_id is not None:
+        return
+    crisis = row.roll_call.crisis
+    assignee = help_task_assignee(crisis)
+    if assignee is None:
+        return
+    asking = Employee.objects.filter(user_id=row.user_id).first()
+    unit = row.roll_call.unit
+    # Written once, in the language of the person who takes it (a task's action is kept as
+    # written, like one typed by hand).
+    if assignee.language.startswith("zh"):
+        name = asking.name_zh if asking else str(row.user_id)
+        action = f"{name} 在平安确认中回复需要帮助（{unit.name_zh}）"
+    else:
+        name = asking.name_en if asking else str(row.user_id)
+        action = f"{name} answered the roll call: needs help ({unit.name_en})"
+    try:
+        with transaction.atomic():
+            task = task_add(
+                crisis=crisis,
+                kind=TaskKind.NEED_HELP,
+                assignee=assignee,
+                action=action,
+                deadline_minutes=HELP_DEADLINE_MINUTES.get(crisis.severity, 60),
+                actor=None,
+            )
+    except (KeelError, IntegrityError):
+        # Closed meanwhile (or a clash): the answer stands and the administration's
+        # notification still went out; nothing half-written (the savepoint rolled back).
+        logger.warning("no help task for roll-call answer %s", row.pk, exc_info=True)
+        return
+    RollCallAnswer.objects.filter(pk=row.pk, help_task__isnull=True).update(help_task=task)
 
 
 def _help_requested(row: RollCallAnswer) -> None:
@@ -220,6 +281,19 @@ def tally(roll_call: RollCall) -> Tally:
     return Tally(
         total, counts["safe"], counts["need_help"], counts["not_affected"], total - answered
     )
+
+
+def need_help_names(roll_call_ids: list[int]) -> dict[int, list[str]]:
+    """Per roll call, who answered "need help" (one query)."""
+    names: dict[int, list[str]] = {}
+    rows = (
+        RollCallAnswer.objects.filter(roll_call_id__in=roll_call_ids, answer="need_help")
+        .select_related("user__employee")
+        .order_by("answered_at", "id")
+    )
+    for row in rows:
+        names.setdefault(row.roll_call_id, []).append(recipient_label(row.user))
+    return names
 
 
 def roll_call_escalate_due(*, now: datetime | None = None, limit: int = 500) -> int:

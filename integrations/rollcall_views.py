@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crisis.selectors.access import crises_visible_to
-from hrcore.errors import KeelError, NotFound, ValidationFailed
+from hrcore.errors import KeelError, NotFound, PermissionDenied, ValidationFailed
 
 from . import rollcall
 from .models import RollCall
@@ -142,7 +142,55 @@ def crisis_roll_calls_panel(request, crisis_pk: int):
     rows = [
         roll_call_body(rc) | {"roll_call": rc} for rc in crisis.roll_calls.select_related("unit")
     ]
-    return render(request, "integrations/crisis_roll_calls_panel.html", {"rows": rows})
+    help_names = rollcall.need_help_names([r["id"] for r in rows])
+    for row in rows:
+        row["need_help_names"] = help_names.get(row["id"], [])
+        row["answered"] = row["recipients"] - row["no_answer"]
+    asked_units = {r["roll_call"].unit_id for r in rows}
+    return render(
+        request,
+        "integrations/crisis_roll_calls_panel.html",
+        {
+            "crisis": crisis,
+            "rows": rows,
+            # the crisis unit's roll call can be sent once; another unit through the API
+            "may_send": crisis.is_open and crisis.unit_id not in asked_units,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def crisis_roll_call_send(request, crisis_pk: int):
+    """The crisis page's "send a roll call to <unit>" form (the crisis's managers)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from .reach_views import crisis_for_ledger
+
+    try:
+        crisis = crisis_for_ledger(request.user, crisis_pk)
+        roll_call, created = rollcall.roll_call_send(
+            crisis=crisis,
+            unit_code=None,
+            message=request.POST.get("message", ""),
+            actor=request.user,
+        )
+    except (NotFound, PermissionDenied) as exc:
+        raise Http404 from exc
+    except KeelError as exc:
+        messages.error(request, exc.message)
+        return redirect("crisis:detail", crisis_pk)
+    t = rollcall.tally(roll_call)
+    if created:
+        messages.success(
+            request,
+            _("Roll call sent to %(n)s people in %(unit)s.")
+            % {"n": t.recipients, "unit": roll_call.unit.name},
+        )
+    else:
+        messages.info(request, _("This roll call was already sent: nobody was asked twice."))
+    return redirect("crisis:detail", crisis.pk)
 
 
 WarRoomSerializer = inline_serializer(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import reach_views, rollcall_views, views
+from . import reach_views, rollcall_views, views, warroom_views
 
 app_name = "integrations"
 urlpatterns = [
@@ -26,6 +26,21 @@ urlpatterns = [
         "crises/<int:crisis_pk>/roll-calls/",
         rollcall_views.crisis_roll_calls_panel,
         name="crisis_roll_calls_panel",
+    ),
+    path(
+        "crises/<int:crisis_pk>/roll-calls/send/",
+        rollcall_views.crisis_roll_call_send,
+        name="crisis_roll_call_send",
+    ),
+    path(
+        "crises/<int:crisis_pk>/war-room/",
+        warroom_views.crisis_war_room_panel,
+        name="crisis_war_room_panel",
+    ),
+    path(
+        "crises/<int:crisis_pk>/war-room/open/",
+        warroom_views.crisis_war_room_open,
+        name="crisis_war_room_open",
     ),
     path("rollcall/<str:token>/", rollcall_views.answer_page, name="rollcall_answer_page"),
     path(

@@ -680,6 +680,10 @@ EXEMPT: dict[str, str] = {
     "roll-call": "managers and recipients (tests/integrations/test_roll_calls.py)",
     "roll-call-answer": "recipients only (tests/integrations/test_roll_calls.py)",
     "war-room-open": "managers only, calls the IM (tests/integrations/test_war_room.py)",
+    "integrations:crisis_roll_call_send": "managers only (tests/integrations/test_reach_pages.py)",
+    "integrations:crisis_war_room_panel": "managers only (tests/integrations/test_reach_pages.py)",
+    "integrations:crisis_war_room_open": "managers only, calls the IM "
+    "(tests/integrations/test_reach_pages.py)",
     "integrations:handover_execute": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:commission_decide": "commission approvals (tests/integrations)",

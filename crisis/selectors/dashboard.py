@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import (
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from hrcore.choices import DepartmentFunction
 from hrcore.i18n import is_chinese
+from hrcore.reach import decision_ack_counts, recipient_label
 from responsibilities.models import Duty
 
 from ..choices import (
@@ -289,3 +291,54 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
         tasks_timed=sum(r.total for r in rates),
         tasks_breached=sum(r.breached for r in rates),
     )
+
+
+# --- decisions reach everyone, provably (issue 13 §5) ---------------------------------------
+
+DECISIONS_PER_CRISIS = 3  # the latest ones per board card; the crisis page lists them all
+PENDING_NAMES_SHOWN = 8
+
+
+def dashboard_decision_acks(crisis_ids: list[int]) -> dict[int, list[dict]]:
+    """Per crisis of the board's page: its latest decisions with "n of m participants
+    acknowledged" and who has not. Three queries however many crises, decisions and
+    participants: the decisions (a window per crisis), their acknowledgement counts
+    (``hrcore.reach.decision_ack_counts``) and the names of those pending."""
+    if not crisis_ids:
+        return {}
+    decisions = list(
+        Decision.objects.filter(crisis_id__in=crisis_ids)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("crisis_id")],
+                order_by=[F("made_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank__lte=DECISIONS_PER_CRISIS)
+        .order_by("crisis_id", "rank")
+        .values("pk", "crisis_id", "text", "made_at")
+    )
+    counts = decision_ack_counts([d["pk"] for d in decisions])
+    shown = {u for c in counts.values() for u in c.pending_user_ids[:PENDING_NAMES_SHOWN]}
+    names = {
+        u.pk: recipient_label(u)
+        for u in get_user_model().objects.filter(pk__in=shown).select_related("employee")
+    }
+    board: dict[int, list[dict]] = {}
+    for d in decisions:
+        c = counts[d["pk"]]
+        board.setdefault(d["crisis_id"], []).append(
+            {
+                "decision_id": d["pk"],
+                "text": d["text"],
+                "made_at": d["made_at"],
+                "acknowledged": c.acknowledged,
+                "total": c.acknowledged + c.pending,
+                "pending_names": [
+                    names[u] for u in c.pending_user_ids[:PENDING_NAMES_SHOWN] if u in names
+                ],
+                "pending_more": max(0, c.pending - PENDING_NAMES_SHOWN),
+            }
+        )
+    return board

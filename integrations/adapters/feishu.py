@@ -77,6 +77,7 @@ def feishu_reply_check(**kwargs):
 @register("channel", "feishu-app")
 class FeishuAppMessageAdapter(ChannelAdapter):
     channel = "feishu"
+    dedupes = True  # uuid
 
     def token_key(self) -> tuple:
         return ("feishu", self.config.base_url, self.option("app_id"))

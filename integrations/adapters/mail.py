@@ -27,6 +27,7 @@ def message_id_for(key: str, domain: str) -> str:
 @register("channel", "smtp")
 class SmtpChannelAdapter(ChannelAdapter):
     channel = "email"
+    dedupes = True  # the Message-ID
 
     def _send_once(self, message: ChannelMessage, message_id: str) -> None:
         from django.core.mail import EmailMessage

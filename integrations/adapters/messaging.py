@@ -85,6 +85,9 @@ class ChannelAdapter(ABC):
     group: ClassVar[bool] = False  # a robot posting into one group chat
     # Messages a robot may post per minute (the provider's limit), None for person channels.
     per_minute: ClassVar[int | None] = None
+    # Whether a resend with the same idempotency key shows once (Feishu uuid, WeCom's duplicate
+    # check, the gateways' Idempotency-Key, e-mail's Message-ID). DingTalk does not dedupe.
+    dedupes: ClassVar[bool] = False
 
     def __init__(self, config: PartnerConfig):
         self.config = config

@@ -36,6 +36,7 @@ def gateway_check(body) -> None:
 
 
 class GatewayAdapter(ChannelAdapter):
+    dedupes = True  # Idempotency-Key
     path = ""
     id_field = ""
 

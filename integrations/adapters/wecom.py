@@ -35,6 +35,7 @@ DUPLICATE_CHECK_SECONDS = 1800
 @register("channel", "wecom-app")
 class WeComAppMessageAdapter(ChannelAdapter):
     channel = "wecom"
+    dedupes = True  # enable_duplicate_check
 
     def token_key(self) -> tuple:
         return ("wecom", self.config.base_url, self.option("corp_id"), self.option("agent_id"))

@@ -5,7 +5,8 @@ robots), an SMS gateway and a voice gateway, answering the way the real services
   sandbox token. Access tokens come from each provider's token endpoint and expire with a
   reset (``/_admin/reset``) — a client must fetch a new one when told "invalid token".
 * Rate limits per robot in a sliding minute: DingTalk 20 (``130101``), WeCom 20 (``45009``),
-  Feishu 100 (``11232``); the SMS gateway optionally per number (``isv.BUSINESS_LIMIT_CONTROL``,
+  Feishu 100 (``11232``); Feishu app messages 50 a second per app (``99991400``, knob
+  ``app_per_second``); the SMS gateway optionally per number (``isv.BUSINESS_LIMIT_CONTROL``,
   knob ``per_number_per_minute``). Knob ``per_minute`` overrides a robot's limit.
 * Idempotency as the real ones: Feishu dedupes ``uuid``, WeCom's duplicate check dedupes the
   same card to the same person within its interval, the gateways dedupe ``Idempotency-Key``;
@@ -43,6 +44,8 @@ from .. import signing
 
 PROVIDERS = ("dingtalk", "wecom", "feishu", "sms", "voice")
 ROBOT_LIMITS = {"dingtalk": 20, "wecom": 20, "feishu": 100}
+# Feishu's send-message API: 50 requests a second per app (beyond: 99991400).
+FEISHU_APP_PER_SECOND = 50
 READ_RECEIPTS = frozenset({"dingtalk", "wecom", "feishu"})  # app messages report "read"
 
 
@@ -56,6 +59,7 @@ def default_knobs() -> dict:
         "unknown": [],
         "per_minute": None,
         "per_number_per_minute": 0,
+        "callback_retries": 8,
     }
 
 
@@ -171,13 +175,13 @@ class Providers:
             self.tokens.add(token)
         return token
 
-    def _throttled(self, key: tuple, limit: int) -> bool:
-        """A sliding minute per robot (or number): True when this send is over the limit (the
-        refused send does not count)."""
+    def _throttled(self, key: tuple, limit: int, window: float = 60) -> bool:
+        """A sliding minute (or ``window`` seconds) per robot, number or app: True when this send
+        is over the limit (the refused send does not count)."""
         now = self.clock()
         with self.lock:
             sent = self.robot_sent[key]
-            while sent and sent[0] <= now - 60:
+            while sent and sent[0] <= now - window:
                 sent.popleft()
             if len(sent) >= limit:
                 return True
@@ -226,23 +230,36 @@ class Providers:
                 timer.daemon = True
                 timer.start()
 
-    def send_callback(self, provider: str, payload: dict, *, secret: str | None = None) -> int:
-        """POST one signed callback to Keel; returns the HTTP status (0 when unreachable)."""
+    def send_callback(
+        self, provider: str, payload: dict, *, secret: str | None = None, retries: int | None = None
+    ) -> int:
+        """POST one signed callback to Keel; returns the HTTP status (0 when unreachable). Like
+        the real push services, a 404 (message not known yet), a 5xx or no answer is retried
+        with the same event id after 0.25, 0.5, 1, 2 … s, 8 times (≈ 1 min; knob
+        ``callback_retries``)."""
         import httpx
 
         raw = json.dumps(payload, ensure_ascii=False).encode()
         key = secret or callback_secret(self.callback_base_secret, provider)
         event_id = f"sbx-cb-{uuid.uuid4().hex}"
-        headers = signing.signed_headers(key, raw, delivery_id=event_id, event=payload["event"])
-        try:
-            status = httpx.post(
-                self.callback_url.replace("{provider}", provider),
-                content=raw,
-                headers=headers,
-                timeout=10,
-            ).status_code
-        except httpx.HTTPError:
-            status = 0
+        if retries is None:
+            retries = int(self.knob(provider).get("callback_retries", 8))
+        for attempt in range(retries + 1):
+            # Signed per attempt (fresh timestamp), same event id: Keel dedupes on it.
+            headers = signing.signed_headers(key, raw, delivery_id=event_id, event=payload["event"])
+            try:
+                status = httpx.post(
+                    self.callback_url.replace("{provider}", provider),
+                    content=raw,
+                    headers=headers,
+                    timeout=10,
+                ).status_code
+            except httpx.HTTPError:
+                status = 0
+            if status not in (0, 404) and status < 500:
+                break
+            if attempt < retries:
+                time.sleep(min(0.25 * 2**attempt, 16.0))
         with self.lock:
             self.callback_log.append({"provider": provider, "status": status, **payload})
         return status
@@ -410,6 +427,9 @@ class Providers:
             return _json({"code": 0, "msg": "success", "data": {"message_id": uuid.uuid4().hex}})
         if to in self.knob("feishu")["unknown"]:
             return _json({"code": 230013, "msg": "Bot has NO availability to this user."}, 400)
+        per_second = self.knob("feishu").get("app_per_second") or FEISHU_APP_PER_SECOND
+        if self._throttled(("feishu", "app"), int(per_second), window=1):
+            return _json({"code": 99991400, "msg": "request trigger frequency limit"}, 400)
         key = body.get("uuid")
         if key:
             with self.lock:

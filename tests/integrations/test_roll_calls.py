@@ -93,7 +93,7 @@ def test_answers_by_api_and_link_fill_the_live_tally(crisis, api_as, client, cli
     tally = api_as("manager").get(f"/api/v1/roll-calls/{roll_call['id']}/").json()
     assert (tally["safe"], tally["not_affected"], tally["no_answer"]) == (1, 1, len(people) - 2)
     panel = client_as("manager").get(f"/integrations/crises/{crisis.pk}/roll-calls/")
-    assert '<span data-testid="safe">1</span>' in panel.content.decode()
+    assert 'data-testid="safe">1<' in panel.content.decode()
 
 
 def test_need_help_reaches_administration_and_asks_them_to_acknowledge(crisis, api_as, users):
