@@ -658,6 +658,10 @@ MATRIX: list[Row] = [
 
 # Routes deliberately not in the matrix, each with the reason.
 EXEMPT: dict[str, str] = {
+    "competency:authoring_replay": "HR admins replay a closed crisis; the matrix world's crisis "
+    "is open (tests/competency/test_replay.py: HR admin, others 404, open crisis 409)",
+    "competency:crisis_replay_panel": "the crisis page's replay button, HR admins on closed "
+    "crises only (tests/competency/test_replay.py)",
     "healthz": "public health probe, no user data",
     "set_language": "language switch for anyone, no object",
     "api-schema": "public OpenAPI document",

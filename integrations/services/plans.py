@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.notifications import duty_action
 from crisis.selectors.access import can_manage, crises_visible_to
 from crisis.selectors.crises import crisis_by_id, open_crisis_ids
 from crisis.selectors.people import crisis_participant_users
@@ -30,11 +31,11 @@ def _task_summaries(crisis) -> list[dict]:
     rows = []
     tasks = crisis.tasks.select_related("assignee", "duty").order_by("order", "id")
     for task in tasks:
-        duty = getattr(task, "duty", None)
+        action = duty_action(task)  # the duty's, or what a task added to the crisis says
         rows.append(
             {
-                "action_zh": getattr(duty, "action_zh", "") or task.duty_code,
-                "action_en": getattr(duty, "action_en", "") or task.duty_code,
+                "action_zh": action["zh"] or task.duty_code,
+                "action_en": action["en"] or task.duty_code,
                 "assignee_zh": task.assignee.name_zh if task.assignee_id else "",
                 "assignee_en": task.assignee.name_en if task.assignee_id else "",
                 "due_at": task.due_at.isoformat() if task.due_at else None,
