@@ -123,6 +123,10 @@ class Crisis(models.Model):
     # a decision task still open, and the worst live task (0 breached, 1 warning, 2 on track).
     decision_pending = models.BooleanField(default=False)
     urgency = models.PositiveSmallIntegerField(default=2)
+    # A drill (issue 16 §1): the real engine on the real map, marked 演练 / DRILL everywhere,
+    # kept out of the metrics; its clocks run ``drill_speed`` times faster (deadlines ÷ speed).
+    is_drill = models.BooleanField(_("drill"), default=False)
+    drill_speed = models.PositiveSmallIntegerField(_("drill speed"), default=1)
 
     objects = CrisisQuerySet.as_manager()
 
