@@ -54,3 +54,12 @@ urlpatterns += [
     path("report/", views_review.monthly_report, name="report"),
     path("report.csv", views_review.monthly_report_csv, name="report_csv"),
 ]
+
+# Drills (issue 16 §1–2).
+from . import views_drills  # noqa: E402
+
+urlpatterns += [
+    path("drills/", views_drills.drills, name="drills"),
+    path("<int:pk>/drill-report/", views_drills.drill_report_page, name="drill_report"),
+    path("<int:pk>/stop-drill/", views_drills.drill_stop_page, name="stop_drill"),
+]

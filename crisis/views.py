@@ -51,6 +51,7 @@ from .selectors import filing as filing_selectors
 from .selectors import obligations as obligation_selectors
 from .selectors import people as people_selectors
 from .selectors import review as review_selectors
+from .selectors.drills import may_stop_drill
 from .services import clocks as clocks_services
 from .services import closure as closure_services
 from .services import decisions as decisions_services
@@ -307,6 +308,9 @@ def crisis_detail(request, pk: int):
             "viewer": viewer,
             "my_rows": my_rows,
             "can_manage": can_manage and crisis.is_open,
+            "can_stop_drill": crisis.is_drill
+            and crisis.is_open
+            and may_stop_drill(request.user, crisis),
             "can_decide": crisis.is_open and access_selectors.can_decide(request.user, crisis),
             "can_review": not crisis.is_open
             and review_selectors.can_view_review(request.user, crisis),

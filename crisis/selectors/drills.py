@@ -152,4 +152,8 @@ def drill_report(crisis: Crisis, *, now: datetime | None = None) -> DrillReport:
     for duty, rows in duties.items():
         if rows and all(r.late for r in rows):
             failures.append({"kind": MapFailure.DEADLINE_MISSED, "duty": duty, "employee_id": None})
+    # The page names the people (the API gives their ids): one query for all of them.
+    people = Employee.objects.in_bulk({f["employee_id"] for f in failures if f["employee_id"]})
+    for failure in failures:
+        failure["person"] = people.get(failure["employee_id"])
     return report
