@@ -245,3 +245,15 @@ def test_drill_timings_become_competency_evidence(crisis_world, users):
     ]
     report = drill_report(Crisis.objects.get(pk=crisis.pk))
     assert any(p.done_after_s == 60 and not p.late for p in report.participants)
+
+
+def test_a_drills_statutory_clocks_are_compressed_too(crisis_world, users):
+    obligations_install()
+    with time_machine.travel(T0, tick=False):
+        crisis = file_drill(users, speed=4, scenario="data-leak")
+        real = crisis_file(scenario="data-leak", title="Real leak", actor=users["manager"])
+    drill_clocks = {c.code: c for c in CrisisObligation.objects.filter(crisis=crisis)}
+    real_clocks = {c.code: c for c in CrisisObligation.objects.filter(crisis=real)}
+    assert drill_clocks and drill_clocks.keys() == real_clocks.keys()
+    for code, clock in drill_clocks.items():
+        assert clock.due_at - T0 == (real_clocks[code].due_at - T0) / 4
