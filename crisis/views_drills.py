@@ -19,6 +19,7 @@ from hrcore.selectors import unit_by_code
 from .selectors import drills as drill_selectors
 from .selectors.access import crises_visible_to
 from .selectors.filing import filing_choices
+from .services.drill_schedule import drill_schedule
 from .services.drills import drill_stop
 from .services.filing import MAX_DRILL_SPEED, crisis_file
 
@@ -42,6 +43,25 @@ class DrillStartForm(forms.Form):
         ]
 
 
+class DrillScheduleForm(DrillStartForm):
+    window_start = forms.DateTimeField(
+        label=gettext_lazy("Window start"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    window_end = forms.DateTimeField(
+        label=gettext_lazy("Window end"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    announced = forms.BooleanField(
+        label=gettext_lazy("Announce it to the participants now"),
+        required=False,
+        help_text=gettext_lazy(
+            "Unannounced: it starts without notice at a random moment of the window, within "
+            "the unit's business hours."
+        ),
+    )
+
+
 def _forbidden(request, detail: str):
     return render(request, "errors/error.html", {"status": 403, "detail": detail}, status=403)
 
@@ -52,9 +72,21 @@ def drills(request):
     if not drill_selectors.may_run_drills(request.user):
         return _forbidden(request, _("Only HR admins run drills."))
     scenarios, units = filing_choices(request.user)
-    form = DrillStartForm(request.POST or None, scenarios=scenarios, units=units)
+    scheduling = request.method == "POST" and "schedule-window_start" in request.POST
+    form = DrillStartForm(
+        request.POST if request.method == "POST" and not scheduling else None,
+        scenarios=scenarios,
+        units=units,
+    )
+    schedule_form = DrillScheduleForm(
+        request.POST if scheduling else None, scenarios=scenarios, units=units, prefix="schedule"
+    )
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if scheduling:
+        status = _schedule(request, schedule_form)
+        if status == 302:
+            return redirect("crisis:drills")
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         scenario = next(s for s in scenarios if s.code == data["scenario"])
         try:
@@ -77,9 +109,38 @@ def drills(request):
     return render(
         request,
         "crisis/drills.html",
-        {"form": form, "drills": list(drill_selectors.drills_visible_to(request.user)[:100])},
+        {
+            "form": form,
+            "schedule_form": schedule_form,
+            "drills": list(drill_selectors.drills_visible_to(request.user)[:100]),
+            "schedules": list(drill_selectors.schedules_pending()),
+        },
         status=status,
     )
+
+
+def _schedule(request, form: DrillScheduleForm) -> int:
+    if not form.is_valid():
+        return 400
+    data = form.cleaned_data
+    try:
+        drill_schedule(
+            scenario=data["scenario"],
+            unit=unit_by_code(data["unit"]),
+            window_start=data["window_start"],
+            window_end=data["window_end"],
+            announced=data["announced"],
+            speed=data["speed"],
+            actor=request.user,
+        )
+    except KeelError as exc:
+        form.add_error(None, exc.message)
+        for field, problem in (exc.errors or {}).items():
+            if field in form.fields:
+                form.add_error(field, problem)
+        return exc.status
+    messages.success(request, _("Drill scheduled."))
+    return 302
 
 
 @login_required

@@ -16,7 +16,7 @@ from hrcore.models import Employee, MessageDelivery
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
 from ..choices import EventKind
-from ..models import Crisis, Task, TimelineEvent
+from ..models import Crisis, DrillSchedule, Task, TimelineEvent
 from ..task_state import task_late
 from .access import crises_visible_to, executive_scope
 
@@ -54,6 +54,15 @@ def drills_visible_to(user: AbstractBaseUser) -> QuerySet[Crisis]:
         .filter(is_drill=True)
         .select_related("scenario", "unit")
         .order_by("-filed_at", "-id")
+    )
+
+
+def schedules_pending() -> QuerySet[DrillSchedule]:
+    """Booked drills not started yet, soonest first (HR admins only see this)."""
+    return (
+        DrillSchedule.objects.filter(started_at=None)
+        .select_related("scenario", "unit")
+        .order_by("starts_at", "id")[:100]
     )
 
 

@@ -85,3 +85,34 @@ def test_participant_acknowledges_from_the_banner_and_the_admin_stops_it(
     assert not Task.objects.filter(
         crisis=drill, status__in=["open", "waiting", "acknowledged"]
     ).exists()
+
+
+def test_hr_admin_schedules_an_unannounced_drill_from_the_page(crisis_world, client_as):
+    from crisis.models import DrillSchedule
+
+    client = client_as("hradmin")
+    response = client.post(
+        "/crises/drills/",
+        {
+            "schedule-scenario": "debt-collection-emergency",
+            "schedule-unit": "sh",
+            "schedule-speed": "2",
+            "schedule-window_start": "2030-03-04T00:00",
+            "schedule-window_end": "2030-03-08T00:00",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    schedule = DrillSchedule.objects.get()
+    assert (schedule.announced, schedule.speed, schedule.unit.code) == (False, 2, "sh")
+    assert 'data-testid="drill-schedules"' in client.get("/crises/drills/").content.decode()
+    bad = client.post(
+        "/crises/drills/",
+        {
+            "schedule-scenario": "debt-collection-emergency",
+            "schedule-unit": "sh",
+            "schedule-speed": "1",
+            "schedule-window_start": "2030-03-09T00:00",  # a Saturday and Sunday only
+            "schedule-window_end": "2030-03-10T23:00",
+        },
+    )
+    assert bad.status_code == 400 and DrillSchedule.objects.count() == 1
