@@ -51,7 +51,7 @@ from .selectors import filing as filing_selectors
 from .selectors import obligations as obligation_selectors
 from .selectors import people as people_selectors
 from .selectors import review as review_selectors
-from .selectors.drills import may_stop_drill
+from .selectors.drills import may_run_drills, may_stop_drill
 from .services import clocks as clocks_services
 from .services import closure as closure_services
 from .services import decisions as decisions_services
@@ -221,6 +221,7 @@ def crisis_list(request):
             "invalid_filter": invalid_filter,
             "viewer": viewer,
             "can_file": viewer is not None,
+            "can_run_drills": may_run_drills(request.user),
         },
     )
 

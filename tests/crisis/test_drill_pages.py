@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 def test_hr_admin_starts_a_drill_from_the_drills_page(crisis_world, users, client_as):
     client = client_as("hradmin")
+    assert 'data-testid="drills-link"' in client.get("/crises/").content.decode()
+    assert 'data-testid="drills-link"' not in client_as("manager").get("/crises/").content.decode()
     page = client.get("/crises/drills/")
     assert page.status_code == 200
     assert b'data-testid="drill-start"' in page.content
