@@ -77,6 +77,7 @@ def test_participant_acknowledges_from_the_banner_and_the_admin_stops_it(
     page = participant.get(f"/crises/{drill.pk}/").content.decode()
     assert banner in page and 'data-testid="drill-acknowledge"' in page
     assert 'data-testid="stop-drill"' not in page
+    assert 'data-testid="drill-tag"' in participant.get("/crises/").content.decode()
     participant.post(f"/crises/tasks/{task.pk}/acknowledge/")
     assert Task.objects.get(pk=task.pk).status == "acknowledged"
     admin = client_as("hradmin")

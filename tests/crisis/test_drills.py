@@ -257,3 +257,13 @@ def test_a_drills_statutory_clocks_are_compressed_too(crisis_world, users):
     assert drill_clocks and drill_clocks.keys() == real_clocks.keys()
     for code, clock in drill_clocks.items():
         assert clock.due_at - T0 == (real_clocks[code].due_at - T0) / 4
+
+
+def test_the_units_executive_may_stop_a_drill(crisis_world, users, api_as):
+    drill = file_drill(users)
+    response = api_as("vp").post(f"/api/v1/crises/{drill.pk}/stop-drill/")
+    assert response.status_code == 200, response.content
+    assert response.json()["drill"] is True and response.json()["status"] == "cancelled"
+    real = crisis_file(scenario="debt-collection-emergency", title="Real", actor=users["manager"])
+    refused = api_as("hradmin").post(f"/api/v1/crises/{real.pk}/stop-drill/")
+    assert refused.status_code == 409 and refused.json()["code"] == "not_a_drill"
