@@ -247,6 +247,8 @@ def crisis_file(
         errors["severity"] = _("Severity must be one of: %(choices)s.") % {
             "choices": ", ".join(Severity.values)
         }
+    if not drill and drill_speed != 1:
+        errors["speed"] = _("Only a drill runs on a faster clock.")
     if drill and not (isinstance(drill_speed, int) and 1 <= drill_speed <= MAX_DRILL_SPEED):
         errors["speed"] = _("The drill speed is a whole number from 1 to %(max)s.") % {
             "max": MAX_DRILL_SPEED

@@ -150,6 +150,8 @@ def test_api_files_a_drill_with_the_right_scope_only(crisis_world, users, api_as
     assert manager.status_code == 403 and manager.json()["code"] == "drill_not_allowed"
     bad = api_as("hradmin").post("/api/v1/crises/", {**body, "speed": 0}, format="json")
     assert bad.status_code == 400 and "speed" in bad.json()["errors"]
+    fast_real = api_as("hradmin").post("/api/v1/crises/", {**body, "drill": False}, format="json")
+    assert fast_real.status_code == 400 and "speed" in fast_real.json()["errors"]
     real = api_as("manager").post(
         "/api/v1/crises/", {"scenario": "debt-collection-emergency", "title": "Real"}, format="json"
     )
