@@ -14,12 +14,13 @@ class CompetencyConfig(AppConfig):
     verbose_name = _("Competency and training")
 
     def ready(self) -> None:
-        from crisis.hooks import closure_recognition_register
+        from crisis.hooks import closure_recognition_register, drill_results_register
 
-        from .hooks import CrisisClosureRecognition
+        from .hooks import CrisisClosureRecognition, DrillEvidence
 
         # Crisis closure feeds stars and review findings here (crisis does not import this app).
         closure_recognition_register(CrisisClosureRecognition())
+        drill_results_register(DrillEvidence())  # drill timings → evidence (issue 16 §1)
 
         from . import home_panels
 

@@ -16,6 +16,7 @@ class EvidenceKind(models.TextChoices):
     TRAINING = "training", _("Training completion")
     CRISIS_REVIEW = "crisis_review", _("Real-crisis review")
     EXTERNAL = "external", _("External system")
+    DRILL = "drill", _("Drill on the real engine")
 
 
 class VersionStatus(models.TextChoices):

@@ -5,7 +5,11 @@ competencies. Registered in CompetencyConfig.ready()."""
 from __future__ import annotations
 
 from . import selectors
+from .choices import EvidenceKind
+from .selectors import scale_values
 from .services import recognition
+from .services.evidence import evidence_record
+from .services.guards import as_employee
 
 
 class CrisisClosureRecognition:
@@ -35,3 +39,36 @@ class CrisisClosureRecognition:
 
     def findings_record(self, *, crisis, findings, actor) -> None:
         recognition.crisis_review_record(crisis_id=crisis.pk, findings=findings, actor=actor)
+
+
+class DrillEvidence:
+    """crisis.hooks.DrillResults: a drill participant's timing against the duty's deadline, as
+    evidence for each of the duty's competencies (once per task and competency)."""
+
+    def drill_results_record(self, *, crisis, results, actor) -> int:
+        created = 0
+        for result in results:
+            deadline, took = result.get("deadline_s"), result.get("done_after_s")
+            if not deadline or took is None:
+                continue
+            score = round(100 * min(1.0, deadline / max(took, 1)), 1)
+            employee = as_employee(result["employee_id"])
+            for code in result.get("competencies") or []:
+                competency = selectors.competency_for_code(code, employee)
+                if competency is None:
+                    continue
+                levels = sorted(scale_values(competency.framework))
+                level = levels[0] if result.get("late") else levels[len(levels) // 2]
+                _row, new = evidence_record(
+                    employee=employee,
+                    competency_code=code,
+                    level=level,
+                    score=score,
+                    kind=EvidenceKind.DRILL,
+                    actor=actor,
+                    source=f"drill #{crisis.pk} {result.get('duty', '')}",
+                    source_key=f"drill:{crisis.pk}:task:{result['task_id']}:{code}",
+                    push=False,
+                )
+                created += int(new)
+        return created

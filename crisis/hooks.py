@@ -43,3 +43,25 @@ def closure_recognition_register(hook: ClosureRecognition | None) -> None:
 def closure_recognition() -> ClosureRecognition | None:
     """The registered closure recognition hook, if any."""
     return _closure_recognition
+
+
+class DrillResults(Protocol):
+    """What a finished drill teaches (issue 16 §1): each participant's timings against the
+    duty's deadline, as evidence for the duty's competencies."""
+
+    def drill_results_record(self, *, crisis, results: list[dict], actor) -> int:
+        """Record ``results`` (``{"employee_id", "task_id", "competencies", "deadline_s",
+        "done_after_s", "late"}``) once per task and competency; returns how many were new."""
+
+
+_drill_results: DrillResults | None = None
+
+
+def drill_results_register(hook: DrillResults | None) -> None:
+    """Register (or, with None, remove) the drill results hook; the last one wins."""
+    global _drill_results
+    _drill_results = hook
+
+
+def drill_results() -> DrillResults | None:
+    return _drill_results

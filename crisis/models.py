@@ -129,6 +129,10 @@ class Crisis(models.Model):
     # after it; ``services.course.status_update_sweep`` reminds once per lapse (compare-and-set).
     status_updated_at = models.DateTimeField(default=timezone.now)
     status_update_reminded = models.BooleanField(default=False)
+    # A drill (issue 16 §1): the real engine on the real map, marked 演练 / DRILL everywhere,
+    # kept out of the metrics; its clocks run ``drill_speed`` times faster (deadlines ÷ speed).
+    is_drill = models.BooleanField(_("drill"), default=False)
+    drill_speed = models.PositiveSmallIntegerField(_("drill speed"), default=1)
 
     objects = CrisisQuerySet.as_manager()
 
@@ -888,3 +892,40 @@ DEFAULT_STATUS_CADENCE = {
     Severity.MEDIUM: 240,
     Severity.LOW: 0,
 }
+
+
+class DrillSchedule(models.Model):
+    """A drill booked for a unit in a window (issue 16 §2). The tick sweep starts it at
+    ``starts_at``, a random moment within the unit's business hours in the window; an announced
+    drill's participants were told beforehand, an unannounced one starts without notice."""
+
+    scenario = models.ForeignKey(
+        "responsibilities.Scenario", on_delete=models.PROTECT, related_name="drill_schedules"
+    )
+    unit = models.ForeignKey(
+        "hrcore.OrgUnit", on_delete=models.PROTECT, related_name="drill_schedules"
+    )
+    speed = models.PositiveSmallIntegerField(_("drill speed"), default=1)
+    announced = models.BooleanField(_("announced"), default=False)
+    window_start = models.DateTimeField(_("window start"))
+    window_end = models.DateTimeField(_("window end"))
+    starts_at = models.DateTimeField(_("starts at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    crisis = models.OneToOneField(
+        Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="drill_schedule"
+    )
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["starts_at"], condition=Q(started_at=None), name="drill_schedule_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"drill {self.scenario_id}@{self.unit_id} {self.starts_at:%Y-%m-%d %H:%M}"

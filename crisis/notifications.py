@@ -347,3 +347,28 @@ register(
     body=_action_item_body,
     example={"crisis_title": _TITLE, "action": _ACTION_ITEM, "due_on": "2026-12-20"},
 )
+
+register(
+    "crisis.drill_announced",
+    subject=lambda p: _("Drill announced: %(scenario)s") % {"scenario": local(p.get("scenario"))},
+    body=lambda p: (
+        _(
+            "A drill of %(scenario)s for %(unit)s starts between %(start)s and %(end)s. You hold a "
+            "duty in it: act as you would in a real crisis."
+        )
+        % {
+            "scenario": local(p.get("scenario")),
+            "unit": local(p.get("unit")),
+            "start": at_time(p.get("window_start", ""), p.get("time_zone", "")),
+            "end": at_time(p.get("window_end", ""), p.get("time_zone", "")),
+        }
+    ),
+    example={
+        "scenario": {"zh": "催收人员到访", "en": "Debt collectors on site"},
+        "unit": {"zh": "上海子公司", "en": "Shanghai Co."},
+        "window_start": "2026-12-07T01:00:00+00:00",
+        "window_end": "2026-12-11T10:00:00+00:00",
+        "time_zone": "Asia/Shanghai",
+        "drill": True,
+    },
+)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import course_views, views, views_obligations
+from . import course_views, views, views_drills, views_obligations
 
 app_name = "crisis"
 
@@ -56,3 +56,9 @@ urlpatterns += [
     path("report.csv", views_review.monthly_report_csv, name="report_csv"),
 ]
 urlpatterns += course_views.urlpatterns  # changing course (issue 15 §4)
+# Drills (issue 16 §1–2).
+urlpatterns += [
+    path("drills/", views_drills.drills, name="drills"),
+    path("<int:pk>/drill-report/", views_drills.drill_report_page, name="drill_report"),
+    path("<int:pk>/stop-drill/", views_drills.drill_stop_page, name="stop_drill"),
+]

@@ -50,6 +50,7 @@ from .selectors import filing as filing_selectors
 from .selectors import obligations as obligation_selectors
 from .selectors import people as people_selectors
 from .selectors import review as review_selectors
+from .selectors.drills import may_run_drills, may_stop_drill
 from .services import clocks as clocks_services
 from .services import closure as closure_services
 from .services import decisions as decisions_services
@@ -219,6 +220,7 @@ def crisis_list(request):
             "invalid_filter": invalid_filter,
             "viewer": viewer,
             "can_file": viewer is not None,
+            "can_run_drills": may_run_drills(request.user),
         },
     )
 
@@ -307,6 +309,9 @@ def crisis_detail(request, pk: int):
             "can_manage": can_manage and crisis.is_open,
             # who was reached, roll calls, war room: still readable once the crisis is closed
             "sees_reach": can_manage,
+            "can_stop_drill": crisis.is_drill
+            and crisis.is_open
+            and may_stop_drill(request.user, crisis),
             "can_decide": can_decide,
             "can_review": not crisis.is_open
             and review_selectors.can_view_review(request.user, crisis),

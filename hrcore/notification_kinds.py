@@ -105,6 +105,8 @@ def render(
     try:
         with translation.override(language):
             subject, body = entry.subject(params), entry.body(params)
+            if params.get("drill"):  # a drill's notices are marked as such, whatever the kind
+                subject = _("[DRILL] %(subject)s") % {"subject": subject}
     finally:
         _html.reset(token)
     if html:  # the catalogs' sentences are ours; every parameter went through the helpers

@@ -8,6 +8,8 @@ SCOPE_DESCRIPTIONS = {
     "write": "every operation that changes data (what the token's owner may do), including "
     "filing crises and recording evidence.",
     "crisis:file": "filing a crisis (`POST /api/v1/crises/`), nothing else: not even reading.",
+    "crisis:drill": 'filing a drill (`POST /api/v1/crises/` with `"drill": true`; the token\'s '
+    "owner must be an HR admin), nothing else.",
     "evidence:write": "appending competency evidence (`POST /api/v1/competency-evidence/`), "
     "nothing else.",
     "webhooks": "managing outbound webhook subscriptions (`/api/v1/webhook-subscriptions/`: "

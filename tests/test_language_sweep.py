@@ -31,6 +31,8 @@ SKIP = ("/admin/", "/api/", "/accounts/", "/static/", "/media/", "/healthz", "/i
 
 # Page routes the sweep does not open, each with its reason.
 NOT_SWEPT = {
+    "crisis:drill_report": "needs a drill (tests/crisis/test_drill_pages.py: both languages)",
+    "crisis:stop_drill": "a POST (its button is on a drill's page)",
     "competency:assignment_start": "a POST that starts a run (its page is competency:play)",
     "competency:run_start": "a POST that starts a run",
     "competency:answer": "a POST (the answer partial is part of competency:play)",

@@ -375,6 +375,8 @@ MATRIX: list[Row] = [
     Row("crisis:dashboard_live", "GET", DASHBOARD),
     # Issue 15 §3: the library of statutory obligations is the HR admins'.
     Row("crisis:obligations_library", "GET", HR_ONLY),
+    # Issue 16: the drills page is the HR admins'.
+    Row("crisis:drills", "GET", HR_ONLY),
     Row("crisis:obligation_new", "GET", HR_ONLY),
     # --- crisis dossier pages -------------------------------------------------------------------
     Row("integrations:crisis_dossier_panel", "GET", CRISIS_SEEN, args=crisis_args),
@@ -731,6 +733,12 @@ EXEMPT: dict[str, str] = {
     "crisis:obligation_proof": "full access only (tests/crisis/test_obligation_pages.py)",
     "crisis-obligations": "participants read (tests/crisis/test_obligation_api.py)",
     "obligation-file": "crisis managers file (tests/crisis/test_obligation_api.py)",
+    # Issue 16: drills need a drill crisis (the matrix's crisis is real); their cells are in
+    # tests/crisis/test_drills.py and tests/crisis/test_drill_pages.py.
+    "crisis:drill_report": "who sees the drill (tests/crisis/test_drill_pages.py)",
+    "crisis:stop_drill": "HR admins, the unit's executive (tests/crisis/test_drill_pages.py)",
+    "drill-report": "who sees the drill (tests/crisis/test_drills.py)",
+    "crisis-stop-drill": "HR admins, the unit's executive (tests/crisis/test_drills.py)",
 }
 # Whole families with their own login and access machinery.
 EXEMPT_PREFIXES = {

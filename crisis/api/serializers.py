@@ -41,6 +41,20 @@ class CrisisCreateSerializer(serializers.Serializer):
         help_text="Customer external_id (optional).",
     )
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    drill = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="File a drill (issue 16): HR admins only, and a token needs the crisis:drill "
+        "or write scope. Marked 演练 / DRILL everywhere and left out of the metrics.",
+    )
+    speed = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=60,
+        help_text="A drill's clock compression: every deadline is divided by it (at least a "
+        "minute). Only with drill.",
+    )
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -107,6 +121,7 @@ class CrisisSerializer(serializers.ModelSerializer):
         source="filed_by.username", read_only=True, allow_null=True, default=None
     )
     tasks = TaskSerializer(many=True, read_only=True)
+    drill = serializers.BooleanField(source="is_drill", read_only=True)
 
     class Meta:
         model = Crisis
@@ -131,6 +146,8 @@ class CrisisSerializer(serializers.ModelSerializer):
             "decision_seconds",
             "resolution_seconds",
             "breach_count",
+            "drill",
+            "drill_speed",
             "tasks",
         ]
 

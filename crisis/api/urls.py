@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .drills import DrillReportView, DrillStopView
 from .obligations import CrisisObligationsView, ObligationFileView
 from .review import CrisisActionItemsView, CrisisReviewView
 from .views import CrisisViewSet, TaskViewSet
@@ -23,4 +24,10 @@ urlpatterns += [
         CrisisActionItemsView.as_view(),
         name="crisis-action-items",
     ),
+]
+
+# Drills (issue 16 §1–2).
+urlpatterns += [
+    path("crises/<int:pk>/stop-drill/", DrillStopView.as_view(), name="crisis-stop-drill"),
+    path("drills/<int:crisis_id>/report/", DrillReportView.as_view(), name="drill-report"),
 ]

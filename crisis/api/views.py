@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from hrcore.api.filters import IdFilter, StrictBooleanFilter
 from hrcore.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_create
 from hrcore.api.parsers import JSONObjectParser
-from hrcore.api.permissions import ScopedPermission
-from hrcore.errors import NotFound, ValidationFailed
+from hrcore.api.permissions import ScopedPermission, token_scope_allows
+from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
 from hrcore.selectors import unit_by_code
 
 from ..choices import CrisisStatus, Severity, TaskStatus
@@ -52,6 +52,17 @@ class CrisisFilter(filters.FilterSet):
     scenario = filters.CharFilter(field_name="scenario__code")
     severity = filters.ChoiceFilter(choices=Severity.choices)
     unit = filters.CharFilter(field_name="unit__code")
+    drill = StrictBooleanFilter(
+        field_name="is_drill",
+        help_text="true: drills only; false: real crises only. Absent: real crises only — "
+        "drills are left out of the list (and of every metric) unless asked for.",
+    )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("drill") is None:
+            queryset = queryset.filter(is_drill=False)
+        return queryset
 
 
 class CrisisViewSet(
@@ -65,7 +76,7 @@ class CrisisViewSet(
 
     serializer_class = CrisisSerializer
     permission_classes = [CrisisApiPermission]
-    token_scopes = {"create": ("crisis:file", "write")}
+    token_scopes = {"create": ("crisis:file", "crisis:drill", "write")}
     filterset_class = CrisisFilter
     queryset = Crisis.objects.none()
     lookup_value_regex = r"\d+"  # /crises/abc/… is a 404, not a query with text for an id
@@ -98,6 +109,15 @@ class CrisisViewSet(
                         _("Unknown org unit “%(code)s”.") % {"code": data["unit"]},
                         errors={"unit": _("Unknown org unit.")},
                     )
+            if data.get("drill") and not token_scope_allows(request, "crisis:drill", "write"):
+                raise PermissionDenied(
+                    _("This token may not start drills: it needs the crisis:drill scope."),
+                    code="drill_scope_missing",
+                )
+            if not data.get("drill") and not token_scope_allows(request, "crisis:file", "write"):
+                raise PermissionDenied(
+                    _("This token may only start drills."), code="drill_only_token"
+                )
             crisis = crisis_file(
                 scenario=data["scenario"],
                 title=data["title"],
@@ -108,6 +128,8 @@ class CrisisViewSet(
                 actor=request.user,
                 source="api",
                 idempotency_key=f"{request.user.pk}:{key}" if key else None,
+                drill=data.get("drill", False),
+                drill_speed=data.get("speed", 1),
             )
             filed_tasks = getattr(crisis, "filed_tasks", None)
             if filed_tasks is None:  # a replay: read it back

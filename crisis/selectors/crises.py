@@ -83,6 +83,8 @@ def crisis_for_page(user: AbstractBaseUser, pk: int) -> Crisis | None:
 
 
 def page_filters(qs: QuerySet[Crisis], filters: dict) -> QuerySet[Crisis]:
+    # Drills (issue 16) have their own page: lists and boards show real crises unless asked.
+    qs = qs.filter(is_drill=bool(filters.get("drill")))
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("scenario"):

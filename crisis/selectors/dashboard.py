@@ -225,7 +225,7 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
     since = timezone.make_aware(datetime.combine(start, time.min))
     scope = (
         crises_visible_to(user)
-        .filter(filed_at__gte=since, filed_at__lte=now)
+        .filter(filed_at__gte=since, filed_at__lte=now, is_drill=False)
         .exclude(status=CrisisStatus.CANCELLED)
         .order_by()
     )

@@ -364,7 +364,7 @@ def monthly_report(user: AbstractBaseUser, *, year: int, month: int, now=None) -
     now = now or timezone.now()
     start, end = report.month_bounds(year, month, timezone.get_current_timezone())
     visible = crises_visible_to(user)
-    scope = visible.filter(filed_at__gte=start, filed_at__lt=end)
+    scope = visible.filter(filed_at__gte=start, filed_at__lt=end, is_drill=False)  # no drills
     rows = list(
         scope.order_by("filed_at", "id").values_list(
             "pk",
@@ -429,7 +429,7 @@ def monthly_report(user: AbstractBaseUser, *, year: int, month: int, now=None) -
 
 def crises_filed_before(user: AbstractBaseUser, moment: datetime) -> bool:
     """Whether ``user`` sees any crisis filed before ``moment`` (the report's "previous month")."""
-    return crises_visible_to(user).filter(filed_at__lt=moment).exists()
+    return crises_visible_to(user).filter(filed_at__lt=moment, is_drill=False).exists()
 
 
 def month_of(value: str | None, today: date) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from ..models import (
     Task,
 )
 from ..notifications import duty_action as _duty_action
-from .common import crisis_link
+from .common import crisis_link, drill_marked
 
 
 def start_clock(task: Task, *, at: datetime, calendar: sla.Calendar) -> None:
@@ -39,13 +39,16 @@ def task_assigned_spec(task: Task, crisis: Crisis, *, reason: str = "assigned") 
     return NotificationSpec(
         recipient=task.assignee.user,
         kind="crisis.task",
-        params={
-            "crisis_title": crisis.title,
-            "action": _duty_action(task),
-            "waiting": task.status == TaskStatus.WAITING,
-            "due_at": when(task.due_at),
-            "time_zone": task.assignee.time_zone,
-        },
+        params=drill_marked(
+            crisis,
+            {
+                "crisis_title": crisis.title,
+                "action": _duty_action(task),
+                "waiting": task.status == TaskStatus.WAITING,
+                "due_at": when(task.due_at),
+                "time_zone": task.assignee.time_zone,
+            },
+        ),
         link=crisis_link(crisis.pk),
         data={"crisis_id": crisis.pk, "task_id": task.pk},
         dedupe_key=f"crisis:task:{task.pk}:{reason}:{task.assignee_id}:{task.status}",

@@ -31,6 +31,7 @@ from ..selectors.people import crisis_people
 from ..task_state import task_late
 from .board import crisis_board_flags_refresh
 from .common import event_payload, require_visible
+from .drills import drill_results_record
 from .progress import all_info_refresh
 
 logger = logging.getLogger(__name__)
@@ -217,6 +218,8 @@ def crisis_close(
 
     if resolved:
         _recognise(crisis, stars_for=stars_for, findings=review, actor=actor)
+    if crisis.is_drill:  # a drill's timings become competency evidence (issue 16)
+        drill_results_record(crisis, actor=actor)
     outbox_enqueue(
         channel="event",
         dedupe_key=f"event:crisis.closed:{crisis.pk}",

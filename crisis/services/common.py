@@ -49,7 +49,15 @@ def participant_add(crisis: Crisis, employee: Employee | None, role: str) -> Non
 
 
 def event_payload(crisis: Crisis, name: str, data: dict) -> dict:
-    return {"event": name, "crisis_id": crisis.pk, "data": data}
+    payload = {"event": name, "crisis_id": crisis.pk, "data": data}
+    if crisis.is_drill:  # partners and webhooks can tell a drill from a real crisis
+        payload["drill"] = True
+    return payload
+
+
+def drill_marked(crisis: Crisis, params: dict) -> dict:
+    """A notification's parameters, marked as a drill's (subject prefixed 演练 / DRILL)."""
+    return {**params, "drill": True} if crisis.is_drill else params
 
 
 def task_brief(task: Task) -> dict:
@@ -121,7 +129,7 @@ def notify_people(
         notification_send(
             recipient=employee.user,
             kind=kind,
-            params=params,
+            params=drill_marked(task.crisis, params),
             link=crisis_link(task.crisis_id),
             data={"crisis_id": task.crisis_id, "task_id": task.pk},
             dedupe_key=f"crisis:task:{task.pk}:{key}:{employee.pk}",

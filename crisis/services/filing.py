@@ -38,8 +38,17 @@ from ..selectors.filing import customer_for_filing
 from ..selectors.people import duty_assignments
 from .assignment import start_clock, task_assigned_spec
 from .board import crisis_board_flags_refresh
-from .common import crisis_link, event_payload, task_brief
+from .common import crisis_link, drill_marked, event_payload, task_brief
 from .obligations import obligations_sync
+
+MAX_DRILL_SPEED = 60
+
+
+def drill_deadline(minutes: int, speed: int) -> int:
+    """A duty's deadline on a drill's compressed clock: divided by ``speed``, at least 1 minute."""
+    if not minutes or speed <= 1:
+        return minutes
+    return max(1, round(minutes / speed))
 
 
 def _may_file(actor, unit: OrgUnit) -> bool:
@@ -88,7 +97,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
             duty=duty,
             duty_code=duty.code,
             deliverable_kind=duty.deliverable,
-            deadline_minutes=duty.deadline_minutes,
+            deadline_minutes=drill_deadline(duty.deadline_minutes, crisis.drill_speed),
             warn_ratio=duty.warn_ratio,
             business_hours=duty.business_hours,
             after=list(duty.after or []),
@@ -137,10 +146,10 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
             NotificationSpec(
                 recipient=filer.user,
                 kind="crisis.filed",
-                params={
-                    "crisis_title": crisis.title,
-                    "actions": [_duty_action(t) for t in tasks],
-                },
+                params=drill_marked(
+                    crisis,
+                    {"crisis_title": crisis.title, "actions": [_duty_action(t) for t in tasks]},
+                ),
                 link=crisis_link(crisis.pk),
                 data={"crisis_id": crisis.pk},
                 dedupe_key=f"crisis:{crisis.pk}:filed:{filer.user_id}",
@@ -187,10 +196,15 @@ def crisis_file(
     actor,
     source: str = CrisisSource.WEB,
     idempotency_key: str | None = None,
+    drill: bool = False,
+    drill_speed: int = 1,
 ) -> Crisis:
     """File a crisis: freeze the published map, one task per duty with its resolved assignee,
     start the clocks of duties without prerequisites, notify everyone (in-app, e-mail, outbox
     event ``crisis.filed``). Replaying ``idempotency_key`` returns the crisis filed the first time.
+
+    ``drill``: a drill (issue 16) — only an HR admin (or an automatic trigger) starts one; its
+    deadlines run ``drill_speed`` times faster (each divided by it, at least a minute).
     """
 
     stored_key = f"{source}:{idempotency_key}" if idempotency_key else ""
@@ -233,8 +247,16 @@ def crisis_file(
         errors["severity"] = _("Severity must be one of: %(choices)s.") % {
             "choices": ", ".join(Severity.values)
         }
+    if not drill and drill_speed != 1:
+        errors["speed"] = _("Only a drill runs on a faster clock.")
+    if drill and not (isinstance(drill_speed, int) and 1 <= drill_speed <= MAX_DRILL_SPEED):
+        errors["speed"] = _("The drill speed is a whole number from 1 to %(max)s.") % {
+            "max": MAX_DRILL_SPEED
+        }
     if errors:
         raise ValidationFailed(_("The crisis cannot be filed."), errors=errors)
+    if drill and actor is not None and not is_hr_admin(actor):
+        raise PermissionDenied(_("Only an HR admin may start a drill."), code="drill_not_allowed")
     if actor is not None and not _may_file(actor, unit):
         raise PermissionDenied(_("You may not file a crisis for this unit."))
     crisis_map = published_map_for(scenario=scenario_obj, unit=unit)
@@ -264,6 +286,8 @@ def crisis_file(
                 idempotency_key=stored_key,
                 filed_by=actor if actor is not None and actor.is_authenticated else None,
                 filed_at=now,
+                is_drill=bool(drill),
+                drill_speed=drill_speed if drill else 1,
             )
     except IntegrityError:
         # A concurrent replay of the same key won the race.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -65,6 +65,9 @@ def _timed(
     clock: CrisisObligation, start: datetime, value: int, calendar: sla.Calendar | None
 ) -> None:
     due = rules.due_at(start=start, value=value, unit=clock.period_unit, calendar=calendar)
+    speed = clock.crisis.drill_speed if clock.crisis.is_drill else 1
+    if speed > 1:  # a drill's compressed clock (issue 16): the period divided, at least a minute
+        due = start + max((due - start) / speed, timedelta(minutes=1))
     clock.triggered_at, clock.due_at = start, due
     clock.warn_at = rules.warn_at(start=start, due=due, ratio=clock.warn_ratio)
 

@@ -22,7 +22,7 @@ from ..models import (
 from ..notifications import duty_action as _duty_action
 from ..selectors.dashboard import crisis_task_facts
 from .assignment import notify_task_assigned, start_clock
-from .common import crisis_link
+from .common import crisis_link, drill_marked
 
 
 def milestone_stamp(crisis: Crisis, field: str, at: datetime) -> None:
@@ -100,7 +100,9 @@ def finish_task(task: Task, *, actor, at: datetime, deliverable: Deliverable) ->
         notification_send(
             recipient=crisis.filed_by,
             kind="crisis.task_done",
-            params={"crisis_title": crisis.title, "action": _duty_action(task)},
+            params=drill_marked(
+                crisis, {"crisis_title": crisis.title, "action": _duty_action(task)}
+            ),
             link=crisis_link(crisis.pk),
             data={"crisis_id": crisis.pk, "task_id": task.pk},
             dedupe_key=f"crisis:task:{task.pk}:done:{crisis.filed_by_id}",

@@ -449,6 +449,7 @@ KEEL_TICK_SWEEPS: list[str] = [
     "crisis.services.sweep.sla_sweep",
     "crisis.services.obligations.obligations_sweep",
     "crisis.services.status_updates.status_update_sweep",
+    "crisis.services.drill_schedule.drills_start_due",
     "hrcore.reach.deliveries_plan_due",
     "hrcore.reach.ladder_sweep",
     "integrations.rollcall.roll_call_escalate_due",

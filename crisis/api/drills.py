@@ -1,0 +1,92 @@
+"""Drills API (issue 16): the drill report, and stopping a drill at once."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hrcore.api.parsers import JSONObjectParser
+from hrcore.api.serializers import EmployeeBriefSerializer
+from hrcore.errors import NotFound
+
+from ..selectors.access import crises_visible_to
+from ..selectors.drills import drill_for_report, drill_report
+from ..services.drills import drill_stop
+from .serializers import CrisisSerializer
+from .views import CrisisApiPermission
+
+
+class DrillParticipantSerializer(serializers.Serializer):
+    employee = EmployeeBriefSerializer(allow_null=True)
+    duty = serializers.CharField()
+    acknowledged_after_s = serializers.IntegerField(
+        allow_null=True, help_text="Seconds from the task's start to its acknowledgement."
+    )
+    done_after_s = serializers.IntegerField(
+        allow_null=True, help_text="Seconds from the task's start to its delivery."
+    )
+    deadline_s = serializers.IntegerField(
+        allow_null=True, help_text="The duty's deadline on the drill's (compressed) clock."
+    )
+    late = serializers.BooleanField()
+
+
+class MapFailureSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["vacant", "unreachable", "wrong_person", "deadline_missed"],
+        help_text="vacant: nobody holds the duty's role; unreachable: a message to the assignee "
+        "failed; wrong_person: the task was reassigned or delegated; deadline_missed: nobody met "
+        "the duty's deadline.",
+    )
+    duty = serializers.CharField()
+    employee_id = serializers.IntegerField(allow_null=True)
+    channel = serializers.CharField(required=False)
+
+
+class DrillReportSerializer(serializers.Serializer):
+    participants = DrillParticipantSerializer(many=True)
+    map_failures = MapFailureSerializer(many=True)
+
+
+class DrillReportView(APIView):
+    """The report of a drill you see."""
+
+    permission_classes = [CrisisApiPermission]
+
+    @extend_schema(
+        operation_id="drills_report",
+        description="Each participant's timings against the duty's deadline, and the links of "
+        "the map that failed. 404: not a drill, or not visible to you.",
+        responses={200: DrillReportSerializer},
+    )
+    def get(self, request, crisis_id: int):
+        crisis = drill_for_report(request.user, crisis_id)
+        if crisis is None:
+            raise NotFound(_("No such drill, or not visible to you."))
+        return Response(DrillReportSerializer(drill_report(crisis)).data)
+
+
+class DrillStopView(APIView):
+    """Stop a drill at once."""
+
+    permission_classes = [CrisisApiPermission]
+    parser_classes = [JSONObjectParser]
+
+    @extend_schema(
+        operation_id="crises_stop_drill",
+        description="Stop the drill now: every open task cancelled with its timer stopped, every "
+        "statutory clock it started stopped, the drill closed. HR admins and the executive over "
+        "the drill's unit (else 403). 409: not a drill (`not_a_drill`) or already over "
+        "(`crisis_closed`).",
+        request=None,
+        responses={200: CrisisSerializer},
+    )
+    def post(self, request, pk: int):
+        crisis = crises_visible_to(request.user).filter(pk=pk).first()
+        if crisis is None:
+            raise NotFound(_("Not found, or not visible to you."))
+        crisis = drill_stop(crisis=crisis, actor=request.user)
+        return Response(CrisisSerializer(crisis, context={"request": request}).data)
