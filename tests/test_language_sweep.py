@@ -31,6 +31,12 @@ SKIP = ("/admin/", "/api/", "/accounts/", "/static/", "/media/", "/healthz", "/i
 
 # Page routes the sweep does not open, each with its reason.
 NOT_SWEPT = {
+    "crisis:obligation_file": "a POST (the form is in the crisis page's clocks, swept)",
+    "crisis:obligation_adjust": "a POST (the form is in the crisis page's clocks, swept)",
+    "crisis:obligation_proof": "a file download, not a page",
+    "competency:authoring_replay": "a POST that opens the draft in the editor (swept there)",
+    "competency:crisis_replay_panel": "a fragment of a closed crisis's page for HR admins "
+    "(tests/competency/test_replay.py)",
     "crisis:drill_report": "needs a drill (tests/crisis/test_drill_pages.py: both languages)",
     "crisis:stop_drill": "a POST (its button is on a drill's page)",
     "competency:assignment_start": "a POST that starts a run (its page is competency:play)",
