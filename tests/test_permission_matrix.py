@@ -340,6 +340,19 @@ MATRIX: list[Row] = [
         note="HR and managers (for their own people)",
     ),
     Row("integrations:commissions", "GET", ALL_200),
+    Row("integrations:commission_statement", "GET", ALL_200, note="one's own statement"),
+    Row(
+        "integrations:commission_rules",
+        "GET",
+        (404, 404, 404, 404, 404, 404, 200, 404),
+        note="HR admins set commission rules",
+    ),
+    Row(
+        "integrations:commission_payroll_csv",
+        "GET",
+        (404, 404, 200, 404, 404, 404, 200, 404),
+        note="finance and HR export to payroll",
+    ),
     Row("competency:home", "GET", ALL_200),
     Row("competency:recognition", "GET", ALL_200),
     Row("competency:readiness", "GET", (200, 200, 200, 200, 200, 200, 200, 200)),
@@ -512,6 +525,13 @@ EXEMPT: dict[str, str] = {
     "integrations:handover_execute": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:commission_decide": "commission approvals (tests/integrations)",
+    "integrations:commission_statement_of": "a person's statement by scope "
+    "(tests/integrations/test_commission_loop.py)",
+    "integrations:commission_payroll_push": "calls the payroll partner "
+    "(tests/integrations/test_commission_loop.py)",
+    "commission-list": "commissions by scope (tests/integrations/test_commission_loop.py)",
+    "commission-detail": "commissions by scope (tests/integrations/test_commission_loop.py)",
+    "commission-approve": "finance then HR (tests/integrations/test_commission_loop.py)",
     "crisis:review_finding_lesson": "needs a finding of a closed crisis (tests/crisis/test_review.py)",
     "crisis:review_finding_propose": "needs a finding of a closed crisis (tests/crisis/test_review.py)",
     "crisis:review_action_done": "needs an action item of a closed crisis (tests/crisis/test_review.py)",
