@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import commission_views, reach_views, rollcall_views, views
+from . import commission_views, reach_views, roi_views, rollcall_views, views
 
 app_name = "integrations"
 urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
+    path("customers/roi/", roi_views.roi_table, name="customer_roi"),
     path("customers/<str:external_id>/", views.customer_dossier, name="customer_dossier"),
     path(
         "customers/<str:external_id>/fragment/",

@@ -341,6 +341,7 @@ MATRIX: list[Row] = [
     ),
     Row("integrations:commissions", "GET", ALL_200),
     Row("integrations:commission_statement", "GET", ALL_200, note="one's own statement"),
+    Row("integrations:customer_roi", "GET", ALL_200, note="the customers one may see"),
     Row(
         "integrations:commission_rules",
         "GET",
@@ -529,6 +530,7 @@ EXEMPT: dict[str, str] = {
     "(tests/integrations/test_commission_loop.py)",
     "integrations:commission_payroll_push": "calls the payroll partner "
     "(tests/integrations/test_commission_loop.py)",
+    "customer-roi": "the customers one may see (tests/integrations/test_customer_roi.py)",
     "commission-list": "commissions by scope (tests/integrations/test_commission_loop.py)",
     "commission-detail": "commissions by scope (tests/integrations/test_commission_loop.py)",
     "commission-approve": "finance then HR (tests/integrations/test_commission_loop.py)",
