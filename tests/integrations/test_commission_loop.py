@@ -233,3 +233,30 @@ def test_statements_and_list_by_scope(customers, users, client_as, api_as):
     assert client_as("hradmin").get(url).status_code == 200
     assert client_as("manager2").get(url).status_code == 404
     assert client_as("legal").get(url).status_code == 404
+
+
+def test_list_and_statement_reads_do_not_grow_with_the_data(customers, users, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations import selectors
+
+    customer = Customer.objects.get(external_id="CUST-1002")
+    staff = customer.account_owner
+    client = api_as("finance")
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as api:
+            assert client.get("/api/v1/commissions/").status_code == 200
+        with CaptureQueriesContext(connection) as statement:
+            months = selectors.commission_statement(staff)
+            [c.order.customer.name for m in months for c in m.commissions]
+        return len(api), len(statement)
+
+    commissions.order_mark_paid(customer=customer, external_id="SO-Q0", amount="100")
+    counts()  # the token's first use is recorded once
+    few = counts()
+    for n in range(1, 6):
+        commissions.order_mark_paid(customer=customer, external_id=f"SO-Q{n}", amount="100")
+    assert counts() == few
+    assert few[1] == 1
