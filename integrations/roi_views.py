@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from customers.selectors import customers_visible_to
+from hrcore.charts import hbar_chart
 
 from . import roi, roi_selectors
+
+CHART_ROWS = 10
 
 
 @login_required
@@ -21,6 +25,21 @@ def roi_table(request):
     rows = roi_selectors.customer_rois(customers)
     names = {c.external_id: c for c in customers}
     ranked = roi.ranked(rows.values(), sort, descending)
+    top = roi.ranked(rows.values())[:CHART_ROWS]  # the highest cost to revenue
+    chart = hbar_chart(
+        [
+            (
+                names[r.customer].name,
+                1.0 if r.ratio is None else float(r.ratio),
+                "—" if r.ratio is None else f"{r.ratio * 100:.1f} %",
+            )
+            for r in top
+            if r.cost > 0
+        ],
+        title=_("Labour cost as a share of revenue"),
+        warn_at=float(roi.FLAG_RATIO) / 2,
+        bad_at=float(roi.FLAG_RATIO),
+    )
     return render(
         request,
         "integrations/customer_roi.html",
@@ -31,5 +50,6 @@ def roi_table(request):
             "descending": descending,
             "columns": ["customer", "hours", "cost", "revenue", "margin", "ratio"],
             "flag_ratio_percent": int(roi.FLAG_RATIO * 100),
+            "chart": chart,
         },
     )

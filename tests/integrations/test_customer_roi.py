@@ -77,8 +77,11 @@ def test_roi_api_page_and_constant_queries(customers, users, api_as, client_as):
         roi_selectors.customer_rois(list(customers.values()))
     assert len(one) == len(many) == 3
     page = client_as("hradmin").get("/integrations/customers/roi/").content.decode()
-    assert page.index('data-customer="CUST-1002" class="flagged"') < page.index("By account owner")
+    assert page.index('data-customer="CUST-1002" class="flagged"') < page.index(
+        "<h2>"
+    )  # before the per-owner table
     first_row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
     assert 'data-customer="CUST-1002"' in first_row  # highest cost to revenue first
+    assert page.count("<svg") == 1  # the chart
     by_revenue_asc = client_as("hradmin").get("/integrations/customers/roi/?sort=revenue&dir=asc")
     assert by_revenue_asc.status_code == 200
