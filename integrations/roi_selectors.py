@@ -50,7 +50,8 @@ def customer_rois(customers) -> dict[str, roi.CustomerRoi]:
 
 
 def owner_rois(customers, rows: dict[str, roi.CustomerRoi]) -> list[dict]:
-    """The customers' rows summed per account owner, highest cost-to-revenue first."""
+    """The customers' rows summed per account owner, highest cost-to-revenue first (cost without
+    revenue on top, as ``roi.ranked``)."""
     per: dict[int | None, dict] = {}
     for customer in customers:
         row = rows[customer.external_id]
@@ -64,7 +65,4 @@ def owner_rois(customers, rows: dict[str, roi.CustomerRoi]) -> list[dict]:
         entry["total"].revenue += row.revenue
         entry["total"].cost += row.cost
         entry["total"].hours += row.hours
-    return sorted(
-        per.values(),
-        key=lambda e: (e["total"].ratio is None, -(e["total"].ratio or Decimal(0))),
-    )
+    return sorted(per.values(), key=lambda e: roi.SORTS["ratio"](e["total"]), reverse=True)

@@ -26,16 +26,17 @@ def roi_table(request):
     names = {c.external_id: c for c in customers}
     ranked = roi.ranked(rows.values(), sort, descending)
     top = roi.ranked(rows.values())[:CHART_ROWS]  # the highest cost to revenue
-    chart = hbar_chart(
-        [
-            (
-                names[r.customer].name,
-                1.0 if r.ratio is None else float(r.ratio),
-                "—" if r.ratio is None else f"{r.ratio * 100:.1f} %",
-            )
-            for r in top
-            if r.cost > 0
-        ],
+    bars = [
+        (
+            names[r.customer].name,
+            1.0 if r.ratio is None else float(r.ratio),
+            _("no revenue") if r.ratio is None else f"{r.ratio * 100:.1f} %",
+        )
+        for r in top
+        if r.cost > 0
+    ]
+    chart = bars and hbar_chart(
+        bars,
         title=_("Labour cost as a share of revenue"),
         warn_at=float(roi.FLAG_RATIO) / 2,
         bad_at=float(roi.FLAG_RATIO),

@@ -178,7 +178,11 @@ def test_rules_refuse_overlaps_and_bad_input(users, client_as):
         {"grade": 3, "rate": "0.05", "effective_from": "2026-11-15"},
     )
     assert page.status_code == 200
-    assert "overlaps" in page.content.decode()
+    assert (
+        "该规则与职级 3、同一产品线在 2026-11-01 至 2026-12-01 生效的规则重叠"
+        in page.content.decode()
+    )
+    assert commission_rules.CommissionRule.objects.count() == 3  # nothing saved
     assert client_as("staff").get("/integrations/commissions/rules/").status_code == 404
 
 
