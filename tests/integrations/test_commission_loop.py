@@ -264,3 +264,54 @@ def test_list_and_statement_reads_do_not_grow_with_the_data(customers, users, ap
         commissions.order_mark_paid(customer=customer, external_id=f"SO-Q{n}", amount="100")
     assert counts() == few
     assert few[1] == 1
+
+
+def test_payroll_partner_failure_sends_nothing_twice(payroll_partner, sandbox, customers, users):
+    from integrations import adapters
+
+    customer = Customer.objects.get(external_id="CUST-1002")
+    commission = commissions.order_mark_paid(customer=customer, external_id="SO-F", amount="100")
+    commissions.commission_approve(commission=commission, actor=users["finance"])
+    commissions.commission_approve(commission=commission, actor=users["hradmin"])
+    sandbox.knobs(payroll={"mode": "error"})
+    result = payroll.payroll_push(actor=users["hradmin"])
+    assert (result.paid, result.failed) == (0, 1) and "500" in result.error
+    commission.refresh_from_db()
+    assert commission.status == "approved"  # still to be sent
+    sandbox.knobs(payroll={"mode": "ok"})
+    adapters.reset_breakers()
+    # The partner recorded a line but Keel never heard back: the retry gets the same recording.
+    adapter = adapters.adapter_for(payroll_partner.config())
+    first = adapter.submit(payroll.pay_line(commission))
+    assert payroll.payroll_push(actor=users["hradmin"]).paid == 1
+    commission.refresh_from_db()
+    assert commission.payroll_reference == first.id
+    lines = httpx.get(
+        f"{sandbox.url}/payroll/lines", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}
+    ).json()["lines"]
+    assert len(lines) == 1
+    with pytest.raises(PermissionDenied):
+        payroll.payroll_push(actor=users["staff"])
+
+
+def test_payroll_csv_is_safe_from_formulas(customers, users, client_as):
+    customer = Customer.objects.get(external_id="CUST-1002")
+    Employee.objects.filter(pk=customer.account_owner_id).update(
+        name_zh='=HYPERLINK("http://x")', external_id="+E1"
+    )
+    commission = commissions.order_mark_paid(customer=customer, external_id="SO-X", amount="100")
+    commissions.commission_approve(commission=commission, actor=users["finance"])
+    commissions.commission_approve(commission=commission, actor=users["hradmin"])
+    response = client_as("finance").get("/integrations/commissions/payroll.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1] == [
+        "'+E1",
+        '\'=HYPERLINK("http://x")',
+        commission.period,
+        "2.00",
+        "CNY",
+        f"KEEL-COM-{commission.pk}",
+    ]
+    assert client_as("staff").get("/integrations/commissions/payroll.csv").status_code == 404
