@@ -94,7 +94,10 @@ def rule_save(*, actor, rule_id: int | None = None, **values) -> CommissionRule:
     """Create (or change) a commission rule; HR admins only."""
     if not is_hr_admin(actor):
         raise PermissionDenied(_("Only HR admins set commission rules."))
-    CommissionRule.objects.select_for_update().filter(grade=values.get("grade")).exists()
+    proposed = rule_check(rule_id=rule_id, **values)
+    # Lock the grade's rules, then check again: two saves at once cannot both pass the overlap
+    # check (on PostgreSQL; SQLite serialises writers anyway).
+    list(CommissionRule.objects.select_for_update().filter(grade=proposed.grade))
     proposed = rule_check(rule_id=rule_id, **values)
     row = CommissionRule.objects.filter(pk=rule_id).first() if rule_id else CommissionRule()
     if row is None:

@@ -167,7 +167,13 @@ def test_rules_refuse_overlaps_and_bad_input(users, client_as):
     assert "effective_from" in overlap.value.errors
     _rule(users, product_line="tea", effective_from=date(2026, 11, 30))  # another line: fine
     _rule(users, effective_from=date(2026, 12, 1))  # the day the first ends: fine
-    for bad in ({"rate": "2"}, {"rate": "x"}, {"grade": 0}, {"effective_to": date(2026, 1, 1)}):
+    for bad in (
+        {"rate": "2"},
+        {"rate": "x"},
+        {"grade": 0},
+        {"grade": "x"},
+        {"effective_to": date(2026, 1, 1)},
+    ):
         with pytest.raises(ValidationFailed):
             _rule(users, **{"effective_from": date(2027, 1, 1), **bad})
     with pytest.raises(PermissionDenied):
