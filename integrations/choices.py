@@ -12,6 +12,7 @@ class PartnerKind(models.TextChoices):
     ATTENDANCE = "attendance", _("Attendance")
     IM = "im", _("Instant messaging")
     HR = "hr", _("HR system")
+    PAYROLL = "payroll", _("Payroll")
 
 
 class SourceStatus(models.TextChoices):
@@ -77,6 +78,8 @@ class CommissionStatus(models.TextChoices):
     FINANCE_APPROVED = "finance_approved", _("Approved by finance")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+    PAID = "paid", _("Paid")
+    REVERSED = "reversed", _("Reversed")
 
 
 # The dossier's sources: (source code, partner kind)

@@ -73,6 +73,7 @@ SANDBOX_PARTNERS = [
     ("sandbox-attendance", "沙箱考勤系统 / Sandbox attendance", PartnerKind.ATTENDANCE),
     ("sandbox-performance", "沙箱绩效系统 / Sandbox performance", PartnerKind.PERFORMANCE),
     ("sandbox-hr", "沙箱人事系统 / Sandbox HR", PartnerKind.HR),
+    ("sandbox-payroll", "沙箱薪资系统 / Sandbox payroll", PartnerKind.PAYROLL),
 ]
 
 

@@ -57,3 +57,25 @@ class HandoverForm(forms.Form):
             .select_related("unit", "position")
             .order_by("name_en")
         )
+
+
+class CommissionRuleForm(forms.Form):
+    grade = forms.IntegerField(label=_("Grade"), min_value=1)
+    product_line = forms.CharField(
+        label=_("Product line"),
+        max_length=64,
+        required=False,
+        help_text=_("Empty: every product line without a rule of its own."),
+    )
+    rate = forms.DecimalField(
+        label=_("Rate"), max_digits=5, decimal_places=4, help_text=_("0.0200 is 2 %.")
+    )
+    effective_from = forms.DateField(
+        label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    effective_to = forms.DateField(
+        label=_("Effective to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Exclusive; empty: open-ended."),
+    )

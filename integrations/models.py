@@ -385,6 +385,7 @@ class Order(models.Model):
     )
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    product_line = models.CharField(_("product line"), max_length=64, blank=True, default="")
     status = models.CharField(_("status"), max_length=16, default="open")
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
 
@@ -397,17 +398,49 @@ class Order(models.Model):
         return self.external_id
 
 
-class Commission(models.Model):
-    """A commission owed on a paid order at the owner's grade rate, approved by finance then HR."""
+class CommissionRule(models.Model):
+    """A commission rate for a grade and product line over a period (``effective_to`` exclusive;
+    empty: open-ended). Rules of the same grade and product line never overlap; an empty product
+    line is every line without a rule of its own."""
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="commission")
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    product_line = models.CharField(_("product line"), max_length=64, blank=True, default="")
+    rate = models.DecimalField(_("rate"), max_digits=5, decimal_places=4)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["grade", "product_line", "effective_from"]
+        verbose_name = _("commission rule")
+        verbose_name_plural = _("commission rules")
+
+    def __str__(self) -> str:
+        return f"G{self.grade} {self.product_line or '*'} {self.rate} from {self.effective_from}"
+
+
+class Commission(models.Model):
+    """A commission owed on a paid order at the rule in force when it was paid, approved by
+    finance then HR; a refund or cancellation adds a reversal row (``reverses``, negative)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="commissions")
     employee = models.ForeignKey(
         "hrcore.Employee", on_delete=models.PROTECT, related_name="commissions"
+    )
+    rule = models.ForeignKey(
+        CommissionRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reversal"
     )
     grade = models.PositiveSmallIntegerField(_("grade"))
     rate = models.DecimalField(_("rate"), max_digits=5, decimal_places=4)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    period = models.CharField(_("period"), max_length=7, default="")  # YYYY-MM of the paid order
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -422,12 +455,22 @@ class Commission(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     hr_approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+    payroll_reference = models.CharField(_("payroll reference"), max_length=64, blank=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         verbose_name = _("commission")
         verbose_name_plural = _("commissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(reverses__isnull=True),
+                name="one_commission_per_order",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.order} → {self.employee}: {self.amount}"

@@ -111,3 +111,51 @@ register(
     ),
     example={"name": {"zh": "王伟", "en": "Wang Wei"}, "customers": 2, "tasks": 1, "gaps": 0},
 )
+
+register(
+    "commission.created",
+    subject=lambda p: (
+        _("Commission %(currency)s %(amount)s on order %(order)s (%(customer)s): pending approval")
+        % {
+            "currency": p.get("currency"),
+            "amount": p.get("amount"),
+            "order": p.get("order"),
+            "customer": local(p.get("customer")),
+        }
+    ),
+    body=lambda p: (
+        _("Rate %(rate)s%% for grade %(grade)s. Finance, then HR approve it; it reaches payroll.")
+        % {"rate": p.get("rate_percent"), "grade": p.get("grade")}
+    ),
+    example={
+        "currency": "CNY",
+        "amount": "200.00",
+        "order": "SO-77",
+        "customer": _CUSTOMER,
+        "rate_percent": "2.00",
+        "grade": 3,
+    },
+)
+
+register(
+    "commission.reversed",
+    subject=lambda p: (
+        _("Commission on order %(order)s reversed (%(currency)s %(amount)s): the order was %(why)s")
+        % {
+            "order": p.get("order"),
+            "currency": p.get("currency"),
+            "amount": p.get("amount"),
+            "why": _("refunded") if p.get("reason") == "refunded" else _("cancelled"),
+        }
+    ),
+    example={"order": "SO-77", "currency": "CNY", "amount": "-200.00", "reason": "refunded"},
+)
+
+register(
+    "commission.rejected",
+    subject=lambda p: (
+        _("Commission on order %(order)s refused: %(reason)s")
+        % {"order": p.get("order"), "reason": user(p.get("reason"))}
+    ),
+    example={"order": "SO-77", "reason": "Order booked twice"},
+)

@@ -171,15 +171,20 @@ def webhook_subscription_deliveries(
 
 
 def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:
-    qs = Commission.objects.select_related("order", "order__customer", "employee")
+    """Finance and HR admins see every commission; a person their own; a supervisor also their
+    team's (direct reports, and for managers everyone of their unit and below)."""
+    qs = Commission.objects.select_related("order", "order__customer", "employee", "employee__user")
     if not user.is_authenticated:
         return qs.none()
-    from .selectors import is_finance
-
     if user.is_superuser or has_role(user, Role.HR_ADMIN) or is_finance(user):
         return qs
     employee = employee_of(user)
-    return qs.filter(employee=employee) if employee else qs.none()
+    if employee is None:
+        return qs.none()
+    mine = Q(employee=employee) | Q(employee__manager=employee)
+    if has_role(user, Role.MANAGER):
+        mine |= Q(employee__unit__path__startswith=employee.unit.path)
+    return qs.filter(mine)
 
 
 def handovers_visible_to(user: AbstractBaseUser) -> QuerySet[Handover]:
@@ -282,3 +287,44 @@ def is_finance(user) -> bool:
 
 def can_manage_people(user) -> bool:
     return is_hr_admin(user) or has_role(user, Role.MANAGER)
+
+
+@dataclass
+class StatementMonth:
+    period: str
+    commissions: list
+    totals: dict  # status -> Decimal
+
+
+def can_see_statement(user: AbstractBaseUser, employee: Employee) -> bool:
+    """A person their own statement, a supervisor their team's, finance and HR everyone's (as
+    ``commissions_visible_to``)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or has_role(user, Role.HR_ADMIN) or is_finance(user):
+        return True
+    me = employee_of(user)
+    if me is None:
+        return False
+    if me.pk in (employee.pk, employee.manager_id):
+        return True
+    return has_role(user, Role.MANAGER) and employee.unit.path.startswith(me.unit.path)
+
+
+def commission_statement(employee: Employee) -> list[StatementMonth]:
+    """The person's commissions by month (newest first) with a total per status: pending (incl.
+    approved by finance), approved, paid, reversed, rejected. One query."""
+    from decimal import Decimal
+
+    months: dict[str, StatementMonth] = {}
+    rows = (
+        Commission.objects.filter(employee=employee)
+        .select_related("order", "order__customer")
+        .order_by("-period", "-created_at", "-id")
+    )
+    for row in rows:
+        month = months.setdefault(row.period, StatementMonth(row.period, [], {}))
+        month.commissions.append(row)
+        key = "pending" if row.status == "finance_approved" else row.status
+        month.totals[key] = month.totals.get(key, Decimal("0.00")) + row.amount
+    return list(months.values())

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import reach_views, rollcall_views, views, warroom_views
+from . import commission_views, reach_views, roi_views, rollcall_views, views, warroom_views
 
 app_name = "integrations"
 urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
+    path("customers/roi/", roi_views.roi_table, name="customer_roi"),
     path("customers/<str:external_id>/", views.customer_dossier, name="customer_dossier"),
     path(
         "customers/<str:external_id>/fragment/",
@@ -75,4 +76,15 @@ urlpatterns = [
     path("handovers/<int:pk>/revert/", views.handover_revert, name="handover_revert"),
     path("commissions/", views.commission_list, name="commissions"),
     path("commissions/<int:pk>/decide/", views.commission_decide, name="commission_decide"),
+    path("commissions/statement/", commission_views.statement, name="commission_statement"),
+    path(
+        "commissions/statement/<int:employee_pk>/",
+        commission_views.statement,
+        name="commission_statement_of",
+    ),
+    path("commissions/rules/", commission_views.rules, name="commission_rules"),
+    path("commissions/payroll.csv", commission_views.payroll_csv, name="commission_payroll_csv"),
+    path(
+        "commissions/payroll/push/", commission_views.payroll_push, name="commission_payroll_push"
+    ),
 ]

@@ -354,7 +354,10 @@ def commission_decide(request, pk: int):
     commission = get_object_or_404(selectors.commissions_visible_to(request.user), pk=pk)
     try:
         commissions.commission_approve(
-            commission=commission, actor=request.user, reject=request.POST.get("reject") == "1"
+            commission=commission,
+            actor=request.user,
+            reject=request.POST.get("reject") == "1",
+            reason=request.POST.get("reason", ""),
         )
     except KeelError as exc:
         messages.error(request, exc.message)

@@ -270,7 +270,7 @@ def test_the_commissions_intro_is_printed_once(client_as, users):
 
     Employee.objects.filter(user=users["hradmin"]).update(language="zh-hans")
     page = client_as("hradmin").get(reverse("integrations:commissions")).content.decode()
-    assert page.count("订单回款后按客户负责人职级比例生成待审批提成") == 1
+    assert page.count("已付款订单按客户负责人职级的现行规则生成待审批佣金") == 1
 
 
 def test_the_language_chosen_at_login_stays_in_the_session_and_the_cookie(users, client):

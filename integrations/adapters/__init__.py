@@ -47,6 +47,7 @@ from .records import (
 # Importing the implementations registers them.
 from . import im, rest  # noqa: F401  isort: skip
 from . import dingtalk, feishu, mail, sms, wecom  # noqa: F401  isort: skip
+from .payroll import PayLine, PayrollAdapter, PayrollReceipt  # isort: skip
 from .messaging import (
     ChannelAdapter,
     ChannelMessage,
@@ -82,7 +83,10 @@ __all__ = [
     "MalformedPayload",
     "Order",
     "PartnerConfig",
+    "PayLine",
     "Payment",
+    "PayrollAdapter",
+    "PayrollReceipt",
     "PerformanceAdapter",
     "PerformanceEvent",
     "PermanentError",

@@ -8,12 +8,14 @@ from ..rollcall_views import (
     RollCallSendView,
     WarRoomOpenView,
 )
+from .commissions import CommissionViewSet
 from .master_data_events import MasterDataEventList
 from .views import CrisisDossierView, CustomerViewSet, InboundWebhookView
 from .webhook_subscriptions import WebhookSubscriptionViewSet
 
 router = SimpleRouter()
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("commissions", CommissionViewSet, basename="commission")
 router.register(
     "webhook-subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription"
 )

@@ -16,7 +16,7 @@ from customers.selectors import customers_visible_to
 from hrcore.api.permissions import ReadScope
 from hrcore.errors import NotFound
 
-from .. import selectors
+from .. import roi_selectors, selectors
 from .. import selectors as integrations_selectors
 from ..choices import DossierReason
 from ..filters import CustomerFilter
@@ -46,6 +46,32 @@ def dossier_payload(dossier, building: bool, access=None) -> dict:
     }
 
 
+class RoiSerializer(serializers.Serializer):
+    customer = serializers.CharField()
+    revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
+    hours = serializers.DecimalField(max_digits=12, decimal_places=2)
+    hours_by_source = serializers.DictField(
+        child=serializers.DecimalField(max_digits=12, decimal_places=2)
+    )
+    cost = serializers.DecimalField(max_digits=16, decimal_places=2)
+    margin = serializers.DecimalField(max_digits=16, decimal_places=2)
+    cost_to_revenue = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
+    flagged = serializers.BooleanField()
+
+
+def roi_payload(row) -> dict:
+    return {
+        "customer": row.customer,
+        "revenue": row.revenue,
+        "hours": row.hours,
+        "hours_by_source": row.hours_by_source,
+        "cost": row.cost,
+        "margin": row.margin,
+        "cost_to_revenue": row.ratio,
+        "flagged": row.flagged,
+    }
+
+
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     """Customers with their credit profile (kept current from finance and CRM), by external id."""
 
@@ -57,6 +83,18 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return customers_visible_to(self.request.user).order_by("-overdue_days", "external_id")
+
+    @extend_schema(
+        responses={200: RoiSerializer},
+        description="Labour cost and return of the customer: hours Keel records on it (crisis "
+        "duties done, complaints handled) times the cost rate of each person's grade, against "
+        "the revenue of its paid orders; margin, cost-to-revenue ratio and the flag.",
+    )
+    @action(detail=True, methods=["get"])
+    def roi(self, request, external_id=None):
+        customer = self.get_object()
+        row = roi_selectors.customer_rois([customer])[customer.external_id]
+        return Response(RoiSerializer(roi_payload(row)).data)
 
     @extend_schema(
         responses={200: DossierSerializer, 202: DossierSerializer},

@@ -29,7 +29,7 @@ from .hr import HrSystem
 from .providers import PROVIDERS, Providers
 from .providers import default_knobs as provider_knobs
 
-SERVICES = ("finance", "legal", "crm", "performance", "attendance", "hr")
+SERVICES = ("finance", "legal", "crm", "performance", "attendance", "hr", "payroll")
 MODES = ("ok", "error", "malformed", "hang")
 DEFAULT_TOKEN = "sandbox-demo-token"
 DEFAULT_PARTNER = "sandbox-finance"
@@ -71,6 +71,7 @@ class Sandbox:
         self.paid: dict[str, str] = {}  # invoice number -> paid_on (payments recorded here)
         self.performance: list[dict] = []  # events recorded through the API
         self.performance_keys: dict[str, tuple[str, dict]] = {}  # Idempotency-Key -> (body, event)
+        self.payroll: dict[str, dict] = {}  # reference -> pay line recorded (idempotent)
         self.requests = 0
         self.hr = HrSystem()
         self.providers = Providers(
@@ -101,6 +102,7 @@ class Sandbox:
                 Rule("/performance/events", endpoint="performance_record", methods=["POST"]),
                 Rule("/performance/employees/<username>/events", endpoint="performance_events"),
                 Rule("/attendance/today", endpoint="attendance_today"),
+                Rule("/payroll/lines", endpoint="payroll_lines", methods=["GET", "POST"]),
                 Rule("/hr/roster", endpoint="hr_roster"),
                 Rule("/hr/employees/<eid>", endpoint="hr_employee"),
                 Rule("/_admin/hr/roster", endpoint="hr_admin", methods=["POST"]),
@@ -191,6 +193,7 @@ class Sandbox:
             self.paid.clear()
             self.performance.clear()
             self.performance_keys.clear()
+            self.payroll.clear()
         self.providers.reset()
         self.hr.reset()
         return self.json({"ok": True})
@@ -397,6 +400,42 @@ class Sandbox:
         return self.json(
             {"employee": username, "events": rows, "score": sum(e["points"] for e in rows)}
         )
+
+    # --- payroll ------------------------------------------------------------------------
+
+    def payroll_lines(self, request: Request) -> Response:
+        """``POST`` one pay line (employee number, name, period, amount, currency, reference);
+        the same reference again answers with the first recording (200), once per commission.
+        ``GET`` lists the lines recorded."""
+        if request.method == "GET":
+            with self.lock:
+                return self.json({"lines": list(self.payroll.values())})
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return self.json({"error": "not JSON"}, 400)
+        if not isinstance(body, dict):
+            return self.json({"error": "expected an object"}, 400)
+        missing = [
+            k
+            for k in ("reference", "employee_number", "name", "period", "amount", "currency")
+            if not isinstance(body.get(k), str) or not body[k]
+        ]
+        if missing:
+            return self.json({"error": f"required: {', '.join(missing)}"}, 400)
+        with self.lock:
+            seen = self.payroll.get(body["reference"])
+            if seen is not None:
+                return self.json(seen, 200)
+            line = {
+                **{k: body[k] for k in ("reference", "employee_number", "name", "period")},
+                "amount": body["amount"],
+                "currency": body["currency"],
+                "id": f"PL-{len(self.payroll) + 1:06d}",
+                "recorded_at": datetime.now(UTC).isoformat(),
+            }
+            self.payroll[body["reference"]] = line
+        return self.json(line, 201)
 
     # --- HR system of record -------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from ..models import (
     InboundDelivery,
     Partner,
 )
-from .commissions import order_mark_paid
+from .commissions import order_mark_paid, order_reverse
 from .complaints import complaint_record
 from .credit import customer_credit_update
 from .dossiers import dossier_request
@@ -154,9 +154,19 @@ def _handle_order_paid(partner: Partner, payload: dict) -> dict:
         customer=customer,
         external_id=str(payload.get("order") or ""),
         amount=payload.get("amount"),
+        product_line=str(payload.get("product_line") or ""),
         actor=partner.service_user,
     )
     return {"commission_id": commission.pk if commission else None}
+
+
+def _handle_order_reversed(partner: Partner, event: str, payload: dict) -> dict:
+    reversal = order_reverse(
+        external_id=str(payload.get("order") or ""),
+        reason="refunded" if event == "order.refunded" else "cancelled",
+        actor=partner.service_user,
+    )
+    return {"reversal_id": reversal.pk if reversal else None}
 
 
 INBOUND_EVENTS = {
@@ -165,6 +175,8 @@ INBOUND_EVENTS = {
     "collectors.on_site",
     "complaint.created",
     "order.paid",
+    "order.refunded",
+    "order.cancelled",
     *MASTER_DATA_EVENTS,
 }
 
@@ -283,6 +295,8 @@ def webhook_receive(*, partner_slug: str, body: bytes, headers, now: float | Non
                 result = master_data_apply(
                     partner=partner, event=event, payload=payload, delivery_id=delivery_id
                 )
+            elif event in ("order.refunded", "order.cancelled"):
+                result = _handle_order_reversed(partner, event, payload)
             else:
                 result = _handle_order_paid(partner, payload)
             inbound.status, inbound.result = InboundStatus.PROCESSED, result

@@ -150,7 +150,17 @@ def test_circuit_opens_then_recovers(sandbox, kind):
 
 def test_registry_knows_every_kind():
     kinds = {kind for kind, _protocol in adapters.registered()}
-    assert kinds == {"finance", "legal", "crm", "performance", "attendance", "im", "channel", "hr"}
+    assert kinds == {
+        "finance",
+        "legal",
+        "crm",
+        "performance",
+        "attendance",
+        "im",
+        "channel",
+        "hr",
+        "payroll",
+    }
     assert [p for k, p in adapters.registered() if k == "im"] == ["dingtalk-robot", "wecom-robot"]
     with pytest.raises(adapters.PermanentError, match="no adapter"):
         adapters.adapter_for(config("http://x", "finance", protocol="soap"))

@@ -1,0 +1,56 @@
+"""The labour cost and return page: the customers one may see, by customer and by owner, sorted
+by a column (highest cost-to-revenue first by default), the highest ratios flagged."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from customers.selectors import customers_visible_to
+from hrcore.charts import hbar_chart
+
+from . import roi, roi_selectors
+
+CHART_ROWS = 10
+
+
+@login_required
+def roi_table(request):
+    sort = request.GET.get("sort", "ratio")
+    if sort not in roi.SORTS:
+        sort = "ratio"
+    descending = request.GET.get("dir", "desc") != "asc"
+    customers = list(customers_visible_to(request.user).order_by("external_id"))
+    rows = roi_selectors.customer_rois(customers)
+    names = {c.external_id: c for c in customers}
+    ranked = roi.ranked(rows.values(), sort, descending)
+    top = roi.ranked(rows.values())[:CHART_ROWS]  # the highest cost to revenue
+    bars = [
+        (
+            names[r.customer].name,
+            1.0 if r.ratio is None else float(r.ratio),
+            _("no revenue") if r.ratio is None else f"{r.ratio * 100:.1f} %",
+        )
+        for r in top
+        if r.cost > 0
+    ]
+    chart = bars and hbar_chart(
+        bars,
+        title=_("Labour cost as a share of revenue"),
+        warn_at=float(roi.FLAG_RATIO) / 2,
+        bad_at=float(roi.FLAG_RATIO),
+    )
+    return render(
+        request,
+        "integrations/customer_roi.html",
+        {
+            "rows": [(names[r.customer], r) for r in ranked],
+            "owners": roi_selectors.owner_rois(customers, rows),
+            "sort": sort,
+            "descending": descending,
+            "columns": ["customer", "hours", "cost", "revenue", "margin", "ratio"],
+            "flag_ratio_percent": int(roi.FLAG_RATIO * 100),
+            "chart": chart,
+        },
+    )

@@ -1,0 +1,87 @@
+"""Issue 17 §4: labour cost and return per customer — the arithmetic on known data, the reads in
+constant queries, the API and the sorted table."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from integrations import roi
+
+T0 = datetime(2026, 11, 2, 9, 0)
+
+
+def test_task_hours_are_capped_and_never_negative():
+    assert roi.task_hours(T0, T0 + timedelta(minutes=90)) == D("1.50")
+    assert roi.task_hours(T0, T0 + timedelta(days=2)) == D("8")
+    assert roi.task_hours(T0, T0 - timedelta(hours=1)) == D("0.00")
+
+
+def test_customer_roi_on_known_data():
+    work = [
+        roi.Work("A", 3, D("2"), "tasks"),  # 2 h × 120 = 240
+        roi.Work("A", 6, D("1.5"), "complaints"),  # 1.5 h × 260 = 390
+        roi.Work("B", 1, D("4"), "tasks"),  # 4 h × 80 = 320
+        roi.Work("C", 5, D("1"), "complaints"),  # 180, no revenue
+        roi.Work("Z", 5, D("1"), "tasks"),  # not a customer asked about
+    ]
+    rows = roi.customer_roi(work, {"A": D("10000"), "B": D("1000"), "D": D("500")}, "ABCD")
+    a, b, c, d = (rows[k] for k in "ABCD")
+    assert (a.hours, a.cost, a.revenue, a.margin, a.ratio, a.flagged) == (
+        D("3.5"),
+        D("630.00"),
+        D("10000.00"),
+        D("9370.00"),
+        D("0.0630"),
+        False,
+    )
+    assert a.hours_by_source == {"complaints": D("1.5"), "tasks": D("2")}
+    assert (b.cost, b.ratio, b.flagged) == (D("320.00"), D("0.3200"), True)
+    assert (c.cost, c.ratio, c.flagged, c.margin) == (D("180.00"), None, True, D("-180.00"))
+    assert (d.cost, d.ratio, d.flagged) == (D("0.00"), D("0.0000"), False)
+    assert [r.customer for r in roi.ranked(rows.values())] == ["C", "B", "A", "D"]
+    assert [r.customer for r in roi.ranked(rows.values(), "margin", False)] == ["C", "D", "B", "A"]
+    assert [r.customer for r in roi.ranked(rows.values(), "bogus")] == ["C", "B", "A", "D"]
+
+
+@pytest.mark.django_db
+def test_roi_api_page_and_constant_queries(customers, users, api_as, client_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations import roi_selectors
+    from integrations.services import commissions, complaints
+
+    cust = customers["CUST-1002"]  # owned by staff, grade 3
+    commissions.order_mark_paid(customer=cust, external_id="SO-R1", amount="1000")
+    complaints.complaint_record(
+        customer=cust, external_id="CP-R1", severity="high", summary_zh="x", summary_en="x"
+    )  # 4 h × 120 = 480 → 48 % of revenue: flagged
+    body = api_as("staff").get("/api/v1/customers/CUST-1002/roi/").json()
+    assert body == {
+        "customer": "CUST-1002",
+        "revenue": "1000.00",
+        "hours": "4.00",
+        "hours_by_source": {"complaints": "4.00"},
+        "cost": "480.00",
+        "margin": "520.00",
+        "cost_to_revenue": "0.4800",
+        "flagged": True,
+    }
+    assert api_as("manager2").get("/api/v1/customers/CUST-1002/roi/").status_code == 404
+    with CaptureQueriesContext(connection) as one:
+        roi_selectors.customer_rois(list(customers.values())[:1])
+    with CaptureQueriesContext(connection) as many:
+        roi_selectors.customer_rois(list(customers.values()))
+    assert len(one) == len(many) == 3
+    page = client_as("hradmin").get("/integrations/customers/roi/").content.decode()
+    assert page.index('data-customer="CUST-1002" class="flagged"') < page.index(
+        "<h2>"
+    )  # before the per-owner table
+    first_row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert 'data-customer="CUST-1002"' in first_row  # highest cost to revenue first
+    assert page.count("<svg") == 1  # the chart
+    by_revenue_asc = client_as("hradmin").get("/integrations/customers/roi/?sort=revenue&dir=asc")
+    assert by_revenue_asc.status_code == 200
