@@ -224,7 +224,12 @@ class DecisionForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    supersedes = forms.ChoiceField(label=_("Supersedes"), required=False)
+    # its choices are earlier decisions as typed (user text, in the decider's language)
+    supersedes = forms.ChoiceField(
+        label=_("Supersedes"),
+        required=False,
+        widget=forms.Select(attrs={"data-user-content": ""}),
+    )
     option_follow_ups = forms.BooleanField(
         label=_("Also create the follow-ups the chosen option foresees"), required=False
     )

@@ -31,6 +31,14 @@ SKIP = ("/admin/", "/api/", "/accounts/", "/static/", "/media/", "/healthz", "/i
 
 # Page routes the sweep does not open, each with its reason.
 NOT_SWEPT = {
+    "integrations:commission_payroll_csv": "a CSV download, not a page",
+    "integrations:commission_payroll_push": "a POST (the button is on integrations:commissions)",
+    "integrations:commission_statement_of": "a person's statement, the same page as "
+    "integrations:commission_statement (tests/integrations/test_commission_loop.py)",
+    "integrations:crisis_roll_call_send": "a POST (the form is on the crisis page, swept)",
+    "integrations:crisis_war_room_open": "a POST (the button is in the war-room panel, swept)",
+    "integrations:crisis_war_room_panel": "a fragment of the crisis page, loaded by htmx "
+    "(tests/integrations/test_reach_pages.py)",
     "crisis:obligation_file": "a POST (the form is in the crisis page's clocks, swept)",
     "crisis:obligation_adjust": "a POST (the form is in the crisis page's clocks, swept)",
     "crisis:obligation_proof": "a file download, not a page",
