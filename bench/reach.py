@@ -565,6 +565,10 @@ def main(argv=None) -> int:
     if args.worker:
         return worker()
     with tempfile.TemporaryDirectory(prefix="keel-bench-reach-") as tmp:
+        # the embedded default on its own data directory: a caller's database and Redis
+        # (the test tiers') are not the benchmark's
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            os.environ.pop(name, None)
         os.environ.update(environment(tmp))
         sys.path.insert(0, str(ROOT))
         figures = run(args)

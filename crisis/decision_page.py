@@ -10,6 +10,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
 from hrcore.errors import KeelError
+from hrcore.i18n import is_chinese
 from hrcore.models import Employee
 from hrcore.selectors import employee_of, resolve_assignees
 from responsibilities.decision_options import label_of
@@ -60,6 +61,7 @@ def foreseen_follow_ups(crisis: Crisis, options: list[dict]) -> dict[str, list[d
     the deadline in minutes."""
     wanted = {(f["function"], "") for o in options for f in o.get("follow_ups") or []}
     resolved = resolve_assignees(unit=crisis.unit, wanted=wanted) if wanted else {}
+    languages = ("zh", "en") if is_chinese() else ("en", "zh")
     rows: dict[str, list[dict]] = {}
     for option in options:
         for f in option.get("follow_ups") or []:
@@ -67,7 +69,10 @@ def foreseen_follow_ups(crisis: Crisis, options: list[dict]) -> dict[str, list[d
             action = f["action"]
             rows.setdefault(option["code"], []).append(
                 {
-                    "action": " / ".join(dict.fromkeys(t for t in action.values() if t)),
+                    # the reader's language first (jsonb keeps no key order)
+                    "action": " / ".join(
+                        dict.fromkeys(t for t in (action.get(a) for a in languages) if t)
+                    ),
                     "assignee": ""
                     if who is None or isinstance(who, KeelError)
                     else who.employee.user.get_username(),

@@ -56,7 +56,7 @@ def superseded_decision(crisis: Crisis, supersedes: Decision | int | None) -> De
         return None
     pk = supersedes.pk if isinstance(supersedes, Decision) else supersedes
     earlier = (
-        Decision.objects.select_for_update()
+        Decision.objects.select_for_update(of=("self",))
         .filter(crisis=crisis, pk=pk)
         .select_related("superseded_by")
         .first()

@@ -396,7 +396,10 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"bearerAuth": []}],
     # Crisis severity and a scenario's default severity are one vocabulary: one schema enum.
-    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "crisis.choices.Severity"},
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "crisis.choices.Severity",
+        "TaskStatusEnum": "crisis.choices.TaskStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hrcore.api.schema.add_error_responses",

@@ -9,6 +9,7 @@ from competency import selectors
 from competency.models import Evidence, RunStep, Simulation
 from competency.services import attempts
 from hrcore.errors import Conflict
+from tests.competency.test_play import GOOD_ANSWER
 
 
 @pytest.mark.postgres
@@ -18,8 +19,15 @@ def test_concurrent_answers_to_the_last_step_score_once(competency_demo, users):
     run = attempts.run_start(
         simulation=Simulation.objects.get(code="debt-collectors-office"), actor=manager
     )
-    for index in (0, 0, 2, 0):  # start → first-words → ask-details → call-team → team-arrives
+    # start → first-words → ask-details → verify-docs (a written answer covering every key
+    # point) → call-team → team-arrives: the path that passes (tests/competency/test_play.py)
+    for index in (0, 0, 0, None, 0):
         run.refresh_from_db()
+        if index is None:
+            attempts.run_answer(
+                run_id=run.pk, node_id=run.current_node_id, free_text=GOOD_ANSWER, actor=manager
+            )
+            continue
         choice = selectors.visible_choices(run.current_node, run.state)[index]
         attempts.run_answer(
             run_id=run.pk, node_id=run.current_node_id, choice_id=choice.pk, actor=manager
@@ -51,7 +59,9 @@ def test_concurrent_answers_to_the_last_step_score_once(competency_demo, users):
     assert sorted(outcomes) == ["conflict", "ok"]
     run.refresh_from_db()
     assert run.status == "finished"
-    assert RunStep.objects.filter(run=run).count() == 5
+    assert (
+        RunStep.objects.filter(run=run).count() == 6
+    )  # five steps before the last, one last answer that won
     assert Evidence.objects.filter(run=run).count() == 4
     assert (
         manager.employee.recognition.filter(

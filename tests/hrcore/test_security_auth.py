@@ -351,9 +351,11 @@ def test_the_schema_documents_what_each_scope_grants(users, api_as):
     for scope in ("read", "write", "crisis:file", "webhooks", "evidence:write"):
         assert f"`{scope}`" in bearer["description"]
     crises = schema["paths"]["/api/v1/crises/"]
-    assert crises["post"]["x-token-scopes"] == ["crisis:file", "write"]
+    assert crises["post"]["x-token-scopes"] == ["crisis:file", "crisis:drill", "write"]
     assert crises["get"]["x-token-scopes"] == ["read"]
-    assert "Token scopes: `crisis:file` or `write`." in crises["post"]["description"]
+    assert (
+        "Token scopes: `crisis:file` or `crisis:drill` or `write`." in crises["post"]["description"]
+    )
     evidence = schema["paths"]["/api/v1/competency-evidence/"]["post"]
     assert evidence["x-token-scopes"] == ["evidence:write", "write"]
     webhook = schema["paths"]["/api/v1/integrations/webhooks/{partner}/"]["post"]

@@ -271,12 +271,15 @@ def test_an_undeliverable_number_gets_a_failed_callback_with_the_reason(
     sandbox.knobs(sms={"callbacks": "manual", "undeliverable": ["+8613800138009"]})
     channel(sandbox.url, "sms-gateway").send(message("+8613800138009"))
     providers.release_callbacks()
-    [c] = callbacks
-    event = parse_callback(
-        callback_secret(CALLBACK_BASE, "sms"), body=c["body"], headers=c["headers"]
-    )
-    assert event.event == "failed"
-    assert "UNDELIV" in event.reason
+    # the sandbox retries callbacks like the real push services: count only this number's
+    mine = [c for c in callbacks if b"+8613800138009" in c["body"]]
+    assert mine
+    for c in mine:
+        event = parse_callback(
+            callback_secret(CALLBACK_BASE, "sms"), body=c["body"], headers=c["headers"]
+        )
+        assert event.event == "failed"
+        assert "UNDELIV" in event.reason
 
 
 def test_forged_tampered_or_stale_callbacks_are_refused(sandbox, providers, callbacks):
