@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Prefetch
 
 from . import agreement
-from .choices import NodeKind, RunStatus, VersionStatus
+from .choices import NodeKind, RubricItemKind, RunStatus, VersionStatus
 from .models import RunStep, SimNode, SimRubricItem, Simulation
 from .rating_models import AnswerRating, ReferenceAnswer, SimulationRater
 from .services.rating import RATERS_PER_ANSWER
@@ -21,10 +21,13 @@ def _rated_simulations(user: AbstractBaseUser):
     return SimulationRater.objects.filter(user=user).values("simulation_id")
 
 
-def _key_points():
+def _key_points(path: str = "node__rubric_items") -> Prefetch:
+    """The key points (not the forbidden phrases) of the nodes at ``path``, as ``key_points``."""
     return Prefetch(
-        "node__rubric_items",
-        queryset=SimRubricItem.objects.filter(kind="key_point").order_by("order", "id"),
+        path,
+        queryset=SimRubricItem.objects.filter(kind=RubricItemKind.KEY_POINT).order_by(
+            "order", "id"
+        ),
         to_attr="key_points",
     )
 
@@ -95,11 +98,7 @@ def agreement_overview() -> list[SimulationAgreement]:
         SimNode.objects.filter(version__status=VersionStatus.PUBLISHED, kind=NodeKind.FREE_TEXT)
         .select_related("version")
         .prefetch_related(
-            Prefetch(
-                "rubric_items",
-                queryset=SimRubricItem.objects.filter(kind="key_point").order_by("order", "id"),
-                to_attr="key_points",
-            ),
+            _key_points("rubric_items"),
             "reference_answers",
         )
     ):

@@ -246,6 +246,23 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
     }
 
 
+def finished_runs(employees, **filters) -> QuerySet[SimulationRun]:
+    """The finished runs of ``employees`` (their practice history), narrowed by ``filters``."""
+    return SimulationRun.objects.filter(
+        employee__in=employees, status=RunStatus.FINISHED, finished_at__isnull=False, **filters
+    )
+
+
+def practice_history(employees, simulations) -> dict[tuple[int, int], list[tuple[datetime, bool]]]:
+    """Finished attempts ``(finished_at, passed)`` per (employee, simulation), in one query."""
+    history: dict[tuple[int, int], list[tuple[datetime, bool]]] = {}
+    for employee_id, simulation_id, at, passed in finished_runs(
+        employees, version__simulation__in=simulations
+    ).values_list("employee_id", "version__simulation_id", "finished_at", "passed"):
+        history.setdefault((employee_id, simulation_id), []).append((at, bool(passed)))
+    return history
+
+
 def practice_currency(employees: list[Employee], *, scenario_code: str, now) -> dict[int, dict]:
     """Per employee: their last finished practice of the scenario's simulations (when, passed,
     the score per competency) and whether it is current (``competency.spacing``: the next
@@ -257,19 +274,16 @@ def practice_currency(employees: list[Employee], *, scenario_code: str, now) -> 
     )
     history: dict[int, list] = {}
     last: dict[int, SimulationRun] = {}
-    for run in SimulationRun.objects.filter(
-        employee__in=employees,
-        version__simulation__scenario_code=scenario_code,
-        status=RunStatus.FINISHED,
-        finished_at__isnull=False,
-    ).only("employee_id", "finished_at", "passed", "competency_scores"):
+    for run in finished_runs(employees, version__simulation__scenario_code=scenario_code).only(
+        "employee_id", "finished_at", "passed", "competency_scores"
+    ):
         history.setdefault(run.employee_id, []).append((run.finished_at, bool(run.passed)))
         if run.employee_id not in last or run.finished_at > last[run.employee_id].finished_at:
             last[run.employee_id] = run
     out = {}
     for employee in employees:
         run = last.get(employee.pk)
-        days = cadence.get(employee.position_id, spacing.EXPANDING_DAYS[-1] * 2)
+        days = cadence.get(employee.position_id, spacing.DEFAULT_CADENCE_DAYS)
         out[employee.pk] = {
             "last_at": run.finished_at if run else None,
             "passed": bool(run.passed) if run else None,

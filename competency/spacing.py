@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 EXPANDING_DAYS = (7, 30, 90)
 RETRY_AFTER_FAIL = timedelta(days=3)
+# A role holder whose position has no practice profile: every six months.
+DEFAULT_CADENCE_DAYS = 180
 
 
 def intervals(cadence_days: int) -> tuple[int, ...]:

@@ -18,7 +18,6 @@ from .. import spacing
 from ..choices import (
     AssignmentReason,
     RubricItemKind,
-    RunStatus,
     VersionStatus,
 )
 from ..models import (
@@ -28,12 +27,12 @@ from ..models import (
     SimChoice,
     SimRubricItem,
     Simulation,
-    SimulationRun,
     SimulationVersion,
 )
 from ..selectors import (
     current_levels,
     gaps_for,
+    practice_history,
     profile_for,
     published_version,
 )
@@ -198,19 +197,6 @@ def gap_pushes_for(*, employee: Employee, now: datetime | None = None) -> int:
         ):
             created += 1
     return created
-
-
-def practice_history(holders, simulations) -> dict[tuple[int, int], list[tuple[datetime, bool]]]:
-    """Finished attempts ``(finished_at, passed)`` per (employee, simulation), in one query."""
-    history: dict[tuple[int, int], list[tuple[datetime, bool]]] = {}
-    for employee_id, simulation_id, at, passed in SimulationRun.objects.filter(
-        employee__in=holders,
-        version__simulation__in=simulations,
-        status=RunStatus.FINISHED,
-        finished_at__isnull=False,
-    ).values_list("employee_id", "version__simulation_id", "finished_at", "passed"):
-        history.setdefault((employee_id, simulation_id), []).append((at, bool(passed)))
-    return history
 
 
 def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
