@@ -231,12 +231,10 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
         if row["acting"] is not None and holders_count.get(row["acting"].pk, 0) > 1:
             row["spof"] = True
             row["multi"] = True
-    people = {p.pk: p for r in rows for p in (r["holder"], r["acting"]) if p is not None}
+    people = {r["holder"].pk: r["holder"] for r in rows if r["holder"] is not None}
     practice = practice_currency(list(people.values()), scenario_code=scenario_code, now=at)
     for row in rows:
         row["practice"] = practice.get(row["holder"].pk) if row["holder"] else None
-        if row["acting"] is not None and row["acting"] != row["holder"]:
-            row["acting_practice"] = practice.get(row["acting"].pk)
     holders = {r["holder"].pk for r in rows if r["holder"] is not None}
     current = sum(1 for pk in holders if practice.get(pk, {}).get("current"))
     return {

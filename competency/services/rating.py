@@ -123,6 +123,15 @@ def answer_rate(
             raise PermissionDenied(_("Nobody rates their own answer."))
         target = {"step": step}
     else:
+        # locked like a player's answer: two quick submits of one rater are one rating
+        reference = (
+            ReferenceAnswer.objects.select_for_update()
+            .select_related("node__version")
+            .filter(pk=reference.pk)
+            .first()
+        )
+        if reference is None:
+            raise NotFound(_("No such written answer."))
         node = reference.node
         _require_rater(actor, node.version.simulation_id)
         target = {"reference": reference}

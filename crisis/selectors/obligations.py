@@ -75,7 +75,10 @@ def obligations_board(user: AbstractBaseUser, now: datetime, limit: int = BOARD_
     """The dashboard's panel: the open statutory clocks (running or breached) of the open crises
     the viewer sees, breached and soonest due first, with their total and breached counts."""
     open_clocks = CrisisObligation.objects.filter(
-        crisis__in=crises_visible_to(user).filter(status=CrisisStatus.OPEN).values("pk"),
+        # drills have their own view; their clocks are not the group's legal deadlines
+        crisis__in=crises_visible_to(user)
+        .filter(status=CrisisStatus.OPEN, is_drill=False)
+        .values("pk"),
         state__in=rules.OBLIGATION_OPEN_STATES,
     )
     clocks = list(open_clocks.select_related("crisis").order_by("due_at", "id")[:limit])

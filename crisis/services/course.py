@@ -36,7 +36,7 @@ from ..retiming import retime
 from ..selectors.access import GRANT_CODENAMES, can_manage, crises_visible_to
 from ..selectors.course import crisis_audience, invited_users
 from .board import crisis_board_flags_refresh
-from .common import crisis_link, require_open_crisis, require_visible
+from .common import crisis_link, drill_marked, require_open_crisis, require_visible
 from .obligations import obligations_sync
 from .participants import crisis_invite
 
@@ -75,7 +75,7 @@ def notify_audience(
         notification_send(
             recipient=user,
             kind=kind,
-            params=params,
+            params=drill_marked(crisis, params),
             link=crisis_link(crisis.pk),
             data={"crisis_id": crisis.pk},
             dedupe_key=f"crisis:{crisis.pk}:{key}:{user.pk}",

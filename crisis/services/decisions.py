@@ -36,6 +36,7 @@ from .added_tasks import task_add
 from .board import crisis_board_flags_refresh
 from .common import (
     crisis_link,
+    drill_marked,
     event_payload,
     participant_add,
     require_open_crisis,
@@ -89,7 +90,7 @@ def decision_record(
         notification_send(
             recipient=user,
             kind="crisis.decision",
-            params=params,
+            params=drill_marked(crisis, params),
             link=crisis_link(crisis.pk),
             data={"crisis_id": crisis.pk, "decision_id": decision.pk},
             dedupe_key=f"crisis:{crisis.pk}:decision:{decision.pk}:{user.pk}",

@@ -33,7 +33,7 @@ from .. import obligations as rules
 from ..choices import CrisisStatus, Severity
 from ..models import NOTE_MAX_LENGTH, Crisis, CrisisObligation, Decision, Obligation
 from ..selectors.access import can_manage
-from .common import crisis_link, filer_employee, require_visible
+from .common import crisis_link, drill_marked, filer_employee, require_visible
 from .uploads import validate_upload
 
 logger = logging.getLogger(__name__)
@@ -295,11 +295,14 @@ def _notify(
         notification_send(
             recipient=employee.user,
             kind=kind,
-            params={
-                "crisis_title": clock.crisis.title,
-                "obligation": {"zh": clock.title_zh, "en": clock.title_en},
-                **params,
-            },
+            params=drill_marked(
+                clock.crisis,
+                {
+                    "crisis_title": clock.crisis.title,
+                    "obligation": {"zh": clock.title_zh, "en": clock.title_en},
+                    **params,
+                },
+            ),
             link=crisis_link(clock.crisis_id),
             data={"crisis_id": clock.crisis_id, "obligation_id": clock.pk},
             dedupe_key=f"crisis:obligation:{clock.pk}:{key}:{employee.pk}",

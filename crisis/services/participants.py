@@ -15,7 +15,7 @@ from ..models import (
     Crisis,
 )
 from ..selectors.access import can_manage
-from .common import crisis_link, require_visible
+from .common import crisis_link, drill_marked, require_visible
 
 
 @transaction.atomic
@@ -31,7 +31,7 @@ def crisis_invite(*, crisis: Crisis, user: AbstractBaseUser, actor) -> None:
     notification_send(
         recipient=user,
         kind="crisis.invited",
-        params={"crisis_title": crisis.title},
+        params=drill_marked(crisis, {"crisis_title": crisis.title}),
         link=crisis_link(crisis.pk),
         data={"crisis_id": crisis.pk},
         dedupe_key=f"crisis:{crisis.pk}:invited:{user.pk}",

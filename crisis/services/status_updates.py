@@ -25,7 +25,7 @@ from .. import events
 from ..choices import CrisisStatus, Severity
 from ..models import STATUS_UPDATE_MAX_LENGTH, Crisis, StatusCadence, StatusUpdate
 from ..selectors.course import status_cadences
-from .common import crisis_link, filer_employee, require_open_crisis
+from .common import crisis_link, drill_marked, filer_employee, require_open_crisis
 from .course import actor_person, lock_managed, notify_audience
 
 SWEEP_BATCH = 200
@@ -94,12 +94,15 @@ def _remind(crisis: Crisis, *, due_at: datetime, every_minutes: int, now: dateti
         notification_send(
             recipient=recipient,
             kind="crisis.status_update_due",
-            params={
-                "crisis_title": crisis.title,
-                "every_minutes": every_minutes,
-                "due_at": when(due_at),
-                "time_zone": employee.time_zone if employee is not None else "",
-            },
+            params=drill_marked(
+                crisis,
+                {
+                    "crisis_title": crisis.title,
+                    "every_minutes": every_minutes,
+                    "due_at": when(due_at),
+                    "time_zone": employee.time_zone if employee is not None else "",
+                },
+            ),
             link=crisis_link(crisis.pk),
             data={"crisis_id": crisis.pk},
             dedupe_key=f"crisis:{crisis.pk}:status_update_due:{when(crisis.status_updated_at)}",

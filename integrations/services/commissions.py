@@ -66,7 +66,10 @@ def order_mark_paid(
     tells the owner."""
     if not external_id:
         raise ValidationFailed(_("The order needs an id."), errors={"order": _("Required.")})
-    order = Order.objects.select_for_update().filter(external_id=external_id).first()
+    orders = Order.objects.select_for_update().filter(external_id=external_id)
+    if customer is not None:  # a partner reverses only an order of the customer it names
+        orders = orders.filter(customer=customer)
+    order = orders.first()
     if order is None:
         order = Order.objects.create(
             external_id=external_id,
@@ -108,7 +111,7 @@ def order_mark_paid(
 
 
 @transaction.atomic
-def order_reverse(*, external_id: str, reason: str, actor=None) -> Commission | None:
+def order_reverse(*, external_id: str, reason: str, actor=None, customer=None) -> Commission | None:
     """A refunded or cancelled order: its commission is reversed by a reversal row (the negative
     amount) and its owner told. A commission not yet paid out becomes ``reversed``; one already
     paid keeps ``paid`` and its reversal (approved) is deducted by the next payroll export.
@@ -117,7 +120,10 @@ def order_reverse(*, external_id: str, reason: str, actor=None) -> Commission | 
         raise ValidationFailed(
             _("A reversal is for a refunded or cancelled order."), errors={"reason": reason}
         )
-    order = Order.objects.select_for_update().filter(external_id=external_id).first()
+    orders = Order.objects.select_for_update().filter(external_id=external_id)
+    if customer is not None:  # a partner reverses only an order of the customer it names
+        orders = orders.filter(customer=customer)
+    order = orders.first()
     if order is None:
         raise ValidationFailed(_("Unknown order."), errors={"order": external_id})
     if order.status != reason:

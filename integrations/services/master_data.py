@@ -138,11 +138,17 @@ def ledger_record(
 
 
 def ledger_duplicate(*, partner: Partner, event: str, payload: dict, delivery_id: str) -> KeelError:
-    """Record a duplicate of an applied event and return the refusal to answer with."""
-    error = ledger_duplicate_error(event_id_of(payload, delivery_id))
-    ledger_rejection(
-        partner=partner, event=event, payload=payload, delivery_id=delivery_id, error=error
-    )
+    """Record a duplicate of an applied event (once: a replayed copy does not grow the ledger)
+    and return the refusal to answer with."""
+    event_id = event_id_of(payload, delivery_id)
+    error = ledger_duplicate_error(event_id)
+    recorded = MasterDataEvent.objects.filter(
+        partner=partner, event_id=event_id, status=MasterDataStatus.DUPLICATE
+    ).exists()
+    if not recorded:
+        ledger_rejection(
+            partner=partner, event=event, payload=payload, delivery_id=delivery_id, error=error
+        )
     return error
 
 

@@ -24,6 +24,7 @@ from .. import signing
 from ..choices import (
     DossierReason,
     InboundStatus,
+    PartnerKind,
 )
 from ..crypto import CredentialUnreadable
 from ..models import (
@@ -148,7 +149,22 @@ def _handle_complaint(partner: Partner, payload: dict) -> dict:
     return {"complaint": complaint.external_id, "employee_id": complaint.employee_id}
 
 
+# Orders are the CRM's and finance's: no other partner (HR, payroll, attendance…) may pay or
+# reverse one, and so move a commission.
+ORDER_PARTNER_KINDS = {PartnerKind.CRM, PartnerKind.FINANCE}
+
+
+def _require_order_partner(partner: Partner) -> None:
+    if partner.kind not in ORDER_PARTNER_KINDS:
+        raise ValidationFailed(
+            _("Only the CRM or the finance system sends order events."),
+            errors={"event": _("Not an event this partner may send.")},
+            code="wrong_partner",
+        )
+
+
 def _handle_order_paid(partner: Partner, payload: dict) -> dict:
+    _require_order_partner(partner)
     customer = _customer_from(payload)
     commission = order_mark_paid(
         customer=customer,
@@ -161,7 +177,9 @@ def _handle_order_paid(partner: Partner, payload: dict) -> dict:
 
 
 def _handle_order_reversed(partner: Partner, event: str, payload: dict) -> dict:
+    _require_order_partner(partner)
     reversal = order_reverse(
+        customer=_customer_from(payload),
         external_id=str(payload.get("order") or ""),
         reason="refunded" if event == "order.refunded" else "cancelled",
         actor=partner.service_user,

@@ -606,3 +606,12 @@ def test_hr_admins_read_the_ledger_in_the_admin_in_their_language(send, client_a
         302,
         403,
     )
+
+
+def test_a_replayed_delivery_is_recorded_once_however_often_it_comes(send):
+    payload = {"event": "employee.hired", "id": "evt-78", "employee": person("HR-2005")}
+    assert send(payload, "d-1").status_code == 200
+    for _ in range(3):  # a captured request replayed: refused, the ledger does not grow
+        again = send(payload, "d-1")
+        assert again.status_code == 409 and again.json()["code"] == "duplicate"
+    assert [r.status for r in ledger(event_id="evt-78")] == ["applied", "duplicate"]
