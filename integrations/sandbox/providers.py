@@ -101,6 +101,9 @@ class Providers:
             self.pending: list[tuple[str, dict]] = []
             self.callback_log: list[dict] = []
             self.chats: dict[str, dict] = {}  # chat id -> {"provider", "name", "members", ...}
+            # Callbacks scheduled or retrying before a reset die with it (they never reach the
+            # next user of the sandbox, e.g. the next test).
+            self.epoch = getattr(self, "epoch", 0) + 1
             self.ids = itertools.count(1)
 
     @staticmethod
@@ -226,12 +229,23 @@ class Providers:
                 with self.lock:
                     self.pending.append((provider, payload))
             else:
-                timer = threading.Timer(delay, self.send_callback, args=(provider, payload))
+                timer = threading.Timer(
+                    delay,
+                    self.send_callback,
+                    args=(provider, payload),
+                    kwargs={"epoch": self.epoch},
+                )
                 timer.daemon = True
                 timer.start()
 
     def send_callback(
-        self, provider: str, payload: dict, *, secret: str | None = None, retries: int | None = None
+        self,
+        provider: str,
+        payload: dict,
+        *,
+        secret: str | None = None,
+        retries: int | None = None,
+        epoch: int | None = None,
     ) -> int:
         """POST one signed callback to Keel; returns the HTTP status (0 when unreachable). Like
         the real push services, a 404 (message not known yet), a 5xx or no answer is retried
@@ -245,6 +259,8 @@ class Providers:
         if retries is None:
             retries = int(self.knob(provider).get("callback_retries", 8))
         for attempt in range(retries + 1):
+            if epoch is not None and epoch != self.epoch:
+                return 0  # the sandbox was reset since this callback was scheduled
             # Signed per attempt (fresh timestamp), same event id: Keel dedupes on it.
             headers = signing.signed_headers(key, raw, delivery_id=event_id, event=payload["event"])
             try:
