@@ -35,6 +35,24 @@ PERFORMANCE_VARIANTS: dict[str, tuple[str, ...]] = {
     PerformanceKind.SIMULATION: ("passed", "failed"),
 }
 
+VARIANT_LABELS = {
+    "low": pgettext_lazy("severity", "Low"),
+    "medium": pgettext_lazy("severity", "Medium"),
+    "high": pgettext_lazy("severity", "High"),
+    "critical": pgettext_lazy("severity", "Critical"),
+    "on_time": _("On time"),
+    "late": _("Late"),
+    "passed": _("Passed"),
+    "failed": _("Not passed"),
+}
+
+
+def performance_label(kind: str, variant: str) -> str:
+    """ "Customer complaint · High", "Resilience star" — in the reader's language."""
+    name = str(dict(PerformanceKind.choices).get(kind, kind))
+    return f"{name} · {VARIANT_LABELS[variant]}" if variant in VARIANT_LABELS else name
+
+
 # The defaults: the complaint rule is the one Keel has applied since HR↔CRM was built
 # (integrations.services.complaints, the sandbox's "as Keel records them") — seed 003 §二 asks
 # that a complaint "关联绩效考核" (count in the owner's performance review) without numbers; the
@@ -109,6 +127,10 @@ class PerformanceEvent(models.Model):
 
     def __str__(self) -> str:
         return self.source_key
+
+    @property
+    def label(self) -> str:
+        return performance_label(self.kind, self.variant)
 
 
 class PerformanceGoal(models.Model):

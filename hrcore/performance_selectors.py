@@ -18,6 +18,7 @@ from .performance_models import (
     PerformancePull,
     PerformanceReview,
     PerformanceRule,
+    performance_label,
 )
 from .selectors import employee_of, has_role
 
@@ -42,6 +43,16 @@ class RuleRow:
     default: int
     updated_at: object = None
     updated_by: object = None
+    value: object = None  # what the form shows (the typed value after a refused save)
+    error: str = ""
+
+    @property
+    def label(self) -> str:
+        return performance_label(self.kind, self.variant)
+
+    @property
+    def field(self) -> str:
+        return f"points-{self.kind}-{self.variant or 'all'}"
 
 
 def performance_rules() -> list[RuleRow]:

@@ -110,29 +110,33 @@ def performance_event_mark_sent(*, event_id: int, partner_reference: str) -> Non
 
 
 @transaction.atomic
-def performance_rule_update(
-    *, kind: str, variant: str = "", points: int, actor: AbstractBaseUser
-) -> PerformanceRule:
-    """HR admins set how many points a kind of event counts; events already recorded keep the
-    points they were recorded (and sent) with."""
+def performance_rules_update(*, points: dict[tuple[str, str], int], actor: AbstractBaseUser) -> int:
+    """HR admins set how many points kinds of events count — all the changes or none; events
+    already recorded keep the points they were recorded (and sent) with. Returns how many
+    rules changed."""
     if not is_hr_admin(actor):
         raise PermissionDenied(_("Only HR admins edit the performance rules."))
-    _check_kind(kind, variant)
-    if isinstance(points, bool) or not isinstance(points, int) or abs(points) > POINTS_LIMIT:
-        raise ValidationFailed(
-            _("Points are a whole number from -100 to 100."),
-            errors={"points": _("A whole number from -100 to 100.")},
+    errors = {}
+    for (kind, variant), value in points.items():
+        _check_kind(kind, variant)
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > POINTS_LIMIT:
+            errors[f"{kind}:{variant}"] = _("A whole number from -100 to 100.")
+    if errors:
+        raise ValidationFailed(_("Points are a whole number from -100 to 100."), errors=errors)
+    changed = 0
+    for (kind, variant), value in points.items():
+        rule = (
+            PerformanceRule.objects.select_for_update().filter(kind=kind, variant=variant).first()
         )
-    rule = PerformanceRule.objects.select_for_update().filter(kind=kind, variant=variant).first()
-    before = rule.points if rule else performance_points_for(kind, variant)
-    if rule is None:
-        rule = PerformanceRule(kind=kind, variant=variant)
-    if rule.pk and rule.points == points:
-        return rule
-    rule.points, rule.updated_at, rule.updated_by = points, timezone.now(), actor
-    rule.save()
-    audit(rule, AuditAction.UPDATE, changes={"points": [before, points]}, actor=actor)
-    return rule
+        before = rule.points if rule else performance_points_for(kind, variant)
+        if rule is not None and rule.points == value:
+            continue
+        rule = rule or PerformanceRule(kind=kind, variant=variant)
+        rule.points, rule.updated_at, rule.updated_by = value, timezone.now(), actor
+        rule.save()
+        audit(rule, AuditAction.UPDATE, changes={"points": [before, value]}, actor=actor)
+        changed += 1
+    return changed
 
 
 # --- goals and reviews pulled back ---------------------------------------------------------
