@@ -115,7 +115,7 @@ class PerformanceEvent(models.Model):
     summary = Bilingual()
     link = models.CharField(_("link"), max_length=300, blank=True, default="")
     occurred_at = models.DateTimeField(_("occurred"), default=timezone.now)
-    period = models.CharField(_("period"), max_length=7)  # YYYY-MM (Asia/Shanghai)
+    period = models.CharField(pgettext_lazy("calendar month", "month"), max_length=7)  # YYYY-MM
     partner_reference = models.CharField(_("partner reference"), max_length=100, blank=True)
     sent_at = models.DateTimeField(_("sent to the partner"), null=True, blank=True)
 
@@ -143,7 +143,9 @@ class PerformanceGoal(models.Model):
     title_zh = models.CharField(_("title (Chinese)"), max_length=300, blank=True)
     title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
     title = Bilingual()
-    period = models.CharField(_("period"), max_length=16, blank=True)
+    period = models.CharField(
+        pgettext_lazy("performance period", "period"), max_length=16, blank=True
+    )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     status = models.CharField(_("status"), max_length=20, blank=True)
     due_on = models.DateField(_("due"), null=True, blank=True)
@@ -168,7 +170,9 @@ class PerformanceReview(models.Model):
         "hrcore.Employee", on_delete=models.CASCADE, related_name="performance_reviews"
     )
     external_id = models.CharField(_("external id"), max_length=64)
-    period = models.CharField(_("period"), max_length=16, blank=True)
+    period = models.CharField(
+        pgettext_lazy("performance period", "period"), max_length=16, blank=True
+    )
     rating = models.CharField(pgettext_lazy("performance review", "rating"), max_length=20)
     reviewer = models.CharField(_("reviewer"), max_length=100, blank=True)
     summary_zh = models.TextField(_("summary (Chinese)"), blank=True)

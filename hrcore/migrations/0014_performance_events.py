@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('summary_en', models.CharField(blank=True, max_length=300, verbose_name='summary (English)')),
                 ('link', models.CharField(blank=True, default='', max_length=300, verbose_name='link')),
                 ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='occurred')),
-                ('period', models.CharField(max_length=7, verbose_name='period')),
+                ('period', models.CharField(max_length=7, verbose_name='month')),
                 ('partner_reference', models.CharField(blank=True, max_length=100, verbose_name='partner reference')),
                 ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent to the partner')),
                 ('employee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='performance_events', to='hrcore.employee')),
