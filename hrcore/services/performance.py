@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,7 +35,7 @@ from .outbox import outbox_enqueue
 
 PERFORMANCE_CHANNEL = "performance"
 POINTS_LIMIT = 100  # the partner's bound for one event (−100 … 100)
-PERIOD_ZONE = ZoneInfo("Asia/Shanghai")  # the group's months: an event at 23:30 UTC is tomorrow
+PERIOD_ZONE = ZoneInfo(settings.TIME_ZONE)  # the group's months, not the reader's or UTC's
 
 
 def _check_kind(kind: str, variant: str) -> None:

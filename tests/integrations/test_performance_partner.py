@@ -187,3 +187,36 @@ def test_an_approved_commission_counts_once(customers, users):
             "employee__user__username", "points", "source_key"
         )
     ) == [("manager", 1, f"commission:{commission.pk}")]
+
+
+def test_the_periodic_pull_covers_everyone_and_a_stranger_does_not_stop_it(
+    sandbox, performance_partner, users
+):
+    from hrcore.models import Employee
+    from integrations.sandbox.data import known_employee
+    from integrations.tasks import performance_pull as performance_pull_task
+
+    users["admin"].username = "ghost-account"  # unknown at the partner: its pull fails
+    users["admin"].save(update_fields=["username"])
+    result = performance_pull_task()
+    names = Employee.objects.filter(is_active=True).values_list("user__username", flat=True)
+    strangers = [n for n in names if not known_employee(n)]
+    assert "ghost-account" in strangers
+    assert result == {"pulled": len(names) - len(strangers), "failed": len(strangers)}
+    assert "404" in PerformancePull.objects.get(employee=users["admin"].employee).error
+    assert PerformanceGoal.objects.filter(employee=users["staff"].employee).count() == 3
+
+
+def test_goal_and_review_records_refuse_off_contract_payloads():
+    from integrations import adapters
+
+    goal = {"id": "G-1", "progress": 50}
+    assert adapters.PerformanceGoal.from_payload(goal).due_on is None
+    with pytest.raises(adapters.MalformedPayload, match="percentage"):
+        adapters.PerformanceGoal.from_payload({**goal, "progress": 140})
+    with pytest.raises(adapters.MalformedPayload, match="non-negative whole number"):
+        adapters.PerformanceGoal.from_payload({**goal, "progress": -1})
+    with pytest.raises(adapters.MalformedPayload, match="not a date"):
+        adapters.PerformanceGoal.from_payload({**goal, "due_on": "soon"})
+    with pytest.raises(adapters.MalformedPayload, match="missing field “rating”"):
+        adapters.PerformanceReview.from_payload({"id": "R-1"})
