@@ -81,7 +81,9 @@ def _in_manager_chain(me: Employee, employee: Employee) -> bool:
     while manager_id is not None and seen < MANAGER_CHAIN_LIMIT:
         if manager_id == me.pk:
             return True
-        manager_id = Employee.objects.filter(pk=manager_id).values_list("manager_id", flat=True)[0]
+        manager_id = (
+            Employee.objects.filter(pk=manager_id).values_list("manager_id", flat=True).first()
+        )
         seen += 1
     return False
 

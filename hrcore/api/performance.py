@@ -8,9 +8,8 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
-from hrcore.models import PerformanceEvent
+from hrcore.models import Employee, PerformanceEvent
 from hrcore.performance_selectors import can_see_performance, performance_events_of
-from hrcore.selectors import employees_visible_to
 
 from .permissions import ScopedPermission
 
@@ -58,9 +57,8 @@ class PerformanceEventList(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PerformanceEvent.objects.none()
-        employee = get_object_or_404(
-            employees_visible_to(self.request.user).select_related("unit"), pk=self.kwargs["pk"]
-        )
+        # Not only the employed: HR admins and supervisors still read a leaver's record.
+        employee = get_object_or_404(Employee.objects.select_related("unit"), pk=self.kwargs["pk"])
         if not can_see_performance(self.request.user, employee):
             raise Http404  # hidden: the same answer as no such person
         return performance_events_of(employee)

@@ -185,6 +185,26 @@ def test_a_supervisor_up_the_chain_reads_the_events(api_client, users):
     assert response.status_code == 200 and response.json()["count"] == 1
 
 
+def test_the_list_costs_the_same_queries_for_1_and_25_events(api_as, users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff = users["staff"].employee
+    client = api_as("manager")
+    url = f"/api/v1/employees/{staff.pk}/performance-events/"
+    client.get(url)  # the token's first use is recorded once
+    counts = []
+    for n in (1, 25):
+        PerformanceEvent.objects.all().delete()
+        for i in range(n):
+            _star(staff, key=f"star:q{i}")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.json()["count"] == n
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
 def test_unknown_person_and_anonymous(api_client, api_as, users):
     assert api_as("hradmin").get("/api/v1/employees/999999/performance-events/").status_code == 404
     staff = users["staff"].employee
