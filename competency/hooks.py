@@ -4,6 +4,8 @@ competencies. Registered in CompetencyConfig.ready()."""
 
 from __future__ import annotations
 
+from hrcore.services.performance import performance_event_record
+
 from . import selectors
 from .choices import EvidenceKind
 from .selectors import scale_values
@@ -53,6 +55,17 @@ class DrillEvidence:
                 continue
             score = round(100 * min(1.0, deadline / max(took, 1)), 1)
             employee = as_employee(result["employee_id"])
+            late = bool(result.get("late"))
+            performance_event_record(
+                employee=employee,
+                kind="drill",
+                variant="late" if late else "on_time",
+                source_key=f"drill:{crisis.pk}:task:{result['task_id']}",
+                summary=(
+                    f"演练 #{crisis.pk} {result.get('duty', '')}:{'逾期' if late else '按时'}",
+                    f"Drill #{crisis.pk} {result.get('duty', '')}: {'late' if late else 'on time'}",
+                ),
+            )
             for code in result.get("competencies") or []:
                 competency = selectors.competency_for_code(code, employee)
                 if competency is None:

@@ -630,3 +630,12 @@ class ReachPolicy(models.Model):
 
     def minutes_for(self, severity: str) -> int:
         return max(1, int(getattr(self, f"{severity}_minutes", self.medium_minutes)))
+
+
+from .performance_models import (  # noqa: E402, F401
+    PerformanceEvent,
+    PerformanceGoal,
+    PerformancePull,
+    PerformanceReview,
+    PerformanceRule,
+)

@@ -2,13 +2,28 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import reach_views, views
+from . import performance_views, reach_views, views
 from .api import errors as api_errors
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("org/", views.org_chart, name="org_chart"),
     path("org/positions/<slug:code>/", views.position_detail, name="position_detail"),
+    path(
+        "people/<int:pk>/performance/",
+        performance_views.performance_page,
+        name="performance_page",
+    ),
+    path(
+        "people/<int:pk>/performance/refresh/",
+        performance_views.performance_refresh,
+        name="performance_refresh",
+    ),
+    path(
+        "people/performance-rules/",
+        performance_views.performance_rules_page,
+        name="performance_rules",
+    ),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/contact/", views.preferences_contact, name="preferences_contact"),
     path("preferences/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),

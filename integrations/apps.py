@@ -20,6 +20,20 @@ class IntegrationsConfig(AppConfig):
                 webhooks_outbound.webhook_deliver, delivery_id=lambda m: m.payload["delivery_id"]
             ),
         )
+        from hrcore.services.performance import PERFORMANCE_CHANNEL, performance_puller_register
+
+        from .services import performance
+
+        # Performance events to the performance/OKR partner (issue 17 §1), through the ledger;
+        # goals and reviews pulled back by HR's refresh button.
+        register_outbox_handler(
+            PERFORMANCE_CHANNEL,
+            ledgered(
+                performance.performance_event_deliver,
+                delivery_id=performance.performance_delivery_id,
+            ),
+        )
+        performance_puller_register(performance.performance_pull)
         from . import reach
 
         reach.install()  # crisis messages reach people over the messaging providers

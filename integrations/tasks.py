@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import credit, dossiers, plans, reconciliation
+from .services import credit, dossiers, performance, plans, reconciliation
 
 
 @shared_task(name="integrations.tasks.dossier_build", acks_late=True)
@@ -30,3 +30,9 @@ def customers_pull() -> dict:
 def master_data_reconcile() -> dict:
     """The HR roster and the CRM's customers, diffed with Keel (the webhooks' safety net)."""
     return reconciliation.master_data_reconcile()
+
+
+@shared_task(name="integrations.tasks.performance_pull")
+def performance_pull() -> dict:
+    """Goals and reviews of every employed person from the performance/OKR partner."""
+    return performance.performance_pull_all()

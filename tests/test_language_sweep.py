@@ -68,6 +68,7 @@ NOT_SWEPT = {
     "integrations:crisis_decision_remind": "a POST (the button is in the decision panel, swept)",
     "integrations:rollcall_answer_page": "a signed one-tap link (tests/integrations/test_roll_calls.py)",
     "reach_ack": "a signed one-tap link (tests/integrations/test_reach_ladder.py)",
+    "performance_refresh": "a POST (the button is on performance_page, swept)",
 }
 
 

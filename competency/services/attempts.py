@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.selectors import employee_of
+from hrcore.services.performance import performance_event_record
 
 from .. import scoring, selectors
 from ..choices import (
@@ -302,6 +303,17 @@ def _run_finish(run: SimulationRun, *, now: datetime) -> None:
     Assignment.objects.filter(
         employee=employee, simulation=simulation, completed_at__isnull=True
     ).update(completed_at=now)
+    performance_event_record(
+        employee=employee,
+        kind="simulation",
+        variant="passed" if result.passed else "failed",
+        source_key=f"simulation_run:{run.pk}",
+        summary=(
+            f"情景演练「{simulation.title_zh}」{'通过' if result.passed else '未通过'}",
+            f"Simulation “{simulation.title_en}” {'passed' if result.passed else 'not passed'}",
+        ),
+        occurred_at=now,
+    )
     if result.passed:
         recognition_award(
             employee=employee,

@@ -15,6 +15,7 @@ from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
 from hrcore.notification_kinds import both
 from hrcore.services.notifications import notification_send
+from hrcore.services.performance import performance_event_record
 
 from ..choices import (
     AssignmentReason,
@@ -79,6 +80,14 @@ def recognition_award(
             )
     except IntegrityError:
         return None
+    performance_event_record(
+        employee=employee,
+        kind="star",
+        source_key=f"star:{entry.pk}",
+        summary=(entry.reason_zh, entry.reason_en),
+        link=reverse("competency:recognition"),
+        count=entry.stars,
+    )
     notification_send(
         recipient=employee.user,
         kind="training.recognition",

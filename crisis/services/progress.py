@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from hrcore.selectors import calendar_for_unit
 from hrcore.services.notifications import notification_send
+from hrcore.services.performance import performance_event_record
 
 from .. import events, metrics
 from ..choices import (
@@ -94,6 +95,19 @@ def finish_task(task: Task, *, actor, at: datetime, deliverable: Deliverable) ->
     )
     events.task_completed_event(task=task, actor=actor, deliverable_id=deliverable.pk, late=late)
     crisis = task.crisis
+    if not crisis.is_drill:  # a drill's duties count as drill results (competency)
+        performance_event_record(
+            employee=task.assignee,
+            kind="crisis_duty",
+            variant="late" if late else "on_time",
+            source_key=f"crisis_duty:{task.pk}",
+            summary=(
+                f"危机职责{'逾期' if late else '按时'}完成:{crisis.title}",
+                f"Crisis duty done {'late' if late else 'on time'}: {crisis.title}",
+            ),
+            link=crisis_link(crisis.pk),
+            occurred_at=at,
+        )
     milestone_stamp(crisis, "first_response_at", at)
     all_info_refresh(crisis)
     if crisis.filed_by_id and crisis.filed_by_id != getattr(actor, "pk", None):

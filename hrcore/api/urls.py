@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .performance import PerformanceEventList
 from .views import (
     CurrentTokenView,
     EmployeeViewSet,
@@ -14,4 +15,12 @@ router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("positions", PositionViewSet, basename="position")
 router.register("employees", EmployeeViewSet, basename="employee")
 router.register("notifications", NotificationViewSet, basename="notification")
-urlpatterns = [path("token/", CurrentTokenView.as_view(), name="api-token"), *router.urls]
+urlpatterns = [
+    path("token/", CurrentTokenView.as_view(), name="api-token"),
+    path(
+        "employees/<int:pk>/performance-events/",
+        PerformanceEventList.as_view(),
+        name="employee-performance-events",
+    ),
+    *router.urls,
+]

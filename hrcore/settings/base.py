@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "integrations.tasks.master_data_reconcile",
         float(os.environ.get("KEEL_MASTER_DATA_RECONCILE_SECONDS", "3600")),
     ),
+    # Goals and reviews pulled back from the performance/OKR partner (issue 17 §1).
+    "integrations-performance-pull": _every(
+        "integrations.tasks.performance_pull",
+        float(os.environ.get("KEEL_PERFORMANCE_PULL_SECONDS", "3600")),
+    ),
     "crisis-action-item-reminders": _every("crisis.tasks.action_items_remind", 3600.0),
     "housekeeping": _every("hrcore.tasks.housekeeping", 3600.0),
 }

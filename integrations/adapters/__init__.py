@@ -42,6 +42,8 @@ from .records import (
     Order,
     Payment,
     PerformanceEvent,
+    PerformanceGoal,
+    PerformanceReview,
 )
 
 # Importing the implementations registers them.
@@ -89,6 +91,8 @@ __all__ = [
     "PayrollReceipt",
     "PerformanceAdapter",
     "PerformanceEvent",
+    "PerformanceGoal",
+    "PerformanceReview",
     "PermanentError",
     "RateLimited",
     "SendReceipt",

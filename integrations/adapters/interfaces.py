@@ -18,6 +18,8 @@ from .records import (
     Order,
     Payment,
     PerformanceEvent,
+    PerformanceGoal,
+    PerformanceReview,
 )
 
 
@@ -102,6 +104,14 @@ class PerformanceAdapter(Adapter):
 
     @abstractmethod
     def events(self, employee: str) -> list[PerformanceEvent]: ...
+
+    @abstractmethod
+    def goals(self, employee: str) -> list[PerformanceGoal]:
+        """The employee's goals (OKRs) with their progress."""
+
+    @abstractmethod
+    def reviews(self, employee: str) -> list[PerformanceReview]:
+        """The employee's performance reviews."""
 
 
 class AttendanceAdapter(Adapter):

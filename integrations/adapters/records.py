@@ -419,6 +419,39 @@ class PerformanceEvent(Record):
     recorded_at: datetime
 
 
+@dataclass(frozen=True)
+class PerformanceGoal(Record):
+    """A goal (OKR) of an employee in the performance / OKR system, with its progress."""
+
+    WHERE = "performance goal"
+    id: str
+    title_zh: str = field(metadata=OPTIONAL)
+    title_en: str = field(metadata=OPTIONAL)
+    period: str = field(metadata=OPTIONAL)
+    progress: int = field(metadata=spec(minimum=0))
+    status: str = field(metadata=OPTIONAL)
+    due_on: date | None = field(default=None, metadata=UNSTATED)
+
+    @classmethod
+    def check(cls, values: dict) -> None:
+        if values["progress"] > 100:
+            raise MalformedPayload(f"{cls.WHERE}: “progress” is a percentage (0–100)")
+
+
+@dataclass(frozen=True)
+class PerformanceReview(Record):
+    """A performance review of an employee (period, rating, reviewer, summary)."""
+
+    WHERE = "performance review"
+    id: str
+    period: str = field(metadata=OPTIONAL)
+    rating: str
+    reviewer: str = field(metadata=OPTIONAL)
+    summary_zh: str = field(metadata=OPTIONAL)
+    summary_en: str = field(metadata=OPTIONAL)
+    reviewed_on: date | None = field(default=None, metadata=UNSTATED)
+
+
 def many(cls, payload, key: str, where: str) -> list:
     """Validate ``payload[key]`` as a list of ``cls`` records."""
     return [cls.from_payload(item) for item in _list(payload, key, where)]

@@ -28,6 +28,8 @@ from .records import (
     Order,
     Payment,
     PerformanceEvent,
+    PerformanceGoal,
+    PerformanceReview,
     many,
 )
 
@@ -112,6 +114,14 @@ class RestPerformanceAdapter(PerformanceAdapter):
     def events(self, employee: str) -> list[PerformanceEvent]:
         body = self.http.get(f"performance/employees/{_id(employee)}/events")
         return many(PerformanceEvent, body, "events", "performance events")
+
+    def goals(self, employee: str) -> list[PerformanceGoal]:
+        body = self.http.get(f"performance/employees/{_id(employee)}/goals")
+        return many(PerformanceGoal, body, "goals", "performance goals")
+
+    def reviews(self, employee: str) -> list[PerformanceReview]:
+        body = self.http.get(f"performance/employees/{_id(employee)}/reviews")
+        return many(PerformanceReview, body, "reviews", "performance reviews")
 
 
 @register("attendance", PROTOCOL)

@@ -30,7 +30,9 @@ from .providers import PROVIDERS, Providers
 from .providers import default_knobs as provider_knobs
 
 SERVICES = ("finance", "legal", "crm", "performance", "attendance", "hr", "payroll")
-MODES = ("ok", "error", "malformed", "hang")
+# "answer_late": the request is handled (a write is recorded), then the answer waits
+# ``hang_seconds`` — the client times out although the partner did the work.
+MODES = ("ok", "error", "malformed", "hang", "answer_late")
 DEFAULT_TOKEN = "sandbox-demo-token"
 DEFAULT_PARTNER = "sandbox-finance"
 
@@ -101,6 +103,8 @@ class Sandbox:
                 Rule("/crm/customers/<cid>/orders", endpoint="crm_orders"),
                 Rule("/performance/events", endpoint="performance_record", methods=["POST"]),
                 Rule("/performance/employees/<username>/events", endpoint="performance_events"),
+                Rule("/performance/employees/<username>/goals", endpoint="performance_goals"),
+                Rule("/performance/employees/<username>/reviews", endpoint="performance_reviews"),
                 Rule("/attendance/today", endpoint="attendance_today"),
                 Rule("/payroll/lines", endpoint="payroll_lines", methods=["GET", "POST"]),
                 Rule("/hr/roster", endpoint="hr_roster"),
@@ -166,7 +170,10 @@ class Sandbox:
             return self.json({"unexpected": "shape", "data": [1, 2, 3]})
         if "cid" in args and args["cid"] not in data.CUSTOMERS_BY_ID:
             raise NotFound(f"unknown customer {args['cid']}")
-        return getattr(self, endpoint)(request, **args)
+        response = getattr(self, endpoint)(request, **args)
+        if mode == "answer_late":
+            time.sleep(float(knob.get("hang_seconds", 30)))
+        return response
 
     # --- admin ---------------------------------------------------------------------------
 
@@ -400,6 +407,18 @@ class Sandbox:
         return self.json(
             {"employee": username, "events": rows, "score": sum(e["points"] for e in rows)}
         )
+
+    def performance_goals(self, request: Request, username: str) -> Response:
+        if not data.known_employee(username):
+            raise NotFound(f"unknown employee {username!r}")
+        goals = data.performance_goals_for(username, date.today())
+        return self.json({"employee": username, "goals": goals})
+
+    def performance_reviews(self, request: Request, username: str) -> Response:
+        if not data.known_employee(username):
+            raise NotFound(f"unknown employee {username!r}")
+        reviews = data.performance_reviews_for(username, date.today())
+        return self.json({"employee": username, "reviews": reviews})
 
     # --- payroll ------------------------------------------------------------------------
 

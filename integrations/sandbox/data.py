@@ -468,7 +468,15 @@ def attendance_for(username: str, now: datetime) -> dict | None:
 
 
 # --- Performance / OKR ---------------------------------------------------------------------
-PERFORMANCE_KINDS = ("complaint", "commission", "crisis_duty", "okr")
+PERFORMANCE_KINDS = (
+    "complaint",
+    "commission",
+    "crisis_duty",
+    "okr",
+    "star",
+    "drill",
+    "simulation",
+)
 COMPLAINT_POINTS = {"low": -1, "medium": -2, "high": -3, "critical": -5}  # as Keel records them
 
 
@@ -487,6 +495,53 @@ def performance_events_seed(now: datetime) -> list[dict]:
                 }
             )
     return rows
+
+
+# Everyone's goals this half-year (progress differs by person) and last half-year's review.
+GOALS = (
+    ("customers", "回款率达到 95%", "Collect 95 % of receivables on time"),
+    ("service", "投诉 48 小时内闭环", "Close every complaint within 48 hours"),
+    ("drills", "完成本季度两次应急演练", "Take part in two crisis drills this quarter"),
+)
+REVIEW_RATINGS = ("A", "B+", "B", "B-")
+
+
+def _seed_number(username: str) -> int:
+    return sum(ord(c) for c in username)
+
+
+def performance_goals_for(username: str, today: date) -> list[dict]:
+    half = f"{today.year}-H{1 if today.month <= 6 else 2}"
+    due = date(today.year, 6, 30) if today.month <= 6 else date(today.year, 12, 31)
+    n = _seed_number(username)
+    return [
+        {
+            "id": f"G-{username}-{code}",
+            "title_zh": zh,
+            "title_en": en,
+            "period": half,
+            "progress": (n * (i + 3)) % 101,
+            "status": "on_track" if (n + i) % 3 else "at_risk",
+            "due_on": due.isoformat(),
+        }
+        for i, (code, zh, en) in enumerate(GOALS)
+    ]
+
+
+def performance_reviews_for(username: str, today: date) -> list[dict]:
+    year, half = (today.year - 1, 2) if today.month <= 6 else (today.year, 1)
+    rating = REVIEW_RATINGS[_seed_number(username) % len(REVIEW_RATINGS)]
+    return [
+        {
+            "id": f"R-{username}-{year}H{half}",
+            "period": f"{year}-H{half}",
+            "rating": rating,
+            "reviewer": "manager" if username != "manager" else "vp",
+            "summary_zh": "目标完成情况良好,客户沟通需加强。",
+            "summary_en": "Goals mostly met; customer communication to improve.",
+            "reviewed_on": (date(year, 12, 28) if half == 2 else date(year, 6, 28)).isoformat(),
+        }
+    ]
 
 
 def known_employee(username: str) -> bool:

@@ -16,6 +16,7 @@ from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.notification_kinds import both
 from hrcore.selectors import is_hr_admin
 from hrcore.services.notifications import notification_send
+from hrcore.services.performance import performance_event_record
 
 from .. import commission as arithmetic
 from ..choices import CommissionStatus
@@ -214,6 +215,17 @@ def commission_approve(
         actor=actor,
         data={"reason": reason} if reason else None,
     )
+    if commission.status == CommissionStatus.APPROVED and commission.reverses_id is None:
+        performance_event_record(
+            employee=commission.employee,
+            kind="commission",
+            source_key=f"commission:{commission.pk}",
+            summary=(
+                f"提成获批:订单 {commission.order.external_id}",
+                f"Commission approved: order {commission.order.external_id}",
+            ),
+            link=STATEMENT_LINK,
+        )
     if reject:
         notification_send(
             recipient=commission.employee.user,

@@ -9,6 +9,7 @@ from customers.models import Customer
 from hrcore.errors import ValidationFailed
 from hrcore.notification_kinds import both
 from hrcore.services.notifications import notification_send
+from hrcore.services.performance import performance_event_record
 
 from ..models import (
     Complaint,
@@ -52,6 +53,17 @@ def complaint_record(
         summary_en=summary_en,
         performance_points=COMPLAINT_POINTS[severity] if owner else 0,
     )
+    event = performance_event_record(  # to the performance partner, once per complaint
+        employee=owner,
+        kind="complaint",
+        variant=severity,
+        source_key=f"complaint:{complaint.external_id}",
+        summary=(f"客户投诉 {external_id}", f"Customer complaint {external_id}"),
+        link=f"/integrations/customers/{customer.external_id}/",
+    )
+    if event is not None and event.points != complaint.performance_points:  # HR's rule counts
+        complaint.performance_points = event.points
+        complaint.save(update_fields=["performance_points"])
     for person, role in ((owner, "owner"), (supervisor, "supervisor")):
         if person is None:
             continue
