@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ..choices import DepartmentFunction, UnitKind
 from ..errors import ValidationFailed
 from ..hooks import org_changed
+from ..search_keys import search_key
 from ..models import (
     Absence,
     Employee,
@@ -130,6 +131,7 @@ def employee_save(
     leave (no longer employed), their API tokens are revoked. ``org_change=False``: a change of
     preferences only (the ``on_org_changed`` listeners are not told)."""
     validate_employee(employee)
+    employee.search_key = search_key(employee.name_zh)
     was_active = (
         Employee.objects.filter(pk=employee.pk).values_list("is_active", flat=True).first()
         if employee.pk
