@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("org/", views.org_chart, name="org_chart"),
     path("org/positions/<slug:code>/", views.position_detail, name="position_detail"),
+    path("people/", include("hrcore.people_urls")),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/contact/", views.preferences_contact, name="preferences_contact"),
     path("preferences/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),

@@ -20,6 +20,7 @@ class IntegrationsConfig(AppConfig):
                 webhooks_outbound.webhook_deliver, delivery_id=lambda m: m.payload["delivery_id"]
             ),
         )
-        from . import reach
+        from . import person_sections, reach
 
         reach.install()  # crisis messages reach people over the messaging providers
+        person_sections.register()  # customers, complaints, commissions on a person's page

@@ -13,8 +13,8 @@ from django.utils import timezone
 from customers.choices import credit_status_for
 from customers.models import Customer
 from hrcore.choices import Role
-from hrcore.search_keys import search_key
 from hrcore.models import Employee, OrgUnit
+from hrcore.search_keys import search_key
 
 from .choices import PartnerKind
 from .models import Partner

@@ -14,13 +14,13 @@ from django.utils.translation import gettext as _
 from ..choices import DepartmentFunction, UnitKind
 from ..errors import ValidationFailed
 from ..hooks import org_changed
-from ..search_keys import search_key
 from ..models import (
     Absence,
     Employee,
     OrgUnit,
     Position,
 )
+from ..search_keys import search_key
 from .tokens import api_tokens_revoke_for_user
 
 User = get_user_model()
