@@ -345,10 +345,11 @@ class PersonCustomers:
 
 
 def customers_owned(user: AbstractBaseUser, employee: Employee, *, limit: int) -> PersonCustomers:
-    """The customers ``employee`` owns that ``user`` may see, most overdue first (two queries)."""
+    """The customers ``employee`` owns that ``user`` may see, most overdue first, and their
+    number (two queries)."""
     owned = customers_visible_to(user).filter(account_owner=employee)
     rows = list(owned.order_by("-overdue_days", "external_id")[:limit])
-    return PersonCustomers(rows, len(rows) if len(rows) < limit else owned.count())
+    return PersonCustomers(rows, owned.count())
 
 
 @dataclass
@@ -472,7 +473,7 @@ def customer_record(user: AbstractBaseUser, customer: Customer) -> CustomerRecor
     if access.sees_source("orders"):
         all_orders = Order.objects.filter(customer=customer)
         orders = list(all_orders.select_related("owner").order_by("-pk")[:rows])
-        orders_total = len(orders) if len(orders) < rows else all_orders.count()
+        orders_total = all_orders.count()
     if access.sees_source("payments"):
         payments = list(
             Order.objects.filter(customer=customer, paid_at__isnull=False).order_by(

@@ -219,5 +219,4 @@ def crisis_record_of(
             "-crisis__filed_at", "-crisis_id"
         )[:limit]
     )
-    total = len(history) if len(history) < limit else parts.count()
-    return CrisisRecord(open_tasks=open_tasks, history=history, history_total=total)
+    return CrisisRecord(open_tasks=open_tasks, history=history, history_total=parts.count())
