@@ -263,6 +263,6 @@ def test_person_page_queries_do_not_grow_with_rows(client_as, users, reader):
     assert counts[0] == counts[1]
     body = response.content.decode()
     assert body.count('data-testid="crisis-history"') == 1
-    assert [s.key for s in response.context["sections"]][0] == "crisis_duties"
+    assert response.context["sections"][0].key == "crisis_duties"
     owned = next(s for s in response.context["sections"] if s.key == "customers_owned")
     assert (len(owned.context["customers"]), owned.context["more"]) == (10, 2)
