@@ -132,9 +132,7 @@ def test_people_and_customer_pages_fit_and_show_their_sections(
     expect(page.get_by_test_id("customer-table").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_test_id("customer-table")).to_contain_text("CUST-1002")
     _look(page, live_server, "/integrations/customers/?q=scwl", f"{lang}-hr-customers", problems)
-    _look(
-        page, live_server, "/integrations/customers/CUST-1002/", f"{lang}-hr-customer", problems
-    )
+    _look(page, live_server, "/integrations/customers/CUST-1002/", f"{lang}-hr-customer", problems)
     expect(page.get_by_test_id("owner-history")).to_contain_text("→")
     expect(page.get_by_test_id("customer-orders")).to_contain_text("ORD-2026-0117")
     expect(page.get_by_test_id("customer-payments")).to_contain_text("128000.00")
