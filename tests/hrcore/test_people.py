@@ -266,3 +266,28 @@ def test_person_page_queries_do_not_grow_with_rows(client_as, users, reader):
     assert response.context["sections"][0].key == "crisis_duties"
     owned = next(s for s in response.context["sections"] if s.key == "customers_owned")
     assert (len(owned.context["customers"]), owned.context["more"]) == (10, 2)
+
+
+def test_the_data_migrations_fill_the_search_keys_of_existing_rows():
+    """hrcore/migrations/0014 and customers/migrations/0002: rows written before the key have
+    it after the migration (the way back drops the column with it)."""
+    import importlib
+
+    from django.apps import apps
+
+    from customers.models import Customer
+
+    Employee.objects.update(search_key="")
+    Customer.objects.update(search_key="")
+    importlib.import_module("hrcore.migrations.0014_employee_search_key").fill_search_keys(
+        apps, None
+    )
+    importlib.import_module("customers.migrations.0002_customer_search_key").fill_search_keys(
+        apps, None
+    )
+    staff = Employee.objects.get(user__username="staff")
+    assert (staff.name_zh, staff.search_key) == ("周婷", "zhouting zt")
+    assert Customer.objects.get(external_id="CUST-1001").search_key == (
+        "huadongjiancaiyouxiangongsi hdjcyxgs"
+    )
+    assert not Employee.objects.filter(search_key="").exists()
