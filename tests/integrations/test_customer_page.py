@@ -165,3 +165,36 @@ def test_legal_sees_contacts_and_complaints_not_orders_or_payments(
 
 def test_customer_page_is_a_404_outside_the_readers_customers(client_as, customer_with_history):
     assert client_as("manager2").get("/integrations/customers/CUST-1002/").status_code == 404
+
+
+def test_customer_page_queries_do_not_grow_with_rows(client_as, users):
+    from integrations.models import Complaint, Order
+
+    counts = []
+    client = client_as("hradmin")
+    for external_id, rows in (("CUST-1003", 1), ("CUST-1004", 12)):
+        customer = Customer.objects.get(external_id=external_id)
+        for i in range(rows):
+            Order.objects.create(
+                external_id=f"{external_id}-O{i}",
+                customer=customer,
+                owner=users["staff"].employee,
+                amount=10,
+                status="paid",
+                paid_at=timezone.now(),
+            )
+            Complaint.objects.create(external_id=f"{external_id}-C{i}", customer=customer)
+            customer_from_crm(
+                external_id=external_id,
+                owner="staff" if i % 2 else "manager",
+                actor=users["hradmin"],
+            )
+        client.get(f"/integrations/customers/{external_id}/")  # asks for its dossier once
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/integrations/customers/{external_id}/")
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    record = response.context["record"]
+    assert (len(record.orders), record.orders_total, len(record.payments)) == (10, 12, 10)
+    assert len(record.owner_history) == 10
