@@ -500,15 +500,16 @@ def person_page_access(user: AbstractBaseUser, person: Employee) -> PersonPageAc
 
 
 def people_matching(people: QuerySet[Employee], query: str) -> QuerySet[Employee]:
-    """People whose name (Chinese or English), its pinyin or initials, HR id or user name
-    contains ``query``, case-insensitive; every one for an empty query."""
+    """People whose name (Chinese or English), its pinyin or initials, or HR id contains
+    ``query``, or whose user name is ``query``, case-insensitive; every one for an empty
+    query."""
     query = (query or "").strip()
     if not query:
         return people
     q = (
         Q(name_zh__icontains=query)
         | Q(name_en__icontains=query)
-        | Q(external_id__iexact=query)
+        | Q(external_id__icontains=query)
         | Q(user__username__iexact=query)
     )
     key = query_key(query)

@@ -210,7 +210,7 @@ def crisis_record_of(
             crisis__status=CrisisStatus.OPEN,
             crisis_id__in=visible,
         )
-        .select_related("crisis")
+        .select_related("crisis", "duty")
         .order_by("due_at", "pk")[:limit]
     )
     parts = CrisisParticipant.objects.filter(employee=employee, crisis_id__in=visible)

@@ -126,6 +126,11 @@ def test_people_and_customer_pages_fit_and_show_their_sections(
     )
     _look(page, live_server, "/people/?q=zt", f"{lang}-hr-people-search", problems)
     _look(page, live_server, f"/people/{staff.pk}/", f"{lang}-hr-staff-page", problems)
+    # A department manager: crisis duties from the published maps, the crisis they filed.
+    manager = users["manager"].employee
+    _look(page, live_server, f"/people/{manager.pk}/", f"{lang}-hr-manager-page", problems)
+    expect(page.locator("[data-duty]").first).to_be_visible()
+    expect(page.get_by_test_id("crisis-history")).to_contain_text(str(world["crisis"].pk))
     page.goto(f"{live_server.url}/integrations/customers/")
     page.get_by_test_id("customer-search").fill("scwl")
     page.get_by_test_id("customer-search").press("Enter")
