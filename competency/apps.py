@@ -22,9 +22,10 @@ class CompetencyConfig(AppConfig):
         closure_recognition_register(CrisisClosureRecognition())
         drill_results_register(DrillEvidence())  # drill timings → evidence (issue 16 §1)
 
-        from . import home_panels
+        from . import home_panels, person_sections
 
         home_panels.register()
+        person_sections.register()  # competencies, training due and drill currency
 
         # The map editor (responsibilities, below this app) offers the framework's competencies.
         from responsibilities.competencies import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -615,3 +616,70 @@ def rubric_item_of(version: SimulationVersion, pk: object) -> SimRubricItem | No
     if pk is None:
         return None
     return SimRubricItem.objects.filter(pk=pk, node__version=version).first()
+
+
+# --- A person's page (issue 17 §5): competencies, training and practice currency ------------
+
+
+@dataclass
+class TrainingRecord:
+    """What a person's page shows of their training: levels per competency (latest evidence),
+    gaps against their position's profile, open assignments, and per simulation their last
+    practice and whether it is current (``competency.spacing``)."""
+
+    levels: list[dict]
+    gaps: list[dict]
+    assignments: list[Assignment]
+    practice: list[dict]
+
+
+def training_record(employee: Employee, *, now: datetime, limit: int) -> TrainingRecord:
+    """``employee``'s training record in a fixed number of queries (six) whatever its length."""
+    latest: dict[str, Evidence] = {}
+    for row in (
+        Evidence.objects.filter(employee=employee)
+        .select_related("competency")
+        .order_by("competency_code", "observed_at", "id")
+    ):
+        latest[row.competency_code] = row
+    levels = {code: {"level": row.level} for code, row in latest.items()}
+    profile = profile_for(employee)
+    gaps = (
+        _gap_rows(profile.requirements.select_related("competency"), levels)
+        if profile is not None
+        else []
+    )
+    cadence = profile.cadence_days if profile is not None else spacing.DEFAULT_CADENCE_DAYS
+    attempts: dict[int, list[tuple[datetime, bool]]] = {}
+    simulations: dict[int, Simulation] = {}
+    for run in finished_runs([employee]).select_related("version__simulation"):
+        simulation = run.version.simulation
+        simulations[simulation.pk] = simulation
+        attempts.setdefault(simulation.pk, []).append((run.finished_at, bool(run.passed)))
+    practice = []
+    for pk, history in attempts.items():
+        last_at, last_passed = max(history, key=lambda attempt: attempt[0])
+        practice.append(
+            {
+                "simulation": simulations[pk],
+                "last_at": last_at,
+                "passed": last_passed,
+                "attempts": len(history),
+                "next_due": spacing.next_due(history, cadence_days=cadence),
+                "current": spacing.is_current(history, cadence_days=cadence, now=now),
+            }
+        )
+    practice.sort(key=lambda p: p["last_at"], reverse=True)
+    return TrainingRecord(
+        levels=[
+            {"competency": row.competency, "level": row.level, "at": row.observed_at}
+            for row in sorted(latest.values(), key=lambda r: r.competency.name)
+        ][:limit],
+        gaps=gaps,
+        assignments=list(
+            Assignment.objects.filter(employee=employee, completed_at__isnull=True)
+            .select_related("simulation")
+            .order_by("due_at", "pk")[:limit]
+        ),
+        practice=practice[:limit],
+    )

@@ -9,9 +9,10 @@ class CrisisConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import home_panels
+        from . import home_panels, person_sections
         from .models import Obligation, TriggerRule
 
         home_panels.register()
+        person_sections.register()  # the crisis sections of a person's page
         auditlog.register(TriggerRule)
         auditlog.register(Obligation)

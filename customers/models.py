@@ -19,6 +19,9 @@ class Customer(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
+    # The pinyin and initials of the Chinese name (hrcore.search_keys), kept by the services
+    # that write names (``customers.services.customer_from_crm``): the list finds it by either.
+    search_key = models.CharField(max_length=400, blank=True, default="", editable=False)
     unit = models.ForeignKey(
         "hrcore.OrgUnit",
         verbose_name=_("unit"),

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from hrcore.choices import DepartmentFunction, Role
+from hrcore.search_keys import query_key
 from hrcore.selectors import employee_of, has_role
 
 from .models import Customer
@@ -49,3 +50,16 @@ def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
 def customer_by_id(pk: int) -> Customer | None:
     """A customer by primary key (no visibility check: for background work)."""
     return Customer.objects.select_related("unit", "account_owner").filter(pk=pk).first()
+
+
+def customers_matching(customers: QuerySet[Customer], query: str) -> QuerySet[Customer]:
+    """Customers whose name (Chinese or English), its pinyin or initials, or code contains
+    ``query``, case-insensitive; every one for an empty query."""
+    query = (query or "").strip()
+    if not query:
+        return customers
+    q = Q(name_zh__icontains=query) | Q(name_en__icontains=query) | Q(external_id__icontains=query)
+    key = query_key(query)
+    if key:
+        q |= Q(search_key__icontains=key)
+    return customers.filter(q)

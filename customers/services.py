@@ -16,6 +16,7 @@ from hrcore.audit import AuditAction, audit
 from hrcore.errors import Conflict, ValidationFailed
 from hrcore.i18n import keel_error
 from hrcore.models import Employee
+from hrcore.search_keys import search_key
 from hrcore.services.master_data import unit_required
 
 from .models import Customer
@@ -132,6 +133,7 @@ def customer_from_crm(
             changes[name] = ["" if old is None else str(old), "" if value is None else str(value)]
             setattr(customer, name, value)
     if changes:
+        customer.search_key = search_key(customer.name_zh)
         customer.updated_at = timezone.now()
         customer.save()
         audit(

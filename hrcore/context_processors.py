@@ -8,6 +8,8 @@ from .selectors import employee_of, has_role, unread_notification_count
 
 # (url name, label, roles that see it; empty = everyone logged in)
 NAV_ITEMS = [
+    # One's own page (issue 17 §2): crisis duties, training and drill currency, commissions.
+    ("hrcore:my_page", _("My page"), ()),
     ("crisis:list", _("Crises"), ()),
     ("crisis:dashboard", _("Dashboard"), (Role.EXECUTIVE, Role.HR_ADMIN)),
     ("responsibilities:map_list", _("Responsibility maps"), ()),

@@ -155,6 +155,9 @@ class Employee(models.Model):
     # The person's id in the HR system of record (HR master data, issue 14 §4); empty for people
     # typed in by hand. Unique when set.
     external_id = models.CharField(_("HR system id"), max_length=64, blank=True, default="")
+    # The pinyin and initials of the Chinese name ("zhangwei zw", hrcore.search_keys), kept by
+    # ``hrcore.services.org.employee_save`` so that the people list finds 张伟 by "zw".
+    search_key = models.CharField(max_length=400, blank=True, default="", editable=False)
     # Contact channels (hrcore.contact): where crisis messages reach this person.
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
     dingtalk_user_id = models.CharField(

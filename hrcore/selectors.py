@@ -24,6 +24,7 @@ from .models import (
     OrgUnit,
     Position,
 )
+from .search_keys import query_key
 
 
 def role_names(user: AbstractBaseUser) -> set[str]:
@@ -408,3 +409,126 @@ def crisis_executive_key() -> tuple[str, str]:
         .first()
     )
     return ("", code) if code else (DepartmentFunction.EXECUTIVE.value, "")
+
+
+# --- People's pages (issue 17 §5; the sections are hrcore.person_page's) -------------------
+
+# How deep a reporting line is followed (a cycle is refused on save; this only bounds the walk).
+_MAX_LEVELS = 20
+
+
+@dataclass(frozen=True)
+class PersonPageAccess:
+    """Why the reader may see a person's page, and so which sections they get."""
+
+    is_self: bool = False
+    is_supervisor: bool = False
+    is_hr: bool = False
+    is_executive: bool = False
+    is_finance: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        return self.is_self or self.is_supervisor or self.is_hr or self.is_executive
+
+    @property
+    def sees_sensitive(self) -> bool:
+        """Pay (commissions): the person, their supervisor chain, HR admins and finance."""
+        return self.is_self or self.is_supervisor or self.is_hr or self.is_finance
+
+
+def team_ids(employee: Employee) -> set[int]:
+    """Everyone below ``employee`` in the reporting lines (reports, their reports, …): one
+    query per level."""
+    found: set[int] = set()
+    frontier = {employee.pk}
+    for _level in range(_MAX_LEVELS):
+        frontier = (
+            set(Employee.objects.filter(manager_id__in=frontier).values_list("pk", flat=True))
+            - found
+        )
+        if not frontier:
+            break
+        found |= frontier
+    found.discard(employee.pk)
+    return found
+
+
+def _sees_everyone(user: AbstractBaseUser) -> bool:
+    return bool(user.is_superuser or has_role(user, Role.HR_ADMIN, Role.EXECUTIVE))
+
+
+def _team_q(me: Employee, user: AbstractBaseUser) -> Q:
+    q = Q(pk=me.pk) | Q(pk__in=team_ids(me))
+    if has_role(user, Role.MANAGER):
+        q |= Q(unit__path__startswith=me.unit.path)
+    return q
+
+
+def people_visible_to(user: AbstractBaseUser) -> QuerySet[Employee]:
+    """The people whose page the reader may open: everyone for HR admins and executives; for
+    anyone else themselves and their team (managers: everyone of their unit and below)."""
+    base = Employee.objects.select_related("unit", "position", "manager", "user")
+    if not user.is_authenticated:
+        return base.none()
+    if _sees_everyone(user):
+        return base
+    me = employee_of(user)
+    if me is None:
+        return base.none()
+    return base.filter(_team_q(me, user))
+
+
+def person_page_access(user: AbstractBaseUser, person: Employee) -> PersonPageAccess:
+    """What the reader is to ``person``; ``.allowed`` False means the page is not theirs to see."""
+    if not user.is_authenticated:
+        return PersonPageAccess()
+    me = employee_of(user)
+    is_self = me is not None and me.pk == person.pk
+    is_supervisor = False
+    if me is not None and not is_self:
+        is_supervisor = person.pk in team_ids(me) or (
+            has_role(user, Role.MANAGER) and person.unit.path.startswith(me.unit.path)
+        )
+    return PersonPageAccess(
+        is_self=is_self,
+        is_supervisor=is_supervisor,
+        is_hr=bool(user.is_superuser or has_role(user, Role.HR_ADMIN)),
+        is_executive=has_role(user, Role.EXECUTIVE),
+        is_finance=bool(me is not None and me.unit.function == DepartmentFunction.FINANCE),
+    )
+
+
+def people_matching(people: QuerySet[Employee], query: str) -> QuerySet[Employee]:
+    """People whose name (Chinese or English), its pinyin or initials, or HR id contains
+    ``query``, or whose user name is ``query``, case-insensitive; every one for an empty
+    query."""
+    query = (query or "").strip()
+    if not query:
+        return people
+    q = (
+        Q(name_zh__icontains=query)
+        | Q(name_en__icontains=query)
+        | Q(external_id__icontains=query)
+        | Q(user__username__iexact=query)
+    )
+    key = query_key(query)
+    if key:
+        q |= Q(search_key__icontains=key)
+    return people.filter(q)
+
+
+def person_by_id(pk: int) -> Employee | None:
+    """An employee with unit, position and manager (callers check ``person_page_access``)."""
+    return (
+        Employee.objects.select_related("unit", "position", "manager", "user").filter(pk=pk).first()
+    )
+
+
+def direct_reports(employee: Employee) -> list[Employee]:
+    """The people who report to ``employee`` now, with their positions, in one query."""
+    return list(
+        employee.reports.filter(is_active=True)
+        .select_related("position", "unit")
+        .order_by("-grade", "name_en", "pk")
+    )

@@ -24,6 +24,7 @@ urlpatterns = [
         performance_views.performance_rules_page,
         name="performance_rules",
     ),
+    path("people/", include("hrcore.people_urls")),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/contact/", views.preferences_contact, name="preferences_contact"),
     path("preferences/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),

@@ -11,7 +11,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,10 +20,11 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors
+from . import paging, selectors
 from .errors import ValidationFailed
 from .forms import ContactChannelsForm, PreferencesForm
 from .models import Heartbeat
+from .person_page import sections_for
 from .security import session_mfa_satisfied
 from .services import notifications as notifications_services
 from .services import org, sessions
@@ -275,4 +276,60 @@ def position_detail(request, code: str):
     holders = selectors.employees_visible_to(request.user).filter(position=position)
     return render(
         request, "hrcore/position_detail.html", {"position": position, "holders": holders}
+    )
+
+
+# --- People (issue 17 §5) ------------------------------------------------------------------
+
+
+@login_required
+def people_list(request):
+    """The people whose page the reader may open, found by name, pinyin, initials or HR id."""
+    query = request.GET.get("q", "").strip()[:100]
+    people = selectors.people_matching(
+        selectors.people_visible_to(request.user).filter(is_active=True), query
+    ).order_by("unit__path", "-grade", "name_en", "pk")
+    page = paging.page_of(people, request.GET.get("page"))
+    return render(
+        request,
+        "hrcore/people_list.html",
+        {"query": query, "people": page.object_list, "pager": paging.pager(page, request.GET)},
+    )
+
+
+@login_required
+def my_page(request):
+    """The reader's own page ("My page"): crisis duties, training currency, commissions."""
+    employee = selectors.employee_of(request.user)
+    if employee is None:
+        messages.info(request, _("Your account has no employee record, so it has no page."))
+        return redirect("hrcore:people")
+    return _person_page(request, employee)
+
+
+@login_required
+def person_page(request, pk: int):
+    """One view of a person; a person the reader may not see does not exist for them (404)."""
+    person = selectors.person_by_id(pk)
+    if person is None:
+        raise Http404
+    return _person_page(request, person)
+
+
+def _person_page(request, person):
+    access = selectors.person_page_access(request.user, person)
+    if not access.allowed:
+        raise Http404
+    manager = person.manager
+    return render(
+        request,
+        "hrcore/person.html",
+        {
+            "person": person,
+            "access": access,
+            "manager_visible": manager is not None
+            and selectors.person_page_access(request.user, manager).allowed,
+            "reports": selectors.direct_reports(person),
+            "sections": sections_for(request.user, person, access, now=timezone.now()),
+        },
     )

@@ -34,6 +34,7 @@ class IntegrationsConfig(AppConfig):
             ),
         )
         performance_puller_register(performance.performance_pull)
-        from . import reach
+        from . import person_sections, reach
 
         reach.install()  # crisis messages reach people over the messaging providers
+        person_sections.register()  # customers, complaints, commissions on a person's page

@@ -14,6 +14,7 @@ from customers.choices import credit_status_for
 from customers.models import Customer
 from hrcore.choices import Role
 from hrcore.models import Employee, OrgUnit
+from hrcore.search_keys import search_key
 
 from .choices import PartnerKind
 from .models import Partner
@@ -48,6 +49,7 @@ def seed_customers() -> int:
             defaults={
                 "name_zh": row["name_zh"],
                 "name_en": row["name_en"],
+                "search_key": search_key(row["name_zh"]),
                 "unit": units[row["unit"]],
                 "account_owner": owners.get(row["owner"]),
                 "overdue_days": profile["overdue_days"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django_filters import rest_framework as filters
 
+from customers.selectors import customers_matching
 from hrcore.api.filters import WholeNumberFilter
 
 
@@ -13,3 +14,8 @@ class CustomerFilter(filters.FilterSet):
     )
     credit_status = filters.CharFilter()
     unit = filters.CharFilter(field_name="unit__code")
+    # Name (Chinese or English), pinyin, initials or code: 华东建材 by "hdjc" or "huadong".
+    q = filters.CharFilter(method="search", max_length=100)
+
+    def search(self, queryset, name, value):
+        return customers_matching(queryset, value)

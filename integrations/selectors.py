@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
+from auditlog.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis.choices import TASK_OPEN_STATES
+from crisis.choices import TASK_OPEN_STATES, DeliverableKind
+from crisis.models import Deliverable
 from crisis.selectors.access import CrisisAccess, crises_visible_to, crisis_access
 from crisis.selectors.people import open_roles_of, open_tasks_of
 from customers.models import Customer
+from customers.selectors import customers_visible_to
 from hrcore.choices import DepartmentFunction, Role
 from hrcore.models import Employee
 from hrcore.selectors import employee_of, has_role, is_hr_admin
@@ -29,6 +33,7 @@ from .models import (
     Complaint,
     Dossier,
     Handover,
+    Order,
     ResponsePlan,
     WebhookDelivery,
     WebhookSubscription,
@@ -328,3 +333,174 @@ def commission_statement(employee: Employee) -> list[StatementMonth]:
         key = "pending" if row.status == "finance_approved" else row.status
         month.totals[key] = month.totals.get(key, Decimal("0.00")) + row.amount
     return list(months.values())
+
+
+# --- A person's page (issue 17 §5): customers owned, complaints, commissions ----------------
+
+
+@dataclass
+class PersonCustomers:
+    customers: list[Customer]
+    total: int
+
+
+def customers_owned(user: AbstractBaseUser, employee: Employee, *, limit: int) -> PersonCustomers:
+    """The customers ``employee`` owns that ``user`` may see, most overdue first, and their
+    number (two queries)."""
+    owned = customers_visible_to(user).filter(account_owner=employee)
+    rows = list(owned.order_by("-overdue_days", "external_id")[:limit])
+    return PersonCustomers(rows, owned.count())
+
+
+@dataclass
+class PersonComplaints:
+    complaints: list[Complaint]
+    total: int
+    points: int
+    visible_customer_ids: set[int]
+
+
+def complaints_against(
+    user: AbstractBaseUser, employee: Employee, *, limit: int
+) -> PersonComplaints:
+    """The complaints recorded against ``employee``'s performance, newest first, with their
+    number and points; a customer is linked only where ``user`` may open its page. Three
+    queries."""
+    rows = Complaint.objects.filter(employee=employee)
+    totals = rows.aggregate(n=Count("pk"), points=Sum("performance_points"))
+    recent = list(rows.select_related("customer").order_by("-received_at", "-pk")[:limit])
+    visible = set(
+        customers_visible_to(user)
+        .filter(pk__in={c.customer_id for c in recent})
+        .values_list("pk", flat=True)
+    )
+    return PersonComplaints(recent, totals["n"] or 0, totals["points"] or 0, visible)
+
+
+@dataclass
+class CommissionSummary:
+    months: list[StatementMonth]
+    recent: list[Commission]
+
+
+def commission_summary(employee: Employee, *, months: int, limit: int) -> CommissionSummary:
+    """The totals per status of ``employee``'s last ``months`` commission months and their
+    ``limit`` latest commissions (three queries). Pending includes approved by finance, as on
+    the statement."""
+    rows = Commission.objects.filter(employee=employee)
+    periods = list(
+        rows.exclude(period="")
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by("-period")[:months]
+    )
+    by_month: dict[str, StatementMonth] = {p: StatementMonth(p, [], {}) for p in periods}
+    for period, status, amount in (
+        rows.filter(period__in=periods)
+        .values("period", "status")
+        .annotate(amount=Sum("amount"))
+        .values_list("period", "status", "amount")
+    ):
+        key = "pending" if status == "finance_approved" else status
+        totals = by_month[period].totals
+        totals[key] = totals.get(key, Decimal("0.00")) + amount
+    recent = list(
+        rows.select_related("order", "order__customer").order_by("-created_at", "-pk")[:limit]
+    )
+    return CommissionSummary([by_month[p] for p in periods], recent)
+
+
+# --- One view of a customer (issue 17 §5) ----------------------------------------------------
+
+CUSTOMER_PAGE_ROWS = 10
+
+
+@dataclass
+class OwnerChange:
+    at: datetime
+    old: str
+    new: str
+    actor: str
+    reason: str
+
+
+@dataclass
+class CustomerRecord:
+    """What the customer page lists beside the dossier, each list newest first and cut at
+    ``CUSTOMER_PAGE_ROWS``; a list the reader's department does not work with is None."""
+
+    owner_history: list[OwnerChange]
+    orders: list | None
+    orders_total: int
+    payments: list | None
+    complaints: list[Complaint] | None
+    crises: list
+    contact_logs: list | None
+
+
+def customer_owner_history(customer: Customer, *, limit: int) -> list[OwnerChange]:
+    """Every change of the customer's account owner as audited (the CRM's creation and updates,
+    handovers), newest first, in one query."""
+    entries = (
+        LogEntry.objects.get_for_object(customer)
+        .filter(changes__has_key="account_owner")
+        .select_related("actor")
+        .order_by("-timestamp", "-pk")[:limit]
+    )
+    history = []
+    for entry in entries:
+        old, new = (entry.changes_dict.get("account_owner") or ["", ""])[:2]
+        history.append(
+            OwnerChange(
+                at=entry.timestamp,
+                old="" if old in (None, "None") else str(old),
+                new="" if new in (None, "None") else str(new),
+                actor=entry.actor.get_username() if entry.actor_id else "",
+                reason=str((entry.additional_data or {}).get("reason", "")),
+            )
+        )
+    return history
+
+
+def customer_record(user: AbstractBaseUser, customer: Customer) -> CustomerRecord:
+    """The customer page's lists for ``user`` (who sees the customer; callers check): owner
+    history, orders and payments, complaints, the crises they may see and the contacts logged in
+    those crises. A fixed number of queries whatever the number of rows."""
+    access = customer_dossier_access(user, customer)
+    rows = CUSTOMER_PAGE_ROWS
+    orders = payments = complaints = contact_logs = None
+    orders_total = 0
+    if access.sees_source("orders"):
+        all_orders = Order.objects.filter(customer=customer)
+        orders = list(all_orders.select_related("owner").order_by("-pk")[:rows])
+        orders_total = all_orders.count()
+    if access.sees_source("payments"):
+        payments = list(
+            Order.objects.filter(customer=customer, paid_at__isnull=False).order_by(
+                "-paid_at", "-pk"
+            )[:rows]
+        )
+    if access.sees_source("complaints"):
+        complaints = list(
+            customer.complaints.select_related("employee").order_by("-received_at", "-pk")[:rows]
+        )
+    visible = crises_visible_to(user).filter(customer=customer)
+    crises = list(visible.order_by("-filed_at", "-pk")[:rows])
+    if access.full:
+        contact_logs = list(
+            Deliverable.objects.filter(
+                kind=DeliverableKind.CONTACT_LOG,
+                task__crisis_id__in=visible.values("pk"),
+            )
+            .select_related("task__crisis", "submitted_by__employee")
+            .order_by("-submitted_at", "-pk")[:rows]
+        )
+    return CustomerRecord(
+        owner_history=customer_owner_history(customer, limit=rows),
+        orders=orders,
+        orders_total=orders_total,
+        payments=payments,
+        complaints=complaints,
+        crises=crises,
+        contact_logs=contact_logs,
+    )

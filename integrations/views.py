@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from customers.models import Customer
 from customers.selectors import customers_visible_to
+from hrcore import paging
 from hrcore.errors import KeelError
 from hrcore.ids import parse_id
 from hrcore.models import Employee
@@ -57,17 +59,24 @@ def _dossier_context(dossier, building: bool, access=None, *, waiting_since=None
 
 @login_required
 def customer_list(request):
+    """The customers the reader sees, found by name, pinyin, initials or code, in pages."""
     found = CustomerFilter(request.GET, queryset=customers_visible_to(request.user))
     # A filter with a value that does not parse says so (it used to show every customer).
     invalid_filter = bool(request.GET) and not found.is_valid()
+    rows = (
+        Customer.objects.none()
+        if invalid_filter
+        else found.qs.order_by("-overdue_days", "external_id")
+    )
+    page = paging.page_of(rows, request.GET.get("page"))
     return render(
         request,
         "integrations/customer_list.html",
         {
             "invalid_filter": invalid_filter,
-            "customers": []
-            if invalid_filter
-            else found.qs.order_by("-overdue_days", "external_id"),
+            "customers": page.object_list,
+            "pager": paging.pager(page, request.GET),
+            "query": found.form["q"].value() or "",
             "overdue_min": found.form["overdue_days_min"].value() or "",
             "can_manage_people": integrations_selectors.can_manage_people(request.user),
         },
@@ -91,9 +100,7 @@ def customer_dossier(request, external_id: str):
     access = selectors.customer_dossier_access(request.user, customer)
     context = {
         "customer": customer,
-        "complaints": customer.complaints.select_related("employee")[:10]
-        if access.sees_source("complaints")
-        else [],
+        "record": selectors.customer_record(request.user, customer),
         "history": selectors.dossier_history(customer=customer)[:10],
         "show_amounts": access.sees_amounts,
         **_dossier_context(

@@ -495,6 +495,15 @@ MATRIX: list[Row] = [
     Row("home", "GET", ALL_200),
     Row("org_chart", "GET", ALL_200),
     Row("position_detail", "GET", ALL_200, args=lambda w: ["department-manager"]),
+    Row("hrcore:people", "GET", ALL_200, note="the people whose page one may open"),
+    Row("hrcore:my_page", "GET", ALL_200, note="one's own page"),
+    Row(
+        "hrcore:person",
+        "GET",
+        (404, 404, 404, 200, 404, 200, 200, 404),
+        args=lambda w: [w["legal_employee"].pk],
+        note="the person, their supervisor chain, HR admins and executives",
+    ),
     Row("preferences", "GET", ALL_200),
     Row(
         "performance_page",

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from hrcore.errors import KeelError
@@ -17,6 +18,7 @@ from ..choices import (
     CrisisStatus,
 )
 from ..models import Crisis, CrisisParticipant, Task
+from .access import crises_visible_to
 
 
 @dataclass(frozen=True)
@@ -180,3 +182,41 @@ def resolve_escalation_target(
     except KeelError:
         return None
     return None
+
+
+# --- A person's page (issue 17 §5): their crisis duties, open tasks and history -------------
+
+
+@dataclass(frozen=True)
+class CrisisRecord:
+    """A person's part in crises the reader may see: open tasks and their history."""
+
+    open_tasks: list[Task]
+    history: list[CrisisParticipant]
+    history_total: int
+
+
+def crisis_record_of(
+    user: AbstractBaseUser, employee: Employee, *, limit: int = 10
+) -> CrisisRecord:
+    """``employee``'s open tasks and the crises they took part in (newest first, ``limit`` of
+    each), only from crises ``user`` may see — the page never shows a crisis its reader could
+    not open. Three queries whatever the number of rows (plus those of the visibility rule)."""
+    visible = crises_visible_to(user).values("pk")
+    open_tasks = list(
+        Task.objects.filter(
+            assignee=employee,
+            status__in=TASK_OPEN_STATES,
+            crisis__status=CrisisStatus.OPEN,
+            crisis_id__in=visible,
+        )
+        .select_related("crisis", "duty")
+        .order_by("due_at", "pk")[:limit]
+    )
+    parts = CrisisParticipant.objects.filter(employee=employee, crisis_id__in=visible)
+    history = list(
+        parts.select_related("crisis__scenario", "crisis__unit").order_by(
+            "-crisis__filed_at", "-crisis_id"
+        )[:limit]
+    )
+    return CrisisRecord(open_tasks=open_tasks, history=history, history_total=parts.count())

@@ -20,6 +20,7 @@ from ..models import (
     OrgUnit,
     Position,
 )
+from ..search_keys import search_key
 from .tokens import api_tokens_revoke_for_user
 
 User = get_user_model()
@@ -130,6 +131,7 @@ def employee_save(
     leave (no longer employed), their API tokens are revoked. ``org_change=False``: a change of
     preferences only (the ``on_org_changed`` listeners are not told)."""
     validate_employee(employee)
+    employee.search_key = search_key(employee.name_zh)
     was_active = (
         Employee.objects.filter(pk=employee.pk).values_list("is_active", flat=True).first()
         if employee.pk

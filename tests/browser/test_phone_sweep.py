@@ -57,6 +57,8 @@ def _pages(crisis) -> list[str]:
         "/preferences/",
         "/inbox/",
         "/org/",
+        "/people/",
+        "/people/me/",
     ]
 
 

@@ -13,6 +13,7 @@ from factory.django import DjangoModelFactory
 
 from customers.models import Customer
 from hrcore.models import Employee, OrgUnit
+from hrcore.search_keys import search_key
 from responsibilities.choices import MapStatus
 from responsibilities.models import Duty, ResponsibilityMap, Scenario
 
@@ -71,6 +72,7 @@ class CustomerFactory(DjangoModelFactory):
     external_id = factory.Sequence(lambda n: f"T-{n}")
     name_zh = "测试客户"
     name_en = "Test customer"
+    search_key = factory.LazyAttribute(lambda c: search_key(c.name_zh))
     unit = factory.LazyFunction(lambda: unit("sh-business"))
     account_owner = factory.LazyFunction(lambda: Employee.objects.get(user__username="staff"))
     overdue_days = 0

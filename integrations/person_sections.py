@@ -1,0 +1,67 @@
+"""The integrations sections of a person's page (``hrcore.person_page``): the customers they
+own, the complaints recorded against their performance and — for the person, their supervisor
+chain, HR and finance only — their commissions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from hrcore.models import Employee
+from hrcore.person_page import register_section
+from hrcore.selectors import PersonPageAccess
+
+from . import selectors
+
+ROWS = 10
+COMMISSION_MONTHS = 3
+
+
+def customers_section(
+    user: AbstractBaseUser, person: Employee, access: PersonPageAccess, now: datetime
+) -> dict:
+    owned = selectors.customers_owned(user, person, limit=ROWS)
+    return {"customers": owned.customers, "more": owned.total - len(owned.customers)}
+
+
+def complaints_section(
+    user: AbstractBaseUser, person: Employee, access: PersonPageAccess, now: datetime
+) -> dict:
+    found = selectors.complaints_against(user, person, limit=ROWS)
+    return {
+        "complaints": found.complaints,
+        "total": found.total,
+        "points": found.points,
+        "linked": found.visible_customer_ids,
+    }
+
+
+def commissions_section(
+    user: AbstractBaseUser, person: Employee, access: PersonPageAccess, now: datetime
+) -> dict:
+    summary = selectors.commission_summary(person, months=COMMISSION_MONTHS, limit=ROWS)
+    return {
+        "months": summary.months,
+        "recent": summary.recent,
+        "statement": selectors.can_see_statement(user, person),
+    }
+
+
+def register() -> None:
+    register_section(
+        "customers_owned",
+        customers_section,
+        30,
+        template="integrations/person/_customers.html",
+    )
+    register_section(
+        "complaints", complaints_section, 40, template="integrations/person/_complaints.html"
+    )
+    register_section(
+        "commissions",
+        commissions_section,
+        50,
+        template="integrations/person/_commissions.html",
+        sensitive=True,
+    )
