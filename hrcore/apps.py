@@ -22,6 +22,9 @@ class HrcoreConfig(AppConfig):
         for model in (OrgUnit, Position, Employee, Absence, BusinessCalendar, Holiday):
             auditlog.register(model)
         signals.connect()
+        from . import person_sections
+
+        person_sections.register()  # the performance section of a person's page
         from .reach_email import email_reached
         from .services.notifications import deliver_email, email_message_id
         from .services.outbox import (

@@ -132,7 +132,9 @@ def test_person_page_for_self_supervisor_hr_and_executive(client_as, users, read
     client = _executive_outside_the_chain(staff) if reader == "executive" else client_as(reader)
     response = client.get(f"/people/{staff.pk}/")
     assert response.status_code == 200
-    expected = SECTIONS[:4] + (["commissions"] if commissions else []) + SECTIONS[4:]
+    # The performance record is shown to the same readers as commissions (self, chain, HR).
+    private = ["commissions", "performance"] if commissions else []
+    expected = SECTIONS[:4] + private + SECTIONS[4:]
     assert _sections(response) == expected
 
 
@@ -279,7 +281,7 @@ def test_the_data_migrations_fill_the_search_keys_of_existing_rows():
 
     Employee.objects.update(search_key="")
     Customer.objects.update(search_key="")
-    importlib.import_module("hrcore.migrations.0014_employee_search_key").fill_search_keys(
+    importlib.import_module("hrcore.migrations.0015_employee_search_key").fill_search_keys(
         apps, None
     )
     importlib.import_module("customers.migrations.0002_customer_search_key").fill_search_keys(
