@@ -2,23 +2,25 @@
 ``responsibilities.competencies`` by ``CompetencyConfig.ready``).
 
 Evidence for a skill is current when the person's latest evidence for it, observed at or before
-the moment, is no older than their position profile's practice cadence (``cadence_days``;
-``DEFAULT_VALID_DAYS`` without an active profile) and shows a level of at least 1. Whether the
-level meets the profile's requirement is the readiness page's question (competency gaps), not
-coverage's."""
+the moment, is no older than their position profile's practice cadence (``cadence_days``; the one
+default ``spacing.default_cadence_days()`` without an active profile) and shows a level of at
+least 1. The latest result counts: a newer failed result (level 0) makes the skill not current,
+however good an older one was. Whether the level meets the profile's requirement is the readiness
+page's question (competency gaps), not coverage's.
+
+``current_practice`` answers the second half of "trained": whether the person's last drill or
+simulation for the scenario's role is current (drill currency, ``selectors.practice_current``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Max
-
 from hrcore.models import Employee
 
+from . import spacing
 from .models import Evidence, PositionProfile
-
-DEFAULT_VALID_DAYS = 365
+from .selectors import practice_current
 
 
 def current_evidence(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tuple[int, str]]:
@@ -37,25 +39,34 @@ def current_evidence(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tupl
             is_active=True, position_id__in={p for p in position_of.values() if p}
         ).values_list("position_id", "cadence_days")
     )
-    latest = {
-        (row["employee_id"], row["competency_code"]): row["at"]
-        for row in Evidence.objects.filter(
+    default = spacing.default_cadence_days()
+    oldest = at - timedelta(days=max([default, *cadence.values()]))
+    # The latest row per pair within the longest cadence (an older latest is not current anyway).
+    latest: dict[tuple[int, str], tuple[datetime, int]] = {}
+    for employee_id, code, seen, level in (
+        Evidence.objects.filter(
             employee_id__in=employee_ids,
             competency_code__in=codes,
             observed_at__lte=at,
-            level__gte=1,
+            observed_at__gte=oldest,
         )
-        .values("employee_id", "competency_code")
-        .annotate(at=Max("observed_at"))
-        .order_by()
-    }
+        .order_by("observed_at", "id")
+        .values_list("employee_id", "competency_code", "observed_at", "level")
+    ):
+        latest[(employee_id, code)] = (seen, level)
     current = set()
     for employee_id, code in pairs:
-        seen = latest.get((employee_id, code))
-        days = cadence.get(position_of.get(employee_id), DEFAULT_VALID_DAYS)
-        if seen is not None and seen >= at - timedelta(days=days):
+        found = latest.get((employee_id, code))
+        days = cadence.get(position_of.get(employee_id), default)
+        if found is not None and found[1] >= 1 and found[0] >= at - timedelta(days=days):
             current.add((employee_id, code))
     return current
+
+
+def current_practice(pairs: Iterable[tuple[int, str]], at: datetime) -> dict[tuple[int, str], bool]:
+    """For map coverage: per (employee id, scenario code) with any practice, whether the last
+    drill or simulation for the role is current (pairs without practice are left out)."""
+    return practice_current(pairs, at)
 
 
 def _evidence_recorded(sender, **kwargs) -> None:
