@@ -60,7 +60,7 @@ def _source_line(source: str, data, suffix: str) -> str:
             "n": len(data),
             "note": _local(latest, "note", suffix)[:LINE_MAX],
         }
-    return _("%(n)d") % {"n": _count(data)}
+    return str(_count(data))
 
 
 def crisis_dossier_snapshots(crisis_id: int) -> list[dict]:

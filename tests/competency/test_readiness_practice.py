@@ -43,14 +43,20 @@ def test_practice_and_currency_per_duty(competency_demo, users):
         {"emotional-control": 90.0},
     )
     finance = rows["finance-records"]["practice"]
-    assert (finance["passed"], finance["current"]) == (False, True)  # retry due on day 3
+    # The latest result counts: a failed attempt is not current (its retry is due on day 3).
+    assert (finance["passed"], finance["current"]) == (False, False)
+    assert finance["next_due"] == T0 + dt.timedelta(days=3)
     legal = rows["legal-support"]["practice"]
     assert (legal["last_at"], legal["current"]) == (None, False)
     holders = {r["holder"].pk for r in data["rows"] if r["holder"]}
-    assert data["currency"] == {"current": 2, "total": len(holders)}
-    with time_machine.travel(T0 + dt.timedelta(days=3), tick=False):
+    assert data["currency"] == {
+        "current": 1,
+        "total": len(holders),
+        "percent": int(100 / len(holders)),
+    }
+    with time_machine.travel(T0 + dt.timedelta(days=7), tick=False):
         later = selectors.readiness(unit=unit, scenario_code="debt-collection-emergency")
-    assert later["currency"]["current"] == 1  # the failed attempt's retry is now due
+    assert later["currency"]["current"] == 0  # the pass's first interval (a week) has run out
 
 
 def test_every_role_opens_readiness_and_only_sees_its_own_scores(competency_demo, users, client_as):

@@ -39,4 +39,7 @@ def test_currency():
     assert is_current([], cadence_days=180, now=T) is False
     assert is_current([(T, True)], cadence_days=180, now=T + days(6)) is True
     assert is_current([(T, True)], cadence_days=180, now=T + days(7)) is False
-    assert is_current([(T, False)], cadence_days=180, now=T + days(1)) is True
+    # the latest result counts: a failed attempt is not current, whatever came before it
+    assert is_current([(T, False)], cadence_days=180, now=T + days(1)) is False
+    assert is_current([(T, True), (T + days(2), False)], cadence_days=180, now=T + days(3)) is False
+    assert is_current([(T, False), (T + days(2), True)], cadence_days=180, now=T + days(3)) is True
