@@ -3,9 +3,10 @@
 
 Evidence for a skill is current when the person's latest evidence for it, observed at or before
 the moment, is no older than their position profile's practice cadence (``cadence_days``; the one
-default ``spacing.default_cadence_days()`` without an active profile) and shows a level of at
-least 1. The latest result counts: a newer failed result (level 0) makes the skill not current,
-however good an older one was. Whether the level meets the profile's requirement is the readiness
+default ``spacing.default_cadence_days()`` without an active profile) and shows a level above the
+bottom of the competency's scale (and above 0). The latest result counts: a newer failed result
+(a late drill, a simulation in the lowest band) makes the skill not current, however good an
+older one was. Whether the level meets the profile's requirement is the readiness
 page's question (competency gaps), not coverage's.
 
 ``current_practice`` answers the second half of "trained": whether the person's last drill or
@@ -16,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.db.models import Min
+
 from hrcore.models import Employee
 
 from . import spacing
-from .models import Evidence, PositionProfile
+from .models import Competency, Evidence, PositionProfile
 from .selectors import practice_current
 
 
@@ -42,8 +45,8 @@ def current_evidence(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tupl
     default = spacing.default_cadence_days()
     oldest = at - timedelta(days=max([default, *cadence.values()]))
     # The latest row per pair within the longest cadence (an older latest is not current anyway).
-    latest: dict[tuple[int, str], tuple[datetime, int]] = {}
-    for employee_id, code, seen, level in (
+    latest: dict[tuple[int, str], tuple[datetime, int, int]] = {}
+    for employee_id, code, seen, level, competency_id in (
         Evidence.objects.filter(
             employee_id__in=employee_ids,
             competency_code__in=codes,
@@ -51,14 +54,23 @@ def current_evidence(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tupl
             observed_at__gte=oldest,
         )
         .order_by("observed_at", "id")
-        .values_list("employee_id", "competency_code", "observed_at", "level")
+        .values_list("employee_id", "competency_code", "observed_at", "level", "competency_id")
     ):
-        latest[(employee_id, code)] = (seen, level)
+        latest[(employee_id, code)] = (seen, level, competency_id)
+    # The bottom of each competency's scale: a result there is a failed one (a late drill, a
+    # simulation in the lowest band, a rating of "aware" only).
+    floor = dict(
+        Competency.objects.filter(pk__in={c for _s, _l, c in latest.values()})
+        .annotate(floor=Min("framework__scale__levels__value"))
+        .values_list("pk", "floor")
+    )
     current = set()
     for employee_id, code in pairs:
         found = latest.get((employee_id, code))
         days = cadence.get(position_of.get(employee_id), default)
-        if found is not None and found[1] >= 1 and found[0] >= at - timedelta(days=days):
+        if found is None or found[0] < at - timedelta(days=days):
+            continue
+        if found[1] > max(floor.get(found[2]) or 0, 0):
             current.add((employee_id, code))
     return current
 
