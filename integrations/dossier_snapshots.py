@@ -87,7 +87,7 @@ def crisis_dossier_snapshots(crisis_id: int) -> list[dict]:
                     line = _source_line(row.source, row.data, suffix)
                     if row.status == SourceStatus.STALE:
                         line = _("%(line)s (older data)") % {"line": line}
-                    lines.append(f"{label}: {line}")
+                    lines.append(_("%(source)s: %(what)s") % {"source": label, "what": line})
                 texts[suffix] = "\n".join(f"• {line}" for line in lines)
         out.append({"at": dossier.completed_at, "text_zh": texts["zh"], "text_en": texts["en"]})
     return out
