@@ -48,6 +48,14 @@ class RedrillGroup:
     def failed(self) -> int:
         return sum(1 for p in self.people if p.reason == FAILED)
 
+    @property
+    def overdue(self) -> int:
+        return sum(1 for p in self.people if p.reason == DUE)
+
+    @property
+    def never(self) -> int:
+        return sum(1 for p in self.people if p.reason == NEVER)
+
 
 def redrill_due(*, at: datetime | None = None) -> list[RedrillGroup]:
     """Per scenario and unit of the maps in force, the role holders whose next practice is due
