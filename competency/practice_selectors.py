@@ -19,6 +19,7 @@ from hrcore.models import Employee, OrgUnit
 from responsibilities.coverage_selectors import coverage_by_scenario
 
 from . import spacing
+from .drill_selectors import drill_attempts
 from .models import PositionProfile
 from .selectors import role_histories
 
@@ -32,7 +33,7 @@ class RedrillPerson:
     last_at: datetime | None
     passed: bool | None
     next_due: datetime | None
-    reason: str  # never practised, last attempt failed, or the interval has run out
+    reason: str  # never practised, last drill failed, or due again (interval out, or a retry)
 
 
 @dataclass
@@ -59,8 +60,9 @@ class RedrillGroup:
 
 def redrill_due(*, at: datetime | None = None) -> list[RedrillGroup]:
     """Per scenario and unit of the maps in force, the role holders whose next practice is due
-    (never practised, failed last, or the expanding interval has run out), failed first. A
-    fixed number of queries (the coverage snapshots give who holds which role)."""
+    (never practised, failed their last drill, or due again: the expanding interval has run out
+    or a failed simulation's retry has come), failed drills first. A fixed number of queries
+    (the coverage snapshots give who holds which role)."""
     at = at or timezone.now()
     holders: dict[tuple[str, str], dict[int, list[str]]] = {}
     scenarios = {}
@@ -81,6 +83,14 @@ def redrill_due(*, at: datetime | None = None) -> list[RedrillGroup]:
     }
     units = {u.code: u for u in OrgUnit.objects.filter(code__in={u for _s, u in holders})}
     history = role_histories(people, scenarios)
+    # Simulation results are private (the player and their manager): the list names a failed
+    # drill (the drill report shows it to HR anyway), a failed simulation only as "due again".
+    failed_drills = {
+        (employee_id, a.scenario_code, a.at)
+        for employee_id, attempts in drill_attempts(people, scenario_codes=scenarios).items()
+        for a in attempts
+        if not a.passed
+    }
     cadence = dict(
         PositionProfile.objects.filter(
             is_active=True, position_id__in={e.position_id for e in people.values()}
@@ -107,7 +117,12 @@ def redrill_due(*, at: datetime | None = None) -> list[RedrillGroup]:
             if due is not None and due > at:
                 continue
             latest = max(attempts, key=lambda a: a[0]) if attempts else None
-            reason = NEVER if latest is None else (DUE if latest[1] else FAILED)
+            if latest is None:
+                reason = NEVER
+            elif not latest[1] and (employee_id, code, latest[0]) in failed_drills:
+                reason = FAILED
+            else:
+                reason = DUE
             group.people.append(
                 RedrillPerson(
                     employee=employee,

@@ -14,7 +14,7 @@ from django.urls import reverse
 from competency import selectors
 from competency.drill_selectors import drill_attempts
 from competency.models import Assignment, Simulation, SimulationRun
-from competency.practice_selectors import FAILED, NEVER, redrill_due
+from competency.practice_selectors import DUE, FAILED, NEVER, redrill_due
 from competency.services import assignments
 from crisis.choices import TaskStatus
 from crisis.models import DrillSchedule, Task
@@ -188,3 +188,28 @@ def test_the_due_list_proposes_the_next_drill_and_books_it_in_one_click(
     bad = client_as("hradmin").post(url, {"scenario": "no-such", "unit": unit.code}, follow=True)
     assert bad.status_code == 200 and DrillSchedule.objects.count() == 1
     assert '<li class="msg-error">' in bad.content.decode()
+
+
+def test_the_due_list_never_tells_a_failed_simulation_from_a_due_one(
+    crisis_world, competency_demo, users
+):
+    legal = users["legal"].employee
+    SimulationRun.objects.create(
+        version=selectors.published_version(Simulation.objects.get(code="debt-collectors-office")),
+        employee=legal,
+        status="finished",
+        started_at=T0,
+        finished_at=T0,
+        passed=False,
+    )
+    with time_machine.travel(T0 + dt.timedelta(days=4), tick=False):
+        groups = redrill_due()
+    people = [
+        p
+        for g in groups
+        if g.scenario.code == SCENARIO
+        for p in g.people
+        if p.employee.pk == legal.pk
+    ]
+    assert people and {p.reason for p in people} == {DUE}  # results are private
+    assert {p.next_due for p in people} == {T0 + dt.timedelta(days=3)}
