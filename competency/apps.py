@@ -30,6 +30,7 @@ class CompetencyConfig(AppConfig):
         # The map editor (responsibilities, below this app) offers the framework's competencies.
         from responsibilities.competencies import (
             register_competency_provider,
+            register_practice_provider,
             register_training_provider,
         )
 
@@ -39,4 +40,6 @@ class CompetencyConfig(AppConfig):
         # Map coverage asks whose evidence for a duty's skills is current; new evidence marks
         # the coverage stale.
         register_training_provider(coverage.current_evidence)
+        # …and whether their last drill or simulation for the role is current (drill currency).
+        register_practice_provider(coverage.current_practice)
         coverage.connect()

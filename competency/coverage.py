@@ -2,23 +2,28 @@
 ``responsibilities.competencies`` by ``CompetencyConfig.ready``).
 
 Evidence for a skill is current when the person's latest evidence for it, observed at or before
-the moment, is no older than their position profile's practice cadence (``cadence_days``;
-``DEFAULT_VALID_DAYS`` without an active profile) and shows a level of at least 1. Whether the
-level meets the profile's requirement is the readiness page's question (competency gaps), not
-coverage's."""
+the moment, is no older than their position profile's practice cadence (``cadence_days``; the one
+default ``spacing.default_cadence_days()`` without an active profile) and shows a level above the
+bottom of the competency's scale (and above 0). The latest result counts: a newer failed result
+(a late drill, a simulation in the lowest band) makes the skill not current, however good an
+older one was. Whether the level meets the profile's requirement is the readiness
+page's question (competency gaps), not coverage's.
+
+``current_practice`` answers the second half of "trained": whether the person's last drill or
+simulation for the scenario's role is current (drill currency, ``selectors.practice_current``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Max
+from django.db.models import Min
 
 from hrcore.models import Employee
 
-from .models import Evidence, PositionProfile
-
-DEFAULT_VALID_DAYS = 365
+from . import spacing
+from .models import Competency, Evidence, PositionProfile
+from .selectors import practice_current
 
 
 def current_evidence(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tuple[int, str]]:
@@ -37,25 +42,43 @@ def current_evidence(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tupl
             is_active=True, position_id__in={p for p in position_of.values() if p}
         ).values_list("position_id", "cadence_days")
     )
-    latest = {
-        (row["employee_id"], row["competency_code"]): row["at"]
-        for row in Evidence.objects.filter(
+    default = spacing.default_cadence_days()
+    oldest = at - timedelta(days=max([default, *cadence.values()]))
+    # The latest row per pair within the longest cadence (an older latest is not current anyway).
+    latest: dict[tuple[int, str], tuple[datetime, int, int]] = {}
+    for employee_id, code, seen, level, competency_id in (
+        Evidence.objects.filter(
             employee_id__in=employee_ids,
             competency_code__in=codes,
             observed_at__lte=at,
-            level__gte=1,
+            observed_at__gte=oldest,
         )
-        .values("employee_id", "competency_code")
-        .annotate(at=Max("observed_at"))
-        .order_by()
-    }
+        .order_by("observed_at", "id")
+        .values_list("employee_id", "competency_code", "observed_at", "level", "competency_id")
+    ):
+        latest[(employee_id, code)] = (seen, level, competency_id)
+    # The bottom of each competency's scale: a result there is a failed one (a late drill, a
+    # simulation in the lowest band, a rating of "aware" only).
+    floor = dict(
+        Competency.objects.filter(pk__in={c for _s, _l, c in latest.values()})
+        .annotate(floor=Min("framework__scale__levels__value"))
+        .values_list("pk", "floor")
+    )
     current = set()
     for employee_id, code in pairs:
-        seen = latest.get((employee_id, code))
-        days = cadence.get(position_of.get(employee_id), DEFAULT_VALID_DAYS)
-        if seen is not None and seen >= at - timedelta(days=days):
+        found = latest.get((employee_id, code))
+        days = cadence.get(position_of.get(employee_id), default)
+        if found is None or found[0] < at - timedelta(days=days):
+            continue
+        if found[1] > max(floor.get(found[2]) or 0, 0):
             current.add((employee_id, code))
     return current
+
+
+def current_practice(pairs: Iterable[tuple[int, str]], at: datetime) -> dict[tuple[int, str], bool]:
+    """For map coverage: per (employee id, scenario code) with any practice, whether the last
+    drill or simulation for the role is current (pairs without practice are left out)."""
+    return practice_current(pairs, at)
 
 
 def _evidence_recorded(sender, **kwargs) -> None:

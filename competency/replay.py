@@ -5,7 +5,8 @@ and ``services.replay`` writes the spec through the authoring services.
 
 The spec is a straight path through the crisis as it happened: the situation (start), the
 information as it arrived (a narrative node per minute in which meaningful events happened, in
-time order: something delivered, a deadline breached, an escalation), a decision point at each real decision, and an
+time order: something delivered, a deadline breached, an escalation; and each snapshot of the
+dossier as it was assembled), a decision point at each real decision, and an
 ending that carries the outcome and the review's findings. At a decision point the real choice
 earns full credit on the deciding duty's competencies and is marked best; every other option of
 the decision list earns partial credit; the review's findings are the feedback (what went well
@@ -110,6 +111,16 @@ def _event_text(event: dict, filed_at) -> dict[str, str]:
     return _join(head, _typed(event.get("note", "")))
 
 
+def _dossier_text(snapshot: dict, filed_at, *, first: bool) -> dict[str, str]:
+    minutes = _minutes_after(snapshot["at"], filed_at)
+    head = (
+        _both(_("After %(when)s — the dossier arrived:"), minutes=minutes)
+        if first
+        else _both(_("After %(when)s — the dossier was refreshed:"), minutes=minutes)
+    )
+    return _join(head, _pair(snapshot.get("text_zh", ""), snapshot.get("text_en", "")))
+
+
 def _decision_node(index: int, decision: dict, facts: dict, next_key: str) -> dict:
     competencies = decision["competencies"]
     # The deciding duty's own options where the map has them, else the engine's fixed list.
@@ -200,7 +211,8 @@ def replay_spec(facts: dict) -> dict:
     ``facts``: ``crisis_id``, ``title``, ``description``, ``filed_at``, ``scenario``
     (``{"code", "name_zh", "name_en", "description_zh", "description_en"}``), ``events``
     (``[{"at", "kind": "delivered" | "breached" | "escalated", "duty", "action_zh",
-    "action_en", "note", "step"}]``), ``decisions`` (``[{"at", "option", "text", "action_zh",
+    "action_en", "note", "step"}]``), ``dossiers`` (``[{"at", "text_zh", "text_en"}]``: each
+    snapshot of the crisis's dossier, ``crisis.dossier_hooks``), ``decisions`` (``[{"at", "option", "text", "action_zh",
     "action_en", "competencies": [code], "options"?: [{"code", "zh", "en"}]}]``: the duty's own
     options), ``options`` (the fallback list, ``[{"code", "zh", "en"}]``),
     ``findings`` (``[{"kind", "text"}]``), ``outcome``.
@@ -213,6 +225,7 @@ def replay_spec(facts: dict) -> dict:
     steps: list[tuple] = [
         (e["at"], 0, "info", e) for e in facts["events"] if e["kind"] in INFO_KINDS
     ]
+    steps += [(d["at"], 0, "dossier", d) for d in facts.get("dossiers") or []]
     steps += [(d["at"], 1, "decision", d) for d in facts["decisions"]]
     steps.sort(key=lambda s: (s[0], s[1]))
 
@@ -227,10 +240,18 @@ def replay_spec(facts: dict) -> dict:
         {"key": "situation", "kind": "narrative", "text_zh": situation["zh"],
          "text_en": situation["en"], "choices": []}
     ]  # fmt: skip
-    info_n = decision_n = 0
+    info_n = decision_n = dossier_n = 0
     last_minute = None
     for at, _order, kind, item in steps:
-        if kind == "info":
+        if kind == "dossier":
+            # Each assembled dossier is a step of its own: what finance, legal, the CRM and
+            # attendance said at that moment.
+            last_minute = None
+            dossier_n += 1
+            text = _dossier_text(item, facts["filed_at"], first=dossier_n == 1)
+            node = {"key": f"dossier-{dossier_n}", "kind": "narrative", "text_zh": text["zh"],
+                    "text_en": text["en"], "choices": []}  # fmt: skip
+        elif kind == "info":
             text = _event_text(item, facts["filed_at"])
             minute = int(_minutes_after(at, facts["filed_at"]))
             previous = nodes[-1]

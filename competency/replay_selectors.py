@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.utils import translation
 
 from crisis.choices import CrisisStatus, DecisionOption, DeliverableKind, EventKind, FindingKind
+from crisis.dossier_hooks import dossier_snapshots
 from crisis.models import Crisis, Decision, Deliverable, ReviewFinding, TimelineEvent
+from responsibilities import decision_options
 
 from .models import Competency, Simulation
 from .replay import code_for
@@ -34,18 +36,18 @@ def _option_labels() -> list[dict]:
 
 
 def _map_options(duty) -> list[dict]:
-    """A decision duty's own options (issue 15 §1: ``Duty.options``, ``[{"code", "label":
-    {"zh", "en"}}]``) in the replay's shape; empty where the map has none (or the field does
-    not exist yet), and the crisis engine's fixed list is used instead."""
-    options = []
-    for option in getattr(duty, "options", None) or []:
-        if not isinstance(option, dict) or not option.get("code"):
-            continue
-        code, label = str(option["code"]), option.get("label") or {}
-        if isinstance(label, dict):
-            zh, en = str(label.get("zh") or ""), str(label.get("en") or "")
-            options.append({"code": code, "zh": zh or en or code, "en": en or zh or code})
-    return options
+    """A decision duty's own options (``Duty.options``, ``responsibilities.decision_options``)
+    in the replay's shape, labels in both languages; empty where the map has none, and the
+    crisis engine's fixed list is used instead."""
+    return [
+        {
+            "code": str(option["code"]),
+            "zh": decision_options.label_of(option, "zh-hans"),
+            "en": decision_options.label_of(option, "en"),
+        }
+        for option in (getattr(duty, "options", None) or [])
+        if isinstance(option, dict) and option.get("code")
+    ]
 
 
 def _duty_action(task) -> dict[str, str]:
@@ -70,7 +72,9 @@ def replay_crisis(crisis_id: int) -> Crisis | None:
 
 
 def replay_facts(crisis: Crisis) -> dict:
-    """The facts ``replay.replay_spec`` turns into a simulation (5 queries whatever the size)."""
+    """The facts ``replay.replay_spec`` turns into a simulation (5 queries whatever the size, plus
+    the dossier snapshots' provider's): the dossier as it arrived comes through
+    ``crisis.dossier_hooks`` (integrations fills it; competency does not import it)."""
     known = set(Competency.objects.values_list("code", flat=True))
     events = list(
         TimelineEvent.objects.filter(crisis=crisis, kind__in=list(_EVENT_KINDS))
@@ -136,6 +140,7 @@ def replay_facts(crisis: Crisis) -> dict:
             "description_en": scenario.description_en,
         },
         "events": info,
+        "dossiers": dossier_snapshots(crisis.pk),
         "decisions": decisions,
         "options": _option_labels(),
         "findings": findings,

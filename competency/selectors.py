@@ -17,6 +17,7 @@ from hrcore.selectors import employee_of, is_hr_admin
 from . import graph as graph_mod
 from . import scoring, spacing
 from .choices import FrameworkStatus, RunStatus, VersionStatus
+from .drill_selectors import drill_attempts
 from .models import (
     Assignment,
     Competency,
@@ -161,7 +162,7 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
     at = at or timezone.now()
     responsibility_map = published_map_for(scenario=scenario_code, unit=unit)
     if responsibility_map is None:
-        return {"map": None, "rows": []}
+        return {"map": None, "rows": [], "currency": {"current": 0, "total": 0, "percent": 100}}
     absent_ids = set(
         Absence.objects.filter(starts_at__lte=at, ends_at__gt=at).values_list(
             "employee_id", flat=True
@@ -180,6 +181,7 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
             "levels": [],
             "spof": False,
             "error": "",
+            "deputy": None,
         }
         try:
             resolution = resolve_assignee(unit=unit, function=function, position=position, at=at)
@@ -205,6 +207,15 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
             row["absent"] = people[0].pk in absent_ids
         present = [e.pk for e in people if e.pk not in absent_ids]
         row["spof"] = len(present) <= 1
+        # The deputy: who acts while the holder is away (the delegate or the next in line),
+        # else the next present person in the resolver's order.
+        if row["holder"] is not None and resolution.employee.pk != row["holder"].pk:
+            row["deputy"] = resolution.employee
+        else:
+            row["deputy"] = next(
+                (e for e in people[1:] if e.pk not in absent_ids and e.pk != row["holder"].pk),
+                None,
+            )
         levels = current_levels(resolution.employee)
         profile = profile_for(resolution.employee)
         required = {}
@@ -236,13 +247,54 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
     practice = practice_currency(list(people.values()), scenario_code=scenario_code, now=at)
     for row in rows:
         row["practice"] = practice.get(row["holder"].pk) if row["holder"] else None
+    scores = _last_scores(people, {c for r in rows for c in (r["duty"].competencies or [])})
+    for row in rows:
+        holder = row["holder"]
+        row["scores"] = (
+            [
+                {
+                    "code": level["code"],
+                    "name": level["name"],
+                    "score": scores.get((holder.pk, level["code"])),
+                }
+                for level in row["levels"]
+            ]
+            if holder is not None
+            else []
+        )
     holders = {r["holder"].pk for r in rows if r["holder"] is not None}
     current = sum(1 for pk in holders if practice.get(pk, {}).get("current"))
     return {
         "map": responsibility_map,
         "rows": rows,
-        "currency": {"current": current, "total": len(holders)},
+        "currency": {
+            "current": current,
+            "total": len(holders),
+            "percent": spacing.currency_share(current, len(holders)),
+        },
     }
+
+
+def _last_scores(people: dict[int, Employee], codes: set[str]) -> dict[tuple[int, str], float]:
+    """The latest scored evidence (a simulation, a drill, a rating…) per (person, competency):
+    the last score per competency the readiness view shows. One query."""
+    latest: dict[tuple[int, str], float] = {}
+    for employee_id, code, score in (
+        Evidence.objects.filter(employee_id__in=list(people), competency_code__in=codes)
+        .exclude(score=None)
+        .order_by("observed_at", "id")
+        .values_list("employee_id", "competency_code", "score")
+    ):
+        latest[(employee_id, code)] = score
+    return latest
+
+
+def drill_currency(*, scenario_code: str, unit, at=None) -> dict:
+    """Drill currency of a scenario in a unit (issue 16 §5): of the people holding the roles of
+    the scenario's map for the unit, how many have a current last drill or simulation —
+    ``{"current", "total", "percent"}`` (no map: nobody holds a role, 100 %)."""
+    data = readiness(unit=unit, scenario_code=scenario_code, at=at)
+    return data.get("currency") or {"current": 0, "total": 0, "percent": 100}
 
 
 def finished_runs(employees, **filters) -> QuerySet[SimulationRun]:
@@ -262,15 +314,64 @@ def practice_history(employees, simulations) -> dict[tuple[int, int], list[tuple
     return history
 
 
-def practice_currency(employees: list[Employee], *, scenario_code: str, now) -> dict[int, dict]:
-    """Per employee: their last finished practice of the scenario's simulations (when, passed,
-    the score per competency) and whether it is current (``competency.spacing``: the next
-    practice is not due yet, with their profile's cadence). Two queries."""
-    cadence = dict(
+def _cadences(position_ids) -> dict[int, int]:
+    return dict(
         PositionProfile.objects.filter(
-            is_active=True, position_id__in={e.position_id for e in employees}
+            is_active=True, position_id__in={p for p in position_ids if p}
         ).values_list("position_id", "cadence_days")
     )
+
+
+def role_histories(
+    employee_ids, scenario_codes
+) -> dict[tuple[int, str], list[tuple[datetime, bool]]]:
+    """Every practice ``(finished_at, passed)`` per (employee, scenario): their finished runs of
+    the scenario's simulations and the finished drills of it they held a duty in. Two queries."""
+    employee_ids, scenario_codes = set(employee_ids), set(scenario_codes)
+    history: dict[tuple[int, str], list[tuple[datetime, bool]]] = {}
+    for employee_id, code, at, passed in finished_runs(
+        employee_ids, version__simulation__scenario_code__in=scenario_codes
+    ).values_list("employee_id", "version__simulation__scenario_code", "finished_at", "passed"):
+        history.setdefault((employee_id, code), []).append((at, bool(passed)))
+    for employee_id, attempts in drill_attempts(
+        employee_ids, scenario_codes=scenario_codes
+    ).items():
+        for attempt in attempts:
+            history.setdefault((employee_id, attempt.scenario_code), []).append(
+                (attempt.at, attempt.passed)
+            )
+    return history
+
+
+def practice_current(pairs, at: datetime) -> dict[tuple[int, str], bool]:
+    """For each (employee id, scenario code) with any practice (a simulation or a drill),
+    whether it is current at ``at`` (``spacing.is_current`` with their profile's cadence); pairs
+    without practice are left out. Three queries: the coverage's "trained" test asks this."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    history = role_histories({e for e, _c in pairs}, {c for _e, c in pairs})
+    position_of = dict(
+        Employee.objects.filter(pk__in={e for e, _c in pairs}).values_list("pk", "position_id")
+    )
+    cadence = _cadences(position_of.values())
+    default = spacing.default_cadence_days()
+    out = {}
+    for pair in pairs:
+        attempts = [a for a in history.get(pair, []) if a[0] <= at]
+        if attempts:
+            days = cadence.get(position_of.get(pair[0]), default)
+            out[pair] = spacing.is_current(attempts, cadence_days=days, now=at)
+    return out
+
+
+def practice_currency(employees: list[Employee], *, scenario_code: str, now) -> dict[int, dict]:
+    """Per employee, their practice of the scenario's role: the last finished simulation (when,
+    passed, the score per competency), the last drill (when, passed, which), and whether the
+    practice is current (``competency.spacing`` over simulations and drills together, with
+    their profile's cadence) and when the next is due. Three queries."""
+    cadence = _cadences(e.position_id for e in employees)
+    default = spacing.default_cadence_days()
     history: dict[int, list] = {}
     last: dict[int, SimulationRun] = {}
     for run in finished_runs(employees, version__simulation__scenario_code=scenario_code).only(
@@ -279,18 +380,27 @@ def practice_currency(employees: list[Employee], *, scenario_code: str, now) -> 
         history.setdefault(run.employee_id, []).append((run.finished_at, bool(run.passed)))
         if run.employee_id not in last or run.finished_at > last[run.employee_id].finished_at:
             last[run.employee_id] = run
+    drills = drill_attempts([e.pk for e in employees], scenario_codes=[scenario_code])
+    for employee_id, attempts in drills.items():
+        history.setdefault(employee_id, []).extend((a.at, a.passed) for a in attempts)
     out = {}
     for employee in employees:
         run = last.get(employee.pk)
-        days = cadence.get(employee.position_id, spacing.DEFAULT_CADENCE_DAYS)
+        drill = drills[employee.pk][-1] if drills.get(employee.pk) else None
+        attempts = history.get(employee.pk, [])
+        days = cadence.get(employee.position_id, default)
+        latest = max(attempts, key=lambda a: a[0]) if attempts else None
         out[employee.pk] = {
-            "last_at": run.finished_at if run else None,
-            "passed": bool(run.passed) if run else None,
+            "last_at": latest[0] if latest else None,
+            "passed": latest[1] if latest else None,
+            "sim_at": run.finished_at if run else None,
+            "sim_passed": bool(run.passed) if run else None,
             "scores": {c: s.get("percent") for c, s in (run.competency_scores or {}).items()}
             if run
             else {},
-            "current": spacing.is_current(history.get(employee.pk, []), cadence_days=days, now=now),
-            "next_due": spacing.next_due(history.get(employee.pk, []), cadence_days=days),
+            "drill": drill,
+            "current": spacing.is_current(attempts, cadence_days=days, now=now),
+            "next_due": spacing.next_due(attempts, cadence_days=days),
         }
     return out
 

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views, views_replay
+from . import views, views_redrill, views_replay
 
 app_name = "competency"
 urlpatterns = [
     path("", views.home, name="home"),
     path("recognition/", views.recognition, name="recognition"),
     path("readiness/", views.readiness, name="readiness"),
+    path("redrill/schedule/", views_redrill.redrill_schedule, name="redrill_schedule"),
     path("rate/", views.rate, name="rate"),
     path("assignments/<int:pk>/start/", views.assignment_start, name="assignment_start"),
     path("simulations/<slug:code>/", views.simulation_detail, name="simulation_detail"),

@@ -21,7 +21,7 @@ from hrcore.i18n import is_chinese, pick
 from hrcore.ids import parse_id
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
-from . import charts, rating_selectors, replay_selectors, selectors
+from . import charts, practice_selectors, rating_selectors, replay_selectors, selectors
 from .agreement import DISAGREEMENT_FLAG
 from .choices import NodeKind, RunStatus, VersionStatus
 from .forms import (
@@ -98,6 +98,8 @@ def home(request):
     context["simulations"] = selectors.playable_simulations(request.user)
     context["aggregates"] = selectors.run_aggregates(request.user)
     context["is_hr"] = is_hr_admin(request.user)
+    # Spaced re-drills: the role holders due a drill, per scenario and unit (HR admins book it).
+    context["redrill"] = practice_selectors.redrill_due() if context["is_hr"] else []
     context["rates_answers"] = rating_selectors.rates_answers(request.user)
     # The same rule as the readiness view: a link only to a page this reader may open.
     context["sees_readiness"] = employee is not None or has_role(
@@ -382,7 +384,15 @@ def readiness(request):
                 and (person.pk == employee.pk or person.manager_id == employee.pk)
             )
             if row.get("practice") and not mine:
-                row["practice"] = {"current": row["practice"]["current"], "last_at": None}
+                practice = row["practice"]
+                drill = practice.get("drill")
+                row["practice"] = {
+                    "current": practice["current"],
+                    "last_at": None,
+                    "drill": drill,
+                    "drill_private": True,
+                }
+                row["scores"] = []
         # per-person gaps are HR data: a manager sees only their own and their reports'
         gaps = [
             g

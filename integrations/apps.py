@@ -38,3 +38,9 @@ class IntegrationsConfig(AppConfig):
 
         reach.install()  # crisis messages reach people over the messaging providers
         person_sections.register()  # customers, complaints, commissions on a person's page
+        from crisis.dossier_hooks import dossier_snapshots_register
+
+        from .dossier_snapshots import crisis_dossier_snapshots
+
+        # A crisis replayed as training shows the dossier as it arrived (competency reads it).
+        dossier_snapshots_register(crisis_dossier_snapshots)

@@ -55,3 +55,35 @@ def current_training(pairs: Iterable[tuple[int, str]], at: datetime) -> set[tupl
     for provider in _training:
         found |= provider(pairs, at)
     return found
+
+
+# --- Practice currency for map coverage ---------------------------------------------------------
+
+# ``(pairs of (employee id, scenario code), moment) → {pair: whether the last drill or simulation
+# for the scenario's role is current}``, for the pairs with any practice (the rest left out).
+PracticeProvider = Callable[[Iterable[tuple[int, str]], datetime], dict[tuple[int, str], bool]]
+
+_practice: list[PracticeProvider] = []
+
+
+def register_practice_provider(provider: PracticeProvider) -> None:
+    """Called once from the competency app's ready(); the same function twice is a no-op."""
+    if provider not in _practice:
+        _practice.append(provider)
+
+
+def practice_currency(
+    pairs: Iterable[tuple[int, str]], at: datetime
+) -> dict[tuple[int, str], bool] | None:
+    """Drill currency per (employee id, scenario code) with practice: True when the person's
+    last drill or simulation for the role is current (a pair is current when any provider says
+    so); pairs without practice are left out. None when no provider is registered: practice is
+    then not checked (``responsibilities.coverage``)."""
+    if not _practice:
+        return None
+    pairs = set(pairs)
+    found: dict[tuple[int, str], bool] = {}
+    for provider in _practice:
+        for pair, current in provider(pairs, at).items():
+            found[pair] = found.get(pair, False) or current
+    return found

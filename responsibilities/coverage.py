@@ -12,9 +12,15 @@ the same phone, so it counts once), a DingTalk, WeCom or Feishu id. In-app does 
 reaches a person only while they look at Keel, and every account has it, so counting it would
 make a single real channel look like two.
 
-Trained means the competency app says the person's evidence for every skill the duty names is
-current (``responsibilities.competencies.current_training``); without a competency app nothing
-is checked and nobody is untrained.
+Trained means the competency app says the person's latest evidence for every skill the duty
+names is current and passing (``responsibilities.competencies.current_training``) and, where the
+person has practised the scenario's role (a drill or a simulation), that their last practice is
+current — drill currency (``responsibilities.competencies.practice_currency``): a failed or
+overdue drill makes a holder untrained. Without a competency app nothing is checked and nobody is
+untrained.
+
+**Drill currency** of a scenario (per unit and overall) is the share of role holders whose last
+drill or simulation for the role is current (``practice_share``).
 """
 
 from __future__ import annotations
@@ -50,18 +56,26 @@ def reach_channels(card) -> tuple[str, ...]:
 
 
 def person_issues(
-    *, absent: bool, channels: Iterable[str], skills: Iterable[str], current: set[str] | None
+    *,
+    absent: bool,
+    channels: Iterable[str],
+    skills: Iterable[str],
+    current: set[str] | None,
+    practice_current: bool | None = None,
 ) -> tuple[str, ...]:
     """What keeps a person from acting on a duty, in the order of ``GAP_KINDS``.
 
     ``current``: the skills of the duty the person holds current evidence for; None when
-    training is not checked (no competency app)."""
+    training is not checked (no competency app). ``practice_current``: whether their last drill
+    or simulation for the scenario's role is current; None when they have none (or practice is
+    not checked)."""
     issues = []
     if absent:
         issues.append(ABSENT)
     if len(set(channels)) < MIN_CHANNELS:
         issues.append(UNREACHABLE)
-    if current is not None and any(skill not in current for skill in skills):
+    skills_missing = current is not None and any(skill not in current for skill in skills)
+    if skills_missing or practice_current is False:
         issues.append(UNTRAINED)
     return tuple(issues)
 
@@ -74,6 +88,7 @@ class PersonCheck:
     channels: tuple[str, ...] = ()
     issues: tuple[str, ...] = ()
     missing_skills: tuple[str, ...] = ()
+    practice_current: bool | None = None  # last drill or simulation current; None: never practised
 
     @property
     def can_act(self) -> bool:
@@ -145,6 +160,41 @@ def gap_counts(covers: Iterable[DutyCover]) -> dict[str, int]:
         for kind in cover.gaps:
             counts[kind] += 1
     return {k: v for k, v in counts.items() if v}
+
+
+@dataclass(frozen=True)
+class PracticeShare:
+    """Drill currency: how many role holders' last drill or simulation is current."""
+
+    current: int = 0
+    total: int = 0
+
+    @property
+    def percent(self) -> int:
+        """Whole percent; 100 when nobody holds a role."""
+        return 100 if self.total == 0 else int(100 * self.current / self.total)
+
+
+def practice_share(
+    rows: Iterable[Mapping],
+) -> tuple[PracticeShare, list[tuple[str, PracticeShare]]]:
+    """Drill currency of coverage rows (``coverage_selectors`` rows: ``unit``, ``holder`` with
+    ``practice_current``): overall and per unit in row order. Each holder counts once per unit
+    however many duties they hold; a holder who never practised is not current."""
+    seen: dict[str, dict[int, bool]] = {}
+    for row in rows:
+        holder = row.get("holder")
+        if holder is None:
+            continue
+        unit = seen.setdefault(row["unit"], {})
+        unit[holder["id"]] = unit.get(holder["id"], False) or holder.get("practice_current") is True
+    per_unit = [
+        (unit, PracticeShare(sum(people.values()), len(people))) for unit, people in seen.items()
+    ]
+    overall = PracticeShare(
+        sum(s.current for _u, s in per_unit), sum(s.total for _u, s in per_unit)
+    )
+    return overall, per_unit
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from hrcore.models import Employee, OrgUnit
 from hrcore.selectors import Resolution, employee_of, has_role, resolve_assignees_in_units
 
 from . import coverage as pure
-from .competencies import current_training
-from .models import CoverageSnapshot, Duty, ResponsibilityMap
+from .competencies import current_training, practice_currency
+from .models import CoverageSnapshot, Duty, ResponsibilityMap, Scenario
 from .selectors import maps_in_force
 
 # A snapshot older than this (or marked stale) is not shown: the coverage is computed afresh
@@ -103,6 +103,7 @@ def _person_row(employee: Employee, check: pure.PersonCheck) -> dict:
         "channels": list(check.channels),
         "issues": list(check.issues),
         "missing_skills": list(check.missing_skills),
+        "practice_current": check.practice_current,
     }
 
 
@@ -158,11 +159,17 @@ def coverage_compute(
             deputy = stand.employee if isinstance(stand, Resolution) else None
         people[(unit_pk, key)] = (holder, not present, deputy)
 
-    pairs = set()
+    scenario_code = dict(
+        Scenario.objects.filter(pk__in={m.scenario_id for m in maps}).values_list("pk", "code")
+    )
+    pairs, role_pairs = set(), set()
     for m in maps:
         for duty in duties_of[m.pk]:
             for u in units[m.pk]:
                 holder, _absent, deputy = people[(u.pk, _key(duty))]
+                role_pairs |= {
+                    (p.pk, scenario_code[m.scenario_id]) for p in (holder, deputy) if p is not None
+                }
                 pairs |= {
                     (p.pk, skill)
                     for p in (holder, deputy)
@@ -170,18 +177,24 @@ def coverage_compute(
                     for skill in duty.competencies or []
                 }
     current = current_training(pairs, at)
+    practised = practice_currency(role_pairs, at)
     channels: dict[int, tuple[str, ...]] = {}
 
-    def check(person: Employee, duty: Duty, absent: bool) -> pure.PersonCheck:
+    def check(person: Employee, duty: Duty, absent: bool, scenario: str) -> pure.PersonCheck:
         if person.pk not in channels:
             channels[person.pk] = pure.reach_channels(ContactCard.of(person))
         skills = list(duty.competencies or [])
         held = None if current is None else {s for s in skills if (person.pk, s) in current}
+        practice = None if practised is None else practised.get((person.pk, scenario))
         issues = pure.person_issues(
-            absent=absent, channels=channels[person.pk], skills=skills, current=held
+            absent=absent,
+            channels=channels[person.pk],
+            skills=skills,
+            current=held,
+            practice_current=practice,
         )
         missing = () if held is None else tuple(s for s in skills if s not in held)
-        return pure.PersonCheck(person.pk, channels[person.pk], issues, missing)
+        return pure.PersonCheck(person.pk, channels[person.pk], issues, missing, practice)
 
     who = {d.pk: _both(lambda d=d: d.assignee_label) for ds in duties_of.values() for d in ds}
     out = []
@@ -190,8 +203,9 @@ def coverage_compute(
         for u in units[m.pk]:
             for duty in duties_of[m.pk]:
                 holder, absent, deputy = people[(u.pk, _key(duty))]
-                h = check(holder, duty, absent) if holder is not None else None
-                d = check(deputy, duty, False) if deputy is not None else None
+                code = scenario_code[m.scenario_id]
+                h = check(holder, duty, absent, code) if holder is not None else None
+                d = check(deputy, duty, False, code) if deputy is not None else None
                 cover = pure.DutyCover(duty.code, u.code, h, d)
                 covers.append(cover)
                 rows.append(
@@ -208,6 +222,28 @@ def coverage_compute(
                 )
         out.append(MapCoverage(m, tuple(units[m.pk]), pure.Coverage(tuple(covers)), tuple(rows)))
     return out
+
+
+def currency_of(rows: Sequence[dict]) -> dict:
+    """Drill currency of coverage rows (``pure.practice_share``): ``{"current", "total",
+    "percent", "units": [{"unit", "unit_name", "current", "total", "percent"}]}``."""
+    overall, per_unit = pure.practice_share(rows)
+    names = {r["unit"]: r["unit_name"] for r in rows}
+    return {
+        "current": overall.current,
+        "total": overall.total,
+        "percent": overall.percent,
+        "units": [
+            {
+                "unit": unit,
+                "unit_name": names[unit],
+                "current": share.current,
+                "total": share.total,
+                "percent": share.percent,
+            }
+            for unit, share in per_unit
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -235,6 +271,10 @@ class CoverageView:
     @property
     def units(self) -> list[str]:
         return list(dict.fromkeys(r["unit"] for r in self.rows))
+
+    @property
+    def currency(self) -> dict:
+        return currency_of(self.rows)
 
 
 def _view(result: MapCoverage, at: datetime) -> CoverageView:
@@ -299,6 +339,10 @@ class ScenarioCoverageView:
     @property
     def critical(self) -> bool:
         return self.scenario.default_severity == "critical"
+
+    @property
+    def currency(self) -> dict:
+        return currency_of([r for v in self.maps for r in v.rows])
 
 
 def coverage_by_scenario(*, at: datetime | None = None) -> list[ScenarioCoverageView]:

@@ -43,6 +43,8 @@ NOT_SWEPT = {
     "crisis:obligation_adjust": "a POST (the form is in the crisis page's clocks, swept)",
     "crisis:obligation_proof": "a file download, not a page",
     "competency:authoring_replay": "a POST that opens the draft in the editor (swept there)",
+    "competency:redrill_schedule": "a POST (its button is in the Training page's due list, "
+    "swept with competency:home)",
     "competency:crisis_replay_panel": "a fragment of a closed crisis's page for HR admins "
     "(tests/competency/test_replay.py)",
     "crisis:drill_report": "needs a drill (tests/crisis/test_drill_pages.py: both languages)",

@@ -559,6 +559,13 @@ MATRIX: list[Row] = [
     Row("competency:answers_rate", "GET", (200, 200, 200, 200, 200, 200, 200, 200)),
     Row("competency:rating_agreement", "GET", (404, 404, 404, 404, 404, 404, 200, 404)),
     Row("competency:authoring_list", "GET", (404, 404, 404, 404, 404, 404, 200, 404)),
+    Row(
+        "competency:redrill_schedule",
+        "POST",
+        (404, 404, 404, 404, 404, 404, 302, 404),
+        data=lambda w: {"scenario": "debt-collection-emergency", "unit": "sh"},
+        note="HR admins book the next drill from the Training page's due list",
+    ),
     # --- API (session auth, the same rules as a token with every scope) ------------------------
     Row("crisis-list", "GET", ALL_200, api=True),
     Row(

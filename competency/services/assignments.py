@@ -20,6 +20,7 @@ from ..choices import (
     RubricItemKind,
     VersionStatus,
 )
+from ..drill_selectors import drill_attempts
 from ..models import (
     Assignment,
     Evidence,
@@ -215,6 +216,9 @@ def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
         )
         simulations = [s for s, _v in published if s.scenario_code in profile.scenario_codes]
         attempts = practice_history(holders, simulations)
+        # A drill of the scenario is a practice of the role too (issue 16 §5): it counts in the
+        # history of each of the scenario's simulations.
+        drills = drill_attempts([h.pk for h in holders], scenario_codes=profile.scenario_codes)
         pending = set(
             Assignment.objects.filter(
                 employee__in=holders, simulation__in=simulations, completed_at__isnull=True
@@ -224,11 +228,15 @@ def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
             for simulation in simulations:
                 if (holder.pk, simulation.pk) in pending:
                     continue  # not played yet: reminders and overdue notices follow it up
-                history = attempts.get((holder.pk, simulation.pk), [])
+                history = attempts.get((holder.pk, simulation.pk), []) + [
+                    (d.at, d.passed)
+                    for d in drills.get(holder.pk, [])
+                    if d.scenario_code == simulation.scenario_code
+                ]
                 due = spacing.next_due(history, cadence_days=profile.cadence_days)
                 if due is not None and due > now:
                     continue
-                retry = bool(history) and not max(history)[1]
+                retry = bool(history) and not max(history, key=lambda a: a[0])[1]
                 with transaction.atomic():
                     if assignment_create(
                         employee=holder,

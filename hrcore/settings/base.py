@@ -452,6 +452,10 @@ KEEL_ROLE_LABELS = {
     "partner": _("Partner system"),
 }
 
+# How often a crisis role's holder practises (a simulation or a drill) when their position has no
+# practice profile: spaced practice, readiness, drill currency and map coverage's "trained" test.
+KEEL_PRACTICE_CADENCE_DAYS = int(os.environ.get("KEEL_PRACTICE_CADENCE_DAYS", "180"))
+
 # Sweeps the tick runs every KEEL_TICK_SECONDS on the `sla` queue (each app adds its own).
 KEEL_TICK_SWEEPS: list[str] = [
     "crisis.services.sweep.sla_sweep",

@@ -318,6 +318,11 @@ class CoveragePersonSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Competency codes of the duty without current evidence.",
     )
+    practice_current = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether the person's last drill or simulation for the scenario's role is "
+        "current (drill currency); null: never practised. False makes the person untrained.",
+    )
 
 
 class CoverageDutySerializer(serializers.Serializer):
@@ -335,6 +340,20 @@ class CoverageDutySerializer(serializers.Serializer):
     )
 
 
+class CoverageUnitCurrencySerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="Unit code.")
+    current = serializers.IntegerField(help_text="Role holders whose practice is current.")
+    total = serializers.IntegerField(help_text="Role holders.")
+    percent = serializers.IntegerField(help_text="Whole percent; 100 when nobody holds a role.")
+
+
+class CoverageCurrencySerializer(serializers.Serializer):
+    current = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    units = CoverageUnitCurrencySerializer(many=True)
+
+
 class CoverageSerializer(serializers.Serializer):
     map = serializers.IntegerField()
     scenario = serializers.CharField()
@@ -344,6 +363,10 @@ class CoverageSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     units = serializers.ListField(child=serializers.CharField())
     duties = CoverageDutySerializer(many=True)
+    drill_currency = CoverageCurrencySerializer(
+        help_text="Drill currency: role holders whose last drill or simulation for the role is "
+        "current, overall and per unit."
+    )
 
 
 def coverage_data(view) -> dict:
@@ -362,6 +385,7 @@ def coverage_data(view) -> dict:
             "channels": p["channels"],
             "issues": p["issues"],
             "missing_skills": p.get("missing_skills", []),
+            "practice_current": p.get("practice_current"),
         }
 
     return {
@@ -383,4 +407,11 @@ def coverage_data(view) -> dict:
             }
             for r in view.rows
         ],
+        "drill_currency": {k: v for k, v in view.currency.items() if k != "units"}
+        | {
+            "units": [
+                {k: u[k] for k in ("unit", "current", "total", "percent")}
+                for u in view.currency["units"]
+            ]
+        },
     }

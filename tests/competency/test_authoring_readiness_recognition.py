@@ -143,7 +143,11 @@ def test_readiness_shows_holders_levels_absence_and_single_points_of_failure(
     }
     assert rows["finance-records"]["absent"] is True
     assert rows["finance-records"]["acting"].user.username != "finance"
-    assert readiness(unit=unit, scenario_code="no-such-scenario") == {"map": None, "rows": []}
+    assert readiness(unit=unit, scenario_code="no-such-scenario") == {
+        "map": None,
+        "rows": [],
+        "currency": {"current": 0, "total": 0, "percent": 100},
+    }
 
 
 def test_recognition_month_page_counts_each_source_once(competency_demo, users, client_as):

@@ -254,7 +254,8 @@ def test_reading_the_facts_takes_the_same_queries_however_long_the_crisis(
     from competency.replay_selectors import replay_crisis, replay_facts
 
     crisis = replay_crisis(closed_crisis.pk)
-    with django_assert_num_queries(5):
+    # five of the crisis engine, one of the dossier snapshots (integrations, through the hook)
+    with django_assert_num_queries(6):
         facts = replay_facts(crisis)
     assert [e["kind"] for e in facts["events"]][:2] == ["delivered", "delivered"]
     assert [d["option"] for d in facts["decisions"]] == ["negotiate"]
@@ -299,3 +300,76 @@ def test_the_pages_replay_in_one_click_and_refuse_an_open_crisis_with_409(
     assert (
         staff.get(reverse("competency:crisis_replay_panel", args=[closed_crisis.pk])).content == b""
     )
+
+
+# --- the dossier as it arrived (through crisis.dossier_hooks, filled by integrations) -----------
+
+
+def _dossier(crisis, *, minutes: int, sources: list[tuple[str, str, object]]):
+    from integrations.models import Dossier, DossierSource
+
+    at = T0 + timedelta(minutes=minutes)
+    dossier = Dossier.objects.create(
+        crisis=crisis, status="complete", requested_at=at, started_at=at, completed_at=at
+    )
+    for source, status, data in sources:
+        DossierSource.objects.create(
+            dossier=dossier, source=source, status=status, data=data, fetched_at=at
+        )
+    return dossier
+
+
+def test_replay_shows_each_dossier_snapshot_in_time_order(
+    closed_crisis, users, django_assert_num_queries
+):
+    from competency.replay_selectors import replay_crisis, replay_facts
+    from integrations.models import Dossier
+
+    Dossier.objects.filter(crisis=closed_crisis).delete()
+    credit = {"currency": "CNY", "outstanding_amount": "120000.00", "overdue_days": 45}
+    # made out of order: the later refresh first
+    _dossier(
+        closed_crisis,
+        minutes=40,
+        sources=[
+            ("credit", "fresh", dict(credit, overdue_days=46)),
+            ("legal_guide", "fresh", {"title_zh": "催收应对指引", "title_en": "Collection guide"}),
+        ],
+    )
+    _dossier(
+        closed_crisis,
+        minutes=2,
+        sources=[
+            ("legal_guide", "failed", None),
+            ("credit", "fresh", credit),
+            ("contacts", "fresh", [{"note_zh": "威胁上门", "note_en": "Threatened a visit"}]),
+        ],
+    )
+    crisis = replay_crisis(closed_crisis.pk)
+    with django_assert_num_queries(7):  # however many snapshots: one more for their sources
+        facts = replay_facts(crisis)
+    assert [d["at"] for d in facts["dossiers"]] == [
+        T0 + timedelta(minutes=2),
+        T0 + timedelta(minutes=40),
+    ]
+    version, _created = crisis_replay(crisis_id=closed_crisis.pk, actor=users["hradmin"])
+    nodes = list(version.nodes.order_by("order"))
+    keys = [n.key for n in nodes]
+    # the first snapshot before finance's delivery (+10), the refresh after the decision (+30)
+    assert keys.index("dossier-1") < keys.index("info-1")
+    assert keys.index("decision-1") < keys.index("dossier-2") < keys.index("ending")
+    first = next(n for n in nodes if n.key == "dossier-1")
+    assert first.text_en.splitlines() == [
+        "After 2 min — the dossier arrived:",
+        "",
+        "• Credit profile: outstanding CNY 120000.00, 45 days overdue",
+        "• Legal guide: not available",
+        "• Last contacts: 1, the latest: Threatened a visit",
+    ]
+    assert "信用档案：欠款 CNY 120000.00，逾期 45 天" in first.text_zh
+    assert "威胁上门" in first.text_zh
+    second = next(n for n in nodes if n.key == "dossier-2")
+    assert "the dossier was refreshed" in second.text_en
+    assert "Legal guide: Collection guide" in second.text_en
+    assert "催收应对指引" in second.text_zh
+    assert version_problems(version) == []

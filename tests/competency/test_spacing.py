@@ -39,4 +39,26 @@ def test_currency():
     assert is_current([], cadence_days=180, now=T) is False
     assert is_current([(T, True)], cadence_days=180, now=T + days(6)) is True
     assert is_current([(T, True)], cadence_days=180, now=T + days(7)) is False
-    assert is_current([(T, False)], cadence_days=180, now=T + days(1)) is True
+    # the latest result counts: a failed attempt is not current, whatever came before it
+    assert is_current([(T, False)], cadence_days=180, now=T + days(1)) is False
+    assert is_current([(T, True), (T + days(2), False)], cadence_days=180, now=T + days(3)) is False
+    assert is_current([(T, False), (T + days(2), True)], cadence_days=180, now=T + days(3)) is True
+
+
+def test_drills_and_simulations_are_one_history_of_the_role():
+    # a simulation passed on day 0, a drill passed on day 8: two passes in a row → 30 days
+    simulation, drill = (T, True), (T + days(8), True)
+    assert next_due([drill, simulation], cadence_days=180) == T + days(8 + 30)
+    # a late drill after them: back within days, and not current meanwhile
+    late_drill = (T + days(40), False)
+    history = [simulation, drill, late_drill]
+    assert next_due(history, cadence_days=180) == T + days(40) + RETRY_AFTER_FAIL
+    assert is_current(history, cadence_days=180, now=T + days(41)) is False
+
+
+def test_one_default_cadence_from_the_setting(settings):
+    from competency.spacing import DEFAULT_CADENCE_DAYS, default_cadence_days
+
+    assert default_cadence_days() == DEFAULT_CADENCE_DAYS == 180
+    settings.KEEL_PRACTICE_CADENCE_DAYS = 90
+    assert default_cadence_days() == 90

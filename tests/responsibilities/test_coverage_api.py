@@ -39,7 +39,11 @@ def test_every_covered_unit_by_default(emergency, api_as):
         "total",
         "units",
         "duties",
+        "drill_currency",
     }
+    # Nobody in the demo world has drilled or simulated the scenario yet.
+    assert body["drill_currency"]["current"] == 0
+    assert [u["unit"] for u in body["drill_currency"]["units"]] == ["demo-group", "sz", "sh"]
     assert (body["map"], body["scenario"]) == (emergency.pk, "debt-collection-emergency")
     assert body["units"] == ["demo-group", "sz", "sh"]
     assert (body["covered"], body["total"], body["score"]) == (12, 15, 0.8)
@@ -57,7 +61,9 @@ def test_every_covered_unit_by_default(emergency, api_as):
         "channels",
         "issues",
         "missing_skills",
+        "practice_current",
     }
+    assert sz_finance["holder"]["practice_current"] is None  # never practised: not checked
     assert sz_finance["holder"]["unit"] == "sz-finance"
     assert sz_finance["holder"]["issues"] == ["untrained"]
 
