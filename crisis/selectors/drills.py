@@ -15,12 +15,12 @@ from hrcore.contact import DeliveryState
 from hrcore.models import Employee, MessageDelivery
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 from responsibilities.decision_options import decision_quality, label_of
+from responsibilities.models import Duty
 
-from ..choices import EventKind
+from ..choices import DeliverableKind, EventKind
 from ..models import Crisis, Decision, DrillSchedule, Task, TimelineEvent
 from ..task_state import task_late
 from .access import crises_visible_to, executive_scope
-from .decisions import decision_options
 
 
 class MapFailure:
@@ -189,23 +189,30 @@ def drill_report(crisis: Crisis, *, now: datetime | None = None) -> DrillReport:
 
 
 def decision_scores(crisis: Crisis) -> list[DecisionScore]:
-    """Each decision of the drill scored against the preferred options of its decision duty (a
-    decision taken without its task: the map's options of every decision duty), oldest first."""
+    """Each decision of the drill scored against the preferred options of its decision duty,
+    oldest first (three queries). A decision taken while its task was still waiting has no task:
+    it is scored against the map's decision duty that offers the option chosen (else the first)."""
     decisions = list(
         Decision.objects.filter(crisis=crisis)
         .select_related("task__duty", "made_by__employee")
         .order_by("made_at", "id")
     )
-    whole_map: list[dict] | None = None
+    if not decisions:
+        return []
+    map_duties = list(
+        Duty.objects.filter(map_id=crisis.map_id, deliverable=DeliverableKind.DECISION).order_by(
+            "order", "id"
+        )
+    )
     scores = []
     for decision in decisions:
         duty = decision.task.duty if decision.task_id and decision.task.duty_id else None
-        if duty is not None:
-            options = list(duty.options or [])
-        else:
-            if whole_map is None:
-                whole_map = decision_options(crisis)
-            options = whole_map
+        if duty is None:
+            offering = [
+                d for d in map_duties if any(o.get("code") == decision.option for o in d.options)
+            ]
+            duty = (offering or map_duties or [None])[0]
+        options = list((duty.options if duty else None) or [])
         quality = decision_quality(options, decision.option)
         by_code = {o.get("code"): o for o in options}
         chosen_label = (
@@ -217,7 +224,7 @@ def decision_scores(crisis: Crisis) -> list[DecisionScore]:
             DecisionScore(
                 decision_id=decision.pk,
                 employee=getattr(decision.made_by, "employee", None),
-                duty=decision.task.duty_code if decision.task_id else "",
+                duty=duty.code if duty else "",
                 competencies=list((duty.competencies if duty else None) or []),
                 chosen=quality.chosen,
                 chosen_label=chosen_label,
