@@ -80,5 +80,6 @@ def test_the_api_takes_and_gives_option_credits(api_as, no_seed_maps):
         options[1]["credit"] = bad
         r = api.post(MAPS, _with_options(options), format="json")
         assert r.status_code == 400, (bad, r.content)
-        assert "credit" in r.content.decode()
+        problem = r.json()["errors"]["duties[1].options"]
+        assert "0" in problem and "1" in problem and "vp-decision" in problem
     assert ResponsibilityMap.objects.count() == count
