@@ -114,8 +114,9 @@ def _after(start: datetime | None, end: datetime | None) -> int | None:
 
 
 def drill_report(crisis: Crisis, *, now: datetime | None = None) -> DrillReport:
-    """The drill's report in four queries, however many tasks: the tasks with their assignees,
-    the reassignments, the failed deliveries."""
+    """The drill's report in a constant number of queries, however many tasks: the tasks with
+    their assignees, the reassignments, the failed deliveries, the people named, and the
+    decisions scored against the map's preferred options (``decision_scores``)."""
     now = now or timezone.now()
     tasks = list(
         Task.objects.filter(crisis=crisis)
