@@ -183,7 +183,7 @@ class DutyForm(forms.Form):
     )
     option_credit = forms.CharField(
         label=_("Preferred options"),
-        widget=forms.Textarea(attrs={"rows": 2, "translate": "no"}),
+        widget=forms.Textarea(attrs={"rows": 3, "translate": "no"}),
         required=False,
         help_text=_(
             "What each option is worth when a drill scores the decision. One option code a "
