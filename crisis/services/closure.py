@@ -200,6 +200,7 @@ def crisis_close(
     return crisis
 
 
+@transaction.atomic
 def crisis_finish(
     crisis: Crisis,
     *,
