@@ -44,12 +44,16 @@ class CrisisClosureRecognition:
 
 
 class DrillEvidence:
-    """crisis.hooks.DrillResults: a drill participant's timing against the duty's deadline, as
-    evidence for each of the duty's competencies (once per task and competency)."""
+    """crisis.hooks.DrillResults: a drill participant's timing against the duty's deadline, and a
+    drill decision's quality against the map's preferred options, as evidence for each of the
+    duty's competencies (once per task, or decision, and competency)."""
 
     def drill_results_record(self, *, crisis, results, actor) -> int:
         created = 0
         for result in results:
+            if "decision_score" in result:
+                created += self._decision_record(crisis=crisis, result=result, actor=actor)
+                continue
             deadline, took = result.get("deadline_s"), result.get("done_after_s")
             if not deadline or took is None:
                 continue
@@ -84,4 +88,33 @@ class DrillEvidence:
                     push=False,
                 )
                 created += int(new)
+        return created
+
+    def _decision_record(self, *, crisis, result, actor) -> int:
+        """The preferred option earns the framework's middle level (what the map expects, as an
+        on-time delivery does), partial credit a level in between, a poor option the lowest."""
+        quality = result.get("decision_score")
+        if quality is None:
+            return 0
+        quality = min(1.0, max(0.0, float(quality)))
+        employee = as_employee(result["employee_id"])
+        created = 0
+        for code in result.get("competencies") or []:
+            competency = selectors.competency_for_code(code, employee)
+            if competency is None:
+                continue
+            levels = sorted(scale_values(competency.framework))
+            level = levels[round(quality * (len(levels) // 2))]
+            _row, new = evidence_record(
+                employee=employee,
+                competency_code=code,
+                level=level,
+                score=round(100 * quality, 1),
+                kind=EvidenceKind.DRILL,
+                actor=actor,
+                source=f"drill #{crisis.pk} {result.get('duty', '')}: decision",
+                source_key=f"drill:{crisis.pk}:decision:{result['decision_id']}:{code}",
+                push=False,
+            )
+            created += int(new)
         return created

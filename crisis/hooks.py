@@ -47,11 +47,14 @@ def closure_recognition() -> ClosureRecognition | None:
 
 class DrillResults(Protocol):
     """What a finished drill teaches (issue 16 §1): each participant's timings against the
-    duty's deadline, as evidence for the duty's competencies."""
+    duty's deadline, and each decision's quality against the map's preferred options, as
+    evidence for the duty's competencies."""
 
     def drill_results_record(self, *, crisis, results: list[dict], actor) -> int:
-        """Record ``results`` (``{"employee_id", "task_id", "competencies", "deadline_s",
-        "done_after_s", "late"}``) once per task and competency; returns how many were new."""
+        """Record ``results`` once per task (or decision) and competency; returns how many were
+        new. A timing: ``{"employee_id", "task_id", "duty", "competencies", "deadline_s",
+        "done_after_s", "late"}``; a decision: ``{"employee_id", "decision_id", "duty",
+        "competencies", "decision_score"}`` (0–1, the map's credit for the option chosen)."""
 
 
 _drill_results: DrillResults | None = None

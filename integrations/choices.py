@@ -38,6 +38,7 @@ class DossierReason(models.TextChoices):
     FILED = "filed", _("Crisis filed")
     WEBHOOK = "webhook", _("Partner event")
     RETRY = "retry", _("Automatic retry")
+    DRILL = "drill", _("Drill: frozen snapshot")
 
 
 class PlanOrigin(models.TextChoices):

@@ -262,6 +262,15 @@ class Dossier(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
+    # A drill's dossier (issue 16): a frozen copy of this real dossier, never a fresh pull.
+    snapshot_of = models.ForeignKey(
+        "self",
+        verbose_name=_("frozen snapshot of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="snapshots",
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -272,6 +281,11 @@ class Dossier(models.Model):
     def __str__(self) -> str:
         subject = f"crisis {self.crisis_id}" if self.crisis_id else str(self.customer_id)
         return f"dossier {self.pk} ({subject})"
+
+    @property
+    def snapshot_taken_at(self):
+        """When the real dossier a drill's snapshot copies was assembled (None: no snapshot)."""
+        return self.snapshot_of.completed_at if self.snapshot_of_id else None
 
     @property
     def duration_ms(self) -> int | None:

@@ -221,7 +221,12 @@ def latest_dossier(*, crisis_id: int | None = None, customer: Customer | None = 
         if crisis_id
         else Dossier.objects.filter(crisis_id__isnull=True, customer=customer)
     )
-    complete = qs.filter(status=DossierStatus.COMPLETE).order_by("-id").first()
+    complete = (
+        qs.filter(status=DossierStatus.COMPLETE)
+        .select_related("snapshot_of")
+        .order_by("-id")
+        .first()
+    )
     building = qs.filter(status=DossierStatus.BUILDING).exists()
     return complete, building
 

@@ -22,6 +22,7 @@ from .models import WarRoom
 from .reach import provider_for
 
 WARROOM_CHANNEL = "warroom"
+DRILL_MARK = ("【演练】", "[DRILL] ")  # a drill's group chat and posts (issue 16)
 POSTED_EVENTS = {
     "decision.made": ("决策", "Decision"),
     "task.warning": ("截止时间预警", "Deadline warning"),
@@ -59,7 +60,10 @@ def war_room_open(*, crisis, channel: str, actor) -> tuple[WarRoom, bool]:
     adapter = adapters.adapter_for(provider.config())
     try:
         chat_id = groupchat.chat_create(
-            adapter, name=f"Keel #{crisis.pk} {crisis.title}", owner=owner or ids[0], members=ids
+            adapter,
+            name=f"{''.join(DRILL_MARK) if crisis.is_drill else ''}Keel #{crisis.pk} {crisis.title}",
+            owner=owner or ids[0],
+            members=ids,
         )
     except adapters.AdapterError as exc:
         raise Conflict(_("The IM refused the group: %(reason)s") % {"reason": exc.reason}) from exc
@@ -73,9 +77,10 @@ def war_room_open(*, crisis, channel: str, actor) -> tuple[WarRoom, bool]:
         return WarRoom.objects.get(crisis_id=crisis.pk, provider=provider), False
 
 
-def war_room_event(*, event: str, crisis_id, data: dict, key: str) -> int:
+def war_room_event(*, event: str, crisis_id, data: dict, key: str, drill: bool = False) -> int:
     """Queue a post of a crisis event into each open war room of the crisis (called by the
-    event outbox fan-out). Returns how many posts were queued."""
+    event outbox fan-out; a drill's posts are marked 演练 / DRILL). Returns how many posts were
+    queued."""
     if event not in POSTED_EVENTS or not crisis_id:
         return 0
     queued = 0
@@ -84,7 +89,12 @@ def war_room_event(*, event: str, crisis_id, data: dict, key: str) -> int:
             outbox_enqueue(
                 channel=WARROOM_CHANNEL,
                 dedupe_key=f"warroom:{room.pk}:{key}"[:200],
-                payload={"war_room_id": room.pk, "event": event, "data": data or {}},
+                payload={
+                    "war_room_id": room.pk,
+                    "event": event,
+                    "data": data or {},
+                    **({"drill": True} if drill else {}),
+                },
             )
         )
     return queued
@@ -100,6 +110,8 @@ def _deliver(message) -> None:
         return
     event = message.payload.get("event", "")
     zh, en = POSTED_EVENTS.get(event, (event, event))
+    if message.payload.get("drill"):
+        zh, en = f"{DRILL_MARK[0]}{zh}", f"{DRILL_MARK[1]}{en}"
     data = message.payload.get("data") or {}
     text = str(data.get("text") or data.get("title") or data.get("outcome") or "")[:1000]
     adapter = adapters.adapter_for(room.provider.config())

@@ -1,15 +1,22 @@
 """A decision duty's options (issue 15 §1): their shape, checks, labels and the editor's text
 form. Pure (no ORM): the map services, the editor and the crisis engine share it.
 
-One option: ``{"code": "disclose", "label": {"zh": "…", "en": "…"}, "follow_ups": [...]}``;
+One option: ``{"code": "disclose", "label": {"zh": "…", "en": "…"}, "follow_ups": [...],
+"credit": 1.0}``;
 a follow-up the option pre-fills: ``{"action": {"zh": "…", "en": "…"}, "function":
 "<department function>", "deadline_minutes": 120}``. Free text ("other") is always possible
-besides the map's options, so "other" is no option code."""
+besides the map's options, so "other" is no option code.
+
+``credit`` (optional, 0–1) is what choosing the option is worth in a drill (issue 16): 1 marks a
+preferred option, e.g. 0.5 an acceptable one, 0 a poor one. Once any option of a duty carries a
+credit, an option without one earns nothing; a duty with no credit at all is not scored."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
@@ -132,8 +139,58 @@ def normalise_options(raw, *, duty: str, prefix: str) -> tuple[list[dict], dict[
             clean_follow_ups.append(
                 {"action": action, "function": function, "deadline_minutes": minutes}
             )
-        clean.append({"code": code, "label": label, "follow_ups": clean_follow_ups})
+        entry = {"code": code, "label": label, "follow_ups": clean_follow_ups}
+        credit = option.get("credit")
+        if credit is not None:
+            if not _is_credit(credit):
+                errors[key] = _("%(where)s: the credit must be a number from 0 to 1.") % {
+                    "where": where
+                }
+            else:
+                entry["credit"] = float(credit)
+        clean.append(entry)
     return clean, errors
+
+
+def _is_credit(value) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and 0 <= value <= 1
+    )
+
+
+# --- Decision quality (issue 16): the option chosen in a drill against the map's credits ------
+
+
+@dataclass(frozen=True)
+class DecisionQuality:
+    """How good a drill's decision was by the map: ``score`` 0–1, or None when the map rates no
+    option or the decision was free text (a person has to judge that one)."""
+
+    chosen: str
+    preferred: tuple[str, ...]
+    score: float | None
+
+
+def preferred_codes(options: Sequence[Mapping]) -> list[str]:
+    """The options marked preferred (full credit), in map order."""
+    return [str(o.get("code")) for o in options or [] if o.get("credit") == 1]
+
+
+def is_rated(options: Sequence[Mapping]) -> bool:
+    return any(o.get("credit") is not None for o in options or [])
+
+
+def decision_quality(options: Sequence[Mapping], chosen: str | None) -> DecisionQuality:
+    """Score the option ``chosen`` against ``options``' credits (see the module's docstring)."""
+    chosen = (chosen or "").strip()
+    preferred = tuple(preferred_codes(options))
+    if not is_rated(options) or chosen in ("", FREE_TEXT):
+        return DecisionQuality(chosen, preferred, None)
+    credit = next((o.get("credit") for o in options if o.get("code") == chosen), None)
+    return DecisionQuality(chosen, preferred, float(credit or 0.0))
 
 
 # The editor's text form: one option a line, "code | label in Chinese | label in English"; a
@@ -153,6 +210,51 @@ def options_to_text(options: Sequence[Mapping]) -> str:
                 f"{action.get('zh', '')} | {action.get('en', '')}"
             )
     return "\n".join(lines)
+
+
+def credit_to_text(options: Sequence[Mapping]) -> str:
+    """The editor's "preferred options" text: "code" for full credit, "code = 0.5" otherwise."""
+    lines = []
+    for option in options or []:
+        credit = option.get("credit")
+        if credit is None:
+            continue
+        lines.append(
+            str(option.get("code")) if credit == 1 else f"{option.get('code')} = {credit:g}"
+        )
+    return "\n".join(lines)
+
+
+def credit_from_text(text: str, options: Sequence[Mapping]) -> tuple[list[dict], str | None]:
+    """The editor's "preferred options" text applied to ``options`` (copies, every credit set
+    from the text), or a problem: an unknown code, a bad number, a code named twice."""
+    codes = [str(o.get("code")) for o in options]
+    credits: dict[str, float] = {}
+    for n, line in enumerate((text or "").replace(",", "\n").splitlines(), start=1):
+        if not line.strip():
+            continue
+        code, sep, number = (p.strip() for p in line.replace(":", "=").partition("="))
+        if code not in codes:
+            return [], _("“%(code)s” is not one of this duty's options (%(codes)s).") % {
+                "code": code[:64],
+                "codes": ", ".join(codes) or "—",
+            }
+        if code in credits:
+            return [], _("“%(code)s” is named twice.") % {"code": code[:64]}
+        try:
+            credit = float(number) if sep else 1.0
+        except ValueError:
+            credit = -1.0
+        if not _is_credit(credit):
+            return [], _("Line %(n)d: the credit must be a number from 0 to 1.") % {"n": n}
+        credits[code] = credit
+    clean = []
+    for option in options:
+        option = {k: v for k, v in option.items() if k != "credit"}
+        if option.get("code") in credits:
+            option["credit"] = credits[option["code"]]
+        clean.append(option)
+    return clean, None
 
 
 def options_from_text(text: str) -> tuple[list[dict], str | None]:

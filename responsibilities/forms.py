@@ -13,7 +13,12 @@ from hrcore.i18n import with_codes
 from hrcore.models import OrgUnit
 
 from .choices import ESCALATION_POSITION_PREFIX, DeliverableKind, EscalationStep, Severity
-from .decision_options import options_from_text, options_to_text
+from .decision_options import (
+    credit_from_text,
+    credit_to_text,
+    options_from_text,
+    options_to_text,
+)
 from .models import Scenario
 
 
@@ -176,6 +181,16 @@ class DutyForm(forms.Form):
             "text is always possible besides these."
         ),
     )
+    option_credit = forms.CharField(
+        label=_("Preferred options"),
+        widget=forms.Textarea(attrs={"rows": 3, "translate": "no"}),
+        required=False,
+        help_text=_(
+            "What each option is worth when a drill scores the decision. One option code a "
+            "line: “code” marks it preferred (full credit), “code = 0.5” gives partial credit; "
+            "an option not named earns nothing. Empty: drills do not score this decision."
+        ),
+    )
 
     # Where the service's field keys are shown in this row.
     SERVICE_FIELDS = {
@@ -197,6 +212,7 @@ class DutyForm(forms.Form):
         "notes_zh": "notes_zh",
         "notes_en": "notes_en",
         "options": "options",
+        "option_credit": "option_credit",
     }
 
     def __init__(
@@ -291,6 +307,18 @@ class DutyForm(forms.Form):
             raise forms.ValidationError(problem)
         return options
 
+    def clean(self):
+        cleaned = super().clean()
+        if "options" in cleaned:  # the preferred options name options of this row
+            options, problem = credit_from_text(
+                cleaned.get("option_credit") or "", cleaned["options"]
+            )
+            if problem:
+                self.add_error("option_credit", problem)
+            else:
+                cleaned["options"] = options
+        return cleaned
+
     @staticmethod
     def initial_from(duty: dict) -> dict:
         """A duty as the services hold it → the row's initial values."""
@@ -317,6 +345,7 @@ class DutyForm(forms.Form):
             "notes_zh": duty["notes_zh"],
             "notes_en": duty["notes_en"],
             "options": options_to_text(duty.get("options") or []),
+            "option_credit": credit_to_text(duty.get("options") or []),
         }
 
 

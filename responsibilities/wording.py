@@ -107,8 +107,14 @@ def value_text(name: str, value, names: Names) -> str:
         return ", ".join(names.competencies.get(c, c) for c in value or []) or "—"
     if name == "information_items":
         return "; ".join(value or []) or "—"
-    if name == "options":
-        return "; ".join(label_of(o) for o in value or []) or "—"
+    if name == "options":  # a credit (issue 16) in brackets, so a change of credit reads as one
+        return (
+            "; ".join(
+                label_of(o) + ("" if o.get("credit") is None else f" ({o['credit']:g})")
+                for o in value or []
+            )
+            or "—"
+        )
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "—"
     return "—" if value in (None, "") else str(value)

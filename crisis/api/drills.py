@@ -46,9 +46,29 @@ class MapFailureSerializer(serializers.Serializer):
     channel = serializers.CharField(required=False)
 
 
+class DrillDecisionSerializer(serializers.Serializer):
+    decision_id = serializers.IntegerField()
+    employee = EmployeeBriefSerializer(allow_null=True, help_text="Who decided.")
+    duty = serializers.CharField(help_text="The decision duty's code (empty: no decision task).")
+    chosen = serializers.CharField(
+        help_text='The option chosen: a code of the map\'s options, "other" (free text) or empty.'
+    )
+    preferred = serializers.ListField(
+        child=serializers.CharField(), help_text="The map's preferred options (full credit)."
+    )
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text="The map's credit for the option chosen, 0 to 1; null when the map rates no "
+        "option or the decision was free text.",
+    )
+
+
 class DrillReportSerializer(serializers.Serializer):
     participants = DrillParticipantSerializer(many=True)
     map_failures = MapFailureSerializer(many=True)
+    decisions = DrillDecisionSerializer(
+        many=True, help_text="Each decision of the drill against the map's preferred options."
+    )
 
 
 class DrillReportView(APIView):
@@ -58,8 +78,8 @@ class DrillReportView(APIView):
 
     @extend_schema(
         operation_id="drills_report",
-        description="Each participant's timings against the duty's deadline, and the links of "
-        "the map that failed. 404: not a drill, or not visible to you.",
+        description="Each participant's timings against the duty's deadline, the links of the "
+        "map that failed, and each decision's quality against the map's preferred options. 404: not a drill, or not visible to you.",
         responses={200: DrillReportSerializer},
     )
     def get(self, request, crisis_id: int):

@@ -14,9 +14,11 @@ from hrcore.choices import Role
 from hrcore.contact import DeliveryState
 from hrcore.models import Employee, MessageDelivery
 from hrcore.selectors import employee_of, has_role, is_hr_admin
+from responsibilities.decision_options import decision_quality, label_of
+from responsibilities.models import Duty
 
-from ..choices import EventKind
-from ..models import Crisis, DrillSchedule, Task, TimelineEvent
+from ..choices import DeliverableKind, EventKind
+from ..models import Crisis, Decision, DrillSchedule, Task, TimelineEvent
 from ..task_state import task_late
 from .access import crises_visible_to, executive_scope
 
@@ -82,10 +84,27 @@ class Participant:
 
 
 @dataclass
+class DecisionScore:
+    """One decision of a drill against the map's preferred options (``score`` 0–1, None: not
+    scored — the map rates no option, or the decision was free text)."""
+
+    decision_id: int
+    employee: Employee | None
+    duty: str
+    competencies: list[str]
+    chosen: str
+    chosen_label: str
+    preferred: list[str]
+    preferred_labels: list[str]
+    score: float | None
+
+
+@dataclass
 class DrillReport:
     crisis: Crisis
     participants: list[Participant] = field(default_factory=list)
     map_failures: list[dict] = field(default_factory=list)
+    decisions: list[DecisionScore] = field(default_factory=list)
 
 
 def _after(start: datetime | None, end: datetime | None) -> int | None:
@@ -95,8 +114,9 @@ def _after(start: datetime | None, end: datetime | None) -> int | None:
 
 
 def drill_report(crisis: Crisis, *, now: datetime | None = None) -> DrillReport:
-    """The drill's report in four queries, however many tasks: the tasks with their assignees,
-    the reassignments, the failed deliveries."""
+    """The drill's report in a constant number of queries, however many tasks: the tasks with
+    their assignees, the reassignments, the failed deliveries, the people named, and the
+    decisions scored against the map's preferred options (``decision_scores``)."""
     now = now or timezone.now()
     tasks = list(
         Task.objects.filter(crisis=crisis)
@@ -165,4 +185,53 @@ def drill_report(crisis: Crisis, *, now: datetime | None = None) -> DrillReport:
     people = Employee.objects.in_bulk({f["employee_id"] for f in failures if f["employee_id"]})
     for failure in failures:
         failure["person"] = people.get(failure["employee_id"])
+    report.decisions = decision_scores(crisis)
     return report
+
+
+def decision_scores(crisis: Crisis) -> list[DecisionScore]:
+    """Each decision of the drill scored against the preferred options of its decision duty,
+    oldest first (three queries). A decision taken while its task was still waiting has no task:
+    it is scored against the map's decision duty that offers the option chosen (else the first)."""
+    decisions = list(
+        Decision.objects.filter(crisis=crisis)
+        .select_related("task__duty", "made_by__employee")
+        .order_by("made_at", "id")
+    )
+    if not decisions:
+        return []
+    map_duties = list(
+        Duty.objects.filter(map_id=crisis.map_id, deliverable=DeliverableKind.DECISION).order_by(
+            "order", "id"
+        )
+    )
+    scores = []
+    for decision in decisions:
+        duty = decision.task.duty if decision.task_id and decision.task.duty_id else None
+        if duty is None:
+            offering = [
+                d for d in map_duties if any(o.get("code") == decision.option for o in d.options)
+            ]
+            duty = (offering or map_duties or [None])[0]
+        options = list((duty.options if duty else None) or [])
+        quality = decision_quality(options, decision.option)
+        by_code = {o.get("code"): o for o in options}
+        chosen_label = (
+            label_of({"code": decision.option, "label": decision.option_labels})
+            if decision.option
+            else ""
+        )
+        scores.append(
+            DecisionScore(
+                decision_id=decision.pk,
+                employee=getattr(decision.made_by, "employee", None),
+                duty=duty.code if duty else "",
+                competencies=list((duty.competencies if duty else None) or []),
+                chosen=quality.chosen,
+                chosen_label=chosen_label,
+                preferred=list(quality.preferred),
+                preferred_labels=[label_of(by_code[c]) for c in quality.preferred],
+                score=quality.score,
+            )
+        )
+    return scores

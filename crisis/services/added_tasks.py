@@ -19,6 +19,7 @@ from ..selectors.access import can_manage
 from .assignment import notify_task_assigned, start_clock
 from .board import crisis_board_flags_refresh
 from .common import participant_add, require_open_crisis, require_visible
+from .filing import drill_deadline
 
 # Longest clock a task added by hand may run: thirty days (a statutory or follow-up horizon).
 MAX_DEADLINE_MINUTES = 30 * 24 * 60
@@ -42,7 +43,8 @@ def task_add(
 
     ``actor`` None means Keel itself (a roll call's "need help"); otherwise the actor must be
     able to manage the crisis (its filer, managers and executives). The clock, warning, breach
-    and escalation run on the same engine as the map's duties.
+    and escalation run on the same engine as the map's duties; a drill's clock is compressed
+    like its duties' (the deadline divided by the drill's speed, at least a minute).
     """
     if kind == TaskKind.DUTY or kind not in TaskKind.values:
         raise ValidationFailed(
@@ -71,6 +73,8 @@ def task_add(
         errors["assignee"] = _("Not an active employee.")
     if errors:
         raise ValidationFailed(_("The task cannot be added."), errors=errors)
+    if crisis.is_drill:
+        deadline_minutes = drill_deadline(deadline_minutes, crisis.drill_speed)
     now = timezone.now()
     order = (crisis.tasks.order_by("-order").values_list("order", flat=True).first() or 0) + 1
     task = Task(

@@ -31,7 +31,8 @@ from ..selectors.people import crisis_people
 from ..task_state import task_late
 from .board import crisis_board_flags_refresh
 from .common import event_payload, require_visible
-from .drills import drill_results_record
+from .drill_results import drill_results_record
+from .obligations import obligations_stop_drill
 from .progress import all_info_refresh
 
 logger = logging.getLogger(__name__)
@@ -184,6 +185,38 @@ def crisis_close(
     errors.update(finding_errors)
     if errors:
         raise ValidationFailed(_("The crisis cannot be closed."), errors=errors)
+    review = [*closer_findings, *_breach_findings(crisis)] if resolved else []
+    crisis = crisis_finish(
+        crisis,
+        status=status,
+        outcome=outcome,
+        lessons=lessons,
+        actor=actor,
+        credited_ids=[e.pk for e in stars_for] if resolved else [],
+        findings=closer_findings,
+    )
+    if resolved:
+        _recognise(crisis, stars_for=stars_for, findings=review, actor=actor)
+    return crisis
+
+
+@transaction.atomic
+def crisis_finish(
+    crisis: Crisis,
+    *,
+    status: str,
+    outcome: str,
+    actor,
+    lessons: str = "",
+    reason: str = "crisis closed",
+    credited_ids: list[int] | None = None,
+    findings: list[dict] | None = None,
+    event_data: dict | None = None,
+) -> Crisis:
+    """The writes every closure shares, on a crisis the caller locked and checked (closing it,
+    stopping a drill): open tasks cancelled with their timers stopped (``reason`` on the
+    timeline), a drill's statutory clocks stopped, the outcome, the milestone metrics, the
+    drill's results as competency evidence, the crisis.closed event."""
     now = timezone.now()
     open_tasks = list(
         crisis.tasks.filter(status__in=TASK_OPEN_STATES).select_related("crisis", "duty")
@@ -193,20 +226,18 @@ def crisis_close(
         task.timer_state = TimerState.STOPPED
         task.escalate_at = None
         task.save(update_fields=["status", "timer_state", "escalate_at"])
-        events.task_cancelled_event(task=task, actor=actor, reason="crisis closed")
+        events.task_cancelled_event(task=task, actor=actor, reason=reason)
     if open_tasks:
         all_info_refresh(crisis)
+    if crisis.is_drill:  # a drill's legal clocks are make-believe: none may breach on the record
+        obligations_stop_drill(crisis, actor=actor, reason=reason, at=now)
     crisis.status = status
     crisis.outcome = outcome
     crisis.lessons = lessons
     crisis.closed_at = now
     crisis.closed_by = actor
-    review = [*closer_findings, *_breach_findings(crisis)] if resolved else []
     events.crisis_closed_event(
-        crisis=crisis,
-        actor=actor,
-        credited_ids=[e.pk for e in stars_for] if resolved else [],
-        findings=closer_findings,
+        crisis=crisis, actor=actor, credited_ids=credited_ids or [], findings=findings or []
     )
     durations = _crisis_metrics(crisis)
     crisis.first_response_seconds = _seconds(durations.first_response)
@@ -215,10 +246,7 @@ def crisis_close(
     crisis.resolution_seconds = _seconds(durations.resolution)
     crisis.breach_count = crisis.tasks.exclude(breached_at=None).count()
     crisis.save()
-
-    if resolved:
-        _recognise(crisis, stars_for=stars_for, findings=review, actor=actor)
-    if crisis.is_drill:  # a drill's timings become competency evidence (issue 16)
+    if crisis.is_drill:  # a drill's timings and decisions become competency evidence (issue 16)
         drill_results_record(crisis, actor=actor)
     outbox_enqueue(
         channel="event",
@@ -236,6 +264,7 @@ def crisis_close(
                     "resolution_seconds": crisis.resolution_seconds,
                     "breach_count": crisis.breach_count,
                 },
+                **(event_data or {}),
             },
         ),
     )

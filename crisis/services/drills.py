@@ -1,47 +1,24 @@
-"""Drills (issue 16 §1–2): stop one at once, and hand its participants' timings to the app that
-keeps competency evidence."""
+"""Drills (issue 16 §1–2): stop one at once — the closure service closes it, with "drill
+stopped" as the reason — and hand its participants' results to the app that keeps competency
+evidence (``drill_results``)."""
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hrcore.errors import Conflict, PermissionDenied
-from hrcore.services.outbox import outbox_enqueue
 
-from .. import events
-from ..choices import TASK_OPEN_STATES, CrisisStatus, TaskStatus, TimerState
-from ..hooks import drill_results
-from ..models import Crisis, CrisisObligation, Task
-from ..obligations import OBLIGATION_OPEN_STATES, ObligationState
-from ..selectors.drills import drill_report, may_stop_drill
-from .board import crisis_board_flags_refresh
-from .common import event_payload, require_visible
+from ..choices import CrisisStatus
+from ..models import Crisis
+from ..selectors.drills import may_stop_drill
+from .closure import crisis_finish
+from .common import require_visible
+from .drill_results import drill_results_record
 
+__all__ = ["drill_results_record", "drill_stop"]
 
-def drill_results_record(crisis: Crisis, *, actor) -> int:
-    """Each participant's timings as competency evidence for the duty's skills (the registered
-    hook; none registered: nothing). Only tasks that were done count."""
-    hook = drill_results()
-    if hook is None or not crisis.is_drill:
-        return 0
-    report = drill_report(crisis)
-    competencies = dict(Task.objects.filter(crisis=crisis).values_list("pk", "duty__competencies"))
-    results = [
-        {
-            "employee_id": p.employee.pk,
-            "task_id": p.task_id,
-            "duty": p.duty,
-            "competencies": list(competencies.get(p.task_id) or []),
-            "deadline_s": p.deadline_s,
-            "done_after_s": p.done_after_s,
-            "late": p.late,
-        }
-        for p in report.participants
-        if p.employee is not None and p.done_after_s is not None
-    ]
-    return hook.drill_results_record(crisis=crisis, results=results, actor=actor)
+DRILL_STOPPED = "drill stopped"
 
 
 @transaction.atomic
@@ -60,32 +37,11 @@ def drill_stop(*, crisis: Crisis | int, actor) -> Crisis:
         )
     if crisis.status != CrisisStatus.OPEN:
         raise Conflict(_("The drill is already over."), code="crisis_closed")
-    now = timezone.now()
-    open_tasks = list(crisis.tasks.filter(status__in=TASK_OPEN_STATES).select_related("crisis"))
-    Task.objects.filter(pk__in=[t.pk for t in open_tasks]).update(
-        status=TaskStatus.CANCELLED,
-        timer_state=TimerState.STOPPED,
-        escalate_at=None,
+    return crisis_finish(
+        crisis,
+        status=CrisisStatus.CANCELLED,
+        outcome=_("Drill stopped."),
+        actor=actor,
+        reason=DRILL_STOPPED,
+        event_data={"stopped": True},
     )
-    for task in open_tasks:
-        events.task_cancelled_event(task=task, actor=actor, reason="drill stopped")
-    CrisisObligation.objects.filter(crisis=crisis, state__in=OBLIGATION_OPEN_STATES).update(
-        state=ObligationState.NOT_APPLICABLE,
-        reason="drill stopped",
-        filed_at=now,
-        filed_by=actor,
-        escalate_at=None,
-    )
-    crisis.status = CrisisStatus.CANCELLED
-    crisis.outcome = _("Drill stopped.")
-    crisis.closed_at, crisis.closed_by = now, actor
-    crisis.save(update_fields=["status", "outcome", "closed_at", "closed_by"])
-    events.crisis_closed_event(crisis=crisis, actor=actor, credited_ids=[], findings=[])
-    drill_results_record(crisis, actor=actor)
-    outbox_enqueue(
-        channel="event",
-        dedupe_key=f"event:crisis.closed:{crisis.pk}",
-        payload=event_payload(crisis, "crisis.closed", {"status": crisis.status, "stopped": True}),
-    )
-    crisis_board_flags_refresh([crisis.pk])
-    return crisis

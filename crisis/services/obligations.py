@@ -122,6 +122,23 @@ def obligations_sync(crisis: Crisis, *, at: datetime | None = None) -> list[Cris
     return clocks
 
 
+def obligations_stop_drill(crisis: Crisis, *, actor, reason: str, at: datetime) -> int:
+    """A drill's statutory clocks stop with it (closed or stopped): running or breached ones
+    become not applicable with ``reason``, so none breaches or escalates on the record
+    afterwards. Real crises' clocks run on after closure (``obligations_sweep``)."""
+    if not crisis.is_drill:
+        return 0
+    return CrisisObligation.objects.filter(
+        crisis=crisis, state__in=rules.OBLIGATION_OPEN_STATES
+    ).update(
+        state=State.NOT_APPLICABLE,
+        reason=reason,
+        filed_at=at,
+        filed_by=actor,
+        escalate_at=None,
+    )
+
+
 # --- Filing ---------------------------------------------------------------------------------
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +39,8 @@ class PartnerConfig:
     breaker_fail_max: int = 5
     breaker_reset_seconds: float = 30.0
     options: dict = field(default_factory=dict, hash=False, compare=False)
+    # Reads only (a drill's pulls, issue 16): any other request is refused before it leaves.
+    read_only: bool = False
 
 
 # --- Errors --------------------------------------------------------------------------------
@@ -69,6 +73,44 @@ class MalformedPayload(PermanentError):
 
 class CircuitOpen(TransientError):
     """The partner failed repeatedly; calls fail fast until the breaker's reset timeout."""
+
+
+class PartnerWriteRefused(PermanentError):
+    """A write to a partner's system while writes are refused (a drill): never sent."""
+
+
+# --- The drill guard (issue 16): no partner write on behalf of a drill ----------------------
+#
+# One guard, in the one place every partner request passes (``HttpClient.request``): a
+# configuration marked ``read_only`` — or any request made inside ``partner_writes_refused()``
+# — may read (GET, HEAD) and nothing else. The scope also stamps ``read_only`` on the
+# configurations ``adapter_for`` hands out inside it, so an adapter used later in a worker
+# thread (which does not inherit the scope) stays read-only. Messaging (kind "channel": IM,
+# SMS, mail, group chats; kind "im": group robots) is no partner's system of record: a drill's
+# notices reach people through it, marked 演练 / DRILL.
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+MESSAGING_KINDS = frozenset({"channel", "im"})
+_writes_refused: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "partner_writes_refused", default=""
+)
+
+
+@contextmanager
+def partner_writes_refused(reason: str) -> Iterator[None]:
+    """Inside: every partner write is refused with ``reason`` (nested scopes keep the outer)."""
+    token = _writes_refused.set(_writes_refused.get() or reason)
+    try:
+        yield
+    finally:
+        _writes_refused.reset(token)
+
+
+def writes_refused_reason(config: PartnerConfig) -> str:
+    """Why a write to this partner is refused now ("" when it is not)."""
+    if config.kind in MESSAGING_KINDS:
+        return ""
+    return _writes_refused.get() or ("read-only configuration" if config.read_only else "")
 
 
 # --- Circuit breakers, one per partner -----------------------------------------------------
@@ -406,6 +448,12 @@ class HttpClient:
         ``check`` inspects the decoded body and raises Transient/PermanentError for partners
         that report failures inside an HTTP 200 (DingTalk, WeCom), and inside the 4xx statuses
         listed in ``body_statuses`` (Feishu)."""
+        refused = "" if method.upper() in READ_METHODS else writes_refused_reason(self.config)
+        if refused:
+            raise PartnerWriteRefused(
+                f"{method.upper()} {path or '/'} not sent to {self.config.slug}: partner writes "
+                f"are refused ({refused})"
+            )
         breaker = breaker_for(self.config)
 
         def attempt():
@@ -469,4 +517,6 @@ def adapter_for(config: PartnerConfig):
         raise PermanentError(
             f"no adapter for kind {config.kind!r} and protocol {config.protocol!r}"
         )
+    if _writes_refused.get() and not config.read_only:
+        config = replace(config, read_only=True)
     return cls(config)

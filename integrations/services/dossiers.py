@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -81,6 +81,10 @@ def dossier_request(
         crisis = crisis_by_id(crisis_id)
         if crisis is None:
             raise NotFound(_("No such crisis."))
+        if crisis.is_drill:
+            snapshot = _drill_snapshot(crisis, actor=actor)
+            if snapshot is not None:
+                return snapshot
         customer = crisis.customer
         scenario = crisis.scenario.code
     elif customer is None:
@@ -112,6 +116,70 @@ def dossier_request(
     )
     transaction.on_commit(lambda: _enqueue_build(dossier.pk))
     return dossier
+
+
+# --- A drill's dossier (issue 16): a frozen snapshot, never a partner write -----------------
+
+
+def _last_real_dossier(crisis) -> Dossier | None:
+    """The newest complete dossier of a real crisis (or of the customer alone) a drill can copy:
+    the drill's customer's if it has one, else the last real crisis of its scenario in its unit."""
+    real = Q(crisis__isnull=True) | Q(crisis__is_drill=False)
+    dossiers = Dossier.objects.filter(real, status=DossierStatus.COMPLETE, snapshot_of=None)
+    if crisis.customer_id:
+        dossiers = dossiers.filter(customer_id=crisis.customer_id)
+    else:
+        dossiers = dossiers.filter(
+            crisis__unit_id=crisis.unit_id, crisis__scenario_id=crisis.scenario_id
+        )
+    return dossiers.order_by("-completed_at", "-id").first()
+
+
+def _drill_snapshot(crisis, *, actor=None) -> Dossier | None:
+    """A drill's dossier: a copy of the last real one, marked as a snapshot (``snapshot_of``, and
+    its date), assembled at once and never refreshed — a drill pulls nothing and writes nothing
+    to the customer's profile. The same snapshot on every later request. None when there is no
+    real dossier to copy: the drill's own dossier is then pulled read-only (``dossier_assemble``)."""
+    existing = (
+        Dossier.objects.filter(crisis_id=crisis.pk)
+        .exclude(snapshot_of=None)
+        .order_by("-id")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    source = _last_real_dossier(crisis)
+    if source is None:
+        return None
+    now = timezone.now()
+    snapshot = Dossier.objects.create(
+        crisis_id=crisis.pk,
+        customer_id=crisis.customer_id or source.customer_id,
+        scenario=crisis.scenario.code,
+        status=DossierStatus.COMPLETE,
+        reason=DossierReason.DRILL,
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        started_at=now,
+        completed_at=now,
+        content_hash=source.content_hash,
+        snapshot_of=source,
+    )
+    DossierSource.objects.bulk_create(
+        [
+            DossierSource(
+                dossier=snapshot,
+                source=row.source,
+                partner_slug=row.partner_slug,
+                status=row.status,
+                data=row.data,
+                fetched_at=row.fetched_at,
+                error=row.error,
+            )
+            for row in source.sources.order_by("id")
+        ]
+    )
+    response_plan_generate(crisis_id=crisis.pk, dossier=snapshot)
+    return snapshot
 
 
 @dataclass
@@ -206,14 +274,17 @@ def _previous_source(dossier: Dossier, source: str) -> DossierSource | None:
     )
 
 
-def _partner_configs() -> tuple[dict[str, adapters.PartnerConfig], dict[str, str]]:
+def _partner_configs(
+    *, read_only: bool = False
+) -> tuple[dict[str, adapters.PartnerConfig], dict[str, str]]:
     """The enabled partners' configurations by kind, and by kind why a partner cannot be used
-    (its stored token no key can decrypt: a loud error on the source, never an empty token)."""
+    (its stored token no key can decrypt: a loud error on the source, never an empty token).
+    ``read_only``: configurations that refuse every write (the pull threads of a drill)."""
     configs: dict[str, adapters.PartnerConfig] = {}
     unreadable: dict[str, str] = {}
     for partner in Partner.objects.filter(enabled=True).order_by("-id"):
         try:
-            configs[partner.kind] = partner.config()
+            configs[partner.kind] = replace(partner.config(), read_only=read_only)
         except CredentialUnreadable as exc:
             configs.pop(partner.kind, None)
             unreadable[partner.kind] = str(exc)
@@ -225,10 +296,18 @@ def _partner_configs() -> tuple[dict[str, adapters.PartnerConfig], dict[str, str
 def dossier_assemble(*, dossier_id: int) -> Dossier:
     """Pull every source of the dossier concurrently (one thread per source) and record each
     source's outcome; a failed source keeps the last good data as "stale" and never blocks."""
-    dossier = Dossier.objects.select_related("customer").get(pk=dossier_id)
+    dossier = Dossier.objects.select_related("customer", "crisis").get(pk=dossier_id)
     if dossier.status == DossierStatus.COMPLETE:
         return dossier  # idempotent: a redelivered task does nothing
-    partners, unreadable = _partner_configs()
+    drill = bool(dossier.crisis_id and dossier.crisis.is_drill)
+    if drill:  # a drill with no real dossier to copy: its pulls may only read (issue 16)
+        with adapters.partner_writes_refused(f"drill #{dossier.crisis_id}"):
+            return _assemble(dossier, drill=True)
+    return _assemble(dossier, drill=False)
+
+
+def _assemble(dossier: Dossier, *, drill: bool) -> Dossier:
+    partners, unreadable = _partner_configs(read_only=drill)
     external_id = dossier.customer.external_id if dossier.customer_id else ""
     sources = list(dossier.sources.all())
     people = (
@@ -282,7 +361,7 @@ def dossier_assemble(*, dossier_id: int) -> Dossier:
         dossier.completed_at = finished_at
         dossier.started_at = finished_at - timedelta(seconds=elapsed)
         dossier.save(update_fields=["content_hash", "status", "completed_at", "started_at"])
-        if dossier.customer_id:
+        if dossier.customer_id and not drill:  # a drill never changes a real customer
             _apply_fresh_profile(dossier, content)
         if dossier.crisis_id:
             response_plan_generate(crisis_id=dossier.crisis_id, dossier=dossier)
@@ -334,8 +413,8 @@ def dossier_retry_failed(*, max_retries: int = 5) -> int:
     count = 0
     for crisis_id in open_ids:
         latest = Dossier.objects.filter(crisis_id=crisis_id).order_by("-id").first()
-        if latest is None or latest.status != DossierStatus.COMPLETE:
-            continue
+        if latest is None or latest.status != DossierStatus.COMPLETE or latest.snapshot_of_id:
+            continue  # a drill's frozen snapshot is never pulled again
         if not latest.sources.filter(status__in=[SourceStatus.FAILED, SourceStatus.STALE]).exists():
             continue
         retries = Dossier.objects.filter(

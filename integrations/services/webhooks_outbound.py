@@ -250,6 +250,7 @@ def event_fan_out(message: OutboxMessage) -> None:
         crisis_id=payload.get("crisis_id"),
         data=payload.get("data") or {},
         key=message.dedupe_key,
+        drill=bool(payload.get("drill")),
     )
     body = {
         "event": event,
@@ -257,6 +258,8 @@ def event_fan_out(message: OutboxMessage) -> None:
         "data": payload.get("data") or {},
         "occurred_at": message.created_at.isoformat(),
     }
+    if payload.get("drill"):  # a drill's events tell partners so (issue 16)
+        body["drill"] = True
     for sub in WebhookSubscription.objects.filter(active=True, partner__enabled=True):
         if not sub.wants(event):
             continue

@@ -61,6 +61,14 @@ class DecisionOptionSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = BilingualTextSerializer()
     follow_ups = OptionFollowUpSerializer(many=True, required=False)
+    credit = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "What choosing it is worth when a drill scores the decision, 0 to 1: 1 marks a "
+            "preferred option (e.g. 0.5 acceptable, 0 poor)."
+        ),
+    )
 
 
 class DutySerializer(serializers.ModelSerializer):
@@ -130,7 +138,8 @@ class DutyInputSerializer(serializers.Serializer):
         default=list,
         help_text=_(
             'A decision duty\'s options: [{"code", "label": {"zh", "en"}, "follow_ups": '
-            '[{"action": {"zh", "en"}, "function", "deadline_minutes"}]}].'
+            '[{"action": {"zh", "en"}, "function", "deadline_minutes"}], "credit": 0–1}]; '
+            '"credit" 1 marks a preferred option.'
         ),
     )
 

@@ -83,7 +83,8 @@ def test_the_map_api_shows_and_checks_options(crisis_world, api_as):
     published = next(m for m in rows if m["status"] == "published")
     decision = next(d for d in published["duties"] if d["deliverable"] == "decision")
     assert decision["options"][0]["code"] == "disclose"
-    assert set(decision["options"][0]) == {"code", "label", "follow_ups"}
+    # "credit": what the option is worth when a drill scores the decision (issue 16), or null
+    assert set(decision["options"][0]) == {"code", "label", "follow_ups", "credit"}
     duties = [
         {
             "code": "decide",

@@ -28,9 +28,14 @@ class RecordingSandbox(Sandbox):
         super().__init__(**kwargs)
         self.spans: list[tuple[float, float]] = []
         self.spans_lock = threading.Lock()
+        self.writes: list[tuple[str, str]] = []  # (method, path) of every partner write
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
+        method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+        if method not in ("GET", "HEAD") and not path.startswith("/_admin"):
+            with self.spans_lock:
+                self.writes.append((method, path))
         try:
             return super().__call__(environ, start_response)
         finally:
@@ -80,6 +85,12 @@ class SandboxHandle:
         return self.app.requests
 
     @property
+    def writes(self) -> list[tuple[str, str]]:
+        """(method, path) of every write that reached a partner since the test began."""
+        with self.app.spans_lock:
+            return list(self.app.writes)
+
+    @property
     def spans(self) -> list[tuple[float, float]]:
         """(start, end) of every partner request since the test began, in start order."""
         with self.app.spans_lock:
@@ -93,6 +104,7 @@ def sandbox(sandbox_server):
     adapters.reset_breakers()
     with app.spans_lock:
         app.spans.clear()
+        app.writes.clear()
     yield SandboxHandle(app, url)
     httpx.post(f"{url}/_admin/reset", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
     adapters.reset_breakers()
