@@ -39,3 +39,7 @@ class CompetencyConfig(AppConfig):
         # the coverage stale.
         register_training_provider(coverage.current_evidence)
         coverage.connect()
+        # Simulation results can be disputed through employee self-service (hrcore).
+        from . import score_refs
+
+        score_refs.register()

@@ -630,3 +630,7 @@ class ReachPolicy(models.Model):
 
     def minutes_for(self, severity: str) -> int:
         return max(1, int(getattr(self, f"{severity}_minutes", self.medium_minutes)))
+
+
+# Employee self-service (issue 17 §2): questions, disputes and the weekly answer window.
+from .selfservice_models import AnswerWindow, Question  # noqa: E402, F401  isort: skip

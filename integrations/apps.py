@@ -23,3 +23,7 @@ class IntegrationsConfig(AppConfig):
         from . import reach
 
         reach.install()  # crisis messages reach people over the messaging providers
+        # Commissions can be disputed through employee self-service (hrcore).
+        from . import score_refs
+
+        score_refs.register()

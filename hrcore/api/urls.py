@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .selfservice import QuestionViewSet
 from .views import (
     CurrentTokenView,
     EmployeeViewSet,
@@ -14,4 +15,5 @@ router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("positions", PositionViewSet, basename="position")
 router.register("employees", EmployeeViewSet, basename="employee")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("questions", QuestionViewSet, basename="question")
 urlpatterns = [path("token/", CurrentTokenView.as_view(), name="api-token"), *router.urls]
