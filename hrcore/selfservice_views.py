@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,7 +128,7 @@ def question_answer(request, pk: int):
         )
     except KeelError as exc:
         if exc.status == 404:
-            raise
+            raise Http404(exc.message) from exc
         messages.error(request, exc.message)
         return redirect(back)
     messages.success(request, _("Your answer was sent."))
