@@ -5,8 +5,10 @@ sideways scroll and a 1366 px desktop. Screenshots in test-results/selfservice-*
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -74,6 +76,15 @@ def test_staff_asks_and_disputes_the_supervisor_answers(page, live_server, users
     _shoot(page, "mine-en")
     page.goto(f"{url}/me/leave/")
     expect(page.locator("h1")).to_have_text("My leave")
+    start = timezone.localtime() + timedelta(days=7)
+    page.fill("input[name=starts_at]", start.strftime("%Y-%m-%dT09:00"))
+    page.fill("input[name=ends_at]", (start + timedelta(days=2)).strftime("%Y-%m-%dT18:00"))
+    delegate = Employee.objects.get(user__username="sh-business-1")
+    page.select_option("select[name=delegate]", str(delegate.pk))
+    page.fill("input[name=reason]", "Annual leave")
+    page.click("[data-testid=absence-form] button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("Your absence was recorded.")
+    expect(page.locator("[data-absence]")).to_contain_text(delegate.name_en)
     _shoot(page, "leave-en")
 
     boss = browser.new_page(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=DESKTOP)
