@@ -67,7 +67,11 @@ def hr_admin_users() -> list:
 
 def _with_people(rows: QuerySet[Question]) -> QuerySet[Question]:
     return rows.select_related(
-        "asker__unit", "asker__position", "asker__manager", "answerer", "answered_by"
+        "asker__unit",
+        "asker__user",
+        "asker__manager",
+        "answerer__user",
+        "answered_by__user",
     )
 
 

@@ -376,3 +376,40 @@ def test_recorded_leave_tells_the_supervisor_and_crisis_duties_go_to_the_delegat
     )
     task = crisis.tasks.get(duty_code="finance-records")
     assert task.assignee == stand_in
+
+
+# --- The beat tick runs the sweep; lists in constant queries -------------------------------
+
+
+def test_the_tick_escalates_through_the_registered_sweep(users, settings):
+    import time_machine
+
+    from hrcore.tasks import tick
+
+    assert "hrcore.services.selfservice.questions_sweep" in settings.KEEL_TICK_SWEEPS
+    question = ask(users["staff"])
+    with time_machine.travel(CLOSES + timedelta(minutes=1), tick=False):
+        tick()
+        tick()  # a doubled beat escalates nothing twice
+    question.refresh_from_db()
+    assert question.escalations == 1
+    assert kinds_of(users["hradmin"]) == ["question.escalated"]
+
+
+def test_question_lists_take_the_same_queries_for_1_and_25_rows(users, api_as, client_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api, page = api_as("manager"), client_as("manager")
+    api.get("/api/v1/questions/")  # the token's first use writes its last-used time
+    page.get("/me/questions/team/")
+    counts = []
+    for total in (1, 25):
+        while Question.objects.count() < total:
+            ask(users["staff"], subject=f"Q{Question.objects.count()}")
+        with CaptureQueriesContext(connection) as api_queries:
+            assert len(api.get("/api/v1/questions/?scope=team").json()["results"]) == total
+        with CaptureQueriesContext(connection) as page_queries:
+            assert page.get("/me/questions/team/").status_code == 200
+        counts.append((len(api_queries), len(page_queries)))
+    assert counts[0] == counts[1]
