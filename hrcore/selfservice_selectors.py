@@ -146,6 +146,17 @@ def open_questions_for(employee: Employee) -> QuerySet[Question]:
     )
 
 
+def open_questions_to_answer(employee: Employee) -> QuerySet[Question]:
+    """The open questions routed to ``employee`` or asked by their reports (for the person page
+    and the home page to link: ``questions_team``)."""
+    return (
+        Question.objects.filter(Q(answerer=employee) | Q(asker__manager=employee))
+        .exclude(asker=employee)
+        .filter(status=QuestionStatus.OPEN)
+        .order_by("window_closes_at", "id")
+    )
+
+
 def my_absences(user: AbstractBaseUser) -> QuerySet[Absence]:
     """One's own absences, newest first (for the absence page)."""
     employee = employee_of(user)

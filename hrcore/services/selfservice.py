@@ -22,11 +22,12 @@ from ..models import Absence, Employee, Question
 from ..notification_kinds import person, when
 from ..score_refs import score_kind
 from ..selectors import employee_of
-from ..selfservice_models import QuestionKind, QuestionStatus
+from ..selfservice_models import QuestionKind, QuestionStatus, RoutedVia
 from ..selfservice_selectors import (
     answer_window_for,
     can_answer,
     hr_admin_users,
+    present_stand_in,
     question_route,
     question_visible,
 )
@@ -245,6 +246,24 @@ def _escalate_due(now: datetime, limit: int) -> int:
     return escalated
 
 
+def _reroute_if_away(row: Question, now: datetime) -> None:
+    """When the window opens and the person a question went to has left or is away, it goes to
+    their present delegate — or to HR when nobody stands in (in memory; the reminder's
+    compare-and-set writes it)."""
+    if row.answerer is None:
+        return
+    if not row.answerer.is_active:
+        row.answerer, row.routed_via = None, RoutedVia.HR
+        return
+    present, via_delegate = present_stand_in(row.answerer, now)
+    if not via_delegate:
+        return
+    if present is None or present.pk == row.asker_id:
+        row.answerer, row.routed_via = None, RoutedVia.HR
+    else:
+        row.answerer, row.routed_via = present, RoutedVia.DELEGATE
+
+
 def _remind_due(now: datetime, limit: int) -> int:
     due = list(
         Question.objects.filter(
@@ -258,6 +277,7 @@ def _remind_due(now: datetime, limit: int) -> int:
     )
     by_answerer: dict[int | None, list[Question]] = defaultdict(list)
     for row in due:
+        _reroute_if_away(row, now)
         by_answerer[row.answerer_id].append(row)
     reminded = 0
     for rows in by_answerer.values():
@@ -271,7 +291,7 @@ def _remind_due(now: datetime, limit: int) -> int:
                         status=QuestionStatus.OPEN,
                         reminded_at__isnull=True,
                         window_opens_at=row.window_opens_at,
-                    ).update(reminded_at=now)
+                    ).update(reminded_at=now, answerer=row.answerer, routed_via=row.routed_via)
                 ]
                 if not claimed:
                     continue

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone as dj_timezone
 from django.utils import translation
 
+from hrcore import selfservice_selectors
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Absence, AnswerWindow, Employee, Notification, OrgUnit, Question
 from hrcore.selfservice_selectors import open_questions_for
@@ -135,6 +136,21 @@ def test_reminder_at_opening_and_escalation_at_closing_happen_once_per_window(us
     question.refresh_from_db()
     assert question.escalations == 2
     assert kinds_of(hr) == ["question.escalated", "question.escalated"]
+
+
+def test_a_supervisor_away_when_the_window_opens_hands_over_to_the_delegate(users):
+    question = ask(users["staff"])  # routed to the manager, present on Wednesday
+    stand_in = emp("sh-business-1")
+    away(emp("manager"), stand_in, starts=OPENS - timedelta(hours=2), days=2)
+    assert selfservice.questions_sweep(now=OPENS)["reminded"] == 1
+    question.refresh_from_db()
+    assert (question.answerer, question.routed_via) == (stand_in, "delegate")
+    assert kinds_of(stand_in.user) == ["question.reminder"]
+    assert kinds_of(users["manager"]) == ["question.routed"]
+    assert list(selfservice_selectors.open_questions_to_answer(stand_in)) == [question]
+    # The stand-in answers it (the supervisor could too: the asker reports to them).
+    selfservice.question_answer(user=stand_in.user, question_id=question.pk, answer="好的。")
+    assert kinds_of(users["staff"]) == ["question.answered"]
 
 
 def test_an_answered_question_is_neither_reminded_nor_escalated(users):
