@@ -111,3 +111,32 @@ def test_staff_asks_and_disputes_the_supervisor_answers(page, live_server, users
     expect(page.locator("[data-question]").first).to_contain_text("Wang Jianguo")
     _shoot(page, "mine-answered-en")
     assert set(Question.objects.values_list("status", flat=True)) == {"answered"}
+
+
+def test_hr_answers_an_escalated_dispute(page, live_server, users):
+    import re
+
+    from hrcore.models import Employee, Question
+    from hrcore.services.selfservice import question_ask, questions_sweep
+    from tests.conftest import totp_code
+
+    Employee.objects.filter(user__username="hradmin").update(language="en")
+    question = question_ask(
+        user=users["legal"], kind="question", subject="加班费怎么算？", body="周末加班按几倍？"
+    )
+    questions_sweep(now=question.window_closes_at)  # the window closed unanswered
+    _login(page, live_server.url, "hradmin")
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.fill("input[name=code]", totp_code(username="hradmin"))
+    page.locator("main form button[type=submit]").first.click()
+    page.goto(f"{live_server.url}/me/questions/escalated/")
+    expect(page.locator("h1")).to_have_text("Escalated to HR")
+    card = page.locator(f"[data-question='{question.pk}']")
+    expect(card).to_contain_text("escalated to HR once")
+    _shoot(page, "escalated-en")
+    form = page.locator(f"form[data-answer-for='{question.pk}']")
+    form.locator("textarea").fill("Weekends: twice the hourly rate.")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".messages")).to_contain_text("Your answer was sent.")
+    expect(page).to_have_url(re.compile(r"/me/questions/escalated/$"))
+    assert Question.objects.get(pk=question.pk).answered_by.user.username == "hradmin"
