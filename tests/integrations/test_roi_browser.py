@@ -34,6 +34,9 @@ def test_roi_page_shows_partner_sources_in_both_languages(page, live_server, par
         expect(page.locator("#roi tbody tr").first).to_be_visible()
         for width in (1366, 390):
             page.set_viewport_size({"width": width, "height": 860})
+            # No sideways scroll of the page (a wide table scrolls inside its own box).
+            overflow = "() => document.documentElement.scrollWidth - window.innerWidth"
+            assert page.evaluate(overflow) <= 0, (language, width)
             page.screenshot(path=f"test-results/roi-{language}-{width}.png", full_page=True)
         page.set_viewport_size({"width": 1366, "height": 860})
         page.context.clear_cookies()
