@@ -43,3 +43,7 @@ class CompetencyConfig(AppConfig):
         # …and whether their last drill or simulation for the role is current (drill currency).
         register_practice_provider(coverage.current_practice)
         coverage.connect()
+        # Simulation results can be disputed through employee self-service (hrcore).
+        from . import score_refs
+
+        score_refs.register()

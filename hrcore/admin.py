@@ -9,6 +9,7 @@ from .choices import OutboxStatus
 from .errors import ValidationFailed
 from .models import (
     Absence,
+    AnswerWindow,
     ApiToken,
     BusinessCalendar,
     DeliveryAttempt,
@@ -19,6 +20,7 @@ from .models import (
     OrgUnit,
     OutboxMessage,
     Position,
+    Question,
     ReachPolicy,
 )
 from .security import session_mfa_satisfied
@@ -415,3 +417,25 @@ class MessageDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["recipient", "kind", "channel", "state", "attempts", "crisis_id", "updated_at"]
     list_filter = ["channel", "state", "kind"]
     search_fields = ["recipient__username", "provider_message_id", "message_key"]
+
+
+# --- Employee self-service (issue 17 §2) ---------------------------------------------------
+
+
+@admin.register(AnswerWindow)
+class AnswerWindowAdmin(admin.ModelAdmin):
+    """The weekly window supervisors answer their team's questions in, per unit (and the units
+    below it), in the time zone of the unit's business calendar; Thursday 19:00–21:00 without
+    one."""
+
+    list_display = ["unit", "weekday", "starts", "ends"]
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(Question)
+class QuestionAdmin(ReadOnlyAdmin):
+    """Questions and disputes: read-only here (they are asked and answered on the pages)."""
+
+    list_display = ["subject", "kind", "asker", "answerer", "status", "escalations", "created_at"]
+    list_filter = ["kind", "status", "routed_via"]
+    search_fields = ["subject", "asker__name_zh", "asker__name_en"]

@@ -17,9 +17,27 @@ class HrcoreConfig(AppConfig):
             checks,  # noqa: F401  registers the settings checks
             signals,
         )
-        from .models import Absence, BusinessCalendar, Employee, Holiday, OrgUnit, Position
+        from .models import (
+            Absence,
+            AnswerWindow,
+            BusinessCalendar,
+            Employee,
+            Holiday,
+            OrgUnit,
+            Position,
+            Question,
+        )
 
-        for model in (OrgUnit, Position, Employee, Absence, BusinessCalendar, Holiday):
+        for model in (
+            OrgUnit,
+            Position,
+            Employee,
+            Absence,
+            BusinessCalendar,
+            Holiday,
+            AnswerWindow,
+            Question,
+        ):
             auditlog.register(model)
         signals.connect()
         from . import person_sections

@@ -20,6 +20,7 @@ NAV_ITEMS = [
         (Role.MANAGER, Role.EXECUTIVE, Role.HR_ADMIN, Role.STAFF),
     ),
     ("org_chart", _("Organisation"), ()),
+    ("questions_mine", _("Questions"), ()),
     # Not "Administration": in Chinese that reads as the administration department (行政).
     ("admin:index", _("System administration"), (Role.HR_ADMIN,)),
 ]

@@ -642,3 +642,6 @@ from .performance_models import (  # noqa: E402, F401
     PerformanceReview,
     PerformanceRule,
 )
+
+# Employee self-service (issue 17 §2): questions, disputes and the weekly answer window.
+from .selfservice_models import AnswerWindow, Question  # noqa: E402, F401  isort: skip

@@ -18,3 +18,5 @@ register(
         "about": {"zh": "新任务：财务记录", "en": "New task: finance records"},
     },
 )
+
+from . import selfservice_notifications  # noqa: E402, F401  self-service kinds (issue 17 §2)

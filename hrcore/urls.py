@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import performance_views, reach_views, views
+from . import performance_views, reach_views, selfservice_views, views
 from .api import errors as api_errors
 
 urlpatterns = [
@@ -30,6 +30,17 @@ urlpatterns = [
     path("preferences/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("inbox/", views.inbox, name="inbox"),
+    path("me/questions/", selfservice_views.questions_mine, name="questions_mine"),
+    path("me/questions/team/", selfservice_views.questions_team, name="questions_team"),
+    path(
+        "me/questions/escalated/",
+        selfservice_views.questions_escalated,
+        name="questions_escalated",
+    ),
+    path(
+        "me/questions/<int:pk>/answer/", selfservice_views.question_answer, name="question_answer"
+    ),
+    path("me/leave/", selfservice_views.absence_self, name="absence_self"),
     path("r/ack/<str:token>/", reach_views.acknowledge, name="reach_ack"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),

@@ -44,3 +44,7 @@ class IntegrationsConfig(AppConfig):
 
         # A crisis replayed as training shows the dossier as it arrived (competency reads it).
         dossier_snapshots_register(crisis_dossier_snapshots)
+        # Commissions can be disputed through employee self-service (hrcore).
+        from . import score_refs
+
+        score_refs.register()

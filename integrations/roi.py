@@ -1,6 +1,7 @@
-"""Labour cost and return per customer (pure): hours spent on a customer by grade, times the cost
-rate of each grade, against the revenue from the customer; the margin, the cost-to-revenue ratio
-and which customers are flagged (the highest ratios)."""
+"""Labour cost and return per customer (pure): hours spent on a customer by grade — crisis duties,
+complaints, and field visits the attendance system records — times the cost rate of each grade,
+against the revenue from the customer and finance's gross margin; the margin after labour, the
+cost-to-revenue ratio and which customers are flagged (the highest ratios)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ COMPLAINT_HOURS = {
 # A crisis duty counts the hours from its start to its end, at most this many.
 TASK_HOURS_CAP = Decimal("8")
 
+# A field visit at a customer's site counts its hours on site, at most this many (a forgotten
+# check-out must not bill a night).
+VISIT_HOURS_CAP = Decimal("10")
+
 # Customers whose labour cost is at least this share of their revenue are flagged, and so are
 # customers with labour cost and no revenue.
 FLAG_RATIO = Decimal("0.20")
@@ -52,13 +57,19 @@ def task_hours(start: datetime, end: datetime) -> Decimal:
     return min(TASK_HOURS_CAP, seconds / Decimal(3600)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def visit_hours(checked_in: datetime, checked_out: datetime) -> Decimal:
+    """The hours of a field visit, from check-in to check-out, at most ``VISIT_HOURS_CAP``."""
+    seconds = Decimal(max(0, int((checked_out - checked_in).total_seconds())))
+    return min(VISIT_HOURS_CAP, seconds / Decimal(3600)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def complaint_hours(severity: str) -> Decimal:
     return COMPLAINT_HOURS.get(severity, COMPLAINT_HOURS["medium"])
 
 
 @dataclass(frozen=True)
 class Work:
-    """Hours of one person of ``grade`` on a customer, from ``source`` (task, complaint,
+    """Hours of one person of ``grade`` on a customer, from ``source`` (tasks, complaints,
     attendance)."""
 
     customer: str
@@ -75,10 +86,17 @@ class CustomerRoi:
     cost: Decimal = Decimal("0.00")
     hours_by_source: dict = field(default_factory=dict)
     flagged: bool = False
+    # Finance's gross margin (revenue less cost of sales) when finance reported it; None when
+    # the revenue is Keel's own paid orders (no cost of sales known).
+    gross_margin: Decimal | None = None
+    revenue_source: str = "orders"  # "finance" or "orders"
 
     @property
     def margin(self) -> Decimal:
-        return self.revenue - self.cost
+        """What is left after labour: finance's gross margin (or, without it, the revenue)
+        less the labour cost."""
+        base = self.revenue if self.gross_margin is None else self.gross_margin
+        return base - self.cost
 
     @property
     def ratio(self) -> Decimal | None:
@@ -89,11 +107,19 @@ class CustomerRoi:
 
 
 def customer_roi(
-    work: Iterable[Work], revenue: dict[str, Decimal], customers: Iterable[str]
+    work: Iterable[Work],
+    revenue: dict[str, Decimal],
+    customers: Iterable[str],
+    gross_margin: dict[str, Decimal] | None = None,
 ) -> dict[str, CustomerRoi]:
-    """Per customer: hours (in total and by source), labour cost, revenue, margin, ratio and the
-    flag (ratio at or above ``FLAG_RATIO``, or cost without revenue)."""
+    """Per customer: hours (in total and by source), labour cost, revenue, margin after labour,
+    ratio and the flag (ratio at or above ``FLAG_RATIO``, or cost without revenue).
+    ``gross_margin`` given (finance answered): revenue and gross margin are finance's."""
     rows = {c: CustomerRoi(c, revenue=Decimal(revenue.get(c, 0)).quantize(CENT)) for c in customers}
+    if gross_margin is not None:
+        for code, row in rows.items():
+            row.gross_margin = Decimal(gross_margin.get(code, 0)).quantize(CENT)
+            row.revenue_source = "finance"
     by_source: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for item in work:
         row = rows.get(item.customer)

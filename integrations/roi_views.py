@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 
 from customers.selectors import customers_visible_to
 from hrcore.charts import hbar_chart
+from hrcore.errors import ValidationFailed
 
-from . import roi, roi_selectors
+from . import roi, roi_selectors, roi_sources
 
 CHART_ROWS = 10
 
@@ -21,8 +22,14 @@ def roi_table(request):
     if sort not in roi.SORTS:
         sort = "ratio"
     descending = request.GET.get("dir", "desc") != "asc"
+    period_error = ""
+    try:
+        period = roi_selectors.period_from_query(request.GET.get("since"), request.GET.get("until"))
+    except ValidationFailed as exc:
+        period, period_error = roi_selectors.Period.default(), exc.message
     customers = list(customers_visible_to(request.user).order_by("external_id"))
-    rows = roi_selectors.customer_rois(customers)
+    figures = roi_sources.partner_figures(since=period.since, until=period.until)
+    rows = roi_selectors.customer_rois(customers, period=period, figures=figures)
     names = {c.external_id: c for c in customers}
     ranked = roi.ranked(rows.values(), sort, descending)
     top = roi.ranked(rows.values())[:CHART_ROWS]  # the highest cost to revenue
@@ -52,5 +59,9 @@ def roi_table(request):
             "columns": ["customer", "hours", "cost", "revenue", "margin", "ratio"],
             "flag_ratio_percent": int(roi.FLAG_RATIO * 100),
             "chart": chart,
+            "period": period,
+            "period_error": period_error,
+            "sources": figures.sources(),
         },
+        status=400 if period_error else 200,
     )

@@ -71,6 +71,7 @@ NOT_SWEPT = {
     "integrations:rollcall_answer_page": "a signed one-tap link (tests/integrations/test_roll_calls.py)",
     "reach_ack": "a signed one-tap link (tests/integrations/test_reach_ladder.py)",
     "performance_refresh": "a POST (the button is on performance_page, swept)",
+    "question_answer": "a POST (the answer form is on questions_team, swept)",
 }
 
 
@@ -172,6 +173,13 @@ def _sweep_world(users) -> dict:
         for name in ("staff", "manager"):
             run = run_start(simulation=simulation, actor=users[name])
             extra.append(reverse("competency:play", args=[run.pk]))
+    # Self-service (issue 17 §2): a question staff asked and one escalated to HR, so that the
+    # question cards and answer forms are swept on "my", "team" and "escalated" pages.
+    from hrcore.services.selfservice import question_ask, questions_sweep
+
+    question_ask(user=users["staff"], kind="question", subject="年假", body="还有几天？")
+    late = question_ask(user=users["legal"], kind="question", subject="加班", body="怎么算？")
+    questions_sweep(now=late.window_closes_at)
     world["extra_pages"] = extra
     return world
 

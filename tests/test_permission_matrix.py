@@ -532,6 +532,11 @@ MATRIX: list[Row] = [
         note="empty form: refused, nothing saved",
     ),
     Row("inbox", "GET", ALL_200),
+    # --- employee self-service (issue 17 §2): one's own, one's team's, HR's escalated list
+    Row("questions_mine", "GET", ALL_200, note="one's own questions"),
+    Row("questions_team", "GET", ALL_200, note="the questions one answers"),
+    Row("questions_escalated", "GET", HR_ONLY, note="HR admins"),
+    Row("absence_self", "GET", ALL_200, note="one's own leave"),
     Row(
         "integrations:offboarding",
         "GET",
@@ -673,6 +678,15 @@ MATRIX: list[Row] = [
         note="the person, their supervisor (vp), HR admins",
     ),
     Row("notification-list", "GET", ALL_200, api=True, note="each user's own notifications"),
+    Row("question-list", "GET", ALL_200, api=True, note="the questions one may see"),
+    Row(
+        "question-list",
+        "POST",
+        (201,) * 8,
+        api=True,
+        data=lambda w: {"kind": "question", "subject": "Leave", "body": "How many days?"},
+        note="every employee asks their supervisor",
+    ),
     Row("scenario-list", "GET", ALL_200, api=True),
     Row("responsibility-map-list", "GET", ALL_200, api=True),
     Row(
@@ -724,6 +738,11 @@ MATRIX: list[Row] = [
 
 # Routes deliberately not in the matrix, each with the reason.
 EXEMPT: dict[str, str] = {
+    "question_answer": "answering a question by who it is routed to, the supervisor or HR "
+    "(tests/hrcore/test_selfservice.py: others 404, the asker 403, twice 409)",
+    "question-detail": "a question by who may see it (tests/hrcore/test_selfservice.py)",
+    "question-answer": "answering by who it is routed to, the supervisor or HR "
+    "(tests/hrcore/test_selfservice.py)",
     "competency:authoring_replay": "HR admins replay a closed crisis; the matrix world's crisis "
     "is open (tests/competency/test_replay.py: HR admin, others 404, open crisis 409)",
     "competency:crisis_replay_panel": "the crisis page's replay button, HR admins on closed "

@@ -467,6 +467,7 @@ KEEL_TICK_SWEEPS: list[str] = [
     "integrations.rollcall.roll_call_escalate_due",
     "integrations.reach.robot_mentions_flush",
     "responsibilities.services.coverage.coverage_sweep",
+    "hrcore.services.selfservice.questions_sweep",
 ]
 # Extra /healthz checks (name → function returning {"ok": bool, ...}).
 KEEL_HEALTH_CHECKS: dict[str, str] = {"timers": "crisis.selectors.timers.timers_failing_health"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import date
 
 from .base import HttpClient, PartnerConfig
 from .records import (
@@ -11,6 +12,8 @@ from .records import (
     Contact,
     CreditProfile,
     CrmCustomer,
+    CustomerRevenue,
+    CustomerVisit,
     HrEmployee,
     HrRoster,
     Invoice,
@@ -52,6 +55,11 @@ class FinanceAdapter(Adapter):
     @abstractmethod
     def credit_profiles(self) -> list[CreditProfile]:
         """Every customer's profile, for the periodic pull."""
+
+    @abstractmethod
+    def revenue(self, since: date, until: date, customer: str = "") -> list[CustomerRevenue]:
+        """Revenue and gross margin per customer over ``since``…``until`` (one customer when
+        ``customer`` is given), for labour cost and return per customer."""
 
 
 class LegalAdapter(Adapter):
@@ -120,6 +128,11 @@ class AttendanceAdapter(Adapter):
     @abstractmethod
     def today(self, usernames: list[str]) -> dict[str, AttendanceRecord]:
         """Today's records by user name; users the system does not know are absent from it."""
+
+    @abstractmethod
+    def customer_visits(self, since: date, until: date, customer: str = "") -> list[CustomerVisit]:
+        """Field check-ins at customers' sites over ``since``…``until`` (one customer when
+        ``customer`` is given): the hours people spent at each customer."""
 
     def on_site(self, usernames: list[str]) -> list[str]:
         """The given users who are physically at a workplace today, in the given order."""

@@ -451,6 +451,35 @@ class PerformanceReview(Record):
     summary_en: str = field(metadata=OPTIONAL)
     reviewed_on: date | None = field(default=None, metadata=UNSTATED)
 
+@dataclass(frozen=True)
+class CustomerRevenue(Record):
+    """Finance's revenue from one customer over a period and its gross margin (revenue less the
+    cost of sales), before the labour Keel counts."""
+
+    WHERE = "customer revenue"
+    customer: str
+    since: date
+    until: date
+    revenue: Decimal
+    gross_margin: Decimal
+    currency: str = field(metadata=CNY)
+
+
+@dataclass(frozen=True)
+class CustomerVisit(Record):
+    """A field check-in at a customer's site (外勤打卡): who, which customer, from when to when."""
+
+    WHERE = "customer visit"
+    username: str
+    customer: str
+    checked_in_at: datetime
+    checked_out_at: datetime
+
+    @classmethod
+    def check(cls, values: dict) -> None:
+        if values["checked_out_at"] < values["checked_in_at"]:
+            raise MalformedPayload(f"{cls.WHERE}: checked out before checking in")
+
 
 def many(cls, payload, key: str, where: str) -> list:
     """Validate ``payload[key]`` as a list of ``cls`` records."""

@@ -4,6 +4,7 @@ it; DingTalk and WeCom robots are in im.py."""
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote
 
 from .base import register
@@ -21,6 +22,8 @@ from .records import (
     Contact,
     CreditProfile,
     CrmCustomer,
+    CustomerRevenue,
+    CustomerVisit,
     HrEmployee,
     HrRoster,
     Invoice,
@@ -57,6 +60,15 @@ class RestFinanceAdapter(FinanceAdapter):
 
     def credit_profiles(self) -> list[CreditProfile]:
         return many(CreditProfile, self.http.get("finance/credit"), "customers", "credit list")
+
+    def revenue(self, since: date, until: date, customer: str = "") -> list[CustomerRevenue]:
+        body = self.http.get(
+            "finance/revenue",
+            since=since.isoformat(),
+            until=until.isoformat(),
+            customer=customer or None,
+        )
+        return many(CustomerRevenue, body, "customers", "revenue")
 
 
 @register("legal", PROTOCOL)
@@ -133,3 +145,12 @@ class RestAttendanceAdapter(AttendanceAdapter):
         records = many(AttendanceRecord, body, "people", "attendance")
         wanted = set(usernames)
         return {r.username: r for r in records if r.username in wanted}
+
+    def customer_visits(self, since: date, until: date, customer: str = "") -> list[CustomerVisit]:
+        body = self.http.get(
+            "attendance/customer-visits",
+            since=since.isoformat(),
+            until=until.isoformat(),
+            customer=customer or None,
+        )
+        return many(CustomerVisit, body, "visits", "customer visits")

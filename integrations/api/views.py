@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +17,7 @@ from customers.selectors import customers_visible_to
 from hrcore.api.permissions import ReadScope
 from hrcore.errors import NotFound
 
-from .. import roi_selectors, selectors
+from .. import roi_selectors, roi_sources, selectors
 from .. import selectors as integrations_selectors
 from ..choices import DossierReason
 from ..filters import CustomerFilter
@@ -57,10 +58,22 @@ class RoiSerializer(serializers.Serializer):
     margin = serializers.DecimalField(max_digits=16, decimal_places=2)
     cost_to_revenue = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
     flagged = serializers.BooleanField()
+    gross_margin = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    revenue_source = serializers.ChoiceField(choices=["finance", "orders"])
+    period = serializers.DictField(child=serializers.DateField())
+    sources = serializers.DictField(child=serializers.DictField())
 
 
-def roi_payload(row) -> dict:
+def roi_payload(row, period=None, figures=None) -> dict:
+    extra = {}
+    if period is not None:
+        extra["period"] = {"since": period.since, "until": period.until}
+    if figures is not None:
+        extra["sources"] = figures.sources()
     return {
+        **extra,
+        "gross_margin": row.gross_margin,
+        "revenue_source": row.revenue_source,
         "customer": row.customer,
         "revenue": row.revenue,
         "hours": row.hours,
@@ -86,15 +99,28 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         responses={200: RoiSerializer},
-        description="Labour cost and return of the customer: hours Keel records on it (crisis "
-        "duties done, complaints handled) times the cost rate of each person's grade, against "
-        "the revenue of its paid orders; margin, cost-to-revenue ratio and the flag.",
+        parameters=[
+            OpenApiParameter("since", OpenApiTypes.DATE, description="default: a year ago"),
+            OpenApiParameter("until", OpenApiTypes.DATE, description="default: today"),
+        ],
+        description="Labour cost and return of the customer over a period: hours spent on it "
+        "(crisis duties done, complaints handled, field visits from the attendance partner) "
+        "times the cost rate of each person's grade, against finance's revenue and gross "
+        "margin (Keel's paid orders when finance does not answer; ``revenue_source`` says "
+        "which); margin after labour, cost-to-revenue ratio, the flag, and how each partner "
+        "answered (``sources``).",
     )
     @action(detail=True, methods=["get"])
     def roi(self, request, external_id=None):
         customer = self.get_object()
-        row = roi_selectors.customer_rois([customer])[customer.external_id]
-        return Response(RoiSerializer(roi_payload(row)).data)
+        period = roi_selectors.period_from_query(
+            request.query_params.get("since"), request.query_params.get("until")
+        )
+        figures = roi_sources.partner_figures(
+            since=period.since, until=period.until, customer=customer.external_id
+        )
+        row = roi_selectors.customer_rois([customer], period=period, figures=figures)
+        return Response(RoiSerializer(roi_payload(row[customer.external_id], period, figures)).data)
 
     @extend_schema(
         responses={200: DossierSerializer, 202: DossierSerializer},

@@ -17,9 +17,9 @@ import random
 import threading
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -88,6 +88,7 @@ class Sandbox:
                 Rule("/_admin/reset", endpoint="reset", methods=["POST"]),
                 Rule("/_admin/emit", endpoint="emit", methods=["POST"]),
                 Rule("/finance/credit", endpoint="finance_credit_all"),
+                Rule("/finance/revenue", endpoint="finance_revenue"),
                 Rule(
                     "/finance/customers/<cid>/payments",
                     endpoint="finance_payments",
@@ -106,6 +107,7 @@ class Sandbox:
                 Rule("/performance/employees/<username>/goals", endpoint="performance_goals"),
                 Rule("/performance/employees/<username>/reviews", endpoint="performance_reviews"),
                 Rule("/attendance/today", endpoint="attendance_today"),
+                Rule("/attendance/customer-visits", endpoint="attendance_visits"),
                 Rule("/payroll/lines", endpoint="payroll_lines", methods=["GET", "POST"]),
                 Rule("/hr/roster", endpoint="hr_roster"),
                 Rule("/hr/employees/<eid>", endpoint="hr_employee"),
@@ -312,6 +314,31 @@ class Sandbox:
     def finance_credit_all(self, request: Request) -> Response:
         return self.json({"customers": [self._profile(c["external_id"]) for c in data.CUSTOMERS]})
 
+    def _period(self, request: Request) -> tuple[date, date]:
+        """``?since=&until=`` (ISO dates; default: the last 365 days up to today)."""
+        today = date.today()
+        try:
+            until = date.fromisoformat(request.args.get("until") or today.isoformat())
+            since = date.fromisoformat(
+                request.args.get("since") or (until - timedelta(days=365)).isoformat()
+            )
+        except ValueError as exc:
+            raise BadRequest("since and until are ISO dates") from exc
+        if until < since:
+            raise BadRequest("until is before since")
+        return since, until
+
+    def finance_revenue(self, request: Request) -> Response:
+        """Revenue and gross margin per customer in ``?since=&until=`` (``?customer=`` one)."""
+        since, until = self._period(request)
+        wanted = request.args.get("customer", "")
+        if wanted and wanted not in data.CUSTOMERS_BY_ID:
+            raise NotFound(f"unknown customer {wanted}")
+        ids = [wanted] if wanted else [c["external_id"] for c in data.CUSTOMERS]
+        return self.json(
+            {"customers": [data.revenue_for(c, since, until, date.today()) for c in ids]}
+        )
+
     # --- legal ---------------------------------------------------------------------------
 
     def legal_guide(self, request: Request) -> Response:
@@ -481,6 +508,12 @@ class Sandbox:
                 "people": [r for r in rows if r is not None],
             }
         )
+
+    def attendance_visits(self, request: Request) -> Response:
+        """Field check-ins at customers' sites in ``?since=&until=`` (``?customer=`` one)."""
+        since, until = self._period(request)
+        customer = request.args.get("customer", "")
+        return self.json({"visits": data.customer_visits(since, until, date.today(), customer)})
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, app: Sandbox | None = None):

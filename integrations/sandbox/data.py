@@ -546,3 +546,72 @@ def performance_reviews_for(username: str, today: date) -> list[dict]:
 
 def known_employee(username: str) -> bool:
     return username in ATTENDANCE or username.startswith(("sh-", "sz-"))
+
+
+# --- Revenue and margin per customer (finance) and customer visits (attendance) -------------
+# Finance's gross margin rate per customer (revenue less cost of sales), before Keel's labour.
+MARGIN_RATES = {
+    "CUST-1001": Decimal("0.18"),
+    "CUST-1002": Decimal("0.20"),
+    "CUST-1003": Decimal("0.35"),
+    "CUST-1004": Decimal("0.28"),
+    "CUST-2001": Decimal("0.15"),
+    "CUST-2002": Decimal("0.22"),
+    "CUST-2003": Decimal("0.30"),
+    "CUST-2004": Decimal("0.32"),
+}
+
+
+def revenue_for(external_id: str, since: date, until: date, today: date) -> dict:
+    """Finance's revenue (invoiced in ``since``…``until``) and gross margin of one customer."""
+    revenue = sum(
+        (
+            Decimal(i["amount"])
+            for i in invoices_for(external_id, today)
+            if since <= date.fromisoformat(i["issued_on"]) <= until
+        ),
+        Decimal("0"),
+    )
+    margin = (revenue * MARGIN_RATES.get(external_id, Decimal("0.25"))).quantize(Decimal("0.01"))
+    return {
+        "customer": external_id,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "currency": "CNY",
+        "revenue": f"{revenue:.2f}",
+        "gross_margin": f"{margin:.2f}",
+    }
+
+
+# Field check-ins (外勤打卡) at customers' sites: customer → [(username or "owner", days ago,
+# check-in "HH:MM" Shanghai time, minutes on site)].
+CUSTOMER_VISITS = {
+    "CUST-1001": [("owner", 2, "14:00", 120), ("finance", 9, "10:00", 90)],
+    "CUST-1002": [("owner", 3, "14:00", 150), ("owner", 17, "09:30", 180)],
+    "CUST-1003": [("owner", 5, "15:00", 60)],
+    "CUST-2001": [("owner", 4, "10:30", 240)],
+    "CUST-2002": [("owner", 6, "09:00", 90)],
+}
+
+
+def customer_visits(since: date, until: date, today: date, customer: str = "") -> list[dict]:
+    """The attendance system's field check-ins at customers' sites in ``since``…``until``."""
+    rows = []
+    for external_id, visits in CUSTOMER_VISITS.items():
+        if customer and external_id != customer:
+            continue
+        for who, days_ago, at, minutes in visits:
+            day = today - timedelta(days=days_ago)
+            if not since <= day <= until:
+                continue
+            hour, minute = map(int, at.split(":"))
+            checked_in = datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+            rows.append(
+                {
+                    "username": CUSTOMERS_BY_ID[external_id]["owner"] if who == "owner" else who,
+                    "customer": external_id,
+                    "checked_in_at": checked_in.isoformat(),
+                    "checked_out_at": (checked_in + timedelta(minutes=minutes)).isoformat(),
+                }
+            )
+    return rows
