@@ -451,6 +451,7 @@ class PerformanceReview(Record):
     summary_en: str = field(metadata=OPTIONAL)
     reviewed_on: date | None = field(default=None, metadata=UNSTATED)
 
+
 @dataclass(frozen=True)
 class CustomerRevenue(Record):
     """Finance's revenue from one customer over a period and its gross margin (revenue less the
