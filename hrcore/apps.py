@@ -43,6 +43,9 @@ class HrcoreConfig(AppConfig):
         from . import person_sections
 
         person_sections.register()  # the performance section of a person's page
+        from . import performance_score_refs
+
+        performance_score_refs.register()  # performance events can be disputed (self-service)
         from .reach_email import email_reached
         from .services.notifications import deliver_email, email_message_id
         from .services.outbox import (

@@ -429,3 +429,36 @@ def test_question_lists_take_the_same_queries_for_1_and_25_rows(users, api_as, c
             assert page.get("/me/questions/team/").status_code == 200
         counts.append((len(api_queries), len(page_queries)))
     assert counts[0] == counts[1]
+
+
+def test_a_performance_event_can_be_disputed_by_its_owner_only(users):
+    from hrcore.services.performance import performance_event_record
+
+    event = performance_event_record(
+        employee=users["staff"].employee,
+        kind="complaint",
+        variant="high",
+        source_key="test:complaint:dispute",
+        summary=("客户投诉：交付延误", "Complaint: late delivery"),
+    )
+    dispute = ask(
+        users["staff"],
+        kind="dispute",
+        subject="投诉不是我的责任",
+        reference_kind="performance_event",
+        reference_id=str(event.pk),
+    )
+    with translation.override("en"):
+        kind_label = event.label  # the kind's words, not the summary (user text, two languages)
+    assert dispute.reference_label["en"] == (
+        f"Performance event #{event.pk}: {kind_label} ({event.points:+d} points, {event.period})"
+    )
+    assert dispute.reference_label["zh"].startswith(f"绩效事件 #{event.pk}：")
+    with pytest.raises(ValidationFailed) as caught:  # someone else's event
+        ask(
+            users["manager"],
+            kind="dispute",
+            reference_kind="performance_event",
+            reference_id=str(event.pk),
+        )
+    assert "reference" in caught.value.errors
