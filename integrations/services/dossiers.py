@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from crisis.selectors.crises import crisis_by_id, open_crisis_ids
 from crisis.selectors.people import crisis_unit_people
+from crisis.selectors.walk_in import walk_in_of
 from customers.models import Customer
 from hrcore.errors import NotFound, ValidationFailed
 
@@ -81,7 +82,8 @@ def dossier_request(
         crisis = crisis_by_id(crisis_id)
         if crisis is None:
             raise NotFound(_("No such crisis."))
-        customer = crisis.customer
+        # A walk-in consumer's complaint reads no company's finance or CRM records.
+        customer = None if walk_in_of(crisis) is not None else crisis.customer
         scenario = crisis.scenario.code
     elif customer is None:
         raise ValidationFailed(_("A dossier is about a crisis or a customer."))
