@@ -376,12 +376,23 @@ def idle_cost() -> None:
     per_wake = len(ctx.captured_queries)
     if connection.vendor == "postgresql":
         wake_every, how = timer_loop.PG_MAX_SLEEP_SECONDS, "LISTEN, wakes at most every"
+        idle_tick_wakes = 0  # the trigger fires on writes only; an idle sweep writes no task
     else:
-        wake_every, how = timer_loop.POLL_SECONDS, "polls every"
+        wake_every = timer_loop.FILE_MAX_SLEEP_SECONDS
+        how = f"wake file stat every {timer_loop.FILE_CHECK_SECONDS:g} s, no query; asks at most every"
+        # Does an idle tick itself wake the loop (a statement writing task timers)?
+        from crisis import timer_wake
+
+        mark = timer_wake.wake_mark()
+        tick()
+        idle_tick_wakes = int(timer_wake.wake_mark() != mark)
     before = per_tick * 3600 / 2
-    after = per_tick * 3600 / 10 + per_wake * 3600 / wake_every
+    loop_turns = 3600 / wake_every + idle_tick_wakes * 3600 / 10
+    after = per_tick * 3600 / 10 + per_wake * loop_turns
     print(
-        f"    tick: {per_tick} queries; loop turn: {per_wake} query ({how} {wake_every:g} s)\n"
+        f"    tick: {per_tick} queries; loop turn: {per_wake} query ({how} {wake_every:g} s; "
+        f"an idle tick wakes it: {bool(idle_tick_wakes)})\n"
+        f"    loop wake-ups per hour while idle: {loop_turns:,.0f}\n"
         f"    before (tick every 2 s): {before:,.0f}/h; now (tick every 10 s + loop): "
         f"{after:,.0f}/h ({after / before:.2f}x); the 5 s outbox relay beat is the same in both"
     )

@@ -8,10 +8,14 @@ class CrisisConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
+        from django.db.backends.signals import connection_created
 
-        from . import home_panels
+        from . import home_panels, timer_wake
         from .models import Obligation, TriggerRule
 
         home_panels.register()
         auditlog.register(TriggerRule)
         auditlog.register(Obligation)
+        # SQLite: a statement writing task timers wakes the timer loop after commit (the
+        # PostgreSQL trigger of migration 0009 does it there).
+        connection_created.connect(timer_wake.install, dispatch_uid="crisis.timer_wake")

@@ -39,9 +39,7 @@ def test_walk_in_complaint_names_the_consumer_and_routes_to_employee_and_supervi
         "电水壶，小票 0042",
     )
     assert walk_in.responsible == staff and walk_in.supervisor == staff.manager
-    roles = dict(
-        CrisisParticipant.objects.filter(crisis=crisis).values_list("employee_id", "role")
-    )
+    roles = dict(CrisisParticipant.objects.filter(crisis=crisis).values_list("employee_id", "role"))
     assert roles[staff.pk] == "responsible"
     assert staff.manager_id in roles  # the supervisor takes part (here: the filer himself)
     told = set(
