@@ -38,8 +38,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from crisis.services.sweep import sla_sweep
-
 ROOT = Path(__file__).resolve().parent.parent
 PG_BENCH_DB = "keel_bench_ce"
 
@@ -403,6 +401,8 @@ def sweep_cost(sizes: list[int]) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
+
+    from crisis.services.sweep import sla_sweep  # after django.setup() (child)
 
     print("\n[2] sweep cost versus pending timers")
     results = []

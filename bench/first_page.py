@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """The first page after `make run` (issue 12, item 4): the embedded default (SQLite, filesystem
-broker, worker + beat, demo data) from a fresh data folder, as `make run` does it — migrate,
-compile_translations, collectstatic, seed_demo, run_keel (after init_data_dir) — then the time of the very first
-requests: the log-in page, and the first crisis page a freshly logged-in manager opens.
+broker, worker + beat, demo data) from a fresh data folder, as `make run` does it —
+init_data_dir, migrate, compile_translations, collectstatic, seed_demo, reach_sandbox_channels,
+run_keel — then the time of the very first requests: the log-in page, and the first crisis page
+a freshly logged-in manager opens.
 
     .venv/bin/python bench/first_page.py        (or: bench/run.py first_page)
 """
