@@ -20,8 +20,8 @@ It measures, on a throw-away database per backend (SQLite file in a temp dir; Po
 4. dashboard page, its polled board partial and the API list: time and query count with 10
    versus 10k open crises, and the 10k ÷ 10 time ratio.
 
-BENCH_PHASES=lateness,idle,sweep,filing,dashboard picks phases; BENCH_TIMERS, BENCH_WINDOW (s) and
-BENCH_PENDING size them.
+BENCH_TIERS=embedded,pg picks tiers; BENCH_PHASES=lateness,idle,sweep,filing,dashboard picks
+phases; BENCH_TIMERS, BENCH_WINDOW (s) and BENCH_PENDING size them.
 
 Figures only, no pass/fail.
 """
@@ -88,6 +88,9 @@ def main() -> int:
         )
     else:
         print("(no DATABASE_URL/REDIS_URL: scale-out tier skipped)")
+    tiers = os.environ.get("BENCH_TIERS", "")  # e.g. "pg": the scale-out tier only
+    if tiers:
+        runs = [run for run in runs if run[2] in tiers.split(",")]
     code = 0
     for label, extra, name in runs:
         print(f"\n##### {label}", flush=True)
