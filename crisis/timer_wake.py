@@ -35,7 +35,7 @@ _TIMER_WRITE = re.compile(
 
 def wake_file() -> Path:
     """The file whose modification time says "task timers changed" (in the data folder)."""
-    return Path(getattr(settings, "KEEL_TIMER_WAKE_FILE", "") or settings.DATA_DIR / "timers.wake")
+    return Path(settings.DATA_DIR) / "timers.wake"
 
 
 def wake_mark() -> int:
