@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "keel_timers"
 PG_MAX_SLEEP_SECONDS = 60.0
+# How soon a sleeping loop notices ``stop`` (SIGTERM) on PostgreSQL (a socket wait, no query).
+STOP_CHECK_SECONDS = 0.5
 # SQLite: the wake file is looked at (a stat, no query) this often; the database at least once
 # per FILE_MAX_SLEEP_SECONDS, and whenever the file changed or the next due row falls due.
 FILE_CHECK_SECONDS = 0.2
@@ -93,13 +95,20 @@ class ListenWaiter:
         already queued are drained so one burst of writes costs one wake."""
         if seconds <= 0:
             return False
-        woken = False
-        for _note in self.conn.notifies(timeout=seconds, stop_after=1):
-            woken = True
-        if woken:  # drain what else arrived meanwhile
-            for _note in self.conn.notifies(timeout=0.001):
-                pass
-        return woken
+        deadline = time.monotonic() + seconds
+        # In slices, so that ``stop`` (SIGTERM) ends the loop within STOP_CHECK_SECONDS.
+        while not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            woken = False
+            for _note in self.conn.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1):
+                woken = True
+            if woken:  # drain what else arrived meanwhile
+                for _note in self.conn.notifies(timeout=0.001):
+                    pass
+                return True
+        return True
 
     def arm(self) -> None:
         pass  # notifications queue on the connection until read

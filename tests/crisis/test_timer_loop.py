@@ -253,9 +253,10 @@ def _fire_with_loops(crisis_tasks: list[int], loops: int, deadline: float) -> li
     return stats
 
 
-@sqlite_only
 @pytest.mark.django_db(transaction=True)
 def test_the_loop_fires_a_timer_due_in_one_second_within_the_margin(file_emergency):
+    """Both tiers: woken by the wake file (SQLite) or NOTIFY (PostgreSQL) from its longest
+    sleep, the loop then sleeps until the due time and fires it."""
     crisis = file_emergency()
     Task.objects.filter(crisis=crisis).update(timer_state=TimerState.IDLE)
     task = _tasks(crisis)[0]
