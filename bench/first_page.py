@@ -84,12 +84,17 @@ def main() -> int:
                     time.sleep(0.05)
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', first.text).group(1)
             t = time.perf_counter()
-            landed = client.post(
+            posted = client.post(
                 "/accounts/login/",
                 data={"login": "manager", "password": "keel-demo", "csrfmiddlewaretoken": token},
                 headers={"Referer": f"{base}/accounts/login/"},
+                follow_redirects=False,
             )
-            login_post = time.perf_counter() - t
+            login_only = time.perf_counter() - t
+            t = time.perf_counter()
+            landed = client.get(posted.headers.get("location", "/"))
+            landing = time.perf_counter() - t
+            login_post = login_only + landing
             t = time.perf_counter()
             crises = client.get("/crises/")
             first_list = time.perf_counter() - t
@@ -102,6 +107,8 @@ def main() -> int:
         )
         print(
             f"  log-in POST → landing page              {login_post * 1000:7.0f} ms  {landed.status_code}"
+            f"  (the POST {login_only * 1000:.0f} ms, of which the password hash is most; "
+            f"the landing page {landing * 1000:.0f} ms)"
         )
         print(
             f"  first crisis list                       {first_list * 1000:7.0f} ms  {crises.status_code}"
