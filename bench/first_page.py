@@ -107,7 +107,7 @@ def main() -> int:
         )
         print(
             f"  log-in POST → landing page              {login_post * 1000:7.0f} ms  {landed.status_code}"
-            f"  (the POST {login_only * 1000:.0f} ms, of which the password hash is most; "
+            f"  (the POST {login_only * 1000:.0f} ms, including the password hash; "
             f"the landing page {landing * 1000:.0f} ms)"
         )
         print(
