@@ -20,8 +20,8 @@ It measures, on a throw-away database per backend (SQLite file in a temp dir; Po
 4. dashboard page, its polled board partial and the API list: time and query count with 10
    versus 10k open crises, and the 10k ÷ 10 time ratio.
 
-BENCH_PHASES=lateness,idle,sweep,filing,dashboard picks phases; BENCH_TIMERS, BENCH_WINDOW (s) and
-BENCH_PENDING size them.
+BENCH_TIERS=embedded,pg picks tiers; BENCH_PHASES=lateness,idle,sweep,filing,dashboard picks
+phases; BENCH_TIMERS, BENCH_WINDOW (s) and BENCH_PENDING size them.
 
 Figures only, no pass/fail.
 """
@@ -37,8 +37,6 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
-
-from crisis.services.sweep import sla_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BENCH_DB = "keel_bench_ce"
@@ -90,6 +88,9 @@ def main() -> int:
         )
     else:
         print("(no DATABASE_URL/REDIS_URL: scale-out tier skipped)")
+    tiers = os.environ.get("BENCH_TIERS", "")  # e.g. "pg": the scale-out tier only
+    if tiers:
+        runs = [run for run in runs if run[2] in tiers.split(",")]
     code = 0
     for label, extra, name in runs:
         print(f"\n##### {label}", flush=True)
@@ -376,12 +377,23 @@ def idle_cost() -> None:
     per_wake = len(ctx.captured_queries)
     if connection.vendor == "postgresql":
         wake_every, how = timer_loop.PG_MAX_SLEEP_SECONDS, "LISTEN, wakes at most every"
+        idle_tick_wakes = 0  # the trigger fires on writes only; an idle sweep writes no task
     else:
-        wake_every, how = timer_loop.POLL_SECONDS, "polls every"
+        wake_every = timer_loop.FILE_MAX_SLEEP_SECONDS
+        how = f"wake file stat every {timer_loop.FILE_CHECK_SECONDS:g} s, no query; asks at most every"
+        # Does an idle tick itself wake the loop (a statement writing task timers)?
+        from crisis import timer_wake
+
+        mark = timer_wake.wake_mark()
+        tick()
+        idle_tick_wakes = int(timer_wake.wake_mark() != mark)
     before = per_tick * 3600 / 2
-    after = per_tick * 3600 / 10 + per_wake * 3600 / wake_every
+    loop_turns = 3600 / wake_every + idle_tick_wakes * 3600 / 10
+    after = per_tick * 3600 / 10 + per_wake * loop_turns
     print(
-        f"    tick: {per_tick} queries; loop turn: {per_wake} query ({how} {wake_every:g} s)\n"
+        f"    tick: {per_tick} queries; loop turn: {per_wake} query ({how} {wake_every:g} s; "
+        f"an idle tick wakes it: {bool(idle_tick_wakes)})\n"
+        f"    loop wake-ups per hour while idle: {loop_turns:,.0f}\n"
         f"    before (tick every 2 s): {before:,.0f}/h; now (tick every 10 s + loop): "
         f"{after:,.0f}/h ({after / before:.2f}x); the 5 s outbox relay beat is the same in both"
     )
@@ -392,6 +404,8 @@ def sweep_cost(sizes: list[int]) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
+
+    from crisis.services.sweep import sla_sweep  # after django.setup() (child)
 
     print("\n[2] sweep cost versus pending timers")
     results = []

@@ -106,6 +106,7 @@ class ParticipantRole(models.TextChoices):
     ESCALATION = "escalation", _("Escalation contact")
     EXECUTIVE = "executive", _("Executive")
     INVITED = "invited", _("Invited")
+    RESPONSIBLE = "responsible", _("Responsible employee")
 
 
 class EventKind(models.TextChoices):

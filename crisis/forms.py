@@ -16,6 +16,8 @@ from .models import (
     DESCRIPTION_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     OUTCOME_MAX_LENGTH,
+    WALK_IN_NAME_MAX_LENGTH,
+    WALK_IN_PURCHASE_MAX_LENGTH,
 )
 
 
@@ -55,6 +57,31 @@ class CrisisFileForm(forms.Form):
         required=False,
         choices=[("", _("Scenario default")), *list(Severity.choices)],
     )
+    # A customer complaint in a store (issue 17 §6): a walk-in consumer with no company record
+    # and the employee responsible; the service checks them (crisis.services.walk_in).
+    walk_in = forms.BooleanField(label=_("A walk-in consumer (no company record)"), required=False)
+    consumer_name = forms.CharField(
+        label=_("Consumer's name"), required=False, max_length=WALK_IN_NAME_MAX_LENGTH
+    )
+    consumer_phone = forms.CharField(
+        label=_("Consumer's phone"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    consumer_purchase = forms.CharField(
+        label=_("What they bought"),
+        required=False,
+        max_length=WALK_IN_PURCHASE_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. electric kettle, receipt no.")}),
+    )
+    responsible = forms.CharField(
+        label=_("Employee responsible"),
+        required=False,
+        max_length=200,
+        help_text=_("User name or name from the list."),
+        widget=forms.TextInput(attrs={"list": "responsible-options", "autocomplete": "off"}),
+    )
     # One-time token issued with the page: a double-click or Back-then-submit sends the same
     # token again, and filing with it returns the crisis the first submit filed (when Back
     # re-fetches the page, crisis/submit-once.js puts the submitted token back).
@@ -70,6 +97,19 @@ class CrisisFileForm(forms.Form):
         self.fields["unit"].choices = [
             (u.code, ("\u2003" * max(u.depth - 1, 0)) + u.name) for u in units
         ]
+
+    WALK_IN_FIELDS = ("consumer_name", "consumer_phone", "consumer_purchase", "responsible")
+
+    def is_walk_in(self) -> bool:
+        """Ticked, or any of the walk-in consumer's fields filled in."""
+        data = self.cleaned_data
+        return bool(data.get("walk_in")) or any(data.get(f) for f in self.WALK_IN_FIELDS)
+
+    def walk_in_typed(self) -> bool:
+        """Whether the submitted page asked for a walk-in consumer (to show those fields open)."""
+        if not self.is_bound:
+            return False
+        return any((self.data.get(f) or "").strip() for f in ("walk_in", *self.WALK_IN_FIELDS))
 
 
 class CrisisFilterForm(forms.Form):

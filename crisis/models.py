@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hrcore.contact import validate_mobile
 from hrcore.i18n import Bilingual
 
 from . import obligations as obligation_rules
@@ -929,3 +930,44 @@ class DrillSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"drill {self.scenario_id}@{self.unit_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+WALK_IN_NAME_MAX_LENGTH = 100
+WALK_IN_PURCHASE_MAX_LENGTH = 500
+
+
+class WalkInConsumer(models.Model):
+    """The walk-in consumer of an in-store complaint (no company record) and the employee named
+    responsible for it, with that employee's supervisor at the time of filing."""
+
+    crisis = models.OneToOneField(
+        Crisis, verbose_name=_("crisis"), on_delete=models.CASCADE, related_name="walk_in"
+    )
+    name = models.CharField(_("consumer's name"), max_length=WALK_IN_NAME_MAX_LENGTH)
+    # Personal data: validated like every mobile number Keel keeps (hrcore.contact), shown only
+    # on the crisis page to those who may see the crisis, never in events sent to partners.
+    phone = models.CharField(_("consumer's phone"), max_length=20, validators=[validate_mobile])
+    purchase = models.CharField(_("what they bought"), max_length=WALK_IN_PURCHASE_MAX_LENGTH)
+    responsible = models.ForeignKey(
+        "hrcore.Employee",
+        verbose_name=_("responsible employee"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="walk_in_complaints",
+    )
+    supervisor = models.ForeignKey(
+        "hrcore.Employee",
+        verbose_name=_("supervisor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("walk-in consumer")
+        verbose_name_plural = _("walk-in consumers")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.crisis_id}"

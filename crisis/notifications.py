@@ -104,6 +104,35 @@ register(
 )
 
 
+def _walk_in_body(params: Params) -> str:
+    if params.get("as") == "supervisor":
+        text = _("%(name)s was named responsible for this complaint; you are their supervisor.")
+    else:
+        text = _("You were named responsible for this complaint.")
+    return (
+        text % {"name": local(params.get("responsible"))}
+        + " "
+        + _("The consumer bought: %(purchase)s.") % {"purchase": user(params.get("purchase"))}
+    )
+
+
+register(
+    "crisis.walk_in_complaint",
+    subject=lambda p: (
+        _("In-store complaint by %(consumer)s: %(title)s")
+        % {"consumer": user(p.get("consumer")), "title": user(p.get("crisis_title"))}
+    ),
+    body=_walk_in_body,
+    example={
+        "crisis_title": "Customer angry about a broken kettle",
+        "consumer": "Li Na",
+        "purchase": "Electric kettle, receipt 0042",
+        "responsible": _PERSON,
+        "as": "supervisor",
+    },
+)
+
+
 def _warning_body(params: Params) -> str:
     text = _("%(title)s: due %(due)s.") % {
         "title": user(params.get("crisis_title")),

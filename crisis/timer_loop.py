@@ -8,8 +8,10 @@ once. A nearer deadline written while it sleeps wakes it early:
 
 * PostgreSQL: a statement trigger on the task table sends ``NOTIFY keel_timers`` (delivered at
   commit); the loop ``LISTEN``s on its own connection and sleeps at most ``max_sleep`` (60 s).
-* SQLite (the embedded default): no notifications; the loop looks again every ``poll`` seconds
-  (0.5 s) with the one-statement next-due probe.
+* SQLite (the embedded default): no notifications between processes; a statement writing task
+  timers touches a wake file after its commit (``crisis.timer_wake``) and the loop watches its
+  modification time (a ``stat`` every 0.2 s, no query), asking the database again when it
+  changed, when the next due row falls due, or at the latest every 60 s.
 
 The beat tick stays the catch-up safety net (the loop down, a missed notification).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db import close_old_connections, connection
@@ -26,6 +29,7 @@ from django.utils import timezone
 
 from hrcore import sla
 
+from . import timer_wake
 from .selectors.timers import next_timer_due
 from .services.sweep import sla_sweep
 
@@ -33,19 +37,41 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "keel_timers"
 PG_MAX_SLEEP_SECONDS = 60.0
-POLL_SECONDS = 0.5
+# How soon a sleeping loop notices ``stop`` (SIGTERM) on PostgreSQL (a socket wait, no query).
+STOP_CHECK_SECONDS = 0.5
+# SQLite: the wake file is looked at (a stat, no query) this often; the database at least once
+# per FILE_MAX_SLEEP_SECONDS, and whenever the file changed or the next due row falls due.
+FILE_CHECK_SECONDS = 0.2
+FILE_MAX_SLEEP_SECONDS = 60.0
 
 
-class PollWaiter:
-    """SQLite: nothing wakes us; sleep at most ``poll`` seconds, then look again."""
+class FileWaiter:
+    """SQLite: sleep until the next due row, at most ``max_sleep``; woken early when a writer
+    touched the wake file (``crisis.timer_wake``: after the commit of any statement writing task
+    timers). The file is looked at with a ``stat`` every ``check`` seconds — no query — so an
+    idle loop asks the database once per ``max_sleep``."""
 
-    def __init__(self, poll: float, stop: threading.Event) -> None:
-        self.max_sleep = poll
+    def __init__(self, max_sleep: float, check: float, stop: threading.Event) -> None:
+        self.max_sleep = max_sleep
+        self.check = check
         self.stop = stop
+        self.mark = timer_wake.wake_mark()
+
+    def arm(self) -> None:
+        """Before looking at the database: a write committed from now on wakes the next wait."""
+        self.mark = timer_wake.wake_mark()
 
     def wait(self, seconds: float) -> bool:
-        """Sleep ``seconds``; True when woken early (only by ``stop`` here)."""
-        return self.stop.wait(seconds)
+        """Sleep up to ``seconds``; True when woken early (the wake file changed, or ``stop``)."""
+        deadline = time.monotonic() + max(seconds, 0.0)
+        while True:
+            if timer_wake.wake_mark() != self.mark:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self.stop.wait(min(self.check, left)):
+                return True
 
     def close(self) -> None:
         pass
@@ -69,23 +95,33 @@ class ListenWaiter:
         already queued are drained so one burst of writes costs one wake."""
         if seconds <= 0:
             return False
-        woken = False
-        for _note in self.conn.notifies(timeout=seconds, stop_after=1):
-            woken = True
-        if woken:  # drain what else arrived meanwhile
-            for _note in self.conn.notifies(timeout=0.001):
-                pass
-        return woken
+        deadline = time.monotonic() + seconds
+        # In slices, so that ``stop`` (SIGTERM) ends the loop within STOP_CHECK_SECONDS.
+        while not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            woken = False
+            for _note in self.conn.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1):
+                woken = True
+            if woken:  # drain what else arrived meanwhile
+                for _note in self.conn.notifies(timeout=0.001):
+                    pass
+                return True
+        return True
+
+    def arm(self) -> None:
+        pass  # notifications queue on the connection until read
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already broken
             self.conn.close()
 
 
-def make_waiter(stop: threading.Event) -> PollWaiter | ListenWaiter:
+def make_waiter(stop: threading.Event) -> FileWaiter | ListenWaiter:
     if connection.vendor == "postgresql":
         return ListenWaiter(PG_MAX_SLEEP_SECONDS, stop)
-    return PollWaiter(POLL_SECONDS, stop)
+    return FileWaiter(FILE_MAX_SLEEP_SECONDS, FILE_CHECK_SECONDS, stop)
 
 
 @dataclass
@@ -123,6 +159,7 @@ def run(stop: threading.Event, *, stats: LoopStats | None = None) -> LoopStats:
         while not stop.is_set():
             try:
                 close_old_connections()  # honour CONN_MAX_AGE, drop a broken connection
+                waiter.arm()
                 delay = run_once(max_sleep=waiter.max_sleep, stats=stats)
             except Exception:
                 logger.exception("timer loop turn failed; retrying")

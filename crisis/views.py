@@ -50,6 +50,7 @@ from .selectors import filing as filing_selectors
 from .selectors import obligations as obligation_selectors
 from .selectors import people as people_selectors
 from .selectors import review as review_selectors
+from .selectors import walk_in as walk_in_selectors
 from .selectors.drills import may_run_drills, may_stop_drill
 from .services import clocks as clocks_services
 from .services import closure as closure_services
@@ -57,6 +58,7 @@ from .services import decisions as decisions_services
 from .services import filing as filing_services
 from .services import tasks as tasks_services
 from .services import uploads as uploads_services
+from .services import walk_in as walk_in_services
 from .task_state import task_state
 
 
@@ -132,20 +134,34 @@ def crisis_file(request):
         already = (
             filing_selectors.crisis_filed_with_key(request.user, f"web:{key}") if key else None
         )
+        filing = dict(
+            scenario=data["scenario"],
+            title=data["title"],
+            description=data["description"],
+            unit=unit_by_code(data["unit"]),
+            customer_external_id=filing_selectors.customer_external_id(
+                request.user, data["customer"]
+            ),
+            severity=data["severity"] or None,
+            actor=request.user,
+            source="web",
+            idempotency_key=key,
+        )
         try:
-            crisis = already or filing_services.crisis_file(
-                scenario=data["scenario"],
-                title=data["title"],
-                description=data["description"],
-                unit=unit_by_code(data["unit"]),
-                customer_external_id=filing_selectors.customer_external_id(
-                    request.user, data["customer"]
-                ),
-                severity=data["severity"] or None,
-                actor=request.user,
-                source="web",
-                idempotency_key=key,
-            )
+            if already is not None:
+                crisis = already
+            elif form.is_walk_in():
+                crisis = walk_in_services.walk_in_complaint_file(
+                    **filing,
+                    consumer_name=data["consumer_name"],
+                    consumer_phone=data["consumer_phone"],
+                    consumer_purchase=data["consumer_purchase"],
+                    responsible=walk_in_selectors.responsible_username(
+                        request.user, data["responsible"]
+                    ),
+                )
+            else:
+                crisis = filing_services.crisis_file(**filing)
         except KeelError as exc:
             status = exc.status  # a refused filing is a 4xx, as in the API
             for field, problems in (exc.errors or {}).items():
@@ -166,6 +182,9 @@ def crisis_file(request):
         {
             "form": form,
             "customers": filing_selectors.customers_for_filing(request.user),
+            "responsible_choices": walk_in_selectors.responsible_choices(request.user),
+            "walk_in_open": form.walk_in_typed()
+            or form["scenario"].value() == walk_in_services.WALK_IN_SCENARIO,
             "scenarios": scenarios,
         },
         status=status,
@@ -323,6 +342,7 @@ def crisis_detail(request, pk: int):
                 r["state"] in ("ok", "warning", "breached") for r in context["rows"]
             ),
             "dossier_url": dossier_url(crisis.pk),
+            "walk_in": walk_in_selectors.walk_in_of(crisis),
             "upload_types": " ".join(sorted(uploads_services.ALLOWED_UPLOAD_TYPES)),
             "upload_mb": uploads_services.upload_max_bytes() // (1024 * 1024),
             **obligation_selectors.crisis_clocks(request.user, crisis, timezone.now()),

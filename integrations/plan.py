@@ -8,6 +8,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+# Sources that speak of a company's money: never part of a walk-in consumer's plan.
+FINANCE_SOURCES = ("credit", "invoices", "payments")
+
 
 def _lines(items: list[str]) -> str:
     return "\n".join(i for i in items if i)
@@ -54,15 +57,37 @@ def amounts_at_stake(sources: dict, today: date) -> dict:
     return result
 
 
-def compose(*, sources: dict, tasks: list[dict], customer: dict | None, today: date) -> dict:
+def compose(
+    *,
+    sources: dict,
+    tasks: list[dict],
+    customer: dict | None,
+    today: date,
+    consumer: bool = False,
+) -> dict:
     """The plan's fields. ``sources`` maps source code → data (None when missing or failed);
-    ``tasks`` are ``{"action_zh", "action_en", "assignee", "due_at", "status"}`` dicts."""
+    ``tasks`` are ``{"action_zh", "action_en", "assignee", "due_at", "status"}`` dicts.
+
+    ``consumer``: the complaint of a walk-in consumer (issue 17 §6) — a person, not a company:
+    the plan has no amounts at stake and never mentions a debt or a company's records, whatever
+    the sources hold (a company of the same name may well owe money)."""
     guide = sources.get("legal_guide") or {}
-    amounts = amounts_at_stake(sources, today)
+    if consumer:
+        customer = None
+        sources = {k: v for k, v in sources.items() if k not in FINANCE_SOURCES}
+    amounts = {} if consumer else amounts_at_stake(sources, today)
     say_zh = list(guide.get("say_zh", []))
     say_en = list(guide.get("say_en", []))
     never_zh = list(guide.get("never_say_zh", []))
     never_en = list(guide.get("never_say_en", []))
+    if consumer:
+        say_zh.append("向顾客致歉，核对其所购商品与诉求，并说明客服将尽快联系并给出方案。")
+        say_en.append(
+            "Apologise to the consumer, confirm what they bought and what they ask for, and say "
+            "customer service will call them shortly with a solution."
+        )
+        never_zh.append("不要当众讨论顾客的个人信息（姓名、电话）。")
+        never_en.append("Never discuss the consumer's personal details (name, phone) in public.")
     if customer and amounts["outstanding"]:
         say_zh.append(
             f"据我方财务记录，{customer['name_zh']}目前未结清金额为 {amounts['currency']} "

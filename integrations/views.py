@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crisis.selectors.walk_in import walk_in_of
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from hrcore import paging
@@ -161,7 +162,9 @@ def _panel_context(request, crisis) -> dict:
     if waiting_since is None and (dossier is None or plan is None):
         waiting_since = crisis.filed_at
     context = _dossier_context(dossier, building, access, waiting_since=waiting_since)
-    plan_pending = plan is None and crisis.customer_id is not None
+    plan_pending = plan is None and (
+        crisis.customer_id is not None or walk_in_of(crisis) is not None
+    )
     stuck = context["stuck"] or (plan_pending and _stuck(waiting_since))
     context.update(
         {

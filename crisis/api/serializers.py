@@ -14,10 +14,13 @@ from ..models import (
     DECISION_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     NOTE_MAX_LENGTH,
+    WALK_IN_NAME_MAX_LENGTH,
+    WALK_IN_PURCHASE_MAX_LENGTH,
     Crisis,
     Decision,
     Task,
     TimelineEvent,
+    WalkInConsumer,
 )
 from ..task_state import task_late
 
@@ -55,6 +58,37 @@ class CrisisCreateSerializer(serializers.Serializer):
         help_text="A drill's clock compression: every deadline is divided by it (at least a "
         "minute). Only with drill.",
     )
+    # A customer complaint in a store about a walk-in consumer (issue 17 §6): give all four
+    # (scenario customer-complaint, no customer); checked by crisis.services.walk_in.
+    consumer_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=WALK_IN_NAME_MAX_LENGTH,
+        help_text="A walk-in consumer's name (no company record); with consumer_phone, "
+        "consumer_purchase and responsible. Only for the customer-complaint scenario, "
+        "never with customer.",
+    )
+    consumer_phone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="The walk-in consumer's mobile number: digits with an optional leading + "
+        "(spaces and dashes are dropped).",
+    )
+    consumer_purchase = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=WALK_IN_PURCHASE_MAX_LENGTH,
+        help_text="What the walk-in consumer bought.",
+    )
+    responsible = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text="User name of the employee responsible for the complaint (an active employee).",
+    )
+
+    WALK_IN_FIELDS = ("consumer_name", "consumer_phone", "consumer_purchase", "responsible")
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -111,6 +145,19 @@ class TaskSerializer(serializers.ModelSerializer):
         return task.duty.action if task.duty_id else task.action
 
 
+class WalkInConsumerSerializer(serializers.ModelSerializer):
+    responsible = serializers.CharField(
+        source="responsible.user.username", read_only=True, allow_null=True, default=None
+    )
+    supervisor = serializers.CharField(
+        source="supervisor.user.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = WalkInConsumer
+        fields = ["name", "phone", "purchase", "responsible", "supervisor"]
+
+
 class CrisisSerializer(serializers.ModelSerializer):
     scenario = serializers.CharField(source="scenario.code", read_only=True)
     unit = serializers.CharField(source="unit.code", read_only=True)
@@ -122,6 +169,13 @@ class CrisisSerializer(serializers.ModelSerializer):
     )
     tasks = TaskSerializer(many=True, read_only=True)
     drill = serializers.BooleanField(source="is_drill", read_only=True)
+    walk_in = WalkInConsumerSerializer(
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The walk-in consumer of an in-store complaint and the employee responsible; "
+        "null for other crises.",
+    )
 
     class Meta:
         model = Crisis
@@ -148,6 +202,7 @@ class CrisisSerializer(serializers.ModelSerializer):
             "breach_count",
             "drill",
             "drill_speed",
+            "walk_in",
             "tasks",
         ]
 

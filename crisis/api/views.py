@@ -30,6 +30,7 @@ from ..selectors.decisions import ledger_of
 from ..services.decisions import decision_make
 from ..services.filing import crisis_file
 from ..services.tasks import task_acknowledge, task_complete
+from ..services.walk_in import walk_in_complaint_file
 from .course import AdhocTaskCreateSerializer, CourseCrisisActions, CourseTaskActions
 from .serializers import (
     CrisisCreateSerializer,
@@ -83,7 +84,9 @@ class CrisisViewSet(
 
     def get_queryset(self):
         return crises_with_tasks(
-            crises_visible_to(self.request.user).select_related("customer")
+            crises_visible_to(self.request.user).select_related(
+                "customer", "walk_in__responsible__user", "walk_in__supervisor__user"
+            )
         ).order_by("-filed_at", "-id")
 
     def get_serializer_class(self):
@@ -118,7 +121,7 @@ class CrisisViewSet(
                 raise PermissionDenied(
                     _("This token may only start drills."), code="drill_only_token"
                 )
-            crisis = crisis_file(
+            filing = dict(
                 scenario=data["scenario"],
                 title=data["title"],
                 description=data.get("description", ""),
@@ -128,9 +131,21 @@ class CrisisViewSet(
                 actor=request.user,
                 source="api",
                 idempotency_key=f"{request.user.pk}:{key}" if key else None,
-                drill=data.get("drill", False),
-                drill_speed=data.get("speed", 1),
             )
+            if any(data.get(f) for f in CrisisCreateSerializer.WALK_IN_FIELDS):
+                if data.get("drill"):
+                    raise ValidationFailed(
+                        _("A walk-in complaint is a real complaint, not a drill."),
+                        errors={"drill": _("Not with a walk-in consumer.")},
+                    )
+                crisis = walk_in_complaint_file(
+                    **filing,
+                    **{f: data.get(f, "") for f in CrisisCreateSerializer.WALK_IN_FIELDS},
+                )
+            else:
+                crisis = crisis_file(
+                    **filing, drill=data.get("drill", False), drill_speed=data.get("speed", 1)
+                )
             filed_tasks = getattr(crisis, "filed_tasks", None)
             if filed_tasks is None:  # a replay: read it back
                 crisis = self.get_queryset().get(pk=crisis.pk)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from crisis.selectors.crises import crisis_by_id, open_crisis_ids
 from crisis.selectors.people import crisis_unit_people
+from crisis.selectors.walk_in import walk_in_of
 from customers.models import Customer
 from hrcore.errors import NotFound, ValidationFailed
 
@@ -85,7 +86,8 @@ def dossier_request(
             snapshot = _drill_snapshot(crisis, actor=actor)
             if snapshot is not None:
                 return snapshot
-        customer = crisis.customer
+        # A walk-in consumer's complaint reads no company's finance or CRM records.
+        customer = None if walk_in_of(crisis) is not None else crisis.customer
         scenario = crisis.scenario.code
     elif customer is None:
         raise ValidationFailed(_("A dossier is about a crisis or a customer."))

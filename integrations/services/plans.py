@@ -10,6 +10,7 @@ from crisis.notifications import duty_action
 from crisis.selectors.access import can_manage, crises_visible_to
 from crisis.selectors.crises import crisis_by_id, open_crisis_ids
 from crisis.selectors.people import crisis_participant_users
+from crisis.selectors.walk_in import walk_in_of
 from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hrcore.services.notifications import notification_send
 
@@ -67,12 +68,15 @@ def response_plan_generate(
     if dossier is None:
         dossier, _building = latest_dossier(crisis_id=crisis_id)
     latest = ResponsePlan.objects.filter(crisis_id=crisis_id).order_by("-version").first()
-    customer = crisis.customer
+    # A walk-in consumer's complaint (issue 17 §6) concerns no company: no credit, no debt.
+    consumer = walk_in_of(crisis) is not None
+    customer = None if consumer else crisis.customer
     fields = compose(
         sources=_dossier_content(dossier),
         tasks=_task_summaries(crisis),
         customer={"name_zh": customer.name_zh, "name_en": customer.name_en} if customer else None,
         today=timezone.localdate(),
+        consumer=consumer,
     )
     if latest is not None and latest.origin == PlanOrigin.EDITED:
         base = (

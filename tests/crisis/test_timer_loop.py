@@ -4,6 +4,7 @@ PostgreSQL, and several loops never fire a timer twice."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -171,3 +172,138 @@ def test_two_loops_never_fire_a_timer_twice(file_emergency):
     assert sorted(breached) == sorted(ids)  # every timer fired, each exactly once
     assert stats[0].fired + stats[1].fired == len(ids)
     assert connection.vendor == "postgresql"
+
+
+# --- SQLite (the embedded default): the wake file, a timer due in 1 s, two loops --------------
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the embedded default's wake file"
+)
+
+
+def test_only_statements_writing_task_timers_wake_the_loop():
+    from crisis.timer_wake import writes_timers
+
+    assert writes_timers('INSERT INTO "crisis_task" ("crisis_id", "due_at") VALUES (%s, %s)')
+    assert writes_timers('UPDATE "crisis_task" SET "due_at" = %s WHERE "crisis_task"."id" = %s')
+    assert writes_timers('UPDATE "crisis_task" SET "status" = %s, "timer_state" = %s WHERE 1')
+    assert not writes_timers('UPDATE "crisis_task" SET "status" = %s WHERE "id" = %s')
+    assert not writes_timers('SELECT "crisis_task"."due_at" FROM "crisis_task"')
+    assert not writes_timers('UPDATE "crisis_crisis" SET "due_at" = %s')
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_nearer_deadline_wakes_the_sleeping_waiter_and_a_rollback_does_not(
+    file_emergency,
+):
+    from django.db import transaction
+
+    task = _tasks(file_emergency())[0]
+    stop = threading.Event()
+    waiter = timer_loop.make_waiter(stop)
+    assert isinstance(waiter, timer_loop.FileWaiter)
+    waiter.arm()
+    # A rolled-back write wakes nobody.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Task.objects.filter(pk=task.pk).update(due_at=timezone.now() + timedelta(seconds=1))
+        raise RuntimeError("rolled back")
+    assert waiter.wait(0.6) is False
+    result: dict[str, float | bool] = {}
+
+    def sleeper():
+        started = time.monotonic()
+        result["woken"] = waiter.wait(120)  # towards a due row far away
+        result["after"] = time.monotonic() - started
+
+    thread = threading.Thread(target=sleeper)
+    thread.start()
+    time.sleep(0.3)
+    with transaction.atomic():  # the deadline moves nearer; the wake-up goes out at commit
+        Task.objects.filter(pk=task.pk).update(due_at=timezone.now() + timedelta(seconds=30))
+        Task.objects.filter(pk=task.pk).update(warn_at=timezone.now() + timedelta(seconds=20))
+    thread.join(10)
+    assert not thread.is_alive()
+    assert result["woken"] is True and result["after"] < 2  # not the 120 s timeout
+
+
+def _fire_with_loops(crisis_tasks: list[int], loops: int, deadline: float) -> list:
+    """Run ``loops`` timer loops (threads, each its own connection) until every task in
+    ``crisis_tasks`` breached or ``deadline`` (monotonic) passed; their stats."""
+    stop = threading.Event()
+    stats = [timer_loop.LoopStats() for _ in range(loops)]
+
+    def loop(i: int) -> None:
+        try:
+            timer_loop.run(stop, stats=stats[i])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(loops)]
+    for thread in threads:
+        thread.start()
+    try:
+        while time.monotonic() < deadline and sum(s.fired for s in stats) < len(crisis_tasks):
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    return stats
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_loop_fires_a_timer_due_in_one_second_within_the_margin(file_emergency):
+    """Both tiers: woken by the wake file (SQLite) or NOTIFY (PostgreSQL) from its longest
+    sleep, the loop then sleeps until the due time and fires it."""
+    crisis = file_emergency()
+    Task.objects.filter(crisis=crisis).update(timer_state=TimerState.IDLE)
+    task = _tasks(crisis)[0]
+    started = time.monotonic()
+    stop = threading.Event()
+    stats = timer_loop.LoopStats()
+
+    def loop() -> None:
+        try:
+            timer_loop.run(stop, stats=stats)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    try:
+        time.sleep(0.5)  # the loop found nothing due: it sleeps its longest sleep (60 s)
+        due = timezone.now() + timedelta(seconds=1)
+        Task.objects.filter(pk=task.pk).update(
+            timer_state=TimerState.WARNED, due_at=due, escalation=[], started_at=timezone.now()
+        )
+        while stats.fired < 1 and time.monotonic() - started < 9:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(30)
+    fired = TimelineEvent.objects.get(task=task, kind=EventKind.TASK_BREACHED)
+    lateness = (fired.at - due).total_seconds()
+    assert 0 <= lateness <= 1.0, lateness  # the embedded default's goal: p99 ≤ 1 s
+    assert time.monotonic() - started < 10
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_two_loops_on_sqlite_never_fire_a_timer_twice(file_emergency):
+    crises = [file_emergency(title=f"crisis {i}") for i in range(3)]
+    ids = list(Task.objects.filter(crisis__in=crises).values_list("pk", flat=True))
+    due = timezone.now() + timedelta(seconds=1)
+    Task.objects.filter(pk__in=ids).update(
+        timer_state=TimerState.WARNED, due_at=due, escalation=[], started_at=timezone.now()
+    )
+    stats = _fire_with_loops(ids, loops=2, deadline=time.monotonic() + 9)
+    breached = list(
+        TimelineEvent.objects.filter(task_id__in=ids, kind=EventKind.TASK_BREACHED).values_list(
+            "task_id", flat=True
+        )
+    )
+    assert sorted(breached) == sorted(ids)  # every timer fired, each exactly once
+    assert stats[0].fired + stats[1].fired == len(ids)
+    assert Task.objects.filter(pk__in=ids, timer_state=TimerState.BREACHED).count() == len(ids)

@@ -26,3 +26,24 @@ def test_filesystem_broker_polls_well_under_a_second():
 
     interval = app.conf.broker_transport_options["polling_interval"]
     assert 0 < interval <= 0.25
+
+
+@pytest.mark.skipif(IS_POSTGRES, reason="the embedded default only")
+def test_a_connection_with_the_settings_options_reports_wal(tmp_path, django_db_blocker):
+    """A real connection to a database file, opened with the settings' OPTIONS (the test
+    database itself lives in memory, where SQLite has no WAL), reports journal_mode=wal,
+    synchronous=NORMAL and the busy timeout."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    config = {**settings.DATABASES["default"], "NAME": str(tmp_path / "probe.sqlite3")}
+    probe = DatabaseWrapper(config, alias="wal-probe")
+    try:
+        with django_db_blocker.unblock(), probe.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 1  # NORMAL: safe in WAL, no fsync per commit
+            cursor.execute("PRAGMA busy_timeout")
+            assert cursor.fetchone()[0] >= 5000
+    finally:
+        probe.close()

@@ -13,7 +13,7 @@ from crisis import timer_loop
 class Command(BaseCommand):
     help = (
         "Fire SLA timers at their due time: sleep until the next due row, woken early by "
-        "PostgreSQL NOTIFY (polling every 0.5 s on SQLite). Safe to run several; the beat tick "
+        "PostgreSQL NOTIFY (on SQLite, by a wake file touched after each commit of a timer write). Safe to run several; the beat tick "
         "stays the catch-up safety net. SIGINT/SIGTERM stop it."
     )
 

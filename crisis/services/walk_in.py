@@ -1,0 +1,169 @@
+"""Complaints as they happen in a store (issue 17 §6): a customer complaint about a walk-in
+consumer — no company record, only their name, phone and what they bought — naming the employee
+responsible. Filed like any crisis (``filing.crisis_file``) in the same transaction as the
+consumer's row; the named employee and their supervisor take part in the crisis and are told."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from hrcore.contact import validate_mobile
+from hrcore.errors import ValidationFailed
+from hrcore.models import Employee, OrgUnit
+from hrcore.notification_kinds import person
+from hrcore.selectors import employees_visible_to
+from hrcore.services.notifications import notification_send
+from hrcore.text import has_line_break
+
+from ..choices import CrisisSource, ParticipantRole
+from ..models import (
+    WALK_IN_NAME_MAX_LENGTH,
+    WALK_IN_PURCHASE_MAX_LENGTH,
+    Crisis,
+    CrisisParticipant,
+    WalkInConsumer,
+)
+from .common import crisis_link, drill_marked
+from .filing import crisis_file
+
+# The scenario whose crises may concern a walk-in consumer.
+WALK_IN_SCENARIO = "customer-complaint"
+# What people type between the digits of a phone number ("138 0013-8000", "(021) …").
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+def walk_in_phone(text: str) -> str:
+    """A phone number as typed → as stored: separators dropped, then checked like every mobile
+    number Keel keeps (``hrcore.contact.validate_mobile``); raises ``ValidationError``."""
+    phone = _PHONE_SEPARATORS.sub("", text or "")
+    if not phone:
+        raise ValidationError(_("Required."), code="required")
+    validate_mobile(phone)
+    return phone
+
+
+def _responsible(actor, username: str) -> Employee | None:
+    """The named employee: active and visible to the filer (``employees_visible_to``)."""
+    if not username:
+        return None
+    people = (
+        employees_visible_to(actor)
+        if actor is not None
+        else Employee.objects.filter(is_active=True)  # an automatic path: every active person
+    )
+    return people.filter(user__username=username).select_related("user", "manager__user").first()
+
+
+def _check_line(errors: dict, field: str, value: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        errors[field] = _("Required.")
+    elif len(value) > limit:
+        errors[field] = _("At most %(n)s characters.") % {"n": limit}
+    elif has_line_break(value):
+        errors[field] = _("One line, without line breaks.")
+    return value
+
+
+@transaction.atomic
+def walk_in_complaint_file(
+    *,
+    title: str,
+    consumer_name: str,
+    consumer_phone: str,
+    consumer_purchase: str,
+    responsible: str,
+    actor,
+    description: str = "",
+    unit: OrgUnit | None = None,
+    severity: str | None = None,
+    scenario: str = WALK_IN_SCENARIO,
+    customer_external_id: str | None = None,
+    source: str = CrisisSource.WEB,
+    idempotency_key: str | None = None,
+) -> Crisis:
+    """File a customer complaint about a walk-in consumer. ``responsible`` is the user name of
+    the employee responsible (active, visible to the filer). The consumer is never a company
+    customer: naming one as well is refused, so no company's credit or debt reaches the
+    complaint's dossier or response plan. Bad input raises ``ValidationFailed`` naming the field;
+    nothing is written then. A replayed ``idempotency_key`` returns the crisis filed first."""
+
+    errors: dict[str, str] = {}
+    if scenario != WALK_IN_SCENARIO:
+        errors["scenario"] = _("Only a customer complaint can concern a walk-in consumer.")
+    if customer_external_id:
+        errors["customer"] = _(
+            "A walk-in consumer has no company record: leave the customer empty."
+        )
+    name = _check_line(errors, "consumer_name", consumer_name, WALK_IN_NAME_MAX_LENGTH)
+    purchase = _check_line(
+        errors, "consumer_purchase", consumer_purchase, WALK_IN_PURCHASE_MAX_LENGTH
+    )
+    phone = ""
+    try:
+        phone = walk_in_phone(consumer_phone)
+    except ValidationError as exc:
+        errors["consumer_phone"] = exc.messages[0]
+    employee = _responsible(actor, (responsible or "").strip())
+    if not (responsible or "").strip():
+        errors["responsible"] = _("Required.")
+    elif employee is None:
+        errors["responsible"] = _("No active employee “%(username)s”.") % {
+            "username": (responsible or "").strip()[:150]
+        }
+    if errors:
+        raise ValidationFailed(_("The complaint cannot be filed."), errors=errors)
+
+    crisis = crisis_file(
+        scenario=scenario,
+        title=title,
+        description=description,
+        unit=unit,
+        severity=severity,
+        actor=actor,
+        source=source,
+        idempotency_key=idempotency_key,
+    )
+    if WalkInConsumer.objects.filter(crisis=crisis).exists():
+        return crisis  # a replay of the same filing
+    supervisor = employee.manager if employee.manager_id else None
+    walk_in = WalkInConsumer.objects.create(
+        crisis=crisis,
+        name=name,
+        phone=phone,
+        purchase=purchase,
+        responsible=employee,
+        supervisor=supervisor,
+    )
+    crisis.walk_in = walk_in
+    people = [(employee, ParticipantRole.RESPONSIBLE, "responsible")]
+    if supervisor is not None and supervisor.is_active and supervisor.pk != employee.pk:
+        people.append((supervisor, ParticipantRole.ESCALATION, "supervisor"))
+    # Taking part lets them open the crisis; a filer naming themselves keeps the filer's role.
+    CrisisParticipant.objects.bulk_create(
+        [CrisisParticipant(crisis=crisis, employee=p, role=role) for p, role, _r in people],
+        ignore_conflicts=True,
+    )
+    for recipient, _role, as_whom in people:
+        notification_send(
+            recipient=recipient.user,
+            kind="crisis.walk_in_complaint",
+            params=drill_marked(
+                crisis,
+                {
+                    "crisis_title": crisis.title,
+                    "consumer": name,
+                    "purchase": purchase,
+                    "responsible": person(employee),
+                    "as": as_whom,
+                },
+            ),
+            link=crisis_link(crisis.pk),
+            data={"crisis_id": crisis.pk},
+            dedupe_key=f"crisis:{crisis.pk}:walk-in:{as_whom}",
+        )
+    return crisis
