@@ -14,15 +14,17 @@ PostgreSQL server) it seeds the demo group, then measures, three runs each:
   ``make run`` serves) on a loopback port.
 
 Each run alternates rounds (ROUNDS × ROUND requests of each kind) so both sides see the same
-machine load; the ratio is filing requests per second ÷ trivial requests per second. It also
-prints the queries one filing takes. Figures only, no pass/fail. BENCH_FILING_RUNS (3),
-BENCH_FILING_ROUNDS (6), BENCH_FILING_ROUND (10) size it.
+machine load; the ratio is filing requests per second ÷ trivial requests per second (min, median
+and max of the runs). It also prints the queries one filing takes — the 5-duty emergency, and
+maps of 3 and 10 duties made for the bench (the count must not grow with the duties). Figures
+only, no pass/fail. BENCH_FILING_RUNS (3), BENCH_FILING_ROUNDS (6), BENCH_FILING_ROUND (10) size it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -93,6 +95,8 @@ def main() -> int:
         DJANGO_DEBUG="false",
         KEEL_THROTTLE_USER="1000000/min",
     )
+    # One key for the seeding step, the in-process child and gunicorn (sessions and tokens).
+    base.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     runs = [("embedded (SQLite + filesystem broker)", {})]
     if os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL"):
         runs.append(
@@ -186,6 +190,45 @@ def http(env: dict) -> int:
     return 0
 
 
+def _sized_map(n: int) -> str:
+    """A published group-wide map of ``n`` duties for the bench (functions in turn, every third
+    duty waiting for the one before, every fourth held by nobody: the executive takes it)."""
+    from django.utils import timezone
+
+    from hrcore.models import OrgUnit, Position
+    from responsibilities.models import Duty, ResponsibilityMap, Scenario
+
+    code = f"bench-{n}-duties"
+    scenario = Scenario.objects.create(code=code, name_zh=code, name_en=code)
+    rmap = ResponsibilityMap.objects.create(
+        scenario=scenario,
+        scope=OrgUnit.objects.get(parent=None),
+        version=1,
+        status="published",
+        title_zh=code,
+        title_en=code,
+        published_at=timezone.now(),
+    )
+    nobody, _ = Position.objects.get_or_create(
+        code="bench-nobody", defaults={"title_zh": "无人", "title_en": "Nobody", "grade": 1}
+    )
+    functions = ["finance", "legal", "administration", "hr", "customer_service"]
+    for i in range(n):
+        Duty.objects.create(
+            map=rmap,
+            order=i,
+            code=f"d{i}",
+            assignee_function="" if i % 4 == 3 else functions[i % len(functions)],
+            assignee_position=nobody if i % 4 == 3 else None,
+            deadline_minutes=30 + i,
+            after=[f"d{i - 1}"] if i % 3 == 2 else [],
+            escalation=["manager", "executive"],
+            action_zh=f"d{i}",
+            action_en=f"d{i}",
+        )
+    return code
+
+
 def child(what: str) -> int:
     sys.path.insert(0, str(ROOT))
     import django
@@ -225,13 +268,26 @@ def child(what: str) -> int:
     for _ in range(ROUND):
         trivial()
         filing()
+    # Counted at once: every request resets the connection's query log.
     with CaptureQueriesContext(connection) as ctx:
         filing()
-    with CaptureQueriesContext(connection) as trivial_ctx:
+    filing_queries = len(ctx.captured_queries)
+    with CaptureQueriesContext(connection) as ctx:
         trivial()
+    trivial_queries = len(ctx.captured_queries)
+    sized = {}
+    for n in (3, 10):
+        code = _sized_map(n)
+        sized_body = json.dumps({**BODY, "scenario": code})
+        assert client.post(FILE, sized_body, content_type="application/json").status_code == 201
+        with CaptureQueriesContext(connection) as sized_ctx:
+            r = client.post(FILE, sized_body, content_type="application/json")
+            assert r.status_code == 201, r.content
+        assert len(r.json()["tasks"]) == n
+        sized[n] = len(sized_ctx.captured_queries)
     print(
-        f"    queries: one filing (5 duties) {len(ctx.captured_queries)}, "
-        f"the trivial GET {len(trivial_ctx.captured_queries)}",
+        f"    queries: one filing (5 duties) {filing_queries}, "
+        f"3 duties {sized[3]}, 10 duties {sized[10]}, the trivial GET {trivial_queries}",
         flush=True,
     )
     ratios = []

@@ -1,7 +1,8 @@
 """The one rule for a task's state on the board — ok / warning / breached / done / waiting /
 paused / cancelled — in its two forms kept side by side: ``task_state`` for a task in memory
-(pages, the home page) and the ``*_q`` conditions the board flags are computed with in SQL
-(``crisis.services.board``). Change one, change the other. Pure (no queries)."""
+(pages, the home page, ``board_flags`` for the tasks a filing just made) and the ``*_q``
+conditions the board flags are computed with in SQL (``crisis.services.board``). Change one,
+change the other. Pure (no queries)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from .choices import TASK_ACTIVE_STATES, TaskStatus, TimerState
+from .choices import TASK_ACTIVE_STATES, DeliverableKind, TaskStatus, TimerState
 
 
 def task_state(task, now: datetime) -> str:
@@ -27,6 +28,19 @@ def task_state(task, now: datetime) -> str:
     if task.timer_state == TimerState.WARNED or (task.warn_at and now >= task.warn_at):
         return "warning"
     return "ok"
+
+
+def board_flags(tasks, now: datetime) -> tuple[bool, int]:
+    """(decision_pending, urgency) of a crisis from all its tasks in memory: what
+    ``crisis.services.board.crisis_board_flags_refresh`` computes in SQL — a decision task still
+    open or acknowledged; urgency 0 when a task is breached, 1 when one is warning, else 2."""
+    decision_pending = any(
+        t.deliverable_kind == DeliverableKind.DECISION and t.status in TASK_ACTIVE_STATES
+        for t in tasks
+    )
+    states = {task_state(t, now) for t in tasks}
+    urgency = 0 if "breached" in states else 1 if "warning" in states else 2
+    return decision_pending, urgency
 
 
 def task_late(task, now: datetime | None = None) -> bool:

@@ -151,14 +151,16 @@ class Resolution:
     walked_up: bool
 
 
-def _active_absences(employee_ids: Iterable[int], at: datetime) -> dict[int, Absence]:
+def _active_absences(employee_ids: Iterable[int], at: datetime) -> dict[int, _Away]:
+    """Employee id → the absence running at ``at`` (the latest-starting one), as plain values:
+    the delegate's id and whether the delegate is still employed (all the walk needs)."""
     return {
-        a.employee_id: a
-        for a in Absence.objects.filter(
+        employee_id: _Away(delegate_id, bool(delegate_active))
+        for employee_id, delegate_id, delegate_active in Absence.objects.filter(
             employee_id__in=list(employee_ids), starts_at__lte=at, ends_at__gt=at
         )
-        .select_related("delegate__user")
         .order_by("starts_at")
+        .values_list("employee_id", "delegate_id", "delegate__is_active")
     }
 
 
@@ -314,6 +316,15 @@ class _Candidate:
     heads: bool  # heads some unit (preferred within a level)
 
 
+@dataclass(frozen=True)
+class _Away:
+    """An employee's running absence: who stands in (``delegate``, an employee id) and whether
+    that person is still employed."""
+
+    delegate: int | None
+    delegate_active: bool
+
+
 class _AbsenceBook:
     """Active absences at ``at`` by employee id, loaded in batches and kept (the latest-starting
     absence of an employee wins, as in ``_active_absences``)."""
@@ -322,7 +333,7 @@ class _AbsenceBook:
         self.at = at
         self.ignore = ignore  # resolve as if nobody were away
         self.known: set[int] = set()
-        self.by_employee: dict[int, Absence] = {}
+        self.by_employee: dict[int, _Away] = {}
 
     def load(self, employee_ids: Iterable[int]) -> None:
         missing = set(employee_ids) - self.known
@@ -330,23 +341,23 @@ class _AbsenceBook:
             self.by_employee.update(_active_absences(missing, self.at))
             self.known |= missing
 
-    def of(self, employee_id: int) -> Absence | None:
+    def of(self, employee_id: int) -> _Away | None:
         self.load([employee_id])
         return self.by_employee.get(employee_id)
 
-    def follow_delegates(self, absence: Absence, limit: int = 5) -> Employee | None:
-        """The first present person along a chain of delegates (delegates can be away too);
-        delegates' absences load in one query per step
-        of the chain for every delegate seen so far."""
-        self.load(a.delegate_id for a in self.by_employee.values() if a.delegate_id)
-        seen: set[int] = {absence.employee_id}
-        current = absence
+    def follow_delegates(self, employee_id: int, limit: int = 5) -> int | None:
+        """The id of the first present person along the chain of delegates of the absent
+        ``employee_id`` (delegates can be away too); delegates' absences load in one query per
+        step of the chain for every delegate seen so far."""
+        self.load(a.delegate for a in self.by_employee.values() if a.delegate)
+        seen: set[int] = {employee_id}
+        current = self.by_employee[employee_id]
         for _step in range(limit):
             delegate = current.delegate
-            if delegate is None or delegate.pk in seen or not delegate.is_active:
+            if delegate is None or delegate in seen or not current.delegate_active:
                 return None
-            seen.add(delegate.pk)
-            nxt = self.of(delegate.pk)
+            seen.add(delegate)
+            nxt = self.of(delegate)
             if nxt is None:
                 return delegate
             current = nxt
@@ -368,12 +379,11 @@ def _resolve_in_memory(
             continue
         pool.sort(key=lambda c: (c.pk not in head_ids, -c.grade, c.depth, c.pk))
         for holder in pool:
-            absence = absences.of(holder.pk)
-            if absence is None:
+            if absences.of(holder.pk) is None:
                 return (holder.pk, holder.pk, ancestor, False, level > 0)
-            delegate = absences.follow_delegates(absence)
+            delegate = absences.follow_delegates(holder.pk)
             if delegate is not None:
-                return (delegate.pk, holder.pk, ancestor, True, level > 0)
+                return (delegate, holder.pk, ancestor, True, level > 0)
     return None
 
 

@@ -36,8 +36,8 @@ from ..notifications import duty_action as _duty_action
 from ..selectors.access import executive_scope
 from ..selectors.filing import customer_for_filing
 from ..selectors.people import duty_assignments
+from ..task_state import board_flags
 from .assignment import start_clock, task_assigned_spec
-from .board import crisis_board_flags_refresh
 from .common import crisis_link, drill_marked, event_payload, task_brief
 from .obligations import obligations_sync
 
@@ -302,5 +302,10 @@ def crisis_file(
         crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now
     )
     obligations_sync(crisis, at=now)  # the statutory clocks its filing and severity start
-    crisis_board_flags_refresh([crisis.pk])
+    # The board flags from the tasks just made (the rule of ``crisis_board_flags_refresh``, in
+    # memory): written only when they differ from the new row's defaults — an open decision.
+    flags = board_flags(crisis.filed_tasks, now)
+    if flags != (crisis.decision_pending, crisis.urgency):
+        crisis.decision_pending, crisis.urgency = flags
+        Crisis.objects.filter(pk=crisis.pk).update(decision_pending=flags[0], urgency=flags[1])
     return crisis
