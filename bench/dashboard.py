@@ -34,9 +34,6 @@ import threading
 import time
 from pathlib import Path
 
-from crisis.services.board import crisis_board_flags_refresh
-from crisis.services.filing import crisis_file
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -128,6 +125,8 @@ def _client(username: str):
 def _file_open_crises(n: int) -> list:
     from django.contrib.auth import get_user_model
 
+    from crisis.services.filing import crisis_file
+
     manager = get_user_model().objects.get(username="manager")
     return [
         crisis_file(scenario="debt-collection-emergency", title=f"Bench crisis {i}", actor=manager)
@@ -143,6 +142,7 @@ def _clone_crises(template, count: int) -> None:
     from django.utils import timezone
 
     from crisis.models import Crisis, Task
+    from crisis.services.board import crisis_board_flags_refresh
 
     tasks = list(Task.objects.filter(crisis=template).order_by("id"))
     now = timezone.now()
