@@ -26,6 +26,7 @@ cluster (``tests/run_tiers.start_postgres``) — in one run:
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -54,6 +55,8 @@ def main() -> int:
         env.pop("REDIS_URL", None)
         work = Path(tempfile.mkdtemp(prefix=f"keel-bench-dash-{db}-"))
         env["KEEL_DATA_DIR"] = str(work / "data")
+        # a throw-away key: the fresh data folder has no secret_key file until `make run` makes one
+        env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
         stop = None
         if db == "postgres":
             from tests.run_tiers import start_postgres
@@ -351,7 +354,9 @@ def pages_under_load(db: str) -> bool:
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("BENCH_CHILD", None)
-    log = open(Path(os.environ["KEEL_DATA_DIR"]) / "processes.log", "w")  # noqa: SIM115
+    data_dir = Path(os.environ["KEEL_DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = open(data_dir / "processes.log", "w")  # noqa: SIM115
     commands = {
         "gunicorn": [
             str(bindir / "gunicorn"),
