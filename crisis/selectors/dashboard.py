@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -47,6 +48,136 @@ from .access import crises_visible_to
 from .crises import page_filters, page_task_prefetch
 
 DASHBOARD_PAGE_SIZE = 25
+# The board's order: awaiting a decision first, then the most urgent, then the oldest filing.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BOARD_ORDER = (F("decision_pending").desc(), "urgency", "filed_at", "id")
+
+
+@dataclass(frozen=True)
+class BoardKey:
+    """A crisis's place in the board's order: the keyset cursor of the board's pages. Its
+    ``token`` is what the page links carry (``1.0.1764680000123456.42``); ``start`` (1-based)
+    only numbers the rows shown ("26–50 of 10,000"), it is never used to find them."""
+
+    decision_pending: bool
+    urgency: int
+    filed_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, crisis: Crisis) -> BoardKey:
+        return cls(crisis.decision_pending, crisis.urgency, crisis.filed_at, crisis.pk)
+
+    @property
+    def token(self) -> str:
+        micros = (self.filed_at - _EPOCH) // timedelta(microseconds=1)  # exact, no float
+        return f"{int(self.decision_pending)}.{self.urgency}.{micros}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> BoardKey | None:
+        """The key of a token, or None for anything that is not one (the first page)."""
+        parts = (token or "").split(".")
+        if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 20 for p in parts):
+            return None
+        pending, urgency, micros, pk = (int(p) for p in parts)
+        if pending > 1 or urgency > 2 or not 0 < pk < 2**63:
+            return None
+        try:
+            filed_at = _EPOCH + timedelta(microseconds=micros)
+        except OverflowError:
+            return None
+        return cls(bool(pending), urgency, filed_at, pk)
+
+    def after_q(self, *, inclusive: bool = False) -> Q:
+        """The crises after this key in the board's order (from it, when ``inclusive``)."""
+        same = Q(decision_pending=self.decision_pending) & (
+            Q(urgency__gt=self.urgency)
+            | Q(urgency=self.urgency, filed_at__gt=self.filed_at)
+            | Q(
+                urgency=self.urgency,
+                filed_at=self.filed_at,
+                **{"id__gte" if inclusive else "id__gt": self.id},
+            )
+        )
+        return (Q(decision_pending=False) | same) if self.decision_pending else same
+
+    def before_q(self) -> Q:
+        """The crises before this key in the board's order."""
+        same = Q(decision_pending=self.decision_pending) & (
+            Q(urgency__lt=self.urgency)
+            | Q(urgency=self.urgency, filed_at__lt=self.filed_at)
+            | Q(urgency=self.urgency, filed_at=self.filed_at, id__lt=self.id)
+        )
+        return same if self.decision_pending else (Q(decision_pending=True) | same)
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """One keyset page of the board: its crises, where it starts (1-based, for "26–50 of N")
+    and the cursors of its neighbours (``None`` at either end)."""
+
+    crises: list
+    start: int
+    first: BoardKey | None
+    previous: BoardKey | None  # rows before ``first`` exist: link with before=first
+    next: BoardKey | None  # the last row shown, when more follow: link with after=next
+
+
+def board_page(
+    crises: QuerySet[Crisis],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    at: str | None = None,
+    start: str | None = None,
+    size: int = DASHBOARD_PAGE_SIZE,
+) -> BoardPage:
+    """One page of the board in its order by keyset (``crisis_board_order``): the page after
+    the ``after`` cursor, the one before ``before``, or the one starting at ``at`` (the polled
+    partial reloads the page being looked at); the first page otherwise, and for a cursor that
+    is not one. One query however deep the page — no OFFSET — and rows that move while someone
+    pages (a decision taken, a task breached) are neither shown twice nor skipped among the
+    rows that stay put. ``start`` is the first row's number, carried by the links."""
+
+    try:
+        number = max(int(start or 1), 1)
+    except ValueError:
+        number = 1
+    back = BoardKey.parse(before)
+    if back is not None:
+        rows = list(
+            crises.filter(back.before_q()).order_by(
+                F("decision_pending").asc(), "-urgency", "-filed_at", "-id"
+            )[: size + 1]
+        )[::-1]
+        more_before = len(rows) > size
+        rows = rows[-size:]
+        if rows:
+            number = max(number - len(rows), 1) if more_before else 1
+            return BoardPage(
+                rows,
+                number,
+                BoardKey.of(rows[0]),
+                BoardKey.of(rows[0]) if more_before else None,
+                BoardKey.of(rows[-1]),
+            )
+        after = at = None  # nothing before it any more: the first page
+        number = 1
+    key = BoardKey.parse(after) or BoardKey.parse(at)
+    if key is None:
+        number = 1
+    page = crises if key is None else crises.filter(key.after_q(inclusive=not after))
+    rows = list(page[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    first = BoardKey.of(rows[0]) if rows else None
+    return BoardPage(
+        rows,
+        number,
+        first,
+        first if key is not None and first is not None else None,
+        BoardKey.of(rows[-1]) if more else None,
+    )
 
 
 def _dashboard_scope(user: AbstractBaseUser, filters: dict) -> QuerySet[Crisis]:
@@ -80,7 +211,7 @@ def dashboard_board(
         scope.select_related("customer")
         .annotate(decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0))
         .prefetch_related(page_task_prefetch())
-        .order_by(F("decision_pending").desc(), "urgency", "filed_at", "id")
+        .order_by(*BOARD_ORDER)
     )
     return totals, crises
 
