@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
@@ -19,6 +20,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
@@ -43,8 +45,8 @@ from ..metrics import (
     breach_rates_ranked,
     period_window,
 )
-from ..models import Crisis, Decision, Task
-from .access import crises_visible_to
+from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Decision, Task
+from .access import crises_visible_to, crisis_visibility_q
 from .crises import page_filters, page_task_prefetch
 
 DASHBOARD_PAGE_SIZE = 25
@@ -256,7 +258,7 @@ def crisis_task_facts(crisis_id: int) -> list:
     ]
 
 
-def _breach_conditions(now) -> tuple[Q, Q]:
+def breach_conditions(now) -> tuple[Q, Q]:
     """``crisis.metrics.task_breached`` as database conditions: (timed, breached). A task is timed
     once its clock started and it was not cancelled; it is breached when the engine fired its
     breach, it was completed after its due time, or it is still not done past it."""
@@ -314,19 +316,18 @@ def _window_medians(scope: QuerySet[Crisis], column: str, day) -> tuple[dict, ti
     return days, total
 
 
-def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int, int]]:
-    """(department, late, timed) of the window's tasks: counted per duty by the database over
-    the task table alone (an integer GROUP BY, no join), then named per department from the
-    handful of duties involved — duties are bounded by the maps, not by the crises."""
+# milestone key (``crisis.metrics.METRIC_KEYS``) → the column stamped on the crisis row
+MILESTONE_COLUMNS = {
+    "first_response": "first_response_at",
+    "all_information": "all_info_at",
+    "decision": "decided_at",
+    "resolution": "closed_at",
+}
 
-    timed, late = _breach_conditions(now)
-    per_duty = list(
-        Task.objects.filter(crisis__in=scope.values("pk"))
-        .order_by()
-        .values("duty_id", "duty_code")
-        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
-        .values_list("duty_id", "duty_code", "late", "timed")
-    )
+
+def _named_by_department(per_duty: list) -> list[tuple[str, int, int]]:
+    """``(duty_id, duty_code, late, timed)`` rows as (department, late, timed), named from the
+    handful of duties involved — duties are bounded by the maps, not by the crises."""
     duties = {
         row[0]: row[1:]
         for row in Duty.objects.filter(pk__in={d for d, *_ in per_duty if d}).values_list(
@@ -342,12 +343,93 @@ def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int,
     ]
 
 
+def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int, int]]:
+    """(department, late, timed) of the window's tasks: counted per duty by the database over
+    the task table alone (an integer GROUP BY, no join), then named per department."""
+
+    timed, late = breach_conditions(now)
+    per_duty = list(
+        Task.objects.filter(crisis__in=scope.values("pk"))
+        .order_by()
+        .values("duty_id", "duty_code")
+        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
+        .values_list("duty_id", "duty_code", "late", "timed")
+    )
+    return _named_by_department(per_duty)
+
+
+def _rollups_answer(user: AbstractBaseUser, tz) -> bool:
+    """Whether the rollups (per day × unit × scenario of the organisation's calendar) answer
+    this viewer: one who sees every crisis, looking in the organisation's time zone. Anyone
+    else (a unit's executive with personal crises, another time zone) gets the same figures
+    aggregated from the window's crises."""
+    return crisis_visibility_q(user) is None and getattr(tz, "key", str(tz)) == settings.TIME_ZONE
+
+
+def _from_rollups(start, end) -> tuple[dict, dict, list]:
+    """Totals, filed per day and per-duty breach counts of the window from the rollups: at most
+    a row per day and one per duty, however many crises."""
+    per_day = list(
+        CrisisDayRollup.objects.filter(day__gte=start, day__lte=end)
+        .order_by()
+        .values("day")
+        .annotate(
+            filed_sum=Sum("filed"),
+            **{f"{key}_n_sum": Sum(f"{key}_n") for key in MILESTONE_COLUMNS},
+            **{f"{key}_us_sum": Sum(f"{key}_us") for key in MILESTONE_COLUMNS},
+        )
+    )
+    filed = {
+        (r["day"] if not isinstance(r["day"], str) else date.fromisoformat(r["day"])): r[
+            "filed_sum"
+        ]
+        for r in per_day
+    }
+    totals: dict = {"crises": sum(r["filed_sum"] for r in per_day)}
+    for key in MILESTONE_COLUMNS:
+        n = sum(r[f"{key}_n_sum"] for r in per_day)
+        micros = sum(r[f"{key}_us_sum"] for r in per_day)
+        totals[f"{key}_n"] = n
+        totals[f"{key}_mean"] = timedelta(microseconds=micros / n) if n else None
+    per_duty = list(
+        CrisisDutyRollup.objects.filter(day__gte=start, day__lte=end)
+        .order_by()
+        .values("duty_id", "duty_code")
+        .annotate(late_sum=Sum("late"), timed_sum=Sum("timed"))
+        .values_list("duty_id", "duty_code", "late_sum", "timed_sum")
+    )
+    return totals, filed, _named_by_department(per_duty)
+
+
+def _from_crises(scope: QuerySet[Crisis], day, now) -> tuple[dict, dict, list]:
+    """The same figures aggregated by the database over the window's crises and their tasks."""
+    durations = {
+        key: ExpressionWrapper(F(col) - F("filed_at"), output_field=DurationField())
+        for key, col in MILESTONE_COLUMNS.items()
+    }
+    totals = scope.aggregate(
+        crises=Count("pk"),
+        **{f"{key}_n": Count(col) for key, col in MILESTONE_COLUMNS.items()},
+        **{f"{key}_mean": Avg(expr) for key, expr in durations.items()},
+    )
+    filed = {
+        (d if not isinstance(d, str) else datetime.fromisoformat(d).date()): n
+        for d, n in scope.annotate(m_day=day)
+        .values("m_day")
+        .annotate(n=Count("pk"))
+        .values_list("m_day", "n")
+    }
+    return totals, filed, _breach_counts_by_duty(scope, now)
+
+
 def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
     """The dashboard's metrics panel as ``crisis.metrics.PeriodMetrics``, aggregated by the
     database (issue 12): crises filed per local day, and for each milestone how many reached it,
     its mean and its median — overall and per day — plus the breach counts per department.
-    A constant number of queries returning at most a few rows per day: no crisis of the window
-    is loaded into Python."""
+    Counts, means, crises per day and breach counts come from the rollups kept per day × unit ×
+    scenario by the services (``services.rollup``) when they answer the viewer, else from
+    aggregates over the window; medians from window functions. A constant number of queries
+    returning at most a few rows per day: no crisis of the window is loaded into Python."""
 
     tz = timezone.get_current_timezone()
     start, end = period_window(
@@ -361,29 +443,13 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
         .order_by()
     )
     day = TruncDate("filed_at", tzinfo=tz)
-    columns = {
-        "first_response": "first_response_at",
-        "all_information": "all_info_at",
-        "decision": "decided_at",
-        "resolution": "closed_at",
-    }
-    durations = {
-        key: ExpressionWrapper(F(col) - F("filed_at"), output_field=DurationField())
-        for key, col in columns.items()
-    }
-    aggregates = scope.aggregate(
-        crises=Count("pk"),
-        **{f"{key}_n": Count(col) for key, col in columns.items()},
-        **{f"{key}_mean": Avg(expr) for key, expr in durations.items()},
-    )
-    filed = {
-        (d if not isinstance(d, str) else datetime.fromisoformat(d).date()): n
-        for d, n in scope.annotate(m_day=day)
-        .values("m_day")
-        .annotate(n=Count("pk"))
-        .values_list("m_day", "n")
-    }
-    medians = {key: _window_medians(scope, col, day) for key, col in columns.items()}
+    if _rollups_answer(user, tz):
+        aggregates, filed, department_counts = _from_rollups(start, end)
+    else:
+        aggregates, filed, department_counts = _from_crises(scope, day, now)
+    # Medians need the order of the durations: window functions over the crises that reached
+    # each milestone, two middle rows a day read back (no rollup can add up a median).
+    medians = {key: _window_medians(scope, col, day) for key, col in MILESTONE_COLUMNS.items()}
 
     def minutes(value: timedelta | None) -> float | None:
         return None if value is None else round(value.total_seconds() / 60, 1)
@@ -410,7 +476,7 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
                 median_minutes={key: minutes(medians[key][0].get(d)) for key in METRIC_KEYS},
             )
         )
-    rates = breach_rates_ranked(_breach_counts_by_duty(scope, now))
+    rates = breach_rates_ranked(department_counts)
     return PeriodMetrics(
         days=days,
         start=start,
