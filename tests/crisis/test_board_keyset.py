@@ -1,5 +1,6 @@
 """Issue 12 §2: the executive board pages by keyset — rows filed or closed while someone pages
-neither repeat a row nor skip one (an OFFSET would), in the same number of queries on every page."""
+neither repeat a row nor skip one (an OFFSET would), in the same number of queries on every page;
+the dashboard, its board and the API list in the same number of queries at 10 and 200 crises."""
 
 from __future__ import annotations
 
@@ -115,3 +116,46 @@ def test_cursor_round_trips_exactly(nine):
         size=2,
     )
     assert page.crises[0].pk == crisis.pk
+
+
+def _clone(template: Crisis, count: int) -> None:
+    """``count`` bulk copies of a filed crisis and its tasks (as bench/dashboard.py does)."""
+    from crisis.models import Task
+    from crisis.services.board import crisis_board_flags_refresh
+
+    tasks = list(Task.objects.filter(crisis=template).order_by("id"))
+    copies = []
+    for i in range(count):
+        c = Crisis.objects.get(pk=template.pk)
+        c.pk, c.title = None, f"Copy {i}"
+        c.filed_at = template.filed_at - timedelta(minutes=i + 1)
+        copies.append(c)
+    copies = Crisis.objects.bulk_create(copies)
+    rows = []
+    for c in copies:
+        for t in tasks:
+            t2 = Task(**{f.attname: getattr(t, f.attname) for f in Task._meta.concrete_fields})
+            t2.pk, t2.crisis_id = None, c.pk
+            rows.append(t2)
+    Task.objects.bulk_create(rows)
+    crisis_board_flags_refresh([c.pk for c in copies])
+
+
+def _queries(client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries), " ".join(q["sql"] for q in ctx.captured_queries)
+
+
+def test_equal_queries_at_10_and_200_crises(client_as, users, nine):
+    vp = client_as("vp")
+    urls = (reverse("crisis:dashboard"), reverse("crisis:dashboard_live"), "/api/v1/crises/")
+    _clone(Crisis.objects.get(pk=nine[0]), 1)  # 10 open crises
+    assert Crisis.objects.filter(status="open").count() == 10
+    ten = [_queries(vp, url) for url in urls]
+    _clone(Crisis.objects.get(pk=nine[0]), 190)
+    assert Crisis.objects.filter(status="open").count() == 200
+    many = [_queries(vp, url) for url in urls]
+    assert [n for n, _ in many] == [n for n, _ in ten]
+    # the metrics panel reads the rollups (the VP sees the whole group)
+    assert "crisis_crisisdayrollup" in many[0][1] and "crisis_crisisdutyrollup" in many[0][1]
