@@ -971,3 +971,61 @@ class WalkInConsumer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.crisis_id}"
+
+
+class CrisisDayRollup(models.Model):
+    """The dashboard's metrics of the crises filed on one local day in one unit and scenario
+    (drills and cancelled crises left out): how many, and per milestone how many reached it and
+    the sum of their durations — recomputed for the day by ``services.rollup`` in the
+    transaction of every service that changes a task or a milestone (issue 12)."""
+
+    day = models.DateField()
+    unit = models.ForeignKey("hrcore.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    scenario = models.ForeignKey(
+        "responsibilities.Scenario", on_delete=models.CASCADE, related_name="+"
+    )
+    filed = models.PositiveIntegerField(default=0)
+    # per milestone (``crisis.metrics.METRIC_KEYS``): crises that reached it, and the sum of
+    # their durations since filing in microseconds (a mean is sum ÷ n, exact)
+    first_response_n = models.PositiveIntegerField(default=0)
+    first_response_us = models.BigIntegerField(default=0)
+    all_information_n = models.PositiveIntegerField(default=0)
+    all_information_us = models.BigIntegerField(default=0)
+    decision_n = models.PositiveIntegerField(default=0)
+    decision_us = models.BigIntegerField(default=0)
+    resolution_n = models.PositiveIntegerField(default=0)
+    resolution_us = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "unit", "scenario"], name="crisis_day_rollup_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} unit {self.unit_id} scenario {self.scenario_id}: {self.filed} filed"
+
+
+class CrisisDutyRollup(models.Model):
+    """The timed and breached tasks of one duty among the crises filed on one local day in one
+    unit and scenario (the rules of ``crisis.metrics.task_breached``), kept with
+    ``CrisisDayRollup``: the dashboard's breach rate per department reads these rows."""
+
+    day = models.DateField()
+    unit = models.ForeignKey("hrcore.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    scenario = models.ForeignKey(
+        "responsibilities.Scenario", on_delete=models.CASCADE, related_name="+"
+    )
+    duty = models.ForeignKey(
+        "responsibilities.Duty", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    duty_code = models.CharField(max_length=64, blank=True)
+    timed = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "unit", "scenario"], name="crisis_duty_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.duty_code}: {self.late} of {self.timed} late"

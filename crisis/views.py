@@ -678,32 +678,42 @@ def _dashboard_filters(request) -> tuple[CrisisFilterForm, dict, int]:
 
 
 def _dashboard_board(request, filters: dict, days: int) -> dict:
-    """One page of the board, the totals of the whole filtered set and page links that keep the
-    filters — a constant number of queries however many crises are open."""
+    """One page of the board by keyset (``after`` / ``before`` / ``at`` a row's cursor), the
+    totals of the whole filtered set and previous/next links that keep the filters — a constant
+    number of queries however many crises are open and however deep the page."""
     now = timezone.now()
     totals, crises = dashboard_selectors.dashboard_board(request.user, filters=filters, now=now)
-    page = presenters.page_of(
+    page = dashboard_selectors.board_page(
         crises,
-        total=totals["open"],
-        requested=request.GET.get("page"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        at=request.GET.get("at"),
+        start=request.GET.get("n"),
         size=dashboard_selectors.DASHBOARD_PAGE_SIZE,
     )
-    rows = [presenters.crisis_row(c, now) for c in page.object_list]
+    rows = [presenters.crisis_row(c, now) for c in page.crises]
     decision_page.board_follow_ups(rows, now)
     acks = dashboard_selectors.dashboard_decision_acks([r["crisis"].pk for r in rows])
     for row in rows:
         row["decision_acks"] = acks.get(row["crisis"].pk, [])
     base = reverse("crisis:dashboard")
+    keep = {**filters, "days": days}
+    here = {"at": page.first.token, "n": page.start} if page.start > 1 and page.first else {}
 
-    def page_url(number: int) -> str:
-        return f"{base}?{urlencode({**filters, 'days': days, 'page': number})}"
+    def url(**cursor) -> str:
+        return f"{base}?{urlencode({**keep, **cursor})}"
 
     return {
         "rows": rows,
         "totals": totals,
-        **presenters.page_links(page, page_url),
+        "page_start": page.start if rows else 0,
+        "page_end": page.start + len(rows) - 1 if rows else 0,
+        "paged": page.previous is not None or page.next is not None,
+        "first_url": url() if page.previous else "",
+        "previous_url": (url(before=page.previous.token, n=page.start) if page.previous else ""),
+        "next_url": url(after=page.next.token, n=page.start + len(rows)) if page.next else "",
         # The polled partial reloads the page being looked at, with the same filters.
-        "board_query": urlencode({**filters, "days": days, "page": page.number}),
+        "board_query": urlencode({**keep, **here}),
         "filter_query": urlencode(filters),
         "can_decide": has_role(request.user, Role.EXECUTIVE),
     }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
@@ -18,6 +20,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
@@ -42,11 +45,141 @@ from ..metrics import (
     breach_rates_ranked,
     period_window,
 )
-from ..models import Crisis, Decision, Task
-from .access import crises_visible_to
+from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Decision, Task
+from .access import crises_visible_to, crisis_visibility_q
 from .crises import page_filters, page_task_prefetch
 
 DASHBOARD_PAGE_SIZE = 25
+# The board's order: awaiting a decision first, then the most urgent, then the oldest filing.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BOARD_ORDER = (F("decision_pending").desc(), "urgency", "filed_at", "id")
+
+
+@dataclass(frozen=True)
+class BoardKey:
+    """A crisis's place in the board's order: the keyset cursor of the board's pages. Its
+    ``token`` is what the page links carry (``1.0.1764680000123456.42``); ``start`` (1-based)
+    only numbers the rows shown ("26–50 of 10,000"), it is never used to find them."""
+
+    decision_pending: bool
+    urgency: int
+    filed_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, crisis: Crisis) -> BoardKey:
+        return cls(crisis.decision_pending, crisis.urgency, crisis.filed_at, crisis.pk)
+
+    @property
+    def token(self) -> str:
+        micros = (self.filed_at - _EPOCH) // timedelta(microseconds=1)  # exact, no float
+        return f"{int(self.decision_pending)}.{self.urgency}.{micros}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> BoardKey | None:
+        """The key of a token, or None for anything that is not one (the first page)."""
+        parts = (token or "").split(".")
+        if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 20 for p in parts):
+            return None
+        pending, urgency, micros, pk = (int(p) for p in parts)
+        if pending > 1 or urgency > 2 or not 0 < pk < 2**63:
+            return None
+        try:
+            filed_at = _EPOCH + timedelta(microseconds=micros)
+        except OverflowError:
+            return None
+        return cls(bool(pending), urgency, filed_at, pk)
+
+    def after_q(self, *, inclusive: bool = False) -> Q:
+        """The crises after this key in the board's order (from it, when ``inclusive``)."""
+        same = Q(decision_pending=self.decision_pending) & (
+            Q(urgency__gt=self.urgency)
+            | Q(urgency=self.urgency, filed_at__gt=self.filed_at)
+            | Q(
+                urgency=self.urgency,
+                filed_at=self.filed_at,
+                **{"id__gte" if inclusive else "id__gt": self.id},
+            )
+        )
+        return (Q(decision_pending=False) | same) if self.decision_pending else same
+
+    def before_q(self) -> Q:
+        """The crises before this key in the board's order."""
+        same = Q(decision_pending=self.decision_pending) & (
+            Q(urgency__lt=self.urgency)
+            | Q(urgency=self.urgency, filed_at__lt=self.filed_at)
+            | Q(urgency=self.urgency, filed_at=self.filed_at, id__lt=self.id)
+        )
+        return same if self.decision_pending else (Q(decision_pending=True) | same)
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """One keyset page of the board: its crises, where it starts (1-based, for "26–50 of N")
+    and the cursors of its neighbours (``None`` at either end)."""
+
+    crises: list
+    start: int
+    first: BoardKey | None
+    previous: BoardKey | None  # rows before ``first`` exist: link with before=first
+    next: BoardKey | None  # the last row shown, when more follow: link with after=next
+
+
+def board_page(
+    crises: QuerySet[Crisis],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    at: str | None = None,
+    start: str | None = None,
+    size: int = DASHBOARD_PAGE_SIZE,
+) -> BoardPage:
+    """One page of the board in its order by keyset (``crisis_board_order``): the page after
+    the ``after`` cursor, the one before ``before``, or the one starting at ``at`` (the polled
+    partial reloads the page being looked at); the first page otherwise, and for a cursor that
+    is not one. One query however deep the page — no OFFSET — and rows that move while someone
+    pages (a decision taken, a task breached) are neither shown twice nor skipped among the
+    rows that stay put. ``start`` is the first row's number, carried by the links."""
+
+    try:
+        number = max(int(start or 1), 1)
+    except ValueError:
+        number = 1
+    back = BoardKey.parse(before)
+    if back is not None:
+        rows = list(
+            crises.filter(back.before_q()).order_by(
+                F("decision_pending").asc(), "-urgency", "-filed_at", "-id"
+            )[: size + 1]
+        )[::-1]
+        more_before = len(rows) > size
+        rows = rows[-size:]
+        if rows:
+            number = max(number - len(rows), 1) if more_before else 1
+            return BoardPage(
+                rows,
+                number,
+                BoardKey.of(rows[0]),
+                BoardKey.of(rows[0]) if more_before else None,
+                BoardKey.of(rows[-1]),
+            )
+        after = at = None  # nothing before it any more: the first page
+        number = 1
+    key = BoardKey.parse(after) or BoardKey.parse(at)
+    if key is None:
+        number = 1
+    page = crises if key is None else crises.filter(key.after_q(inclusive=not after))
+    rows = list(page[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    first = BoardKey.of(rows[0]) if rows else None
+    return BoardPage(
+        rows,
+        number,
+        first,
+        first if key is not None and first is not None else None,
+        BoardKey.of(rows[-1]) if more else None,
+    )
 
 
 def _dashboard_scope(user: AbstractBaseUser, filters: dict) -> QuerySet[Crisis]:
@@ -80,7 +213,7 @@ def dashboard_board(
         scope.select_related("customer")
         .annotate(decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0))
         .prefetch_related(page_task_prefetch())
-        .order_by(F("decision_pending").desc(), "urgency", "filed_at", "id")
+        .order_by(*BOARD_ORDER)
     )
     return totals, crises
 
@@ -125,7 +258,7 @@ def crisis_task_facts(crisis_id: int) -> list:
     ]
 
 
-def _breach_conditions(now) -> tuple[Q, Q]:
+def breach_conditions(now) -> tuple[Q, Q]:
     """``crisis.metrics.task_breached`` as database conditions: (timed, breached). A task is timed
     once its clock started and it was not cancelled; it is breached when the engine fired its
     breach, it was completed after its due time, or it is still not done past it."""
@@ -183,19 +316,18 @@ def _window_medians(scope: QuerySet[Crisis], column: str, day) -> tuple[dict, ti
     return days, total
 
 
-def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int, int]]:
-    """(department, late, timed) of the window's tasks: counted per duty by the database over
-    the task table alone (an integer GROUP BY, no join), then named per department from the
-    handful of duties involved — duties are bounded by the maps, not by the crises."""
+# milestone key (``crisis.metrics.METRIC_KEYS``) → the column stamped on the crisis row
+MILESTONE_COLUMNS = {
+    "first_response": "first_response_at",
+    "all_information": "all_info_at",
+    "decision": "decided_at",
+    "resolution": "closed_at",
+}
 
-    timed, late = _breach_conditions(now)
-    per_duty = list(
-        Task.objects.filter(crisis__in=scope.values("pk"))
-        .order_by()
-        .values("duty_id", "duty_code")
-        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
-        .values_list("duty_id", "duty_code", "late", "timed")
-    )
+
+def _named_by_department(per_duty: list) -> list[tuple[str, int, int]]:
+    """``(duty_id, duty_code, late, timed)`` rows as (department, late, timed), named from the
+    handful of duties involved — duties are bounded by the maps, not by the crises."""
     duties = {
         row[0]: row[1:]
         for row in Duty.objects.filter(pk__in={d for d, *_ in per_duty if d}).values_list(
@@ -211,12 +343,93 @@ def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int,
     ]
 
 
+def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int, int]]:
+    """(department, late, timed) of the window's tasks: counted per duty by the database over
+    the task table alone (an integer GROUP BY, no join), then named per department."""
+
+    timed, late = breach_conditions(now)
+    per_duty = list(
+        Task.objects.filter(crisis__in=scope.values("pk"))
+        .order_by()
+        .values("duty_id", "duty_code")
+        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
+        .values_list("duty_id", "duty_code", "late", "timed")
+    )
+    return _named_by_department(per_duty)
+
+
+def _rollups_answer(user: AbstractBaseUser, tz) -> bool:
+    """Whether the rollups (per day × unit × scenario of the organisation's calendar) answer
+    this viewer: one who sees every crisis, looking in the organisation's time zone. Anyone
+    else (a unit's executive with personal crises, another time zone) gets the same figures
+    aggregated from the window's crises."""
+    return crisis_visibility_q(user) is None and getattr(tz, "key", str(tz)) == settings.TIME_ZONE
+
+
+def _from_rollups(start, end) -> tuple[dict, dict, list]:
+    """Totals, filed per day and per-duty breach counts of the window from the rollups: at most
+    a row per day and one per duty, however many crises."""
+    per_day = list(
+        CrisisDayRollup.objects.filter(day__gte=start, day__lte=end)
+        .order_by()
+        .values("day")
+        .annotate(
+            filed_sum=Sum("filed"),
+            **{f"{key}_n_sum": Sum(f"{key}_n") for key in MILESTONE_COLUMNS},
+            **{f"{key}_us_sum": Sum(f"{key}_us") for key in MILESTONE_COLUMNS},
+        )
+    )
+    filed = {
+        (r["day"] if not isinstance(r["day"], str) else date.fromisoformat(r["day"])): r[
+            "filed_sum"
+        ]
+        for r in per_day
+    }
+    totals: dict = {"crises": sum(r["filed_sum"] for r in per_day)}
+    for key in MILESTONE_COLUMNS:
+        n = sum(r[f"{key}_n_sum"] for r in per_day)
+        micros = sum(r[f"{key}_us_sum"] for r in per_day)
+        totals[f"{key}_n"] = n
+        totals[f"{key}_mean"] = timedelta(microseconds=micros / n) if n else None
+    per_duty = list(
+        CrisisDutyRollup.objects.filter(day__gte=start, day__lte=end)
+        .order_by()
+        .values("duty_id", "duty_code")
+        .annotate(late_sum=Sum("late"), timed_sum=Sum("timed"))
+        .values_list("duty_id", "duty_code", "late_sum", "timed_sum")
+    )
+    return totals, filed, _named_by_department(per_duty)
+
+
+def _from_crises(scope: QuerySet[Crisis], day, now) -> tuple[dict, dict, list]:
+    """The same figures aggregated by the database over the window's crises and their tasks."""
+    durations = {
+        key: ExpressionWrapper(F(col) - F("filed_at"), output_field=DurationField())
+        for key, col in MILESTONE_COLUMNS.items()
+    }
+    totals = scope.aggregate(
+        crises=Count("pk"),
+        **{f"{key}_n": Count(col) for key, col in MILESTONE_COLUMNS.items()},
+        **{f"{key}_mean": Avg(expr) for key, expr in durations.items()},
+    )
+    filed = {
+        (d if not isinstance(d, str) else datetime.fromisoformat(d).date()): n
+        for d, n in scope.annotate(m_day=day)
+        .values("m_day")
+        .annotate(n=Count("pk"))
+        .values_list("m_day", "n")
+    }
+    return totals, filed, _breach_counts_by_duty(scope, now)
+
+
 def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
     """The dashboard's metrics panel as ``crisis.metrics.PeriodMetrics``, aggregated by the
     database (issue 12): crises filed per local day, and for each milestone how many reached it,
     its mean and its median — overall and per day — plus the breach counts per department.
-    A constant number of queries returning at most a few rows per day: no crisis of the window
-    is loaded into Python."""
+    Counts, means, crises per day and breach counts come from the rollups kept per day × unit ×
+    scenario by the services (``services.rollup``) when they answer the viewer, else from
+    aggregates over the window; medians from window functions. A constant number of queries
+    returning at most a few rows per day: no crisis of the window is loaded into Python."""
 
     tz = timezone.get_current_timezone()
     start, end = period_window(
@@ -230,29 +443,13 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
         .order_by()
     )
     day = TruncDate("filed_at", tzinfo=tz)
-    columns = {
-        "first_response": "first_response_at",
-        "all_information": "all_info_at",
-        "decision": "decided_at",
-        "resolution": "closed_at",
-    }
-    durations = {
-        key: ExpressionWrapper(F(col) - F("filed_at"), output_field=DurationField())
-        for key, col in columns.items()
-    }
-    aggregates = scope.aggregate(
-        crises=Count("pk"),
-        **{f"{key}_n": Count(col) for key, col in columns.items()},
-        **{f"{key}_mean": Avg(expr) for key, expr in durations.items()},
-    )
-    filed = {
-        (d if not isinstance(d, str) else datetime.fromisoformat(d).date()): n
-        for d, n in scope.annotate(m_day=day)
-        .values("m_day")
-        .annotate(n=Count("pk"))
-        .values_list("m_day", "n")
-    }
-    medians = {key: _window_medians(scope, col, day) for key, col in columns.items()}
+    if _rollups_answer(user, tz):
+        aggregates, filed, department_counts = _from_rollups(start, end)
+    else:
+        aggregates, filed, department_counts = _from_crises(scope, day, now)
+    # Medians need the order of the durations: window functions over the crises that reached
+    # each milestone, two middle rows a day read back (no rollup can add up a median).
+    medians = {key: _window_medians(scope, col, day) for key, col in MILESTONE_COLUMNS.items()}
 
     def minutes(value: timedelta | None) -> float | None:
         return None if value is None else round(value.total_seconds() / 60, 1)
@@ -279,7 +476,7 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
                 median_minutes={key: minutes(medians[key][0].get(d)) for key in METRIC_KEYS},
             )
         )
-    rates = breach_rates_ranked(_breach_counts_by_duty(scope, now))
+    rates = breach_rates_ranked(department_counts)
     return PeriodMetrics(
         days=days,
         start=start,

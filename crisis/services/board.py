@@ -17,6 +17,7 @@ from ..models import (
     Task,
 )
 from ..task_state import breached_q, live_q, warned_q
+from .rollup import crisis_rollup_refresh
 
 
 def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | None = None) -> int:
@@ -24,7 +25,9 @@ def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | Non
     UPDATE (the rules of the board's task colours, ``crisis.task_state``): a decision
     task still open or acknowledged; 0 = a live task breached (its breach fired or its due time
     passed), 1 = a warning, 2 = on track. Called by every service that changes a task's state
-    or clock and by the sweep when a timer fires."""
+    or clock and by the sweep when a timer fires — and, through this same call, the metrics
+    rollups of the crises' days (``services.rollup``): a task's state, clock or a milestone
+    changing is exactly when a crisis's contribution to the metrics changes."""
 
     now = now or timezone.now()
     ids = [i for i in crisis_ids if i is not None]
@@ -33,6 +36,7 @@ def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | Non
     live = Task.objects.filter(live_q(), crisis=OuterRef("pk"))
     breached = Exists(live.filter(breached_q(now)))
     warned = Exists(live.filter(warned_q(now)))
+    crisis_rollup_refresh(ids, now=now)
     return Crisis.objects.filter(pk__in=ids).update(
         decision_pending=Exists(
             Task.objects.filter(

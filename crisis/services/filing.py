@@ -40,6 +40,7 @@ from ..task_state import board_flags
 from .assignment import start_clock, task_assigned_spec
 from .common import crisis_link, drill_marked, event_payload, task_brief
 from .obligations import obligations_sync
+from .rollup import crisis_rollup_refresh
 
 MAX_DRILL_SPEED = 60
 
@@ -308,4 +309,6 @@ def crisis_file(
     if flags != (crisis.decision_pending, crisis.urgency):
         crisis.decision_pending, crisis.urgency = flags
         Crisis.objects.filter(pk=crisis.pk).update(decision_pending=flags[0], urgency=flags[1])
+    if not crisis.is_drill:  # the dashboard's rollups count the new crisis on its day
+        crisis_rollup_refresh([crisis.pk], now=now)
     return crisis

@@ -24,14 +24,19 @@ from ..notifications import duty_action as _duty_action
 from ..selectors.dashboard import crisis_task_facts
 from .assignment import notify_task_assigned, start_clock
 from .common import crisis_link, drill_marked
+from .rollup import crisis_rollup_refresh
 
 
 def milestone_stamp(crisis: Crisis, field: str, at: datetime) -> None:
     """Record a "first time" milestone (first response, first decision): a compare-and-set
     update that keeps the earliest time, in the caller's transaction."""
-    Crisis.objects.filter(pk=crisis.pk).filter(
-        Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": at})
-    ).update(**{field: at})
+    changed = (
+        Crisis.objects.filter(pk=crisis.pk)
+        .filter(Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": at}))
+        .update(**{field: at})
+    )
+    if changed:  # the first time only: the day's metrics rollup counts it from now on
+        crisis_rollup_refresh([crisis.pk])
     current = getattr(crisis, field, None)
     if current is None or current > at:
         setattr(crisis, field, at)

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from crisis.models import Crisis, Decision, Deliverable, Task, TaskComment, TimelineEvent
 from crisis.selectors import dashboard as dashboard_selectors
+from crisis.selectors.dashboard import BoardKey
 from crisis.services import closure as closure_services
 from crisis.services.board import crisis_board_flags_refresh
 from crisis.services.decisions import decision_make
@@ -420,7 +421,9 @@ def test_dashboard_orders_in_the_database_and_pages_with_totals(client_as, engli
     monkeypatch.setattr(dashboard_selectors, "DASHBOARD_PAGE_SIZE", 2)
     vp = client_as("vp")
     url = reverse("crisis:dashboard")
-    pages = [vp.get(url, {"severity": "critical", "page": n}) for n in (1, 2, 3)]
+    pages = [vp.get(url, {"severity": "critical"})]
+    while pages[-1].context["next_url"]:  # keyset pages: follow "Next"
+        pages.append(vp.get(pages[-1].context["next_url"]))
     assert [[r["crisis"].pk for r in p.context["rows"]] for p in pages] == [
         [deciding.pk, breached.pk],
         [warned.pk, quiet_old.pk],
@@ -437,15 +440,21 @@ def test_dashboard_orders_in_the_database_and_pages_with_totals(client_as, engli
         assert page.context["totals"] == {"open": 5, "breached": 1, "awaiting_decision": 1}
     html = pages[1].content.decode()
     assert 'data-testid="total-open"' in html and "3–4 of 5" in html
-    # page links keep the filters and the metrics period
-    assert [link["url"] for link in pages[1].context["page_links"]] == [
-        f"{url}?severity=critical&days=30&page={n}" for n in (1, 2, 3)
+    # the links keep the filters and the metrics period and carry a row's cursor, no offset
+    key = BoardKey.of(Crisis.objects.get(pk=breached.pk))
+    assert pages[0].context["next_url"] == f"{url}?severity=critical&days=30&after={key.token}&n=3"
+    assert pages[1].context["first_url"] == f"{url}?severity=critical&days=30"
+    back = vp.get(pages[2].context["previous_url"])
+    assert [r["crisis"].pk for r in back.context["rows"]] == [warned.pk, quiet_old.pk]
+    assert (back.context["page_start"], back.context["page_end"]) == (3, 4)
+    assert [r["crisis"].pk for r in vp.get(back.context["previous_url"]).context["rows"]] == [
+        deciding.pk,
+        breached.pk,
     ]
-    assert "?severity=critical&amp;days=30&amp;page=1" in html
-    assert pages[1].context["next_url"] == f"{url}?severity=critical&days=30&page=3"
-    # out-of-range and garbage page numbers land on a real page
-    assert vp.get(url, {"page": "99"}).context["page"].number == 3
-    assert vp.get(url, {"page": "x"}).context["page"].number == 1
+    # garbage cursors land on the first page
+    for junk in ("x", "1.0.abc.5", "9.9.9.9", "1.0.99999999999999999999.1", "-1.0.0.1"):
+        assert vp.get(url, {"after": junk}).context["page_start"] == 1
+        assert vp.get(url, {"before": junk}).context["rows"][0]["crisis"].pk == deciding.pk
 
 
 def test_dashboard_partial_polls_the_same_page_and_filters(client_as, english, monkeypatch):
@@ -454,11 +463,20 @@ def test_dashboard_partial_polls_the_same_page_and_filters(client_as, english, m
     _deciding, _breached, warned, quiet_old, _paused = _board(english, timezone.now())
     monkeypatch.setattr(dashboard_selectors, "DASHBOARD_PAGE_SIZE", 2)
     live_url = reverse("crisis:dashboard_live")
-    board = client_as("vp").get(live_url, {"severity": "critical", "days": "90", "page": "2"})
+    vp = client_as("vp")
+    first = vp.get(reverse("crisis:dashboard"), {"severity": "critical", "days": "90"})
+    second = vp.get(first.context["next_url"])
+    at = BoardKey.of(Crisis.objects.get(pk=warned.pk)).token
+    assert second.context["board_query"] == f"severity=critical&days=90&at={at}&n=3"
+    board = vp.get(f"{live_url}?{second.context['board_query']}")
     assert [r["crisis"].pk for r in board.context["rows"]] == [warned.pk, quiet_old.pk]
     html = board.content.decode()
-    assert f'hx-get="{live_url}?severity=critical&amp;days=90&amp;page=2"' in html
-    assert f'href="{reverse("crisis:dashboard")}?severity=critical&amp;days=90&amp;page=3"' in html
+    assert f'hx-get="{live_url}?severity=critical&amp;days=90&amp;at={at}&amp;n=3"' in html
+    after = BoardKey.of(Crisis.objects.get(pk=quiet_old.pk)).token
+    assert (
+        f'href="{reverse("crisis:dashboard")}?severity=critical&amp;days=90&amp;after={after}&amp;n=5"'
+        in html
+    )
     assert board.context["totals"]["open"] == 5
     other = client_as("vp").get(live_url, {"severity": "low"})
     assert other.context["totals"] == {"open": 0, "breached": 0, "awaiting_decision": 0}
@@ -647,10 +665,12 @@ def test_list_and_dashboard_query_counts_do_not_grow_with_crises(client_as, cris
     for i in range(5):
         crisis_file(scenario=SCENARIO, title=f"More {i}", actor=english["manager"])
     assert _count(vp, dash_url) == one[1] and _count(vp, board_url) == one[2]
-    assert _count(vp, dash_url + "?page=2") == one[1]
-    assert _count(vp, board_url + "?page=2&severity=critical") == one[2]
-    assert _count(vp, board_url + "?page=2&unit=sh-business") == one[2] + 1
-    first, second = vp.get(dash_url), vp.get(dash_url + "?page=2")
+    first = vp.get(dash_url)
+    after = first.context["next_url"].split("?")[1]
+    assert _count(vp, dash_url + "?" + after) == one[1]
+    assert _count(vp, board_url + "?" + after + "&severity=critical") == one[2]
+    assert _count(vp, board_url + "?" + after + "&unit=sh-business") == one[2] + 1
+    second = vp.get(dash_url + "?" + after)
     assert (len(first.context["rows"]), len(second.context["rows"])) == (25, 5)
     assert first.context["totals"]["open"] == 30
     seen = {r["crisis"].pk for r in first.context["rows"] + second.context["rows"]}

@@ -1,0 +1,107 @@
+"""The dashboard's metrics rollups (issue 12 §2): per local day × unit × scenario, the crises
+filed, each milestone's count and summed duration (``CrisisDayRollup``) and the timed/breached
+tasks per duty (``CrisisDutyRollup``). A service that changes a task or a milestone recomputes
+the rollups of its crisis's day in its own transaction — recomputed from the rows of that one
+bucket rather than adjusted by a delta, so they cannot drift; the dashboard then reads a few
+rows per day instead of aggregating every crisis of the window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, DurationField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from ..choices import CrisisStatus
+from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Task
+from ..selectors.dashboard import MILESTONE_COLUMNS, breach_conditions
+
+
+def rollup_zone() -> ZoneInfo:
+    """The calendar the rollups' days follow: the organisation's (``TIME_ZONE``)."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def counted_crises() -> QuerySet[Crisis]:
+    """The crises the metrics count: real ones (no drill) that were not cancelled."""
+    return Crisis.objects.filter(is_drill=False).exclude(status=CrisisStatus.CANCELLED)
+
+
+def _day_bounds(day) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=rollup_zone())
+    return start, start + timedelta(days=1)
+
+
+def crisis_rollup_refresh(crisis_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Recompute the rollups of the days (× unit × scenario) of these crises; returns how many
+    buckets. One query finds the buckets, then per bucket: two aggregates, a delete and a bulk
+    insert — the work of one day's crises of one unit and scenario, however long the history."""
+    now = now or timezone.now()
+    ids = [i for i in crisis_ids if i is not None]
+    if not ids:
+        return 0
+    buckets = set(
+        Crisis.objects.filter(pk__in=ids)
+        .annotate(r_day=TruncDate("filed_at", tzinfo=rollup_zone()))
+        .values_list("r_day", "unit_id", "scenario_id")
+        .order_by()
+        .distinct()
+    )
+    for day, unit_id, scenario_id in sorted(buckets, key=lambda b: (str(b[0]), b[1], b[2])):
+        _bucket_refresh(day, unit_id, scenario_id, now)
+    return len(buckets)
+
+
+def _bucket_refresh(day, unit_id: int, scenario_id: int, now: datetime) -> None:
+    if isinstance(day, str):  # SQLite hands dates back as text in a values_list
+        day = datetime.fromisoformat(day).date()
+    start, end = _day_bounds(day)
+    scope = counted_crises().filter(
+        filed_at__gte=start, filed_at__lt=end, unit_id=unit_id, scenario_id=scenario_id
+    )
+    key = {"day": day, "unit_id": unit_id, "scenario_id": scenario_id}
+    durations = {
+        name: ExpressionWrapper(F(column) - F("filed_at"), output_field=DurationField())
+        for name, column in MILESTONE_COLUMNS.items()
+    }
+    sums = scope.order_by().aggregate(
+        filed=Count("pk"),
+        **{f"{name}_n": Count(column) for name, column in MILESTONE_COLUMNS.items()},
+        **{f"{name}_sum": Sum(expr) for name, expr in durations.items()},
+    )
+    CrisisDayRollup.objects.filter(**key).delete()
+    CrisisDutyRollup.objects.filter(**key).delete()
+    if not sums["filed"]:
+        return
+    CrisisDayRollup.objects.create(
+        **key,
+        filed=sums["filed"],
+        **{f"{name}_n": sums[f"{name}_n"] for name in MILESTONE_COLUMNS},
+        **{f"{name}_us": _micros(sums[f"{name}_sum"]) for name in MILESTONE_COLUMNS},
+    )
+    timed, late = breach_conditions(now)
+    per_duty = (
+        Task.objects.filter(crisis__in=scope.values("pk"))
+        .order_by()
+        .values("duty_id", "duty_code")
+        .annotate(timed=Count("pk", filter=timed), late=Count("pk", filter=late))
+        .values_list("duty_id", "duty_code", "timed", "late")
+    )
+    CrisisDutyRollup.objects.bulk_create(
+        CrisisDutyRollup(**key, duty_id=duty, duty_code=code, timed=t, late=n)
+        for duty, code, t, n in per_duty
+        if t
+    )
+
+
+def _micros(value) -> int:
+    """A summed duration in microseconds (PostgreSQL: a timedelta; SQLite: microseconds)."""
+    if value is None:
+        return 0
+    if isinstance(value, timedelta):
+        return value // timedelta(microseconds=1)
+    return int(value)
