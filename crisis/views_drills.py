@@ -19,7 +19,7 @@ from hrcore.selectors import unit_by_code
 from .selectors import drills as drill_selectors
 from .selectors.access import crises_visible_to
 from .selectors.filing import filing_choices
-from .services.drill_schedule import drill_schedule
+from .services.drill_schedule import drill_schedule, drill_title
 from .services.drills import drill_stop
 from .services.filing import MAX_DRILL_SPEED, crisis_file
 
@@ -92,7 +92,7 @@ def drills(request):
         try:
             crisis = crisis_file(
                 scenario=data["scenario"],
-                title=_("Drill: %(scenario)s") % {"scenario": scenario.name},
+                title=drill_title(scenario),
                 unit=unit_by_code(data["unit"]),
                 actor=request.user,
                 drill=True,

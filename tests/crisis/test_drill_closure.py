@@ -130,3 +130,15 @@ def test_the_close_page_of_a_drill_offers_no_stars_and_ignores_posted_ones(
     drill.refresh_from_db()
     assert drill.status == CrisisStatus.RESOLVED
     assert not RecognitionEntry.objects.filter(source_key=f"crisis:{drill.pk}").exists()
+
+
+def test_a_drill_is_titled_in_both_languages_whoever_starts_it():
+    from django.utils import translation
+
+    from crisis.services.drill_schedule import drill_title
+    from responsibilities.models import Scenario
+
+    scenario = Scenario(code="debt", name_zh="债务催收", name_en="Debt collection")
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert drill_title(scenario) == "演练：债务催收 / Drill: Debt collection"
