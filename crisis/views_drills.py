@@ -148,7 +148,7 @@ def drill_report_page(request, pk: int):
     crisis = drill_selectors.drill_for_report(request.user, pk)
     if crisis is None:
         raise Http404(_("No such drill, or not visible to you."))
-    report = drill_selectors.drill_report(crisis)
+    report = drill_selectors.drill_report(crisis, viewer=request.user)
     return render(request, "crisis/drill_report.html", {"crisis": crisis, "report": report})
 
 
