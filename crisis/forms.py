@@ -327,12 +327,15 @@ class CloseForm(forms.Form):
     weakness_competency = forms.ChoiceField(label=_("Competency"), required=False)
     weakness_note = forms.CharField(label=_("What went wrong"), required=False, max_length=1000)
 
-    def __init__(self, *args, people=(), competencies=(), **kwargs):
+    def __init__(self, *args, people=(), competencies=(), drill=False, **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(str(p.pk), p.picker_label) for p in people]
         self.fields["credited"].choices = choices
         self.fields["weakness_employee"].choices = [("", "—"), *choices]
         self.fields["weakness_competency"].choices = [("", "—"), *list(competencies)]
+        if drill:  # a drill earns no stars and records no findings: its results are the report
+            for name in ("credited", "weakness_employee", "weakness_competency", "weakness_note"):
+                del self.fields[name]
 
     def clean(self):
         data = super().clean()

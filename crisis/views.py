@@ -608,19 +608,24 @@ def crisis_close(request, pk: int):
         request.POST or None,
         people=people,
         competencies=filing_selectors.competency_choices(),
-        initial={"credited": [str(p.pk) for p in closure_services.credited_employees(crisis)]},
+        initial={
+            "credited": []
+            if crisis.is_drill  # a drill earns no stars: its results go to the drill report
+            else [str(p.pk) for p in closure_services.credited_employees(crisis)]
+        },
+        drill=crisis.is_drill,
     )
     if request.method == "POST" and crisis.is_open and form.is_valid():
         data = form.cleaned_data
-        chosen = set(data["credited"])
+        chosen = set(data.get("credited") or [])
         try:
             closure_services.crisis_close(
                 crisis=crisis,
                 outcome=data["outcome"],
                 lessons=data["lessons"],
                 actor=request.user,
-                credited=[p for p in people if str(p.pk) in chosen],
-                findings=form.findings(),
+                credited=[] if crisis.is_drill else [p for p in people if str(p.pk) in chosen],
+                findings=[] if crisis.is_drill else form.findings(),
             )
         except KeelError as exc:
             form.add_error(None, exc.message)
@@ -628,7 +633,10 @@ def crisis_close(request, pk: int):
                 problems = problems if isinstance(problems, (list, tuple)) else [problems]
                 form.add_error(CLOSE_ERROR_FIELDS.get(key), [str(p) for p in problems])
         else:
-            messages.success(request, _("Crisis closed. Thank you to everyone credited."))
+            if crisis.is_drill:
+                messages.success(request, _("Drill closed. Its results are in the drill report."))
+            else:
+                messages.success(request, _("Crisis closed. Thank you to everyone credited."))
             return redirect("crisis:detail", pk=crisis.pk)
     return render(
         request,

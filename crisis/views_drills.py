@@ -19,7 +19,7 @@ from hrcore.selectors import unit_by_code
 from .selectors import drills as drill_selectors
 from .selectors.access import crises_visible_to
 from .selectors.filing import filing_choices
-from .services.drill_schedule import drill_schedule
+from .services.drill_schedule import drill_schedule, drill_title
 from .services.drills import drill_stop
 from .services.filing import MAX_DRILL_SPEED, crisis_file
 
@@ -92,7 +92,7 @@ def drills(request):
         try:
             crisis = crisis_file(
                 scenario=data["scenario"],
-                title=_("Drill: %(scenario)s") % {"scenario": scenario.name},
+                title=drill_title(scenario),
                 unit=unit_by_code(data["unit"]),
                 actor=request.user,
                 drill=True,
@@ -148,7 +148,7 @@ def drill_report_page(request, pk: int):
     crisis = drill_selectors.drill_for_report(request.user, pk)
     if crisis is None:
         raise Http404(_("No such drill, or not visible to you."))
-    report = drill_selectors.drill_report(crisis)
+    report = drill_selectors.drill_report(crisis, viewer=request.user)
     return render(request, "crisis/drill_report.html", {"crisis": crisis, "report": report})
 
 

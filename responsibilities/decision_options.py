@@ -179,6 +179,12 @@ def preferred_codes(options: Sequence[Mapping]) -> list[str]:
     return [str(o.get("code")) for o in options or [] if o.get("credit") == 1]
 
 
+def without_credits(options: Sequence[Mapping]) -> list[dict]:
+    """``options`` as someone who may not see the map's credits reads them (the people a drill
+    scores must not learn the preferred options from the map)."""
+    return [{k: v for k, v in o.items() if k != "credit"} for o in options or []]
+
+
 def is_rated(options: Sequence[Mapping]) -> bool:
     return any(o.get("credit") is not None for o in options or [])
 

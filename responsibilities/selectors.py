@@ -23,6 +23,19 @@ def can_edit_maps(user: AbstractBaseUser) -> bool:
     return has_role(user, Role.HR_ADMIN, Role.PARTNER)
 
 
+def may_see_option_credits(
+    user: AbstractBaseUser, responsibility_map: ResponsibilityMap | None = None
+) -> bool:
+    """A decision option's ``credit`` (the map's preferred options, what a drill scores against)
+    is shown to those who edit maps (HR admins, partner systems) and to the map's author — not
+    to everyone who reads maps, who may later be scored in a drill."""
+    if not user.is_authenticated:
+        return False
+    if can_edit_maps(user):
+        return True
+    return responsibility_map is not None and responsibility_map.author_id == user.pk
+
+
 def scenarios_visible_to(user: AbstractBaseUser) -> QuerySet[Scenario]:
     """Every logged-in user reads the scenario catalogue."""
     if not user.is_authenticated:

@@ -20,6 +20,7 @@ from hrcore.selectors import employee_of, is_hr_admin, positions_visible_to
 
 from . import coverage_selectors, drawing, planning, selectors
 from .choices import MapStatus
+from .decision_options import without_credits
 from .forms import DryRunForm, ScenarioForm
 from .models import Duty
 from .services import coverage as coverage_services
@@ -165,6 +166,10 @@ def map_versions(request, pk: int):
         .order_by("-version")
     )
     dicts = {v.pk: maps.map_duty_dicts(v) for v in versions}
+    for v in versions:  # the preferred options stay hidden from people a drill may score
+        if not selectors.may_see_option_credits(request.user, v):
+            for duty in dicts[v.pk]:
+                duty["options"] = without_credits(duty.get("options") or [])
     rows = []
     for newer, older in zip(versions, [*versions[1:], None], strict=False):
         diff = planning.diff(dicts[older.pk], dicts[newer.pk]) if older else None

@@ -86,7 +86,7 @@ class DrillReportView(APIView):
         crisis = drill_for_report(request.user, crisis_id)
         if crisis is None:
             raise NotFound(_("No such drill, or not visible to you."))
-        return Response(DrillReportSerializer(drill_report(crisis)).data)
+        return Response(DrillReportSerializer(drill_report(crisis, viewer=request.user)).data)
 
 
 class DrillStopView(APIView):

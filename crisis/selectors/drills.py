@@ -16,6 +16,7 @@ from hrcore.models import Employee, MessageDelivery
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 from responsibilities.decision_options import decision_quality, label_of
 from responsibilities.models import Duty
+from responsibilities.selectors import may_see_option_credits
 
 from ..choices import DeliverableKind, EventKind
 from ..models import Crisis, Decision, DrillSchedule, Task, TimelineEvent
@@ -113,10 +114,22 @@ def _after(start: datetime | None, end: datetime | None) -> int | None:
     return max(0, int((end - start).total_seconds()))
 
 
-def drill_report(crisis: Crisis, *, now: datetime | None = None) -> DrillReport:
+def preferred_options_visible(user: AbstractBaseUser | None, crisis: Crisis) -> bool:
+    """While a drill runs, the map's preferred options are shown only to those who may see its
+    credits (HR admins, map editors, the map's author): a participant reading the report must
+    not learn the preferred answer to a decision still to take. Once closed, they are feedback."""
+    if user is None or not crisis.is_open:
+        return True
+    return may_see_option_credits(user, crisis.map)
+
+
+def drill_report(
+    crisis: Crisis, *, now: datetime | None = None, viewer: AbstractBaseUser | None = None
+) -> DrillReport:
     """The drill's report in a constant number of queries, however many tasks: the tasks with
     their assignees, the reassignments, the failed deliveries, the people named, and the
-    decisions scored against the map's preferred options (``decision_scores``)."""
+    decisions scored against the map's preferred options (``decision_scores``) — hidden from a
+    ``viewer`` who may not see them yet (``preferred_options_visible``)."""
     now = now or timezone.now()
     tasks = list(
         Task.objects.filter(crisis=crisis)
@@ -186,6 +199,9 @@ def drill_report(crisis: Crisis, *, now: datetime | None = None) -> DrillReport:
     for failure in failures:
         failure["person"] = people.get(failure["employee_id"])
     report.decisions = decision_scores(crisis)
+    if not preferred_options_visible(viewer, crisis):
+        for entry in report.decisions:
+            entry.preferred, entry.preferred_labels = [], []
     return report
 
 

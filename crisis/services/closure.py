@@ -178,6 +178,11 @@ def crisis_close(
     resolved = status == CrisisStatus.RESOLVED
     if not resolved and (credited or findings):
         errors["status"] = _("A cancelled crisis earns no stars and records no weaknesses.")
+    elif crisis.is_drill and (credited or findings):
+        errors["status"] = _(
+            "A drill earns no stars and records no review findings: its results go to the drill"
+            " report."
+        )
     people = {e.pk: e for e in crisis_people(crisis)}
     stars_for, credit_errors = _closure_credits(crisis, credited, people=people)
     closer_findings, finding_errors = _closure_findings(crisis, findings, people=people)
@@ -185,17 +190,22 @@ def crisis_close(
     errors.update(finding_errors)
     if errors:
         raise ValidationFailed(_("The crisis cannot be closed."), errors=errors)
-    review = [*closer_findings, *_breach_findings(crisis)] if resolved else []
+    # A drill's evidence goes through the drill route (crisis_finish → drill results), never
+    # as resilience stars or real review findings.
+    recognised = resolved and not crisis.is_drill
+    if not recognised:
+        stars_for = []
+    review = [*closer_findings, *_breach_findings(crisis)] if recognised else []
     crisis = crisis_finish(
         crisis,
         status=status,
         outcome=outcome,
         lessons=lessons,
         actor=actor,
-        credited_ids=[e.pk for e in stars_for] if resolved else [],
-        findings=closer_findings,
+        credited_ids=[e.pk for e in stars_for],
+        findings=closer_findings if recognised else [],
     )
-    if resolved:
+    if recognised:
         _recognise(crisis, stars_for=stars_for, findings=review, actor=actor)
     return crisis
 

@@ -11,8 +11,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hrcore.errors import PermissionDenied, ValidationFailed
+from hrcore.i18n import both_languages
 from hrcore.models import OrgUnit
 from hrcore.notification_kinds import both, when
 from hrcore.selectors import calendar_for_unit, is_hr_admin
@@ -26,6 +28,17 @@ from ..selectors.people import duty_assignments
 from .filing import MAX_DRILL_SPEED, crisis_file
 
 logger = logging.getLogger(__name__)
+
+
+def drill_title(scenario) -> str:
+    """A drill's title in both languages ("演练：… / Drill: …"), as the demo's crises are titled:
+    every participant reads it, whatever the language of the HR admin who started it."""
+    zh = both_languages(DRILL_TITLE, scenario=scenario.name_zh or scenario.name_en)["zh-hans"]
+    en = both_languages(DRILL_TITLE, scenario=scenario.name_en or scenario.name_zh)["en"]
+    return zh if zh == en else f"{zh} / {en}"
+
+
+DRILL_TITLE = gettext_lazy("Drill: %(scenario)s")
 
 
 @transaction.atomic
@@ -122,7 +135,7 @@ def drills_start_due(now: datetime | None = None) -> int:
                     continue
                 crisis = crisis_file(
                     scenario=schedule.scenario.code,
-                    title=_("Drill: %(scenario)s") % {"scenario": schedule.scenario.name},
+                    title=drill_title(schedule.scenario),
                     unit=schedule.unit,
                     actor=None,
                     source="trigger",

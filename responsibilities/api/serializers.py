@@ -7,7 +7,9 @@ from rest_framework import serializers
 
 from hrcore.choices import DepartmentFunction
 
+from .. import selectors
 from ..choices import DeliverableKind, Severity
+from ..decision_options import without_credits
 from ..models import Duty, ResponsibilityMap, Scenario
 from ..planning import DUTY_FIELDS
 
@@ -66,7 +68,8 @@ class DecisionOptionSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_(
             "What choosing it is worth when a drill scores the decision, 0 to 1: 1 marks a "
-            "preferred option (e.g. 0.5 acceptable, 0 poor)."
+            "preferred option (e.g. 0.5 acceptable, 0 poor). Shown only to HR admins, map "
+            "editors and the map's author."
         ),
     )
 
@@ -170,6 +173,18 @@ class MapSerializer(serializers.ModelSerializer):
             "severity_factors",
             "duties",
         ]
+
+    def to_representation(self, instance):
+        """Options' ``credit`` only for those who may see it (HR admins, map editors, the map's
+        author): the people a drill later scores must not read the preferred options here."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not selectors.may_see_option_credits(user, instance):
+            for duty in data.get("duties") or []:
+                if duty.get("options"):
+                    duty["options"] = without_credits(duty["options"])
+        return data
 
 
 class MapInputSerializer(serializers.Serializer):

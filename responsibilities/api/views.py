@@ -162,7 +162,9 @@ class ResponsibilityMapViewSet(
         return Response(self._render(created.pk), status=status.HTTP_201_CREATED)
 
     def _render(self, pk: int) -> dict:
-        return MapSerializer(self.get_queryset().get(pk=pk)).data
+        return MapSerializer(
+            self.get_queryset().get(pk=pk), context=self.get_serializer_context()
+        ).data
 
     @extend_schema(request=MapUpdateSerializer, responses={200: MapSerializer, **ERRORS})
     def partial_update(self, request, *args, **kwargs):

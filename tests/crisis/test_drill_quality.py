@@ -206,3 +206,26 @@ def test_a_task_added_to_a_drill_runs_on_its_compressed_clock(crisis_world, user
             follow_ups=[{"action": "核对欠款", "assignee": "manager", "deadline_minutes": 60}],
         )
     assert [t.deadline_minutes for t in decision.follow_ups.all()] == [15]
+
+
+@pytest.mark.django_db
+def test_a_participant_learns_the_preferred_options_only_once_the_drill_is_over(
+    crisis_world, users, api_as, client_as
+):
+    crisis = _file_drill(users)
+    _rate_decision_duty(crisis)
+    decision_make(crisis=crisis, text="先付核实部分", option="pay", actor=users["vp"])
+    url = f"/api/v1/drills/{crisis.pk}/report/"
+    page_url = f"/crises/{crisis.pk}/drill-report/"
+    [admin_row] = api_as("hradmin").get(url).json()["decisions"]
+    assert admin_row["preferred"] == ["negotiate"]
+    response = api_as("vp").get(url)
+    assert response.status_code == 200, response.content
+    [vp_row] = response.json()["decisions"]
+    assert (vp_row["chosen"], vp_row["preferred"], vp_row["score"]) == ("pay", [], 0.5)
+    assert "协商" in client_as("hradmin").get(page_url).content.decode()
+    assert "协商" not in client_as("vp").get(page_url).content.decode()
+    drill_stop(crisis=crisis, actor=users["hradmin"])
+    [after] = api_as("vp").get(url).json()["decisions"]
+    assert after["preferred"] == ["negotiate"]
+    assert "协商" in client_as("vp").get(page_url).content.decode()

@@ -83,3 +83,44 @@ def test_the_api_takes_and_gives_option_credits(api_as, no_seed_maps):
         problem = r.json()["errors"]["duties[1].options"]
         assert "0" in problem and "1" in problem and "vp-decision" in problem
     assert ResponsibilityMap.objects.count() == count
+
+
+def test_option_credits_are_hidden_from_map_readers_who_may_be_drilled(
+    api_as, no_seed_maps, client_as
+):
+    """Everyone reads the maps, but the preferred options a drill scores against are shown only
+    to HR admins (map editors) and the map's author: a VP later scored in a drill must not read
+    them in the API nor on the versions page."""
+    from responsibilities.models import Scenario
+
+    Scenario.objects.create(code="debt-collection", name_zh="债务催收", name_en="Debt collection")
+    admin = api_as("hradmin")
+    created = admin.post(MAPS, _with_options(OPTIONS), format="json").json()
+    assert admin.post(f"{MAPS}{created['id']}/publish/").status_code == 200
+    revised = admin.post(f"{MAPS}{created['id']}/revise/").json()
+    changed = _with_options([{**o, "credit": 0.25} if o["code"] == "pay" else o for o in OPTIONS])
+    r = admin.patch(f"{MAPS}{revised['id']}/", {"duties": changed["duties"]}, format="json")
+    assert r.status_code == 200, r.content
+    assert admin.post(f"{MAPS}{revised['id']}/publish/").status_code == 200
+
+    def options(client, pk):
+        r = client.get(f"{MAPS}{pk}/")
+        assert r.status_code == 200, r.content
+        return next(d for d in r.json()["duties"] if d["code"] == "vp-decision")["options"]
+
+    assert [o.get("credit") for o in options(admin, revised["id"])] == [1.0, 0.25, None]
+    for reader in ("vp", "staff", "manager"):
+        seen = options(api_as(reader), revised["id"])
+        assert [o["code"] for o in seen] == ["negotiate", "pay", "refuse"]
+        assert all("credit" not in o for o in seen), (reader, seen)
+        listed = api_as(reader).get(MAPS).json()["results"]
+        for m in listed:
+            for duty in m["duties"]:
+                assert all("credit" not in o for o in duty.get("options") or []), reader
+
+    # The versions page: the editor sees the change of credit, a reader sees no credit at all.
+    url = f"/maps/{revised['id']}/versions/"
+    assert "credit" in client_as("hradmin").get(url).content.decode()
+    page = client_as("vp").get(url)
+    assert page.status_code == 200
+    assert "credit" not in page.content.decode()
