@@ -314,7 +314,10 @@ def crisis_detail(request, pk: int):
         )
         row["comment_form"] = CommentForm(prefix=f"c{row['task'].pk}")
     reassign_form = (
-        ReassignForm(people=people_selectors.reassign_candidates(crisis))
+        # Managers mostly hand over tasks that are not theirs: "reassign" comes first for them.
+        ReassignForm(
+            people=people_selectors.reassign_candidates(crisis), initial={"mode": "reassign"}
+        )
         if can_manage and crisis.is_open
         else None
     )
@@ -492,13 +495,21 @@ def task_reassign(request, pk: int):
             messages.error(request, _("Choose the person to hand the task to."))
             return None
         data = form.cleaned_data
-        tasks_services.task_reassign(
-            task=task,
-            assignee=people_selectors.employee_by_id(int(data["assignee"])),
-            delegate=data["mode"] == "delegate",
-            reason=data["reason"],
-            actor=request.user,
-        )
+        try:
+            tasks_services.task_reassign(
+                task=task,
+                assignee=people_selectors.employee_by_id(int(data["assignee"])),
+                delegate=data["mode"] == "delegate",
+                reason=data["reason"],
+                actor=request.user,
+            )
+        except PermissionDenied as exc:
+            if data["mode"] != "delegate":
+                raise
+            # A manager who chose "delegate" for someone else's task: say what to do instead
+            # of a page of its own.
+            messages.error(request, _("%(why)s Choose “Reassign” to hand it over.") % {"why": exc})
+            return None
         return _("The task has a new assignee; they have been notified.")
 
     return _task_action(request, pk, act)

@@ -303,6 +303,25 @@ def test_comment_and_reassign(client_as, crisis, english):
     assert task.assignee_id == other.pk
 
 
+def test_a_manager_delegating_someone_elses_task_is_told_to_reassign(client_as, crisis, english):
+    task = task_of(crisis, "legal-support")
+    before = task.assignee_id
+    client = client_as("manager")
+    page = client.get(reverse("crisis:detail", args=[crisis.pk])).content.decode()
+    assert '<option value="reassign" selected>' in page  # the manager's form starts on reassign
+    r = client.post(
+        reverse("crisis:task_reassign", args=[task.pk]),
+        {"mode": "delegate", "assignee": str(english["staff"].employee.pk)},
+        follow=True,
+    )
+    assert r.status_code == 200
+    assert "Only the assignee can delegate this task. Choose “Reassign” to hand it over." in (
+        r.content.decode()
+    )
+    task.refresh_from_db()
+    assert task.assignee_id == before
+
+
 def test_reassign_by_staff_is_denied_and_changes_nothing(client_as, crisis, english):
     task = task_of(crisis, "legal-support")
     before = task.assignee_id
