@@ -220,3 +220,37 @@ def test_goal_and_review_records_refuse_off_contract_payloads():
         adapters.PerformanceGoal.from_payload({**goal, "due_on": "soon"})
     with pytest.raises(adapters.MalformedPayload, match="missing field “rating”"):
         adapters.PerformanceReview.from_payload({"id": "R-1"})
+
+
+def test_a_commission_reversed_after_approval_takes_its_points_back_once(customers, users):
+    from integrations.services import commissions
+
+    commission = commissions.order_mark_paid(
+        customer=customers["CUST-1001"], external_id="SO-P2", amount="1000.00"
+    )
+    commissions.commission_approve(commission=commission, actor=users["finance"])
+    commissions.commission_approve(commission=commission, actor=users["hradmin"])
+    commissions.order_reverse(external_id="SO-P2", reason="refunded")
+    commissions.order_reverse(external_id="SO-P2", reason="refunded")  # a replayed webhook
+    events = list(
+        PerformanceEvent.objects.filter(kind="commission")
+        .order_by("id")
+        .values_list("employee__user__username", "points", "source_key")
+    )
+    assert events == [
+        ("manager", 1, f"commission:{commission.pk}"),
+        ("manager", -1, f"commission:{commission.pk}:reversed"),
+    ]
+    assert OutboxMessage.objects.filter(
+        channel=PERFORMANCE_CHANNEL, dedupe_key=f"performance:commission:{commission.pk}:reversed"
+    ).get().payload["points"] == -1
+
+
+def test_a_commission_reversed_before_approval_counted_nothing(customers, users):
+    from integrations.services import commissions
+
+    commissions.order_mark_paid(
+        customer=customers["CUST-1001"], external_id="SO-P3", amount="1000.00"
+    )
+    commissions.order_reverse(external_id="SO-P3", reason="cancelled")
+    assert not PerformanceEvent.objects.filter(kind="commission").exists()
