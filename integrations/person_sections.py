@@ -13,6 +13,7 @@ from hrcore.person_page import register_section
 from hrcore.selectors import PersonPageAccess
 
 from . import selectors
+from .choices import ComplaintOutcome
 
 ROWS = 10
 COMMISSION_MONTHS = 3
@@ -33,7 +34,11 @@ def complaints_section(
         "complaints": found.complaints,
         "total": found.total,
         "points": found.points,
+        "open": found.open,
         "linked": found.visible_customer_ids,
+        # The owner's supervisor chain and HR decide the outcome (complaint_outcome_record).
+        "may_decide": access.is_supervisor or access.is_hr,
+        "outcomes": [c for c in ComplaintOutcome.choices if c[0] != ComplaintOutcome.OPEN],
     }
 
 
