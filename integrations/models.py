@@ -13,8 +13,8 @@ from hrcore.contact import Channel
 from hrcore.i18n import Bilingual
 
 from .choices import (
-    ComplaintOutcome,
     CommissionStatus,
+    ComplaintOutcome,
     DeliveryStatus,
     DossierReason,
     DossierStatus,

@@ -12,8 +12,8 @@ from customers.models import Customer
 from hrcore.audit import AuditAction, audit
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.notification_kinds import both
-from hrcore.services.notifications import notification_send
 from hrcore.selectors import person_page_access
+from hrcore.services.notifications import notification_send
 from hrcore.services.performance import performance_event_record, performance_event_reverse
 
 from ..choices import ComplaintOutcome

@@ -241,9 +241,15 @@ def test_a_commission_reversed_after_approval_takes_its_points_back_once(custome
         ("manager", 1, f"commission:{commission.pk}"),
         ("manager", -1, f"commission:{commission.pk}:reversed"),
     ]
-    assert OutboxMessage.objects.filter(
-        channel=PERFORMANCE_CHANNEL, dedupe_key=f"performance:commission:{commission.pk}:reversed"
-    ).get().payload["points"] == -1
+    assert (
+        OutboxMessage.objects.filter(
+            channel=PERFORMANCE_CHANNEL,
+            dedupe_key=f"performance:commission:{commission.pk}:reversed",
+        )
+        .get()
+        .payload["points"]
+        == -1
+    )
 
 
 def test_a_commission_reversed_before_approval_counted_nothing(customers, users):
