@@ -9,6 +9,7 @@ from datetime import datetime
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from hrcore.models import Employee
+from hrcore.performance_models import VARIANT_LABELS
 from hrcore.person_page import register_section
 from hrcore.selectors import PersonPageAccess
 
@@ -30,6 +31,8 @@ def complaints_section(
     user: AbstractBaseUser, person: Employee, access: PersonPageAccess, now: datetime
 ) -> dict:
     found = selectors.complaints_against(user, person, limit=ROWS)
+    for complaint in found.complaints:  # "High", "高" — the severity in the reader's words
+        complaint.severity_label = VARIANT_LABELS.get(complaint.severity, complaint.severity)
     return {
         "complaints": found.complaints,
         "total": found.total,
