@@ -14,6 +14,7 @@ from hrcore.i18n import Bilingual
 
 from .choices import (
     CommissionStatus,
+    ComplaintOutcome,
     DeliveryStatus,
     DossierReason,
     DossierStatus,
@@ -377,6 +378,23 @@ class Complaint(models.Model):
     summary_en = models.TextField(_("summary (English)"), blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     performance_points = models.IntegerField(_("performance points"), default=0)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=ComplaintOutcome.choices,
+        default=ComplaintOutcome.OPEN,
+        db_index=True,
+    )
+    outcome_note = models.CharField(_("outcome note"), max_length=500, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
 
     class Meta:
         ordering = ["-received_at"]

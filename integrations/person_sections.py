@@ -9,10 +9,12 @@ from datetime import datetime
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from hrcore.models import Employee
+from hrcore.performance_models import VARIANT_LABELS
 from hrcore.person_page import register_section
 from hrcore.selectors import PersonPageAccess
 
 from . import selectors
+from .choices import ComplaintOutcome
 
 ROWS = 10
 COMMISSION_MONTHS = 3
@@ -29,11 +31,17 @@ def complaints_section(
     user: AbstractBaseUser, person: Employee, access: PersonPageAccess, now: datetime
 ) -> dict:
     found = selectors.complaints_against(user, person, limit=ROWS)
+    for complaint in found.complaints:  # "High", "高" — the severity in the reader's words
+        complaint.severity_label = VARIANT_LABELS.get(complaint.severity, complaint.severity)
     return {
         "complaints": found.complaints,
         "total": found.total,
         "points": found.points,
+        "open": found.open,
         "linked": found.visible_customer_ids,
+        # The owner's supervisor chain and HR decide the outcome (complaint_outcome_record).
+        "may_decide": access.is_supervisor or access.is_hr,
+        "outcomes": [c for c in ComplaintOutcome.choices if c[0] != ComplaintOutcome.OPEN],
     }
 
 

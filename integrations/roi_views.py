@@ -45,6 +45,7 @@ def roi_table(request):
     chart = bars and hbar_chart(
         bars,
         title=_("Labour cost as a share of revenue"),
+        width=360,  # narrow: legible on a phone; the card caps it on a wide screen
         warn_at=float(roi.FLAG_RATIO) / 2,
         bad_at=float(roi.FLAG_RATIO),
     )

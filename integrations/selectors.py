@@ -24,6 +24,7 @@ from hrcore.selectors import employee_of, has_role, is_hr_admin
 
 from .choices import (
     SOURCE_ORDER,
+    ComplaintOutcome,
     DossierStatus,
     SourceStatus,
 )
@@ -359,27 +360,38 @@ def customers_owned(user: AbstractBaseUser, employee: Employee, *, limit: int) -
 
 @dataclass
 class PersonComplaints:
-    complaints: list[Complaint]
-    total: int
-    points: int
+    complaints: list[Complaint]  # the open ones, newest first
+    total: int  # every complaint that counts (not dismissed)
+    points: int  # their points
     visible_customer_ids: set[int]
+    open: int = 0
 
 
 def complaints_against(
     user: AbstractBaseUser, employee: Employee, *, limit: int
 ) -> PersonComplaints:
-    """The complaints recorded against ``employee``'s performance, newest first, with their
-    number and points; a customer is linked only where ``user`` may open its page. Three
-    queries."""
+    """The complaints counting on ``employee``'s performance record (all but dismissed ones),
+    their number and points, and the open ones (``ComplaintOutcome.OPEN``) newest first; a
+    customer is linked only where ``user`` may open its page. Three queries."""
     rows = Complaint.objects.filter(employee=employee)
-    totals = rows.aggregate(n=Count("pk"), points=Sum("performance_points"))
-    recent = list(rows.select_related("customer").order_by("-received_at", "-pk")[:limit])
+    totals = rows.aggregate(
+        n=Count("pk", filter=~Q(outcome=ComplaintOutcome.DISMISSED)),
+        points=Sum("performance_points", filter=~Q(outcome=ComplaintOutcome.DISMISSED)),
+        open=Count("pk", filter=Q(outcome=ComplaintOutcome.OPEN)),
+    )
+    recent = list(
+        rows.filter(outcome=ComplaintOutcome.OPEN)
+        .select_related("customer")
+        .order_by("-received_at", "-pk")[:limit]
+    )
     visible = set(
         customers_visible_to(user)
         .filter(pk__in={c.customer_id for c in recent})
         .values_list("pk", flat=True)
     )
-    return PersonComplaints(recent, totals["n"] or 0, totals["points"] or 0, visible)
+    return PersonComplaints(
+        recent, totals["n"] or 0, totals["points"] or 0, visible, totals["open"] or 0
+    )
 
 
 @dataclass

@@ -74,6 +74,7 @@ urlpatterns = [
         name="handover_execute",
     ),
     path("handovers/<int:pk>/revert/", views.handover_revert, name="handover_revert"),
+    path("complaints/<int:pk>/outcome/", views.complaint_outcome, name="complaint_outcome"),
     path("commissions/", views.commission_list, name="commissions"),
     path("commissions/<int:pk>/decide/", views.commission_decide, name="commission_decide"),
     path("commissions/statement/", commission_views.statement, name="commission_statement"),

@@ -21,14 +21,15 @@ from hrcore import paging
 from hrcore.errors import KeelError
 from hrcore.ids import parse_id
 from hrcore.models import Employee
-from hrcore.selectors import employees_visible_to, is_hr_admin
+from hrcore.selectors import employees_visible_to, is_hr_admin, person_page_access
 
 from . import selectors
 from . import selectors as integrations_selectors
 from .choices import DossierReason, SourceStatus
 from .filters import CustomerFilter
 from .forms import HandoverForm, PlanEditForm
-from .services import commissions, dossiers, handovers, plans
+from .models import Complaint
+from .services import commissions, complaints, dossiers, handovers, plans
 
 # How long a page keeps polling for a dossier or plan before it says that something is stuck
 # (a stopped worker, a partner that never answers) instead of "generating…" forever.
@@ -372,3 +373,24 @@ def commission_decide(request, pk: int):
     except KeelError as exc:
         messages.error(request, exc.message)
     return redirect("integrations:commissions")
+
+
+@login_required
+@require_POST
+def complaint_outcome(request, pk: int):
+    """The owner's supervisor or HR decide a complaint from the person's page."""
+    complaint = get_object_or_404(Complaint.objects.filter(employee__isnull=False), pk=pk)
+    try:
+        complaints.complaint_outcome_record(
+            complaint=complaint,
+            outcome=request.POST.get("outcome", ""),
+            actor=request.user,
+            note=request.POST.get("note", ""),
+        )
+    except KeelError as exc:
+        if not person_page_access(request.user, complaint.employee).allowed:
+            raise Http404 from exc  # not theirs to see: as if it did not exist
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Outcome recorded."))
+    return redirect("hrcore:person", complaint.employee_id)

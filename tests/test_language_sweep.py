@@ -55,6 +55,7 @@ NOT_SWEPT = {
     "competency:rate": "a POST (the rating form is on competency:home)",
     "competency:result": "needs a finished run (its texts are tests/competency's)",
     "integrations:commission_decide": "a POST (the buttons are on integrations:commissions)",
+    "integrations:complaint_outcome": "a POST (its form is on the person page)",
     "integrations:handover_execute": "a POST (its page is integrations:offboarding)",
     "integrations:handover_revert": "a POST (its page is integrations:offboarding)",
     "crisis:deliverable": "a file download, not a page",

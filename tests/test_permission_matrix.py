@@ -776,6 +776,7 @@ EXEMPT: dict[str, str] = {
     "integrations:handover_execute": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:commission_decide": "commission approvals (tests/integrations)",
+    "integrations:complaint_outcome": "complaint outcomes (tests/integrations/test_performance_partner.py)",
     "integrations:commission_statement_of": "a person's statement by scope "
     "(tests/integrations/test_commission_loop.py)",
     "integrations:commission_payroll_push": "calls the payroll partner "

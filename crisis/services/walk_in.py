@@ -1,7 +1,10 @@
 """Complaints as they happen in a store (issue 17 §6): a customer complaint about a walk-in
 consumer — no company record, only their name, phone and what they bought — naming the employee
 responsible. Filed like any crisis (``filing.crisis_file``) in the same transaction as the
-consumer's row; the named employee and their supervisor take part in the crisis and are told."""
+consumer's row; the named employee and their supervisor take part in the crisis and are told.
+The complaint counts on the named employee's performance record exactly like a complaint about a
+company customer (seed 003: "客户投诉能自动流转至对应负责人及其上级,并关联绩效考核"), and the
+map's supervisor review goes to that employee's own supervisor."""
 
 from __future__ import annotations
 
@@ -17,16 +20,20 @@ from hrcore.models import Employee, OrgUnit
 from hrcore.notification_kinds import person
 from hrcore.selectors import employees_visible_to
 from hrcore.services.notifications import notification_send
+from hrcore.services.performance import performance_event_record
 from hrcore.text import has_line_break
 
-from ..choices import CrisisSource, ParticipantRole
+from .. import events
+from ..choices import CrisisSource, DeliverableKind, ParticipantRole, TaskStatus
 from ..models import (
     WALK_IN_NAME_MAX_LENGTH,
     WALK_IN_PURCHASE_MAX_LENGTH,
     Crisis,
     CrisisParticipant,
+    Task,
     WalkInConsumer,
 )
+from .board import crisis_board_flags_refresh
 from .common import crisis_link, drill_marked
 from .filing import crisis_file
 
@@ -34,6 +41,16 @@ from .filing import crisis_file
 WALK_IN_SCENARIO = "customer-complaint"
 # What people type between the digits of a phone number ("138 0013-8000", "(021) …").
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+# The map's duty where the supervisor reviews the case with the employee (the scenario library's
+# customer-complaint); the map routes it by position (the unit's department manager), which for
+# a walk-in complaint is the named employee's own supervisor.
+SUPERVISOR_REVIEW_DUTY = "supervisor-review"
+
+
+def walk_in_source_key(crisis_pk: int) -> str:
+    """The performance event's source: a crisis id, never a company complaint's external id
+    (those are ``complaint:<id>``)."""
+    return f"walk-in-complaint:{crisis_pk}"
 
 
 def walk_in_phone(text: str) -> str:
@@ -148,6 +165,16 @@ def walk_in_complaint_file(
         [CrisisParticipant(crisis=crisis, employee=p, role=role) for p, role, _r in people],
         ignore_conflicts=True,
     )
+    _supervisor_review_to(crisis, supervisor, actor=actor)
+    if not crisis.is_drill:  # a drill's complaint is practice, not a fact about the person
+        performance_event_record(
+            employee=employee,
+            kind="complaint",
+            variant=crisis.severity,
+            source_key=walk_in_source_key(crisis.pk),
+            summary=(f"门店客户投诉:{crisis.title}", f"Walk-in complaint: {crisis.title}"),
+            link=crisis_link(crisis.pk),
+        )
     for recipient, _role, as_whom in people:
         notification_send(
             recipient=recipient.user,
@@ -167,3 +194,37 @@ def walk_in_complaint_file(
             dedupe_key=f"crisis:{crisis.pk}:walk-in:{as_whom}",
         )
     return crisis
+
+
+def _supervisor_review_to(crisis: Crisis, supervisor: Employee | None, *, actor) -> None:
+    """The map's supervisor review, still waiting for its prerequisites, goes to the named
+    employee's supervisor rather than to whoever the position resolved to. Only a waiting task
+    that is not a decision moves; without an active supervisor the map's choice
+    stands. Company complaints are not filed here, so their routing is the map's."""
+    if supervisor is None or not supervisor.is_active:
+        return
+    task = (
+        Task.objects.select_for_update()
+        .filter(
+            crisis=crisis,
+            duty_code=SUPERVISOR_REVIEW_DUTY,
+            status=TaskStatus.WAITING,
+        )
+        .exclude(deliverable_kind=DeliverableKind.DECISION)  # a decision stays with deciders
+        .first()
+    )
+    if task is None or task.assignee_id == supervisor.pk:
+        return
+    previous, gap = task.assignee_id, task.assignee_gap
+    task.assignee, task.assignee_gap = supervisor, False
+    task.save(update_fields=["assignee", "assignee_gap"])
+    events.task_reassigned_event(
+        task=task,
+        actor=actor,
+        from_id=previous,
+        to_id=supervisor.pk,
+        delegated=False,
+        reason="walk-in complaint: the responsible employee's supervisor",
+    )
+    if gap:
+        crisis_board_flags_refresh([crisis.pk])

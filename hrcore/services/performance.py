@@ -89,18 +89,63 @@ def performance_event_record(
             )
     except IntegrityError:  # recorded by a concurrent call between the check and the insert
         return PerformanceEvent.objects.get(source_key=source_key)
+    _enqueue(event)
+    return event
+
+
+@transaction.atomic
+def performance_event_reverse(
+    *, source_key: str, summary: tuple[str, str] = ("", ""), link: str = ""
+) -> PerformanceEvent | None:
+    """Compensate the event recorded for ``source_key`` (a complaint dismissed, a commission
+    reversed after approval): a second event of the same kind and variant with the opposite
+    points, under the key ``<source_key>:reversed``, queued for the partner in the same
+    transaction. Events are never edited — the partner already holds the first one. Reversing
+    again changes nothing and returns the first compensation; nothing recorded: None."""
+    key = f"{source_key}:reversed"[:200]
+    existing = PerformanceEvent.objects.filter(source_key=key).first()
+    if existing is not None:
+        return existing
+    original = (
+        PerformanceEvent.objects.select_related("employee__user")
+        .filter(source_key=source_key)
+        .first()
+    )
+    if original is None:
+        return None
+    at = timezone.now()
+    try:
+        with transaction.atomic():
+            event = PerformanceEvent.objects.create(
+                employee=original.employee,
+                kind=original.kind,
+                variant=original.variant,
+                source_key=key,
+                points=-original.points,
+                summary_zh=(summary[0] or summary[1] or original.summary_zh)[:300],
+                summary_en=(summary[1] or summary[0] or original.summary_en)[:300],
+                link=(link or original.link)[:300],
+                occurred_at=at,
+                period=at.astimezone(PERIOD_ZONE).strftime("%Y-%m"),
+            )
+    except IntegrityError:  # compensated by a concurrent call between the check and the insert
+        return PerformanceEvent.objects.get(source_key=key)
+    _enqueue(event)
+    return event
+
+
+def _enqueue(event: PerformanceEvent) -> None:
     outbox_enqueue(
         channel=PERFORMANCE_CHANNEL,
         dedupe_key=f"performance:{event.source_key}",
         payload={
             "event_id": event.pk,
-            "employee": employee.user.get_username(),
-            "kind": kind,
+            "employee": event.employee.user.get_username(),
+            "kind": event.kind,
             "reference": event.source_key,
-            "points": points,
+            "points": event.points,
         },
     )
-    return event
 
 
 def performance_event_mark_sent(*, event_id: int, partner_reference: str) -> None:

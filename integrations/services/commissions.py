@@ -16,7 +16,7 @@ from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.notification_kinds import both
 from hrcore.selectors import is_hr_admin
 from hrcore.services.notifications import notification_send
-from hrcore.services.performance import performance_event_record
+from hrcore.services.performance import performance_event_record, performance_event_reverse
 
 from .. import commission as arithmetic
 from ..choices import CommissionStatus
@@ -156,6 +156,15 @@ def order_reverse(*, external_id: str, reason: str, actor=None, customer=None) -
         original.status = CommissionStatus.REVERSED
         original.save(update_fields=["status"])
     audit(original, AuditAction.UPDATE, changes={"reversed": ["", reason]}, actor=actor)
+    # An approval counted on the performance record: the reversal takes its points back (a
+    # compensating event, once); a commission reversed before approval counted nothing.
+    performance_event_reverse(
+        source_key=f"commission:{original.pk}",
+        summary=(
+            f"提成冲销:订单 {order.external_id}",
+            f"Commission reversed: order {order.external_id}",
+        ),
+    )
     notification_send(
         recipient=original.employee.user,
         kind="commission.reversed",

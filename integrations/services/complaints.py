@@ -1,16 +1,22 @@
-"""HR↔CRM complaints: recording a customer complaint against its account owner."""
+"""HR↔CRM complaints: recording a customer complaint against its account owner (its points count
+on the owner's performance record from the moment it is recorded — seed 003: "客户投诉能自动流转至
+对应负责人及其上级,并关联绩效考核"), and its outcome, decided by the owner's supervisor or HR."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
-from hrcore.errors import ValidationFailed
+from hrcore.audit import AuditAction, audit
+from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.notification_kinds import both
+from hrcore.selectors import person_page_access
 from hrcore.services.notifications import notification_send
-from hrcore.services.performance import performance_event_record
+from hrcore.services.performance import performance_event_record, performance_event_reverse
 
+from ..choices import ComplaintOutcome
 from ..models import (
     Complaint,
 )
@@ -77,5 +83,70 @@ def complaint_record(
             },
             link=f"/integrations/customers/{customer.external_id}/",
             dedupe_key=f"complaint:{complaint.pk}:{role}",
+        )
+    return complaint
+
+
+def may_decide_complaint(user, complaint: Complaint) -> bool:
+    """The owner's supervisor chain and HR admins decide a complaint's outcome — never the owner."""
+    if complaint.employee is None:
+        return False
+    access = person_page_access(user, complaint.employee)
+    return access.is_supervisor or access.is_hr
+
+
+@transaction.atomic
+def complaint_outcome_record(
+    *, complaint: Complaint, outcome: str, actor, note: str = ""
+) -> Complaint:
+    """Decide an open complaint: resolved or upheld keep its points on the owner's record;
+    dismissed (a reason is required) takes them back with a compensating performance event,
+    sent to the partner like the first. Deciding it the same way again changes nothing; a
+    complaint already decided otherwise is a conflict."""
+    complaint = (
+        Complaint.objects.select_for_update()
+        .select_related("employee__user", "employee__unit")
+        .get(pk=complaint.pk)
+    )
+    if not may_decide_complaint(actor, complaint):
+        raise PermissionDenied(_("Only the owner's supervisor or HR decide a complaint."))
+    note = (note or "").strip()
+    decided = [c for c in ComplaintOutcome.values if c != ComplaintOutcome.OPEN]
+    if outcome not in decided:
+        raise ValidationFailed(
+            _("Choose resolved, upheld or dismissed."), errors={"outcome": ", ".join(decided)}
+        )
+    if outcome == ComplaintOutcome.DISMISSED and not note:
+        raise ValidationFailed(
+            _("Say why the complaint is dismissed."), errors={"note": _("Required.")}
+        )
+    if len(note) > 500:
+        raise ValidationFailed(
+            _("At most %(n)s characters.") % {"n": 500}, errors={"note": _("Too long.")}
+        )
+    if complaint.outcome == outcome:
+        return complaint
+    if complaint.outcome != ComplaintOutcome.OPEN:
+        raise Conflict(
+            _("This complaint is already decided: %(outcome)s.")
+            % {"outcome": complaint.get_outcome_display()}
+        )
+    complaint.outcome, complaint.outcome_note = outcome, note
+    complaint.decided_at, complaint.decided_by = timezone.now(), actor
+    complaint.save(update_fields=["outcome", "outcome_note", "decided_at", "decided_by"])
+    audit(
+        complaint,
+        AuditAction.UPDATE,
+        changes={"outcome": [ComplaintOutcome.OPEN, outcome]},
+        actor=actor,
+        data={"note": note} if note else None,
+    )
+    if outcome == ComplaintOutcome.DISMISSED:
+        performance_event_reverse(
+            source_key=f"complaint:{complaint.external_id}",
+            summary=(
+                f"客户投诉不成立 {complaint.external_id}",
+                f"Customer complaint dismissed {complaint.external_id}",
+            ),
         )
     return complaint

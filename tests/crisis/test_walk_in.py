@@ -164,3 +164,52 @@ def test_filing_page_refuses_a_bad_phone_naming_it(crisis_world, client_as):
     assert response.status_code == 400
     assert response.context["form"].errors["consumer_phone"]
     assert _counts() == before
+
+
+@pytest.mark.django_db
+def test_walk_in_complaint_counts_on_the_named_employee_like_a_company_complaint(
+    crisis_world, users
+):
+    from hrcore.models import OutboxMessage, PerformanceEvent
+
+    crisis = walk_in_complaint_file(
+        **GOOD, severity="high", actor=users["manager"], idempotency_key="walk-in-perf-1"
+    )
+    again = walk_in_complaint_file(
+        **GOOD, severity="high", actor=users["manager"], idempotency_key="walk-in-perf-1"
+    )
+    assert again.pk == crisis.pk
+    events = list(
+        PerformanceEvent.objects.filter(kind="complaint").values_list(
+            "employee__user__username", "variant", "points", "source_key"
+        )
+    )
+    # The rule of a company complaint of the same severity (−3 for high), once per crisis, under
+    # a key no company complaint ("complaint:<external id>") can take.
+    assert events == [("staff", "high", -3, f"walk-in-complaint:{crisis.pk}")]
+    assert (
+        OutboxMessage.objects.filter(
+            channel="performance", dedupe_key=f"performance:walk-in-complaint:{crisis.pk}"
+        ).count()
+        == 1
+    )
+
+
+@pytest.mark.django_db
+def test_walk_in_supervisor_review_goes_to_the_named_employees_supervisor(crisis_world, users):
+    from crisis.models import TimelineEvent
+
+    other = Employee.objects.filter(is_active=True, manager__isnull=False).exclude(
+        user__username="staff"
+    )
+    crisis = walk_in_complaint_file(**GOOD, actor=users["manager"])
+    staff = Employee.objects.get(user__username="staff")
+    review = crisis.tasks.get(duty_code="supervisor-review")
+    assert review.assignee_id == staff.manager_id
+    # Someone else's supervisor reviews their own walk-in complaint.
+    named = next(e for e in other.select_related("user") if e.manager_id != staff.manager_id)
+    second = walk_in_complaint_file(
+        **{**GOOD, "responsible": named.user.username}, actor=users["hradmin"], unit=staff.unit
+    )
+    assert second.tasks.get(duty_code="supervisor-review").assignee_id == named.manager_id
+    assert TimelineEvent.objects.filter(crisis=second, kind="task_reassigned").exists()

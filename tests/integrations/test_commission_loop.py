@@ -17,7 +17,7 @@ import time_machine
 
 from customers.models import Customer
 from hrcore.errors import PermissionDenied, ValidationFailed
-from hrcore.models import Employee, Notification
+from hrcore.models import Employee, Notification, PerformanceEvent
 from integrations import signing
 from integrations.models import Commission, Order
 from integrations.services import commission_rules, commissions, payroll
@@ -139,6 +139,12 @@ def test_order_paid_to_payroll_end_to_end(payroll_partner, sandbox, users, clien
     )
     again = commissions.order_reverse(external_id="SO-1", reason="refunded")  # a repeat
     assert again.pk == reversal.pk
+    # The approval counted on staff's performance record; the refund takes it back, once.
+    assert sorted(
+        PerformanceEvent.objects.filter(
+            source_key__startswith=f"commission:{first.pk}"
+        ).values_list("source_key", "points")
+    ) == [(f"commission:{first.pk}", 1), (f"commission:{first.pk}:reversed", -1)]
     assert Commission.objects.filter(reverses=first).count() == 1
     assert payroll.payroll_push(actor=users["finance"]).paid == 1
     lines = httpx.get(
@@ -243,6 +249,11 @@ def test_statements_and_list_by_scope(customers, users, client_as, api_as):
     assert client_as("hradmin").get(url).status_code == 200
     assert client_as("manager2").get(url).status_code == 404
     assert client_as("legal").get(url).status_code == 404
+    # A person sees only their own statement; their supervisor sees the team's commissions.
+    mine = f"/integrations/commissions/statement/{supervisor.pk}/"
+    assert client_as("staff").get(mine).status_code == 404
+    team = api_as(supervisor.user.username).get("/api/v1/commissions/").json()
+    assert commission.pk in [row["id"] for row in team["results"]]
 
 
 def test_list_and_statement_reads_do_not_grow_with_the_data(customers, users, api_as):

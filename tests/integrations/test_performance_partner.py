@@ -220,3 +220,117 @@ def test_goal_and_review_records_refuse_off_contract_payloads():
         adapters.PerformanceGoal.from_payload({**goal, "due_on": "soon"})
     with pytest.raises(adapters.MalformedPayload, match="missing field “rating”"):
         adapters.PerformanceReview.from_payload({"id": "R-1"})
+
+
+def test_a_commission_reversed_after_approval_takes_its_points_back_once(customers, users):
+    from integrations.services import commissions
+
+    commission = commissions.order_mark_paid(
+        customer=customers["CUST-1001"], external_id="SO-P2", amount="1000.00"
+    )
+    commissions.commission_approve(commission=commission, actor=users["finance"])
+    commissions.commission_approve(commission=commission, actor=users["hradmin"])
+    commissions.order_reverse(external_id="SO-P2", reason="refunded")
+    commissions.order_reverse(external_id="SO-P2", reason="refunded")  # a replayed webhook
+    events = list(
+        PerformanceEvent.objects.filter(kind="commission")
+        .order_by("id")
+        .values_list("employee__user__username", "points", "source_key")
+    )
+    assert events == [
+        ("manager", 1, f"commission:{commission.pk}"),
+        ("manager", -1, f"commission:{commission.pk}:reversed"),
+    ]
+    assert (
+        OutboxMessage.objects.filter(
+            channel=PERFORMANCE_CHANNEL,
+            dedupe_key=f"performance:commission:{commission.pk}:reversed",
+        )
+        .get()
+        .payload["points"]
+        == -1
+    )
+
+
+def test_a_commission_reversed_before_approval_counted_nothing(customers, users):
+    from integrations.services import commissions
+
+    commissions.order_mark_paid(
+        customer=customers["CUST-1001"], external_id="SO-P3", amount="1000.00"
+    )
+    commissions.order_reverse(external_id="SO-P3", reason="cancelled")
+    assert not PerformanceEvent.objects.filter(kind="commission").exists()
+
+
+def test_a_dismissed_complaint_takes_its_points_back_at_the_partner_once(
+    sandbox, performance_partner, customers, users, client_as
+):
+    from integrations.models import Complaint
+
+    complaint = complaints.complaint_record(
+        customer=customers["CUST-1002"], external_id="CMP-88", severity="high"
+    )
+    _relay_later()
+    staff = complaint.employee
+    url = reverse("integrations:complaint_outcome", args=[complaint.pk])
+    person = reverse("hrcore:person", args=[staff.pk])
+    page = client_as("manager").get(person).content.decode()
+    assert 'data-complaint="CMP-88"' in page and url in page  # open, with the supervisor's form
+
+    # The owner cannot decide their own complaint; a dismissal needs a reason.
+    client_as("staff").post(url, {"outcome": "dismissed", "note": "not me"})
+    client_as("manager").post(url, {"outcome": "dismissed", "note": ""})
+    client_as("manager").post(url, {"outcome": "forgotten", "note": "x"})
+    complaint.refresh_from_db()
+    assert complaint.outcome == "open"
+    assert not PerformanceEvent.objects.filter(source_key="complaint:CMP-88:reversed").exists()
+
+    response = client_as("manager").post(url, {"outcome": "dismissed", "note": "Wrong store"})
+    assert response.status_code == 302 and response["Location"] == person
+    client_as("manager").post(url, {"outcome": "dismissed", "note": "Wrong store"})  # again
+    complaint.refresh_from_db()
+    assert (complaint.outcome, complaint.outcome_note, complaint.decided_by) == (
+        "dismissed",
+        "Wrong store",
+        users["manager"],
+    )
+    assert list(
+        PerformanceEvent.objects.filter(source_key__startswith="complaint:CMP-88")
+        .order_by("id")
+        .values_list("kind", "variant", "points")
+    ) == [("complaint", "high", -3), ("complaint", "high", 3)]
+    _relay_later(minutes=1)
+    _relay_later(minutes=2)
+    at_partner = [
+        (e["reference"], e["points"])
+        for e in _at_partner(sandbox, "staff")
+        if e["reference"].startswith("complaint:CMP-88")
+    ]
+    assert at_partner == [("complaint:CMP-88", -3), ("complaint:CMP-88:reversed", 3)]
+    # Decided otherwise afterwards: refused, nothing changes.
+    client_as("hradmin").post(url, {"outcome": "upheld"})
+    assert Complaint.objects.get(pk=complaint.pk).outcome == "dismissed"
+    page = client_as("manager").get(person).content.decode()
+    assert 'data-complaint="CMP-88"' not in page  # no longer open
+
+
+def test_an_upheld_complaint_keeps_its_points_and_leaves_the_open_list(customers, users):
+    from integrations.selectors import complaints_against
+
+    complaint = complaints.complaint_record(
+        customer=customers["CUST-1002"], external_id="CMP-89", severity="low"
+    )
+    staff = complaint.employee
+    before = complaints_against(users["hradmin"], staff, limit=10)
+    assert "CMP-89" in [c.external_id for c in before.complaints]
+    complaints.complaint_outcome_record(
+        complaint=complaint, outcome="upheld", actor=users["hradmin"]
+    )
+    after = complaints_against(users["hradmin"], staff, limit=10)
+    assert "CMP-89" not in [c.external_id for c in after.complaints]
+    assert (after.total, after.points, after.open) == (
+        before.total,
+        before.points,
+        before.open - 1,
+    )
+    assert not PerformanceEvent.objects.filter(source_key="complaint:CMP-89:reversed").exists()
