@@ -364,6 +364,19 @@ class _AbsenceBook:
         return None
 
 
+def present_stand_in(employee: Employee, at: datetime) -> tuple[Employee | None, bool]:
+    """``employee`` when present at ``at``; else the first present delegate along the chain of
+    their absences' delegates (as the resolver walks it) with True; (None, True) when nobody
+    is."""
+    book = _AbsenceBook(at)
+    if book.of(employee.pk) is None:
+        return employee, False
+    delegate_id = book.follow_delegates(employee.pk)
+    if delegate_id is None:
+        return None, True
+    return Employee.objects.filter(pk=delegate_id).first(), True
+
+
 def _resolve_in_memory(
     *,
     holders: list[_Candidate],

@@ -15,7 +15,7 @@ from .answer_window import WeeklyWindow
 from .choices import Role
 from .errors import NotFound
 from .models import Absence, AnswerWindow, Employee, OrgUnit, Question
-from .selectors import _AbsenceBook, calendar_for_unit, employee_of, is_hr_admin
+from .selectors import calendar_for_unit, employee_of, is_hr_admin, present_stand_in
 from .selfservice_models import QuestionStatus, RoutedVia
 
 
@@ -30,16 +30,6 @@ def answer_window_for(unit: OrgUnit) -> WeeklyWindow:
         if row is not None:
             return WeeklyWindow(row.weekday, row.starts, row.ends, time_zone)
     return WeeklyWindow(time_zone=time_zone)
-
-
-def present_stand_in(employee: Employee, at: datetime) -> tuple[Employee | None, bool]:
-    """``employee`` when present at ``at``; else the first present delegate along the chain of
-    their absences' delegates (as the resolver does) with True; (None, True) when nobody is."""
-    book = _AbsenceBook(at)
-    absence = book.of(employee.pk)
-    if absence is None:
-        return employee, False
-    return book.follow_delegates(absence), True
 
 
 def question_route(asker: Employee, at: datetime) -> tuple[Employee | None, str]:

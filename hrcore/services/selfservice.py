@@ -21,13 +21,12 @@ from ..errors import Conflict, PermissionDenied, ValidationFailed
 from ..models import Absence, Employee, Question
 from ..notification_kinds import person, when
 from ..score_refs import score_kind
-from ..selectors import employee_of
+from ..selectors import employee_of, present_stand_in
 from ..selfservice_models import QuestionKind, QuestionStatus, RoutedVia
 from ..selfservice_selectors import (
     answer_window_for,
     can_answer,
     hr_admin_users,
-    present_stand_in,
     question_route,
     question_visible,
 )

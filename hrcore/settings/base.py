@@ -404,6 +404,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "crisis.choices.Severity",
         "TaskStatusEnum": "crisis.choices.TaskStatus",
+        "QuestionKindEnum": "hrcore.selfservice_models.QuestionKind",
+        "PerformanceKindEnum": "hrcore.performance_models.PerformanceKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

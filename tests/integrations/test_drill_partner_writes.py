@@ -131,7 +131,10 @@ def test_a_drill_with_no_real_dossier_pulls_read_only_and_leaves_the_customer_al
     assert (customer.overdue_days, customer.outstanding_amount) == (1, Decimal("0"))
     with django_capture_on_commit_callbacks(execute=True):
         crisis_close(crisis=drill, outcome="演练结束", actor=users["hradmin"])
-    assert sandbox.writes == []
+    # The only partner writes are the drill's results on the participants' performance records
+    # (issue 17 §1: drill results are performance events); nothing of the drill's response.
+    assert set(sandbox.writes) <= {("POST", "/performance/events")}
+    assert {event["kind"] for event in sandbox.app.performance} <= {"drill"}
 
 
 def test_a_drills_webhooks_carry_the_drill_mark(
