@@ -53,6 +53,22 @@ def employee_of(user: AbstractBaseUser) -> Employee | None:
         return None
 
 
+def employee_with_unit(user: AbstractBaseUser) -> Employee | None:
+    """``employee_of`` with the employee's unit loaded in the same query (and kept on the user
+    for the request, as ``user.employee`` keeps it)."""
+    if not user.is_authenticated:
+        return None
+    accessor = Employee.user.field.remote_field  # the user → employee side
+    if accessor.is_cached(user):
+        return employee_of(user)
+    employee = Employee.objects.select_related("unit").filter(user=user).first()
+    if employee is None:
+        accessor.set_cached_value(user, None)  # ``user.employee`` raises, as before, unasked
+    else:
+        user.employee = employee  # kept on both sides
+    return employee
+
+
 def unit_subtree_q(unit: OrgUnit, field: str = "unit") -> Q:
     """A Q selecting rows whose ``field`` unit lies in ``unit``'s subtree."""
     return Q(**{f"{field}__path__startswith": unit.path})

@@ -72,18 +72,20 @@ def _timed(
     clock.warn_at = rules.warn_at(start=start, due=due, ratio=clock.warn_ratio)
 
 
-def obligations_sync(crisis: Crisis, *, at: datetime | None = None) -> list[CrisisObligation]:
+def obligations_sync(
+    crisis: Crisis, *, at: datetime | None = None, fresh: bool = False
+) -> list[CrisisObligation]:
     """Start every obligation of the crisis's scenario whose trigger has fired and that is not
     running yet (idempotent; a constant number of queries). Called when a crisis is filed and
     when a decision is made; a severity change calls it too (the classification trigger).
-    Returns the clocks started now."""
+    Returns the clocks started now. ``fresh``: the crisis was made in this transaction, so no
+    clock runs yet (nothing to leave out)."""
     at = at or timezone.now()
-    started = CrisisObligation.objects.filter(crisis=crisis).values("obligation_id")
-    candidates = list(
-        Obligation.objects.filter(is_active=True, scenarios=crisis.scenario_id)
-        .exclude(pk__in=started)
-        .order_by("code")
-    )
+    candidates = Obligation.objects.filter(is_active=True, scenarios=crisis.scenario_id)
+    if not fresh:
+        started = CrisisObligation.objects.filter(crisis=crisis).values("obligation_id")
+        candidates = candidates.exclude(pk__in=started)
+    candidates = list(candidates.order_by("code"))
     if not candidates:
         return []
     decisions: list[tuple[str, datetime]] = []
