@@ -91,7 +91,8 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
         duties = list(crisis_map.duties.all())  # published_map_for loaded them, in order
     else:
         duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
-    assignments = duty_assignments(unit=crisis.unit, duties=duties, at=now)
+    # Filing needs only each assignee's user (the notification's recipient) beside the person.
+    assignments = duty_assignments(unit=crisis.unit, duties=duties, at=now, people_with=("user",))
     # The business calendar matters only to clocks that count business hours (most do not).
     needs_calendar = any(d.business_hours and not d.after for d in duties)
     calendar = calendar_for_unit(crisis.unit) if needs_calendar else sla.Calendar()
@@ -315,7 +316,9 @@ def crisis_file(
     crisis.filed_tasks = _file_tasks(
         crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now
     )
-    obligations_sync(crisis, at=now, fresh=True)  # the statutory clocks its filing and severity start
+    obligations_sync(
+        crisis, at=now, fresh=True
+    )  # the statutory clocks its filing and severity start
     # The board flags from the tasks just made (the rule of ``crisis_board_flags_refresh``, in
     # memory): written only when they differ from the new row's defaults — an open decision.
     flags = board_flags(crisis.filed_tasks, now)
