@@ -62,7 +62,7 @@ def employee_with_unit(user: AbstractBaseUser) -> Employee | None:
     accessor = Employee.user.field.remote_field  # the user → employee side
     if accessor.is_cached(user):
         return employee_of(user)
-    employee = Employee.objects.select_related("unit").filter(user=user).first()
+    employee = next(iter(Employee.objects.select_related("unit").filter(user=user)), None)
     if employee is None:
         accessor.set_cached_value(user, None)  # ``user.employee`` raises, as before, unasked
     else:

@@ -10,7 +10,8 @@ class FieldsOnceMixin:
     """For a read-only ModelSerializer: its fields are worked out from the model once per class,
     and each instance gets a deep copy of them (as DRF does with declared fields). DRF otherwise
     introspects the model for every instance it renders — for a small answer such as a filed
-    crisis with its tasks, most of the cost of the response. Only for serializers whose fields
+    crisis with its tasks, most of the cost of the response. Each instance still gets fields of
+    its own (bound to it), as in DRF. Only for serializers whose fields
     depend on nothing but their class (no fields built from the context or the instance)."""
 
     def get_fields(self):
@@ -19,7 +20,16 @@ class FieldsOnceMixin:
         if prototype is None:
             prototype = super().get_fields()
             cls._fields_prototype = prototype
-        return copy.deepcopy(prototype)
+        return {name: _fresh(field) for name, field in prototype.items()}
+
+
+def _fresh(field: serializers.Field) -> serializers.Field:
+    """A new, unbound copy of a prototype field: a nested serializer deep-copied (it has its
+    own fields); any other field made again from the arguments it was made with (what DRF's
+    ``Field.__deepcopy__`` does, without deep-copying plain arguments)."""
+    if isinstance(field, serializers.BaseSerializer):
+        return copy.deepcopy(field)
+    return type(field)(*field._args, **field._kwargs)
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
