@@ -9,7 +9,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,6 +52,22 @@ def employee_of(user: AbstractBaseUser) -> Employee | None:
         return user.employee
     except Employee.DoesNotExist:
         return None
+
+
+def employee_with_unit(user: AbstractBaseUser) -> Employee | None:
+    """``employee_of`` with the employee's unit loaded in the same query (and kept on the user
+    for the request, as ``user.employee`` keeps it)."""
+    if not user.is_authenticated:
+        return None
+    accessor = Employee.user.field.remote_field  # the user → employee side
+    if accessor.is_cached(user):
+        return employee_of(user)
+    employee = next(iter(Employee.objects.select_related("unit").filter(user=user)), None)
+    if employee is None:
+        accessor.set_cached_value(user, None)  # ``user.employee`` raises, as before, unasked
+    else:
+        user.employee = employee  # kept on both sides
+    return employee
 
 
 def unit_subtree_q(unit: OrgUnit, field: str = "unit") -> Q:
@@ -151,16 +168,35 @@ class Resolution:
     walked_up: bool
 
 
+def _rows(sql: str, params: list) -> list[tuple]:
+    """Rows of a fixed statement of the resolver. Filing runs the resolver on every crisis, and
+    building these few plain-valued statements through the ORM cost more than running them."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _marks(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
 def _active_absences(employee_ids: Iterable[int], at: datetime) -> dict[int, _Away]:
     """Employee id → the absence running at ``at`` (the latest-starting one), as plain values:
     the delegate's id and whether the delegate is still employed (all the walk needs)."""
+    ids = list(employee_ids)
+    if not ids:
+        return {}
+    moment = connection.ops.adapt_datetimefield_value(at)
+    rows = _rows(
+        f"SELECT a.employee_id, a.delegate_id, d.is_active FROM {Absence._meta.db_table} a"
+        f" LEFT OUTER JOIN {Employee._meta.db_table} d ON d.id = a.delegate_id"
+        f" WHERE a.employee_id IN ({_marks(ids)}) AND a.starts_at <= %s AND a.ends_at > %s"
+        " ORDER BY a.starts_at",
+        [*ids, moment, moment],
+    )
     return {
         employee_id: _Away(delegate_id, bool(delegate_active))
-        for employee_id, delegate_id, delegate_active in Absence.objects.filter(
-            employee_id__in=list(employee_ids), starts_at__lte=at, ends_at__gt=at
-        )
-        .order_by("starts_at")
-        .values_list("employee_id", "delegate_id", "delegate__is_active")
+        for employee_id, delegate_id, delegate_active in rows
     }
 
 
@@ -187,17 +223,24 @@ def resolve_assignee(
 
 
 AssigneeKey = tuple[str, str]  # (department function or "", position code or "")
+RESOLVED_PEOPLE_WITH = ("unit", "position", "user")
 
 
 def resolve_assignees(
-    *, unit: OrgUnit, wanted: Iterable[AssigneeKey], at: datetime | None = None
+    *,
+    unit: OrgUnit,
+    wanted: Iterable[AssigneeKey],
+    at: datetime | None = None,
+    people_with: tuple[str, ...] = RESOLVED_PEOPLE_WITH,
 ) -> dict[AssigneeKey, Resolution | KeelError]:
     """``resolve_assignee`` for many (function, position) pairs of one unit in one pass: the
     unit's path, every candidate holder, the unit heads among them and the active absences of
     holders and delegates are each loaded once (a handful of queries whatever the number of
     pairs), then each pair is resolved in memory with exactly the rules ``resolve_assignee`` documents. Each key maps
     to its Resolution or to the error ``resolve_assignee`` would raise (returned, not raised)."""
-    return resolve_assignees_in_units(units=[unit], wanted=wanted, at=at)[unit.pk]
+    return resolve_assignees_in_units(units=[unit], wanted=wanted, at=at, people_with=people_with)[
+        unit.pk
+    ]
 
 
 def resolve_assignees_in_units(
@@ -207,6 +250,7 @@ def resolve_assignees_in_units(
     at: datetime | None = None,
     passed_over: dict[tuple[int, AssigneeKey], int] | None = None,
     ignore_absences: bool = False,
+    people_with: tuple[str, ...] = RESOLVED_PEOPLE_WITH,
 ) -> dict[int, dict[AssigneeKey, Resolution | KeelError]]:
     """``resolve_assignees`` for several units at once (by unit id), with the same queries as
     for one: every unit's ancestors in one query, the candidate pool and the absences once.
@@ -214,7 +258,8 @@ def resolve_assignees_in_units(
     Two variations serve the coverage of responsibility maps: ``passed_over`` names, per
     (unit id, key), one holder the walk skips as if they were away with no delegate (who
     answers when the holder cannot: the deputy); ``ignore_absences`` resolves as if nobody
-    were away (the holder a role belongs to)."""
+    were away (the holder a role belongs to). ``people_with``: what is loaded with the people
+    found (``select_related``; by default their unit, position and user)."""
     at = at or timezone.now()
     units = list(units)
     passed_over = passed_over or {}
@@ -239,27 +284,26 @@ def resolve_assignees_in_units(
     positions = {p for _f, p in keys if p}
     all_ancestor_ids = {pk for u in units for pk in u.ancestor_ids()}
     by_pk = {u.pk: u for u in OrgUnit.objects.filter(pk__in=all_ancestor_ids).order_by()}
-    matches = Q(pk__in=[])
-    if functions:
-        matches |= Q(unit__kind=UnitKind.DEPARTMENT, unit__function__in=functions)
-    if positions:
-        matches |= Q(position__code__in=positions)
     # Plain tuples, not model instances: the pool is every holder in the group; only the few
     # people chosen are loaded as employees at the end.
+    matches, params = [], [True]
+    if functions:
+        matches.append(f"(u.kind = %s AND u.function IN ({_marks(list(functions))}))")
+        params += [UnitKind.DEPARTMENT.value, *functions]
+    if positions:
+        matches.append(f"p.code IN ({_marks(list(positions))})")
+        params += list(positions)
+    units_table = OrgUnit._meta.db_table
     candidates = [
-        _Candidate(*row)
-        for row in Employee.objects.filter(matches, is_active=True)
-        .annotate(heads=Exists(OrgUnit.objects.filter(head=OuterRef("pk"))))
-        .order_by()
-        .values_list(
-            "pk",
-            "grade",
-            "unit__path",
-            "unit__depth",
-            "unit__kind",
-            "unit__function",
-            "position__code",
-            "heads",
+        _Candidate(pk, grade, path, depth, kind, function, position, bool(heads))
+        for pk, grade, path, depth, kind, function, position, heads in _rows(
+            "SELECT e.id, e.grade, u.path, u.depth, u.kind, u.function, p.code,"
+            f" EXISTS(SELECT 1 FROM {units_table} h WHERE h.head_id = e.id)"
+            f" FROM {Employee._meta.db_table} e"
+            f" INNER JOIN {units_table} u ON u.id = e.unit_id"
+            f" LEFT OUTER JOIN {Position._meta.db_table} p ON p.id = e.position_id"
+            f" WHERE e.is_active = %s AND ({' OR '.join(matches)})",
+            params,
         )
     ]
     head_ids = {c.pk for c in candidates if c.heads}
@@ -294,7 +338,7 @@ def resolve_assignees_in_units(
                     _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
                     % {"who": label, "unit": unit.name}
                 )
-    people = Employee.objects.select_related("unit", "position", "user").in_bulk(
+    people = Employee.objects.select_related(*people_with).in_bulk(
         {pk for employee_pk, holder_pk, *_rest in found.values() for pk in (employee_pk, holder_pk)}
     )
     for (unit_pk, key), (employee_pk, holder_pk, ancestor, via, walked) in found.items():
@@ -425,13 +469,12 @@ def crisis_executive_key() -> tuple[str, str]:
     """(department function, position code) of "the executive" crises escalate to, as the
     organisation defines it: the position marked ``decides_crises`` (the highest-graded one if
     several are), else the head of the nearest executive office."""
-    code = (
-        Position.objects.filter(decides_crises=True)
-        .order_by("-grade", "code")
-        .values_list("code", flat=True)
-        .first()
+    rows = _rows(
+        f"SELECT code FROM {Position._meta.db_table} WHERE decides_crises = %s"
+        " ORDER BY grade DESC, code ASC LIMIT 1",
+        [True],
     )
-    return ("", code) if code else (DepartmentFunction.EXECUTIVE.value, "")
+    return ("", rows[0][0]) if rows else (DepartmentFunction.EXECUTIVE.value, "")
 
 
 # --- People's pages (issue 17 §5; the sections are hrcore.person_page's) -------------------

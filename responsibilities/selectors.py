@@ -121,18 +121,27 @@ def published_map_for(
     candidates = {
         m.scope_id: m
         for m in in_force(
-            map_with_duties(
-                ResponsibilityMap.objects.select_related("scenario", "scope").filter(
-                    scenario_q, status=MapStatus.PUBLISHED, scope_id__in=ancestor_ids
-                )
-            ),
+            ResponsibilityMap.objects.select_related("scenario", "scope")
+            .filter(scenario_q, status=MapStatus.PUBLISHED, scope_id__in=ancestor_ids)
+            .order_by(),  # in_force chooses; the default ordering would only cost a sort
             at,
         )
     }
     for unit_id in ancestor_ids:
         if unit_id in candidates:
-            return candidates[unit_id]
+            return with_duties_loaded(candidates[unit_id])
     return None
+
+
+def with_duties_loaded(responsibility_map: ResponsibilityMap) -> ResponsibilityMap:
+    """``responsibility_map`` with its duties (``duties_ordered``) in its prefetch cache, as
+    ``map_with_duties`` leaves them, read in one query for this one map (not for every version
+    a choice looked at, and without the prefetch machinery: filing reads this on every crisis)."""
+    duties = duties_ordered().filter(map=responsibility_map)
+    for duty in duties:  # evaluates the query set: its rows stay in its result cache
+        Duty.map.field.set_cached_value(duty, responsibility_map)
+    responsibility_map._prefetched_objects_cache = {"duties": duties}
+    return responsibility_map
 
 
 def map_versions(*, responsibility_map: ResponsibilityMap, user) -> list[ResponsibilityMap]:

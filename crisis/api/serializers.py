@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
-from hrcore.api.serializers import EmployeeBriefSerializer
+from hrcore.api.serializers import EmployeeBriefSerializer, FieldsOnceMixin
 
 from ..choices import Severity
 from ..follow_through import FollowUpFact, follow_through
@@ -91,7 +91,7 @@ class CrisisCreateSerializer(serializers.Serializer):
     WALK_IN_FIELDS = ("consumer_name", "consumer_phone", "consumer_purchase", "responsible")
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     duty = serializers.CharField(source="duty_code", read_only=True)
     action = serializers.SerializerMethodField(
         help_text="What is to be done: the duty's action in the reader's language, or the "
@@ -145,7 +145,7 @@ class TaskSerializer(serializers.ModelSerializer):
         return task.duty.action if task.duty_id else task.action
 
 
-class WalkInConsumerSerializer(serializers.ModelSerializer):
+class WalkInConsumerSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     responsible = serializers.CharField(
         source="responsible.user.username", read_only=True, allow_null=True, default=None
     )
@@ -158,7 +158,7 @@ class WalkInConsumerSerializer(serializers.ModelSerializer):
         fields = ["name", "phone", "purchase", "responsible", "supervisor"]
 
 
-class CrisisSerializer(serializers.ModelSerializer):
+class CrisisSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     scenario = serializers.CharField(source="scenario.code", read_only=True)
     unit = serializers.CharField(source="unit.code", read_only=True)
     customer = serializers.CharField(

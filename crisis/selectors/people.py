@@ -11,7 +11,13 @@ from django.db.models import Q, QuerySet
 
 from hrcore.errors import KeelError
 from hrcore.models import Employee, OrgUnit
-from hrcore.selectors import AssigneeKey, crisis_executive_key, resolve_assignee, resolve_assignees
+from hrcore.selectors import (
+    RESOLVED_PEOPLE_WITH,
+    AssigneeKey,
+    crisis_executive_key,
+    resolve_assignee,
+    resolve_assignees,
+)
 
 from ..choices import (
     TASK_OPEN_STATES,
@@ -50,11 +56,18 @@ def _step_key(step: str, executive: AssigneeKey) -> AssigneeKey | None:
     return None
 
 
-def duty_assignments(*, unit: OrgUnit, duties: Iterable, at: datetime) -> list[DutyAssignment]:
+def duty_assignments(
+    *,
+    unit: OrgUnit,
+    duties: Iterable,
+    at: datetime,
+    people_with: tuple[str, ...] = RESOLVED_PEOPLE_WITH,
+) -> list[DutyAssignment]:
     """Assign every duty of a map for a crisis in ``unit`` in one pass (``resolve_assignees``:
     the org path, holders, absences and delegates are loaded once, not once per duty). Same
     rules as resolving each duty with ``resolve_assignee`` and, for a duty nobody holds, its
-    escalation chain then the executive. ``duties`` need ``assignee_position`` loaded."""
+    escalation chain then the executive. ``duties`` need ``assignee_position`` loaded;
+    ``people_with``: what is loaded with the people assigned (``resolve_assignees``)."""
     duties = list(duties)
     executive = crisis_executive_key()
     wanted: list[AssigneeKey] = []
@@ -64,7 +77,7 @@ def duty_assignments(*, unit: OrgUnit, duties: Iterable, at: datetime) -> list[D
             key = _step_key(step, executive)
             if key:
                 wanted.append(key)
-    resolved = resolve_assignees(unit=unit, wanted=wanted, at=at)
+    resolved = resolve_assignees(unit=unit, wanted=wanted, at=at, people_with=people_with)
     assignments: list[DutyAssignment] = []
     for duty in duties:
         outcome = resolved[_duty_key(duty)]

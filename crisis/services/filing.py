@@ -13,7 +13,13 @@ from hrcore import sla
 from hrcore.choices import Role
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.models import OrgUnit
-from hrcore.selectors import calendar_for_unit, employee_of, has_role, is_hr_admin
+from hrcore.selectors import (
+    calendar_for_unit,
+    employee_of,
+    employee_with_unit,
+    has_role,
+    is_hr_admin,
+)
 from hrcore.services.notifications import NotificationSpec, notifications_create_many
 from hrcore.services.outbox import outbox_fan_out
 from hrcore.text import check_length, has_line_break
@@ -86,7 +92,8 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
         duties = list(crisis_map.duties.all())  # published_map_for loaded them, in order
     else:
         duties = list(crisis_map.duties.select_related("assignee_position").order_by("order", "id"))
-    assignments = duty_assignments(unit=crisis.unit, duties=duties, at=now)
+    # Filing needs only each assignee's user (the notification's recipient) beside the person.
+    assignments = duty_assignments(unit=crisis.unit, duties=duties, at=now, people_with=("user",))
     # The business calendar matters only to clocks that count business hours (most do not).
     needs_calendar = any(d.business_hours and not d.after for d in duties)
     calendar = calendar_for_unit(crisis.unit) if needs_calendar else sla.Calendar()
@@ -225,13 +232,11 @@ def crisis_file(
         errors["title"] = _("The title must be one line, without line breaks.")
     description = description or ""
     check_length(errors, "description", description, DESCRIPTION_MAX_LENGTH)
-    scenario_obj = Scenario.objects.filter(code=scenario).first() if scenario else None
-    if scenario_obj is None:
-        errors["scenario"] = _("Unknown scenario “%(code)s”.") % {"code": scenario or ""}
     if source not in CrisisSource.values:
         errors["source"] = _("Unknown source.")
+    # The filer with their unit in one query (the permission check and the default unit need it).
+    employee = employee_with_unit(actor) if actor is not None else None
     if unit is None:
-        employee = employee_of(actor) if actor is not None else None
         if employee is None:
             errors["unit"] = _("Say which org unit the crisis concerns.")
         else:
@@ -244,6 +249,14 @@ def crisis_file(
             errors["customer"] = _("Unknown customer “%(id)s”.") % {"id": customer_external_id}
         elif unit is None:
             unit = customer.unit
+    # The map in force comes with its scenario (one query fewer); the scenario alone is read
+    # only when there is no map, to tell an unknown scenario from a unit without a map.
+    crisis_map = published_map_for(scenario=scenario, unit=unit) if scenario and unit else None
+    scenario_obj = crisis_map.scenario if crisis_map is not None else None
+    if scenario_obj is None and scenario:
+        scenario_obj = Scenario.objects.filter(code=scenario).first()
+    if scenario_obj is None:
+        errors["scenario"] = _("Unknown scenario “%(code)s”.") % {"code": scenario or ""}
     if severity and severity not in Severity.values:
         errors["severity"] = _("Severity must be one of: %(choices)s.") % {
             "choices": ", ".join(Severity.values)
@@ -260,7 +273,6 @@ def crisis_file(
         raise PermissionDenied(_("Only an HR admin may start a drill."), code="drill_not_allowed")
     if actor is not None and not _may_file(actor, unit):
         raise PermissionDenied(_("You may not file a crisis for this unit."))
-    crisis_map = published_map_for(scenario=scenario_obj, unit=unit)
     if crisis_map is None:
         raise ValidationFailed(
             _("There is no published responsibility map for “%(scenario)s” in %(unit)s.")
@@ -290,6 +302,9 @@ def crisis_file(
                 is_drill=bool(drill),
                 drill_speed=drill_speed if drill else 1,
             )
+        # A crisis just made has no walk-in consumer (the walk-in service adds one after):
+        # rendering it need not ask.
+        Crisis._meta.get_field("walk_in").set_cached_value(crisis, None)
     except IntegrityError:
         # A concurrent replay of the same key won the race.
         existing = Crisis.objects.filter(idempotency_key=stored_key).first()
@@ -302,7 +317,9 @@ def crisis_file(
     crisis.filed_tasks = _file_tasks(
         crisis=crisis, crisis_map=crisis_map, actor=actor, source=source, now=now
     )
-    obligations_sync(crisis, at=now)  # the statutory clocks its filing and severity start
+    obligations_sync(
+        crisis, at=now, fresh=True
+    )  # the statutory clocks its filing and severity start
     # The board flags from the tasks just made (the rule of ``crisis_board_flags_refresh``, in
     # memory): written only when they differ from the new row's defaults — an open decision.
     flags = board_flags(crisis.filed_tasks, now)

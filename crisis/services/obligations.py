@@ -72,18 +72,39 @@ def _timed(
     clock.warn_at = rules.warn_at(start=start, due=due, ratio=clock.warn_ratio)
 
 
-def obligations_sync(crisis: Crisis, *, at: datetime | None = None) -> list[CrisisObligation]:
+def _scenario_obligations(scenario_id: int) -> list[Obligation]:
+    """The active obligations of a scenario, by code — what ``obligations_sync`` starts on a
+    new crisis. A fixed statement run as it is: filing asks on every crisis, and most
+    scenarios have none, so building the query through the ORM cost more than running it."""
+    link = Obligation.scenarios.field
+    return list(
+        Obligation.objects.raw(
+            f"SELECT o.* FROM {Obligation._meta.db_table} o"
+            f" INNER JOIN {link.m2m_db_table()} s ON s.{link.m2m_column_name()} = o.id"
+            f" WHERE o.is_active = %s AND s.{link.m2m_reverse_name()} = %s ORDER BY o.code",
+            [True, scenario_id],
+        )
+    )
+
+
+def obligations_sync(
+    crisis: Crisis, *, at: datetime | None = None, fresh: bool = False
+) -> list[CrisisObligation]:
     """Start every obligation of the crisis's scenario whose trigger has fired and that is not
     running yet (idempotent; a constant number of queries). Called when a crisis is filed and
     when a decision is made; a severity change calls it too (the classification trigger).
-    Returns the clocks started now."""
+    Returns the clocks started now. ``fresh``: the crisis was made in this transaction, so no
+    clock runs yet (nothing to leave out)."""
     at = at or timezone.now()
-    started = CrisisObligation.objects.filter(crisis=crisis).values("obligation_id")
-    candidates = list(
-        Obligation.objects.filter(is_active=True, scenarios=crisis.scenario_id)
-        .exclude(pk__in=started)
-        .order_by("code")
-    )
+    if fresh:
+        candidates = _scenario_obligations(crisis.scenario_id)
+    else:
+        started = CrisisObligation.objects.filter(crisis=crisis).values("obligation_id")
+        candidates = list(
+            Obligation.objects.filter(is_active=True, scenarios=crisis.scenario_id)
+            .exclude(pk__in=started)
+            .order_by("code")
+        )
     if not candidates:
         return []
     decisions: list[tuple[str, datetime]] = []

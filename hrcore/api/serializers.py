@@ -1,7 +1,35 @@
+import copy
+
 from rest_framework import serializers
 
 from hrcore.models import ApiToken, Employee, Notification, OrgUnit, Position
 from hrcore.selectors import is_hr_admin
+
+
+class FieldsOnceMixin:
+    """For a read-only ModelSerializer: its fields are worked out from the model once per class,
+    and each instance gets a deep copy of them (as DRF does with declared fields). DRF otherwise
+    introspects the model for every instance it renders — for a small answer such as a filed
+    crisis with its tasks, most of the cost of the response. Each instance still gets fields of
+    its own (bound to it), as in DRF. Only for serializers whose fields
+    depend on nothing but their class (no fields built from the context or the instance)."""
+
+    def get_fields(self):
+        cls = type(self)
+        prototype = cls.__dict__.get("_fields_prototype")
+        if prototype is None:
+            prototype = super().get_fields()
+            cls._fields_prototype = prototype
+        return {name: _fresh(field) for name, field in prototype.items()}
+
+
+def _fresh(field: serializers.Field) -> serializers.Field:
+    """A new, unbound copy of a prototype field: a nested serializer deep-copied (it has its
+    own fields); any other field made again from the arguments it was made with (what DRF's
+    ``Field.__deepcopy__`` does, without deep-copying plain arguments)."""
+    if isinstance(field, serializers.BaseSerializer):
+        return copy.deepcopy(field)
+    return type(field)(*field._args, **field._kwargs)
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
@@ -42,7 +70,7 @@ class PositionSerializer(serializers.ModelSerializer):
         ]
 
 
-class EmployeeBriefSerializer(serializers.ModelSerializer):
+class EmployeeBriefSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     """How a person appears inside other resources (task assignees, decision makers)."""
 
     username = serializers.CharField(source="user.username", read_only=True)
