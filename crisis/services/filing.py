@@ -46,7 +46,7 @@ from ..task_state import board_flags
 from .assignment import start_clock, task_assigned_spec
 from .common import crisis_link, drill_marked, event_payload, task_brief
 from .obligations import obligations_sync
-from .rollup import crisis_rollup_refresh
+from .rollup import crisis_rollup_count_filed
 
 MAX_DRILL_SPEED = 60
 
@@ -326,6 +326,5 @@ def crisis_file(
     if flags != (crisis.decision_pending, crisis.urgency):
         crisis.decision_pending, crisis.urgency = flags
         Crisis.objects.filter(pk=crisis.pk).update(decision_pending=flags[0], urgency=flags[1])
-    if not crisis.is_drill:  # the dashboard's rollups count the new crisis on its day
-        crisis_rollup_refresh([crisis.pk], now=now)
+    crisis_rollup_count_filed(crisis, now=now)  # the dashboard's rollups count it on its day
     return crisis

@@ -56,6 +56,15 @@ def crisis_rollup_refresh(crisis_ids: Iterable[int], *, now: datetime | None = N
     return len(buckets)
 
 
+def crisis_rollup_count_filed(crisis: Crisis, *, now: datetime | None = None) -> None:
+    """Recompute the rollup of a crisis just filed: its bucket is known from the row in hand,
+    so the query that finds buckets is skipped."""
+    if crisis.is_drill:
+        return
+    day = timezone.localtime(crisis.filed_at, rollup_zone()).date()
+    _bucket_refresh(day, crisis.unit_id, crisis.scenario_id, now or timezone.now())
+
+
 def _bucket_refresh(day, unit_id: int, scenario_id: int, now: datetime) -> None:
     if isinstance(day, str):  # SQLite hands dates back as text in a values_list
         day = datetime.fromisoformat(day).date()

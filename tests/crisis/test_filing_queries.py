@@ -177,8 +177,10 @@ def test_one_pass_resolver_follows_a_delegate_chain_and_stops_at_a_loop(every_ma
 # the resolver (the executive's position, the unit's ancestors, the holders, running absences,
 # the people chosen with their users); INSERT tasks, timeline events, participants,
 # notifications and the one fan-out outbox row; the scenario's statutory obligations;
-# RELEASE SAVEPOINT. (The API adds the token, the unit by code, the filer and their roles.)
-FILING_QUERIES = 16
+# the dashboard's rollup of the crisis's day (its aggregate, two deletes, the insert, the per-duty
+# aggregate and its insert — ``services.rollup``); RELEASE SAVEPOINT. (The API adds the token,
+# the unit by code, the filer and their roles.)
+FILING_QUERIES = 22
 
 
 def _file_with_duties(make_map, users, n: int) -> int:
