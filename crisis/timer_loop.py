@@ -31,6 +31,7 @@ from hrcore import sla
 
 from . import timer_wake
 from .selectors.timers import next_timer_due
+from .services.common import crisis_link
 from .services.sweep import sla_sweep
 
 logger = logging.getLogger(__name__)
@@ -92,9 +93,12 @@ class ListenWaiter:
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; True when a notification arrived first. Notifications
-        already queued are drained so one burst of writes costs one wake."""
+        already queued are drained so one burst of writes costs one wake, and those sent by
+        this loop's own sweep are ignored (it has just asked for the next due row after its
+        writes): a turn that fires does not buy an idle turn after it."""
         if seconds <= 0:
             return False
+        own = _own_backend_pid()
         deadline = time.monotonic() + seconds
         # In slices, so that ``stop`` (SIGTERM) ends the loop within STOP_CHECK_SECONDS.
         while not self.stop.is_set():
@@ -102,8 +106,10 @@ class ListenWaiter:
             if left <= 0:
                 return False
             woken = False
-            for _note in self.conn.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1):
-                woken = True
+            for note in self.conn.notifies(timeout=min(left, STOP_CHECK_SECONDS)):
+                if note.pid != own:
+                    woken = True
+                    break
             if woken:  # drain what else arrived meanwhile
                 for _note in self.conn.notifies(timeout=0.001):
                     pass
@@ -116,6 +122,12 @@ class ListenWaiter:
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already broken
             self.conn.close()
+
+
+def _own_backend_pid() -> int | None:
+    """The server process of this loop's Django connection (the sweep's writes come from it)."""
+    raw = connection.connection
+    return getattr(getattr(raw, "info", None), "backend_pid", None) if raw is not None else None
 
 
 def make_waiter(stop: threading.Event) -> FileWaiter | ListenWaiter:
@@ -155,6 +167,7 @@ def run(stop: threading.Event, *, stats: LoopStats | None = None) -> LoopStats:
     sweep already records a failing timer and fires the others)."""
     stats = stats if stats is not None else LoopStats()
     waiter = make_waiter(stop)
+    crisis_link(0)  # the URLconf and reverse table now, not in the first sweep (seconds, loaded)
     try:
         while not stop.is_set():
             try:
