@@ -1,7 +1,7 @@
 """The timer loop (``manage.py run_timers``): fire SLA timers at their due time, not on the next
 beat tick.
 
-It sleeps until the next due row (``next_timer_due``), then runs the same
+It sleeps until the next due row (``next_timer_due_by_kind``), then runs the same
 ``sla_sweep`` as the tick — rows are claimed with ``SKIP LOCKED`` on PostgreSQL and
 moved with compare-and-set updates, so several loops and the tick together still fire each timer
 once. A nearer deadline written while it sleeps wakes it early:
@@ -30,7 +30,7 @@ from django.utils import timezone
 from hrcore import sla
 
 from . import timer_wake
-from .selectors.timers import next_timer_due
+from .selectors.timers import next_timer_due_by_kind
 from .services.common import crisis_link
 from .services.sweep import sla_sweep
 
@@ -144,13 +144,15 @@ class LoopStats:
 
 
 def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
-    """One turn: sweep when something is due, then say how long to sleep."""
+    """One turn: sweep the kinds that are due (warnings, breaches, escalations), then say how
+    long to sleep."""
     stats = stats if stats is not None else LoopStats()
     now = timezone.now()
-    next_due = next_timer_due()
+    due = next_timer_due_by_kind()
     floor = 0.0
-    if next_due is not None and next_due <= now:
-        counts = sla_sweep(now)
+    kinds = [kind for kind, moment in due.items() if moment <= now]
+    if kinds:
+        counts = sla_sweep(now, kinds=kinds)
         fired = sum(counts.values())
         stats.sweeps += 1
         stats.fired += fired
@@ -158,7 +160,8 @@ def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
         # loop took it): do not spin; a notification still wakes us for new work.
         floor = 0.0 if fired else min(1.0, max_sleep)
         now = timezone.now()
-        next_due = next_timer_due()
+        due = next_timer_due_by_kind()
+    next_due = min(due.values(), default=None)
     return sla.timer_sleep_seconds(now=now, next_due=next_due, max_sleep=max_sleep, floor=floor)
 
 

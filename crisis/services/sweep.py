@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +16,7 @@ from hrcore import sla
 from hrcore.backoff import exponential_backoff
 from hrcore.notification_kinds import person, when
 from hrcore.services.notifications import NotificationSpec, notifications_send_many
-from hrcore.services.outbox import outbox_enqueue, outbox_enqueue_many
+from hrcore.services.outbox import outbox_enqueue
 
 from .. import events
 from ..choices import (
@@ -381,8 +381,10 @@ def _write_firings(firings: list[_Firing]) -> None:
     if recovered:
         Task.objects.filter(pk__in=recovered).update(**_FIRE_FAILURE_CLEARED)
     events.record_all([event for f in firings for event in f.events])
-    notifications_send_many([spec for f in firings for spec in f.notifications])
-    outbox_enqueue_many([message for f in firings for message in f.outbox])
+    notifications_send_many(
+        [spec for f in firings for spec in f.notifications],
+        outbox=[message for f in firings for message in f.outbox],
+    )
     crisis_board_flags_refresh(sorted({f.task.crisis_id for f in firings}))
 
 
@@ -448,18 +450,27 @@ def _sweep_kind(qs, order_field: str, fire, now: datetime, batch: int, plan=None
     return fired
 
 
-def sla_sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> dict[str, int]:
+def sla_sweep(
+    now: datetime | None = None,
+    *,
+    batch: int = SWEEP_BATCH,
+    kinds: Collection[str] | None = None,
+) -> dict[str, int]:
     """Fire every due warning, breach and escalation step once; registered in KEEL_TICK_SWEEPS
     (every tick on the ``sla`` queue). Safe to run concurrently: rows are claimed with
-    ``SKIP LOCKED`` on PostgreSQL and moved with compare-and-set updates, so each fires once."""
+    ``SKIP LOCKED`` on PostgreSQL and moved with compare-and-set updates, so each fires once.
+    ``kinds`` (the timer loop, which knows what is due) sweeps only those of "warning",
+    "breach", "escalation"; the others count 0."""
+    wanted = set(kinds) if kinds is not None else {"warning", "breach", "escalation"}
     now = now or timezone.now()
     # A timer that failed is left alone until its retry time (it is still claimed in due order).
     retry_due = Q(fire_retry_at__isnull=True) | Q(fire_retry_at__lte=now)
     # No join on the crisis here: each query walks only its partial index, so the cost stays
     # flat however many timers are pending. Closing a crisis stops its timers; a stray one is
     # stopped by ``_fire`` below instead of firing.
-    counts = {
-        "warning": _sweep_kind(
+    counts = {"warning": 0, "breach": 0, "escalation": 0}
+    if "warning" in wanted:
+        counts["warning"] = _sweep_kind(
             Task.objects.filter(
                 retry_due, timer_state=TimerState.RUNNING, warn_at__lte=now, due_at__gt=now
             ),
@@ -468,10 +479,11 @@ def sla_sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> dict[
             now,
             batch,
             _plan_warning,
-        ),
-        # One query per state so that each walks a simple partial index (SQLite cannot use a
-        # partial index whose condition is an IN list).
-        "breach": sum(
+        )
+    # One query per state so that each walks a simple partial index (SQLite cannot use a
+    # partial index whose condition is an IN list).
+    if "breach" in wanted:
+        counts["breach"] = sum(
             _sweep_kind(
                 Task.objects.filter(retry_due, timer_state=state, due_at__lte=now),
                 "due_at",
@@ -481,13 +493,13 @@ def sla_sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> dict[
                 _plan_breach,
             )
             for state in (TimerState.RUNNING, TimerState.WARNED)
-        ),
-    }
-    counts["escalation"] = _sweep_kind(
-        Task.objects.filter(retry_due, timer_state=TimerState.BREACHED, escalate_at__lte=now),
-        "escalate_at",
-        _fire_escalation,
-        now,
-        batch,
-    )
+        )
+    if "escalation" in wanted:
+        counts["escalation"] = _sweep_kind(
+            Task.objects.filter(retry_due, timer_state=TimerState.BREACHED, escalate_at__lte=now),
+            "escalate_at",
+            _fire_escalation,
+            now,
+            batch,
+        )
     return counts

@@ -90,12 +90,16 @@ class NotificationSpec:
     email: bool = True
 
 
-def notifications_send_many(specs: list[NotificationSpec]) -> list[Notification]:
+def notifications_send_many(
+    specs: list[NotificationSpec], *, outbox: Iterable[dict] = ()
+) -> list[Notification]:
     """``notification_send`` for many notifications at once: one SELECT finds the dedupe keys
     already written (those are skipped, as ``notification_send`` skips them), one INSERT writes
     the rest and one more queues their e-mails. Call inside the business transaction, like
     ``notification_send``. A key written concurrently by another transaction raises the unique
-    violation (the caller rolls back and may retry one at a time). Returns the rows written."""
+    violation (the caller rolls back and may retry one at a time). ``outbox``: other messages
+    (``outbox_enqueue_many``'s dicts) to queue in the same INSERT as the e-mails. Returns the
+    rows written."""
     for spec in specs:
         _require_kind(spec.kind, spec.params)
     keys = [spec.dedupe_key for spec in specs]
@@ -108,8 +112,6 @@ def notifications_send_many(specs: list[NotificationSpec]) -> list[Notification]
             continue
         seen.add(spec.dedupe_key)
         fresh.append(spec)
-    if not fresh:
-        return []
     rows = Notification.objects.bulk_create(
         [
             Notification(
@@ -133,6 +135,7 @@ def notifications_send_many(specs: list[NotificationSpec]) -> list[Notification]
             for spec, row in zip(fresh, rows, strict=True)
             if spec.email and spec.recipient.email
         ]
+        + list(outbox)
     )
     return rows
 
