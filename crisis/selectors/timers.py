@@ -44,17 +44,11 @@ def next_timer_due() -> datetime | None:
     return min(next_timer_due_by_kind().values(), default=None)
 
 
-# The sweep's kinds (``sla_sweep(kinds=…)``); a failing timer's retry may be any of them.
-TIMER_KINDS = ("warning", "breach", "escalation")
-
-
 def next_timer_due_by_kind() -> dict[str, datetime]:
-    """When each kind of the sweep is next due (kinds with nothing ticking left out), so that
-    the loop sweeps only what is due: the earliest warning, breach or escalation time of
-    a ticking timer; the retry time of a failing one counts for every kind.
-
-    When the timer loop must next sweep: the earliest warning, breach or escalation time of
-    a ticking timer, or the retry time of a failing one — one statement of five ``ORDER BY …
+    """When each kind of ``sla_sweep`` ("warning", "breach", "escalation") is next due, kinds
+    with nothing ticking left out, so that the timer loop sweeps only what is due: the earliest
+    warning, breach or escalation time of a ticking timer; the retry time of a failing one
+    counts for every kind (it may be any) — one statement of five ``ORDER BY …
     LIMIT 1`` probes, each walking one of the sweep's partial indexes, so the cost stays flat
     however many timers are pending (the loop runs it at every wake)."""
 

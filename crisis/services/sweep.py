@@ -1,4 +1,7 @@
-"""The SLA sweep: claims due timers and fires warnings, breaches and escalations with compare-and-set updates."""
+"""The SLA sweep: claims due timers and fires warnings, breaches and escalations with
+compare-and-set updates — a claimed batch of warnings or chainless breaches at once (one
+compare-and-set, one INSERT each of events, notifications and outbox messages, one board
+refresh), escalations and chain breaches one row at a time."""
 
 from __future__ import annotations
 
