@@ -212,7 +212,7 @@ def task_resumed_event(*, task: Task, actor, paused_seconds: int, at: datetime) 
 
 
 def task_warning_event(
-    *, task: Task, at: datetime, fired_at: datetime, late: bool = False
+    *, task: Task, at: datetime, fired_at: datetime, late: bool = False, save: bool = True
 ) -> TimelineEvent:
     data = {
         "duty": task.duty_code,
@@ -223,10 +223,14 @@ def task_warning_event(
     if late:  # held up by an outage: fired after its time, said so
         data["late"] = True
         data["late_seconds"] = int((fired_at - at).total_seconds())
-    return _event(task.crisis_id, EventKind.TASK_WARNING, task=task, at=fired_at, data=data)
+    return _event(
+        task.crisis_id, EventKind.TASK_WARNING, task=task, at=fired_at, data=data, save=save
+    )
 
 
-def warning_superseded_event(*, task: Task, at: datetime, fired_at: datetime) -> TimelineEvent:
+def warning_superseded_event(
+    *, task: Task, at: datetime, fired_at: datetime, save: bool = True
+) -> TimelineEvent:
     """The warning's time and the deadline both passed during an outage: no warning was sent,
     the breach took its place."""
     return _event(
@@ -240,16 +244,20 @@ def warning_superseded_event(*, task: Task, at: datetime, fired_at: datetime) ->
             "due_at": _iso(task.due_at),
             "assignee_id": task.assignee_id,
         },
+        save=save,
     )
 
 
-def task_breached_event(*, task: Task, at: datetime, fired_at: datetime) -> TimelineEvent:
+def task_breached_event(
+    *, task: Task, at: datetime, fired_at: datetime, save: bool = True
+) -> TimelineEvent:
     return _event(
         task.crisis_id,
         EventKind.TASK_BREACHED,
         task=task,
         at=fired_at,
         data={"duty": task.duty_code, "due_at": _iso(at), "assignee_id": task.assignee_id},
+        save=save,
     )
 
 

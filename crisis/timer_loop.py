@@ -1,7 +1,7 @@
 """The timer loop (``manage.py run_timers``): fire SLA timers at their due time, not on the next
 beat tick.
 
-It sleeps until the next due row (``next_timer_due``), then runs the same
+It sleeps until the next due row (``next_timer_due_by_kind``), then runs the same
 ``sla_sweep`` as the tick — rows are claimed with ``SKIP LOCKED`` on PostgreSQL and
 moved with compare-and-set updates, so several loops and the tick together still fire each timer
 once. A nearer deadline written while it sleeps wakes it early:
@@ -30,7 +30,8 @@ from django.utils import timezone
 from hrcore import sla
 
 from . import timer_wake
-from .selectors.timers import next_timer_due
+from .selectors.timers import next_timer_due_by_kind
+from .services.common import crisis_link
 from .services.sweep import sla_sweep
 
 logger = logging.getLogger(__name__)
@@ -92,9 +93,12 @@ class ListenWaiter:
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; True when a notification arrived first. Notifications
-        already queued are drained so one burst of writes costs one wake."""
+        already queued are drained so one burst of writes costs one wake, and those sent by
+        this loop's own sweep are ignored (it has just asked for the next due row after its
+        writes): a turn that fires does not buy an idle turn after it."""
         if seconds <= 0:
             return False
+        own = _own_backend_pid()
         deadline = time.monotonic() + seconds
         # In slices, so that ``stop`` (SIGTERM) ends the loop within STOP_CHECK_SECONDS.
         while not self.stop.is_set():
@@ -102,8 +106,10 @@ class ListenWaiter:
             if left <= 0:
                 return False
             woken = False
-            for _note in self.conn.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1):
-                woken = True
+            for note in self.conn.notifies(timeout=min(left, STOP_CHECK_SECONDS)):
+                if note.pid != own:
+                    woken = True
+                    break
             if woken:  # drain what else arrived meanwhile
                 for _note in self.conn.notifies(timeout=0.001):
                     pass
@@ -116,6 +122,12 @@ class ListenWaiter:
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already broken
             self.conn.close()
+
+
+def _own_backend_pid() -> int | None:
+    """The server process of this loop's Django connection (the sweep's writes come from it)."""
+    raw = connection.connection
+    return getattr(getattr(raw, "info", None), "backend_pid", None) if raw is not None else None
 
 
 def make_waiter(stop: threading.Event) -> FileWaiter | ListenWaiter:
@@ -132,13 +144,15 @@ class LoopStats:
 
 
 def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
-    """One turn: sweep when something is due, then say how long to sleep."""
+    """One turn: sweep the kinds that are due (warnings, breaches, escalations), then say how
+    long to sleep."""
     stats = stats if stats is not None else LoopStats()
     now = timezone.now()
-    next_due = next_timer_due()
+    due = next_timer_due_by_kind()
     floor = 0.0
-    if next_due is not None and next_due <= now:
-        counts = sla_sweep(now)
+    kinds = [kind for kind, moment in due.items() if moment <= now]
+    if kinds:
+        counts = sla_sweep(now, kinds=kinds)
         fired = sum(counts.values())
         stats.sweeps += 1
         stats.fired += fired
@@ -146,7 +160,8 @@ def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
         # loop took it): do not spin; a notification still wakes us for new work.
         floor = 0.0 if fired else min(1.0, max_sleep)
         now = timezone.now()
-        next_due = next_timer_due()
+        due = next_timer_due_by_kind()
+    next_due = min(due.values(), default=None)
     return sla.timer_sleep_seconds(now=now, next_due=next_due, max_sleep=max_sleep, floor=floor)
 
 
@@ -155,6 +170,7 @@ def run(stop: threading.Event, *, stats: LoopStats | None = None) -> LoopStats:
     sweep already records a failing timer and fires the others)."""
     stats = stats if stats is not None else LoopStats()
     waiter = make_waiter(stop)
+    crisis_link(0)  # the URLconf and reverse table now, not in the first sweep (seconds, loaded)
     try:
         while not stop.is_set():
             try:

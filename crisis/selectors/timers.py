@@ -40,8 +40,15 @@ def timers_failing_health(*, now: datetime | None = None) -> dict:
 
 
 def next_timer_due() -> datetime | None:
-    """When the timer loop must next sweep: the earliest warning, breach or escalation time of
-    a ticking timer, or the retry time of a failing one — one statement of five ``ORDER BY …
+    """When the timer loop must next sweep (see ``next_timer_due_by_kind``)."""
+    return min(next_timer_due_by_kind().values(), default=None)
+
+
+def next_timer_due_by_kind() -> dict[str, datetime]:
+    """When each kind of ``sla_sweep`` ("warning", "breach", "escalation") is next due, kinds
+    with nothing ticking left out, so that the timer loop sweeps only what is due: the earliest
+    warning, breach or escalation time of a ticking timer; the retry time of a failing one
+    counts for every kind (it may be any) — one statement of five ``ORDER BY …
     LIMIT 1`` probes, each walking one of the sweep's partial indexes, so the cost stays flat
     however many timers are pending (the loop runs it at every wake)."""
 
@@ -68,12 +75,21 @@ def next_timer_due() -> datetime | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(probes))
         row = cursor.fetchone()
-    moments = []
-    for value in row or ():
+    moments: list[datetime | None] = []
+    for value in row or (None,) * len(probes):
         if isinstance(value, str):  # SQLite: text or naive datetimes, stored in UTC
             value = parse_datetime(value)
         if value is not None and timezone.is_naive(value):
             value = timezone.make_aware(value, UTC)
-        if value is not None:
-            moments.append(value)
-    return min(moments, default=None)
+        moments.append(value)
+    warning, breach_running, breach_warned, escalation, retry = moments
+    by_kind = {
+        "warning": [warning, retry],
+        "breach": [breach_running, breach_warned, retry],
+        "escalation": [escalation, retry],
+    }
+    return {
+        kind: min(present)
+        for kind, values in by_kind.items()
+        if (present := [v for v in values if v is not None])
+    }

@@ -13,7 +13,7 @@ from hrcore import sla
 from hrcore.errors import Conflict, NotFound, PermissionDenied
 from hrcore.models import Employee
 from hrcore.selectors import employee_of
-from hrcore.services.notifications import notification_send
+from hrcore.services.notifications import NotificationSpec, notification_send
 
 from ..choices import (
     CrisisStatus,
@@ -117,22 +117,45 @@ def require_decider(task: Task, employee: Employee | None) -> None:
         )
 
 
-def notify_people(
+def notification_specs(
     task: Task, recipients: Iterable[Employee | None], *, kind: str, key: str, params: dict
-) -> list[int]:
-    sent = []
+) -> list[NotificationSpec]:
+    """The notifications ``notify_people`` writes, as specs for ``notifications_send_many``
+    (one per active recipient, once each; the dedupe key names the task, the key and the
+    person)."""
+    specs = []
     seen = set()
     for employee in recipients:
         if employee is None or employee.pk in seen or not employee.is_active:
             continue
         seen.add(employee.pk)
+        specs.append(
+            NotificationSpec(
+                recipient=employee.user,
+                kind=kind,
+                params=drill_marked(task.crisis, params),
+                link=crisis_link(task.crisis_id),
+                data={"crisis_id": task.crisis_id, "task_id": task.pk},
+                dedupe_key=f"crisis:task:{task.pk}:{key}:{employee.pk}",
+            )
+        )
+    return specs
+
+
+def notify_people(
+    task: Task, recipients: Iterable[Employee | None], *, kind: str, key: str, params: dict
+) -> list[int]:
+    sent = []
+    active = [e for e in dict.fromkeys(recipients) if e is not None and e.is_active]
+    specs = notification_specs(task, active, kind=kind, key=key, params=params)
+    for employee, spec in zip(active, specs, strict=True):
         notification_send(
-            recipient=employee.user,
-            kind=kind,
-            params=drill_marked(task.crisis, params),
-            link=crisis_link(task.crisis_id),
-            data={"crisis_id": task.crisis_id, "task_id": task.pk},
-            dedupe_key=f"crisis:task:{task.pk}:{key}:{employee.pk}",
+            recipient=spec.recipient,
+            kind=spec.kind,
+            params=spec.params,
+            link=spec.link,
+            data=spec.data,
+            dedupe_key=spec.dedupe_key,
         )
         sent.append(employee.pk)
     return sent

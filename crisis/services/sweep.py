@@ -1,9 +1,13 @@
-"""The SLA sweep: claims due timers and fires warnings, breaches and escalations with compare-and-set updates."""
+"""The SLA sweep: claims due timers and fires warnings, breaches and escalations with
+compare-and-set updates — a claimed batch of warnings or chainless breaches at once (one
+compare-and-set, one INSERT each of events, notifications and outbox messages, one board
+refresh), escalations and chain breaches one row at a time."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -14,6 +18,7 @@ from django.utils import timezone
 from hrcore import sla
 from hrcore.backoff import exponential_backoff
 from hrcore.notification_kinds import person, when
+from hrcore.services.notifications import NotificationSpec, notifications_send_many
 from hrcore.services.outbox import outbox_enqueue
 
 from .. import events
@@ -24,6 +29,7 @@ from ..choices import (
 )
 from ..models import (
     Task,
+    TimelineEvent,
 )
 from ..notifications import duty_action as _duty_action
 from ..selectors.people import resolve_escalation_target
@@ -31,6 +37,7 @@ from .board import crisis_board_flags_refresh
 from .common import (
     event_payload,
     filer_employee,
+    notification_specs,
     notify_people,
     participant_add,
     task_brief,
@@ -252,31 +259,221 @@ def _fire_guarded(task: Task, fire: Callable[[Task, datetime], bool], now: datet
         return False
 
 
-def _sweep_kind(qs, order_field: str, fire, now: datetime, batch: int) -> int:
+# --- Firing a claimed batch at once ---------------------------------------------------------
+#
+# The common firings (a warning; a breach without an escalation step to run) are planned row by
+# row in memory — a row whose plan raises is recorded for a retry and left out, as
+# ``_fire_guarded`` does — then written for the whole batch at once: one compare-and-set UPDATE,
+# one INSERT each of timeline events, notifications and outbox messages, one board refresh. That
+# is a handful of statements per batch instead of some seventeen per timer. Should a bulk write
+# fail (or a compare-and-set find a row moved: only another sweep racing on SQLite), its
+# savepoint rolls back and the batch fires one row at a time as before.
+
+
+class _BatchRaced(Exception):
+    """A row of the batch was no longer in the state it was claimed in."""
+
+
+@dataclass
+class _Firing:
+    task: Task
+    changes: dict
+    events: list[TimelineEvent] = field(default_factory=list)
+    notifications: list[NotificationSpec] = field(default_factory=list)
+    outbox: list[dict] = field(default_factory=list)
+
+
+def _plan_warning(task: Task, now: datetime) -> _Firing:
+    late = sla.warning_is_late(
+        warn_at=task.warn_at, fired_at=now, late_after_seconds=_late_after_seconds()
+    )
+    return _Firing(
+        task,
+        {"timer_state": TimerState.WARNED, "warned_at": now},
+        events=[
+            events.task_warning_event(
+                task=task, at=task.warn_at, fired_at=now, late=late, save=False
+            )
+        ],
+        notifications=notification_specs(
+            task,
+            [task.assignee],
+            kind="crisis.warning",
+            key="warning",
+            params={
+                "crisis_title": task.crisis.title,
+                "action": _duty_action(task),
+                "due_at": when(task.due_at),
+                "time_zone": task.assignee.time_zone if task.assignee else settings.TIME_ZONE,
+                "late": bool(late),
+            },
+        ),
+        outbox=[
+            {
+                "channel": "event",
+                "dedupe_key": f"event:task.warning:{task.pk}",
+                "payload": event_payload(
+                    task.crisis, "task.warning", {**task_brief(task), "late": late}
+                ),
+            }
+        ],
+    )
+
+
+def _plan_breach(task: Task, now: datetime) -> _Firing | None:
+    if task.escalation:  # the first escalation step runs with it: one row at a time
+        return None
+    warning_missed = (
+        task.timer_state == TimerState.RUNNING
+        and task.warned_at is None
+        and task.warn_at is not None
+        and task.warn_at < task.due_at
+    )
+    timeline = []
+    if warning_missed:
+        timeline.append(
+            events.warning_superseded_event(task=task, at=task.warn_at, fired_at=now, save=False)
+        )
+    timeline.append(events.task_breached_event(task=task, at=task.due_at, fired_at=now, save=False))
+    return _Firing(
+        task,
+        {
+            "timer_state": TimerState.BREACHED,
+            "breached_at": now,
+            "escalation_step": 0,
+            "escalate_at": None,
+        },
+        events=timeline,
+        notifications=notification_specs(
+            task,
+            [task.assignee, filer_employee(task.crisis)],
+            kind="crisis.breach",
+            key="breach",
+            params={
+                "crisis_title": task.crisis.title,
+                "action": _duty_action(task),
+                "warning_missed": bool(warning_missed),
+            },
+        ),
+        outbox=[
+            {
+                "channel": "event",
+                "dedupe_key": f"event:task.breached:{task.pk}",
+                "payload": event_payload(
+                    task.crisis,
+                    "task.breached",
+                    {**task_brief(task), "warning_sent": not warning_missed},
+                ),
+            }
+        ],
+    )
+
+
+def _write_firings(firings: list[_Firing]) -> None:
+    """Write planned firings at once (inside the caller's savepoint); raises ``_BatchRaced``
+    when a compare-and-set did not move every row."""
+    groups: dict[tuple, list[int]] = {}
+    for firing in firings:
+        key = (firing.task.timer_state, tuple(sorted(firing.changes.items())))
+        groups.setdefault(key, []).append(firing.task.pk)
+    for (state, changes), ids in groups.items():
+        moved = Task.objects.filter(pk__in=ids, timer_state=state).update(**dict(changes))
+        if moved != len(ids):
+            raise _BatchRaced(f"{len(ids) - moved} of {len(ids)} rows moved meanwhile")
+    recovered = [f.task.pk for f in firings if f.task.fire_attempts or f.task.fire_failing_since]
+    if recovered:
+        Task.objects.filter(pk__in=recovered).update(**_FIRE_FAILURE_CLEARED)
+    events.record_all([event for f in firings for event in f.events])
+    notifications_send_many(
+        [spec for f in firings for spec in f.notifications],
+        outbox=[message for f in firings for message in f.outbox],
+    )
+    crisis_board_flags_refresh(sorted({f.task.crisis_id for f in firings}))
+
+
+def _fire_rows(
+    rows: list[Task],
+    fire: Callable[[Task, datetime], bool],
+    plan: Callable[[Task, datetime], _Firing | None] | None,
+    now: datetime,
+) -> int:
+    """Fire a claimed batch: planned rows at once, the rest (and all of them should the bulk
+    write fail) one at a time with ``_fire_guarded``."""
+    if plan is None:
+        return sum(_fire_guarded(task, fire, now) for task in rows)
+    one_by_one: list[Task] = []
+    firings: list[_Firing] = []
+    stopped: dict[str, list[int]] = {}
+    for task in rows:
+        if task.crisis.status != CrisisStatus.OPEN:
+            stopped.setdefault(task.timer_state, []).append(task.pk)
+            continue
+        try:
+            firing = plan(task, now)
+        except Exception as exc:
+            logger.exception("timer of task %s failed to fire; retrying with backoff", task.pk)
+            _timer_failure_record(task, exc, now)
+            continue
+        if firing is None:
+            one_by_one.append(task)
+        else:
+            firings.append(firing)
+    for state, ids in stopped.items():
+        Task.objects.filter(pk__in=ids, timer_state=state).update(
+            timer_state=TimerState.STOPPED, escalate_at=None, **_FIRE_FAILURE_CLEARED
+        )
+    fired = 0
+    if firings:
+        try:
+            with transaction.atomic():
+                _write_firings(firings)
+        except Exception:
+            logger.warning(
+                "firing %d timers at once failed; firing them one at a time",
+                len(firings),
+                exc_info=True,
+            )
+            one_by_one.extend(f.task for f in firings)
+        else:
+            fired = len(firings)
+            for firing in firings:
+                for name, value in firing.changes.items():
+                    setattr(firing.task, name, value)
+    return fired + sum(_fire_guarded(task, fire, now) for task in one_by_one)
+
+
+def _sweep_kind(qs, order_field: str, fire, now: datetime, batch: int, plan=None) -> int:
     fired = 0
     for _round in range(10_000):  # bounded catch-up after downtime
         with transaction.atomic():
             rows = _claim_batch(qs, order_field, batch)
-            for task in rows:
-                if _fire_guarded(task, fire, now):
-                    fired += 1
+            fired += _fire_rows(rows, fire, plan, now)
         if len(rows) < batch:
             break
     return fired
 
 
-def sla_sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> dict[str, int]:
+def sla_sweep(
+    now: datetime | None = None,
+    *,
+    batch: int = SWEEP_BATCH,
+    kinds: Collection[str] | None = None,
+) -> dict[str, int]:
     """Fire every due warning, breach and escalation step once; registered in KEEL_TICK_SWEEPS
     (every tick on the ``sla`` queue). Safe to run concurrently: rows are claimed with
-    ``SKIP LOCKED`` on PostgreSQL and moved with compare-and-set updates, so each fires once."""
+    ``SKIP LOCKED`` on PostgreSQL and moved with compare-and-set updates, so each fires once.
+    ``kinds`` (the timer loop, which knows what is due) sweeps only those of "warning",
+    "breach", "escalation"; the others count 0."""
+    wanted = set(kinds) if kinds is not None else {"warning", "breach", "escalation"}
     now = now or timezone.now()
     # A timer that failed is left alone until its retry time (it is still claimed in due order).
     retry_due = Q(fire_retry_at__isnull=True) | Q(fire_retry_at__lte=now)
     # No join on the crisis here: each query walks only its partial index, so the cost stays
     # flat however many timers are pending. Closing a crisis stops its timers; a stray one is
     # stopped by ``_fire`` below instead of firing.
-    counts = {
-        "warning": _sweep_kind(
+    counts = {"warning": 0, "breach": 0, "escalation": 0}
+    if "warning" in wanted:
+        counts["warning"] = _sweep_kind(
             Task.objects.filter(
                 retry_due, timer_state=TimerState.RUNNING, warn_at__lte=now, due_at__gt=now
             ),
@@ -284,25 +481,28 @@ def sla_sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> dict[
             _fire_warning,
             now,
             batch,
-        ),
-        # One query per state so that each walks a simple partial index (SQLite cannot use a
-        # partial index whose condition is an IN list).
-        "breach": sum(
+            _plan_warning,
+        )
+    # One query per state so that each walks a simple partial index (SQLite cannot use a
+    # partial index whose condition is an IN list).
+    if "breach" in wanted:
+        counts["breach"] = sum(
             _sweep_kind(
                 Task.objects.filter(retry_due, timer_state=state, due_at__lte=now),
                 "due_at",
                 _fire_breach,
                 now,
                 batch,
+                _plan_breach,
             )
             for state in (TimerState.RUNNING, TimerState.WARNED)
-        ),
-    }
-    counts["escalation"] = _sweep_kind(
-        Task.objects.filter(retry_due, timer_state=TimerState.BREACHED, escalate_at__lte=now),
-        "escalate_at",
-        _fire_escalation,
-        now,
-        batch,
-    )
+        )
+    if "escalation" in wanted:
+        counts["escalation"] = _sweep_kind(
+            Task.objects.filter(retry_due, timer_state=TimerState.BREACHED, escalate_at__lte=now),
+            "escalate_at",
+            _fire_escalation,
+            now,
+            batch,
+        )
     return counts

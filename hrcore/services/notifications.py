@@ -19,6 +19,7 @@ from ..notification_kinds import is_registered
 from .outbox import (
     PermanentDeliveryError,
     outbox_enqueue,
+    outbox_enqueue_many,
 )
 
 User = get_user_model()
@@ -87,6 +88,56 @@ class NotificationSpec:
     link: str = ""
     data: dict | None = None
     email: bool = True
+
+
+def notifications_send_many(
+    specs: list[NotificationSpec], *, outbox: Iterable[dict] = ()
+) -> list[Notification]:
+    """``notification_send`` for many notifications at once: one SELECT finds the dedupe keys
+    already written (those are skipped, as ``notification_send`` skips them), one INSERT writes
+    the rest and one more queues their e-mails. Call inside the business transaction, like
+    ``notification_send``. A key written concurrently by another transaction raises the unique
+    violation (the caller rolls back and may retry one at a time). ``outbox``: other messages
+    (``outbox_enqueue_many``'s dicts) to queue in the same INSERT as the e-mails. Returns the
+    rows written."""
+    for spec in specs:
+        _require_kind(spec.kind, spec.params)
+    keys = [spec.dedupe_key for spec in specs]
+    seen = set(
+        Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )
+    fresh: list[NotificationSpec] = []
+    for spec in specs:
+        if spec.dedupe_key in seen:
+            continue
+        seen.add(spec.dedupe_key)
+        fresh.append(spec)
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=spec.recipient,
+                kind=spec.kind,
+                params=spec.params,
+                link=spec.link,
+                data=spec.data or {},
+                dedupe_key=spec.dedupe_key,
+            )
+            for spec in fresh
+        ]
+    )
+    outbox_enqueue_many(
+        [
+            {
+                "channel": "email",
+                "dedupe_key": f"email:{spec.dedupe_key}",
+                "payload": {"to": spec.recipient.email, "notification_id": row.pk},
+            }
+            for spec, row in zip(fresh, rows, strict=True)
+            if spec.email and spec.recipient.email
+        ]
+        + list(outbox)
+    )
+    return rows
 
 
 def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:

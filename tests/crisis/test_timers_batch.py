@@ -1,0 +1,150 @@
+"""Timers with margin (issue 12, item 5): the sweep fires a claimed batch at once — a fixed
+number of statements whatever its size — falls back to one row at a time when a bulk write
+fails, and the timer loop is not woken by its own sweep's notification."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from crisis import timer_loop
+from crisis.choices import EventKind, TimerState
+from crisis.models import Task, TimelineEvent
+from crisis.selectors.timers import next_timer_due, next_timer_due_by_kind
+from crisis.services import sweep as sweep_services
+from crisis.services.sweep import sla_sweep
+from hrcore.models import Notification, OutboxMessage
+
+
+def _due_breaches(crises, *, warned: bool = True) -> list[int]:
+    """Every task of ``crises`` due a second ago, without an escalation chain."""
+    due = timezone.now() - timedelta(seconds=1)
+    ids = list(Task.objects.filter(crisis__in=crises).values_list("pk", flat=True))
+    Task.objects.filter(pk__in=ids).update(
+        timer_state=TimerState.WARNED if warned else TimerState.RUNNING,
+        due_at=due,
+        warn_at=due - timedelta(minutes=1),
+        escalation=[],
+        started_at=due - timedelta(minutes=5),
+    )
+    return ids
+
+
+def _swept_queries(crises) -> tuple[int, list[int]]:
+    ids = _due_breaches(crises)
+    with CaptureQueriesContext(connection) as ctx:
+        counts = sla_sweep()
+    assert counts == {"warning": 0, "breach": len(ids), "escalation": 0}
+    return len(ctx.captured_queries), ids
+
+
+def _assert_fired_once(ids: list[int]) -> None:
+    breached = sorted(
+        TimelineEvent.objects.filter(task_id__in=ids, kind=EventKind.TASK_BREACHED).values_list(
+            "task_id", flat=True
+        )
+    )
+    assert breached == sorted(ids)
+    assert set(Task.objects.filter(pk__in=ids).values_list("timer_state", flat=True)) == {
+        TimerState.BREACHED
+    }
+    for task_id in ids:  # the breach notice (the filer at least) and the partner event
+        assert Notification.objects.filter(kind="crisis.breach", data__task_id=task_id).exists(), (
+            task_id
+        )
+        assert OutboxMessage.objects.filter(dedupe_key=f"event:task.breached:{task_id}").exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_of_breaches_costs_the_same_statements_whatever_its_size(file_emergency):
+    small, small_ids = _swept_queries([file_emergency(title="one")])
+    big, big_ids = _swept_queries([file_emergency(title=f"many {i}") for i in range(4)])
+    assert len(big_ids) == 4 * len(small_ids) >= 16
+    assert big == small  # not one more statement per timer
+    _assert_fired_once(small_ids + big_ids)
+    # Swept again: nothing left to fire, nothing written twice.
+    assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+    assert TimelineEvent.objects.filter(kind=EventKind.TASK_BREACHED).count() == len(
+        small_ids + big_ids
+    )
+
+
+@pytest.mark.django_db
+def test_a_bulk_write_that_fails_fires_the_batch_one_row_at_a_time(file_emergency, monkeypatch):
+    crises = [file_emergency(title=f"crisis {i}") for i in range(2)]
+    ids = _due_breaches(crises, warned=False)
+    calls = []
+
+    def broken(specs, **kwargs):
+        calls.append(len(specs))
+        raise RuntimeError("bulk insert refused")
+
+    monkeypatch.setattr(sweep_services, "notifications_send_many", broken)
+    assert sla_sweep() == {"warning": 0, "breach": len(ids), "escalation": 0}
+    assert calls  # the bulk write was tried, rolled back, and each row fired alone
+    _assert_fired_once(ids)
+    # A running timer past its deadline: the missed warning is said once per task.
+    assert TimelineEvent.objects.filter(
+        task_id__in=ids, kind=EventKind.WARNING_SUPERSEDED
+    ).count() == len(ids)
+    assert not Task.objects.filter(pk__in=ids).exclude(fire_attempts=0).exists()
+
+
+@pytest.mark.django_db
+def test_the_loop_sweeps_only_the_kinds_that_are_due(file_emergency):
+    crisis = file_emergency()
+    Task.objects.filter(crisis=crisis).update(timer_state=TimerState.IDLE)
+    first, second = list(crisis.tasks.order_by("order", "id"))[:2]
+    now = timezone.now()
+    Task.objects.filter(pk=first.pk).update(
+        timer_state=TimerState.WARNED, due_at=now - timedelta(seconds=1), escalation=[]
+    )
+    Task.objects.filter(pk=second.pk).update(
+        timer_state=TimerState.RUNNING,
+        warn_at=now + timedelta(minutes=5),
+        due_at=now + timedelta(minutes=10),
+    )
+    due = next_timer_due_by_kind()
+    assert set(due) == {"warning", "breach"}
+    assert due["warning"] == Task.objects.get(pk=second.pk).warn_at
+    assert due["breach"] == Task.objects.get(pk=first.pk).due_at == next_timer_due()
+    with CaptureQueriesContext(connection) as ctx:
+        timer_loop.run_once(max_sleep=60)
+    claims = [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "crisis_task"."id"')]
+    assert len(claims) == 2  # breaches in both states; no warning or escalation claim
+    assert TimelineEvent.objects.filter(task=first, kind=EventKind.TASK_BREACHED).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_loop_is_not_woken_by_its_own_sweep_but_by_other_writers(file_emergency):
+    crisis = file_emergency()
+    task = crisis.tasks.order_by("order", "id").first()
+    stop = threading.Event()
+    waiter = timer_loop.make_waiter(stop)
+    assert isinstance(waiter, timer_loop.ListenWaiter)
+    try:
+        waiter.wait(0.05)  # drain the filing's own notification
+        # This thread's connection is the loop's (its sweep writes through it): no wake.
+        Task.objects.filter(pk=task.pk).update(due_at=timezone.now() + timedelta(minutes=1))
+        assert waiter.wait(1.0) is False
+
+        def writer():
+            try:
+                Task.objects.filter(pk=task.pk).update(
+                    due_at=timezone.now() + timedelta(seconds=30)
+                )
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert waiter.wait(60) is True  # another connection's write wakes it
+        thread.join(30)
+    finally:
+        waiter.close()
