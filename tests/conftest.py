@@ -178,9 +178,9 @@ def _is_transactional(request) -> bool:
 
 # PostgreSQL through tests/run_tiers.py, which names a template database for the run here: the
 # first pytest process to need a test database migrates and seeds it as usual and keeps a copy
-# of it as that template; every other process of the run (the second xdist worker, the serial
-# fuzz pass) creates its test database as a file copy of the template (well under a second)
-# instead of migrating and seeding again (about 15 s of CPU each). run_tiers drops it at the end.
+# of it as that template; every other process of the run (the second xdist worker) creates its
+# test database as a file copy of the template (well under a second) instead of migrating and
+# seeding again (about 15 s of CPU each). run_tiers drops it at the end.
 TEMPLATE_DB = os.environ.get("KEEL_TEST_TEMPLATE_DB", "") if IS_POSTGRES else ""
 
 
