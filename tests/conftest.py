@@ -354,6 +354,7 @@ SLOW_FIRST = (
     "tests/test_language_sweep.py",  # one xdist group: its place is its first test's
     "tests/test_production_topology.py",
     "tests/test_api_schema_fuzz.py",  # one xdist group too
+    "tests/integrations/test_reach_bench.py",  # migrates a data folder, serves, kills a worker
     "tests/browser/test_phone_sweep.py",
     "tests/crisis/test_timers.py::test_real_celery_worker",
     "tests/test_permission_matrix.py::test_permission_matrix",
