@@ -178,9 +178,9 @@ def _is_transactional(request) -> bool:
 
 # PostgreSQL through tests/run_tiers.py, which names a template database for the run here: the
 # first pytest process to need a test database migrates and seeds it as usual and keeps a copy
-# of it as that template; every other process of the run (the second xdist worker, the serial
-# fuzz pass) creates its test database as a file copy of the template (well under a second)
-# instead of migrating and seeding again (about 15 s of CPU each). run_tiers drops it at the end.
+# of it as that template; every other process of the run (the second xdist worker) creates its
+# test database as a file copy of the template (well under a second) instead of migrating and
+# seeding again (about 15 s of CPU each). run_tiers drops it at the end.
 TEMPLATE_DB = os.environ.get("KEEL_TEST_TEMPLATE_DB", "") if IS_POSTGRES else ""
 
 
@@ -301,7 +301,36 @@ def _demo_world_after_flush(request):
             mail.outbox.clear()
 
 
+def _xdist_node_ids(items) -> None:
+    """Node ids pytest-xdist can tell apart and group. pytest 9.2 keeps an item's id in
+    ``item._id`` (a NodeId) and builds the string from it, so two things went wrong silently:
+    pytest-xdist's ``--dist loadgroup`` appends ``@<group>`` to ``item._nodeid``, which nothing
+    reads any more (``xdist_group`` grouped nothing: a group's module fixture, built once for
+    the group, was built on both workers); and schemathesis' items (one per API operation) all
+    got their function's id, of which pytest-xdist runs one. Each item gets its id back: the
+    operation in the brackets, the group after the ``@``."""
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # an older pytest: ids are plain strings, both tools work as they are
+        return
+    for item in items:
+        node_id = getattr(item, "_id", None)
+        if not isinstance(node_id, NodeId):
+            continue
+        plain = str(node_id)
+        label = getattr(item, "operation_label", None)  # schemathesis' "GET /api/v1/…"
+        if label and node_id.params is None:
+            node_id = node_id.with_params(label)
+        grouped = getattr(item, "_nodeid", None)  # pytest-xdist's "<id>@<group>"
+        suffix = grouped[len(plain) :] if isinstance(grouped, str) else ""
+        if suffix.startswith("@"):
+            node_id = NodeId.parse(f"{node_id}{suffix}")
+        item._id = node_id
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own (it marks the groups)
 def pytest_collection_modifyitems(config, items):
+    _xdist_node_ids(items)
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: SQLite tier")
     skip_redis = pytest.mark.skip(reason="needs Redis: no REDIS_URL")
     skip_browser = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}")
@@ -324,6 +353,8 @@ def pytest_collection_modifyitems(config, items):
 SLOW_FIRST = (
     "tests/test_language_sweep.py",  # one xdist group: its place is its first test's
     "tests/test_production_topology.py",
+    "tests/test_api_schema_fuzz.py",  # one xdist group too
+    "tests/integrations/test_reach_bench.py",  # migrates a data folder, serves, kills a worker
     "tests/browser/test_phone_sweep.py",
     "tests/crisis/test_timers.py::test_real_celery_worker",
     "tests/test_permission_matrix.py::test_permission_matrix",

@@ -155,20 +155,6 @@ def drop_database(url: str, name: str) -> None:
         print(f"could not drop the template database {name}: {exc}")
 
 
-# Run without pytest-xdist, after the parallel pass: schemathesis gives every API operation of
-# the fuzz test the same node id, and pytest-xdist keeps one test per node id — in the parallel
-# pass 63 of the 64 operations would silently not run.
-SERIAL_FILES = ["tests/test_api_schema_fuzz.py"]
-
-
-def _serial_pass_option(arg: str) -> str:
-    """An option of the whole-suite run for the serial pass (its JUnit report beside the
-    first one instead of over it)."""
-    if arg.startswith("--junitxml=") and arg.endswith(".xml"):
-        return arg[: -len(".xml")] + "-serial.xml"
-    return arg
-
-
 def parallel_workers(args: list[str], env: dict[str, str]) -> int:
     """How many pytest-xdist workers: ``KEEL_TEST_WORKERS`` if set, else one per CPU (at most
     2) for the whole suite and 1 for a targeted run (test paths given: starting a second
@@ -239,31 +225,19 @@ def main() -> int:
         sys.stdout.flush()  # before pytest's output, which goes straight to the same file
         args = sys.argv[1:]
         workers = parallel_workers(args, env)
-        passes = [args]
         if workers > 1:
             # loadgroup: tests marked xdist_group("x") run on one worker, in file order. The
-            # files in SERIAL_FILES run after it in a pass of their own (see there).
-            passes = [
-                [
-                    "-n",
-                    str(workers),
-                    "--dist",
-                    "loadgroup",
-                    *(f"--ignore={path}" for path in SERIAL_FILES),
-                    *args,
-                ],
-                [*(_serial_pass_option(a) for a in args), *SERIAL_FILES],
-            ]
+            # schemathesis fuzz runs here too: tests/conftest.py gives each of its API
+            # operations a node id of its own (pytest 9.2 gave them all one, and pytest-xdist
+            # kept one test per node id).
+            args = ["-n", str(workers), "--dist", "loadgroup", *args]
         print(f"  workers:  {workers} (pytest-xdist)" if workers > 1 else "  workers:  1")
         sys.stdout.flush()
-        code = 0
-        for pass_args in passes:
-            result = subprocess.run([sys.executable, "-m", "pytest", *pass_args], cwd=ROOT, env=env)
-            returned = result.returncode
-            if returned == 5:
-                print("pytest collected no tests: treating as a failure.")
-                returned = 1
-            code = code or returned
+        result = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env)
+        code = result.returncode
+        if code == 5:
+            print("pytest collected no tests: treating as a failure.")
+            code = 1
         for line in skipped:
             print(f"SKIPPED {line}")
         return code

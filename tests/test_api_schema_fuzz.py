@@ -18,6 +18,9 @@ from hypothesis import HealthCheck, settings
 
 from hrcore.wsgi import application
 
+# One worker runs every operation, so the module's world and tokens are built once.
+pytestmark = pytest.mark.xdist_group(name="api-fuzz")
+
 # A few examples per operation keep this a regular test (about a minute on two idle cores).
 # KEEL_FUZZ_EXAMPLES=50 KEEL_FUZZ_COVERAGE=1 runs a deeper search (schemathesis' coverage phase:
 # boundary values of every parameter), e.g. before a release.

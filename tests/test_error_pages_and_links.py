@@ -15,13 +15,31 @@ from tests.html_forms import links_of
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def full_demo(demo_org):
-    """Every app's demo data, as ``make run`` seeds it (maps, customers, crises, training)."""
+@pytest.fixture(scope="module")
+def _full_demo(django_db_setup, django_db_blocker):
+    """Every app's demo data, as ``make run`` seeds it (maps, customers, crises, training), on
+    top of the session's demo world: seeded once for the module (the demo crises' history runs
+    through the engine) inside a transaction rolled back at its end; each test's own writes roll
+    back to a savepoint inside it (as in tests/test_language_sweep.py)."""
     import importlib
 
-    for label in ("responsibilities", "integrations", "crisis", "competency"):
-        importlib.import_module(f"{label}.demo").seed()
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            for label in ("responsibilities", "integrations", "crisis", "competency"):
+                importlib.import_module(f"{label}.demo").seed()
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def full_demo(_full_demo, demo_org):
+    """The module's full demo (see ``_full_demo``)."""
 
 
 @pytest.mark.parametrize("debug", [False, True])

@@ -14,7 +14,8 @@ from crisis.services.tasks import task_acknowledge
 from hrcore.models import Employee, OrgUnit
 from tests.conftest import CAST
 
-pytestmark = pytest.mark.django_db
+# One worker builds the module's world once (see ``_crisis_mix_ids``).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group(name="visibility-indexed")]
 
 
 def _old_ids(user) -> set[int]:
@@ -27,19 +28,51 @@ def _new_ids(user) -> set[int]:
     return set(crises_visible_to(user).values_list("pk", flat=True))
 
 
-@pytest.fixture
-def crisis_mix(crisis_world, users, file_emergency):
+@pytest.fixture(scope="module")
+def _crisis_mix_ids(django_db_setup, django_db_blocker):
     """The demo crises plus crises filed in every subsidiary, one shared by a grant, one with an
-    invited participant, one filed by staff."""
-    from crisis import demo as crisis_demo
+    invited participant, one filed by staff: built once for the module (the demo crises' history
+    is played through the engine, the longest part of these tests) inside a transaction rolled
+    back at its end; each test's own writes roll back to a savepoint inside it (as in
+    tests/test_language_sweep.py)."""
+    from django.db import transaction
 
-    crisis_demo.seed()
-    extra = [file_emergency(title="first"), file_emergency(title="second")]
-    extra.append(file_emergency(title="by manager2", actor=users["manager2"]))
-    assign_perm("view_crisis", users["staff"], extra[0])
-    other = Employee.objects.exclude(user=users["manager"]).order_by("id").first()
-    CrisisParticipant.objects.create(crisis=extra[1], employee=other, role="invited")
-    return extra
+    from crisis import demo as crisis_demo
+    from crisis.services.filing import crisis_file
+    from integrations import demo as integrations_demo
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            users = get_user_model().objects.in_bulk(CAST, field_name="username")
+            integrations_demo.seed_partners()  # as the crisis_world fixture
+
+            def file_emergency(title, actor=users["manager"]):  # as the file_emergency fixture
+                return crisis_file(
+                    scenario="debt-collection-emergency",
+                    title=title,
+                    description="Collectors are shouting in the office.",
+                    actor=actor,
+                )
+
+            crisis_demo.seed()
+            extra = [file_emergency("first"), file_emergency("second")]
+            extra.append(file_emergency("by manager2", actor=users["manager2"]))
+            assign_perm("view_crisis", users["staff"], extra[0])
+            other = Employee.objects.exclude(user=users["manager"]).order_by("id").first()
+            CrisisParticipant.objects.create(crisis=extra[1], employee=other, role="invited")
+            yield [crisis.pk for crisis in extra]
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def crisis_mix(_crisis_mix_ids, db):
+    """The three filed crises of the module's world (see ``_crisis_mix_ids``)."""
+    crises = Crisis.objects.in_bulk(_crisis_mix_ids)
+    return [crises[pk] for pk in _crisis_mix_ids]
 
 
 def test_same_crises_as_the_or_filter_for_every_cast_member(crisis_mix, users):

@@ -165,7 +165,8 @@ def test_a_risky_contact_from_the_crm_makes_the_early_warning_fire_on_the_next_s
         last_contact_note="They confirmed payment by Friday.",
         evaluate=False,
     )
-    assert triggers_sweep() >= 0
+    before = TriggerAlert.objects.count()
+    assert triggers_sweep() == TriggerAlert.objects.count() - before  # it counts what it fired
     assert not TriggerAlert.objects.filter(customer=customer).exists()  # 20 days, no risk yet
     risky = {
         "external_id": "CUST-1003",
