@@ -3,11 +3,13 @@ and knobs for latency and failures. Pure werkzeug, no Django: it stands in for o
 
 Run: ``python -m integrations.sandbox --port 8765``. Knobs: env ``KEEL_SANDBOX_LATENCY_MS`` and
 ``KEEL_SANDBOX_FAILURE_RATE`` (every service), or ``POST /_admin/knobs`` with
-``{"finance": {"latency_ms": 300, "failure_rate": 0.0, "mode": "ok|error|malformed|hang"}}``.
+``{"finance": {"latency_ms": 300, "failure_rate": 0.0, "mode": "ok|error|malformed|hang"}}``;
+``"together": n`` holds each request until n are in flight (tests of concurrent callers).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -69,6 +71,7 @@ class Sandbox:
         self.webhook_url = webhook_url or os.environ.get("KEEL_SANDBOX_WEBHOOK_URL", "")
         self.webhook_secret = webhook_secret or os.environ.get("KEEL_SANDBOX_WEBHOOK_SECRET", "")
         self.lock = threading.Lock()
+        self.barriers: dict[tuple[str, int], threading.Barrier] = {}  # the "together" knob
         self.knobs = _default_knobs()
         self.paid: dict[str, str] = {}  # invoice number -> paid_on (payments recorded here)
         self.performance: list[dict] = []  # events recorded through the API
@@ -161,6 +164,8 @@ class Sandbox:
         knob = self.knobs[service]
         if knob["latency_ms"]:
             time.sleep(knob["latency_ms"] / 1000)
+        if int(knob.get("together") or 0) > 1:
+            self._meet(service, int(knob["together"]))
         mode = knob["mode"]
         if mode == "ok" and knob["failure_rate"] and random.random() < knob["failure_rate"]:
             mode = "error"
@@ -176,6 +181,17 @@ class Sandbox:
         if mode == "answer_late":
             time.sleep(float(knob.get("hang_seconds", 30)))
         return response
+
+    def _meet(self, service: str, n: int) -> None:
+        """The "together" knob: hold each request until ``n`` requests to ``service`` are in
+        flight (at most 5 s), so a test can know that concurrent callers were all admitted
+        before any of them got its answer."""
+        with self.lock:
+            barrier = self.barriers.get((service, n))
+            if barrier is None or barrier.broken:
+                barrier = self.barriers[(service, n)] = threading.Barrier(n)
+        with contextlib.suppress(threading.BrokenBarrierError):  # fewer came: answer anyway
+            barrier.wait(timeout=5)
 
     # --- admin ---------------------------------------------------------------------------
 
@@ -199,6 +215,7 @@ class Sandbox:
     def admin_reset(self, request: Request) -> Response:
         with self.lock:
             self.knobs = _default_knobs()
+            self.barriers.clear()
             self.paid.clear()
             self.performance.clear()
             self.performance_keys.clear()
