@@ -59,6 +59,7 @@ from .services import filing as filing_services
 from .services import tasks as tasks_services
 from .services import uploads as uploads_services
 from .services import walk_in as walk_in_services
+from .services.common import is_assignee
 from .task_state import task_state
 
 
@@ -504,7 +505,7 @@ def task_reassign(request, pk: int):
                 actor=request.user,
             )
         except PermissionDenied as exc:
-            if data["mode"] != "delegate":
+            if data["mode"] != "delegate" or is_assignee(request.user, task):
                 raise
             # A manager who chose "delegate" for someone else's task: say what to do instead
             # of a page of its own.

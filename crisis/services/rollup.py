@@ -7,11 +7,13 @@ rows per day instead of aggregating every crisis of the window."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -65,9 +67,27 @@ def crisis_rollup_count_filed(crisis: Crisis, *, now: datetime | None = None) ->
     _bucket_refresh(day, crisis.unit_id, crisis.scenario_id, now or timezone.now())
 
 
+# The class of the PostgreSQL advisory locks that serialise the refresh of one bucket.
+_BUCKET_LOCK_CLASS = 0x4B31  # "K1"
+
+
+def _bucket_lock(day, unit_id: int, scenario_id: int) -> None:
+    """Serialise refreshes of one bucket until the transaction ends. Two transactions that
+    refresh the same day × unit × scenario at once (two filings, a filing and the sweep) would
+    otherwise both delete and insert its row — a unique-key conflict for the second, and a sum
+    computed before the first committed. With the lock the second waits, then aggregates what
+    the first committed. SQLite serialises writers already."""
+    if connection.vendor != "postgresql":
+        return
+    key = zlib.crc32(f"{day}:{unit_id}:{scenario_id}".encode()) - 2**31  # a signed int4
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_BUCKET_LOCK_CLASS, key])
+
+
 def _bucket_refresh(day, unit_id: int, scenario_id: int, now: datetime) -> None:
     if isinstance(day, str):  # SQLite hands dates back as text in a values_list
         day = datetime.fromisoformat(day).date()
+    _bucket_lock(day, unit_id, scenario_id)
     start, end = _day_bounds(day)
     scope = counted_crises().filter(
         filed_at__gte=start, filed_at__lt=end, unit_id=unit_id, scenario_id=scenario_id

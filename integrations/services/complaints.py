@@ -104,7 +104,7 @@ def complaint_outcome_record(
     sent to the partner like the first. Deciding it the same way again changes nothing; a
     complaint already decided otherwise is a conflict."""
     complaint = (
-        Complaint.objects.select_for_update()
+        Complaint.objects.select_for_update(of=("self",))
         .select_related("employee__user", "employee__unit")
         .get(pk=complaint.pk)
     )

@@ -183,6 +183,11 @@ def test_one_pass_resolver_follows_a_delegate_chain_and_stops_at_a_loop(every_ma
 FILING_QUERIES = 22
 
 
+def filing_queries() -> int:
+    """On PostgreSQL the rollup's refresh also takes its bucket's advisory lock."""
+    return FILING_QUERIES + (connection.vendor == "postgresql")
+
+
 def _file_with_duties(make_map, users, n: int) -> int:
     """File a crisis on a fresh map of ``n`` duties (assigned, gap-filled, chained, delegated)
     and return how many queries the filing took."""
@@ -220,4 +225,4 @@ def test_filing_query_count_does_not_grow_with_the_number_of_duties(crisis_world
     three = _file_with_duties(make_map, users, 3)
     ten = _file_with_duties(make_map, users, 10)
     assert ten == three  # k = 0 queries per duty
-    assert three == FILING_QUERIES, three
+    assert three == filing_queries(), three
