@@ -142,24 +142,39 @@ def _published_simulations() -> list[tuple[Simulation, SimulationVersion]]:
     return [(v.simulation, v) for v in versions]
 
 
-def _simulation_trains(version: SimulationVersion) -> set[str]:
-    codes: set[str] = set()
-    for effects in SimChoice.objects.filter(node__version=version).values_list(
-        "effects", flat=True
+# Each published simulation with the competency codes it trains.
+Catalogue = list[tuple[Simulation, frozenset[str]]]
+
+
+def _trained(effects: dict | None) -> set[str]:
+    return {k for k, v in (effects or {}).items() if v and v > 0}
+
+
+def training_catalogue() -> Catalogue:
+    """Each published simulation with the codes it trains (a positive effect of one of its
+    choices or key points), in three queries whatever the number of simulations."""
+    published = _published_simulations()
+    trains: dict[int, set[str]] = {version.pk: set() for _s, version in published}
+    for version_id, effects in SimChoice.objects.filter(node__version_id__in=trains).values_list(
+        "node__version_id", "effects"
     ):
-        codes.update(k for k, v in (effects or {}).items() if v and v > 0)
-    for effects in SimRubricItem.objects.filter(
-        node__version=version, kind=RubricItemKind.KEY_POINT
-    ).values_list("effects", flat=True):
-        codes.update(k for k, v in (effects or {}).items() if v and v > 0)
-    return codes
+        trains[version_id] |= _trained(effects)
+    for version_id, effects in SimRubricItem.objects.filter(
+        node__version_id__in=trains, kind=RubricItemKind.KEY_POINT
+    ).values_list("node__version_id", "effects"):
+        trains[version_id] |= _trained(effects)
+    return [(simulation, frozenset(trains[version.pk])) for simulation, version in published]
 
 
-def simulation_for_competency(code: str, scenario_codes: list[str]) -> Simulation | None:
-    """A published simulation training ``code``, preferring the given scenarios."""
-    candidates = [(s, v) for s, v in _published_simulations() if code in _simulation_trains(v)]
-    candidates.sort(key=lambda sv: (sv[0].scenario_code not in scenario_codes, sv[0].code))
-    return candidates[0][0] if candidates else None
+def simulation_for_competency(
+    code: str, scenario_codes: list[str], *, catalogue: Catalogue | None = None
+) -> Simulation | None:
+    """A published simulation training ``code``, preferring the given scenarios (``catalogue``:
+    ``training_catalogue()`` read once by a caller that asks many times)."""
+    catalogue = training_catalogue() if catalogue is None else catalogue
+    candidates = [simulation for simulation, trains in catalogue if code in trains]
+    candidates.sort(key=lambda s: (s.scenario_code not in scenario_codes, s.code))
+    return candidates[0] if candidates else None
 
 
 def _open_assignment_exists(employee: Employee, simulation: Simulation) -> bool:
@@ -168,13 +183,16 @@ def _open_assignment_exists(employee: Employee, simulation: Simulation) -> bool:
     ).exists()
 
 
-def gap_pushes_for(*, employee: Employee, now: datetime | None = None) -> int:
+def gap_pushes_for(
+    *, employee: Employee, now: datetime | None = None, catalogue: Catalogue | None = None
+) -> int:
     """Assign a simulation for each competency where the employee is below the required level,
     once per latest-evidence state, never while one for that simulation is still open."""
     now = now or timezone.now()
     profile = profile_for(employee)
     if profile is None:
         return 0
+    catalogue = training_catalogue() if catalogue is None else catalogue
     created = 0
     levels = current_levels(employee)
     latest_ids = dict(
@@ -183,7 +201,9 @@ def gap_pushes_for(*, employee: Employee, now: datetime | None = None) -> int:
         .values_list("competency_code", "id")
     )
     for gap in gaps_for(employee, levels=levels):
-        simulation = simulation_for_competency(gap["code"], profile.scenario_codes)
+        simulation = simulation_for_competency(
+            gap["code"], profile.scenario_codes, catalogue=catalogue
+        )
         if simulation is None or _open_assignment_exists(employee, simulation):
             continue
         key = f"gap:{employee.pk}:{gap['code']}:{latest_ids.get(gap['code'], 0)}"
@@ -208,6 +228,7 @@ def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     counts = {"periodic": 0, "gap": 0, "reminders": 0, "overdue": 0}
     published = _published_simulations()
+    catalogue = training_catalogue()  # what each simulation trains, read once for every gap
     for profile in PositionProfile.objects.filter(is_active=True).select_related("position"):
         holders = list(
             Employee.objects.filter(is_active=True, position=profile.position).select_related(
@@ -251,7 +272,7 @@ def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
                     ):
                         counts["periodic"] += 1
             with transaction.atomic():
-                counts["gap"] += gap_pushes_for(employee=holder, now=now)
+                counts["gap"] += gap_pushes_for(employee=holder, now=now, catalogue=catalogue)
     counts["reminders"] = _remind_due(now)
     counts["overdue"] = _notify_overdue(now)
     return counts
