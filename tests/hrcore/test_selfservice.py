@@ -462,3 +462,12 @@ def test_a_performance_event_can_be_disputed_by_its_owner_only(users):
             reference_id=str(event.pk),
         )
     assert "reference" in caught.value.errors
+
+
+def test_a_read_scope_token_cannot_ask_or_answer_and_writes_nothing(api_as, users):
+    reader = api_as("staff", scopes=["read"])
+    before = Question.objects.count()
+    asked = reader.post("/api/v1/questions/", {"subject": "休假规定？"}, format="json")
+    assert asked.status_code == 403
+    assert reader.get("/api/v1/questions/").status_code == 200  # reading is what it may do
+    assert Question.objects.count() == before
