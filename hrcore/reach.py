@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .contact import Channel, ContactCard, DeliveryState, channel_plan, state_after
@@ -264,6 +264,32 @@ def delivery_mark_sent(delivery: MessageDelivery, *, provider_message_id: str) -
     now = timezone.now()
     return bool(
         MessageDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.QUEUED).update(
+            state=DeliveryState.SENT,
+            provider_message_id=provider_message_id[:200],
+            sent_at=now,
+            updated_at=now,
+            reason="",
+        )
+    )
+
+
+def delivery_adopt(*, channel: str, idempotency_key: str, provider_message_id: str) -> bool:
+    """A provider's callback names a message Keel never recorded, but carries the key the card
+    was sent with: the send reached the provider even though its answer was lost (a worker
+    killed between handing it over and writing the answer down, or a callback overtaking that
+    write, or a timeout after the provider took it). A row still queued, or failed as "outcome
+    unknown", becomes sent with the provider's id: the person has it, so their tap on it counts
+    and no retry sends it again. Returns whether a row was adopted; a row that already has an
+    id, or failed for a known reason, is left alone."""
+    now = timezone.now()
+    rows = MessageDelivery.objects.filter(
+        channel=channel, idempotency_key=idempotency_key, provider_message_id=""
+    )
+    unknown = Q(state=DeliveryState.QUEUED) | Q(
+        state=DeliveryState.FAILED, reason=INTERRUPTED_NOT_RESENT
+    )
+    return bool(
+        rows.filter(unknown).update(
             state=DeliveryState.SENT,
             provider_message_id=provider_message_id[:200],
             sent_at=now,

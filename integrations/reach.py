@@ -218,7 +218,9 @@ class CallbackRefused(Exception):
 def callback_receive(*, channel: str, body: bytes, headers) -> MessageDelivery | None:
     """A provider's signed delivery/read/failed/acknowledged callback. Forged or stale ones are
     refused (401), replays (same event id) too (409), and callbacks naming a message Keel does
-    not know (yet) 404 — retried by the provider; nothing changes for any of them."""
+    not know (yet) 404 — retried by the provider; nothing changes for any of them. A callback
+    carrying the key the card was sent with finds its row even when the provider's id was never
+    recorded (``delivery_adopt``)."""
     if channel not in Channel.values:
         raise CallbackRefused(404, "unknown_channel", f"no channel {channel!r}")
     providers = [
@@ -240,9 +242,16 @@ def callback_receive(*, channel: str, body: bytes, headers) -> MessageDelivery |
         if not providers:
             raise CallbackRefused(404, "no_provider", "no provider with callbacks on this channel")
         raise CallbackRefused(401, last.code, last.reason)
-    if not MessageDelivery.objects.filter(
+    known = MessageDelivery.objects.filter(
         channel=channel, provider_message_id=event.provider_message_id
-    ).exists():
+    ).exists()
+    if not known and event.track:
+        known = ledger.delivery_adopt(
+            channel=channel,
+            idempotency_key=event.track,
+            provider_message_id=event.provider_message_id,
+        )
+    if not known:
         # A callback can overtake the worker recording the provider's id (the provider answers,
         # then calls back before Keel wrote the answer down). Refused without recording its event
         # id, so the provider's retry is applied once the id is known (not taken for a replay).

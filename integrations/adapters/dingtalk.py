@@ -5,7 +5,8 @@ Work notification (工作通知): base URL ``https://oapi.dingtalk.com``, token 
 options ``app_key`` and ``agent_id``. An app access token (``GET /gettoken``, two hours) is
 cached per process; ``POST /topapi/message/corpconversation/asyncsend_v2`` sends an action
 card whose one button is the acknowledgement link; the answer's ``task_id`` is the provider
-message id. DingTalk takes no idempotency key.
+message id. DingTalk takes no idempotency key; the card carries the ledger row's key as
+``out_track_id``, which DingTalk echoes in the card's callbacks.
 
 Group robot (自定义机器人): base URL = the robot's webhook (``…/robot/send?access_token=…``),
 token = its signing secret (``SEC…``): every attempt signs the current timestamp. 20 messages a
@@ -70,6 +71,9 @@ class DingTalkWorkNoticeAdapter(ChannelAdapter):
                 "agent_id": self.option("agent_id"),
                 "userid_list": message.to,
                 "msg": {"msgtype": "action_card", "action_card": card},
+                # Echoed in the card's callbacks: a tap finds its row even when the answer to
+                # this request is lost (DingTalk takes no idempotency key to resend with).
+                "out_track_id": message.idempotency_key,
             },
             check=errcode_check(
                 "DingTalk",

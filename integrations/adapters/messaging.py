@@ -186,6 +186,9 @@ class DeliveryEvent:
     at: float
     reason: str = ""
     answer: str = ""  # roll calls: which button was tapped
+    # The key the card was sent with, echoed by the provider (DingTalk's out_track_id): finds
+    # the message when Keel never recorded the provider's id (a send whose answer was lost).
+    track: str = ""
 
 
 def parse_callback(
@@ -226,6 +229,7 @@ def parse_callback(
         at=float(data.get("at") or 0),
         reason=str(data.get("reason", ""))[:500],
         answer=str(data.get("answer", ""))[:32],
+        track=str(data.get("track", ""))[:64],
     )
 
 

@@ -224,6 +224,7 @@ class Providers:
                 "to": to,
                 "at": self.clock() + delay,
                 "reason": reason,
+                "track": message.get("track", ""),
             }
             if knob["callbacks"] == "manual":
                 with self.lock:
@@ -286,7 +287,10 @@ class Providers:
         return [self.send_callback(provider, payload) for provider, payload in pending]
 
     def simulate_tap(self, provider: str, message_id: str, answer: str = "") -> int:
-        """A person taps the card's button inside the IM (an ``acknowledged`` callback)."""
+        """A person taps the card's button inside the IM (an ``acknowledged`` callback, with the
+        key the card was sent with when it carried one)."""
+        with self.lock:
+            track = next((m.get("track", "") for m in self.messages if m["id"] == message_id), "")
         return self.send_callback(
             provider,
             {
@@ -295,6 +299,7 @@ class Providers:
                 "message_id": message_id,
                 "at": self.clock(),
                 "answer": answer,
+                "track": track,
             },
         )
 
@@ -329,6 +334,7 @@ class Providers:
             title=card.get("title", ""),
             text=card.get("markdown", card.get("text", "")),
             link=card.get("single_url", ""),
+            track=str(body.get("out_track_id") or ""),
         )
         self._schedule_callbacks("dingtalk", message)
         return _json(

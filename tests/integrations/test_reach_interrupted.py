@@ -11,11 +11,24 @@ from django.utils import timezone
 
 from hrcore.contact import DeliveryState
 from hrcore.models import MessageDelivery, OutboxMessage
-from hrcore.reach import IN_FLIGHT, INTERRUPTED_NOT_RESENT, delivery_claim_attempt, ladder_sweep
+from hrcore.reach import (
+    IN_FLIGHT,
+    INTERRUPTED_NOT_RESENT,
+    deliveries_plan_due,
+    delivery_claim_attempt,
+    ladder_sweep,
+)
 from integrations import adapters
 from integrations.reach import channel_message, deliver, provider_for
 
-from .test_reach_ledger import channels, filed, relay, task_rows  # noqa: F401
+from .test_reach_ledger import (  # noqa: F401
+    CALLBACK_BASE,
+    channels,
+    filed,
+    post_callback,
+    relay,
+    task_rows,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +59,50 @@ def test_a_dingtalk_send_cut_short_is_not_resent_and_the_ladder_moves_on(filed, 
         message_key=row.message_key, recipient_id=row.recipient_id, rung__gt=row.rung
     ).exclude(channel="email")
     assert climbed.exists()
+
+
+def test_a_tap_on_a_dingtalk_card_whose_send_was_cut_short_still_counts(
+    channels, file_crisis, sandbox, live_server
+):
+    """The worker died after DingTalk took the card: Keel never learnt its id and does not
+    resend it, but the person has it. Their tap comes back with the key the card was sent with
+    (out_track_id): the row takes DingTalk's id, turns sent, and the acknowledgement counts."""
+    channels.callback_url = f"{live_server.url}/api/v1/integrations/reach/callbacks/{{provider}}/"
+    channels.callback_base_secret = CALLBACK_BASE
+    sandbox.knobs(dingtalk={"callbacks": "manual"})
+    crisis = file_crisis()
+    deliveries_plan_due()
+    relay()  # (in this transactional test the commit hook may have relayed already)
+    row = task_rows(crisis, "dingtalk").order_by("id").first()
+    assert row.state == DeliveryState.SENT
+    # What the worker killed between DingTalk's answer and writing it down leaves behind
+    # (the path itself: the test above).
+    MessageDelivery.objects.filter(pk=row.pk).update(
+        state=DeliveryState.FAILED, reason=INTERRUPTED_NOT_RESENT, provider_message_id=""
+    )
+    card = next(m for m in channels.messages if m["to"] == row.address and m["track"])
+    assert card["track"] == row.idempotency_key
+    assert channels.simulate_tap("dingtalk", card["id"]) == 200
+    row.refresh_from_db()
+    assert (row.state, row.provider_message_id) == (DeliveryState.ACKNOWLEDGED, card["id"])
+    anchor = MessageDelivery.objects.get(
+        message_key=row.message_key, recipient_id=row.recipient_id, channel="inapp"
+    )
+    assert anchor.acknowledged_at is not None
+
+
+def test_a_callback_with_an_unknown_key_is_still_refused_and_adopts_nothing(
+    filed, channels, client
+):
+    relay()
+    row = task_rows(filed, "dingtalk").first()
+    payload = {"provider": "dingtalk", "message_id": "dingtalk-9999999", "event": "read"}
+    for n, track in enumerate(("", "not-a-key", row.idempotency_key)):
+        # An unknown key, or the key of a row that already has its own id: nothing to adopt.
+        refused = post_callback(client, "dingtalk", {**payload, "track": track}, event_id=f"e{n}")
+        assert refused.status_code == 404 and refused.json()["code"] == "unknown_message"
+    row.refresh_from_db()
+    assert row.provider_message_id != "dingtalk-9999999" and row.state == DeliveryState.SENT
 
 
 def test_an_sms_send_cut_short_is_resent_with_the_same_key_and_shown_once(filed, channels):
