@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hrcore.api.errors import forbidden
 from hrcore.errors import KeelError, PermissionDenied
 
 from . import presenters, report
@@ -26,11 +27,11 @@ from .selectors import filing as filing_selectors
 from .selectors import people as people_selectors
 from .selectors import review as review_selectors
 from .services import review as review_services
-from .views import _forbidden, _get_crisis, _show_error
+from .views import crisis_or_404, show_error
 
 
 def _review_crisis(request, pk: int):
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     if not review_selectors.can_view_review(request.user, crisis):
         raise DjangoPermissionDenied(
             _("The review is for the people who took part, executives and HR admins.")
@@ -44,9 +45,9 @@ def _attempt(request, call, success: str = ""):
     try:
         call()
     except PermissionDenied as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except KeelError as exc:
-        _show_error(request, exc)
+        show_error(request, exc)
     else:
         if success:
             messages.success(request, success)
@@ -140,9 +141,9 @@ def review_finding_propose(request, pk: int):
     try:
         draft = review_services.finding_propose_map_change(finding=finding, actor=request.user)
     except PermissionDenied as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except KeelError as exc:
-        _show_error(request, exc)
+        show_error(request, exc)
         return redirect("crisis:review", pk=finding.crisis_id)
     messages.success(
         request,
