@@ -1,12 +1,12 @@
 """HR-admin configuration of the organisation; every save goes through the services."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .choices import OutboxStatus
-from .errors import ValidationFailed
+from .errors import KeelError, ValidationFailed
 from .models import (
     Absence,
     AnswerWindow,
@@ -24,7 +24,7 @@ from .models import (
     ReachPolicy,
 )
 from .security import session_mfa_satisfied
-from .services import org, outbox, tokens
+from .services import configuration, org, outbox, tokens
 
 admin.site.site_header = _("Keel administration")
 admin.site.site_title = _("Keel")
@@ -61,6 +61,53 @@ class ReadOnlyAdminMixin:
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only ``ModelAdmin`` (see ``ReadOnlyAdminMixin``)."""
+
+
+def form_changes(form: forms.ModelForm) -> dict[str, list[str]]:
+    """What an admin form changed, for the audit entry: ``{field: [old, new]}``."""
+    return {
+        name: [str(form.initial.get(name, "")), str(form.cleaned_data.get(name, ""))]
+        for name in form.changed_data
+    }
+
+
+class ServiceWritesMixin:
+    """For a ``ModelAdmin`` of configuration rows: every write — its form, its inlines' rows,
+    deletes one by one or in bulk — goes through the services ``save_row(row=, actor=,
+    changes=)`` and ``delete_row(row=, actor=)`` (audited; an app sets its own, which check its
+    rules), never ``.save()``/``.delete()``. A service's refusal is shown as an error."""
+
+    save_row = staticmethod(configuration.configuration_save)
+    delete_row = staticmethod(configuration.configuration_delete)
+
+    def _through_service(self, request, service, **arguments) -> None:
+        try:
+            service(actor=request.user, **arguments)
+        except KeelError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_model(self, request, obj, form, change):
+        self._through_service(request, self.save_row, row=obj, changes=form_changes(form))
+
+    def delete_model(self, request, obj):
+        self._through_service(request, self.delete_row, row=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        forms_of = {id(f.instance): f for f in formset.forms}
+        for instance in formset.save(commit=False):
+            self._through_service(
+                request,
+                self.save_row,
+                row=instance,
+                changes=form_changes(forms_of[id(instance)]),
+            )
+        for instance in formset.deleted_objects:
+            self._through_service(request, self.delete_row, row=instance)
+        formset.save_m2m()
 
 
 class EmployeeInlineForm(forms.ModelForm):
@@ -239,6 +286,13 @@ class EmployeeAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         org.employee_save(employee=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        org.employee_delete(employee=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for employee in queryset:
+            org.employee_delete(employee=employee, actor=request.user)
 
     def save_formset(self, request, form, formset, change):
         save_inline_through_services(request, formset)

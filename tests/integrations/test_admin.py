@@ -153,3 +153,25 @@ def test_partner_protocol_choices_are_the_registered_ones(client_as, users):
     )
     assert services_ok.status_code == 302
     assert Partner.objects.get(slug="ding").protocol == "dingtalk-robot"
+
+
+def test_a_log_row_deleted_in_the_admin_goes_through_the_service_and_is_audited(
+    client_as, users, partners
+):
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from integrations.models import InboundDelivery
+
+    row = InboundDelivery.objects.create(
+        partner=partners["crm"], delivery_id="prune-me", event="complaint.created"
+    )
+    response = client_as("hradmin").post(
+        f"/admin/integrations/inbounddelivery/{row.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert not InboundDelivery.objects.filter(pk=row.pk).exists()
+    entry = LogEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(InboundDelivery), object_pk=str(row.pk)
+    )
+    assert (entry.action, entry.actor) == (LogEntry.Action.DELETE, users["hradmin"])
