@@ -385,11 +385,30 @@ class DeliveryAttemptInline(admin.TabularInline):
         "finished_at",
         "result",
         "provider_message_id",
+        "response_status",
         "error",
     ]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(ReadOnlyAdmin):
+    """The delivery ledger of every outbox channel, webhook deliveries included (the webhook
+    delivery log): read-only, written by the relay."""
+
+    list_display = [
+        "started_at",
+        "channel",
+        "delivery_id",
+        "attempt",
+        "result",
+        "response_status",
+        "error",
+    ]
+    list_filter = ["channel", "result"]
+    search_fields = ["delivery_id", "provider_message_id"]
 
 
 @admin.register(OutboxMessage)

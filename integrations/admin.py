@@ -23,7 +23,6 @@ from .models import (
     Order,
     Partner,
     ResponsePlan,
-    WebhookDelivery,
     WebhookSubscription,
 )
 from .services import partners, webhooks_outbound
@@ -198,12 +197,6 @@ class DeletableReadOnlyAdmin(ServiceWritesMixin, ReadOnlyAdmin):
     # the competency ledgers and crises); kept so when the shared class replaced the local one.
     # A hand deletion goes through the service and is audited.
     deletable = True
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(DeletableReadOnlyAdmin):
-    list_display = ["at", "event", "subscription", "attempt", "status", "response_status", "error"]
-    list_filter = ["status", "event"]
 
 
 @admin.register(InboundDelivery)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -116,8 +117,30 @@ def register_outbox_handler(channel: str, handler: OutboxHandler) -> None:
     _OUTBOX_HANDLERS[channel] = handler
 
 
-class PermanentDeliveryError(Exception):
+class DeliveryError(Exception):
+    """A delivery that did not succeed; ``response_status`` is the receiver's HTTP status when
+    it answered one (recorded on the delivery ledger)."""
+
+    def __init__(self, message: str = "", *, response_status: int | None = None):
+        super().__init__(message)
+        self.response_status = response_status
+
+
+class PermanentDeliveryError(DeliveryError):
     """Delivery can never succeed (bad address, unknown subscription): stop retrying."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Delivery failed this time (the receiver was busy or down): the outbox retries."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a ledgered handler may return instead of the bare provider message id: that id and
+    the receiver's HTTP status."""
+
+    provider_id: str = ""
+    response_status: int | None = None
 
 
 OUTBOX_MAX_ATTEMPTS = 8
@@ -192,7 +215,7 @@ def _relay_pass(*, now: datetime, limit: int) -> tuple[int, bool]:
 
 
 def ledgered(
-    handler: Callable[[OutboxMessage], str | None],
+    handler: Callable[[OutboxMessage], str | Receipt | None],
     *,
     delivery_id: Callable[[OutboxMessage], str],
 ) -> OutboxHandler:
@@ -205,7 +228,8 @@ def ledgered(
       answer was lost) → marked ``unknown`` and sent again with the same delivery id, which
       the receiver can dedupe on (webhook delivery id header, e-mail Message-ID): at least once,
       recognisable;
-    * the handler returns the provider's message id when it has one.
+    * the handler returns the provider's message id when it has one (or a ``Receipt`` with
+      the receiver's HTTP status, which an error may carry too: ``DeliveryError``).
     """
 
     def deliver(message: OutboxMessage) -> None:
@@ -224,26 +248,38 @@ def ledgered(
             message=message, channel=message.channel, attempt=message.attempts, delivery_id=key
         )
         try:
-            provider_id = handler(message)
+            answer = handler(message)
         except PermanentDeliveryError as exc:
             _attempt_finish(attempt, DeliveryResult.REFUSED, error=exc)
             raise
         except Exception as exc:
             _attempt_finish(attempt, DeliveryResult.FAILED, error=exc)
             raise
-        _attempt_finish(attempt, DeliveryResult.DELIVERED, provider_id=provider_id or "")
+        receipt = answer if isinstance(answer, Receipt) else Receipt(provider_id=answer or "")
+        _attempt_finish(
+            attempt,
+            DeliveryResult.DELIVERED,
+            provider_id=receipt.provider_id,
+            response_status=receipt.response_status,
+        )
 
     deliver.__name__ = getattr(handler, "__name__", "deliver")
     return deliver
 
 
 def _attempt_finish(
-    attempt: DeliveryAttempt, result: str, *, provider_id: str = "", error=None
+    attempt: DeliveryAttempt,
+    result: str,
+    *,
+    provider_id: str = "",
+    response_status: int | None = None,
+    error=None,
 ) -> None:
     DeliveryAttempt.objects.filter(pk=attempt.pk).update(
         result=result,
         finished_at=timezone.now(),
         provider_message_id=provider_id[:300],
+        response_status=getattr(error, "response_status", response_status),
         error="" if error is None else f"{type(error).__name__}: {error}"[:2000],
     )
 
