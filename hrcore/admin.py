@@ -154,6 +154,13 @@ class OrgUnitAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         save_inline_through_services(request, formset)
 
+    def delete_model(self, request, obj):
+        org.org_unit_delete(unit=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for unit in queryset:
+            org.org_unit_delete(unit=unit, actor=request.user)
+
     def save_model(self, request, obj, form, change):
         fields = {
             f: getattr(obj, f)
@@ -299,7 +306,7 @@ class EmployeeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = ["code", "title_zh", "title_en", "grade", "is_managerial"]
     list_filter = ["is_managerial", "grade"]
     search_fields = ["code", "title_zh", "title_en"]
@@ -460,14 +467,14 @@ class HolidayInline(admin.TabularInline):
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = ["unit", "time_zone", "day_start", "day_end", "working_days"]
     inlines = [HolidayInline]
     autocomplete_fields = ["unit"]
 
 
 @admin.register(ReachPolicy)
-class ReachPolicyAdmin(admin.ModelAdmin):
+class ReachPolicyAdmin(ServiceWritesMixin, admin.ModelAdmin):
     """The escalation ladder's minutes per severity (one row; the defaults apply without it)."""
 
     list_display = [
@@ -496,7 +503,7 @@ class MessageDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AnswerWindow)
-class AnswerWindowAdmin(admin.ModelAdmin):
+class AnswerWindowAdmin(ServiceWritesMixin, admin.ModelAdmin):
     """The weekly window supervisors answer their team's questions in, per unit (and the units
     below it), in the time zone of the unit's business calendar; Thursday 19:00–21:00 without
     one."""

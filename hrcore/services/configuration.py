@@ -5,6 +5,7 @@ place) checks it in its service and then calls these."""
 
 from __future__ import annotations
 
+from auditlog.registry import auditlog
 from django.db import models, transaction
 
 from ..audit import AuditAction, audit
@@ -15,9 +16,12 @@ def configuration_save(
     *, row: models.Model, actor, changes: dict[str, list[str]] | None = None
 ) -> models.Model:
     """Save ``row`` (new or changed) and audit it with ``changes`` (``{field: [old, new]}``);
-    an unchanged row writes no entry."""
+    an unchanged row writes no entry. A model registered with django-auditlog is audited by
+    its signal (with the request's actor), so no second entry is written here."""
     created = row._state.adding
     row.save()
+    if auditlog.contains(type(row)):
+        return row
     if created or changes:
         audit(
             row,
@@ -30,6 +34,8 @@ def configuration_save(
 
 @transaction.atomic
 def configuration_delete(*, row: models.Model, actor) -> None:
-    """Delete ``row``, audited first (the entry names the row while it still exists)."""
-    audit(row, AuditAction.DELETE, actor=actor)
+    """Delete ``row``, audited first (the entry names the row while it still exists); a model
+    registered with django-auditlog by its signal."""
+    if not auditlog.contains(type(row)):
+        audit(row, AuditAction.DELETE, actor=actor)
     row.delete()

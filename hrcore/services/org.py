@@ -99,6 +99,14 @@ def org_unit_save(
     return unit
 
 
+@transaction.atomic
+def org_unit_delete(*, unit: OrgUnit, actor: User | None = None) -> None:
+    """Delete a unit (the admin); the ``on_org_changed`` listeners are told."""
+    unit_id = unit.pk
+    unit.delete()
+    org_changed(kind="org_unit.deleted", unit_ids=[unit_id])
+
+
 # --- Employees -----------------------------------------------------------------------------
 
 

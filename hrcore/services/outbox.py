@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..audit import AuditAction, audit
 from ..backoff import exponential_backoff
 from ..choices import DeliveryResult, OutboxStatus
 from ..models import (
@@ -287,10 +288,14 @@ def _attempt_finish(
 @transaction.atomic
 def outbox_messages_clear(*, messages, actor=None) -> int:
     """Clear outbox messages by hand (the admin): a sent message is the record of what left
-    Keel and is never deleted; the count of deleted rows is returned."""
-    deleted, _per_model = (
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
-        .exclude(status=OutboxStatus.SENT)
-        .delete()
+    Keel and is never deleted; each cleared one is audited; the count of cleared messages is
+    returned."""
+    cleared = list(
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).exclude(
+            status=OutboxStatus.SENT
+        )
     )
-    return deleted
+    for message in cleared:
+        audit(message, AuditAction.DELETE, actor=actor, data={"reason": "cleared by hand"})
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in cleared]).delete()
+    return len(cleared)
