@@ -1,4 +1,7 @@
-"""The one loop every tick sweep shares: fire each due row once, in its own transaction.
+"""Claiming work once: the loop every tick sweep shares (``fire_each``) and the insert that
+claims a unique key (``insert_once``).
+
+``fire_each`` fires each due row once, in its own transaction.
 
 A sweep reads its due rows, then for each calls ``fire(row)``, which first *claims* the row with
 a compare-and-set update (``filter(pk=…, <state as read>).update(<next state>)``) and returns
@@ -13,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +34,18 @@ def fire_each(rows: Iterable[Row], fire: Callable[[Row], bool], *, what: str) ->
         except Exception:  # one broken row never blocks the others
             logger.exception("%s %s failed to fire", what, getattr(row, "pk", row))
     return fired
+
+
+Model = TypeVar("Model", bound=models.Model)
+
+
+def insert_once(model: type[Model], **fields) -> Model | None:
+    """Insert a row whose unique constraint claims something — an outbox dedupe key, an API
+    ``Idempotency-Key``, an inbound webhook's delivery id — in its own savepoint: the new row,
+    or None when a row with that key exists (on PostgreSQL the insert first waits for a
+    concurrent transaction holding the key). The caller's transaction goes on either way."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**fields)
+    except IntegrityError:
+        return None

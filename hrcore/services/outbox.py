@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ..audit import AuditAction, audit
 from ..backoff import exponential_backoff
 from ..choices import DeliveryResult, OutboxStatus
+from ..claims import insert_once
 from ..models import (
     DeliveryAttempt,
     OutboxMessage,
@@ -25,14 +26,9 @@ logger = logging.getLogger(__name__)
 
 def outbox_enqueue(*, channel: str, dedupe_key: str, payload: dict) -> OutboxMessage | None:
     """Write a must-deliver message once; kicks the relay after commit (the tick is the backstop)."""
-    try:
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                channel=channel, dedupe_key=dedupe_key, payload=payload
-            )
-    except IntegrityError:
-        return None
-    transaction.on_commit(_kick_relay)
+    message = insert_once(OutboxMessage, channel=channel, dedupe_key=dedupe_key, payload=payload)
+    if message is not None:
+        transaction.on_commit(_kick_relay)
     return message
 
 
