@@ -412,19 +412,27 @@ def crisis_timeline(request, pk: int):
 # --------------------------------------------------------------------------------------------
 
 
-def _task_action(request, pk: int, action):
-    task = _get_task(request, pk)
-    fallback = reverse("crisis:detail", args=[task.crisis_id])
+def service_attempt(request, call, success: str = ""):
+    """Run a service ``call``: a refusal answers 403 with its reason (returned), another error is
+    shown as a message, success says ``success`` (or the words ``call`` returned). None unless
+    refused."""
     try:
-        done = action(task)
+        done = call()
     except PermissionDenied as exc:
         return forbidden(request, exc)
     except KeelError as exc:
         show_error(request, exc)
     else:
-        if done:
-            messages.success(request, done)
-    return _back(request, fallback)
+        said = success or (done if isinstance(done, str) else "")
+        if said:
+            messages.success(request, said)
+    return None
+
+
+def _task_action(request, pk: int, action):
+    task = _get_task(request, pk)
+    refused = service_attempt(request, lambda: action(task))
+    return refused or _back(request, reverse("crisis:detail", args=[task.crisis_id]))
 
 
 @require_POST

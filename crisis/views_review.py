@@ -27,7 +27,7 @@ from .selectors import filing as filing_selectors
 from .selectors import people as people_selectors
 from .selectors import review as review_selectors
 from .services import review as review_services
-from .views import crisis_or_404, show_error
+from .views import crisis_or_404, service_attempt, show_error
 
 
 def _review_crisis(request, pk: int):
@@ -37,21 +37,6 @@ def _review_crisis(request, pk: int):
             _("The review is for the people who took part, executives and HR admins.")
         )
     return crisis
-
-
-def _attempt(request, call, success: str = ""):
-    """Run a service ``call``: a refusal answers 403 with its reason (returned), another error is
-    shown as a message, success says ``success``. None unless refused."""
-    try:
-        call()
-    except PermissionDenied as exc:
-        return forbidden(request, exc)
-    except KeelError as exc:
-        show_error(request, exc)
-    else:
-        if success:
-            messages.success(request, success)
-    return None
 
 
 def _owner_choices(crisis) -> list:
@@ -96,7 +81,7 @@ def review_finding_add(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Write the finding and say what it is about."))
     else:
-        refused = _attempt(
+        refused = service_attempt(
             request,
             lambda: review_services.finding_add(
                 crisis=crisis,
@@ -123,7 +108,7 @@ def _finding(request, pk: int) -> ReviewFinding:
 @require_POST
 def review_finding_lesson(request, pk: int):
     finding = _finding(request, pk)
-    refused = _attempt(
+    refused = service_attempt(
         request,
         lambda: review_services.finding_mark_lesson(
             finding=finding, is_lesson=request.POST.get("lesson") == "1", actor=request.user
@@ -166,7 +151,7 @@ def review_action_add(request, pk: int):
     data = form.cleaned_data
     owner = next((p for p in people if str(p.pk) == data["owner"]), None)
     finding = next((f for f in findings if str(f.pk) == data.get("finding")), None)
-    refused = _attempt(
+    refused = service_attempt(
         request,
         lambda: review_services.action_item_create(
             crisis=crisis,
@@ -190,7 +175,7 @@ def review_action_done(request, pk: int):
     if item is None:
         raise Http404(_("No such action item."))
     _review_crisis(request, item.crisis_id)
-    refused = _attempt(
+    refused = service_attempt(
         request,
         lambda: review_services.action_item_complete(
             item=item, actor=request.user, done=request.POST.get("done", "1") == "1"

@@ -110,6 +110,31 @@ class ServiceWritesMixin:
         formset.save_m2m()
 
 
+def _org_row_save(*, row, actor, changes=None):
+    """An employee or absence (a form or an inline row) through its organisation service."""
+    if isinstance(row, Employee):
+        return org.employee_save(employee=row, actor=actor)
+    return org.absence_save(absence=row, actor=actor)
+
+
+def _org_row_delete(*, row, actor) -> None:
+    """A unit, employee or absence deleted through its organisation service."""
+    if isinstance(row, Employee):
+        org.employee_delete(employee=row, actor=actor)
+    elif isinstance(row, Absence):
+        org.absence_delete(absence=row, actor=actor)
+    else:
+        org.org_unit_delete(unit=row, actor=actor)
+
+
+class OrgAdmin(ServiceWritesMixin, admin.ModelAdmin):
+    """Units, employees and absences: forms, inline rows and deletes through
+    ``hrcore.services.org`` (which validate and tell the ``on_org_changed`` listeners)."""
+
+    save_row = staticmethod(_org_row_save)
+    delete_row = staticmethod(_org_row_delete)
+
+
 class EmployeeInlineForm(forms.ModelForm):
     """Checks an employee row with the service's rules (reporting-line cycles, same group), so a
     bad row is a form error, not a 500."""
@@ -143,23 +168,13 @@ class EmployeeInline(admin.TabularInline):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(OrgAdmin):
     list_display = ["code", "name_zh", "name_en", "kind", "function", "parent", "head"]
     list_filter = ["kind", "function"]
     search_fields = ["code", "name_zh", "name_en"]
     autocomplete_fields = ["parent", "head"]
     inlines = [EmployeeInline]
     ordering = ["path"]
-
-    def save_formset(self, request, form, formset, change):
-        save_inline_through_services(request, formset)
-
-    def delete_model(self, request, obj):
-        org.org_unit_delete(unit=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for unit in queryset:
-            org.org_unit_delete(unit=unit, actor=request.user)
 
     def save_model(self, request, obj, form, change):
         fields = {
@@ -232,19 +247,6 @@ def _as_form_errors(form: forms.ModelForm, exc: ValidationFailed) -> ValidationE
     )
 
 
-def save_inline_through_services(request, formset) -> None:
-    """Write an inline's rows through the services (employees, absences), never ``.save()``."""
-    savers = {Employee: org.employee_save, Absence: org.absence_save}
-    deleters = {Employee: org.employee_delete, Absence: org.absence_delete}
-    for instance in formset.save(commit=False):
-        name = "employee" if isinstance(instance, Employee) else "absence"
-        savers[type(instance)](**{name: instance}, actor=request.user)
-    for instance in formset.deleted_objects:
-        name = "employee" if isinstance(instance, Employee) else "absence"
-        deleters[type(instance)](**{name: instance}, actor=request.user)
-    formset.save_m2m()
-
-
 class AbsenceInline(admin.TabularInline):
     model = Absence
     form = AbsenceForm
@@ -254,7 +256,7 @@ class AbsenceInline(admin.TabularInline):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(OrgAdmin):
     list_display = [
         "name_zh",
         "name_en",
@@ -291,19 +293,6 @@ class EmployeeAdmin(admin.ModelAdmin):
 
         return ValidatingForm
 
-    def save_model(self, request, obj, form, change):
-        org.employee_save(employee=obj, actor=request.user)
-
-    def delete_model(self, request, obj):
-        org.employee_delete(employee=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for employee in queryset:
-            org.employee_delete(employee=employee, actor=request.user)
-
-    def save_formset(self, request, form, formset, change):
-        save_inline_through_services(request, formset)
-
 
 @admin.register(Position)
 class PositionAdmin(ServiceWritesMixin, admin.ModelAdmin):
@@ -313,21 +302,11 @@ class PositionAdmin(ServiceWritesMixin, admin.ModelAdmin):
 
 
 @admin.register(Absence)
-class AbsenceAdmin(admin.ModelAdmin):
+class AbsenceAdmin(OrgAdmin):
     list_display = ["employee", "starts_at", "ends_at", "delegate", "reason"]
     autocomplete_fields = ["employee", "delegate"]
     search_fields = ["employee__name_zh", "employee__name_en"]
     form = AbsenceForm
-
-    def save_model(self, request, obj, form, change):
-        org.absence_save(absence=obj, actor=request.user)
-
-    def delete_model(self, request, obj):
-        org.absence_delete(absence=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for absence in queryset:
-            org.absence_delete(absence=absence, actor=request.user)
 
 
 @admin.register(ApiToken)
