@@ -18,7 +18,10 @@ SHOTS = Path("/work/wt/shots/arch9c")
 
 @pytest.mark.parametrize(
     ("language", "title", "reason"),
-    [("zh-hans", "无权访问", "只有人力资源管理员可以组织演练。"), ("en", "Not allowed", "Only HR admins run drills.")],
+    [
+        ("zh-hans", "无权访问", "只有人力资源管理员可以组织演练。"),
+        ("en", "Not allowed", "Only HR admins run drills."),
+    ],
 )
 def test_a_refused_page_is_the_one_403_page(users, browser, live_server, language, title, reason):
     user_preferences_update(user=users["staff"], language=language)
