@@ -286,7 +286,7 @@ class ChannelProviderForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        cls = adapters.base._REGISTRY.get(("channel", cleaned.get("protocol") or ""))
+        cls = adapters.adapter_class("channel", cleaned.get("protocol") or "")
         if cls is None:
             spoken = sorted(p for k, p in adapters.registered() if k == "channel")
             self.add_error(
