@@ -157,17 +157,20 @@ class WebhookSubscriptionUpdateSerializer(serializers.Serializer):
 class WebhookDeliverySerializer(serializers.Serializer):
     """One delivery attempt of the log (a row of the outbox's delivery ledger)."""
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(read_only=True)
     event = serializers.SerializerMethodField()
-    delivery_id = serializers.CharField()
-    attempt = serializers.IntegerField()
+    delivery_id = serializers.CharField(read_only=True)
+    attempt = serializers.IntegerField(read_only=True)
     status = serializers.SerializerMethodField()
     status_code = serializers.IntegerField(
-        source="response_status", allow_null=True, help_text="The subscriber's HTTP status."
+        source="response_status",
+        allow_null=True,
+        read_only=True,
+        help_text="The subscriber's HTTP status.",
     )
     duration_ms = serializers.SerializerMethodField()
-    error = serializers.CharField()
-    at = serializers.DateTimeField(source="started_at")
+    error = serializers.CharField(read_only=True)
+    at = serializers.DateTimeField(source="started_at", read_only=True)
 
     def get_event(self, attempt) -> str:
         return str((attempt.message.payload or {}).get("event") or "")

@@ -139,3 +139,25 @@ def test_secrets_are_stored_encrypted(subscription, partners):
     partner = partners["finance"]
     assert "test-sandbox-token" not in partner.credentials_encrypted
     assert partner.token == "test-sandbox-token"
+
+
+def test_the_log_reports_the_last_failed_attempt_of_a_given_up_message_as_dead(subscription):
+    message = OutboxMessage.objects.create(
+        channel="webhook",
+        dedupe_key="webhook:given-up",
+        payload={"subscription_id": subscription.pk, "event": "crisis.filed", "delivery_id": "d"},
+        attempts=2,
+        status="pending",
+    )
+    first, last = (
+        DeliveryAttempt.objects.create(
+            message=message, channel="webhook", attempt=n, delivery_id="d", result="failed"
+        )
+        for n in (1, 2)
+    )
+    assert [webhook_delivery_status(a) for a in (first, last)] == ["failed", "failed"]
+    message.status = "dead"
+    message.save(update_fields=["status"])
+    first.refresh_from_db()
+    last.refresh_from_db()
+    assert [webhook_delivery_status(a) for a in (first, last)] == ["failed", "dead"]
