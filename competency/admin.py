@@ -1,9 +1,10 @@
-"""HR-admin configuration of competency models; ledgers and runs are read-only here."""
+"""HR-admin configuration of competency models; ledgers and runs are read-only here. Every
+save and delete, inline rows included, goes through ``services.configuration`` (audited)."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from hrcore.admin import ReadOnlyAdmin
+from hrcore.admin import ReadOnlyAdmin, ServiceWritesMixin
 from hrcore.errors import KeelError
 
 from .models import (
@@ -21,7 +22,14 @@ from .models import (
     SimulationRun,
     SimulationVersion,
 )
-from .services import frameworks
+from .services import configuration, frameworks
+
+
+class CompetencyConfigAdmin(ServiceWritesMixin, admin.ModelAdmin):
+    """Writes through ``competency.services.configuration``."""
+
+    save_row = staticmethod(configuration.competency_config_save)
+    delete_row = staticmethod(configuration.competency_config_delete)
 
 
 class ScaleLevelInline(admin.TabularInline):
@@ -30,7 +38,7 @@ class ScaleLevelInline(admin.TabularInline):
 
 
 @admin.register(RatingScale)
-class RatingScaleAdmin(admin.ModelAdmin):
+class RatingScaleAdmin(CompetencyConfigAdmin):
     list_display = ["code", "name_zh", "name_en"]
     inlines = [ScaleLevelInline]
 
@@ -41,7 +49,7 @@ class AnchorInline(admin.TabularInline):
 
 
 @admin.register(Competency)
-class CompetencyAdmin(admin.ModelAdmin):
+class CompetencyAdmin(CompetencyConfigAdmin):
     list_display = ["code", "name_zh", "name_en", "framework", "parent"]
     list_filter = ["framework"]
     inlines = [AnchorInline]
@@ -54,7 +62,7 @@ class CompetencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Framework)
-class FrameworkAdmin(admin.ModelAdmin):
+class FrameworkAdmin(CompetencyConfigAdmin):
     list_display = ["code", "version", "status", "name_zh", "name_en", "published_at"]
     actions = ["new_version", "publish"]
 
@@ -78,24 +86,24 @@ class RequirementInline(admin.TabularInline):
 
 
 @admin.register(PositionProfile)
-class PositionProfileAdmin(admin.ModelAdmin):
+class PositionProfileAdmin(CompetencyConfigAdmin):
     list_display = ["position", "framework", "cadence_days", "due_days", "is_active"]
     inlines = [RequirementInline]
 
 
 @admin.register(Simulation)
-class SimulationAdmin(admin.ModelAdmin):
+class SimulationAdmin(CompetencyConfigAdmin):
     list_display = ["code", "title_zh", "title_en", "scenario_code"]
 
 
 @admin.register(SimulationVersion)
-class SimulationVersionAdmin(admin.ModelAdmin):
+class SimulationVersionAdmin(CompetencyConfigAdmin):
     list_display = ["simulation", "version", "status", "published_at"]
     readonly_fields = ["status", "published_at", "published_by"]
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(CompetencyConfigAdmin):
     list_display = ["employee", "simulation", "reason", "assigned_at", "due_at", "completed_at"]
     list_filter = ["reason"]
     list_select_related = ["employee", "simulation"]

@@ -1,9 +1,11 @@
-"""HR-admin configuration of the crisis engine: trigger rules; crises read-only with
-their tasks and timeline (writes go through the services)."""
+"""HR-admin configuration of the crisis engine: trigger rules, status cadences, the obligation
+library (saved and deleted through ``hrcore.services.configuration``, audited); crises read-only
+with their tasks and timeline (writes go through the services)."""
 
 from django.contrib import admin
 
-from hrcore.admin import ReadOnlyAdmin
+from hrcore.admin import ReadOnlyAdmin, ServiceWritesMixin
+from hrcore.services import configuration
 
 from .models import (
     Crisis,
@@ -20,7 +22,7 @@ from .selectors.access import crises_visible_to, tasks_visible_to
 
 
 @admin.register(TriggerRule)
-class TriggerRuleAdmin(admin.ModelAdmin):
+class TriggerRuleAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = [
         "scenario",
         "kind",
@@ -34,7 +36,7 @@ class TriggerRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusCadence)
-class StatusCadenceAdmin(admin.ModelAdmin):
+class StatusCadenceAdmin(ServiceWritesMixin, admin.ModelAdmin):
     """How often the crisis manager posts a status update, per severity (0: never); severities
     without a row use ``crisis.models.DEFAULT_STATUS_CADENCE``."""
 
@@ -46,6 +48,13 @@ class TriggerAlertAdmin(ReadOnlyAdmin):
     list_display = ["customer", "kind", "episode", "overdue_days", "crisis", "created_at"]
     list_filter = ["kind"]
     deletable = True  # raised by the trigger sweep; may be cleared by hand, never edited
+
+    def delete_model(self, request, obj):
+        configuration.configuration_delete(row=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for alert in queryset:
+            self.delete_model(request, alert)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -127,7 +136,7 @@ class DecisionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Obligation)
-class ObligationAdmin(admin.ModelAdmin):
+class ObligationAdmin(ServiceWritesMixin, admin.ModelAdmin):
     """The library of legal obligations (guidance, not legal advice); edits apply to new clocks."""
 
     list_display = ["code", "title_zh", "title_en", "trigger", "period_value", "period_unit"]

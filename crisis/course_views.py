@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from hrcore.api.errors import forbidden
 from hrcore.errors import KeelError, PermissionDenied
 
 from . import course_forms
@@ -34,9 +35,7 @@ def _run(request, crisis_pk: int, form, act, *, invalid: str):
         try:
             done = act(form.cleaned_data)
         except PermissionDenied as exc:
-            return render(
-                request, "errors/error.html", {"status": 403, "detail": exc.message}, status=403
-            )
+            return forbidden(request, exc)
         except KeelError as exc:
             details = "; ".join(
                 " ".join(str(p) for p in (v if isinstance(v, (list, tuple)) else [v]))

@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_POST
 
+from hrcore.api.errors import forbidden
 from hrcore.choices import Role
 from hrcore.errors import KeelError, PermissionDenied, ValidationFailed
 from hrcore.field_names import message_for
@@ -73,7 +74,7 @@ def dossier_url(crisis_pk: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _show_error(request, exc: KeelError) -> None:
+def show_error(request, exc: KeelError) -> None:
     details = []
     for field, problems in (exc.errors or {}).items():
         if isinstance(problems, (list, tuple)):
@@ -86,11 +87,6 @@ def _show_error(request, exc: KeelError) -> None:
     messages.error(request, message)
 
 
-def _forbidden(request, exc: PermissionDenied):
-    """A refused action answers 403 with the service's reason (the API says the same)."""
-    return render(request, "errors/error.html", {"status": 403, "detail": exc.message}, status=403)
-
-
 def _back(request, fallback: str) -> HttpResponseRedirect:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -98,7 +94,7 @@ def _back(request, fallback: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(fallback)
 
 
-def _get_crisis(request, pk: int):
+def crisis_or_404(request, pk: int):
     crisis = crises_selectors.crisis_for_page(request.user, pk)
     if crisis is None:
         raise Http404(_("No such crisis, or you may not see it."))
@@ -303,7 +299,7 @@ def _timeline_context(crisis, tasks=None) -> dict:
 
 @login_required
 def crisis_detail(request, pk: int):
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     context = _live_context(request, crisis)
     context.update(_timeline_context(crisis, [r["task"] for r in context["rows"]]))
     viewer = employee_of(request.user)
@@ -399,7 +395,7 @@ def _revalidate(response):
 def crisis_live(request, pk: int):
     """htmx partial: checklist, task board and decisions (polled every 3 s; ``304`` while
     nothing changed)."""
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     return _revalidate(render(request, "crisis/partials/live.html", _live_context(request, crisis)))
 
 
@@ -407,7 +403,7 @@ def crisis_live(request, pk: int):
 @condition(etag_func=_partial_etag)
 def crisis_timeline(request, pk: int):
     """htmx partial: the timeline (polled every 3 s; ``304`` while nothing changed)."""
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     return _revalidate(render(request, "crisis/partials/timeline.html", _timeline_context(crisis)))
 
 
@@ -416,19 +412,27 @@ def crisis_timeline(request, pk: int):
 # --------------------------------------------------------------------------------------------
 
 
+def service_attempt(request, call, success: str = ""):
+    """Run a service ``call``: a refusal answers 403 with its reason (returned), another error is
+    shown as a message, success says ``success`` (or the words ``call`` returned). None unless
+    refused."""
+    try:
+        done = call()
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
+    except KeelError as exc:
+        show_error(request, exc)
+    else:
+        said = success or (done if isinstance(done, str) else "")
+        if said:
+            messages.success(request, said)
+    return None
+
+
 def _task_action(request, pk: int, action):
     task = _get_task(request, pk)
-    fallback = reverse("crisis:detail", args=[task.crisis_id])
-    try:
-        done = action(task)
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
-    except KeelError as exc:
-        _show_error(request, exc)
-    else:
-        if done:
-            messages.success(request, done)
-    return _back(request, fallback)
+    refused = service_attempt(request, lambda: action(task))
+    return refused or _back(request, reverse("crisis:detail", args=[task.crisis_id]))
 
 
 @require_POST
@@ -524,7 +528,7 @@ def task_reassign(request, pk: int):
 @require_POST
 @login_required
 def crisis_pause(request, pk: int):
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     form = PauseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the clocks are paused."))
@@ -534,9 +538,9 @@ def crisis_pause(request, pk: int):
             crisis=crisis, reason=form.cleaned_data["reason"], actor=request.user
         )
     except PermissionDenied as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except KeelError as exc:
-        _show_error(request, exc)
+        show_error(request, exc)
     else:
         messages.success(request, _("Clocks paused. Paused time does not count."))
     return redirect("crisis:detail", pk=crisis.pk)
@@ -545,13 +549,13 @@ def crisis_pause(request, pk: int):
 @require_POST
 @login_required
 def crisis_resume(request, pk: int):
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     try:
         clocks_services.crisis_resume(crisis=crisis, actor=request.user)
     except PermissionDenied as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except KeelError as exc:
-        _show_error(request, exc)
+        show_error(request, exc)
     else:
         messages.success(request, _("Clocks resumed; deadlines moved by the paused time."))
     return redirect("crisis:detail", pk=crisis.pk)
@@ -561,18 +565,18 @@ def crisis_resume(request, pk: int):
 def crisis_brief(request, pk: int):
     """The one-page brief for executives (printable): situation, decisions with their lineage,
     open follow-ups, the clocks."""
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     return render(request, "crisis/brief.html", decision_page.brief(crisis, timezone.now()))
 
 
 @require_POST
 @login_required
 def crisis_decide(request, pk: int):
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     form = decision_page.decision_form(crisis, request.POST)
     if not form.is_valid():
         refused = _("The decision was not recorded. %(problem)s") % {"problem": ""}
-        _show_error(request, ValidationFailed(refused.strip(), errors=form.errors))
+        show_error(request, ValidationFailed(refused.strip(), errors=form.errors))
     else:
         data = form.cleaned_data
         try:
@@ -589,9 +593,9 @@ def crisis_decide(request, pk: int):
                 actor=request.user,
             )
         except PermissionDenied as exc:
-            return _forbidden(request, exc)
+            return forbidden(request, exc)
         except KeelError as exc:
-            _show_error(request, exc)
+            show_error(request, exc)
         else:
             messages.success(request, _("Decision recorded and pushed to every participant."))
     return _back(request, reverse("crisis:detail", args=[crisis.pk]))
@@ -610,7 +614,7 @@ CLOSE_ERROR_FIELDS = {
 
 @login_required
 def crisis_close(request, pk: int):
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     if not access_selectors.can_manage(request.user, crisis):
         raise DjangoPermissionDenied(
             _("Only the filer, managers and executives may close a crisis.")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from hrcore.api.errors import forbidden
 from hrcore.errors import KeelError, PermissionDenied
 from hrcore.selectors import unit_by_code
 
@@ -62,15 +63,11 @@ class DrillScheduleForm(DrillStartForm):
     )
 
 
-def _forbidden(request, detail: str):
-    return render(request, "errors/error.html", {"status": 403, "detail": detail}, status=403)
-
-
 @login_required
 def drills(request):
     """The drills, and (HR admins) the form that starts one."""
     if not drill_selectors.may_run_drills(request.user):
-        return _forbidden(request, _("Only HR admins run drills."))
+        return forbidden(request, _("Only HR admins run drills."))
     scenarios, units = filing_choices(request.user)
     scheduling = request.method == "POST" and "schedule-window_start" in request.POST
     form = DrillStartForm(
@@ -161,7 +158,7 @@ def drill_stop_page(request, pk: int):
     try:
         drill_stop(crisis=crisis, actor=request.user)
     except PermissionDenied as exc:
-        return _forbidden(request, exc.message)
+        return forbidden(request, exc.message)
     except KeelError as exc:
         messages.error(request, exc.message)
     else:

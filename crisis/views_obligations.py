@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from hrcore.api.errors import forbidden
 from hrcore.errors import KeelError, PermissionDenied, ValidationFailed
 from hrcore.field_names import message_for
 from hrcore.selectors import is_hr_admin
@@ -57,9 +58,7 @@ def obligation_file(request, pk: int):
             )
             messages.success(request, _("Filed: the clock has stopped."))
     except PermissionDenied as exc:
-        return render(
-            request, "errors/error.html", {"status": 403, "detail": exc.message}, status=403
-        )
+        return forbidden(request, exc)
     except KeelError as exc:
         messages.error(request, _error_message(exc))
     return redirect(f"{reverse('crisis:detail', args=[clock.crisis_id])}#clock-{clock.code}")
@@ -93,9 +92,7 @@ def obligation_adjust(request, pk: int):
             )
             messages.success(request, _("The period is extended."))
     except PermissionDenied as exc:
-        return render(
-            request, "errors/error.html", {"status": 403, "detail": exc.message}, status=403
-        )
+        return forbidden(request, exc)
     except KeelError as exc:
         messages.error(request, _error_message(exc))
     return redirect(f"{reverse('crisis:detail', args=[clock.crisis_id])}#clock-{clock.code}")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hrcore.api.errors import forbidden
 from hrcore.errors import KeelError, PermissionDenied
 
 from . import presenters, report
@@ -26,31 +27,16 @@ from .selectors import filing as filing_selectors
 from .selectors import people as people_selectors
 from .selectors import review as review_selectors
 from .services import review as review_services
-from .views import _forbidden, _get_crisis, _show_error
+from .views import crisis_or_404, service_attempt, show_error
 
 
 def _review_crisis(request, pk: int):
-    crisis = _get_crisis(request, pk)
+    crisis = crisis_or_404(request, pk)
     if not review_selectors.can_view_review(request.user, crisis):
         raise DjangoPermissionDenied(
             _("The review is for the people who took part, executives and HR admins.")
         )
     return crisis
-
-
-def _attempt(request, call, success: str = ""):
-    """Run a service ``call``: a refusal answers 403 with its reason (returned), another error is
-    shown as a message, success says ``success``. None unless refused."""
-    try:
-        call()
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
-    except KeelError as exc:
-        _show_error(request, exc)
-    else:
-        if success:
-            messages.success(request, success)
-    return None
 
 
 def _owner_choices(crisis) -> list:
@@ -95,7 +81,7 @@ def review_finding_add(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Write the finding and say what it is about."))
     else:
-        refused = _attempt(
+        refused = service_attempt(
             request,
             lambda: review_services.finding_add(
                 crisis=crisis,
@@ -122,7 +108,7 @@ def _finding(request, pk: int) -> ReviewFinding:
 @require_POST
 def review_finding_lesson(request, pk: int):
     finding = _finding(request, pk)
-    refused = _attempt(
+    refused = service_attempt(
         request,
         lambda: review_services.finding_mark_lesson(
             finding=finding, is_lesson=request.POST.get("lesson") == "1", actor=request.user
@@ -140,9 +126,9 @@ def review_finding_propose(request, pk: int):
     try:
         draft = review_services.finding_propose_map_change(finding=finding, actor=request.user)
     except PermissionDenied as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except KeelError as exc:
-        _show_error(request, exc)
+        show_error(request, exc)
         return redirect("crisis:review", pk=finding.crisis_id)
     messages.success(
         request,
@@ -165,7 +151,7 @@ def review_action_add(request, pk: int):
     data = form.cleaned_data
     owner = next((p for p in people if str(p.pk) == data["owner"]), None)
     finding = next((f for f in findings if str(f.pk) == data.get("finding")), None)
-    refused = _attempt(
+    refused = service_attempt(
         request,
         lambda: review_services.action_item_create(
             crisis=crisis,
@@ -189,7 +175,7 @@ def review_action_done(request, pk: int):
     if item is None:
         raise Http404(_("No such action item."))
     _review_crisis(request, item.crisis_id)
-    refused = _attempt(
+    refused = service_attempt(
         request,
         lambda: review_services.action_item_complete(
             item=item, actor=request.user, done=request.POST.get("done", "1") == "1"

@@ -1,12 +1,15 @@
-"""HR-admin configuration of customer master data."""
+"""HR-admin configuration of customer master data (saved through
+``hrcore.services.configuration``, audited)."""
 
 from django.contrib import admin
+
+from hrcore.admin import ServiceWritesMixin
 
 from .models import Customer
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = [
         "external_id",
         "name_zh",

@@ -1,12 +1,12 @@
 """HR-admin configuration of the organisation; every save goes through the services."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .choices import OutboxStatus
-from .errors import ValidationFailed
+from .errors import KeelError, ValidationFailed
 from .models import (
     Absence,
     AnswerWindow,
@@ -24,7 +24,7 @@ from .models import (
     ReachPolicy,
 )
 from .security import session_mfa_satisfied
-from .services import org, outbox, tokens
+from .services import configuration, org, outbox, tokens
 
 admin.site.site_header = _("Keel administration")
 admin.site.site_title = _("Keel")
@@ -63,6 +63,78 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only ``ModelAdmin`` (see ``ReadOnlyAdminMixin``)."""
 
 
+def form_changes(form: forms.ModelForm) -> dict[str, list[str]]:
+    """What an admin form changed, for the audit entry: ``{field: [old, new]}``."""
+    return {
+        name: [str(form.initial.get(name, "")), str(form.cleaned_data.get(name, ""))]
+        for name in form.changed_data
+    }
+
+
+class ServiceWritesMixin:
+    """For a ``ModelAdmin`` of configuration rows: every write — its form, its inlines' rows,
+    deletes one by one or in bulk — goes through the services ``save_row(row=, actor=,
+    changes=)`` and ``delete_row(row=, actor=)`` (audited; an app sets its own, which check its
+    rules), never ``.save()``/``.delete()``. A service's refusal is shown as an error."""
+
+    save_row = staticmethod(configuration.configuration_save)
+    delete_row = staticmethod(configuration.configuration_delete)
+
+    def _through_service(self, request, service, **arguments) -> None:
+        try:
+            service(actor=request.user, **arguments)
+        except KeelError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_model(self, request, obj, form, change):
+        self._through_service(request, self.save_row, row=obj, changes=form_changes(form))
+
+    def delete_model(self, request, obj):
+        self._through_service(request, self.delete_row, row=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        forms_of = {id(f.instance): f for f in formset.forms}
+        for instance in formset.save(commit=False):
+            self._through_service(
+                request,
+                self.save_row,
+                row=instance,
+                changes=form_changes(forms_of[id(instance)]),
+            )
+        for instance in formset.deleted_objects:
+            self._through_service(request, self.delete_row, row=instance)
+        formset.save_m2m()
+
+
+def _org_row_save(*, row, actor, changes=None):
+    """An employee or absence (a form or an inline row) through its organisation service."""
+    if isinstance(row, Employee):
+        return org.employee_save(employee=row, actor=actor)
+    return org.absence_save(absence=row, actor=actor)
+
+
+def _org_row_delete(*, row, actor) -> None:
+    """A unit, employee or absence deleted through its organisation service."""
+    if isinstance(row, Employee):
+        org.employee_delete(employee=row, actor=actor)
+    elif isinstance(row, Absence):
+        org.absence_delete(absence=row, actor=actor)
+    else:
+        org.org_unit_delete(unit=row, actor=actor)
+
+
+class OrgAdmin(ServiceWritesMixin, admin.ModelAdmin):
+    """Units, employees and absences: forms, inline rows and deletes through
+    ``hrcore.services.org`` (which validate and tell the ``on_org_changed`` listeners)."""
+
+    save_row = staticmethod(_org_row_save)
+    delete_row = staticmethod(_org_row_delete)
+
+
 class EmployeeInlineForm(forms.ModelForm):
     """Checks an employee row with the service's rules (reporting-line cycles, same group), so a
     bad row is a form error, not a 500."""
@@ -96,16 +168,13 @@ class EmployeeInline(admin.TabularInline):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(OrgAdmin):
     list_display = ["code", "name_zh", "name_en", "kind", "function", "parent", "head"]
     list_filter = ["kind", "function"]
     search_fields = ["code", "name_zh", "name_en"]
     autocomplete_fields = ["parent", "head"]
     inlines = [EmployeeInline]
     ordering = ["path"]
-
-    def save_formset(self, request, form, formset, change):
-        save_inline_through_services(request, formset)
 
     def save_model(self, request, obj, form, change):
         fields = {
@@ -178,19 +247,6 @@ def _as_form_errors(form: forms.ModelForm, exc: ValidationFailed) -> ValidationE
     )
 
 
-def save_inline_through_services(request, formset) -> None:
-    """Write an inline's rows through the services (employees, absences), never ``.save()``."""
-    savers = {Employee: org.employee_save, Absence: org.absence_save}
-    deleters = {Employee: org.employee_delete, Absence: org.absence_delete}
-    for instance in formset.save(commit=False):
-        name = "employee" if isinstance(instance, Employee) else "absence"
-        savers[type(instance)](**{name: instance}, actor=request.user)
-    for instance in formset.deleted_objects:
-        name = "employee" if isinstance(instance, Employee) else "absence"
-        deleters[type(instance)](**{name: instance}, actor=request.user)
-    formset.save_m2m()
-
-
 class AbsenceInline(admin.TabularInline):
     model = Absence
     form = AbsenceForm
@@ -200,7 +256,7 @@ class AbsenceInline(admin.TabularInline):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(OrgAdmin):
     list_display = [
         "name_zh",
         "name_en",
@@ -237,36 +293,20 @@ class EmployeeAdmin(admin.ModelAdmin):
 
         return ValidatingForm
 
-    def save_model(self, request, obj, form, change):
-        org.employee_save(employee=obj, actor=request.user)
-
-    def save_formset(self, request, form, formset, change):
-        save_inline_through_services(request, formset)
-
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = ["code", "title_zh", "title_en", "grade", "is_managerial"]
     list_filter = ["is_managerial", "grade"]
     search_fields = ["code", "title_zh", "title_en"]
 
 
 @admin.register(Absence)
-class AbsenceAdmin(admin.ModelAdmin):
+class AbsenceAdmin(OrgAdmin):
     list_display = ["employee", "starts_at", "ends_at", "delegate", "reason"]
     autocomplete_fields = ["employee", "delegate"]
     search_fields = ["employee__name_zh", "employee__name_en"]
     form = AbsenceForm
-
-    def save_model(self, request, obj, form, change):
-        org.absence_save(absence=obj, actor=request.user)
-
-    def delete_model(self, request, obj):
-        org.absence_delete(absence=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for absence in queryset:
-            org.absence_delete(absence=absence, actor=request.user)
 
 
 @admin.register(ApiToken)
@@ -331,11 +371,30 @@ class DeliveryAttemptInline(admin.TabularInline):
         "finished_at",
         "result",
         "provider_message_id",
+        "response_status",
         "error",
     ]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(ReadOnlyAdmin):
+    """The delivery ledger of every outbox channel, webhook deliveries included (the webhook
+    delivery log): read-only, written by the relay."""
+
+    list_display = [
+        "started_at",
+        "channel",
+        "delivery_id",
+        "attempt",
+        "result",
+        "response_status",
+        "error",
+    ]
+    list_filter = ["channel", "result"]
+    search_fields = ["delivery_id", "provider_message_id"]
 
 
 @admin.register(OutboxMessage)
@@ -387,14 +446,14 @@ class HolidayInline(admin.TabularInline):
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = ["unit", "time_zone", "day_start", "day_end", "working_days"]
     inlines = [HolidayInline]
     autocomplete_fields = ["unit"]
 
 
 @admin.register(ReachPolicy)
-class ReachPolicyAdmin(admin.ModelAdmin):
+class ReachPolicyAdmin(ServiceWritesMixin, admin.ModelAdmin):
     """The escalation ladder's minutes per severity (one row; the defaults apply without it)."""
 
     list_display = [
@@ -423,7 +482,7 @@ class MessageDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AnswerWindow)
-class AnswerWindowAdmin(admin.ModelAdmin):
+class AnswerWindowAdmin(ServiceWritesMixin, admin.ModelAdmin):
     """The weekly window supervisors answer their team's questions in, per unit (and the units
     below it), in the time zone of the unit's business calendar; Thursday 19:00–21:00 without
     one."""

@@ -373,7 +373,12 @@ class OutboxMessage(models.Model):
 class DeliveryAttempt(models.Model):
     """One attempt to deliver an outbox message over its channel: the delivery ledger. Written
     in its own commits around the send, so a retry knows whether an earlier attempt delivered
-    (skip) or lost its answer (resend with the same delivery id, for the receiver to dedupe)."""
+    (skip) or lost its answer (resend with the same delivery id, for the receiver to dedupe).
+
+    The one record of outbound attempts: the partner API's webhook delivery log
+    (``/api/v1/webhook-subscriptions/<id>/deliveries/``) is these rows on the ``webhook``
+    channel (``integrations.selectors.webhook_subscription_deliveries``); it replaced
+    ``integrations.WebhookDelivery``, which recorded the same attempts a second time."""
 
     message = models.ForeignKey(
         OutboxMessage, on_delete=models.CASCADE, related_name="delivery_attempts"
@@ -387,6 +392,8 @@ class DeliveryAttempt(models.Model):
         max_length=16, choices=DeliveryResult.choices, default=DeliveryResult.STARTED
     )
     provider_message_id = models.CharField(max_length=300, blank=True)
+    # The receiver's HTTP status, on channels that speak HTTP (webhooks); None otherwise.
+    response_status = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -471,7 +478,12 @@ class LoginSession(models.Model):
 
 class IdempotencyKey(models.Model):
     """One partner-API write sent with an ``Idempotency-Key``: its request fingerprint and the
-    response to replay (see ``hrcore.api.idempotency``)."""
+    response to replay (see ``hrcore.api.idempotency``).
+
+    Not ``integrations.InboundDelivery``: a retry here is answered with the first response (same
+    status and body) and the key is the client's, scoped per user and endpoint; an inbound
+    webhook is an event a partner pushed, signed over its delivery id, whose replay is refused
+    and whose record (status, result) is the event's. See docs/architecture.md."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     endpoint = models.CharField(max_length=100)

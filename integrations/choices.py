@@ -47,7 +47,15 @@ class PlanOrigin(models.TextChoices):
     EDITED = "edited", _("Edited by the manager")
 
 
+# The outbox channel of signed webhook deliveries; its delivery ledger rows are the webhook
+# delivery log.
+WEBHOOK_CHANNEL = "webhook"
+
+
 class DeliveryStatus(models.TextChoices):
+    """A webhook delivery attempt as the partner API's delivery log reports it (read from the
+    outbox's delivery ledger: ``selectors.webhook_delivery_status``)."""
+
     PENDING = "pending", _("Pending")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed (will retry)")

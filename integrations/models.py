@@ -15,7 +15,6 @@ from hrcore.i18n import Bilingual
 from .choices import (
     CommissionStatus,
     ComplaintOutcome,
-    DeliveryStatus,
     DossierReason,
     DossierStatus,
     InboundStatus,
@@ -125,35 +124,16 @@ class WebhookSubscription(models.Model):
         return not self.events or event in self.events or "*" in self.events
 
 
-class WebhookDelivery(models.Model):
-    """One attempt to deliver an outbound event to a subscription (the delivery log)."""
-
-    subscription = models.ForeignKey(
-        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
-    )
-    event = models.CharField(_("event"), max_length=64)
-    delivery_id = models.CharField(_("delivery id"), max_length=100, db_index=True)
-    attempt = models.PositiveIntegerField(_("attempt"), default=1)
-    status = models.CharField(
-        _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    response_status = models.PositiveIntegerField(_("HTTP status"), null=True, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
-    payload = models.JSONField(default=dict)
-    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = _("webhook delivery")
-        verbose_name_plural = _("webhook deliveries")
-
-    def __str__(self) -> str:
-        return f"{self.event} #{self.delivery_id} ({self.status})"
-
-
 class InboundDelivery(models.Model):
-    """A webhook received from a partner; the unique delivery id drops replays."""
+    """A webhook received from a partner; the unique delivery id drops replays.
+
+    Not the API's ``hrcore.IdempotencyKey``, though both remember a key: this is the record of
+    an event a partner *pushed* (signed over its delivery id, kept with its processing status
+    and result, pruned by retention, also refusing the same body under a new id), and a replay
+    is refused (409 ``replayed``) or, for HR/CRM events, entered in the event ledger as a
+    duplicate. ``IdempotencyKey`` is a client's retry of a write it *called* Keel's API for:
+    scoped per user and endpoint, keyed by the client, and a retry is answered with the stored
+    response. See docs/architecture.md ("Two records that look alike")."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="inbound")
     delivery_id = models.CharField(_("delivery id"), max_length=100)

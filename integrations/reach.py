@@ -138,7 +138,7 @@ def provider_for(channel: str, *, group: bool = False) -> ChannelProvider | None
     """The enabled provider that sends to one person (or, ``group``, into a group) on
     ``channel``."""
     for provider in ChannelProvider.objects.filter(channel=channel, enabled=True).order_by("slug"):
-        cls = adapters.base._REGISTRY.get(("channel", provider.protocol))
+        cls = adapters.adapter_class("channel", provider.protocol)
         if cls is not None and bool(getattr(cls, "group", False)) == group:
             return provider
     return None

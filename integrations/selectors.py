@@ -18,13 +18,15 @@ from crisis.selectors.access import CrisisAccess, crises_visible_to, crisis_acce
 from crisis.selectors.people import open_roles_of, open_tasks_of
 from customers.models import Customer
 from customers.selectors import customers_visible_to
-from hrcore.choices import DepartmentFunction, Role
-from hrcore.models import Employee
+from hrcore.choices import DeliveryResult, DepartmentFunction, OutboxStatus, Role
+from hrcore.models import DeliveryAttempt, Employee
 from hrcore.selectors import employee_of, has_role, is_hr_admin
 
 from .choices import (
     SOURCE_ORDER,
+    WEBHOOK_CHANNEL,
     ComplaintOutcome,
+    DeliveryStatus,
     DossierStatus,
     SourceStatus,
 )
@@ -36,7 +38,6 @@ from .models import (
     Handover,
     Order,
     ResponsePlan,
-    WebhookDelivery,
     WebhookSubscription,
 )
 
@@ -171,9 +172,37 @@ def webhook_subscriptions_visible_to(user: AbstractBaseUser) -> QuerySet[Webhook
 
 def webhook_subscription_deliveries(
     subscription: WebhookSubscription,
-) -> QuerySet[WebhookDelivery]:
-    """The subscription's delivery log, newest attempt first."""
-    return WebhookDelivery.objects.filter(subscription=subscription).order_by("-at", "-id")
+) -> QuerySet[DeliveryAttempt]:
+    """The subscription's delivery log, newest attempt first: the outbox's delivery ledger on
+    the webhook channel (each outbox row names its subscription)."""
+    return (
+        DeliveryAttempt.objects.filter(
+            channel=WEBHOOK_CHANNEL, message__payload__subscription_id=subscription.pk
+        )
+        .select_related("message")
+        .order_by("-started_at", "-id")
+    )
+
+
+def webhook_delivery_status(attempt: DeliveryAttempt) -> str:
+    """How the delivery log reports one ledger row (``DeliveryStatus``): a failed attempt is
+    ``dead`` when it was the message's last (the outbox gave up), else ``failed``."""
+    if attempt.result == DeliveryResult.DELIVERED:
+        return DeliveryStatus.DELIVERED
+    if attempt.result == DeliveryResult.STARTED:
+        return DeliveryStatus.PENDING
+    if attempt.result == DeliveryResult.REFUSED:
+        return DeliveryStatus.DEAD
+    message = attempt.message
+    if message.status == OutboxStatus.DEAD and attempt.attempt >= message.attempts:
+        return DeliveryStatus.DEAD
+    return DeliveryStatus.FAILED
+
+
+def webhook_delivery_duration_ms(attempt: DeliveryAttempt) -> int:
+    if attempt.finished_at is None:
+        return 0
+    return max(0, int((attempt.finished_at - attempt.started_at).total_seconds() * 1000))
 
 
 def commissions_visible_to(user: AbstractBaseUser) -> QuerySet[Commission]:

@@ -5,12 +5,12 @@ crisis."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisis.selectors.access import can_manage
 from crisis.selectors.people import crisis_participant_users
+from hrcore.claims import insert_once
 from hrcore.contact import IM_CHANNELS, ContactCard
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
@@ -67,14 +67,13 @@ def war_room_open(*, crisis, channel: str, actor) -> tuple[WarRoom, bool]:
         )
     except adapters.AdapterError as exc:
         raise Conflict(_("The IM refused the group: %(reason)s") % {"reason": exc.reason}) from exc
-    try:
-        with transaction.atomic():
-            room = WarRoom.objects.create(
-                crisis_id=crisis.pk, provider=provider, chat_id=chat_id, members=ids
-            )
+    room = insert_once(
+        WarRoom, crisis_id=crisis.pk, provider=provider, chat_id=chat_id, members=ids
+    )
+    if room is not None:
         return room, True
-    except IntegrityError:  # a concurrent open of the same room won
-        return WarRoom.objects.get(crisis_id=crisis.pk, provider=provider), False
+    # a concurrent open of the same room won
+    return WarRoom.objects.get(crisis_id=crisis.pk, provider=provider), False
 
 
 def war_room_event(*, event: str, crisis_id, data: dict, key: str, drill: bool = False) -> int:

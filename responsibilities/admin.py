@@ -1,21 +1,30 @@
 """HR-admin configuration of scenarios and maps: drafts are edited with inline duties; published
-and archived versions are read-only; publishing, archiving and new versions go through the
-services (which validate)."""
+and archived versions are read-only; every save and delete goes through
+``services.admin_rows`` (audited); publishing, archiving and new versions through
+``services.maps`` (which validate)."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from hrcore.admin import ServiceWritesMixin
 from hrcore.errors import KeelError
 
-from .choices import FROZEN_STATES, MapStatus
+from .choices import FROZEN_STATES
 from .models import Duty, ResponsibilityMap, Scenario
-from .services import maps
+from .services import admin_rows, maps
+
+
+class ResponsibilitiesAdmin(ServiceWritesMixin, admin.ModelAdmin):
+    """Writes (forms, inline duties, deletes) through ``services.admin_rows``."""
+
+    save_row = staticmethod(admin_rows.responsibilities_row_save)
+    delete_row = staticmethod(admin_rows.responsibilities_row_delete)
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(admin.ModelAdmin):
+class ScenarioAdmin(ResponsibilitiesAdmin):
     list_display = ["code", "name_zh", "name_en", "default_severity", "is_library"]
     list_filter = ["default_severity", "is_library"]
     search_fields = ["code", "name_zh", "name_en"]
@@ -55,7 +64,7 @@ class DutyInline(admin.StackedInline):
 
 
 @admin.register(ResponsibilityMap)
-class ResponsibilityMapAdmin(admin.ModelAdmin):
+class ResponsibilityMapAdmin(ResponsibilitiesAdmin):
     list_display = [
         "__str__",
         "scenario",
@@ -92,18 +101,6 @@ class ResponsibilityMapAdmin(admin.ModelAdmin):
         if obj is not None and obj.status in FROZEN_STATES:
             return False
         return super().has_delete_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            from django.db.models import Max
-
-            last = ResponsibilityMap.objects.filter(
-                scenario=obj.scenario, scope=obj.scope
-            ).aggregate(v=Max("version"))["v"]
-            obj.version = (last or 0) + 1
-            obj.author = request.user
-            obj.status = MapStatus.DRAFT
-        super().save_model(request, obj, form, change)
 
     def _run(self, request, queryset, service, done):
         ok = 0

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hrcore.claims import fire_each
 from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
 from hrcore.notification_kinds import both, person, when
@@ -279,60 +280,58 @@ def pushes_run(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _remind_due(now: datetime) -> int:
-    sent = 0
     due_soon = Assignment.objects.filter(
         completed_at__isnull=True,
         reminded_at__isnull=True,
         due_at__gt=now,
         due_at__lte=now + REMIND_BEFORE,
     ).select_related("employee__user", "simulation")
-    for assignment in due_soon:
-        with transaction.atomic():
-            claimed = Assignment.objects.filter(pk=assignment.pk, reminded_at__isnull=True).update(
-                reminded_at=now
-            )
-            if not claimed:
-                continue
-            notification_send(
-                recipient=assignment.employee.user,
-                kind="training.reminder",
-                params={
-                    "simulation": both(assignment.simulation, "title"),
-                    "due_at": when(assignment.due_at),
-                },
-                link=_assignment_link(assignment),
-                dedupe_key=f"competency:reminder:{assignment.pk}",
-            )
-            sent += 1
-    return sent
+
+    def remind(assignment: Assignment) -> bool:
+        if not Assignment.objects.filter(pk=assignment.pk, reminded_at__isnull=True).update(
+            reminded_at=now
+        ):
+            return False
+        notification_send(
+            recipient=assignment.employee.user,
+            kind="training.reminder",
+            params={
+                "simulation": both(assignment.simulation, "title"),
+                "due_at": when(assignment.due_at),
+            },
+            link=_assignment_link(assignment),
+            dedupe_key=f"competency:reminder:{assignment.pk}",
+        )
+        return True
+
+    return fire_each(due_soon, remind, what="training reminder")
 
 
 def _notify_overdue(now: datetime) -> int:
-    sent = 0
     overdue = Assignment.objects.filter(
         completed_at__isnull=True, overdue_notified_at__isnull=True, due_at__lte=now
     ).select_related("employee__user", "employee__manager__user", "simulation")
-    for assignment in overdue:
-        with transaction.atomic():
-            claimed = Assignment.objects.filter(
-                pk=assignment.pk, overdue_notified_at__isnull=True
-            ).update(overdue_notified_at=now)
-            if not claimed:
-                continue
-            employee = assignment.employee
-            recipients = [employee.user]
-            if employee.manager_id and employee.manager.user_id:
-                recipients.append(employee.manager.user)
-            for recipient in recipients:
-                notification_send(
-                    recipient=recipient,
-                    kind="training.overdue",
-                    params={
-                        "employee": person(employee),
-                        "simulation": both(assignment.simulation, "title"),
-                    },
-                    link=reverse("competency:home"),
-                    dedupe_key=f"competency:overdue:{assignment.pk}:{recipient.pk}",
-                )
-            sent += 1
-    return sent
+
+    def notify(assignment: Assignment) -> bool:
+        if not Assignment.objects.filter(pk=assignment.pk, overdue_notified_at__isnull=True).update(
+            overdue_notified_at=now
+        ):
+            return False
+        employee = assignment.employee
+        recipients = [employee.user]
+        if employee.manager_id and employee.manager.user_id:
+            recipients.append(employee.manager.user)
+        for recipient in recipients:
+            notification_send(
+                recipient=recipient,
+                kind="training.overdue",
+                params={
+                    "employee": person(employee),
+                    "simulation": both(assignment.simulation, "title"),
+                },
+                link=reverse("competency:home"),
+                dedupe_key=f"competency:overdue:{assignment.pk}:{recipient.pk}",
+            )
+        return True
+
+    return fire_each(overdue, notify, what="overdue training notice")

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hrcore import sla
-from hrcore.errors import PermissionDenied, ValidationFailed
+from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
 from hrcore.selectors import calendar_for_unit
 from hrcore.text import check_length
@@ -15,10 +15,9 @@ from hrcore.text import check_length
 from .. import events
 from ..choices import DeliverableKind, ParticipantRole, TaskKind
 from ..models import ACTION_MAX_LENGTH, Crisis, Task
-from ..selectors.access import can_manage
 from .assignment import notify_task_assigned, start_clock
 from .board import crisis_board_flags_refresh
-from .common import participant_add, require_open_crisis, require_visible
+from .common import participant_add, require_manager, require_open_crisis
 from .filing import drill_deadline
 
 # Longest clock a task added by hand may run: thirty days (a statutory or follow-up horizon).
@@ -52,11 +51,11 @@ def task_add(
         )
     crisis = Crisis.objects.select_for_update().get(pk=crisis.pk)
     if actor is not None:
-        require_visible(actor, crisis)
-        if not can_manage(actor, crisis):
-            raise PermissionDenied(
-                _("Only the crisis owner, managers and executives can add tasks.")
-            )
+        require_manager(
+            actor,
+            crisis,
+            refusal=_("Only the crisis owner, managers and executives can add tasks."),
+        )
     require_open_crisis(crisis)
     errors: dict[str, str] = {}
     action = (action or "").strip()

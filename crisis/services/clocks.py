@@ -23,7 +23,7 @@ from ..models import (
 )
 from ..selectors.access import can_manage
 from .board import crisis_board_flags_refresh
-from .common import is_assignee, lock_task, require_open_crisis, require_visible
+from .common import is_assignee, lock_managed, lock_task, require_open_crisis, require_visible
 
 
 def _pause_reason(reason: str) -> str:
@@ -120,12 +120,12 @@ def task_resume(*, task: Task, actor) -> Task:
 
 
 def _lock_crisis_for_clocks(crisis: Crisis, actor) -> Crisis:
-    crisis = Crisis.objects.select_for_update(of=("self",)).select_related("unit").get(pk=crisis.pk)
-    require_visible(actor, crisis)
-    if not can_manage(actor, crisis):
-        raise PermissionDenied(
-            _("Only the crisis owner, managers and executives can pause or resume all clocks.")
-        )
+    crisis = lock_managed(
+        crisis,
+        actor,
+        refusal=_("Only the crisis owner, managers and executives can pause or resume all clocks."),
+        related=("unit",),
+    )
     require_open_crisis(crisis)
     return crisis
 

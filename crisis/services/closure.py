@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
+from hrcore.errors import Conflict, ValidationFailed
 from hrcore.models import Employee
 from hrcore.services.outbox import outbox_enqueue
 from hrcore.text import check_length
@@ -26,11 +26,10 @@ from ..models import (
     OUTCOME_MAX_LENGTH,
     Crisis,
 )
-from ..selectors.access import can_manage
 from ..selectors.people import crisis_people
 from ..task_state import task_late
 from .board import crisis_board_flags_refresh
-from .common import event_payload, require_visible
+from .common import event_payload, lock_managed
 from .drill_results import drill_results_record
 from .obligations import obligations_stop_drill
 from .progress import all_info_refresh
@@ -160,10 +159,12 @@ def crisis_close(
     Everything is validated before anything is written (people must have taken part, competencies
     must exist) and written in this one transaction: a refusal leaves the crisis open with no star
     and no finding. A cancelled crisis earns no star and records no finding."""
-    crisis = Crisis.objects.select_for_update(of=("self",)).select_related("unit").get(pk=crisis.pk)
-    require_visible(actor, crisis)
-    if not can_manage(actor, crisis):
-        raise PermissionDenied(_("Only the crisis owner, managers and executives can close it."))
+    crisis = lock_managed(
+        crisis,
+        actor,
+        refusal=_("Only the crisis owner, managers and executives can close it."),
+        related=("unit",),
+    )
     if crisis.status != CrisisStatus.OPEN:
         raise Conflict(_("The crisis is already closed."), code="crisis_closed")
     outcome = (outcome or "").strip()

@@ -24,7 +24,7 @@ from ..models import (
     CrisisParticipant,
     Task,
 )
-from ..selectors.access import crises_visible_to, may_hold_decision
+from ..selectors.access import can_manage, crises_visible_to, may_hold_decision
 
 
 def crisis_link(crisis_id: int) -> str:
@@ -92,6 +92,27 @@ def lock_task(task: Task | int) -> Task:
 def require_visible(user, crisis: Crisis) -> None:
     if not crises_visible_to(user).filter(pk=crisis.pk).exists():
         raise NotFound(_("Not found, or not visible to you."))
+
+
+def require_manager(actor, crisis: Crisis, *, refusal: str, code: str | None = None) -> None:
+    """The check every write that manages a crisis shares: the crisis is visible to ``actor``
+    (else 404) and they may manage it (owner, managers, executives, HR admins; else 403 with
+    ``refusal``)."""
+    require_visible(actor, crisis)
+    if not can_manage(actor, crisis):
+        raise PermissionDenied(refusal, code=code)
+
+
+def lock_managed(
+    crisis: Crisis, actor, *, refusal: str, related: Iterable[str] = ("unit", "map")
+) -> Crisis:
+    """``crisis`` locked for this transaction (``select_for_update``), after
+    ``require_manager``."""
+    crisis = (
+        Crisis.objects.select_for_update(of=("self",)).select_related(*related).get(pk=crisis.pk)
+    )
+    require_manager(actor, crisis, refusal=refusal)
+    return crisis
 
 
 def require_open_crisis(crisis: Crisis) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import remove_perm
 
-from hrcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hrcore.errors import Conflict, NotFound, ValidationFailed
 from hrcore.notification_kinds import person
 from hrcore.selectors import calendar_for_unit, employee_of
 from hrcore.services.notifications import notification_send
@@ -33,10 +33,15 @@ from ..choices import (
 )
 from ..models import Crisis, CrisisLink, Task
 from ..retiming import retime
-from ..selectors.access import GRANT_CODENAMES, can_manage, crises_visible_to
+from ..selectors.access import GRANT_CODENAMES, crises_visible_to
 from ..selectors.course import crisis_audience, invited_users
 from .board import crisis_board_flags_refresh
-from .common import crisis_link, drill_marked, require_open_crisis, require_visible
+from .common import (
+    crisis_link,
+    drill_marked,
+    lock_managed,
+    require_open_crisis,
+)
 from .obligations import obligations_sync
 from .participants import crisis_invite
 
@@ -45,18 +50,6 @@ REOPEN_WINDOW = timedelta(days=7)
 REASON_MAX_LENGTH = 500
 # The fields a PATCH of a crisis may change.
 PATCHABLE_FIELDS = frozenset({"severity"})
-
-
-def lock_managed(crisis: Crisis, actor, *, refusal: str) -> Crisis:
-    crisis = (
-        Crisis.objects.select_for_update(of=("self",))
-        .select_related("unit", "map")
-        .get(pk=crisis.pk)
-    )
-    require_visible(actor, crisis)
-    if not can_manage(actor, crisis):
-        raise PermissionDenied(refusal)
-    return crisis
 
 
 def actor_person(actor) -> dict[str, str]:

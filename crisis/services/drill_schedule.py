@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hrcore.claims import fire_each
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.i18n import both_languages
 from hrcore.models import OrgUnit
@@ -120,30 +121,25 @@ def drills_start_due(now: datetime | None = None) -> int:
     """Start every booked drill whose moment has come, once each (compare-and-set on
     ``started_at``), without notice beyond the drill's own (registered in KEEL_TICK_SWEEPS)."""
     now = now or timezone.now()
-    started = 0
     due = list(
         DrillSchedule.objects.filter(started_at=None, starts_at__lte=now)
         .select_related("scenario", "unit")
         .order_by("starts_at", "id")[:100]
     )
-    for schedule in due:
-        try:
-            with transaction.atomic():
-                if not DrillSchedule.objects.filter(pk=schedule.pk, started_at=None).update(
-                    started_at=now
-                ):
-                    continue
-                crisis = crisis_file(
-                    scenario=schedule.scenario.code,
-                    title=drill_title(schedule.scenario),
-                    unit=schedule.unit,
-                    actor=None,
-                    source="trigger",
-                    drill=True,
-                    drill_speed=schedule.speed,
-                )
-                DrillSchedule.objects.filter(pk=schedule.pk).update(crisis=crisis)
-                started += 1
-        except Exception:  # one broken booking never blocks the others
-            logger.exception("scheduled drill %s failed to start", schedule.pk)
-    return started
+
+    def start(schedule: DrillSchedule) -> bool:
+        if not DrillSchedule.objects.filter(pk=schedule.pk, started_at=None).update(started_at=now):
+            return False
+        crisis = crisis_file(
+            scenario=schedule.scenario.code,
+            title=drill_title(schedule.scenario),
+            unit=schedule.unit,
+            actor=None,
+            source="trigger",
+            drill=True,
+            drill_speed=schedule.speed,
+        )
+        DrillSchedule.objects.filter(pk=schedule.pk).update(crisis=crisis)
+        return True
+
+    return fire_each(due, start, what="scheduled drill")

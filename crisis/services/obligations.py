@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hrcore import sla
+from hrcore.claims import fire_each
 from hrcore.errors import Conflict, KeelError, NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import Employee
 from hrcore.notification_kinds import when
@@ -32,8 +33,7 @@ from responsibilities.models import Scenario
 from .. import obligations as rules
 from ..choices import CrisisStatus, Severity
 from ..models import NOTE_MAX_LENGTH, Crisis, CrisisObligation, Decision, Obligation
-from ..selectors.access import can_manage
-from .common import crisis_link, drill_marked, filer_employee, require_visible
+from .common import crisis_link, drill_marked, filer_employee, require_manager
 from .uploads import validate_upload
 
 logger = logging.getLogger(__name__)
@@ -175,12 +175,14 @@ def _locked(clock: CrisisObligation | int, actor) -> CrisisObligation:
     )
     if locked is None:
         raise NotFound(_("Not found, or not visible to you."))
-    require_visible(actor, locked.crisis)
-    if not can_manage(actor, locked.crisis):
-        raise PermissionDenied(
-            _("Only the crisis manager, an executive or an HR admin may file statutory clocks."),
-            code="not_crisis_manager",
-        )
+    require_manager(
+        actor,
+        locked.crisis,
+        refusal=_(
+            "Only the crisis manager, an executive or an HR admin may file statutory clocks."
+        ),
+        code="not_crisis_manager",
+    )
     return locked
 
 
@@ -402,15 +404,9 @@ def _sweep_kind(qs, order_field: str, fire: Callable, now: datetime, batch: int)
     fired = 0
     qs = qs.select_related("crisis", "crisis__unit", "crisis__filed_by__employee__user")
     for _round in range(10_000):  # bounded catch-up after downtime
-        moved = 0
         with transaction.atomic():
             rows = list(qs.order_by(order_field, "id")[:batch])
-            for clock in rows:
-                try:
-                    with transaction.atomic():
-                        moved += int(fire(clock, now))
-                except Exception:
-                    logger.exception("statutory clock %s failed to fire", clock.pk)
+            moved = fire_each(rows, lambda clock: fire(clock, now), what="statutory clock")
         fired += moved
         if len(rows) < batch or not moved:
             break

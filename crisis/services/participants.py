@@ -7,15 +7,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
-from hrcore.errors import PermissionDenied
 from hrcore.services.notifications import notification_send
 
 from .. import events
 from ..models import (
     Crisis,
 )
-from ..selectors.access import can_manage
-from .common import crisis_link, drill_marked, require_visible
+from .common import crisis_link, drill_marked, require_manager
 
 
 @transaction.atomic
@@ -23,9 +21,9 @@ def crisis_invite(*, crisis: Crisis, user: AbstractBaseUser, actor) -> None:
     """A one-off grant (django-guardian) for someone outside the usual scope, e.g. outside
     counsel on one crisis."""
 
-    require_visible(actor, crisis)
-    if not can_manage(actor, crisis):
-        raise PermissionDenied(_("Only the crisis owner, managers and executives can invite."))
+    require_manager(
+        actor, crisis, refusal=_("Only the crisis owner, managers and executives can invite.")
+    )
     assign_perm("crisis.view_crisis", user, crisis)
     events.participant_invited_event(crisis=crisis, actor=actor, user_id=user.pk)
     notification_send(

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hrcore.claims import fire_each
 from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.notification_kinds import when
 from hrcore.selectors import is_hr_admin
@@ -25,8 +26,8 @@ from .. import events
 from ..choices import CrisisStatus, Severity
 from ..models import STATUS_UPDATE_MAX_LENGTH, Crisis, StatusCadence, StatusUpdate
 from ..selectors.course import status_cadences
-from .common import crisis_link, drill_marked, filer_employee, require_open_crisis
-from .course import actor_person, lock_managed, notify_audience
+from .common import crisis_link, drill_marked, filer_employee, lock_managed, require_open_crisis
+from .course import actor_person, notify_audience
 
 SWEEP_BATCH = 200
 MAX_CADENCE_MINUTES = 7 * 24 * 60  # as StatusCadence.every_minutes allows
@@ -128,11 +129,16 @@ def status_update_sweep(now: datetime | None = None) -> int:
             .select_related("unit__head__user", "filed_by__employee")
             .order_by("status_updated_at", "id")
         )
-        for crisis in overdue[:SWEEP_BATCH]:
-            with transaction.atomic():
-                due = crisis.status_updated_at + timedelta(minutes=minutes)
-                if _remind(crisis, due_at=due, every_minutes=minutes, now=now):
-                    reminded += 1
+        reminded += fire_each(
+            overdue[:SWEEP_BATCH],
+            lambda crisis, minutes=minutes: _remind(
+                crisis,
+                due_at=crisis.status_updated_at + timedelta(minutes=minutes),
+                every_minutes=minutes,
+                now=now,
+            ),
+            what="status-update reminder of crisis",
+        )
     return reminded
 
 

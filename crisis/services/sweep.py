@@ -70,6 +70,26 @@ def _late_after_seconds() -> float:
     return float(getattr(settings, "KEEL_TIMER_LATE_SECONDS", 30))
 
 
+def _warning_params(task: Task, late) -> dict:
+    """The warning notification's words (one firing or a batch)."""
+    return {
+        "crisis_title": task.crisis.title,
+        "action": _duty_action(task),
+        "due_at": when(task.due_at),
+        "time_zone": task.assignee.time_zone if task.assignee else settings.TIME_ZONE,
+        "late": bool(late),
+    }
+
+
+def _breach_params(task: Task, warning_missed) -> dict:
+    """The breach notification's words (one firing or a batch)."""
+    return {
+        "crisis_title": task.crisis.title,
+        "action": _duty_action(task),
+        "warning_missed": bool(warning_missed),
+    }
+
+
 def _fire_warning(task: Task, now: datetime) -> bool:
     claimed = Task.objects.filter(pk=task.pk, timer_state=TimerState.RUNNING).update(
         timer_state=TimerState.WARNED, warned_at=now
@@ -87,13 +107,7 @@ def _fire_warning(task: Task, now: datetime) -> bool:
         [task.assignee],
         kind="crisis.warning",
         key="warning",
-        params={
-            "crisis_title": task.crisis.title,
-            "action": _duty_action(task),
-            "due_at": when(task.due_at),
-            "time_zone": task.assignee.time_zone if task.assignee else settings.TIME_ZONE,
-            "late": bool(late),
-        },
+        params=_warning_params(task, late),
     )
     outbox_enqueue(
         channel="event",
@@ -172,11 +186,7 @@ def _fire_breach(task: Task, now: datetime) -> bool:
         [task.assignee, filer_employee(task.crisis)],
         kind="crisis.breach",
         key="breach",
-        params={
-            "crisis_title": task.crisis.title,
-            "action": _duty_action(task),
-            "warning_missed": bool(warning_missed),
-        },
+        params=_breach_params(task, warning_missed),
     )
     outbox_enqueue(
         channel="event",
@@ -300,13 +310,7 @@ def _plan_warning(task: Task, now: datetime) -> _Firing:
             [task.assignee],
             kind="crisis.warning",
             key="warning",
-            params={
-                "crisis_title": task.crisis.title,
-                "action": _duty_action(task),
-                "due_at": when(task.due_at),
-                "time_zone": task.assignee.time_zone if task.assignee else settings.TIME_ZONE,
-                "late": bool(late),
-            },
+            params=_warning_params(task, late),
         ),
         outbox=[
             {
@@ -349,11 +353,7 @@ def _plan_breach(task: Task, now: datetime) -> _Firing | None:
             [task.assignee, filer_employee(task.crisis)],
             kind="crisis.breach",
             key="breach",
-            params={
-                "crisis_title": task.crisis.title,
-                "action": _duty_action(task),
-                "warning_missed": bool(warning_missed),
-            },
+            params=_breach_params(task, warning_missed),
         ),
         outbox=[
             {

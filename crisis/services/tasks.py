@@ -39,6 +39,7 @@ from .common import (
     lock_task,
     participant_add,
     require_decider,
+    require_manager,
     require_open_crisis,
     require_visible,
 )
@@ -274,9 +275,9 @@ def task_cancel(*, task: Task, actor, reason: str = "") -> Task:
     """Cancel a task that no longer applies, saying why; tasks waiting for it may start."""
     task = lock_task(task)
     crisis = task.crisis
-    require_visible(actor, crisis)
-    if not can_manage(actor, crisis):
-        raise PermissionDenied(_("Only the crisis owner, managers and executives can cancel."))
+    require_manager(
+        actor, crisis, refusal=_("Only the crisis owner, managers and executives can cancel.")
+    )
     require_open_crisis(crisis)
     if task.status in (TaskStatus.DONE, TaskStatus.CANCELLED):
         raise Conflict(

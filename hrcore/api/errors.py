@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -118,6 +118,13 @@ def handler403(request, exception=None):
         _reason(exception) or _("You do not have permission to do this."),
         "errors/error.html",
     )
+
+
+def forbidden(request, reason) -> HttpResponse:
+    """A refused action's 403 (a page, or JSON to a client that wants it) with the refusal's
+    reason — a ``KeelError`` such as ``PermissionDenied``, or the words themselves — the same
+    answer ``handler403`` gives for a raised refusal."""
+    return handler403(request, reason)
 
 
 def handler404(request, exception=None):

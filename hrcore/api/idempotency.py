@@ -24,13 +24,14 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hrcore.claims import insert_once
 from hrcore.errors import Conflict, ValidationFailed
 from hrcore.models import IdempotencyKey
 
@@ -104,13 +105,9 @@ def _stored(user, endpoint: str, key: str) -> IdempotencyKey | None:
 def _claim(user, endpoint: str, key: str, fingerprint: str) -> IdempotencyKey | None:
     """Insert the key row (status 0); None when another request holds the key. On PostgreSQL
     the insert waits for a concurrent holder's transaction to end."""
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(
-                user=user, endpoint=endpoint, key=key, fingerprint=fingerprint
-            )
-    except IntegrityError:
-        return None
+    return insert_once(
+        IdempotencyKey, user=user, endpoint=endpoint, key=key, fingerprint=fingerprint
+    )
 
 
 def idempotent_create(

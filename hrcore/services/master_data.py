@@ -30,7 +30,7 @@ from ..errors import Conflict, ValidationFailed
 from ..hooks import org_changed
 from ..i18n import keel_error
 from ..models import Absence, ApiToken, Employee, OrgUnit, Position
-from .org import absence_save, employee_save, org_unit_save
+from .org import absence_save, account_create, employee_save, org_unit_save
 from .sessions import user_sessions_end_all
 
 User = get_user_model()
@@ -253,15 +253,17 @@ def employee_hire(*, person: PersonFields, actor=None, source: str = "webhook") 
             user.email = person.email
         user.save(update_fields=["is_active", "email"])
     else:
-        user = User(
-            username=_username_for(person), email=person.email or "", first_name=person.name_en
+        user = account_create(
+            username=_username_for(person),
+            email=person.email or "",
+            first_name=person.name_en,
+            password=None,
+            roles=(),
         )
-        user.set_unusable_password()
-        user.save()
         employee.user = user
         employee.time_zone = employee.unit.time_zone  # a newcomer works in their unit's zone
         changes["external_id"] = ["", person.external_id]
-    employee_save(employee=employee, actor=actor)
+    employee_save(employee=employee, actor=actor, org_change=False)
     for role in _roles_for(employee.position):
         user.groups.add(Group.objects.get_or_create(name=role)[0])
     audit(
@@ -303,7 +305,7 @@ def employee_update(
         employee.user.email = person.email
         employee.user.save(update_fields=["email"])
     if changes:
-        employee_save(employee=employee, actor=actor)
+        employee_save(employee=employee, actor=actor, org_change=False)
         if "position" in changes and employee.position.is_managerial:
             employee.user.groups.add(Group.objects.get_or_create(name=Role.MANAGER)[0])
         audit(
@@ -343,14 +345,14 @@ def employee_leave(*, external_id: str, actor=None, source: str = "webhook") -> 
 
     live_tokens = ApiToken.objects.filter(user=employee.user, revoked_at__isnull=True).count()
     employee.is_active = False
-    employee_save(employee=employee, actor=actor)  # revokes their API tokens
+    employee_save(employee=employee, actor=actor, org_change=False)  # revokes their API tokens
     user = employee.user
     user.is_active = False
     user.save(update_fields=["is_active"])
     user_sessions_end_all(user=user)
     headed = list(OrgUnit.objects.filter(head=employee))
     for unit in headed:
-        org_unit_save(unit=unit, head=None, actor=actor)
+        org_unit_save(unit=unit, head=None, actor=actor, org_change=False)
     reports = list(
         Employee.objects.filter(manager=employee, is_active=True).values_list("pk", flat=True)
     )
@@ -435,7 +437,7 @@ def absence_from_hr(
     absence.kind, absence.starts_at, absence.ends_at = kind, starts_at, ends_at
     absence.delegate = delegate_employee
     absence.reason = str(AbsenceKind(kind).label)[:200]
-    absence_save(absence=absence, actor=actor)
+    absence_save(absence=absence, actor=actor, org_change=False)
     org_changed(
         kind="employee.absent",
         employee_ids=[employee.pk, absence.delegate_id],
@@ -517,7 +519,7 @@ def org_unit_from_hr(
     }
     if not changes:
         return unit, False, {}
-    saved = org_unit_save(unit=unit, actor=actor, **fields)
+    saved = org_unit_save(unit=unit, actor=actor, org_change=False, **fields)
     audit(
         saved,
         AuditAction.CREATE if created else AuditAction.UPDATE,

@@ -112,31 +112,8 @@ def notifications_send_many(
             continue
         seen.add(spec.dedupe_key)
         fresh.append(spec)
-    rows = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=spec.recipient,
-                kind=spec.kind,
-                params=spec.params,
-                link=spec.link,
-                data=spec.data or {},
-                dedupe_key=spec.dedupe_key,
-            )
-            for spec in fresh
-        ]
-    )
-    outbox_enqueue_many(
-        [
-            {
-                "channel": "email",
-                "dedupe_key": f"email:{spec.dedupe_key}",
-                "payload": {"to": spec.recipient.email, "notification_id": row.pk},
-            }
-            for spec, row in zip(fresh, rows, strict=True)
-            if spec.email and spec.recipient.email
-        ]
-        + list(outbox)
-    )
+    rows, emails = _insert_many(fresh)
+    outbox_enqueue_many(emails + list(outbox))
     return rows
 
 
@@ -150,6 +127,13 @@ def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
     """
     for spec in specs:
         _require_kind(spec.kind, spec.params)
+    _rows, emails = _insert_many(specs)
+    return emails
+
+
+def _insert_many(specs: list[NotificationSpec]) -> tuple[list[Notification], list[dict]]:
+    """One INSERT of the in-app rows; the e-mail outbox messages they call for (as
+    ``outbox_enqueue_many``'s dicts)."""
     rows = Notification.objects.bulk_create(
         [
             Notification(
@@ -163,7 +147,7 @@ def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
             for spec in specs
         ]
     )
-    return [
+    emails = [
         {
             "channel": "email",
             "dedupe_key": f"email:{spec.dedupe_key}",
@@ -172,6 +156,7 @@ def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
         for spec, row in zip(specs, rows, strict=True)
         if spec.email and spec.recipient.email
     ]
+    return rows, emails
 
 
 def email_message_id(message: OutboxMessage) -> str:

@@ -69,9 +69,15 @@ def _refresh_paths(unit: OrgUnit) -> None:
 
 @transaction.atomic
 def org_unit_save(
-    *, unit: OrgUnit | None = None, actor: User | None = None, **fields: object
+    *,
+    unit: OrgUnit | None = None,
+    actor: User | None = None,
+    org_change: bool = True,
+    **fields: object,
 ) -> OrgUnit:
-    """Create (``unit=None``) or edit a unit; refuses cycles and functions outside departments."""
+    """Create (``unit=None``) or edit a unit; refuses cycles and functions outside departments.
+    ``org_change=False``: the caller tells the ``on_org_changed`` listeners itself (once, with
+    its own kind of change)."""
     unit = unit or OrgUnit()
     for name, value in fields.items():
         setattr(unit, name, value)
@@ -88,8 +94,17 @@ def org_unit_save(
         )
     unit.save()
     _refresh_paths(unit)
-    org_changed(kind="org_unit.saved", unit_ids=[unit.pk])
+    if org_change:
+        org_changed(kind="org_unit.saved", unit_ids=[unit.pk])
     return unit
+
+
+@transaction.atomic
+def org_unit_delete(*, unit: OrgUnit, actor: User | None = None) -> None:
+    """Delete a unit (the admin); the ``on_org_changed`` listeners are told."""
+    unit_id = unit.pk
+    unit.delete()
+    org_changed(kind="org_unit.deleted", unit_ids=[unit_id])
 
 
 # --- Employees -----------------------------------------------------------------------------
@@ -129,7 +144,7 @@ def employee_save(
 ) -> Employee:
     """Validate (reporting-line cycles, time zone, same group) and save an employee. When they
     leave (no longer employed), their API tokens are revoked. ``org_change=False``: a change of
-    preferences only (the ``on_org_changed`` listeners are not told)."""
+    preferences only, or a caller that tells the ``on_org_changed`` listeners itself."""
     validate_employee(employee)
     employee.search_key = search_key(employee.name_zh)
     was_active = (
@@ -153,6 +168,22 @@ def employee_delete(*, employee: Employee, actor: User | None = None) -> None:
     unit_id = employee.unit_id
     employee.delete()
     org_changed(kind="employee.deleted", unit_ids=[unit_id])
+
+
+def account_create(
+    *, username: str, email: str, first_name: str, password: str | None, roles: Iterable[str]
+) -> User:
+    """The user account of a new employee with its roles (groups); no password: it cannot log
+    in with one (single sign-on, or set later)."""
+    user = User(username=username, email=email, first_name=first_name)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
 
 
 @transaction.atomic
@@ -179,14 +210,9 @@ def employee_create(
             _("The user name “%(username)s” is taken.") % {"username": username},
             errors={"username": _("Already used.")},
         )
-    user = User(username=username, email=email, first_name=name_en)
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.save()
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user = account_create(
+        username=username, email=email, first_name=name_en, password=password, roles=roles
+    )
     employee = Employee(
         user=user,
         name_zh=name_zh,
@@ -214,11 +240,14 @@ def validate_absence(absence: Absence) -> None:
 
 
 @transaction.atomic
-def absence_save(*, absence: Absence, actor: User | None = None) -> Absence:
-    """Validate and save a new or changed absence."""
+def absence_save(
+    *, absence: Absence, actor: User | None = None, org_change: bool = True
+) -> Absence:
+    """Validate and save a new or changed absence (``org_change`` as for ``employee_save``)."""
     validate_absence(absence)
     absence.save()
-    org_changed(kind="absence.saved", employee_ids=[absence.employee_id, absence.delegate_id])
+    if org_change:
+        org_changed(kind="absence.saved", employee_ids=[absence.employee_id, absence.delegate_id])
     return absence
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from ..audit import AuditAction, audit
 from ..backoff import exponential_backoff
 from ..choices import DeliveryResult, OutboxStatus
+from ..claims import insert_once
 from ..models import (
     DeliveryAttempt,
     OutboxMessage,
@@ -23,14 +26,9 @@ logger = logging.getLogger(__name__)
 
 def outbox_enqueue(*, channel: str, dedupe_key: str, payload: dict) -> OutboxMessage | None:
     """Write a must-deliver message once; kicks the relay after commit (the tick is the backstop)."""
-    try:
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                channel=channel, dedupe_key=dedupe_key, payload=payload
-            )
-    except IntegrityError:
-        return None
-    transaction.on_commit(_kick_relay)
+    message = insert_once(OutboxMessage, channel=channel, dedupe_key=dedupe_key, payload=payload)
+    if message is not None:
+        transaction.on_commit(_kick_relay)
     return message
 
 
@@ -116,8 +114,30 @@ def register_outbox_handler(channel: str, handler: OutboxHandler) -> None:
     _OUTBOX_HANDLERS[channel] = handler
 
 
-class PermanentDeliveryError(Exception):
+class DeliveryError(Exception):
+    """A delivery that did not succeed; ``response_status`` is the receiver's HTTP status when
+    it answered one (recorded on the delivery ledger)."""
+
+    def __init__(self, message: str = "", *, response_status: int | None = None):
+        super().__init__(message)
+        self.response_status = response_status
+
+
+class PermanentDeliveryError(DeliveryError):
     """Delivery can never succeed (bad address, unknown subscription): stop retrying."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Delivery failed this time (the receiver was busy or down): the outbox retries."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a ledgered handler may return instead of the bare provider message id: that id and
+    the receiver's HTTP status."""
+
+    provider_id: str = ""
+    response_status: int | None = None
 
 
 OUTBOX_MAX_ATTEMPTS = 8
@@ -192,7 +212,7 @@ def _relay_pass(*, now: datetime, limit: int) -> tuple[int, bool]:
 
 
 def ledgered(
-    handler: Callable[[OutboxMessage], str | None],
+    handler: Callable[[OutboxMessage], str | Receipt | None],
     *,
     delivery_id: Callable[[OutboxMessage], str],
 ) -> OutboxHandler:
@@ -205,7 +225,8 @@ def ledgered(
       answer was lost) → marked ``unknown`` and sent again with the same delivery id, which
       the receiver can dedupe on (webhook delivery id header, e-mail Message-ID): at least once,
       recognisable;
-    * the handler returns the provider's message id when it has one.
+    * the handler returns the provider's message id when it has one (or a ``Receipt`` with
+      the receiver's HTTP status, which an error may carry too: ``DeliveryError``).
     """
 
     def deliver(message: OutboxMessage) -> None:
@@ -224,26 +245,38 @@ def ledgered(
             message=message, channel=message.channel, attempt=message.attempts, delivery_id=key
         )
         try:
-            provider_id = handler(message)
+            answer = handler(message)
         except PermanentDeliveryError as exc:
             _attempt_finish(attempt, DeliveryResult.REFUSED, error=exc)
             raise
         except Exception as exc:
             _attempt_finish(attempt, DeliveryResult.FAILED, error=exc)
             raise
-        _attempt_finish(attempt, DeliveryResult.DELIVERED, provider_id=provider_id or "")
+        receipt = answer if isinstance(answer, Receipt) else Receipt(provider_id=answer or "")
+        _attempt_finish(
+            attempt,
+            DeliveryResult.DELIVERED,
+            provider_id=receipt.provider_id,
+            response_status=receipt.response_status,
+        )
 
     deliver.__name__ = getattr(handler, "__name__", "deliver")
     return deliver
 
 
 def _attempt_finish(
-    attempt: DeliveryAttempt, result: str, *, provider_id: str = "", error=None
+    attempt: DeliveryAttempt,
+    result: str,
+    *,
+    provider_id: str = "",
+    response_status: int | None = None,
+    error=None,
 ) -> None:
     DeliveryAttempt.objects.filter(pk=attempt.pk).update(
         result=result,
         finished_at=timezone.now(),
         provider_message_id=provider_id[:300],
+        response_status=getattr(error, "response_status", response_status),
         error="" if error is None else f"{type(error).__name__}: {error}"[:2000],
     )
 
@@ -251,10 +284,14 @@ def _attempt_finish(
 @transaction.atomic
 def outbox_messages_clear(*, messages, actor=None) -> int:
     """Clear outbox messages by hand (the admin): a sent message is the record of what left
-    Keel and is never deleted; the count of deleted rows is returned."""
-    deleted, _per_model = (
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
-        .exclude(status=OutboxStatus.SENT)
-        .delete()
+    Keel and is never deleted; each cleared one is audited; the count of cleared messages is
+    returned."""
+    cleared = list(
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).exclude(
+            status=OutboxStatus.SENT
+        )
     )
-    return deleted
+    for message in cleared:
+        audit(message, AuditAction.DELETE, actor=actor, data={"reason": "cleared by hand"})
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in cleared]).delete()
+    return len(cleared)

@@ -510,9 +510,14 @@ def registered() -> list[tuple[str, str]]:
     return sorted(_REGISTRY)
 
 
+def adapter_class(kind: str, protocol: str) -> type | None:
+    """The adapter class registered for ``kind`` and ``protocol`` (None when none is)."""
+    return _REGISTRY.get((kind, protocol))
+
+
 def adapter_for(config: PartnerConfig):
     """An adapter instance for a partner configuration."""
-    cls = _REGISTRY.get((config.kind, config.protocol))
+    cls = adapter_class(config.kind, config.protocol)
     if cls is None:
         raise PermanentError(
             f"no adapter for kind {config.kind!r} and protocol {config.protocol!r}"

@@ -7,8 +7,9 @@ from rest_framework import serializers
 
 from customers.models import Customer
 
+from .. import selectors
 from ..choices import EVERY_EVENT, OUTBOUND_EVENTS, DeliveryStatus, SourceStatus
-from ..models import ResponsePlan, WebhookDelivery, WebhookSubscription
+from ..models import ResponsePlan, WebhookSubscription
 
 
 class OwnerSerializer(serializers.Serializer):
@@ -153,25 +154,30 @@ class WebhookSubscriptionUpdateSerializer(serializers.Serializer):
     )
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
-    """One delivery attempt of the log."""
+class WebhookDeliverySerializer(serializers.Serializer):
+    """One delivery attempt of the log (a row of the outbox's delivery ledger)."""
 
-    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    id = serializers.IntegerField(read_only=True)
+    event = serializers.SerializerMethodField()
+    delivery_id = serializers.CharField(read_only=True)
+    attempt = serializers.IntegerField(read_only=True)
+    status = serializers.SerializerMethodField()
     status_code = serializers.IntegerField(
-        source="response_status", allow_null=True, help_text="The subscriber's HTTP status."
+        source="response_status",
+        allow_null=True,
+        read_only=True,
+        help_text="The subscriber's HTTP status.",
     )
+    duration_ms = serializers.SerializerMethodField()
+    error = serializers.CharField(read_only=True)
+    at = serializers.DateTimeField(source="started_at", read_only=True)
 
-    class Meta:
-        model = WebhookDelivery
-        fields = [
-            "id",
-            "event",
-            "delivery_id",
-            "attempt",
-            "status",
-            "status_code",
-            "duration_ms",
-            "error",
-            "at",
-        ]
-        read_only_fields = fields
+    def get_event(self, attempt) -> str:
+        return str((attempt.message.payload or {}).get("event") or "")
+
+    @extend_schema_field(serializers.ChoiceField(choices=DeliveryStatus.choices))
+    def get_status(self, attempt) -> str:
+        return selectors.webhook_delivery_status(attempt)
+
+    def get_duration_ms(self, attempt) -> int:
+        return selectors.webhook_delivery_duration_ms(attempt)

@@ -15,6 +15,7 @@ from ..choices import (
 )
 from ..crypto import encrypt
 from ..models import (
+    ChannelProvider,
     Partner,
     WebhookSubscription,
 )
@@ -176,3 +177,33 @@ def subscription_save(
 
 def partner_for(kind: str) -> Partner | None:
     return Partner.objects.filter(kind=kind, enabled=True).order_by("id").first()
+
+
+# --- Messaging providers -------------------------------------------------------------------
+
+
+@transaction.atomic
+def channel_provider_save(
+    *,
+    provider: ChannelProvider,
+    actor,
+    changes: dict[str, list[str]] | None = None,
+    secret: str | None = None,
+    callback_secret: str | None = None,
+) -> ChannelProvider:
+    """Save a messaging provider (the admin's form, validated there); a secret given is stored
+    encrypted (``None`` or "" keeps the stored one) and audited only as "changed"; the circuit
+    breakers start afresh with the new settings."""
+    changes = dict(changes or {})
+    created = provider._state.adding
+    for name, attribute, plain in (
+        ("secret", "token_encrypted", secret),
+        ("callback_secret", "callback_secret_encrypted", callback_secret),
+    ):
+        if plain:
+            changes[name] = secret_change(getattr(provider, attribute), plain) or []
+            setattr(provider, attribute, encrypt(plain))
+    provider.save()
+    audit_partner_change(provider, created=created, changes=changes, actor=actor)
+    adapters.reset_breakers()
+    return provider

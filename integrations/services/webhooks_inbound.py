@@ -15,6 +15,7 @@ from crisis.services.filing import crisis_file
 from customers.models import Customer
 from hrcore import jsonsafe
 from hrcore.choices import Language
+from hrcore.claims import insert_once
 from hrcore.errors import KeelError, NotFound, ValidationFailed
 from hrcore.i18n import pick
 from hrcore.selectors import employee_of
@@ -359,18 +360,15 @@ def _body_seen(partner: Partner, digest: str, since: datetime) -> bool:
 
 
 def _record_inbound(partner, delivery_id, event, payload, status, error) -> None:
-    try:
-        with transaction.atomic():
-            InboundDelivery.objects.create(
-                partner=partner,
-                delivery_id=delivery_id,
-                event=event[:64],
-                payload=payload,
-                status=status,
-                error=str(error)[:2000],
-            )
-    except IntegrityError:
-        pass
+    insert_once(
+        InboundDelivery,
+        partner=partner,
+        delivery_id=delivery_id,
+        event=event[:64],
+        payload=payload,
+        status=status,
+        error=str(error)[:2000],
+    )
 
 
 # --- Housekeeping --------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import secrets
-import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -18,20 +17,24 @@ from crisis.selectors.crises import crisis_by_id
 from hrcore.errors import NotFound, PermissionDenied, ValidationFailed
 from hrcore.models import OutboxMessage
 from hrcore.selectors import is_hr_admin
-from hrcore.services.outbox import PermanentDeliveryError, outbox_enqueue
+from hrcore.services.outbox import (
+    PermanentDeliveryError,
+    Receipt,
+    TransientDeliveryError,
+    outbox_enqueue,
+)
 
 from .. import signing
 from ..choices import (
     EVERY_EVENT,
     OUTBOUND_EVENTS,
-    DeliveryStatus,
+    WEBHOOK_CHANNEL,
     DossierReason,
 )
 from ..crypto import encrypt
 from ..models import (
     Dossier,
     Partner,
-    WebhookDelivery,
     WebhookSubscription,
 )
 from .dossiers import dossier_request
@@ -228,8 +231,6 @@ def webhook_subscription_rotate_secret(
 
 # --- Outbound events -----------------------------------------------------------------------
 
-WEBHOOK_CHANNEL = "webhook"
-
 
 def event_fan_out(message: OutboxMessage) -> None:
     """The "event" outbox channel: one signed delivery per interested subscription (each its own
@@ -275,11 +276,11 @@ def event_fan_out(message: OutboxMessage) -> None:
         )
 
 
-def webhook_deliver(message: OutboxMessage) -> None:
+def webhook_deliver(message: OutboxMessage) -> Receipt:
     """The "webhook" outbox channel: POST the signed event; 2xx delivered, 4xx permanent, else
-    raise so the outbox retries with backoff. Every attempt is logged for HR admins."""
-    from hrcore.services.outbox import OUTBOX_MAX_ATTEMPTS
-
+    raise so the outbox retries with backoff. Every attempt, with the subscriber's HTTP status,
+    is a row of the outbox's delivery ledger (``ledgered`` in ``integrations.apps``): the
+    delivery log HR admins and the partner API read."""
     payload = message.payload
     sub = WebhookSubscription.objects.filter(pk=payload.get("subscription_id"), active=True).first()
     if sub is None:
@@ -288,47 +289,23 @@ def webhook_deliver(message: OutboxMessage) -> None:
     headers = signing.signed_headers(
         sub.secret, raw, delivery_id=payload["delivery_id"], event=payload["event"]
     )
-    log = WebhookDelivery(
-        subscription=sub,
-        event=payload["event"],
-        delivery_id=payload["delivery_id"],
-        attempt=message.attempts,
-        payload=payload["body"],
+    response = httpx.post(
+        sub.url,
+        content=raw,
+        headers=headers,
+        timeout=httpx.Timeout(settings.KEEL_WEBHOOK_TIMEOUT_SECONDS),
     )
-    started = time.monotonic()
-    try:
-        response = httpx.post(
-            sub.url,
-            content=raw,
-            headers=headers,
-            timeout=httpx.Timeout(settings.KEEL_WEBHOOK_TIMEOUT_SECONDS),
+    status = response.status_code
+    if 200 <= status < 300:
+        return Receipt(response_status=status)
+    if 400 <= status < 500 and status not in (408, 429):
+        raise PermanentDeliveryError(
+            f"subscriber refused with HTTP {status}: {response.text[:500]}",
+            response_status=status,
         )
-    except httpx.HTTPError as exc:
-        log.error = f"{type(exc).__name__}: {exc}"[:2000]
-        log.status = (
-            DeliveryStatus.DEAD
-            if message.attempts >= OUTBOX_MAX_ATTEMPTS
-            else DeliveryStatus.FAILED
-        )
-        log.duration_ms = int((time.monotonic() - started) * 1000)
-        log.save()
-        raise
-    log.duration_ms = int((time.monotonic() - started) * 1000)
-    log.response_status = response.status_code
-    if 200 <= response.status_code < 300:
-        log.status = DeliveryStatus.DELIVERED
-        log.save()
-        return
-    log.error = response.text[:500]
-    if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
-        log.status = DeliveryStatus.DEAD
-        log.save()
-        raise PermanentDeliveryError(f"subscriber refused with HTTP {response.status_code}")
-    log.status = (
-        DeliveryStatus.DEAD if message.attempts >= OUTBOX_MAX_ATTEMPTS else DeliveryStatus.FAILED
+    raise TransientDeliveryError(
+        f"subscriber answered HTTP {status}: {response.text[:500]}", response_status=status
     )
-    log.save()
-    raise RuntimeError(f"subscriber answered HTTP {response.status_code}")
 
 
 def webhook_send_test(*, subscription: WebhookSubscription, actor) -> OutboxMessage | None:

@@ -3,6 +3,8 @@ are checked and written by the same functions as every other caller."""
 
 from __future__ import annotations
 
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from hrcore.choices import OutboxStatus
@@ -90,3 +92,7 @@ def test_clearing_outbox_messages_by_hand_keeps_sent_ones(users):
     assert outbox_messages_clear(messages=[sent, pending], actor=users["hradmin"]) == 1
     assert OutboxMessage.objects.filter(pk=sent.pk).exists()
     assert not OutboxMessage.objects.filter(pk=pending.pk).exists()
+    (entry,) = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(OutboxMessage), object_pk=str(pending.pk)
+    )
+    assert (entry.action, entry.actor) == (LogEntry.Action.DELETE, users["hradmin"])

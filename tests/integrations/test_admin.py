@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer
-from hrcore.models import OutboxMessage
-from integrations.models import Partner, WebhookDelivery
+from hrcore.models import DeliveryAttempt, OutboxMessage
+from integrations.models import Partner
 
 pytestmark = pytest.mark.django_db
 
@@ -54,8 +54,9 @@ def test_partner_saved_from_admin_is_encrypted(client_as, users):
 
 
 def test_delivery_log_is_for_hr_admins(client_as, partners):
-    assert client_as("hradmin").get("/admin/integrations/webhookdelivery/").status_code == 200
-    assert client_as("manager").get("/admin/integrations/webhookdelivery/").status_code == 302
+    # The webhook delivery log is the outbox's delivery ledger (webhook channel).
+    assert client_as("hradmin").get("/admin/hrcore/deliveryattempt/").status_code == 200
+    assert client_as("manager").get("/admin/hrcore/deliveryattempt/").status_code == 302
 
 
 def test_send_test_event_admin_action(client_as, partners):
@@ -71,7 +72,8 @@ def test_send_test_event_admin_action(client_as, partners):
     assert response.status_code == 302
     message = OutboxMessage.objects.get(channel="webhook")
     assert message.payload["event"] == "test.ping"
-    assert not WebhookDelivery.objects.exists()  # delivered later by the outbox relay
+    # delivered later by the outbox relay
+    assert not DeliveryAttempt.objects.filter(channel="webhook").exists()
 
 
 def test_customer_list_page_query_count_is_flat(customers, client_as):
@@ -153,3 +155,25 @@ def test_partner_protocol_choices_are_the_registered_ones(client_as, users):
     )
     assert services_ok.status_code == 302
     assert Partner.objects.get(slug="ding").protocol == "dingtalk-robot"
+
+
+def test_a_log_row_deleted_in_the_admin_goes_through_the_service_and_is_audited(
+    client_as, users, partners
+):
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from integrations.models import InboundDelivery
+
+    row = InboundDelivery.objects.create(
+        partner=partners["crm"], delivery_id="prune-me", event="complaint.created"
+    )
+    response = client_as("hradmin").post(
+        f"/admin/integrations/inbounddelivery/{row.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert not InboundDelivery.objects.filter(pk=row.pk).exists()
+    entry = LogEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(InboundDelivery), object_pk=str(row.pk)
+    )
+    assert (entry.action, entry.actor) == (LogEntry.Action.DELETE, users["hradmin"])

@@ -8,10 +8,10 @@ import json
 import pytest
 from werkzeug import Response
 
-from hrcore.models import OutboxMessage
+from hrcore.models import DeliveryAttempt, OutboxMessage
 from hrcore.services.outbox import outbox_enqueue, outbox_relay_due
 from integrations import signing
-from integrations.models import WebhookDelivery
+from integrations.selectors import webhook_delivery_status
 from integrations.services import partners as partners_services
 from integrations.services import webhooks_outbound
 
@@ -68,8 +68,12 @@ def test_event_is_fanned_out_signed_and_logged(subscription, httpserver):
     )
     assert json.loads(raw)["data"] == {"text": "negotiate"}
     assert request.headers[signing.EVENT_HEADER] == "decision.made"
-    log = WebhookDelivery.objects.get()
-    assert (log.event, log.status, log.response_status) == ("decision.made", "delivered", 200)
+    log = DeliveryAttempt.objects.get(channel="webhook")
+    assert (log.message.payload["event"], webhook_delivery_status(log), log.response_status) == (
+        "decision.made",
+        "delivered",
+        200,
+    )
 
 
 def test_failed_delivery_is_retried_with_backoff(subscription, httpserver):
@@ -93,9 +97,10 @@ def test_failed_delivery_is_retried_with_backoff(subscription, httpserver):
     _relay_all()
     message.refresh_from_db()
     assert message.status == "sent"
-    assert list(WebhookDelivery.objects.order_by("id").values_list("status", flat=True)) == [
-        "failed",
-        "delivered",
+    attempts = DeliveryAttempt.objects.filter(channel="webhook").order_by("id")
+    assert [(webhook_delivery_status(a), a.response_status) for a in attempts] == [
+        ("failed", 503),
+        ("delivered", 200),
     ]
 
 
@@ -108,7 +113,8 @@ def test_4xx_is_permanent(subscription, httpserver):
     )
     _relay_all()
     assert OutboxMessage.objects.get(channel="webhook").status == "dead"
-    assert WebhookDelivery.objects.get().status == "dead"
+    log = DeliveryAttempt.objects.get(channel="webhook")
+    assert (webhook_delivery_status(log), log.response_status) == ("dead", 410)
 
 
 def test_send_test_event_only_for_hr_admins(subscription, httpserver, users):
@@ -120,8 +126,11 @@ def test_send_test_event_only_for_hr_admins(subscription, httpserver, users):
     assert not OutboxMessage.objects.filter(channel="webhook").exists()
     webhooks_outbound.webhook_send_test(subscription=subscription, actor=users["hradmin"])
     _relay_all(1)
-    log = WebhookDelivery.objects.get()
-    assert (log.event, log.status) == ("test.ping", "delivered")
+    log = DeliveryAttempt.objects.get(channel="webhook")
+    assert (log.message.payload["event"], webhook_delivery_status(log)) == (
+        "test.ping",
+        "delivered",
+    )
 
 
 def test_secrets_are_stored_encrypted(subscription, partners):
@@ -130,3 +139,25 @@ def test_secrets_are_stored_encrypted(subscription, partners):
     partner = partners["finance"]
     assert "test-sandbox-token" not in partner.credentials_encrypted
     assert partner.token == "test-sandbox-token"
+
+
+def test_the_log_reports_the_last_failed_attempt_of_a_given_up_message_as_dead(subscription):
+    message = OutboxMessage.objects.create(
+        channel="webhook",
+        dedupe_key="webhook:given-up",
+        payload={"subscription_id": subscription.pk, "event": "crisis.filed", "delivery_id": "d"},
+        attempts=2,
+        status="pending",
+    )
+    first, last = (
+        DeliveryAttempt.objects.create(
+            message=message, channel="webhook", attempt=n, delivery_id="d", result="failed"
+        )
+        for n in (1, 2)
+    )
+    assert [webhook_delivery_status(a) for a in (first, last)] == ["failed", "failed"]
+    message.status = "dead"
+    message.save(update_fields=["status"])
+    first.refresh_from_db()
+    last.refresh_from_db()
+    assert [webhook_delivery_status(a) for a in (first, last)] == ["failed", "dead"]

@@ -4,6 +4,7 @@ protocol must match the channel) and the ladder's minutes per severity."""
 from __future__ import annotations
 
 import pytest
+from auditlog.models import LogEntry
 
 from hrcore.models import ReachPolicy
 from hrcore.reach import reach_policy
@@ -39,6 +40,12 @@ def test_hr_admins_add_a_provider_whose_secrets_are_stored_encrypted(client_as):
     assert provider.token == "api-key-1" and provider.callback_secret == "cb-secret-1"
     assert "api-key-1" not in provider.token_encrypted
     assert provider.config().options == {"sign_name": "Keel"}
+    # Saved through the service: audited with the actor, the secrets only as "set".
+    (entry,) = LogEntry.objects.get_for_object(provider)
+    assert (entry.action, entry.actor.username) == (LogEntry.Action.CREATE, "hradmin")
+    assert entry.changes_dict["secret"] == ["(none)", "(set; value not logged)"]
+    assert entry.changes_dict["slug"] == ["", "sms-main"]
+    assert "api-key-1" not in str(entry.changes) and "cb-secret-1" not in str(entry.changes)
 
 
 @pytest.mark.parametrize(

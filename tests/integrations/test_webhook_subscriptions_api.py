@@ -14,10 +14,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from werkzeug import Response
 
-from hrcore.models import IdempotencyKey, OutboxMessage
+from hrcore.models import DeliveryAttempt, IdempotencyKey, OutboxMessage
 from hrcore.services.outbox import outbox_enqueue, outbox_relay_due
 from integrations import signing
-from integrations.models import Partner, WebhookDelivery, WebhookSubscription
+from integrations.models import Partner, WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 
@@ -295,10 +295,26 @@ def test_every_event_and_known_events_are_accepted(api_as, partner):
         assert response.json()["events"] == events
 
 
-def test_delete_deactivates_and_keeps_the_record_and_its_log(api_as, sub):
-    WebhookDelivery.objects.create(
-        subscription=sub, event="crisis.filed", delivery_id="keel-1-1", status="delivered"
+def _logged_attempt(sub, delivery_id: str, attempt: int = 1, result: str = "delivered"):
+    """A webhook attempt as the outbox's delivery ledger records it."""
+    message = OutboxMessage.objects.create(
+        channel="webhook",
+        dedupe_key=f"test:{delivery_id}",
+        payload={"subscription_id": sub.pk, "event": "crisis.filed", "delivery_id": delivery_id},
+        attempts=attempt,
+        status="sent" if result == "delivered" else "pending",
     )
+    return DeliveryAttempt.objects.create(
+        message=message,
+        channel="webhook",
+        attempt=attempt,
+        delivery_id=delivery_id,
+        result=result,
+    )
+
+
+def test_delete_deactivates_and_keeps_the_record_and_its_log(api_as, sub):
+    logged = _logged_attempt(sub, "keel-1-1").message
     client = api_as("hradmin", scopes=("webhooks",))
     assert client.delete(f"{BASE}{sub.pk}/").status_code == 204
     sub.refresh_from_db()
@@ -314,7 +330,7 @@ def test_delete_deactivates_and_keeps_the_record_and_its_log(api_as, sub):
         payload={"event": "crisis.filed", "crisis_id": None, "data": {}},
     )
     outbox_relay_due()
-    assert not OutboxMessage.objects.filter(channel="webhook").exists()
+    assert not OutboxMessage.objects.filter(channel="webhook").exclude(pk=logged.pk).exists()
     # PATCH resumes it
     response = client.patch(f"{BASE}{sub.pk}/", {"active": True}, format="json")
     assert response.status_code == 200 and response.json()["active"] is True
@@ -349,9 +365,7 @@ def test_unknown_subscription_is_404(api_as):
 
 def test_deliveries_page_with_limit_and_offset(api_as, sub):
     for n in range(3):
-        WebhookDelivery.objects.create(
-            subscription=sub, event="crisis.filed", delivery_id=f"keel-{n}", attempt=n + 1
-        )
+        _logged_attempt(sub, f"keel-{n}", attempt=n + 1)
     client = api_as("hradmin", scopes=("read",))
     page = client.get(f"{BASE}{sub.pk}/deliveries/?limit=2&offset=1").json()
     assert page["count"] == 3 and len(page["results"]) == 2
