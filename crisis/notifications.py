@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from hrcore.notification_kinds import Params, at_time, listing, local, register, user
 
-from .choices import DecisionOption, Severity, TriggerKind
+from .choices import ComplaintOutcome, DecisionOption, Severity, TriggerKind
 
 _TITLE = "Collectors in the office"
 _ACTION = {"zh": "核对欠款与还款记录。", "en": "Verify the debt and the payment records."}
@@ -129,6 +129,50 @@ register(
         "purchase": "Electric kettle, receipt 0042",
         "responsible": _PERSON,
         "as": "supervisor",
+    },
+)
+
+
+def _outcome_label(code: str) -> str:
+    return str(ComplaintOutcome(code).label) if code in ComplaintOutcome.values else code
+
+
+def _complaint_about(params: Params) -> str:
+    """A company complaint names its customer (both scripts); a walk-in one its consumer."""
+    if params.get("customer"):
+        return local(params.get("customer"))
+    return user(params.get("consumer"))
+
+
+def _complaint_outcome_body(params: Params) -> str:
+    name = local(params.get("employee"))
+    if params.get("outcome") == ComplaintOutcome.DISMISSED:
+        text = _("It no longer counts on %(name)s's performance record: its points are taken back.")
+    else:
+        text = _("It stays on %(name)s's performance record.")
+    parts = [
+        _("Decided by %(decider)s.") % {"decider": local(params.get("decider"))},
+        text % {"name": name},
+    ]
+    if params.get("note"):
+        parts.append(_("Reason: %(note)s") % {"note": user(params.get("note"))})
+    return " ".join(parts)
+
+
+register(
+    "complaint.outcome",
+    subject=lambda p: (
+        _("Complaint about %(about)s decided: %(outcome)s")
+        % {"about": _complaint_about(p), "outcome": _outcome_label(p.get("outcome", ""))}
+    ),
+    body=_complaint_outcome_body,
+    example={
+        "consumer": "Li Na",
+        "outcome": "dismissed",
+        "note": "The kettle was dropped at home",
+        "employee": _PERSON,
+        "as": "employee",
+        "decider": {"zh": "张敏", "en": "Zhang Min"},
     },
 )
 

@@ -777,6 +777,7 @@ EXEMPT: dict[str, str] = {
     "integrations:handover_revert": "HR offboarding writes (tests/integrations/test_handover*)",
     "integrations:commission_decide": "commission approvals (tests/integrations)",
     "integrations:complaint_outcome": "complaint outcomes (tests/integrations/test_performance_partner.py)",
+    "crisis:walk_in_outcome": "walk-in complaint outcomes (tests/crisis/test_walk_in_outcome.py)",
     "integrations:commission_statement_of": "a person's statement by scope "
     "(tests/integrations/test_commission_loop.py)",
     "integrations:commission_payroll_push": "calls the payroll partner "
