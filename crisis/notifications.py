@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from hrcore.notification_kinds import Params, at_time, listing, local, register, user
 
 from .choices import ComplaintOutcome, DecisionOption, Severity, TriggerKind
+from .drill_timing import drill_text, task_drill_speed
 
 _TITLE = "Collectors in the office"
 _ACTION = {"zh": "核对欠款与还款记录。", "en": "Verify the debt and the payment records."}
@@ -332,7 +333,11 @@ def duty_action(task) -> dict[str, str]:
     if task.duty_id is None:
         return {"zh": task.action, "en": task.action}
     code = task.duty_code
-    return {"zh": task.duty.action_zh or code, "en": task.duty.action_en or code}
+    speed = task_drill_speed(task)  # a drill's durations on its compressed clock
+    return {
+        "zh": drill_text(task.duty.action_zh, speed) or code,
+        "en": drill_text(task.duty.action_en, speed) or code,
+    }
 
 
 # --- Statutory clocks (issue 15 §3): the obligation's title comes in both languages ---------

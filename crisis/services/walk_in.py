@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import ValidationError
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -292,7 +292,10 @@ def walk_in_complaint_outcome_record(
     if outcome == ComplaintOutcome.DISMISSED:  # a drill recorded nothing: nothing to take back
         performance_event_reverse(
             source_key=walk_in_source_key(crisis.pk),
-            summary=(f"门店客户投诉不成立:{crisis.title}", f"Walk-in complaint dismissed: {crisis.title}"),
+            summary=(
+                f"门店客户投诉不成立:{crisis.title}",
+                f"Walk-in complaint dismissed: {crisis.title}",
+            ),
         )
     complaint_outcome_notify(
         employee=walk_in.responsible,

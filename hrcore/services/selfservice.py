@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..choices import AbsenceKind
 from ..audit import AuditAction, audit
+from ..choices import AbsenceKind
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..models import Absence, Employee, Question
 from ..notification_kinds import person, when
@@ -445,9 +445,7 @@ def absence_self_cancel(
     if absence is None:
         raise NotFound(_("No such leave of yours."))
     if absence.external_id:
-        raise Conflict(
-            _("This absence comes from the HR system: ask HR to change it there.")
-        )
+        raise Conflict(_("This absence comes from the HR system: ask HR to change it there."))
     if absence.ends_at <= now:
         raise Conflict(_("This absence is already over."))
     before = {

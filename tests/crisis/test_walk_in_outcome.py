@@ -125,9 +125,7 @@ def test_a_refused_outcome_changes_nothing(crisis_world, users, who, outcome, no
 
 
 @pytest.mark.django_db
-def test_a_drill_complaint_has_nothing_to_take_back_and_its_notice_is_marked(
-    crisis_world, users
-):
+def test_a_drill_complaint_has_nothing_to_take_back_and_its_notice_is_marked(crisis_world, users):
     walk_in = _file(users)
     type(walk_in.crisis).objects.filter(pk=walk_in.crisis_id).update(is_drill=True)
     PerformanceEvent.objects.filter(source_key__startswith="walk-in-complaint:").delete()

@@ -48,8 +48,9 @@ def test_a_decided_company_complaint_is_told_to_owner_and_supervisor(customers, 
         complaint=second, outcome="dismissed", note="Wrong shop", actor=users["manager"]
     )
     assert list(
-        Notification.objects.filter(kind="complaint.outcome", dedupe_key__contains=str(second.pk))
-        .values_list("recipient__username", flat=True)
+        Notification.objects.filter(
+            kind="complaint.outcome", dedupe_key__contains=str(second.pk)
+        ).values_list("recipient__username", flat=True)
     ) == ["staff"]
 
 
