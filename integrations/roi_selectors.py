@@ -16,16 +16,29 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from django.contrib.auth.models import AbstractBaseUser
+
 from crisis.choices import TaskStatus
 from crisis.models import Task
+from hrcore.choices import Role
 from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
+from hrcore.selectors import has_role, is_hr_admin
 
 from . import roi
 from .models import Complaint, Order
+from .selectors import is_finance
 from .roi_sources import PartnerFigures
 
 DEFAULT_PERIOD_DAYS = 365
+
+
+def may_refresh_roi(user: AbstractBaseUser) -> bool:
+    """Who may ask the partners again before the cached figures expire: HR admins, finance and
+    executives (the people who act on the table); everyone else reads the cached figures."""
+    if not user.is_authenticated:
+        return False
+    return is_hr_admin(user) or is_finance(user) or has_role(user, Role.EXECUTIVE)
 
 
 @dataclass(frozen=True)

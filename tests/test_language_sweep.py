@@ -57,6 +57,7 @@ NOT_SWEPT = {
     "integrations:commission_decide": "a POST (the buttons are on integrations:commissions)",
     "integrations:complaint_outcome": "a POST (its form is on the person page)",
     "absence_self_cancel": "a POST (its button is on absence_self)",
+    "integrations:customer_roi_refresh": "a POST (its button is on integrations:customer_roi)",
     "crisis:walk_in_outcome": "a POST (its form is on the crisis and person pages)",
     "integrations:handover_execute": "a POST (its page is integrations:offboarding)",
     "integrations:handover_revert": "a POST (its page is integrations:offboarding)",

@@ -547,6 +547,12 @@ MATRIX: list[Row] = [
     Row("integrations:commission_statement", "GET", ALL_200, note="one's own statement"),
     Row("integrations:customer_roi", "GET", ALL_200, note="the customers one may see"),
     Row(
+        "integrations:customer_roi_refresh",
+        "POST",
+        (403, 403, 302, 403, 403, 302, 302, 403),
+        note="finance, executives and HR admins ask the partners again",
+    ),
+    Row(
         "integrations:commission_rules",
         "GET",
         (404, 404, 404, 404, 404, 404, 200, 404),
