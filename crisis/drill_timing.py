@@ -28,6 +28,9 @@ def random_business_moment(
 # --- A drill's compressed clock (issue 16 §1) ----------------------------------------------
 
 
+MAX_DRILL_SPEED = 60
+
+
 def drill_deadline(minutes: int, speed: int) -> int:
     """A duty's deadline on a drill's compressed clock: divided by ``speed``, at least 1 minute.
     The one rule for the clocks (filing, added tasks) and for the durations shown to the

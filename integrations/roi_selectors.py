@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-from django.contrib.auth.models import AbstractBaseUser
 
 from crisis.choices import TaskStatus
 from crisis.models import Task
@@ -27,8 +26,8 @@ from hrcore.selectors import has_role, is_hr_admin
 
 from . import roi
 from .models import Complaint, Order
-from .selectors import is_finance
 from .roi_sources import PartnerFigures
+from .selectors import is_finance
 
 DEFAULT_PERIOD_DAYS = 365
 

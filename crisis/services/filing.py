@@ -32,7 +32,7 @@ from ..choices import (
     ParticipantRole,
     Severity,
 )
-from ..drill_timing import drill_deadline
+from ..drill_timing import MAX_DRILL_SPEED, drill_deadline
 from ..models import (
     DESCRIPTION_MAX_LENGTH,
     Crisis,
@@ -48,8 +48,6 @@ from .assignment import start_clock, task_assigned_spec
 from .common import crisis_link, drill_marked, event_payload, task_brief
 from .obligations import obligations_sync
 from .rollup import crisis_rollup_count_filed
-
-MAX_DRILL_SPEED = 60
 
 
 def _may_file(actor, unit: OrgUnit) -> bool:

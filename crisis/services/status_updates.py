@@ -23,8 +23,9 @@ from hrcore.text import check_length
 
 from .. import events
 from ..choices import CrisisStatus, Severity
+from ..drill_timing import MAX_DRILL_SPEED, drill_deadline
 from ..models import STATUS_UPDATE_MAX_LENGTH, Crisis, StatusCadence, StatusUpdate
-from ..selectors.course import status_cadences
+from ..selectors.course import status_cadence_of, status_cadences
 from .common import crisis_link, drill_marked, filer_employee, require_open_crisis
 from .course import actor_person, lock_managed, notify_audience
 
@@ -118,20 +119,31 @@ def status_update_sweep(now: datetime | None = None) -> int:
     for severity, minutes in status_cadences().items():
         if not minutes:
             continue
-        overdue = (
-            Crisis.objects.filter(
-                status=CrisisStatus.OPEN,
-                severity=severity,
-                status_update_reminded=False,
-                status_updated_at__lte=now - timedelta(minutes=minutes),
-            )
-            .select_related("unit__head__user", "filed_by__employee")
-            .order_by("status_updated_at", "id")
+        waiting = Crisis.objects.filter(
+            status=CrisisStatus.OPEN, severity=severity, status_update_reminded=False
+        ).select_related("unit__head__user", "filed_by__employee")
+        overdue = list(
+            waiting.filter(
+                is_drill=False, status_updated_at__lte=now - timedelta(minutes=minutes)
+            ).order_by("status_updated_at", "id")[:SWEEP_BATCH]
         )
-        for crisis in overdue[:SWEEP_BATCH]:
+        # A drill's cadence runs on its compressed clock, like its duties (a few drills at most
+        # run at once: their own deadlines are checked here).
+        overdue += [
+            c
+            for c in waiting.filter(
+                is_drill=True,
+                status_updated_at__lte=now
+                - timedelta(minutes=drill_deadline(minutes, MAX_DRILL_SPEED)),
+            ).order_by("status_updated_at", "id")[:SWEEP_BATCH]
+            if c.status_updated_at
+            <= now - timedelta(minutes=status_cadence_of(c, {severity: minutes}))
+        ]
+        for crisis in overdue:
+            every = status_cadence_of(crisis, {severity: minutes})
             with transaction.atomic():
-                due = crisis.status_updated_at + timedelta(minutes=minutes)
-                if _remind(crisis, due_at=due, every_minutes=minutes, now=now):
+                due = crisis.status_updated_at + timedelta(minutes=every)
+                if _remind(crisis, due_at=due, every_minutes=every, now=now):
                     reminded += 1
     return reminded
 

@@ -114,9 +114,49 @@ def test_a_drills_statutory_clock_titles_are_compressed(crisis_world, users, cli
         drill=True,
         drill_speed=4,
     )
-    clock = CrisisObligation.objects.filter(crisis=drill, title_en__contains="within 4 hours").first()
+    clock = CrisisObligation.objects.filter(
+        crisis=drill, title_en__contains="within 4 hours"
+    ).first()
     assert clock is not None
     Employee.objects.filter(user=users["hradmin"]).update(language="en")
     page = client_as("hradmin").get(f"/crises/{drill.pk}/").content.decode()
     assert clock.title_en.replace("within 4 hours", "within 1 hour") in page
     assert clock.title_en not in page  # the legal basis below still quotes the law as written
+
+
+@pytest.mark.django_db
+def test_a_drills_status_update_cadence_runs_on_its_clock(crisis_world, users):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from crisis.selectors.course import status_update_due_at
+    from crisis.services.status_updates import status_update_sweep
+
+    t0 = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
+    with time_machine.travel(t0, tick=False) as clock:
+        drill = crisis_file(
+            scenario="debt-collection-emergency",
+            title="演练：催收人员到访",
+            severity="critical",  # a status update every 30 minutes
+            actor=users["hradmin"],
+            drill=True,
+            drill_speed=4,
+        )
+        real = crisis_file(
+            scenario="debt-collection-emergency",
+            title="催收人员到访",
+            severity="critical",
+            actor=users["manager"],
+        )
+        assert status_update_due_at(drill) == t0 + timedelta(minutes=8)  # 30 ÷ 4, rounded
+        assert status_update_due_at(real) == t0 + timedelta(minutes=30)
+        clock.move_to(t0 + timedelta(minutes=7))
+        assert status_update_sweep() == 0
+        clock.move_to(t0 + timedelta(minutes=8))
+        assert status_update_sweep() == 1  # the drill, not the real crisis
+        reminder = Notification.objects.get(kind="crisis.status_update_due")
+        assert reminder.data.get("crisis_id", drill.pk) == drill.pk
+        assert reminder.params["every_minutes"] == 8 and reminder.params["drill"] is True
+        clock.move_to(t0 + timedelta(minutes=30))
+        assert status_update_sweep() == 1  # now the real crisis, at its own cadence

@@ -46,9 +46,7 @@ def test_the_partners_are_asked_once_then_their_figures_come_from_the_cache(
     assert _calls(sandbox) - before == 2 * asked
 
 
-def test_expired_figures_are_asked_again_and_a_failing_partner_shows_them_stale(
-    partners, sandbox
-):
+def test_expired_figures_are_asked_again_and_a_failing_partner_shows_them_stale(partners, sandbox):
     since, until = date(2025, 12, 1), date(2026, 11, 30)
     t0 = timezone.now()
     first = roi_sources.partner_figures(since=since, until=until, now=t0)
