@@ -118,6 +118,17 @@ def _cached(key: str) -> tuple[datetime, list] | None:
     return entry
 
 
+def _failure(key: str) -> tuple[datetime, str] | None:
+    """When asking the partner again last failed, and why (None: it did not)."""
+    try:
+        entry = cache.get(f"{key}:failed")
+    except Exception:
+        return None
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], datetime)):
+        return None
+    return entry
+
+
 def _apply(figures: PartnerFigures, kind: str, value: list) -> None:
     if kind == "finance":
         figures.revenue = {r.customer: r.revenue for r in value}
@@ -154,7 +165,11 @@ def partner_figures(
         cached = _cached(key)
         if cached is not None and not refresh and (now - cached[0]).total_seconds() < fresh_for:
             _apply(figures, kind, cached[1])
-            setattr(figures, kind, SourceStatus("ok", status.partner, as_of=cached[0]))
+            failed = _failure(key)  # a refresh failed since: still the last figures, but stale
+            if failed is not None and failed[0] >= cached[0]:
+                setattr(figures, kind, SourceStatus("stale", status.partner, failed[1], cached[0]))
+            else:
+                setattr(figures, kind, SourceStatus("ok", status.partner, as_of=cached[0]))
             continue
         pending[kind] = ((job, status), key, cached)
     if not pending:
@@ -168,6 +183,7 @@ def partner_figures(
             value = list(value)
             try:
                 cache.set(key, (now, value), timeout=fresh_for + STALE_KEEP_SECONDS)
+                cache.delete(f"{key}:failed")
             except Exception:  # the cache down: the figures are still shown, asked next time
                 logger.warning("ROI cache unavailable", exc_info=True)
             _apply(figures, kind, value)
@@ -175,6 +191,10 @@ def partner_figures(
         elif cached is not None:
             _apply(figures, kind, cached[1])
             setattr(figures, kind, SourceStatus("stale", status.partner, status.error, cached[0]))
+            try:  # the next loads say so too, until the partner answers again
+                cache.set(f"{key}:failed", (now, status.error), timeout=max(fresh_for, 60))
+            except Exception:
+                logger.warning("ROI cache unavailable", exc_info=True)
         else:
             setattr(figures, kind, status)
     return figures

@@ -117,3 +117,20 @@ def test_refresh_asks_the_partners_now_for_those_allowed(partners, sandbox, clie
     bad = hradmin.post(url, {"since": "yesterday"})
     assert bad.status_code == 302 and bad["Location"] == PAGE
     assert hradmin.get(url).status_code == 405
+
+
+def test_after_a_failed_refresh_the_page_still_says_stale_until_the_partner_answers(
+    partners, sandbox, client_as
+):
+    url = reverse("integrations:customer_roi_refresh")
+    hradmin = client_as("hradmin")
+    hradmin.get(PAGE)
+    sandbox.knobs(finance={"mode": "error"})
+    hradmin.post(url)
+    page = hradmin.get(PAGE).content.decode()
+    assert 'data-source="finance" data-state="stale"' in page
+    assert 'data-source="attendance" data-state="ok"' in page
+    sandbox.knobs(finance={"mode": "ok"})
+    hradmin.post(url)
+    page = hradmin.get(PAGE).content.decode()
+    assert 'data-source="finance" data-state="ok"' in page
