@@ -96,6 +96,14 @@ def test_a_x4_drill_shows_its_participants_compressed_durations(
         me = finance.get("/people/me/").content.decode()
         assert drill_words in me, language
 
+    # Deadlines typed into the drill (a follow-up, an added task) run on its clock: said so.
+    Employee.objects.filter(user=users["hradmin"]).update(language="en")
+    filer = client_as("hradmin").get(f"/crises/{drill.pk}/").content.decode()
+    assert 'data-testid="drill-speed-note"' in filer and "divided by 4" in filer
+    assert 'data-testid="drill-speed-note"' not in client_as("manager").get(
+        f"/crises/{real.pk}/"
+    ).content.decode()
+
     body = api_as("finance").get(f"/api/v1/tasks/{finance_task.pk}/").json()
     assert body["action"] in (
         "8 分钟内上传该客户的付款记录与未付发票。",
