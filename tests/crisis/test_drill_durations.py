@@ -100,9 +100,10 @@ def test_a_x4_drill_shows_its_participants_compressed_durations(
     Employee.objects.filter(user=users["hradmin"]).update(language="en")
     filer = client_as("hradmin").get(f"/crises/{drill.pk}/").content.decode()
     assert 'data-testid="drill-speed-note"' in filer and "divided by 4" in filer
-    assert 'data-testid="drill-speed-note"' not in client_as("manager").get(
-        f"/crises/{real.pk}/"
-    ).content.decode()
+    assert (
+        'data-testid="drill-speed-note"'
+        not in client_as("manager").get(f"/crises/{real.pk}/").content.decode()
+    )
 
     body = api_as("finance").get(f"/api/v1/tasks/{finance_task.pk}/").json()
     assert body["action"] in (
