@@ -45,3 +45,38 @@ def test_no_product_text_says_ticheng():
         if "提成" in path.read_text(encoding="utf-8"):
             found.append(path.relative_to(ROOT).as_posix())
     assert found == []
+
+
+def test_earlier_commission_event_summaries_are_reworded_and_back(db, users):
+    import importlib
+
+    from django.apps import apps
+
+    from hrcore.models import PerformanceEvent
+
+    migration = importlib.import_module("hrcore.migrations.0017_commission_wording")
+    staff = users["staff"].employee
+    rows = [
+        ("commission", "提成获批:订单 SO-1", "commission:SO-1"),
+        ("commission", "提成冲销:订单 SO-2", "commission:SO-2:reversed"),
+        ("complaint", "提成获批:不是佣金事件", "complaint:X"),  # another kind: untouched
+    ]
+    for kind, text, key in rows:
+        PerformanceEvent.objects.create(
+            employee=staff,
+            kind=kind,
+            variant="",
+            source_key=key,
+            points=1,
+            summary_zh=text,
+            occurred_at="2026-11-02T09:00:00Z",
+            period="2026-11",
+        )
+
+    def summaries():
+        return list(PerformanceEvent.objects.order_by("pk").values_list("summary_zh", flat=True))
+
+    migration.forwards(apps, None)
+    assert summaries() == ["佣金获批:订单 SO-1", "佣金冲销:订单 SO-2", "提成获批:不是佣金事件"]
+    migration.backwards(apps, None)
+    assert summaries() == [text for _k, text, _key in rows]
