@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Severity(models.TextChoices):
@@ -171,3 +172,15 @@ class FindingKind(models.TextChoices):
 class ActionItemStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
+
+
+class ComplaintOutcome(models.TextChoices):
+    """What became of a complaint: open until the owner's supervisor or HR decides. Resolved and
+    upheld keep its points on the performance record (the default: the points count from the
+    moment it is recorded); dismissed takes them back with a compensating event. Shared by company
+    complaints (``integrations.Complaint``) and walk-in complaints (``WalkInConsumer``)."""
+
+    OPEN = "open", pgettext_lazy("complaint", "Open")
+    RESOLVED = "resolved", pgettext_lazy("complaint", "Resolved")
+    UPHELD = "upheld", pgettext_lazy("complaint", "Upheld")
+    DISMISSED = "dismissed", pgettext_lazy("complaint", "Dismissed")

@@ -13,6 +13,7 @@ from hrcore.models import Employee
 from hrcore.selectors import unit_subtree_q
 
 from .choices import TASK_OPEN_STATES, CrisisStatus, DeliverableKind, TaskStatus
+from .presenters import task_what
 from .selectors.access import crises_visible_to, tasks_visible_to
 from .selectors.crises import my_open_tasks
 from .task_state import task_state
@@ -20,7 +21,13 @@ from .task_state import task_state
 
 def tasks_panel(user: AbstractBaseUser, employee: Employee | None, now: datetime) -> dict:
     tasks = list(my_open_tasks(user)[:ROWS])
-    return {"my_tasks": [{"task": t, "state": task_state(t, now)} for t in tasks]}
+    return {
+        "my_tasks": [
+            # a drill's durations on its compressed clock (presenters.task_what)
+            {"task": t, "state": task_state(t, now), "what": task_what(t) if t.duty_id else ""}
+            for t in tasks
+        ]
+    }
 
 
 def unit_crises_panel(user: AbstractBaseUser, employee: Employee | None, now: datetime) -> dict:

@@ -17,6 +17,7 @@ from hrcore.i18n import Bilingual
 from . import obligations as obligation_rules
 from .choices import (
     ActionItemStatus,
+    ComplaintOutcome,
     CrisisSource,
     CrisisStatus,
     DeliverableKind,
@@ -964,6 +965,25 @@ class WalkInConsumer(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(default=timezone.now)
+    # The complaint's outcome, decided like a company complaint's (the employee's supervisor
+    # chain or HR): dismissed takes its performance points back with a compensating event.
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=ComplaintOutcome.choices,
+        default=ComplaintOutcome.OPEN,
+        db_index=True,
+    )
+    outcome_note = models.CharField(_("outcome note"), max_length=500, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
 
     class Meta:
         verbose_name = _("walk-in consumer")

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from hrcore.notification_kinds import Params, at_time, listing, local, register, user
 
-from .choices import DecisionOption, Severity, TriggerKind
+from .choices import ComplaintOutcome, DecisionOption, Severity, TriggerKind
+from .drill_timing import drill_text, task_drill_speed
 
 _TITLE = "Collectors in the office"
 _ACTION = {"zh": "核对欠款与还款记录。", "en": "Verify the debt and the payment records."}
@@ -129,6 +130,50 @@ register(
         "purchase": "Electric kettle, receipt 0042",
         "responsible": _PERSON,
         "as": "supervisor",
+    },
+)
+
+
+def _outcome_label(code: str) -> str:
+    return str(ComplaintOutcome(code).label) if code in ComplaintOutcome.values else code
+
+
+def _complaint_about(params: Params) -> str:
+    """A company complaint names its customer (both scripts); a walk-in one its consumer."""
+    if params.get("customer"):
+        return local(params.get("customer"))
+    return user(params.get("consumer"))
+
+
+def _complaint_outcome_body(params: Params) -> str:
+    name = local(params.get("employee"))
+    if params.get("outcome") == ComplaintOutcome.DISMISSED:
+        text = _("It no longer counts on %(name)s's performance record: its points are taken back.")
+    else:
+        text = _("It stays on %(name)s's performance record.")
+    parts = [
+        _("Decided by %(decider)s.") % {"decider": local(params.get("decider"))},
+        text % {"name": name},
+    ]
+    if params.get("note"):
+        parts.append(_("Reason: %(note)s") % {"note": user(params.get("note"))})
+    return " ".join(parts)
+
+
+register(
+    "complaint.outcome",
+    subject=lambda p: (
+        _("Complaint about %(about)s decided: %(outcome)s")
+        % {"about": _complaint_about(p), "outcome": _outcome_label(p.get("outcome", ""))}
+    ),
+    body=_complaint_outcome_body,
+    example={
+        "consumer": "Li Na",
+        "outcome": "dismissed",
+        "note": "The kettle was dropped at home",
+        "employee": _PERSON,
+        "as": "employee",
+        "decider": {"zh": "张敏", "en": "Zhang Min"},
     },
 )
 
@@ -288,7 +333,11 @@ def duty_action(task) -> dict[str, str]:
     if task.duty_id is None:
         return {"zh": task.action, "en": task.action}
     code = task.duty_code
-    return {"zh": task.duty.action_zh or code, "en": task.duty.action_en or code}
+    speed = task_drill_speed(task)  # a drill's durations on its compressed clock
+    return {
+        "zh": drill_text(task.duty.action_zh, speed) or code,
+        "en": drill_text(task.duty.action_en, speed) or code,
+    }
 
 
 # --- Statutory clocks (issue 15 §3): the obligation's title comes in both languages ---------

@@ -13,6 +13,7 @@ from hrcore.person_page import register_section
 from hrcore.selectors import PersonPageAccess
 from responsibilities.selectors import position_crisis_duties
 
+from .presenters import task_what
 from .selectors.people import crisis_record_of
 from .task_state import task_state
 
@@ -31,7 +32,10 @@ def history_section(
 ) -> dict:
     record = crisis_record_of(user, person, limit=ROWS)
     return {
-        "open_tasks": [{"task": t, "state": task_state(t, now)} for t in record.open_tasks],
+        "open_tasks": [
+            {"task": t, "state": task_state(t, now), "what": task_what(t)}
+            for t in record.open_tasks
+        ],
         "history": record.history,
         "history_more": record.history_total - len(record.history),
     }

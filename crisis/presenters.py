@@ -20,6 +20,7 @@ from hrcore.selectors import employee_of
 
 from . import metrics
 from .choices import DeliverableKind, EventKind, TaskStatus
+from .drill_timing import drill_text, task_drill_speed
 from .forms import decision_option_label
 from .notifications import severity_label
 from .task_state import task_late, task_state
@@ -68,8 +69,10 @@ def task_department(task) -> str:
 
 
 def task_what(task) -> str:
-    """The duty's action, without its closing full stop (it is quoted inside sentences)."""
+    """The duty's action, without its closing full stop (it is quoted inside sentences); in a
+    drill with its durations on the drill's clock ("within 30 minutes" at ×4: 8 minutes)."""
     text = task.duty.action if task.duty_id else task.action
+    text = drill_text(text, task_drill_speed(task)) if task.duty_id else text
     return text.strip().rstrip("。.！!；;")
 
 

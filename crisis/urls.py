@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import course_views, views, views_drills, views_obligations
+from . import course_views, views, views_drills, views_obligations, views_walk_in
 
 app_name = "crisis"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/decide/", views.crisis_decide, name="decide"),
     path("<int:pk>/brief/", views.crisis_brief, name="brief"),
     path("<int:pk>/close/", views.crisis_close, name="close"),
+    path("<int:pk>/walk-in/outcome/", views_walk_in.walk_in_outcome, name="walk_in_outcome"),
     path("tasks/<int:pk>/acknowledge/", views.task_acknowledge, name="task_acknowledge"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task_complete"),
     path("tasks/<int:pk>/comment/", views.task_comment, name="task_comment"),

@@ -34,6 +34,7 @@ from hrcore.selectors import employee_of, has_role, unit_by_code
 from responsibilities.coverage_selectors import coverage_gaps_overview
 
 from . import decision_page, presenters
+from .choices import ComplaintOutcome
 from .downloads import attachment
 from .forms import (
     CloseForm,
@@ -319,6 +320,7 @@ def crisis_detail(request, pk: int):
         else None
     )
     can_decide = crisis.is_open and access_selectors.can_decide(request.user, crisis)
+    walk_in = walk_in_selectors.walk_in_of(crisis)
     if can_decide:  # the form's options and people are read for deciders only
         context.update(decision_page.decision_form_context(crisis, context["decisions"]))
     context.update(
@@ -342,7 +344,13 @@ def crisis_detail(request, pk: int):
                 r["state"] in ("ok", "warning", "breached") for r in context["rows"]
             ),
             "dossier_url": dossier_url(crisis.pk),
-            "walk_in": walk_in_selectors.walk_in_of(crisis),
+            "walk_in": walk_in,
+            "walk_in_may_decide": walk_in is not None
+            and walk_in.outcome == ComplaintOutcome.OPEN
+            and walk_in_services.may_decide_walk_in(request.user, walk_in),
+            "complaint_outcomes": [
+                c for c in ComplaintOutcome.choices if c[0] != ComplaintOutcome.OPEN
+            ],
             "upload_types": " ".join(sorted(uploads_services.ALLOWED_UPLOAD_TYPES)),
             "upload_mb": uploads_services.upload_max_bytes() // (1024 * 1024),
             **obligation_selectors.crisis_clocks(request.user, crisis, timezone.now()),

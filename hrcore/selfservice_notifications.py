@@ -1,5 +1,5 @@
 """Notification kinds of employee self-service (``hrcore.notification_kinds``): questions and
-disputes routed, reminded, escalated and answered; absences recorded by the person."""
+disputes routed, reminded, escalated and answered; absences recorded and cancelled by the person."""
 
 from __future__ import annotations
 
@@ -111,5 +111,39 @@ register(
         "starts_at": "2026-12-07T01:00:00+00:00",
         "ends_at": "2026-12-11T10:00:00+00:00",
         "time_zone": "Asia/Shanghai",
+    },
+)
+
+
+def _absence_cancelled_body(params: Params) -> str:
+    parts = []
+    if params.get("ended_early"):
+        parts.append(_("%(name)s is back early.") % {"name": local(params.get("employee"))})
+    if local(params.get("delegate")):
+        parts.append(
+            _("%(delegate)s no longer stands in for them.")
+            % {"delegate": local(params.get("delegate"))}
+        )
+    return " ".join(parts)
+
+
+register(
+    "absence.cancelled",
+    subject=lambda p: (
+        _("%(name)s cancelled their leave %(starts)s – %(ends)s")
+        % {
+            "name": local(p.get("employee")),
+            "starts": on_day(p.get("starts_at", ""), p.get("time_zone", "")),
+            "ends": on_day(p.get("ends_at", ""), p.get("time_zone", "")),
+        }
+    ),
+    body=_absence_cancelled_body,
+    example={
+        "employee": _PERSON,
+        "delegate": _DELEGATE,
+        "starts_at": "2026-12-07T01:00:00+00:00",
+        "ends_at": "2026-12-11T10:00:00+00:00",
+        "time_zone": "Asia/Shanghai",
+        "ended_early": True,
     },
 )

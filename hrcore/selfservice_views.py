@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selfservice_selectors as qs
-from .errors import KeelError, ValidationFailed
+from .errors import KeelError, NotFound, ValidationFailed
 from .selectors import employee_of, employees_visible_to, is_hr_admin
 from .selfservice_forms import AbsenceForm, AnswerForm, QuestionForm
 from .services import selfservice
@@ -175,3 +175,24 @@ def absence_self(request):
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def absence_self_cancel(request, pk: int):
+    """Cancel one's own leave that is not over (``selfservice.absence_self_cancel``); someone
+    else's is a 404, one already over or from the HR system a message."""
+    try:
+        kept = selfservice.absence_self_cancel(user=request.user, absence_id=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except KeelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Your leave ends now; your delegate no longer stands in for you.")
+            if kept is not None
+            else _("Your leave was cancelled; your delegate no longer stands in for you."),
+        )
+    return redirect("absence_self")

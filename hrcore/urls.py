@@ -41,6 +41,11 @@ urlpatterns = [
         "me/questions/<int:pk>/answer/", selfservice_views.question_answer, name="question_answer"
     ),
     path("me/leave/", selfservice_views.absence_self, name="absence_self"),
+    path(
+        "me/leave/<int:pk>/cancel/",
+        selfservice_views.absence_self_cancel,
+        name="absence_self_cancel",
+    ),
     path("r/ack/<str:token>/", reach_views.acknowledge, name="reach_ack"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),

@@ -2,7 +2,9 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+# Company and walk-in complaints share their outcomes; walk-in complaints live in crisis.
+from crisis.choices import ComplaintOutcome  # noqa: F401  (re-exported)
 
 
 class PartnerKind(models.TextChoices):
@@ -142,14 +144,3 @@ OUTBOUND_EVENTS = (
     "test.ping",
 )
 EVERY_EVENT = "*"
-
-
-class ComplaintOutcome(models.TextChoices):
-    """What became of a complaint: open until the owner's supervisor or HR decides. Resolved and
-    upheld keep its points on the performance record (the default: the points count from the
-    moment it is recorded); dismissed takes them back with a compensating event."""
-
-    OPEN = "open", pgettext_lazy("complaint", "Open")
-    RESOLVED = "resolved", pgettext_lazy("complaint", "Resolved")
-    UPHELD = "upheld", pgettext_lazy("complaint", "Upheld")
-    DISMISSED = "dismissed", pgettext_lazy("complaint", "Dismissed")

@@ -35,11 +35,17 @@ def complaints_section(
         complaint.severity_label = VARIANT_LABELS.get(complaint.severity, complaint.severity)
     return {
         "complaints": found.complaints,
+        "walk_ins": found.walk_ins,
+        "decided": found.decided,
+        "decided_total": found.decided_total,
+        "decided_more": found.decided_total - len(found.decided),
         "total": found.total,
         "points": found.points,
         "open": found.open,
         "linked": found.visible_customer_ids,
-        # The owner's supervisor chain and HR decide the outcome (complaint_outcome_record).
+        "linked_crises": found.visible_crisis_ids,
+        # The owner's supervisor chain and HR decide the outcome (complaint_outcome_record,
+        # walk_in_complaint_outcome_record: the same rule for both kinds).
         "may_decide": access.is_supervisor or access.is_hr,
         "outcomes": [c for c in ComplaintOutcome.choices if c[0] != ComplaintOutcome.OPEN],
     }

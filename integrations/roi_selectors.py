@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -18,14 +19,25 @@ from django.utils.translation import gettext as _
 
 from crisis.choices import TaskStatus
 from crisis.models import Task
+from hrcore.choices import Role
 from hrcore.errors import ValidationFailed
 from hrcore.models import Employee
+from hrcore.selectors import has_role, is_hr_admin
 
 from . import roi
 from .models import Complaint, Order
 from .roi_sources import PartnerFigures
+from .selectors import is_finance
 
 DEFAULT_PERIOD_DAYS = 365
+
+
+def may_refresh_roi(user: AbstractBaseUser) -> bool:
+    """Who may ask the partners again before the cached figures expire: HR admins, finance and
+    executives (the people who act on the table); everyone else reads the cached figures."""
+    if not user.is_authenticated:
+        return False
+    return is_hr_admin(user) or is_finance(user) or has_role(user, Role.EXECUTIVE)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,16 @@ by a column (highest cost-to-revenue first by default), the highest ratios flagg
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from customers.selectors import customers_visible_to
 from hrcore.charts import hbar_chart
@@ -63,6 +70,35 @@ def roi_table(request):
             "period": period,
             "period_error": period_error,
             "sources": figures.sources(),
+            "statuses": {"finance": figures.finance, "attendance": figures.attendance},
+            "may_refresh": roi_selectors.may_refresh_roi(request.user),
+            "fresh_minutes": roi_sources.cache_seconds() // 60,
         },
         status=400 if period_error else 200,
     )
+
+
+@require_POST
+@login_required
+def roi_refresh(request):
+    """Ask the partners again now for the period shown (HR admins, finance, executives), then
+    show the page; a partner that fails keeps its last figures, marked stale."""
+    if not roi_selectors.may_refresh_roi(request.user):
+        raise PermissionDenied(_("Only HR admins, finance and executives refresh the figures."))
+    try:
+        period = roi_selectors.period_from_query(
+            request.POST.get("since"), request.POST.get("until")
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("integrations:customer_roi"))
+    figures = roi_sources.partner_figures(since=period.since, until=period.until, refresh=True)
+    if any(s.state in ("stale", "failed") for s in (figures.finance, figures.attendance)):
+        messages.warning(request, _("Not every partner answered: see each source below."))
+    else:
+        messages.success(request, _("Figures refreshed from the partners."))
+    query = {"since": period.since.isoformat(), "until": period.until.isoformat()}
+    sort = request.POST.get("sort", "")
+    if sort in roi.SORTS:
+        query |= {"sort": sort, "dir": "asc" if request.POST.get("dir") == "asc" else "desc"}
+    return HttpResponseRedirect(f"{reverse('integrations:customer_roi')}?{urlencode(query)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisis.choices import TASK_OPEN_STATES, DeliverableKind
-from crisis.models import Deliverable
+from crisis.models import Deliverable, WalkInConsumer
 from crisis.selectors.access import CrisisAccess, crises_visible_to, crisis_access
 from crisis.selectors.people import open_roles_of, open_tasks_of
+from crisis.selectors.walk_in import walk_ins_against
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from hrcore.choices import DeliveryResult, DepartmentFunction, OutboxStatus, Role
@@ -388,38 +389,106 @@ def customers_owned(user: AbstractBaseUser, employee: Employee, *, limit: int) -
 
 
 @dataclass
+class DecidedComplaint:
+    """A decided complaint on a person's page: a company's (``complaint``) or a walk-in
+    consumer's (``walk_in``), with the points it counted (taken back when dismissed)."""
+
+    kind: str  # "company" or "walk_in"
+    received_at: datetime
+    decided_at: datetime | None
+    outcome: str
+    outcome_label: str
+    points: int
+    note: str
+    complaint: Complaint | None = None
+    walk_in: WalkInConsumer | None = None
+
+    @property
+    def taken_back(self) -> bool:
+        return self.outcome == ComplaintOutcome.DISMISSED
+
+
+@dataclass
 class PersonComplaints:
-    complaints: list[Complaint]  # the open ones, newest first
-    total: int  # every complaint that counts (not dismissed)
+    complaints: list[Complaint]  # the open company complaints, newest first
+    total: int  # every complaint that counts (not dismissed), company and walk-in
     points: int  # their points
     visible_customer_ids: set[int]
     open: int = 0
+    walk_ins: list[WalkInConsumer] = field(default_factory=list)  # the open walk-in ones
+    visible_crisis_ids: set[int] = field(default_factory=set)
+    decided: list[DecidedComplaint] = field(default_factory=list)  # last decided first
+    decided_total: int = 0
 
 
 def complaints_against(
     user: AbstractBaseUser, employee: Employee, *, limit: int
 ) -> PersonComplaints:
-    """The complaints counting on ``employee``'s performance record (all but dismissed ones),
-    their number and points, and the open ones (``ComplaintOutcome.OPEN``) newest first; a
-    customer is linked only where ``user`` may open its page. Three queries."""
+    """The complaints counting on ``employee``'s performance record — about company customers
+    and about walk-in consumers (``crisis.selectors.walk_in.walk_ins_against``; drills left
+    out): their number and points (all but dismissed ones), the open ones
+    (``ComplaintOutcome.OPEN``) newest first, and the ``limit`` last decided ones of either kind
+    with their outcome and points; a customer or crisis is linked only where ``user`` may open
+    it. Ten queries."""
     rows = Complaint.objects.filter(employee=employee)
     totals = rows.aggregate(
         n=Count("pk", filter=~Q(outcome=ComplaintOutcome.DISMISSED)),
         points=Sum("performance_points", filter=~Q(outcome=ComplaintOutcome.DISMISSED)),
         open=Count("pk", filter=Q(outcome=ComplaintOutcome.OPEN)),
+        decided=Count("pk", filter=~Q(outcome=ComplaintOutcome.OPEN)),
     )
     recent = list(
         rows.filter(outcome=ComplaintOutcome.OPEN)
         .select_related("customer")
         .order_by("-received_at", "-pk")[:limit]
     )
+    decided_rows = list(
+        rows.exclude(outcome=ComplaintOutcome.OPEN)
+        .select_related("customer")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
     visible = set(
         customers_visible_to(user)
-        .filter(pk__in={c.customer_id for c in recent})
+        .filter(pk__in={c.customer_id for c in recent + decided_rows})
         .values_list("pk", flat=True)
     )
+    walk_ins = walk_ins_against(user, employee, limit=limit)
+    decided = [
+        DecidedComplaint(
+            kind="company",
+            received_at=c.received_at,
+            decided_at=c.decided_at,
+            outcome=c.outcome,
+            outcome_label=c.get_outcome_display(),
+            points=c.performance_points,
+            note=c.outcome_note,
+            complaint=c,
+        )
+        for c in decided_rows
+    ] + [
+        DecidedComplaint(
+            kind="walk_in",
+            received_at=w.recorded_at,
+            decided_at=w.decided_at,
+            outcome=w.outcome,
+            outcome_label=w.get_outcome_display(),
+            points=w.points,
+            note=w.outcome_note,
+            walk_in=w,
+        )
+        for w in walk_ins.decided
+    ]
+    decided.sort(key=lambda d: d.decided_at or d.received_at, reverse=True)
     return PersonComplaints(
-        recent, totals["n"] or 0, totals["points"] or 0, visible, totals["open"] or 0
+        complaints=recent,
+        total=(totals["n"] or 0) + walk_ins.counting,
+        points=(totals["points"] or 0) + walk_ins.points,
+        visible_customer_ids=visible,
+        open=(totals["open"] or 0) + walk_ins.open_count,
+        walk_ins=walk_ins.open,
+        visible_crisis_ids=walk_ins.visible_crisis_ids,
+        decided=decided[:limit],
+        decided_total=(totals["decided"] or 0) + walk_ins.decided_count,
     )
 
 

@@ -6,6 +6,7 @@ app_name = "integrations"
 urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/roi/", roi_views.roi_table, name="customer_roi"),
+    path("customers/roi/refresh/", roi_views.roi_refresh, name="customer_roi_refresh"),
     path("customers/<str:external_id>/", views.customer_dossier, name="customer_dossier"),
     path(
         "customers/<str:external_id>/fragment/",

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from hrcore.api.serializers import EmployeeBriefSerializer, FieldsOnceMixin
 
 from ..choices import Severity
+from ..drill_timing import drill_text, task_drill_speed
 from ..follow_through import FollowUpFact, follow_through
 from ..models import (
     ACTION_MAX_LENGTH,
@@ -141,8 +142,11 @@ class TaskSerializer(FieldsOnceMixin, serializers.ModelSerializer):
         return task_late(task, timezone.now())
 
     def get_action(self, task) -> str:
-        """The duty's action, or the instruction of a task added while the crisis runs."""
-        return task.duty.action if task.duty_id else task.action
+        """The duty's action (a drill's durations on its compressed clock), or the instruction
+        of a task added while the crisis runs."""
+        if task.duty_id is None:
+            return task.action
+        return drill_text(task.duty.action, task_drill_speed(task))
 
 
 class WalkInConsumerSerializer(FieldsOnceMixin, serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from guardian.models import UserObjectPermission
 from hrcore.models import Employee
 
 from ..choices import CrisisStatus
+from ..drill_timing import crisis_drill_speed, drill_deadline
 from ..models import DEFAULT_STATUS_CADENCE, Crisis, CrisisLink, StatusCadence, StatusUpdate
 from .access import GRANT_CODENAMES, crises_visible_to
 
@@ -98,10 +99,17 @@ def status_update_due_at(crisis: Crisis, cadences: dict[str, int] | None = None)
     """When the next status update of an open crisis is due (None: no cadence, or closed)."""
     if crisis.status != CrisisStatus.OPEN:
         return None
-    minutes = (cadences or status_cadences()).get(crisis.severity, 0)
+    minutes = status_cadence_of(crisis, cadences)
     if not minutes:
         return None
     return crisis.status_updated_at + timedelta(minutes=minutes)
+
+
+def status_cadence_of(crisis: Crisis, cadences: dict[str, int] | None = None) -> int:
+    """Every how many minutes ``crisis`` owes a status update: its severity's cadence, on a
+    drill's compressed clock for a drill (``drill_deadline``, as its duties); 0: none."""
+    minutes = (cadences or status_cadences()).get(crisis.severity, 0)
+    return drill_deadline(minutes, crisis_drill_speed(crisis))
 
 
 def status_updates_of(crisis: Crisis):

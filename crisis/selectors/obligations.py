@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 
 from .. import obligations as rules
 from ..choices import CrisisStatus
+from ..drill_timing import crisis_drill_speed, drill_text
 from ..models import Crisis, CrisisObligation, Obligation
 from .access import can_manage, crises_visible_to
 
@@ -24,19 +25,21 @@ class ClockRow:
 
     clock: CrisisObligation
     countdown: rules.Clock
+    title: str  # in a drill with its durations on the drill's clock (drill_timing.drill_text)
 
     @property
     def is_open(self) -> bool:
         return self.clock.state in rules.OBLIGATION_OPEN_STATES
 
 
-def _rows(clocks, now: datetime) -> list[ClockRow]:
+def _rows(clocks, now: datetime, *, speed: int = 1) -> list[ClockRow]:
     return [
         ClockRow(
             clock=c,
             countdown=rules.clock_of(
                 state=c.state, due=c.due_at, warn=c.warn_at, now=now, filed_at=c.filed_at
             ),
+            title=drill_text(c.title, speed),
         )
         for c in clocks
     ]
@@ -55,7 +58,7 @@ def crisis_obligations(crisis: Crisis | int) -> QuerySet[CrisisObligation]:
 def crisis_clocks(user: AbstractBaseUser, crisis: Crisis, now: datetime) -> dict:
     """The crisis page's panel: every clock with its countdown, and whether the viewer may file
     (two queries, one more for the manage check of someone not obviously entitled)."""
-    rows = _rows(crisis_obligations(crisis), now)
+    rows = _rows(crisis_obligations(crisis), now, speed=crisis_drill_speed(crisis))
     return {
         "clock_rows": rows,
         "may_file_clocks": bool(rows) and can_manage(user, crisis),

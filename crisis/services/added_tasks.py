@@ -14,11 +14,11 @@ from hrcore.text import check_length
 
 from .. import events
 from ..choices import DeliverableKind, ParticipantRole, TaskKind
+from ..drill_timing import drill_deadline
 from ..models import ACTION_MAX_LENGTH, Crisis, Task
 from .assignment import notify_task_assigned, start_clock
 from .board import crisis_board_flags_refresh
 from .common import participant_add, require_manager, require_open_crisis
-from .filing import drill_deadline
 
 # Longest clock a task added by hand may run: thirty days (a statutory or follow-up horizon).
 MAX_DEADLINE_MINUTES = 30 * 24 * 60

@@ -32,6 +32,7 @@ from ..choices import (
     ParticipantRole,
     Severity,
 )
+from ..drill_timing import MAX_DRILL_SPEED, drill_deadline
 from ..models import (
     DESCRIPTION_MAX_LENGTH,
     Crisis,
@@ -47,15 +48,6 @@ from .assignment import start_clock, task_assigned_spec
 from .common import crisis_link, drill_marked, event_payload, task_brief
 from .obligations import obligations_sync
 from .rollup import crisis_rollup_count_filed
-
-MAX_DRILL_SPEED = 60
-
-
-def drill_deadline(minutes: int, speed: int) -> int:
-    """A duty's deadline on a drill's compressed clock: divided by ``speed``, at least 1 minute."""
-    if not minutes or speed <= 1:
-        return minutes
-    return max(1, round(minutes / speed))
 
 
 def _may_file(actor, unit: OrgUnit) -> bool:

@@ -32,6 +32,7 @@ from responsibilities.models import Scenario
 
 from .. import obligations as rules
 from ..choices import CrisisStatus, Severity
+from ..drill_timing import crisis_drill_speed, drill_text
 from ..models import NOTE_MAX_LENGTH, Crisis, CrisisObligation, Decision, Obligation
 from .common import crisis_link, drill_marked, filer_employee, require_manager
 from .uploads import validate_upload
@@ -339,7 +340,11 @@ def _notify(
                 clock.crisis,
                 {
                     "crisis_title": clock.crisis.title,
-                    "obligation": {"zh": clock.title_zh, "en": clock.title_en},
+                    # a drill's "within 4 hours" on its compressed clock, like its due time
+                    "obligation": {
+                        "zh": drill_text(clock.title_zh, crisis_drill_speed(clock.crisis)),
+                        "en": drill_text(clock.title_en, crisis_drill_speed(clock.crisis)),
+                    },
                     **params,
                 },
             ),

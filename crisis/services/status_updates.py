@@ -24,8 +24,9 @@ from hrcore.text import check_length
 
 from .. import events
 from ..choices import CrisisStatus, Severity
+from ..drill_timing import MAX_DRILL_SPEED, drill_deadline
 from ..models import STATUS_UPDATE_MAX_LENGTH, Crisis, StatusCadence, StatusUpdate
-from ..selectors.course import status_cadences
+from ..selectors.course import status_cadence_of, status_cadences
 from .common import crisis_link, drill_marked, filer_employee, lock_managed, require_open_crisis
 from .course import actor_person, notify_audience
 
@@ -119,26 +120,37 @@ def status_update_sweep(now: datetime | None = None) -> int:
     for severity, minutes in status_cadences().items():
         if not minutes:
             continue
-        overdue = (
-            Crisis.objects.filter(
-                status=CrisisStatus.OPEN,
-                severity=severity,
-                status_update_reminded=False,
-                status_updated_at__lte=now - timedelta(minutes=minutes),
-            )
-            .select_related("unit__head__user", "filed_by__employee")
-            .order_by("status_updated_at", "id")
+        waiting = Crisis.objects.filter(
+            status=CrisisStatus.OPEN, severity=severity, status_update_reminded=False
+        ).select_related("unit__head__user", "filed_by__employee")
+        overdue = list(
+            waiting.filter(
+                is_drill=False, status_updated_at__lte=now - timedelta(minutes=minutes)
+            ).order_by("status_updated_at", "id")[:SWEEP_BATCH]
         )
-        reminded += fire_each(
-            overdue[:SWEEP_BATCH],
-            lambda crisis, minutes=minutes: _remind(
+        # A drill's cadence runs on its compressed clock, like its duties (a few drills at most
+        # run at once: their own deadlines are checked here).
+        overdue += [
+            c
+            for c in waiting.filter(
+                is_drill=True,
+                status_updated_at__lte=now
+                - timedelta(minutes=drill_deadline(minutes, MAX_DRILL_SPEED)),
+            ).order_by("status_updated_at", "id")[:SWEEP_BATCH]
+            if c.status_updated_at
+            <= now - timedelta(minutes=status_cadence_of(c, {severity: minutes}))
+        ]
+
+        def remind(crisis: Crisis, severity: str = severity, minutes: int = minutes) -> bool:
+            every = status_cadence_of(crisis, {severity: minutes})
+            return _remind(
                 crisis,
-                due_at=crisis.status_updated_at + timedelta(minutes=minutes),
-                every_minutes=minutes,
+                due_at=crisis.status_updated_at + timedelta(minutes=every),
+                every_minutes=every,
                 now=now,
-            ),
-            what="status-update reminder of crisis",
-        )
+            )
+
+        reminded += fire_each(overdue, remind, what="status-update reminder of crisis")
     return reminded
 
 

@@ -10,21 +10,30 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hrcore.audit import AuditAction, audit
 from hrcore.contact import validate_mobile
-from hrcore.errors import ValidationFailed
+from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
 from hrcore.models import Employee, OrgUnit
 from hrcore.notification_kinds import person
-from hrcore.selectors import employees_visible_to
+from hrcore.selectors import employees_visible_to, person_page_access
 from hrcore.services.notifications import notification_send
-from hrcore.services.performance import performance_event_record
+from hrcore.services.performance import performance_event_record, performance_event_reverse
 from hrcore.text import has_line_break
 
 from .. import events
-from ..choices import CrisisSource, DeliverableKind, ParticipantRole, TaskStatus
+from ..choices import (
+    ComplaintOutcome,
+    CrisisSource,
+    DeliverableKind,
+    ParticipantRole,
+    TaskStatus,
+)
 from ..models import (
     WALK_IN_NAME_MAX_LENGTH,
     WALK_IN_PURCHASE_MAX_LENGTH,
@@ -35,6 +44,7 @@ from ..models import (
 )
 from .board import crisis_board_flags_refresh
 from .common import crisis_link, drill_marked
+from .complaint_outcomes import complaint_outcome_checked, complaint_outcome_notify
 from .filing import crisis_file
 
 # The scenario whose crises may concern a walk-in consumer.
@@ -47,10 +57,13 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 SUPERVISOR_REVIEW_DUTY = "supervisor-review"
 
 
+WALK_IN_SOURCE_PREFIX = "walk-in-complaint:"
+
+
 def walk_in_source_key(crisis_pk: int) -> str:
     """The performance event's source: a crisis id, never a company complaint's external id
-    (those are ``complaint:<id>``)."""
-    return f"walk-in-complaint:{crisis_pk}"
+    (those are ``complaint:<id>``); its compensation is ``<key>:reversed``."""
+    return f"{WALK_IN_SOURCE_PREFIX}{crisis_pk}"
 
 
 def walk_in_phone(text: str) -> str:
@@ -228,3 +241,71 @@ def _supervisor_review_to(crisis: Crisis, supervisor: Employee | None, *, actor)
     )
     if gap:
         crisis_board_flags_refresh([crisis.pk])
+
+
+def may_decide_walk_in(user: AbstractBaseUser, walk_in: WalkInConsumer) -> bool:
+    """Like a company complaint: the responsible employee's supervisor chain and HR admins
+    decide its outcome — never the employee."""
+    if walk_in.responsible is None:
+        return False
+    access = person_page_access(user, walk_in.responsible)
+    return access.is_supervisor or access.is_hr
+
+
+@transaction.atomic
+def walk_in_complaint_outcome_record(
+    *, walk_in: WalkInConsumer, outcome: str, actor: AbstractBaseUser, note: str = ""
+) -> WalkInConsumer:
+    """Decide an open walk-in complaint as a company complaint is decided: resolved or upheld
+    keep its points on the responsible employee's record; dismissed (a reason is required) takes
+    them back with a compensating performance event (``performance_event_reverse``), sent to the
+    partner like the first. The employee and their supervisor are told (not the decider).
+    Deciding it the same way again changes nothing; decided otherwise is a conflict."""
+    walk_in = (
+        WalkInConsumer.objects.select_for_update(of=("self",))
+        .select_related("crisis", "responsible__user", "responsible__unit", "supervisor__user")
+        .get(pk=walk_in.pk)
+    )
+    if not may_decide_walk_in(actor, walk_in):
+        raise PermissionDenied(
+            _("Only the responsible employee's supervisor or HR decide a complaint.")
+        )
+    note = complaint_outcome_checked(outcome, note)
+    if walk_in.outcome == outcome:
+        return walk_in
+    if walk_in.outcome != ComplaintOutcome.OPEN:
+        raise Conflict(
+            _("This complaint is already decided: %(outcome)s.")
+            % {"outcome": walk_in.get_outcome_display()}
+        )
+    walk_in.outcome, walk_in.outcome_note = outcome, note
+    walk_in.decided_at, walk_in.decided_by = timezone.now(), actor
+    walk_in.save(update_fields=["outcome", "outcome_note", "decided_at", "decided_by"])
+    audit(
+        walk_in,
+        AuditAction.UPDATE,
+        changes={"outcome": [ComplaintOutcome.OPEN, outcome]},
+        actor=actor,
+        data={"note": note} if note else None,
+    )
+    crisis = walk_in.crisis
+    if outcome == ComplaintOutcome.DISMISSED:  # a drill recorded nothing: nothing to take back
+        performance_event_reverse(
+            source_key=walk_in_source_key(crisis.pk),
+            summary=(
+                f"门店客户投诉不成立:{crisis.title}",
+                f"Walk-in complaint dismissed: {crisis.title}",
+            ),
+        )
+    complaint_outcome_notify(
+        employee=walk_in.responsible,
+        supervisor=walk_in.supervisor,
+        actor=actor,
+        outcome=outcome,
+        note=note,
+        about={"consumer": walk_in.name},
+        link=crisis_link(crisis.pk),
+        dedupe_key=f"crisis:{crisis.pk}:walk-in",
+        drill=crisis.is_drill,
+    )
+    return walk_in

@@ -45,7 +45,7 @@ def course_panel(context, crisis):
         "status_updates": list(course_selectors.status_updates_of(crisis)[:5]),
         "status_due_at": due_at,
         "status_overdue": due_at is not None and due_at <= now,
-        "status_every": cadences.get(crisis.severity, 0),
+        "status_every": course_selectors.status_cadence_of(crisis, cadences),
         "linked": course_selectors.linked_crises(crisis, user),
     }
     if manager and not crisis.is_open:

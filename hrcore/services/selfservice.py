@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..audit import AuditAction, audit
 from ..choices import AbsenceKind
-from ..errors import Conflict, PermissionDenied, ValidationFailed
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..models import Absence, Employee, Question
 from ..notification_kinds import person, when
 from ..score_refs import score_kind
@@ -31,7 +32,7 @@ from ..selfservice_selectors import (
     question_visible,
 )
 from .notifications import notification_send
-from .org import absence_save
+from .org import absence_delete, absence_save
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -418,3 +419,81 @@ def absence_self_record(
             dedupe_key=f"absence:{absence.pk}:recorded:{recipient.pk}",
         )
     return absence
+
+
+@transaction.atomic
+def absence_self_cancel(
+    *, user: AbstractBaseUser, absence_id: int, now: datetime | None = None
+) -> Absence | None:
+    """Cancel one's own leave that is not over yet, undoing what recording it did: a leave
+    that has not begun is removed; one already running ends now (the days taken stay on record).
+    Either way the resolver stops handing the person's duties to the delegate from now on, the
+    maps' coverage is told (``org_changed``), an audit entry says who cancelled what, and the
+    supervisor and the delegate are told. Someone else's absence is not found; one the HR system
+    recorded is changed there (its next update would bring it back); one already over is a
+    conflict. Returns the shortened absence, or None when it was removed."""
+    now = now or timezone.now()
+    employee = _asker(user)
+    absence = (
+        Absence.objects.select_for_update(of=("self",))
+        .select_related("delegate__user")
+        .filter(pk=absence_id, employee=employee)
+        .first()
+        if str(absence_id).isdigit()
+        else None
+    )
+    if absence is None:
+        raise NotFound(_("No such leave of yours."))
+    if absence.external_id:
+        raise Conflict(_("This absence comes from the HR system: ask HR to change it there."))
+    if absence.ends_at <= now:
+        raise Conflict(_("This absence is already over."))
+    before = {
+        "starts_at": absence.starts_at.isoformat(),
+        "ends_at": absence.ends_at.isoformat(),
+        "delegate": absence.delegate_id,
+    }
+    starts_at, ends_at, delegate = absence.starts_at, absence.ends_at, absence.delegate
+    started = absence.starts_at < now
+    if started:  # the part already taken stays on record; from now on the person is back
+        audit(
+            absence,
+            AuditAction.UPDATE,
+            changes={"ends_at": [before["ends_at"], now.isoformat()]},
+            actor=user,
+            data={"cancelled_by": "employee", "ended_early": True},
+        )
+        absence.ends_at = now
+        absence_save(absence=absence, actor=user)
+    else:
+        audit(
+            absence,
+            AuditAction.DELETE,
+            changes={k: [v, None] for k, v in before.items()},
+            actor=user,
+            data={"cancelled_by": "employee"},
+        )
+        absence_delete(absence=absence, actor=user)
+    params = {
+        "employee": person(employee),
+        "delegate": person(delegate),
+        "starts_at": when(starts_at),
+        "ends_at": when(ends_at),
+        "time_zone": employee.time_zone,
+        "ended_early": started,
+    }
+    manager = employee.manager
+    for recipient in {
+        r.pk: r
+        for r in (manager.user if manager else None, delegate.user if delegate else None)
+        if r is not None
+    }.values():
+        notification_send(
+            recipient=recipient,
+            kind="absence.cancelled",
+            params=params,
+            link=reverse("org_chart"),
+            data={"absence_id": int(absence_id)},
+            dedupe_key=f"absence:{absence_id}:cancelled:{recipient.pk}",
+        )
+    return absence if started else None

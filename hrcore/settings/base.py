@@ -458,6 +458,10 @@ KEEL_ROLE_LABELS = {
 # practice profile: spaced practice, readiness, drill currency and map coverage's "trained" test.
 KEEL_PRACTICE_CADENCE_DAYS = int(os.environ.get("KEEL_PRACTICE_CADENCE_DAYS", "180"))
 
+# How long the ROI page reuses a partner's figures (finance's revenue, attendance's visits) before
+# asking again; a copy is kept a week longer to show, marked stale, when the partner fails.
+KEEL_ROI_PARTNER_CACHE_SECONDS = int(os.environ.get("KEEL_ROI_PARTNER_CACHE_SECONDS", "900"))
+
 # Sweeps the tick runs every KEEL_TICK_SECONDS on the `sla` queue (each app adds its own).
 KEEL_TICK_SWEEPS: list[str] = [
     "crisis.services.sweep.sla_sweep",

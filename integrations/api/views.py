@@ -108,7 +108,9 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         "times the cost rate of each person's grade, against finance's revenue and gross "
         "margin (Keel's paid orders when finance does not answer; ``revenue_source`` says "
         "which); margin after labour, cost-to-revenue ratio, the flag, and how each partner "
-        "answered (``sources``).",
+        "answered (``sources``: each partner's figures are cached for KEEL_ROI_PARTNER_CACHE_SECONDS; "
+        "``as_of`` says when they were asked, ``stale`` that the partner failed since and its "
+        "last figures are used).",
     )
     @action(detail=True, methods=["get"])
     def roi(self, request, external_id=None):

@@ -161,7 +161,7 @@ def order_reverse(*, external_id: str, reason: str, actor=None, customer=None) -
     performance_event_reverse(
         source_key=f"commission:{original.pk}",
         summary=(
-            f"提成冲销:订单 {order.external_id}",
+            f"佣金冲销:订单 {order.external_id}",
             f"Commission reversed: order {order.external_id}",
         ),
     )
@@ -230,7 +230,7 @@ def commission_approve(
             kind="commission",
             source_key=f"commission:{commission.pk}",
             summary=(
-                f"提成获批:订单 {commission.order.external_id}",
+                f"佣金获批:订单 {commission.order.external_id}",
                 f"Commission approved: order {commission.order.external_id}",
             ),
             link=STATEMENT_LINK,

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis.services.complaint_outcomes import complaint_outcome_checked, complaint_outcome_notify
 from customers.models import Customer
 from hrcore.audit import AuditAction, audit
 from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
@@ -101,29 +102,17 @@ def complaint_outcome_record(
 ) -> Complaint:
     """Decide an open complaint: resolved or upheld keep its points on the owner's record;
     dismissed (a reason is required) takes them back with a compensating performance event,
-    sent to the partner like the first. Deciding it the same way again changes nothing; a
-    complaint already decided otherwise is a conflict."""
+    sent to the partner like the first. The owner and their supervisor are told (not whoever
+    decided). Deciding it the same way again changes nothing; a complaint already decided
+    otherwise is a conflict."""
     complaint = (
         Complaint.objects.select_for_update(of=("self",))
-        .select_related("employee__user", "employee__unit")
+        .select_related("employee__user", "employee__unit", "supervisor__user", "customer")
         .get(pk=complaint.pk)
     )
     if not may_decide_complaint(actor, complaint):
         raise PermissionDenied(_("Only the owner's supervisor or HR decide a complaint."))
-    note = (note or "").strip()
-    decided = [c for c in ComplaintOutcome.values if c != ComplaintOutcome.OPEN]
-    if outcome not in decided:
-        raise ValidationFailed(
-            _("Choose resolved, upheld or dismissed."), errors={"outcome": ", ".join(decided)}
-        )
-    if outcome == ComplaintOutcome.DISMISSED and not note:
-        raise ValidationFailed(
-            _("Say why the complaint is dismissed."), errors={"note": _("Required.")}
-        )
-    if len(note) > 500:
-        raise ValidationFailed(
-            _("At most %(n)s characters.") % {"n": 500}, errors={"note": _("Too long.")}
-        )
+    note = complaint_outcome_checked(outcome, note)
     if complaint.outcome == outcome:
         return complaint
     if complaint.outcome != ComplaintOutcome.OPEN:
@@ -149,4 +138,14 @@ def complaint_outcome_record(
                 f"Customer complaint dismissed {complaint.external_id}",
             ),
         )
+    complaint_outcome_notify(
+        employee=complaint.employee,
+        supervisor=complaint.supervisor,
+        actor=actor,
+        outcome=outcome,
+        note=note,
+        about={"customer": both(complaint.customer, "name")},
+        link=f"/integrations/customers/{complaint.customer.external_id}/",
+        dedupe_key=f"complaint:{complaint.pk}",
+    )
     return complaint

@@ -132,6 +132,33 @@ def test_the_close_page_of_a_drill_offers_no_stars_and_ignores_posted_ones(
     assert not RecognitionEntry.objects.filter(source_key=f"crisis:{drill.pk}").exists()
 
 
+@pytest.mark.django_db
+def test_the_close_page_and_link_of_a_drill_speak_of_the_drill_in_both_languages(
+    make_map, users, client_as
+):
+    from hrcore.models import Employee
+
+    make_map("review", DUTIES)
+    drill = _run(users, drill=True)
+    real = _run(users, drill=False)
+    client = client_as("hradmin")
+    for language, drill_words, crisis_words in (
+        ("zh-hans", "关闭演练", "关闭危机"),
+        ("en", "Close the drill", "Close the crisis"),
+    ):
+        Employee.objects.filter(user=users["hradmin"]).update(language=language)
+        page = client.get(f"/crises/{drill.pk}/close/").content.decode()
+        assert page.count(drill_words) == 3, language  # title, heading, button
+        assert crisis_words not in page, language
+        detail = client.get(f"/crises/{drill.pk}/").content.decode()
+        assert drill_words in detail and crisis_words not in detail, language
+        page = client.get(f"/crises/{real.pk}/close/").content.decode()
+        assert page.count(crisis_words) == 3 and drill_words not in page, language
+    client.post(f"/crises/{drill.pk}/close/", {"outcome": "演练结束"})
+    page = client.get(f"/crises/{drill.pk}/close/").content.decode()
+    assert "This drill is already closed." in page
+
+
 def test_a_drill_is_titled_in_both_languages_whoever_starts_it():
     from django.utils import translation
 

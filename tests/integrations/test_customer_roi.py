@@ -73,8 +73,20 @@ def test_roi_api_page_and_constant_queries(customers, users, api_as, client_as):
         "revenue_source": "orders",
         "period": body["period"],
         "sources": {
-            "finance": {"state": "unconfigured", "partner": "", "error": ""},
-            "attendance": {"state": "unconfigured", "partner": "", "error": ""},
+            "finance": {
+                "state": "unconfigured",
+                "partner": "",
+                "error": "",
+                "as_of": None,
+                "stale": False,
+            },
+            "attendance": {
+                "state": "unconfigured",
+                "partner": "",
+                "error": "",
+                "as_of": None,
+                "stale": False,
+            },
         },
     }
     assert api_as("manager2").get("/api/v1/customers/CUST-1002/roi/").status_code == 404
@@ -150,7 +162,12 @@ def test_roi_counts_attendance_visits_and_finance_revenue_over_http(
         "cost_to_revenue": "0.0020",
         "flagged": False,
     }
-    assert body["sources"]["finance"] == {"state": "ok", "partner": "sandbox-finance", "error": ""}
+    assert {k: body["sources"]["finance"][k] for k in ("state", "partner", "error", "stale")} == {
+        "state": "ok",
+        "partner": "sandbox-finance",
+        "error": "",
+        "stale": False,
+    }
     assert body["sources"]["attendance"]["state"] == "ok"
     # CUST-1001: the owner (manager, grade 6) 2 h and finance's head (grade 6) 1.5 h on site.
     first = api_as("manager").get("/api/v1/customers/CUST-1001/roi/").json()
@@ -185,8 +202,14 @@ def test_roi_counts_attendance_visits_and_finance_revenue_over_http(
         "/api/v1/customers/CUST-1002/roi/", {"since": "2026-05-01", "until": "2026-04-01"}
     )
     assert backwards.status_code == 400
-    # Finance down: the report still answers, with Keel's orders as revenue, and says so.
+    # Finance down: within the cache's freshness it is not even asked; with nothing kept, the
+    # report still answers, with Keel's orders as revenue, and says so.
     sandbox.knobs(finance={"mode": "error"})
+    kept = api_as("staff").get("/api/v1/customers/CUST-1002/roi/").json()
+    assert (kept["revenue_source"], kept["sources"]["finance"]["state"]) == ("finance", "ok")
+    from django.core.cache import cache
+
+    cache.clear()
     down = api_as("staff").get("/api/v1/customers/CUST-1002/roi/").json()
     assert down["revenue_source"] == "orders" and down["gross_margin"] is None
     assert down["sources"]["finance"]["state"] == "failed"
