@@ -54,7 +54,7 @@ def test_earlier_commission_event_summaries_are_reworded_and_back(db, users):
 
     from hrcore.models import PerformanceEvent
 
-    migration = importlib.import_module("hrcore.migrations.0017_commission_wording")
+    migration = importlib.import_module("hrcore.migrations.0018_commission_wording")
     staff = users["staff"].employee
     rows = [
         ("commission", "提成获批:订单 SO-1", "commission:SO-1"),

@@ -27,6 +27,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("hrcore", "0016_self_service_questions")]
+    dependencies = [("hrcore", "0017_delivery_attempt_response_status")]
 
     operations = [migrations.RunPython(forwards, backwards)]
