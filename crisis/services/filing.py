@@ -326,5 +326,5 @@ def crisis_file(
     if flags != (crisis.decision_pending, crisis.urgency):
         crisis.decision_pending, crisis.urgency = flags
         Crisis.objects.filter(pk=crisis.pk).update(decision_pending=flags[0], urgency=flags[1])
-    crisis_rollup_count_filed(crisis, now=now)  # the dashboard's rollups count it on its day
+    crisis_rollup_count_filed(crisis, crisis.filed_tasks, now=now)  # counted on its day
     return crisis
