@@ -121,6 +121,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
     Task.objects.bulk_create(tasks)
 
     notifications: list[NotificationSpec] = []
+    link = crisis_link(crisis.pk)
     for task, assignment in zip(tasks, assignments, strict=True):
         timeline.append(events.task_created_event(task=task, actor=actor, save=False))
         if assignment.gap_reason is not None:
@@ -139,7 +140,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
             timeline.append(events.clock_started_event(task=task, at=now, save=False))
         if task.assignee_id:
             participants.setdefault(task.assignee_id, ParticipantRole.ASSIGNEE)
-            notifications.append(task_assigned_spec(task, crisis))
+            notifications.append(task_assigned_spec(task, crisis, link=link))
     events.record_all(timeline)
 
     CrisisParticipant.objects.bulk_create(
@@ -158,7 +159,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
                     crisis,
                     {"crisis_title": crisis.title, "actions": [_duty_action(t) for t in tasks]},
                 ),
-                link=crisis_link(crisis.pk),
+                link=link,
                 data={"crisis_id": crisis.pk},
                 dedupe_key=f"crisis:{crisis.pk}:filed:{filer.user_id}",
                 email=False,
