@@ -159,11 +159,12 @@ def api_tokens_of(user: AbstractBaseUser) -> QuerySet:
 
 @dataclass(frozen=True)
 class Resolution:
-    """Who answers for a function/position in a unit, and how we got there."""
+    """Who answers for a function/position in a unit, and how we got there (``unit``: the
+    level of the walk where the holder was found; None when the caller did not ask for it)."""
 
     employee: Employee
     holder: Employee
-    unit: OrgUnit
+    unit: OrgUnit | None
     via_delegate: bool
     walked_up: bool
 
@@ -232,15 +233,17 @@ def resolve_assignees(
     wanted: Iterable[AssigneeKey],
     at: datetime | None = None,
     people_with: tuple[str, ...] = RESOLVED_PEOPLE_WITH,
+    with_levels: bool = True,
 ) -> dict[AssigneeKey, Resolution | KeelError]:
     """``resolve_assignee`` for many (function, position) pairs of one unit in one pass: the
     unit's path, every candidate holder, the unit heads among them and the active absences of
     holders and delegates are each loaded once (a handful of queries whatever the number of
     pairs), then each pair is resolved in memory with exactly the rules ``resolve_assignee`` documents. Each key maps
-    to its Resolution or to the error ``resolve_assignee`` would raise (returned, not raised)."""
-    return resolve_assignees_in_units(units=[unit], wanted=wanted, at=at, people_with=people_with)[
-        unit.pk
-    ]
+    to its Resolution or to the error ``resolve_assignee`` would raise (returned, not raised).
+    ``with_levels=False``: the Resolutions' ``unit`` is None (one query fewer)."""
+    return resolve_assignees_in_units(
+        units=[unit], wanted=wanted, at=at, people_with=people_with, with_levels=with_levels
+    )[unit.pk]
 
 
 def resolve_assignees_in_units(
@@ -251,6 +254,7 @@ def resolve_assignees_in_units(
     passed_over: dict[tuple[int, AssigneeKey], int] | None = None,
     ignore_absences: bool = False,
     people_with: tuple[str, ...] = RESOLVED_PEOPLE_WITH,
+    with_levels: bool = True,
 ) -> dict[int, dict[AssigneeKey, Resolution | KeelError]]:
     """``resolve_assignees`` for several units at once (by unit id), with the same queries as
     for one: every unit's ancestors in one query, the candidate pool and the absences once.
@@ -259,7 +263,9 @@ def resolve_assignees_in_units(
     (unit id, key), one holder the walk skips as if they were away with no delegate (who
     answers when the holder cannot: the deputy); ``ignore_absences`` resolves as if nobody
     were away (the holder a role belongs to). ``people_with``: what is loaded with the people
-    found (``select_related``; by default their unit, position and user)."""
+    found (``select_related``; by default their unit, position and user); ``with_levels``: the
+    units at whose level each holder was found are loaded as the Resolutions' ``unit`` (else
+    None: the walk needs only their paths, which the units' materialised paths give)."""
     at = at or timezone.now()
     units = list(units)
     passed_over = passed_over or {}
@@ -282,8 +288,6 @@ def resolve_assignees_in_units(
         return out
     functions = {f for f, _p in keys if f}
     positions = {p for _f, p in keys if p}
-    all_ancestor_ids = {pk for u in units for pk in u.ancestor_ids()}
-    by_pk = {u.pk: u for u in OrgUnit.objects.filter(pk__in=all_ancestor_ids).order_by()}
     # Plain tuples, not model instances: the pool is every holder in the group; only the few
     # people chosen are loaded as employees at the end.
     matches, params = [], [True]
@@ -318,9 +322,9 @@ def resolve_assignees_in_units(
             ]
         else:
             holders_of[key] = [c for c in candidates if c.position == position]
-    found: dict[tuple[int, AssigneeKey], tuple[int, int, OrgUnit, bool, bool]] = {}
+    found: dict[tuple[int, AssigneeKey], tuple[int, int, int, bool, bool]] = {}
     for unit in units:
-        ancestors = [by_pk[pk] for pk in unit.ancestor_ids()]
+        ancestors = _ancestor_paths(unit)
         for key in keys:
             skip = passed_over.get((unit.pk, key))
             holders = holders_of[key]
@@ -341,11 +345,24 @@ def resolve_assignees_in_units(
     people = Employee.objects.select_related(*people_with).in_bulk(
         {pk for employee_pk, holder_pk, *_rest in found.values() for pk in (employee_pk, holder_pk)}
     )
-    for (unit_pk, key), (employee_pk, holder_pk, ancestor, via, walked) in found.items():
+    levels: dict[int, OrgUnit] = {}
+    if with_levels:
+        levels = {u.pk: u for u in units}
+        missing = {level for _e, _h, level, *_rest in found.values()} - set(levels)
+        if missing:
+            levels.update(OrgUnit.objects.in_bulk(missing))
+    for (unit_pk, key), (employee_pk, holder_pk, level, via, walked) in found.items():
         out[unit_pk][key] = Resolution(
-            people[employee_pk], people[holder_pk], ancestor, via, walked
+            people[employee_pk], people[holder_pk], levels.get(level), via, walked
         )
     return out
+
+
+def _ancestor_paths(unit: OrgUnit) -> list[tuple[int, str]]:
+    """(id, materialised path) of ``unit`` and each unit above it, nearest first: the path of
+    an ancestor is the head of the unit's own path ("/1/4/9/" → "/1/4/9/", "/1/4/", "/1/")."""
+    ids = [x for x in unit.path.strip("/").split("/") if x]
+    return [(int(ids[end - 1]), "/" + "/".join(ids[:end]) + "/") for end in range(len(ids), 0, -1)]
 
 
 @dataclass(frozen=True)
@@ -424,14 +441,15 @@ def present_stand_in(employee: Employee, at: datetime) -> tuple[Employee | None,
 def _resolve_in_memory(
     *,
     holders: list[_Candidate],
-    ancestors: list[OrgUnit],
+    ancestors: list[tuple[int, str]],
     head_ids: set[int],
     absences: _AbsenceBook,
-) -> tuple[int, int, OrgUnit, bool, bool] | None:
-    """The walk of ``resolve_assignee`` over preloaded rows: (employee id, holder id, level unit,
-    via delegate, walked up), or None when nobody is found."""
-    for level, ancestor in enumerate(ancestors):
-        pool = [c for c in holders if c.path.startswith(ancestor.path)]
+) -> tuple[int, int, int, bool, bool] | None:
+    """The walk of ``resolve_assignee`` over preloaded rows and the (id, path) of the unit and
+    its ancestors: (employee id, holder id, level unit id, via delegate, walked up), or None
+    when nobody is found."""
+    for level, (ancestor, ancestor_path) in enumerate(ancestors):
+        pool = [c for c in holders if c.path.startswith(ancestor_path)]
         if not pool:
             continue
         pool.sort(key=lambda c: (c.pk not in head_ids, -c.grade, c.depth, c.pk))

@@ -77,7 +77,9 @@ def duty_assignments(
             key = _step_key(step, executive)
             if key:
                 wanted.append(key)
-    resolved = resolve_assignees(unit=unit, wanted=wanted, at=at, people_with=people_with)
+    resolved = resolve_assignees(
+        unit=unit, wanted=wanted, at=at, people_with=people_with, with_levels=False
+    )
     assignments: list[DutyAssignment] = []
     for duty in duties:
         outcome = resolved[_duty_key(duty)]

@@ -35,7 +35,11 @@ def start_clock(task: Task, *, at: datetime, calendar: sla.Calendar) -> None:
     task.timer_state = TimerState.RUNNING
 
 
-def task_assigned_spec(task: Task, crisis: Crisis, *, reason: str = "assigned") -> NotificationSpec:
+def task_assigned_spec(
+    task: Task, crisis: Crisis, *, reason: str = "assigned", link: str | None = None
+) -> NotificationSpec:
+    """``link``: the crisis page's address when the caller has it already (filing notifies
+    every assignee of one crisis)."""
     return NotificationSpec(
         recipient=task.assignee.user,
         kind="crisis.task",
@@ -49,7 +53,7 @@ def task_assigned_spec(task: Task, crisis: Crisis, *, reason: str = "assigned") 
                 "time_zone": task.assignee.time_zone,
             },
         ),
-        link=crisis_link(crisis.pk),
+        link=link if link is not None else crisis_link(crisis.pk),
         data={"crisis_id": crisis.pk, "task_id": task.pk},
         dedupe_key=f"crisis:task:{task.pk}:{reason}:{task.assignee_id}:{task.status}",
     )

@@ -113,6 +113,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
     Task.objects.bulk_create(tasks)
 
     notifications: list[NotificationSpec] = []
+    link = crisis_link(crisis.pk)
     for task, assignment in zip(tasks, assignments, strict=True):
         timeline.append(events.task_created_event(task=task, actor=actor, save=False))
         if assignment.gap_reason is not None:
@@ -131,7 +132,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
             timeline.append(events.clock_started_event(task=task, at=now, save=False))
         if task.assignee_id:
             participants.setdefault(task.assignee_id, ParticipantRole.ASSIGNEE)
-            notifications.append(task_assigned_spec(task, crisis))
+            notifications.append(task_assigned_spec(task, crisis, link=link))
     events.record_all(timeline)
 
     CrisisParticipant.objects.bulk_create(
@@ -150,7 +151,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
                     crisis,
                     {"crisis_title": crisis.title, "actions": [_duty_action(t) for t in tasks]},
                 ),
-                link=crisis_link(crisis.pk),
+                link=link,
                 data={"crisis_id": crisis.pk},
                 dedupe_key=f"crisis:{crisis.pk}:filed:{filer.user_id}",
                 email=False,
@@ -318,5 +319,5 @@ def crisis_file(
     if flags != (crisis.decision_pending, crisis.urgency):
         crisis.decision_pending, crisis.urgency = flags
         Crisis.objects.filter(pk=crisis.pk).update(decision_pending=flags[0], urgency=flags[1])
-    crisis_rollup_count_filed(crisis, now=now)  # the dashboard's rollups count it on its day
+    crisis_rollup_count_filed(crisis, crisis.filed_tasks, now=now)  # counted on its day
     return crisis

@@ -3,7 +3,10 @@ filed, each milestone's count and summed duration (``CrisisDayRollup``) and the 
 tasks per duty (``CrisisDutyRollup``). A service that changes a task or a milestone recomputes
 the rollups of its crisis's day in its own transaction — recomputed from the rows of that one
 bucket rather than adjusted by a delta, so they cannot drift; the dashboard then reads a few
-rows per day instead of aggregating every crisis of the window."""
+rows per day instead of aggregating every crisis of the window. The one exception is filing
+(``crisis_rollup_count_filed``): a new crisis only adds its own contribution — one crisis, its
+timed tasks — to its bucket, under the same bucket lock, in two or three statements instead of
+re-aggregating the whole bucket on every filing."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ..choices import CrisisStatus
+from ..metrics import TaskFact, task_breached
 from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Task
 from ..selectors.dashboard import MILESTONE_COLUMNS, breach_conditions
 
@@ -58,13 +62,93 @@ def crisis_rollup_refresh(crisis_ids: Iterable[int], *, now: datetime | None = N
     return len(buckets)
 
 
-def crisis_rollup_count_filed(crisis: Crisis, *, now: datetime | None = None) -> None:
-    """Recompute the rollup of a crisis just filed: its bucket is known from the row in hand,
-    so the query that finds buckets is skipped."""
+def crisis_rollup_count_filed(
+    crisis: Crisis, tasks: Iterable[Task], *, now: datetime | None = None
+) -> None:
+    """Add a crisis just filed (with ``tasks``, its tasks as written) to the rollups of its day:
+    what a refresh of its bucket would find, since every other crisis of the bucket is unchanged
+    — one more crisis filed (and whatever milestones it already has) and, per duty, its timed
+    and breached tasks. Taken under the bucket's lock like a refresh, so a concurrent refresh
+    either sees the committed crisis or waits for it and is added to.
+
+    Statements: the lock (PostgreSQL), an upsert of the day row, an update of the duties' rows
+    the bucket has, and an insert of those it lacks (skipped when it has them all). A new task
+    breached at filing — impossible with a deadline in the future, but the rule is the
+    metrics' — is left to a full refresh of the bucket instead."""
     if crisis.is_drill:
         return
+    now = now or timezone.now()
     day = timezone.localtime(crisis.filed_at, rollup_zone()).date()
-    _bucket_refresh(day, crisis.unit_id, crisis.scenario_id, now or timezone.now())
+    timed: list[tuple[int, str]] = []
+    for task in tasks:
+        breached = task_breached(
+            TaskFact(
+                department="",
+                deliverable=task.deliverable_kind,
+                status=task.status,
+                due_at=task.due_at,
+                completed_at=task.completed_at,
+                breached=task.breached_at is not None,
+            ),
+            now=now,
+        )
+        if breached is None:
+            continue  # not timed: no clock yet (waiting), or cancelled
+        if breached or task.duty_id is None:
+            _bucket_refresh(day, crisis.unit_id, crisis.scenario_id, now)
+            return
+        timed.append((task.duty_id, task.duty_code))
+    _bucket_lock(day, crisis.unit_id, crisis.scenario_id)
+    _add_crisis_to_day(crisis, day)
+    if timed:
+        _add_timed_duties(day, crisis.unit_id, crisis.scenario_id, timed)
+
+
+def _add_crisis_to_day(crisis: Crisis, day) -> None:
+    """One crisis more in the day row of its bucket (made when it is the first): an upsert on
+    the row's unique key, adding the crisis's milestones as a refresh would count them."""
+    counts: list[int] = [1]
+    for column in MILESTONE_COLUMNS.values():
+        at = getattr(crisis, column)
+        counts += [0, 0] if at is None else [1, (at - crisis.filed_at) // timedelta(microseconds=1)]
+    columns = ["filed"]
+    for name in MILESTONE_COLUMNS:
+        columns += [f"{name}_n", f"{name}_us"]
+    table = connection.ops.quote_name(CrisisDayRollup._meta.db_table)
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
+    sql = (
+        f"INSERT INTO {table} (day, unit_id, scenario_id, {', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * (3 + len(columns)))}) "
+        f"ON CONFLICT (day, unit_id, scenario_id) DO UPDATE SET {adds}"
+    )
+    key = [connection.ops.adapt_datefield_value(day), crisis.unit_id, crisis.scenario_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, key + counts)
+
+
+def _add_timed_duties(day, unit_id: int, scenario_id: int, duties: list[tuple[int, str]]) -> None:
+    """One timed (not breached) task more for each of these duties (id, code) in the bucket:
+    the rows it has are updated, the missing ones inserted (a refresh groups by id and code)."""
+    table = connection.ops.quote_name(CrisisDutyRollup._meta.db_table)
+    key = [connection.ops.adapt_datefield_value(day), unit_id, scenario_id]
+    pairs = ", ".join(["(%s, %s)"] * len(duties))
+    flat = [value for duty in duties for value in duty]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET timed = timed + 1 "
+            f"WHERE day = %s AND unit_id = %s AND scenario_id = %s "
+            f"AND (duty_id, duty_code) IN (VALUES {pairs})",
+            key + flat,
+        )
+        if cursor.rowcount == len(duties):
+            return
+        cursor.execute(
+            f"INSERT INTO {table} (day, unit_id, scenario_id, duty_id, duty_code, timed, late) "
+            f"SELECT %s, %s, %s, v.column1, v.column2, 1, 0 FROM (VALUES {pairs}) AS v "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.day = %s AND r.unit_id = %s "
+            f"AND r.scenario_id = %s AND r.duty_id = v.column1 AND r.duty_code = v.column2)",
+            key + flat + key,
+        )
 
 
 # The class of the PostgreSQL advisory locks that serialise the refresh of one bucket.

@@ -25,11 +25,16 @@ class FieldsOnceMixin:
 
 def _fresh(field: serializers.Field) -> serializers.Field:
     """A new, unbound copy of a prototype field: a nested serializer deep-copied (it has its
-    own fields); any other field made again from the arguments it was made with (what DRF's
-    ``Field.__deepcopy__`` does, without deep-copying plain arguments)."""
+    own fields); a field holding other fields (a list's child) made again from the arguments it
+    was made with (what DRF's ``Field.__deepcopy__`` does, without deep-copying plain
+    arguments); any other field a shallow copy of the prototype, which is never bound, so the
+    copy starts as a new field would (binding sets the copy's own name, parent and source) —
+    a third of the cost of making it again, for a response of a crisis with its tasks."""
     if isinstance(field, serializers.BaseSerializer):
         return copy.deepcopy(field)
-    return type(field)(*field._args, **field._kwargs)
+    if hasattr(field, "child") or hasattr(field, "child_relation"):
+        return type(field)(*field._args, **field._kwargs)
+    return copy.copy(field)
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):

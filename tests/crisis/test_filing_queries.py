@@ -174,17 +174,18 @@ def test_one_pass_resolver_follows_a_delegate_chain_and_stops_at_a_loop(every_ma
 # What one filing costs (crisis_file, inside the test's transaction; the filer's employee
 # record and roles are already on the user object, as after the first filing of a request),
 # pinned so a regression fails: SAVEPOINT; the map in force and its duties; INSERT the crisis;
-# the resolver (the executive's position, the unit's ancestors, the holders, running absences,
-# the people chosen with their users); INSERT tasks, timeline events, participants,
+# the resolver (the executive's position, the holders, running absences, the people chosen with
+# their users — the ancestors' paths come from the unit's own path); INSERT tasks, timeline events, participants,
 # notifications and the one fan-out outbox row; the scenario's statutory obligations;
-# the dashboard's rollup of the crisis's day (its aggregate, two deletes, the insert, the per-duty
-# aggregate and its insert — ``services.rollup``); RELEASE SAVEPOINT. (The API adds the token,
-# the unit by code, the filer and their roles.)
-FILING_QUERIES = 22
+# the crisis added to the dashboard's rollup of its day (``services.rollup``: the day row's
+# upsert, the update of the duties' rows, the insert of the missing ones — all missing here, each
+# map is new; a bucket that has them all skips the insert); RELEASE SAVEPOINT. (The API adds the
+# token, the unit by code, the filer and their roles.)
+FILING_QUERIES = 18
 
 
 def filing_queries() -> int:
-    """On PostgreSQL the rollup's refresh also takes its bucket's advisory lock."""
+    """On PostgreSQL the rollup's update also takes its bucket's advisory lock."""
     return FILING_QUERIES + (connection.vendor == "postgresql")
 
 

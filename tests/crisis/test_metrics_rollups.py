@@ -21,8 +21,10 @@ from crisis.services.closure import crisis_close
 from crisis.services.course import crisis_reopen
 from crisis.services.decisions import decision_make
 from crisis.services.filing import crisis_file
+from crisis.services.rollup import crisis_rollup_refresh
 from crisis.services.sweep import sla_sweep
-from crisis.services.tasks import task_acknowledge, task_comment, task_complete
+from crisis.services.tasks import task_acknowledge, task_cancel, task_comment, task_complete
+from hrcore.models import OrgUnit
 
 from .conftest import tasks_by_duty
 
@@ -155,6 +157,42 @@ def test_rollups_equal_the_old_computation_on_a_varied_data_set(file_emergency, 
     assert 0 < period.tasks_breached < period.tasks_timed
     assert len([d for d in period.daily if d.filed]) == 6
     assert CrisisDutyRollup.objects.exists()
+
+
+def _rollup_rows() -> tuple[list, list]:
+    """Every rollup row's values (not its id: a refresh writes new rows)."""
+    day = sorted(CrisisDayRollup.objects.values_list(*_fields(CrisisDayRollup)))
+    duty = sorted(CrisisDutyRollup.objects.values_list(*_fields(CrisisDutyRollup)))
+    return day, duty
+
+
+def _fields(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def test_a_filing_adds_to_its_day_what_a_refresh_of_the_day_counts(file_emergency, users):
+    """Filing adds the new crisis to its bucket instead of re-aggregating it: the rows equal a
+    full refresh — into a bucket with a milestone reached, a duty's row missing (its only task
+    was cancelled), a drill (not counted) and a second unit."""
+    with time_machine.travel(T0, tick=False) as clock:
+        first = file_emergency()
+        t = tasks_by_duty(first)
+        task_acknowledge(task=t["manager-contact"], actor=users["manager"])  # first response
+        task_cancel(task=t["legal-support"], actor=users["manager"], reason="Not needed")
+        assert not CrisisDutyRollup.objects.filter(duty_code="legal-support").exists()
+        clock.shift(timedelta(minutes=4))
+        file_emergency(title="Again")  # the missing duty row is inserted, the others added to
+        assert CrisisDutyRollup.objects.get(duty_code="legal-support").timed == 1
+        file_emergency(title="Third")  # every row there: updated only
+        file_emergency(title="Drill", actor=users["hradmin"], drill=True)
+        file_emergency(title="Finance", unit=OrgUnit.objects.get(code="sh-finance"))
+        added = _rollup_rows()
+        day_rows = {row.unit_id: row for row in CrisisDayRollup.objects.all()}
+        assert sorted(r.filed for r in day_rows.values()) == [1, 3]
+        ids = list(Crisis.objects.values_list("pk", flat=True))
+        crisis_rollup_refresh(ids)
+        assert _rollup_rows() == added
+        assert CrisisDutyRollup.objects.filter(late__gt=0).count() == 0
 
 
 def test_the_migration_fills_the_rollups_of_existing_crises(file_emergency, users):
