@@ -22,6 +22,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
@@ -45,7 +46,7 @@ from ..metrics import (
     breach_rates_ranked,
     period_window,
 )
-from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Decision, Task
+from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Decision, Task, TimelineEvent
 from .access import crises_visible_to, crisis_visibility_q
 from .crises import page_filters, page_task_prefetch
 
@@ -193,8 +194,11 @@ def dashboard_board(
     breached task, crises awaiting an executive decision) from one aggregate query over the
     flags kept on the crisis row, and the crises in the board's order — awaiting a decision
     first, then with a breached task, then with a warning, then by filing time — which is the
-    partial index ``crisis_board_order``. The queryset is lazy: slice it to a page; the page's
-    tasks come in one more query, so the count stays constant however many crises match."""
+    partial index ``crisis_board_order``. The queryset is lazy: slice it to a page. Each crisis
+    carries its version stamp (``last_event``: its newest timeline event, the cache key of its
+    card, ``crisis.board_cards``); the tasks of the cards to draw come from
+    ``board_page_tasks`` in one more query, so the count stays constant however many crises
+    match."""
 
     scope = _dashboard_scope(user, filters)  # resolves a unit filter once for both queries
     totals = scope.order_by().aggregate(
@@ -209,13 +213,23 @@ def dashboard_board(
         .annotate(n=Count("pk"))
         .values("n")
     )
+    last_event = (
+        TimelineEvent.objects.filter(crisis=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    )
     crises = (
         scope.select_related("customer")
-        .annotate(decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0))
-        .prefetch_related(page_task_prefetch())
+        .annotate(
+            decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0),
+            last_event=Subquery(last_event),
+        )
         .order_by(*BOARD_ORDER)
     )
     return totals, crises
+
+
+def board_page_tasks(crises: list[Crisis]) -> None:
+    """Load the tasks of these crises of a board page (one query): the cards to draw."""
+    prefetch_related_objects(crises, page_task_prefetch())
 
 
 # What a task contributes to the metrics, read as plain rows (no model instances).
