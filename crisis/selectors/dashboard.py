@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -16,6 +18,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -201,11 +204,7 @@ def dashboard_board(
     match."""
 
     scope = _dashboard_scope(user, filters)  # resolves a unit filter once for both queries
-    totals = scope.order_by().aggregate(
-        open=Count("pk"),
-        breached=Count("pk", filter=Q(urgency=0)),
-        awaiting_decision=Count("pk", filter=Q(decision_pending=True)),
-    )
+    totals = _board_totals(user, filters, scope, now)
     decision_count = (
         Decision.objects.filter(crisis=OuterRef("pk"))
         .order_by()
@@ -213,8 +212,13 @@ def dashboard_board(
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # MAX over the crisis's own events (its index): not the newest id overall walked backwards.
     last_event = (
-        TimelineEvent.objects.filter(crisis=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+        TimelineEvent.objects.filter(crisis=OuterRef("pk"))
+        .order_by()
+        .values("crisis")
+        .annotate(last=Max("pk"))
+        .values("last")
     )
     crises = (
         scope.select_related("customer")
@@ -225,6 +229,39 @@ def dashboard_board(
         .order_by(*BOARD_ORDER)
     )
     return totals, crises
+
+
+# The board's totals are counted again when a timeline event was appended or the minute turned.
+BOARD_TOTALS_SECONDS = 120
+
+
+def _board_totals(
+    user: AbstractBaseUser, filters: dict, scope: QuerySet[Crisis], now
+) -> dict[str, int]:
+    """The board's totals — open crises, with a breached task, awaiting a decision — counted
+    over the whole filtered set (one aggregate query that walks every open crisis) and kept in
+    the cache for this viewer and filters while nothing changed: the key holds the newest
+    timeline event of all (one step down the primary key; every change that moves a total —
+    a crisis filed, closed or cancelled, a task breached or delivered, a decision taken —
+    appends one) and the current minute (a task turns to breach with time before the sweep
+    writes its event; a change of the viewer's scope shows within the minute)."""
+    newest = TimelineEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    shape = repr(sorted((k, str(getattr(v, "pk", v))) for k, v in filters.items()))
+    key = (
+        "board-totals:"
+        + hashlib.blake2b(
+            f"{user.pk}|{shape}|{int(now.timestamp() // 60)}|{newest}".encode(), digest_size=16
+        ).hexdigest()
+    )
+    totals = cache.get(key)
+    if totals is None:
+        totals = scope.order_by().aggregate(
+            open=Count("pk"),
+            breached=Count("pk", filter=Q(urgency=0)),
+            awaiting_decision=Count("pk", filter=Q(decision_pending=True)),
+        )
+        cache.set(key, totals, BOARD_TOTALS_SECONDS)
+    return totals
 
 
 def board_page_tasks(crises: list[Crisis]) -> None:
