@@ -38,16 +38,23 @@ CARD_SECONDS = 120
 KEY_VERSION = 1  # bump when the card's template or row change shape
 
 
-def card_key(request, crisis, *, minute: int, can_decide: bool, board_query: str) -> str:
-    """The cache key of one crisis's card for this viewer, this minute (see the module)."""
-    get_token(request)  # the viewer's CSRF secret is set from here on
+def _viewer_key(request, *, minute: int, can_decide: bool, board_query: str) -> str:
+    """The part of a card's key that is the viewer's: who, language, zone, minute, the right
+    to decide, and (hashed) the page's query and their CSRF secret — ``get_token`` has set it."""
     private = hashlib.blake2b(
         f"{request.META.get('CSRF_COOKIE', '')}|{board_query}".encode(), digest_size=12
     ).hexdigest()
     return (
+        f"{request.user.pk}:{get_language()}:{timezone.get_current_timezone_name()}:{minute}:"
+        f"{int(can_decide)}:{private}"
+    )
+
+
+def card_key(crisis, viewer: str) -> str:
+    """The cache key of one crisis's card: its version stamp and the viewer's part."""
+    return (
         f"board-card:{KEY_VERSION}:{crisis.pk}:{crisis.status}:{crisis.last_event or 0}:"
-        f"{crisis.urgency}:{int(crisis.decision_pending)}:{request.user.pk}:{get_language()}:"
-        f"{timezone.get_current_timezone_name()}:{minute}:{int(can_decide)}:{private}"
+        f"{crisis.urgency}:{int(crisis.decision_pending)}:{viewer}"
     )
 
 
@@ -58,11 +65,11 @@ def board_rows(
     the others drawn (their tasks loaded in one query for all of them) and cached; the
     decision acknowledgements of the page read in its own three queries. A row drawn now
     carries the whole ``presenters.crisis_row``; a cached one its crisis and card only."""
-    minute = int(now.timestamp() // 60)
-    keys = {
-        c.pk: card_key(request, c, minute=minute, can_decide=can_decide, board_query=board_query)
-        for c in crises
-    }
+    token = get_token(request)  # the form's token; the viewer's CSRF secret is set from here
+    viewer = _viewer_key(
+        request, minute=int(now.timestamp() // 60), can_decide=can_decide, board_query=board_query
+    )
+    keys = {c.pk: card_key(c, viewer) for c in crises}
     cards = cache.get_many(list(keys.values()))
     missed = [c for c in crises if keys[c.pk] not in cards]
     drawn: dict[int, dict] = {}
@@ -76,7 +83,7 @@ def board_rows(
         base = {
             "can_decide": can_decide,
             "board_query": board_query,
-            "csrf_token": get_token(request),
+            "csrf_token": token,
             "acks_slot": mark_safe(ACKS_SLOT),
         }
         fresh = {}
@@ -97,7 +104,7 @@ def board_rows(
                     "acks": row["decision_acks"],
                     "crisis_id": crisis.pk,
                     "board_query": board_query,
-                    "csrf_token": get_token(request),
+                    "csrf_token": token,
                 }
             )
             if row["decision_acks"]
