@@ -241,11 +241,11 @@ def _board_totals(
     """The board's totals — open crises, with a breached task, awaiting a decision — counted
     over the whole filtered set (one aggregate query that walks every open crisis) and kept in
     the cache for this viewer and filters while nothing changed: the key holds the newest
-    timeline event of all (one step down the primary key; every change that moves a total —
+    timeline event and the newest crisis (``_board_stamp``; every change that moves a total —
     a crisis filed, closed or cancelled, a task breached or delivered, a decision taken —
-    appends one) and the current minute (a task turns to breach with time before the sweep
+    appends an event, and a crisis written without one is still a new crisis) and the minute (a task turns to breach with time before the sweep
     writes its event; a change of the viewer's scope shows within the minute)."""
-    newest = TimelineEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    newest = _board_stamp()
     shape = repr(sorted((k, str(getattr(v, "pk", v))) for k, v in filters.items()))
     key = (
         "board-totals:"
@@ -262,6 +262,18 @@ def _board_totals(
         )
         cache.set(key, totals, BOARD_TOTALS_SECONDS)
     return totals
+
+
+def _board_stamp() -> tuple[int, int]:
+    """The newest timeline event and the newest crisis, in one query of two steps down their
+    primary keys (however long the history)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {TimelineEvent._meta.db_table}),"
+            f" (SELECT MAX(id) FROM {Crisis._meta.db_table})"
+        )
+        event, crisis = cursor.fetchone()
+    return event or 0, crisis or 0
 
 
 def board_page_tasks(crises: list[Crisis]) -> None:
