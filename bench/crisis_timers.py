@@ -20,7 +20,8 @@ It measures, on a throw-away database per backend (SQLite file in a temp dir; Po
 4. dashboard page, its polled board partial and the API list: time and query count with 10
    versus 10k open crises, and the 10k ÷ 10 time ratio.
 
-BENCH_TIERS=embedded,pg picks tiers; BENCH_PHASES=lateness,idle,sweep,filing,dashboard picks
+2b. one sweep firing 200 breaches whose duties have escalation chains: statements per breach;
+BENCH_TIERS=embedded,pg picks tiers; BENCH_PHASES=lateness,idle,sweep,chained,filing,dashboard picks
 phases; BENCH_TIMERS, BENCH_WINDOW (s) and BENCH_PENDING size them.
 
 Figures only, no pass/fail.
@@ -126,13 +127,17 @@ def child(backend: str) -> int:
     big = int(os.environ.get("BENCH_PENDING", big_default))
     timers = int(os.environ.get("BENCH_TIMERS", "1000"))
 
-    phases = set(os.environ.get("BENCH_PHASES", "lateness,idle,sweep,filing,dashboard").split(","))
+    phases = set(
+        os.environ.get("BENCH_PHASES", "lateness,idle,sweep,chained,filing,dashboard").split(",")
+    )
     if "lateness" in phases:
         lateness(timers)
     if "idle" in phases:
         idle_cost()
     if "sweep" in phases:
         sweep_cost([10_000, big])
+    if "chained" in phases:
+        chained_breaches()
     if "filing" in phases:
         filing_ratio()
     if "dashboard" in phases:
@@ -396,6 +401,43 @@ def idle_cost() -> None:
         f"    loop wake-ups per hour while idle: {loop_turns:,.0f}\n"
         f"    before (tick every 2 s): {before:,.0f}/h; now (tick every 10 s + loop): "
         f"{after:,.0f}/h ({after / before:.2f}x); the 5 s outbox relay beat is the same in both"
+    )
+    _wipe()
+
+
+def chained_breaches(n: int = 200) -> None:
+    """``n`` breaches whose duty has an escalation chain (its first step runs with the breach),
+    assignees with managers so every kind of step resolves someone: one sweep, its statements."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from crisis.models import Task
+    from crisis.services.sweep import sla_sweep
+    from hrcore.models import Employee
+
+    print(f"\n[2b] {n} breaches with an escalation chain fired by one sweep")
+    _wipe()
+    past = timezone.now() - timedelta(seconds=1)
+    bulk_crises(n // 5, tasks_per_crisis=5, due=past)
+    staff = list(Employee.objects.filter(manager__isnull=False).values_list("pk", flat=True))
+    chains = (["manager", "executive"], ["executive"], ["position:finance-manager", "manager"])
+    for i, task in enumerate(Task.objects.order_by("pk")):
+        Task.objects.filter(pk=task.pk).update(
+            assignee_id=staff[i % len(staff)], escalation=chains[i % len(chains)]
+        )
+    reverse("crisis:detail", args=[1])  # the URLconf loaded (once a process) before timing
+    with CaptureQueriesContext(connection) as ctx:
+        t = time.perf_counter()
+        fired = sla_sweep()
+        took = time.perf_counter() - t
+    print(
+        f"    fired {fired['breach']} breaches (first escalation step each) in "
+        f"{took * 1000:.0f} ms with {len(ctx.captured_queries)} statements "
+        f"({len(ctx.captured_queries) / max(1, fired['breach']):.1f} per breach)"
     )
     _wipe()
 

@@ -262,7 +262,13 @@ def task_breached_event(
 
 
 def task_escalated_event(
-    *, task: Task, step: int, target: str, target_id: int | None, fired_at: datetime
+    *,
+    task: Task,
+    step: int,
+    target: str,
+    target_id: int | None,
+    fired_at: datetime,
+    save: bool = True,
 ) -> TimelineEvent:
     return _event(
         task.crisis_id,
@@ -275,6 +281,7 @@ def task_escalated_event(
             "target": target,
             "target_id": target_id,
         },
+        save=save,
     )
 
 

@@ -154,6 +154,25 @@ class Crisis(models.Model):
             ),
             # The dashboard's metrics window.
             models.Index(fields=["-filed_at", "-id"], name="crisis_filed_at"),
+            # The window's median time to each milestone reads only the crises that reached it
+            # (partial: thousands of open crises without the milestone are not walked).
+            *(
+                models.Index(
+                    fields=["filed_at"],
+                    condition=Q(is_drill=False, **{f"{column}__isnull": False}),
+                    name=f"crisis_window_{short}",
+                )
+                for column, short in (
+                    ("first_response_at", "responded"),
+                    ("all_info_at", "informed"),
+                    ("decided_at", "decided"),
+                    ("closed_at", "closed"),
+                )
+            ),
+            # Finished drills (people's drill record on the dashboard's readiness): few rows.
+            models.Index(
+                fields=["closed_at"], condition=Q(is_drill=True), name="crisis_drills_closed"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -33,7 +33,7 @@ from hrcore.field_names import message_for
 from hrcore.selectors import employee_of, has_role, unit_by_code
 from responsibilities.coverage_selectors import coverage_gaps_overview
 
-from . import decision_page, presenters
+from . import board_cards, decision_page, presenters
 from .choices import ComplaintOutcome
 from .downloads import attachment
 from .forms import (
@@ -723,14 +723,15 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
         start=request.GET.get("n"),
         size=dashboard_selectors.DASHBOARD_PAGE_SIZE,
     )
-    rows = [presenters.crisis_row(c, now) for c in page.crises]
-    decision_page.board_follow_ups(rows, now)
-    acks = dashboard_selectors.dashboard_decision_acks([r["crisis"].pk for r in rows])
-    for row in rows:
-        row["decision_acks"] = acks.get(row["crisis"].pk, [])
     base = reverse("crisis:dashboard")
     keep = {**filters, "days": days}
     here = {"at": page.first.token, "n": page.start} if page.start > 1 and page.first else {}
+    # The polled partial reloads the page being looked at, with the same filters.
+    board_query = urlencode({**keep, **here})
+    can_decide = has_role(request.user, Role.EXECUTIVE)
+    rows = board_cards.board_rows(
+        request, page.crises, now=now, can_decide=can_decide, board_query=board_query
+    )
 
     def url(**cursor) -> str:
         return f"{base}?{urlencode({**keep, **cursor})}"
@@ -744,10 +745,9 @@ def _dashboard_board(request, filters: dict, days: int) -> dict:
         "first_url": url() if page.previous else "",
         "previous_url": (url(before=page.previous.token, n=page.start) if page.previous else ""),
         "next_url": url(after=page.next.token, n=page.start + len(rows)) if page.next else "",
-        # The polled partial reloads the page being looked at, with the same filters.
-        "board_query": urlencode({**keep, **here}),
+        "board_query": board_query,
         "filter_query": urlencode(filters),
-        "can_decide": has_role(request.user, Role.EXECUTIVE),
+        "can_decide": can_decide,
     }
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -16,12 +18,14 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
@@ -45,7 +49,7 @@ from ..metrics import (
     breach_rates_ranked,
     period_window,
 )
-from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Decision, Task
+from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Decision, Task, TimelineEvent
 from .access import crises_visible_to, crisis_visibility_q
 from .crises import page_filters, page_task_prefetch
 
@@ -193,15 +197,14 @@ def dashboard_board(
     breached task, crises awaiting an executive decision) from one aggregate query over the
     flags kept on the crisis row, and the crises in the board's order — awaiting a decision
     first, then with a breached task, then with a warning, then by filing time — which is the
-    partial index ``crisis_board_order``. The queryset is lazy: slice it to a page; the page's
-    tasks come in one more query, so the count stays constant however many crises match."""
+    partial index ``crisis_board_order``. The queryset is lazy: slice it to a page. Each crisis
+    carries its version stamp (``last_event``: its newest timeline event, the cache key of its
+    card, ``crisis.board_cards``); the tasks of the cards to draw come from
+    ``board_page_tasks`` in one more query, so the count stays constant however many crises
+    match."""
 
     scope = _dashboard_scope(user, filters)  # resolves a unit filter once for both queries
-    totals = scope.order_by().aggregate(
-        open=Count("pk"),
-        breached=Count("pk", filter=Q(urgency=0)),
-        awaiting_decision=Count("pk", filter=Q(decision_pending=True)),
-    )
+    totals = _board_totals(user, filters, scope, now)
     decision_count = (
         Decision.objects.filter(crisis=OuterRef("pk"))
         .order_by()
@@ -209,13 +212,73 @@ def dashboard_board(
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # MAX over the crisis's own events (its index): not the newest id overall walked backwards.
+    last_event = (
+        TimelineEvent.objects.filter(crisis=OuterRef("pk"))
+        .order_by()
+        .values("crisis")
+        .annotate(last=Max("pk"))
+        .values("last")
+    )
     crises = (
         scope.select_related("customer")
-        .annotate(decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0))
-        .prefetch_related(page_task_prefetch())
+        .annotate(
+            decision_count=Coalesce(Subquery(decision_count, output_field=IntegerField()), 0),
+            last_event=Subquery(last_event),
+        )
         .order_by(*BOARD_ORDER)
     )
     return totals, crises
+
+
+# The board's totals are counted again when a timeline event was appended or the minute turned.
+BOARD_TOTALS_SECONDS = 120
+
+
+def _board_totals(
+    user: AbstractBaseUser, filters: dict, scope: QuerySet[Crisis], now
+) -> dict[str, int]:
+    """The board's totals — open crises, with a breached task, awaiting a decision — counted
+    over the whole filtered set (one aggregate query that walks every open crisis) and kept in
+    the cache for this viewer and filters while nothing changed: the key holds the newest
+    timeline event and the newest crisis (``_board_stamp``; every change that moves a total —
+    a crisis filed, closed or cancelled, a task breached or delivered, a decision taken —
+    appends an event, and a crisis written without one is still a new crisis) and the minute (a task turns to breach with time before the sweep
+    writes its event; a change of the viewer's scope shows within the minute)."""
+    newest = _board_stamp()
+    shape = repr(sorted((k, str(getattr(v, "pk", v))) for k, v in filters.items()))
+    key = (
+        "board-totals:"
+        + hashlib.blake2b(
+            f"{user.pk}|{shape}|{int(now.timestamp() // 60)}|{newest}".encode(), digest_size=16
+        ).hexdigest()
+    )
+    totals = cache.get(key)
+    if totals is None:
+        totals = scope.order_by().aggregate(
+            open=Count("pk"),
+            breached=Count("pk", filter=Q(urgency=0)),
+            awaiting_decision=Count("pk", filter=Q(decision_pending=True)),
+        )
+        cache.set(key, totals, BOARD_TOTALS_SECONDS)
+    return totals
+
+
+def _board_stamp() -> tuple[int, int]:
+    """The newest timeline event and the newest crisis, in one query of two steps down their
+    primary keys (however long the history)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {TimelineEvent._meta.db_table}),"
+            f" (SELECT MAX(id) FROM {Crisis._meta.db_table})"
+        )
+        event, crisis = cursor.fetchone()
+    return event or 0, crisis or 0
+
+
+def board_page_tasks(crises: list[Crisis]) -> None:
+    """Load the tasks of these crises of a board page (one query): the cards to draw."""
+    prefetch_related_objects(crises, page_task_prefetch())
 
 
 # What a task contributes to the metrics, read as plain rows (no model instances).

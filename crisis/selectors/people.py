@@ -17,6 +17,7 @@ from hrcore.selectors import (
     crisis_executive_key,
     resolve_assignee,
     resolve_assignees,
+    resolve_assignees_in_units,
 )
 
 from ..choices import (
@@ -197,6 +198,51 @@ def resolve_escalation_target(
     except KeelError:
         return None
     return None
+
+
+def resolve_escalation_targets(
+    steps: Iterable[tuple[Task, str]], *, at: datetime
+) -> dict[tuple[int, str], Employee | None]:
+    """``resolve_escalation_target`` for many (task, step) pairs at once — the sweep firing a
+    batch of breaches with chains: the managers in one query, the executive's key once, every
+    unit's holders in one pass (``resolve_assignees_in_units``), so a handful of queries
+    whatever the number of pairs. Keyed by (task id, step); the same rules, the same None
+    where one step cannot be resolved. The tasks come with their crisis (and its unit)."""
+    steps = list(steps)
+    out: dict[tuple[int, str], Employee | None] = {}
+    manager_ids = {
+        task.assignee.manager_id
+        for task, step in steps
+        if step == "manager" and task.assignee_id and task.assignee.manager_id
+    }
+    managers = Employee.objects.select_related("user").in_bulk(manager_ids) if manager_ids else {}
+    executive = crisis_executive_key() if any(s == "executive" for _t, s in steps) else None
+    wanted: dict[tuple[int, str], AssigneeKey] = {}
+    units: dict[int, OrgUnit] = {}
+    for task, step in steps:
+        key = None
+        if step == "executive":
+            key = executive
+        elif step.startswith("position:"):
+            key = ("", step.split(":", 1)[1])
+        if key is not None:
+            wanted[(task.pk, step)] = key
+            units.setdefault(task.crisis.unit_id, task.crisis.unit)
+    resolved = (
+        resolve_assignees_in_units(units=units.values(), wanted=set(wanted.values()), at=at)
+        if wanted
+        else {}
+    )
+    for task, step in steps:
+        target = None
+        if step == "manager":
+            if task.assignee_id and task.assignee.manager_id:
+                target = managers.get(task.assignee.manager_id)
+        elif (task.pk, step) in wanted:
+            result = resolved[task.crisis.unit_id][wanted[(task.pk, step)]]
+            target = None if isinstance(result, KeelError) else result.employee
+        out[(task.pk, step)] = target
+    return out
 
 
 # --- A person's page (issue 17 §5): their crisis duties, open tasks and history -------------

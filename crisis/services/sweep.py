@@ -1,7 +1,8 @@
 """The SLA sweep: claims due timers and fires warnings, breaches and escalations with
-compare-and-set updates — a claimed batch of warnings or chainless breaches at once (one
-compare-and-set, one INSERT each of events, notifications and outbox messages, one board
-refresh), escalations and chain breaches one row at a time."""
+compare-and-set updates — a claimed batch of warnings or breaches at once (one compare-and-set,
+the first escalation steps' targets resolved once for the batch, one INSERT each of events,
+participants, notifications and outbox messages, one board refresh), later escalation steps one
+row at a time."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from hrcore import sla
@@ -28,11 +29,12 @@ from ..choices import (
     TimerState,
 )
 from ..models import (
+    CrisisParticipant,
     Task,
     TimelineEvent,
 )
 from ..notifications import duty_action as _duty_action
-from ..selectors.people import resolve_escalation_target
+from ..selectors.people import resolve_escalation_target, resolve_escalation_targets
 from .board import crisis_board_flags_refresh
 from .common import (
     event_payload,
@@ -271,11 +273,12 @@ def _fire_guarded(task: Task, fire: Callable[[Task, datetime], bool], now: datet
 
 # --- Firing a claimed batch at once ---------------------------------------------------------
 #
-# The common firings (a warning; a breach without an escalation step to run) are planned row by
-# row in memory — a row whose plan raises is recorded for a retry and left out, as
+# The common firings (a warning; a breach, with the first step of its escalation chain if it has
+# one — the steps' targets resolved for the whole batch first) are planned row by row in memory — a row whose plan raises is recorded for a retry and left out, as
 # ``_fire_guarded`` does — then written for the whole batch at once: one compare-and-set UPDATE,
-# one INSERT each of timeline events, notifications and outbox messages, one board refresh. That
-# is a handful of statements per batch instead of some seventeen per timer. Should a bulk write
+# one INSERT each of timeline events, escalation participants, notifications and outbox messages,
+# one board refresh. That is a handful of statements per batch instead of some seventeen (about
+# twenty-five with an escalation step) per timer. Should a bulk write
 # fail (or a compare-and-set find a row moved: only another sweep racing on SQLite), its
 # savepoint rolls back and the batch fires one row at a time as before.
 
@@ -291,9 +294,14 @@ class _Firing:
     events: list[TimelineEvent] = field(default_factory=list)
     notifications: list[NotificationSpec] = field(default_factory=list)
     outbox: list[dict] = field(default_factory=list)
+    participants: list[CrisisParticipant] = field(default_factory=list)
 
 
-def _plan_warning(task: Task, now: datetime) -> _Firing:
+# The escalation targets of a claimed batch, by (task id, step): ``resolve_escalation_targets``.
+_Targets = dict[tuple[int, str], object]
+
+
+def _plan_warning(task: Task, now: datetime, targets: _Targets | None = None) -> _Firing:
     late = sla.warning_is_late(
         warn_at=task.warn_at, fired_at=now, late_after_seconds=_late_after_seconds()
     )
@@ -324,9 +332,20 @@ def _plan_warning(task: Task, now: datetime) -> _Firing:
     )
 
 
-def _plan_breach(task: Task, now: datetime) -> _Firing | None:
-    if task.escalation:  # the first escalation step runs with it: one row at a time
+def _plan_breach(task: Task, now: datetime, targets: _Targets | None = None) -> _Firing | None:
+    chain_length = len(task.escalation)
+    if chain_length and targets is None:  # no batch-resolved target: one row at a time
         return None
+    next_at = (
+        sla.next_escalation_at(
+            after=task.due_at,
+            step=1,
+            chain_length=chain_length,
+            deadline_minutes=task.deadline_minutes,
+        )
+        if chain_length
+        else None
+    )
     warning_missed = (
         task.timer_state == TimerState.RUNNING
         and task.warned_at is None
@@ -339,13 +358,13 @@ def _plan_breach(task: Task, now: datetime) -> _Firing | None:
             events.warning_superseded_event(task=task, at=task.warn_at, fired_at=now, save=False)
         )
     timeline.append(events.task_breached_event(task=task, at=task.due_at, fired_at=now, save=False))
-    return _Firing(
+    firing = _Firing(
         task,
         {
             "timer_state": TimerState.BREACHED,
             "breached_at": now,
-            "escalation_step": 0,
-            "escalate_at": None,
+            "escalation_step": 1 if chain_length else 0,
+            "escalate_at": next_at,
         },
         events=timeline,
         notifications=notification_specs(
@@ -367,23 +386,98 @@ def _plan_breach(task: Task, now: datetime) -> _Firing | None:
             }
         ],
     )
+    if chain_length:
+        _plan_first_step(firing, targets, now)
+    return firing
+
+
+def _plan_first_step(firing: _Firing, targets: _Targets, now: datetime) -> None:
+    """``_escalate(task, 0, now)`` planned: its event, participant and notice join the firing."""
+    task = firing.task
+    step = task.escalation[0]
+    target = targets[(task.pk, step)]
+    firing.events.append(
+        events.task_escalated_event(
+            task=task,
+            step=1,
+            target=step,
+            target_id=target.pk if target else None,
+            fired_at=now,
+            save=False,
+        )
+    )
+    if target is not None:
+        firing.participants.append(
+            CrisisParticipant(
+                crisis_id=task.crisis_id, employee=target, role=ParticipantRole.ESCALATION
+            )
+        )
+    firing.notifications += notification_specs(
+        task,
+        [target] if target is not None else [filer_employee(task.crisis)],
+        kind="crisis.escalation",
+        key="escalation:1",
+        params={
+            "crisis_title": task.crisis.title,
+            "action": _duty_action(task),
+            "assignee": person(task.assignee, "—"),
+        },
+    )
+
+
+def _first_step_targets(rows: list[Task], now: datetime) -> _Targets | None:
+    """The targets of the first escalation step of every claimed row with a chain, resolved at
+    once; None (those rows then fire one at a time) should the resolution itself fail."""
+    steps = [(task, task.escalation[0]) for task in rows if task.escalation]
+    if not steps:
+        return {}
+    try:
+        return resolve_escalation_targets(steps, at=now)
+    except Exception:
+        logger.warning("resolving the escalation targets of a batch failed", exc_info=True)
+        return None
+
+
+def _cas_update(state: str, changes: dict[int, dict]) -> None:
+    """One compare-and-set UPDATE moving rows ``state`` → their own changes (a value the rows
+    share is set as is, one that differs by row through a CASE on the id)."""
+    ids = list(changes)
+    names = dict.fromkeys(name for values in changes.values() for name in values)
+    assignments = {}
+    for name in names:
+        values = [changes[pk][name] for pk in ids]
+        if all(v == values[0] for v in values[1:]):
+            assignments[name] = values[0]
+            continue
+        column = Task._meta.get_field(name)
+        assignments[name] = Case(
+            *[
+                When(pk=pk, then=Value(v, output_field=column))
+                for pk, v in zip(ids, values, strict=True)
+            ],
+            output_field=column,
+        )
+    moved = Task.objects.filter(pk__in=ids, timer_state=state).update(**assignments)
+    if moved != len(ids):
+        raise _BatchRaced(f"{len(ids) - moved} of {len(ids)} rows moved meanwhile")
 
 
 def _write_firings(firings: list[_Firing]) -> None:
     """Write planned firings at once (inside the caller's savepoint); raises ``_BatchRaced``
     when a compare-and-set did not move every row."""
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple, dict[int, dict]] = {}
     for firing in firings:
-        key = (firing.task.timer_state, tuple(sorted(firing.changes.items())))
-        groups.setdefault(key, []).append(firing.task.pk)
-    for (state, changes), ids in groups.items():
-        moved = Task.objects.filter(pk__in=ids, timer_state=state).update(**dict(changes))
-        if moved != len(ids):
-            raise _BatchRaced(f"{len(ids) - moved} of {len(ids)} rows moved meanwhile")
+        key = (firing.task.timer_state, tuple(sorted(firing.changes)))
+        groups.setdefault(key, {})[firing.task.pk] = firing.changes
+    for (state, _names), changes in groups.items():
+        _cas_update(state, changes)
     recovered = [f.task.pk for f in firings if f.task.fire_attempts or f.task.fire_failing_since]
     if recovered:
         Task.objects.filter(pk__in=recovered).update(**_FIRE_FAILURE_CLEARED)
     events.record_all([event for f in firings for event in f.events])
+    participants = [p for f in firings for p in f.participants]
+    if participants:  # participant_add's get_or_create: a person already in keeps their role
+        CrisisParticipant.objects.bulk_create(participants, ignore_conflicts=True)
     notifications_send_many(
         [spec for f in firings for spec in f.notifications],
         outbox=[message for f in firings for message in f.outbox],
@@ -394,22 +488,27 @@ def _write_firings(firings: list[_Firing]) -> None:
 def _fire_rows(
     rows: list[Task],
     fire: Callable[[Task, datetime], bool],
-    plan: Callable[[Task, datetime], _Firing | None] | None,
+    plan: Callable[[Task, datetime, _Targets | None], _Firing | None] | None,
     now: datetime,
+    *,
+    first_steps: bool = False,
 ) -> int:
     """Fire a claimed batch: planned rows at once, the rest (and all of them should the bulk
-    write fail) one at a time with ``_fire_guarded``."""
+    write fail) one at a time with ``_fire_guarded``. ``first_steps``: the firing runs the
+    first escalation step of a chain, whose targets are resolved for the batch first."""
     if plan is None:
         return sum(_fire_guarded(task, fire, now) for task in rows)
     one_by_one: list[Task] = []
     firings: list[_Firing] = []
     stopped: dict[str, list[int]] = {}
+    open_rows = [task for task in rows if task.crisis.status == CrisisStatus.OPEN]
+    targets = _first_step_targets(open_rows, now) if first_steps else None
     for task in rows:
         if task.crisis.status != CrisisStatus.OPEN:
             stopped.setdefault(task.timer_state, []).append(task.pk)
             continue
         try:
-            firing = plan(task, now)
+            firing = plan(task, now, targets)
         except Exception as exc:
             logger.exception("timer of task %s failed to fire; retrying with backoff", task.pk)
             _timer_failure_record(task, exc, now)
@@ -442,12 +541,14 @@ def _fire_rows(
     return fired + sum(_fire_guarded(task, fire, now) for task in one_by_one)
 
 
-def _sweep_kind(qs, order_field: str, fire, now: datetime, batch: int, plan=None) -> int:
+def _sweep_kind(
+    qs, order_field: str, fire, now: datetime, batch: int, plan=None, *, first_steps=False
+) -> int:
     fired = 0
     for _round in range(10_000):  # bounded catch-up after downtime
         with transaction.atomic():
             rows = _claim_batch(qs, order_field, batch)
-            fired += _fire_rows(rows, fire, plan, now)
+            fired += _fire_rows(rows, fire, plan, now, first_steps=first_steps)
         if len(rows) < batch:
             break
     return fired
@@ -494,6 +595,7 @@ def sla_sweep(
                 now,
                 batch,
                 _plan_breach,
+                first_steps=True,
             )
             for state in (TimerState.RUNNING, TimerState.WARNED)
         )

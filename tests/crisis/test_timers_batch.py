@@ -13,18 +13,30 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crisis import timer_loop
-from crisis.choices import EventKind, TimerState
-from crisis.models import Task, TimelineEvent
+from crisis.choices import EventKind, ParticipantRole, TimerState
+from crisis.models import CrisisParticipant, Task, TimelineEvent
+from crisis.selectors.people import resolve_escalation_target
 from crisis.selectors.timers import next_timer_due, next_timer_due_by_kind
 from crisis.services import sweep as sweep_services
 from crisis.services.sweep import sla_sweep
+from hrcore import sla
 from hrcore.models import Notification, OutboxMessage
 
+# Chains whose first step resolves each way: the assignee's manager, the organisation's
+# executive, a position (held), a position nobody holds (no target: the filer is told).
+CHAINS = (
+    ["manager", "executive"],
+    ["executive"],
+    ["position:finance-manager", "manager"],
+    ["position:nobody-holds-this"],
+)
 
-def _due_breaches(crises, *, warned: bool = True) -> list[int]:
-    """Every task of ``crises`` due a second ago, without an escalation chain."""
+
+def _due_breaches(crises, *, warned: bool = True, chains: bool = False) -> list[int]:
+    """Every task of ``crises`` due a second ago, without an escalation chain (``chains``: with
+    one of CHAINS each, in turn)."""
     due = timezone.now() - timedelta(seconds=1)
-    ids = list(Task.objects.filter(crisis__in=crises).values_list("pk", flat=True))
+    ids = list(Task.objects.filter(crisis__in=crises).order_by("pk").values_list("pk", flat=True))
     Task.objects.filter(pk__in=ids).update(
         timer_state=TimerState.WARNED if warned else TimerState.RUNNING,
         due_at=due,
@@ -32,11 +44,17 @@ def _due_breaches(crises, *, warned: bool = True) -> list[int]:
         escalation=[],
         started_at=due - timedelta(minutes=5),
     )
+    if chains:
+        for i, pk in enumerate(ids):
+            # staggered deadlines: each row's next escalation time differs
+            Task.objects.filter(pk=pk).update(
+                escalation=CHAINS[i % len(CHAINS)], due_at=due - timedelta(seconds=i)
+            )
     return ids
 
 
-def _swept_queries(crises) -> tuple[int, list[int]]:
-    ids = _due_breaches(crises)
+def _swept_queries(crises, *, chains: bool = False) -> tuple[int, list[int]]:
+    ids = _due_breaches(crises, chains=chains)
     with CaptureQueriesContext(connection) as ctx:
         counts = sla_sweep()
     assert counts == {"warning": 0, "breach": len(ids), "escalation": 0}
@@ -72,6 +90,73 @@ def test_a_batch_of_breaches_costs_the_same_statements_whatever_its_size(file_em
     assert TimelineEvent.objects.filter(kind=EventKind.TASK_BREACHED).count() == len(
         small_ids + big_ids
     )
+
+
+def _assert_first_steps(ids: list[int]) -> None:
+    """Each chained breach ran its first escalation step exactly as ``_escalate`` does: the
+    event naming the target ``resolve_escalation_target`` finds, the target a participant and
+    notified (the filer when nobody is found), the next step scheduled."""
+    targets = set()
+    for task in Task.objects.filter(pk__in=ids).select_related("crisis__unit", "assignee"):
+        assert task.escalation_step == 1
+        assert task.escalate_at == sla.next_escalation_at(
+            after=task.due_at,
+            step=1,
+            chain_length=len(task.escalation),
+            deadline_minutes=task.deadline_minutes,
+        )
+        (event,) = TimelineEvent.objects.filter(task=task, kind=EventKind.TASK_ESCALATED)
+        target = resolve_escalation_target(
+            task.escalation[0], task=task, crisis=task.crisis, at=timezone.now()
+        )
+        assert event.data["step"] == 1 and event.data["target"] == task.escalation[0]
+        assert event.data["target_id"] == (target.pk if target else None)
+        told = Notification.objects.filter(kind="crisis.escalation", data__task_id=task.pk)
+        if target is not None:
+            targets.add(task.escalation[0])
+            assert list(told.values_list("recipient_id", flat=True)) == [target.user_id]
+            assert CrisisParticipant.objects.filter(crisis=task.crisis, employee=target).exists()
+        else:
+            assert list(told.values_list("recipient_id", flat=True)) == [task.crisis.filed_by_id]
+    # every kind of step found someone somewhere (the position nobody holds did not)
+    assert targets == {"manager", "executive", "position:finance-manager"}
+
+
+@pytest.mark.django_db
+def test_chained_breaches_fire_as_a_batch_with_their_first_escalation_step(file_emergency):
+    small, small_ids = _swept_queries([file_emergency(title="one")], chains=True)
+    big, big_ids = _swept_queries(
+        [file_emergency(title=f"many {i}") for i in range(4)], chains=True
+    )
+    assert len(big_ids) == 4 * len(small_ids) >= 16
+    assert big == small  # targets resolved once per batch, no statement per timer
+    _assert_fired_once(small_ids + big_ids)
+    _assert_first_steps(small_ids + big_ids)
+    escalated = CrisisParticipant.objects.filter(role=ParticipantRole.ESCALATION)
+    assert escalated.exists()
+    # Swept again: the first steps are not run twice (the second steps are not due yet).
+    assert sla_sweep() == {"warning": 0, "breach": 0, "escalation": 0}
+    assert TimelineEvent.objects.filter(kind=EventKind.TASK_ESCALATED).count() == len(
+        small_ids + big_ids
+    )
+
+
+@pytest.mark.django_db
+def test_chained_breaches_whose_bulk_write_fails_fire_one_row_at_a_time(
+    file_emergency, monkeypatch
+):
+    ids = _due_breaches([file_emergency(title="alone")], chains=True)
+    calls = []
+
+    def broken(specs, **kwargs):
+        calls.append(len(specs))
+        raise RuntimeError("bulk insert refused")
+
+    monkeypatch.setattr(sweep_services, "notifications_send_many", broken)
+    assert sla_sweep() == {"warning": 0, "breach": len(ids), "escalation": 0}
+    assert len(calls) == 1  # one bulk try for the batch, then row by row
+    _assert_fired_once(ids)
+    _assert_first_steps(ids)
 
 
 @pytest.mark.django_db
