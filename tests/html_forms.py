@@ -3,7 +3,10 @@ when the user presses a form's button without changing anything, and every link 
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
+
+from django.urls import Resolver404, resolve
 
 
 class _FormReader(HTMLParser):
@@ -92,3 +95,15 @@ def form_data(html: str, contains: str) -> dict[str, list[str]]:
                 data.setdefault(name, []).append(value)
             return data
     raise AssertionError(f"no form with a field {contains!r}")
+
+
+def page_pattern(path: str) -> str:
+    """The URL pattern ``path`` resolves to (``org/positions/<slug:code>/``), for crawls that
+    open one page per pattern: /crises/12/ and /crises/13/ are one page, and so are
+    /org/positions/cfo/ and /org/positions/cto/. A path that resolves to nothing (a 404 the
+    crawl must still report) is its own pattern, numbers folded."""
+    try:
+        route = resolve(path).route
+    except Resolver404:
+        route = None
+    return route or re.sub(r"/\d+/", "/N/", path)

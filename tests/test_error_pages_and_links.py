@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import CAST
-from tests.html_forms import links_of
+from tests.html_forms import links_of, page_pattern
 
 pytestmark = pytest.mark.django_db
 
@@ -111,8 +111,9 @@ SKIP = ("/admin/", "/api/", "/accounts/", "/static/", "/media/", "/healthz")
 
 
 def _pattern(path: str) -> str:
-    """Pages of one kind are visited once: /crises/12/ and /crises/13/ are the same page."""
-    return re.sub(r"/\d+/", "/N/", path)
+    """Pages of one kind are visited once: /crises/12/ and /crises/13/ are the same page, and
+    so are two positions' pages (see ``page_pattern``)."""
+    return page_pattern(path)
 
 
 def crawl(client, start: str = "/", limit: int = 120) -> dict[str, tuple[int, str]]:
