@@ -62,9 +62,13 @@ _EN_UNITS = {
     "days": "day",
     "day": "day",
 }
-# "30 分钟", "1小时", "30日", "半小时"; "30 minutes", "1 hour", "2 h", "an hour", "half an hour",
-# "20-minute"; a number that is part of a longer one or a word ("v2", "3rd") is left alone.
-_ZH = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?|半)(\s*)(个小时|小时|分钟|天|日)")
+# "30 分钟", "1小时", "1个半小时", "30日内", "半小时"; "30 minutes", "1 hour", "2 h", "an hour",
+# "half an hour", "20-minute"; a number that is part of a longer one or a word ("v2", "3rd"),
+# a date or an ordinal ("3月5日前", "每月15日", "第2天") and a day of the month ("5日前") are
+# left alone: 日 is a duration only before 内 / 以内.
+_ZH = re.compile(
+    r"(?<![\d.月第])(\d+(?:\.\d+)?个半|\d+(?:\.\d+)?|半)(\s*)(个小时|小时|分钟|天|日(?=以?内))"
+)
 _EN = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?|an|one|half an)([\s-]*)(minutes|minute|mins|min|hours|hour|hrs|hr|h|"
     r"days|day)\b",
@@ -75,6 +79,8 @@ _EN = re.compile(
 def _amount(number: str) -> float:
     if number in ("半", "half an"):
         return 0.5
+    if number.endswith("个半"):  # "1个半小时": one and a half hours
+        return float(number[:-2]) + 0.5
     if number.lower() in ("an", "one"):
         return 1.0
     return float(number)

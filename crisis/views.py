@@ -88,7 +88,7 @@ def show_error(request, exc: KeelError) -> None:
     messages.error(request, message)
 
 
-def _back(request, fallback: str) -> HttpResponseRedirect:
+def back_to(request, fallback: str) -> HttpResponseRedirect:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return HttpResponseRedirect(target)
@@ -440,7 +440,7 @@ def service_attempt(request, call, success: str = ""):
 def _task_action(request, pk: int, action):
     task = _get_task(request, pk)
     refused = service_attempt(request, lambda: action(task))
-    return refused or _back(request, reverse("crisis:detail", args=[task.crisis_id]))
+    return refused or back_to(request, reverse("crisis:detail", args=[task.crisis_id]))
 
 
 @require_POST
@@ -606,7 +606,7 @@ def crisis_decide(request, pk: int):
             show_error(request, exc)
         else:
             messages.success(request, _("Decision recorded and pushed to every participant."))
-    return _back(request, reverse("crisis:detail", args=[crisis.pk]))
+    return back_to(request, reverse("crisis:detail", args=[crisis.pk]))
 
 
 # Service error keys → fields of the closure form (the form has one weakness row).

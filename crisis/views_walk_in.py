@@ -1,23 +1,22 @@
 """The outcome of a walk-in complaint (issue 17 §6), decided from the crisis page or the
 responsible employee's page. Thin: reads from ``selectors.walk_in``, the write is
-``services.walk_in.walk_in_complaint_outcome_record``; a refusal is a message, never a 500."""
+``services.walk_in.walk_in_complaint_outcome_record``; a refusal is the shared 403 page, bad
+input a message, never a 500."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hrcore.errors import KeelError
 from hrcore.selectors import person_page_access
 
 from .selectors.crises import crisis_for_page
 from .selectors.walk_in import walk_in_for_crisis
 from .services.walk_in import walk_in_complaint_outcome_record
+from .views import back_to, service_attempt
 
 
 @login_required
@@ -34,18 +33,14 @@ def walk_in_outcome(request, pk: int):
     )
     if not may_see:  # not theirs to see: as if it did not exist
         raise Http404(_("No such complaint, or you may not see it."))
-    try:
-        walk_in_complaint_outcome_record(
+    refused = service_attempt(
+        request,
+        lambda: walk_in_complaint_outcome_record(
             walk_in=walk_in,
             outcome=request.POST.get("outcome", ""),
             note=request.POST.get("note", ""),
             actor=request.user,
-        )
-    except KeelError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Outcome recorded."))
-    target = request.POST.get("next", "")
-    if not (target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})):
-        target = reverse("crisis:detail", args=[pk])
-    return HttpResponseRedirect(target)
+        ),
+        success=_("Outcome recorded."),
+    )
+    return refused or back_to(request, reverse("crisis:detail", args=[pk]))

@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from .choices import OutboxStatus
@@ -71,27 +73,50 @@ def form_changes(form: forms.ModelForm) -> dict[str, list[str]]:
     }
 
 
+class _Refused(Exception):
+    """A service refused an admin write: the whole admin request is rolled back."""
+
+
 class ServiceWritesMixin:
     """For a ``ModelAdmin`` of configuration rows: every write — its form, its inlines' rows,
     deletes one by one or in bulk — goes through the services ``save_row(row=, actor=,
     changes=)`` and ``delete_row(row=, actor=)`` (audited; an app sets its own, which check its
-    rules), never ``.save()``/``.delete()``. A service's refusal is shown as an error."""
+    rules), never ``.save()``/``.delete()``. A service's refusal undoes the whole request (the
+    admin's views run in one transaction; a bulk delete too) and is shown as an error on the
+    page it came from — never with a "changed successfully" beside it."""
 
     save_row = staticmethod(configuration.configuration_save)
     delete_row = staticmethod(configuration.configuration_delete)
 
-    def _through_service(self, request, service, **arguments) -> None:
+    def _through_service(self, service, request, **arguments) -> None:
         try:
             service(actor=request.user, **arguments)
         except KeelError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            raise _Refused(exc.message) from exc
+
+    def _refusable(self, view, request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _Refused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._refusable(super().changeform_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._refusable(super().delete_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):  # the bulk delete action
+        return self._refusable(super().changelist_view, request, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        self._through_service(request, self.save_row, row=obj, changes=form_changes(form))
+        self._through_service(self.save_row, request, row=obj, changes=form_changes(form))
 
     def delete_model(self, request, obj):
-        self._through_service(request, self.delete_row, row=obj)
+        self._through_service(self.delete_row, request, row=obj)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
@@ -100,13 +125,13 @@ class ServiceWritesMixin:
         forms_of = {id(f.instance): f for f in formset.forms}
         for instance in formset.save(commit=False):
             self._through_service(
-                request,
                 self.save_row,
+                request,
                 row=instance,
                 changes=form_changes(forms_of[id(instance)]),
             )
         for instance in formset.deleted_objects:
-            self._through_service(request, self.delete_row, row=instance)
+            self._through_service(self.delete_row, request, row=instance)
         formset.save_m2m()
 
 

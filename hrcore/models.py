@@ -239,6 +239,16 @@ class Absence(models.Model):
     )
     # The absence's id in the HR system (an update or cancellation names it); empty otherwise.
     external_id = models.CharField(_("HR system id"), max_length=64, blank=True, default="")
+    # Who recorded it from Keel's "my leave" page: only that person may cancel it there (one HR
+    # entered, or the HR system sent, is changed by HR).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-starts_at"]

@@ -305,9 +305,11 @@ def delivery_mark_failed(delivery: MessageDelivery, *, reason: str) -> bool:
     instead of after the ladder's wait."""
     now = timezone.now()
     failed = bool(
-        MessageDelivery.objects.filter(
-            pk=delivery.pk, state__in=[DeliveryState.QUEUED, DeliveryState.SENT]
-        ).update(state=DeliveryState.FAILED, reason=reason[:2000], updated_at=now)
+        # Only from queued: the sender's own attempt failed. A row a provider's callback adopted
+        # meanwhile (``delivery_adopt``: the message did arrive) stays sent.
+        MessageDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.QUEUED).update(
+            state=DeliveryState.FAILED, reason=reason[:2000], updated_at=now
+        )
     )
     if failed and delivery.needs_ack:
         MessageDelivery.objects.filter(

@@ -520,6 +520,12 @@ class PersonPageAccess:
         """Pay (commissions): the person, their supervisor chain, HR admins and finance."""
         return self.is_self or self.is_supervisor or self.is_hr or self.is_finance
 
+    @property
+    def decides_complaints(self) -> bool:
+        """The outcome of a complaint against the person (a company's or a walk-in consumer's):
+        their supervisor chain and HR admins — never the person, HR admin or not."""
+        return not self.is_self and (self.is_supervisor or self.is_hr)
+
 
 def team_ids(employee: Employee) -> set[int]:
     """Everyone below ``employee`` in the reporting lines (reports, their reports, …): one

@@ -46,7 +46,7 @@ def complaints_section(
         "linked_crises": found.visible_crisis_ids,
         # The owner's supervisor chain and HR decide the outcome (complaint_outcome_record,
         # walk_in_complaint_outcome_record: the same rule for both kinds).
-        "may_decide": access.is_supervisor or access.is_hr,
+        "may_decide": access.decides_complaints,
         "outcomes": [c for c in ComplaintOutcome.choices if c[0] != ComplaintOutcome.OPEN],
     }
 

@@ -266,7 +266,9 @@ def _board_totals(
 
 def _board_stamp() -> tuple[int, int]:
     """The newest timeline event and the newest crisis, in one query of two steps down their
-    primary keys (however long the history)."""
+    primary keys (however long the history). Ids are taken at insert, not at commit: a long
+    transaction that commits after a shorter, newer one adds no higher id, so its change shows
+    when the minute in the cache key turns — at most a minute late, the crisis page's rule."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(id) FROM {TimelineEvent._meta.db_table}),"

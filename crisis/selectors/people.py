@@ -176,6 +176,10 @@ def crisis_unit_people(crisis: Crisis) -> list[Employee]:
     return people
 
 
+def _employed():
+    return Employee.objects.filter(is_active=True, user__is_active=True)
+
+
 def resolve_escalation_target(
     step: str, *, task: Task, crisis: Crisis, at: datetime
 ) -> Employee | None:
@@ -184,7 +188,10 @@ def resolve_escalation_target(
     try:
         if step == "manager":
             if task.assignee_id and task.assignee.manager_id:
-                return Employee.objects.select_related("user").get(pk=task.assignee.manager_id)
+                # A manager who has left cannot be told: unresolved, so the chain falls back.
+                return (
+                    _employed().select_related("user").filter(pk=task.assignee.manager_id).first()
+                )
             return None
         if step == "executive":
             function, position = crisis_executive_key()
@@ -215,7 +222,7 @@ def resolve_escalation_targets(
         for task, step in steps
         if step == "manager" and task.assignee_id and task.assignee.manager_id
     }
-    managers = Employee.objects.select_related("user").in_bulk(manager_ids) if manager_ids else {}
+    managers = _employed().select_related("user").in_bulk(manager_ids) if manager_ids else {}
     executive = crisis_executive_key() if any(s == "executive" for _t, s in steps) else None
     wanted: dict[tuple[int, str], AssigneeKey] = {}
     units: dict[int, OrgUnit] = {}

@@ -14,11 +14,17 @@ from hrcore.selectors import employee_of, employees_visible_to
 
 from ..choices import ComplaintOutcome
 from ..models import Crisis, WalkInConsumer
-from ..services.walk_in import WALK_IN_SOURCE_PREFIX, walk_in_source_key
 from .access import crises_visible_to
 from .filing import subsidiary_of
 
 RESPONSIBLE_CHOICES_LIMIT = 300
+WALK_IN_SOURCE_PREFIX = "walk-in-complaint:"
+
+
+def walk_in_source_key(crisis_pk: int) -> str:
+    """The performance event's source: a crisis id, never a company complaint's external id
+    (those are ``complaint:<id>``); its compensation is ``<key>:reversed``."""
+    return f"{WALK_IN_SOURCE_PREFIX}{crisis_pk}"
 
 
 def responsible_choices(user: AbstractBaseUser) -> list[Employee]:

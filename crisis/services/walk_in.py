@@ -42,6 +42,7 @@ from ..models import (
     Task,
     WalkInConsumer,
 )
+from ..selectors.walk_in import walk_in_source_key
 from .board import crisis_board_flags_refresh
 from .common import crisis_link, drill_marked
 from .complaint_outcomes import complaint_outcome_checked, complaint_outcome_notify
@@ -55,15 +56,6 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 # customer-complaint); the map routes it by position (the unit's department manager), which for
 # a walk-in complaint is the named employee's own supervisor.
 SUPERVISOR_REVIEW_DUTY = "supervisor-review"
-
-
-WALK_IN_SOURCE_PREFIX = "walk-in-complaint:"
-
-
-def walk_in_source_key(crisis_pk: int) -> str:
-    """The performance event's source: a crisis id, never a company complaint's external id
-    (those are ``complaint:<id>``); its compensation is ``<key>:reversed``."""
-    return f"{WALK_IN_SOURCE_PREFIX}{crisis_pk}"
 
 
 def walk_in_phone(text: str) -> str:
@@ -248,8 +240,7 @@ def may_decide_walk_in(user: AbstractBaseUser, walk_in: WalkInConsumer) -> bool:
     decide its outcome — never the employee."""
     if walk_in.responsible is None:
         return False
-    access = person_page_access(user, walk_in.responsible)
-    return access.is_supervisor or access.is_hr
+    return person_page_access(user, walk_in.responsible).decides_complaints
 
 
 @transaction.atomic

@@ -396,6 +396,7 @@ def absence_self_record(
             delegate=delegate,
             reason=reason,
             kind=AbsenceKind.LEAVE,
+            recorded_by=user,
         ),
         actor=user,
     )
@@ -430,8 +431,8 @@ def absence_self_cancel(
     Either way the resolver stops handing the person's duties to the delegate from now on, the
     maps' coverage is told (``org_changed``), an audit entry says who cancelled what, and the
     supervisor and the delegate are told. Someone else's absence is not found; one the HR system
-    recorded is changed there (its next update would bring it back); one already over is a
-    conflict. Returns the shortened absence, or None when it was removed."""
+    recorded is changed there (its next update would bring it back), one HR entered by hand is
+    HR's to change, and one already over is a conflict. Returns the shortened absence, or None when it was removed."""
     now = now or timezone.now()
     employee = _asker(user)
     absence = (
@@ -446,6 +447,8 @@ def absence_self_cancel(
         raise NotFound(_("No such leave of yours."))
     if absence.external_id:
         raise Conflict(_("This absence comes from the HR system: ask HR to change it there."))
+    if absence.recorded_by_id != user.pk:
+        raise Conflict(_("HR recorded this absence: ask HR to change it."))
     if absence.ends_at <= now:
         raise Conflict(_("This absence is already over."))
     before = {

@@ -225,7 +225,7 @@ def parse_callback(
         event_id=lowered[signing.DELIVERY_HEADER.lower()],
         provider=str(data.get("provider", "")),
         event=event,
-        provider_message_id=message_id,
+        provider_message_id=message_id[:200],  # as the ledger stores it
         at=float(data.get("at") or 0),
         reason=str(data.get("reason", ""))[:500],
         answer=str(data.get("answer", ""))[:32],

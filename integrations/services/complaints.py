@@ -92,8 +92,7 @@ def may_decide_complaint(user, complaint: Complaint) -> bool:
     """The owner's supervisor chain and HR admins decide a complaint's outcome — never the owner."""
     if complaint.employee is None:
         return False
-    access = person_page_access(user, complaint.employee)
-    return access.is_supervisor or access.is_hr
+    return person_page_access(user, complaint.employee).decides_complaints
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from competency.models import BehaviouralAnchor, Competency, RatingScale, ScaleLevel
+from competency.services import configuration
 from competency.services.configuration import competency_config_save
 from hrcore.errors import Conflict
 
@@ -80,3 +81,40 @@ def test_an_anchor_of_a_published_framework_is_not_edited_in_place(users):
     with pytest.raises(Conflict):
         competency_config_save(row=anchor, actor=users["hradmin"], changes={})
     assert anchor.pk is None
+
+
+def test_a_refusal_of_one_inline_row_undoes_the_whole_admin_save(client_as, monkeypatch):
+    """The form's row was saved (and audited) by the service, then the service refuses an
+    inline row: the admin's request is undone as a whole and the refusal is its only message —
+    no "added successfully" beside it, no row, no log entry."""
+    from competency.admin import RatingScaleAdmin
+
+    def refusing(*, row, actor, changes=None):
+        if isinstance(row, ScaleLevel):
+            raise Conflict("This level is refused.")
+        return configuration.competency_config_save(row=row, actor=actor, changes=changes)
+
+    monkeypatch.setattr(RatingScaleAdmin, "save_row", staticmethod(refusing))
+    client = client_as("hradmin")
+    url = "/admin/competency/ratingscale/add/"
+    response = client.post(
+        url,
+        {
+            "code": "half-made",
+            "name_zh": "量表",
+            "name_en": "Scale",
+            "levels-TOTAL_FORMS": "1",
+            "levels-INITIAL_FORMS": "0",
+            "levels-0-value": "1",
+            "levels-0-label_zh": "了解",
+            "levels-0-label_en": "Aware",
+        },
+    )
+    assert response.status_code == 302 and response.url == url
+    page = client.get(url).content.decode()
+    assert "This level is refused." in page
+    assert "successfully" not in page and "成功" not in page
+    assert not RatingScale.objects.filter(code="half-made").exists()
+    assert not LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(RatingScale)
+    ).exists()

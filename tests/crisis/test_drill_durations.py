@@ -32,6 +32,11 @@ from hrcore.notification_kinds import render
         ("within 2 days", 2, "within 1 day"),
         ("map v2, 3rd floor, 24/7, call 10086", 4, "map v2, 3rd floor, 24/7, call 10086"),
         ("within 3 minutes", 10, "within 1 minute"),  # at least a minute, as the timer
+        ("1个半小时内回电", 4, "22分钟内回电"),  # one and a half hours, as one duration
+        # Dates, days of the month and ordinals are not durations.
+        ("3月5日前提交报告", 4, "3月5日前提交报告"),
+        ("每月15日前核对", 4, "每月15日前核对"),
+        ("第2天复盘，2天内结案", 4, "第2天复盘，12小时内结案"),
         ("30 分钟内上传付款记录。", 1, "30 分钟内上传付款记录。"),  # a real crisis
         ("", 4, ""),
     ],

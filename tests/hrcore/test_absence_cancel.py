@@ -118,6 +118,13 @@ def test_refused_cancellations_change_nothing(users, client_as):
         delegate=emp("sh-finance-1"),
     )
     from_hr = _leave("finance", starts=now + timedelta(days=10), external_id="HR-ABS-7")
+    # Entered by HR (a business trip with a chosen delegate): HR's to change, not the person's.
+    by_hr = org.absence_record(
+        employee=emp("finance"),
+        starts_at=now + timedelta(days=20),
+        ends_at=now + timedelta(days=22),
+        delegate=emp("sh-finance-1"),
+    )
     snapshot = list(Absence.objects.order_by("pk").values_list("pk", "starts_at", "ends_at"))
 
     # Someone else's: as if it did not exist.
@@ -130,6 +137,8 @@ def test_refused_cancellations_change_nothing(users, client_as):
         selfservice.absence_self_cancel(user=users["finance"], absence_id=over.pk)
     with pytest.raises(Conflict):
         selfservice.absence_self_cancel(user=users["finance"], absence_id=from_hr.pk)
+    with pytest.raises(Conflict, match="人事录入"):
+        selfservice.absence_self_cancel(user=users["finance"], absence_id=by_hr.pk)
     response = client_as("finance").post(reverse("absence_self_cancel", args=[over.pk]))
     assert response.status_code == 302  # back to the page with the reason as a message
     assert client_as("finance").get(reverse("absence_self_cancel", args=[mine.pk])).status_code == (
@@ -143,6 +152,7 @@ def test_refused_cancellations_change_nothing(users, client_as):
     assert reverse("absence_self_cancel", args=[mine.pk]) in page
     assert reverse("absence_self_cancel", args=[from_hr.pk]) not in page
     assert reverse("absence_self_cancel", args=[over.pk]) not in page
+    assert reverse("absence_self_cancel", args=[by_hr.pk]) not in page
 
 
 def test_a_failure_after_the_removal_leaves_the_leave_in_place(users, monkeypatch):

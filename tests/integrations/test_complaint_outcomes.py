@@ -14,8 +14,10 @@ from django.urls import reverse
 
 from crisis.models import WalkInConsumer
 from crisis.services.walk_in import walk_in_complaint_file, walk_in_complaint_outcome_record
+from hrcore.errors import PermissionDenied
 from hrcore.models import Employee, Notification
 from hrcore.notification_kinds import render
+from integrations.models import Complaint
 from integrations.selectors import complaints_against
 from integrations.services import complaints
 
@@ -125,3 +127,23 @@ def test_the_complaints_section_reads_in_a_fixed_number_of_queries(customers, us
         found = complaints_against(users["manager"], staff, limit=10)
     assert len(found.decided) == 9
     assert len(one.captured_queries) == len(many.captured_queries)
+
+
+def test_an_hr_admin_never_decides_a_complaint_against_themselves(customers, users):
+    """HR admins decide complaints — except one against themselves (the employee never does)."""
+    complaint = complaints.complaint_record(
+        customer=customers["CUST-1002"], external_id="CMP-SELF", severity="high"
+    )
+    Complaint.objects.filter(pk=complaint.pk).update(
+        employee=Employee.objects.get(user=users["hradmin"])
+    )
+    complaint.refresh_from_db()
+    assert not complaints.may_decide_complaint(users["hradmin"], complaint)
+    with pytest.raises(PermissionDenied):
+        complaints.complaint_outcome_record(
+            complaint=complaint, outcome="dismissed", note="Not me", actor=users["hradmin"]
+        )
+    complaint.refresh_from_db()
+    assert complaint.outcome == "open" and complaint.decided_by is None
+    # Their own supervisor (the VP) still decides it.
+    assert complaints.may_decide_complaint(users["vp"], complaint)

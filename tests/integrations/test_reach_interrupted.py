@@ -15,7 +15,9 @@ from hrcore.reach import (
     IN_FLIGHT,
     INTERRUPTED_NOT_RESENT,
     deliveries_plan_due,
+    delivery_adopt,
     delivery_claim_attempt,
+    delivery_mark_failed,
     ladder_sweep,
 )
 from integrations import adapters
@@ -129,3 +131,23 @@ def test_a_known_failure_is_not_mistaken_for_an_interrupted_send(filed, channels
     relay()
     row.refresh_from_db()
     assert row.state == DeliveryState.SENT
+
+
+def test_a_row_a_callback_adopted_is_not_failed_by_the_senders_late_failure(filed, channels):
+    """The worker handed the card over, the person tapped it (the callback adopted the row as
+    sent), then the worker's own attempt reports a failure: the row stays sent and the next
+    channel is not pushed forward."""
+    row = task_rows(filed, "dingtalk").first()
+    claimed = delivery_claim_attempt(row.pk)
+    assert delivery_adopt(
+        channel="dingtalk", idempotency_key=row.idempotency_key, provider_message_id="dingtalk-x1"
+    )
+    anchor = MessageDelivery.objects.get(
+        message_key=row.message_key, recipient_id=row.recipient_id, channel="inapp"
+    )
+    next_step = anchor.next_step_at
+    assert delivery_mark_failed(claimed, reason="gave up: timeout") is False
+    row.refresh_from_db()
+    anchor.refresh_from_db()
+    assert (row.state, row.provider_message_id) == (DeliveryState.SENT, "dingtalk-x1")
+    assert anchor.next_step_at == next_step
