@@ -82,11 +82,14 @@ def _call(kind: str, ask):
         config = partner.config()
     except CredentialUnreadable as exc:
         return None, SourceStatus("failed", partner.slug, str(exc))
-    return (config, ask), SourceStatus("ok", partner.slug)
+    # The partner's last edit is part of the cache key: repointed or fixed, it is asked again.
+    return (config, ask, f"{partner.slug}@{partner.updated_at.timestamp():.0f}"), SourceStatus(
+        "ok", partner.slug
+    )
 
 
 def _run(job):
-    (config, ask), status = job
+    (config, ask, _version), status = job
     try:
         return ask(adapters.adapter_for(config)), status
     except adapters.AdapterError as exc:
@@ -161,7 +164,7 @@ def partner_figures(
         if job is None:
             setattr(figures, kind, status)
             continue
-        key = _key(kind, status.partner, since, until, customer)
+        key = _key(kind, job[2], since, until, customer)
         cached = _cached(key)
         if cached is not None and not refresh and (now - cached[0]).total_seconds() < fresh_for:
             _apply(figures, kind, cached[1])

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hrcore.models import Employee
 from integrations import roi_sources
+from integrations.models import Partner
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,10 @@ def test_the_partners_are_asked_once_then_their_figures_come_from_the_cache(
     assert _calls(sandbox) - before == asked
     client_as("hradmin").get(PAGE, {"since": "2026-01-01", "until": "2026-06-30"})
     assert _calls(sandbox) - before == 2 * asked
+    # A partner edited since (repointed, its token fixed): its figures are asked again.
+    Partner.objects.filter(kind="finance").update(updated_at=timezone.now() + timedelta(seconds=5))
+    hradmin.get(PAGE)
+    assert _calls(sandbox) - before > 2 * asked
 
 
 def test_expired_figures_are_asked_again_and_a_failing_partner_shows_them_stale(partners, sandbox):
