@@ -26,7 +26,7 @@ from ..models import (
 from ..task_state import task_late
 
 
-class CrisisCreateSerializer(serializers.Serializer):
+class CrisisCreateSerializer(FieldsOnceMixin, serializers.Serializer):
     scenario = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(

@@ -12,7 +12,11 @@ class FieldsOnceMixin:
     introspects the model for every instance it renders — for a small answer such as a filed
     crisis with its tasks, most of the cost of the response. Each instance still gets fields of
     its own (bound to it), as in DRF. Only for serializers whose fields
-    depend on nothing but their class (no fields built from the context or the instance)."""
+    depend on nothing but their class (no fields built from the context or the instance).
+
+    Also for a plain input ``Serializer`` of declared fields (the filing's): DRF deep-copies
+    every declared field with its validators for each request; the copies here share the
+    prototype's validators and error messages, which validation only reads."""
 
     def get_fields(self):
         cls = type(self)
