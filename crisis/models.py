@@ -956,7 +956,35 @@ WALK_IN_NAME_MAX_LENGTH = 100
 WALK_IN_PURCHASE_MAX_LENGTH = 500
 
 
-class WalkInConsumer(models.Model):
+class ComplaintDecision(models.Model):
+    """A complaint's outcome — a company complaint's (``integrations.Complaint``) and a walk-in
+    consumer's alike: decided by the employee's supervisor chain or HR
+    (``services.complaint_outcomes.complaint_outcome_decide``); dismissed takes its performance
+    points back with a compensating event."""
+
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=ComplaintOutcome.choices,
+        default=ComplaintOutcome.OPEN,
+        db_index=True,
+    )
+    outcome_note = models.CharField(_("outcome note"), max_length=500, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class WalkInConsumer(ComplaintDecision):
     """The walk-in consumer of an in-store complaint (no company record) and the employee named
     responsible for it, with that employee's supervisor at the time of filing."""
 
@@ -984,25 +1012,6 @@ class WalkInConsumer(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(default=timezone.now)
-    # The complaint's outcome, decided like a company complaint's (the employee's supervisor
-    # chain or HR): dismissed takes its performance points back with a compensating event.
-    outcome = models.CharField(
-        _("outcome"),
-        max_length=16,
-        choices=ComplaintOutcome.choices,
-        default=ComplaintOutcome.OPEN,
-        db_index=True,
-    )
-    outcome_note = models.CharField(_("outcome note"), max_length=500, blank=True)
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
 
     class Meta:
         verbose_name = _("walk-in consumer")

@@ -9,12 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crisis.models import ComplaintDecision
 from hrcore.contact import Channel
 from hrcore.i18n import Bilingual
 
 from .choices import (
     CommissionStatus,
-    ComplaintOutcome,
     DossierReason,
     DossierStatus,
     InboundStatus,
@@ -339,7 +339,7 @@ class ResponsePlan(models.Model):
         return f"plan v{self.version} (crisis {self.crisis_id})"
 
 
-class Complaint(models.Model):
+class Complaint(ComplaintDecision):
     """A customer complaint routed to the account owner and their supervisor; counts against the
     owner's performance record."""
 
@@ -358,23 +358,6 @@ class Complaint(models.Model):
     summary_en = models.TextField(_("summary (English)"), blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     performance_points = models.IntegerField(_("performance points"), default=0)
-    outcome = models.CharField(
-        _("outcome"),
-        max_length=16,
-        choices=ComplaintOutcome.choices,
-        default=ComplaintOutcome.OPEN,
-        db_index=True,
-    )
-    outcome_note = models.CharField(_("outcome note"), max_length=500, blank=True)
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
 
     class Meta:
         ordering = ["-received_at"]

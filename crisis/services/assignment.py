@@ -6,7 +6,10 @@ from datetime import datetime
 
 from hrcore import sla
 from hrcore.notification_kinds import when
-from hrcore.services.notifications import NotificationSpec, notification_send
+from hrcore.services.notifications import (
+    NotificationSpec,
+    notification_spec_send,
+)
 
 from ..choices import (
     TaskStatus,
@@ -62,12 +65,4 @@ def task_assigned_spec(
 def notify_task_assigned(task: Task, crisis: Crisis, *, reason: str = "assigned") -> None:
     if task.assignee is None:
         return
-    spec = task_assigned_spec(task, crisis, reason=reason)
-    notification_send(
-        recipient=spec.recipient,
-        kind=spec.kind,
-        params=spec.params,
-        link=spec.link,
-        data=spec.data,
-        dedupe_key=spec.dedupe_key,
-    )
+    notification_spec_send(task_assigned_spec(task, crisis, reason=reason))

@@ -29,7 +29,7 @@ from ..models import (
 from ..selectors.people import crisis_people
 from ..task_state import task_late
 from .board import crisis_board_flags_refresh
-from .common import event_payload, lock_managed
+from .common import event_message, lock_managed
 from .drill_results import drill_results_record
 from .obligations import obligations_stop_drill
 from .progress import all_info_refresh
@@ -260,9 +260,7 @@ def crisis_finish(
     if crisis.is_drill:  # a drill's timings and decisions become competency evidence (issue 16)
         drill_results_record(crisis, actor=actor)
     outbox_enqueue(
-        channel="event",
-        dedupe_key=f"event:crisis.closed:{crisis.pk}",
-        payload=event_payload(
+        **event_message(
             crisis,
             "crisis.closed",
             {
@@ -277,7 +275,8 @@ def crisis_finish(
                 },
                 **(event_data or {}),
             },
-        ),
+            key=crisis.pk,
+        )
     )
     crisis_board_flags_refresh([crisis.pk])
     return crisis

@@ -13,7 +13,10 @@ from hrcore import sla
 from hrcore.errors import Conflict, NotFound, PermissionDenied
 from hrcore.models import Employee
 from hrcore.selectors import employee_of
-from hrcore.services.notifications import NotificationSpec, notification_send
+from hrcore.services.notifications import (
+    NotificationSpec,
+    notification_spec_send,
+)
 
 from ..choices import (
     CrisisStatus,
@@ -53,6 +56,16 @@ def event_payload(crisis: Crisis, name: str, data: dict) -> dict:
     if crisis.is_drill:  # partners and webhooks can tell a drill from a real crisis
         payload["drill"] = True
     return payload
+
+
+def event_message(crisis: Crisis, name: str, data: dict, *, key: int) -> dict:
+    """The outbox row of a partner event (``outbox_enqueue(**…)``, or one of a batch): channel
+    ``event``, deduplicated per event name and ``key`` (the task or crisis it is about)."""
+    return {
+        "channel": "event",
+        "dedupe_key": f"event:{name}:{key}",
+        "payload": event_payload(crisis, name, data),
+    }
 
 
 def drill_marked(crisis: Crisis, params: dict) -> dict:
@@ -170,14 +183,7 @@ def notify_people(
     active = [e for e in dict.fromkeys(recipients) if e is not None and e.is_active]
     specs = notification_specs(task, active, kind=kind, key=key, params=params)
     for employee, spec in zip(active, specs, strict=True):
-        notification_send(
-            recipient=spec.recipient,
-            kind=spec.kind,
-            params=spec.params,
-            link=spec.link,
-            data=spec.data,
-            dedupe_key=spec.dedupe_key,
-        )
+        notification_spec_send(spec)
         sent.append(employee.pk)
     return sent
 

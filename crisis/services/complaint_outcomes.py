@@ -1,14 +1,17 @@
 """What company complaints (``integrations.Complaint``) and walk-in complaints
 (``WalkInConsumer``) share when their outcome is decided: the check of the outcome and its
-reason, and the notice to the employee the complaint counts against and to their supervisor.
+reason, the decision written on the row (``complaint_outcome_decide``), and the notice to the
+employee the complaint counts against and to their supervisor.
 The walk-in complaint's own decision is ``walk_in.walk_in_complaint_outcome_record``; the company
 complaint's is ``integrations.services.complaints.complaint_outcome_record``."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hrcore.errors import ValidationFailed
+from hrcore.audit import AuditAction, audit
+from hrcore.errors import Conflict, ValidationFailed
 from hrcore.models import Employee
 from hrcore.notification_kinds import person
 from hrcore.selectors import employee_of
@@ -43,6 +46,32 @@ def complaint_outcome_checked(outcome: str, note: str) -> str:
             _("At most %(n)s characters.") % {"n": OUTCOME_NOTE_MAX_LENGTH},
             errors={"note": _("Too long.")},
         )
+    return note
+
+
+def complaint_outcome_decide(row, *, outcome: str, note: str, actor) -> str | None:
+    """Write a decision on a complaint row (a ``ComplaintDecision``, locked by the caller): the
+    reason as stored when the row changed, None when it was already decided this way (nothing
+    written). A bad outcome or a dismissal without a reason is ``ValidationFailed``; a row
+    decided otherwise is a ``Conflict``. Audited with the actor."""
+    note = complaint_outcome_checked(outcome, note)
+    if row.outcome == outcome:
+        return None
+    if row.outcome != ComplaintOutcome.OPEN:
+        raise Conflict(
+            _("This complaint is already decided: %(outcome)s.")
+            % {"outcome": row.get_outcome_display()}
+        )
+    row.outcome, row.outcome_note = outcome, note
+    row.decided_at, row.decided_by = timezone.now(), actor
+    row.save(update_fields=["outcome", "outcome_note", "decided_at", "decided_by"])
+    audit(
+        row,
+        AuditAction.UPDATE,
+        changes={"outcome": [ComplaintOutcome.OPEN, outcome]},
+        actor=actor,
+        data={"note": note} if note else None,
+    )
     return note
 
 

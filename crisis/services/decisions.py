@@ -37,7 +37,7 @@ from .board import crisis_board_flags_refresh
 from .common import (
     crisis_link,
     drill_marked,
-    event_payload,
+    event_message,
     participant_add,
     require_open_crisis,
     require_visible,
@@ -96,9 +96,7 @@ def decision_record(
             dedupe_key=f"crisis:{crisis.pk}:decision:{decision.pk}:{user.pk}",
         )
     outbox_enqueue(
-        channel="event",
-        dedupe_key=f"event:decision.made:{decision.pk}",
-        payload=event_payload(
+        **event_message(
             crisis,
             "decision.made",
             {
@@ -109,7 +107,8 @@ def decision_record(
                 "made_at": at.isoformat(),
                 "supersedes": decision.supersedes_id,
             },
-        ),
+            key=decision.pk,
+        )
     )
     return decision
 

@@ -45,7 +45,7 @@ from ..selectors.filing import customer_for_filing
 from ..selectors.people import duty_assignments
 from ..task_state import board_flags
 from .assignment import start_clock, task_assigned_spec
-from .common import crisis_link, drill_marked, event_payload, task_brief
+from .common import crisis_link, drill_marked, event_message, task_brief
 from .obligations import obligations_sync
 from .rollup import crisis_rollup_count_filed
 
@@ -158,24 +158,21 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
             )
         )
     emails = notifications_create_many(notifications)
-    event = {
-        "channel": "event",
-        "dedupe_key": f"event:crisis.filed:{crisis.pk}",
-        "payload": event_payload(
-            crisis,
-            "crisis.filed",
-            {
-                "scenario": crisis.scenario.code,
-                "title": crisis.title,
-                "severity": crisis.severity,
-                "unit": crisis.unit.code,
-                "customer": crisis.customer.external_id if crisis.customer_id else None,
-                "map_version": crisis.map_version,
-                "source": source,
-                "tasks": [task_brief(t) for t in tasks],
-            },
-        ),
-    }
+    event = event_message(
+        crisis,
+        "crisis.filed",
+        {
+            "scenario": crisis.scenario.code,
+            "title": crisis.title,
+            "severity": crisis.severity,
+            "unit": crisis.unit.code,
+            "customer": crisis.customer.external_id if crisis.customer_id else None,
+            "map_version": crisis.map_version,
+            "source": source,
+            "tasks": [task_brief(t) for t in tasks],
+        },
+        key=crisis.pk,
+    )
     # The partner event first: it also requests the dossier, which should not wait for e-mails.
     outbox_fan_out(
         dedupe_key=f"fanout:crisis.filed:{crisis.pk}",

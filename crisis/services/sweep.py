@@ -37,7 +37,7 @@ from ..notifications import duty_action as _duty_action
 from ..selectors.people import resolve_escalation_target, resolve_escalation_targets
 from .board import crisis_board_flags_refresh
 from .common import (
-    event_payload,
+    event_message,
     filer_employee,
     notification_specs,
     notify_people,
@@ -112,9 +112,9 @@ def _fire_warning(task: Task, now: datetime) -> bool:
         params=_warning_params(task, late),
     )
     outbox_enqueue(
-        channel="event",
-        dedupe_key=f"event:task.warning:{task.pk}",
-        payload=event_payload(task.crisis, "task.warning", {**task_brief(task), "late": late}),
+        **event_message(
+            task.crisis, "task.warning", {**task_brief(task), "late": late}, key=task.pk
+        )
     )
     crisis_board_flags_refresh([task.crisis_id])
     return True
@@ -148,19 +148,34 @@ def _escalate(task: Task, step_index: int, now: datetime) -> None:
     )
 
 
+def _first_escalation_at(task: Task) -> datetime | None:
+    """When a breached task's first escalation step is due (None without a chain)."""
+    if not task.escalation:
+        return None
+    return sla.next_escalation_at(
+        after=task.due_at,
+        step=1,
+        chain_length=len(task.escalation),
+        deadline_minutes=task.deadline_minutes,
+    )
+
+
+def _warning_missed(task: Task) -> bool:
+    """The warning's time and the deadline both passed while nothing swept (an outage): the
+    warning is not sent any more, the timeline says the breach superseded it, and the breach
+    notice says no warning could be sent."""
+    return (
+        task.timer_state == TimerState.RUNNING
+        and task.warned_at is None
+        and task.warn_at is not None
+        and task.warn_at < task.due_at
+    )
+
+
 def _fire_breach(task: Task, now: datetime) -> bool:
     chain_length = len(task.escalation)
     first_step_now = chain_length > 0
-    next_at = (
-        sla.next_escalation_at(
-            after=task.due_at,
-            step=1,
-            chain_length=chain_length,
-            deadline_minutes=task.deadline_minutes,
-        )
-        if first_step_now
-        else None
-    )
+    next_at = _first_escalation_at(task)
     claimed = Task.objects.filter(pk=task.pk, timer_state=task.timer_state).update(
         timer_state=TimerState.BREACHED,
         breached_at=now,
@@ -169,15 +184,7 @@ def _fire_breach(task: Task, now: datetime) -> bool:
     )
     if not claimed:
         return False
-    # The warning's time and the deadline both passed while nothing swept (an outage): the
-    # warning is not sent any more, the timeline says the breach superseded it, and the breach
-    # notice says no warning could be sent.
-    warning_missed = (
-        task.timer_state == TimerState.RUNNING
-        and task.warned_at is None
-        and task.warn_at is not None
-        and task.warn_at < task.due_at
-    )
+    warning_missed = _warning_missed(task)
     task.timer_state, task.breached_at = TimerState.BREACHED, now
     task.escalation_step, task.escalate_at = (1 if first_step_now else 0), next_at
     if warning_missed:
@@ -191,13 +198,12 @@ def _fire_breach(task: Task, now: datetime) -> bool:
         params=_breach_params(task, warning_missed),
     )
     outbox_enqueue(
-        channel="event",
-        dedupe_key=f"event:task.breached:{task.pk}",
-        payload=event_payload(
+        **event_message(
             task.crisis,
             "task.breached",
             {**task_brief(task), "warning_sent": not warning_missed},
-        ),
+            key=task.pk,
+        )
     )
     if first_step_now:
         _escalate(task, 0, now)
@@ -321,13 +327,9 @@ def _plan_warning(task: Task, now: datetime, targets: _Targets | None = None) ->
             params=_warning_params(task, late),
         ),
         outbox=[
-            {
-                "channel": "event",
-                "dedupe_key": f"event:task.warning:{task.pk}",
-                "payload": event_payload(
-                    task.crisis, "task.warning", {**task_brief(task), "late": late}
-                ),
-            }
+            event_message(
+                task.crisis, "task.warning", {**task_brief(task), "late": late}, key=task.pk
+            )
         ],
     )
 
@@ -336,22 +338,8 @@ def _plan_breach(task: Task, now: datetime, targets: _Targets | None = None) -> 
     chain_length = len(task.escalation)
     if chain_length and targets is None:  # no batch-resolved target: one row at a time
         return None
-    next_at = (
-        sla.next_escalation_at(
-            after=task.due_at,
-            step=1,
-            chain_length=chain_length,
-            deadline_minutes=task.deadline_minutes,
-        )
-        if chain_length
-        else None
-    )
-    warning_missed = (
-        task.timer_state == TimerState.RUNNING
-        and task.warned_at is None
-        and task.warn_at is not None
-        and task.warn_at < task.due_at
-    )
+    next_at = _first_escalation_at(task)
+    warning_missed = _warning_missed(task)
     timeline = []
     if warning_missed:
         timeline.append(
@@ -375,15 +363,12 @@ def _plan_breach(task: Task, now: datetime, targets: _Targets | None = None) -> 
             params=_breach_params(task, warning_missed),
         ),
         outbox=[
-            {
-                "channel": "event",
-                "dedupe_key": f"event:task.breached:{task.pk}",
-                "payload": event_payload(
-                    task.crisis,
-                    "task.breached",
-                    {**task_brief(task), "warning_sent": not warning_missed},
-                ),
-            }
+            event_message(
+                task.crisis,
+                "task.breached",
+                {**task_brief(task), "warning_sent": not warning_missed},
+                key=task.pk,
+            )
         ],
     )
     if chain_length:

@@ -13,12 +13,10 @@ import re
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hrcore.audit import AuditAction, audit
 from hrcore.contact import validate_mobile
-from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
+from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.models import Employee, OrgUnit
 from hrcore.notification_kinds import person
 from hrcore.selectors import employees_visible_to, person_page_access
@@ -45,7 +43,7 @@ from ..models import (
 from ..selectors.walk_in import walk_in_source_key
 from .board import crisis_board_flags_refresh
 from .common import crisis_link, drill_marked
-from .complaint_outcomes import complaint_outcome_checked, complaint_outcome_notify
+from .complaint_outcomes import complaint_outcome_decide, complaint_outcome_notify
 from .filing import crisis_file
 
 # The scenario whose crises may concern a walk-in consumer.
@@ -261,24 +259,9 @@ def walk_in_complaint_outcome_record(
         raise PermissionDenied(
             _("Only the responsible employee's supervisor or HR decide a complaint.")
         )
-    note = complaint_outcome_checked(outcome, note)
-    if walk_in.outcome == outcome:
+    note = complaint_outcome_decide(walk_in, outcome=outcome, note=note, actor=actor)
+    if note is None:
         return walk_in
-    if walk_in.outcome != ComplaintOutcome.OPEN:
-        raise Conflict(
-            _("This complaint is already decided: %(outcome)s.")
-            % {"outcome": walk_in.get_outcome_display()}
-        )
-    walk_in.outcome, walk_in.outcome_note = outcome, note
-    walk_in.decided_at, walk_in.decided_by = timezone.now(), actor
-    walk_in.save(update_fields=["outcome", "outcome_note", "decided_at", "decided_by"])
-    audit(
-        walk_in,
-        AuditAction.UPDATE,
-        changes={"outcome": [ComplaintOutcome.OPEN, outcome]},
-        actor=actor,
-        data={"note": note} if note else None,
-    )
     crisis = walk_in.crisis
     if outcome == ComplaintOutcome.DISMISSED:  # a drill recorded nothing: nothing to take back
         performance_event_reverse(

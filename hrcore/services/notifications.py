@@ -90,6 +90,19 @@ class NotificationSpec:
     email: bool = True
 
 
+def notification_spec_send(spec: NotificationSpec) -> Notification | None:
+    """``notification_send`` of one ``NotificationSpec`` (a spec built for a batch, sent alone)."""
+    return notification_send(
+        recipient=spec.recipient,
+        kind=spec.kind,
+        params=spec.params,
+        link=spec.link,
+        data=spec.data,
+        dedupe_key=spec.dedupe_key,
+        email=spec.email,
+    )
+
+
 def notifications_send_many(
     specs: list[NotificationSpec], *, outbox: Iterable[dict] = ()
 ) -> list[Notification]:

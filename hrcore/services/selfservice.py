@@ -400,26 +400,48 @@ def absence_self_record(
         ),
         actor=user,
     )
+    _absence_notify(
+        "recorded",
+        absence_id=absence.pk,
+        employee=employee,
+        delegate=delegate,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    return absence
+
+
+def _absence_notify(
+    event: str,
+    *,
+    absence_id: int,
+    employee: Employee,
+    delegate: Employee | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    **extra,
+) -> None:
+    """Tell the person's manager and their delegate (each once) that leave was ``event``
+    (``absence.recorded`` / ``absence.cancelled``)."""
     params = {
         "employee": person(employee),
         "delegate": person(delegate),
         "starts_at": when(starts_at),
         "ends_at": when(ends_at),
         "time_zone": employee.time_zone,
+        **extra,
     }
     manager = employee.manager
-    for recipient in {
-        r.pk: r for r in (manager.user if manager else None, delegate.user) if r is not None
-    }.values():
+    users = (manager.user if manager else None, delegate.user if delegate else None)
+    for recipient in {u.pk: u for u in users if u is not None}.values():
         notification_send(
             recipient=recipient,
-            kind="absence.recorded",
+            kind=f"absence.{event}",
             params=params,
             link=reverse("org_chart"),
-            data={"absence_id": absence.pk},
-            dedupe_key=f"absence:{absence.pk}:recorded:{recipient.pk}",
+            data={"absence_id": absence_id},
+            dedupe_key=f"absence:{absence_id}:{event}:{recipient.pk}",
         )
-    return absence
 
 
 @transaction.atomic
@@ -477,26 +499,13 @@ def absence_self_cancel(
             data={"cancelled_by": "employee"},
         )
         absence_delete(absence=absence, actor=user)
-    params = {
-        "employee": person(employee),
-        "delegate": person(delegate),
-        "starts_at": when(starts_at),
-        "ends_at": when(ends_at),
-        "time_zone": employee.time_zone,
-        "ended_early": started,
-    }
-    manager = employee.manager
-    for recipient in {
-        r.pk: r
-        for r in (manager.user if manager else None, delegate.user if delegate else None)
-        if r is not None
-    }.values():
-        notification_send(
-            recipient=recipient,
-            kind="absence.cancelled",
-            params=params,
-            link=reverse("org_chart"),
-            data={"absence_id": int(absence_id)},
-            dedupe_key=f"absence:{absence_id}:cancelled:{recipient.pk}",
-        )
+    _absence_notify(
+        "cancelled",
+        absence_id=int(absence_id),
+        employee=employee,
+        delegate=delegate,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        ended_early=started,
+    )
     return absence if started else None

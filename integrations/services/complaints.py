@@ -5,13 +5,11 @@ on the owner's performance record from the moment it is recorded — seed 003: "
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisis.services.complaint_outcomes import complaint_outcome_checked, complaint_outcome_notify
+from crisis.services.complaint_outcomes import complaint_outcome_decide, complaint_outcome_notify
 from customers.models import Customer
-from hrcore.audit import AuditAction, audit
-from hrcore.errors import Conflict, PermissionDenied, ValidationFailed
+from hrcore.errors import PermissionDenied, ValidationFailed
 from hrcore.notification_kinds import both
 from hrcore.selectors import person_page_access
 from hrcore.services.notifications import notification_send
@@ -111,24 +109,9 @@ def complaint_outcome_record(
     )
     if not may_decide_complaint(actor, complaint):
         raise PermissionDenied(_("Only the owner's supervisor or HR decide a complaint."))
-    note = complaint_outcome_checked(outcome, note)
-    if complaint.outcome == outcome:
+    note = complaint_outcome_decide(complaint, outcome=outcome, note=note, actor=actor)
+    if note is None:
         return complaint
-    if complaint.outcome != ComplaintOutcome.OPEN:
-        raise Conflict(
-            _("This complaint is already decided: %(outcome)s.")
-            % {"outcome": complaint.get_outcome_display()}
-        )
-    complaint.outcome, complaint.outcome_note = outcome, note
-    complaint.decided_at, complaint.decided_by = timezone.now(), actor
-    complaint.save(update_fields=["outcome", "outcome_note", "decided_at", "decided_by"])
-    audit(
-        complaint,
-        AuditAction.UPDATE,
-        changes={"outcome": [ComplaintOutcome.OPEN, outcome]},
-        actor=actor,
-        data={"note": note} if note else None,
-    )
     if outcome == ComplaintOutcome.DISMISSED:
         performance_event_reverse(
             source_key=f"complaint:{complaint.external_id}",
