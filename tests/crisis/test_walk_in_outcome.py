@@ -175,3 +175,22 @@ def test_outcome_from_the_crisis_page_and_an_outsider_gets_404(crisis_world, use
     page = client_as("manager").get(detail).content.decode()
     assert 'data-testid="walk-in-outcome-form"' not in page  # decided: no form any more
     assert client_as("manager").get(url).status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_employee_named_is_refused_and_junk_is_a_message_and_neither_writes(
+    crisis_world, users, client_as
+):
+    walk_in = _file(users)
+    url = reverse("crisis:walk_in_outcome", args=[walk_in.crisis_id])
+    # The employee named may see their own page, but never decides their complaint: 403.
+    refused = client_as(walk_in.responsible.user.username).post(
+        url, {"outcome": "dismissed", "note": "Not me"}
+    )
+    assert refused.status_code == 403
+    # Junk from the one who may decide: back to the page with the reason, nothing written.
+    junk = client_as("manager").post(url, {"outcome": "<script>", "note": "x" * 5000})
+    assert junk.status_code == 302
+    walk_in.refresh_from_db()
+    assert (walk_in.outcome, walk_in.decided_by) == ("open", None)
+    assert not _told()
