@@ -214,6 +214,11 @@ def main() -> int:
             stops.append(lambda: drop_database(env["DATABASE_URL"], env["KEEL_TEST_TEMPLATE_DB"]))
         env.setdefault("KEEL_DATA_DIR", str(workdir / "data"))
         env.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        # These machines set PYTHONDONTWRITEBYTECODE: every process of the run (each worker's
+        # collection with pytest's assertion rewriting, every gunicorn, Celery and manage.py
+        # process a test starts) would compile Keel and the tests from source again. The
+        # bytecode goes to the usual __pycache__ folders (ignored by git).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         print("Keel test tiers:")
         print(
             f"  database: {'PostgreSQL ' + env['DATABASE_URL'] if env.get('DATABASE_URL') else 'SQLite'}"
