@@ -141,6 +141,8 @@ def crawl(client, start: str = "/", limit: int = 120) -> dict[str, tuple[int, st
     return results
 
 
+# One worker crawls for every role: the module's full demo (``_full_demo``) is built once.
+@pytest.mark.xdist_group("links-crawl")
 @pytest.mark.parametrize("username", CAST)
 def test_no_link_leads_to_a_404_for_the_role_that_sees_it(full_demo, client_as, username):
     results = crawl(client_as(username))
