@@ -14,6 +14,8 @@ runs it. ``tests/test_squashed_migrations.py`` proves that the schema it builds 
 the old chain, on SQLite and on PostgreSQL. It relies on ``ProjectState._find_reload_model`` and
 ``ProjectState._reload`` (Django 5.2); that test fails first if a Django upgrade changes them."""
 
+import contextlib
+
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.models import CreateModel
 from django.db.migrations.operations.special import SeparateDatabaseAndState
@@ -82,10 +84,8 @@ class Batch(Operation):
             if key in state.models:
                 related |= state._find_reload_model(*key, delay=False)
                 continue
-            try:  # deleted: unregister it and render again whatever pointed at it
+            with contextlib.suppress(LookupError):  # deleted: render again what pointed at it
                 related |= get_related_models_recursive(before.get_model(*key))
-            except LookupError:
-                pass
             related.add(key)
         state._reload(related)
         state.apps.clear_cache()
@@ -95,7 +95,11 @@ class Batch(Operation):
         are created together: one may point at another created after it)."""
         segments: list[list[Operation]] = []
         for operation in self.operations:
-            if segments and isinstance(operation, CreateModel) and isinstance(segments[-1][0], CreateModel):
+            if (
+                segments
+                and isinstance(operation, CreateModel)
+                and isinstance(segments[-1][0], CreateModel)
+            ):
                 segments[-1].append(operation)
             else:
                 segments.append([operation])

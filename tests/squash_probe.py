@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrcore.settings.local")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -106,7 +106,9 @@ def postgres_schema(cursor) -> dict:
 
 def schema() -> dict:
     with connection.cursor() as cursor:
-        found = postgres_schema(cursor) if connection.vendor == "postgresql" else sqlite_schema(cursor)
+        found = (
+            postgres_schema(cursor) if connection.vendor == "postgresql" else sqlite_schema(cursor)
+        )
         for table, sql in SEEDED.items():
             cursor.execute(sql)
             found[f"rows {table}"] = sorted(map(list, cursor.fetchall()))

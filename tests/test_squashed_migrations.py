@@ -128,7 +128,13 @@ def test_database_part_way_migrates_forward_through_the_old_files(tmp_path, fres
     """crisis at 0021 (hrcore at 0013, customers at 0001, integrations at 0005) and competency
     at 0003: the old files carry them forward, the squashes stand in where nothing was applied."""
     with _database(tmp_path, "partway") as env:
-        _run(env, str(PROBE), "old", "crisis:0021_walk_in_consumer", "competency:0003_delete_apiidempotency")
+        _run(
+            env,
+            str(PROBE),
+            "old",
+            "crisis:0021_walk_in_consumer",
+            "competency:0003_delete_apiidempotency",
+        )
         out = _manage(env, "migrate", "--noinput")
         for step in (
             "hrcore.0014_performance_events",
