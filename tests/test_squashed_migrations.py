@@ -107,6 +107,16 @@ def test_squashes_build_the_schema_and_rows_of_the_old_chain(tmp_path, fresh_sch
         for names in SQUASHES.values():
             for name in names:
                 assert f"[X] {name}" in shown
+        # Reversible: the squashes unapply (here over what the old files built) and apply again.
+        for app, target in (
+            ("competency", "zero"),
+            ("integrations", SQUASHES["integrations"][0]),
+            ("crisis", SQUASHES["crisis"][0]),
+        ):
+            out = _manage(env, "migrate", "--noinput", app, target)
+            assert f"Unapplying {app}." in out, out
+        _manage(env, "migrate", "--noinput")
+        assert _schema(env) == fresh_schema
     assert fresh_schema["rows crisis_statuscadence"] == [
         ["critical", 30],
         ["high", 60],
