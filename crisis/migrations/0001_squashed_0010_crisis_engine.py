@@ -371,8 +371,8 @@ class Migration(migrations.Migration):
             )],
         ),
         PostgresRunSQL(
-            sql="\nCREATE OR REPLACE FUNCTION keel_timeline_append_only() RETURNS trigger AS $$\nBEGIN\n    IF TG_OP = 'UPDATE'\n       AND OLD.actor_id IS NOT NULL AND NEW.actor_id IS NULL\n       AND (NEW.id, NEW.crisis_id, NEW.task_id, NEW.kind, NEW.at, NEW.data::text)\n           IS NOT DISTINCT FROM (OLD.id, OLD.crisis_id, OLD.task_id, OLD.kind, OLD.at, OLD.data::text)\n    THEN\n        RETURN NEW;  -- the acting user's account was deleted (on_delete=SET_NULL)\n    END IF;\n    RAISE EXCEPTION 'timeline events are append-only (% refused)', TG_OP\n        USING ERRCODE = 'integrity_constraint_violation';\nEND;\n$$ LANGUAGE plpgsql;\n\nCREATE TRIGGER crisis_timeline_append_only\n    BEFORE UPDATE OR DELETE ON crisis_timelineevent\n    FOR EACH ROW EXECUTE FUNCTION keel_timeline_append_only();\n\nCREATE OR REPLACE FUNCTION keel_crisis_not_deletable() RETURNS trigger AS $$\nBEGIN\n    RAISE EXCEPTION 'a crisis cannot be deleted, only closed'\n        USING ERRCODE = 'integrity_constraint_violation';\nEND;\n$$ LANGUAGE plpgsql;\n\nCREATE TRIGGER crisis_not_deletable\n    BEFORE DELETE ON crisis_crisis\n    FOR EACH ROW EXECUTE FUNCTION keel_crisis_not_deletable();\n",
-            reverse_sql='\nDROP TRIGGER IF EXISTS crisis_not_deletable ON crisis_crisis;\nDROP FUNCTION IF EXISTS keel_crisis_not_deletable();\nDROP TRIGGER IF EXISTS crisis_timeline_append_only ON crisis_timelineevent;\nDROP FUNCTION IF EXISTS keel_timeline_append_only();\n',
+            sql=FORWARD,
+            reverse_sql=BACKWARD,
         ),
         migrations.RunPython(
             code=create_notify_trigger,
