@@ -77,6 +77,14 @@ def _schema(env: dict) -> dict:
     return json.loads(_run(env, str(PROBE), "schema"))
 
 
+def _unordered(schema: dict) -> dict:
+    """Without PostgreSQL's column positions (a column dropped and added again is numbered anew)."""
+    return {
+        key: value.split(" ", 1)[1] if key.startswith("column ") else value
+        for key, value in schema.items()
+    }
+
+
 @pytest.fixture(scope="module")
 def fresh_schema(tmp_path_factory):
     """The schema of a fresh database migrated as ``migrate`` does now: through the squashes."""
@@ -116,7 +124,7 @@ def test_squashes_build_the_schema_and_rows_of_the_old_chain(tmp_path, fresh_sch
             out = _manage(env, "migrate", "--noinput", app, target)
             assert f"Unapplying {app}." in out, out
         _manage(env, "migrate", "--noinput")
-        assert _schema(env) == fresh_schema
+        assert _unordered(_schema(env)) == _unordered(fresh_schema)
     assert fresh_schema["rows crisis_statuscadence"] == [
         ["critical", 30],
         ["high", 60],
