@@ -50,4 +50,4 @@ class Migration(migrations.Migration):
     dependencies = [("crisis", "0003_crisis_milestones")]
 
     # Reversing keeps nothing to undo: 0003's reversal drops the columns.
-    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True)]

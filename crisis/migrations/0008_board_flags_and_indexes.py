@@ -59,5 +59,5 @@ class Migration(migrations.Migration):
             model_name="crisis",
             index=models.Index(fields=["-filed_at", "-id"], name="crisis_filed_at"),
         ),
-        migrations.RunPython(backfill_board_flags, migrations.RunPython.noop),
+        migrations.RunPython(backfill_board_flags, migrations.RunPython.noop, elidable=True),
     ]

@@ -22,15 +22,17 @@ DROP FUNCTION IF EXISTS keel_task_timers_notify();
 """
 
 
-def _on_postgres(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+def create_notify_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
 
-    return run
+
+def drop_notify_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
 
 
 class Migration(migrations.Migration):
     dependencies = [("crisis", "0008_board_flags_and_indexes")]
 
-    operations = [migrations.RunPython(_on_postgres(CREATE), _on_postgres(DROP), elidable=False)]
+    operations = [migrations.RunPython(create_notify_trigger, drop_notify_trigger, elidable=False)]

@@ -36,5 +36,5 @@ class Migration(migrations.Migration):
             name='fields',
             field=models.JSONField(blank=True, default=dict, verbose_name='fields'),
         ),
-        migrations.RunPython(contact_logs_to_fields, fields_to_contact_logs),
+        migrations.RunPython(contact_logs_to_fields, fields_to_contact_logs, elidable=True),
     ]

@@ -25,5 +25,5 @@ class Migration(migrations.Migration):
                 verbose_name="decides crises",
             ),
         ),
-        migrations.RunPython(mark_former_executive, migrations.RunPython.noop),
+        migrations.RunPython(mark_former_executive, migrations.RunPython.noop, elidable=True),
     ]

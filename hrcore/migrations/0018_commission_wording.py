@@ -29,4 +29,4 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("hrcore", "0017_delivery_attempt_response_status")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [migrations.RunPython(forwards, backwards, elidable=True)]

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(forget_missing_crises, migrations.RunPython.noop),
+        migrations.RunPython(forget_missing_crises, migrations.RunPython.noop, elidable=True),
         migrations.SeparateDatabaseAndState(
             # The column stays; it stops being "positive" (a plain bigint, as a foreign key is).
             database_operations=[

@@ -111,6 +111,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(log_into_ledger, ledger_into_log),
+        migrations.RunPython(log_into_ledger, ledger_into_log, elidable=True),
         migrations.DeleteModel(name="WebhookDelivery"),
     ]
