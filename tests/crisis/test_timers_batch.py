@@ -16,7 +16,11 @@ from crisis import timer_loop
 from crisis.choices import EventKind, ParticipantRole, TimerState
 from crisis.models import CrisisParticipant, Task, TimelineEvent
 from crisis.selectors.people import resolve_escalation_target
-from crisis.selectors.timers import next_timer_due, next_timer_due_by_kind
+from crisis.selectors.timers import (
+    next_timer_due,
+    next_timer_due_by_claim,
+    next_timer_due_by_kind,
+)
 from crisis.services import sweep as sweep_services
 from crisis.services.sweep import sla_sweep
 from hrcore import sla
@@ -198,10 +202,17 @@ def test_the_loop_sweeps_only_the_kinds_that_are_due(file_emergency):
     assert set(due) == {"warning", "breach"}
     assert due["warning"] == Task.objects.get(pk=second.pk).warn_at
     assert due["breach"] == Task.objects.get(pk=first.pk).due_at == next_timer_due()
+    by_claim = next_timer_due_by_claim()
+    assert set(by_claim) == {"warning", "breach:running", "breach:warned"}
+    assert by_claim["breach:warned"] == due["breach"]
+    assert by_claim["breach:running"] == Task.objects.get(pk=second.pk).due_at
     with CaptureQueriesContext(connection) as ctx:
         timer_loop.run_once(max_sleep=60)
     claims = [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "crisis_task"."id"')]
-    assert len(claims) == 2  # breaches in both states; no warning or escalation claim
+    # Only the warned breaches are due: one claim — none for running breaches, warnings or
+    # escalations, whose first rows are still ahead.
+    assert len(claims) == 1
+    assert "'warned'" in claims[0]["sql"]
     assert TimelineEvent.objects.filter(task=first, kind=EventKind.TASK_BREACHED).count() == 1
 
 
