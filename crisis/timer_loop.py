@@ -212,9 +212,7 @@ def run(stop: threading.Event, *, stats: LoopStats | None = None) -> LoopStats:
         while not stop.is_set():
             try:
                 close_old_connections()  # honour CONN_MAX_AGE, drop a broken connection
-                result = turn(
-                    max_sleep=waiter.max_sleep, stats=stats, due=known, arm=waiter.arm
-                )
+                result = turn(max_sleep=waiter.max_sleep, stats=stats, due=known, arm=waiter.arm)
                 delay, reusable = result.delay, result.until_due
             except Exception:
                 logger.exception("timer loop turn failed; retrying")

@@ -116,7 +116,8 @@ def _fire_warning(task: Task, now: datetime) -> bool:
             task.crisis, "task.warning", {**task_brief(task), "late": late}, key=task.pk
         )
     )
-    crisis_board_flags_refresh([task.crisis_id])
+    # A warning changes the board's colour, not the metrics: no rollup refresh.
+    crisis_board_flags_refresh([task.crisis_id], rollups=False)
     return True
 
 
@@ -467,7 +468,11 @@ def _write_firings(firings: list[_Firing]) -> None:
         [spec for f in firings for spec in f.notifications],
         outbox=[message for f in firings for message in f.outbox],
     )
-    crisis_board_flags_refresh(sorted({f.task.crisis_id for f in firings}))
+    crisis_board_flags_refresh(
+        sorted({f.task.crisis_id for f in firings}),
+        # Warnings alone change the board's colours, not the metrics: no rollup refresh.
+        rollups=any(f.changes.get("timer_state") != TimerState.WARNED for f in firings),
+    )
 
 
 def _fire_rows(
