@@ -186,10 +186,11 @@ def turn(
         arm()
         due = next_timer_due_by_claim()
         stats.probes += 1
-        now = timezone.now()
-        # Nothing fired and a row still looks due (it waits for its retry time, or another
-        # sweep holds it): do not spin; that sweep's commit, a notification, wakes us anyway.
-        if not fired and any(moment <= now for moment in due.values()):
+        swept_at, now = now, timezone.now()
+        # Nothing fired and a row the sweep should have taken still looks due (another sweep
+        # holds it): do not spin; that sweep's commit, a notification, wakes us anyway. A row
+        # that fell due during the sweep is not that case: it is swept at once.
+        if not fired and any(moment <= swept_at for moment in due.values()):
             floor = min(1.0, max_sleep)
     next_due = min(due.values(), default=None)
     delay = sla.timer_sleep_seconds(now=now, next_due=next_due, max_sleep=max_sleep, floor=floor)
