@@ -315,6 +315,8 @@ def lateness(n: int) -> None:
             print("    worker/beat never ticked: skipped")
             return
         window = float(os.environ.get("BENCH_WINDOW", "60"))
+        load_before = os.getloadavg()
+        cpu_before = _cpu_seconds(timers.pid) if timers else 0.0
         start = timezone.now() + timedelta(seconds=5)
         # Escalation chains left empty so a breach is one fire (no extra step notifications).
         bulk_crises(
@@ -330,6 +332,8 @@ def lateness(n: int) -> None:
             if fired >= n:
                 break
             time.sleep(1)
+        loop_cpu = _cpu_seconds(timers.pid) - cpu_before if timers else 0.0
+        load_after = os.getloadavg()
         due = dict(Task.objects.values_list("pk", "due_at"))
         late = [
             (at - due[task_id]).total_seconds()
@@ -340,12 +344,18 @@ def lateness(n: int) -> None:
         per_task = TimelineEvent.objects.filter(kind="task_breached").values("task_id").distinct()
         print(
             f"    fired {len(late)}/{n} (distinct tasks {per_task.count()}); lateness s: "
-            f"p50 {_pct(late, 50):.2f}  p95 {_pct(late, 95):.2f}  p99 {_pct(late, 99):.2f}  "
-            f"max {max(late):.2f}  "
-            f"min {min(late):.2f}"
+            f"p50 {_pct(late, 50):.3f}  p95 {_pct(late, 95):.3f}  p99 {_pct(late, 99):.3f}  "
+            f"max {max(late):.3f}  "
+            f"min {min(late):.3f}"
             if late
             else "    nothing fired"
         )
+        if timers and late:
+            print(
+                f"    timer loop CPU {loop_cpu:.2f} s ({1000 * loop_cpu / len(late):.1f} ms per "
+                f"fired timer); load average 1 min {load_before[0]:.2f} before, "
+                f"{load_after[0]:.2f} after ({os.cpu_count()} CPUs)"
+            )
     finally:
         for process in (worker, timers):
             if process is None:
@@ -355,6 +365,15 @@ def lateness(n: int) -> None:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a running process (/proc; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def idle_cost() -> None:

@@ -1,7 +1,7 @@
 """The timer loop (``manage.py run_timers``): fire SLA timers at their due time, not on the next
 beat tick.
 
-It sleeps until the next due row (``next_timer_due_by_kind``), then runs the same
+It sleeps until the next due row (``next_timer_due_by_claim``), then runs the same
 ``sla_sweep`` as the tick — rows are claimed with ``SKIP LOCKED`` on PostgreSQL and
 moved with compare-and-set updates, so several loops and the tick together still fire each timer
 once. A nearer deadline written while it sleeps wakes it early:
@@ -22,7 +22,9 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import close_old_connections, connection
 from django.utils import timezone
@@ -30,7 +32,7 @@ from django.utils import timezone
 from hrcore import sla
 
 from . import timer_wake
-from .selectors.timers import next_timer_due_by_kind
+from .selectors.timers import next_timer_due_by_claim
 from .services.common import crisis_link
 from .services.sweep import sla_sweep
 
@@ -141,28 +143,63 @@ class LoopStats:
     wakes: int = 0
     sweeps: int = 0
     fired: int = 0
+    probes: int = 0
 
 
-def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
-    """One turn: sweep the kinds that are due (warnings, breaches, escalations), then say how
-    long to sleep."""
+@dataclass
+class Turn:
+    """What one turn found: how long to sleep, and the due moments by claim read after its
+    sweep — still true when the sleep runs to its end without a wake-up (any other writer of
+    task timers wakes the loop), so the next turn sweeps at once without asking again."""
+
+    delay: float
+    due: dict[str, datetime]
+    until_due: bool  # the delay runs until the next due row (not the longest sleep, no floor)
+
+
+def turn(
+    *,
+    max_sleep: float,
+    stats: LoopStats | None = None,
+    due: dict[str, datetime] | None = None,
+    arm: Callable[[], None] | None = None,
+) -> Turn:
+    """One turn: sweep the claims that are due (warnings, breaches per state, escalations) —
+    every row due by now in one batch per claim — then read the next due moments and say how
+    long to sleep. ``due``: the previous turn's reading, when nothing woke the loop since
+    (None: read it now). ``arm`` is called just before each reading, so that a write committed
+    after it wakes the next wait (the loop's own sweep, committed before, does not)."""
     stats = stats if stats is not None else LoopStats()
+    arm = arm or (lambda: None)
+    if due is None:
+        arm()
+        due = next_timer_due_by_claim()
+        stats.probes += 1
     now = timezone.now()
-    due = next_timer_due_by_kind()
     floor = 0.0
-    kinds = [kind for kind, moment in due.items() if moment <= now]
-    if kinds:
-        counts = sla_sweep(now, kinds=kinds)
+    claims = [claim for claim, moment in due.items() if moment <= now]
+    if claims:
+        counts = sla_sweep(now, kinds=claims)
         fired = sum(counts.values())
         stats.sweeps += 1
         stats.fired += fired
-        # Nothing fired although a row looked due (it waits for its retry time, or another
-        # loop took it): do not spin; a notification still wakes us for new work.
-        floor = 0.0 if fired else min(1.0, max_sleep)
-        now = timezone.now()
-        due = next_timer_due_by_kind()
+        arm()
+        due = next_timer_due_by_claim()
+        stats.probes += 1
+        swept_at, now = now, timezone.now()
+        # Nothing fired and a row the sweep should have taken still looks due (another sweep
+        # holds it): do not spin; that sweep's commit, a notification, wakes us anyway. A row
+        # that fell due during the sweep is not that case: it is swept at once.
+        if not fired and any(moment <= swept_at for moment in due.values()):
+            floor = min(1.0, max_sleep)
     next_due = min(due.values(), default=None)
-    return sla.timer_sleep_seconds(now=now, next_due=next_due, max_sleep=max_sleep, floor=floor)
+    delay = sla.timer_sleep_seconds(now=now, next_due=next_due, max_sleep=max_sleep, floor=floor)
+    return Turn(delay, due, until_due=next_due is not None and not floor and delay < max_sleep)
+
+
+def run_once(*, max_sleep: float, stats: LoopStats | None = None) -> float:
+    """One turn that reads the due moments first (``turn``); how long to sleep."""
+    return turn(max_sleep=max_sleep, stats=stats).delay
 
 
 def run(stop: threading.Event, *, stats: LoopStats | None = None) -> LoopStats:
@@ -172,21 +209,28 @@ def run(stop: threading.Event, *, stats: LoopStats | None = None) -> LoopStats:
     waiter = make_waiter(stop)
     crisis_link(0)  # the URLconf and reverse table now, not in the first sweep (seconds, loaded)
     try:
+        known: dict[str, datetime] | None = None
         while not stop.is_set():
             try:
                 close_old_connections()  # honour CONN_MAX_AGE, drop a broken connection
-                waiter.arm()
-                delay = run_once(max_sleep=waiter.max_sleep, stats=stats)
+                result = turn(max_sleep=waiter.max_sleep, stats=stats, due=known, arm=waiter.arm)
+                delay, reusable = result.delay, result.until_due
             except Exception:
                 logger.exception("timer loop turn failed; retrying")
-                delay = 1.0
+                delay, reusable = 1.0, False
+            known = None
             try:
-                waiter.wait(delay)
+                woken = waiter.wait(delay)
             except Exception:  # the LISTEN connection broke: reconnect after a pause
                 logger.exception("timer loop lost its notification connection; reconnecting")
                 waiter.close()
                 stop.wait(1.0)
                 waiter = make_waiter(stop)
+            else:
+                # Slept to the next due row and nobody wrote timers meanwhile: what the last
+                # reading said is still true, sweep at once.
+                if reusable and not woken:
+                    known = result.due
             stats.wakes += 1
     finally:
         waiter.close()

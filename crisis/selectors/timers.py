@@ -46,11 +46,22 @@ def next_timer_due() -> datetime | None:
 
 def next_timer_due_by_kind() -> dict[str, datetime]:
     """When each kind of ``sla_sweep`` ("warning", "breach", "escalation") is next due, kinds
-    with nothing ticking left out, so that the timer loop sweeps only what is due: the earliest
-    warning, breach or escalation time of a ticking timer; the retry time of a failing one
-    counts for every kind (it may be any) — one statement of five ``ORDER BY …
-    LIMIT 1`` probes, each walking one of the sweep's partial indexes, so the cost stays flat
-    however many timers are pending (the loop runs it at every wake)."""
+    with nothing ticking left out (``next_timer_due_by_claim`` merged by kind)."""
+    by_kind: dict[str, datetime] = {}
+    for claim, moment in next_timer_due_by_claim().items():
+        kind = claim.split(":")[0]
+        by_kind[kind] = min(moment, by_kind.get(kind, moment))
+    return by_kind
+
+
+def next_timer_due_by_claim() -> dict[str, datetime]:
+    """When each claim of ``sla_sweep`` ("warning", "breach:running", "breach:warned",
+    "escalation") is next due, claims with nothing ticking left out, so that the timer loop
+    makes only the claims that can find a row: the earliest warning, breach (per state) or
+    escalation time of a ticking timer; the retry time of a failing one counts for every claim
+    (it may be any) — one statement of five ``ORDER BY … LIMIT 1`` probes, each walking one of
+    the sweep's partial indexes, so the cost stays flat however many timers are pending (the
+    loop runs it after every sweep and at every early wake)."""
 
     table = connection.ops.quote_name(Task._meta.db_table)
     ticking = ", ".join(f"'{state}'" for state in TIMER_TICKING_STATES)
@@ -83,13 +94,14 @@ def next_timer_due_by_kind() -> dict[str, datetime]:
             value = timezone.make_aware(value, UTC)
         moments.append(value)
     warning, breach_running, breach_warned, escalation, retry = moments
-    by_kind = {
+    by_claim = {
         "warning": [warning, retry],
-        "breach": [breach_running, breach_warned, retry],
+        "breach:running": [breach_running, retry],
+        "breach:warned": [breach_warned, retry],
         "escalation": [escalation, retry],
     }
     return {
-        kind: min(present)
-        for kind, values in by_kind.items()
+        claim: min(present)
+        for claim, values in by_claim.items()
         if (present := [v for v in values if v is not None])
     }

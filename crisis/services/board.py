@@ -20,14 +20,18 @@ from ..task_state import breached_q, live_q, warned_q
 from .rollup import crisis_rollup_refresh
 
 
-def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | None = None) -> int:
+def crisis_board_flags_refresh(
+    crisis_ids: Iterable[int], *, now: datetime | None = None, rollups: bool = True
+) -> int:
     """Recompute ``decision_pending`` and ``urgency`` of these crises from their tasks, in one
     UPDATE (the rules of the board's task colours, ``crisis.task_state``): a decision
     task still open or acknowledged; 0 = a live task breached (its breach fired or its due time
     passed), 1 = a warning, 2 = on track. Called by every service that changes a task's state
     or clock and by the sweep when a timer fires — and, through this same call, the metrics
     rollups of the crises' days (``services.rollup``): a task's state, clock or a milestone
-    changing is exactly when a crisis's contribution to the metrics changes."""
+    changing is exactly when a crisis's contribution to the metrics changes. ``rollups=False``
+    for a change the metrics do not count (a warning firing: no milestone, no task timed,
+    breached or done), which then skips the re-aggregation of the crises' days."""
 
     now = now or timezone.now()
     ids = [i for i in crisis_ids if i is not None]
@@ -36,7 +40,8 @@ def crisis_board_flags_refresh(crisis_ids: Iterable[int], *, now: datetime | Non
     live = Task.objects.filter(live_q(), crisis=OuterRef("pk"))
     breached = Exists(live.filter(breached_q(now)))
     warned = Exists(live.filter(warned_q(now)))
-    crisis_rollup_refresh(ids, now=now)
+    if rollups:
+        crisis_rollup_refresh(ids, now=now)
     return Crisis.objects.filter(pk__in=ids).update(
         decision_pending=Exists(
             Task.objects.filter(

@@ -116,7 +116,8 @@ def _fire_warning(task: Task, now: datetime) -> bool:
             task.crisis, "task.warning", {**task_brief(task), "late": late}, key=task.pk
         )
     )
-    crisis_board_flags_refresh([task.crisis_id])
+    # A warning changes the board's colour, not the metrics: no rollup refresh.
+    crisis_board_flags_refresh([task.crisis_id], rollups=False)
     return True
 
 
@@ -467,7 +468,11 @@ def _write_firings(firings: list[_Firing]) -> None:
         [spec for f in firings for spec in f.notifications],
         outbox=[message for f in firings for message in f.outbox],
     )
-    crisis_board_flags_refresh(sorted({f.task.crisis_id for f in firings}))
+    crisis_board_flags_refresh(
+        sorted({f.task.crisis_id for f in firings}),
+        # Warnings alone change the board's colours, not the metrics: no rollup refresh.
+        rollups=any(f.changes.get("timer_state") != TimerState.WARNED for f in firings),
+    )
 
 
 def _fire_rows(
@@ -549,8 +554,11 @@ def sla_sweep(
     (every tick on the ``sla`` queue). Safe to run concurrently: rows are claimed with
     ``SKIP LOCKED`` on PostgreSQL and moved with compare-and-set updates, so each fires once.
     ``kinds`` (the timer loop, which knows what is due) sweeps only those of "warning",
-    "breach", "escalation"; the others count 0."""
+    "breach", "escalation" — or of the claims "breach:running", "breach:warned" (one state of
+    breaches, as ``next_timer_due_by_claim`` names them); the others count 0."""
     wanted = set(kinds) if kinds is not None else {"warning", "breach", "escalation"}
+    if "breach" in wanted:
+        wanted |= {"breach:running", "breach:warned"}
     now = now or timezone.now()
     # A timer that failed is left alone until its retry time (it is still claimed in due order).
     retry_due = Q(fire_retry_at__isnull=True) | Q(fire_retry_at__lte=now)
@@ -571,19 +579,19 @@ def sla_sweep(
         )
     # One query per state so that each walks a simple partial index (SQLite cannot use a
     # partial index whose condition is an IN list).
-    if "breach" in wanted:
-        counts["breach"] = sum(
-            _sweep_kind(
-                Task.objects.filter(retry_due, timer_state=state, due_at__lte=now),
-                "due_at",
-                _fire_breach,
-                now,
-                batch,
-                _plan_breach,
-                first_steps=True,
-            )
-            for state in (TimerState.RUNNING, TimerState.WARNED)
+    counts["breach"] = sum(
+        _sweep_kind(
+            Task.objects.filter(retry_due, timer_state=state, due_at__lte=now),
+            "due_at",
+            _fire_breach,
+            now,
+            batch,
+            _plan_breach,
+            first_steps=True,
         )
+        for state in (TimerState.RUNNING, TimerState.WARNED)
+        if f"breach:{state.value}" in wanted
+    )
     if "escalation" in wanted:
         counts["escalation"] = _sweep_kind(
             Task.objects.filter(retry_due, timer_state=TimerState.BREACHED, escalate_at__lte=now),

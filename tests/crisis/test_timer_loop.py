@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crisis import timer_loop
-from crisis.choices import EventKind, TimerState
-from crisis.models import Task, TimelineEvent
+from crisis.choices import CrisisStatus, EventKind, TimerState
+from crisis.models import Crisis, Task, TimelineEvent
 from crisis.selectors.timers import next_timer_due
 from hrcore import sla
 
@@ -103,6 +104,62 @@ def test_one_turn_fires_what_is_due_and_sleeps_until_the_next(file_emergency):
     # Nothing is due now: the next turn does not sweep.
     timer_loop.run_once(max_sleep=60, stats=stats)
     assert stats.sweeps == 1
+
+
+def _is_probe(sql: str) -> bool:
+    return sql.startswith('SELECT (SELECT warn_at FROM "crisis_task"')
+
+
+def test_a_turn_that_slept_to_the_due_row_sweeps_without_asking_again(file_emergency):
+    """The loop slept until the next due row and nothing woke it: the reading taken after the
+    last sweep still holds, so the turn claims at once and reads only after its sweep."""
+    tasks = _tasks(file_emergency())
+    Task.objects.filter(crisis=tasks[0].crisis).update(timer_state=TimerState.IDLE)
+    now = timezone.now()
+    first, second = tasks[:2]
+    Task.objects.filter(pk=first.pk).update(
+        timer_state=TimerState.WARNED, due_at=now - timedelta(seconds=1), escalation=[]
+    )
+    Task.objects.filter(pk=second.pk).update(
+        timer_state=TimerState.WARNED, due_at=now + timedelta(seconds=30), escalation=[]
+    )
+    known = {"breach:warned": now - timedelta(seconds=1)}
+    stats = timer_loop.LoopStats()
+    with CaptureQueriesContext(connection) as ctx:
+        result = timer_loop.turn(max_sleep=60, stats=stats, due=known)
+    probes = [q["sql"] for q in ctx.captured_queries if _is_probe(q["sql"])]
+    assert len(probes) == 1 and stats.probes == 1  # after the sweep only
+    assert stats.fired == 1
+    assert TimelineEvent.objects.filter(task=first, kind=EventKind.TASK_BREACHED).count() == 1
+    assert result.due == {"breach:warned": Task.objects.get(pk=second.pk).due_at}
+    assert result.until_due and 29 < result.delay <= 30.002
+    # Without a reading to trust, the turn reads first (and, nothing being due, only that).
+    with CaptureQueriesContext(connection) as ctx:
+        again = timer_loop.turn(max_sleep=60, stats=stats)
+    assert len(ctx.captured_queries) == 1 and _is_probe(ctx.captured_queries[0]["sql"])
+    assert stats.sweeps == 1 and again.until_due
+
+
+def test_a_turn_that_fired_nothing_sleeps_until_the_next_row_not_a_second(file_emergency):
+    """A due row of a closed crisis is stopped, not fired: nothing fired, but nothing looks due
+    any more either, so the loop sleeps until the next row (it used to sleep a whole second
+    whatever came next)."""
+    closed = _tasks(file_emergency(title="closed"))[0]
+    live = _tasks(file_emergency(title="live"))[0]
+    Task.objects.exclude(pk__in=[closed.pk, live.pk]).update(timer_state=TimerState.IDLE)
+    now = timezone.now()
+    Task.objects.filter(pk=closed.pk).update(
+        timer_state=TimerState.WARNED, due_at=now - timedelta(seconds=1), escalation=[]
+    )
+    Crisis.objects.filter(pk=closed.crisis_id).update(status=CrisisStatus.CANCELLED)
+    Task.objects.filter(pk=live.pk).update(
+        timer_state=TimerState.WARNED, due_at=now + timedelta(milliseconds=300), escalation=[]
+    )
+    stats = timer_loop.LoopStats()
+    result = timer_loop.turn(max_sleep=60, stats=stats)
+    assert stats.sweeps == 1 and stats.fired == 0
+    assert Task.objects.get(pk=closed.pk).timer_state == TimerState.STOPPED
+    assert 0 < result.delay <= 0.302 and result.until_due
 
 
 # --- PostgreSQL: NOTIFY wakes the loop; two loops never double-fire --------------------------
@@ -225,6 +282,30 @@ def test_a_committed_nearer_deadline_wakes_the_sleeping_waiter_and_a_rollback_do
     thread.join(10)
     assert not thread.is_alive()
     assert result["woken"] is True and result["after"] < 2  # not the 120 s timeout
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_the_loops_own_sweep_does_not_wake_its_waiter(file_emergency):
+    """The wake file is looked at from just before the reading that follows the sweep: the
+    loop's own commit (which touches the file) does not buy it an idle turn, another writer's
+    does."""
+    task = _tasks(file_emergency())[0]
+    Task.objects.exclude(pk=task.pk).update(timer_state=TimerState.IDLE)
+    Task.objects.filter(pk=task.pk).update(
+        timer_state=TimerState.WARNED, due_at=timezone.now() - timedelta(seconds=1), escalation=[]
+    )
+    stop = threading.Event()
+    waiter = timer_loop.make_waiter(stop)
+    assert isinstance(waiter, timer_loop.FileWaiter)
+    stats = timer_loop.LoopStats()
+    result = timer_loop.turn(max_sleep=60, stats=stats, arm=waiter.arm)
+    assert stats.fired == 1
+    assert waiter.wait(0.4) is False  # its own firing touched the file before the re-arm
+    time.sleep(0.01)  # a fresh modification time
+    Task.objects.filter(pk=task.pk).update(due_at=timezone.now() + timedelta(minutes=5))
+    assert waiter.wait(5) is True
+    assert result.delay == 60  # nothing else ticking
 
 
 def _fire_with_loops(crisis_tasks: list[int], loops: int, deadline: float) -> list:

@@ -9,14 +9,19 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crisis import timer_loop
 from crisis.choices import EventKind, ParticipantRole, TimerState
-from crisis.models import CrisisParticipant, Task, TimelineEvent
+from crisis.models import Crisis, CrisisDutyRollup, CrisisParticipant, Task, TimelineEvent
 from crisis.selectors.people import resolve_escalation_target
-from crisis.selectors.timers import next_timer_due, next_timer_due_by_kind
+from crisis.selectors.timers import (
+    next_timer_due,
+    next_timer_due_by_claim,
+    next_timer_due_by_kind,
+)
 from crisis.services import sweep as sweep_services
 from crisis.services.sweep import sla_sweep
 from hrcore import sla
@@ -198,10 +203,17 @@ def test_the_loop_sweeps_only_the_kinds_that_are_due(file_emergency):
     assert set(due) == {"warning", "breach"}
     assert due["warning"] == Task.objects.get(pk=second.pk).warn_at
     assert due["breach"] == Task.objects.get(pk=first.pk).due_at == next_timer_due()
+    by_claim = next_timer_due_by_claim()
+    assert set(by_claim) == {"warning", "breach:running", "breach:warned"}
+    assert by_claim["breach:warned"] == due["breach"]
+    assert by_claim["breach:running"] == Task.objects.get(pk=second.pk).due_at
     with CaptureQueriesContext(connection) as ctx:
         timer_loop.run_once(max_sleep=60)
     claims = [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "crisis_task"."id"')]
-    assert len(claims) == 2  # breaches in both states; no warning or escalation claim
+    # Only the warned breaches are due: one claim — none for running breaches, warnings or
+    # escalations, whose first rows are still ahead.
+    assert len(claims) == 1
+    assert "'warned'" in claims[0]["sql"]
     assert TimelineEvent.objects.filter(task=first, kind=EventKind.TASK_BREACHED).count() == 1
 
 
@@ -233,3 +245,43 @@ def test_the_loop_is_not_woken_by_its_own_sweep_but_by_other_writers(file_emerge
         thread.join(30)
     finally:
         waiter.close()
+
+
+def _rollup_writes(ctx) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if "rollup" in q["sql"].split(" WHERE ")[0]]
+
+
+@pytest.mark.django_db
+def test_warnings_refresh_the_board_but_not_the_metrics_rollups_and_breaches_both(
+    file_emergency,
+):
+    """A warning changes a crisis's colour on the board, not the metrics (no milestone, no task
+    timed, breached or done): its batch skips re-aggregating the crises' days; a breach batch
+    refreshes them."""
+    crises = [file_emergency(title=f"warn {i}") for i in range(2)]
+    ids = list(Task.objects.filter(crisis__in=crises).values_list("pk", flat=True))
+    now = timezone.now()
+    Task.objects.filter(pk__in=ids).update(
+        timer_state=TimerState.RUNNING,
+        warn_at=now - timedelta(seconds=1),
+        due_at=now + timedelta(minutes=5),
+        warned_at=None,
+        escalation=[],
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        counts = sla_sweep(kinds=["warning"])
+    assert counts["warning"] == len(ids)
+    assert not _rollup_writes(ctx)
+    assert all(
+        urgency == 1
+        for urgency in Crisis.objects.filter(pk__in=[c.pk for c in crises]).values_list(
+            "urgency", flat=True
+        )
+    )  # the board's colour moved to "warning"
+    Task.objects.filter(pk__in=ids).update(due_at=timezone.now() - timedelta(seconds=1))
+    with CaptureQueriesContext(connection) as ctx:
+        counts = sla_sweep(kinds=["breach"])
+    assert counts["breach"] == len(ids)
+    assert _rollup_writes(ctx)
+    late = CrisisDutyRollup.objects.aggregate(late=Sum("late"))["late"]
+    assert late == len(ids)
