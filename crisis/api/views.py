@@ -94,9 +94,11 @@ class CrisisViewSet(
         ).order_by("-filed_at", "-id")
 
     def list(self, request, *args, **kwargs):
-        """The page's crises and their tasks read as plain rows and shaped like
-        ``CrisisSerializer`` (``representation``): the same JSON at a fraction of the cost per
-        row, so the list stays flat as crises pile up (issue 12 §2). Counted without joins."""
+        # The page's crises and their tasks are read as plain rows and shaped like
+        # CrisisSerializer (crisis.api.representation): the same JSON at a fraction of the cost
+        # per row, so the list stays flat as crises pile up (issue 12 §2); counted without the
+        # page's joins. (A comment, not a docstring: the docstring would become the operation's
+        # description in the OpenAPI schema.)
         queryset = self.filter_queryset(
             crises_visible_to(request.user).order_by("-filed_at", "-id")
         )
