@@ -22,8 +22,11 @@ from ..models import Crisis, Task
 from ..selectors.access import crises_visible_to, tasks_visible_to
 from ..selectors.crises import (
     crises_with_tasks,
+    crisis_rows,
     crisis_tasks,
+    task_rows_of,
     timeline_of,
+    walk_in_rows_of,
     with_tasks_prefetched,
 )
 from ..selectors.decisions import ledger_of
@@ -32,6 +35,7 @@ from ..services.filing import crisis_file
 from ..services.tasks import task_acknowledge, task_complete
 from ..services.walk_in import walk_in_complaint_file
 from .course import AdhocTaskCreateSerializer, CourseCrisisActions, CourseTaskActions
+from .representation import crises_representation
 from .serializers import (
     CrisisCreateSerializer,
     CrisisSerializer,
@@ -88,6 +92,24 @@ class CrisisViewSet(
                 "customer", "walk_in__responsible__user", "walk_in__supervisor__user"
             )
         ).order_by("-filed_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        # The page's crises and their tasks are read as plain rows and shaped like
+        # CrisisSerializer (crisis.api.representation): the same JSON at a fraction of the cost
+        # per row, so the list stays flat as crises pile up (issue 12 §2); counted without the
+        # page's joins. (A comment, not a docstring: the docstring would become the operation's
+        # description in the OpenAPI schema.)
+        queryset = self.filter_queryset(
+            crises_visible_to(request.user).order_by("-filed_at", "-id")
+        )
+
+        def page(sliced) -> list[dict]:
+            rows = list(crisis_rows(sliced))
+            ids = [row.id for row in rows]
+            return crises_representation(rows, task_rows_of(ids), walk_in_rows_of(ids))
+
+        data = self.paginator.paginate_rows(queryset, request, page, view=self)
+        return self.get_paginated_response(data)
 
     def get_serializer_class(self):
         if self.action == "create":

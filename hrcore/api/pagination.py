@@ -7,6 +7,9 @@ are in the OpenAPI schema (minimum/maximum), so what the schema promises is what
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.utils.translation import gettext as _
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -44,6 +47,20 @@ class KeelLimitOffsetPagination(LimitOffsetPagination):
     def get_offset(self, request):
         offset = self._whole_number(request, self.offset_query_param, 0, self.max_offset)
         return 0 if offset is None else offset
+
+    def paginate_rows(self, queryset, request, rows: Callable[[Any], list], view=None) -> list:
+        """``paginate_queryset`` for a list rendered from plain rows rather than model instances:
+        counts ``queryset`` itself (no joins the page's columns need) and hands its slice for the
+        page to ``rows``, which reads and shapes it. Same ``count``, ``next`` and ``previous``."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.count = self.get_count(queryset)
+        self.offset = self.get_offset(request)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        return rows(queryset[self.offset : self.offset + self.limit])
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
