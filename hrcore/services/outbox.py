@@ -16,6 +16,7 @@ from ..audit import AuditAction, audit
 from ..backoff import exponential_backoff
 from ..choices import DeliveryResult, OutboxStatus
 from ..claims import insert_once
+from ..inserts import insert_objects
 from ..models import (
     DeliveryAttempt,
     OutboxMessage,
@@ -66,9 +67,8 @@ def outbox_fan_out(
     payload: dict = {"messages": messages}
     if crisis_id is not None:
         payload["crisis_id"] = crisis_id
-    message = OutboxMessage.objects.create(
-        channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload=payload
-    )
+    message = OutboxMessage(channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload=payload)
+    insert_objects([message])
     transaction.on_commit(_kick_relay)
     return message
 
