@@ -26,6 +26,7 @@ from .models import (
     OrgUnit,
     Position,
 )
+from .prepared import prepared_rows
 from .search_keys import query_key
 
 
@@ -75,7 +76,12 @@ def employee_with_unit(user: AbstractBaseUser) -> Employee | None:
     accessor = Employee.user.field.remote_field  # the user → employee side
     if accessor.is_cached(user):
         return employee_of(user)
-    employee = next(iter(Employee.objects.select_related("unit").filter(user=user)), None)
+    found = prepared_rows(
+        "hrcore.employee_with_unit",
+        lambda user_id: Employee.objects.select_related("unit").filter(user_id=user_id),
+        user.pk,
+    )
+    employee = found[0] if found else None
     if employee is None:
         accessor.set_cached_value(user, None)  # ``user.employee`` raises, as before, unasked
     else:
@@ -91,7 +97,12 @@ def unit_subtree_q(unit: OrgUnit, field: str = "unit") -> Q:
 def unit_by_code(code: str) -> OrgUnit | None:
     """The org unit with this code, or None (also for an empty code). Unit codes are public
     inside the group (see ``org_units_visible_to``), so this does not depend on who asks."""
-    return OrgUnit.objects.filter(code=code).first() if code else None
+    if not code:
+        return None
+    found = prepared_rows(
+        "hrcore.unit_by_code", lambda c: OrgUnit.objects.filter(code=c).order_by("pk")[:1], code
+    )
+    return found[0] if found else None
 
 
 def group_unit() -> OrgUnit | None:
@@ -355,8 +366,20 @@ def resolve_assignees_in_units(
                     _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
                     % {"who": label, "unit": unit.name}
                 )
-    people = Employee.objects.select_related(*people_with).in_bulk(
+    people_ids = sorted(
         {pk for employee_pk, holder_pk, *_rest in found.values() for pk in (employee_pk, holder_pk)}
+    )
+    people = (
+        {
+            e.pk: e
+            for e in prepared_rows(
+                f"hrcore.resolved_people:{','.join(people_with)}",
+                lambda ids: Employee.objects.select_related(*people_with).filter(pk__in=ids),
+                people_ids,
+            )
+        }
+        if people_ids
+        else {}
     )
     levels: dict[int, OrgUnit] = {}
     if with_levels:
