@@ -65,6 +65,7 @@ class _Plan:
 
 _plans: dict[tuple, _Plan | None] = {}
 _statements: dict[tuple, str] = {}
+_MAX_CACHED_ROWS = 64
 
 
 def _plan(model: type[models.Model], alias: str, ignore_conflicts: bool) -> _Plan | None:
@@ -77,6 +78,10 @@ def _plan(model: type[models.Model], alias: str, ignore_conflicts: bool) -> _Pla
     fields = []
     plan: _Plan | None = None
     supported = isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+    # Without RETURNING the new keys could not be set: bulk_create's way then.
+    supported = supported and (
+        ignore_conflicts or connections[alias].features.can_return_rows_from_bulk_insert
+    )
     for field in opts.concrete_fields:
         if field is pk:
             continue
@@ -150,7 +155,9 @@ def insert_objects(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> 
             skey = (id(plan), len(chunk))
             sql = _statements.get(skey)
             if sql is None:
-                sql = _statements[skey] = plan.head + ", ".join([plan.row] * len(chunk)) + plan.tail
+                sql = plan.head + ", ".join([plan.row] * len(chunk)) + plan.tail
+                if len(chunk) <= _MAX_CACHED_ROWS:  # the usual sizes; a rare big batch is built
+                    _statements[skey] = sql
             cursor.execute(sql, params)
             if plan.returning:
                 for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
