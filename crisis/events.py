@@ -10,6 +10,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from hrcore.inserts import insert_objects
+
 from .choices import EventKind
 from .models import Crisis, Decision, Task, TimelineEvent
 
@@ -44,7 +46,7 @@ def _event(
 
 def record_all(events: list[TimelineEvent]) -> list[TimelineEvent]:
     """Append events built with ``save=False`` in one INSERT (a filing writes a dozen at once)."""
-    return TimelineEvent.objects.bulk_create(events)
+    return insert_objects(events)
 
 
 def crisis_filed_event(*, crisis: Crisis, actor, source: str, save: bool = True) -> TimelineEvent:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -25,6 +26,7 @@ from .models import (
     OrgUnit,
     Position,
 )
+from .prepared import prepared_rows
 from .search_keys import query_key
 
 
@@ -32,9 +34,21 @@ def role_names(user: AbstractBaseUser) -> set[str]:
     """The role group names of a user, cached on the user object for the request."""
     cached = getattr(user, "_keel_roles", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        cached = (
+            {name for (name,) in _rows(_ROLES_SQL, [user.pk])} if user.is_authenticated else set()
+        )
         user._keel_roles = cached
     return cached
+
+
+# ``user.groups.values_list("name")`` as a fixed statement: asked on nearly every request (a
+# filing asks it in its permission check), and building it through the ORM cost several times
+# running it.
+_ROLES_SQL = (
+    f"SELECT g.name FROM {Group._meta.db_table} g"
+    f" INNER JOIN {get_user_model().groups.through._meta.db_table} ug ON ug.group_id = g.id"
+    " WHERE ug.user_id = %s"
+)
 
 
 def has_role(user: AbstractBaseUser, *roles: str) -> bool:
@@ -62,7 +76,12 @@ def employee_with_unit(user: AbstractBaseUser) -> Employee | None:
     accessor = Employee.user.field.remote_field  # the user → employee side
     if accessor.is_cached(user):
         return employee_of(user)
-    employee = next(iter(Employee.objects.select_related("unit").filter(user=user)), None)
+    found = prepared_rows(
+        "hrcore.employee_with_unit",
+        lambda user_id: Employee.objects.select_related("unit").filter(user_id=user_id),
+        user.pk,
+    )
+    employee = found[0] if found else None
     if employee is None:
         accessor.set_cached_value(user, None)  # ``user.employee`` raises, as before, unasked
     else:
@@ -78,7 +97,12 @@ def unit_subtree_q(unit: OrgUnit, field: str = "unit") -> Q:
 def unit_by_code(code: str) -> OrgUnit | None:
     """The org unit with this code, or None (also for an empty code). Unit codes are public
     inside the group (see ``org_units_visible_to``), so this does not depend on who asks."""
-    return OrgUnit.objects.filter(code=code).first() if code else None
+    if not code:
+        return None
+    found = prepared_rows(
+        "hrcore.unit_by_code", lambda c: OrgUnit.objects.filter(code=c).order_by("pk")[:1], code
+    )
+    return found[0] if found else None
 
 
 def group_unit() -> OrgUnit | None:
@@ -342,8 +366,20 @@ def resolve_assignees_in_units(
                     _("Nobody holds “%(who)s” in %(unit)s or any unit above it.")
                     % {"who": label, "unit": unit.name}
                 )
-    people = Employee.objects.select_related(*people_with).in_bulk(
+    people_ids = sorted(
         {pk for employee_pk, holder_pk, *_rest in found.values() for pk in (employee_pk, holder_pk)}
+    )
+    people = (
+        {
+            e.pk: e
+            for e in prepared_rows(
+                f"hrcore.resolved_people:{','.join(people_with)}",
+                lambda ids: Employee.objects.select_related(*people_with).filter(pk__in=ids),
+                people_ids,
+            )
+        }
+        if people_ids
+        else {}
     )
     levels: dict[int, OrgUnit] = {}
     if with_levels:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hrcore.choices import Role
 from hrcore.models import OrgUnit, Position
+from hrcore.prepared import prepared_rows
 from hrcore.selectors import has_role, is_hr_admin
 
 from .choices import MapStatus
@@ -115,18 +116,22 @@ def published_map_for(
     if not ancestor_ids:
         return None
     at = at or timezone.now()
-    scenario_q = (
-        Q(scenario=scenario) if isinstance(scenario, Scenario) else Q(scenario__code=scenario)
-    )
-    candidates = {
-        m.scope_id: m
-        for m in in_force(
+    # Compiled once per connection (``prepared_rows``): filing reads this on every crisis.
+    if isinstance(scenario, Scenario):
+        name, scenario_key, field = "responsibilities.maps_for:id", scenario.pk, "scenario_id"
+    else:
+        name, scenario_key, field = "responsibilities.maps_for:code", scenario, "scenario__code"
+    published = prepared_rows(
+        name,
+        lambda key, ids: (
             ResponsibilityMap.objects.select_related("scenario", "scope")
-            .filter(scenario_q, status=MapStatus.PUBLISHED, scope_id__in=ancestor_ids)
-            .order_by(),  # in_force chooses; the default ordering would only cost a sort
-            at,
-        )
-    }
+            .filter(**{field: key}, status=MapStatus.PUBLISHED, scope_id__in=ids)
+            .order_by()
+        ),  # in_force chooses; the default ordering would only cost a sort
+        scenario_key,
+        list(ancestor_ids),
+    )
+    candidates = {m.scope_id: m for m in in_force(published, at)}
     for unit_id in ancestor_ids:
         if unit_id in candidates:
             return with_duties_loaded(candidates[unit_id])
@@ -137,9 +142,15 @@ def with_duties_loaded(responsibility_map: ResponsibilityMap) -> ResponsibilityM
     """``responsibility_map`` with its duties (``duties_ordered``) in its prefetch cache, as
     ``map_with_duties`` leaves them, read in one query for this one map (not for every version
     a choice looked at, and without the prefetch machinery: filing reads this on every crisis)."""
-    duties = duties_ordered().filter(map=responsibility_map)
-    for duty in duties:  # evaluates the query set: its rows stay in its result cache
+    rows = prepared_rows(
+        "responsibilities.duties_of_map",
+        lambda map_id: duties_ordered().filter(map_id=map_id),
+        responsibility_map.pk,
+    )
+    for duty in rows:
         Duty.map.field.set_cached_value(duty, responsibility_map)
+    duties = duties_ordered().filter(map=responsibility_map)
+    duties._result_cache, duties._prefetch_done = rows, True  # as if evaluated
     responsibility_map._prefetched_objects_cache = {"duties": duties}
     return responsibility_map
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from hrcore import sla
 from hrcore.choices import Role
 from hrcore.errors import PermissionDenied, ValidationFailed
+from hrcore.inserts import insert_objects
 from hrcore.models import OrgUnit
 from hrcore.selectors import (
     calendar_for_unit,
@@ -110,7 +111,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
         if not task.after:
             start_clock(task, at=now, calendar=calendar)
         tasks.append(task)
-    Task.objects.bulk_create(tasks)
+    insert_objects(tasks)
 
     notifications: list[NotificationSpec] = []
     link = crisis_link(crisis.pk)
@@ -135,7 +136,7 @@ def _file_tasks(*, crisis: Crisis, crisis_map, actor, source: str, now: datetime
             notifications.append(task_assigned_spec(task, crisis, link=link))
     events.record_all(timeline)
 
-    CrisisParticipant.objects.bulk_create(
+    insert_objects(
         [
             CrisisParticipant(crisis=crisis, employee_id=pk, role=role, added_at=now)
             for pk, role in participants.items()
@@ -276,7 +277,7 @@ def crisis_file(
     guard = transaction.atomic() if stored_key else contextlib.nullcontext()
     try:
         with guard:
-            crisis = Crisis.objects.create(
+            crisis = Crisis(
                 scenario=scenario_obj,
                 map=crisis_map,
                 map_version=crisis_map.version,
@@ -292,6 +293,7 @@ def crisis_file(
                 is_drill=bool(drill),
                 drill_speed=drill_speed if drill else 1,
             )
+            insert_objects([crisis])
         # A crisis just made has no walk-in consumer (the walk-in service adds one after):
         # rendering it need not ask.
         Crisis._meta.get_field("walk_in").set_cached_value(crisis, None)

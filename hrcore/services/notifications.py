@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from ..inserts import insert_objects
 from ..models import (
     Notification,
     OutboxMessage,
@@ -147,7 +148,7 @@ def notifications_create_many(specs: list[NotificationSpec]) -> list[dict]:
 def _insert_many(specs: list[NotificationSpec]) -> tuple[list[Notification], list[dict]]:
     """One INSERT of the in-app rows; the e-mail outbox messages they call for (as
     ``outbox_enqueue_many``'s dicts)."""
-    rows = Notification.objects.bulk_create(
+    rows = insert_objects(
         [
             Notification(
                 recipient=spec.recipient,

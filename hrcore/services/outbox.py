@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from ..audit import AuditAction, audit
 from ..backoff import exponential_backoff
 from ..choices import DeliveryResult, OutboxStatus
 from ..claims import insert_once
+from ..inserts import insert_objects
 from ..models import (
     DeliveryAttempt,
     OutboxMessage,
@@ -66,9 +68,8 @@ def outbox_fan_out(
     payload: dict = {"messages": messages}
     if crisis_id is not None:
         payload["crisis_id"] = crisis_id
-    message = OutboxMessage.objects.create(
-        channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload=payload
-    )
+    message = OutboxMessage(channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload=payload)
+    insert_objects([message])
     transaction.on_commit(_kick_relay)
     return message
 
@@ -86,21 +87,40 @@ def deliver_fan_out(message: OutboxMessage) -> None:
     )
 
 
+# Until when (``time.time()``) this process knows a trailing relay run is queued that will pick
+# up anything committed before then: a busy process then skips the cache (two round trips to
+# Redis per message otherwise) until the window's end. Process-local, advisory: forgetting it
+# only costs the round trips.
+_trailing_run_until = 0.0
+
+
 def _kick_relay() -> None:
     """Queue a relay run, throttled per ``KEEL_OUTBOX_KICK_SECONDS`` (per cache): the first
     message of a window is relayed at once, and one trailing run at the end of the window picks
     up everything written during it — a burst (seeding, a filing that notifies forty people)
-    costs two queued runs, not forty, and no message waits longer than the window."""
+    costs two queued runs, not forty, and no message waits longer than the window. The trailing
+    key holds the time its run is due: a process that has seen it asks the cache nothing more
+    until shortly before then (a tenth of the window early, for clocks that differ a little)."""
+    global _trailing_run_until
     from ..tasks import outbox_relay
 
     window = settings.KEEL_OUTBOX_KICK_SECONDS
     if getattr(cache, "is_down", False):
         return  # Redis (cache and broker) unreachable: the beat's relay delivers it later
+    if window and time.time() < _trailing_run_until - window / 10:
+        return  # the queued trailing run comes after this message's commit
     try:
         if not window or cache.add("keel:outbox-kick", 1, timeout=window):
             outbox_relay.delay()
-        elif cache.add("keel:outbox-kick-trailing", 1, timeout=window):
+            return
+        due = time.time() + window
+        if cache.add("keel:outbox-kick-trailing", due, timeout=window):
             outbox_relay.apply_async(countdown=window)
+            _trailing_run_until = due
+        else:
+            queued = cache.get("keel:outbox-kick-trailing")
+            if isinstance(queued, float):
+                _trailing_run_until = queued
     except Exception:  # broker down: the periodic relay picks it up
         logger.warning("outbox relay kick failed; the beat's relay will pick it up", exc_info=True)
 

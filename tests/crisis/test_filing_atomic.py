@@ -69,11 +69,12 @@ STEPS = [
     ("crisis_filed_event", events, "crisis_filed_event", 1),
     # (calendar_for_unit: not called here, no duty of this map counts business hours)
     ("duty_assignments", filing_services, "duty_assignments", 1),  # every assignee, one pass
-    ("tasks", Task.objects, "bulk_create", 1),
+    # The filing's own plain INSERTs: 1 the crisis row, 2 the tasks, 3 the participants.
+    ("tasks", filing_services, "insert_objects", 2),
     ("task_created_event", events, "task_created_event", 3),
     ("clock_started_event", events, "clock_started_event", 2),
     ("timeline", events, "record_all", 1),  # the one INSERT of the timeline
-    ("participants", CrisisParticipant.objects, "bulk_create", 1),
+    ("participants", filing_services, "insert_objects", 3),
     ("task_assigned_spec", filing_services, "task_assigned_spec", 3),
     ("notifications", filing_services, "notifications_create_many", 1),
     ("outbox_fan_out", filing_services, "outbox_fan_out", 1),  # the event and the e-mails

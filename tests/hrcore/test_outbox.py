@@ -108,6 +108,7 @@ def test_a_burst_of_messages_queues_a_run_now_and_one_at_the_end_of_the_window(
     from hrcore import tasks
 
     settings.KEEL_OUTBOX_KICK_SECONDS = window
+    monkeypatch.setattr(outbox, "_trailing_run_until", 0.0)
     queued = []
     monkeypatch.setattr(tasks.outbox_relay, "delay", lambda: queued.append("now"))
     monkeypatch.setattr(
@@ -120,3 +121,58 @@ def test_a_burst_of_messages_queues_a_run_now_and_one_at_the_end_of_the_window(
             outbox.outbox_enqueue(channel="email", dedupe_key=f"burst:{n}", payload={})
     assert OutboxMessage.objects.filter(dedupe_key__startswith="burst:").count() == 40
     assert queued == expected
+
+
+def test_once_the_trailing_run_is_queued_a_process_stops_asking_the_cache_until_it_is_due(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The kick's throttle keys live in the shared cache (Redis); a filing used to ask it twice
+    per message. Once this process knows when the trailing run is due, messages before then
+    ask nothing; near the due time it asks again; another process learns the due time from the
+    trailing key."""
+    from django.core.cache import cache
+
+    from hrcore import tasks
+
+    settings.KEEL_OUTBOX_KICK_SECONDS = 60
+    monkeypatch.setattr(outbox, "_trailing_run_until", 0.0)
+    cache.delete_many(["keel:outbox-kick", "keel:outbox-kick-trailing"])
+    queued, asked = [], []
+    monkeypatch.setattr(tasks.outbox_relay, "delay", lambda: queued.append("now"))
+    monkeypatch.setattr(
+        tasks.outbox_relay, "apply_async", lambda countdown: queued.append(f"in {countdown:g} s")
+    )
+    real_add, real_get = cache.add, cache.get
+    monkeypatch.setattr(cache, "add", lambda *a, **k: asked.append(a[0]) or real_add(*a, **k))
+    monkeypatch.setattr(cache, "get", lambda *a, **k: asked.append(a[0]) or real_get(*a, **k))
+    clock = [1_000_000.0]
+    monkeypatch.setattr(outbox.time, "time", lambda: clock[0])
+
+    def burst(prefix: str, n: int) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            for i in range(n):
+                outbox.outbox_enqueue(channel="email", dedupe_key=f"{prefix}:{i}", payload={})
+
+    burst("a", 20)
+    assert queued == ["now", "in 60 s"]
+    assert asked == ["keel:outbox-kick", "keel:outbox-kick", "keel:outbox-kick-trailing"]
+    assert outbox._trailing_run_until == 1_000_060.0
+
+    asked.clear()
+    clock[0] += 50  # still more than a tenth of the window before the trailing run
+    burst("b", 5)
+    assert asked == [] and queued == ["now", "in 60 s"]
+
+    clock[0] += 5  # within the last tenth: ask again (the keys are still held: nothing queued)
+    burst("c", 1)
+    assert queued == ["now", "in 60 s"]
+    assert asked == ["keel:outbox-kick", "keel:outbox-kick-trailing", "keel:outbox-kick-trailing"]
+
+    # Another process (no memory of its own) learns the due time from the trailing key.
+    monkeypatch.setattr(outbox, "_trailing_run_until", 0.0)
+    clock[0] = 1_000_010.0
+    asked.clear()
+    burst("d", 3)
+    assert asked == ["keel:outbox-kick", "keel:outbox-kick-trailing", "keel:outbox-kick-trailing"]
+    assert outbox._trailing_run_until == 1_000_060.0
+    assert queued == ["now", "in 60 s"]
