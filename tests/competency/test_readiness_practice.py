@@ -3,6 +3,7 @@ practice of the scenario, its scores, whether it is current; staff see it too, w
 scores."""
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 import time_machine
@@ -92,7 +93,11 @@ def test_staff_see_every_duty_with_holder_deputy_last_drill_and_currency(
     drilled = tasks["finance-records"].assignee
     assert drilled.name_zh in finance_row or drilled.name_en in finance_row
     when = data["rows"][duties.index("finance-records")]["practice"]["drill"].at
-    assert when.strftime("%Y-%m-%d") in finance_row  # the last drill's date…
+    # …in the reader's time zone (the page's): after 16:00 UTC it is already tomorrow in Shanghai.
+    reader_zone = zoneinfo.ZoneInfo(users["staff"].employee.time_zone)
+    assert (
+        when.astimezone(reader_zone).strftime("%Y-%m-%d") in finance_row
+    )  # the last drill's date…
     assert (
         'class="tag tag-ok">'
         not in finance_row.split('data-testid="last-drill"')[1].split("</td>")[0]
