@@ -124,12 +124,27 @@ def config(url: str, kind: str, **overrides) -> adapters.PartnerConfig:
     return adapters.PartnerConfig(**values)
 
 
+def customers_of_today() -> dict:
+    """The demo customers, seeded again if they were seeded before today (UTC).
+
+    The sandbox dates each customer's last contact from today (UTC). A run that crosses
+    midnight UTC holds customers seeded yesterday in its template database, and a CRM pull
+    would then rightly "apply" eight newer contacts."""
+    from datetime import UTC, datetime, time
+
+    from customers.models import Customer
+    from integrations import demo
+
+    midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+    if Customer.objects.filter(updated_at__lt=midnight).exists():
+        demo.seed_customers()
+    return {c.external_id: c for c in Customer.objects.select_related("account_owner__user")}
+
+
 @pytest.fixture
 def customers(demo_org):
     """The demo customers (part of the session's demo world, tests/conftest.py)."""
-    from customers.models import Customer
-
-    return {c.external_id: c for c in Customer.objects.select_related("account_owner__user")}
+    return customers_of_today()
 
 
 @pytest.fixture
