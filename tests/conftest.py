@@ -358,7 +358,6 @@ SLOW_FIRST = (
     "tests/browser/test_phone_sweep.py",
     "tests/crisis/test_timers.py::test_real_celery_worker",
     "tests/test_permission_matrix.py::test_permission_matrix",
-    "tests/test_error_pages_and_links.py::test_no_link",  # one xdist group (its full demo)
     "tests/crisis/test_filing_queries.py::test_one_pass",
     "tests/crisis/test_browser.py",
     "tests/responsibilities/test_editor_browser.py",

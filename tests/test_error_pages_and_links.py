@@ -1,45 +1,12 @@
-"""Error pages are the product's (branded, bilingual, also under DEBUG; a 403 keeps its reason),
-and no link on any page leads to a 404 for the role that sees it (issue 18, item 4)."""
+"""Error pages are the product's (branded, bilingual, also under DEBUG; a 403 keeps its reason).
+That no link on any page leads to a 404 for the role that sees it (issue 18, item 4) is checked
+on the language sweep's crawl (``tests/test_language_sweep.py``)."""
 
 from __future__ import annotations
 
-import re
-from collections import deque
-from urllib.parse import urlsplit
-
 import pytest
 
-from tests.conftest import CAST
-from tests.html_forms import links_of, page_pattern
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def _full_demo(django_db_setup, django_db_blocker):
-    """Every app's demo data, as ``make run`` seeds it (maps, customers, crises, training), on
-    top of the session's demo world: seeded once for the module (the demo crises' history runs
-    through the engine) inside a transaction rolled back at its end; each test's own writes roll
-    back to a savepoint inside it (as in tests/test_language_sweep.py)."""
-    import importlib
-
-    from django.db import transaction
-
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            for label in ("responsibilities", "integrations", "crisis", "competency"):
-                importlib.import_module(f"{label}.demo").seed()
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-@pytest.fixture
-def full_demo(_full_demo, demo_org):
-    """The module's full demo (see ``_full_demo``)."""
 
 
 @pytest.mark.parametrize("debug", [False, True])
@@ -105,47 +72,3 @@ def test_403_keeps_its_specific_reason(client_as, settings, debug):
     language = Employee.objects.get(user__username="manager").language
     with override(language):
         assert gettext("The dashboard is for executives.") in page
-
-
-SKIP = ("/admin/", "/api/", "/accounts/", "/static/", "/media/", "/healthz")
-
-
-def _pattern(path: str) -> str:
-    """Pages of one kind are visited once: /crises/12/ and /crises/13/ are the same page, and
-    so are two positions' pages (see ``page_pattern``)."""
-    return page_pattern(path)
-
-
-def crawl(client, start: str = "/", limit: int = 120) -> dict[str, tuple[int, str]]:
-    """Follow every same-site link from ``start``; returns {path: (status, found on)}."""
-    seen_patterns: set[str] = set()
-    results: dict[str, tuple[int, str]] = {}
-    queue: deque[tuple[str, str]] = deque([(start, "")])
-    while queue and len(results) < limit:
-        url, found_on = queue.popleft()
-        parts = urlsplit(url)
-        if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-            continue
-        if parts.path.startswith(SKIP) or "/download/" in parts.path:
-            continue
-        key = _pattern(parts.path) + ("?" + parts.query if parts.query else "")
-        key = re.sub(r"=\d+", "=N", key)
-        if key in seen_patterns:
-            continue
-        seen_patterns.add(key)
-        response = client.get(url)
-        results[url] = (response.status_code, found_on)
-        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
-            for link in links_of(response.content.decode()):
-                queue.append((link.split("#")[0] or url, url))
-    return results
-
-
-# One worker crawls for every role: the module's full demo (``_full_demo``) is built once.
-@pytest.mark.xdist_group("links-crawl")
-@pytest.mark.parametrize("username", CAST)
-def test_no_link_leads_to_a_404_for_the_role_that_sees_it(full_demo, client_as, username):
-    results = crawl(client_as(username))
-    assert len(results) >= 8, results  # the crawl did get through the product
-    broken = {url: r for url, r in results.items() if r[0] in (404, 500)}
-    assert not broken, broken

@@ -4,9 +4,10 @@ user-entered content (``tests/language_text.py`` says what counts).
 
 The pages are those of the permission matrix's world (``tests/test_permission_matrix.py``: a
 debt-collection emergency with deliverables, a second crisis, a published map, customers),
-plus the demo crises and training of ``make run``, plus every page a link crawl from the start
-page reaches for the role. ``test_every_page_route_is_swept`` keeps the set honest: a page
-route none of the roles opened must be named here with its reason.
+plus the demo of ``make run`` (maps, partners, crises, training), plus every page a link crawl
+from the start page reaches for the role. ``test_every_page_route_is_swept`` keeps the set
+honest: a page route none of the roles opened must be named here with its reason. The same
+crawl checks that no link a role is shown leads to a 404 or a 500.
 """
 
 from __future__ import annotations
@@ -103,15 +104,18 @@ def _pages_for(client, world) -> list[str]:
     return urls
 
 
-def _crawl(client, start: list[str], limit: int = 160) -> dict[str, str]:
+def _crawl(client, start: list[str], limit: int = 160) -> tuple[dict, dict]:
     """Visit ``start`` and every same-site page linked from what was visited (one URL per
-    pattern); returns {url: html} of the pages that answered 200 with HTML."""
+    pattern). Returns {url: html} of the pages that answered 200 with HTML, and
+    {url: (status, the page it was linked from)} of every link followed (not the given pages:
+    a role may be refused those, and the permission matrix says which)."""
     seen: set[str] = set()
     pages: dict[str, str] = {}
-    queue = list(start)
+    links: dict[str, tuple[int, str]] = {}
+    queue = [(url, "") for url in start]
     given = set(start)  # the given pages are each opened; links are opened once per pattern
     while queue and len(seen) < limit:
-        url = queue.pop(0)
+        url, found_on = queue.pop(0)
         parts = urlsplit(url)
         if parts.scheme or parts.netloc or not parts.path.startswith("/"):
             continue
@@ -125,13 +129,16 @@ def _crawl(client, start: list[str], limit: int = 160) -> dict[str, str]:
             continue
         seen.add(key)
         response = client.get(url)
+        if found_on:
+            links[url] = (response.status_code, found_on)
         if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
             continue
         html = response.content.decode()
         pages[url] = html
         for link in links_of(html):
-            queue.append(link.split("#")[0] or url)
-    return pages
+            queue.append((link.split("#")[0] or url, url))
+    assert len(seen) < limit, f"the crawl stopped at {limit} pages: raise the limit"
+    return pages, links
 
 
 def _cast() -> dict:
@@ -142,12 +149,12 @@ def _cast() -> dict:
 
 
 def _sweep_world(users) -> dict:
-    """The matrix's world plus the demo crises and training, and notifications of every kind
+    """The matrix's world plus the demo of ``make run`` (maps, partners, crises, training), and notifications of every kind
     the world's own actions write (filing, completing, deciding)."""
     import importlib
 
     world = build_world(users)
-    for label in ("crisis", "competency"):
+    for label in ("responsibilities", "integrations", "crisis", "competency"):
         importlib.import_module(f"{label}.demo").seed()
     from crisis.services.decisions import decision_make
 
@@ -215,12 +222,14 @@ def sweep(django_db_setup, django_db_blocker, tmp_path_factory):
             users = _cast()
             world = _sweep_world(users)
             crawls: dict[tuple[str, str], dict[str, str]] = {}
+            links: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
             for language in LANGUAGES:
                 _set_language(users, language)
                 for name in CAST:
                     client = login(users[name])
-                    crawls[language, name] = _crawl(client, _pages_for(client, world))
-            yield {"users": users, "world": world, "crawls": crawls}
+                    found = _crawl(client, _pages_for(client, world))
+                    crawls[language, name], links[language, name] = found
+            yield {"users": users, "world": world, "crawls": crawls, "links": links}
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -298,3 +307,14 @@ def test_the_worlds_notifications_are_rendered_in_the_readers_language(sweep):
             html = login(users[name]).get(reverse("inbox")).content.decode()
             bad = foreign_text(product_text(html, language), language)
             assert not bad, (name, language, bad[:5])
+
+
+@pytest.mark.parametrize("username", CAST)
+def test_no_link_leads_to_a_404_for_the_role_that_sees_it(sweep, username):
+    """Every link a role is shown, on every page it can open, in either language, leads to
+    something other than a 404 or a 500 (the crawl above follows each kind of link once)."""
+    for language in LANGUAGES:
+        followed = sweep["links"][language, username]
+        assert len(followed) >= 8, followed  # the crawl did get through the product
+        broken = {url: r for url, r in followed.items() if r[0] in (404, 500)}
+        assert not broken, (language, broken)
