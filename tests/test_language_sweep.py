@@ -13,7 +13,7 @@ crawl checks that no link a role is shown leads to a 404 or a 500.
 from __future__ import annotations
 
 import contextlib
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.urls import Resolver404, resolve, reverse
@@ -21,7 +21,13 @@ from django.urls import Resolver404, resolve, reverse
 from tests.conftest import CAST
 from tests.html_forms import links_of, page_pattern
 from tests.language_text import foreign_text, product_text
-from tests.test_permission_matrix import MATRIX, _route_names, build_world, login
+from tests.test_permission_matrix import (
+    MATRIX,
+    _route_names,
+    build_world,
+    login,
+    read_from_the_sweep,
+)
 
 # One worker runs the module: its tests read one crawl (the ``sweep`` fixture).
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("language-sweep")]
@@ -90,28 +96,32 @@ def _key(path: str) -> str:
     return page_pattern(parts.path) + ("?" + parts.query if parts.query else "")
 
 
+def _row_url(row, world) -> str:
+    """The URL of a page row of the matrix in ``world``, with its query."""
+    url = reverse(row.route, args=row.args(world))
+    if row.query:
+        url += "?" + urlencode(row.query)
+    return url
+
+
 def _pages_for(client, world) -> list[str]:
     """The matrix's pages with the world's ids, then every page a crawl reaches from them."""
-    urls = []
-    for row in _page_rows():
-        url = reverse(row.route, args=row.args(world))
-        if row.query:
-            url += "?" + "&".join(f"{k}={v}" for k, v in row.query.items())
-        urls.append(url)
+    urls = [_row_url(row, world) for row in _page_rows()]
     urls.insert(0, "/")
     urls.append(reverse("inbox"))
     urls += world.get("extra_pages", [])
     return urls
 
 
-def _crawl(client, start: list[str], limit: int = 160) -> tuple[dict, dict]:
+def _crawl(client, start: list[str], limit: int = 160) -> tuple[dict, dict, dict]:
     """Visit ``start`` and every same-site page linked from what was visited (one URL per
-    pattern). Returns {url: html} of the pages that answered 200 with HTML, and
-    {url: (status, the page it was linked from)} of every link followed (not the given pages:
-    a role may be refused those, and the permission matrix says which)."""
+    pattern). Returns {url: html} of the pages that answered 200 with HTML,
+    {url: (status, the page it was linked from)} of every link followed, and {url: status} of
+    the given pages (a role may be refused those: the permission matrix says which)."""
     seen: set[str] = set()
     pages: dict[str, str] = {}
     links: dict[str, tuple[int, str]] = {}
+    opened: dict[str, int] = {}
     queue = [(url, "") for url in start]
     given = set(start)  # the given pages are each opened; links are opened once per pattern
     while queue and len(seen) < limit:
@@ -131,6 +141,8 @@ def _crawl(client, start: list[str], limit: int = 160) -> tuple[dict, dict]:
         response = client.get(url)
         if found_on:
             links[url] = (response.status_code, found_on)
+        else:
+            opened[url] = response.status_code
         if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
             continue
         html = response.content.decode()
@@ -138,7 +150,7 @@ def _crawl(client, start: list[str], limit: int = 160) -> tuple[dict, dict]:
         for link in links_of(html):
             queue.append((link.split("#")[0] or url, url))
     assert len(seen) < limit, f"the crawl stopped at {limit} pages: raise the limit"
-    return pages, links
+    return pages, links, opened
 
 
 def _cast() -> dict:
@@ -223,13 +235,20 @@ def sweep(django_db_setup, django_db_blocker, tmp_path_factory):
             world = _sweep_world(users)
             crawls: dict[tuple[str, str], dict[str, str]] = {}
             links: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
+            opened: dict[tuple[str, str], dict[str, int]] = {}
             for language in LANGUAGES:
                 _set_language(users, language)
                 for name in CAST:
                     client = login(users[name])
                     found = _crawl(client, _pages_for(client, world))
-                    crawls[language, name], links[language, name] = found
-            yield {"users": users, "world": world, "crawls": crawls, "links": links}
+                    crawls[language, name], links[language, name], opened[language, name] = found
+            yield {
+                "users": users,
+                "world": world,
+                "crawls": crawls,
+                "links": links,
+                "opened": opened,
+            }
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -318,3 +337,22 @@ def test_no_link_leads_to_a_404_for_the_role_that_sees_it(sweep, username):
         assert len(followed) >= 8, followed  # the crawl did get through the product
         broken = {url: r for url, r in followed.items() if r[0] in (404, 500)}
         assert not broken, (language, broken)
+
+
+def test_permission_matrix_pages(sweep):
+    """The permission matrix's page rows (GET, not the API; ``tests/test_permission_matrix.py``
+    checks the others), read from the sweep's crawl, which opens each of them for every role in
+    both languages: every cell is the matrix's expected status, in either language."""
+    wrong = []
+    rows = [row for row in _page_rows() if read_from_the_sweep(row)]
+    assert len(rows) >= 50, len(rows)
+    for row in rows:
+        url = _row_url(row, sweep["world"])
+        for language in LANGUAGES:
+            got = tuple(sweep["opened"][language, name].get(url) for name in CAST)
+            if got != row.expect:
+                wrong.append(
+                    f"{row.route} {row.note} ({language})\n"
+                    f"    expected {row.expect}\n    got      {got}"
+                )
+    assert not wrong, f"{len(wrong)} rows differ (columns: {CAST}):\n" + "\n".join(wrong)

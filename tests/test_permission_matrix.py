@@ -941,11 +941,27 @@ def _request(client: Client, row: Row, world: dict) -> int:
     return client.post(url, row.data(world)).status_code
 
 
+# Page rows the language sweep cannot stand in for, each with its reason.
+NOT_FROM_THE_SWEEP = {
+    "crisis:deliverable": "a file download, which the sweep's crawl does not open",
+    "integrations:plan_edit": "its status depends on whether the crisis has a plan, and the "
+    "sweep's world generates one",
+}
+
+
+def read_from_the_sweep(row: Row) -> bool:
+    """Whether ``row`` is checked on the language sweep's crawl (a page, opened by every role
+    in both languages: ``test_permission_matrix_pages`` in tests/test_language_sweep.py)."""
+    return row.method == "GET" and not row.api and row.route not in NOT_FROM_THE_SWEEP
+
+
 def test_permission_matrix(world, users):
-    """Every cell of the matrix, each in a savepoint rolled back afterwards."""
+    """Every cell of the matrix, each in a savepoint rolled back afterwards, but the page rows
+    the language sweep opens for every role in both languages (``read_from_the_sweep``)."""
     clients = {name: login(users[name]) for name in CAST}
     got: dict[int, tuple[int, ...]] = {}
-    for index, row in enumerate(MATRIX):
+    rows = [(i, row) for i, row in enumerate(MATRIX) if not read_from_the_sweep(row)]
+    for index, row in rows:
         statuses = []
         for name in CAST:
             with transaction.atomic():
@@ -957,10 +973,10 @@ def test_permission_matrix(world, users):
         got[index] = tuple(statuses)
     wrong = [
         f"{row.route} {row.method} {row.note}\n    expected {row.expect}\n    got      {got[i]}"
-        for i, row in enumerate(MATRIX)
+        for i, row in rows
         if got[i] != row.expect
     ]
     if os.environ.get("KEEL_MATRIX_PRINT"):
-        for i, row in enumerate(MATRIX):
+        for i, row in rows:
             print(f"{row.route:45} {row.method:5} {got[i]}")
     assert not wrong, f"{len(wrong)} rows differ (columns: {CAST}):\n" + "\n".join(wrong)
