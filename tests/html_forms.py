@@ -4,6 +4,7 @@ when the user presses a form's button without changing anything, and every link 
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 from django.urls import Resolver404, resolve
@@ -79,10 +80,25 @@ def forms_of(html: str) -> list[dict]:
     return reader.forms
 
 
+# Every <a> start tag (attribute values may hold ">"), and its href. Comments, scripts and
+# styles are cut first: links there are not links.
+_NOT_MARKUP = re.compile(r"<!--.*?-->|<script\b.*?</script\s*>|<style\b.*?</style\s*>", re.I | re.S)
+_A_TAG = re.compile(r"""<a\s(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I)
+_HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+
+
 def links_of(html: str) -> list[str]:
-    reader = _FormReader()
-    reader.feed(html)
-    return reader.links
+    """The href of every link on the page, in order, entities decoded: what the reader of
+    forms collects, found by regular expressions (the link crawls read some 3,000 pages a run;
+    the HTML parser took a tenth of their time)."""
+    links = []
+    for tag in _A_TAG.finditer(_NOT_MARKUP.sub("", html)):
+        found = _HREF.search(tag.group(0))
+        if found:
+            href = unescape(next(g for g in found.groups() if g is not None))
+            if href:
+                links.append(href)
+    return links
 
 
 def form_data(html: str, contains: str) -> dict[str, list[str]]:
