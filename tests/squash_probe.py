@@ -5,14 +5,28 @@
 squashes replace, as a database did before the squashes existed (every app to its last file, or
 to the targets named); ``python tests/squash_probe.py schema`` prints the database's schema as
 JSON, normalised so that two databases built differently compare equal when they hold the same
-tables, columns, constraints, indexes, triggers, functions and seeded rows."""
+tables, columns, constraints, indexes, triggers, functions and seeded rows.
+
+``python tests/squash_probe.py steps STEP [STEP ...]`` runs several steps on the database in this
+one process (each process pays about a second of CPU to start Django) and prints a JSON list
+with each step's result: ``"old [app:migration ...]"`` (null), ``"schema"`` (the schema) or
+``"manage <command> [args ...]"`` (what ``manage.py <command> [args ...]`` prints on stdout).
+Between steps the process is left as a new one would find it: no connection kept open (so no
+connection state carries over) and no content type cached; each management command is run as
+``manage.py`` runs it (its arguments parsed, its system checks run, its connections closed
+afterwards), and ``migrate`` and ``showmigrations`` read the migration files with a loader of
+their own, so the squashes stand in again after an ``old`` step migrated without them."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
+import shlex
 import sys
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,7 +36,9 @@ import django
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.management import ManagementUtility  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 from django.db.migrations.loader import MigrationLoader  # noqa: E402
 
@@ -115,11 +131,57 @@ def schema() -> dict:
     return found
 
 
+def manage(argv: list[str]) -> str:
+    """What ``manage.py <argv>`` prints on stdout; its stderr too if it fails."""
+    argv = ["manage.py", *argv]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:  # as execute_from_command_line runs it, once Django is set up
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            ManagementUtility(argv).fetch_command(argv[1]).run_from_argv(argv)
+    except SystemExit as exc:  # a CommandError, reported on stderr
+        if exc.code:
+            raise SystemExit(
+                f"{shlex.join(argv)} failed ({exc.code}):\n{stdout.getvalue()}{stderr.getvalue()}"
+            ) from None
+    return stdout.getvalue()
+
+
+def run_step(step: str):
+    action, *rest = shlex.split(step)
+    try:
+        if action == "old":
+            return migrate_old(rest)
+        if action == "schema":
+            return schema()
+        if action == "manage":
+            return manage(rest)
+        raise SystemExit(f"unknown step {step!r}")
+    finally:  # as the next step would find a process of its own
+        connections.close_all()
+        ContentType.objects.clear_cache()
+
+
+def run_steps(steps: list[str]) -> list:
+    results = []
+    for step in steps:
+        try:
+            results.append(run_step(step))
+        except BaseException:
+            print(f"step {step!r} failed:", file=sys.stderr)
+            traceback.print_exc()
+            raise
+    return results
+
+
 if __name__ == "__main__":
     action, *rest = sys.argv[1:]
     if action == "old":
         migrate_old(rest)
     elif action == "schema":
         print(json.dumps(schema(), sort_keys=True, indent=1))
+    elif action == "steps":
+        with contextlib.redirect_stdout(sys.stderr):  # nothing else a step prints joins the JSON
+            results = run_steps(rest)
+        print(json.dumps(results, sort_keys=True, indent=1))
     else:
         raise SystemExit(f"unknown action {action!r}")

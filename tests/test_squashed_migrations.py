@@ -3,9 +3,11 @@ and gets the schema (tables, columns, constraints, indexes, PostgreSQL triggers 
 the seeded rows the old chain of migration files builds; a database at the old head applies
 nothing; a database part-way through the old chain migrates forward through the old files.
 
-Each database is built by its own process (``tests/squash_probe.py``, ``manage.py``), on the tier's
-backend: SQLite files in a temporary folder, or databases of their own on the tier's PostgreSQL
-server. The old chain is migrated with Django's loader told not to use the squashes."""
+Each database is built by a process of its own (``tests/squash_probe.py steps``, which runs the
+management commands as ``manage.py`` does, one after the other in that process, with a new
+migration loader and no connection kept between them), on the tier's backend: SQLite files in a
+temporary folder, or databases of their own on the tier's PostgreSQL server. The old chain is
+migrated with Django's loader told not to use the squashes."""
 
 from __future__ import annotations
 
@@ -70,12 +72,10 @@ def _run(env: dict, *argv: str) -> str:
     return result.stdout
 
 
-def _manage(env: dict, *argv: str) -> str:
-    return _run(env, "manage.py", *argv)
-
-
-def _schema(env: dict) -> dict:
-    return json.loads(_run(env, str(PROBE), "schema"))
+def _steps(env: dict, *steps: str) -> list:
+    """Each step's result (see ``tests/squash_probe.py``), all run by one process: ``"schema"``,
+    ``"old [app:migration ...]"`` or ``"manage <command> [args ...]"`` (its stdout)."""
+    return json.loads(_run(env, str(PROBE), "steps", *steps))
 
 
 def _unordered(schema: dict) -> dict:
@@ -90,7 +90,9 @@ def _unordered(schema: dict) -> dict:
 def fresh_schema(tmp_path_factory):
     """The schema of a fresh database migrated as ``migrate`` does now: through the squashes."""
     with _database(tmp_path_factory.mktemp("squash"), "fresh") as env:
-        plan = _manage(env, "migrate", "--plan")
+        plan, _migrated, schema = _steps(
+            env, "manage migrate --plan", "manage migrate --noinput", "schema"
+        )
         applied = {line for line in plan.splitlines() if line and not line[0].isspace()}
         for app, names in SQUASHES.items():
             for name in names:
@@ -104,33 +106,37 @@ def fresh_schema(tmp_path_factory):
         for line in applied:  # no file a squash replaces is planned (later migrations are)
             app, _dot, name = line.partition(".")
             assert (app, name) not in replaced, line
-        _manage(env, "migrate", "--noinput")
-        yield _schema(env)
+        yield schema
 
 
 def test_squashes_build_the_schema_and_rows_of_the_old_chain(tmp_path, fresh_schema):
+    unapply = (
+        ("competency", "zero"),
+        ("integrations", SQUASHES["integrations"][0]),
+        ("crisis", SQUASHES["crisis"][0]),
+    )
     with _database(tmp_path, "old") as env:
-        _run(env, str(PROBE), "old")
-        old = _schema(env)
-        assert old == fresh_schema
-        # And a database at the old head (every deployment so far) has nothing to apply.
-        out = _manage(env, "migrate", "--noinput")
-        assert "No migrations to apply." in out, out
-        shown = _manage(env, "showmigrations")
-        assert "[ ]" not in shown, shown
-        for names in SQUASHES.values():
-            for name in names:
-                assert f"[X] {name}" in shown
-        # Reversible: the squashes unapply (here over what the old files built) and apply again.
-        for app, target in (
-            ("competency", "zero"),
-            ("integrations", SQUASHES["integrations"][0]),
-            ("crisis", SQUASHES["crisis"][0]),
-        ):
-            out = _manage(env, "migrate", "--noinput", app, target)
-            assert f"Unapplying {app}." in out, out
-        _manage(env, "migrate", "--noinput")
-        assert _unordered(_schema(env)) == _unordered(fresh_schema)
+        _old, old, out, shown, *unapplied, _again, again = _steps(
+            env,
+            "old",
+            "schema",
+            "manage migrate --noinput",
+            "manage showmigrations",
+            *(f"manage migrate --noinput {app} {target}" for app, target in unapply),
+            "manage migrate --noinput",
+            "schema",
+        )
+    assert old == fresh_schema
+    # And a database at the old head (every deployment so far) has nothing to apply.
+    assert "No migrations to apply." in out, out
+    assert "[ ]" not in shown, shown
+    for names in SQUASHES.values():
+        for name in names:
+            assert f"[X] {name}" in shown
+    # Reversible: the squashes unapply (here over what the old files built) and apply again.
+    for (app, _target), out in zip(unapply, unapplied, strict=True):
+        assert f"Unapplying {app}." in out, out
+    assert _unordered(again) == _unordered(fresh_schema)
     assert fresh_schema["rows crisis_statuscadence"] == [
         ["critical", 30],
         ["high", 60],
@@ -152,21 +158,19 @@ def test_database_part_way_migrates_forward_through_the_old_files(tmp_path, fres
     """crisis at 0021 (hrcore at 0013, customers at 0001, integrations at 0005) and competency
     at 0003: the old files carry them forward, the squashes stand in where nothing was applied."""
     with _database(tmp_path, "partway") as env:
-        _run(
+        _old, out, schema = _steps(
             env,
-            str(PROBE),
-            "old",
-            "crisis:0021_walk_in_consumer",
-            "competency:0003_delete_apiidempotency",
+            "old crisis:0021_walk_in_consumer competency:0003_delete_apiidempotency",
+            "manage migrate --noinput",
+            "schema",
         )
-        out = _manage(env, "migrate", "--noinput")
-        for step in (
-            "hrcore.0014_performance_events",
-            "crisis.0022_metrics_rollups",
-            "customers.0002_customer_search_key",
-            "competency.0004_pass_minimum_and_choice_shuffle",
-            "integrations.0006_squashed_0017_partners_chain",
-        ):
-            assert f"Applying {step}... OK" in out, out
-        assert "crisis.0011_squashed" not in out and "hrcore.0006_squashed" not in out
-        assert _schema(env) == fresh_schema
+    for step in (
+        "hrcore.0014_performance_events",
+        "crisis.0022_metrics_rollups",
+        "customers.0002_customer_search_key",
+        "competency.0004_pass_minimum_and_choice_shuffle",
+        "integrations.0006_squashed_0017_partners_chain",
+    ):
+        assert f"Applying {step}... OK" in out, out
+    assert "crisis.0011_squashed" not in out and "hrcore.0006_squashed" not in out
+    assert schema == fresh_schema
