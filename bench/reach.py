@@ -33,6 +33,7 @@ Exit status 1 when there is a duplicate, a message never left, or the run hit ``
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -190,13 +191,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@functools.cache
+def tls():
+    """One TLS context for the bench's own HTTP calls: httpx builds a new one for every client
+    otherwise (~17 ms of CPU reading the CA bundle, for a loopback http:// call)."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
 def wait_for(url: str, seconds: float = 60) -> None:
     import httpx
 
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
-            httpx.get(url, timeout=2)  # any answer: the server is up
+            httpx.get(url, timeout=2, verify=tls())  # any answer: the server is up
             return
         except httpx.HTTPError:
             pass
@@ -213,7 +223,10 @@ class People(threading.Thread):
         super().__init__(name="people", daemon=True)
         self.sandbox_url, self.addresses, self.keel_url = sandbox_url, addresses, keel_url
         self.admin = httpx.Client(
-            base_url=sandbox_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+            base_url=sandbox_url,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=30,
+            verify=tls(),
         )
         self.args, self.rng = args, rng
         self.seen: set[str] = set()
@@ -288,7 +301,7 @@ class People(threading.Thread):
             if "/rollcall/" not in link:
                 self.errors.append(f"no answer link in {m['id']}")
                 return
-            with httpx.Client(timeout=10) as client:
+            with httpx.Client(timeout=10, verify=tls()) as client:
                 page = client.get(link)
                 token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
                 done = client.post(

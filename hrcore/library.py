@@ -43,10 +43,15 @@ def path_of(app_label: str, name: str) -> Path:
     return ROOT / app_label / FOLDER / name
 
 
+# libyaml's parser under PyYAML's safe constructor (the same objects as ``yaml.safe_load``, about
+# seven times faster: the library's 146 kB took 0.15 CPU-s in pure Python at every bootstrap).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def _read_cached(path: str, mtime: float) -> Any:
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_SAFE_LOADER)
 
 
 def read(app_label: str, name: str) -> Any:

@@ -3,6 +3,7 @@
 import os
 
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from .base import *
 from .base import env_bool
@@ -52,6 +53,10 @@ STORAGES = {
     "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Source maps (14 of the 26 MB collectstatic compresses: the API docs' bundles, DRF's bootstrap) are
+# fetched only by a browser's developer tools: served as they are, not gzipped at level 9 at every
+# deploy (1.4 of collectstatic's 3 CPU-seconds). WhiteNoise's own list, plus "map".
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 # E-mail: SMTP as soon as a mail server is named (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
 # EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL, DEFAULT_FROM_EMAIL: see base.py).
 # An empty EMAIL_BACKEND (compose passes every variable, set or not) means "choose for me".

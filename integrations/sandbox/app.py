@@ -28,7 +28,7 @@ from werkzeug.wrappers import Request, Response
 from .. import signing
 from . import data
 from .hr import HrSystem
-from .providers import PROVIDERS, Providers
+from .providers import PROVIDERS, Providers, callback_tls
 from .providers import default_knobs as provider_knobs
 
 SERVICES = ("finance", "legal", "crm", "performance", "attendance", "hr", "payroll")
@@ -251,7 +251,7 @@ class Sandbox:
         headers = signing.signed_headers(
             secret, raw, delivery_id=delivery, event=body.get("event", "")
         )
-        response = httpx.post(url, content=raw, headers=headers, timeout=10)
+        response = httpx.post(url, content=raw, headers=headers, timeout=10, verify=callback_tls())
         return self.json(
             {
                 "partner": partner,
