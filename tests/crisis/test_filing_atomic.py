@@ -24,18 +24,6 @@ BODY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def partners_down(crisis_world):
-    """The demo partners point at a port nobody listens on (tests/crisis/conftest.py): every
-    dossier pull a filing starts is refused, and its source is recorded as failed. One attempt
-    per call instead of three: the same refusal and the same rows, without the retries' backoff
-    sleeps (0.2 s + 0.4 s per dossier, some 18 s of this file's wall time)."""
-    from integrations.models import Partner
-
-    assert Partner.objects.filter(enabled=True).exists()  # the dossier still calls out
-    Partner.objects.update(max_attempts=1)
-
-
 def all_counts() -> dict[str, int]:
     """Every table a filing writes (and the dossier tables its side effects write)."""
     from integrations.models import Dossier, DossierSource
