@@ -91,6 +91,7 @@ class Partner(models.Model):
             protocol=self.protocol,
             timeout_seconds=self.timeout_seconds,
             max_attempts=self.max_attempts,
+            backoff_seconds=settings.KEEL_PARTNER_BACKOFF_SECONDS,
         )
 
 
@@ -551,6 +552,7 @@ class ChannelProvider(models.Model):
             token=self.token if self.token_encrypted else "",
             timeout_seconds=self.timeout_seconds,
             max_attempts=self.max_attempts,
+            backoff_seconds=settings.KEEL_PARTNER_BACKOFF_SECONDS,
             options=dict(self.options or {}),
         )
 

@@ -240,6 +240,9 @@ KEEL_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("KEEL_WEBHOOK_TIMEOUT_SECOND
 # Subscriptions created through the API must use https; plain http to a loopback host (the
 # sandbox, a local test server) is allowed only with DEBUG or this switch (tests).
 KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP = env_bool("KEEL_WEBHOOK_ALLOW_LOOPBACK_HTTP", False)
+# A partner call that fails transiently is tried again after this many seconds, doubling up to
+# 5 s between attempts (each partner's "attempts per call" says how many).
+KEEL_PARTNER_BACKOFF_SECONDS = float(os.environ.get("KEEL_PARTNER_BACKOFF_SECONDS", "0.2"))
 # Outbox writes queue a relay run at once and at most one more at the end of this window.
 KEEL_OUTBOX_KICK_SECONDS = float(os.environ.get("KEEL_OUTBOX_KICK_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
