@@ -12,6 +12,7 @@ of PostgreSQL is its backend's CPU over the test."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import resource
@@ -43,6 +44,14 @@ def _backend_cpu() -> float:
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def _uptime() -> float:
+    """Seconds since boot: the same clock in every worker, and one no test can travel."""
+    try:
+        return float(Path("/proc/uptime").read_text().split()[0])
+    except OSError:
+        return 0.0
 
 
 def _machine_idle() -> float:
@@ -82,11 +91,12 @@ class CpuReport:
             "cpu": round(time.process_time() - cpu, 3),
             "pg": round(after - backend, 3) if after >= backend else round(after, 3),
             "wall": round(time.perf_counter() - wall, 3),
-            # Processes the test started and waited for (not the browser: its driver reaps it).
+            # Processes reaped during the phase: those the test started and waited for, and any
+            # long-lived one that ended in it (a browser a module launched, for instance).
             "children": round(_children_cpu() - children, 3),
             # When it ended, and the machine's idle CPU-seconds so far: a run's idle periods,
             # and what was running in them (``idle_report``).
-            "end": round(time.time(), 3),
+            "end": _uptime(),
             "idle": _machine_idle(),
         }
         self.file.write(json.dumps(row) + "\n")
@@ -145,14 +155,15 @@ def idle_report(paths: list[str], window: float = 10.0) -> None:
         return
     start = rows[0]["end"]
     print(f"\nidle CPU-seconds per {window:.0f} s of the run (2 cores: at most {2 * window:.0f}):")
-    bucket, first, names = 0, rows[0], set()
-    for row in rows[1:]:
-        names.add(row["test"].split("::")[0].removeprefix("tests/"))
-        if row["end"] - start >= (bucket + 1) * window:
-            idle = row["idle"] - first["idle"]
-            print(f"{bucket * window:5.0f} s {idle:5.1f}  {' '.join(sorted(names))[:150]}")
-            bucket = int((row["end"] - start) // window)
-            first, names = row, set()
+    buckets: dict[int, list] = {}
+    for before, row in itertools.pairwise(rows):
+        bucket = buckets.setdefault(int((row["end"] - start) // window), [0.0, set()])
+        bucket[0] += row["idle"] - before["idle"]
+        bucket[1].add(row["test"].split("::")[0].removeprefix("tests/"))
+    for number, (idle, names) in sorted(buckets.items()):
+        print(f"{number * window:5.0f} s {idle:5.1f}  {' '.join(sorted(names))[:120]}")
+    total = rows[-1]["idle"] - rows[0]["idle"]
+    print(f"idle over the run: {total:.1f} of {2 * (rows[-1]['end'] - start):.1f} CPU-seconds")
 
 
 if __name__ == "__main__":
