@@ -355,6 +355,7 @@ SLOW_FIRST = (
     "tests/test_production_topology.py",
     "tests/test_api_schema_fuzz.py",  # one xdist group too
     "tests/integrations/test_reach_bench.py",  # migrates a data folder, serves, kills a worker
+    "tests/test_squashed_migrations.py",  # migrates the old chain (it ran last: a 25-s idle tail)
     "tests/browser/test_phone_sweep.py",
     "tests/crisis/test_timers.py::test_real_celery_worker",
     "tests/test_permission_matrix.py::test_permission_matrix",

@@ -20,8 +20,8 @@ from tests.conftest import CAST, pass_second_factor, seed_demo_world
 from tests.integrations.conftest import (  # noqa: F401  (fixtures)
     SANDBOX_TOKEN,
     customers_of_today,
+    sandbox_partners,
     sandbox_server,
-    webhook_secret_of,
 )
 
 # One worker runs the module: its tests sweep one world (the ``sweep_world`` fixture).
@@ -150,29 +150,13 @@ def _file_customer_crisis(sandbox_url: str):
     emergency map (it has the administration officer's on-site check-in), its after-commit
     work (dossier pull, response plan) done."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
 
     from competency import demo as competency_demo
     from crisis import demo as crisis_demo
     from crisis.services.filing import crisis_file
-    from integrations.services import partners as partners_services
 
     customers_of_today()
-    bot = get_user_model().objects.create(username="partner-bot")
-    bot.groups.add(Group.objects.get_or_create(name="partner")[0])
-    for kind in ("finance", "legal", "crm", "attendance"):
-        partners_services.partner_save(
-            slug=f"sandbox-{kind}",
-            name=f"Sandbox {kind}",
-            kind=kind,
-            base_url=sandbox_url,
-            token=SANDBOX_TOKEN,
-            webhook_secret=webhook_secret_of(kind),
-            timeout_seconds=2.0,
-            max_attempts=2,
-            enabled=True,
-            service_user=bot,
-        )
+    sandbox_partners(sandbox_url)
     crisis_demo.seed_calendars()
     competency_demo.seed()
     return crisis_file(  # autocommit: its after-commit work runs as it commits

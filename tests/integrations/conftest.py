@@ -149,6 +149,12 @@ def customers(demo_org):
 
 @pytest.fixture
 def partners(sandbox, customers, users):
+    return sandbox_partners(sandbox.url)
+
+
+def sandbox_partners(url: str) -> dict:
+    """The four partner rows (finance, legal, CRM, attendance) on the sandbox at ``url``, with
+    their service user ``partner-bot``."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -162,7 +168,7 @@ def partners(sandbox, customers, users):
             slug=f"sandbox-{kind}",
             name=f"Sandbox {kind}",
             kind=kind,
-            base_url=sandbox.url,
+            base_url=url,
             token=SANDBOX_TOKEN,
             webhook_secret=webhook_secret_of(kind),
             timeout_seconds=2.0,
