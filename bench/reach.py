@@ -33,7 +33,6 @@ Exit status 1 when there is a duplicate, a message never left, or the run hit ``
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
 import os
@@ -191,13 +190,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@functools.cache
 def tls():
-    """One TLS context for the bench's own HTTP calls: httpx builds a new one for every client
-    otherwise (~17 ms of CPU reading the CA bundle, for a loopback http:// call)."""
-    import httpx
+    """Keel's one TLS context (httpx builds a new one for every client otherwise: ~17 ms of CPU
+    reading the CA bundle, for a loopback http:// call)."""
+    from integrations.adapters.base import tls_context
 
-    return httpx.create_ssl_context()
+    return tls_context()
 
 
 def wait_for(url: str, seconds: float = 60) -> None:

@@ -233,6 +233,22 @@ def _database_from_template(admin) -> list | None:
     return [(connection, old_name, True)]
 
 
+def _end_stray_sessions() -> None:
+    """Close this process's connections and end any other session still on its test database
+    (a thread a test started: a live server's, a relay's), so that dropping the database at the
+    session's end does not fail the run's last test ("being accessed by other users")."""
+    from django.db import connection, connections
+
+    name = connection.settings_dict["NAME"]
+    connections.close_all()
+    with _template_lock() as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+
+
 def _save_template(admin) -> None:
     """Keep the migrated, seeded test database as the run's template (no session may be
     connected to it while it is copied)."""
@@ -268,6 +284,9 @@ def django_db_setup(
                     _save_template(admin)
     _install_fast_transactional_teardown()
     yield
+    if TEMPLATE_DB:
+        with django_db_blocker.unblock():
+            _end_stray_sessions()
     if cloned:
         from django.test.utils import teardown_databases
 

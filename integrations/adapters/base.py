@@ -315,7 +315,7 @@ _clients: dict[tuple, httpx.Client] = {}
 _clients_lock = threading.Lock()
 
 
-def _verify():
+def tls_context():
     """One TLS context for every call: building one loads the CA bundle (tens of ms of CPU),
     which would otherwise serialise concurrent pulls."""
     global _ssl_context
@@ -360,7 +360,7 @@ class HttpClient:
                 client = httpx.Client(
                     timeout=self._timeout(),
                     follow_redirects=False,
-                    verify=_verify(),
+                    verify=tls_context(),
                     limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
                 )
                 _clients[key] = client

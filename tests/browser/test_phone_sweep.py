@@ -18,9 +18,9 @@ import pytest
 
 from tests.conftest import CAST, pass_second_factor, seed_demo_world
 from tests.integrations.conftest import (  # noqa: F401  (fixtures)
-    SANDBOX_TOKEN,
     customers_of_today,
     sandbox_partners,
+    sandbox_reset,
     sandbox_server,
 )
 
@@ -78,24 +78,28 @@ def _draft_of(m):
 
 def _logged_in_context(browser, live_server, user):
     """A browser context carrying a session of ``user`` (password and TOTP step passed)."""
+    return _context_with(
+        browser, live_server.url, _session_of(user), viewport={"width": 1366, "height": 860}
+    )
+
+
+def _session_of(user) -> str:
+    """A session of ``user`` (password and TOTP step passed): its cookie's value."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.force_login(user)
     pass_second_factor(client, user)
-    context = browser.new_context(
-        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 860}
-    )
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _context_with(browser, url: str, session: str, **options):
+    """A browser context in Shanghai's locale and time zone carrying ``session`` for ``url``."""
+    from django.conf import settings
+
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": url}])
     return context
 
 
@@ -167,26 +171,13 @@ def _file_customer_crisis(sandbox_url: str):
     )
 
 
-def _session_of(username: str) -> str:
-    """A session of ``username`` (password and TOTP step passed), its cookie's value."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    user = get_user_model().objects.get(username=username)
-    client = Client()
-    client.force_login(user)
-    pass_second_factor(client, user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
 @pytest.fixture(scope="module")
 def sweep_world(django_db_setup, django_db_blocker, sandbox_server):  # noqa: F811
     """The world every role's sweep reads, built once for the module with committed rows (the
     live server's thread reads them through its own connection), served by a live server of
     the module's own, and put back to the demo world at the module's end. Each test changes
     only its own role's language."""
-    import httpx
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
     from pytest_django.live_server_helper import LiveServer
@@ -195,14 +186,14 @@ def sweep_world(django_db_setup, django_db_blocker, sandbox_server):  # noqa: F8
     from tests.conftest import _reset_demo_world
 
     _app, url = sandbox_server
-    httpx.post(f"{url}/_admin/reset", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
-    adapters.reset_breakers()
+    sandbox_reset(url)
     with django_db_blocker.unblock():
         server = LiveServer("localhost")
         server._live_server_modified_settings.enable()
         try:
             crisis = _file_customer_crisis(url)
-            sessions = {name: _session_of(name) for name in CAST}
+            users = get_user_model().objects.filter(username__in=CAST)
+            sessions = {user.username: _session_of(user) for user in users}
             yield {"server": server, "pages": _pages(crisis), "sessions": sessions}
         finally:
             server._live_server_modified_settings.disable()
@@ -259,21 +250,10 @@ def _for_the_server(server, write) -> None:
 
 @pytest.mark.parametrize("username", CAST)
 def test_no_page_scrolls_sideways(sweep_world, layout_browser, username):
-    from django.conf import settings
-
     from hrcore.models import Employee
 
     server_url = sweep_world["server"].url
-    context = layout_browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": sweep_world["sessions"][username],
-                "url": server_url,
-            }
-        ]
-    )
+    context = _context_with(layout_browser, server_url, sweep_world["sessions"][username])
     page = context.new_page()
     # Every page loads at the widest width, 1366 x 800, where the previous page's last width
     # left the viewport: resetting it before each load (to 1366 x 860, as the context began)
@@ -293,9 +273,10 @@ def test_no_page_scrolls_sideways(sweep_world, layout_browser, username):
             response = page.goto(f"{server_url}{path}")
             if response is None or response.status != 200:
                 continue
-            # goto returned at "load" (stylesheets, scripts, images in); the pages fetch nothing
-            # afterwards, so once the web fonts are in the layout is final (networkidle waited a
-            # further 500 ms of silence per page, a third of the sweep).
+            # goto returned at "load" (stylesheets, scripts, images in); once the web fonts are
+            # in, the page's own layout is final (networkidle waited a further 500 ms of silence
+            # per page, a third of the sweep). The crisis page's htmx panels load after this and
+            # are measured as far as they have arrived.
             frame_bound = page.evaluate(f"() => document.fonts.ready.then(() => {_FRAME_BOUND})")
             assert not frame_bound, f"{path} waits for a frame to size: {frame_bound}"
             for width in WIDTHS:

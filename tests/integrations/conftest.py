@@ -100,12 +100,16 @@ class SandboxHandle:
 @pytest.fixture
 def sandbox(sandbox_server):
     app, url = sandbox_server
-    httpx.post(f"{url}/_admin/reset", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
-    adapters.reset_breakers()
+    sandbox_reset(url)
     with app.spans_lock:
         app.spans.clear()
         app.writes.clear()
     yield SandboxHandle(app, url)
+    sandbox_reset(url)
+
+
+def sandbox_reset(url: str) -> None:
+    """The sandbox at ``url`` back to its start (knobs, state) and Keel's breakers closed."""
     httpx.post(f"{url}/_admin/reset", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
     adapters.reset_breakers()
 
