@@ -18,7 +18,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-CHROMIUM = os.environ.get("KEEL_CHROMIUM", "/usr/bin/chromium")
+from tests.run_tiers import chromium_path
+
+CHROMIUM = chromium_path()
 IS_POSTGRES = bool(os.environ.get("DATABASE_URL", "").startswith("postgres"))
 HAS_REDIS = bool(os.environ.get("REDIS_URL"))
 

