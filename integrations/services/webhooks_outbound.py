@@ -25,6 +25,7 @@ from hrcore.services.outbox import (
 )
 
 from .. import signing
+from ..adapters.base import tls_context
 from ..choices import (
     EVERY_EVENT,
     OUTBOUND_EVENTS,
@@ -294,6 +295,7 @@ def webhook_deliver(message: OutboxMessage) -> Receipt:
         content=raw,
         headers=headers,
         timeout=httpx.Timeout(settings.KEEL_WEBHOOK_TIMEOUT_SECONDS),
+        verify=tls_context(),
     )
     status = response.status_code
     if 200 <= status < 300:
