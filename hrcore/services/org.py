@@ -110,12 +110,16 @@ def org_unit_delete(*, unit: OrgUnit, actor: User | None = None) -> None:
 # --- Employees -----------------------------------------------------------------------------
 
 
-def validate_employee(employee: Employee) -> None:
-    errors: dict[str, str] = {}
+def _time_zone_errors(time_zone: str) -> dict[str, str]:
     try:
-        ZoneInfo(employee.time_zone)
+        ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        errors["time_zone"] = _("Unknown time zone “%(tz)s”.") % {"tz": employee.time_zone}
+        return {"time_zone": _("Unknown time zone “%(tz)s”.") % {"tz": time_zone}}
+    return {}
+
+
+def validate_employee(employee: Employee) -> None:
+    errors: dict[str, str] = _time_zone_errors(employee.time_zone)
     if employee.manager_id:
         manager = Employee.objects.select_related("unit").get(pk=employee.manager_id)
         if employee.pk and manager.pk == employee.pk:
@@ -278,12 +282,20 @@ def absence_record(
 def user_preferences_update(
     *, user: User, language: str | None = None, time_zone: str | None = None
 ) -> None:
-    """Store the UI language and time zone the user chose."""
+    """Store the UI language and time zone the user chose: those two columns only. The rest of
+    the record is not the user's to change here, so it is neither validated again (reporting
+    line, group) nor written back as this request read it, over an HR admin's edit made since."""
     employee = getattr(user, "employee", None)
     if employee is None:
         return
+    fields = []
     if language is not None:
         employee.language = language
+        fields.append("language")
     if time_zone is not None:
+        if errors := _time_zone_errors(time_zone):
+            raise ValidationFailed(_("The employee record is not valid."), errors=errors)
         employee.time_zone = time_zone
-    employee_save(employee=employee, actor=user, org_change=False)
+        fields.append("time_zone")
+    if fields:
+        employee.save(update_fields=fields)

@@ -8,6 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from hrcore.errors import ValidationFailed
 from hrcore.models import Employee, Heartbeat, OrgUnit
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,23 @@ def test_language_switch_is_stored_on_the_employee(client_as, users):
     html = client.get("/org/").content.decode()
     assert "Organisation chart" in html
     assert "Wang Jianguo" in html
+
+
+def test_a_language_switch_keeps_an_hr_edit_made_since_the_page_was_read(users):
+    """The switch writes the language only: the record the request read (stale by now) does
+    not go back over what HR changed in between, nor is the reporting line validated again."""
+    from hrcore.services.org import employee_save, user_preferences_update
+
+    reader = Employee.objects.select_related("user").get(user__username="staff")
+    edited = Employee.objects.get(pk=reader.pk)
+    edited.name_en = "Renamed by HR"
+    employee_save(employee=edited)
+    user_preferences_update(user=reader.user, language="en")
+    stored = Employee.objects.get(pk=reader.pk)
+    assert (stored.language, stored.name_en) == ("en", "Renamed by HR")
+    with pytest.raises(ValidationFailed):
+        user_preferences_update(user=reader.user, time_zone="Mars/Olympus")
+    assert Employee.objects.get(pk=reader.pk).time_zone == stored.time_zone
 
 
 def test_language_switch_refuses_foreign_redirects(client_as):
