@@ -20,6 +20,7 @@ from tests.integrations.conftest import (  # noqa: F401  (fixtures)
     sandbox_server,
 )
 from tests.language_text import foreign_text, product_text
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,9 +68,9 @@ def test_the_manager_changes_course_on_a_phone_and_a_laptop(
             assert overflow <= 0, (device, tag, overflow)
             shown = product_text(panel.inner_html(), language)
             assert foreign_text(shown, language) == [], (device, tag)
-            panel.screenshot(path=str(out / f"course-{device}-{tag}.png"))
+            screenshot(panel, path=str(out / f"course-{device}-{tag}.png"))
             if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
-                panel.screenshot(
-                    path=str(ROOT / "docs" / "screenshots" / f"course-{device}-{tag}.png")
+                screenshot(
+                    panel, path=str(ROOT / "docs" / "screenshots" / f"course-{device}-{tag}.png")
                 )
     context.close()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import totp_code
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,11 +28,11 @@ def test_manager_logs_in_in_chinese_switches_to_english_and_opens_the_org_chart(
     expect(page.locator("h1")).to_have_text("Organisation chart")
     expect(page.locator("[data-unit=sh-finance]")).to_contain_text("Chen Jing")
     expect(page.locator("[data-unit=sh-finance]")).to_contain_text("Finance manager")
-    page.screenshot(path="test-results/org-chart-en.png", full_page=False)
+    screenshot(page, path="test-results/org-chart-en.png", full_page=False)
     page.get_by_role("button", name="中文").click()
     expect(page.locator("h1")).to_have_text("组织架构")
     expect(page.locator("[data-unit=sh-finance]")).to_contain_text("陈静")
-    page.screenshot(path="test-results/org-chart-zh.png", full_page=False)
+    screenshot(page, path="test-results/org-chart-zh.png", full_page=False)
 
 
 def test_vp_cannot_reach_the_dashboard_without_the_totp_step(

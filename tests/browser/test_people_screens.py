@@ -22,6 +22,7 @@ from tests.integrations.conftest import (  # noqa: F401  (fixtures)
     sandbox,
     sandbox_server,
 )
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -80,7 +81,7 @@ def _look(page, live_server, path: str, name: str, problems: list[str]) -> None:
             problems.append(f"{path} @{width}: +{excess}px {_widest(page)}")
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
+            screenshot(page, path=f"{SHOTS}/{name}-{width}.png", full_page=True)
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])

@@ -12,6 +12,7 @@ import pytest
 
 from tests.browser.test_phone_sweep import _logged_in_context
 from tests.language_text import foreign_text, product_text
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -116,7 +117,9 @@ def test_performance_page_for_the_person_the_supervisor_and_hr(users, browser, l
                         assert page.locator("progress").count() == 2
                         refresh = page.locator("form[action$='/performance/refresh/']")
                         assert refresh.count() == (1 if who == "hradmin" else 0)
-                    page.screenshot(
-                        path=str(out / f"perf-{name}-{who}-{device}-{tag}.png"), full_page=True
+                    screenshot(
+                        page,
+                        path=str(out / f"perf-{name}-{who}-{device}-{tag}.png"),
+                        full_page=True,
                     )
         context.close()

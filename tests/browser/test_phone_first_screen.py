@@ -19,6 +19,7 @@ from tests.integrations.conftest import (  # noqa: F401  (fixtures)
     sandbox_server,
 )
 from tests.language_text import foreign_text, product_text
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,12 +79,14 @@ def test_screenshots_of_the_crisis_page_and_home(customer_crisis, users, browser
             # ... and one language at a time (user-entered text aside).
             shown = product_text(page.content(), language)
             assert foreign_text(shown, language) == [], (device, tag)
-            page.screenshot(path=str(out / f"crisis-{device}-{tag}.png"))
+            screenshot(page, path=str(out / f"crisis-{device}-{tag}.png"))
             if device == "phone" and os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
                 # The README's pictures are refreshed on request only (a test run leaves the
                 # repository as it was): KEEL_UPDATE_SCREENSHOTS=1 make test ARGS=-k screenshots
-                page.screenshot(path=str(ROOT / "docs" / "screenshots" / f"crisis-phone-{tag}.png"))
+                screenshot(
+                    page, path=str(ROOT / "docs" / "screenshots" / f"crisis-phone-{tag}.png")
+                )
             page.goto(f"{live_server.url}/")
             page.evaluate("() => document.fonts.ready.then(() => true)")  # after "load"
-            page.screenshot(path=str(out / f"home-{device}-{tag}.png"))
+            screenshot(page, path=str(out / f"home-{device}-{tag}.png"))
     context.close()

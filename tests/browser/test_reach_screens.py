@@ -20,6 +20,7 @@ from tests.integrations.conftest import (  # noqa: F401  (fixtures)
 )
 from tests.integrations.test_reach_ledger import channels, relay  # noqa: F401
 from tests.language_text import foreign_text, product_text
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,8 +96,8 @@ def test_screenshots_of_the_delivery_ledger_and_the_roll_call(
                 ("rollcall", tally),
             ):
                 shot = f"reach-{name}-{device}-{tag}.png"
-                locator.screenshot(path=str(out / shot))
+                screenshot(locator, path=str(out / shot))
                 if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
                     # Refreshed on request only: KEEL_UPDATE_SCREENSHOTS=1 make test ARGS=-k reach
-                    locator.screenshot(path=str(ROOT / "docs" / "screenshots" / shot))
+                    screenshot(locator, path=str(ROOT / "docs" / "screenshots" / shot))
     context.close()

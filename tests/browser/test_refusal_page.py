@@ -10,6 +10,7 @@ import pytest
 
 from hrcore.services.org import user_preferences_update
 from tests.browser.test_phone_sweep import _logged_in_context, _overflow
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,6 +38,8 @@ def test_a_refused_page_is_the_one_403_page(users, browser, live_server, languag
             assert title in page.content()
             assert _overflow(page) <= 0
             if SHOTS.is_dir():
-                page.screenshot(path=str(SHOTS / f"refusal-{language}-{width}.png"), full_page=True)
+                screenshot(
+                    page, path=str(SHOTS / f"refusal-{language}-{width}.png"), full_page=True
+                )
     finally:
         context.close()

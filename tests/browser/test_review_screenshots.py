@@ -14,6 +14,7 @@ from tests.browser.test_phone_sweep import _logged_in_context
 from tests.crisis.conftest import crisis_world, file_emergency  # noqa: F401  (fixtures)
 from tests.crisis.test_review import _known_crisis
 from tests.language_text import foreign_text, product_text
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,9 +85,9 @@ def test_review_and_monthly_report_screenshots(file_emergency, users, browser, l
                 assert overflow <= 0, (name, device, tag, overflow)
                 assert foreign_text(product_text(page.content(), language), language) == []
                 shot = f"{name}-{device}-{tag}.png"
-                page.screenshot(path=str(out / shot), full_page=True)
+                screenshot(page, path=str(out / shot), full_page=True)
                 if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
-                    page.screenshot(path=str(ROOT / "docs" / "screenshots" / shot), full_page=True)
+                    screenshot(page, path=str(ROOT / "docs" / "screenshots" / shot), full_page=True)
     # The print stylesheet: no navigation, buttons or forms; the figures and tables stay.
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 1024, "height": 1400})
@@ -95,9 +96,9 @@ def test_review_and_monthly_report_screenshots(file_emergency, users, browser, l
     assert not page.locator('[data-testid="report-csv"]').is_visible()
     assert page.locator('[data-testid="kpi-stars"]').is_visible()
     assert page.locator('[data-testid="report-row"]').count() == 1
-    page.screenshot(path=str(out / "report-print-en.png"), full_page=True)
+    screenshot(page, path=str(out / "report-print-en.png"), full_page=True)
     if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
-        page.screenshot(
-            path=str(ROOT / "docs" / "screenshots" / "report-print-en.png"), full_page=True
+        screenshot(
+            page, path=str(ROOT / "docs" / "screenshots" / "report-print-en.png"), full_page=True
         )
     context.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_phone_sweep import _logged_in_context, _overflow, _widest
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +44,7 @@ def test_store_manager_files_a_walk_in_complaint_on_a_phone(
     page.fill("#id_consumer_purchase", text["purchase"])
     page.fill("#id_responsible", "staff · 周婷" if language == "zh-hans" else "staff · Zhou Ting")
     assert _overflow(page) <= 0, _widest(page)
-    page.screenshot(path=str(shots / f"walk-in-form-390-{language}.png"), full_page=True)
+    screenshot(page, path=str(shots / f"walk-in-form-390-{language}.png"), full_page=True)
     page.click('[data-testid="file-submit"]')
     page.wait_for_selector('[data-testid="walk-in-consumer"]')
     card = page.locator('[data-testid="walk-in-consumer"]').inner_text()
@@ -51,9 +52,9 @@ def test_store_manager_files_a_walk_in_complaint_on_a_phone(
     assert ("周婷" if language == "zh-hans" else "Zhou Ting") in card
     assert _overflow(page) <= 0, _widest(page)
     page.locator('[data-testid="walk-in-consumer"]').scroll_into_view_if_needed()
-    page.screenshot(path=str(shots / f"walk-in-crisis-390-{language}.png"))
+    screenshot(page, path=str(shots / f"walk-in-crisis-390-{language}.png"))
     page.set_viewport_size({"width": 1366, "height": 860})
-    page.screenshot(path=str(shots / f"walk-in-crisis-1366-{language}.png"))
+    screenshot(page, path=str(shots / f"walk-in-crisis-1366-{language}.png"))
     walk_in = WalkInConsumer.objects.get(name=text["name"])
     assert walk_in.responsible.user.username == "staff" and walk_in.crisis.customer is None
     context.close()

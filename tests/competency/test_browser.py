@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.screenshots import screenshot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -40,7 +42,7 @@ def test_manager_plays_the_debt_collector_simulation_in_chinese(
     suggestions = page.locator("[data-testid=suggestions]")
     expect(suggestions).to_contain_text("叫人之前，先问清对方的委托关系和诉求")
     expect(suggestions).to_contain_text("重点练习「依据数据与法律谈判」")
-    page.screenshot(path="test-results/competency-result-zh.png", full_page=True)
+    screenshot(page, path="test-results/competency-result-zh.png", full_page=True)
     # the training home now shows the run and the updated resilience chart
     page.goto(f"{live_server.url}/training/")
     expect(page.locator("[data-testid=resilience] svg")).to_be_visible()

@@ -18,6 +18,7 @@ from competency.services.replay import crisis_replay
 from tests.browser.test_phone_sweep import _logged_in_context, _overflow
 from tests.competency import test_replay
 from tests.competency.test_redrill import run_drill
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "heig
 def _shoot(page, name: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     page.evaluate("() => document.fonts.ready.then(() => true)")
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    screenshot(page, path=str(OUT / f"{name}.png"), full_page=True)
 
 
 def test_readiness_currency_redrill_and_replay_in_both_languages_and_widths(
@@ -85,8 +86,9 @@ def test_readiness_currency_redrill_and_replay_in_both_languages_and_widths(
                     _shoot(page, f"{name}-{username}-{size}-{tag}")
                     part = {"maps": "#scenario-debt-collection-emergency", "training": "#redrill"}
                     if name in part and page.locator(part[name]).count():
-                        page.locator(part[name]).screenshot(
-                            path=str(OUT / f"{name}-{username}-{size}-{tag}-part.png")
+                        screenshot(
+                            page.locator(part[name]),
+                            path=str(OUT / f"{name}-{username}-{size}-{tag}-part.png"),
                         )
         if username == "hradmin":
             page.goto(f"{live_server.url}{urls['readiness']}")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_phone_sweep import _logged_in_context
 from tests.competency import test_replay
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,8 +46,8 @@ def test_hr_admin_replays_a_closed_crisis_into_the_editor(
         page.evaluate("() => document.fonts.ready.then(() => true)")
         assert page.evaluate("() => document.documentElement.lang") == language
         shot = f"replay-draft-laptop-{tag}.png"
-        page.screenshot(path=str(out / shot), full_page=True)
+        screenshot(page, path=str(out / shot), full_page=True)
         if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
-            page.screenshot(path=str(ROOT / "docs" / "screenshots" / shot), full_page=True)
+            screenshot(page, path=str(ROOT / "docs" / "screenshots" / shot), full_page=True)
     expect(page.locator("body")).to_contain_text("decision point 1")
     context.close()

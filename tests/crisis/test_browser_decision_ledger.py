@@ -16,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.crisis.test_browser import _login
+from tests.screenshots import screenshot
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -36,16 +37,18 @@ def _screenshots(page, base: str, crisis_pk: int, vp) -> None:
             page.goto(f"{base}/crises/{crisis_pk}/")
             overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
             assert overflow <= 0, (device, tag, overflow)
-            page.get_by_test_id("decide-card").screenshot(
-                path=str(out / f"decision-form-{device}-{tag}.png")
+            screenshot(
+                page.get_by_test_id("decide-card"),
+                path=str(out / f"decision-form-{device}-{tag}.png"),
             )
-            page.get_by_test_id("decisions").screenshot(
-                path=str(out / f"decision-ledger-{device}-{tag}.png")
+            screenshot(
+                page.get_by_test_id("decisions"),
+                path=str(out / f"decision-ledger-{device}-{tag}.png"),
             )
             page.goto(f"{base}/crises/{crisis_pk}/brief/")
             overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
             assert overflow <= 0, ("brief", device, tag, overflow)
-            page.screenshot(path=str(out / f"brief-{device}-{tag}.png"), full_page=True)
+            screenshot(page, path=str(out / f"brief-{device}-{tag}.png"), full_page=True)
     Employee.objects.filter(user=vp).update(language="zh-hans")
 
 

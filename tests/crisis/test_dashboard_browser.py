@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_phone_sweep import _logged_in_context
+from tests.screenshots import screenshot
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -46,12 +47,12 @@ def test_dashboard_board_pages_on_phone_and_laptop(
             expect(pager).to_contain_text("1–3")
             overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
             assert overflow <= 0, (device, tag, overflow)
-            page.screenshot(path=str(out / f"dashboard-{tag}-{width}.png"), full_page=True)
+            screenshot(page, path=str(out / f"dashboard-{tag}-{width}.png"), full_page=True)
             pager.locator("a[rel=next]").click()
             expect(page.get_by_test_id("board-crisis")).to_have_count(2)
             expect(page.get_by_test_id("board-pages")).to_contain_text("4–5")
             page.get_by_test_id("board-pages").scroll_into_view_if_needed()
-            page.screenshot(path=str(out / f"dashboard-page2-{tag}-{width}.png"))
+            screenshot(page, path=str(out / f"dashboard-page2-{tag}-{width}.png"))
             page.get_by_test_id("board-pages").locator("a[rel=prev]").click()
             expect(page.get_by_test_id("board-pages")).to_contain_text("1–3")
     context.close()

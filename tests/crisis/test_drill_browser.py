@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_phone_sweep import _logged_in_context
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,11 +60,12 @@ def test_hr_admin_starts_a_drill_and_a_participant_acknowledges_from_the_banner(
         Employee.objects.filter(user=users["hradmin"]).update(language=language)
         page.goto(f"{live_server.url}/crises/{drill.pk}/")
         page.evaluate("() => document.fonts.ready.then(() => true)")
-        page.locator('[data-testid="drill-banner"]').screenshot(
-            path=str(shots / f"drill-banner-{tag}.png")
+        screenshot(
+            page.locator('[data-testid="drill-banner"]'),
+            path=str(shots / f"drill-banner-{tag}.png"),
         )
         page.goto(f"{live_server.url}/crises/{drill.pk}/drill-report/")
         expect(page.locator("h1")).to_contain_text("演练报告" if tag == "zh" else "Drill report")
         page.evaluate("() => document.fonts.ready.then(() => true)")
-        page.locator("main").screenshot(path=str(shots / f"drill-report-{tag}.png"))
+        screenshot(page.locator("main"), path=str(shots / f"drill-report-{tag}.png"))
     admin.close()

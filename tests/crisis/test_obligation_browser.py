@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_phone_sweep import _logged_in_context
 from tests.language_text import foreign_text, product_text
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +71,9 @@ def test_the_clocks_of_a_data_leak_in_both_languages(demo_org, users, browser, l
         assert foreign_text(shown, language) == [], (tag, foreign_text(shown, language))
         section.scroll_into_view_if_needed()
         page.evaluate("() => document.fonts.ready.then(() => true)")
-        section.screenshot(path=str(out / f"crisis-clocks-laptop-{tag}.png"))
+        screenshot(section, path=str(out / f"crisis-clocks-laptop-{tag}.png"))
         if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
-            section.screenshot(path=str(ROOT / "docs" / "screenshots" / f"crisis-clocks-{tag}.png"))
+            screenshot(
+                section, path=str(ROOT / "docs" / "screenshots" / f"crisis-clocks-{tag}.png")
+            )
     context.close()

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_phone_sweep import _logged_in_context, _overflow, _widest
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,8 +36,8 @@ def _picture(page, url: str, name: str, user, languages=("zh-hans", "en")) -> No
             page.set_viewport_size({"width": width, "height": 860})
             page.goto(url)
             assert _overflow(page) <= 0, (name, language, width, _widest(page))
-            page.screenshot(
-                path=str(_shots() / f"{name}-{language[:2]}-{width}.png"), full_page=True
+            screenshot(
+                page, path=str(_shots() / f"{name}-{language[:2]}-{width}.png"), full_page=True
             )
     page.set_viewport_size({"width": 1366, "height": 860})
 

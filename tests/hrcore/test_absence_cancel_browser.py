@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.test_phone_sweep import _logged_in_context, _overflow, _widest
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +52,7 @@ def test_a_person_cancels_and_ends_their_own_leave(demo_org, users, browser, liv
             page.set_viewport_size({"width": width, "height": 860})
             page.goto(url)
             assert _overflow(page) <= 0, (language, width, _widest(page))
-            page.screenshot(path=str(out / f"leave-{language[:2]}-{width}.png"), full_page=True)
+            screenshot(page, path=str(out / f"leave-{language[:2]}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 860})
 
     Employee.objects.filter(user=finance).update(language="en")
@@ -70,5 +71,5 @@ def test_a_person_cancels_and_ends_their_own_leave(demo_org, users, browser, liv
     expect(page.locator(f'[data-absence="{running.pk}"]')).to_contain_text("已过去")
     running.refresh_from_db()
     assert running.ends_at <= timezone.now()
-    page.screenshot(path=str(out / "leave-after-zh-390.png"), full_page=True)
+    screenshot(page, path=str(out / "leave-after-zh-390.png"), full_page=True)
     context.close()

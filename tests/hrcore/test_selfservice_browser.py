@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.screenshots import screenshot
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +36,7 @@ def _shoot(page, name: str) -> None:
     for label, size in (("1366", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(size)
         assert _overflow(page) <= 0, (name, label)
-        page.screenshot(path=f"test-results/selfservice-{name}-{label}.png", full_page=True)
+        screenshot(page, path=f"test-results/selfservice-{name}-{label}.png", full_page=True)
     page.set_viewport_size(DESKTOP)
 
 

@@ -8,6 +8,8 @@ import os
 import pytest
 from playwright.sync_api import expect
 
+from tests.screenshots import screenshot
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,7 +43,7 @@ def test_paid_order_in_inbox_and_statement_and_roi_ranked(page, live_server, cus
     page.goto(f"{live_server.url}/integrations/commissions/statement/")
     expect(page.locator("main")).to_contain_text("SO-B1")
     expect(page.locator("[data-status=pending]")).to_contain_text("200.00")
-    page.screenshot(path="test-results/commission-statement-en.png", full_page=True)
+    screenshot(page, path="test-results/commission-statement-en.png", full_page=True)
 
     other = browser.new_page()
     _login(other, live_server.url, "manager")
@@ -50,5 +52,5 @@ def test_paid_order_in_inbox_and_statement_and_roi_ranked(page, live_server, cus
     expect(other.locator("#roi tbody tr").first).to_have_attribute("data-customer", "CUST-1001")
     expect(other.locator("#roi tbody tr").first).to_contain_text("已标记")
     expect(other.locator("svg.chart")).to_be_visible()
-    other.screenshot(path="test-results/customer-roi-zh.png", full_page=True)
+    screenshot(other, path="test-results/customer-roi-zh.png", full_page=True)
     other.close()

@@ -9,6 +9,8 @@ import os
 import pytest
 from playwright.sync_api import expect
 
+from tests.screenshots import screenshot
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,6 +39,6 @@ def test_roi_page_shows_partner_sources_in_both_languages(page, live_server, par
             # No sideways scroll of the page (a wide table scrolls inside its own box).
             overflow = "() => document.documentElement.scrollWidth - window.innerWidth"
             assert page.evaluate(overflow) <= 0, (language, width)
-            page.screenshot(path=f"test-results/roi-{language}-{width}.png", full_page=True)
+            screenshot(page, path=f"test-results/roi-{language}-{width}.png", full_page=True)
         page.set_viewport_size({"width": 1366, "height": 860})
         page.context.clear_cookies()

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_phone_sweep import _logged_in_context, _overflow, _widest
+from tests.screenshots import screenshot
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -42,8 +43,8 @@ def test_roi_figures_as_of_refresh_and_stale(partners, sandbox, users, browser, 
                 page.set_viewport_size({"width": width, "height": 860})
                 page.goto(url)
                 assert _overflow(page) <= 0, (name, language, width, _widest(page))
-                page.screenshot(
-                    path=str(out / f"{name}-{language[:2]}-{width}.png"), full_page=True
+                screenshot(
+                    page, path=str(out / f"{name}-{language[:2]}-{width}.png"), full_page=True
                 )
         page.set_viewport_size({"width": 1366, "height": 860})
 

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.screenshots import screenshot
+
 from .conftest import totp_code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,4 +46,4 @@ def test_hradmin_sees_the_emergency_map_drawn_with_its_critical_path(
     expect(caption).to_contain_text("距最终决策 2 小时")
     expect(page.get_by_test_id("dry-run").locator("tr.critical")).to_have_count(2)
     expect(page.get_by_test_id("dry-run")).to_contain_text("钱志远")
-    page.screenshot(path="test-results/responsibility-map-zh.png", full_page=True)
+    screenshot(page, path="test-results/responsibility-map-zh.png", full_page=True)

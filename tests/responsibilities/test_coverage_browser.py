@@ -11,6 +11,7 @@ import pytest
 
 from tests.browser.test_phone_sweep import _logged_in_context
 from tests.language_text import foreign_text, product_text
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,9 +40,10 @@ def test_maps_page_coverage_on_a_phone_and_a_laptop(browser, live_server):
             assert foreign_text(product_text(page.content(), language), language) == []
             block = page.locator('[data-scenario="debt-collection-emergency"]')
             assert block.locator('[data-unit="sz"]').count() == 3
-            block.screenshot(path=str(out / f"maps-coverage-{device}-{tag}.png"))
+            screenshot(block, path=str(out / f"maps-coverage-{device}-{tag}.png"))
             if os.environ.get("KEEL_UPDATE_SCREENSHOTS"):
-                block.screenshot(
-                    path=str(ROOT / "docs" / "screenshots" / f"maps-coverage-{device}-{tag}.png")
+                screenshot(
+                    block,
+                    path=str(ROOT / "docs" / "screenshots" / f"maps-coverage-{device}-{tag}.png"),
                 )
     context.close()

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.screenshots import screenshot
+
 from .conftest import totp_code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -156,7 +158,7 @@ def test_hr_admin_builds_the_emergency_map_by_pointing_and_clicking(
     page.set_viewport_size({"width": 1366, "height": 860})
     page.evaluate("window.scrollTo(0, 0)")
     _row(page, 4).evaluate("row => row.scrollIntoView({block: 'start'})")
-    page.screenshot(path=str(SHOTS / "map-editor-zh.png"))  # a laptop screen
+    screenshot(page, path=str(SHOTS / "map-editor-zh.png"))  # a laptop screen
 
     page.get_by_test_id("save-draft").click()
     m = ResponsibilityMap.objects.get(scenario__code="collectors-drill")
@@ -198,7 +200,7 @@ def test_hr_admin_builds_the_emergency_map_by_pointing_and_clicking(
     expect(changed).to_contain_text("finance-records")
     expect(changed).to_contain_text("时限: 30 分钟 → 45 分钟")
     expect(page.get_by_test_id("diff-added")).to_have_count(0)
-    page.screenshot(path=str(SHOTS / "map-publish-diff-zh.png"), full_page=True)
+    screenshot(page, path=str(SHOTS / "map-publish-diff-zh.png"), full_page=True)
     page.get_by_test_id("confirm-publish").click()
     expect(page.get_by_test_id("map-status")).to_have_text("已发布")
     v2.refresh_from_db()
@@ -234,4 +236,4 @@ def test_the_editor_in_english_on_a_laptop(seeded_maps, users, page, live_server
     rows.first.get_by_label("vp-decision", exact=True).uncheck()
     expect(page.get_by_test_id("map-errors")).to_be_hidden()
     rows.last.evaluate("row => row.scrollIntoView({block: 'start'})")
-    page.screenshot(path=str(SHOTS / "map-editor-en.png"))  # a laptop screen
+    screenshot(page, path=str(SHOTS / "map-editor-en.png"))  # a laptop screen
