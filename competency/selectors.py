@@ -9,6 +9,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Avg, Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 
+from hrcore.errors import KeelError
 from hrcore.i18n import pick
 from hrcore.ids import parse_id
 from hrcore.models import Employee, OrgUnit
@@ -24,6 +25,7 @@ from .models import (
     Evidence,
     Framework,
     PositionProfile,
+    ProfileRequirement,
     RecognitionEntry,
     SimChoice,
     SimNode,
@@ -150,13 +152,17 @@ def run_aggregates(user: AbstractBaseUser) -> list[dict]:
 def readiness(*, unit, scenario_code: str, at=None) -> dict:
     """Who holds each role the scenario's map needs for ``unit``, at what level (against the
     competencies the duty names), who is absent now, and where one person is a single point of
-    failure (nobody else present can take the role, or one person holds several roles)."""
+    failure (nobody else present can take the role, or one person holds several roles).
+
+    The same queries for a map of 3 duties as of 30: the roles are resolved in one pass
+    (``resolve_assignees``), and the pools of people, the unit heads among them, the acting
+    people's evidence, their position profiles with requirements and the competencies named
+    are each read once for all duties."""
     from django.utils import timezone
 
     from hrcore.choices import UnitKind
-    from hrcore.errors import KeelError
     from hrcore.models import Absence
-    from hrcore.selectors import resolve_assignee
+    from hrcore.selectors import resolve_assignees
     from responsibilities.selectors import published_map_for
 
     at = at or timezone.now()
@@ -168,11 +174,39 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
             "employee_id", flat=True
         )
     )
+    duties = list(responsibility_map.duties.all())  # in duties_ordered's order, already loaded
+
+    def key_of(duty) -> tuple[str, str]:
+        position = duty.assignee_position.code if duty.assignee_position_id else ""
+        return (duty.assignee_function or "", position)
+
+    resolved = resolve_assignees(unit=unit, wanted=[key_of(d) for d in duties], at=at)
+    found = {k: r for k, r in resolved.items() if not isinstance(r, KeelError)}
+    # Everyone who could hold one of the roles (the pools below), read once.
+    functions = {f for f, _p in found if f}
+    positions = {p for f, p in found if not f}
+    everyone = (
+        list(
+            Employee.objects.filter(is_active=True)
+            .filter(
+                Q(unit__kind=UnitKind.DEPARTMENT, unit__function__in=functions)
+                | Q(position__code__in=positions)
+            )
+            .select_related("unit", "user", "position")
+        )
+        if found
+        else []
+    )
+    head_ids = set(OrgUnit.objects.filter(head__in=everyone).values_list("head_id", flat=True))
+    acting = {r.employee.pk: r.employee for r in found.values()}
+    levels_of = _current_levels_of(list(acting))
+    profiles = _profiles_of({e.position_id for e in acting.values() if e.position_id})
+    codes = {code for d in duties for code in (d.competencies or [])}
+    names = _competency_names(codes, {p.framework_id for p in profiles.values()})
+
     rows = []
     holders_count: dict[int, int] = {}
-    for duty in responsibility_map.duties.all().order_by("order", "id"):
-        function = duty.assignee_function or None
-        position = duty.assignee_position.code if duty.assignee_position_id else None
+    for duty in duties:
         row = {
             "duty": duty,
             "holder": None,
@@ -183,23 +217,27 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
             "error": "",
             "deputy": None,
         }
-        try:
-            resolution = resolve_assignee(unit=unit, function=function, position=position, at=at)
-        except KeelError as exc:
-            row["error"] = exc.message
+        resolution = resolved[key_of(duty)]
+        if isinstance(resolution, KeelError):
+            row["error"] = resolution.message
             row["spof"] = True
             rows.append(row)
             continue
+        function, position = key_of(duty)
         row["holder"] = resolution.holder
         row["acting"] = resolution.employee
         row["absent"] = resolution.holder.pk in absent_ids
-        pool = Employee.objects.filter(is_active=True, unit__path__startswith=resolution.unit.path)
-        if function:
-            pool = pool.filter(unit__kind=UnitKind.DEPARTMENT, unit__function=function)
-        else:
-            pool = pool.filter(position__code=position)
-        people = list(pool.select_related("unit", "user", "position"))
-        head_ids = set(OrgUnit.objects.filter(head__in=people).values_list("head_id", flat=True))
+        path = resolution.unit.path
+        people = [
+            e
+            for e in everyone
+            if e.unit.path.startswith(path)
+            and (
+                (e.unit.kind == UnitKind.DEPARTMENT and e.unit.function == function)
+                if function
+                else (e.position_id is not None and e.position.code == position)
+            )
+        ]
         # the nominal holder, ranked as the resolver ranks (head, grade, depth, id), absent or not
         people.sort(key=lambda e: (e.pk not in head_ids, -e.grade, e.unit.depth, e.pk))
         if people:
@@ -216,22 +254,17 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
                 (e for e in people[1:] if e.pk not in absent_ids and e.pk != row["holder"].pk),
                 None,
             )
-        levels = current_levels(resolution.employee)
-        profile = profile_for(resolution.employee)
-        required = {}
-        if profile is not None:
-            required = {
-                r.competency.code: r.required_level
-                for r in profile.requirements.select_related("competency")
-            }
+        levels = levels_of.get(resolution.employee.pk, {})
+        profile = profiles.get(resolution.employee.position_id)
+        required = profile.required if profile is not None else {}
+        framework_id = profile.framework_id if profile is not None else None
         for code in duty.competencies or []:
-            competency = competency_for_code(code, resolution.employee)
-            current = levels.get(code, {}).get("level", 0)
+            current = levels.get(code, 0)
             need = required.get(code, 3)
             row["levels"].append(
                 {
                     "code": code,
-                    "name": competency.name if competency else code,
+                    "name": names.get((framework_id, code)) or names.get((None, code)) or code,
                     "current": current,
                     "required": need,
                     "ok": current >= need,
@@ -287,6 +320,56 @@ def _last_scores(people: dict[int, Employee], codes: set[str]) -> dict[tuple[int
     ):
         latest[(employee_id, code)] = score
     return latest
+
+
+def _current_levels_of(employee_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per employee, ``{code: level}`` from the latest evidence per competency (the level of
+    ``current_levels``), for many people in one query."""
+    latest: dict[int, dict[str, int]] = {}
+    for employee_id, code, level in (
+        Evidence.objects.filter(employee_id__in=employee_ids)
+        .order_by("employee_id", "competency_code", "observed_at", "id")
+        .values_list("employee_id", "competency_code", "level")
+    ):
+        latest.setdefault(employee_id, {})[code] = level
+    return latest
+
+
+def _profiles_of(position_ids: set[int]) -> dict[int, PositionProfile]:
+    """Per position, its active profile (``profile_for``) with ``required``: ``{competency code:
+    required level}`` of its requirements. Two queries."""
+    profiles: dict[int, PositionProfile] = {}
+    for profile in PositionProfile.objects.filter(
+        position_id__in=position_ids, is_active=True
+    ).order_by("position__code", "pk"):
+        profiles.setdefault(profile.position_id, profile)
+    for profile in profiles.values():
+        profile.required = {}
+    by_id = {p.pk: p for p in profiles.values()}
+    for profile_id, code, level in ProfileRequirement.objects.filter(
+        profile_id__in=list(by_id)
+    ).values_list("profile_id", "competency__code", "required_level"):
+        by_id[profile_id].required[code] = level
+    return profiles
+
+
+def _competency_names(codes: set[str], framework_ids: set[int]) -> dict[tuple, str]:
+    """The names ``competency_for_code`` would give: ``{(framework id, code): name}`` for the
+    codes in those frameworks, and ``{(None, code): name}`` from a published framework, else
+    the newest one holding the code. Two queries."""
+    names: dict[tuple, str] = {}
+    for competency in Competency.objects.filter(framework_id__in=framework_ids, code__in=codes):
+        names.setdefault((competency.framework_id, competency.code), competency.name)
+    published_first = Case(
+        When(framework__status=FrameworkStatus.PUBLISHED, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    for competency in Competency.objects.filter(code__in=codes).order_by(
+        "code", published_first, "-framework__version"
+    ):
+        names.setdefault((None, competency.code), competency.name)
+    return names
 
 
 def drill_currency(*, scenario_code: str, unit, at=None) -> dict:

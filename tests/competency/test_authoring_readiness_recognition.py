@@ -214,3 +214,44 @@ def test_unit_gaps_are_shown_only_to_the_person_their_manager_hr_and_executives(
     assert "刘晓梅" in gaps_section("hradmin")
     # staff hold roles in the maps too: they see readiness (issue 16 §6), not others' gaps
     assert "刘晓梅" not in gaps_section("staff")
+
+
+def test_readiness_reads_the_same_queries_for_a_map_of_any_size(competency_demo, users):
+    """Readiness resolves every role of the map in one pass and reads the pools, heads,
+    evidence, profiles and competency names once: more duties, no more queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from competency.selectors import readiness
+    from responsibilities.models import Duty
+    from responsibilities.selectors import published_map_for
+
+    unit = users["manager"].employee.unit
+    scenario = "debt-collection-emergency"
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            rows = readiness(unit=unit, scenario_code=scenario)["rows"]
+        return len(ctx.captured_queries), len(rows)
+
+    before, duties = queries()
+    rmap = published_map_for(scenario=scenario, unit=unit)
+    executive = users["vp"].employee.position
+    functions = ["finance", "legal", "administration", "hr", "customer_service", "nobody"]
+    for i, function in enumerate(functions):
+        Duty.objects.create(
+            map=rmap,
+            order=100 + i,
+            code=f"extra-{i}",
+            assignee_function="" if function == "nobody" else function,
+            assignee_position=executive if function == "nobody" else None,
+            deadline_minutes=60,
+            escalation=["manager"],
+            competencies=["on-site-order", "financial-evidence"],
+            action_zh=f"额外 {i}",
+            action_en=f"extra {i}",
+        )
+    after, more = queries()
+    assert more == duties + len(functions)
+    assert after == before, (before, after)
+    assert before <= 20, before
