@@ -202,7 +202,7 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
     levels_of = _current_levels_of(list(acting))
     profiles = _profiles_of({e.position_id for e in acting.values() if e.position_id})
     codes = {code for d in duties for code in (d.competencies or [])}
-    names = _competency_names(codes, {p.framework_id for p in profiles.values()})
+    names = _competency_names(codes, {framework_id for framework_id, _r in profiles.values()})
 
     rows = []
     holders_count: dict[int, int] = {}
@@ -255,9 +255,7 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
                 None,
             )
         levels = levels_of.get(resolution.employee.pk, {})
-        profile = profiles.get(resolution.employee.position_id)
-        required = profile.required if profile is not None else {}
-        framework_id = profile.framework_id if profile is not None else None
+        framework_id, required = profiles.get(resolution.employee.position_id, (None, {}))
         for code in duty.competencies or []:
             current = levels.get(code, 0)
             need = required.get(code, 3)
@@ -335,22 +333,25 @@ def _current_levels_of(employee_ids: list[int]) -> dict[int, dict[str, int]]:
     return latest
 
 
-def _profiles_of(position_ids: set[int]) -> dict[int, PositionProfile]:
-    """Per position, its active profile (``profile_for``) with ``required``: ``{competency code:
-    required level}`` of its requirements. Two queries."""
-    profiles: dict[int, PositionProfile] = {}
-    for profile in PositionProfile.objects.filter(
-        position_id__in=position_ids, is_active=True
-    ).order_by("position__code", "pk"):
-        profiles.setdefault(profile.position_id, profile)
-    for profile in profiles.values():
-        profile.required = {}
-    by_id = {p.pk: p for p in profiles.values()}
+def _profiles_of(position_ids: set[int]) -> dict[int, tuple[int, dict[str, int]]]:
+    """Per position, its active profile (``profile_for``) as (framework id, ``{competency code:
+    required level}`` of its requirements). Two queries."""
+    frameworks: dict[int, tuple[int, int]] = {}  # position id -> (profile id, framework id)
+    for profile_id, position_id, framework_id in (
+        PositionProfile.objects.filter(position_id__in=position_ids, is_active=True)
+        .order_by("position__code", "pk")
+        .values_list("pk", "position_id", "framework_id")
+    ):
+        frameworks.setdefault(position_id, (profile_id, framework_id))
+    required: dict[int, dict[str, int]] = {profile_id: {} for profile_id, _f in frameworks.values()}
     for profile_id, code, level in ProfileRequirement.objects.filter(
-        profile_id__in=list(by_id)
+        profile_id__in=list(required)
     ).values_list("profile_id", "competency__code", "required_level"):
-        by_id[profile_id].required[code] = level
-    return profiles
+        required[profile_id][code] = level
+    return {
+        position_id: (framework_id, required[profile_id])
+        for position_id, (profile_id, framework_id) in frameworks.items()
+    }
 
 
 def _competency_names(codes: set[str], framework_ids: set[int]) -> dict[tuple, str]:
