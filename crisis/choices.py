@@ -141,6 +141,8 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", _("Crisis reopened")
     STATUS_UPDATE = "status_update", _("Status update")
     STATUS_UPDATE_OVERDUE = "status_update_overdue", _("Status update overdue")
+    # The walk-in complaint's outcome (issue 17 §6), decided from the crisis or person page.
+    COMPLAINT_DECIDED = "complaint_decided", _("Complaint outcome recorded")
 
 
 class LinkReason(models.TextChoices):

@@ -304,6 +304,13 @@ def decision_made_event(*, decision: Decision, actor) -> TimelineEvent:
     )
 
 
+def complaint_decided_event(*, crisis: Crisis, actor, outcome: str, note: str) -> TimelineEvent:
+    """The walk-in complaint of ``crisis`` decided: its outcome and the reason given."""
+    return _event(
+        crisis, EventKind.COMPLAINT_DECIDED, actor=actor, data={"outcome": outcome, "note": note}
+    )
+
+
 def participant_invited_event(*, crisis: Crisis, actor, user_id: int) -> TimelineEvent:
     return _event(crisis, EventKind.PARTICIPANT_INVITED, actor=actor, data={"user_id": user_id})
 

@@ -134,7 +134,8 @@ register(
 )
 
 
-def _outcome_label(code: str) -> str:
+def complaint_outcome_label(code: str) -> str:
+    """A complaint outcome's label in the active language (the code itself if unknown)."""
     return str(ComplaintOutcome(code).label) if code in ComplaintOutcome.values else code
 
 
@@ -164,7 +165,7 @@ register(
     "complaint.outcome",
     subject=lambda p: (
         _("Complaint about %(about)s decided: %(outcome)s")
-        % {"about": _complaint_about(p), "outcome": _outcome_label(p.get("outcome", ""))}
+        % {"about": _complaint_about(p), "outcome": complaint_outcome_label(p.get("outcome", ""))}
     ),
     body=_complaint_outcome_body,
     example={

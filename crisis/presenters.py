@@ -22,7 +22,7 @@ from . import metrics
 from .choices import DeliverableKind, EventKind, TaskStatus
 from .drill_timing import drill_text, task_drill_speed
 from .forms import decision_option_label
-from .notifications import severity_label
+from .notifications import complaint_outcome_label, severity_label
 from .task_state import task_late, task_state
 
 
@@ -333,6 +333,14 @@ def course_event_text(event, values: dict, *, task_labels: dict[str, str], now):
     if kind == EventKind.STATUS_UPDATE_OVERDUE:
         values["time"] = _iso_clock(data.get("due_at"), now)
         return _("Status update overdue since %(time)s; the crisis manager was reminded.") % values
+    if kind == EventKind.COMPLAINT_DECIDED:
+        values["outcome"] = complaint_outcome_label(data.get("outcome", ""))
+        values["note"] = user_text(data.get("note", ""))
+        if values["note"]:
+            return with_user_text(
+                _("%(actor)s recorded the complaint's outcome: %(outcome)s (%(note)s)."), values
+            )
+        return _("%(actor)s recorded the complaint's outcome: %(outcome)s.") % values
     return None
 
 

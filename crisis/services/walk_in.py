@@ -263,6 +263,7 @@ def walk_in_complaint_outcome_record(
     if note is None:
         return walk_in
     crisis = walk_in.crisis
+    events.complaint_decided_event(crisis=crisis, actor=actor, outcome=outcome, note=note)
     if outcome == ComplaintOutcome.DISMISSED:  # a drill recorded nothing: nothing to take back
         performance_event_reverse(
             source_key=walk_in_source_key(crisis.pk),

@@ -194,3 +194,38 @@ def test_the_employee_named_is_refused_and_junk_is_a_message_and_neither_writes(
     walk_in.refresh_from_db()
     assert (walk_in.outcome, walk_in.decided_by) == ("open", None)
     assert not _told()
+
+
+@pytest.mark.django_db
+def test_the_outcome_is_on_the_crisis_timeline_once_in_both_languages(
+    crisis_world, users, client_as
+):
+    from crisis.choices import EventKind
+    from crisis.models import TimelineEvent
+    from hrcore.services.org import user_preferences_update
+
+    walk_in = _file(users)
+    decided = TimelineEvent.objects.filter(
+        crisis_id=walk_in.crisis_id, kind=EventKind.COMPLAINT_DECIDED
+    )
+    with pytest.raises(ValidationFailed):  # refused: nothing on the timeline
+        walk_in_complaint_outcome_record(
+            walk_in=walk_in, outcome="dismissed", note="", actor=users["manager"]
+        )
+    assert not decided.exists()
+    for _twice in range(2):  # the same decision again changes nothing
+        walk_in_complaint_outcome_record(
+            walk_in=walk_in, outcome="dismissed", note="顾客认错了人", actor=users["manager"]
+        )
+    (event,) = decided
+    assert (event.actor, event.data) == (
+        users["manager"],
+        {"outcome": "dismissed", "note": "顾客认错了人"},
+    )
+    detail = reverse("crisis:detail", args=[walk_in.crisis_id])
+    page = client_as("manager").get(detail).content.decode()
+    note = '<span data-user-content="">顾客认错了人</span>'  # the reason, marked as typed
+    assert f"王建国 记录了投诉结论：投诉不成立（{note}）。" in page
+    user_preferences_update(user=users["manager"], language="en")
+    page = client_as("manager").get(detail).content.decode()
+    assert f"Wang Jianguo recorded the complaint's outcome: Dismissed ({note})." in page
