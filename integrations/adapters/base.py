@@ -317,7 +317,9 @@ _clients_lock = threading.Lock()
 
 def tls_context():
     """One TLS context for every call: building one loads the CA bundle (tens of ms of CPU),
-    which would otherwise serialise concurrent pulls."""
+    which would otherwise serialise concurrent pulls. The CAs trusted are httpx's default:
+    ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set (a private CA of the group's partners or
+    webhook subscribers), else certifi's bundle."""
     global _ssl_context
     with _ssl_lock:
         if _ssl_context is None:
@@ -325,7 +327,12 @@ def tls_context():
 
             import certifi
 
-            _ssl_context = ssl.create_default_context(cafile=certifi.where())
+            if os.environ.get("SSL_CERT_FILE"):
+                _ssl_context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+            elif os.environ.get("SSL_CERT_DIR"):
+                _ssl_context = ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+            else:
+                _ssl_context = ssl.create_default_context(cafile=certifi.where())
         return _ssl_context
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -187,3 +188,23 @@ def test_every_record_is_read_by_the_one_mechanism():
         adapters.AttendanceRecord.from_payload(
             {"username": "u", "date": "2026-01-01", "status": "on_site"}
         )
+
+
+def test_the_tls_context_trusts_ssl_cert_file_as_httpx_does(monkeypatch, tmp_path):
+    """Partner calls and webhook deliveries share one TLS context; like httpx's default it
+    trusts ``SSL_CERT_FILE`` (or ``SSL_CERT_DIR``) when set — a group's private CA — else
+    certifi's bundle."""
+    import certifi
+
+    from integrations.adapters import base
+
+    monkeypatch.setattr(base, "_ssl_context", None)  # restored after the test
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(OSError):
+        base.tls_context()
+    bundle = tmp_path / "group-ca.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    context = base.tls_context()
+    assert context.cert_store_stats()["x509_ca"] > 0
+    assert base.tls_context() is context  # built once
