@@ -1,7 +1,7 @@
 """Screenshots the browser tests take for people to look at: test-results/ (or the folder a test
 names), and docs/screenshots/ with ``KEEL_UPDATE_SCREENSHOTS=1``. No test reads them back, and
 capturing and encoding a page as PNG costs Chromium about as much CPU as loading it (the browser
-tests without them: 191 -> 161 machine CPU-seconds). So a run takes them when asked:
+tests without them: 191 -> 164 machine CPU-seconds). So a run takes them when asked:
 ``KEEL_SCREENSHOTS=1 make test ARGS=tests/browser`` (or ``KEEL_UPDATE_SCREENSHOTS=1``); plain
 ``make test`` and CI, which keep no files, do every check of those tests without them."""
 
@@ -11,9 +11,15 @@ import os
 
 from playwright.sync_api import Locator
 
+# Each asks for the screenshots: the switches, and the folders some tests save them to.
+ASKING = ("KEEL_SCREENSHOTS", "KEEL_UPDATE_SCREENSHOTS", "KEEL_SHOTS_DIR", "KEEL_SCREENSHOT_DIR")
+
 
 def screenshots_wanted() -> bool:
-    return bool(os.environ.get("KEEL_SCREENSHOTS") or os.environ.get("KEEL_UPDATE_SCREENSHOTS"))
+    """Whether one of ``ASKING`` is set to something other than empty, ``0`` or ``false``."""
+    return any(
+        os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no") for name in ASKING
+    )
 
 
 def screenshot(target, **options) -> None:

@@ -225,7 +225,7 @@ def test_the_outcome_is_on_the_crisis_timeline_once_in_both_languages(
     detail = reverse("crisis:detail", args=[walk_in.crisis_id])
     page = client_as("manager").get(detail).content.decode()
     note = '<span data-user-content="">顾客认错了人</span>'  # the reason, marked as typed
-    assert f"王建国 记录了投诉结论：投诉不成立（{note}）。" in page
+    assert f"王建国 记录了投诉处理结果：投诉不成立（{note}）。" in page
     user_preferences_update(user=users["manager"], language="en")
     page = client_as("manager").get(detail).content.decode()
     assert f"Wang Jianguo recorded the complaint's outcome: Dismissed ({note})." in page
