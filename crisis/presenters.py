@@ -284,6 +284,14 @@ def event_text(event, *, task_labels: dict[str, str], people: dict[int, str], no
     if kind == EventKind.CLOSED:
         values["outcome"] = user_text(data.get("outcome", ""))
         return with_user_text(_("%(actor)s closed the crisis: %(outcome)s"), values)
+    if kind == EventKind.COMPLAINT_DECIDED:
+        values["outcome"] = complaint_outcome_label(data.get("outcome", ""))
+        values["note"] = user_text(data.get("note", ""))
+        if values["note"]:
+            return with_user_text(
+                _("%(actor)s recorded the complaint's outcome: %(outcome)s (%(note)s)."), values
+            )
+        return _("%(actor)s recorded the complaint's outcome: %(outcome)s.") % values
     course = course_event_text(event, values, task_labels=task_labels, now=now)
     if course is not None:
         return course
@@ -333,14 +341,6 @@ def course_event_text(event, values: dict, *, task_labels: dict[str, str], now):
     if kind == EventKind.STATUS_UPDATE_OVERDUE:
         values["time"] = _iso_clock(data.get("due_at"), now)
         return _("Status update overdue since %(time)s; the crisis manager was reminded.") % values
-    if kind == EventKind.COMPLAINT_DECIDED:
-        values["outcome"] = complaint_outcome_label(data.get("outcome", ""))
-        values["note"] = user_text(data.get("note", ""))
-        if values["note"]:
-            return with_user_text(
-                _("%(actor)s recorded the complaint's outcome: %(outcome)s (%(note)s)."), values
-            )
-        return _("%(actor)s recorded the complaint's outcome: %(outcome)s.") % values
     return None
 
 
