@@ -112,6 +112,11 @@ _FRAME_BOUND = """[
 ]"""
 
 
+# No htmx request in flight (htmx marks the element that asked with ``htmx-request`` until its
+# answer is swapped in).
+_PANELS_IN = "() => !document.querySelector('.htmx-request')"
+
+
 def _overflow(page) -> int:
     return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
 
@@ -274,11 +279,12 @@ def test_no_page_scrolls_sideways(sweep_world, layout_browser, username):
             if response is None or response.status != 200:
                 continue
             # goto returned at "load" (stylesheets, scripts, images in); once the web fonts are
-            # in, the page's own layout is final (networkidle waited a further 500 ms of silence
-            # per page, a third of the sweep). The crisis page's htmx panels load after this and
-            # are measured as far as they have arrived.
+            # in and the panels htmx fetched at load (the crisis page's dossier and plan) are
+            # swapped in, the layout is final (networkidle waited a further 500 ms of silence
+            # per page, a third of the sweep). Polled on a timer: this Chromium draws no frames.
             frame_bound = page.evaluate(f"() => document.fonts.ready.then(() => {_FRAME_BOUND})")
             assert not frame_bound, f"{path} waits for a frame to size: {frame_bound}"
+            page.wait_for_function(_PANELS_IN, polling=50)
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 800})
                 measured += 1
