@@ -161,8 +161,9 @@ def _cast() -> dict:
 
 
 def _sweep_world(users) -> dict:
-    """The matrix's world plus the demo of ``make run`` (maps, partners, crises, training), and notifications of every kind
-    the world's own actions write (filing, completing, deciding)."""
+    """The matrix's world plus the demo of ``make run`` (maps, partners, crises, training),
+    and notifications of every kind the world's own actions write (filing, completing,
+    deciding)."""
     import importlib
 
     world = build_world(users)
