@@ -44,9 +44,10 @@ def _event(
     return event
 
 
-def record_all(events: list[TimelineEvent]) -> list[TimelineEvent]:
-    """Append events built with ``save=False`` in one INSERT (a filing writes a dozen at once)."""
-    return insert_objects(events)
+def record_all(events: list[TimelineEvent], *, keys: bool = True) -> list[TimelineEvent]:
+    """Append events built with ``save=False`` in one INSERT (a filing writes a dozen at once).
+    ``keys=False``: their primary keys are not read back (see ``insert_objects``)."""
+    return insert_objects(events, keys=keys)
 
 
 def crisis_filed_event(*, crisis: Crisis, actor, source: str, save: bool = True) -> TimelineEvent:

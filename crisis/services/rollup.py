@@ -21,6 +21,8 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, QuerySe
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from hrcore.inserts import pipelined
+
 from ..choices import CrisisStatus
 from ..metrics import TaskFact, task_breached
 from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Task
@@ -72,7 +74,7 @@ def crisis_rollup_count_filed(
     either sees the committed crisis or waits for it and is added to.
 
     Statements: the lock (PostgreSQL), an upsert of the day row, an update of the duties' rows
-    the bucket has, and an insert of those it lacks (skipped when it has them all). A new task
+    the bucket has, and an insert of those it lacks. A new task
     breached at filing — impossible with a deadline in the future, but the rule is the
     metrics' — is left to a full refresh of the bucket instead."""
     if crisis.is_drill:
@@ -98,10 +100,11 @@ def crisis_rollup_count_filed(
             _bucket_refresh(day, crisis.unit_id, crisis.scenario_id, now)
             return
         timed.append((task.duty_id, task.duty_code))
-    _bucket_lock(day, crisis.unit_id, crisis.scenario_id)
-    _add_crisis_to_day(crisis, day)
-    if timed:
-        _add_timed_duties(day, crisis.unit_id, crisis.scenario_id, timed)
+    with pipelined():  # none of these waits for the one before (PostgreSQL): one round trip
+        _bucket_lock(day, crisis.unit_id, crisis.scenario_id)
+        _add_crisis_to_day(crisis, day)
+        if timed:
+            _add_timed_duties(day, crisis.unit_id, crisis.scenario_id, timed)
 
 
 def _add_crisis_to_day(crisis: Crisis, day) -> None:
@@ -133,6 +136,8 @@ def _add_timed_duties(day, unit_id: int, scenario_id: int, duties: list[tuple[in
     key = [connection.ops.adapt_datefield_value(day), unit_id, scenario_id]
     pairs = ", ".join(["(%s, %s)"] * len(duties))
     flat = [value for duty in duties for value in duty]
+    # Both statements always: the insert adds only what the update found missing, and neither
+    # waits for the other's answer (the filing sends them in a pipeline).
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET timed = timed + 1 "
@@ -140,8 +145,6 @@ def _add_timed_duties(day, unit_id: int, scenario_id: int, duties: list[tuple[in
             f"AND (duty_id, duty_code) IN (VALUES {pairs})",
             key + flat,
         )
-        if cursor.rowcount == len(duties):
-            return
         cursor.execute(
             f"INSERT INTO {table} (day, unit_id, scenario_id, duty_id, duty_code, timed, late) "
             f"SELECT %s, %s, %s, v.column1, v.column2, 1, 0 FROM (VALUES {pairs}) AS v "

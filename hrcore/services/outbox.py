@@ -56,7 +56,7 @@ FAN_OUT_CHANNEL = "fanout"
 
 
 def outbox_fan_out(
-    *, dedupe_key: str, messages: list[dict], crisis_id: int | None = None
+    *, dedupe_key: str, messages: list[dict], crisis_id: int | None = None, keys: bool = True
 ) -> OutboxMessage:
     """One outbox row that the relay (in the worker) turns into ``messages`` — each a dict of
     ``channel``, ``dedupe_key``, ``payload`` delivered as its own outbox row, retried on its own.
@@ -64,12 +64,13 @@ def outbox_fan_out(
     children's dedupe keys), so a relay that dies half-way and runs again loses and doubles
     nothing. ``dedupe_key`` must be new (it names the new row that owns the messages): no
     savepoint guards the insert, a clash raises and rolls the business write back.
-    ``crisis_id`` says which crisis the row belongs to (housekeeping keeps an open crisis's)."""
+    ``crisis_id`` says which crisis the row belongs to (housekeeping keeps an open crisis's).
+    ``keys=False``: the row's primary key is not read back (see ``insert_objects``)."""
     payload: dict = {"messages": messages}
     if crisis_id is not None:
         payload["crisis_id"] = crisis_id
     message = OutboxMessage(channel=FAN_OUT_CHANNEL, dedupe_key=dedupe_key, payload=payload)
-    insert_objects([message])
+    insert_objects([message], keys=keys)
     transaction.on_commit(_kick_relay)
     return message
 

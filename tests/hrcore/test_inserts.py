@@ -1,15 +1,16 @@
 """``hrcore.inserts.insert_objects``: the plain INSERT a filing writes its rows with behaves as
 ``bulk_create`` — keys read back, values converted where the column needs it, conflicts
-skipped only when asked, related objects saved first taken by their key."""
+skipped only when asked, related objects saved first taken by their key — and
+``pipelined``, which sends them to PostgreSQL without waiting for each answer."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from hrcore.inserts import insert_objects
+from hrcore.inserts import insert_objects, pipelined
 from hrcore.models import Notification, OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,40 @@ def test_a_related_object_saved_after_assignment_is_taken_by_its_key(users):
     unsaved = get_user_model()(username="never-saved")
     with pytest.raises(ValueError, match="unsaved"):
         insert_objects([Notification(recipient=unsaved, kind="crisis.task", dedupe_key="x")])
+
+
+def test_pipelined_rows_are_written_and_a_read_inside_sees_those_sent_before_it():
+    with transaction.atomic(), pipelined():
+        sent = insert_objects(
+            [
+                OutboxMessage(channel="event", dedupe_key=f"p{i}", payload={"i": i})
+                for i in range(3)
+            ],
+            keys=False,
+        )
+        assert all(row.pk is None for row in sent)  # nothing read back, nothing waited for
+        seen = list(
+            OutboxMessage.objects.filter(dedupe_key__startswith="p")
+            .order_by("dedupe_key")
+            .values_list("payload", flat=True)
+        )
+        with_keys = insert_objects([OutboxMessage(channel="event", dedupe_key="k", payload={})])
+    assert seen == [{"i": 0}, {"i": 1}, {"i": 2}]
+    assert with_keys[0].pk == OutboxMessage.objects.get(dedupe_key="k").pk
+
+
+@pytest.mark.parametrize("last", [False, True], ids=["then-more", "last"])
+def test_a_pipelined_clash_raises_djangos_error_and_the_write_rolls_back(last):
+    """Wherever the clash is — answered while later statements are sent, or only when the
+    block ends — it is Django's ``IntegrityError`` and nothing of the block is kept."""
+    insert_objects([OutboxMessage(channel="event", dedupe_key="same", payload={"a": 1})])
+    keys = ["before", "same"] + ([] if last else ["after"])
+    with pytest.raises(IntegrityError), transaction.atomic(), pipelined():
+        for key in keys:
+            insert_objects([OutboxMessage(channel="event", dedupe_key=key, payload={})], keys=False)
+    assert not OutboxMessage.objects.filter(dedupe_key__in=["before", "after"]).exists()
+    assert OutboxMessage.objects.get(dedupe_key="same").payload == {"a": 1}
+    # The connection is usable after the error (the pipeline ended with the block).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
