@@ -179,8 +179,9 @@ def test_one_pass_resolver_follows_a_delegate_chain_and_stops_at_a_loop(every_ma
 # notifications and the one fan-out outbox row; the scenario's statutory obligations;
 # the crisis added to the dashboard's rollup of its day (``services.rollup``: the day row's
 # upsert, the update of the duties' rows, the insert of the missing ones — all missing here, each
-# map is new; a bucket that has them all skips the insert); RELEASE SAVEPOINT. (The API adds the
-# token, the unit by code, the filer and their roles.)
+# map is new); RELEASE SAVEPOINT. On PostgreSQL the timeline, participants, notifications and
+# outbox row go in a pipeline, and so do the rollup's statements: still one query each here.
+# (The API adds the token, the unit by code, the filer and their roles.)
 FILING_QUERIES = 18
 
 
