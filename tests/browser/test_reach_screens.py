@@ -5,6 +5,7 @@ docs/screenshots/ on request only (KEEL_UPDATE_SCREENSHOTS=1), like the other pi
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,17 @@ def test_screenshots_of_the_delivery_ledger_and_the_roll_call(
             assert page.evaluate("() => document.documentElement.lang") == language
             overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
             assert overflow <= 0, (device, tag, overflow)
+            # Every column of the ledger in sight: nothing hidden past the edge of the table's
+            # own scroll box; on a phone the time sits under the recipient's name.
+            ledger = page.locator('[data-testid="delivery-ledger"] table')
+            hidden = ledger.evaluate("t => t.scrollWidth - t.clientWidth")
+            assert hidden <= 0, (device, tag, hidden)
+            first = ledger.locator("tbody tr").first
+            inline = first.locator('[data-testid="ledger-time-inline"]')
+            column = first.locator("td.ledger-time")
+            shown, other = (inline, column) if device == "phone" else (column, inline)
+            assert shown.is_visible() and not other.is_visible(), (device, tag)
+            assert re.fullmatch(r"\d\d:\d\d:\d\d", shown.inner_text().strip()), (device, tag)
             # The two sections speak the reader's language (the page's other sections are the
             # language sweep's: tests/test_language_sweep.py).
             for section in ("deliveries", "roll-calls"):
