@@ -1,6 +1,7 @@
 """It fits a phone (issue 18, item 2): every page of every role, in both languages, at 360, 390,
-768 and 1366 px, has no horizontal scroll (``scrollWidth <= innerWidth``), in the real Chromium
-against a live server. One browser context per role; the viewport is resized, not re-logged.
+768 and 1366 px, has no horizontal scroll (``scrollWidth <= innerWidth``), and at the phone widths
+no table hides columns past the edge of its own scroll box, in the real Chromium against a live
+server. One browser context per role; the viewport is resized, not re-logged.
 The world (the crisis, the map draft, the roles' sessions) is built once for the module
 (``sweep_world``) and the pages are laid out by a Chromium that draws no frames
 (``layout_browser``): the sweep reads layout, never pixels.
@@ -119,6 +120,26 @@ _PANELS_IN = "() => !document.querySelector('.htmx-request')"
 
 def _overflow(page) -> int:
     return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+# A table may scroll inside its own box on a tablet; on a phone nothing of it may be hidden past
+# that box's edge, where nobody finds it (record tables are read as cards there, see keel.css).
+PHONE_WIDTHS = (360, 390)
+
+
+def _tables_hiding_columns(page) -> list[str]:
+    """The visible tables whose content runs past their own box: where, what, by how much."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('table'))
+          .filter(t => t.offsetParent !== null && t.scrollWidth - t.clientWidth > 1)
+          .map(t => {
+            const where = t.closest('[data-testid],section,.card,[id]');
+            const first = t.querySelector('th,td');
+            return `${where ? (where.dataset.testid || where.id || where.className) : '?'}`
+              + ` [${first ? first.textContent.trim().slice(0, 30) : ''}]`
+              + ` +${t.scrollWidth - t.clientWidth}px`;
+          })"""
+    )
 
 
 def _widest(page) -> str:
@@ -291,6 +312,9 @@ def test_no_page_scrolls_sideways(sweep_world, layout_browser, username):
                 excess = _overflow(page)
                 if excess > 0:
                     problems.append(f"{language} {path} @{width}: +{excess}px {_widest(page)}")
+                if width in PHONE_WIDTHS:
+                    for table in _tables_hiding_columns(page):
+                        problems.append(f"{language} {path} @{width}: table {table}")
     context.close()
     assert measured >= 8 * len(WIDTHS) * len(LANGUAGES), measured
     assert not problems, "\n".join(problems)
