@@ -9,6 +9,7 @@ from datetime import time, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -373,7 +374,15 @@ class OutboxMessage(models.Model):
                 fields=["next_attempt_at"],
                 name="outbox_pending_due",
                 condition=Q(status="pending"),
-            )
+            ),
+            # A webhook subscription's delivery log finds its messages by the subscription named
+            # in the payload (``integrations.selectors.webhook_subscription_deliveries``): without
+            # it, every page of the log read every webhook message ever relayed.
+            models.Index(
+                KeyTransform("subscription_id", "payload"),
+                name="outbox_webhook_subscription",
+                condition=Q(channel="webhook"),
+            ),
         ]
 
     def __str__(self) -> str:

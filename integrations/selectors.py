@@ -178,7 +178,10 @@ def webhook_subscription_deliveries(
     the webhook channel (each outbox row names its subscription)."""
     return (
         DeliveryAttempt.objects.filter(
-            channel=WEBHOOK_CHANNEL, message__payload__subscription_id=subscription.pk
+            channel=WEBHOOK_CHANNEL,
+            # Both on the message: what its partial index on the subscription covers.
+            message__channel=WEBHOOK_CHANNEL,
+            message__payload__subscription_id=subscription.pk,
         )
         .select_related("message")
         .order_by("-started_at", "-id")

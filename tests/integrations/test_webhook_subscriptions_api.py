@@ -416,3 +416,21 @@ def test_messages_are_in_chinese_for_chinese_clients(api_as, partner):
     assert "未知事件" in errors["events"][0]
     refused = api_as("vp", scopes=("webhooks",)).get(BASE, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert refused.json()["detail"] == "只有人力资源管理员可以管理 Webhook 订阅。"
+
+
+@pytest.mark.postgres  # SQLite cannot use an index on this JSON key expression
+def test_the_delivery_log_finds_its_messages_through_the_subscription_index(sub):
+    """The log's query reaches the subscription's messages through the partial index on the
+    payload's subscription, not by reading every webhook message (seq scans off: the plan
+    shows what can be used, on a table too small to make the planner prefer it alone)."""
+    from django.db import connection
+
+    from integrations.selectors import webhook_subscription_deliveries
+
+    _logged_attempt(sub, "keel-9-1")
+    sql, params = webhook_subscription_deliveries(sub).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "outbox_webhook_subscription" in plan, plan
