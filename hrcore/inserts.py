@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+import psycopg
 from django.db import connections, models, router
 from django.db.models.constants import OnConflict
 from django.db.models.fields import NOT_PROVIDED
@@ -188,11 +189,15 @@ def pipelined(using: str = "default") -> Iterator[None]:
     for all before it; the rest are answered together when the block ends. An error of any of
     them is raised by then at the latest, as Django's exception (``IntegrityError`` …), and the
     statements after it in the block are not run; call inside a transaction, so that the error
-    rolls the whole write back. Elsewhere (SQLite) it changes nothing."""
+    rolls the whole write back. Elsewhere (SQLite, or a libpq without pipeline mode) it changes
+    nothing."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
         return
     connection.ensure_connection()
+    if not psycopg.Pipeline.is_supported():
+        yield
+        return
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
