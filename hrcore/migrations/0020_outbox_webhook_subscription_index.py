@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("hrcore", "0006_squashed_0019_organisation_chain"),
+        ("hrcore", "0019_absence_recorded_by"),
     ]
 
     operations = [
