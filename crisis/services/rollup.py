@@ -74,8 +74,8 @@ def crisis_rollup_count_filed(
     either sees the committed crisis or waits for it and is added to.
 
     Statements: the lock (PostgreSQL), an upsert of the day row, an update of the duties' rows
-    the bucket has, and an insert of those it lacks. A new task
-    breached at filing — impossible with a deadline in the future, but the rule is the
+    the bucket has, and an insert of those it lacks — sent in one pipeline on PostgreSQL. A new
+    task breached at filing — impossible with a deadline in the future, but the rule is the
     metrics' — is left to a full refresh of the bucket instead."""
     if crisis.is_drill:
         return
