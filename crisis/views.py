@@ -207,13 +207,13 @@ def crisis_list(request):
         filters = {"status": "open"}
         form = CrisisFilterForm(initial=filters, scenarios=scenarios, units=units)
     now = timezone.now()
-    page = presenters.page_of(
-        [] if invalid_filter else crises_selectors.crises_for_list(request.user, filters=filters),
-        total=0
+    crises, total = (
+        ([], 0)
         if invalid_filter
-        else crises_selectors.crisis_list_count(request.user, filters=filters),
-        requested=request.GET.get("page"),
-        size=crises_selectors.LIST_PAGE_SIZE,
+        else crises_selectors.crises_for_list(request.user, filters=filters)
+    )
+    page = presenters.page_of(
+        crises, total=total, requested=request.GET.get("page"), size=crises_selectors.LIST_PAGE_SIZE
     )
     rows = [presenters.crisis_row(c, now) for c in page.object_list]
     query = {k: v for k, v in request.GET.items() if k != "page"}

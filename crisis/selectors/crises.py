@@ -205,24 +205,21 @@ def page_filters(qs: QuerySet[Crisis], filters: dict) -> QuerySet[Crisis]:
     return qs
 
 
-def crises_for_list(user: AbstractBaseUser, *, filters: dict) -> QuerySet[Crisis]:
-    """The crisis list page: filtered, with tasks and the decision count, in a constant number
-    of queries however many crises there are."""
-
-    qs = page_filters(crises_visible_to(user).select_related("customer"), filters)
-    return (
-        qs.annotate(decision_count=Count("decisions", distinct=True))
+def crises_for_list(user: AbstractBaseUser, *, filters: dict) -> tuple[QuerySet[Crisis], int]:
+    """The crisis list page: its crises, filtered, with tasks and the decision count (a constant
+    number of queries however many crises there are), and how many the filters match (for its
+    pages; an indexed count). The viewer's visibility is worked out once for both."""
+    base = page_filters(crises_visible_to(user), filters)
+    rows = (
+        base.select_related("customer")
+        .annotate(decision_count=Count("decisions", distinct=True))
         .prefetch_related(page_task_prefetch())
         .order_by("-filed_at", "-id")
     )
+    return rows, base.order_by().count()
 
 
 LIST_PAGE_SIZE = 50
-
-
-def crisis_list_count(user: AbstractBaseUser, *, filters: dict) -> int:
-    """How many crises the list page's filters match (for its pages; an indexed count)."""
-    return page_filters(crises_visible_to(user), filters).order_by().count()
 
 
 def comments_by_task(crisis: Crisis) -> dict[int, list]:

@@ -674,6 +674,25 @@ def _count(client, url) -> int:
     return len(ctx.captured_queries)
 
 
+def test_the_list_works_out_the_viewers_visibility_once_for_its_rows_and_its_count(
+    client_as, crisis
+):
+    """A manager's visibility is two queries (the units of their subtree, the crises they take
+    part in); the list page's rows and its page count share them."""
+    manager = client_as("manager")
+    manager.get(reverse("crisis:list"))
+    with CaptureQueriesContext(connection) as ctx:
+        assert manager.get(reverse("crisis:list")).status_code == 200
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    personal = [sql for sql in sqls if "UNION" in sql and "crisis_crisisparticipant" in sql]
+    units = [
+        sql
+        for sql in sqls
+        if 'SELECT "hrcore_orgunit"."id" AS "pk", "hrcore_orgunit"."path"' in sql
+    ]
+    assert (len(personal), len(units)) == (1, 1), sqls
+
+
 def test_list_and_dashboard_query_counts_do_not_grow_with_crises(client_as, crisis, english):
     manager, vp = client_as("manager"), client_as("vp")
     list_url, dash_url = reverse("crisis:list"), reverse("crisis:dashboard")
