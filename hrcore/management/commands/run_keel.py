@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import threading
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from hrcore.supervisor import Supervisor
 
@@ -24,6 +25,38 @@ DEMO_LOGINS = [
 ]
 
 
+def _listening(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (a socket bound as gunicorn binds)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports(host: str, port: str, sandbox_port: str) -> None:
+    """Refuse at once, saying what to do, what would otherwise be a web server or a sandbox
+    restarted in a loop by the supervisor: a port that is not a number, Keel on the sandbox's
+    own port, a port something already listens on (an earlier `make run` still running)."""
+    for name, value in (("PORT", port), ("KEEL_SANDBOX_PORT", sandbox_port)):
+        if not str(value).isdigit() or not 0 < int(value) < 65536:
+            raise CommandError(f"{name}={value!r} is not a port number (1-65535).")
+    if int(port) == int(sandbox_port):
+        raise CommandError(
+            f"Port {port} is the sandbox partners' port: run Keel on another one "
+            "(make run PORT=8000) or move the sandbox (KEEL_SANDBOX_PORT)."
+        )
+    for what, where, number in (("Keel", host, port), ("the sandbox", "127.0.0.1", sandbox_port)):
+        if _listening(where, int(number)):
+            raise CommandError(
+                f"Port {number} on {where} is already in use, so {what} cannot listen there: "
+                "stop what uses it (an earlier `make run`?) or choose another port "
+                "(PORT=… / KEEL_SANDBOX_PORT=…)."
+            )
+
+
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker (queues default + sla), beat and the timer loop together."
 
@@ -33,6 +66,8 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", default=os.environ.get("WEB_CONCURRENCY", "2"))
 
     def handle(self, *args, host, port, web_workers, **options):
+        sandbox_port = os.environ.get("KEEL_SANDBOX_PORT", "8765")
+        check_ports(host, port, sandbox_port)
         python = sys.executable
         bindir = os.path.dirname(python)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -90,7 +125,7 @@ class Command(BaseCommand):
                 "--host",
                 "127.0.0.1",
                 "--port",
-                os.environ.get("KEEL_SANDBOX_PORT", "8765"),
+                sandbox_port,
             ],
         }
         # The timer loop fires SLA timers at their due time (crisis/timer_loop.py). The beat
