@@ -126,8 +126,13 @@ def crises_visible_to(user: AbstractBaseUser) -> QuerySet[Crisis]:
     django-guardian grants (``view_crisis`` / ``participate_crisis`` on the crisis)."""
     if not user.is_authenticated:
         return Crisis.objects.none()
+    return crises_with_visibility(crisis_visibility_q(user))
+
+
+def crises_with_visibility(q: Q | None) -> QuerySet[Crisis]:
+    """``crises_visible_to`` from a visibility already worked out (``crisis_visibility_q``), for
+    a selector that needs the rule itself too."""
     qs = Crisis.objects.select_related("scenario", "unit", "map", "filed_by")
-    q = crisis_visibility_q(user)
     return qs if q is None else qs.filter(q)
 
 

@@ -50,7 +50,7 @@ from ..metrics import (
     period_window,
 )
 from ..models import Crisis, CrisisDayRollup, CrisisDutyRollup, Decision, Task, TimelineEvent
-from .access import crises_visible_to, crisis_visibility_q
+from .access import crises_visible_to, crises_with_visibility, crisis_visibility_q
 from .crises import page_filters, page_task_prefetch
 
 DASHBOARD_PAGE_SIZE = 25
@@ -423,12 +423,12 @@ def _breach_counts_by_duty(scope: QuerySet[Crisis], now) -> list[tuple[str, int,
     return _named_by_department(per_duty)
 
 
-def _rollups_answer(user: AbstractBaseUser, tz) -> bool:
+def _rollups_answer(visibility: Q | None, tz) -> bool:
     """Whether the rollups (per day × unit × scenario of the organisation's calendar) answer
-    this viewer: one who sees every crisis, looking in the organisation's time zone. Anyone
-    else (a unit's executive with personal crises, another time zone) gets the same figures
-    aggregated from the window's crises."""
-    return crisis_visibility_q(user) is None and getattr(tz, "key", str(tz)) == settings.TIME_ZONE
+    a viewer of this visibility (``crisis_visibility_q``): one who sees every crisis, looking in
+    the organisation's time zone. Anyone else (a unit's executive with personal crises, another
+    time zone) gets the same figures aggregated from the window's crises."""
+    return visibility is None and getattr(tz, "key", str(tz)) == settings.TIME_ZONE
 
 
 def _from_rollups(start, end) -> tuple[dict, dict, list]:
@@ -501,14 +501,15 @@ def dashboard_metrics(user: AbstractBaseUser, *, days: int, now):
         days=days, now=now, local_date=lambda dt: timezone.localtime(dt).date()
     )
     since = timezone.make_aware(datetime.combine(start, time.min))
+    visibility = crisis_visibility_q(user)  # worked out once: the scope and the rollups' test
     scope = (
-        crises_visible_to(user)
+        crises_with_visibility(visibility)
         .filter(filed_at__gte=since, filed_at__lte=now, is_drill=False)
         .exclude(status=CrisisStatus.CANCELLED)
         .order_by()
     )
     day = TruncDate("filed_at", tzinfo=tz)
-    if _rollups_answer(user, tz):
+    if _rollups_answer(visibility, tz):
         aggregates, filed, department_counts = _from_rollups(start, end)
     else:
         aggregates, filed, department_counts = _from_crises(scope, day, now)
