@@ -176,11 +176,7 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
     )
     duties = list(responsibility_map.duties.all())  # in duties_ordered's order, already loaded
 
-    def key_of(duty) -> tuple[str, str]:
-        position = duty.assignee_position.code if duty.assignee_position_id else ""
-        return (duty.assignee_function or "", position)
-
-    resolved = resolve_assignees(unit=unit, wanted=[key_of(d) for d in duties], at=at)
+    resolved = resolve_assignees(unit=unit, wanted=[d.assignee_key for d in duties], at=at)
     found = {k: r for k, r in resolved.items() if not isinstance(r, KeelError)}
     # Everyone who could hold one of the roles (the pools below), read once.
     functions = {f for f, _p in found if f}
@@ -217,13 +213,13 @@ def readiness(*, unit, scenario_code: str, at=None) -> dict:
             "error": "",
             "deputy": None,
         }
-        resolution = resolved[key_of(duty)]
+        resolution = resolved[duty.assignee_key]
         if isinstance(resolution, KeelError):
             row["error"] = resolution.message
             row["spof"] = True
             rows.append(row)
             continue
-        function, position = key_of(duty)
+        function, position = duty.assignee_key
         row["holder"] = resolution.holder
         row["acting"] = resolution.employee
         row["absent"] = resolution.holder.pk in absent_ids

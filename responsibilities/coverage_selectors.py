@@ -74,13 +74,6 @@ def covered_units(
     return out
 
 
-def _key(duty: Duty) -> tuple[str, str]:
-    return (
-        duty.assignee_function or "",
-        duty.assignee_position.code if duty.assignee_position_id else "",
-    )
-
-
 def _both(make) -> dict[str, str]:
     out = {}
     for language, key in (("zh-hans", "zh"), ("en", "en")):
@@ -127,7 +120,7 @@ def coverage_compute(
     ):
         duties_of[duty.map_id].append(duty)
     all_units = {u.pk: u for unit_list in units.values() for u in unit_list}.values()
-    keys = {_key(d) for duties in duties_of.values() for d in duties}
+    keys = {d.assignee_key for duties in duties_of.values() for d in duties}
     acting = resolve_assignees_in_units(units=all_units, wanted=keys, at=at)
     nominal = resolve_assignees_in_units(units=all_units, wanted=keys, at=at, ignore_absences=True)
     holders = {
@@ -166,7 +159,7 @@ def coverage_compute(
     for m in maps:
         for duty in duties_of[m.pk]:
             for u in units[m.pk]:
-                holder, _absent, deputy = people[(u.pk, _key(duty))]
+                holder, _absent, deputy = people[(u.pk, duty.assignee_key)]
                 role_pairs |= {
                     (p.pk, scenario_code[m.scenario_id]) for p in (holder, deputy) if p is not None
                 }
@@ -202,7 +195,7 @@ def coverage_compute(
         covers, rows = [], []
         for u in units[m.pk]:
             for duty in duties_of[m.pk]:
-                holder, absent, deputy = people[(u.pk, _key(duty))]
+                holder, absent, deputy = people[(u.pk, duty.assignee_key)]
                 code = scenario_code[m.scenario_id]
                 h = check(holder, duty, absent, code) if holder is not None else None
                 d = check(deputy, duty, False, code) if deputy is not None else None

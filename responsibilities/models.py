@@ -202,6 +202,15 @@ class Duty(models.Model):
         return not self.after
 
     @property
+    def assignee_key(self) -> tuple[str, str]:
+        """(department function or "", position code or ""): what the assignee resolver
+        (``hrcore.selectors.resolve_assignees``) is asked for this duty."""
+        return (
+            self.assignee_function or "",
+            self.assignee_position.code if self.assignee_position_id else "",
+        )
+
+    @property
     def assignee_label(self) -> str:
         if self.assignee_position_id:
             return self.assignee_position.title

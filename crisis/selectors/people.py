@@ -39,13 +39,6 @@ class DutyAssignment:
     fallback_step: str | None = None
 
 
-def _duty_key(duty) -> AssigneeKey:
-    return (
-        duty.assignee_function or "",
-        duty.assignee_position.code if duty.assignee_position_id else "",
-    )
-
-
 def _step_key(step: str, executive: AssigneeKey) -> AssigneeKey | None:
     """The (function, position) an escalation step names when the duty has no assignee yet:
     "manager" needs an assignee to have a manager, so it resolves to nobody here; "executive"
@@ -73,7 +66,7 @@ def duty_assignments(
     executive = crisis_executive_key()
     wanted: list[AssigneeKey] = []
     for duty in duties:
-        wanted.append(_duty_key(duty))
+        wanted.append(duty.assignee_key)
         for step in [*(duty.escalation or []), "executive"]:
             key = _step_key(step, executive)
             if key:
@@ -83,7 +76,7 @@ def duty_assignments(
     )
     assignments: list[DutyAssignment] = []
     for duty in duties:
-        outcome = resolved[_duty_key(duty)]
+        outcome = resolved[duty.assignee_key]
         if not isinstance(outcome, Exception):
             assignments.append(DutyAssignment(duty, outcome.employee))
             continue
