@@ -323,16 +323,7 @@ def tls_context():
     global _ssl_context
     with _ssl_lock:
         if _ssl_context is None:
-            import ssl
-
-            import certifi
-
-            if os.environ.get("SSL_CERT_FILE"):
-                _ssl_context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-            elif os.environ.get("SSL_CERT_DIR"):
-                _ssl_context = ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-            else:
-                _ssl_context = ssl.create_default_context(cafile=certifi.where())
+            _ssl_context = httpx.create_ssl_context()
         return _ssl_context
 
 
