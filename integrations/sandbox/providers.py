@@ -80,14 +80,24 @@ def _json(body, status: int = 200) -> Response:
     )
 
 
+_callback_tls_lock = threading.Lock()
+
+
 @cache
-def callback_tls():
-    """One TLS context for every callback the sandbox sends (httpx's default: certifi's CAs).
-    ``httpx.post`` builds a new one per call otherwise, reading the CA bundle each time: ~17 ms
-    of CPU per callback, most of the sandbox's own CPU in a roll call."""
+def _callback_tls():
     import httpx
 
     return httpx.create_ssl_context()
+
+
+def callback_tls():
+    """One TLS context for every callback the sandbox sends (httpx's default: certifi's CAs).
+    ``httpx.post`` builds a new one per call otherwise, reading the CA bundle each time: ~17 ms
+    of CPU per callback, most of the sandbox's own CPU in a roll call. Built under a lock: the
+    first callbacks of a roll call start together, each on its own timer thread, and without
+    it every one of them built a context of its own."""
+    with _callback_tls_lock:
+        return _callback_tls()
 
 
 class Providers:

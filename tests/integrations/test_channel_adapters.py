@@ -318,3 +318,39 @@ def test_email_goes_through_the_django_mail_backend_with_a_stable_message_id(set
     with pytest.raises(adapters.PermanentError):
         adapter.send(message("not-an-address"))
     assert len(mail.outbox) == 2
+
+
+def test_the_sandbox_builds_one_tls_context_for_callbacks_started_together(monkeypatch):
+    """A roll call's first callbacks start together, each on its own timer thread: they share
+    one context (building one reads the CA bundle, ~17 ms of CPU), built once."""
+    import threading
+    import time
+
+    import httpx
+
+    from integrations.sandbox import providers as sandbox_providers
+
+    built = []
+
+    def slow_context(*args, **kwargs):
+        built.append(1)
+        time.sleep(0.05)  # long enough for every thread to arrive while it is being built
+        return object()
+
+    sandbox_providers._callback_tls.cache_clear()
+    monkeypatch.setattr(httpx, "create_ssl_context", slow_context)
+    got = []
+    start = threading.Barrier(8)
+
+    def callback():
+        start.wait()
+        got.append(sandbox_providers.callback_tls())
+
+    threads = [threading.Thread(target=callback) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sandbox_providers._callback_tls.cache_clear()
+    assert len(built) == 1
+    assert len(got) == 8 and all(context is got[0] for context in got)
