@@ -13,10 +13,16 @@ class HrcoreConfig(AppConfig):
 
         install()  # hrcore is the first app: this runs before the admin's autodiscover
 
+        from django.db.backends.signals import connection_created
+
         from . import (
             checks,  # noqa: F401  registers the settings checks
+            pg_types,
             signals,
         )
+
+        # PostgreSQL: timestamps parsed by psycopg's C loader, not Django's Python one.
+        connection_created.connect(pg_types.install, dispatch_uid="hrcore.pg_types")
         from .models import (
             Absence,
             AnswerWindow,
