@@ -362,6 +362,12 @@ REST_FRAMEWORK = {
     ],
     # Logged in, and a token only where its scopes admit the operation (hrcore.api.permissions).
     "DEFAULT_PERMISSION_CLASSES": ["hrcore.api.permissions.ScopedPermission"],
+    # DRF's JSON, byte for byte, encoded by orjson (hrcore/api/renderers.py); the browsable API
+    # as DRF's defaults have it.
+    "DEFAULT_RENDERER_CLASSES": [
+        "hrcore.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "hrcore.api.parsers.JSONObjectParser",
         "rest_framework.parsers.FormParser",
