@@ -18,6 +18,7 @@ from crisis.choices import TimerState
 from crisis.models import Decision, Task
 from crisis.services.decisions import decision_make
 from crisis.services.filing import crisis_file
+from tests.clock import still_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +48,11 @@ def test_a_card_is_drawn_once_then_again_when_its_crisis_changes(crisis_world, u
     crisis = crisis_file(scenario=SCENARIO, title="Collectors at the gate", actor=users["manager"])
     vp = client_as("vp")
     vp.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    first, queries = _board(vp)
-    assert _reads_tasks(queries)
-    assert "1 decision" not in _card(first, crisis.pk)
-    again, queries = _board(vp)
+    with still_clock():  # the card's key holds the minute (tests/clock.py)
+        first, queries = _board(vp)
+        assert _reads_tasks(queries)
+        assert "1 decision" not in _card(first, crisis.pk)
+        again, queries = _board(vp)
     assert not _reads_tasks(queries)  # the card came from the cache
     assert _card(again, crisis.pk) == _card(first, crisis.pk)
     # A decision (an event on the crisis): the card is drawn again and says so.
@@ -83,9 +85,10 @@ def test_a_deadline_passing_shows_within_the_minute_without_any_event(
 def test_the_decision_form_of_a_cached_card_posts(crisis_world, users, client_as):
     crisis = crisis_file(scenario=SCENARIO, title="Decide from the cache", actor=users["manager"])
     vp = client_as("vp")
-    vp.get(reverse("crisis:dashboard_live"))
-    vp.handler.enforce_csrf_checks = True
-    cached, queries = _board(vp)
+    with still_clock():  # the card's key holds the minute (tests/clock.py)
+        vp.get(reverse("crisis:dashboard_live"))
+        vp.handler.enforce_csrf_checks = True
+        cached, queries = _board(vp)
     assert not _reads_tasks(queries)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', _card(cached, crisis.pk))
     response = vp.post(
@@ -98,9 +101,10 @@ def test_the_decision_form_of_a_cached_card_posts(crisis_world, users, client_as
 
 def test_the_totals_follow_a_new_crisis_at_once(crisis_world, users, client_as):
     vp = client_as("vp")
-    first, _queries = _board(vp)
-    opened = int(re.search(r'total-open">.*?kpi-value">(\d+)<', first, re.S).group(1))
-    crisis_file(scenario=SCENARIO, title="One more", actor=users["manager"])
-    after, _queries = _board(vp)
+    with still_clock():  # the totals' key holds the minute (tests/clock.py)
+        first, _queries = _board(vp)
+        opened = int(re.search(r'total-open">.*?kpi-value">(\d+)<', first, re.S).group(1))
+        crisis_file(scenario=SCENARIO, title="One more", actor=users["manager"])
+        after, _queries = _board(vp)
     # the same minute: the filing's event moved the totals
     assert int(re.search(r'total-open">.*?kpi-value">(\d+)<', after, re.S).group(1)) == opened + 1

@@ -5,8 +5,6 @@ proof's download rights, and the HR admins' library page."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crisis.library import obligations_install
@@ -14,6 +12,7 @@ from crisis.models import CrisisObligation, Obligation
 from crisis.services.filing import crisis_file
 from crisis.services.obligations import obligations_sync
 from responsibilities.models import Scenario
+from tests.clock import page_query_count
 
 
 @pytest.fixture
@@ -32,11 +31,7 @@ def page(client, crisis):
     return client.get(reverse("crisis:detail", args=[crisis.pk]))
 
 
-def _count(client, url) -> int:
-    client.get(url)
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
+_count = page_query_count  # warm-up and count within one minute (tests/clock.py)
 
 
 def more_obligations(n: int, scenario: str = "data-leak") -> None:

@@ -3,6 +3,7 @@ decisions, closure — allowed and denied (denied changes nothing), and constant
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from crisis.services.decisions import decision_make
 from crisis.services.filing import crisis_file
 from crisis.services.tasks import task_acknowledge, task_comment, task_complete
 from hrcore.services.org import user_preferences_update
+from tests.clock import page_query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -667,11 +669,7 @@ def test_list_shows_my_tasks_and_filters(client_as, crisis):
     assert staff.context["rows"] == [] and staff.context["my_tasks"] == []
 
 
-def _count(client, url) -> int:
-    client.get(url)  # warm caches (content types, sessions)
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
+_count = page_query_count  # warm-up and count within one minute (tests/clock.py)
 
 
 def test_the_list_works_out_the_viewers_visibility_once_for_its_rows_and_its_count(
@@ -734,3 +732,24 @@ def test_crisis_page_query_count_does_not_grow_with_activity(client_as, crisis, 
     decision_make(crisis=crisis, text="Also call security", actor=english["vp"])
     assert TimelineEvent.objects.filter(crisis=crisis).count() > 15
     assert _count(manager, url) == before
+
+
+def test_a_minute_turning_between_two_requests_is_what_the_counts_hold_still(client_as, crisis):
+    """Why ``_count`` holds the clock (tests/clock.py): the board's totals and cards are cached
+    per minute, so the same request one minute on counts the totals and reads the cards' tasks
+    again (two queries more); within the minute, or with the clock held, the count is the same."""
+    import time_machine
+
+    vp, url = client_as("vp"), reverse("crisis:dashboard_live")
+    end_of_minute = timezone.now().replace(second=59, microsecond=900_000)
+    counts = []
+    for moment in (end_of_minute, end_of_minute, end_of_minute + timedelta(seconds=0.2)):
+        with (
+            time_machine.travel(moment, tick=False),
+            CaptureQueriesContext(connection) as ctx,
+        ):
+            assert vp.get(url).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    warm, same_minute, next_minute = counts
+    assert same_minute < warm and next_minute == same_minute + 2
+    assert _count(vp, url) == same_minute

@@ -17,6 +17,7 @@ from crisis.services.filing import crisis_file
 from crisis.services.sweep import sla_sweep
 from crisis.services.tasks import task_comment, task_complete
 from hrcore.models import Employee
+from tests import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +25,18 @@ SCENARIO = "debt-collection-emergency"
 
 
 @pytest.fixture
+def still_clock():
+    with clock.still_clock():
+        yield
+
+
+@pytest.fixture
 def crisis(crisis_world, users):
     return crisis_file(scenario=SCENARIO, title="Collectors", actor=users["manager"])
 
 
+# The ETag holds the minute: the 304 tests compare requests on a clock held still (tests/clock.py).
+@pytest.mark.usefixtures("still_clock")
 @pytest.mark.parametrize("name", ["crisis:detail_live", "crisis:detail_timeline"])
 def test_polled_partial_answers_304_until_something_changes(client_as, crisis, name):
     url = reverse(name, args=[crisis.pk])
@@ -55,6 +64,7 @@ def test_304_is_per_viewer_and_never_for_someone_who_may_not_see(client_as, cris
     assert client_as("staff").get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_the_304_costs_a_few_queries_and_no_rendering(client_as, crisis):
     url = reverse("crisis:detail_live", args=[crisis.pk])
     manager = client_as("manager")
