@@ -7,6 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -738,8 +739,6 @@ def test_a_minute_turning_between_two_requests_is_what_the_counts_hold_still(cli
     """Why ``_count`` holds the clock (tests/clock.py): the board's totals and cards are cached
     per minute, so the same request one minute on counts the totals and reads the cards' tasks
     again (two queries more); within the minute, or with the clock held, the count is the same."""
-    import time_machine
-
     vp, url = client_as("vp"), reverse("crisis:dashboard_live")
     end_of_minute = timezone.now().replace(second=59, microsecond=900_000)
     counts = []
