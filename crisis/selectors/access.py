@@ -167,12 +167,9 @@ def may_hold_decision(employee: Employee | None, task: Task) -> bool:
     duty = task.duty
     if duty is None:  # tasks added while the crisis runs are never the map's decision duty
         return False
+    function, position = duty.assignee_key
     try:
-        resolution = resolve_assignee(
-            unit=crisis.unit,
-            function=duty.assignee_function or None,
-            position=duty.assignee_position.code if duty.assignee_position_id else None,
-        )
+        resolution = resolve_assignee(unit=crisis.unit, function=function, position=position)
     except KeelError:
         return False
     return employee.pk in (resolution.employee.pk, resolution.holder.pk)

@@ -8,9 +8,9 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hrcore.errors import AssigneeNotFound, ValidationFailed
+from hrcore.errors import AssigneeNotFound, KeelError, ValidationFailed
 from hrcore.models import OrgUnit
-from hrcore.selectors import Resolution, calendar_for_unit, resolve_assignee
+from hrcore.selectors import Resolution, calendar_for_unit, resolve_assignees
 from hrcore.sla import Calendar, Deadlines, deadlines_for
 
 from .. import planning
@@ -100,30 +100,19 @@ def responsibility_map_dry_run(
             _("The duties wait for each other in a cycle; fix the map first."),
             errors={"duties": _("Dependency cycle.")},
         ) from exc
-    cache: dict[tuple[str, str], tuple[Resolution | None, str]] = {}
+    # Every duty's holder in one pass of the resolver (as filing resolves them), not one each.
+    resolved = resolve_assignees(unit=unit, wanted={d.assignee_key for d in duties}, at=start)
     rows = []
     by_code = {d.code: d for d in duties}
     due_at: dict[str, datetime] = {}
     calendar = calendar_for_unit(unit) if any(d.business_hours for d in duties) else None
     for code in plan.order:
         duty = by_code[code]
-        key = (
-            ("f", duty.assignee_function)
-            if duty.assignee_function
-            else ("p", duty.assignee_position.code if duty.assignee_position_id else "")
-        )
-        if key not in cache:
-            try:
-                resolution = resolve_assignee(
-                    unit=unit,
-                    function=key[1] if key[0] == "f" else None,
-                    position=key[1] if key[0] == "p" else None,
-                    at=start,
-                )
-                cache[key] = (resolution, "")
-            except (AssigneeNotFound, ValidationFailed) as exc:
-                cache[key] = (None, exc.message)
-        resolution, problem = cache[key]
+        resolution, problem = resolved[duty.assignee_key], ""
+        if isinstance(resolution, AssigneeNotFound | ValidationFailed):
+            resolution, problem = None, resolution.message
+        elif isinstance(resolution, KeelError):
+            raise resolution
         prereqs = [due_at[a] for a in duty.after if a in due_at]
         starts_at = max(prereqs) if prereqs else start
         deadlines = _deadlines(starts_at, duty, calendar)

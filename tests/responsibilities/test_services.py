@@ -343,6 +343,29 @@ def test_dry_run_in_the_other_subsidiary_picks_its_people(seeded_maps, group_uni
     assert rows["finance-records"].resolution.employee.unit.code == "sz-finance"
 
 
+def test_dry_run_resolves_every_duty_in_one_pass_as_one_by_one(seeded_maps, group_unit, users):
+    """The dry run asks the resolver for all its duties at once: the holders are those
+    ``resolve_assignee`` names duty by duty, and the queries do not grow with the duties."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hrcore.selectors import resolve_assignee
+
+    counts = {}
+    for m in ResponsibilityMap.objects.filter(status=MapStatus.PUBLISHED).prefetch_related(
+        "duties__assignee_position"
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            run = dry_run.responsibility_map_dry_run(responsibility_map=m)
+        calendar = any(row.duty.business_hours for row in run.rows)  # the unit's calendar: 1 more
+        counts[len(run.rows)] = len(ctx.captured_queries) - calendar
+        for row in run.rows:
+            function, position = row.duty.assignee_key
+            one = resolve_assignee(unit=m.scope, function=function, position=position)
+            assert row.resolution.employee == one.employee, row.duty.code
+    assert len(counts) > 1 and len(set(counts.values())) == 1, counts
+
+
 def test_dry_run_reports_unresolvable_duties_in_drafts(scenario, group_unit, users):
     m = create(scenario, group_unit, users, [duty("calm", "@store-manager", 10)])
     run = dry_run.responsibility_map_dry_run(responsibility_map=m)
