@@ -62,8 +62,11 @@ class Proc:
         self.name, self.argv, self.env, self.logdir = name, argv, env, logdir
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        self.held = False  # stopped or killed on purpose: not restarted by ``Restarter``
+        self.own_exits = 0  # exits nobody asked for, restarted by ``Restarter``
 
     def start(self) -> None:
+        self.held = False
         self.starts += 1
         log = open(self.logdir / f"{self.name}.{self.starts}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -72,11 +75,13 @@ class Proc:
         )  # fmt: skip
 
     def kill9(self) -> None:
+        self.held = True
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 20) -> None:
+        self.held = True
         if not self.process or self.process.poll() is not None:
             return
         self.process.send_signal(sig)
@@ -87,6 +92,27 @@ class Proc:
             self.process.wait()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)  # leftovers of the group
+
+
+class Restarter(threading.Thread):
+    """docker-compose's ``restart: unless-stopped`` for the scale-out run: a process that exits
+    by itself (not one the suite stopped or killed) is started again after ``delay`` seconds, and
+    counted (``Proc.own_exits``)."""
+
+    def __init__(self, procs: list[Proc], delay: float = 1.0):
+        super().__init__(daemon=True)
+        self.procs, self.delay = procs, delay
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            for p in self.procs:
+                if not p.held and p.process is not None and p.process.poll() is not None:
+                    p.own_exits += 1
+                    time.sleep(self.delay)
+                    # Still down, and not taken over by the suite meanwhile.
+                    if not (self.done.is_set() or p.held) and p.process.poll() is not None:
+                        p.start()
 
 
 class Redis:
@@ -263,6 +289,7 @@ def run_scale_out(workdir: Path) -> dict:
         conn.execute("CREATE DATABASE keel")
     redis = Redis(logdir)
     procs: list[Proc] = []
+    restarter: Restarter | None = None
     try:
         redis.start()
         env = _base_env(workdir)
@@ -325,6 +352,8 @@ def run_scale_out(workdir: Path) -> dict:
         ]
         for p in procs:
             p.start()
+        restarter = Restarter(procs)
+        restarter.start()
         by = {p.name: p for p in procs}
         _wait_http(f"http://127.0.0.1:{web_port}/healthz")
         clients = Clients(f"http://127.0.0.1:{web_port}", token)
@@ -361,8 +390,13 @@ def run_scale_out(workdir: Path) -> dict:
         report = _report(env, marks, [(marks["redis_stopped"], marks["redis_started"])])
         report["http"] = {"requests": clients.requests, "errors": clients.errors}
         report["filed"] = len(clients.filed)
+        # Exits nobody asked for (a worker's "Unrecoverable error" when Redis stops), each
+        # restarted as docker-compose would.
+        report["restarted_after_own_exit"] = {p.name: p.own_exits for p in procs if p.own_exits}
         return report
     finally:
+        if restarter is not None:
+            restarter.done.set()
         for p in procs:
             p.stop()
         redis.stop()
