@@ -6,7 +6,9 @@ Two runs, each on throw-away servers and data:
 * **scale-out**: PostgreSQL (initdb/pg_ctl, helpers from tests/run_tiers.py) + Redis + two Celery
   workers + two beats + the timer loop (``run_timers``) + gunicorn + the sandbox partners. Faults: ``kill -9`` worker A at 15 s
   (restarted 5 s later), worker B at 35 s (same), Redis stopped 75–105 s, beat A restarted at
-  112 s.
+  112 s. A process that exits by itself (not one stopped or killed here) is started again a
+  second later, as docker-compose's ``restart: unless-stopped`` does, and counted
+  (``restarted_after_own_exit``).
 * **embedded** (`make run`'s ``run_keel``: SQLite, filesystem broker, supervisor): ``kill -9`` of
   the worker at 65 s (the supervisor restarts it), the whole ``run_keel`` stopped with Ctrl-C at
   85 s and started again.
